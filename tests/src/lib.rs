@@ -1,0 +1,1 @@
+//! Test-only helpers shared by the end-to-end tests in `tests/tests/`.
