@@ -1,0 +1,247 @@
+//! Typed statement bodies, decoded only after signatures and schema pass.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{MemberId, Role};
+use crate::entry::{Kind, SignedEntry};
+use crate::ident::Giai;
+use crate::refusal::{Refusal, RefusalCode, RefusalDetail};
+use crate::schema::{self, SchemaError};
+
+/// A signed entry whose signatures verify and whose body fits its kind's schema.
+///
+/// Only [`VerifiedEntry::verify`] (and, inside the crate, the audit's batch
+/// verifier) can make one, so the custody rules never see an unchecked entry.
+#[derive(Debug, Clone)]
+pub struct VerifiedEntry {
+    entry: SignedEntry,
+    body: Body,
+}
+
+impl VerifiedEntry {
+    /// Verifies every signature with `verify_strict`, validates the body against
+    /// its kind's schema and decodes it.
+    pub fn verify(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {
+        entry.verify_signatures()?;
+        Self::after_signatures(entry)
+    }
+
+    /// Validates and decodes the body of an entry whose signatures the caller has
+    /// already verified (the audit does so in batches).
+    pub(crate) fn after_signatures(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {
+        let body = Body::decode(entry.statement().kind, &entry.statement().body)?;
+        Ok(VerifiedEntry { entry, body })
+    }
+
+    /// The entry.
+    pub fn entry(&self) -> &SignedEntry {
+        &self.entry
+    }
+
+    /// The decoded body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// The entry, giving up the decoded body.
+    pub fn into_entry(self) -> SignedEntry {
+        self.entry
+    }
+}
+
+/// The body of a statement, decoded by kind.
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// `ledger.genesis`.
+    Genesis(GenesisBody),
+    /// `member.add`.
+    MemberAdd(MemberBody),
+    /// `member.update`.
+    MemberUpdate(MemberUpdateBody),
+    /// `item.register`.
+    Register(PassportBody),
+    /// `item.amend`.
+    Amend(PassportBody),
+    /// `item.transfer`.
+    Transfer(TransferBody),
+    /// `item.receive`.
+    Receive(ItemRef),
+    /// `item.cancel`.
+    Cancel(ItemRef),
+    /// `item.attest`.
+    Attest(AttestBody),
+    /// `item.split`.
+    Split(SplitBody),
+    /// `item.install`.
+    Install(ItemRef),
+    /// `item.dismantle`.
+    Dismantle(ItemRef),
+    /// `item.dispose`.
+    Dispose(ItemRef),
+}
+
+impl Body {
+    /// Validates a body against its kind's schema, then decodes it.
+    pub fn decode(kind: Kind, body: &Value) -> Result<Body, Refusal> {
+        schema::validate_body(kind.as_str(), body).map_err(|error| schema_refusal(kind, error))?;
+        Ok(match kind {
+            Kind::Genesis => Body::Genesis(typed(kind, body)?),
+            Kind::MemberAdd => Body::MemberAdd(typed(kind, body)?),
+            Kind::MemberUpdate => Body::MemberUpdate(typed(kind, body)?),
+            Kind::ItemRegister => Body::Register(typed(kind, body)?),
+            Kind::ItemAmend => Body::Amend(typed(kind, body)?),
+            Kind::ItemTransfer => Body::Transfer(typed(kind, body)?),
+            Kind::ItemReceive => Body::Receive(typed(kind, body)?),
+            Kind::ItemCancel => Body::Cancel(typed(kind, body)?),
+            Kind::ItemAttest => Body::Attest(typed(kind, body)?),
+            Kind::ItemSplit => Body::Split(typed(kind, body)?),
+            Kind::ItemInstall => Body::Install(typed(kind, body)?),
+            Kind::ItemDismantle => Body::Dismantle(typed(kind, body)?),
+            Kind::ItemDispose => Body::Dispose(typed(kind, body)?),
+        })
+    }
+
+    /// The item the body acts on, for item kinds.
+    pub fn giai(&self) -> Option<&Giai> {
+        match self {
+            Body::Register(b) | Body::Amend(b) => Some(&b.giai),
+            Body::Transfer(b) => Some(&b.giai),
+            Body::Receive(b) | Body::Cancel(b) | Body::Install(b) | Body::Dismantle(b) | Body::Dispose(b) => {
+                Some(&b.giai)
+            }
+            Body::Attest(b) => Some(&b.giai),
+            Body::Split(b) => Some(&b.giai),
+            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) => None,
+        }
+    }
+}
+
+/// The consortium named in a genesis.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsortiumBody {
+    /// Its name.
+    pub name: String,
+}
+
+/// The body of `ledger.genesis`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GenesisBody {
+    /// The consortium.
+    pub consortium: ConsortiumBody,
+    /// Distinct admin members needed for a membership change.
+    pub admin_threshold: u64,
+    /// The founding members.
+    pub members: Vec<MemberBody>,
+}
+
+/// A member as `member.add` and the genesis describe it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberBody {
+    /// Its id.
+    pub id: MemberId,
+    /// Its name.
+    pub name: String,
+    /// Its roles.
+    pub roles: Vec<Role>,
+    /// Its public keys, hex.
+    pub keys: Vec<String>,
+}
+
+/// The body of `member.update`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberUpdateBody {
+    /// The member to change.
+    pub id: MemberId,
+    /// A new name.
+    pub name: Option<String>,
+    /// A new set of roles.
+    pub roles: Option<Vec<Role>>,
+    /// Keys to add.
+    pub add_keys: Option<Vec<String>>,
+    /// Keys to revoke.
+    pub revoke_keys: Option<Vec<String>>,
+}
+
+/// A body that carries a passport: `item.register` and `item.amend`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PassportBody {
+    /// The item.
+    pub giai: Giai,
+    /// Its passport.
+    pub passport: Value,
+}
+
+/// The body of `item.transfer`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TransferBody {
+    /// The item.
+    pub giai: Giai,
+    /// The member offered custody.
+    pub to: MemberId,
+}
+
+/// A body that only names its item.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ItemRef {
+    /// The item.
+    pub giai: Giai,
+}
+
+/// The body of `item.attest`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttestBody {
+    /// The item.
+    pub giai: Giai,
+    /// The passport version attested.
+    pub passport_version: u64,
+}
+
+/// The body of `item.split`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SplitBody {
+    /// The parent item.
+    pub giai: Giai,
+    /// The parts, each with its own passport.
+    pub parts: Vec<PassportBody>,
+}
+
+/// The GIAI a passport names in `identity.giai`.
+pub(super) fn passport_giai(passport: &Value) -> Option<&str> {
+    passport.pointer("/identity/giai").and_then(Value::as_str)
+}
+
+/// The human name of a passport.
+pub(super) fn passport_name(passport: &Value) -> String {
+    passport.get("name").and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+/// The mass of a passport's item in kilograms.
+pub(super) fn passport_mass(passport: &Value) -> Option<f64> {
+    passport.get("mass_kg").and_then(Value::as_f64)
+}
+
+fn typed<T: DeserializeOwned>(kind: Kind, body: &Value) -> Result<T, Refusal> {
+    T::deserialize(body).map_err(|e| {
+        Refusal::new(RefusalCode::SchemaInvalid, format!("{kind} body does not decode: {e}"))
+    })
+}
+
+fn schema_refusal(kind: Kind, error: SchemaError) -> Refusal {
+    match error {
+        SchemaError::Invalid(violations) => {
+            let details: Vec<RefusalDetail> = violations
+                .into_iter()
+                .map(|v| RefusalDetail { pointer: format!("/statement/body{}", v.pointer), message: v.message })
+                .collect();
+            Refusal::new(
+                RefusalCode::SchemaInvalid,
+                format!("{kind} body breaks its schema in {} place(s)", details.len()),
+            )
+            .with_details(details)
+        }
+        other => Refusal::new(RefusalCode::SchemaInvalid, format!("{kind} body cannot be validated: {other}")),
+    }
+}

@@ -1,0 +1,273 @@
+//! Item rules: registration, passports, custody transfers, attestations, splits,
+//! installation and disposal.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::bodies::{Body, PassportBody, passport_giai, passport_mass, passport_name};
+use super::{AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State};
+use crate::ident::Giai;
+use crate::refusal::{Refusal, RefusalCode};
+
+/// Relative slack when comparing masses on a split, so that parts whose masses
+/// were written in decimal and add up exactly are not refused for rounding.
+const MASS_TOLERANCE: f64 = 1e-9;
+
+/// Checks an item entry and computes its change.
+pub(super) fn check(state: &State, signers: &BTreeSet<MemberId>, body: &Body, context: &Context) -> Result<Change, Refusal> {
+    let signer = sole_signer(signers)?;
+    let items = match body {
+        Body::Register(b) => vec![register(state, signer, b, context)?],
+        Body::Amend(b) => vec![amend(state, signer, b, context)?],
+        Body::Transfer(b) => {
+            let mut item = custodian_action(state, signer, &b.giai)?;
+            require_available(&item)?;
+            let recipient = state
+                .member(&b.to)
+                .ok_or_else(|| Refusal::new(RefusalCode::MemberUnknown, format!("no member has id {}", b.to)))?;
+            if b.to == *signer {
+                return Err(Refusal::new(RefusalCode::CustodySelfTransfer, format!("{signer} already holds {}", b.giai)));
+            }
+            if !recipient.has_role(Role::Holder) {
+                return Err(role_missing(&b.to, Role::Holder, "receive custody"));
+            }
+            item.pending = Some(PendingTransfer { to: b.to.clone(), offered: context.seq });
+            vec![touched(item, context)]
+        }
+        Body::Receive(b) => {
+            let mut item = live_item(state, &b.giai)?;
+            let pending = item.pending.take().ok_or_else(|| no_pending(&b.giai))?;
+            if pending.to != *signer {
+                return Err(Refusal::new(
+                    RefusalCode::CustodyNotRecipient,
+                    format!("{} is offered to {}, not to {signer}", b.giai, pending.to),
+                ));
+            }
+            require_role(state, signer, Role::Holder, "receive custody")?;
+            item.custodian = signer.clone();
+            vec![touched(item, context)]
+        }
+        Body::Cancel(b) => {
+            let mut item = live_item(state, &b.giai)?;
+            require_custodian(&item, signer)?;
+            item.pending.take().ok_or_else(|| no_pending(&b.giai))?;
+            vec![touched(item, context)]
+        }
+        Body::Attest(b) => {
+            let mut item = live_item(state, &b.giai)?;
+            require_role(state, signer, Role::Certifier, "attest items")?;
+            if b.passport_version == 0 || b.passport_version > item.passport_version {
+                return Err(Refusal::new(
+                    RefusalCode::AttestUnknownVersion,
+                    format!("{} has passport versions 1 to {}, not {}", b.giai, item.passport_version, b.passport_version),
+                ));
+            }
+            item.attestations.push(AttestationRef {
+                seq: context.seq,
+                passport_version: b.passport_version,
+                certifier: signer.clone(),
+            });
+            vec![touched(item, context)]
+        }
+        Body::Split(b) => split(state, signer, &b.giai, &b.parts, context)?,
+        Body::Install(b) => {
+            let mut item = custodian_action(state, signer, &b.giai)?;
+            require_available(&item)?;
+            item.status = ItemStatus::Installed;
+            vec![touched(item, context)]
+        }
+        Body::Dismantle(b) => {
+            let mut item = custodian_action(state, signer, &b.giai)?;
+            if item.status != ItemStatus::Installed {
+                return Err(Refusal::new(RefusalCode::ItemNotInstalled, format!("{} is not installed", b.giai)));
+            }
+            item.status = ItemStatus::Available;
+            vec![touched(item, context)]
+        }
+        Body::Dispose(b) => {
+            let mut item = custodian_action(state, signer, &b.giai)?;
+            item.status = ItemStatus::Disposed;
+            vec![touched(item, context)]
+        }
+        Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) => {
+            return Err(Refusal::new(RefusalCode::EntryMalformed, "not an item statement"));
+        }
+    };
+    Ok(Change { members: vec![], items })
+}
+
+fn register(state: &State, signer: &MemberId, body: &PassportBody, context: &Context) -> Result<ItemState, Refusal> {
+    require_role(state, signer, Role::Contractor, "register items")?;
+    if state.item(&body.giai).is_some() {
+        return Err(Refusal::new(RefusalCode::ItemExists, format!("{} is already registered", body.giai)));
+    }
+    require_passport_names(&body.giai, &body.passport)?;
+    Ok(ItemState {
+        giai: body.giai.clone(),
+        name: passport_name(&body.passport),
+        custodian: signer.clone(),
+        status: ItemStatus::Available,
+        pending: None,
+        passport_version: 1,
+        passport_seq: context.seq,
+        mass_kg: passport_mass(&body.passport),
+        parent: None,
+        parts: vec![],
+        registered: context.seq,
+        updated: context.seq,
+        attestations: vec![],
+    })
+}
+
+fn amend(state: &State, signer: &MemberId, body: &PassportBody, context: &Context) -> Result<ItemState, Refusal> {
+    let mut item = custodian_action(state, signer, &body.giai)?;
+    require_passport_names(&body.giai, &body.passport)?;
+    item.passport_version += 1;
+    item.passport_seq = context.seq;
+    item.name = passport_name(&body.passport);
+    item.mass_kg = passport_mass(&body.passport);
+    Ok(touched(item, context))
+}
+
+fn split(
+    state: &State,
+    signer: &MemberId,
+    giai: &Giai,
+    parts: &[PassportBody],
+    context: &Context,
+) -> Result<Vec<ItemState>, Refusal> {
+    let mut parent = custodian_action(state, signer, giai)?;
+    require_available(&parent)?;
+    let mut seen = BTreeSet::new();
+    for part in parts {
+        if part.giai == *giai || !seen.insert(&part.giai) {
+            return Err(Refusal::new(
+                RefusalCode::SplitDuplicatePart,
+                format!("part {} appears twice or is the parent itself", part.giai),
+            ));
+        }
+        if state.item(&part.giai).is_some() {
+            return Err(Refusal::new(RefusalCode::ItemExists, format!("part {} is already registered", part.giai)));
+        }
+        require_passport_names(&part.giai, &part.passport)?;
+    }
+    let parent_mass = parent
+        .mass_kg
+        .ok_or_else(|| Refusal::new(RefusalCode::SplitMassUnknown, format!("{giai} has no mass_kg in its passport")))?;
+    let mut total = 0.0;
+    for part in parts {
+        total += passport_mass(&part.passport).ok_or_else(|| {
+            Refusal::new(RefusalCode::SplitMassUnknown, format!("part {} has no mass_kg in its passport", part.giai))
+        })?;
+    }
+    if total > parent_mass * (1.0 + MASS_TOLERANCE) {
+        return Err(Refusal::new(
+            RefusalCode::SplitMassExceeded,
+            format!("the parts weigh {total} kg together, more than the {parent_mass} kg of {giai}"),
+        ));
+    }
+
+    parent.status = ItemStatus::Split;
+    parent.parts = parts.iter().map(|p| p.giai.clone()).collect();
+    let mut changed = vec![touched(parent, context)];
+    for part in parts {
+        changed.push(ItemState {
+            giai: part.giai.clone(),
+            name: passport_name(&part.passport),
+            custodian: signer.clone(),
+            status: ItemStatus::Available,
+            pending: None,
+            passport_version: 1,
+            passport_seq: context.seq,
+            mass_kg: passport_mass(&part.passport),
+            parent: Some(giai.clone()),
+            parts: vec![],
+            registered: context.seq,
+            updated: context.seq,
+            attestations: vec![],
+        });
+    }
+    Ok(changed)
+}
+
+/// Item entries act for exactly one member: the custodian, the recipient or the certifier.
+fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
+    let mut iter = signers.iter();
+    match (iter.next(), iter.next()) {
+        (Some(signer), None) => Ok(signer),
+        _ => Err(Refusal::new(
+            RefusalCode::SignatureMultipleMembers,
+            format!("an item statement is signed for exactly one member, not {}", signers.len()),
+        )),
+    }
+}
+
+/// An item that exists and is not terminal, as a copy to change.
+fn live_item(state: &State, giai: &Giai) -> Result<ItemState, Refusal> {
+    let item = state
+        .item(giai)
+        .ok_or_else(|| Refusal::new(RefusalCode::ItemUnknown, format!("no item {giai} is registered")))?;
+    if item.status.is_terminal() {
+        let status = if item.status == ItemStatus::Split { "split" } else { "disposed" };
+        return Err(Refusal::new(RefusalCode::ItemTerminal, format!("{giai} is {status} and can never change again")));
+    }
+    Ok(item.clone())
+}
+
+/// A live item whose custodian is the signer and that no transfer is pending for.
+fn custodian_action(state: &State, signer: &MemberId, giai: &Giai) -> Result<ItemState, Refusal> {
+    let item = live_item(state, giai)?;
+    require_custodian(&item, signer)?;
+    if let Some(pending) = &item.pending {
+        return Err(Refusal::new(
+            RefusalCode::CustodyTransferPending,
+            format!("{giai} is offered to {}; it must be received or cancelled first", pending.to),
+        ));
+    }
+    Ok(item)
+}
+
+fn require_custodian(item: &ItemState, signer: &MemberId) -> Result<(), Refusal> {
+    if item.custodian != *signer {
+        return Err(Refusal::new(
+            RefusalCode::CustodyNotCustodian,
+            format!("{} is held by {}, not by {signer}", item.giai, item.custodian),
+        ));
+    }
+    Ok(())
+}
+
+fn require_available(item: &ItemState) -> Result<(), Refusal> {
+    if item.status == ItemStatus::Installed {
+        return Err(Refusal::new(RefusalCode::ItemInstalled, format!("{} is installed; dismantle it first", item.giai)));
+    }
+    Ok(())
+}
+
+fn require_role(state: &State, member: &MemberId, role: Role, action: &str) -> Result<(), Refusal> {
+    if state.member(member).is_some_and(|m| m.has_role(role)) { Ok(()) } else { Err(role_missing(member, role, action)) }
+}
+
+fn role_missing(member: &MemberId, role: Role, action: &str) -> Refusal {
+    Refusal::new(RefusalCode::RoleMissing, format!("member {member} lacks the {} role needed to {action}", role.as_str()))
+}
+
+fn require_passport_names(giai: &Giai, passport: &Value) -> Result<(), Refusal> {
+    match passport_giai(passport) {
+        Some(named) if named == giai.as_str() => Ok(()),
+        named => Err(Refusal::new(
+            RefusalCode::PassportGiaiMismatch,
+            format!("the passport names {} but the statement is about {giai}", named.unwrap_or("no GIAI")),
+        )),
+    }
+}
+
+fn no_pending(giai: &Giai) -> Refusal {
+    Refusal::new(RefusalCode::CustodyNoPendingTransfer, format!("no transfer of {giai} is pending"))
+}
+
+fn touched(mut item: ItemState, context: &Context) -> ItemState {
+    item.updated = context.seq;
+    item
+}

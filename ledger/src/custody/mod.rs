@@ -1,0 +1,375 @@
+//! The custody state machine: members, roles, keys and items, and every rule
+//! an entry must pass to change them.
+//!
+//! [`State::check`] decides whether an entry may apply and computes the
+//! [`Change`] it makes without touching the state; [`State::apply`] then writes
+//! the change. Splitting the two is what makes "a refused entry changes
+//! nothing" hold by construction. The state uses ordered maps only and no
+//! clocks or randomness, so the same records applied in the same order give
+//! byte-identical state on every machine: replication relies on that.
+
+mod bodies;
+mod items;
+mod members;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::Duration;
+
+pub use bodies::{Body, VerifiedEntry};
+
+use crate::canonical::to_canonical_bytes;
+use crate::chain::Seq;
+use crate::entry::{Kind, LedgerId, PublicKey, SignedEntry, Timestamp};
+use crate::ident::Giai;
+use crate::refusal::{Refusal, RefusalCode};
+
+/// How far in the future of its acceptance a statement's time may lie, to allow
+/// for clocks that run a little fast on site devices.
+pub const CLOCK_SKEW: Duration = Duration::minutes(10);
+
+/// A member's stable id: a lowercase slug such as `riga-demolition`.
+// INVARIANT: 1 to 64 characters of a-z, 0-9 and '-', not starting or ending with '-'.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberId(String);
+
+impl MemberId {
+    /// Parses a member id.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        let valid = (1..=64).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !text.starts_with('-')
+            && !text.ends_with('-');
+        if valid {
+            Ok(MemberId(text.to_owned()))
+        } else {
+            Err(Refusal::new(RefusalCode::EntryMalformed, format!("member id {text:?} must be a lowercase slug (a-z, 0-9, '-')")))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemberId({})", self.0)
+    }
+}
+
+impl Serialize for MemberId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for MemberId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        MemberId::parse(&text).map_err(|r| serde::de::Error::custom(r.message))
+    }
+}
+
+/// What a member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Changes membership, together with other admins up to the threshold.
+    Admin,
+    /// Runs a node and signs checkpoints.
+    Operator,
+    /// Registers items.
+    Contractor,
+    /// May receive custody of items.
+    Holder,
+    /// Attests the condition and certification of items.
+    Certifier,
+}
+
+impl Role {
+    /// The role as written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Contractor => "contractor",
+            Role::Holder => "holder",
+            Role::Certifier => "certifier",
+        }
+    }
+}
+
+/// When a key was added to its member and, if so, revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyState {
+    /// The record that added the key.
+    pub added: Seq,
+    /// The record that revoked it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<Seq>,
+}
+
+/// An organisation in the consortium.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Its stable id.
+    pub id: MemberId,
+    /// Its name.
+    pub name: String,
+    /// Its roles.
+    pub roles: BTreeSet<Role>,
+    /// Every key it ever had, active or revoked.
+    pub keys: BTreeMap<PublicKey, KeyState>,
+    /// The record that added it (0 for founding members).
+    pub since: Seq,
+}
+
+impl Member {
+    /// Whether the member has a role.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// The keys it may sign with now.
+    pub fn active_keys(&self) -> impl Iterator<Item = &PublicKey> {
+        self.keys.iter().filter(|(_, state)| state.revoked.is_none()).map(|(key, _)| key)
+    }
+}
+
+/// Where an item is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemStatus {
+    /// Held by its custodian, free to be transferred, installed, split or disposed.
+    Available,
+    /// Reused in a building.
+    Installed,
+    /// Divided into parts; terminal.
+    Split,
+    /// Recycled or disposed; terminal.
+    Disposed,
+}
+
+impl ItemStatus {
+    /// Whether the item can never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, ItemStatus::Split | ItemStatus::Disposed)
+    }
+}
+
+/// A transfer offered and not yet received or cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTransfer {
+    /// The member offered custody.
+    pub to: MemberId,
+    /// The record of the offer.
+    pub offered: Seq,
+}
+
+/// An attestation of an item, bound to one passport version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationRef {
+    /// The record of the attestation.
+    pub seq: Seq,
+    /// The passport version it is about.
+    pub passport_version: u64,
+    /// The certifier who made it.
+    pub certifier: MemberId,
+}
+
+/// What the ledger knows of an item now. Passports themselves stay in their records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemState {
+    /// The item's GIAI.
+    pub giai: Giai,
+    /// The human name from the current passport.
+    pub name: String,
+    /// The member holding custody.
+    pub custodian: MemberId,
+    /// Where the item is in its life.
+    pub status: ItemStatus,
+    /// A transfer waiting for the recipient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingTransfer>,
+    /// The current passport version, from 1.
+    pub passport_version: u64,
+    /// The record holding the current passport.
+    pub passport_seq: Seq,
+    /// The mass of the item in kilograms, if its passport gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mass_kg: Option<f64>,
+    /// The item this one was split from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Giai>,
+    /// The parts this item was split into.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub parts: Vec<Giai>,
+    /// The record that registered the item (or split it off its parent).
+    pub registered: Seq,
+    /// The last record that changed the item.
+    pub updated: Seq,
+    /// Its attestations, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub attestations: Vec<AttestationRef>,
+}
+
+/// The consortium as its genesis founded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consortium {
+    /// The ledger id: blake3 of the canonical genesis statement.
+    pub ledger_id: LedgerId,
+    /// The consortium's name.
+    pub name: String,
+    /// How many distinct admin members must sign a membership change.
+    pub admin_threshold: u64,
+}
+
+/// Where and when an entry is being applied.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The seq the entry's record will have.
+    pub seq: Seq,
+    /// When the ledger accepts it.
+    pub accepted: Timestamp,
+}
+
+/// The members and items an accepted entry creates or replaces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Change {
+    /// Members to insert or replace.
+    pub members: Vec<Member>,
+    /// Items to insert or replace, in the order the entry names them.
+    pub items: Vec<ItemState>,
+}
+
+/// The whole custody state of a ledger.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    consortium: Consortium,
+    members: BTreeMap<MemberId, Member>,
+    #[serde(skip)]
+    key_owners: BTreeMap<PublicKey, MemberId>,
+    items: BTreeMap<Giai, ItemState>,
+}
+
+impl State {
+    /// The state a valid genesis founds. Checks the genesis signatures too.
+    pub fn from_genesis(genesis: &SignedEntry) -> Result<State, Refusal> {
+        members::found(genesis)
+    }
+
+    /// The consortium.
+    pub fn consortium(&self) -> &Consortium {
+        &self.consortium
+    }
+
+    /// A member by id.
+    pub fn member(&self, id: &MemberId) -> Option<&Member> {
+        self.members.get(id)
+    }
+
+    /// Every member, by id.
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.values()
+    }
+
+    /// The member a key belongs to (whether or not it is revoked).
+    pub fn key_owner(&self, key: &PublicKey) -> Option<&MemberId> {
+        self.key_owners.get(key)
+    }
+
+    /// An item by GIAI.
+    pub fn item(&self, giai: &Giai) -> Option<&ItemState> {
+        self.items.get(giai)
+    }
+
+    /// Every item, by GIAI.
+    pub fn items(&self) -> impl Iterator<Item = &ItemState> {
+        self.items.values()
+    }
+
+    /// Decides whether a verified entry may apply at `context`, and what it changes.
+    /// The state is not modified.
+    pub fn check(&self, entry: &VerifiedEntry, context: &Context) -> Result<Change, Refusal> {
+        let statement = entry.entry().statement();
+        if statement.kind == Kind::Genesis {
+            return Err(Refusal::new(RefusalCode::LedgerGenesisMisplaced, "a ledger has exactly one genesis, at record 0"));
+        }
+        if statement.ledger != Some(self.consortium.ledger_id) {
+            let named = statement.ledger.map_or_else(|| "no ledger".to_owned(), |id| format!("ledger {id}"));
+            return Err(Refusal::new(
+                RefusalCode::LedgerMismatch,
+                format!("the statement names {named}, but this is ledger {}", self.consortium.ledger_id),
+            ));
+        }
+        if statement.time.instant() > context.accepted.instant() + CLOCK_SKEW {
+            return Err(Refusal::new(
+                RefusalCode::TimeInvalid,
+                format!("statement time {} lies more than {CLOCK_SKEW} after acceptance at {}", statement.time, context.accepted),
+            ));
+        }
+        let signers = self.signers(entry.entry())?;
+        match entry.body() {
+            Body::Genesis(_) => Err(Refusal::new(RefusalCode::LedgerGenesisMisplaced, "a ledger has exactly one genesis")),
+            Body::MemberAdd(body) => members::add(self, &signers, body, context),
+            Body::MemberUpdate(body) => members::update(self, &signers, body, context),
+            item_body => items::check(self, &signers, item_body, context),
+        }
+    }
+
+    /// Writes a change computed by [`State::check`].
+    pub fn apply(&mut self, change: Change) {
+        for member in change.members {
+            for key in member.keys.keys() {
+                self.key_owners.insert(*key, member.id.clone());
+            }
+            self.members.insert(member.id.clone(), member);
+        }
+        for item in change.items {
+            self.items.insert(item.giai.clone(), item);
+        }
+    }
+
+    /// blake3 of the canonical encoding of the whole state: equal on every
+    /// machine that applied the same records in the same order.
+    pub fn digest(&self) -> [u8; 32] {
+        *blake3::hash(&to_canonical_bytes(self)).as_bytes()
+    }
+
+    /// The distinct members whose active keys signed the entry.
+    fn signers(&self, entry: &SignedEntry) -> Result<BTreeSet<MemberId>, Refusal> {
+        let mut signers = BTreeSet::new();
+        for signature in entry.signatures() {
+            let owner = self.key_owners.get(&signature.key).ok_or_else(|| {
+                Refusal::new(RefusalCode::SignatureUnknownKey, format!("key {} belongs to no member of this ledger", signature.key))
+            })?;
+            let revoked = self.members.get(owner).and_then(|m| m.keys.get(&signature.key)).and_then(|k| k.revoked);
+            if let Some(revoked) = revoked {
+                return Err(Refusal::new(
+                    RefusalCode::SignatureKeyRevoked,
+                    format!("key {} of member {owner} was revoked at record {revoked}", signature.key),
+                ));
+            }
+            signers.insert(owner.clone());
+        }
+        Ok(signers)
+    }
+
+    /// How many distinct admin members are among the signers.
+    fn admin_signers(&self, signers: &BTreeSet<MemberId>) -> u64 {
+        signers.iter().filter(|id| self.members.get(*id).is_some_and(|m| m.has_role(Role::Admin))).count() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests;

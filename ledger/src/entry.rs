@@ -1,0 +1,640 @@
+//! Signed entries: the statements clients submit, and their Ed25519 signatures.
+//!
+//! A signed entry is `{"statement": {...}, "signatures": [{"key", "sig"}, ...]}`.
+//! Each signature is Ed25519 over `salvage-ledger/v1\n` followed by the RFC 8785
+//! canonical bytes of the statement; the entry id is the blake3 hash of those
+//! canonical bytes, so the same statement always has the same id however often
+//! it is submitted or whoever signs it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::canonical::{self, to_canonical_bytes};
+use crate::digest::hash_newtype;
+use crate::refusal::{Refusal, RefusalCode};
+
+/// The bytes every signed message starts with, so that a Salvage signature can
+/// never be replayed as a signature of another protocol (domain separation).
+pub const SIGNING_CONTEXT: &[u8] = crate::SIGNING_CONTEXT_LABEL.as_bytes();
+
+/// The most signatures one entry may carry; bounds the work of verifying it.
+pub const MAX_SIGNATURES: usize = 16;
+
+hash_newtype! {
+    /// The id of an entry: blake3 of the canonical bytes of its statement.
+    EntryId
+}
+
+hash_newtype! {
+    /// The id of a ledger: blake3 of the canonical bytes of its genesis statement.
+    LedgerId
+}
+
+/// Why hex text was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HexError {
+    /// The text has the wrong number of digits.
+    #[error("expected {expected} hex digits, found {found}")]
+    Length {
+        /// Digits expected.
+        expected: usize,
+        /// Digits found.
+        found: usize,
+    },
+    /// The text has a character that is not a lowercase hex digit.
+    #[error("{0:?} is not lowercase hex")]
+    NotLowerHex(String),
+}
+
+/// Parses exactly `2 * N` lowercase hex digits: the only hex the wire format allows.
+pub fn parse_lower_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
+    if text.len() != 2 * N {
+        return Err(HexError::Length { expected: 2 * N, found: text.len() });
+    }
+    if !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(HexError::NotLowerHex(text.to_owned()));
+    }
+    let mut bytes = [0u8; N];
+    hex::decode_to_slice(text, &mut bytes).map_err(|_| HexError::NotLowerHex(text.to_owned()))?;
+    Ok(bytes)
+}
+
+/// An Ed25519 public key that decodes to a curve point.
+///
+/// Whether the key is weak (of small order) is checked where keys are admitted
+/// to membership ([`PublicKey::parse_for_membership`]), not on every signature:
+/// `verify_strict` refuses signatures by weak keys anyway.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// Parses 64 lowercase hex digits of a compressed Edwards point.
+    pub fn from_hex(text: &str) -> Result<Self, Refusal> {
+        let bytes = parse_lower_hex::<32>(text)
+            .map_err(|e| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text:?}: {e}")))?;
+        VerifyingKey::from_bytes(&bytes)
+            .map(PublicKey)
+            .map_err(|_| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text} is not an Ed25519 point")))
+    }
+
+    /// Parses a key that is to become a member's key: weak keys are refused.
+    pub fn parse_for_membership(text: &str) -> Result<Self, Refusal> {
+        let key = Self::from_hex(text)?;
+        if key.0.is_weak() {
+            return Err(Refusal::new(RefusalCode::KeyWeak, format!("public key {text} is weak (small order) and cannot be used")));
+        }
+        Ok(key)
+    }
+
+    /// The key of a signing key.
+    pub fn of(signing_key: &SigningKey) -> Self {
+        PublicKey(signing_key.verifying_key())
+    }
+
+    /// The underlying ed25519-dalek key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    /// The 32 bytes of the compressed point.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// Lowercase hex, as on the wire.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.as_bytes())
+    }
+
+    /// Whether the key is of small order.
+    pub fn is_weak(&self) -> bool {
+        self.0.is_weak()
+    }
+}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_hex())
+    }
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        PublicKey::from_hex(&text).map_err(|r| serde::de::Error::custom(r.message))
+    }
+}
+
+/// A point in time written as RFC 3339 in UTC with a `Z` suffix.
+///
+/// The original text is kept because it is part of signed bytes: two spellings of
+/// the same instant (`…00Z` and `…00.000Z`) sign differently and both stay exact.
+// INVARIANT: `text` parses as RFC 3339, ends in `Z`, and `instant` is that time.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    text: String,
+    instant: OffsetDateTime,
+}
+
+impl Timestamp {
+    /// Parses RFC 3339 text in UTC (`Z`); offsets other than `Z` are refused.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        let invalid = |why: &str| Refusal::new(RefusalCode::TimeInvalid, format!("time {text:?} {why}"));
+        // RFC 3339 lets applications use a space or a lowercase 't'/'z'; the wire
+        // format allows only the one spelling `YYYY-MM-DDTHH:MM:SS[.frac]Z`.
+        if !text.ends_with('Z') || text.as_bytes().get(10) != Some(&b'T') {
+            return Err(invalid("must be RFC 3339 in UTC: YYYY-MM-DDTHH:MM:SS[.fraction]Z"));
+        }
+        let instant = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| invalid(&format!("is not RFC 3339: {e}")))?;
+        Ok(Timestamp { text: text.to_owned(), instant })
+    }
+
+    /// The current time, to whole microseconds.
+    pub fn now() -> Self {
+        let now = OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
+        Self::from_instant(now)
+    }
+
+    /// The canonical text of an instant: RFC 3339 UTC with `Z`.
+    pub fn from_instant(instant: OffsetDateTime) -> Self {
+        let instant = instant.to_offset(time::UtcOffset::UTC);
+        // INVARIANT: formatting a UTC OffsetDateTime in RFC 3339 only fails for years
+        // outside 0..=9999, which the system clock and our parsed inputs cannot reach.
+        let text = instant.format(&Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned());
+        Timestamp { text, instant }
+    }
+
+    /// The RFC 3339 text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The instant.
+    pub fn instant(&self) -> OffsetDateTime {
+        self.instant
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({})", self.text)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Timestamp::parse(&text).map_err(|r| serde::de::Error::custom(r.message))
+    }
+}
+
+macro_rules! kinds {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $name:literal, )*) => {
+        /// What a statement does. See `docs/rules.md` for the rules of each kind.
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Kind {
+            /// Every kind.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant,)*];
+
+            /// The kind as written on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Kind::$variant => $name,)* }
+            }
+        }
+
+        impl FromStr for Kind {
+            type Err = Refusal;
+            fn from_str(text: &str) -> Result<Self, Refusal> {
+                match text {
+                    $($name => Ok(Kind::$variant),)*
+                    _ => Err(Refusal::new(RefusalCode::EntryMalformed, format!("unknown statement kind {text:?}"))),
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    /// Record 0: the consortium, its founding members and the admin threshold.
+    Genesis => "ledger.genesis",
+    /// Admins add a member.
+    MemberAdd => "member.add",
+    /// Admins change a member's roles; a member or admins change its name and keys.
+    MemberUpdate => "member.update",
+    /// A contractor registers an item with its passport and becomes its custodian.
+    ItemRegister => "item.register",
+    /// The custodian publishes a new passport version.
+    ItemAmend => "item.amend",
+    /// The custodian offers custody to another member.
+    ItemTransfer => "item.transfer",
+    /// The recipient accepts a pending transfer; custody moves.
+    ItemReceive => "item.receive",
+    /// The custodian withdraws a pending transfer.
+    ItemCancel => "item.cancel",
+    /// A certifier attests inspection or certification results for a passport version.
+    ItemAttest => "item.attest",
+    /// The custodian splits an item into parts that weigh no more than it.
+    ItemSplit => "item.split",
+    /// The custodian records that the item is reused in a building.
+    ItemInstall => "item.install",
+    /// The custodian records that the item was taken out of a building again.
+    ItemDismantle => "item.dismantle",
+    /// The custodian records recycling or disposal; the item never changes again.
+    ItemDispose => "item.dispose",
+}
+
+impl Kind {
+    /// Whether the kind acts on an item (its body names a `giai`).
+    pub fn is_item_kind(self) -> bool {
+        self.as_str().starts_with("item.")
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(|r: Refusal| serde::de::Error::custom(r.message))
+    }
+}
+
+/// What a member states: the signed part of an entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// The ledger this statement is for; absent only in the genesis.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub ledger: Option<LedgerId>,
+    /// What the statement does.
+    pub kind: Kind,
+    /// When the signer made the statement.
+    pub time: Timestamp,
+    /// The kind's body, validated against the kind's JSON Schema.
+    pub body: Value,
+}
+
+impl Statement {
+    /// The RFC 8785 canonical bytes of the statement.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        to_canonical_bytes(self)
+    }
+
+    /// The id of any entry carrying this statement.
+    pub fn id(&self) -> EntryId {
+        EntryId(*blake3::hash(&self.canonical_bytes()).as_bytes())
+    }
+}
+
+/// The bytes a signature covers: the signing context, then the canonical statement.
+pub fn signing_message(canonical_statement: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(SIGNING_CONTEXT.len() + canonical_statement.len());
+    message.extend_from_slice(SIGNING_CONTEXT);
+    message.extend_from_slice(canonical_statement);
+    message
+}
+
+/// One signature of a statement and the key that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntrySignature {
+    /// The signer's public key.
+    pub key: PublicKey,
+    /// The Ed25519 signature, 128 lowercase hex digits.
+    #[serde(with = "signature_hex")]
+    pub sig: Signature,
+}
+
+/// A statement with its signatures, as clients submit it.
+// INVARIANT: `id` and `canonical` are derived from `statement` and kept in step
+// by the constructors; the fields are private so nothing can change one alone.
+#[derive(Clone, PartialEq)]
+pub struct SignedEntry {
+    statement: Statement,
+    signatures: Vec<EntrySignature>,
+    canonical: Vec<u8>,
+    id: EntryId,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignedEntryWire {
+    statement: Statement,
+    signatures: Vec<EntrySignature>,
+}
+
+impl SignedEntry {
+    /// Builds an entry from a statement and its signatures (not yet verified).
+    pub fn new(statement: Statement, signatures: Vec<EntrySignature>) -> Self {
+        let canonical = statement.canonical_bytes();
+        let id = EntryId(*blake3::hash(&canonical).as_bytes());
+        SignedEntry { statement, signatures, canonical, id }
+    }
+
+    /// Signs a statement with one or more keys.
+    pub fn sign(statement: Statement, keys: &[&SigningKey]) -> Result<Self, Refusal> {
+        canonical::check_numbers(&statement.body).map_err(Refusal::from)?;
+        let mut entry = Self::new(statement, Vec::new());
+        let message = signing_message(&entry.canonical);
+        entry.signatures =
+            keys.iter().map(|key| EntrySignature { key: PublicKey::of(key), sig: key.sign(&message) }).collect();
+        Ok(entry)
+    }
+
+    /// Parses a signed entry from JSON bytes, strictly (see [`crate::canonical`]).
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, Refusal> {
+        let value = canonical::parse_strict(bytes).map_err(Refusal::from)?;
+        Self::from_value(value)
+    }
+
+    /// Decodes a signed entry from an already strictly parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Self, Refusal> {
+        canonical::check_numbers(&value).map_err(Refusal::from)?;
+        let wire: SignedEntryWire = serde_json::from_value(value)
+            .map_err(|e| Refusal::new(RefusalCode::EntryMalformed, format!("not a signed entry: {e}")))?;
+        Ok(Self::new(wire.statement, wire.signatures))
+    }
+
+    /// The statement.
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// The signatures, in the order given.
+    pub fn signatures(&self) -> &[EntrySignature] {
+        &self.signatures
+    }
+
+    /// The entry id.
+    pub fn id(&self) -> EntryId {
+        self.id
+    }
+
+    /// The canonical bytes of the statement.
+    pub fn canonical_statement(&self) -> &[u8] {
+        &self.canonical
+    }
+
+    /// Checks every signature with `verify_strict`; this decides acceptance.
+    ///
+    /// It does not check who the keys belong to: that depends on the ledger's
+    /// membership and is the custody rules' job.
+    pub fn verify_signatures(&self) -> Result<(), Refusal> {
+        self.check_signature_set()?;
+        let message = signing_message(&self.canonical);
+        for (index, signature) in self.signatures.iter().enumerate() {
+            signature.key.verifying_key().verify_strict(&message, &signature.sig).map_err(|_| {
+                Refusal::new(
+                    RefusalCode::SignatureInvalid,
+                    format!("signature {index} by key {} does not verify over entry {}", signature.key, self.id),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The structural checks on the signature list that need no cryptography.
+    pub(crate) fn check_signature_set(&self) -> Result<(), Refusal> {
+        if self.signatures.is_empty() {
+            return Err(Refusal::new(RefusalCode::SignatureMissing, format!("entry {} carries no signature", self.id)));
+        }
+        if self.signatures.len() > MAX_SIGNATURES {
+            return Err(Refusal::new(
+                RefusalCode::SignatureTooMany,
+                format!("entry {} carries {} signatures; at most {MAX_SIGNATURES} are accepted", self.id, self.signatures.len()),
+            ));
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for signature in &self.signatures {
+            if !keys.insert(signature.key) {
+                return Err(Refusal::new(
+                    RefusalCode::SignatureDuplicate,
+                    format!("key {} signs entry {} more than once", signature.key, self.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry as JSON.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl fmt::Debug for SignedEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedEntry")
+            .field("id", &self.id)
+            .field("statement", &self.statement)
+            .field("signatures", &self.signatures)
+            .finish()
+    }
+}
+
+impl Serialize for SignedEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            statement: &'a Statement,
+            signatures: &'a [EntrySignature],
+        }
+        Borrowed { statement: &self.statement, signatures: &self.signatures }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = SignedEntryWire::deserialize(deserializer)?;
+        Ok(SignedEntry::new(wire.statement, wire.signatures))
+    }
+}
+
+/// Deserialises a field that, when present, must hold a value (never `null`):
+/// a `null` would vanish on re-encoding and change the signed bytes.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+mod signature_hex {
+    use ed25519_dalek::Signature;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(sig: &Signature, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(sig.to_bytes()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Signature, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        let bytes = super::parse_lower_hex::<64>(&text).map_err(serde::de::Error::custom)?;
+        Ok(Signature::from_bytes(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn statement() -> Statement {
+        Statement {
+            ledger: Some(LedgerId([7; 32])),
+            kind: Kind::ItemTransfer,
+            time: Timestamp::parse("2026-11-23T10:00:00Z").unwrap(),
+            body: json!({"giai": "4750001BEAM-0001", "to": "reuse-hub"}),
+        }
+    }
+
+    #[test]
+    fn signed_entries_round_trip_and_verify() {
+        let entry = SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap();
+        entry.verify_signatures().unwrap();
+        let bytes = serde_json::to_vec(&entry).unwrap();
+        let parsed = SignedEntry::from_json_bytes(&bytes).unwrap();
+        assert_eq!(parsed, entry);
+        assert_eq!(parsed.id(), entry.id());
+        parsed.verify_signatures().unwrap();
+    }
+
+    #[test]
+    fn entry_id_is_blake3_of_the_canonical_statement() {
+        let entry = SignedEntry::sign(statement(), &[&key(1)]).unwrap();
+        let canonical = format!(
+            "{{\"body\":{{\"giai\":\"4750001BEAM-0001\",\"to\":\"reuse-hub\"}},\"kind\":\"item.transfer\",\"ledger\":\"{}\",\"time\":\"2026-11-23T10:00:00Z\"}}",
+            "07".repeat(32)
+        );
+        assert_eq!(entry.canonical_statement(), canonical.as_bytes());
+        assert_eq!(entry.id().0, *blake3::hash(canonical.as_bytes()).as_bytes());
+        // The signature covers the context label followed by the canonical statement.
+        let message = [SIGNING_CONTEXT, canonical.as_bytes()].concat();
+        key(1).verifying_key().verify_strict(&message, &entry.signatures()[0].sig).unwrap();
+    }
+
+    #[test]
+    fn any_change_to_the_statement_breaks_the_signature() {
+        let entry = SignedEntry::sign(statement(), &[&key(1)]).unwrap();
+        let mut changed = statement();
+        changed.body = json!({"giai": "4750001BEAM-0001", "to": "someone-else"});
+        let forged = SignedEntry::new(changed, entry.signatures().to_vec());
+        assert_eq!(forged.verify_signatures().unwrap_err().code, RefusalCode::SignatureInvalid);
+    }
+
+    #[test]
+    fn signature_lists_are_checked() {
+        let unsigned = SignedEntry::new(statement(), vec![]);
+        assert_eq!(unsigned.verify_signatures().unwrap_err().code, RefusalCode::SignatureMissing);
+        let twice = SignedEntry::sign(statement(), &[&key(1), &key(1)]).unwrap();
+        assert_eq!(twice.verify_signatures().unwrap_err().code, RefusalCode::SignatureDuplicate);
+        let keys: Vec<SigningKey> = (1..=17).map(key).collect();
+        let many = SignedEntry::sign(statement(), &keys.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(many.verify_signatures().unwrap_err().code, RefusalCode::SignatureTooMany);
+    }
+
+    #[test]
+    fn malformed_entries_are_refused_with_codes() {
+        let good = serde_json::to_value(SignedEntry::sign(statement(), &[&key(1)]).unwrap()).unwrap();
+        let refuse = |value: serde_json::Value| SignedEntry::from_value(value).unwrap_err().code;
+        let mut extra = good.clone();
+        extra["statement"]["extra"] = json!(1);
+        assert_eq!(refuse(extra), RefusalCode::EntryMalformed);
+        let mut null_ledger = good.clone();
+        null_ledger["statement"]["ledger"] = Value::Null;
+        assert_eq!(refuse(null_ledger), RefusalCode::EntryMalformed);
+        let mut upper = good.clone();
+        upper["signatures"][0]["key"] = json!(key(1).verifying_key().as_bytes().iter().map(|b| format!("{b:02X}")).collect::<String>());
+        assert_eq!(refuse(upper), RefusalCode::EntryMalformed);
+        let mut offset_time = good.clone();
+        offset_time["statement"]["time"] = json!("2026-11-23T10:00:00+02:00");
+        assert_eq!(refuse(offset_time), RefusalCode::EntryMalformed);
+        let mut big = good;
+        big["statement"]["body"]["n"] = json!(9007199254740992u64);
+        assert_eq!(refuse(big), RefusalCode::JsonNumberOutOfRange);
+        let text = br#"{"statement":{"kind":"item.cancel","kind":"item.cancel"},"signatures":[]}"#;
+        assert_eq!(SignedEntry::from_json_bytes(text).unwrap_err().code, RefusalCode::JsonDuplicateKey);
+    }
+
+    #[test]
+    fn weak_keys_are_refused_for_membership() {
+        // The identity point (0, 1) has small order.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let weak = hex::encode(identity);
+        assert!(PublicKey::from_hex(&weak).is_ok());
+        assert_eq!(PublicKey::parse_for_membership(&weak).unwrap_err().code, RefusalCode::KeyWeak);
+        let strong = PublicKey::of(&key(3)).to_hex();
+        assert!(PublicKey::parse_for_membership(&strong).is_ok());
+    }
+
+    #[test]
+    fn timestamps_must_be_utc_rfc3339() {
+        assert!(Timestamp::parse("2026-11-23T10:00:00.123Z").is_ok());
+        for bad in ["2026-11-23T10:00:00", "2026-11-23 10:00:00Z", "2026-13-01T00:00:00Z", "2026-11-23T10:00:00+00:00", "2026-11-23t10:00:00Z", "2026-11-23T10:00:00z"] {
+            assert_eq!(Timestamp::parse(bad).unwrap_err().code, RefusalCode::TimeInvalid, "{bad}");
+        }
+        let now = Timestamp::now();
+        assert_eq!(Timestamp::parse(now.as_str()).unwrap(), now);
+    }
+}

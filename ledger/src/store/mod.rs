@@ -1,0 +1,599 @@
+//! Storage: the durable record log (the truth) and the sled indexes derived from it.
+//!
+//! [`Ledger`] ties the custody state machine to storage. A submission is
+//! verified (signatures, schema) outside any lock, then sequenced, checked
+//! against the state and appended to the log under the core lock, and finally
+//! made durable by a *group commit*: whichever submitter reaches the commit
+//! lock first fdatasyncs the log for every record appended so far, so many
+//! concurrent submissions share one sync. Only then are receipts returned and
+//! the records made visible to readers and indexed in sled.
+
+pub mod log;
+mod index;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::chain::{self, LeafHash, Record, Seq};
+use crate::checkpoint::Checkpoint;
+use crate::custody::{Context, ItemState, Member, State, VerifiedEntry};
+use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
+use crate::ident::Giai;
+use crate::merkle::{Blake3Hasher, MerkleTree, ProofError};
+use crate::refusal::Refusal;
+
+pub use index::IndexError;
+use index::{Index, IndexUpdate};
+use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
+
+/// Below this many entries a batch is verified on the calling thread; above it
+/// the work is shared between two threads (the machines we target have two cores).
+const PARALLEL_VERIFY_THRESHOLD: usize = 64;
+
+/// What the ledger returns for an accepted entry, once it is durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    /// The record's position.
+    pub seq: Seq,
+    /// The entry id.
+    pub entry_id: EntryId,
+    /// The record's leaf hash.
+    pub leaf_hash: LeafHash,
+}
+
+/// What opening a ledger found and repaired.
+#[derive(Debug, Clone, Default)]
+pub struct OpenReport {
+    /// Records in the ledger.
+    pub size: u64,
+    /// A torn tail that was cut (its bytes are kept in the log's quarantine folder).
+    pub tail_cut: Option<TailCut>,
+    /// Whether the index was rebuilt from scratch.
+    pub index_rebuilt: bool,
+    /// How many records the index had to catch up on.
+    pub index_caught_up: u64,
+}
+
+/// Why the ledger could not do what was asked (as opposed to refusing an entry).
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The record log failed or is damaged.
+    #[error("record log: {0}")]
+    Log(#[from] LogError),
+    /// The sled index failed.
+    #[error("index: {0}")]
+    Index(#[from] IndexError),
+    /// A stored record does not verify: the ledger is not opened.
+    #[error("record {seq} does not verify: {reason}")]
+    Invalid {
+        /// The record.
+        seq: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The genesis given to create a ledger breaks a rule.
+    #[error("genesis refused: {0}")]
+    Genesis(Refusal),
+    /// `create` was asked for a directory that already holds a ledger.
+    #[error("{0} already holds a ledger")]
+    Exists(PathBuf),
+    /// `open` was asked for a directory that holds no ledger.
+    #[error("{0} holds no ledger (no genesis record)")]
+    Missing(PathBuf),
+    /// The directory holds another ledger than the genesis given.
+    #[error("{dir} holds ledger {found}, not {expected}")]
+    WrongLedger {
+        /// The directory.
+        dir: PathBuf,
+        /// The ledger it holds.
+        found: LedgerId,
+        /// The ledger expected.
+        expected: LedgerId,
+    },
+    /// A write or sync failed earlier; the process must reopen the ledger.
+    #[error("the ledger stopped accepting writes after an I/O failure; reopen it to recover")]
+    Poisoned,
+    /// A proof was asked for sizes or positions the ledger does not have.
+    #[error("proof: {0}")]
+    Proof(#[from] ProofError),
+    /// No record at that position.
+    #[error("no record {0}")]
+    NoRecord(u64),
+}
+
+/// A ledger on disk: the record log, the custody state, the Merkle tree and the indexes.
+pub struct Ledger {
+    dir: PathBuf,
+    genesis: SignedEntry,
+    ledger_id: LedgerId,
+    core: Mutex<Core>,
+    commit: Mutex<()>,
+    // INVARIANT: `durable` is the number of records known to be fsynced and
+    // indexed; it only grows, and readers never look past it.
+    durable: AtomicU64,
+    poisoned: AtomicBool,
+    reader: LogReader,
+    index: Index,
+}
+
+struct Core {
+    state: State,
+    log: RecordLog,
+    tree: MerkleTree<Blake3Hasher>,
+    entries: HashMap<EntryId, Seq>,
+    last_leaf: LeafHash,
+    unindexed: Vec<IndexUpdate>,
+}
+
+impl Ledger {
+    /// Creates a ledger in an empty (or absent) directory from a signed genesis.
+    pub fn create(dir: &Path, genesis: SignedEntry) -> Result<Ledger, LedgerError> {
+        State::from_genesis(&genesis).map_err(LedgerError::Genesis)?;
+        let (mut log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
+        if !contents.frames.is_empty() {
+            return Err(LedgerError::Exists(dir.to_owned()));
+        }
+        let record = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: Timestamp::now(), entry: genesis };
+        log.append(&record.canonical_bytes())?;
+        log.sync()?;
+        drop(log);
+        let (ledger, _) = Self::open(dir)?;
+        Ok(ledger)
+    }
+
+    /// Opens the ledger in `dir`, creating it from `genesis` if the directory holds none.
+    /// A directory holding another ledger is refused.
+    pub fn open_or_create(dir: &Path, genesis: SignedEntry) -> Result<(Ledger, OpenReport), LedgerError> {
+        let expected = LedgerId(genesis.id().0);
+        let has_log = dir.join("log").read_dir().map(|mut entries| entries.next().is_some()).unwrap_or(false);
+        let (ledger, report) = if has_log {
+            Self::open(dir)?
+        } else {
+            let ledger = Self::create(dir, genesis)?;
+            let size = ledger.size();
+            (ledger, OpenReport { size, ..OpenReport::default() })
+        };
+        if ledger.ledger_id != expected {
+            return Err(LedgerError::WrongLedger { dir: dir.to_owned(), found: ledger.ledger_id, expected });
+        }
+        Ok((ledger, report))
+    }
+
+    /// Opens an existing ledger, replaying and verifying every record.
+    ///
+    /// A torn tail (the unsynced end of the log after a crash) is cut and
+    /// reported; any other damage, and any record that does not verify,
+    /// refuses the open with the reason. The index catches up with the log, or
+    /// is rebuilt if it disagrees with it.
+    pub fn open(dir: &Path) -> Result<(Ledger, OpenReport), LedgerError> {
+        let (log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
+        let mut frames = contents.frames.into_iter();
+        let Some((genesis_position, genesis_bytes)) = frames.next() else {
+            return Err(LedgerError::Missing(dir.to_owned()));
+        };
+        let genesis_record = decode(0, &genesis_bytes)?;
+        chain::check_link(0, LeafHash::ZERO, &genesis_record).map_err(|e| invalid(0, e))?;
+        let state = State::from_genesis(&genesis_record.entry).map_err(|e| invalid(0, e))?;
+        let ledger_id = state.consortium().ledger_id;
+        let genesis_leaf = chain::leaf_hash_of(&genesis_bytes);
+
+        let mut core = Core {
+            state,
+            log,
+            tree: MerkleTree::new(),
+            entries: HashMap::new(),
+            last_leaf: LeafHash::ZERO,
+            unindexed: Vec::new(),
+        };
+        let mut updates = Vec::new();
+        let founders: Vec<Member> = core.state.members().cloned().collect();
+        updates.push(core.record_appended(genesis_record.entry.id(), genesis_leaf, genesis_position, founders, Vec::new()));
+        for (position, bytes) in frames {
+            let seq = core.tree.len();
+            let record = decode(seq, &bytes)?;
+            chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e))?;
+            if core.entries.contains_key(&record.entry.id()) {
+                return Err(invalid(seq, format!("entry {} is recorded twice", record.entry.id())));
+            }
+            let context = Context { seq: record.seq, accepted: record.accepted.clone() };
+            let entry_id = record.entry.id();
+            let verified = VerifiedEntry::verify(record.entry).map_err(|e| invalid(seq, e))?;
+            let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
+            let (members, items) = (change.members.clone(), change.items.clone());
+            core.state.apply(change);
+            updates.push(core.record_appended(entry_id, chain::leaf_hash_of(&bytes), position, members, items));
+        }
+        let size = core.tree.len();
+
+        let index = Index::open(&dir.join("index"))?;
+        let mut report = OpenReport { size, tail_cut: contents.tail_cut, ..OpenReport::default() };
+        let (indexed, indexed_ledger) = index.size()?;
+        let agrees = indexed_ledger.is_none_or(|id| id == ledger_id)
+            && indexed <= size
+            && (indexed == 0
+                || Seq::new(indexed - 1).and_then(|seq| core.tree.leaf_hash(seq.get()).map(|leaf| (seq, leaf))).is_some_and(
+                    |(seq, leaf)| index.leaf_hash(seq).ok().flatten() == Some(LeafHash(leaf)),
+                ));
+        let from = if agrees {
+            indexed
+        } else {
+            index.clear()?;
+            report.index_rebuilt = true;
+            0
+        };
+        let catch_up: Vec<IndexUpdate> = updates.into_iter().skip(from as usize).collect();
+        report.index_caught_up = catch_up.len() as u64;
+        index.apply(ledger_id, &catch_up)?;
+        core.unindexed.clear();
+
+        let reader = core.log.reader();
+        let ledger = Ledger {
+            dir: dir.to_owned(),
+            genesis: genesis_record_entry(&genesis_bytes)?,
+            ledger_id,
+            core: Mutex::new(core),
+            commit: Mutex::new(()),
+            durable: AtomicU64::new(size),
+            poisoned: AtomicBool::new(false),
+            reader,
+            index,
+        };
+        Ok((ledger, report))
+    }
+
+    /// Submits a batch of signed entries; returns, per entry, its receipt or the
+    /// refusal. Returns only once every accepted record is durable.
+    ///
+    /// Entries are applied in the order given, so a later entry may depend on
+    /// an earlier one in the same batch. Re-submitting an entry already in the
+    /// ledger returns its existing receipt.
+    pub fn submit(&self, entries: Vec<SignedEntry>) -> Result<Vec<Result<Receipt, Refusal>>, LedgerError> {
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(LedgerError::Poisoned);
+        }
+        let verified = verify_all(entries);
+        let mut outcomes = Vec::with_capacity(verified.len());
+        let mut wait_for = None;
+        {
+            let mut core = self.lock_core()?;
+            let accepted = Timestamp::now();
+            let mut payloads = Vec::new();
+            let mut pending = Vec::new();
+            for entry in verified {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(refusal) => {
+                        outcomes.push(Err(refusal));
+                        continue;
+                    }
+                };
+                let entry_id = entry.entry().id();
+                if let Some(&seq) = core.entries.get(&entry_id) {
+                    let leaf_hash = LeafHash(core.tree.leaf_hash(seq.get()).unwrap_or_default());
+                    wait_for = wait_for.max(Some(seq));
+                    outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
+                    continue;
+                }
+                let Some(seq) = Seq::new(core.tree.len()) else {
+                    outcomes.push(Err(Refusal::new(crate::refusal::RefusalCode::EntryMalformed, "the ledger is full")));
+                    continue;
+                };
+                let context = Context { seq, accepted: accepted.clone() };
+                let change = match core.state.check(&entry, &context) {
+                    Ok(change) => change,
+                    Err(refusal) => {
+                        outcomes.push(Err(refusal));
+                        continue;
+                    }
+                };
+                let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry: entry.into_entry() };
+                let bytes = record.canonical_bytes();
+                let leaf_hash = chain::leaf_hash_of(&bytes);
+                let (members, items) = (change.members.clone(), change.items.clone());
+                core.state.apply(change);
+                // The position is filled in once the batch is written below.
+                let placeholder = LogPosition { segment: 1, offset: 8 };
+                let update = core.record_appended(entry_id, leaf_hash, placeholder, members, items);
+                pending.push(update);
+                payloads.push(bytes);
+                wait_for = Some(seq);
+                outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
+            }
+            self.write_batch(&mut core, &payloads, pending)?;
+        }
+        if let Some(seq) = wait_for {
+            self.wait_durable(seq)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// Appends records formed by another node (replication, restore from a
+    /// download), checking each exactly as [`Ledger::open`] does: position, chain
+    /// link, signatures, schema and custody rules. Returns once they are durable.
+    /// The first record that does not verify stops the call; those before it stay.
+    pub fn append_records(&self, records: Vec<Record>) -> Result<(), LedgerError> {
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(LedgerError::Poisoned);
+        }
+        let mut last = None;
+        let mut failure = None;
+        {
+            let mut core = self.lock_core()?;
+            let mut payloads = Vec::new();
+            let mut pending = Vec::new();
+            for record in records {
+                let seq = core.tree.len();
+                let admitted = chain::check_link(seq, core.last_leaf, &record)
+                    .map_err(|e| invalid(seq, e))
+                    .and_then(|()| {
+                        if core.entries.contains_key(&record.entry.id()) {
+                            return Err(invalid(seq, format!("entry {} is recorded twice", record.entry.id())));
+                        }
+                        let context = Context { seq: record.seq, accepted: record.accepted.clone() };
+                        let verified = VerifiedEntry::verify(record.entry.clone()).map_err(|e| invalid(seq, e))?;
+                        core.state.check(&verified, &context).map_err(|e| invalid(seq, e))
+                    });
+                let change = match admitted {
+                    Ok(change) => change,
+                    Err(error) => {
+                        failure = Some(error);
+                        break;
+                    }
+                };
+                let bytes = record.canonical_bytes();
+                let (members, items) = (change.members.clone(), change.items.clone());
+                core.state.apply(change);
+                let placeholder = LogPosition { segment: 1, offset: 8 };
+                pending.push(core.record_appended(record.entry.id(), chain::leaf_hash_of(&bytes), placeholder, members, items));
+                payloads.push(bytes);
+                last = Some(record.seq);
+            }
+            self.write_batch(&mut core, &payloads, pending)?;
+        }
+        if let Some(seq) = last {
+            self.wait_durable(seq)?;
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// The ledger id.
+    pub fn ledger_id(&self) -> LedgerId {
+        self.ledger_id
+    }
+
+    /// The signed genesis.
+    pub fn genesis(&self) -> &SignedEntry {
+        &self.genesis
+    }
+
+    /// The directory the ledger lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The number of durable records (the tree size that proofs and checkpoints use).
+    pub fn size(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    /// A durable record.
+    pub fn record(&self, seq: u64) -> Result<Record, LedgerError> {
+        if seq >= self.size() {
+            return Err(LedgerError::NoRecord(seq));
+        }
+        let seq_typed = Seq::new(seq).ok_or(LedgerError::NoRecord(seq))?;
+        let (position, _) = self.index.record(seq_typed)?.ok_or(LedgerError::NoRecord(seq))?;
+        let bytes = self.reader.read_at(position)?;
+        decode(seq, &bytes)
+    }
+
+    /// Up to `limit` durable records from `from`.
+    pub fn records(&self, from: u64, limit: u64) -> Result<Vec<Record>, LedgerError> {
+        let end = self.size().min(from.saturating_add(limit));
+        (from..end).map(|seq| self.record(seq)).collect()
+    }
+
+    /// The canonical bytes of a durable record, exactly as stored.
+    pub fn record_bytes(&self, seq: u64) -> Result<Vec<u8>, LedgerError> {
+        if seq >= self.size() {
+            return Err(LedgerError::NoRecord(seq));
+        }
+        let seq_typed = Seq::new(seq).ok_or(LedgerError::NoRecord(seq))?;
+        let (position, _) = self.index.record(seq_typed)?.ok_or(LedgerError::NoRecord(seq))?;
+        Ok(self.reader.read_at(position)?)
+    }
+
+    /// The receipt of an entry already in the ledger.
+    pub fn receipt(&self, entry_id: &EntryId) -> Result<Option<Receipt>, LedgerError> {
+        let Some(seq) = self.index.entry_seq(entry_id)? else { return Ok(None) };
+        let leaf_hash = self.index.leaf_hash(seq)?.ok_or(LedgerError::NoRecord(seq.get()))?;
+        Ok(Some(Receipt { seq, entry_id: *entry_id, leaf_hash }))
+    }
+
+    /// The current state of an item, as of the durable records.
+    pub fn item(&self, giai: &Giai) -> Result<Option<ItemState>, LedgerError> {
+        Ok(self.index.item(giai)?)
+    }
+
+    /// Every durable record that touched an item (including the split that created
+    /// it from its parent), in order.
+    pub fn history(&self, giai: &Giai) -> Result<Vec<Record>, LedgerError> {
+        self.index.item_records(giai)?.into_iter().map(|seq| self.record(seq.get())).collect()
+    }
+
+    /// Every member, by id.
+    pub fn members(&self) -> Result<Vec<Member>, LedgerError> {
+        Ok(self.index.members()?)
+    }
+
+    /// The Merkle root of the first `size` records.
+    pub fn root_at(&self, size: u64) -> Result<[u8; 32], LedgerError> {
+        self.check_size(size)?;
+        Ok(self.lock_core()?.tree.root_at(size)?)
+    }
+
+    /// An inclusion proof of record `seq` in the tree of the first `size` records.
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<[u8; 32]>, LedgerError> {
+        self.check_size(size)?;
+        Ok(self.lock_core()?.tree.inclusion_proof(seq, size)?)
+    }
+
+    /// A consistency proof between the trees of the first `old` and `new` records.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<[u8; 32]>, LedgerError> {
+        self.check_size(new)?;
+        Ok(self.lock_core()?.tree.consistency_proof(old, new)?)
+    }
+
+    /// The unsigned checkpoint of the durable ledger: origin, size and root.
+    pub fn checkpoint(&self) -> Result<Checkpoint, LedgerError> {
+        let size = self.size();
+        let root = self.root_at(size)?;
+        Checkpoint::new(checkpoint_origin(&self.ledger_id), size, root)
+            .map_err(|e| LedgerError::Invalid { seq: size, reason: e.to_string() })
+    }
+
+    /// The custody state digest (see [`State::digest`]), covering every appended record.
+    pub fn state_digest(&self) -> Result<[u8; 32], LedgerError> {
+        Ok(self.lock_core()?.state.digest())
+    }
+
+    /// A digest of every index tree: equal ledgers have equal index digests.
+    pub fn index_digest(&self) -> Result<[u8; 32], LedgerError> {
+        Ok(self.index.digest()?)
+    }
+
+    /// Flushes the index to disk. Not needed for safety (the log is the truth),
+    /// but it spares the next open a catch-up.
+    pub fn flush(&self) -> Result<(), LedgerError> {
+        Ok(self.index.flush()?)
+    }
+
+    /// Appends the records of a batch to the log in one write and queues their
+    /// index updates for the next group commit.
+    fn write_batch(&self, core: &mut Core, payloads: &[Vec<u8>], pending: Vec<IndexUpdate>) -> Result<(), LedgerError> {
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let positions = match core.log.append_batch(&slices) {
+            Ok(positions) => positions,
+            Err(error) => {
+                // The in-memory state is now ahead of the log: stop until reopened.
+                self.poisoned.store(true, Ordering::Release);
+                return Err(error.into());
+            }
+        };
+        for (mut update, position) in pending.into_iter().zip(positions) {
+            update.position = position;
+            core.unindexed.push(update);
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), LedgerError> {
+        if size > self.size() {
+            return Err(LedgerError::Proof(ProofError::SizeOutOfRange { size, tree_size: self.size() }));
+        }
+        Ok(())
+    }
+
+    fn lock_core(&self) -> Result<MutexGuard<'_, Core>, LedgerError> {
+        // A panic while holding the lock could leave state and log apart.
+        self.core.lock().map_err(|_| {
+            self.poisoned.store(true, Ordering::Release);
+            LedgerError::Poisoned
+        })
+    }
+
+    /// Group commit: returns once record `seq` is durable and indexed.
+    fn wait_durable(&self, seq: Seq) -> Result<(), LedgerError> {
+        if self.durable.load(Ordering::Acquire) > seq.get() {
+            return Ok(());
+        }
+        let _leader = self.commit.lock().map_err(|_| LedgerError::Poisoned)?;
+        if self.durable.load(Ordering::Acquire) > seq.get() {
+            // Another submitter's sync covered this record while we waited.
+            return Ok(());
+        }
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(LedgerError::Poisoned);
+        }
+        let (handle, upto, updates) = {
+            let mut core = self.lock_core()?;
+            (core.log.sync_handle(), core.tree.len(), std::mem::take(&mut core.unindexed))
+        };
+        let synced = handle.and_then(|handle| handle.sync());
+        if let Err(error) = synced {
+            self.poisoned.store(true, Ordering::Release);
+            return Err(error.into());
+        }
+        if let Err(error) = self.index.apply(self.ledger_id, &updates) {
+            // The records are durable, but readers would miss them: stop and let a
+            // reopen rebuild the index from the log.
+            self.poisoned.store(true, Ordering::Release);
+            return Err(error.into());
+        }
+        self.durable.store(upto, Ordering::Release);
+        Ok(())
+    }
+}
+
+impl Core {
+    /// Books a record into the tree and the entry map, and returns its index update.
+    fn record_appended(
+        &mut self,
+        entry_id: EntryId,
+        leaf_hash: LeafHash,
+        position: LogPosition,
+        members: Vec<Member>,
+        items: Vec<ItemState>,
+    ) -> IndexUpdate {
+        let seq = Seq::new(self.tree.len()).unwrap_or_default();
+        let merkle_nodes = self.tree.push(leaf_hash.0);
+        self.entries.insert(entry_id, seq);
+        self.last_leaf = leaf_hash;
+        IndexUpdate { seq, entry_id, leaf_hash, position, members, items, merkle_nodes }
+    }
+}
+
+/// The checkpoint origin line of a ledger: `salvage/<ledger id>`.
+pub fn checkpoint_origin(ledger_id: &LedgerId) -> String {
+    format!("salvage/{ledger_id}")
+}
+
+fn verify_all(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> {
+    if entries.len() < PARALLEL_VERIFY_THRESHOLD {
+        return entries.into_iter().map(VerifiedEntry::verify).collect();
+    }
+    let mut entries = entries;
+    let second = entries.split_off(entries.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(move || second.into_iter().map(VerifiedEntry::verify).collect::<Vec<_>>());
+        let mut verified: Vec<_> = entries.into_iter().map(VerifiedEntry::verify).collect();
+        match other.join() {
+            Ok(rest) => verified.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        verified
+    })
+}
+
+fn decode(seq: u64, bytes: &[u8]) -> Result<Record, LedgerError> {
+    Record::from_json_bytes(bytes).map_err(|e| invalid(seq, e))
+}
+
+fn genesis_record_entry(bytes: &[u8]) -> Result<SignedEntry, LedgerError> {
+    Ok(decode(0, bytes)?.entry)
+}
+
+fn invalid(seq: u64, reason: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Invalid { seq, reason: reason.to_string() }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,185 @@
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+use crate::entry::Kind;
+use crate::refusal::RefusalCode;
+use crate::testkit::Fixture;
+
+fn giai(n: usize) -> String {
+    format!("4750001BEAM-{n:04}")
+}
+
+fn giai_of(n: usize) -> Giai {
+    Giai::parse(&giai(n)).unwrap()
+}
+
+fn ledger(dir: &Path) -> (Fixture, Ledger) {
+    let fixture = Fixture::new();
+    let ledger = Ledger::create(dir, fixture.genesis.clone()).unwrap();
+    (fixture, ledger)
+}
+
+fn accepted(outcomes: Vec<Result<Receipt, Refusal>>) -> Vec<Receipt> {
+    outcomes.into_iter().map(|o| o.unwrap_or_else(|r| panic!("refused: {r}"))).collect()
+}
+
+#[test]
+fn submitted_records_survive_reopen_with_items_history_and_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    assert_eq!(ledger.size(), 1);
+    let receipts = accepted(ledger.submit(vec![
+        f.register("baltic-demolition", &giai(1), "HEA 160 beam", 180.0),
+        f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+        f.receive("reuse-hub", &giai(1)),
+    ]).unwrap());
+    assert_eq!(receipts.iter().map(|r| r.seq.get()).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let root = ledger.root_at(4).unwrap();
+    drop(ledger);
+
+    let (ledger, report) = Ledger::open(dir.path()).unwrap();
+    assert_eq!(report.size, 4);
+    assert!(report.tail_cut.is_none());
+    assert_eq!(ledger.size(), 4);
+    assert_eq!(ledger.root_at(4).unwrap(), root);
+    let item = ledger.item(&giai_of(1)).unwrap().unwrap();
+    assert_eq!(item.custodian.as_str(), "reuse-hub");
+    let history = ledger.history(&giai_of(1)).unwrap();
+    assert_eq!(history.iter().map(|r| r.seq.get()).collect::<Vec<_>>(), vec![1, 2, 3]);
+    for receipt in &receipts {
+        assert_eq!(ledger.receipt(&receipt.entry_id).unwrap().as_ref(), Some(receipt));
+        let record = ledger.record(receipt.seq.get()).unwrap();
+        assert_eq!(record.leaf_hash(), receipt.leaf_hash);
+        assert_eq!(ledger.record_bytes(receipt.seq.get()).unwrap(), record.canonical_bytes());
+    }
+    assert_eq!(ledger.members().unwrap().len(), crate::testkit::MEMBERS.len());
+    assert!(matches!(ledger.record(4), Err(LedgerError::NoRecord(4))));
+}
+
+#[test]
+fn resubmission_is_idempotent_and_refusals_record_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    let register = f.register("baltic-demolition", &giai(1), "beam", 100.0);
+    let first = accepted(ledger.submit(vec![register.clone()]).unwrap());
+    let outcomes = ledger.submit(vec![
+        register.clone(),
+        f.register("reuse-hub", &giai(2), "beam", 100.0),
+        register,
+    ]).unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap(), &first[0]);
+    assert_eq!(outcomes[1].as_ref().unwrap_err().code, RefusalCode::RoleMissing);
+    assert_eq!(outcomes[2].as_ref().unwrap(), &first[0]);
+    assert_eq!(ledger.size(), 2);
+    let digest = ledger.state_digest().unwrap();
+    let bad = f.signed(&["baltic-demolition"], Kind::ItemTransfer, json!({"giai": giai(1)}));
+    assert_eq!(ledger.submit(vec![bad]).unwrap()[0].as_ref().unwrap_err().code, RefusalCode::SchemaInvalid);
+    assert_eq!(ledger.state_digest().unwrap(), digest);
+    assert_eq!(ledger.size(), 2);
+}
+
+#[test]
+fn concurrent_submitters_are_group_committed_and_all_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    let ledger = Arc::new(ledger);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let ledger = Arc::clone(&ledger);
+            let f = f.clone();
+            std::thread::spawn(move || {
+                let mut receipts = Vec::new();
+                for i in 0..25 {
+                    let entry = f.register("baltic-demolition", &giai(t * 100 + i), "brick pallet", 900.0);
+                    receipts.extend(accepted(ledger.submit(vec![entry]).unwrap()));
+                }
+                receipts
+            })
+        })
+        .collect();
+    let mut receipts: Vec<Receipt> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    receipts.sort_by_key(|r| r.seq);
+    assert_eq!(receipts.len(), 100);
+    assert!(receipts.windows(2).all(|w| w[0].seq < w[1].seq), "every record has its own seq");
+    drop(receipts);
+    let size = ledger.size();
+    assert_eq!(size, 101);
+    drop(ledger);
+    let (reopened, report) = Ledger::open(dir.path()).unwrap();
+    assert_eq!(report.size, 101);
+    assert_eq!(report.index_caught_up, 0, "the index kept up with every acknowledged record");
+    assert_eq!(reopened.size(), 101);
+}
+
+#[test]
+fn the_same_records_give_identical_state_roots_and_indexes() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let (f, a) = ledger(a_dir.path());
+    accepted(a.submit(vec![
+        f.register("baltic-demolition", &giai(1), "beam", 100.0),
+        f.register("riga-deconstruction", &giai(2), "door", 40.0),
+        f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+        f.receive("reuse-hub", &giai(1)),
+    ]).unwrap());
+    let records = a.records(0, 100).unwrap();
+
+    // A second ledger built from the same genesis record and later records.
+    let b_dir = tempfile::tempdir().unwrap();
+    {
+        let (mut log, _) = RecordLog::open(&b_dir.path().join("log"), LogOptions::default()).unwrap();
+        log.append(&records[0].canonical_bytes()).unwrap();
+        log.sync().unwrap();
+    }
+    let (b, _) = Ledger::open(b_dir.path()).unwrap();
+    b.append_records(records[1..].to_vec()).unwrap();
+
+    assert_eq!(a.size(), b.size());
+    assert_eq!(a.root_at(a.size()).unwrap(), b.root_at(b.size()).unwrap());
+    assert_eq!(a.state_digest().unwrap(), b.state_digest().unwrap());
+    assert_eq!(a.index_digest().unwrap(), b.index_digest().unwrap());
+    let log_a = std::fs::read(a_dir.path().join("log/segment-000001.log")).unwrap();
+    let log_b = std::fs::read(b_dir.path().join("log/segment-000001.log")).unwrap();
+    assert_eq!(log_a, log_b, "the logs are byte-identical");
+
+    // A record that breaks the chain or the rules is refused and changes nothing.
+    let digest = b.state_digest().unwrap();
+    let mut replayed = records[3].clone();
+    replayed.seq = Seq::new(b.size()).unwrap();
+    assert!(matches!(b.append_records(vec![replayed]), Err(LedgerError::Invalid { .. })));
+    assert_eq!(b.state_digest().unwrap(), digest);
+    assert_eq!(b.size(), a.size());
+}
+
+#[test]
+fn a_lost_or_stale_index_is_rebuilt_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    accepted(ledger.submit((0..20).map(|n| f.register("baltic-demolition", &giai(n), "radiator", 60.0)).collect()).unwrap());
+    let digest = ledger.index_digest().unwrap();
+    drop(ledger);
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let (ledger, report) = Ledger::open(dir.path()).unwrap();
+    assert_eq!(report.index_caught_up, 21);
+    assert_eq!(ledger.index_digest().unwrap(), digest);
+    assert_eq!(ledger.item(&giai_of(7)).unwrap().unwrap().name, "radiator");
+}
+
+#[test]
+fn opening_refuses_other_ledgers_and_empty_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Missing(_))));
+    let (f, ledger) = ledger(dir.path());
+    drop(ledger);
+    assert!(matches!(Ledger::create(dir.path(), f.genesis.clone()), Err(LedgerError::Exists(_))));
+    let (_, report) = Ledger::open_or_create(dir.path(), f.genesis.clone()).unwrap();
+    assert_eq!(report.size, 1);
+    let mut other = f.genesis.statement().clone();
+    other.body["consortium"]["name"] = json!("Another consortium");
+    let other = crate::entry::SignedEntry::sign(other, &[&Fixture::key("regional-planning"), &Fixture::key("city-of-jelgava")]).unwrap();
+    assert!(matches!(Ledger::open_or_create(dir.path(), other), Err(LedgerError::WrongLedger { .. })));
+    let unsigned = crate::entry::SignedEntry::new(f.genesis.statement().clone(), vec![]);
+    let fresh = tempfile::tempdir().unwrap();
+    assert!(matches!(Ledger::create(fresh.path(), unsigned), Err(LedgerError::Genesis(_))));
+}

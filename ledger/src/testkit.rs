@@ -1,0 +1,132 @@
+//! Deterministic fixtures for tests, benchmarks and examples: a demo consortium
+//! whose keys are derived from fixed labels.
+//!
+//! Anyone can derive these keys, so they protect nothing: they exist so that a
+//! test, a benchmark and a reader of `docs/format.md` see the same bytes. Real
+//! consortiums generate their keys (see [`generate_signing_key`]).
+
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+
+use crate::entry::{Kind, LedgerId, PublicKey, SignedEntry, Statement, Timestamp};
+
+/// The members of the demo consortium: id, name and roles.
+pub const MEMBERS: &[(&str, &str, &[&str])] = &[
+    ("regional-planning", "Zemgale Regional Planning Office", &["admin", "operator"]),
+    ("city-of-jelgava", "City of Jelgava", &["admin", "operator"]),
+    ("baltic-demolition", "Baltic Demolition SIA", &["contractor", "holder"]),
+    ("riga-deconstruction", "Riga Deconstruction SIA", &["contractor", "holder"]),
+    ("reuse-hub", "Jelgava Reuse Hub", &["holder", "operator"]),
+    ("timber-builders", "Timber Builders SIA", &["holder"]),
+    ("baltic-cert", "Baltic Building Certification", &["certifier"]),
+];
+
+/// A signing key derived from a label: the same label always gives the same key.
+pub fn fixed_signing_key(label: &str) -> SigningKey {
+    SigningKey::from_bytes(&blake3::derive_key("salvage testkit signing key v1", label.as_bytes()))
+}
+
+/// A fresh signing key from the operating system's random number generator.
+pub fn generate_signing_key() -> Result<SigningKey, getrandom::Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The demo consortium: its genesis and every member's key.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// The signed genesis.
+    pub genesis: SignedEntry,
+    /// Its ledger id.
+    pub ledger_id: LedgerId,
+    /// The time every statement of the fixture carries.
+    pub time: Timestamp,
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fixture {
+    /// The demo consortium with an admin threshold of 2.
+    pub fn new() -> Fixture {
+        let time = Timestamp::parse("2026-11-23T09:00:00Z").unwrap_or_else(|_| Timestamp::now());
+        let members: Vec<Value> = MEMBERS
+            .iter()
+            .map(|(id, name, roles)| {
+                json!({"id": id, "name": name, "roles": roles, "keys": [PublicKey::of(&Self::key(id)).to_hex()]})
+            })
+            .collect();
+        let statement = Statement {
+            ledger: None,
+            kind: Kind::Genesis,
+            time: time.clone(),
+            body: json!({
+                "consortium": {"name": "Zemgale Materials Reuse Consortium", "country": "LV"},
+                "admin_threshold": 2,
+                "members": members,
+            }),
+        };
+        let genesis = sign(statement, &[&Self::key("regional-planning"), &Self::key("city-of-jelgava")]);
+        let ledger_id = LedgerId(genesis.id().0);
+        Fixture { genesis, ledger_id, time }
+    }
+
+    /// The key of a member of the demo consortium (or of anyone, by label).
+    pub fn key(member: &str) -> SigningKey {
+        fixed_signing_key(member)
+    }
+
+    /// A statement of this ledger at the fixture's time.
+    pub fn statement(&self, kind: Kind, body: Value) -> Statement {
+        Statement { ledger: Some(self.ledger_id), kind, time: self.time.clone(), body }
+    }
+
+    /// A statement signed by the named members.
+    pub fn signed(&self, signers: &[&str], kind: Kind, body: Value) -> SignedEntry {
+        let keys: Vec<SigningKey> = signers.iter().map(|m| Self::key(m)).collect();
+        sign(self.statement(kind, body), &keys.iter().collect::<Vec<_>>())
+    }
+
+    /// `item.register` by a contractor.
+    pub fn register(&self, contractor: &str, giai: &str, name: &str, mass_kg: f64) -> SignedEntry {
+        self.signed(&[contractor], Kind::ItemRegister, json!({"giai": giai, "passport": passport(giai, name, mass_kg)}))
+    }
+
+    /// `item.transfer` from the custodian to a member.
+    pub fn transfer(&self, custodian: &str, giai: &str, to: &str) -> SignedEntry {
+        self.signed(&[custodian], Kind::ItemTransfer, json!({"giai": giai, "to": to}))
+    }
+
+    /// `item.receive` by the recipient.
+    pub fn receive(&self, recipient: &str, giai: &str) -> SignedEntry {
+        self.signed(&[recipient], Kind::ItemReceive, json!({"giai": giai}))
+    }
+}
+
+/// A schema-valid passport for a salvaged steel beam-like item.
+pub fn passport(giai: &str, name: &str, mass_kg: f64) -> Value {
+    json!({
+        "identity": {"giai": giai},
+        "name": name,
+        "category": "structural_steel",
+        "materials": [{"name": "steel S235", "fraction": 1.0}],
+        "quantity": {"value": 1, "unit": "H87"},
+        "mass_kg": mass_kg,
+        "dimensions_mm": {"length": 6000, "width": 160, "height": 152},
+        "origin": {"building": "Jelgava sugar factory warehouse", "country": "LV", "year_built": 1974},
+        "condition": {"grade": "B", "notes": "surface rust, no deformation"},
+        "legal_status": {"status": "used_product"},
+    })
+}
+
+fn sign(statement: Statement, keys: &[&SigningKey]) -> SignedEntry {
+    // The fixture's statements hold only small numbers, so signing cannot fail.
+    match SignedEntry::sign(statement.clone(), keys) {
+        Ok(entry) => entry,
+        Err(_) => SignedEntry::new(statement, vec![]),
+    }
+}
