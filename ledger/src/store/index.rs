@@ -57,10 +57,11 @@ pub(crate) struct Index {
     items: sled::Tree,
     item_records: sled::Tree,
     members: sled::Tree,
+    membership: sled::Tree,
     merkle: sled::Tree,
 }
 
-const TREES: &[&str] = &["meta", "records", "entries", "items", "item_records", "members", "merkle"];
+const TREES: &[&str] = &["meta", "records", "entries", "items", "item_records", "members", "membership", "merkle"];
 
 impl Index {
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
@@ -72,6 +73,7 @@ impl Index {
             items: db.open_tree("items")?,
             item_records: db.open_tree("item_records")?,
             members: db.open_tree("members")?,
+            membership: db.open_tree("membership")?,
             merkle: db.open_tree("merkle")?,
             db,
         })
@@ -111,6 +113,7 @@ impl Index {
         let mut items = sled::Batch::default();
         let mut item_records = sled::Batch::default();
         let mut members = sled::Batch::default();
+        let mut membership = sled::Batch::default();
         let mut merkle = sled::Batch::default();
         for update in updates {
             let seq = update.seq.get().to_be_bytes();
@@ -125,6 +128,9 @@ impl Index {
             for member in &update.members {
                 members.insert(member.id.as_str().as_bytes(), canonical(member));
             }
+            if !update.members.is_empty() {
+                membership.insert(&seq, &[]);
+            }
             for (level, index, hash) in &update.merkle_nodes {
                 let mut key = vec![*level];
                 key.extend_from_slice(&index.to_be_bytes());
@@ -136,6 +142,7 @@ impl Index {
         self.items.apply_batch(items)?;
         self.item_records.apply_batch(item_records)?;
         self.members.apply_batch(members)?;
+        self.membership.apply_batch(membership)?;
         self.merkle.apply_batch(merkle)?;
         let mut meta = sled::Batch::default();
         meta.insert("ledger_id", ledger.as_bytes());
@@ -183,6 +190,17 @@ impl Index {
             let seq = key.get(prefix.len()..).ok_or_else(|| damaged("item_records", giai.as_str(), "short key"))?;
             let seq = u64_from(seq, "item_records", giai.as_str())?;
             seqs.push(Seq::new(seq).ok_or_else(|| damaged("item_records", giai.as_str(), "seq out of range"))?);
+        }
+        Ok(seqs)
+    }
+
+    /// Every record that changed membership (the genesis included), in order.
+    pub fn membership_records(&self) -> Result<Vec<Seq>, IndexError> {
+        let mut seqs = Vec::new();
+        for pair in self.membership.iter() {
+            let (key, _) = pair?;
+            let seq = u64_from(&key, "membership", "key")?;
+            seqs.push(Seq::new(seq).ok_or_else(|| damaged("membership", "key", "seq out of range"))?);
         }
         Ok(seqs)
     }

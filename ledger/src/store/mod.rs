@@ -104,6 +104,9 @@ pub enum LedgerError {
     /// No record at that position.
     #[error("no record {0}")]
     NoRecord(u64),
+    /// No item with that GIAI.
+    #[error("no item {0} is registered")]
+    NoItem(Giai),
 }
 
 /// A ledger on disk: the record log, the custody state, the Merkle tree and the indexes.
@@ -423,7 +426,17 @@ impl Ledger {
     /// Every durable record that touched an item (including the split that created
     /// it from its parent), in order.
     pub fn history(&self, giai: &Giai) -> Result<Vec<Record>, LedgerError> {
-        self.index.item_records(giai)?.into_iter().map(|seq| self.record(seq.get())).collect()
+        self.history_seqs(giai)?.into_iter().map(|seq| self.record(seq)).collect()
+    }
+
+    /// The seqs of every durable record that touched an item.
+    pub(crate) fn history_seqs(&self, giai: &Giai) -> Result<Vec<u64>, LedgerError> {
+        Ok(self.index.item_records(giai)?.into_iter().map(Seq::get).filter(|seq| *seq < self.size()).collect())
+    }
+
+    /// The seqs of every durable record that changed membership, the genesis included.
+    pub(crate) fn membership_records(&self) -> Result<Vec<u64>, LedgerError> {
+        Ok(self.index.membership_records()?.into_iter().map(Seq::get).filter(|seq| *seq < self.size()).collect())
     }
 
     /// Every member, by id.
@@ -497,7 +510,7 @@ impl Ledger {
 
     fn check_size(&self, size: u64) -> Result<(), LedgerError> {
         if size > self.size() {
-            return Err(LedgerError::Proof(ProofError::SizeOutOfRange { size, tree_size: self.size() }));
+            return Err(LedgerError::Proof(ProofError::SizeBeyondTree { size, len: self.size() }));
         }
         Ok(())
     }

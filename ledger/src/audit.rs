@@ -1,0 +1,520 @@
+//! Audit: replay a whole record stream and report every problem found.
+//!
+//! An auditor trusts nothing but the genesis. [`audit`] decodes every record,
+//! checks its position and chain link, verifies every signature, replays every
+//! custody rule, rebuilds the Merkle tree, and compares the root with a signed
+//! checkpoint and an earlier one. Unlike opening a ledger it does not stop at
+//! the first problem: a certification body files the whole list.
+//!
+//! Signatures are checked in batches (ed25519 batch verification) as a fast
+//! path. A batch that fails is re-checked signature by signature with
+//! `verify_strict`, and a batch that passes is also checked for the one thing
+//! `verify_strict` refuses that batch verification does not (an `R` of small
+//! order; small-order keys never become members), so the audit's verdict is
+//! exactly the ledger's acceptance rule.
+
+use std::collections::{BTreeMap, HashSet};
+
+use curve25519_dalek::edwards::CompressedEdwardsY;
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::Serialize;
+
+use crate::chain::{self, LeafHash, Record};
+use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
+use crate::custody::{Context, Role, State, VerifiedEntry};
+use crate::entry::{LedgerId, SignedEntry, signing_message};
+use crate::merkle::{self, Blake3Hasher, MerkleTree};
+use crate::store::checkpoint_origin;
+
+/// How many records are verified together; large enough for batch verification
+/// to pay off, small enough to keep memory flat on a 100,000-record audit.
+const CHUNK: usize = 512;
+
+/// The most problems listed one by one; beyond it only the count grows.
+const MAX_LISTED_PROBLEMS: usize = 1000;
+
+/// One thing wrong with a ledger, a record or a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The record it concerns, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// A stable code (listed in `docs/format.md`); for a refused record, the
+    /// rule's refusal code prefixed with `record.refused:`.
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(seq: Option<u64>, code: &str, message: impl Into<String>) -> Problem {
+        Problem { seq, code: code.to_owned(), message: message.into() }
+    }
+}
+
+/// A checkpoint the auditor holds from before, e.g. saved by an earlier audit.
+#[derive(Debug, Clone)]
+pub struct EarlierCheckpoint {
+    /// Its tree size.
+    pub size: u64,
+    /// Its root hash.
+    pub root: [u8; 32],
+}
+
+/// What to compare the replayed ledger with.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// The ledger's current signed checkpoint (its root must match the records).
+    pub checkpoint: Option<SignedCheckpoint>,
+    /// A checkpoint from an earlier audit (the ledger must extend it).
+    pub earlier: Option<EarlierCheckpoint>,
+}
+
+/// What the checkpoint check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointFinding {
+    /// The checkpoint's tree size.
+    pub size: u64,
+    /// Its root, hex.
+    pub root: String,
+    /// Operator members whose signatures verify.
+    pub signed_by: Vec<String>,
+    /// How many operator members the ledger has.
+    pub operators: usize,
+}
+
+/// The result of an audit: counts, the root, and every problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// The ledger id (blake3 of the genesis statement).
+    pub ledger_id: LedgerId,
+    /// Records read.
+    pub records: u64,
+    /// Signatures verified.
+    pub signatures: u64,
+    /// The Merkle root of all records read, hex.
+    pub root: String,
+    /// Items in the replayed state.
+    pub items: usize,
+    /// Members in the replayed state.
+    pub members: usize,
+    /// The checkpoint check, when a checkpoint was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointFinding>,
+    /// Every problem found (at most 1000 listed).
+    pub problems: Vec<Problem>,
+    /// How many problems were found in all.
+    pub problem_count: u64,
+}
+
+impl AuditReport {
+    /// Whether the audit found nothing wrong.
+    pub fn is_clean(&self) -> bool {
+        self.problem_count == 0
+    }
+}
+
+/// Audits a stream of canonical record bytes (record 0 first) against a genesis.
+///
+/// `progress` is called after every chunk with the number of records read so far.
+pub fn audit<I, E>(genesis: &SignedEntry, records: I, options: &AuditOptions, progress: &mut dyn FnMut(u64)) -> AuditReport
+where
+    I: IntoIterator<Item = Result<Vec<u8>, E>>,
+    E: std::fmt::Display,
+{
+    let mut auditor = Auditor::new(genesis);
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for item in records {
+        match item {
+            Ok(bytes) => chunk.push(bytes),
+            Err(error) => {
+                auditor.problem(Problem::new(Some(auditor.tree.len() + chunk.len() as u64), "record.unreadable", error.to_string()));
+                break;
+            }
+        }
+        if chunk.len() == CHUNK {
+            auditor.chunk(std::mem::take(&mut chunk));
+            progress(auditor.tree.len());
+        }
+    }
+    auditor.chunk(chunk);
+    progress(auditor.tree.len());
+    auditor.finish(options)
+}
+
+/// Verifies a signed checkpoint against the operators of a replayed state.
+pub(crate) fn check_checkpoint(
+    state: &State,
+    checkpoint: &SignedCheckpoint,
+    problems: &mut Vec<Problem>,
+) -> CheckpointFinding {
+    let ledger_id = state.consortium().ledger_id;
+    if checkpoint.checkpoint.origin() != checkpoint_origin(&ledger_id) {
+        problems.push(Problem::new(
+            None,
+            "checkpoint.origin",
+            format!("checkpoint origin {:?} is not {:?}", checkpoint.checkpoint.origin(), checkpoint_origin(&ledger_id)),
+        ));
+    }
+    let operators: Vec<_> = state.members().filter(|m| m.has_role(Role::Operator)).collect();
+    let verifiers: Vec<NoteVerifier> = operators
+        .iter()
+        .flat_map(|m| m.active_keys().filter_map(|key| NoteVerifier::new(m.id.as_str(), *key.verifying_key()).ok()))
+        .collect();
+    let verified = checkpoint.verify(&verifiers);
+    for name in &verified.invalid {
+        problems.push(Problem::new(None, "checkpoint.bad_signature", format!("the signature of operator {name} does not verify")));
+    }
+    let mut signed_by = verified.valid.clone();
+    signed_by.sort();
+    signed_by.dedup();
+    if signed_by.is_empty() {
+        problems.push(Problem::new(None, "checkpoint.unsigned", "no operator of the consortium signed the checkpoint"));
+    }
+    CheckpointFinding {
+        size: checkpoint.checkpoint.size(),
+        root: hex::encode(checkpoint.checkpoint.root()),
+        signed_by,
+        operators: operators.len(),
+    }
+}
+
+/// The replay of a record stream.
+struct Auditor {
+    ledger_id: LedgerId,
+    state: Option<State>,
+    genesis: SignedEntry,
+    tree: MerkleTree<Blake3Hasher>,
+    last_leaf: LeafHash,
+    entries: HashSet<[u8; 32]>,
+    signatures: u64,
+    problems: Vec<Problem>,
+    problem_count: u64,
+}
+
+/// A record decoded and signature-checked in parallel, waiting for sequential replay.
+struct Checked {
+    bytes_leaf: LeafHash,
+    record: Result<Record, Problem>,
+    signatures_ok: Result<(), Problem>,
+}
+
+impl Auditor {
+    fn new(genesis: &SignedEntry) -> Auditor {
+        Auditor {
+            ledger_id: LedgerId(genesis.id().0),
+            state: None,
+            genesis: genesis.clone(),
+            tree: MerkleTree::new(),
+            last_leaf: LeafHash::ZERO,
+            entries: HashSet::new(),
+            signatures: 0,
+            problems: Vec::new(),
+            problem_count: 0,
+        }
+    }
+
+    fn problem(&mut self, problem: Problem) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_LISTED_PROBLEMS {
+            self.problems.push(problem);
+        }
+    }
+
+    fn chunk(&mut self, chunk: Vec<Vec<u8>>) {
+        if chunk.is_empty() {
+            return;
+        }
+        let first = self.tree.len();
+        let checked = check_in_parallel(first, chunk);
+        for (offset, checked) in checked.into_iter().enumerate() {
+            self.replay(first + offset as u64, checked);
+        }
+    }
+
+    fn replay(&mut self, seq: u64, checked: Checked) {
+        // The tree and the chain follow the bytes as stored, whatever they hold,
+        // so the root can still be compared with the checkpoint.
+        let leaf = checked.bytes_leaf;
+        let prev = self.last_leaf;
+        self.tree.push(leaf.0);
+        self.last_leaf = leaf;
+        let record = match checked.record {
+            Ok(record) => record,
+            Err(problem) => return self.problem(problem),
+        };
+        if let Err(error) = chain::check_link(seq, prev, &record) {
+            let code = match error {
+                chain::ChainError::OutOfOrder { .. } => "chain.out_of_order",
+                _ => "chain.broken_link",
+            };
+            self.problem(Problem::new(Some(seq), code, error.to_string()));
+        }
+        if !self.entries.insert(record.entry.id().0) {
+            return self.problem(Problem::new(Some(seq), "record.duplicate_entry", format!("entry {} is recorded twice", record.entry.id())));
+        }
+        self.signatures += record.entry.signatures().len() as u64;
+        if let Err(problem) = checked.signatures_ok {
+            return self.problem(problem);
+        }
+        let Some(state) = &mut self.state else {
+            // Record 0 must be exactly the genesis the auditor trusts.
+            if record.entry.id() != self.genesis.id() || record.entry != self.genesis {
+                return self.problem(Problem::new(Some(seq), "record.genesis_mismatch", "record 0 is not the genesis given to the audit"));
+            }
+            match State::from_genesis(&record.entry) {
+                Ok(state) => self.state = Some(state),
+                Err(refusal) => self.problem(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message)),
+            }
+            return;
+        };
+        let context = Context { seq: record.seq, accepted: record.accepted.clone() };
+        let outcome = VerifiedEntry::after_signatures(record.entry).and_then(|entry| state.check(&entry, &context));
+        match outcome {
+            Ok(change) => state.apply(change),
+            Err(refusal) => {
+                self.problem(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message))
+            }
+        }
+    }
+
+    fn finish(mut self, options: &AuditOptions) -> AuditReport {
+        let size = self.tree.len();
+        if size == 0 {
+            self.problem(Problem::new(None, "ledger.empty", "the ledger has no records, not even a genesis"));
+        }
+        let mut checkpoint_finding = None;
+        if let Some(checkpoint) = &options.checkpoint {
+            let claimed = checkpoint.checkpoint.size();
+            match self.tree.root_at(claimed) {
+                Ok(root) if root == *checkpoint.checkpoint.root() => {}
+                Ok(root) => self.problem(Problem::new(
+                    None,
+                    "checkpoint.root_mismatch",
+                    format!("the checkpoint of size {claimed} signs root {} but the records give {}", hex::encode(checkpoint.checkpoint.root()), hex::encode(root)),
+                )),
+                Err(_) => self.problem(Problem::new(
+                    None,
+                    "checkpoint.beyond_records",
+                    format!("the checkpoint covers {claimed} records but only {size} were read"),
+                )),
+            }
+            if let Some(state) = &self.state {
+                let mut problems = Vec::new();
+                checkpoint_finding = Some(check_checkpoint(state, checkpoint, &mut problems));
+                problems.into_iter().for_each(|p| self.problem(p));
+            }
+        }
+        if let Some(earlier) = &options.earlier {
+            let consistent = self
+                .tree
+                .consistency_proof(earlier.size, size)
+                .ok()
+                .zip(self.tree.root_at(size).ok())
+                .is_some_and(|(proof, root)| {
+                    merkle::verify_consistency::<Blake3Hasher>(earlier.size, size, &earlier.root, &root, &proof).is_ok()
+                });
+            if !consistent {
+                self.problem(Problem::new(
+                    None,
+                    "proof.consistency",
+                    format!("the ledger of {size} records does not extend the earlier checkpoint of size {} and root {}", earlier.size, hex::encode(earlier.root)),
+                ));
+            }
+        }
+        let (items, members) = self.state.as_ref().map_or((0, 0), |s| (s.items().count(), s.members().count()));
+        AuditReport {
+            ledger_id: self.ledger_id,
+            records: size,
+            signatures: self.signatures,
+            root: hex::encode(self.tree.root()),
+            items,
+            members,
+            checkpoint: checkpoint_finding,
+            problems: self.problems,
+            problem_count: self.problem_count,
+        }
+    }
+}
+
+/// Decodes and signature-checks a chunk of records on two threads.
+fn check_in_parallel(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
+    let mid = chunk.len() / 2;
+    let mut chunk = chunk;
+    let second = chunk.split_off(mid);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(move || check_records(first + mid as u64, second));
+        let mut checked = check_records(first, chunk);
+        match other.join() {
+            Ok(rest) => checked.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        checked
+    })
+}
+
+fn check_records(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
+    let mut checked: Vec<Checked> = chunk
+        .into_iter()
+        .enumerate()
+        .map(|(offset, bytes)| {
+            let seq = first + offset as u64;
+            Checked {
+                bytes_leaf: chain::leaf_hash_of(&bytes),
+                record: Record::from_json_bytes(&bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message)),
+                signatures_ok: Ok(()),
+            }
+        })
+        .collect();
+    // Gather every signature of the well-formed records for one batch.
+    let mut messages = Vec::new();
+    let mut signatures: Vec<Signature> = Vec::new();
+    let mut keys: Vec<VerifyingKey> = Vec::new();
+    let mut owners = Vec::new();
+    for (index, item) in checked.iter_mut().enumerate() {
+        let Ok(record) = &item.record else { continue };
+        let seq = first + index as u64;
+        if let Err(refusal) = record.entry.check_signature_set() {
+            item.signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
+            continue;
+        }
+        let message = signing_message(record.entry.canonical_statement());
+        for signature in record.entry.signatures() {
+            messages.push(message.clone());
+            signatures.push(signature.sig);
+            keys.push(*signature.key.verifying_key());
+            owners.push(index);
+        }
+    }
+    let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    let batch_ok = ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
+        && signatures.iter().all(|sig| r_is_not_small_order(sig));
+    if !batch_ok {
+        // Fall back to the acceptance rule itself to find which signatures fail.
+        let mut failed = BTreeMap::new();
+        for (i, owner) in owners.iter().enumerate() {
+            if keys[i].verify_strict(&messages[i], &signatures[i]).is_err() {
+                failed.entry(*owner).or_insert(i);
+            }
+        }
+        for (owner, i) in failed {
+            let seq = first + owner as u64;
+            checked[owner].signatures_ok = Err(Problem::new(
+                Some(seq),
+                "record.refused:signature.invalid",
+                format!("the signature by key {} does not verify", hex::encode(keys[i].as_bytes())),
+            ));
+        }
+    }
+    checked
+}
+
+/// `verify_strict` refuses signatures whose `R` has small order; batch
+/// verification does not look, so the audit checks it on the fast path.
+fn r_is_not_small_order(signature: &Signature) -> bool {
+    CompressedEdwardsY(signature.r_bytes().to_owned()).decompress().is_some_and(|r| !r.is_small_order())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::NoteSigner;
+    use crate::store::Ledger;
+    use crate::testkit::Fixture;
+
+    fn sample_ledger(dir: &std::path::Path) -> (Fixture, Ledger) {
+        let f = Fixture::new();
+        let ledger = Ledger::create(dir, f.genesis.clone()).unwrap();
+        let mut entries = Vec::new();
+        for n in 0..40 {
+            let giai = format!("4750001BRICK-{n:03}");
+            entries.push(f.register("riga-deconstruction", &giai, "clay brick pallet", 1100.0));
+            entries.push(f.transfer("riga-deconstruction", &giai, "reuse-hub"));
+            entries.push(f.receive("reuse-hub", &giai));
+        }
+        for outcome in ledger.submit(entries).unwrap() {
+            outcome.unwrap();
+        }
+        (f, ledger)
+    }
+
+    fn stream(ledger: &Ledger) -> Vec<Result<Vec<u8>, String>> {
+        (0..ledger.size()).map(|seq| ledger.record_bytes(seq).map_err(|e| e.to_string())).collect()
+    }
+
+    fn signed_checkpoint(ledger: &Ledger) -> SignedCheckpoint {
+        let key = Fixture::key("regional-planning");
+        let mut signed = SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
+        let key = Fixture::key("city-of-jelgava");
+        signed.cosign(&NoteSigner { name: "city-of-jelgava", key: &key }).unwrap();
+        signed
+    }
+
+    #[test]
+    fn a_sound_ledger_audits_clean_against_its_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, ledger) = sample_ledger(dir.path());
+        let earlier = EarlierCheckpoint { size: 10, root: ledger.root_at(10).unwrap() };
+        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), earlier: Some(earlier) };
+        let mut seen = 0;
+        let report = audit(&f.genesis, stream(&ledger), &options, &mut |n| seen = n);
+        assert!(report.is_clean(), "{:?}", report.problems);
+        assert_eq!(report.records, 121);
+        assert_eq!(seen, 121);
+        assert_eq!(report.items, 40);
+        assert_eq!(report.root, hex::encode(ledger.root_at(121).unwrap()));
+        let finding = report.checkpoint.unwrap();
+        assert_eq!(finding.signed_by, vec!["city-of-jelgava", "regional-planning"]);
+        assert_eq!(finding.operators, 3);
+    }
+
+    #[test]
+    fn tampering_is_reported_with_the_record_and_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, ledger) = sample_ledger(dir.path());
+        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), earlier: None };
+        let codes = |records: Vec<Result<Vec<u8>, String>>| {
+            audit(&f.genesis, records, &options, &mut |_| {}).problems.into_iter().map(|p| (p.seq, p.code)).collect::<Vec<_>>()
+        };
+
+        // A changed passport mass: the signature breaks, the next link breaks, the root differs.
+        let mut records = stream(&ledger);
+        let text = String::from_utf8(records[4].clone().unwrap()).unwrap().replace("1100", "1200");
+        records[4] = Ok(text.into_bytes());
+        let found = codes(records);
+        assert!(found.contains(&(Some(4), "record.refused:signature.invalid".to_owned())), "{found:?}");
+        assert!(found.contains(&(Some(5), "chain.broken_link".to_owned())), "{found:?}");
+        assert!(found.contains(&(None, "checkpoint.root_mismatch".to_owned())), "{found:?}");
+
+        // A dropped record breaks the order.
+        let mut records = stream(&ledger);
+        let _dropped = records.remove(7);
+        assert!(codes(records).contains(&(Some(7), "chain.out_of_order".to_owned())));
+
+        // Bytes that are not a record.
+        let mut records = stream(&ledger);
+        records[9] = Ok(b"{\"seq\":9,\"seq\":9}".to_vec());
+        assert!(codes(records).contains(&(Some(9), "record.malformed".to_owned())));
+
+        // Another genesis.
+        let other = Fixture { time: crate::entry::Timestamp::parse("2026-01-01T00:00:00Z").unwrap(), ..Fixture::new() };
+        let report = audit(&other.genesis, stream(&ledger), &AuditOptions::default(), &mut |_| {});
+        assert!(report.problems.iter().any(|p| p.code == "record.genesis_mismatch"));
+
+        // A checkpoint from an unrelated history is not extended by this one.
+        let earlier = EarlierCheckpoint { size: 10, root: [7; 32] };
+        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { checkpoint: None, earlier: Some(earlier) }, &mut |_| {});
+        assert_eq!(report.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), vec!["proof.consistency"]);
+    }
+
+    #[test]
+    fn a_checkpoint_signed_by_a_stranger_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, ledger) = sample_ledger(dir.path());
+        let stranger = Fixture::key("stranger");
+        let signed = SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &stranger }).unwrap();
+        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { checkpoint: Some(signed), earlier: None }, &mut |_| {});
+        let codes: Vec<_> = report.problems.iter().map(|p| p.code.as_str()).collect();
+        assert!(codes.contains(&"checkpoint.unsigned"), "{codes:?}");
+    }
+}

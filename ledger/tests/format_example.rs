@@ -1,0 +1,99 @@
+//! The worked example of `docs/format.md`, recomputed from the code.
+//!
+//! Every value the page shows (canonical bytes, ids, signatures, leaf hashes,
+//! the root and the checkpoint) is produced here and must appear verbatim in
+//! the page, so the page can never drift from what the code does. Run with
+//! `SALVAGE_PRINT_EXAMPLE=1 cargo test -p salvage-ledger --test format_example -- --nocapture`
+//! to print the values.
+
+use salvage_ledger::chain::{LeafHash, Record, Seq};
+use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
+use salvage_ledger::entry::{Kind, PublicKey, SignedEntry, Statement, Timestamp};
+use salvage_ledger::merkle::{Blake3Hasher, MerkleHasher, root};
+use salvage_ledger::store::checkpoint_origin;
+use salvage_ledger::testkit::fixed_signing_key;
+use serde_json::json;
+
+fn time(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+fn example() -> Vec<(&'static str, String)> {
+    let planning = fixed_signing_key("regional-planning");
+    let contractor = fixed_signing_key("baltic-demolition");
+    let genesis_statement = Statement {
+        ledger: None,
+        kind: Kind::Genesis,
+        time: time("2026-11-23T09:00:00Z"),
+        body: json!({
+            "consortium": {"name": "Zemgale Materials Reuse Consortium", "country": "LV"},
+            "admin_threshold": 1,
+            "members": [
+                {"id": "regional-planning", "name": "Zemgale Regional Planning Office", "roles": ["admin", "operator"],
+                 "keys": [PublicKey::of(&planning).to_hex()]},
+                {"id": "baltic-demolition", "name": "Baltic Demolition SIA", "roles": ["contractor", "holder"],
+                 "keys": [PublicKey::of(&contractor).to_hex()]},
+            ],
+        }),
+    };
+    let genesis = SignedEntry::sign(genesis_statement, &[&planning]).unwrap();
+    let ledger_id = genesis.id();
+    let record0 = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: time("2026-11-23T09:00:05Z"), entry: genesis.clone() };
+    let leaf0 = record0.leaf_hash();
+
+    let register_statement = Statement {
+        ledger: Some(salvage_ledger::entry::LedgerId(ledger_id.0)),
+        kind: Kind::ItemRegister,
+        time: time("2026-11-23T09:30:00Z"),
+        body: json!({"giai": "4750001BEAM-0001", "passport": {
+            "identity": {"giai": "4750001BEAM-0001"},
+            "name": "HEA 160 steel beam",
+            "category": "structural_steel",
+            "quantity": {"value": 1, "unit": "H87"},
+            "mass_kg": 182.4,
+            "legal_status": {"status": "used_product"}
+        }}),
+    };
+    let register = SignedEntry::sign(register_statement, &[&contractor]).unwrap();
+    let record1 = Record { seq: Seq::new(1).unwrap(), prev: leaf0, accepted: time("2026-11-23T09:30:01Z"), entry: register.clone() };
+    let leaf1 = record1.leaf_hash();
+
+    let tree_root = root::<Blake3Hasher>(&[leaf0.0, leaf1.0]);
+    assert_eq!(tree_root, Blake3Hasher::hash_children(&leaf0.0, &leaf1.0));
+    let checkpoint = salvage_ledger::checkpoint::Checkpoint::new(
+        checkpoint_origin(&salvage_ledger::entry::LedgerId(ledger_id.0)),
+        2,
+        tree_root,
+    )
+    .unwrap();
+    let signed = SignedCheckpoint::sign(checkpoint, &NoteSigner { name: "regional-planning", key: &planning }).unwrap();
+
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    vec![
+        ("planning public key", PublicKey::of(&planning).to_hex()),
+        ("contractor public key", PublicKey::of(&contractor).to_hex()),
+        ("genesis statement JCS", text(genesis.statement().canonical_bytes())),
+        ("ledger id", ledger_id.to_hex()),
+        ("genesis signature", hex::encode(genesis.signatures()[0].sig.to_bytes())),
+        ("record 0 JCS", text(record0.canonical_bytes())),
+        ("leaf hash 0", leaf0.to_hex()),
+        ("register statement JCS", text(register.statement().canonical_bytes())),
+        ("entry id 1", register.id().to_hex()),
+        ("register signature", hex::encode(register.signatures()[0].sig.to_bytes())),
+        ("leaf hash 1", leaf1.to_hex()),
+        ("root", hex::encode(tree_root)),
+        ("checkpoint", signed.to_note()),
+    ]
+}
+
+#[test]
+fn format_md_shows_the_values_the_code_computes() {
+    let page = include_str!("../../docs/format.md");
+    let print = std::env::var_os("SALVAGE_PRINT_EXAMPLE").is_some();
+    for (name, value) in example() {
+        if print {
+            println!("=== {name}\n{value}\n");
+        }
+        assert!(page.contains(&value), "docs/format.md does not show the {name}:\n{value}");
+    }
+}
