@@ -388,7 +388,7 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
     }
     let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
     let batch_ok = ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
-        && signatures.iter().all(|sig| r_is_not_small_order(sig));
+        && signatures.iter().all(r_is_not_small_order);
     if !batch_ok {
         // Fall back to the acceptance rule itself to find which signatures fail.
         let mut failed = BTreeMap::new();
@@ -497,7 +497,7 @@ mod tests {
         assert!(codes(records).contains(&(Some(9), "record.malformed".to_owned())));
 
         // Another genesis.
-        let other = Fixture { time: crate::entry::Timestamp::parse("2026-01-01T00:00:00Z").unwrap(), ..Fixture::new() };
+        let other = Fixture::named("Another consortium");
         let report = audit(&other.genesis, stream(&ledger), &AuditOptions::default(), &mut |_| {});
         assert!(report.problems.iter().any(|p| p.code == "record.genesis_mismatch"));
 

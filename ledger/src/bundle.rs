@@ -280,7 +280,7 @@ mod tests {
         assert!(codes(&path).contains(&"proof.inclusion".to_owned()));
 
         // Another consortium's genesis.
-        let other = Fixture { time: crate::entry::Timestamp::parse("2026-01-01T00:00:00Z").unwrap(), ..Fixture::new() };
+        let other = Fixture::named("Another consortium");
         let report = verify_bundle(&bundle, &other.genesis);
         assert!(report.problems.iter().any(|p| p.code == "bundle.ledger_mismatch"));
 

@@ -53,6 +53,11 @@ impl Default for Fixture {
 impl Fixture {
     /// The demo consortium with an admin threshold of 2.
     pub fn new() -> Fixture {
+        Self::named("Zemgale Materials Reuse Consortium")
+    }
+
+    /// The same members under another consortium name: a different ledger.
+    pub fn named(consortium: &str) -> Fixture {
         let time = Timestamp::parse("2026-11-23T09:00:00Z").unwrap_or_else(|_| Timestamp::now());
         let members: Vec<Value> = MEMBERS
             .iter()
@@ -65,7 +70,7 @@ impl Fixture {
             kind: Kind::Genesis,
             time: time.clone(),
             body: json!({
-                "consortium": {"name": "Zemgale Materials Reuse Consortium", "country": "LV"},
+                "consortium": {"name": consortium, "country": "LV"},
                 "admin_threshold": 2,
                 "members": members,
             }),
