@@ -34,6 +34,9 @@ use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
 /// the work is shared between two threads (the machines we target have two cores).
 const PARALLEL_VERIFY_THRESHOLD: usize = 64;
 
+/// How many stored records are verified together when a ledger is opened.
+const REPLAY_CHUNK: usize = 1024;
+
 /// What the ledger returns for an accepted entry, once it is durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Receipt {
@@ -82,6 +85,17 @@ pub enum LedgerError {
     /// `create` was asked for a directory that already holds a ledger.
     #[error("{0} already holds a ledger")]
     Exists(PathBuf),
+    /// Another process (or another `Ledger` in this one) has the directory open.
+    #[error("{0} is in use by another process; stop it first (a ledger directory has one owner)")]
+    Locked(PathBuf),
+    /// The directory or its lock file could not be created or opened.
+    #[error("cannot use ledger directory {path}: {source}")]
+    Directory {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// `open` was asked for a directory that holds no ledger.
     #[error("{0} holds no ledger (no genesis record)")]
     Missing(PathBuf),
@@ -112,6 +126,8 @@ pub enum LedgerError {
 /// A ledger on disk: the record log, the custody state, the Merkle tree and the indexes.
 pub struct Ledger {
     dir: PathBuf,
+    // Held for the ledger's lifetime: the OS releases the lock when the process dies.
+    _lock: std::fs::File,
     genesis: SignedEntry,
     ledger_id: LedgerId,
     core: Mutex<Core>,
@@ -137,6 +153,7 @@ impl Ledger {
     /// Creates a ledger in an empty (or absent) directory from a signed genesis.
     pub fn create(dir: &Path, genesis: SignedEntry) -> Result<Ledger, LedgerError> {
         State::from_genesis(&genesis).map_err(LedgerError::Genesis)?;
+        let lock = lock_directory(dir)?;
         let (mut log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
         if !contents.frames.is_empty() {
             return Err(LedgerError::Exists(dir.to_owned()));
@@ -145,7 +162,7 @@ impl Ledger {
         log.append(&record.canonical_bytes())?;
         log.sync()?;
         drop(log);
-        let (ledger, _) = Self::open(dir)?;
+        let (ledger, _) = Self::open_locked(dir, lock)?;
         Ok(ledger)
     }
 
@@ -174,6 +191,14 @@ impl Ledger {
     /// refuses the open with the reason. The index catches up with the log, or
     /// is rebuilt if it disagrees with it.
     pub fn open(dir: &Path) -> Result<(Ledger, OpenReport), LedgerError> {
+        if !dir.join("log").is_dir() {
+            return Err(LedgerError::Missing(dir.to_owned()));
+        }
+        let lock = lock_directory(dir)?;
+        Self::open_locked(dir, lock)
+    }
+
+    fn open_locked(dir: &Path, lock: std::fs::File) -> Result<(Ledger, OpenReport), LedgerError> {
         let (log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
         let mut frames = contents.frames.into_iter();
         let Some((genesis_position, genesis_bytes)) = frames.next() else {
@@ -196,20 +221,30 @@ impl Ledger {
         let mut updates = Vec::new();
         let founders: Vec<Member> = core.state.members().cloned().collect();
         updates.push(core.record_appended(genesis_record.entry.id(), genesis_leaf, genesis_position, founders, Vec::new()));
-        for (position, bytes) in frames {
-            let seq = core.tree.len();
-            let record = decode(seq, &bytes)?;
-            chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e))?;
-            if core.entries.contains_key(&record.entry.id()) {
-                return Err(invalid(seq, format!("entry {} is recorded twice", record.entry.id())));
+        // Signatures and schemas are checked a chunk at a time on both cores; the
+        // rules, which depend on order, are then applied one record after another.
+        let frames: Vec<(LogPosition, Vec<u8>)> = frames.collect();
+        for chunk in frames.chunks(REPLAY_CHUNK) {
+            let first = core.tree.len();
+            let mut records = Vec::with_capacity(chunk.len());
+            for (offset, (_, bytes)) in chunk.iter().enumerate() {
+                records.push(decode(first + offset as u64, bytes)?);
             }
-            let context = Context { seq: record.seq, accepted: record.accepted.clone() };
-            let entry_id = record.entry.id();
-            let verified = VerifiedEntry::verify(record.entry).map_err(|e| invalid(seq, e))?;
-            let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
-            let (members, items) = (change.members.clone(), change.items.clone());
-            core.state.apply(change);
-            updates.push(core.record_appended(entry_id, chain::leaf_hash_of(&bytes), position, members, items));
+            let entries = records.iter().map(|record| record.entry.clone()).collect();
+            for ((record, verified), (position, bytes)) in records.into_iter().zip(verify_all(entries)).zip(chunk) {
+                let seq = core.tree.len();
+                chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e))?;
+                let entry_id = record.entry.id();
+                if core.entries.contains_key(&entry_id) {
+                    return Err(invalid(seq, format!("entry {entry_id} is recorded twice")));
+                }
+                let context = Context { seq: record.seq, accepted: record.accepted };
+                let verified = verified.map_err(|e| invalid(seq, e))?;
+                let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
+                let (members, items) = (change.members.clone(), change.items.clone());
+                core.state.apply(change);
+                updates.push(core.record_appended(entry_id, chain::leaf_hash_of(bytes), *position, members, items));
+            }
         }
         let size = core.tree.len();
 
@@ -237,6 +272,7 @@ impl Ledger {
         let reader = core.log.reader();
         let ledger = Ledger {
             dir: dir.to_owned(),
+            _lock: lock,
             genesis: genesis_record_entry(&genesis_bytes)?,
             ledger_id,
             core: Mutex::new(core),
@@ -594,6 +630,19 @@ fn verify_all(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> 
         }
         verified
     })
+}
+
+/// Takes the exclusive lock of a ledger directory, creating the directory if needed.
+fn lock_directory(dir: &Path) -> Result<std::fs::File, LedgerError> {
+    let failed = |source| LedgerError::Directory { path: dir.to_owned(), source };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(failed)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(source)) => Err(LedgerError::Directory { path, source }),
+    }
 }
 
 fn decode(seq: u64, bytes: &[u8]) -> Result<Record, LedgerError> {

@@ -183,3 +183,14 @@ fn opening_refuses_other_ledgers_and_empty_directories() {
     let fresh = tempfile::tempdir().unwrap();
     assert!(matches!(Ledger::create(fresh.path(), unsigned), Err(LedgerError::Genesis(_))));
 }
+
+#[test]
+fn a_directory_has_one_owner_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Locked(_))));
+    assert!(matches!(Ledger::open_or_create(dir.path(), f.genesis.clone()), Err(LedgerError::Locked(_))));
+    drop(ledger);
+    let (_reopened, report) = Ledger::open(dir.path()).unwrap();
+    assert_eq!(report.size, 1);
+}
