@@ -1,0 +1,260 @@
+//! The signed note: a checkpoint body, a blank line and signature lines, as the C2SP
+//! signed-note spec frames them; signing, cosigning, and parsing the signature block.
+//!
+//! This is the layer that turns text into a [`SignedCheckpoint`] and back; checking the
+//! signatures against known keys is left to [`super::verify`].
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::{Signature, Signer as _};
+
+use super::keys::{check_key_name, key_name_problem};
+use super::verify::verify_text;
+use super::{
+    Checkpoint, CheckpointError, MAX_SIGNATURES, NoteSigner, NoteVerifier, VerifiedSigners,
+    check_no_control_characters, key_hash, line_count,
+};
+
+/// One signature line of a note, verified or not.
+///
+/// Notes produced by [`SignedCheckpoint::parse`], [`SignedCheckpoint::sign`] and
+/// [`SignedCheckpoint::cosign`] only hold valid key names; a hand-built signature with an
+/// invalid name would serialise into a note that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSignature {
+    /// The key name.
+    pub name: String,
+    /// The key ID, matched together with the name against known verifiers.
+    pub key_hash: [u8; 4],
+    /// The Ed25519 signature over the note text.
+    pub signature: [u8; 64],
+}
+
+/// A checkpoint with its signatures, in the order they were added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// The signed tree head.
+    pub checkpoint: Checkpoint,
+    /// The signatures over `checkpoint.body()`, in note order.
+    pub signatures: Vec<NoteSignature>,
+}
+
+impl SignedCheckpoint {
+    /// Signs a checkpoint, producing a note with one signature.
+    pub fn sign(checkpoint: Checkpoint, signer: &NoteSigner) -> Result<Self, CheckpointError> {
+        let signature = sign_text(&checkpoint.body(), signer)?;
+        Ok(Self {
+            checkpoint,
+            signatures: vec![signature],
+        })
+    }
+
+    /// Adds one more signature over the same body, after the existing ones.
+    ///
+    /// Refuses a second signature by the same key (name and key ID), so no cosigner can be
+    /// counted twice, and refuses to grow the note past [`MAX_SIGNATURES`]. The same name with
+    /// a different key (a rotated key) is accepted.
+    pub fn cosign(&mut self, signer: &NoteSigner) -> Result<(), CheckpointError> {
+        check_key_name(signer.name)?;
+        let hash = key_hash(signer.name, &signer.key.verifying_key());
+        if self
+            .signatures
+            .iter()
+            .any(|existing| existing.name == signer.name && existing.key_hash == hash)
+        {
+            let body_lines = line_count(&self.checkpoint.body());
+            return Err(CheckpointError::DuplicateSigner {
+                name: signer.name.to_owned(),
+                key_hash: hash,
+                line: body_lines + 2 + self.signatures.len(),
+            });
+        }
+        if self.signatures.len() >= MAX_SIGNATURES {
+            return Err(CheckpointError::TooManySignatures {
+                count: self.signatures.len() + 1,
+                max: MAX_SIGNATURES,
+            });
+        }
+        let signature = sign_text(&self.checkpoint.body(), signer)?;
+        self.signatures.push(signature);
+        Ok(())
+    }
+
+    /// The signed note: the body, a blank line, then one signature line per signature in the
+    /// order they were added. The output is deterministic, so a parsed note re-serialises to
+    /// the identical text.
+    pub fn to_note(&self) -> String {
+        let mut note = self.checkpoint.body();
+        note.push('\n');
+        for signature in &self.signatures {
+            note.push_str(&signature_line(signature));
+        }
+        note
+    }
+
+    /// Parses a signed checkpoint note, strictly and without panicking on any input.
+    ///
+    /// Refuses anything but the canonical form: control characters (CR included), a missing
+    /// blank line or final newline, no signature, more than [`MAX_SIGNATURES`] signatures,
+    /// signatures that are not exactly a key ID and a 64-byte Ed25519 signature, and repeated
+    /// signers. Signatures are not checked here; call [`SignedCheckpoint::verify`].
+    pub fn parse(note: &str) -> Result<Self, CheckpointError> {
+        let frame = frame_note(note)?;
+        let checkpoint = Checkpoint::parse_body(frame.text)?;
+        let signatures = parse_signature_block(&frame)?;
+        Ok(Self {
+            checkpoint,
+            signatures,
+        })
+    }
+
+    /// Checks every signature against the known verifiers.
+    ///
+    /// A signature whose name and key ID match no verifier is only counted as unknown, as the
+    /// signed-note spec requires; it stays in the note. A matching one is checked with
+    /// `verify_strict` over [`Checkpoint::body`] and listed as valid or invalid by key name.
+    pub fn verify(&self, verifiers: &[NoteVerifier]) -> VerifiedSigners {
+        verify_text(&self.checkpoint.body(), &self.signatures, verifiers)
+    }
+}
+
+/// The prefix of every signature line: an em dash (U+2014) and a space.
+const SIGNATURE_PREFIX: &str = "\u{2014} ";
+
+/// The length of `base64(4-byte key ID ‖ 64-byte signature)` with padding.
+const SIGNATURE_BASE64_LEN: usize = 92;
+
+/// A signed note cut into its text and its signature block, framing checked.
+pub(super) struct NoteFrame<'a> {
+    /// The note text, including its final newline.
+    pub(super) text: &'a str,
+    /// The signature lines, each ending in a newline; non-empty.
+    signature_block: &'a str,
+    /// The 1-based note line of the first signature line.
+    first_signature_line: usize,
+}
+
+/// Checks the signed-note framing and splits the text from the signatures at the last blank
+/// line, as the spec prescribes.
+pub(super) fn frame_note(note: &str) -> Result<NoteFrame<'_>, CheckpointError> {
+    check_no_control_characters(note, 1)?;
+    let Some((before_blank, signature_block)) = note.rsplit_once("\n\n") else {
+        return Err(CheckpointError::MalformedNote {
+            line: line_count(note).max(1),
+            reason: "no blank line separates the note text from the signatures",
+        });
+    };
+    let Some((text, _)) = note.split_at_checked(before_blank.len() + 1) else {
+        return Err(CheckpointError::MalformedNote {
+            line: 1,
+            reason: "the note text could not be cut at its final newline",
+        });
+    };
+    let first_signature_line = line_count(text) + 2;
+    if signature_block.is_empty() {
+        return Err(CheckpointError::MalformedNote {
+            line: first_signature_line,
+            reason: "no signature line follows the blank line",
+        });
+    }
+    if !signature_block.ends_with('\n') {
+        return Err(CheckpointError::MalformedNote {
+            line: first_signature_line + line_count(signature_block),
+            reason: "the note does not end in a newline",
+        });
+    }
+    let count = line_count(signature_block);
+    if count > MAX_SIGNATURES {
+        return Err(CheckpointError::TooManySignatures {
+            count,
+            max: MAX_SIGNATURES,
+        });
+    }
+    Ok(NoteFrame {
+        text,
+        signature_block,
+        first_signature_line,
+    })
+}
+
+/// Parses every signature line of a framed note, refusing repeated signers.
+pub(super) fn parse_signature_block(
+    frame: &NoteFrame<'_>,
+) -> Result<Vec<NoteSignature>, CheckpointError> {
+    let mut signatures: Vec<NoteSignature> = Vec::new();
+    for (index, line) in frame.signature_block.split_terminator('\n').enumerate() {
+        let line_number = frame.first_signature_line + index;
+        let signature = parse_signature_line(line, line_number)?;
+        if signatures
+            .iter()
+            .any(|seen| seen.name == signature.name && seen.key_hash == signature.key_hash)
+        {
+            return Err(CheckpointError::DuplicateSigner {
+                name: signature.name,
+                key_hash: signature.key_hash,
+                line: line_number,
+            });
+        }
+        signatures.push(signature);
+    }
+    Ok(signatures)
+}
+
+/// Parses `— <name> <base64(key ID ‖ signature)>` (without its newline).
+fn parse_signature_line(line: &str, line_number: usize) -> Result<NoteSignature, CheckpointError> {
+    let bad = |reason| CheckpointError::BadSignatureLine {
+        line: line_number,
+        reason,
+    };
+    let rest = line
+        .strip_prefix(SIGNATURE_PREFIX)
+        .ok_or_else(|| bad("a signature line must start with an em dash (U+2014) and a space"))?;
+    let (name, encoded) = rest
+        .split_once(' ')
+        .ok_or_else(|| bad("no space separates the key name from the signature"))?;
+    key_name_problem(name).map_or(Ok(()), |reason| Err(bad(reason)))?;
+    if encoded.len() != SIGNATURE_BASE64_LEN {
+        return Err(bad(
+            "the signature must be base64 of a 4-byte key ID and a 64-byte Ed25519 signature \
+             (92 characters)",
+        ));
+    }
+    let decoded = BASE64
+        .decode(encoded)
+        .map_err(|_| bad("the signature is not canonical standard base64"))?;
+    let Some((key_hash, signature)) = decoded.split_first_chunk::<4>() else {
+        return Err(bad("the signature is shorter than its 4-byte key ID"));
+    };
+    let signature: &[u8; 64] = signature
+        .try_into()
+        .map_err(|_| bad("an Ed25519 signature must be 64 bytes"))?;
+    Ok(NoteSignature {
+        name: name.to_owned(),
+        key_hash: *key_hash,
+        signature: *signature,
+    })
+}
+
+/// Formats one signature line, newline included.
+pub(super) fn signature_line(signature: &NoteSignature) -> String {
+    let mut raw = [0u8; 68];
+    let (hash_part, signature_part) = raw.split_at_mut(4);
+    hash_part.copy_from_slice(&signature.key_hash);
+    signature_part.copy_from_slice(&signature.signature);
+    format!(
+        "{SIGNATURE_PREFIX}{} {}\n",
+        signature.name,
+        BASE64.encode(raw)
+    )
+}
+
+/// Signs a note text with a named key.
+pub(super) fn sign_text(text: &str, signer: &NoteSigner) -> Result<NoteSignature, CheckpointError> {
+    check_key_name(signer.name)?;
+    let signature: Signature = signer.key.sign(text.as_bytes());
+    Ok(NoteSignature {
+        name: signer.name.to_owned(),
+        key_hash: key_hash(signer.name, &signer.key.verifying_key()),
+        signature: signature.to_bytes(),
+    })
+}
