@@ -85,6 +85,8 @@ refusal_codes! {
     JsonNumberOutOfRange => "json.number_out_of_range",
     /// The JSON does not have the shape of a signed entry or record.
     EntryMalformed => "entry.malformed",
+    /// The statement is already recorded, signed by other keys.
+    EntryConflict => "entry.conflict",
     /// A field's value breaks the kind's JSON Schema.
     SchemaInvalid => "schema.invalid",
     /// The entry carries no signature.

@@ -24,7 +24,7 @@ use crate::custody::{Context, ItemState, Member, State, VerifiedEntry};
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::ident::Giai;
 use crate::merkle::{Blake3Hasher, MerkleTree, ProofError};
-use crate::refusal::Refusal;
+use crate::refusal::{Refusal, RefusalCode};
 
 pub use index::IndexError;
 use index::{Index, IndexUpdate};
@@ -144,7 +144,9 @@ struct Core {
     state: State,
     log: RecordLog,
     tree: MerkleTree<Blake3Hasher>,
-    entries: HashMap<EntryId, Seq>,
+    // The seq of every recorded entry and a digest of its signatures, to tell an
+    // idempotent re-submission from the same statement signed differently.
+    entries: HashMap<EntryId, (Seq, [u8; 32])>,
     last_leaf: LeafHash,
     unindexed: Vec<IndexUpdate>,
 }
@@ -152,32 +154,24 @@ struct Core {
 impl Ledger {
     /// Creates a ledger in an empty (or absent) directory from a signed genesis.
     pub fn create(dir: &Path, genesis: SignedEntry) -> Result<Ledger, LedgerError> {
-        State::from_genesis(&genesis).map_err(LedgerError::Genesis)?;
         let lock = lock_directory(dir)?;
-        let (mut log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
-        if !contents.frames.is_empty() {
+        if !write_genesis_if_empty(dir, genesis)? {
             return Err(LedgerError::Exists(dir.to_owned()));
         }
-        let record = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: Timestamp::now(), entry: genesis };
-        log.append(&record.canonical_bytes())?;
-        log.sync()?;
-        drop(log);
         let (ledger, _) = Self::open_locked(dir, lock)?;
         Ok(ledger)
     }
 
     /// Opens the ledger in `dir`, creating it from `genesis` if the directory holds none.
     /// A directory holding another ledger is refused.
+    ///
+    /// A log without a single record (a crash while the ledger was being created)
+    /// counts as none: the genesis is written into it.
     pub fn open_or_create(dir: &Path, genesis: SignedEntry) -> Result<(Ledger, OpenReport), LedgerError> {
         let expected = LedgerId(genesis.id().0);
-        let has_log = dir.join("log").read_dir().map(|mut entries| entries.next().is_some()).unwrap_or(false);
-        let (ledger, report) = if has_log {
-            Self::open(dir)?
-        } else {
-            let ledger = Self::create(dir, genesis)?;
-            let size = ledger.size();
-            (ledger, OpenReport { size, ..OpenReport::default() })
-        };
+        let lock = lock_directory(dir)?;
+        write_genesis_if_empty(dir, genesis)?;
+        let (ledger, report) = Self::open_locked(dir, lock)?;
         if ledger.ledger_id != expected {
             return Err(LedgerError::WrongLedger { dir: dir.to_owned(), found: ledger.ledger_id, expected });
         }
@@ -220,7 +214,7 @@ impl Ledger {
         };
         let mut updates = Vec::new();
         let founders: Vec<Member> = core.state.members().cloned().collect();
-        updates.push(core.record_appended(genesis_record.entry.id(), genesis_leaf, genesis_position, founders, Vec::new()));
+        updates.push(core.record_appended(&genesis_record.entry, genesis_leaf, genesis_position, founders, Vec::new()));
         // Signatures and schemas are checked a chunk at a time on both cores; the
         // rules, which depend on order, are then applied one record after another.
         let frames: Vec<(LogPosition, Vec<u8>)> = frames.collect();
@@ -243,7 +237,7 @@ impl Ledger {
                 let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
                 let (members, items) = (change.members.clone(), change.items.clone());
                 core.state.apply(change);
-                updates.push(core.record_appended(entry_id, chain::leaf_hash_of(bytes), *position, members, items));
+                updates.push(core.record_appended(verified.entry(), chain::leaf_hash_of(bytes), *position, members, items));
             }
         }
         let size = core.tree.len();
@@ -312,14 +306,21 @@ impl Ledger {
                     }
                 };
                 let entry_id = entry.entry().id();
-                if let Some(&seq) = core.entries.get(&entry_id) {
+                if let Some(&(seq, signed)) = core.entries.get(&entry_id) {
+                    if signed != signatures_digest(entry.entry()) {
+                        outcomes.push(Err(Refusal::new(
+                            RefusalCode::EntryConflict,
+                            format!("statement {entry_id} is already recorded at {seq} with other signatures"),
+                        )));
+                        continue;
+                    }
                     let leaf_hash = LeafHash(core.tree.leaf_hash(seq.get()).unwrap_or_default());
                     wait_for = wait_for.max(Some(seq));
                     outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
                     continue;
                 }
                 let Some(seq) = Seq::new(core.tree.len()) else {
-                    outcomes.push(Err(Refusal::new(crate::refusal::RefusalCode::EntryMalformed, "the ledger is full")));
+                    outcomes.push(Err(Refusal::new(RefusalCode::EntryMalformed, "the ledger is full")));
                     continue;
                 };
                 let context = Context { seq, accepted: accepted.clone() };
@@ -337,7 +338,7 @@ impl Ledger {
                 core.state.apply(change);
                 // The position is filled in once the batch is written below.
                 let placeholder = LogPosition { segment: 1, offset: 8 };
-                let update = core.record_appended(entry_id, leaf_hash, placeholder, members, items);
+                let update = core.record_appended(&record.entry, leaf_hash, placeholder, members, items);
                 pending.push(update);
                 payloads.push(bytes);
                 wait_for = Some(seq);
@@ -388,7 +389,7 @@ impl Ledger {
                 let (members, items) = (change.members.clone(), change.items.clone());
                 core.state.apply(change);
                 let placeholder = LogPosition { segment: 1, offset: 8 };
-                pending.push(core.record_appended(record.entry.id(), chain::leaf_hash_of(&bytes), placeholder, members, items));
+                pending.push(core.record_appended(&record.entry, chain::leaf_hash_of(&bytes), placeholder, members, items));
                 payloads.push(bytes);
                 last = Some(record.seq);
             }
@@ -596,7 +597,7 @@ impl Core {
     /// Books a record into the tree and the entry map, and returns its index update.
     fn record_appended(
         &mut self,
-        entry_id: EntryId,
+        entry: &SignedEntry,
         leaf_hash: LeafHash,
         position: LogPosition,
         members: Vec<Member>,
@@ -604,7 +605,8 @@ impl Core {
     ) -> IndexUpdate {
         let seq = Seq::new(self.tree.len()).unwrap_or_default();
         let merkle_nodes = self.tree.push(leaf_hash.0);
-        self.entries.insert(entry_id, seq);
+        let entry_id = entry.id();
+        self.entries.insert(entry_id, (seq, signatures_digest(entry)));
         self.last_leaf = leaf_hash;
         IndexUpdate { seq, entry_id, leaf_hash, position, members, items, merkle_nodes }
     }
@@ -630,6 +632,36 @@ fn verify_all(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> 
         }
         verified
     })
+}
+
+/// A digest of an entry's signatures, independent of their order.
+fn signatures_digest(entry: &SignedEntry) -> [u8; 32] {
+    let mut signatures: Vec<[u8; 96]> = entry
+        .signatures()
+        .iter()
+        .map(|s| {
+            let mut both = [0u8; 96];
+            both[..32].copy_from_slice(s.key.as_bytes());
+            both[32..].copy_from_slice(&s.sig.to_bytes());
+            both
+        })
+        .collect();
+    signatures.sort_unstable();
+    *blake3::hash(&signatures.concat()).as_bytes()
+}
+
+/// Writes and syncs the genesis record if the log holds no record yet; returns
+/// whether it did. The caller holds the directory lock.
+fn write_genesis_if_empty(dir: &Path, genesis: SignedEntry) -> Result<bool, LedgerError> {
+    State::from_genesis(&genesis).map_err(LedgerError::Genesis)?;
+    let (mut log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
+    if !contents.frames.is_empty() {
+        return Ok(false);
+    }
+    let record = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: Timestamp::now(), entry: genesis };
+    log.append(&record.canonical_bytes())?;
+    log.sync()?;
+    Ok(true)
 }
 
 /// Takes the exclusive lock of a ledger directory, creating the directory if needed.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::entry::Kind;
+use crate::entry::{Kind, SignedEntry};
 use crate::refusal::RefusalCode;
 use crate::testkit::Fixture;
 
@@ -193,4 +193,40 @@ fn a_directory_has_one_owner_at_a_time() {
     drop(ledger);
     let (_reopened, report) = Ledger::open(dir.path()).unwrap();
     assert_eq!(report.size, 1);
+}
+
+#[test]
+fn the_same_statement_signed_by_others_is_a_conflict_not_a_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    let register = f.register("baltic-demolition", &giai(1), "beam", 100.0);
+    accepted(ledger.submit(vec![register.clone()]).unwrap());
+    let statement = register.statement().clone();
+    let impostor = SignedEntry::sign(statement.clone(), &[&Fixture::key("riga-deconstruction")]).unwrap();
+    assert_eq!(ledger.submit(vec![impostor]).unwrap()[0].as_ref().unwrap_err().code, RefusalCode::EntryConflict);
+    let both = SignedEntry::sign(statement, &[&Fixture::key("baltic-demolition"), &Fixture::key("riga-deconstruction")]).unwrap();
+    assert_eq!(ledger.submit(vec![both]).unwrap()[0].as_ref().unwrap_err().code, RefusalCode::EntryConflict);
+    // The same signatures in another order are the same entry: its receipt comes back.
+    let key = crate::entry::PublicKey::of(&Fixture::key("oslo")).to_hex();
+    let add = f.signed(
+        &["regional-planning", "city-of-jelgava"],
+        Kind::MemberAdd,
+        json!({"id": "oslo-reuse", "name": "Oslo Reuse AS", "roles": ["holder"], "keys": [key]}),
+    );
+    let receipt = accepted(ledger.submit(vec![add.clone()]).unwrap());
+    let reversed = SignedEntry::new(add.statement().clone(), add.signatures().iter().rev().cloned().collect());
+    assert_eq!(accepted(ledger.submit(vec![reversed]).unwrap()), receipt);
+    assert_eq!(ledger.size(), 3);
+}
+
+#[test]
+fn a_crash_before_the_genesis_was_written_leaves_a_directory_that_opens() {
+    for partial in [&b""[..], b"SLVG", b"SLVGLOG1"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("log")).unwrap();
+        std::fs::write(dir.path().join("log/segment-000001.log"), partial).unwrap();
+        let f = Fixture::new();
+        let (ledger, report) = Ledger::open_or_create(dir.path(), f.genesis.clone()).unwrap();
+        assert_eq!((report.size, ledger.ledger_id()), (1, f.ledger_id));
+    }
 }
