@@ -3,9 +3,13 @@
 //! An item is identified by a GS1 Global Individual Asset Identifier (GIAI,
 //! application identifier 8004): a GS1 company prefix followed by an asset
 //! reference, at most 30 characters from the GS1 AI encodable character set 82.
-//! [`gs1`] holds the GS1 keys and their check digits.
+//! [`gs1`] holds the GS1 keys and their check digits; [`epc`] the EPCs that
+//! RFID tags carry (GS1 EPC Tag Data Standard).
 
+pub mod epc;
 pub mod gs1;
+
+pub use epc::{EpcError, PureIdentity, TagEncoding};
 
 use std::fmt;
 
