@@ -1,10 +1,13 @@
 //! The Salvage node: serves one ledger over HTTP.
 //!
-//! The HTTP API, the Digital Link resolver, checkpoint signing and replication
-//! arrive with their own issues; today this crate only names the ledger it
-//! will serve, so that the dependency direction cli → node → ledger is fixed
-//! from the first commit.
+//! Today it renders what items carry and what gets printed: QR codes of GS1
+//! Digital Link URIs ([`qr`]) and label sheets for office printers
+//! ([`labels`]). The HTTP API, the Digital Link resolver, checkpoint signing
+//! and replication arrive with their own issues.
 #![deny(missing_docs)]
+
+pub mod labels;
+pub mod qr;
 
 /// The version of the ledger wire format this node speaks.
 pub fn wire_format() -> &'static str {
