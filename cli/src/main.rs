@@ -1,22 +1,52 @@
 //! `salvage`: the command-line entry point of Salvage.
 //!
-//! Commands arrive with their issues (identifiers, node, CLI). Today the
-//! binary reports its version and the wire format it speaks.
+//! Every command lives in its own file under `commands/`. Errors reach the
+//! user as one line on standard error with exit status 1; no input may make
+//! the binary panic.
 
-use anyhow::Result;
+mod commands;
+
+use std::process::ExitCode;
+
 use clap::Parser;
+
+use commands::Command;
 
 /// Salvage: a traceability ledger for reused construction materials.
 #[derive(Debug, Parser)]
-#[command(name = "salvage", version, about)]
-struct Cli {}
+#[command(name = "salvage", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> Result<()> {
-    let _cli = Cli::parse();
-    println!(
-        "salvage {} (wire format {})",
-        env!("CARGO_PKG_VERSION"),
-        salvage_node::wire_format().trim_end()
-    );
-    Ok(())
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with status 0; usage mistakes are
+            // invalid input like any other: one line, status 1.
+            if !error.use_stderr() {
+                let _ = error.print();
+                return ExitCode::SUCCESS;
+            }
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("salvage: {}", first.trim_start_matches("error: "));
+            eprintln!("salvage: run 'salvage --help' for usage");
+            return ExitCode::from(1);
+        }
+    };
+    match commands::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("salvage: {}", one_line(&error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The error and its causes on one line, as scripts expect.
+fn one_line(error: &anyhow::Error) -> String {
+    format!("{error:#}").replace('\n', " ")
 }
