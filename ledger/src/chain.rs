@@ -91,8 +91,36 @@ pub struct Record {
 
 impl Record {
     /// The RFC 8785 canonical bytes of the record: what the log stores and the leaf hashes.
+    ///
+    /// The statement's canonical bytes are already known (they were hashed into the
+    /// entry id), so the record is spliced around them instead of re-encoding the
+    /// whole passport: JCS orders the members `accepted`, `entry` (`signatures`,
+    /// `statement`), `prev`, `seq`, and every other value here is a plain ASCII
+    /// string or integer. A test checks the splice against the generic encoder.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        to_canonical_bytes(self)
+        let statement = self.entry.canonical_statement();
+        let mut out = Vec::with_capacity(statement.len() + 240 + 180 * self.entry.signatures().len());
+        out.extend_from_slice(b"{\"accepted\":");
+        out.extend_from_slice(&to_canonical_bytes(&self.accepted));
+        out.extend_from_slice(b",\"entry\":{\"signatures\":[");
+        for (index, signature) in self.entry.signatures().iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"key\":\"");
+            out.extend_from_slice(signature.key.to_hex().as_bytes());
+            out.extend_from_slice(b"\",\"sig\":\"");
+            out.extend_from_slice(hex::encode(signature.sig.to_bytes()).as_bytes());
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(b"],\"statement\":");
+        out.extend_from_slice(statement);
+        out.extend_from_slice(b"},\"prev\":\"");
+        out.extend_from_slice(self.prev.to_hex().as_bytes());
+        out.extend_from_slice(b"\",\"seq\":");
+        out.extend_from_slice(self.seq.get().to_string().as_bytes());
+        out.push(b'}');
+        out
     }
 
     /// The record's leaf hash.
@@ -177,6 +205,24 @@ mod tests {
     }
 
     #[test]
+    fn spliced_canonical_bytes_equal_the_generic_encoder() {
+        let mut r = record(12345, LeafHash([0xab; 32]), 7);
+        r.entry = SignedEntry::sign(
+            Statement {
+                ledger: Some(LedgerId([3; 32])),
+                kind: Kind::ItemAmend,
+                time: Timestamp::parse("2026-11-23T10:00:00.123456Z").unwrap(),
+                body: json!({"giai": "4750001X", "passport": {"name": "Ķieģeļu mūris \"A\" <vecais> \u{1f600}", "mass_kg": 12.5e3, "z": [1, -2.25, null, true]}}),
+            },
+            &[&SigningKey::from_bytes(&[9; 32]), &SigningKey::from_bytes(&[4; 32])],
+        )
+        .unwrap();
+        assert_eq!(r.canonical_bytes(), to_canonical_bytes(&r));
+        let genesis = record(0, LeafHash::ZERO, 1);
+        assert_eq!(genesis.canonical_bytes(), to_canonical_bytes(&genesis));
+    }
+
+    #[test]
     fn seq_stays_in_the_json_safe_range() {
         assert!(Seq::new(MAX_SAFE_INTEGER).is_some());
         assert!(Seq::new(MAX_SAFE_INTEGER + 1).is_none());
@@ -199,6 +245,7 @@ mod tests {
             }
             let mut prev = LeafHash::ZERO;
             for (i, r) in chain.iter().enumerate() {
+                prop_assert_eq!(r.canonical_bytes(), to_canonical_bytes(r));
                 prop_assert!(check_link(i as u64, prev, r).is_ok());
                 prev = r.leaf_hash();
             }
