@@ -1,9 +1,10 @@
 //! The sled indexes derived from the record log.
 //!
-//! Nothing here is the truth: every tree can be dropped and rebuilt from the
-//! log. Updates are applied in record order, tree by tree, and the `size` in
-//! `meta` is written last; every update is an idempotent upsert, so an index
-//! interrupted half-way is repaired by applying the same updates again.
+//! Nothing here is the truth: the whole index can be dropped and rebuilt from
+//! the log. Every index lives in one sled tree, each under its own one-byte key
+//! prefix (a *family*), so that all the updates of a group commit, and the new
+//! `size`, are written by a single atomic batch: the index is always exactly
+//! the first `size` records, never half a commit.
 
 use std::path::Path;
 
@@ -15,6 +16,26 @@ use crate::custody::{ItemState, Member};
 use crate::entry::{EntryId, LedgerId};
 use crate::ident::Giai;
 use crate::store::log::LogPosition;
+
+/// The key families of the index, each a one-byte key prefix.
+mod family {
+    /// `size` and `ledger_id`.
+    pub const META: u8 = 0;
+    /// seq (u64 BE) → log position (12 bytes) ‖ leaf hash (32 bytes).
+    pub const RECORDS: u8 = 1;
+    /// entry id → seq (u64 BE).
+    pub const ENTRIES: u8 = 2;
+    /// GIAI → canonical JSON of the item's state.
+    pub const ITEMS: u8 = 3;
+    /// GIAI ‖ 0x00 ‖ seq (u64 BE) → empty: the records of each item.
+    pub const ITEM_RECORDS: u8 = 4;
+    /// member id → canonical JSON of the member.
+    pub const MEMBERS: u8 = 5;
+    /// seq (u64 BE) → empty: the records that changed membership.
+    pub const MEMBERSHIP: u8 = 6;
+    /// level (u8) ‖ index (u64 BE) → node hash: perfect Merkle subtrees.
+    pub const MERKLE: u8 = 7;
+}
 
 /// What one record adds to the indexes.
 #[derive(Debug, Clone)]
@@ -48,44 +69,34 @@ pub enum IndexError {
     },
 }
 
-/// The sled database and its trees.
+/// The sled database holding every index family in one tree.
 pub(crate) struct Index {
     db: sled::Db,
-    meta: sled::Tree,
-    records: sled::Tree,
-    entries: sled::Tree,
-    items: sled::Tree,
-    item_records: sled::Tree,
-    members: sled::Tree,
-    membership: sled::Tree,
-    merkle: sled::Tree,
+    tree: sled::Tree,
 }
 
-const TREES: &[&str] = &["meta", "records", "entries", "items", "item_records", "members", "membership", "merkle"];
+/// A key of a family: the family byte, then the key proper.
+fn key(family: u8, rest: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + rest.len());
+    key.push(family);
+    key.extend_from_slice(rest);
+    key
+}
 
 impl Index {
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
         let db = sled::Config::new().path(dir).open()?;
-        Ok(Index {
-            meta: db.open_tree("meta")?,
-            records: db.open_tree("records")?,
-            entries: db.open_tree("entries")?,
-            items: db.open_tree("items")?,
-            item_records: db.open_tree("item_records")?,
-            members: db.open_tree("members")?,
-            membership: db.open_tree("membership")?,
-            merkle: db.open_tree("merkle")?,
-            db,
-        })
+        let tree = db.open_tree("index")?;
+        Ok(Index { db, tree })
     }
 
     /// How many records the index covers, and for which ledger.
     pub fn size(&self) -> Result<(u64, Option<LedgerId>), IndexError> {
-        let size = match self.meta.get("size")? {
+        let size = match self.tree.get(key(family::META, b"size"))? {
             Some(bytes) => u64_from(&bytes, "meta", "size")?,
             None => 0,
         };
-        let ledger = match self.meta.get("ledger_id")? {
+        let ledger = match self.tree.get(key(family::META, b"ledger_id"))? {
             Some(bytes) => Some(LedgerId(<[u8; 32]>::try_from(bytes.as_ref()).map_err(|_| damaged("meta", "ledger_id", "not 32 bytes"))?)),
             None => None,
         };
@@ -97,63 +108,47 @@ impl Index {
         Ok(self.record(seq)?.map(|(_, leaf)| leaf))
     }
 
-    /// Drops every tree, for a rebuild.
+    /// Drops the whole index, for a rebuild.
     pub fn clear(&self) -> Result<(), IndexError> {
-        for name in TREES {
-            self.db.open_tree(name)?.clear()?;
-        }
+        self.tree.clear()?;
         Ok(())
     }
 
-    /// Applies updates in record order and then records the new size.
+    /// Applies updates in record order, with the new size, as one atomic batch.
     pub fn apply(&self, ledger: LedgerId, updates: &[IndexUpdate]) -> Result<(), IndexError> {
         let Some(last) = updates.last() else { return Ok(()) };
-        let mut records = sled::Batch::default();
-        let mut entries = sled::Batch::default();
-        let mut items = sled::Batch::default();
-        let mut item_records = sled::Batch::default();
-        let mut members = sled::Batch::default();
-        let mut membership = sled::Batch::default();
-        let mut merkle = sled::Batch::default();
+        let mut batch = sled::Batch::default();
         for update in updates {
             let seq = update.seq.get().to_be_bytes();
             let mut location = update.position.to_bytes().to_vec();
             location.extend_from_slice(update.leaf_hash.as_bytes());
-            records.insert(&seq, location);
-            entries.insert(update.entry_id.as_bytes(), &seq);
+            batch.insert(key(family::RECORDS, &seq), location);
+            batch.insert(key(family::ENTRIES, update.entry_id.as_bytes()), &seq);
             for item in &update.items {
-                items.insert(item.giai.as_str().as_bytes(), canonical(item));
-                item_records.insert(item_record_key(&item.giai, update.seq), &[]);
+                batch.insert(key(family::ITEMS, item.giai.as_str().as_bytes()), canonical(item));
+                batch.insert(key(family::ITEM_RECORDS, &item_record_key(&item.giai, update.seq)), &[]);
             }
             for member in &update.members {
-                members.insert(member.id.as_str().as_bytes(), canonical(member));
+                batch.insert(key(family::MEMBERS, member.id.as_str().as_bytes()), canonical(member));
             }
             if !update.members.is_empty() {
-                membership.insert(&seq, &[]);
+                batch.insert(key(family::MEMBERSHIP, &seq), &[]);
             }
             for (level, index, hash) in &update.merkle_nodes {
-                let mut key = vec![*level];
-                key.extend_from_slice(&index.to_be_bytes());
-                merkle.insert(key, hash.as_slice());
+                let mut node = vec![*level];
+                node.extend_from_slice(&index.to_be_bytes());
+                batch.insert(key(family::MERKLE, &node), hash.as_slice());
             }
         }
-        self.records.apply_batch(records)?;
-        self.entries.apply_batch(entries)?;
-        self.items.apply_batch(items)?;
-        self.item_records.apply_batch(item_records)?;
-        self.members.apply_batch(members)?;
-        self.membership.apply_batch(membership)?;
-        self.merkle.apply_batch(merkle)?;
-        let mut meta = sled::Batch::default();
-        meta.insert("ledger_id", ledger.as_bytes());
-        meta.insert("size", &(last.seq.get() + 1).to_be_bytes());
-        self.meta.apply_batch(meta)?;
+        batch.insert(key(family::META, b"ledger_id"), ledger.as_bytes());
+        batch.insert(key(family::META, b"size"), &(last.seq.get() + 1).to_be_bytes());
+        self.tree.apply_batch(batch)?;
         Ok(())
     }
 
     /// Where a record is in the log, and its leaf hash.
     pub fn record(&self, seq: Seq) -> Result<Option<(LogPosition, LeafHash)>, IndexError> {
-        let Some(bytes) = self.records.get(seq.get().to_be_bytes())? else { return Ok(None) };
+        let Some(bytes) = self.tree.get(key(family::RECORDS, &seq.get().to_be_bytes()))? else { return Ok(None) };
         let key = seq.to_string();
         if bytes.len() != LogPosition::ENCODED_LEN + 32 {
             return Err(damaged("records", &key, "wrong length"));
@@ -166,7 +161,7 @@ impl Index {
 
     /// The record holding an entry.
     pub fn entry_seq(&self, id: &EntryId) -> Result<Option<Seq>, IndexError> {
-        match self.entries.get(id.as_bytes())? {
+        match self.tree.get(key(family::ENTRIES, id.as_bytes()))? {
             Some(bytes) => Ok(Seq::new(u64_from(&bytes, "entries", &id.to_hex())?)),
             None => Ok(None),
         }
@@ -174,7 +169,7 @@ impl Index {
 
     /// The current state of an item.
     pub fn item(&self, giai: &Giai) -> Result<Option<ItemState>, IndexError> {
-        match self.items.get(giai.as_str().as_bytes())? {
+        match self.tree.get(key(family::ITEMS, giai.as_str().as_bytes()))? {
             Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged("items", giai.as_str(), &e.to_string())),
             None => Ok(None),
         }
@@ -182,10 +177,10 @@ impl Index {
 
     /// Every record that touched an item, in order.
     pub fn item_records(&self, giai: &Giai) -> Result<Vec<Seq>, IndexError> {
-        let mut prefix = giai.as_str().as_bytes().to_vec();
+        let mut prefix = key(family::ITEM_RECORDS, giai.as_str().as_bytes());
         prefix.push(0);
         let mut seqs = Vec::new();
-        for pair in self.item_records.scan_prefix(&prefix) {
+        for pair in self.tree.scan_prefix(&prefix) {
             let (key, _) = pair?;
             let seq = key.get(prefix.len()..).ok_or_else(|| damaged("item_records", giai.as_str(), "short key"))?;
             let seq = u64_from(seq, "item_records", giai.as_str())?;
@@ -197,9 +192,9 @@ impl Index {
     /// Every record that changed membership (the genesis included), in order.
     pub fn membership_records(&self) -> Result<Vec<Seq>, IndexError> {
         let mut seqs = Vec::new();
-        for pair in self.membership.iter() {
-            let (key, _) = pair?;
-            let seq = u64_from(&key, "membership", "key")?;
+        for pair in self.tree.scan_prefix([family::MEMBERSHIP]) {
+            let (stored, _) = pair?;
+            let seq = u64_from(stored.get(1..).unwrap_or_default(), "membership", "key")?;
             seqs.push(Seq::new(seq).ok_or_else(|| damaged("membership", "key", "seq out of range"))?);
         }
         Ok(seqs)
@@ -207,28 +202,25 @@ impl Index {
 
     /// Every member, by id.
     pub fn members(&self) -> Result<Vec<Member>, IndexError> {
-        self.members
-            .iter()
+        self.tree
+            .scan_prefix([family::MEMBERS])
             .map(|pair| {
-                let (key, value) = pair?;
+                let (stored, value) = pair?;
                 serde_json::from_slice(&value)
-                    .map_err(|e| damaged("members", &String::from_utf8_lossy(&key), &e.to_string()))
+                    .map_err(|e| damaged("members", &String::from_utf8_lossy(&stored), &e.to_string()))
             })
             .collect()
     }
 
-    /// blake3 over every tree's keys and values, in order: equal for equal indexes.
+    /// blake3 over every key and value, in order: equal for equal indexes.
     pub fn digest(&self) -> Result<[u8; 32], IndexError> {
         let mut hasher = blake3::Hasher::new();
-        for name in TREES {
-            hasher.update(name.as_bytes());
-            for pair in self.db.open_tree(name)?.iter() {
-                let (key, value) = pair?;
-                hasher.update(&(key.len() as u64).to_be_bytes());
-                hasher.update(&key);
-                hasher.update(&(value.len() as u64).to_be_bytes());
-                hasher.update(&value);
-            }
+        for pair in self.tree.iter() {
+            let (stored, value) = pair?;
+            hasher.update(&(stored.len() as u64).to_be_bytes());
+            hasher.update(&stored);
+            hasher.update(&(value.len() as u64).to_be_bytes());
+            hasher.update(&value);
         }
         Ok(*hasher.finalize().as_bytes())
     }
