@@ -32,8 +32,7 @@ fn main() -> ExitCode {
             }
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
-            eprintln!("salvage: {}", first.trim_start_matches("error: "));
-            eprintln!("salvage: run 'salvage --help' for usage");
+            eprintln!("salvage: {} (see 'salvage --help')", first.trim_start_matches("error: "));
             return ExitCode::from(1);
         }
     };

@@ -3,12 +3,17 @@
 //! An item is identified by a GS1 Global Individual Asset Identifier (GIAI,
 //! application identifier 8004): a GS1 company prefix followed by an asset
 //! reference, at most 30 characters from the GS1 AI encodable character set 82.
-//! [`gs1`] holds the GS1 keys and their check digits; [`epc`] the EPCs that
-//! RFID tags carry (GS1 EPC Tag Data Standard).
+//! [`gs1`] holds the GS1 keys and their check digits; [`element`] GS1 element
+//! strings; [`digital_link`] GS1 Digital Link URIs; [`epc`] the EPCs that RFID
+//! tags carry (GS1 EPC Tag Data Standard).
 
+pub mod digital_link;
+pub mod element;
 pub mod epc;
 pub mod gs1;
 
+pub use digital_link::{DigitalLink, DigitalLinkError, Resolver};
+pub use element::{ElementError, ElementString};
 pub use epc::{EpcError, PureIdentity, TagEncoding};
 
 use std::fmt;
