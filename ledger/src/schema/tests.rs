@@ -546,3 +546,9 @@ fn hostile_documents_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn body_kinds_are_the_ledgers_statement_kinds() {
+    let kinds: Vec<&str> = crate::entry::Kind::ALL.iter().map(|kind| kind.as_str()).collect();
+    assert_eq!(kinds, BODY_KINDS, "schema::BODY_KINDS must list entry::Kind::ALL, in order");
+}

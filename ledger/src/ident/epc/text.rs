@@ -5,11 +5,8 @@
 use super::{EpcError, EpcScheme};
 
 /// Whether a character belongs to GS1 AI encodable character set 82 (TDS
-/// Appendix A). The same set as `ident::is_gs1_cset82`, restated here so the
-/// module depends on no sibling but `gs1`.
-pub(super) fn is_cset82(c: char) -> bool {
-    matches!(c, '!' | '"' | '%'..='?' | 'A'..='Z' | '_' | 'a'..='z')
-}
+/// Appendix A): the one definition in `ident`.
+pub(super) use crate::ident::is_gs1_cset82 as is_cset82;
 
 /// Whether a character of set 82 must be written as a %-escape in an EPC URI:
 /// TDS Appendix A gives these seven a "URI form" other than themselves,
