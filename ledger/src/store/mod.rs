@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::chain::{self, LeafHash, Record, Seq};
 use crate::checkpoint::Checkpoint;
-use crate::custody::{Context, ItemState, Member, State, VerifiedEntry};
+use crate::custody::{Change, Context, ItemState, Member, State, VerifiedEntry};
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::ident::Giai;
 use crate::merkle::{Blake3Hasher, MerkleTree, ProofError};
@@ -33,6 +33,10 @@ use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
 /// Below this many entries a batch is verified on the calling thread; above it
 /// the work is shared between two threads (the machines we target have two cores).
 const PARALLEL_VERIFY_THRESHOLD: usize = 64;
+
+/// The log position of a record appended in memory whose batch is not yet
+/// written; `write_batch` replaces it with the real one.
+const UNWRITTEN: LogPosition = LogPosition { segment: 1, offset: 8 };
 
 /// How many stored records are verified together when a ledger is opened.
 const REPLAY_CHUNK: usize = 1024;
@@ -213,8 +217,10 @@ impl Ledger {
             unindexed: Vec::new(),
         };
         let mut updates = Vec::new();
-        let founders: Vec<Member> = core.state.members().cloned().collect();
-        updates.push(core.record_appended(&genesis_record.entry, genesis_leaf, genesis_position, founders, Vec::new()));
+        // The founders are already in the state; applying them again changes nothing
+        // and puts them in the genesis record's index update.
+        let founders = Change { members: core.state.members().cloned().collect(), items: Vec::new() };
+        updates.push(core.record_appended(&genesis_record.entry, genesis_leaf, genesis_position, founders));
         // Signatures and schemas are checked a chunk at a time on both cores; the
         // rules, which depend on order, are then applied one record after another.
         let frames: Vec<(LogPosition, Vec<u8>)> = frames.collect();
@@ -235,9 +241,7 @@ impl Ledger {
                 let context = Context { seq: record.seq, accepted: record.accepted };
                 let verified = verified.map_err(|e| invalid(seq, e))?;
                 let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
-                let (members, items) = (change.members.clone(), change.items.clone());
-                core.state.apply(change);
-                updates.push(core.record_appended(verified.entry(), chain::leaf_hash_of(bytes), *position, members, items));
+                updates.push(core.record_appended(verified.entry(), chain::leaf_hash_of(bytes), *position, change));
             }
         }
         let size = core.tree.len();
@@ -334,11 +338,7 @@ impl Ledger {
                 let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry: entry.into_entry() };
                 let bytes = record.canonical_bytes();
                 let leaf_hash = chain::leaf_hash_of(&bytes);
-                let (members, items) = (change.members.clone(), change.items.clone());
-                core.state.apply(change);
-                // The position is filled in once the batch is written below.
-                let placeholder = LogPosition { segment: 1, offset: 8 };
-                let update = core.record_appended(&record.entry, leaf_hash, placeholder, members, items);
+                let update = core.record_appended(&record.entry, leaf_hash, UNWRITTEN, change);
                 pending.push(update);
                 payloads.push(bytes);
                 wait_for = Some(seq);
@@ -386,10 +386,7 @@ impl Ledger {
                     }
                 };
                 let bytes = record.canonical_bytes();
-                let (members, items) = (change.members.clone(), change.items.clone());
-                core.state.apply(change);
-                let placeholder = LogPosition { segment: 1, offset: 8 };
-                pending.push(core.record_appended(&record.entry, chain::leaf_hash_of(&bytes), placeholder, members, items));
+                pending.push(core.record_appended(&record.entry, chain::leaf_hash_of(&bytes), UNWRITTEN, change));
                 payloads.push(bytes);
                 last = Some(record.seq);
             }
@@ -426,10 +423,7 @@ impl Ledger {
         if seq >= self.size() {
             return Err(LedgerError::NoRecord(seq));
         }
-        let seq_typed = Seq::new(seq).ok_or(LedgerError::NoRecord(seq))?;
-        let (position, _) = self.index.record(seq_typed)?.ok_or(LedgerError::NoRecord(seq))?;
-        let bytes = self.reader.read_at(position)?;
-        decode(seq, &bytes)
+        decode(seq, &self.record_bytes(seq)?)
     }
 
     /// Up to `limit` durable records from `from`.
@@ -594,15 +588,17 @@ impl Ledger {
 }
 
 impl Core {
-    /// Books a record into the tree and the entry map, and returns its index update.
+    /// Applies a record's change to the state, books the record into the tree
+    /// and the entry map, and returns its index update.
     fn record_appended(
         &mut self,
         entry: &SignedEntry,
         leaf_hash: LeafHash,
         position: LogPosition,
-        members: Vec<Member>,
-        items: Vec<ItemState>,
+        change: Change,
     ) -> IndexUpdate {
+        let (members, items) = (change.members.clone(), change.items.clone());
+        self.state.apply(change);
         let seq = Seq::new(self.tree.len()).unwrap_or_default();
         let merkle_nodes = self.tree.push(leaf_hash.0);
         let entry_id = entry.id();
