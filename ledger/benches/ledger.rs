@@ -25,6 +25,10 @@
 //! holds exactly the expected records. Ingest ledgers are created in
 //! `target/bench-ingest` and removed when a benchmark is done with them.
 
+// The same allocator as the `salvage` binary, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::cell::OnceCell;
 use std::convert::Infallible;
 use std::hint::black_box;

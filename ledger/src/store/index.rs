@@ -6,47 +6,67 @@
 //! `size`, are written by a single atomic batch: the index is always exactly
 //! the first `size` records, never half a commit.
 
+use std::collections::btree_map::{self, BTreeMap};
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::canonical::to_canonical_bytes;
 use crate::chain::{LeafHash, Seq};
 use crate::custody::{ItemState, Member};
-use crate::entry::{EntryId, LedgerId};
+use crate::entry::LedgerId;
 use crate::ident::Giai;
 use crate::store::log::LogPosition;
 
 /// The key families of the index, each a one-byte key prefix.
+///
+/// A sled write costs several microseconds whatever its size, about as much as
+/// checking a signature, so the layout keeps them to about one per record:
+/// record locations are packed [`RECORDS_PER_CHUNK`] to a key, and an item's
+/// state and its list of records share one key.
 mod family {
     /// `size` and `ledger_id`.
     pub const META: u8 = 0;
-    /// seq (u64 BE) → log position (12 bytes) ‖ leaf hash (32 bytes).
+    /// chunk number (u64 BE) → for each record of the chunk present so far, in
+    /// order: log position (12 bytes) ‖ leaf hash (32 bytes). Chunk `c` holds
+    /// records `c·RECORDS_PER_CHUNK` onwards.
     pub const RECORDS: u8 = 1;
-    /// entry id → seq (u64 BE).
-    pub const ENTRIES: u8 = 2;
-    /// GIAI → canonical JSON of the item's state.
+    // Family 2 (entry id → seq) and family 4 (one key per record of an item) are
+    // retired: the ledger keeps entry ids in memory, and an item's records are in
+    // its ITEMS value. Their bytes are not reused.
+    /// GIAI → the item's records: count (u32 BE) ‖ that many seqs (u64 BE) ‖
+    /// JSON of the item's current state.
     pub const ITEMS: u8 = 3;
-    /// GIAI ‖ 0x00 ‖ seq (u64 BE) → empty: the records of each item.
-    pub const ITEM_RECORDS: u8 = 4;
-    /// member id → canonical JSON of the member.
+    /// member id → JSON of the member.
     pub const MEMBERS: u8 = 5;
     /// seq (u64 BE) → empty: the records that changed membership.
     pub const MEMBERSHIP: u8 = 6;
-    /// level (u8) ‖ index (u64 BE) → node hash: perfect Merkle subtrees.
+    /// level (u8) ‖ index (u64 BE) → node hash: the roots of perfect Merkle
+    /// subtrees of at least 2^[`super::MERKLE_MIN_LEVEL`] leaves.
     pub const MERKLE: u8 = 7;
 }
+
+/// How many record locations one key of the records family holds.
+const RECORDS_PER_CHUNK: u64 = 64;
+
+/// The size of one record location: log position ‖ leaf hash.
+const LOCATION_LEN: usize = LogPosition::ENCODED_LEN + 32;
+
+/// The lowest level of Merkle node the index stores. Smaller subtrees are cheap
+/// to recompute from the leaf hashes in the records family (at most 255 hashes
+/// for any node), and storing every node would cost two sled writes per record.
+pub(crate) const MERKLE_MIN_LEVEL: u8 = 8;
 
 /// What one record adds to the indexes.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexUpdate {
     pub seq: Seq,
-    pub entry_id: EntryId,
     pub leaf_hash: LeafHash,
     pub position: LogPosition,
     pub members: Vec<Member>,
     pub items: Vec<ItemState>,
-    /// Perfect Merkle subtrees completed by this record: (level, index, hash).
+    /// Perfect Merkle subtrees completed by this record: (level, index, hash),
+    /// of level [`MERKLE_MIN_LEVEL`] and above.
     pub merkle_nodes: Vec<(u8, u64, [u8; 32])>,
 }
 
@@ -67,6 +87,9 @@ pub enum IndexError {
         /// What is wrong.
         reason: String,
     },
+    /// A state value could not be encoded for the index (a bug, not bad input).
+    #[error("cannot encode a value for the index: {0}")]
+    Encode(String),
 }
 
 /// The sled database holding every index family in one tree.
@@ -115,30 +138,68 @@ impl Index {
     }
 
     /// Applies updates in record order, with the new size, as one atomic batch.
+    ///
+    /// The updates must continue the index: the first one is record `size`.
     pub fn apply(&self, ledger: LedgerId, updates: &[IndexUpdate]) -> Result<(), IndexError> {
         let Some(last) = updates.last() else { return Ok(()) };
+        // Chunks and items touched by the batch, built in memory from what the index
+        // holds, then written once each.
+        let mut chunks: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        let mut items: HashMap<&Giai, (Vec<u8>, &ItemState)> = HashMap::new();
         let mut batch = sled::Batch::default();
         for update in updates {
-            let seq = update.seq.get().to_be_bytes();
-            let mut location = update.position.to_bytes().to_vec();
-            location.extend_from_slice(update.leaf_hash.as_bytes());
-            batch.insert(key(family::RECORDS, &seq), location);
-            batch.insert(key(family::ENTRIES, update.entry_id.as_bytes()), &seq);
+            let seq = update.seq.get();
+            let chunk_number = seq / RECORDS_PER_CHUNK;
+            let chunk = match chunks.entry(chunk_number) {
+                btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                btree_map::Entry::Vacant(entry) => {
+                    let stored = self.tree.get(key(family::RECORDS, &chunk_number.to_be_bytes()))?;
+                    entry.insert(stored.map(|bytes| bytes.to_vec()).unwrap_or_default())
+                }
+            };
+            if chunk.len() as u64 != (seq % RECORDS_PER_CHUNK) * LOCATION_LEN as u64 {
+                return Err(damaged("records", &seq.to_string(), "the index is not at this record"));
+            }
+            chunk.extend_from_slice(&update.position.to_bytes());
+            chunk.extend_from_slice(update.leaf_hash.as_bytes());
             for item in &update.items {
-                batch.insert(key(family::ITEMS, item.giai.as_str().as_bytes()), canonical(item));
-                batch.insert(key(family::ITEM_RECORDS, &item_record_key(&item.giai, update.seq)), &[]);
+                let (records, state) = match items.entry(&item.giai) {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => {
+                        let stored = self.tree.get(key(family::ITEMS, item.giai.as_str().as_bytes()))?;
+                        let records = match stored {
+                            Some(bytes) => item_value(&bytes, &item.giai)?.0.to_vec(),
+                            None => Vec::new(),
+                        };
+                        entry.insert((records, item))
+                    }
+                };
+                records.extend_from_slice(&seq.to_be_bytes());
+                *state = item;
             }
             for member in &update.members {
-                batch.insert(key(family::MEMBERS, member.id.as_str().as_bytes()), canonical(member));
+                batch.insert(key(family::MEMBERS, member.id.as_str().as_bytes()), json(member)?);
             }
             if !update.members.is_empty() {
-                batch.insert(key(family::MEMBERSHIP, &seq), &[]);
+                batch.insert(key(family::MEMBERSHIP, &seq.to_be_bytes()), &[]);
             }
             for (level, index, hash) in &update.merkle_nodes {
                 let mut node = vec![*level];
                 node.extend_from_slice(&index.to_be_bytes());
                 batch.insert(key(family::MERKLE, &node), hash.as_slice());
             }
+        }
+        for (chunk_number, chunk) in chunks {
+            batch.insert(key(family::RECORDS, &chunk_number.to_be_bytes()), chunk);
+        }
+        for (giai, (records, state)) in items {
+            let count = u32::try_from(records.len() / 8)
+                .map_err(|_| damaged("items", giai.as_str(), "more than 2^32 records"))?;
+            let mut value = Vec::with_capacity(4 + records.len() + 256);
+            value.extend_from_slice(&count.to_be_bytes());
+            value.extend_from_slice(&records);
+            value.extend_from_slice(&json(state)?);
+            batch.insert(key(family::ITEMS, giai.as_str().as_bytes()), value);
         }
         batch.insert(key(family::META, b"ledger_id"), ledger.as_bytes());
         batch.insert(key(family::META, b"size"), &(last.seq.get() + 1).to_be_bytes());
@@ -148,45 +209,35 @@ impl Index {
 
     /// Where a record is in the log, and its leaf hash.
     pub fn record(&self, seq: Seq) -> Result<Option<(LogPosition, LeafHash)>, IndexError> {
-        let Some(bytes) = self.tree.get(key(family::RECORDS, &seq.get().to_be_bytes()))? else { return Ok(None) };
+        let chunk_number = seq.get() / RECORDS_PER_CHUNK;
+        let Some(chunk) = self.tree.get(key(family::RECORDS, &chunk_number.to_be_bytes()))? else { return Ok(None) };
+        let start = (seq.get() % RECORDS_PER_CHUNK) as usize * LOCATION_LEN;
+        let Some(location) = chunk.get(start..start + LOCATION_LEN) else { return Ok(None) };
         let key = seq.to_string();
-        if bytes.len() != LogPosition::ENCODED_LEN + 32 {
-            return Err(damaged("records", &key, "wrong length"));
-        }
-        let (position, leaf) = bytes.split_at(LogPosition::ENCODED_LEN);
+        let (position, leaf) = location.split_at(LogPosition::ENCODED_LEN);
         let position = LogPosition::from_bytes(position).map_err(|e| damaged("records", &key, &e.to_string()))?;
         let leaf = <[u8; 32]>::try_from(leaf).map_err(|_| damaged("records", &key, "leaf hash"))?;
         Ok(Some((position, LeafHash(leaf))))
     }
 
-    /// The record holding an entry.
-    pub fn entry_seq(&self, id: &EntryId) -> Result<Option<Seq>, IndexError> {
-        match self.tree.get(key(family::ENTRIES, id.as_bytes()))? {
-            Some(bytes) => Ok(Seq::new(u64_from(&bytes, "entries", &id.to_hex())?)),
-            None => Ok(None),
-        }
-    }
-
     /// The current state of an item.
     pub fn item(&self, giai: &Giai) -> Result<Option<ItemState>, IndexError> {
-        match self.tree.get(key(family::ITEMS, giai.as_str().as_bytes()))? {
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| damaged("items", giai.as_str(), &e.to_string())),
-            None => Ok(None),
-        }
+        let Some(bytes) = self.tree.get(key(family::ITEMS, giai.as_str().as_bytes()))? else { return Ok(None) };
+        let (_, state) = item_value(&bytes, giai)?;
+        serde_json::from_slice(state).map(Some).map_err(|e| damaged("items", giai.as_str(), &e.to_string()))
     }
 
     /// Every record that touched an item, in order.
     pub fn item_records(&self, giai: &Giai) -> Result<Vec<Seq>, IndexError> {
-        let mut prefix = key(family::ITEM_RECORDS, giai.as_str().as_bytes());
-        prefix.push(0);
-        let mut seqs = Vec::new();
-        for pair in self.tree.scan_prefix(&prefix) {
-            let (key, _) = pair?;
-            let seq = key.get(prefix.len()..).ok_or_else(|| damaged("item_records", giai.as_str(), "short key"))?;
-            let seq = u64_from(seq, "item_records", giai.as_str())?;
-            seqs.push(Seq::new(seq).ok_or_else(|| damaged("item_records", giai.as_str(), "seq out of range"))?);
-        }
-        Ok(seqs)
+        let Some(bytes) = self.tree.get(key(family::ITEMS, giai.as_str().as_bytes()))? else { return Ok(Vec::new()) };
+        let (records, _) = item_value(&bytes, giai)?;
+        records
+            .chunks_exact(8)
+            .map(|seq| {
+                let seq = u64_from(seq, "items", giai.as_str())?;
+                Seq::new(seq).ok_or_else(|| damaged("items", giai.as_str(), "seq out of range"))
+            })
+            .collect()
     }
 
     /// Every record that changed membership (the genesis included), in order.
@@ -232,15 +283,22 @@ impl Index {
     }
 }
 
-fn item_record_key(giai: &Giai, seq: Seq) -> Vec<u8> {
-    let mut key = giai.as_str().as_bytes().to_vec();
-    key.push(0);
-    key.extend_from_slice(&seq.get().to_be_bytes());
-    key
+/// Splits an ITEMS value into its packed seqs and the JSON of the state.
+fn item_value<'a>(bytes: &'a [u8], giai: &Giai) -> Result<(&'a [u8], &'a [u8]), IndexError> {
+    let too_short = || damaged("items", giai.as_str(), "shorter than its record count says");
+    let (count, rest) = bytes.split_first_chunk::<4>().ok_or_else(too_short)?;
+    let records_len = usize::try_from(u32::from_be_bytes(*count)).map_err(|_| too_short())?.saturating_mul(8);
+    if rest.len() < records_len {
+        return Err(too_short());
+    }
+    Ok(rest.split_at(records_len))
 }
 
-fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
-    to_canonical_bytes(value)
+/// The JSON the index stores for a state value. Plain serde JSON, not RFC 8785:
+/// the index is private to this code, and field order is fixed by the types,
+/// so equal states still give equal bytes on every machine.
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, IndexError> {
+    serde_json::to_vec(value).map_err(|e| IndexError::Encode(e.to_string()))
 }
 
 fn u64_from(bytes: &[u8], tree: &'static str, key: &str) -> Result<u64, IndexError> {

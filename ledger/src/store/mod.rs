@@ -6,15 +6,18 @@
 //! made durable by a *group commit*: whichever submitter reaches the commit
 //! lock first fdatasyncs the log for every record appended so far, so many
 //! concurrent submissions share one sync. Only then are receipts returned and
-//! the records made visible to readers and indexed in sled.
+//! the records made visible to readers. Their sled index updates are written
+//! by a background thread ([`indexer`]); reads that use the index wait for it
+//! to cover every visible record.
 
 pub mod log;
 mod index;
+mod indexer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -28,11 +31,21 @@ use crate::refusal::{Refusal, RefusalCode};
 
 pub use index::IndexError;
 use index::{Index, IndexUpdate};
+pub use indexer::IndexerStopped;
+use indexer::Indexer;
 use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
 
 /// Below this many entries a batch is verified on the calling thread; above it
-/// the work is shared between two threads (the machines we target have two cores).
+/// the work is shared between [`VERIFY_THREADS`] threads.
 const PARALLEL_VERIFY_THRESHOLD: usize = 64;
+
+/// How many threads verify a large batch (the machines we target have two cores).
+const VERIFY_THREADS: usize = 2;
+
+/// How many entries a verifying thread takes at a time: small enough that
+/// sequencing starts early and the threads finish together, large enough that
+/// the core lock is taken once per many entries.
+const VERIFY_CHUNK: usize = 64;
 
 /// The log position of a record appended in memory whose batch is not yet
 /// written; `write_batch` replaces it with the real one.
@@ -75,6 +88,9 @@ pub enum LedgerError {
     /// The sled index failed.
     #[error("index: {0}")]
     Index(#[from] IndexError),
+    /// The background index writer failed or was stopped.
+    #[error("index: {0}")]
+    Indexer(#[from] IndexerStopped),
     /// A stored record does not verify: the ledger is not opened.
     #[error("record {seq} does not verify: {reason}")]
     Invalid {
@@ -136,12 +152,14 @@ pub struct Ledger {
     ledger_id: LedgerId,
     core: Mutex<Core>,
     commit: Mutex<()>,
-    // INVARIANT: `durable` is the number of records known to be fsynced and
-    // indexed; it only grows, and readers never look past it.
+    // INVARIANT: `durable` is the number of records known to be fsynced; it only
+    // grows, readers never look past it, and every one of those records has
+    // been handed to the indexer.
     durable: AtomicU64,
     poisoned: AtomicBool,
     reader: LogReader,
-    index: Index,
+    index: Arc<Index>,
+    indexer: Indexer,
 }
 
 struct Core {
@@ -264,7 +282,12 @@ impl Ledger {
         };
         let catch_up: Vec<IndexUpdate> = updates.into_iter().skip(from as usize).collect();
         report.index_caught_up = catch_up.len() as u64;
-        index.apply(ledger_id, &catch_up)?;
+        let index = Arc::new(index);
+        // The catch-up goes through the indexer like any commit, so opening does not
+        // wait for it; the first read that needs the index does.
+        let indexer = Indexer::start(Arc::clone(&index), ledger_id, from)
+            .map_err(|source| LedgerError::Directory { path: dir.join("index"), source })?;
+        indexer.enqueue(catch_up)?;
         core.unindexed.clear();
 
         let reader = core.log.reader();
@@ -279,6 +302,7 @@ impl Ledger {
             poisoned: AtomicBool::new(false),
             reader,
             index,
+            indexer,
         };
         Ok((ledger, report))
     }
@@ -293,59 +317,13 @@ impl Ledger {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LedgerError::Poisoned);
         }
-        let verified = verify_all(entries);
-        let mut outcomes = Vec::with_capacity(verified.len());
-        let mut wait_for = None;
-        {
-            let mut core = self.lock_core()?;
-            let accepted = Timestamp::now();
-            let mut payloads = Vec::new();
-            let mut pending = Vec::new();
-            for entry in verified {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(refusal) => {
-                        outcomes.push(Err(refusal));
-                        continue;
-                    }
-                };
-                let entry_id = entry.entry().id();
-                if let Some(&(seq, signed)) = core.entries.get(&entry_id) {
-                    if signed != signatures_digest(entry.entry()) {
-                        outcomes.push(Err(Refusal::new(
-                            RefusalCode::EntryConflict,
-                            format!("statement {entry_id} is already recorded at {seq} with other signatures"),
-                        )));
-                        continue;
-                    }
-                    let leaf_hash = LeafHash(core.tree.leaf_hash(seq.get()).unwrap_or_default());
-                    wait_for = wait_for.max(Some(seq));
-                    outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
-                    continue;
-                }
-                let Some(seq) = Seq::new(core.tree.len()) else {
-                    outcomes.push(Err(Refusal::new(RefusalCode::EntryMalformed, "the ledger is full")));
-                    continue;
-                };
-                let context = Context { seq, accepted: accepted.clone() };
-                let change = match core.state.check(&entry, &context) {
-                    Ok(change) => change,
-                    Err(refusal) => {
-                        outcomes.push(Err(refusal));
-                        continue;
-                    }
-                };
-                let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry: entry.into_entry() };
-                let bytes = record.canonical_bytes();
-                let leaf_hash = chain::leaf_hash_of(&bytes);
-                let update = core.record_appended(&record.entry, leaf_hash, UNWRITTEN, change);
-                pending.push(update);
-                payloads.push(bytes);
-                wait_for = Some(seq);
-                outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
-            }
-            self.write_batch(&mut core, &payloads, pending)?;
-        }
+        let mut outcomes = Vec::with_capacity(entries.len());
+        let wait_for = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
+            let verified = entries.into_iter().map(VerifiedEntry::verify).collect();
+            self.sequence(verified, &mut outcomes)?
+        } else {
+            self.verify_and_sequence(entries, &mut outcomes)?
+        };
         if let Some(seq) = wait_for {
             self.wait_durable(seq)?;
         }
@@ -438,19 +416,28 @@ impl Ledger {
             return Err(LedgerError::NoRecord(seq));
         }
         let seq_typed = Seq::new(seq).ok_or(LedgerError::NoRecord(seq))?;
+        self.indexer.wait_for(seq + 1)?;
         let (position, _) = self.index.record(seq_typed)?.ok_or(LedgerError::NoRecord(seq))?;
         Ok(self.reader.read_at(position)?)
     }
 
     /// The receipt of an entry already in the ledger.
     pub fn receipt(&self, entry_id: &EntryId) -> Result<Option<Receipt>, LedgerError> {
-        let Some(seq) = self.index.entry_seq(entry_id)? else { return Ok(None) };
-        let leaf_hash = self.index.leaf_hash(seq)?.ok_or(LedgerError::NoRecord(seq.get()))?;
+        // The ledger keeps every entry id in memory (to spot re-submissions), so
+        // this needs no index; records appended but not yet durable are not shown.
+        let size = self.size();
+        let core = self.lock_core()?;
+        let Some(&(seq, _)) = core.entries.get(entry_id) else { return Ok(None) };
+        if seq.get() >= size {
+            return Ok(None);
+        }
+        let leaf_hash = LeafHash(core.tree.leaf_hash(seq.get()).ok_or(LedgerError::NoRecord(seq.get()))?);
         Ok(Some(Receipt { seq, entry_id: *entry_id, leaf_hash }))
     }
 
     /// The current state of an item, as of the durable records.
     pub fn item(&self, giai: &Giai) -> Result<Option<ItemState>, LedgerError> {
+        self.indexed()?;
         Ok(self.index.item(giai)?)
     }
 
@@ -462,16 +449,19 @@ impl Ledger {
 
     /// The seqs of every durable record that touched an item.
     pub(crate) fn history_seqs(&self, giai: &Giai) -> Result<Vec<u64>, LedgerError> {
-        Ok(self.index.item_records(giai)?.into_iter().map(Seq::get).filter(|seq| *seq < self.size()).collect())
+        let size = self.indexed()?;
+        Ok(self.index.item_records(giai)?.into_iter().map(Seq::get).filter(|seq| *seq < size).collect())
     }
 
     /// The seqs of every durable record that changed membership, the genesis included.
     pub(crate) fn membership_records(&self) -> Result<Vec<u64>, LedgerError> {
-        Ok(self.index.membership_records()?.into_iter().map(Seq::get).filter(|seq| *seq < self.size()).collect())
+        let size = self.indexed()?;
+        Ok(self.index.membership_records()?.into_iter().map(Seq::get).filter(|seq| *seq < size).collect())
     }
 
     /// Every member, by id.
     pub fn members(&self) -> Result<Vec<Member>, LedgerError> {
+        self.indexed()?;
         Ok(self.index.members()?)
     }
 
@@ -508,12 +498,14 @@ impl Ledger {
 
     /// A digest of every index tree: equal ledgers have equal index digests.
     pub fn index_digest(&self) -> Result<[u8; 32], LedgerError> {
+        self.indexed()?;
         Ok(self.index.digest()?)
     }
 
     /// Flushes the index to disk. Not needed for safety (the log is the truth),
     /// but it spares the next open a catch-up.
     pub fn flush(&self) -> Result<(), LedgerError> {
+        self.indexed()?;
         Ok(self.index.flush()?)
     }
 
@@ -539,6 +531,141 @@ impl Ledger {
         Ok(())
     }
 
+    /// Verifies a large batch on two threads, a chunk at a time, while this
+    /// thread sequences the chunks already verified, in order. Verification
+    /// needs no state, so it runs ahead; sequencing takes the core lock once per
+    /// chunk, so readers and other submitters are never held up for a whole batch.
+    fn verify_and_sequence(
+        &self,
+        entries: Vec<SignedEntry>,
+        outcomes: &mut Vec<Result<Receipt, Refusal>>,
+    ) -> Result<Option<Seq>, LedgerError> {
+        let mut chunks = Vec::new();
+        let mut entries = entries.into_iter().peekable();
+        while entries.peek().is_some() {
+            chunks.push(Mutex::new(Some(entries.by_ref().take(VERIFY_CHUNK).collect::<Vec<_>>())));
+        }
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let (done, verified) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..VERIFY_THREADS {
+                let done = done.clone();
+                let (chunks, next, stop) = (&chunks, &next, &stop);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let number = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(number) else { break };
+                        let chunk = chunk.lock().ok().and_then(|mut chunk| chunk.take()).unwrap_or_default();
+                        let checked: Vec<_> = chunk.into_iter().map(VerifiedEntry::verify).collect();
+                        if done.send((number, checked)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(done);
+            // Chunks arrive in any order; they are sequenced in the order given.
+            let mut waiting = BTreeMap::new();
+            let mut wait_for = None;
+            for expected in 0..chunks.len() {
+                let chunk = loop {
+                    if let Some(chunk) = waiting.remove(&expected) {
+                        break chunk;
+                    }
+                    match verified.recv() {
+                        Ok((number, chunk)) => {
+                            waiting.insert(number, chunk);
+                        }
+                        // Every verifier has exited without this chunk: it panicked,
+                        // and the scope re-raises that panic when it ends.
+                        Err(_) => return Ok(wait_for),
+                    }
+                };
+                match self.sequence(chunk, outcomes) {
+                    Ok(last) => wait_for = wait_for.max(last),
+                    Err(error) => {
+                        stop.store(true, Ordering::Relaxed);
+                        return Err(error);
+                    }
+                }
+            }
+            Ok(wait_for)
+        })
+    }
+
+    /// Sequences verified entries: checks each against the state, appends the
+    /// accepted ones to the log (not yet synced) and records an outcome for every
+    /// entry. Returns the last seq the caller must wait for.
+    fn sequence(
+        &self,
+        verified: Vec<Result<VerifiedEntry, Refusal>>,
+        outcomes: &mut Vec<Result<Receipt, Refusal>>,
+    ) -> Result<Option<Seq>, LedgerError> {
+        let mut wait_for = None;
+        let mut core = self.lock_core()?;
+        let accepted = Timestamp::now();
+        let mut payloads = Vec::new();
+        let mut pending = Vec::new();
+        let mut spent = Vec::with_capacity(verified.len());
+        for entry in verified {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(refusal) => {
+                    outcomes.push(Err(refusal));
+                    continue;
+                }
+            };
+            let entry_id = entry.entry().id();
+            if let Some(&(seq, signed)) = core.entries.get(&entry_id) {
+                if signed != signatures_digest(entry.entry()) {
+                    outcomes.push(Err(Refusal::new(
+                        RefusalCode::EntryConflict,
+                        format!("statement {entry_id} is already recorded at {seq} with other signatures"),
+                    )));
+                    continue;
+                }
+                let leaf_hash = LeafHash(core.tree.leaf_hash(seq.get()).unwrap_or_default());
+                wait_for = wait_for.max(Some(seq));
+                outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
+                continue;
+            }
+            let Some(seq) = Seq::new(core.tree.len()) else {
+                outcomes.push(Err(Refusal::new(RefusalCode::EntryMalformed, "the ledger is full")));
+                continue;
+            };
+            let context = Context { seq, accepted: accepted.clone() };
+            let change = match core.state.check(&entry, &context) {
+                Ok(change) => change,
+                Err(refusal) => {
+                    outcomes.push(Err(refusal));
+                    continue;
+                }
+            };
+            let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry: entry.into_entry() };
+            let bytes = record.canonical_bytes();
+            let leaf_hash = chain::leaf_hash_of(&bytes);
+            let update = core.record_appended(&record.entry, leaf_hash, UNWRITTEN, change);
+            pending.push(update);
+            payloads.push(bytes);
+            // Freeing a record's JSON tree is not free: do it after the lock.
+            spent.push(record);
+            wait_for = Some(seq);
+            outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
+        }
+        self.write_batch(&mut core, &payloads, pending)?;
+        drop(core);
+        drop(spent);
+        Ok(wait_for)
+    }
+
+    /// The number of durable records, once the index covers every one of them.
+    fn indexed(&self) -> Result<u64, LedgerError> {
+        let size = self.size();
+        self.indexer.wait_for(size)?;
+        Ok(size)
+    }
+
     fn check_size(&self, size: u64) -> Result<(), LedgerError> {
         if size > self.size() {
             return Err(LedgerError::Proof(ProofError::SizeBeyondTree { size, len: self.size() }));
@@ -554,7 +681,8 @@ impl Ledger {
         })
     }
 
-    /// Group commit: returns once record `seq` is durable and indexed.
+    /// Group commit: returns once record `seq` is durable (its index update is
+    /// then queued for the indexer).
     fn wait_durable(&self, seq: Seq) -> Result<(), LedgerError> {
         if self.durable.load(Ordering::Acquire) > seq.get() {
             return Ok(());
@@ -576,14 +704,24 @@ impl Ledger {
             self.poisoned.store(true, Ordering::Release);
             return Err(error.into());
         }
-        if let Err(error) = self.index.apply(self.ledger_id, &updates) {
-            // The records are durable, but readers would miss them: stop and let a
-            // reopen rebuild the index from the log.
+        self.durable.store(upto, Ordering::Release);
+        if let Err(error) = self.indexer.enqueue(updates) {
+            // The records are durable, but readers would wait for them in vain: stop
+            // and let a reopen rebuild the index from the log.
             self.poisoned.store(true, Ordering::Release);
             return Err(error.into());
         }
-        self.durable.store(upto, Ordering::Release);
         Ok(())
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        // Finish the index before the directory lock is released with the other
+        // fields, so the next owner finds it complete and nobody writes behind it.
+        self.indexer.stop();
+        // Not needed for safety (a reopen catches the index up from the log).
+        let _ = self.index.flush();
     }
 }
 
@@ -600,11 +738,11 @@ impl Core {
         let (members, items) = (change.members.clone(), change.items.clone());
         self.state.apply(change);
         let seq = Seq::new(self.tree.len()).unwrap_or_default();
-        let merkle_nodes = self.tree.push(leaf_hash.0);
-        let entry_id = entry.id();
-        self.entries.insert(entry_id, (seq, signatures_digest(entry)));
+        let mut merkle_nodes = self.tree.push(leaf_hash.0);
+        merkle_nodes.retain(|(level, _, _)| *level >= index::MERKLE_MIN_LEVEL);
+        self.entries.insert(entry.id(), (seq, signatures_digest(entry)));
         self.last_leaf = leaf_hash;
-        IndexUpdate { seq, entry_id, leaf_hash, position, members, items, merkle_nodes }
+        IndexUpdate { seq, leaf_hash, position, members, items, merkle_nodes }
     }
 }
 
