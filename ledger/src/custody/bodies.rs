@@ -170,8 +170,37 @@ pub struct MemberUpdateBody {
 pub struct PassportBody {
     /// The item.
     pub giai: Giai,
-    /// Its passport.
-    pub passport: Value,
+    /// What the custody rules read from its passport.
+    pub passport: PassportFacts,
+}
+
+/// What the custody rules read from a passport. The passport itself stays in
+/// the signed statement; decoding only these fields spares a copy of its
+/// whole JSON tree for every entry (the schema has already checked their types).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PassportFacts {
+    /// The human name.
+    #[serde(default)]
+    pub name: String,
+    /// The mass of the item in kilograms.
+    #[serde(default)]
+    pub mass_kg: Option<f64>,
+    /// The identity block, for the GIAI the passport names.
+    #[serde(default)]
+    identity: Option<PassportIdentity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct PassportIdentity {
+    #[serde(default)]
+    giai: Option<String>,
+}
+
+impl PassportFacts {
+    /// The GIAI the passport names in `identity.giai`.
+    pub fn giai(&self) -> Option<&str> {
+        self.identity.as_ref()?.giai.as_deref()
+    }
 }
 
 /// The body of `item.transfer`.
@@ -206,21 +235,6 @@ pub struct SplitBody {
     pub giai: Giai,
     /// The parts, each with its own passport.
     pub parts: Vec<PassportBody>,
-}
-
-/// The GIAI a passport names in `identity.giai`.
-pub(super) fn passport_giai(passport: &Value) -> Option<&str> {
-    passport.pointer("/identity/giai").and_then(Value::as_str)
-}
-
-/// The human name of a passport.
-pub(super) fn passport_name(passport: &Value) -> String {
-    passport.get("name").and_then(Value::as_str).unwrap_or_default().to_owned()
-}
-
-/// The mass of a passport's item in kilograms.
-pub(super) fn passport_mass(passport: &Value) -> Option<f64> {
-    passport.get("mass_kg").and_then(Value::as_f64)
 }
 
 fn typed<T: DeserializeOwned>(kind: Kind, body: &Value) -> Result<T, Refusal> {

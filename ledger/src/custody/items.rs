@@ -3,9 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
 
-use super::bodies::{Body, PassportBody, passport_giai, passport_mass, passport_name};
+use super::bodies::{Body, PassportBody, PassportFacts};
 use super::{AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};
@@ -105,13 +104,13 @@ fn register(state: &State, signer: &MemberId, body: &PassportBody, context: &Con
     require_passport_names(&body.giai, &body.passport)?;
     Ok(ItemState {
         giai: body.giai.clone(),
-        name: passport_name(&body.passport),
+        name: body.passport.name.clone(),
         custodian: signer.clone(),
         status: ItemStatus::Available,
         pending: None,
         passport_version: 1,
         passport_seq: context.seq,
-        mass_kg: passport_mass(&body.passport),
+        mass_kg: body.passport.mass_kg,
         parent: None,
         parts: vec![],
         registered: context.seq,
@@ -125,8 +124,8 @@ fn amend(state: &State, signer: &MemberId, body: &PassportBody, context: &Contex
     require_passport_names(&body.giai, &body.passport)?;
     item.passport_version += 1;
     item.passport_seq = context.seq;
-    item.name = passport_name(&body.passport);
-    item.mass_kg = passport_mass(&body.passport);
+    item.name = body.passport.name.clone();
+    item.mass_kg = body.passport.mass_kg;
     Ok(touched(item, context))
 }
 
@@ -157,7 +156,7 @@ fn split(
         .ok_or_else(|| Refusal::new(RefusalCode::SplitMassUnknown, format!("{giai} has no mass_kg in its passport")))?;
     let mut total = 0.0;
     for part in parts {
-        total += passport_mass(&part.passport).ok_or_else(|| {
+        total += part.passport.mass_kg.ok_or_else(|| {
             Refusal::new(RefusalCode::SplitMassUnknown, format!("part {} has no mass_kg in its passport", part.giai))
         })?;
     }
@@ -174,13 +173,13 @@ fn split(
     for part in parts {
         changed.push(ItemState {
             giai: part.giai.clone(),
-            name: passport_name(&part.passport),
+            name: part.passport.name.clone(),
             custodian: signer.clone(),
             status: ItemStatus::Available,
             pending: None,
             passport_version: 1,
             passport_seq: context.seq,
-            mass_kg: passport_mass(&part.passport),
+            mass_kg: part.passport.mass_kg,
             parent: Some(giai.clone()),
             parts: vec![],
             registered: context.seq,
@@ -253,8 +252,8 @@ fn role_missing(member: &MemberId, role: Role, action: &str) -> Refusal {
     Refusal::new(RefusalCode::RoleMissing, format!("member {member} lacks the {} role needed to {action}", role.as_str()))
 }
 
-fn require_passport_names(giai: &Giai, passport: &Value) -> Result<(), Refusal> {
-    match passport_giai(passport) {
+fn require_passport_names(giai: &Giai, passport: &PassportFacts) -> Result<(), Refusal> {
+    match passport.giai() {
         Some(named) if named == giai.as_str() => Ok(()),
         named => Err(Refusal::new(
             RefusalCode::PassportGiaiMismatch,
