@@ -13,6 +13,7 @@
 //! order; small-order keys never become members), so the audit's verdict is
 //! exactly the ledger's acceptance rule.
 
+mod decode;
 mod small_order;
 
 use std::collections::{BTreeMap, HashSet};
@@ -20,6 +21,7 @@ use std::collections::{BTreeMap, HashSet};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 
+use self::decode::RecordDecoder;
 use self::small_order::is_small_order_encoding;
 use crate::chain::{self, LeafHash, Record};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
@@ -360,6 +362,7 @@ fn check_in_parallel(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
 }
 
 fn check_records(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
+    let mut decoder = RecordDecoder::default();
     let mut checked: Vec<Checked> = chunk
         .into_iter()
         .enumerate()
@@ -367,7 +370,7 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
             let seq = first + offset as u64;
             Checked {
                 bytes_leaf: chain::leaf_hash_of(&bytes),
-                record: Record::from_json_bytes(&bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message)),
+                record: decoder.decode(&bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message)),
                 signatures_ok: Ok(()),
                 verified: None,
             }
