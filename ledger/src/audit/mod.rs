@@ -441,14 +441,23 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry, decoder
     checked
 }
 
+/// A record of the batch being assembled: decoded, its signatures not yet judged.
+struct Decoded {
+    bytes_leaf: LeafHash,
+    record: Result<chain::Record, Problem>,
+    signatures_ok: Result<(), Problem>,
+}
+
+/// Decodes the records of one half chunk, verifies their signatures as one batch,
+/// and validates the bodies of those that pass.
 fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
-    let mut decoded: Vec<(LeafHash, Result<chain::Record, Problem>, Result<(), Problem>)> = chunk
+    let mut decoded: Vec<Decoded> = chunk
         .iter()
         .enumerate()
         .map(|(offset, bytes)| {
             let seq = first + offset as u64;
             let record = decoder.decode(bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message));
-            (chain::leaf_hash_of(bytes), record, Ok(()))
+            Decoded { bytes_leaf: chain::leaf_hash_of(bytes), record, signatures_ok: Ok(()) }
         })
         .collect();
     drop(chunk);
@@ -457,11 +466,11 @@ fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, gene
     let mut signatures: Vec<Signature> = Vec::new();
     let mut keys: Vec<VerifyingKey> = Vec::new();
     let mut owners = Vec::new();
-    for (index, (_, record, signatures_ok)) in decoded.iter_mut().enumerate() {
-        let Ok(record) = record else { continue };
+    for (index, item) in decoded.iter_mut().enumerate() {
+        let Ok(record) = &item.record else { continue };
         let seq = first + index as u64;
         if let Err(refusal) = record.entry.check_signature_set() {
-            *signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
+            item.signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
             continue;
         }
         messages.push(signing_message(record.entry.canonical_statement()));
@@ -484,7 +493,7 @@ fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, gene
         }
         for (owner, i) in failed {
             let seq = first + owner as u64;
-            decoded[owner].2 = Err(Problem::new(
+            decoded[owner].signatures_ok = Err(Problem::new(
                 Some(seq),
                 "record.refused:signature.invalid",
                 format!("the signature by key {} does not verify", hex::encode(keys[i].as_bytes())),
@@ -494,7 +503,7 @@ fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, gene
     drop(message_refs);
     decoded
         .into_iter()
-        .map(|(bytes_leaf, record, signatures_ok)| {
+        .map(|Decoded { bytes_leaf, record, signatures_ok }| {
             let record = record.map(|record| {
                 let entry = record.entry;
                 let is_genesis = entry.id() == genesis.id() && entry == *genesis;
