@@ -26,7 +26,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::canonical::{MAX_SAFE_INTEGER, to_canonical_bytes};
 use crate::chain::{LeafHash, Record, Seq};
-use crate::entry::{EntrySignature, Kind, LedgerId, PublicKey, SignedEntry, Statement, Timestamp, parse_lower_hex};
+use crate::entry::{EntrySignature, Kind, LedgerId, PublicKey, SignedEntry, Statement, Timestamp};
 use crate::refusal::Refusal;
 
 /// The most distinct keys one decoder remembers. A ledger has a handful of member
@@ -143,10 +143,15 @@ impl<'a> Cursor<'a> {
         self.eat(expected).then_some(())
     }
 
-    /// Exactly `2 * N` lowercase hex digits.
+    /// Exactly `2 * N` lowercase hex digits (what [`crate::entry::parse_lower_hex`] accepts),
+    /// decoded in one pass: keys, signatures and hashes are a third of a record.
     fn hex<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let digits = self.text.get(self.pos..self.pos + 2 * N)?;
-        let bytes = parse_lower_hex::<N>(digits).ok()?;
+        let digits = self.rest().get(..2 * N)?;
+        let mut bytes = [0u8; N];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let &[high, low] = pair else { return None };
+            *byte = (lower_hex_digit(high)? << 4) | lower_hex_digit(low)?;
+        }
         self.pos += 2 * N;
         Some(bytes)
     }
@@ -355,6 +360,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The value of one lowercase hex digit.
+fn lower_hex_digit(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
+    }
+}
+
 /// RFC 8785 §3.2.3: object members sort by the UTF-16 code units of their names.
 fn jcs_key_order(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
@@ -456,6 +470,16 @@ mod tests {
             assert_agrees(variant.as_bytes(), false);
         }
         assert_agrees(&[0xff, 0xfe], false);
+    }
+
+    #[test]
+    fn hex_is_decoded_as_parse_lower_hex_decodes_it() {
+        for text in ["00ff", "a0b1", "09af", "0A0b", "0g00", "+123", "12 3", "1234"] {
+            let mut cursor = Cursor { text, pos: 0 };
+            assert_eq!(cursor.hex::<2>(), crate::entry::parse_lower_hex::<2>(text).ok(), "{text}");
+        }
+        let mut short = Cursor { text: "abc", pos: 0 };
+        assert_eq!(short.hex::<2>(), None);
     }
 
     #[test]
