@@ -167,11 +167,17 @@ pub enum ChainError {
 
 /// Checks that `record` follows a record whose leaf hash is `prev` at `position - 1`.
 pub fn check_link(position: u64, prev: LeafHash, record: &Record) -> Result<(), ChainError> {
-    if record.seq.get() != position {
-        return Err(ChainError::OutOfOrder { position, found: record.seq.get() });
+    check_seq_and_prev(position, prev, record.seq, record.prev)
+}
+
+/// [`check_link`] for a record known only by its `seq` and `prev` (the audit keeps
+/// the entry elsewhere by then).
+pub(crate) fn check_seq_and_prev(position: u64, prev: LeafHash, seq: Seq, record_prev: LeafHash) -> Result<(), ChainError> {
+    if seq.get() != position {
+        return Err(ChainError::OutOfOrder { position, found: seq.get() });
     }
-    if record.prev != prev {
-        return Err(ChainError::BrokenLink { seq: position, expected: prev, found: record.prev });
+    if record_prev != prev {
+        return Err(ChainError::BrokenLink { seq: position, expected: prev, found: record_prev });
     }
     Ok(())
 }

@@ -84,6 +84,12 @@ impl PublicKey {
             .map_err(|_| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text} is not an Ed25519 point")))
     }
 
+    /// The key with this compressed encoding, if it is a curve point: the check
+    /// [`PublicKey::from_hex`] makes once the hex is decoded.
+    pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Option<Self> {
+        VerifyingKey::from_bytes(bytes).ok().map(PublicKey)
+    }
+
     /// Parses a key that is to become a member's key: weak keys are refused.
     pub fn parse_for_membership(text: &str) -> Result<Self, Refusal> {
         let key = Self::from_hex(text)?;
@@ -386,6 +392,17 @@ impl SignedEntry {
     /// Builds an entry from a statement and its signatures (not yet verified).
     pub fn new(statement: Statement, signatures: Vec<EntrySignature>) -> Self {
         let canonical = statement.canonical_bytes();
+        let id = EntryId(*blake3::hash(&canonical).as_bytes());
+        SignedEntry { statement, signatures, canonical, id }
+    }
+
+    /// Builds an entry from a statement whose canonical bytes the caller already
+    /// holds, e.g. because it read them verbatim from a canonical record.
+    ///
+    /// The caller must guarantee that `canonical` is exactly
+    /// `statement.canonical_bytes()`; debug builds check it.
+    pub(crate) fn from_canonical_statement(statement: Statement, signatures: Vec<EntrySignature>, canonical: Vec<u8>) -> Self {
+        debug_assert_eq!(canonical, statement.canonical_bytes(), "the canonical bytes must be the statement's");
         let id = EntryId(*blake3::hash(&canonical).as_bytes());
         SignedEntry { statement, signatures, canonical, id }
     }

@@ -6,24 +6,38 @@
 //! checkpoint and an earlier one. Unlike opening a ledger it does not stop at
 //! the first problem: a certification body files the whole list.
 //!
-//! Signatures are checked in batches (ed25519 batch verification) as a fast
-//! path. A batch that fails is re-checked signature by signature with
-//! `verify_strict`, and a batch that passes is also checked for the one thing
-//! `verify_strict` refuses that batch verification does not (an `R` of small
-//! order; small-order keys never become members), so the audit's verdict is
-//! exactly the ledger's acceptance rule.
+//! Signatures are checked in batches (ed25519 batch verification, each
+//! distinct key taken once: see `batch`) as a fast path. A batch that fails
+//! is re-checked signature by signature with `verify_strict`, and a batch that
+//! passes is also checked for the one thing `verify_strict` refuses that batch
+//! verification does not (an `R` of small order; small-order keys never become
+//! members), so the audit's verdict is the ledger's acceptance rule — up to the
+//! known gap of every cofactorless batch equation: a signature that fails
+//! `verify_strict` only by a small-order component of `R` can pass a batch.
+//!
+//! The work is pipelined: while two threads decode and verify one chunk of
+//! records, the calling thread replays the chunk before it (chain, rules, tree),
+//! which must happen in order. Problems are reported in record order all the same.
+
+mod batch;
+mod decode;
+mod small_order;
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+use std::thread::{Scope, ScopedJoinHandle};
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 
-use crate::chain::{self, LeafHash, Record};
+use self::decode::RecordDecoder;
+use self::small_order::is_small_order_encoding;
+use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, Role, State, VerifiedEntry};
-use crate::entry::{LedgerId, SignedEntry, signing_message};
+use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp, signing_message};
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
+use crate::refusal::Refusal;
 use crate::store::checkpoint_origin;
 
 /// How many records are verified together; large enough for batch verification
@@ -123,22 +137,41 @@ where
     E: std::fmt::Display,
 {
     let mut auditor = Auditor::new(genesis);
-    let mut chunk = Vec::with_capacity(CHUNK);
-    for item in records {
-        match item {
-            Ok(bytes) => chunk.push(bytes),
-            Err(error) => {
-                auditor.problem(Problem::new(Some(auditor.tree.len() + chunk.len() as u64), "record.unreadable", error.to_string()));
-                break;
+    let decoders = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        // The chunk being checked on the worker threads while the one before it is replayed.
+        let mut in_flight: Option<InFlight<'_>> = None;
+        let mut read = 0u64;
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for item in records {
+            match item {
+                Ok(bytes) => chunk.push(bytes),
+                Err(error) => {
+                    // Everything read before the error is reported before it, as records come in order.
+                    if let Some(checking) = in_flight.take() {
+                        auditor.replay_chunk(checking.join());
+                        progress(auditor.tree.len());
+                    }
+                    auditor.problem(Problem::new(Some(read + chunk.len() as u64), "record.unreadable", error.to_string()));
+                    break;
+                }
+            }
+            if chunk.len() == CHUNK {
+                let started = InFlight::start(scope, read, std::mem::take(&mut chunk), genesis, &decoders);
+                read += CHUNK as u64;
+                if let Some(checking) = in_flight.replace(started) {
+                    auditor.replay_chunk(checking.join());
+                    progress(auditor.tree.len());
+                }
             }
         }
-        if chunk.len() == CHUNK {
-            auditor.chunk(std::mem::take(&mut chunk));
+        if let Some(checking) = in_flight.take() {
+            auditor.replay_chunk(checking.join());
             progress(auditor.tree.len());
         }
-    }
-    auditor.chunk(chunk);
-    progress(auditor.tree.len());
+        auditor.replay_chunk(InFlight::start(scope, read, chunk, genesis, &decoders).join());
+        progress(auditor.tree.len());
+    });
     auditor.finish(options)
 }
 
@@ -195,11 +228,28 @@ struct Auditor {
 /// A record decoded and signature-checked in parallel, waiting for sequential replay.
 struct Checked {
     bytes_leaf: LeafHash,
-    record: Result<Record, Problem>,
+    record: Result<CheckedRecord, Problem>,
+}
+
+/// What the replay needs of a well-formed record.
+struct CheckedRecord {
+    seq: Seq,
+    prev: LeafHash,
+    accepted: Timestamp,
+    id: EntryId,
+    signature_count: usize,
     signatures_ok: Result<(), Problem>,
+    entry: Stage,
+}
+
+/// How far the entry of a record got in the parallel phase.
+enum Stage {
+    /// Not validated further: its signatures failed, it claims seq 0, or it is the
+    /// genesis itself (which the replay needs whole).
+    Entry(SignedEntry),
     /// The body validated against its schema and decoded, also done in parallel:
-    /// it costs more than the rules themselves.
-    verified: Option<Result<VerifiedEntry, crate::refusal::Refusal>>,
+    /// it costs more than the rules themselves. Such an entry is not the genesis.
+    Verified(Result<VerifiedEntry, Refusal>),
 }
 
 impl Auditor {
@@ -224,12 +274,8 @@ impl Auditor {
         }
     }
 
-    fn chunk(&mut self, chunk: Vec<Vec<u8>>) {
-        if chunk.is_empty() {
-            return;
-        }
+    fn replay_chunk(&mut self, checked: Vec<Checked>) {
         let first = self.tree.len();
-        let checked = check_in_parallel(first, chunk);
         for (offset, checked) in checked.into_iter().enumerate() {
             self.replay(first + offset as u64, checked);
         }
@@ -246,33 +292,37 @@ impl Auditor {
             Ok(record) => record,
             Err(problem) => return self.problem(problem),
         };
-        if let Err(error) = chain::check_link(seq, prev, &record) {
+        if let Err(error) = chain::check_seq_and_prev(seq, prev, record.seq, record.prev) {
             let code = match error {
                 chain::ChainError::OutOfOrder { .. } => "chain.out_of_order",
                 _ => "chain.broken_link",
             };
             self.problem(Problem::new(Some(seq), code, error.to_string()));
         }
-        if !self.entries.insert(record.entry.id().0) {
-            return self.problem(Problem::new(Some(seq), "record.duplicate_entry", format!("entry {} is recorded twice", record.entry.id())));
+        if !self.entries.insert(record.id.0) {
+            return self.problem(Problem::new(Some(seq), "record.duplicate_entry", format!("entry {} is recorded twice", record.id)));
         }
-        self.signatures += record.entry.signatures().len() as u64;
-        if let Err(problem) = checked.signatures_ok {
+        self.signatures += record.signature_count as u64;
+        if let Err(problem) = record.signatures_ok {
             return self.problem(problem);
         }
         let Some(state) = &mut self.state else {
             // Record 0 must be exactly the genesis the auditor trusts.
-            if record.entry.id() != self.genesis.id() || record.entry != self.genesis {
-                return self.problem(Problem::new(Some(seq), "record.genesis_mismatch", "record 0 is not the genesis given to the audit"));
-            }
-            match State::from_genesis(&record.entry) {
+            let entry = match record.entry {
+                Stage::Entry(entry) if entry.id() == self.genesis.id() && entry == self.genesis => entry,
+                _ => return self.problem(Problem::new(Some(seq), "record.genesis_mismatch", "record 0 is not the genesis given to the audit")),
+            };
+            match State::from_genesis(&entry) {
                 Ok(state) => self.state = Some(state),
                 Err(refusal) => self.problem(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message)),
             }
             return;
         };
-        let context = Context { seq: record.seq, accepted: record.accepted.clone() };
-        let verified = checked.verified.unwrap_or_else(|| VerifiedEntry::after_signatures(record.entry));
+        let context = Context { seq: record.seq, accepted: record.accepted };
+        let verified = match record.entry {
+            Stage::Verified(verified) => verified,
+            Stage::Entry(entry) => VerifiedEntry::after_signatures(entry),
+        };
         let outcome = verified.and_then(|entry| state.check(&entry, &context));
         match outcome {
             Ok(change) => state.apply(change),
@@ -341,91 +391,134 @@ impl Auditor {
     }
 }
 
-/// Decodes and signature-checks a chunk of records on two threads.
-fn check_in_parallel(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
-    let mid = chunk.len() / 2;
-    let mut chunk = chunk;
-    let second = chunk.split_off(mid);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(move || check_records(first + mid as u64, second));
-        let mut checked = check_records(first, chunk);
-        match other.join() {
-            Ok(rest) => checked.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        checked
-    })
+/// A chunk of records being decoded and signature-checked on two threads.
+struct InFlight<'scope> {
+    halves: [ScopedJoinHandle<'scope, Vec<Checked>>; 2],
 }
 
-fn check_records(first: u64, chunk: Vec<Vec<u8>>) -> Vec<Checked> {
-    let mut checked: Vec<Checked> = chunk
-        .into_iter()
+impl<'scope> InFlight<'scope> {
+    /// Starts checking `chunk`, whose first record is at `first`. Each half is one
+    /// verification batch, as it always was, so a batch's verdict does not depend
+    /// on the pipelining.
+    fn start<'env>(
+        scope: &'scope Scope<'scope, 'env>,
+        first: u64,
+        chunk: Vec<Vec<u8>>,
+        genesis: &'env SignedEntry,
+        decoders: &'env Mutex<Vec<RecordDecoder>>,
+    ) -> InFlight<'scope> {
+        let mid = chunk.len() / 2;
+        let mut chunk = chunk;
+        let second = chunk.split_off(mid);
+        let spawn = |first: u64, half: Vec<Vec<u8>>| scope.spawn(move || check_records(first, half, genesis, decoders));
+        InFlight { halves: [spawn(first, chunk), spawn(first + mid as u64, second)] }
+    }
+
+    /// The checked records, in order.
+    fn join(self) -> Vec<Checked> {
+        let [first, second] = self.halves;
+        let mut checked = join(first);
+        checked.extend(join(second));
+        checked
+    }
+}
+
+fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Decodes and signature-checks records on this thread, with a decoder (and its
+/// key cache) taken from the shared pool and returned to it afterwards.
+fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry, decoders: &Mutex<Vec<RecordDecoder>>) -> Vec<Checked> {
+    let mut decoder = decoders.lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default();
+    let checked = check_with(&mut decoder, first, chunk, genesis);
+    if let Ok(mut pool) = decoders.lock() {
+        pool.push(decoder);
+    }
+    checked
+}
+
+/// A record of the batch being assembled: decoded, its signatures not yet judged.
+struct Decoded {
+    bytes_leaf: LeafHash,
+    record: Result<chain::Record, Problem>,
+    signatures_ok: Result<(), Problem>,
+}
+
+/// Decodes the records of one half chunk, verifies their signatures as one batch,
+/// and validates the bodies of those that pass.
+fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
+    let mut decoded: Vec<Decoded> = chunk
+        .iter()
         .enumerate()
         .map(|(offset, bytes)| {
             let seq = first + offset as u64;
-            Checked {
-                bytes_leaf: chain::leaf_hash_of(&bytes),
-                record: Record::from_json_bytes(&bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message)),
-                signatures_ok: Ok(()),
-                verified: None,
-            }
+            let record = decoder.decode(bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message));
+            Decoded { bytes_leaf: chain::leaf_hash_of(bytes), record, signatures_ok: Ok(()) }
         })
         .collect();
+    drop(chunk);
     // Gather every signature of the well-formed records for one batch.
     let mut messages = Vec::new();
     let mut signatures: Vec<Signature> = Vec::new();
     let mut keys: Vec<VerifyingKey> = Vec::new();
     let mut owners = Vec::new();
-    for (index, item) in checked.iter_mut().enumerate() {
+    for (index, item) in decoded.iter_mut().enumerate() {
         let Ok(record) = &item.record else { continue };
         let seq = first + index as u64;
         if let Err(refusal) = record.entry.check_signature_set() {
             item.signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
             continue;
         }
-        let message = signing_message(record.entry.canonical_statement());
+        messages.push(signing_message(record.entry.canonical_statement()));
         for signature in record.entry.signatures() {
-            messages.push(message.clone());
             signatures.push(signature.sig);
             keys.push(*signature.key.verifying_key());
-            owners.push(index);
+            owners.push((index, messages.len() - 1));
         }
     }
-    let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    let batch_ok = ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
-        && signatures.iter().all(r_is_not_small_order);
+    let message_refs: Vec<&[u8]> = owners.iter().map(|&(_, message)| messages[message].as_slice()).collect();
+    let batch_ok = batch::verify_batch(&message_refs, &signatures, &keys)
+        && signatures.iter().all(|signature| !is_small_order_encoding(signature.r_bytes()));
     if !batch_ok {
         // Fall back to the acceptance rule itself to find which signatures fail.
         let mut failed = BTreeMap::new();
-        for (i, owner) in owners.iter().enumerate() {
-            if keys[i].verify_strict(&messages[i], &signatures[i]).is_err() {
+        for (i, (owner, _)) in owners.iter().enumerate() {
+            if keys[i].verify_strict(message_refs[i], &signatures[i]).is_err() {
                 failed.entry(*owner).or_insert(i);
             }
         }
         for (owner, i) in failed {
             let seq = first + owner as u64;
-            checked[owner].signatures_ok = Err(Problem::new(
+            decoded[owner].signatures_ok = Err(Problem::new(
                 Some(seq),
                 "record.refused:signature.invalid",
                 format!("the signature by key {} does not verify", hex::encode(keys[i].as_bytes())),
             ));
         }
     }
-    for item in &mut checked {
-        if let (Ok(record), Ok(())) = (&item.record, &item.signatures_ok) {
-            // The genesis is checked by State::from_genesis during replay.
-            if record.seq.get() > 0 {
-                item.verified = Some(VerifiedEntry::after_signatures(record.entry.clone()));
-            }
-        }
-    }
-    checked
-}
-
-/// `verify_strict` refuses signatures whose `R` has small order; batch
-/// verification does not look, so the audit checks it on the fast path.
-fn r_is_not_small_order(signature: &Signature) -> bool {
-    CompressedEdwardsY(signature.r_bytes().to_owned()).decompress().is_some_and(|r| !r.is_small_order())
+    drop(message_refs);
+    decoded
+        .into_iter()
+        .map(|Decoded { bytes_leaf, record, signatures_ok }| {
+            let record = record.map(|record| {
+                let entry = record.entry;
+                let is_genesis = entry.id() == genesis.id() && entry == *genesis;
+                let (id, signature_count) = (entry.id(), entry.signatures().len());
+                // The genesis is checked by State::from_genesis during replay.
+                let entry = if signatures_ok.is_ok() && record.seq.get() > 0 && !is_genesis {
+                    Stage::Verified(VerifiedEntry::after_signatures(entry))
+                } else {
+                    Stage::Entry(entry)
+                };
+                CheckedRecord { seq: record.seq, prev: record.prev, accepted: record.accepted, id, signature_count, signatures_ok, entry }
+            });
+            Checked { bytes_leaf, record }
+        })
+        .collect()
 }
 
 #[cfg(test)]
