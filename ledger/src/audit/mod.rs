@@ -441,23 +441,14 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry, decoder
     checked
 }
 
-/// A record of the batch being assembled: decoded, its signatures not yet judged.
-struct Decoded {
-    bytes_leaf: LeafHash,
-    record: Result<chain::Record, Problem>,
-    signatures_ok: Result<(), Problem>,
-}
-
-/// Decodes the records of one half chunk, verifies their signatures as one batch,
-/// and validates the bodies of those that pass.
 fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
-    let mut decoded: Vec<Decoded> = chunk
+    let mut decoded: Vec<(LeafHash, Result<chain::Record, Problem>, Result<(), Problem>)> = chunk
         .iter()
         .enumerate()
         .map(|(offset, bytes)| {
             let seq = first + offset as u64;
             let record = decoder.decode(bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message));
-            Decoded { bytes_leaf: chain::leaf_hash_of(bytes), record, signatures_ok: Ok(()) }
+            (chain::leaf_hash_of(bytes), record, Ok(()))
         })
         .collect();
     drop(chunk);
@@ -466,11 +457,11 @@ fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, gene
     let mut signatures: Vec<Signature> = Vec::new();
     let mut keys: Vec<VerifyingKey> = Vec::new();
     let mut owners = Vec::new();
-    for (index, item) in decoded.iter_mut().enumerate() {
-        let Ok(record) = &item.record else { continue };
+    for (index, (_, record, signatures_ok)) in decoded.iter_mut().enumerate() {
+        let Ok(record) = record else { continue };
         let seq = first + index as u64;
         if let Err(refusal) = record.entry.check_signature_set() {
-            item.signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
+            *signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
             continue;
         }
         messages.push(signing_message(record.entry.canonical_statement()));
@@ -493,7 +484,7 @@ fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, gene
         }
         for (owner, i) in failed {
             let seq = first + owner as u64;
-            decoded[owner].signatures_ok = Err(Problem::new(
+            decoded[owner].2 = Err(Problem::new(
                 Some(seq),
                 "record.refused:signature.invalid",
                 format!("the signature by key {} does not verify", hex::encode(keys[i].as_bytes())),
@@ -503,7 +494,7 @@ fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, gene
     drop(message_refs);
     decoded
         .into_iter()
-        .map(|Decoded { bytes_leaf, record, signatures_ok }| {
+        .map(|(bytes_leaf, record, signatures_ok)| {
             let record = record.map(|record| {
                 let entry = record.entry;
                 let is_genesis = entry.id() == genesis.id() && entry == *genesis;
