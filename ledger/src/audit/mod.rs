@@ -6,20 +6,17 @@
 //! checkpoint and an earlier one. Unlike opening a ledger it does not stop at
 //! the first problem: a certification body files the whole list.
 //!
-//! Signatures are checked in batches (ed25519 batch verification, each
-//! distinct key taken once: see `batch`) as a fast path. A batch that fails
-//! is re-checked signature by signature with `verify_strict`, and a batch that
-//! passes is also checked for the one thing `verify_strict` refuses that batch
-//! verification does not (an `R` of small order; small-order keys never become
-//! members), so the audit's verdict is the ledger's acceptance rule — up to the
-//! known gap of every cofactorless batch equation: a signature that fails
-//! `verify_strict` only by a small-order component of `R` can pass a batch.
+//! Signatures are checked in batches (ed25519 batch verification) as a fast
+//! path. A batch that fails is re-checked signature by signature with
+//! `verify_strict`, and a batch that passes is also checked for the one thing
+//! `verify_strict` refuses that batch verification does not (an `R` of small
+//! order; small-order keys never become members), so the audit's verdict is
+//! exactly the ledger's acceptance rule.
 //!
 //! The work is pipelined: while two threads decode and verify one chunk of
 //! records, the calling thread replays the chunk before it (chain, rules, tree),
 //! which must happen in order. Problems are reported in record order all the same.
 
-mod batch;
 mod decode;
 mod small_order;
 
@@ -472,7 +469,7 @@ fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, gene
         }
     }
     let message_refs: Vec<&[u8]> = owners.iter().map(|&(_, message)| messages[message].as_slice()).collect();
-    let batch_ok = batch::verify_batch(&message_refs, &signatures, &keys)
+    let batch_ok = ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
         && signatures.iter().all(|signature| !is_small_order_encoding(signature.r_bytes()));
     if !batch_ok {
         // Fall back to the acceptance rule itself to find which signatures fail.
