@@ -10,8 +10,12 @@
 //! path. A batch that fails is re-checked signature by signature with
 //! `verify_strict`, and a batch that passes is also checked for the one thing
 //! `verify_strict` refuses that batch verification does not (an `R` of small
-//! order; small-order keys never become members), so the audit's verdict is
-//! exactly the ledger's acceptance rule.
+//! order; small-order keys never become members). The verdicts agree on every
+//! signature except one contrived kind: the holder of a member's private key
+//! can add a small-order component to an otherwise valid `R`, which
+//! `verify_strict` refuses but a (cofactorless) batch equation accepts with
+//! some probability. Such an entry is still signed by that key, so the audit
+//! cannot be fooled into accepting a forgery, only a malleated signature.
 //!
 //! The work is pipelined: while two threads decode and verify one chunk of
 //! records, the calling thread replays the chunk before it (chain, rules, tree),
