@@ -13,9 +13,10 @@
 pub mod log;
 mod index;
 mod indexer;
+mod verifiers;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,6 +34,7 @@ pub use index::IndexError;
 use index::{Index, IndexUpdate};
 pub use indexer::IndexerStopped;
 use indexer::Indexer;
+use verifiers::Verifiers;
 use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
 
 /// Below this many entries a batch is verified on the calling thread; above it
@@ -129,6 +131,10 @@ pub enum LedgerError {
         /// The ledger expected.
         expected: LedgerId,
     },
+    /// A verification thread failed (a bug): the batch was not fully processed,
+    /// but nothing unverified was recorded.
+    #[error("a signature verification thread failed; the batch was not fully processed")]
+    Verifier,
     /// A write or sync failed earlier; the process must reopen the ledger.
     #[error("the ledger stopped accepting writes after an I/O failure; reopen it to recover")]
     Poisoned,
@@ -160,6 +166,7 @@ pub struct Ledger {
     reader: LogReader,
     index: Arc<Index>,
     indexer: Indexer,
+    verifiers: Verifiers,
 }
 
 struct Core {
@@ -215,6 +222,7 @@ impl Ledger {
     }
 
     fn open_locked(dir: &Path, lock: std::fs::File) -> Result<(Ledger, OpenReport), LedgerError> {
+        let verifiers = Verifiers::start(VERIFY_THREADS).map_err(|source| LedgerError::Directory { path: dir.to_owned(), source })?;
         let (log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
         let mut frames = contents.frames.into_iter();
         let Some((genesis_position, genesis_bytes)) = frames.next() else {
@@ -249,7 +257,7 @@ impl Ledger {
                 records.push(decode(first + offset as u64, bytes)?);
             }
             let entries = records.iter().map(|record| record.entry.clone()).collect();
-            for ((record, verified), (position, bytes)) in records.into_iter().zip(verify_all(entries)).zip(chunk) {
+            for ((record, verified), (position, bytes)) in records.into_iter().zip(verify_in_order(&verifiers, entries)?).zip(chunk) {
                 let seq = core.tree.len();
                 chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e))?;
                 let entry_id = record.entry.id();
@@ -303,6 +311,7 @@ impl Ledger {
             reader,
             index,
             indexer,
+            verifiers,
         };
         Ok((ledger, report))
     }
@@ -531,8 +540,8 @@ impl Ledger {
         Ok(())
     }
 
-    /// Verifies a large batch on two threads, a chunk at a time, while this
-    /// thread sequences the chunks already verified, in order. Verification
+    /// Verifies a large batch on the verification threads, a chunk at a time,
+    /// while this thread sequences the chunks already verified, in order. Verification
     /// needs no state, so it runs ahead; sequencing takes the core lock once per
     /// chunk, so readers and other submitters are never held up for a whole batch.
     fn verify_and_sequence(
@@ -540,58 +549,22 @@ impl Ledger {
         entries: Vec<SignedEntry>,
         outcomes: &mut Vec<Result<Receipt, Refusal>>,
     ) -> Result<Option<Seq>, LedgerError> {
-        let mut chunks = Vec::new();
-        let mut entries = entries.into_iter().peekable();
-        while entries.peek().is_some() {
-            chunks.push(Mutex::new(Some(entries.by_ref().take(VERIFY_CHUNK).collect::<Vec<_>>())));
-        }
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let (done, verified) = std::sync::mpsc::channel();
-        std::thread::scope(|scope| {
-            for _ in 0..VERIFY_THREADS {
-                let done = done.clone();
-                let (chunks, next, stop) = (&chunks, &next, &stop);
-                scope.spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        let number = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(chunk) = chunks.get(number) else { break };
-                        let chunk = chunk.lock().ok().and_then(|mut chunk| chunk.take()).unwrap_or_default();
-                        let checked: Vec<_> = chunk.into_iter().map(VerifiedEntry::verify).collect();
-                        if done.send((number, checked)).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(done);
-            // Chunks arrive in any order; they are sequenced in the order given.
-            let mut waiting = BTreeMap::new();
-            let mut wait_for = None;
-            for expected in 0..chunks.len() {
-                let chunk = loop {
-                    if let Some(chunk) = waiting.remove(&expected) {
-                        break chunk;
-                    }
-                    match verified.recv() {
-                        Ok((number, chunk)) => {
-                            waiting.insert(number, chunk);
-                        }
-                        // Every verifier has exited without this chunk: it panicked,
-                        // and the scope re-raises that panic when it ends.
-                        Err(_) => return Ok(wait_for),
-                    }
-                };
-                match self.sequence(chunk, outcomes) {
-                    Ok(last) => wait_for = wait_for.max(last),
-                    Err(error) => {
-                        stop.store(true, Ordering::Relaxed);
-                        return Err(error);
-                    }
+        let (chunks, verdicts) = self.verifiers.verify_chunks(entries, VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
+        // Chunks arrive in any order; they are sequenced in the order given.
+        let mut waiting = BTreeMap::new();
+        let mut wait_for = None;
+        for expected in 0..chunks {
+            let chunk = loop {
+                if let Some(chunk) = waiting.remove(&expected) {
+                    break chunk;
                 }
-            }
-            Ok(wait_for)
-        })
+                let (number, chunk) = verdicts.recv().map_err(|_| LedgerError::Verifier)?;
+                waiting.insert(number, chunk);
+            };
+            let chunk = chunk.ok_or(LedgerError::Verifier)?;
+            wait_for = wait_for.max(self.sequence(chunk, outcomes)?);
+        }
+        Ok(wait_for)
     }
 
     /// Sequences verified entries: checks each against the state, appends the
@@ -751,21 +724,16 @@ pub fn checkpoint_origin(ledger_id: &LedgerId) -> String {
     format!("salvage/{ledger_id}")
 }
 
-fn verify_all(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> {
-    if entries.len() < PARALLEL_VERIFY_THRESHOLD {
-        return entries.into_iter().map(VerifiedEntry::verify).collect();
+/// Verifies entries on the verification threads; the verdicts come back in order.
+fn verify_in_order(verifiers: &Verifiers, entries: Vec<SignedEntry>) -> Result<Vec<Result<VerifiedEntry, Refusal>>, LedgerError> {
+    let (chunks, verdicts) = verifiers.verify_chunks(entries, VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
+    let mut ordered: Vec<Option<Vec<_>>> = (0..chunks).map(|_| None).collect();
+    for _ in 0..chunks {
+        let (number, chunk) = verdicts.recv().map_err(|_| LedgerError::Verifier)?;
+        let slot = ordered.get_mut(number).ok_or(LedgerError::Verifier)?;
+        *slot = Some(chunk.ok_or(LedgerError::Verifier)?);
     }
-    let mut entries = entries;
-    let second = entries.split_off(entries.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(move || second.into_iter().map(VerifiedEntry::verify).collect::<Vec<_>>());
-        let mut verified: Vec<_> = entries.into_iter().map(VerifiedEntry::verify).collect();
-        match other.join() {
-            Ok(rest) => verified.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        verified
-    })
+    Ok(ordered.into_iter().flatten().flatten().collect())
 }
 
 /// A digest of an entry's signatures, independent of their order.

@@ -1,0 +1,96 @@
+//! The ledger's verification threads: signatures and schemas of big batches,
+//! checked on every core while the submitting thread sequences.
+//!
+//! The threads live as long as the ledger. Spawning two threads per batch
+//! would work too, but every new thread starts with an empty allocator heap,
+//! and a batch's JSON trees then cost fresh, kernel-zeroed pages (a fifth of
+//! ingest time when measured that way).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::custody::VerifiedEntry;
+use crate::entry::SignedEntry;
+use crate::refusal::Refusal;
+
+/// The verdicts on one chunk of entries, in the chunk's order; `None` if
+/// verifying it panicked (a bug, reported to the submitter as an error).
+pub(crate) type ChunkVerdicts = (usize, Option<Vec<Result<VerifiedEntry, Refusal>>>);
+
+/// A pool of verification threads.
+pub(crate) struct Verifiers {
+    // `None` once the pool is stopping.
+    jobs: Mutex<Option<Sender<Job>>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// One chunk to verify, and where to send the verdicts.
+struct Job {
+    number: usize,
+    entries: Vec<SignedEntry>,
+    done: Sender<ChunkVerdicts>,
+}
+
+impl Verifiers {
+    /// Starts `threads` verification threads.
+    pub fn start(threads: usize) -> std::io::Result<Verifiers> {
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let mut workers = Vec::with_capacity(threads);
+        for n in 0..threads {
+            let queue = Arc::clone(&queue);
+            workers.push(std::thread::Builder::new().name(format!("salvage-verify-{n}")).spawn(move || work(&queue))?);
+        }
+        Ok(Verifiers { jobs: Mutex::new(Some(jobs)), workers: Mutex::new(workers) })
+    }
+
+    /// Queues entries for verification, `chunk` at a time, and returns the
+    /// number of chunks and where their verdicts arrive (in any order). `None`
+    /// if the pool has stopped.
+    pub fn verify_chunks(&self, entries: Vec<SignedEntry>, chunk: usize) -> Option<(usize, Receiver<ChunkVerdicts>)> {
+        let jobs = self.jobs.lock().ok()?.clone()?;
+        let (done, verdicts) = channel();
+        let mut entries = entries.into_iter().peekable();
+        let mut number = 0;
+        while entries.peek().is_some() {
+            let job = Job { number, entries: entries.by_ref().take(chunk.max(1)).collect(), done: done.clone() };
+            jobs.send(job).ok()?;
+            number += 1;
+        }
+        Some((number, verdicts))
+    }
+
+    /// Stops the threads once the queued chunks are done. Later calls do nothing.
+    pub fn stop(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        let workers = self.workers.lock().map(|mut workers| std::mem::take(&mut *workers)).unwrap_or_default();
+        for worker in workers {
+            // Panics are caught per job, so a worker only ends by the queue closing.
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for Verifiers {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn work(queue: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held only to take a job, never while verifying.
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(Job { number, entries, done }) = job else { return };
+        let verdicts = catch_unwind(AssertUnwindSafe(|| entries.into_iter().map(VerifiedEntry::verify).collect())).ok();
+        // The submitter may have given up (an error in an earlier chunk): nothing to do.
+        let _ = done.send((number, verdicts));
+    }
+}
