@@ -451,7 +451,7 @@ impl SignedEntry {
         &self.canonical
     }
 
-    /// Checks every signature with `verify_strict`; this decides acceptance.
+    /// Checks every signature under `verify_strict`'s rule; this decides acceptance.
     ///
     /// It does not check who the keys belong to: that depends on the ledger's
     /// membership and is the custody rules' job.
@@ -459,12 +459,12 @@ impl SignedEntry {
         self.check_signature_set()?;
         let message = signing_message(&self.canonical);
         for (index, signature) in self.signatures.iter().enumerate() {
-            signature.key.verifying_key().verify_strict(&message, &signature.sig).map_err(|_| {
-                Refusal::new(
+            if !crate::signature::verify_strict(signature.key.verifying_key(), &message, &signature.sig) {
+                return Err(Refusal::new(
                     RefusalCode::SignatureInvalid,
                     format!("signature {index} by key {} does not verify over entry {}", signature.key, self.id),
-                )
-            })?;
+                ));
+            }
         }
         Ok(())
     }

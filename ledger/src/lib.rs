@@ -63,6 +63,7 @@ pub mod ident;
 pub mod merkle;
 pub mod refusal;
 pub mod schema;
+mod signature;
 pub mod store;
 pub mod testkit;
 

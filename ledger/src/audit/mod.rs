@@ -22,7 +22,6 @@
 //! which must happen in order. Problems are reported in record order all the same.
 
 mod decode;
-mod small_order;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
@@ -32,7 +31,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 
 use self::decode::RecordDecoder;
-use self::small_order::is_small_order_encoding;
+use crate::signature::is_small_order_encoding;
 use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, Role, State, VerifiedEntry};
@@ -442,8 +441,12 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry, decoder
     checked
 }
 
+/// A record as its chunk is checked: its leaf hash, the record (or why it does
+/// not decode) and the verdict on its signatures so far.
+type Decoded = (LeafHash, Result<chain::Record, Problem>, Result<(), Problem>);
+
 fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
-    let mut decoded: Vec<(LeafHash, Result<chain::Record, Problem>, Result<(), Problem>)> = chunk
+    let mut decoded: Vec<Decoded> = chunk
         .iter()
         .enumerate()
         .map(|(offset, bytes)| {

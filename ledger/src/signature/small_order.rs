@@ -1,5 +1,5 @@
-//! The encodings of small-order Edwards points, so the audit can refuse a
-//! signature's `R` of small order without decompressing it.
+//! The encodings of small-order Edwards points, so that a signature's `R` of
+//! small order can be refused without decompressing it.
 //!
 //! `verify_strict` refuses a signature whose `R` decompresses to a point of
 //! small order. Ed25519's curve has exactly eight such points (the 8-torsion
@@ -11,7 +11,7 @@
 //! the bottom derives them from the curve and proves the list complete.
 
 /// Every 32-byte string that curve25519-dalek decompresses to a point of small order.
-const SMALL_ORDER_ENCODINGS: [[u8; 32]; 14] = [
+pub(super) const SMALL_ORDER_ENCODINGS: [[u8; 32]; 14] = [
     // y = 0: the two points of order 4, and y = p, its non-canonical spelling.
     hex32("0000000000000000000000000000000000000000000000000000000000000000"),
     hex32("0000000000000000000000000000000000000000000000000000000000000080"),
@@ -36,7 +36,7 @@ const SMALL_ORDER_ENCODINGS: [[u8; 32]; 14] = [
 ///
 /// Exactly `CompressedEdwardsY(encoding).decompress().is_some_and(|p| p.is_small_order())`,
 /// at the cost of fourteen 32-byte comparisons instead of a square root in the field.
-pub(super) fn is_small_order_encoding(encoding: &[u8; 32]) -> bool {
+pub(crate) fn is_small_order_encoding(encoding: &[u8; 32]) -> bool {
     SMALL_ORDER_ENCODINGS.contains(encoding)
 }
 
