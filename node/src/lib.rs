@@ -8,6 +8,7 @@
 
 pub mod labels;
 pub mod qr;
+pub mod server;
 
 /// The version of the ledger wire format this node speaks.
 pub fn wire_format() -> &'static str {

@@ -1,0 +1,127 @@
+//! `POST /v1/entries`: members submit signed entries.
+//!
+//! The body is one signed entry or a JSON array of them, parsed strictly
+//! (duplicate keys and out-of-range numbers refused). The answer comes once the
+//! accepted records are durable:
+//!
+//! - every entry accepted: `201` with its receipt (an array of receipts for an
+//!   array), `{"seq", "entry_id", "leaf_hash"}`; re-submitting an entry already
+//!   recorded returns its original receipt;
+//! - a single entry refused: the refusal as an error with its status;
+//! - an array with every entry refused: the first refusal's status and code,
+//!   with every entry's outcome in `details`;
+//! - an array with some accepted, some refused: `207` and
+//!   `{"results": [{"receipt": …} | {"error": …}, …]}` in submission order,
+//!   because the accepted ones are recorded whatever happened to the others.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use salvage_ledger::canonical;
+use salvage_ledger::entry::SignedEntry;
+use salvage_ledger::refusal::Refusal;
+use salvage_ledger::store::Receipt;
+use serde_json::{Value, json};
+
+use super::{ApiError, Node};
+
+/// `POST /v1/entries`.
+pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    require_json(&headers)?;
+    let bytes = read_limited(body, node.body_limit).await?;
+    let value = canonical::parse_strict(&bytes).map_err(|e| ApiError::from(Refusal::from(e)))?;
+    let (values, single) = match value {
+        Value::Array(values) => (values, false),
+        other => (vec![other], true),
+    };
+    if values.is_empty() {
+        return Err(ApiError::bad_request("entry.malformed", "the array holds no entry to submit"));
+    }
+    // Entries that do not even decode are refused on their own; the others go on.
+    let decoded: Vec<Result<SignedEntry, Refusal>> = values.into_iter().map(SignedEntry::from_value).collect();
+    let submitted: Vec<SignedEntry> = decoded.iter().filter_map(|entry| entry.as_ref().ok().cloned()).collect();
+    let mut outcomes = if submitted.is_empty() {
+        Vec::new()
+    } else {
+        node.ledger(move |ledger| Ok(ledger.submit(submitted)?)).await?
+    }
+    .into_iter();
+    let results: Vec<Result<Receipt, Refusal>> = decoded
+        .into_iter()
+        .map(|entry| match entry {
+            Err(refusal) => Err(refusal),
+            Ok(_) => outcomes.next().unwrap_or_else(|| Err(Refusal::new(salvage_ledger::refusal::RefusalCode::EntryMalformed, "no outcome"))),
+        })
+        .collect();
+    Ok(answer(results, single))
+}
+
+fn answer(results: Vec<Result<Receipt, Refusal>>, single: bool) -> Response {
+    let refused = results.iter().filter(|result| result.is_err()).count();
+    if refused == 0 {
+        let receipts: Vec<Receipt> = results.into_iter().flatten().collect();
+        return if single {
+            (StatusCode::CREATED, Json(json!(receipts.first()))).into_response()
+        } else {
+            (StatusCode::CREATED, Json(json!(receipts))).into_response()
+        };
+    }
+    let outcomes: Vec<Value> = results
+        .iter()
+        .map(|result| match result {
+            Ok(receipt) => json!({ "receipt": receipt }),
+            Err(refusal) => json!({ "error": refusal }),
+        })
+        .collect();
+    if refused < results.len() {
+        return (StatusCode::MULTI_STATUS, Json(json!({ "results": outcomes }))).into_response();
+    }
+    let Some(Err(first)) = results.into_iter().next() else {
+        return ApiError::internal("an outcome went missing").into_response();
+    };
+    if single {
+        return ApiError::from(first).into_response();
+    }
+    let mut error = ApiError::from(first);
+    error.message = format!("every entry was refused; the first: {}", error.message);
+    error.with_details(Value::Array(outcomes)).into_response()
+}
+
+/// Refuses anything but JSON with 415.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        return Ok(());
+    }
+    let shown = if content_type.is_empty() { "none".to_owned() } else { format!("{content_type:?}") };
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "http.unsupported_media_type",
+        format!("entries are submitted as application/json; the request's content type is {shown}"),
+    ))
+}
+
+/// Reads the body up to `limit` bytes; anything larger is refused with 413.
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "http.body_too_large",
+                    format!("the request body is larger than this node's limit of {limit} bytes; submit fewer entries at a time"),
+                ))
+            } else {
+                Err(ApiError::bad_request("http.body_unreadable", format!("the request body could not be read: {error}")))
+            }
+        }
+    }
+}

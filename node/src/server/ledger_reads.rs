@@ -1,0 +1,172 @@
+//! Reading the ledger: records, the checkpoint, proofs and members. Auditors
+//! download everything from here and check it against the signed checkpoint.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use salvage_ledger::chain;
+use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
+use serde_json::json;
+
+use super::{ApiError, Node};
+
+/// The most records one JSON answer holds; NDJSON downloads have no limit.
+const JSON_PAGE_LIMIT: u64 = 1000;
+
+/// How many records an NDJSON download reads from the ledger at a time.
+const STREAM_CHUNK: u64 = 512;
+
+/// `GET /v1/records?from=N&limit=M`: a JSON array of records (at most
+/// [`JSON_PAGE_LIMIT`]), or with `Accept: application/x-ndjson` one record per
+/// line, streamed, up to the whole ledger.
+pub async fn records(State(node): State<Arc<Node>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let from = query_u64(query.as_deref(), "from")?.unwrap_or(0);
+    let limit = query_u64(query.as_deref(), "limit")?;
+    if wants_ndjson(&headers) {
+        let end = {
+            let size = node.ledger(|ledger| Ok(ledger.size())).await?;
+            limit.map_or(size, |limit| size.min(from.saturating_add(limit)))
+        };
+        return Ok(ndjson(node, from, end));
+    }
+    let limit = limit.unwrap_or(100).min(JSON_PAGE_LIMIT);
+    let body = node
+        .ledger(move |ledger| {
+            let end = ledger.size().min(from.saturating_add(limit));
+            let mut body = Vec::from(*b"[");
+            for seq in from..end {
+                if seq > from {
+                    body.push(b',');
+                }
+                body.extend_from_slice(&ledger.record_bytes(seq)?);
+            }
+            body.push(b']');
+            Ok(body)
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /v1/records/{seq}`: one record, exactly its stored canonical bytes.
+pub async fn record(State(node): State<Arc<Node>>, Path(seq): Path<String>) -> Result<Response, ApiError> {
+    let seq = parse_u64(&seq, "record position")?;
+    let bytes = node.ledger(move |ledger| Ok(ledger.record_bytes(seq)?)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+/// `GET /v1/checkpoint`: the current checkpoint as a C2SP signed note, signed
+/// by this node's operator.
+pub async fn checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
+    let note = signed_checkpoint(&node).await?.to_note();
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+/// The ledger's current checkpoint, signed by this node's operator.
+pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<SignedCheckpoint, ApiError> {
+    let checkpoint = node.ledger(|ledger| Ok(ledger.checkpoint()?)).await?;
+    let signer = NoteSigner { name: &node.operator.member, key: &node.operator.key };
+    SignedCheckpoint::sign(checkpoint, &signer).map_err(|e| ApiError::internal(format!("cannot sign the checkpoint: {e}")))
+}
+
+/// `GET /v1/proof/inclusion?seq=N&size=S` (size defaults to the current size).
+pub async fn inclusion_proof(State(node): State<Arc<Node>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let seq = query_u64(query.as_deref(), "seq")?.ok_or_else(|| missing("seq"))?;
+    let size = query_u64(query.as_deref(), "size")?;
+    node.ledger(move |ledger| {
+        let size = size.unwrap_or_else(|| ledger.size());
+        if seq >= size {
+            return Err(ApiError::bad_request("proof.out_of_range", format!("record {seq} is not in a tree of size {size}")));
+        }
+        let path = ledger.inclusion_proof(seq, size)?;
+        let leaf_hash = chain::leaf_hash_of(&ledger.record_bytes(seq)?);
+        Ok(Json(json!({
+            "seq": seq,
+            "size": size,
+            "leaf_hash": leaf_hash,
+            "path": path.iter().map(hex::encode).collect::<Vec<_>>(),
+        }))
+        .into_response())
+    })
+    .await
+}
+
+/// `GET /v1/proof/consistency?from=A&to=B` (to defaults to the current size).
+pub async fn consistency_proof(State(node): State<Arc<Node>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let from = query_u64(query.as_deref(), "from")?.ok_or_else(|| missing("from"))?;
+    let to = query_u64(query.as_deref(), "to")?;
+    node.ledger(move |ledger| {
+        let to = to.unwrap_or_else(|| ledger.size());
+        if from > to {
+            return Err(ApiError::bad_request("proof.out_of_range", format!("from ({from}) is larger than to ({to})")));
+        }
+        let proof = ledger.consistency_proof(from, to)?;
+        Ok(Json(json!({ "from": from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>() })).into_response())
+    })
+    .await
+}
+
+/// `GET /v1/members`: every member with its roles and keys.
+pub async fn members(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
+    node.ledger(|ledger| Ok(Json(ledger.members()?).into_response())).await
+}
+
+/// Streams records `from..end` as NDJSON, reading them a chunk at a time.
+fn ndjson(node: Arc<Node>, from: u64, end: u64) -> Response {
+    let chunks = futures_util::stream::unfold(from, move |next| {
+        let node = Arc::clone(&node);
+        async move {
+            if next >= end {
+                return None;
+            }
+            let upto = end.min(next + STREAM_CHUNK);
+            let chunk = node
+                .ledger(move |ledger| {
+                    let mut lines = Vec::new();
+                    for seq in next..upto {
+                        lines.extend_from_slice(&ledger.record_bytes(seq)?);
+                        lines.push(b'\n');
+                    }
+                    Ok(lines)
+                })
+                .await
+                .map_err(|error| std::io::Error::other(error.message));
+            Some((chunk, upto))
+        }
+    });
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(chunks)).into_response()
+}
+
+fn wants_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.split(',').any(|kind| kind.split(';').next().unwrap_or("").trim() == "application/x-ndjson"))
+}
+
+/// The value of a numeric query parameter, if present.
+fn query_u64(query: Option<&str>, name: &str) -> Result<Option<u64>, ApiError> {
+    let Some(query) = query else { return Ok(None) };
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == name {
+            return parse_u64(value, name).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn parse_u64(text: &str, what: &str) -> Result<u64, ApiError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request("http.bad_parameter", format!("{what} must be a whole number, not {text:?}")));
+    }
+    text.parse().map_err(|_| ApiError::bad_request("http.bad_parameter", format!("{what} {text} is too large")))
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::bad_request("http.missing_parameter", format!("the query parameter {name} is required"))
+}

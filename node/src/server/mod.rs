@@ -1,0 +1,90 @@
+//! The HTTP server: one ledger, served to members, buyers and auditors.
+//!
+//! [`run`] serves a [`Node`] on a listener until `shutdown` resolves, then
+//! stops accepting connections and lets requests in flight (commits among
+//! them) finish. Tests bind a free port and pass their own shutdown signal.
+//!
+//! Every handler lives in the file of the resource it serves. The ledger is
+//! synchronous (its `submit` returns after an `fdatasync`), so handlers call it
+//! on tokio's blocking pool through [`Node::ledger`], never on the reactor.
+
+mod entries;
+mod error;
+mod ledger_reads;
+mod status;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use ed25519_dalek::SigningKey;
+use salvage_ledger::store::Ledger;
+use tokio::net::TcpListener;
+
+pub use error::{ApiError, refusal_status};
+
+/// What a node serves: its ledger and the operator identity it signs with.
+pub struct Node {
+    ledger: Arc<Ledger>,
+    operator: Operator,
+    public_url: String,
+    body_limit: usize,
+}
+
+/// The consortium operator running this node: its member id and signing key.
+/// The key signs the node's checkpoints.
+pub struct Operator {
+    /// The operator's member id, the key name in checkpoint signatures.
+    pub member: String,
+    /// The operator's Ed25519 key.
+    pub key: SigningKey,
+}
+
+impl Node {
+    /// A node serving `ledger` as `operator`; `public_url` is the resolver base
+    /// printed in QR codes (no trailing slash) and `body_limit` the largest
+    /// request body accepted, in bytes.
+    pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Node {
+        Node { ledger: Arc::new(ledger), operator, public_url: public_url.trim_end_matches('/').to_owned(), body_limit }
+    }
+
+    /// Runs `read` against the ledger on the blocking pool.
+    pub(crate) async fn ledger<T, F>(&self, read: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Ledger) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ledger = Arc::clone(&self.ledger);
+        tokio::task::spawn_blocking(move || read(&ledger))
+            .await
+            .map_err(|e| ApiError::internal(format!("a ledger task failed: {e}")))?
+    }
+
+    /// The resolver base URL of the items' Digital Link URIs.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+}
+
+/// The routes of the API, for [`run`] and for tests that call the router directly.
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/healthz", get(status::healthz))
+        .route("/v1/status", get(status::status))
+        .route("/v1/entries", post(entries::submit))
+        .route("/v1/records", get(ledger_reads::records))
+        .route("/v1/records/{seq}", get(ledger_reads::record))
+        .route("/v1/checkpoint", get(ledger_reads::checkpoint))
+        .route("/v1/proof/inclusion", get(ledger_reads::inclusion_proof))
+        .route("/v1/proof/consistency", get(ledger_reads::consistency_proof))
+        .route("/v1/members", get(ledger_reads::members))
+        .fallback(status::not_found)
+        .with_state(node)
+}
+
+/// Serves `node` on `listener` until `shutdown` resolves; requests in flight
+/// are finished before it returns.
+pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,53 @@
+//! `GET /healthz`, `GET /v1/status` and the answer to unknown paths.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::Uri;
+use serde::Serialize;
+
+use super::{ApiError, Node};
+
+/// What `GET /v1/status` reports.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// The ledger id (hex).
+    pub ledger_id: String,
+    /// The member id of the operator running this node.
+    pub node: String,
+    /// The node's role: `standalone` until the node replicates with others.
+    pub role: &'static str,
+    /// The number of durable records.
+    pub size: u64,
+    /// The Merkle root of those records (hex).
+    pub root: String,
+}
+
+/// `GET /healthz`: the process is up and its ledger answers.
+pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiError> {
+    node.ledger(|ledger| Ok(ledger.size())).await?;
+    Ok("ok\n")
+}
+
+/// `GET /v1/status`.
+pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiError> {
+    let operator = node.operator.member.clone();
+    node.ledger(move |ledger| {
+        let size = ledger.size();
+        let root = ledger.root_at(size)?;
+        Ok(Json(Status {
+            ledger_id: ledger.ledger_id().to_string(),
+            node: operator,
+            role: "standalone",
+            size,
+            root: hex::encode(root),
+        }))
+    })
+    .await
+}
+
+/// Any path the API does not serve.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no such resource: {}", uri.path()))
+}
