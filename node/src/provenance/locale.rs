@@ -230,7 +230,7 @@ impl Locales {
             })
             .collect();
         // A stable sort keeps the header's order among equal q-values.
-        ranges.sort_by(|a, b| b.0.cmp(&a.0));
+        ranges.sort_by_key(|range| std::cmp::Reverse(range.0));
         ranges.into_iter().find_map(|(_, tag)| if tag == "*" { None } else { self.get(tag) }).unwrap_or_else(|| self.default_locale())
     }
 }
