@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod labels;
+pub mod provenance;
 pub mod qr;
 pub mod server;
 
