@@ -10,7 +10,9 @@
 
 mod entries;
 mod error;
+mod items;
 mod ledger_reads;
+mod resolver;
 mod status;
 
 use std::future::Future;
@@ -22,6 +24,8 @@ use ed25519_dalek::SigningKey;
 use salvage_ledger::store::Ledger;
 use tokio::net::TcpListener;
 
+use crate::provenance::{LocaleError, Locales};
+
 pub use error::{ApiError, refusal_status};
 
 /// What a node serves: its ledger and the operator identity it signs with.
@@ -30,6 +34,7 @@ pub struct Node {
     operator: Operator,
     public_url: String,
     body_limit: usize,
+    locales: Locales,
 }
 
 /// The consortium operator running this node: its member id and signing key.
@@ -45,8 +50,16 @@ impl Node {
     /// A node serving `ledger` as `operator`; `public_url` is the resolver base
     /// printed in QR codes (no trailing slash) and `body_limit` the largest
     /// request body accepted, in bytes.
-    pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Node {
-        Node { ledger: Arc::new(ledger), operator, public_url: public_url.trim_end_matches('/').to_owned(), body_limit }
+    ///
+    /// Fails only if an embedded translation file is broken (a build defect).
+    pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, LocaleError> {
+        Ok(Node {
+            ledger: Arc::new(ledger),
+            operator,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            body_limit,
+            locales: Locales::embedded()?,
+        })
     }
 
     /// Runs `read` against the ledger on the blocking pool.
@@ -79,6 +92,11 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/proof/inclusion", get(ledger_reads::inclusion_proof))
         .route("/v1/proof/consistency", get(ledger_reads::consistency_proof))
         .route("/v1/members", get(ledger_reads::members))
+        .route("/v1/items/{giai}", get(items::item))
+        .route("/v1/items/{giai}/bundle", get(items::bundle))
+        .route("/v1/items/{giai}/qr.svg", get(items::qr_as_svg))
+        .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
+        .route("/8004/{giai}", get(resolver::resolve))
         .fallback(status::not_found)
         .with_state(node)
 }

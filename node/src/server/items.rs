@@ -1,0 +1,103 @@
+//! Items: `GET /v1/items/{giai}` (the public passport and custody), its proof
+//! bundle and its QR code.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use salvage_ledger::ident::Giai;
+use salvage_ledger::ident::digital_link::DigitalLink;
+use serde_json::{Value, json};
+
+use super::ledger_reads::signed_checkpoint;
+use super::{ApiError, Node};
+use crate::provenance::public_passport;
+use crate::qr::{qr_png, qr_svg};
+
+/// Pixels per QR module in the images the API serves.
+const QR_MODULE_PX: u32 = 8;
+
+/// `GET /v1/items/{giai}`: the item's state, its passport without the
+/// restricted fields, and a summary of every record that touched it (the
+/// records themselves carry the full signed passport, so they are not inlined).
+pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
+    let giai = parse_giai(&giai)?;
+    node.ledger(move |ledger| {
+        let state = ledger.item(&giai)?.ok_or_else(|| unknown(&giai))?;
+        let passport_record = ledger.record(state.passport_seq.get())?;
+        let passport = passport_of(&passport_record.entry.statement().body, &giai);
+        let history: Vec<Value> = ledger
+            .history(&giai)?
+            .iter()
+            .map(|record| {
+                json!({
+                    "seq": record.seq,
+                    "accepted": record.accepted,
+                    "kind": record.entry.statement().kind,
+                    "entry_id": record.entry.id(),
+                })
+            })
+            .collect();
+        Ok(Json(json!({ "item": state, "passport": public_passport(&passport), "history": history })).into_response())
+    })
+    .await
+}
+
+/// `GET /v1/items/{giai}/bundle`: the offline proof bundle against the node's
+/// current signed checkpoint.
+pub async fn bundle(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
+    let giai = parse_giai(&giai)?;
+    let checkpoint = signed_checkpoint(&node).await?;
+    node.ledger(move |ledger| {
+        ledger.item(&giai)?.ok_or_else(|| unknown(&giai))?;
+        Ok(Json(ledger.bundle(&giai, &checkpoint)?).into_response())
+    })
+    .await
+}
+
+/// `GET /v1/items/{giai}/qr.svg`: the QR code of the item's Digital Link URI.
+pub async fn qr_as_svg(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
+    let uri = registered_uri(&node, &giai).await?;
+    let svg = qr_svg(&uri, QR_MODULE_PX).map_err(|e| ApiError::internal(format!("cannot draw the QR code: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// `GET /v1/items/{giai}/qr.png`.
+pub async fn qr_as_png(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
+    let uri = registered_uri(&node, &giai).await?;
+    let png = qr_png(&uri, QR_MODULE_PX).map_err(|e| ApiError::internal(format!("cannot draw the QR code: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// The Digital Link URI of a registered item.
+async fn registered_uri(node: &Arc<Node>, giai: &str) -> Result<String, ApiError> {
+    let giai = parse_giai(giai)?;
+    let uri = DigitalLink::for_giai(node.public_url(), &giai)
+        .map_err(|e| ApiError::internal(format!("cannot build the Digital Link URI: {e}")))?
+        .to_string();
+    node.ledger(move |ledger| ledger.item(&giai)?.map(|_| uri).ok_or_else(|| unknown(&giai))).await
+}
+
+/// The passport of a register or amend body (for a split part, the part's own).
+fn passport_of(body: &Value, giai: &Giai) -> Value {
+    if let Some(passport) = body.get("passport") {
+        return passport.clone();
+    }
+    body.get("parts")
+        .and_then(Value::as_array)
+        .and_then(|parts| parts.iter().find(|part| part.get("giai").and_then(Value::as_str) == Some(giai.as_str())))
+        .and_then(|part| part.get("passport"))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// A GIAI from the path, or a 400 that says what is wrong with it.
+pub(crate) fn parse_giai(text: &str) -> Result<Giai, ApiError> {
+    Giai::parse(text).map_err(|e| ApiError::bad_request("giai.malformed", format!("{text:?} is not a GIAI: {e}")))
+}
+
+fn unknown(giai: &Giai) -> ApiError {
+    ApiError::not_found(format!("no item {giai} is registered"))
+}

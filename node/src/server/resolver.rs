@@ -1,0 +1,81 @@
+//! `GET /8004/{giai}`: the URI in every QR code.
+//!
+//! A browser gets the provenance page in the buyer's language (`?lang=` or
+//! `Accept-Language`); a client asking for JSON (`Accept: application/json`)
+//! or for every link (`?linkType=all`) gets the GS1 resolver linkset
+//! (RFC 9264). An unknown or malformed GIAI gets a helpful 404 page.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use salvage_ledger::custody::Role;
+use salvage_ledger::ident::Giai;
+
+use super::ledger_reads::signed_checkpoint;
+use super::{ApiError, Node};
+use crate::provenance::{NotFound, Provenance, linkset, render, render_not_found};
+
+/// `GET /8004/{giai}`.
+pub async fn resolve(
+    State(node): State<Arc<Node>>,
+    Path(giai_text): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = query.unwrap_or_default();
+    let parameter = |name: &str| {
+        query.split('&').find_map(|pair| pair.split_once('=').filter(|(key, _)| *key == name).map(|(_, value)| value.to_owned()))
+    };
+    let accept_language = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+    let locale = node.locales.negotiate(accept_language, parameter("lang").as_deref());
+    let giai = match Giai::parse(&giai_text) {
+        Ok(giai) => giai,
+        Err(error) => {
+            let page = render_not_found(&giai_text, NotFound::Malformed(error), locale, &node.locales);
+            return Ok((StatusCode::NOT_FOUND, Html(page)).into_response());
+        }
+    };
+    if wants_linkset(&headers, parameter("linkType").as_deref()) {
+        let known = node.ledger({
+            let giai = giai.clone();
+            move |ledger| Ok(ledger.item(&giai)?.is_some())
+        })
+        .await?;
+        if !known {
+            return Err(ApiError::not_found(format!("no item {giai} is registered")));
+        }
+        let links = linkset(&giai, node.public_url());
+        return Ok(([(header::CONTENT_TYPE, "application/linkset+json")], Json(links)).into_response());
+    }
+    let checkpoint = signed_checkpoint(&node).await?;
+    let view = node
+        .ledger({
+            let giai = giai.clone();
+            move |ledger| {
+                let operators = ledger.members()?.iter().filter(|member| member.has_role(Role::Operator)).count();
+                Ok(Provenance::from_ledger(ledger, &giai, &checkpoint, operators)?)
+            }
+        })
+        .await?;
+    let page_url = format!("{}/8004/{}", node.public_url(), crate::provenance::linkset::percent_encode(giai.as_str()));
+    Ok(match view {
+        Some(view) => Html(render(&view, locale, &node.locales, &page_url)).into_response(),
+        None => (StatusCode::NOT_FOUND, Html(render_not_found(giai.as_str(), NotFound::Unregistered, locale, &node.locales)))
+            .into_response(),
+    })
+}
+
+fn wants_linkset(headers: &HeaderMap, link_type: Option<&str>) -> bool {
+    if link_type == Some("all") {
+        return true;
+    }
+    headers.get_all(header::ACCEPT).iter().filter_map(|value| value.to_str().ok()).any(|accept| {
+        accept.split(',').any(|kind| {
+            let kind = kind.split(';').next().unwrap_or("").trim();
+            kind == "application/json" || kind == "application/linkset+json"
+        })
+    })
+}

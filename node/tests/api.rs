@@ -1,0 +1,342 @@
+//! The HTTP API as clients and auditors use it: a real ledger on disk behind
+//! the node's router, called in-process.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use salvage_ledger::bundle::{Bundle, verify_bundle};
+use salvage_ledger::chain::leaf_hash_of;
+use salvage_ledger::checkpoint::{NoteVerifier, SignedCheckpoint};
+use salvage_ledger::entry::{Kind, SignedEntry};
+use salvage_ledger::merkle::{Blake3Hasher, verify_consistency, verify_inclusion};
+use salvage_ledger::store::Ledger;
+use salvage_ledger::testkit::{Fixture, passport};
+use salvage_node::server::{Node, Operator, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PUBLIC_URL: &str = "https://salvage.example.lv";
+const BODY_LIMIT: usize = 256 * 1024;
+
+struct Harness {
+    fixture: Fixture,
+    app: Router,
+    _dir: tempfile::TempDir,
+}
+
+fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let ledger = Ledger::create(dir.path(), fixture.genesis.clone()).unwrap();
+    let operator = Operator { member: "reuse-hub".into(), key: Fixture::key("reuse-hub") };
+    let node = Node::new(ledger, operator, PUBLIC_URL, BODY_LIMIT).unwrap();
+    Harness { fixture, app: router(Arc::new(node)), _dir: dir }
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+
+    /// The error code of a JSON error answer, checking the error's shape.
+    fn error_code(&self) -> String {
+        let body = self.json();
+        let error = &body["error"];
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "an error explains itself: {body}");
+        assert!(error.get("details").is_some(), "an error always has details: {body}");
+        error["code"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Harness {
+    async fn call(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type =
+            response.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Answer { status, content_type, body }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.call(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    async fn get_with(&self, path: &str, name: header::HeaderName, value: &str) -> Answer {
+        self.call(Request::get(path).header(name, value).body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_bytes(&self, body: Vec<u8>) -> Answer {
+        self.call(Request::post("/v1/entries").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap())
+            .await
+    }
+
+    async fn post(&self, entries: &[SignedEntry]) -> Answer {
+        let body = if entries.len() == 1 {
+            entries[0].to_value()
+        } else {
+            Value::Array(entries.iter().map(SignedEntry::to_value).collect())
+        };
+        self.post_bytes(serde_json::to_vec(&body).unwrap()).await
+    }
+
+    async fn size(&self) -> u64 {
+        self.get("/v1/status").await.json()["size"].as_u64().unwrap()
+    }
+}
+
+fn giai(n: u32) -> String {
+    format!("4750001BEAM-{n:04}")
+}
+
+#[tokio::test]
+async fn submissions_get_receipts_once_and_resubmission_is_idempotent() {
+    let h = harness();
+    let register = h.fixture.register("baltic-demolition", &giai(1), "HEA 160 beam", 180.0);
+    let first = h.post(std::slice::from_ref(&register)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let receipt = first.json();
+    assert_eq!(receipt["seq"], 1);
+    assert_eq!(receipt["entry_id"], register.id().to_hex());
+    let again = h.post(std::slice::from_ref(&register)).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.json(), receipt, "the same entry gets the same receipt");
+    assert_eq!(h.size().await, 2);
+
+    // The receipt's leaf hash is the stored record's.
+    let record = h.get("/v1/records/1").await;
+    assert_eq!(record.status, StatusCode::OK);
+    assert_eq!(receipt["leaf_hash"], leaf_hash_of(&record.body).to_hex());
+
+    // A batch: every receipt, in order.
+    let batch = [
+        h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+        h.fixture.receive("reuse-hub", &giai(1)),
+    ];
+    let answer = h.post(&batch).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let seqs: Vec<u64> = answer.json().as_array().unwrap().iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, vec![2, 3]);
+}
+
+#[tokio::test]
+async fn refusals_have_the_right_status_and_code_and_change_nothing() {
+    let h = harness();
+    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.status, StatusCode::CREATED);
+    let size = h.size().await;
+
+    let cases: Vec<(&str, Answer, StatusCode, &str)> = vec![
+        ("malformed JSON", h.post_bytes(b"{\"statement\": ".to_vec()).await, StatusCode::BAD_REQUEST, "json.malformed"),
+        (
+            "duplicate keys",
+            h.post_bytes(br#"{"statement": {}, "statement": {}, "signatures": []}"#.to_vec()).await,
+            StatusCode::BAD_REQUEST,
+            "json.duplicate_key",
+        ),
+        ("not custodian", h.post(&[h.fixture.transfer("riga-deconstruction", &giai(1), "reuse-hub")]).await, StatusCode::FORBIDDEN, "custody.not_custodian"),
+        ("unknown item", h.post(&[h.fixture.transfer("baltic-demolition", &giai(9), "reuse-hub")]).await, StatusCode::NOT_FOUND, "item.unknown"),
+        ("duplicate item", h.post(&[h.fixture.register("riga-deconstruction", &giai(1), "beam", 50.0)]).await, StatusCode::CONFLICT, "item.exists"),
+        ("role missing", h.post(&[h.fixture.register("reuse-hub", &giai(2), "beam", 50.0)]).await, StatusCode::FORBIDDEN, "role.missing"),
+    ];
+    for (what, answer, status, code) in cases {
+        assert_eq!(answer.status, status, "{what}: {}", answer.text());
+        assert_eq!(answer.error_code(), code, "{what}");
+        assert!(answer.content_type.starts_with("application/json"), "{what}");
+    }
+
+    // A signature over other bytes: 401.
+    let mut forged = h.fixture.register("baltic-demolition", &giai(3), "beam", 100.0).to_value();
+    forged["statement"]["body"]["passport"]["name"] = json!("a different beam");
+    let answer = h.post_bytes(serde_json::to_vec(&forged).unwrap()).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
+    assert_eq!(answer.error_code(), "signature.invalid");
+
+    // A schema violation: 422 with the JSON pointer of each violation.
+    let mut bad_passport = passport(&giai(4), "beam", 100.0);
+    bad_passport["mass_kg"] = json!(-5);
+    let entry = h.fixture.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai(4), "passport": bad_passport}));
+    let answer = h.post(&[entry]).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.text());
+    assert_eq!(answer.error_code(), "schema.invalid");
+    let pointers: Vec<String> =
+        answer.json()["error"]["details"].as_array().unwrap().iter().map(|d| d["pointer"].as_str().unwrap().to_owned()).collect();
+    assert!(pointers.iter().any(|p| p.ends_with("/passport/mass_kg")), "{pointers:?}");
+
+    // Transport-level refusals.
+    let wrong_type = h
+        .call(Request::post("/v1/entries").header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap())
+        .await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(wrong_type.error_code(), "http.unsupported_media_type");
+    let too_large = h.post_bytes(vec![b' '; BODY_LIMIT + 1]).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_large.error_code(), "http.body_too_large");
+
+    assert_eq!(h.size().await, size, "no refusal changed the ledger");
+}
+
+#[tokio::test]
+async fn a_batch_reports_each_entry_and_keeps_what_was_accepted() {
+    let h = harness();
+    let batch = [
+        h.fixture.register("baltic-demolition", &giai(1), "beam", 100.0),
+        h.fixture.transfer("riga-deconstruction", &giai(1), "reuse-hub"),
+    ];
+    let answer = h.post(&batch).await;
+    assert_eq!(answer.status, StatusCode::MULTI_STATUS, "{}", answer.text());
+    let results = answer.json()["results"].as_array().unwrap().clone();
+    assert_eq!(results[0]["receipt"]["seq"], 1);
+    assert_eq!(results[1]["error"]["code"], "custody.not_custodian");
+    assert_eq!(h.size().await, 2);
+
+    let refused = h.post(&[batch[1].clone(), h.fixture.transfer("baltic-demolition", &giai(7), "reuse-hub")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.error_code(), "custody.not_custodian");
+    assert_eq!(refused.json()["error"]["details"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn auditors_download_records_and_check_them_against_the_signed_checkpoint() {
+    let h = harness();
+    let entries: Vec<SignedEntry> =
+        (0..10).map(|n| h.fixture.register("baltic-demolition", &giai(n), "clay bricks", 900.0)).collect();
+    assert_eq!(h.post(&entries).await.status, StatusCode::CREATED);
+
+    let checkpoint = h.get("/v1/checkpoint").await;
+    assert_eq!(checkpoint.status, StatusCode::OK);
+    assert!(checkpoint.content_type.starts_with("text/plain"));
+    let signed = SignedCheckpoint::parse(&checkpoint.text()).unwrap();
+    let verifier = NoteVerifier::new("reuse-hub", Fixture::key("reuse-hub").verifying_key()).unwrap();
+    assert!(signed.verify(&[verifier]).accepted(), "the operator's signature verifies");
+    let size = signed.checkpoint.size();
+    assert_eq!(size, 11);
+    let root = *signed.checkpoint.root();
+
+    // JSON pages and the NDJSON download give the same stored bytes.
+    let page = h.get("/v1/records?from=0&limit=5").await.json();
+    assert_eq!(page.as_array().unwrap().len(), 5);
+    let download = h.get_with("/v1/records", header::ACCEPT, "application/x-ndjson").await;
+    assert_eq!(download.content_type, "application/x-ndjson");
+    let lines: Vec<&[u8]> = download.body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len() as u64, size);
+    for (seq, line) in lines.iter().enumerate() {
+        assert_eq!(*line, h.get(&format!("/v1/records/{seq}")).await.body.as_slice());
+        // Every record's inclusion proof leads to the signed root.
+        let proof = h.get(&format!("/v1/proof/inclusion?seq={seq}&size={size}")).await.json();
+        let path: Vec<[u8; 32]> = proof["path"].as_array().unwrap().iter().map(|p| hex32(p.as_str().unwrap())).collect();
+        assert_eq!(proof["leaf_hash"], leaf_hash_of(line).to_hex());
+        verify_inclusion::<Blake3Hasher>(&leaf_hash_of(line).0, seq as u64, size, &path, &root).unwrap();
+    }
+    let old_root = hex32(h.get("/v1/status").await.json()["root"].as_str().unwrap());
+    assert_eq!(old_root, root);
+    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(99), "door", 30.0)]).await.status, StatusCode::CREATED);
+    let consistency = h.get(&format!("/v1/proof/consistency?from={size}&to={}", size + 1)).await.json();
+    let proof: Vec<[u8; 32]> = consistency["proof"].as_array().unwrap().iter().map(|p| hex32(p.as_str().unwrap())).collect();
+    let new_root = hex32(h.get("/v1/status").await.json()["root"].as_str().unwrap());
+    verify_consistency::<Blake3Hasher>(size, size + 1, &root, &new_root, &proof).unwrap();
+
+    // Bad requests are JSON errors, not panics.
+    for (path, status) in [
+        ("/v1/records/999", StatusCode::NOT_FOUND),
+        ("/v1/records/-1", StatusCode::BAD_REQUEST),
+        ("/v1/records/99999999999999999999999", StatusCode::BAD_REQUEST),
+        ("/v1/proof/inclusion?seq=50&size=5", StatusCode::BAD_REQUEST),
+        ("/v1/proof/inclusion?size=5", StatusCode::BAD_REQUEST),
+        ("/v1/proof/consistency?from=9&to=3", StatusCode::BAD_REQUEST),
+        ("/v1/proof/consistency?from=1&to=500", StatusCode::BAD_REQUEST),
+        ("/v1/nothing-here", StatusCode::NOT_FOUND),
+    ] {
+        let answer = h.get(path).await;
+        assert_eq!(answer.status, status, "{path}: {}", answer.text());
+        answer.error_code();
+    }
+}
+
+#[tokio::test]
+async fn items_show_the_public_passport_a_bundle_that_verifies_and_a_qr_code() {
+    let h = harness();
+    let mut beam = passport(&giai(1), "HEA 160 steel beam", 180.0);
+    beam["origin"] = json!({"building": "Jelgava sugar factory warehouse", "country": "LV", "address": "Rūpniecības iela 1"});
+    beam["restricted"] = json!(["/origin/address"]);
+    let register = h.fixture.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai(1), "passport": beam}));
+    let answer = h.post(&[register, h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub")]).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+
+    let item = h.get(&format!("/v1/items/{}", giai(1))).await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.text());
+    let item_json = item.json();
+    assert_eq!(item_json["item"]["custodian"], "baltic-demolition");
+    assert_eq!(item_json["item"]["pending"]["to"], "reuse-hub");
+    assert_eq!(item_json["passport"]["origin"]["building"], "Jelgava sugar factory warehouse");
+    assert!(!item.text().contains("Rūpniecības"), "a restricted field is never served");
+    assert_eq!(item_json["history"].as_array().unwrap().len(), 2);
+
+    let bundle: Bundle = serde_json::from_slice(&h.get(&format!("/v1/items/{}/bundle", giai(1))).await.body).unwrap();
+    let report = verify_bundle(&bundle, &h.fixture.genesis);
+    assert!(report.is_clean(), "{report:?}");
+    // The item's two records, plus the genesis that names the members.
+    assert_eq!(report.records_verified, bundle.records.len() as u64);
+    assert_eq!(report.item.as_ref().map(|item| item.custodian.as_str()), Some("baltic-demolition"));
+
+    let png = h.get(&format!("/v1/items/{}/qr.png", giai(1))).await;
+    assert_eq!(png.content_type, "image/png");
+    let image = image::load_from_memory(&png.body).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let (_, content) = prepared.detect_grids()[0].decode().unwrap();
+    assert_eq!(content, format!("{PUBLIC_URL}/8004/{}", giai(1)));
+    let svg = h.get(&format!("/v1/items/{}/qr.svg", giai(1))).await;
+    assert_eq!(svg.content_type, "image/svg+xml");
+
+    for path in [format!("/v1/items/{}", giai(5)), format!("/v1/items/{}/bundle", giai(5)), format!("/v1/items/{}/qr.png", giai(5))] {
+        assert_eq!(h.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(h.get("/v1/items/not%20a%20giai").await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_qr_uri_resolves_to_a_page_or_a_linkset() {
+    let h = harness();
+    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(1), "HEA 160 steel beam", 180.0)]).await.status, StatusCode::CREATED);
+    let path = format!("/8004/{}", giai(1));
+
+    let page = h.get_with(&path, header::ACCEPT_LANGUAGE, "lv-LV,lv;q=0.9,en;q=0.5").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.content_type.starts_with("text/html"));
+    let html = page.text();
+    assert!(html.contains("<html lang=\"lv\""), "{html}");
+    assert!(html.contains("HEA 160 steel beam"));
+    assert!(!html.contains("<script"));
+    let english = h.get(&format!("{path}?lang=en")).await.text();
+    assert!(english.contains("<html lang=\"en\""));
+
+    let links = h.get_with(&path, header::ACCEPT, "application/json").await;
+    assert_eq!(links.status, StatusCode::OK);
+    let linkset = links.json();
+    assert_eq!(linkset["linkset"][0]["anchor"], format!("{PUBLIC_URL}{path}"));
+    assert_eq!(h.get(&format!("{path}?linkType=all")).await.json(), linkset);
+
+    let unknown = h.get(&format!("/8004/{}", giai(2))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.content_type.starts_with("text/html"));
+    let malformed = h.get("/8004/%E2%9C%93").await;
+    assert_eq!(malformed.status, StatusCode::NOT_FOUND);
+    assert!(malformed.text().contains("<html"));
+}
+
+fn hex32(text: &str) -> [u8; 32] {
+    hex::decode(text).unwrap().try_into().unwrap()
+}
