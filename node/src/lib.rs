@@ -6,6 +6,7 @@
 //! and replication arrive with their own issues.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod labels;
 pub mod provenance;
 pub mod qr;

@@ -1,0 +1,372 @@
+//! The configuration of `salvage node`: which ledger it serves, where it keeps
+//! it, where it listens, whose key it signs with, and who its peers are.
+//!
+//! Every setting can come from three places; a later one wins:
+//!
+//! 1. the TOML config file given with `--config FILE` (`SALVAGE_CONFIG`),
+//! 2. an environment variable `SALVAGE_…`,
+//! 3. a command-line flag.
+//!
+//! The command line reads 2 and 3 itself (clap's `env` attribute) and hands the
+//! result over as [`Overrides`]; [`NodeConfig::load`] lays them over the file
+//! and checks that every required setting was given somewhere. [`Setting`]
+//! names each setting's TOML key, flag and variable.
+//!
+//! | TOML key     | flag           | environment          | value                               | default          |
+//! |--------------|----------------|----------------------|-------------------------------------|------------------|
+//! | `genesis`    | `--genesis`    | `SALVAGE_GENESIS`    | path of the signed genesis (JSON)   | required         |
+//! | `data`       | `--data`       | `SALVAGE_DATA`       | path of the ledger directory        | required         |
+//! | `listen`     | `--listen`     | `SALVAGE_LISTEN`     | IP address and port                 | `127.0.0.1:8080` |
+//! | `key`        | `--key`        | `SALVAGE_KEY`        | path of the operator's PKCS#8 PEM   | required         |
+//! | `public_url` | `--public-url` | `SALVAGE_PUBLIC_URL` | absolute http(s) URL                | required         |
+//! | `body_limit` | `--body-limit` | `SALVAGE_BODY_LIMIT` | bytes, or `"4 MiB"`, `"512 KiB"`    | `"4 MiB"`        |
+//! | `[[peers]]`  | `--peer M=URL` | `SALVAGE_PEERS`      | the other nodes (`M=URL,M=URL`)     | none             |
+//!
+//! Relative paths in the file are relative to the file's directory, so a file
+//! can sit next to its genesis and keys and be started from anywhere; relative
+//! paths from flags and variables are relative to the working directory, as
+//! every shell user expects. Peers from a flag or variable replace the file's
+//! list rather than adding to it. The public URL is where the QR codes the
+//! node prints will point for as long as the labels last, so it has no
+//! default: a guessed `http://127.0.0.1:8080` on a printed label is unfixable.
+//!
+//! # The config file
+//!
+//! ```toml
+//! # /etc/salvage/node.toml
+//! genesis = "genesis.json"                    # /etc/salvage/genesis.json
+//! data = "/var/lib/salvage/ledger"
+//! listen = "0.0.0.0:8080"
+//! key = "keys/city-of-jelgava.pem"            # /etc/salvage/keys/city-of-jelgava.pem
+//! public_url = "https://passports.jelgava.example"
+//! body_limit = "4 MiB"                        # or a number of bytes: 4194304
+//!
+//! [[peers]]
+//! member = "regional-planning"
+//! url = "https://salvage.zpr.example"
+//!
+//! [[peers]]
+//! member = "reuse-hub"
+//! url = "http://10.20.0.7:8080"
+//! ```
+//!
+//! Unknown keys are refused, naming the key, the file, the line and the column:
+//! a misspelt `pubic_url` must not leave the real setting at its default.
+//!
+//! # The operator's key
+//!
+//! `key` names an unencrypted PKCS#8 Ed25519 private key in PEM
+//! (`-----BEGIN PRIVATE KEY-----`), as `openssl genpkey -algorithm ed25519`
+//! writes it. On Unix the file must not be accessible to other users and not
+//! writable by its group (`chmod 600`, or `640` with a group for the service):
+//! whoever reads it can sign checkpoints in the operator's name, so the node
+//! refuses to start, as `ssh` does, rather than warn into a log nobody reads.
+//! The key must be an active key of a member with the `operator` role
+//! ([`OperatorKey::identify`]).
+//!
+//! # Start-up
+//!
+//! ```no_run
+//! use salvage_node::config::{NodeConfig, Overrides};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = NodeConfig::load(Some("/etc/salvage/node.toml".as_ref()), &Overrides::default())?;
+//! let genesis = config.read_genesis()?;
+//! let key = config.read_key()?;
+//! let (ledger, _report) = config.open_ledger(&genesis)?;
+//! // The ledger's current members: keys may have been rotated since the genesis.
+//! let operator = key.identify(&genesis, &ledger.members()?)?;
+//! println!("{} serves ledger {} at {}", operator.member(), ledger.ledger_id(), config.public_url());
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod operator;
+mod values;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use salvage_ledger::Ledger;
+use salvage_ledger::store::OpenReport;
+use serde::Deserialize;
+
+pub use error::{ConfigError, Position};
+pub use operator::{Genesis, Operator, OperatorKey};
+pub use values::{BaseUrl, BodyLimit, InvalidValue, Peer, parse_listen};
+
+use values::{FileListen, FilePath};
+
+/// The address the node listens on when none is given: this machine only, so
+/// that a node is never exposed by accident; put it behind a reverse proxy or
+/// set `listen = "0.0.0.0:8080"`.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+
+/// The environment variable naming the config file (the `--config` flag's).
+pub const CONFIG_ENV: &str = "SALVAGE_CONFIG";
+
+/// The checked configuration of a node.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// The signed genesis file of the ledger the node serves.
+    pub genesis: PathBuf,
+    /// The directory that holds the ledger.
+    pub data_dir: PathBuf,
+    /// Where the HTTP API and the resolver listen.
+    pub listen: SocketAddr,
+    /// The operator's private key (PKCS#8 PEM).
+    pub key: PathBuf,
+    /// The public base URL of the node's resolver, where printed QR codes point.
+    pub public_url: BaseUrl,
+    /// The largest request body the node accepts.
+    pub body_limit: BodyLimit,
+    /// The other nodes of the consortium, one per member.
+    pub peers: Vec<Peer>,
+}
+
+/// Settings from the environment and the command line, which win over the
+/// config file. `None` leaves the file's value (or the default) in place.
+///
+/// The CLI fills it from clap arguments declared with `env = Setting::…env()`,
+/// parsing values with the types' `FromStr` ([`parse_listen`] for `listen`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--genesis` / `SALVAGE_GENESIS`.
+    pub genesis: Option<PathBuf>,
+    /// `--data` / `SALVAGE_DATA`.
+    pub data_dir: Option<PathBuf>,
+    /// `--listen` / `SALVAGE_LISTEN`.
+    pub listen: Option<SocketAddr>,
+    /// `--key` / `SALVAGE_KEY`.
+    pub key: Option<PathBuf>,
+    /// `--public-url` / `SALVAGE_PUBLIC_URL`.
+    pub public_url: Option<BaseUrl>,
+    /// `--body-limit` / `SALVAGE_BODY_LIMIT`.
+    pub body_limit: Option<BodyLimit>,
+    /// `--peer` (repeated) / `SALVAGE_PEERS` (comma-separated); replaces the file's peers.
+    pub peers: Option<Vec<Peer>>,
+}
+
+/// One setting of the node, with the names it goes by in each place.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Setting {
+    /// The genesis file.
+    Genesis,
+    /// The data directory.
+    DataDir,
+    /// The listen address.
+    Listen,
+    /// The operator's key file.
+    Key,
+    /// The public resolver URL.
+    PublicUrl,
+    /// The request body limit.
+    BodyLimit,
+    /// The peers.
+    Peers,
+}
+
+impl Setting {
+    /// Every setting, in the order of the config file.
+    pub const ALL: [Setting; 7] = [
+        Setting::Genesis,
+        Setting::DataDir,
+        Setting::Listen,
+        Setting::Key,
+        Setting::PublicUrl,
+        Setting::BodyLimit,
+        Setting::Peers,
+    ];
+
+    /// The key in the config file.
+    pub fn toml_key(self) -> &'static str {
+        match self {
+            Setting::Genesis => "genesis",
+            Setting::DataDir => "data",
+            Setting::Listen => "listen",
+            Setting::Key => "key",
+            Setting::PublicUrl => "public_url",
+            Setting::BodyLimit => "body_limit",
+            Setting::Peers => "peers",
+        }
+    }
+
+    /// The command-line flag.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Setting::Genesis => "--genesis",
+            Setting::DataDir => "--data",
+            Setting::Listen => "--listen",
+            Setting::Key => "--key",
+            Setting::PublicUrl => "--public-url",
+            Setting::BodyLimit => "--body-limit",
+            Setting::Peers => "--peer",
+        }
+    }
+
+    /// The environment variable.
+    pub fn env(self) -> &'static str {
+        match self {
+            Setting::Genesis => "SALVAGE_GENESIS",
+            Setting::DataDir => "SALVAGE_DATA",
+            Setting::Listen => "SALVAGE_LISTEN",
+            Setting::Key => "SALVAGE_KEY",
+            Setting::PublicUrl => "SALVAGE_PUBLIC_URL",
+            Setting::BodyLimit => "SALVAGE_BODY_LIMIT",
+            Setting::Peers => "SALVAGE_PEERS",
+        }
+    }
+
+    /// What the setting is, in words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Setting::Genesis => "genesis file",
+            Setting::DataDir => "data directory",
+            Setting::Listen => "listen address",
+            Setting::Key => "operator key file",
+            Setting::PublicUrl => "public URL",
+            Setting::BodyLimit => "request body limit",
+            Setting::Peers => "peers",
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl NodeConfig {
+    /// Reads the config file, if any, lays the overrides over it, applies the
+    /// defaults and checks that every required setting is there.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<NodeConfig, ConfigError> {
+        let from_file = match file {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let require = |value: Option<PathBuf>, setting| value.ok_or(ConfigError::Missing { setting });
+        let peers = overrides.peers.clone().or(from_file.peers).unwrap_or_default();
+        check_peers(&peers)?;
+        Ok(NodeConfig {
+            genesis: require(overrides.genesis.clone().or(from_file.genesis), Setting::Genesis)?,
+            data_dir: require(overrides.data_dir.clone().or(from_file.data_dir), Setting::DataDir)?,
+            listen: overrides.listen.or(from_file.listen).unwrap_or(DEFAULT_LISTEN),
+            key: require(overrides.key.clone().or(from_file.key), Setting::Key)?,
+            public_url: overrides
+                .public_url
+                .clone()
+                .or(from_file.public_url)
+                .ok_or(ConfigError::Missing { setting: Setting::PublicUrl })?,
+            body_limit: overrides.body_limit.or(from_file.body_limit).unwrap_or_default(),
+            peers,
+        })
+    }
+
+    /// Reads and checks the genesis file.
+    pub fn read_genesis(&self) -> Result<Genesis, ConfigError> {
+        Genesis::read(&self.genesis)
+    }
+
+    /// Reads the operator's key file (whether it is an operator's key is
+    /// checked by [`OperatorKey::identify`]).
+    pub fn read_key(&self) -> Result<OperatorKey, ConfigError> {
+        OperatorKey::read(&self.key)
+    }
+
+    /// Opens the ledger in the data directory, creating it from the genesis if
+    /// the directory is new; refuses a directory that holds another ledger.
+    pub fn open_ledger(&self, genesis: &Genesis) -> Result<(Ledger, OpenReport), ConfigError> {
+        Ledger::open_or_create(&self.data_dir, genesis.entry().clone()).map_err(|source| match source {
+            salvage_ledger::LedgerError::WrongLedger { found, expected, .. } => ConfigError::WrongLedger {
+                data_dir: self.data_dir.clone(),
+                found,
+                genesis_file: self.genesis.clone(),
+                expected,
+            },
+            source => ConfigError::Ledger { data_dir: self.data_dir.clone(), source },
+        })
+    }
+
+    /// The public base URL (a shorthand for the field, as it is used often).
+    pub fn public_url(&self) -> &BaseUrl {
+        &self.public_url
+    }
+}
+
+/// What a config file sets, its relative paths already resolved.
+#[derive(Default)]
+struct FileSettings {
+    genesis: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    key: Option<PathBuf>,
+    public_url: Option<BaseUrl>,
+    body_limit: Option<BodyLimit>,
+    peers: Option<Vec<Peer>>,
+}
+
+/// The config file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileFormat {
+    genesis: Option<FilePath>,
+    data: Option<FilePath>,
+    listen: Option<FileListen>,
+    key: Option<FilePath>,
+    public_url: Option<BaseUrl>,
+    body_limit: Option<BodyLimit>,
+    peers: Option<Vec<Peer>>,
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile { path: path.to_owned(), source })?;
+    let format: FileFormat = toml::from_str(&text).map_err(|error| file_error(path, &text, &error))?;
+    // Relative paths in the file mean: next to the file.
+    let base = path.parent().unwrap_or(Path::new(""));
+    let resolve = |value: Option<FilePath>| value.map(|FilePath(relative)| base.join(relative));
+    Ok(FileSettings {
+        genesis: resolve(format.genesis),
+        data_dir: resolve(format.data),
+        listen: format.listen.map(|FileListen(address)| address),
+        key: resolve(format.key),
+        public_url: format.public_url,
+        body_limit: format.body_limit,
+        peers: format.peers,
+    })
+}
+
+/// Turns a TOML error into a [`ConfigError`] with its position, recognising
+/// serde's "unknown field" so that the key is named on its own.
+fn file_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
+    let position = error.span().map(|span| Position::of_offset(text, span.start));
+    let message = error.message().trim_end();
+    if let Some((key, expected)) = message.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')) {
+        let expected = expected.trim_start_matches(", expected ").trim_start_matches("one of ");
+        return ConfigError::UnknownKey { path: path.to_owned(), position, key: key.to_owned(), expected: expected.to_owned() };
+    }
+    ConfigError::File { path: path.to_owned(), position, message: message.to_owned() }
+}
+
+fn check_peers(peers: &[Peer]) -> Result<(), ConfigError> {
+    let mut seen: BTreeMap<&str, &Peer> = BTreeMap::new();
+    for peer in peers {
+        if let Some(first) = seen.insert(peer.member.as_str(), peer) {
+            return Err(ConfigError::DuplicatePeer {
+                member: peer.member.clone(),
+                first: first.url.to_string(),
+                second: peer.url.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

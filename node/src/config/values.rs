@@ -1,0 +1,299 @@
+//! The typed values of single settings: each parses from the text a flag or an
+//! environment variable carries and from the value the config file holds, with
+//! the same rules and the same messages either way.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use salvage_ledger::custody::MemberId;
+use salvage_ledger::ident::Resolver;
+use salvage_ledger::ident::digital_link::Scheme;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Why the text of a setting was refused; its message says what is expected.
+///
+/// Flags report it after clap's "invalid value 'X' for '--flag'", and the config
+/// file after the key's line and column, so the message does not repeat the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(String);
+
+impl InvalidValue {
+    /// The explanation.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Parses a listen address: an IP address and a port, such as `0.0.0.0:8080`
+/// (every interface), `127.0.0.1:8080` or `[::]:8080`; `localhost:PORT` means
+/// `127.0.0.1:PORT`. Other host names are refused rather than resolved, so that
+/// what the node binds does not depend on DNS at start-up.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, InvalidValue> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    if let Some(Ok(port)) = text.strip_prefix("localhost:").map(str::parse::<u16>) {
+        return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    Err(InvalidValue(format!(
+        "listen address {text:?} is not an IP address and port, such as 0.0.0.0:8080 \
+         (every interface), 127.0.0.1:8080 (this machine only) or [::]:8080"
+    )))
+}
+
+/// An absolute `http` or `https` base URL without query, fragment or trailing
+/// `/`, such as `https://passports.example.lv` or `http://10.0.0.7:8080/salvage`.
+///
+/// The node's public URL is where the QR codes it prints point (the resolver of
+/// its GS1 Digital Links), so it is also a [`Resolver`]; a peer's URL is where
+/// this node reaches that peer.
+// INVARIANT: the scheme was written out (never implied), and the scheme and host
+// are lowercase; `Resolver` keeps the rest of its own invariant (no trailing '/').
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl(Resolver);
+
+impl BaseUrl {
+    /// Parses and normalises a base URL: the scheme and the host are lowercased
+    /// and a trailing `/` is dropped.
+    pub fn parse(text: &str) -> Result<BaseUrl, InvalidValue> {
+        let refuse = |why: &str| InvalidValue(format!("URL {text:?} {why}"));
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return Err(refuse("is not absolute: write it with its scheme, such as https://passports.example.lv"));
+        };
+        if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+            return Err(refuse("must use http or https"));
+        }
+        // Lowercase the host, which is case-insensitive, but not the path, which is not.
+        let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(split);
+        if authority.contains('@') {
+            return Err(refuse("must not carry a user name or password"));
+        }
+        let normalised = format!("{}://{}{path}", scheme.to_ascii_lowercase(), authority.to_ascii_lowercase());
+        Resolver::parse(&normalised).map(BaseUrl).map_err(|e| refuse(&format!("is not a usable base URL: {e}")))
+    }
+
+    /// The URL as a Digital Link resolver.
+    pub fn resolver(&self) -> &Resolver {
+        &self.0
+    }
+
+    /// Whether the URL uses TLS.
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == Scheme::Https
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for BaseUrl {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        BaseUrl::parse(text)
+    }
+}
+
+impl Serialize for BaseUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        BaseUrl::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+/// The largest request body the node reads, in bytes; larger requests are
+/// refused with `413 Payload Too Large` before they are read.
+// INVARIANT: between `BodyLimit::MIN` and `BodyLimit::MAX` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BodyLimit(usize);
+
+impl BodyLimit {
+    /// The default, 4 MiB: a batch of some thousand entries.
+    pub const DEFAULT: BodyLimit = BodyLimit(4 * MIB);
+    /// The smallest limit: 1 KiB, below which not even one entry fits.
+    pub const MIN: usize = KIB;
+    /// The largest limit: 1 GiB, because the node holds a request in memory
+    /// while it verifies it, and a larger figure is more likely a typo than a plan.
+    pub const MAX: usize = 1024 * MIB;
+
+    /// A limit of `bytes` bytes.
+    pub fn new(bytes: usize) -> Result<BodyLimit, InvalidValue> {
+        if (Self::MIN..=Self::MAX).contains(&bytes) {
+            Ok(BodyLimit(bytes))
+        } else {
+            Err(InvalidValue(format!("body limit of {bytes} bytes is outside 1 KiB to 1 GiB")))
+        }
+    }
+
+    /// Parses a byte count with an optional binary unit: `4194304`, `4 MiB`,
+    /// `512KiB`, `1 GiB` (units `B`, `KiB`, `MiB`, `GiB`, any case).
+    pub fn parse(text: &str) -> Result<BodyLimit, InvalidValue> {
+        let trimmed = text.trim();
+        let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+        let (digits, unit) = trimmed.split_at(split);
+        let unit_bytes = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kib" => KIB,
+            "mib" => MIB,
+            "gib" => 1024 * MIB,
+            _ => {
+                return Err(InvalidValue(format!(
+                    "body limit {text:?} is not a byte count such as 4194304, 512 KiB or 4 MiB \
+                     (units B, KiB, MiB, GiB)"
+                )));
+            }
+        };
+        let count: usize =
+            digits.parse().map_err(|_| InvalidValue(format!("body limit {text:?} does not start with a number of bytes")))?;
+        let bytes = count
+            .checked_mul(unit_bytes)
+            .ok_or_else(|| InvalidValue(format!("body limit {text:?} is outside 1 KiB to 1 GiB")))?;
+        BodyLimit::new(bytes)
+    }
+
+    /// The limit in bytes.
+    pub fn bytes(self) -> usize {
+        self.0
+    }
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl fmt::Display for BodyLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            bytes if bytes % MIB == 0 => write!(f, "{} MiB", bytes / MIB),
+            bytes if bytes % KIB == 0 => write!(f, "{} KiB", bytes / KIB),
+            bytes => write!(f, "{bytes} B"),
+        }
+    }
+}
+
+impl FromStr for BodyLimit {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        BodyLimit::parse(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for BodyLimit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BodyLimitVisitor;
+
+        impl Visitor<'_> for BodyLimitVisitor {
+            type Value = BodyLimit;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of bytes, or a string such as \"4 MiB\"")
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<BodyLimit, E> {
+                let bytes = usize::try_from(value)
+                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 1 GiB")))?;
+                BodyLimit::new(bytes).map_err(E::custom)
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<BodyLimit, E> {
+                let bytes = usize::try_from(value)
+                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 1 GiB")))?;
+                BodyLimit::new(bytes).map_err(E::custom)
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<BodyLimit, E> {
+                BodyLimit::parse(text).map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_any(BodyLimitVisitor)
+    }
+}
+
+/// Another node of the consortium: the operator member that runs it and the
+/// URL this node reaches it at.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    /// The member that runs the peer (an `operator` of the consortium).
+    pub member: MemberId,
+    /// Where the peer's API is.
+    pub url: BaseUrl,
+}
+
+impl Peer {
+    /// A peer.
+    pub fn new(member: MemberId, url: BaseUrl) -> Peer {
+        Peer { member, url }
+    }
+
+    /// Parses `MEMBER=URL`, the form of `--peer` and of each comma-separated
+    /// item of `SALVAGE_PEERS`, such as `regional-planning=https://salvage.zpr.example`.
+    pub fn parse(text: &str) -> Result<Peer, InvalidValue> {
+        let Some((member, url)) = text.split_once('=') else {
+            return Err(InvalidValue(format!(
+                "peer {text:?} is not MEMBER=URL, such as regional-planning=https://salvage.zpr.example"
+            )));
+        };
+        let member = MemberId::parse(member.trim()).map_err(|refusal| InvalidValue(refusal.message))?;
+        Ok(Peer { member, url: BaseUrl::parse(url.trim())? })
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.member, self.url)
+    }
+}
+
+impl FromStr for Peer {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        Peer::parse(text)
+    }
+}
+
+/// A path setting in the config file: a non-empty string.
+pub(super) struct FilePath(pub(super) PathBuf);
+
+impl<'de> Deserialize<'de> for FilePath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.is_empty() {
+            return Err(de::Error::custom("a path must not be empty"));
+        }
+        Ok(FilePath(PathBuf::from(text)))
+    }
+}
+
+/// A listen address in the config file, parsed by [`parse_listen`].
+pub(super) struct FileListen(pub(super) SocketAddr);
+
+impl<'de> Deserialize<'de> for FileListen {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        parse_listen(&text).map(FileListen).map_err(de::Error::custom)
+    }
+}
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * KIB;
