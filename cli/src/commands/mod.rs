@@ -3,6 +3,7 @@
 mod dl;
 mod epc;
 mod labels;
+mod node;
 mod qr;
 
 use std::path::Path;
@@ -21,6 +22,8 @@ pub enum Command {
     Qr(qr::QrCommand),
     /// A sheet of printable labels for A4 label stock, as PDF or SVG.
     Labels(labels::LabelsCommand),
+    /// Serve a ledger over HTTP: the API, the resolver and the provenance pages.
+    Node(node::NodeCommand),
     /// Print the version and the wire format this build speaks.
     Version,
 }
@@ -32,6 +35,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Dl(command) => command.run(),
         Command::Qr(command) => command.run(),
         Command::Labels(command) => command.run(),
+        Command::Node(command) => command.run(),
         Command::Version => {
             println!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())
