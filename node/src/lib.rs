@@ -1,9 +1,15 @@
 //! The Salvage node: serves one ledger over HTTP.
 //!
-//! Today it renders what items carry and what gets printed: QR codes of GS1
-//! Digital Link URIs ([`qr`]) and label sheets for office printers
-//! ([`labels`]). The HTTP API, the Digital Link resolver, checkpoint signing
-//! and replication arrive with their own issues.
+//! - [`server`]: the HTTP API (axum on tokio): submissions, records, signed
+//!   checkpoints, proofs, items, and the `/8004/{giai}` Digital Link resolver;
+//!   `server::run(listener, node, shutdown)` serves until told to stop.
+//! - [`provenance`]: the buyer's provenance page in their language and the
+//!   resolver's linkset; restricted passport fields never leave the node.
+//! - [`config`]: `salvage node`'s settings (TOML file, `SALVAGE_*` variables,
+//!   flags) and the checks that the key is an operator of the consortium.
+//! - [`qr`] and [`labels`]: QR codes of Digital Link URIs and printable label sheets.
+//!
+//! Replication between consortium nodes arrives with its own issue.
 #![deny(missing_docs)]
 
 pub mod config;
