@@ -340,3 +340,24 @@ async fn the_qr_uri_resolves_to_a_page_or_a_linkset() {
 fn hex32(text: &str) -> [u8; 32] {
     hex::decode(text).unwrap().try_into().unwrap()
 }
+
+#[tokio::test]
+async fn metrics_count_accepted_and_refused_entries_and_the_ledger_size() {
+    let h = harness();
+    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.status, StatusCode::CREATED);
+    assert_eq!(h.post(&[h.fixture.transfer("riga-deconstruction", &giai(1), "reuse-hub")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.post_bytes(b"[1,".to_vec()).await.status, StatusCode::BAD_REQUEST);
+    let metrics = h.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(metrics.content_type.starts_with("application/openmetrics-text"));
+    let text = metrics.text();
+    for line in [
+        "salvage_entries_accepted_total 1",
+        "salvage_entries_refused_total{code=\"custody.not_custodian\"} 1",
+        "salvage_entries_refused_total{code=\"json.malformed\"} 1",
+        "salvage_ledger_size 2",
+        "salvage_commit_seconds_count 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+    }
+}

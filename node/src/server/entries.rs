@@ -33,7 +33,14 @@ use super::{ApiError, Node};
 pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     require_json(&headers)?;
     let bytes = read_limited(body, node.body_limit).await?;
-    let value = canonical::parse_strict(&bytes).map_err(|e| ApiError::from(Refusal::from(e)))?;
+    let value = match canonical::parse_strict(&bytes) {
+        Ok(value) => value,
+        Err(error) => {
+            let refusal = Refusal::from(error);
+            node.metrics.refused(refusal.code.as_str());
+            return Err(refusal.into());
+        }
+    };
     let (values, single) = match value {
         Value::Array(values) => (values, false),
         other => (vec![other], true),
@@ -44,10 +51,13 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
     // Entries that do not even decode are refused on their own; the others go on.
     let decoded: Vec<Result<SignedEntry, Refusal>> = values.into_iter().map(SignedEntry::from_value).collect();
     let submitted: Vec<SignedEntry> = decoded.iter().filter_map(|entry| entry.as_ref().ok().cloned()).collect();
+    let started = std::time::Instant::now();
     let mut outcomes = if submitted.is_empty() {
         Vec::new()
     } else {
-        node.ledger(move |ledger| Ok(ledger.submit(submitted)?)).await?
+        let outcomes = node.ledger(move |ledger| Ok(ledger.submit(submitted)?)).await?;
+        node.metrics.committed(started.elapsed().as_secs_f64());
+        outcomes
     }
     .into_iter();
     let results: Vec<Result<Receipt, Refusal>> = decoded
@@ -57,6 +67,12 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
             Ok(_) => outcomes.next().unwrap_or_else(|| Err(Refusal::new(salvage_ledger::refusal::RefusalCode::EntryMalformed, "no outcome"))),
         })
         .collect();
+    for result in &results {
+        match result {
+            Ok(_) => node.metrics.accepted(),
+            Err(refusal) => node.metrics.refused(refusal.code.as_str()),
+        }
+    }
     Ok(answer(results, single))
 }
 

@@ -12,6 +12,7 @@ mod entries;
 mod error;
 mod items;
 mod ledger_reads;
+mod metrics;
 mod resolver;
 mod status;
 
@@ -35,6 +36,7 @@ pub struct Node {
     public_url: String,
     body_limit: usize,
     locales: Locales,
+    metrics: metrics::Metrics,
 }
 
 /// The consortium operator running this node: its member id and signing key.
@@ -59,6 +61,7 @@ impl Node {
             public_url: public_url.trim_end_matches('/').to_owned(),
             body_limit,
             locales: Locales::embedded()?,
+            metrics: metrics::Metrics::new(),
         })
     }
 
@@ -85,6 +88,7 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/healthz", get(status::healthz))
         .route("/v1/status", get(status::status))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/entries", post(entries::submit))
         .route("/v1/records", get(ledger_reads::records))
         .route("/v1/records/{seq}", get(ledger_reads::record))
