@@ -361,3 +361,35 @@ async fn metrics_count_accepted_and_refused_entries_and_the_ledger_size() {
         assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_description_names_every_route() {
+    let h = harness();
+    let answer = h.get("/openapi.json").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let doc = answer.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/v1/entries",
+        "/v1/records",
+        "/v1/records/{seq}",
+        "/v1/checkpoint",
+        "/v1/proof/inclusion",
+        "/v1/proof/consistency",
+        "/v1/items/{giai}",
+        "/v1/items/{giai}/bundle",
+        "/v1/items/{giai}/qr.svg",
+        "/v1/items/{giai}/qr.png",
+        "/v1/members",
+        "/v1/status",
+        "/8004/{giai}",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is missing from /openapi.json");
+    }
+    let submit = &doc["paths"]["/v1/entries"]["post"]["responses"];
+    for status in ["201", "207", "400", "401", "403", "404", "409", "413", "415", "422"] {
+        assert!(submit.get(status).is_some(), "POST /v1/entries documents {status}");
+    }
+}

@@ -28,7 +28,22 @@ use salvage_ledger::store::Receipt;
 use serde_json::{Value, json};
 
 use super::{ApiError, Node};
+use super::openapi::{ErrorBody, ReceiptBody};
 
+#[utoipa::path(post, path = "/v1/entries", tag = "entries",
+    request_body(content = Object, description = "One signed entry or an array of them", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Every entry accepted and durable: its receipt, or an array of receipts", body = ReceiptBody),
+        (status = 207, description = "Some entries accepted, some refused: `{\"results\": [{\"receipt\"} | {\"error\"}]}`", body = Object),
+        (status = 400, description = "Malformed JSON, duplicate keys, a malformed entry", body = ErrorBody),
+        (status = 401, description = "A signature does not verify", body = ErrorBody),
+        (status = 403, description = "The signer lacks the role or is not the custodian", body = ErrorBody),
+        (status = 404, description = "The entry names an unknown item, member or key", body = ErrorBody),
+        (status = 409, description = "The entry conflicts with the ledger's state", body = ErrorBody),
+        (status = 413, description = "The body is larger than the node's limit", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A schema violation, each with its JSON pointer in details", body = ErrorBody),
+    ))]
 /// `POST /v1/entries`.
 pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     require_json(&headers)?;

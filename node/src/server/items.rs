@@ -13,12 +13,14 @@ use serde_json::{Value, json};
 
 use super::ledger_reads::signed_checkpoint;
 use super::{ApiError, Node};
+use super::openapi::ErrorBody;
 use crate::provenance::public_passport;
 use crate::qr::{qr_png, qr_svg};
 
 /// Pixels per QR module in the images the API serves.
 const QR_MODULE_PX: u32 = 8;
 
+#[utoipa::path(get, path = "/v1/items/{giai}", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "`{item, passport, history}`; restricted passport fields removed", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
 /// `GET /v1/items/{giai}`: the item's state, its passport without the
 /// restricted fields, and a summary of every record that touched it (the
 /// records themselves carry the full signed passport, so they are not inlined).
@@ -45,6 +47,7 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
     .await
 }
 
+#[utoipa::path(get, path = "/v1/items/{giai}/bundle", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "The offline proof bundle (salvage-bundle/v1)", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
 /// `GET /v1/items/{giai}/bundle`: the offline proof bundle against the node's
 /// current signed checkpoint.
 pub async fn bundle(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
@@ -57,6 +60,7 @@ pub async fn bundle(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> 
     .await
 }
 
+#[utoipa::path(get, path = "/v1/items/{giai}/qr.svg", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "QR code of the Digital Link URI", body = String, content_type = "image/svg+xml"), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
 /// `GET /v1/items/{giai}/qr.svg`: the QR code of the item's Digital Link URI.
 pub async fn qr_as_svg(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
     let uri = registered_uri(&node, &giai).await?;
@@ -64,6 +68,7 @@ pub async fn qr_as_svg(State(node): State<Arc<Node>>, Path(giai): Path<String>) 
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/items/{giai}/qr.png", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "QR code of the Digital Link URI", body = Vec<u8>, content_type = "image/png"), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
 /// `GET /v1/items/{giai}/qr.png`.
 pub async fn qr_as_png(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
     let uri = registered_uri(&node, &giai).await?;

@@ -13,6 +13,7 @@ use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
 use serde_json::json;
 
 use super::{ApiError, Node};
+use super::openapi::ErrorBody;
 
 /// The most records one JSON answer holds; NDJSON downloads have no limit.
 const JSON_PAGE_LIMIT: u64 = 1000;
@@ -20,6 +21,9 @@ const JSON_PAGE_LIMIT: u64 = 1000;
 /// How many records an NDJSON download reads from the ledger at a time.
 const STREAM_CHUNK: u64 = 512;
 
+#[utoipa::path(get, path = "/v1/records", tag = "records",
+    params(("from" = Option<u64>, Query, description = "First record (default 0)"), ("limit" = Option<u64>, Query, description = "How many (JSON: default 100, at most 1000; NDJSON: default all)")),
+    responses((status = 200, description = "Records as a JSON array, or NDJSON with Accept: application/x-ndjson", body = [Object]), (status = 400, description = "Malformed request", body = ErrorBody)))]
 /// `GET /v1/records?from=N&limit=M`: a JSON array of records (at most
 /// [`JSON_PAGE_LIMIT`]), or with `Accept: application/x-ndjson` one record per
 /// line, streamed, up to the whole ledger.
@@ -51,6 +55,9 @@ pub async fn records(State(node): State<Arc<Node>>, headers: HeaderMap, RawQuery
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/records/{seq}", tag = "records",
+    params(("seq" = u64, Path, description = "The record's position")),
+    responses((status = 200, description = "The record's stored canonical bytes", body = Object), (status = 404, description = "No such record", body = ErrorBody)))]
 /// `GET /v1/records/{seq}`: one record, exactly its stored canonical bytes.
 pub async fn record(State(node): State<Arc<Node>>, Path(seq): Path<String>) -> Result<Response, ApiError> {
     let seq = parse_u64(&seq, "record position")?;
@@ -58,6 +65,8 @@ pub async fn record(State(node): State<Arc<Node>>, Path(seq): Path<String>) -> R
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/checkpoint", tag = "records",
+    responses((status = 200, description = "The current checkpoint, a C2SP signed note", body = String, content_type = "text/plain")))]
 /// `GET /v1/checkpoint`: the current checkpoint as a C2SP signed note, signed
 /// by this node's operator.
 pub async fn checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
@@ -72,6 +81,9 @@ pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<SignedCheckpoi
     SignedCheckpoint::sign(checkpoint, &signer).map_err(|e| ApiError::internal(format!("cannot sign the checkpoint: {e}")))
 }
 
+#[utoipa::path(get, path = "/v1/proof/inclusion", tag = "records",
+    params(("seq" = u64, Query, description = "The record"), ("size" = Option<u64>, Query, description = "The tree size (default: current)")),
+    responses((status = 200, description = "`{seq, size, leaf_hash, path: [hex]}`", body = Object), (status = 400, description = "Malformed request", body = ErrorBody)))]
 /// `GET /v1/proof/inclusion?seq=N&size=S` (size defaults to the current size).
 pub async fn inclusion_proof(State(node): State<Arc<Node>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let seq = query_u64(query.as_deref(), "seq")?.ok_or_else(|| missing("seq"))?;
@@ -94,6 +106,9 @@ pub async fn inclusion_proof(State(node): State<Arc<Node>>, RawQuery(query): Raw
     .await
 }
 
+#[utoipa::path(get, path = "/v1/proof/consistency", tag = "records",
+    params(("from" = u64, Query, description = "The older size"), ("to" = Option<u64>, Query, description = "The newer size (default: current)")),
+    responses((status = 200, description = "`{from, to, proof: [hex]}`", body = Object), (status = 400, description = "Malformed request", body = ErrorBody)))]
 /// `GET /v1/proof/consistency?from=A&to=B` (to defaults to the current size).
 pub async fn consistency_proof(State(node): State<Arc<Node>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let from = query_u64(query.as_deref(), "from")?.ok_or_else(|| missing("from"))?;
@@ -109,6 +124,8 @@ pub async fn consistency_proof(State(node): State<Arc<Node>>, RawQuery(query): R
     .await
 }
 
+#[utoipa::path(get, path = "/v1/members", tag = "node",
+    responses((status = 200, description = "Every member with its roles and keys", body = [Object])))]
 /// `GET /v1/members`: every member with its roles and keys.
 pub async fn members(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
     node.ledger(|ledger| Ok(Json(ledger.members()?).into_response())).await

@@ -68,6 +68,7 @@ impl Metrics {
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "node", responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text")))]
 /// `GET /metrics`.
 pub async fn metrics(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
     let size = node.ledger(|ledger| Ok(ledger.size())).await?;

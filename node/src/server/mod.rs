@@ -13,6 +13,7 @@ mod error;
 mod items;
 mod ledger_reads;
 mod metrics;
+mod openapi;
 mod resolver;
 mod status;
 
@@ -89,6 +90,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/v1/status", get(status::status))
         .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::openapi))
         .route("/v1/entries", post(entries::submit))
         .route("/v1/records", get(ledger_reads::records))
         .route("/v1/records/{seq}", get(ledger_reads::record))

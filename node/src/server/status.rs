@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{ApiError, Node};
 
 /// What `GET /v1/status` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Status {
     /// The ledger id (hex).
     pub ledger_id: String,
@@ -24,12 +24,14 @@ pub struct Status {
     pub root: String,
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "node", responses((status = 200, description = "The node and its ledger answer", body = String, content_type = "text/plain")))]
 /// `GET /healthz`: the process is up and its ledger answers.
 pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiError> {
     node.ledger(|ledger| Ok(ledger.size())).await?;
     Ok("ok\n")
 }
 
+#[utoipa::path(get, path = "/v1/status", tag = "node", responses((status = 200, description = "The ledger id, node, role, size and root", body = Status)))]
 /// `GET /v1/status`.
 pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiError> {
     let operator = node.operator.member.clone();
