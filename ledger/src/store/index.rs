@@ -108,7 +108,7 @@ fn key(family: u8, rest: &[u8]) -> Vec<u8> {
 
 impl Index {
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
-        let db = sled::Config::new().path(dir).open()?;
+        let db = open_db(dir)?;
         let tree = db.open_tree("index")?;
         Ok(Index { db, tree })
     }
@@ -280,6 +280,25 @@ impl Index {
     pub fn flush(&self) -> Result<(), IndexError> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+/// How long to wait for sled's own file lock to be released.
+const SLED_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Opens the sled database. The caller holds the ledger directory's lock, so
+/// if sled's lock on its file is still taken, it is by this process: the
+/// background threads of a `Ledger` just dropped, which let go of it a moment
+/// after the drop returns. Wait for them rather than fail.
+fn open_db(dir: &Path) -> Result<sled::Db, IndexError> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Err(sled::Error::Io(error)) if error.to_string().contains("could not acquire lock") && started.elapsed() < SLED_LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 

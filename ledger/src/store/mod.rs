@@ -152,8 +152,6 @@ pub enum LedgerError {
 /// A ledger on disk: the record log, the custody state, the Merkle tree and the indexes.
 pub struct Ledger {
     dir: PathBuf,
-    // Held for the ledger's lifetime: the OS releases the lock when the process dies.
-    _lock: std::fs::File,
     genesis: SignedEntry,
     ledger_id: LedgerId,
     core: Mutex<Core>,
@@ -167,6 +165,10 @@ pub struct Ledger {
     index: Arc<Index>,
     indexer: Indexer,
     verifiers: Verifiers,
+    // Held for the ledger's lifetime: the OS releases the lock when the process
+    // dies. Declared last so that it is dropped last, after the index and the
+    // threads that write to it.
+    _lock: std::fs::File,
 }
 
 struct Core {
