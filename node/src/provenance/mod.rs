@@ -19,7 +19,7 @@ pub use linkset::linkset;
 pub use locale::{Locale, LocaleError, Locales};
 pub use page::{NotFound, render, render_not_found};
 pub use redact::public_passport;
-pub use view::Provenance;
+pub use view::{Provenance, public_passport_of};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]

@@ -353,19 +353,18 @@ impl Verification {
 impl Provenance {
     /// Gathers the page of an item, or `None` if no item has that GIAI.
     ///
-    /// `checkpoint` is the latest signed checkpoint the node holds and
-    /// `operators` the number of consortium operators expected to sign it.
+    /// `checkpoint` is the latest signed checkpoint the node holds; every
+    /// current operator of the consortium is expected to sign it.
     /// Signatures of the item's records and of the checkpoint are verified
     /// here, and the latest record's inclusion proof is checked against the
     /// checkpoint's root: the page reports what was found, not what is assumed.
-    pub fn from_ledger(ledger: &Ledger, giai: &Giai, checkpoint: &SignedCheckpoint, operators: usize) -> Result<Option<Provenance>, LedgerError> {
+    pub fn from_ledger(ledger: &Ledger, giai: &Giai, checkpoint: &SignedCheckpoint) -> Result<Option<Provenance>, LedgerError> {
         let Some(item) = ledger.item(giai)? else {
             return Ok(None);
         };
         let history = ledger.history(giai)?;
         let members = Members::new(ledger.members()?);
-        let passport_record = ledger.record(item.passport_seq.get())?;
-        let passport = passport_of(&passport_record, giai).map(|p| public_passport(&p)).unwrap_or_default();
+        let passport = public_passport_of(&ledger.record(item.passport_seq.get())?, giai);
         let passport = PublicPassport::from_public(&passport, &members);
 
         let mut timeline = Vec::with_capacity(history.len());
@@ -399,7 +398,7 @@ impl Provenance {
             }
         }
 
-        let verification = verify(ledger, &item, history.last(), checkpoint, operators, &members, (history.len(), signatures_checked, records_failed))?;
+        let verification = verify(ledger, &item, history.last(), checkpoint, members.operator_count(), &members, (history.len(), signatures_checked, records_failed))?;
         Ok(Some(Provenance {
             giai: giai.clone(),
             passport,
@@ -544,12 +543,25 @@ impl Members {
     /// Checkpoint verifiers for every active key of every operator, named by member id
     /// as the C2SP key name.
     fn operator_verifiers(&self) -> Vec<NoteVerifier> {
-        self.by_id
-            .values()
-            .filter(|m| m.has_role(Role::Operator))
+        self.operators()
             .flat_map(|m| m.active_keys().filter_map(|key| NoteVerifier::new(m.id.as_str(), *key.verifying_key()).ok()))
             .collect()
     }
+
+    /// How many members run a node of the consortium.
+    fn operator_count(&self) -> usize {
+        self.operators().count()
+    }
+
+    fn operators(&self) -> impl Iterator<Item = &Member> {
+        self.by_id.values().filter(|m| m.has_role(Role::Operator))
+    }
+}
+
+/// The passport a record carries for an item, without its restricted fields
+/// (`null` if the record carries none for it).
+pub fn public_passport_of(record: &Record, giai: &Giai) -> Value {
+    passport_of(record, giai).map(|passport| public_passport(&passport)).unwrap_or_default()
 }
 
 /// The passport a record carries for an item: `item.register` and `item.amend`

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::ledger_reads::signed_checkpoint;
 use super::{ApiError, Node};
 use super::openapi::ErrorBody;
-use crate::provenance::public_passport;
+use crate::provenance::public_passport_of;
 use crate::qr::{qr_png, qr_svg};
 
 /// Pixels per QR module in the images the API serves.
@@ -28,8 +28,7 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
     let giai = parse_giai(&giai)?;
     node.ledger(move |ledger| {
         let state = ledger.item(&giai)?.ok_or_else(|| unknown(&giai))?;
-        let passport_record = ledger.record(state.passport_seq.get())?;
-        let passport = passport_of(&passport_record.entry.statement().body, &giai);
+        let passport = public_passport_of(&ledger.record(state.passport_seq.get())?, &giai);
         let history: Vec<Value> = ledger
             .history(&giai)?
             .iter()
@@ -42,7 +41,7 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
                 })
             })
             .collect();
-        Ok(Json(json!({ "item": state, "passport": public_passport(&passport), "history": history })).into_response())
+        Ok(Json(json!({ "item": state, "passport": passport, "history": history })).into_response())
     })
     .await
 }
@@ -83,19 +82,6 @@ async fn registered_uri(node: &Arc<Node>, giai: &str) -> Result<String, ApiError
         .map_err(|e| ApiError::internal(format!("cannot build the Digital Link URI: {e}")))?
         .to_string();
     node.ledger(move |ledger| ledger.item(&giai)?.map(|_| uri).ok_or_else(|| unknown(&giai))).await
-}
-
-/// The passport of a register or amend body (for a split part, the part's own).
-fn passport_of(body: &Value, giai: &Giai) -> Value {
-    if let Some(passport) = body.get("passport") {
-        return passport.clone();
-    }
-    body.get("parts")
-        .and_then(Value::as_array)
-        .and_then(|parts| parts.iter().find(|part| part.get("giai").and_then(Value::as_str) == Some(giai.as_str())))
-        .and_then(|part| part.get("passport"))
-        .cloned()
-        .unwrap_or(Value::Null)
 }
 
 /// A GIAI from the path, or a 400 that says what is wrong with it.

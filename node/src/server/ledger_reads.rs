@@ -12,6 +12,7 @@ use salvage_ledger::chain;
 use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
 use serde_json::json;
 
+use super::request::{accepts, query_param};
 use super::{ApiError, Node};
 use super::openapi::ErrorBody;
 
@@ -30,7 +31,7 @@ const STREAM_CHUNK: u64 = 512;
 pub async fn records(State(node): State<Arc<Node>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let from = query_u64(query.as_deref(), "from")?.unwrap_or(0);
     let limit = query_u64(query.as_deref(), "limit")?;
-    if wants_ndjson(&headers) {
+    if accepts(&headers, &["application/x-ndjson"]) {
         let end = {
             let size = node.ledger(|ledger| Ok(ledger.size())).await?;
             limit.map_or(size, |limit| size.min(from.saturating_add(limit)))
@@ -157,24 +158,9 @@ fn ndjson(node: Arc<Node>, from: u64, end: u64) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(chunks)).into_response()
 }
 
-fn wants_ndjson(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|accept| accept.split(',').any(|kind| kind.split(';').next().unwrap_or("").trim() == "application/x-ndjson"))
-}
-
 /// The value of a numeric query parameter, if present.
 fn query_u64(query: Option<&str>, name: &str) -> Result<Option<u64>, ApiError> {
-    let Some(query) = query else { return Ok(None) };
-    for pair in query.split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key == name {
-            return parse_u64(value, name).map(Some);
-        }
-    }
-    Ok(None)
+    query_param(query, name).map(|value| parse_u64(value, name)).transpose()
 }
 
 fn parse_u64(text: &str, what: &str) -> Result<u64, ApiError> {

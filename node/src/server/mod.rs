@@ -14,6 +14,7 @@ mod items;
 mod ledger_reads;
 mod metrics;
 mod openapi;
+mod request;
 mod resolver;
 mod status;
 

@@ -11,10 +11,10 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use salvage_ledger::custody::Role;
 use salvage_ledger::ident::Giai;
 
 use super::ledger_reads::signed_checkpoint;
+use super::request::{accepts, query_param};
 use super::{ApiError, Node};
 use crate::provenance::{NotFound, Provenance, linkset, render, render_not_found};
 
@@ -26,12 +26,9 @@ pub async fn resolve(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let query = query.unwrap_or_default();
-    let parameter = |name: &str| {
-        query.split('&').find_map(|pair| pair.split_once('=').filter(|(key, _)| *key == name).map(|(_, value)| value.to_owned()))
-    };
+    let parameter = |name: &str| query_param(query.as_deref(), name);
     let accept_language = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
-    let locale = node.locales.negotiate(accept_language, parameter("lang").as_deref());
+    let locale = node.locales.negotiate(accept_language, parameter("lang"));
     let giai = match Giai::parse(&giai_text) {
         Ok(giai) => giai,
         Err(error) => {
@@ -39,7 +36,7 @@ pub async fn resolve(
             return Ok((StatusCode::NOT_FOUND, Html(page)).into_response());
         }
     };
-    if wants_linkset(&headers, parameter("linkType").as_deref()) {
+    if wants_linkset(&headers, parameter("linkType")) {
         let known = node.ledger({
             let giai = giai.clone();
             move |ledger| Ok(ledger.item(&giai)?.is_some())
@@ -55,10 +52,7 @@ pub async fn resolve(
     let view = node
         .ledger({
             let giai = giai.clone();
-            move |ledger| {
-                let operators = ledger.members()?.iter().filter(|member| member.has_role(Role::Operator)).count();
-                Ok(Provenance::from_ledger(ledger, &giai, &checkpoint, operators)?)
-            }
+            move |ledger| Ok(Provenance::from_ledger(ledger, &giai, &checkpoint)?)
         })
         .await?;
     let page_url = format!("{}/8004/{}", node.public_url(), crate::provenance::linkset::percent_encode(giai.as_str()));
@@ -70,13 +64,5 @@ pub async fn resolve(
 }
 
 fn wants_linkset(headers: &HeaderMap, link_type: Option<&str>) -> bool {
-    if link_type == Some("all") {
-        return true;
-    }
-    headers.get_all(header::ACCEPT).iter().filter_map(|value| value.to_str().ok()).any(|accept| {
-        accept.split(',').any(|kind| {
-            let kind = kind.split(';').next().unwrap_or("").trim();
-            kind == "application/json" || kind == "application/linkset+json"
-        })
-    })
+    link_type == Some("all") || accepts(headers, &["application/json", "application/linkset+json"])
 }
