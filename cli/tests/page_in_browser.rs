@@ -5,69 +5,15 @@
 //! Needs Debian's `chromium` (`.ci/run` installs it).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use ed25519_dalek::pkcs8::EncodePrivateKey;
-use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use salvage_ledger::entry::SignedEntry;
-use salvage_ledger::testkit::Fixture;
+use common::{Running, Site};
 
-const SALVAGE: &str = env!("CARGO_BIN_EXE_salvage");
 const CHROMIUM: &str = "/usr/bin/chromium";
 const PHONE: (u32, u32) = (390, 844);
-
-struct NodeProcess {
-    child: Child,
-    address: String,
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_node(dir: &Path, fixture: &Fixture) -> NodeProcess {
-    std::fs::write(dir.join("genesis.json"), serde_json::to_vec(&fixture.genesis.to_value()).unwrap()).unwrap();
-    let key = dir.join("operator.pem");
-    std::fs::write(&key, Fixture::key("city-of-jelgava").to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut child = Command::new(SALVAGE)
-        .arg("node")
-        .args(["--genesis", dir.join("genesis.json").to_str().unwrap()])
-        .args(["--data", dir.join("data").to_str().unwrap()])
-        .args(["--key", key.to_str().unwrap()])
-        .args(["--listen", "127.0.0.1:0", "--public-url", "https://passports.jelgava.example"])
-        .env_remove("SALVAGE_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let address = line.trim().strip_prefix("salvage node listening on http://").unwrap().to_owned();
-    NodeProcess { child, address }
-}
-
-fn submit(address: &str, entries: &[SignedEntry]) {
-    let body = serde_json::to_vec(&serde_json::Value::Array(entries.iter().map(SignedEntry::to_value).collect())).unwrap();
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "POST /v1/entries HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    stream.write_all(&body).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-}
 
 /// Runs headless Chromium at a phone's viewport.
 fn chromium(profile: &Path, action: &str, url: &str) -> std::process::Output {
@@ -95,22 +41,20 @@ fn chromium(profile: &Path, action: &str, url: &str) -> std::process::Output {
 
 #[test]
 fn a_buyer_on_a_phone_sees_what_the_item_is_who_held_it_and_that_it_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let node = start_node(dir.path(), &fixture);
+    let site = Site::new(&["city-of-jelgava"]);
+    let node = Running::start(site.node("city-of-jelgava"));
     let giai = "4750001BEAM-0042";
-    submit(
-        &node.address,
-        &[
-            fixture.register("baltic-demolition", giai, "HEA 160 steel beam", 182.5),
-            fixture.transfer("baltic-demolition", giai, "reuse-hub"),
-            fixture.receive("reuse-hub", giai),
-        ],
-    );
+    let fixture = &site.fixture;
+    let (status, answer) = node.submit(&[
+        fixture.register("baltic-demolition", giai, "HEA 160 steel beam", 182.5),
+        fixture.transfer("baltic-demolition", giai, "reuse-hub"),
+        fixture.receive("reuse-hub", giai),
+    ]);
+    assert_eq!(status, 201, "{answer}");
 
     for (lang, expected) in [("en", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"]), ("lv", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"])] {
         let url = format!("http://{}/8004/{giai}?lang={lang}", node.address);
-        let profile = dir.path().join(format!("chromium-{lang}"));
+        let profile = site.path(&format!("chromium-{lang}"));
         let dom = chromium(&profile, "--dump-dom", &url);
         assert!(dom.status.success(), "chromium failed: {}", String::from_utf8_lossy(&dom.stderr));
         let dom = String::from_utf8(dom.stdout).unwrap();
