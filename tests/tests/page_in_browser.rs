@@ -2,15 +2,14 @@
 //! viewport against a real `salvage node`; the page carries no script at all. The screenshot is
 //! kept in `target/tmp/provenance-phone-*.png` for people to look at.
 //!
-//! Needs Debian's `chromium` (`.ci/run` installs it).
+//! Needs Debian's `chromium` (`.ci/run` installs it) and the `salvage` binary
+//! (`cargo test --workspace` builds it).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{Running, Site};
+use salvage_tests::node::{Running, Site};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const PHONE: (u32, u32) = (390, 844);
@@ -45,12 +44,12 @@ fn a_buyer_on_a_phone_sees_what_the_item_is_who_held_it_and_that_it_verifies() {
     let node = Running::start(site.node("city-of-jelgava"));
     let giai = "4750001BEAM-0042";
     let fixture = &site.fixture;
-    let (status, answer) = node.submit(&[
+    let answer = node.submit(&[
         fixture.register("baltic-demolition", giai, "HEA 160 steel beam", 182.5),
         fixture.transfer("baltic-demolition", giai, "reuse-hub"),
         fixture.receive("reuse-hub", giai),
     ]);
-    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer.status, 201, "{}", answer.text());
 
     for (lang, expected) in [("en", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"]), ("lv", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"])] {
         let url = format!("http://{}/8004/{giai}?lang={lang}", node.address);

@@ -1,35 +1,32 @@
 //! `salvage node` as operators run it: the real binary, a real port, real signals.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
-mod common;
-
 use std::process::Command;
 
-use common::{Running, SALVAGE, Site};
+use salvage_tests::node::{Running, Site};
+use salvage_tests::salvage_binary;
 use salvage_ledger::testkit::Fixture;
 
 #[test]
 fn a_node_serves_accepts_entries_stops_on_sigterm_and_reopens_its_ledger() {
     let site = Site::new(&["city-of-jelgava", "baltic-demolition"]);
     let node = Running::start(site.node("city-of-jelgava"));
-    assert_eq!(node.request("GET", "/healthz", b"").0, 200);
+    assert_eq!(node.get("/healthz").status, 200);
     let entry = site.fixture.register("baltic-demolition", "4750001BEAM-0001", "HEA 160 beam", 180.0);
-    let (status, receipt) = node.request("POST", "/v1/entries", &serde_json::to_vec(&entry.to_value()).unwrap());
-    assert_eq!(status, 201, "{receipt}");
+    let receipt = node.submit_one(&entry);
+    assert_eq!(receipt.status, 201, "{}", receipt.text());
     let (exit, log) = node.terminate();
     assert!(exit.success(), "a SIGTERM is a clean stop: {exit:?}\n{log}");
     assert!(log.contains("shutting down"), "{log}");
 
     // Started again on the same directory, it serves the same ledger.
     let node = Running::start(site.node("city-of-jelgava"));
-    let (status, body) = node.request("GET", "/v1/status", b"");
-    assert_eq!(status, 200);
-    let status_json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(status_json["size"], 2, "{body}");
+    let status_json = node.get_json("/v1/status");
+    assert_eq!(status_json["size"], 2, "{status_json}");
     assert_eq!(status_json["node"], "city-of-jelgava");
-    let (status, page) = node.request("GET", "/8004/4750001BEAM-0001", b"");
-    assert_eq!(status, 200);
-    assert!(page.contains("HEA 160 beam"));
+    let page = node.get("/8004/4750001BEAM-0001");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("HEA 160 beam"));
     node.terminate();
 }
 
@@ -51,7 +48,7 @@ fn a_key_that_is_no_operator_or_a_foreign_data_directory_is_refused_with_a_reaso
     assert!(stderr.contains(site.path("data").to_str().unwrap()), "{stderr}");
 
     // A missing setting names its flag.
-    let output = Command::new(SALVAGE).args(["node", "--data", "x"]).env_remove("SALVAGE_CONFIG").output().unwrap();
+    let output = Command::new(salvage_binary()).args(["node", "--data", "x"]).env_remove("SALVAGE_CONFIG").output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--genesis"));
 }

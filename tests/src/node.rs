@@ -1,0 +1,176 @@
+//! A consortium site on disk and a started `salvage node`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use salvage_ledger::entry::SignedEntry;
+use salvage_ledger::testkit::Fixture;
+
+use crate::http::{self, Answer};
+
+/// The resolver base URL the test nodes print into QR codes.
+pub const PUBLIC_URL: &str = "https://passports.jelgava.example";
+
+/// A temporary directory holding the demo consortium's genesis and the keys
+/// of some of its members, as `<member>.pem` with mode 0600.
+pub struct Site {
+    /// The directory; removed when the site is dropped.
+    pub dir: tempfile::TempDir,
+    /// The demo consortium whose genesis is on disk.
+    pub fixture: Fixture,
+}
+
+impl Site {
+    /// A site with the keys of `members` written out.
+    ///
+    /// # Panics
+    ///
+    /// When the temporary directory cannot be written.
+    pub fn new(members: &[&str]) -> Site {
+        let site = Site { dir: tempdir(), fixture: Fixture::new() };
+        let genesis = serde_json::to_vec_pretty(&site.fixture.genesis.to_value()).unwrap_or_default();
+        write(&site.path("genesis.json"), &genesis);
+        for member in members {
+            let pem = Fixture::key(member).to_pkcs8_pem(LineEnding::LF).unwrap_or_else(|error| panic!("{error}"));
+            let path = site.path(&format!("{member}.pem"));
+            write(&path, pem.as_bytes());
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .unwrap_or_else(|error| panic!("chmod {}: {error}", path.display()));
+        }
+        site
+    }
+
+    /// A path inside the site.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `salvage node` on a free port over `data/`, signing with `<operator>.pem`.
+    pub fn node(&self, operator: &str) -> Command {
+        let mut command = Command::new(crate::salvage_binary());
+        command
+            .arg("node")
+            .arg("--genesis")
+            .arg(self.path("genesis.json"))
+            .arg("--data")
+            .arg(self.path("data"))
+            .arg("--key")
+            .arg(self.path(&format!("{operator}.pem")))
+            .args(["--listen", "127.0.0.1:0", "--public-url", PUBLIC_URL])
+            .env_remove("SALVAGE_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+}
+
+/// A started node and the address it printed. Dropping it kills the process.
+pub struct Running {
+    child: Child,
+    /// `host:port` the node listens on.
+    pub address: String,
+}
+
+impl Running {
+    /// Spawns `command` and waits for the line announcing the address.
+    ///
+    /// # Panics
+    ///
+    /// When the process cannot start or its first line is not the announcement
+    /// (the panic message holds what it logged).
+    pub fn start(mut command: Command) -> Running {
+        let mut child = command.spawn().unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+        let Some(stdout) = child.stdout.take() else { panic!("stdout of the node is not piped") };
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let Some(address) = line.trim().strip_prefix("salvage node listening on http://") else {
+            let _ = child.kill();
+            let mut log = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = stderr.read_to_string(&mut log);
+            }
+            panic!("the node did not announce its address; it printed {line:?} and logged:\n{log}");
+        };
+        Running { address: address.to_owned(), child }
+    }
+
+    /// The process id, for signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// One HTTP/1.1 request with a JSON body.
+    pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+        http::request(&self.address, method, path, &[("Content-Type", "application/json")], body)
+    }
+
+    /// A GET and its answer.
+    pub fn get(&self, path: &str) -> Answer {
+        http::request(&self.address, "GET", path, &[], b"")
+    }
+
+    /// A GET whose answer must be 200 with a JSON body.
+    ///
+    /// # Panics
+    ///
+    /// On any other answer.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let answer = self.get(path);
+        assert_eq!(answer.status, 200, "GET {path}: {}", answer.text());
+        answer.json()
+    }
+
+    /// Submits entries as one JSON array.
+    pub fn submit(&self, entries: &[SignedEntry]) -> Answer {
+        let body = serde_json::Value::Array(entries.iter().map(SignedEntry::to_value).collect());
+        self.request("POST", "/v1/entries", &serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    /// Submits one entry on its own (not in an array).
+    pub fn submit_one(&self, entry: &SignedEntry) -> Answer {
+        self.request("POST", "/v1/entries", &serde_json::to_vec(&entry.to_value()).unwrap_or_default())
+    }
+
+    /// Sends `signal` (a `kill` name such as `TERM` or `KILL`), waits for the
+    /// process to end and returns its exit status and what it logged.
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent.
+    pub fn stop_with(mut self, signal: &str) -> (ExitStatus, String) {
+        let sent = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status();
+        assert!(sent.is_ok_and(|status| status.success()), "kill -{signal} failed");
+        let exit = self.child.wait().unwrap_or_else(|error| panic!("waiting for the node: {error}"));
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut log);
+        }
+        (exit, log)
+    }
+
+    /// Sends SIGTERM, the operator's way to stop a node.
+    pub fn terminate(self) -> (ExitStatus, String) {
+        self.stop_with("TERM")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Already reaped after `stop_with`; otherwise a test failed midway.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|error| panic!("cannot create a temporary directory: {error}"))
+}
+
+fn write(path: &std::path::Path, contents: &[u8]) {
+    std::fs::write(path, contents).unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
+}
