@@ -6,6 +6,7 @@
 //! next to the test executable.
 #![deny(missing_docs)]
 
+pub mod auditor;
 pub mod http;
 pub mod node;
 
