@@ -426,6 +426,14 @@ impl SignedEntry {
     /// Decodes a signed entry from an already strictly parsed JSON value.
     pub fn from_value(value: Value) -> Result<Self, Refusal> {
         canonical::check_numbers(&value).map_err(Refusal::from)?;
+        // A well-spelled signing key that is no curve point breaks its own rule,
+        // `key.invalid`; through serde it would only be known as a malformed entry.
+        if let Some(signatures) = value.get("signatures").and_then(Value::as_array) {
+            let keys = signatures.iter().filter_map(|signature| signature.get("key")?.as_str());
+            for key in keys.filter(|key| parse_lower_hex::<32>(key).is_ok()) {
+                PublicKey::from_hex(key)?;
+            }
+        }
         let wire: SignedEntryWire = serde_json::from_value(value)
             .map_err(|e| Refusal::new(RefusalCode::EntryMalformed, format!("not a signed entry: {e}")))?;
         Ok(Self::new(wire.statement, wire.signatures))
@@ -623,6 +631,17 @@ mod tests {
         let mut upper = good.clone();
         upper["signatures"][0]["key"] = json!(key(1).verifying_key().as_bytes().iter().map(|b| format!("{b:02X}")).collect::<String>());
         assert_eq!(refuse(upper), RefusalCode::EntryMalformed);
+        let mut not_a_point = good.clone();
+        let off_curve = (2u8..=255)
+            .map(|first| {
+                let mut bytes = [0u8; 32];
+                bytes[0] = first;
+                bytes
+            })
+            .find(|bytes| VerifyingKey::from_bytes(bytes).is_err())
+            .unwrap();
+        not_a_point["signatures"][0]["key"] = json!(hex::encode(off_curve));
+        assert_eq!(refuse(not_a_point), RefusalCode::KeyInvalid);
         let mut offset_time = good.clone();
         offset_time["statement"]["time"] = json!("2026-11-23T10:00:00+02:00");
         assert_eq!(refuse(offset_time), RefusalCode::EntryMalformed);
