@@ -1,7 +1,7 @@
 //! `salvage node` as operators run it: the real binary, a real port, real signals.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use salvage_tests::node::{Running, Site};
 use salvage_tests::salvage_binary;
@@ -53,3 +53,57 @@ fn a_key_that_is_no_operator_or_a_foreign_data_directory_is_refused_with_a_reaso
     assert!(String::from_utf8_lossy(&output.stderr).contains("--genesis"));
 }
 
+
+#[test]
+fn settings_come_from_the_file_then_salvage_variables_then_flags() {
+    let site = Site::new(&["city-of-jelgava"]);
+    let config = site.path("node.toml");
+    let toml = format!(
+        "genesis = {:?}\ndata = {:?}\nkey = {:?}\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://file.example\"\nbody_limit = \"4 MiB\"\n",
+        site.path("genesis.json"),
+        site.path("data"),
+        site.path("city-of-jelgava.pem"),
+    );
+    std::fs::write(&config, toml).unwrap();
+    let entry = site.fixture.register("baltic-demolition", "4750001BEAM-0001", "HEA 160 beam", 180.0);
+    let entry_body = serde_json::to_vec(&entry.to_value()).unwrap();
+
+    // The node started with the config named by SALVAGE_CONFIG, variables and flags.
+    let start = |variables: &[(&str, &str)], flags: &[&str]| {
+        let mut command = Command::new(salvage_binary());
+        command.arg("node").args(flags).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SALVAGE_")) {
+            command.env_remove(name);
+        }
+        command.env("SALVAGE_CONFIG", &config).envs(variables.iter().copied());
+        let node = Running::start(command);
+        assert_eq!(node.request("POST", "/v1/entries", &entry_body).status, 201);
+        node
+    };
+    let resolver_base = |node: &Running| {
+        let linkset = node.get_json("/8004/4750001BEAM-0001?linkType=all");
+        linkset["linkset"][0]["anchor"].as_str().unwrap().to_owned()
+    };
+
+    let node = start(&[], &[]);
+    assert!(resolver_base(&node).starts_with("https://file.example/"), "{}", resolver_base(&node));
+    node.terminate();
+
+    let node = start(&[("SALVAGE_PUBLIC_URL", "https://environment.example"), ("SALVAGE_BODY_LIMIT", "2 KiB")], &[]);
+    assert!(resolver_base(&node).starts_with("https://environment.example/"), "the variable overrides the file");
+    let too_large = node.request("POST", "/v1/entries", &[b' '; 3000]);
+    assert_eq!(too_large.status, 413, "SALVAGE_BODY_LIMIT overrides the file's 4 MiB");
+    node.terminate();
+
+    let node = start(&[("SALVAGE_PUBLIC_URL", "https://environment.example")], &["--public-url", "https://flag.example"]);
+    assert!(resolver_base(&node).starts_with("https://flag.example/"), "the flag overrides the variable");
+    node.terminate();
+
+    // A bad value names where it came from.
+    let mut command = Command::new(salvage_binary());
+    command.arg("node").env("SALVAGE_CONFIG", &config).env("SALVAGE_BODY_LIMIT", "lots");
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("lots") && stderr.contains("body limit"), "{stderr}");
+}
