@@ -4,6 +4,7 @@
 //! user as one line on standard error with exit status 1; no input may make
 //! the binary panic.
 
+mod client;
 mod commands;
 
 use std::process::ExitCode;

@@ -1,10 +1,25 @@
 //! The commands of `salvage`, one file each.
 
+mod attest;
+mod bundle;
+mod cancel;
+mod checkpoint;
+mod dismantle;
+mod dispose;
 mod dl;
 mod epc;
+mod history;
+mod install;
+mod key;
 mod labels;
+mod member_args;
 mod node;
 mod qr;
+mod receive;
+mod register;
+mod show;
+mod split;
+mod transfer;
 
 use std::path::Path;
 
@@ -24,6 +39,34 @@ pub enum Command {
     Labels(labels::LabelsCommand),
     /// Serve a ledger over HTTP: the API, the resolver and the provenance pages.
     Node(node::NodeCommand),
+    /// Create or inspect a member's Ed25519 key file.
+    Key(key::KeyCommand),
+    /// Register an item with its material passport (contractors).
+    Register(register::RegisterCommand),
+    /// Offer an item you hold to another member.
+    Transfer(transfer::TransferCommand),
+    /// Receive an item offered to you.
+    Receive(receive::ReceiveCommand),
+    /// Withdraw a pending transfer.
+    Cancel(cancel::CancelCommand),
+    /// Attest an item's condition (certification bodies).
+    Attest(attest::AttestCommand),
+    /// Split an item into parts with their own passports.
+    Split(split::SplitCommand),
+    /// Record an item's installation in a building.
+    Install(install::InstallCommand),
+    /// Record that an installed item was taken out again.
+    Dismantle(dismantle::DismantleCommand),
+    /// Record an item's recycling or disposal.
+    Dispose(dispose::DisposeCommand),
+    /// Show an item's current state.
+    Show(show::ShowCommand),
+    /// Show every record about an item.
+    History(history::HistoryCommand),
+    /// Download an item's offline proof bundle.
+    Bundle(bundle::BundleCommand),
+    /// Print the node's signed checkpoint.
+    Checkpoint(checkpoint::CheckpointCommand),
     /// Print the version and the wire format this build speaks.
     Version,
 }
@@ -36,11 +79,30 @@ pub fn run(command: Command) -> Result<()> {
         Command::Qr(command) => command.run(),
         Command::Labels(command) => command.run(),
         Command::Node(command) => command.run(),
+        Command::Key(command) => command.run(),
+        Command::Register(command) => command.run(),
+        Command::Transfer(command) => command.run(),
+        Command::Receive(command) => command.run(),
+        Command::Cancel(command) => command.run(),
+        Command::Attest(command) => command.run(),
+        Command::Split(command) => command.run(),
+        Command::Install(command) => command.run(),
+        Command::Dismantle(command) => command.run(),
+        Command::Dispose(command) => command.run(),
+        Command::Show(command) => command.run(),
+        Command::History(command) => command.run(),
+        Command::Bundle(command) => command.run(),
+        Command::Checkpoint(command) => command.run(),
         Command::Version => {
             println!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())
         }
     }
+}
+
+/// A GIAI as one path segment of a node's URL: GIAIs may hold `/`, `?`, `#`.
+fn path_segment(giai: &str) -> String {
+    percent_encoding::utf8_percent_encode(giai, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Writes a whole output file, naming it in any error.

@@ -88,6 +88,12 @@ impl OperatorKey {
         PublicKey::of(&self.key)
     }
 
+    /// The private key, for a member that signs entries with it (the CLI);
+    /// a node signs only through [`OperatorKey::identify`]'s operator.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Finds the member the key belongs to and checks that it may run a node:
     /// the key is one of its active keys and it has the `operator` role.
     ///

@@ -1,0 +1,148 @@
+//! Talking to a node: the HTTP API that members, buyers and auditors use.
+//!
+//! Every answer the node gives is either what was asked for or an error
+//! `{"error": {code, message, details}}`; [`Refused`] carries such an error to
+//! the user with its code, so scripts can tell a custody conflict from a
+//! network failure.
+
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use salvage_ledger::entry::SignedEntry;
+use serde_json::Value;
+
+/// A node's error answer, shown to the user as `CODE: message`.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Refused {
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable code, e.g. `custody.not_custodian`.
+    pub code: String,
+    /// What the node said.
+    pub message: String,
+    /// Per-entry outcomes or schema violations, when the node gave them.
+    pub details: Value,
+}
+
+/// One entry's outcome in a submission: its receipt or the refusal.
+pub type Outcome = std::result::Result<Value, Refused>;
+
+/// A node's API at a base URL such as `http://127.0.0.1:8080`.
+pub struct NodeClient {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl NodeClient {
+    /// A client of the node at `base` (`http://` or `https://`, no path).
+    pub fn new(base: &str) -> Result<NodeClient> {
+        let base = base.trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            bail!("--node {base:?} is not a node's URL such as http://127.0.0.1:8080 or https://ledger.example.org");
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build()
+            .into();
+        Ok(NodeClient { base: base.to_owned(), agent })
+    }
+
+    /// GETs a JSON answer.
+    pub fn get_json(&self, path: &str) -> Result<Value> {
+        let bytes = self.get_bytes(path, "application/json")?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{}{path} did not answer JSON", self.base))
+    }
+
+    /// GETs an answer's bytes, asking for `accept`.
+    pub fn get_bytes(&self, path: &str, accept: &str) -> Result<Vec<u8>> {
+        let url = format!("{}{path}", self.base);
+        let mut response = self.agent.get(&url).header("Accept", accept).call().map_err(|e| unreachable_node(&url, e))?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading the answer of {url}"))?;
+        if status != 200 {
+            return Err(refused(status, &bytes).into());
+        }
+        Ok(bytes)
+    }
+
+    /// Submits entries as one JSON array and returns each one's outcome, in order.
+    pub fn submit(&self, entries: &[SignedEntry]) -> Result<Vec<Outcome>> {
+        let url = format!("{}/v1/entries", self.base);
+        let body = serde_json::to_vec(&entries.iter().map(SignedEntry::to_value).collect::<Vec<_>>())?;
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(&body[..])
+            .map_err(|e| unreachable_node(&url, e))?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        response.body_mut().as_reader().read_to_end(&mut bytes).with_context(|| format!("reading the answer of {url}"))?;
+        match status {
+            201 => {
+                let receipts: Vec<Value> = serde_json::from_slice(&bytes).context("the node's receipts are not JSON")?;
+                Ok(receipts.into_iter().map(Ok).collect())
+            }
+            207 => {
+                let answer: Value = serde_json::from_slice(&bytes).context("the node's results are not JSON")?;
+                let results = answer["results"].as_array().ok_or_else(|| anyhow!("a 207 answer without results"))?;
+                Ok(results.iter().map(|result| outcome(status, result)).collect())
+            }
+            _ => {
+                let error = refused(status, &bytes);
+                // Every entry refused: the details hold each one's outcome.
+                match error.details.as_array() {
+                    Some(each) if each.len() == entries.len() && entries.len() > 1 => {
+                        Ok(each.iter().map(|result| outcome(status, result)).collect())
+                    }
+                    _ => Ok(vec![Err(error)]),
+                }
+            }
+        }
+    }
+}
+
+fn outcome(status: u16, result: &Value) -> Outcome {
+    if let Some(receipt) = result.get("receipt") {
+        return Ok(receipt.clone());
+    }
+    let error = &result["error"];
+    Err(Refused {
+        status,
+        code: error["code"].as_str().unwrap_or("unknown").to_owned(),
+        message: error["message"].as_str().unwrap_or_default().to_owned(),
+        details: error["details"].clone(),
+    })
+}
+
+fn refused(status: u16, body: &[u8]) -> Refused {
+    let answer: Value = serde_json::from_slice(body).unwrap_or_default();
+    let error = &answer["error"];
+    match error["code"].as_str() {
+        Some(code) => Refused {
+            status,
+            code: code.to_owned(),
+            message: error["message"].as_str().unwrap_or_default().to_owned(),
+            details: error["details"].clone(),
+        },
+        None => Refused {
+            status,
+            code: format!("http.{status}"),
+            message: format!("the node answered status {status}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])),
+            details: Value::Null,
+        },
+    }
+}
+
+fn unreachable_node(url: &str, error: ureq::Error) -> anyhow::Error {
+    anyhow!("cannot reach the node at {url}: {error}")
+}

@@ -1,0 +1,57 @@
+//! `salvage key new|show`: a member's Ed25519 key files.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use salvage_ledger::entry::PublicKey;
+use salvage_ledger::testkit::generate_signing_key;
+use salvage_node::config::OperatorKey;
+
+/// Create or inspect a key file.
+#[derive(Debug, Args)]
+pub struct KeyCommand {
+    #[command(subcommand)]
+    action: KeyAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyAction {
+    /// Generate a new Ed25519 key as PKCS#8 PEM (mode 0600) and print its public key.
+    New {
+        /// The key file to create; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key of a key file.
+    Show {
+        /// The key file.
+        file: PathBuf,
+    },
+}
+
+impl KeyCommand {
+    /// Runs the command.
+    pub fn run(self) -> Result<()> {
+        match self.action {
+            KeyAction::New { out } => {
+                let key = generate_signing_key().context("the operating system gave no randomness for a key")?;
+                let pem = key.to_pkcs8_pem(LineEnding::LF).context("encoding the key as PKCS#8")?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&out)
+                    .with_context(|| format!("cannot create {} (an existing key is never overwritten)", out.display()))?;
+                file.write_all(pem.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", out.display()))?;
+                println!("{}", PublicKey::of(&key).to_hex());
+            }
+            KeyAction::Show { file } => println!("{}", OperatorKey::read(&file)?.public_key().to_hex()),
+        }
+        Ok(())
+    }
+}
