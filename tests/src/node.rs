@@ -69,6 +69,9 @@ impl Site {
     }
 }
 
+/// What a node prints on stdout once it listens, before its address.
+const ANNOUNCEMENT: &str = "salvage node listening on http://";
+
 /// A started node and the address it printed. Dropping it kills the process.
 pub struct Running {
     child: Child,
@@ -77,7 +80,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Spawns `command` and waits for the line announcing the address.
+    /// Spawns `command` and waits for the line announcing the address
+    /// (skipping any lines printed before it).
     ///
     /// # Panics
     ///
@@ -86,9 +90,13 @@ impl Running {
     pub fn start(mut command: Command) -> Running {
         let mut child = command.spawn().unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
         let Some(stdout) = child.stdout.take() else { panic!("stdout of the node is not piped") };
+        // `salvage demo` prints what it seeded first; the announcement ends it.
+        let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let Some(address) = line.trim().strip_prefix("salvage node listening on http://") else {
+        while stdout.read_line(&mut line).is_ok_and(|read| read > 0) && !line.starts_with(ANNOUNCEMENT) {
+            line.clear();
+        }
+        let Some(address) = line.trim().strip_prefix(ANNOUNCEMENT) else {
             let _ = child.kill();
             let mut log = String::new();
             if let Some(mut stderr) = child.stderr.take() {

@@ -4,6 +4,7 @@ mod attest;
 mod bundle;
 mod cancel;
 mod checkpoint;
+mod demo;
 mod dismantle;
 mod dispose;
 mod dl;
@@ -37,6 +38,8 @@ pub enum Command {
     Qr(qr::QrCommand),
     /// A sheet of printable labels for A4 label stock, as PDF or SVG.
     Labels(labels::LabelsCommand),
+    /// Create, seed and serve a demo consortium (or reopen one).
+    Demo(demo::DemoCommand),
     /// Serve a ledger over HTTP: the API, the resolver and the provenance pages.
     Node(node::NodeCommand),
     /// Create or inspect a member's Ed25519 key file.
@@ -78,6 +81,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Dl(command) => command.run(),
         Command::Qr(command) => command.run(),
         Command::Labels(command) => command.run(),
+        Command::Demo(command) => command.run(),
         Command::Node(command) => command.run(),
         Command::Key(command) => command.run(),
         Command::Register(command) => command.run(),

@@ -1,0 +1,85 @@
+//! `salvage demo`, the first command a newcomer runs: it creates a consortium,
+//! seeds a dismantled building's inventory, writes QR codes, serves it, and on
+//! a second start reopens the same ledger instead of seeding again.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use salvage_ledger::audit::{AuditOptions, audit};
+use salvage_ledger::entry::SignedEntry;
+use salvage_tests::auditor::download;
+use salvage_tests::node::Running;
+use salvage_tests::salvage_binary;
+
+/// A port that was free a moment ago: the demo prints URLs with its address,
+/// so it cannot listen on port 0.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn the_demo_seeds_a_building_serves_it_and_reopens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let demo = |exit: bool| {
+        let mut command = Command::new(salvage_binary());
+        command.args(["demo", "--data", data.to_str().unwrap(), "--listen", &listen]).stdin(Stdio::null());
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SALVAGE_")) {
+            command.env_remove(name);
+        }
+        if exit {
+            command.arg("--exit");
+        }
+        command
+    };
+
+    let output = demo(true).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let urls: Vec<&str> = printed.lines().map(str::trim).filter(|line| line.starts_with("http://")).collect();
+    assert!(urls.len() >= 30, "at least 30 items: {printed}");
+    assert!(urls.iter().all(|url| url.starts_with(&format!("http://{listen}/8004/"))), "{urls:?}");
+    for member in ["zemgale-planning", "baltic-demolition", "riga-deconstruction", "jelgava-reuse-hub", "timber-builders", "baltic-cert"] {
+        let key = data.join("keys").join(format!("{member}.pem"));
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600, "{member}'s key is private");
+        assert!(std::fs::read_to_string(&key).unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+    }
+    // The QR codes decode to the printed URLs.
+    let png = data.join("qr").join("4750001BEAM-0001.png");
+    let mut image = rqrr::PreparedImage::prepare(image::open(&png).unwrap().to_luma8());
+    let (_, content) = image.detect_grids()[0].decode().unwrap();
+    assert_eq!(content, format!("http://{listen}/8004/4750001BEAM-0001"));
+    assert_eq!(std::fs::read_dir(data.join("qr")).unwrap().count(), urls.len());
+
+    // Started again, it serves the same ledger without seeding it twice.
+    let node = Running::start({
+        let mut command = demo(false);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+    });
+    let status = node.get_json("/v1/status");
+    let size = status["size"].as_u64().unwrap();
+    assert!(size > 100, "{status}");
+    let panel = node.get_json("/v1/items/4750002FCP-0001");
+    assert_eq!(panel["item"]["status"], "disposed", "the asbestos panel is disposed, never sold");
+    let page = node.get("/8004/4750002FCP-0001?lang=en").text();
+    assert!(page.contains("asbestos"), "the page warns of asbestos");
+    assert_eq!(node.get_json("/v1/items/4750001GLULAM-0001")["item"]["status"], "split");
+    assert_eq!(node.get_json("/v1/items/4750001BEAM-0001")["item"]["status"], "installed");
+    assert!(!node.get("/8004/4750001BEAM-0001").text().contains("Rūpniecības"), "restricted addresses stay private");
+
+    // Everything it seeded verifies from the genesis it wrote.
+    let genesis: SignedEntry = serde_json::from_slice(&std::fs::read(data.join("genesis.json")).unwrap()).unwrap();
+    let records = download(&node);
+    assert_eq!(records.len() as u64, size);
+    let report = audit(&genesis, records.into_iter().map(Ok::<_, String>), &AuditOptions::default(), &mut |_| {});
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.items, urls.len());
+    let (exit, log) = node.terminate();
+    assert!(exit.success(), "{log}");
+
+    let again = demo(true).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("reopening the demo consortium"));
+}
