@@ -10,6 +10,7 @@ mod dispose;
 mod dl;
 mod epc;
 mod history;
+mod import;
 mod install;
 mod key;
 mod labels;
@@ -46,6 +47,8 @@ pub enum Command {
     Key(key::KeyCommand),
     /// Register an item with its material passport (contractors).
     Register(register::RegisterCommand),
+    /// Register every item of a pre-demolition inventory (CSV), after checking every row.
+    Import(import::ImportCommand),
     /// Offer an item you hold to another member.
     Transfer(transfer::TransferCommand),
     /// Receive an item offered to you.
@@ -85,6 +88,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Node(command) => command.run(),
         Command::Key(command) => command.run(),
         Command::Register(command) => command.run(),
+        Command::Import(command) => command.run(),
         Command::Transfer(command) => command.run(),
         Command::Receive(command) => command.run(),
         Command::Cancel(command) => command.run(),
