@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use ed25519_dalek::SigningKey;
 use salvage_ledger::entry::{Kind, LedgerId, SignedEntry, Statement, Timestamp};
 use salvage_node::config::OperatorKey;
 use serde_json::Value;
@@ -34,9 +35,10 @@ impl NodeArgs {
 pub struct SignerArgs {
     #[command(flatten)]
     pub node: NodeArgs,
-    /// The member's Ed25519 key, PKCS#8 PEM (mode 0600).
-    #[arg(long, env = "SALVAGE_KEY")]
-    pub key: PathBuf,
+    /// The member's Ed25519 key, PKCS#8 PEM (mode 0600); repeat it for
+    /// statements that several admins sign together.
+    #[arg(long, env = "SALVAGE_KEY", required = true)]
+    pub key: Vec<PathBuf>,
 }
 
 impl SignerArgs {
@@ -59,10 +61,10 @@ impl SignerArgs {
 
     /// A statement of the node's ledger, made now and signed with the key.
     pub fn sign(&self, client: &NodeClient, kind: Kind, body: Value) -> Result<SignedEntry> {
-        let key = OperatorKey::read(&self.key)?;
+        let keys = read_keys(&self.key)?;
         let ledger = ledger_id(client)?;
         let statement = Statement { ledger: Some(ledger), kind, time: Timestamp::now(), body };
-        Ok(SignedEntry::sign(statement, &[key.signing_key()])?)
+        Ok(SignedEntry::sign(statement, &keys.iter().collect::<Vec<_>>())?)
     }
 }
 
@@ -71,4 +73,9 @@ pub fn ledger_id(client: &NodeClient) -> Result<LedgerId> {
     let status = client.get_json("/v1/status")?;
     let text = status["ledger_id"].as_str().context("the node's status names no ledger_id")?;
     LedgerId::from_hex(text).with_context(|| format!("the node's ledger id {text:?}"))
+}
+
+/// Reads key files (PKCS#8 PEM, not readable by others).
+pub fn read_keys(paths: &[PathBuf]) -> Result<Vec<SigningKey>> {
+    paths.iter().map(|path| Ok(OperatorKey::read(path)?.signing_key().clone())).collect()
 }

@@ -11,9 +11,11 @@ mod dl;
 mod epc;
 mod history;
 mod import;
+mod init;
 mod install;
 mod key;
 mod labels;
+mod member;
 mod member_args;
 mod node;
 mod qr;
@@ -45,6 +47,10 @@ pub enum Command {
     Node(node::NodeCommand),
     /// Create or inspect a member's Ed25519 key file.
     Key(key::KeyCommand),
+    /// Write and sign the genesis of a new consortium.
+    Init(init::InitCommand),
+    /// Admit a member, change one, or revoke a key.
+    Member(member::MemberCommand),
     /// Register an item with its material passport (contractors).
     Register(register::RegisterCommand),
     /// Register every item of a pre-demolition inventory (CSV), after checking every row.
@@ -87,6 +93,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Demo(command) => command.run(),
         Command::Node(command) => command.run(),
         Command::Key(command) => command.run(),
+        Command::Init(command) => command.run(),
+        Command::Member(command) => command.run(),
         Command::Register(command) => command.run(),
         Command::Import(command) => command.run(),
         Command::Transfer(command) => command.run(),

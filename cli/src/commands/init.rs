@@ -1,0 +1,66 @@
+//! `salvage init`: the signed genesis of a new consortium.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use salvage_ledger::custody::State;
+use salvage_ledger::entry::{Kind, SignedEntry, Statement, Timestamp};
+use serde_json::json;
+
+use super::member_args::read_keys;
+use super::register::read_json;
+use super::write_file;
+
+/// Write and sign the genesis of a new consortium: its name, founding members and admin threshold.
+///
+/// MEMBERS.json is an array of members, each `{"id", "name", "roles": [...], "keys": [hex]}`
+/// (roles: admin, operator, contractor, holder, certifier; keys as printed by `salvage key new`).
+/// The genesis must be signed by at least THRESHOLD founding admins: pass each one's --key.
+#[derive(Debug, Args)]
+pub struct InitCommand {
+    /// The consortium's name.
+    #[arg(long)]
+    consortium: String,
+    /// Its country, ISO 3166-1 alpha-2 (e.g. LV).
+    #[arg(long)]
+    country: Option<String>,
+    /// The founding members, JSON.
+    #[arg(long)]
+    members: PathBuf,
+    /// How many admins must sign membership changes.
+    #[arg(long, default_value_t = 1)]
+    threshold: u64,
+    /// A founding admin's key (repeat for each signing admin).
+    #[arg(long, required = true)]
+    key: Vec<PathBuf>,
+    /// Where to write the genesis; an existing file is never overwritten.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+impl InitCommand {
+    /// Runs the command.
+    pub fn run(self) -> Result<()> {
+        if self.out.exists() {
+            bail!("{} exists; a genesis is never overwritten (it defines a ledger)", self.out.display());
+        }
+        let members = read_json(&self.members)?;
+        let mut consortium = json!({"name": self.consortium});
+        if let Some(country) = self.country {
+            consortium["country"] = json!(country);
+        }
+        let body = json!({"consortium": consortium, "admin_threshold": self.threshold, "members": members});
+        let keys = read_keys(&self.key)?;
+        let statement = Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body };
+        let genesis = SignedEntry::sign(statement, &keys.iter().collect::<Vec<_>>())?;
+        // Every rule a ledger applies to its genesis, before anyone relies on this file.
+        genesis.verify_signatures()?;
+        salvage_ledger::schema::validate_body(Kind::Genesis.as_str(), &genesis.statement().body)
+            .map_err(|error| anyhow::anyhow!("{}: {error}", self.members.display()))?;
+        State::from_genesis(&genesis).context("the genesis breaks a ledger rule")?;
+        write_file(&self.out, &serde_json::to_vec_pretty(&genesis.to_value())?)?;
+        println!("genesis of ledger {} written to {}", genesis.id(), self.out.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,93 @@
+//! `salvage member add|update|revoke`: changes to the consortium's membership.
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+use salvage_ledger::entry::Kind;
+use serde_json::json;
+
+use super::member_args::SignerArgs;
+
+/// Admit a member, change one, or revoke a key. Admissions and role changes need the admin
+/// threshold: pass one --key per signing admin.
+#[derive(Debug, Args)]
+pub struct MemberCommand {
+    #[command(subcommand)]
+    action: MemberAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum MemberAction {
+    /// Admit a new member (signed by the admin threshold).
+    Add {
+        /// Its id: lowercase letters, digits and hyphens.
+        id: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// A role (repeat): admin, operator, contractor, holder, certifier.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Its public key, 64 hex digits as `salvage key new` prints (repeatable).
+        #[arg(long = "public-key", required = true)]
+        keys: Vec<String>,
+        #[command(flatten)]
+        signer: SignerArgs,
+    },
+    /// Rename a member, change its roles (admin threshold), or rotate its keys (the member itself).
+    Update {
+        /// The member's id.
+        id: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The complete new set of roles (repeat).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// A public key to add (repeatable).
+        #[arg(long = "add-key")]
+        add_keys: Vec<String>,
+        /// A public key to revoke (repeatable).
+        #[arg(long = "revoke-key")]
+        revoke_keys: Vec<String>,
+        #[command(flatten)]
+        signer: SignerArgs,
+    },
+    /// Revoke one of a member's keys, e.g. a lost or compromised one; records it signed stay valid.
+    Revoke {
+        /// The member's id.
+        id: String,
+        /// The public key to revoke, 64 hex digits.
+        public_key: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+    },
+}
+
+impl MemberCommand {
+    /// Runs the command.
+    pub fn run(self) -> Result<()> {
+        match self.action {
+            MemberAction::Add { id, name, roles, keys, signer } => {
+                signer.submit(Kind::MemberAdd, json!({"id": id, "name": name, "roles": roles, "keys": keys}))
+            }
+            MemberAction::Update { id, name, roles, add_keys, revoke_keys, signer } => {
+                let mut body = json!({"id": id});
+                if let Some(name) = name {
+                    body["name"] = json!(name);
+                }
+                for (field, values) in [("roles", roles), ("add_keys", add_keys), ("revoke_keys", revoke_keys)] {
+                    if !values.is_empty() {
+                        body[field] = json!(values);
+                    }
+                }
+                if body.as_object().is_some_and(|fields| fields.len() == 1) {
+                    bail!("nothing to change: give --name, --role, --add-key or --revoke-key");
+                }
+                signer.submit(Kind::MemberUpdate, body)
+            }
+            MemberAction::Revoke { id, public_key, signer } => {
+                signer.submit(Kind::MemberUpdate, json!({"id": id, "revoke_keys": [public_key]}))
+            }
+        }
+    }
+}
