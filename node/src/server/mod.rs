@@ -10,6 +10,7 @@
 //! submit through the commit queue ([`commits`]), whose threads hand many
 //! requests' entries to the ledger at once.
 
+mod cache;
 mod commits;
 mod entries;
 mod error;
@@ -43,6 +44,8 @@ pub struct Node {
     body_limit: usize,
     locales: Locales,
     metrics: metrics::Metrics,
+    checkpoints: cache::CheckpointCache,
+    pages: cache::PageCache,
 }
 
 /// Why a [`Node`] could not be set up.
@@ -83,6 +86,8 @@ impl Node {
             body_limit,
             locales: Locales::embedded()?,
             metrics: metrics::Metrics::new(),
+            checkpoints: cache::CheckpointCache::default(),
+            pages: cache::PageCache::new(cache::PAGE_BUDGET),
         })
     }
 
