@@ -1,5 +1,6 @@
-//! CPU time of the node and of the generator, from `/proc/<pid>/stat`, so the
-//! report can say how the machine's cores were shared while it measured.
+//! CPU time of the node, of the generator and of the whole machine, from
+//! `/proc`, so the report can say how the cores were shared while it measured
+//! (the machine may be running other work too).
 
 use std::time::Duration;
 
@@ -16,6 +17,15 @@ pub fn used(pid: u32) -> Option<Duration> {
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_secs_f64((user + system) as f64 / TICKS_PER_SECOND))
+}
+
+/// CPU time the whole machine has spent busy so far (every core, kernel
+/// included): `/proc/stat`'s total less idle and I/O wait.
+pub fn machine() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let times: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).map_while(|field| field.parse().ok()).collect();
+    let idle = times.get(3)? + times.get(4)?;
+    Some(Duration::from_secs_f64((times.iter().sum::<u64>() - idle) as f64 / TICKS_PER_SECOND))
 }
 
 /// CPU time of this program so far.

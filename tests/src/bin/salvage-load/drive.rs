@@ -60,6 +60,9 @@ pub struct Tally {
     pub node_cores: Option<f64>,
     /// Cores this program used during the measured window.
     pub generator_cores: Option<f64>,
+    /// Cores the whole machine was busy during the measured window (the node,
+    /// this program, the kernel's work for them, and anything else running).
+    pub machine_cores: Option<f64>,
 }
 
 /// One keep-alive HTTP/1.1 connection to the node.
@@ -136,7 +139,8 @@ pub async fn drive(address: &str, plan: &Plan, workload: Arc<dyn Workload>, node
     tally.latencies.sort_unstable();
     tally.measured = last_answer - window.from;
     // The probe reads at the end of the window; if the run ended early, its reading is later.
-    (tally.node_cores, tally.generator_cores) = if tally.exhausted { (None, None) } else { probe.await.unwrap_or_default() };
+    let cores = if tally.exhausted { Cores::default() } else { probe.await.unwrap_or_default() };
+    (tally.node_cores, tally.generator_cores, tally.machine_cores) = (cores.node, cores.generator, cores.machine);
     if tally.exhausted && tally.latencies.is_empty() {
         return Err(LoadError::Setup("the workload ran out during the warm-up: prepare more requests".to_owned()));
     }
@@ -191,14 +195,24 @@ async fn client(mut connection: Connection, workload: Arc<dyn Workload>, window:
     Ok(outcome)
 }
 
-/// Cores used by the node and by this program during the window.
-async fn cpu_during(window: Window, node_pid: Option<u32>) -> (Option<f64>, Option<f64>) {
+/// Cores used on average during the measured window.
+#[derive(Debug, Default)]
+struct Cores {
+    node: Option<f64>,
+    generator: Option<f64>,
+    machine: Option<f64>,
+}
+
+/// Cores used by the node, by this program and by the machine during the window.
+async fn cpu_during(window: Window, node_pid: Option<u32>) -> Cores {
     tokio::time::sleep_until(window.from).await;
-    let node_before = node_pid.and_then(cpu::used);
-    let own_before = cpu::own();
+    let before = (node_pid.and_then(cpu::used), cpu::own(), cpu::machine());
     tokio::time::sleep_until(window.until).await;
-    let node_after = node_pid.and_then(cpu::used);
-    let own_after = cpu::own();
+    let after = (node_pid.and_then(cpu::used), cpu::own(), cpu::machine());
     let wall = window.until - window.from;
-    (cpu::cores(node_before, node_after, wall), cpu::cores(own_before, own_after, wall))
+    Cores {
+        node: cpu::cores(before.0, after.0, wall),
+        generator: cpu::cores(before.1, after.1, wall),
+        machine: cpu::cores(before.2, after.2, wall),
+    }
 }

@@ -61,7 +61,8 @@ impl Report {
             tally.latencies.len(),
         );
         if let (Some(node), Some(generator)) = (tally.node_cores, tally.generator_cores) {
-            let _ = writeln!(text, "  cores used: node {node:.2}, generator {generator:.2}");
+            let machine = tally.machine_cores.map(|machine| format!(", whole machine {machine:.2} of {}", available_cores())).unwrap_or_default();
+            let _ = writeln!(text, "  cores used: node {node:.2}, generator {generator:.2}{machine}");
         }
         if tally.unexpected.is_empty() {
             let _ = writeln!(text, "  unexpected answers: none");
@@ -84,17 +85,29 @@ impl Report {
             "scenario": self.scenario,
             "clients": self.plan.clients,
             "warmup_s": self.plan.warmup.as_secs_f64(),
-            "measured_s": tally.measured.as_secs_f64(),
+            "measured_s": hundredths(tally.measured.as_secs_f64()),
             "exhausted": tally.exhausted,
             "expected": tally.expected,
-            "per_second": self.per_second(),
-            "p50_ms": self.latency_ms(0.50),
-            "p99_ms": self.latency_ms(0.99),
-            "max_ms": self.latency_ms(1.0),
-            "node_cores": tally.node_cores,
-            "generator_cores": tally.generator_cores,
+            "per_second": self.per_second().round(),
+            "p50_ms": hundredths(self.latency_ms(0.50)),
+            "p99_ms": hundredths(self.latency_ms(0.99)),
+            "max_ms": hundredths(self.latency_ms(1.0)),
+            "node_cores": tally.node_cores.map(hundredths),
+            "generator_cores": tally.generator_cores.map(hundredths),
+            "machine_cores": tally.machine_cores.map(hundredths),
+            "cpus": available_cores(),
             "unexpected": unexpected,
         })
         .to_string()
     }
+}
+
+/// The cores this program may run on.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// `value` rounded to two decimals, so the JSON line stays readable.
+fn hundredths(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
 }
