@@ -76,7 +76,7 @@ impl NodeCommand {
         );
         let operator = server::Operator { member: operator.member().as_str().to_owned(), key: operator.signing_key().clone() };
         let node = Node::new(ledger, operator, &config.public_url().to_string(), config.body_limit.bytes())
-            .context("loading the provenance page's translations")?;
+            .context("setting up the node")?;
 
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
         runtime.block_on(async move {

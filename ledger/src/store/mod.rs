@@ -3,12 +3,13 @@
 //! [`Ledger`] ties the custody state machine to storage. A submission is
 //! verified (signatures, schema) outside any lock, then sequenced, checked
 //! against the state and appended to the log under the core lock, and finally
-//! made durable by a *group commit*: whichever submitter reaches the commit
-//! lock first fdatasyncs the log for every record appended so far, so many
-//! concurrent submissions share one sync. Only then are receipts returned and
-//! the records made visible to readers. Their sled index updates are written
-//! by a background thread ([`indexer`]); reads that use the index wait for it
-//! to cover every visible record.
+//! made durable by a *group commit*: a submitter that finds no sync under way
+//! fdatasyncs the log for every record appended so far, the others wait for
+//! that sync to end and then look again, so many concurrent submissions share
+//! one sync. Only then are receipts returned and the records made visible to
+//! readers. Their sled index updates are written by a background thread
+//! ([`indexer`]); reads that use the index wait for it to cover every visible
+//! record.
 
 pub mod log;
 mod index;
@@ -17,7 +18,7 @@ mod verifiers;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -155,7 +156,10 @@ pub struct Ledger {
     genesis: SignedEntry,
     ledger_id: LedgerId,
     core: Mutex<Core>,
-    commit: Mutex<()>,
+    // Whether a submitter is fdatasyncing the log for the others (the group
+    // commit's leader); `synced` is signalled each time a sync ends.
+    syncing: Mutex<bool>,
+    synced: Condvar,
     // INVARIANT: `durable` is the number of records known to be fsynced; it only
     // grows, readers never look past it, and every one of those records has
     // been handed to the indexer.
@@ -307,7 +311,8 @@ impl Ledger {
             genesis: genesis_record_entry(&genesis_bytes)?,
             ledger_id,
             core: Mutex::new(core),
-            commit: Mutex::new(()),
+            syncing: Mutex::new(false),
+            synced: Condvar::new(),
             durable: AtomicU64::new(size),
             poisoned: AtomicBool::new(false),
             reader,
@@ -658,18 +663,41 @@ impl Ledger {
 
     /// Group commit: returns once record `seq` is durable (its index update is
     /// then queued for the indexer).
+    ///
+    /// If no sync is under way, this submitter leads one for every record
+    /// appended so far; otherwise it waits for the one under way to end, then
+    /// looks again. Waiters are woken together, so those the sync covered return
+    /// at once instead of queueing one by one behind the next sync.
     fn wait_durable(&self, seq: Seq) -> Result<(), LedgerError> {
         if self.durable.load(Ordering::Acquire) > seq.get() {
             return Ok(());
         }
-        let _leader = self.commit.lock().map_err(|_| LedgerError::Poisoned)?;
-        if self.durable.load(Ordering::Acquire) > seq.get() {
-            // Another submitter's sync covered this record while we waited.
-            return Ok(());
+        let mut syncing = self.syncing.lock().map_err(|_| LedgerError::Poisoned)?;
+        loop {
+            if self.durable.load(Ordering::Acquire) > seq.get() {
+                // Another submitter's sync covered this record.
+                return Ok(());
+            }
+            if self.poisoned.load(Ordering::Acquire) {
+                return Err(LedgerError::Poisoned);
+            }
+            if !*syncing {
+                break;
+            }
+            syncing = self.synced.wait(syncing).map_err(|_| LedgerError::Poisoned)?;
         }
-        if self.poisoned.load(Ordering::Acquire) {
-            return Err(LedgerError::Poisoned);
-        }
+        *syncing = true;
+        drop(syncing);
+        // Ends the leadership however the sync ends, a panic included, so that
+        // the waiters look again (and find the record durable or the ledger poisoned).
+        let _leading = Leading(self);
+        self.sync_appended()
+    }
+
+    /// Fdatasyncs the log for every record appended so far, makes them visible
+    /// and hands their index updates to the indexer. Only the group commit's
+    /// leader calls it.
+    fn sync_appended(&self) -> Result<(), LedgerError> {
         let (handle, upto, updates) = {
             let mut core = self.lock_core()?;
             (core.log.sync_handle(), core.tree.len(), std::mem::take(&mut core.unindexed))
@@ -687,6 +715,21 @@ impl Ledger {
             return Err(error.into());
         }
         Ok(())
+    }
+}
+
+/// The group commit's leadership, held while one submitter syncs for all;
+/// dropping it lets the next one lead and wakes every waiter.
+struct Leading<'a>(&'a Ledger);
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        let ledger = self.0;
+        // A poisoned lock (a panic while it was held) already fails every waiter.
+        if let Ok(mut syncing) = ledger.syncing.lock() {
+            *syncing = false;
+        }
+        ledger.synced.notify_all();
     }
 }
 

@@ -63,23 +63,33 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
     if values.is_empty() {
         return Err(ApiError::bad_request("entry.malformed", "the array holds no entry to submit"));
     }
-    // Entries that do not even decode are refused on their own; the others go on.
-    let decoded: Vec<Result<SignedEntry, Refusal>> = values.into_iter().map(SignedEntry::from_value).collect();
-    let submitted: Vec<SignedEntry> = decoded.iter().filter_map(|entry| entry.as_ref().ok().cloned()).collect();
+    // Entries that do not even decode are refused on their own; the others go
+    // on, moved (not copied) into the submission.
+    let mut submitted = Vec::with_capacity(values.len());
+    let slots: Vec<Option<Refusal>> = values
+        .into_iter()
+        .map(|value| match SignedEntry::from_value(value) {
+            Ok(entry) => {
+                submitted.push(entry);
+                None
+            }
+            Err(refusal) => Some(refusal),
+        })
+        .collect();
     let started = std::time::Instant::now();
     let mut outcomes = if submitted.is_empty() {
         Vec::new()
     } else {
-        let outcomes = node.ledger(move |ledger| Ok(ledger.submit(submitted)?)).await?;
+        let outcomes = node.commits.submit(submitted).await?;
         node.metrics.committed(started.elapsed().as_secs_f64());
         outcomes
     }
     .into_iter();
-    let results: Vec<Result<Receipt, Refusal>> = decoded
+    let results: Vec<Result<Receipt, Refusal>> = slots
         .into_iter()
-        .map(|entry| match entry {
-            Err(refusal) => Err(refusal),
-            Ok(_) => outcomes.next().unwrap_or_else(|| Err(Refusal::new(salvage_ledger::refusal::RefusalCode::EntryMalformed, "no outcome"))),
+        .map(|slot| match slot {
+            Some(refusal) => Err(refusal),
+            None => outcomes.next().unwrap_or_else(|| Err(Refusal::new(salvage_ledger::refusal::RefusalCode::EntryMalformed, "no outcome"))),
         })
         .collect();
     for result in &results {

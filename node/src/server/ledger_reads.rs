@@ -75,11 +75,21 @@ pub async fn checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiEr
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 
-/// The ledger's current checkpoint, signed by this node's operator.
-pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<SignedCheckpoint, ApiError> {
+/// The ledger's current checkpoint, signed by this node's operator once per
+/// ledger size (Ed25519 signatures are deterministic: signing again would give
+/// the same note).
+pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<Arc<SignedCheckpoint>, ApiError> {
+    // The size is an atomic read, cheap enough for the reactor.
+    if let Some(signed) = node.checkpoints.at(node.ledger.size()) {
+        return Ok(signed);
+    }
     let checkpoint = node.ledger(|ledger| Ok(ledger.checkpoint()?)).await?;
     let signer = NoteSigner { name: &node.operator.member, key: &node.operator.key };
-    SignedCheckpoint::sign(checkpoint, &signer).map_err(|e| ApiError::internal(format!("cannot sign the checkpoint: {e}")))
+    let signed = SignedCheckpoint::sign(checkpoint, &signer)
+        .map_err(|e| ApiError::internal(format!("cannot sign the checkpoint: {e}")))?;
+    let signed = Arc::new(signed);
+    node.checkpoints.keep(Arc::clone(&signed));
+    Ok(signed)
 }
 
 #[utoipa::path(get, path = "/v1/proof/inclusion", tag = "records",

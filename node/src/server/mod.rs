@@ -5,9 +5,13 @@
 //! them) finish. Tests bind a free port and pass their own shutdown signal.
 //!
 //! Every handler lives in the file of the resource it serves. The ledger is
-//! synchronous (its `submit` returns after an `fdatasync`), so handlers call it
-//! on tokio's blocking pool through [`Node::ledger`], never on the reactor.
+//! synchronous (its `submit` returns after an `fdatasync`), so handlers read it
+//! on tokio's blocking pool through [`Node::ledger`], never on the reactor, and
+//! submit through the commit queue ([`commits`]), whose threads hand many
+//! requests' entries to the ledger at once.
 
+mod cache;
+mod commits;
 mod entries;
 mod error;
 mod items;
@@ -34,11 +38,26 @@ pub use error::{ApiError, refusal_status};
 /// What a node serves: its ledger and the operator identity it signs with.
 pub struct Node {
     ledger: Arc<Ledger>,
+    commits: commits::CommitQueue,
     operator: Operator,
     public_url: String,
     body_limit: usize,
     locales: Locales,
     metrics: metrics::Metrics,
+    checkpoints: cache::CheckpointCache,
+    pages: cache::PageCache,
+}
+
+/// Why a [`Node`] could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// An embedded translation file of the provenance page is broken (a build defect).
+    #[error("loading the provenance page's translations: {0}")]
+    Locale(#[from] LocaleError),
+    /// The operating system would not start the threads that commit submissions.
+    #[error("cannot start the node's committer threads: {0}")]
+    Threads(#[source] std::io::Error),
 }
 
 /// The consortium operator running this node: its member id and signing key.
@@ -55,15 +74,20 @@ impl Node {
     /// printed in QR codes (no trailing slash) and `body_limit` the largest
     /// request body accepted, in bytes.
     ///
-    /// Fails only if an embedded translation file is broken (a build defect).
-    pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, LocaleError> {
+    /// Fails only if an embedded translation file is broken (a build defect) or
+    /// the operating system refuses to start the node's committer threads.
+    pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
+        let ledger = Arc::new(ledger);
         Ok(Node {
-            ledger: Arc::new(ledger),
+            commits: commits::CommitQueue::start(&ledger).map_err(NodeError::Threads)?,
+            ledger,
             operator,
             public_url: public_url.trim_end_matches('/').to_owned(),
             body_limit,
             locales: Locales::embedded()?,
             metrics: metrics::Metrics::new(),
+            checkpoints: cache::CheckpointCache::default(),
+            pages: cache::PageCache::new(cache::PAGE_BUDGET),
         })
     }
 

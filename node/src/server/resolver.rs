@@ -4,10 +4,14 @@
 //! `Accept-Language`); a client asking for JSON (`Accept: application/json`)
 //! or for every link (`?linkType=all`) gets the GS1 resolver linkset
 //! (RFC 9264). An unknown or malformed GIAI gets a helpful 404 page.
+//!
+//! Pages are kept per ledger size ([`super::cache`]): a page is rendered once
+//! per item, language and size, and served from the cache until the ledger grows.
 
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -48,19 +52,30 @@ pub async fn resolve(
         let links = linkset(&giai, node.public_url());
         return Ok(([(header::CONTENT_TYPE, "application/linkset+json")], Json(links)).into_response());
     }
+    // The size is an atomic read, cheap enough for the reactor.
+    let size = node.ledger.size();
+    if let Some(page) = node.pages.get(&giai, locale.code(), size) {
+        return Ok(Html(page).into_response());
+    }
     let checkpoint = signed_checkpoint(&node).await?;
-    let view = node
+    let (view, size_after) = node
         .ledger({
-            let giai = giai.clone();
-            move |ledger| Ok(Provenance::from_ledger(ledger, &giai, &checkpoint)?)
+            let (giai, checkpoint) = (giai.clone(), Arc::clone(&checkpoint));
+            move |ledger| Ok((Provenance::from_ledger(ledger, &giai, &checkpoint)?, ledger.size()))
         })
         .await?;
+    let Some(view) = view else {
+        let page = render_not_found(giai.as_str(), NotFound::Unregistered, locale, &node.locales);
+        return Ok((StatusCode::NOT_FOUND, Html(page)).into_response());
+    };
     let page_url = format!("{}/8004/{}", node.public_url(), crate::provenance::linkset::percent_encode(giai.as_str()));
-    Ok(match view {
-        Some(view) => Html(render(&view, locale, &node.locales, &page_url)).into_response(),
-        None => (StatusCode::NOT_FOUND, Html(render_not_found(giai.as_str(), NotFound::Unregistered, locale, &node.locales)))
-            .into_response(),
-    })
+    let page = Bytes::from(render(&view, locale, &node.locales, &page_url));
+    // Only a page made wholly at one size is that size's page: the checkpoint
+    // and every record it read are of `size` if the ledger did not grow meanwhile.
+    if checkpoint.checkpoint.size() == size && size_after == size {
+        node.pages.keep(giai, locale.code(), size, page.clone());
+    }
+    Ok(Html(page).into_response())
 }
 
 fn wants_linkset(headers: &HeaderMap, link_type: Option<&str>) -> bool {

@@ -1,0 +1,164 @@
+//! `salvage-load`: the node's load benchmark.
+//!
+//! It starts the real `salvage node` on a fresh consortium site (or targets a
+//! running node with `--node`), prepares everything it will send before the
+//! clock starts, then drives the node from many concurrent keep-alive HTTP/1.1
+//! clients for a fixed time after a warm-up, and reports throughput and latency:
+//!
+//! - `submit`: signed single-entry submissions (`POST /v1/entries`, one
+//!   `item.register` per request, each a new item); every answer must be 201.
+//! - `pages`: provenance page views (`GET /8004/{giai}` as a Latvian browser)
+//!   over items seeded with a few custody steps each; every answer must be 200 HTML.
+//!
+//! Build and run it with the node it starts, in release mode:
+//!
+//! ```sh
+//! cargo build --release -p salvage-cli -p salvage-tests --bins
+//! target/release/salvage-load submit
+//! target/release/salvage-load pages --json
+//! ```
+//!
+//! The generator runs on the same machine as the node and takes CPU from it;
+//! the report says how many cores each of them used while it measured.
+//! Any unexpected answer is reported with a sample body and makes the exit
+//! status non-zero.
+#![deny(missing_docs)]
+
+mod cpu;
+mod drive;
+mod report;
+mod scenario;
+mod target;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::drive::Plan;
+use crate::report::Report;
+use crate::target::Target;
+
+// The generator must stay cheap next to the node it measures; mimalloc is what
+// the `salvage` binary uses too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Load benchmark of a Salvage node: submissions and provenance page views.
+#[derive(Debug, Parser)]
+#[command(name = "salvage-load", version)]
+struct Cli {
+    /// What to measure.
+    #[command(subcommand)]
+    scenario: ScenarioName,
+    /// Settings every scenario shares.
+    #[command(flatten)]
+    common: Common,
+}
+
+/// The scenarios.
+#[derive(Debug, Subcommand)]
+enum ScenarioName {
+    /// Signed single-entry submissions, each registering a new item; every answer must be 201.
+    Submit {
+        /// How many entries to sign before the clock starts; the run ends early if they run out.
+        #[arg(long, default_value_t = 300_000)]
+        entries: usize,
+    },
+    /// Provenance page views of random seeded items; every answer must be 200 HTML.
+    Pages {
+        /// How many items to seed (register, transfer to the reuse hub, receive).
+        #[arg(long, default_value_t = 1_000)]
+        items: usize,
+    },
+}
+
+/// Settings every scenario shares.
+#[derive(Debug, Args)]
+struct Common {
+    /// Concurrent clients, each with one keep-alive connection.
+    #[arg(long, global = true, default_value_t = 64)]
+    clients: usize,
+    /// Seconds measured, after the warm-up.
+    #[arg(long, global = true, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds of load before measuring starts (answers are still checked).
+    #[arg(long, global = true, default_value_t = 2.0)]
+    warmup: f64,
+    /// Threads of the generator's own runtime (the node needs the other cores).
+    #[arg(long, global = true, default_value_t = 1)]
+    threads: usize,
+    /// One line of JSON per scenario instead of the human report.
+    #[arg(long, global = true)]
+    json: bool,
+    /// The `salvage` binary to start [default: $SALVAGE_BIN, or `salvage` beside this program].
+    #[arg(long, global = true)]
+    salvage: Option<PathBuf>,
+    /// Load a node that is already running at this `http://host:port` instead of starting one.
+    #[arg(long, global = true)]
+    node: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(report) if report.unexpected_total() == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("salvage-load: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Starts (or finds) the node, prepares the scenario, drives it and prints the report.
+fn run(cli: Cli) -> Result<Report, LoadError> {
+    let common = cli.common;
+    let plan = Plan {
+        clients: common.clients.max(1),
+        warmup: seconds(common.warmup, "--warmup")?,
+        duration: seconds(common.duration, "--duration")?,
+    };
+    let target = match &common.node {
+        Some(url) => Target::remote(url)?,
+        None => Target::start(common.salvage.as_deref())?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(common.threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|error| LoadError::Setup(format!("cannot start the runtime: {error}")))?;
+    let report = runtime.block_on(async {
+        match cli.scenario {
+            ScenarioName::Submit { entries } => scenario::submit(&target, &plan, entries).await,
+            ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await,
+        }
+    })?;
+    if common.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    target.stop();
+    Ok(report)
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration, LoadError> {
+    Duration::try_from_secs_f64(value).map_err(|_| LoadError::Setup(format!("{flag} must be a number of seconds, not {value}")))
+}
+
+/// Why a load run could not produce a report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The node could not be started or reached, or the settings make no sense.
+    #[error("{0}")]
+    Setup(String),
+    /// A connection to the node failed mid-run (the node crashed or closed it).
+    #[error("connection to the node failed: {0}")]
+    Connection(String),
+    /// Seeding the items a scenario reads was refused.
+    #[error("seeding refused: {0}")]
+    Seeding(String),
+}

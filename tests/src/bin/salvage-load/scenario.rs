@@ -1,0 +1,183 @@
+//! The two scenarios: what each prepares before the clock starts, what its
+//! clients send, and what every answer must be.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, StatusCode, Uri};
+use salvage_ledger::entry::{Kind, SignedEntry};
+use salvage_ledger::testkit::{Fixture, passport};
+use serde_json::json;
+
+use crate::LoadError;
+use crate::drive::{self, Connection, Plan, Workload};
+use crate::report::Report;
+use crate::target::Target;
+
+/// The contractor that registers every item.
+const CONTRACTOR: &str = "baltic-demolition";
+
+/// The member the seeded items are handed over to.
+const HUB: &str = "reuse-hub";
+
+/// Items seeded per submission (three entries each).
+const SEED_ITEMS_PER_SUBMISSION: usize = 100;
+
+/// `submit`: signs `entries` registrations of new items, then sends each as its
+/// own `POST /v1/entries`; every answer must be 201.
+pub async fn submit(target: &Target, plan: &Plan, entries: usize) -> Result<Report, LoadError> {
+    let started = Instant::now();
+    let fixture = Fixture::new();
+    // `Fixture::register` derives the key anew for every entry; one key serves all.
+    let key = Fixture::key(CONTRACTOR);
+    let bodies = sign_in_parallel(entries, |number| {
+        let giai = target.giai("LOAD", number);
+        let passport = passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
+        let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
+        SignedEntry::sign(statement, &[&key]).map(|entry| Bytes::from(entry_bytes(&entry))).unwrap_or_default()
+    });
+    eprintln!("signed {} entries in {:.1} s", bodies.len(), started.elapsed().as_secs_f64());
+    let workload = Arc::new(Submissions { bodies, next: AtomicUsize::new(0), host: host(target)? });
+    let tally = drive::drive(target.address(), plan, workload, target.pid()).await?;
+    Ok(Report::new("submit", "accepted entries", plan, tally))
+}
+
+/// `pages`: seeds `items` items (registered, offered to the reuse hub,
+/// received), then views their provenance pages at random as a Latvian
+/// browser; every answer must be 200 HTML.
+pub async fn pages(target: &Target, plan: &Plan, items: usize) -> Result<Report, LoadError> {
+    let started = Instant::now();
+    let giais: Vec<String> = (0..items.max(1)).map(|number| target.giai("PAGE", number)).collect();
+    seed(target, &giais).await?;
+    eprintln!("seeded {} items ({} entries) in {:.1} s", giais.len(), giais.len() * 3, started.elapsed().as_secs_f64());
+    let paths = giais
+        .iter()
+        .map(|giai| Uri::try_from(format!("/8004/{giai}")).map_err(|error| LoadError::Setup(format!("GIAI {giai}: {error}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workload = Arc::new(PageViews { paths, host: host(target)? });
+    let tally = drive::drive(target.address(), plan, workload, target.pid()).await?;
+    Ok(Report::new("pages", "pages", plan, tally))
+}
+
+/// Pre-signed single-entry submissions, each sent once.
+struct Submissions {
+    bodies: Vec<Bytes>,
+    next: AtomicUsize,
+    host: HeaderValue,
+}
+
+impl Workload for Submissions {
+    fn next(&self, _seed: &mut u64) -> Option<Request<Full<Bytes>>> {
+        let body = self.bodies.get(self.next.fetch_add(1, Ordering::Relaxed))?;
+        let mut request = Request::new(Full::new(body.clone()));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = Uri::from_static("/v1/entries");
+        let headers = request.headers_mut();
+        headers.insert(header::HOST, self.host.clone());
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Some(request)
+    }
+
+    fn check(&self, status: StatusCode, _content_type: &str) -> Option<String> {
+        (status != StatusCode::CREATED).then(|| format!("status {status}"))
+    }
+}
+
+/// Provenance page views of random seeded items.
+struct PageViews {
+    paths: Vec<Uri>,
+    host: HeaderValue,
+}
+
+impl Workload for PageViews {
+    fn next(&self, seed: &mut u64) -> Option<Request<Full<Bytes>>> {
+        let pick = usize::try_from(splitmix64(seed) % self.paths.len() as u64).unwrap_or(0);
+        let mut request = Request::new(Full::new(Bytes::new()));
+        *request.uri_mut() = self.paths.get(pick)?.clone();
+        let headers = request.headers_mut();
+        headers.insert(header::HOST, self.host.clone());
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("lv,en;q=0.8"));
+        Some(request)
+    }
+
+    fn check(&self, status: StatusCode, content_type: &str) -> Option<String> {
+        if status != StatusCode::OK {
+            return Some(format!("status {status}"));
+        }
+        (!content_type.starts_with("text/html")).then(|| format!("content type {content_type:?}"))
+    }
+}
+
+/// Registers the items, offers each to the reuse hub and receives it there,
+/// in arrays of a few hundred entries; every submission must be accepted whole.
+async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
+    let fixture = Fixture::new();
+    let mut connection = Connection::open(target.address()).await?;
+    for batch in giais.chunks(SEED_ITEMS_PER_SUBMISSION) {
+        let entries: Vec<serde_json::Value> = batch
+            .iter()
+            .enumerate()
+            .flat_map(|(number, giai)| {
+                [
+                    fixture.register(CONTRACTOR, giai, &format!("Glulam beam no. {number}"), 180.0),
+                    fixture.transfer(CONTRACTOR, giai, HUB),
+                    fixture.receive(HUB, giai),
+                ]
+            })
+            .map(|entry| entry.to_value())
+            .collect();
+        let body = serde_json::to_vec(&entries).map_err(|error| LoadError::Setup(format!("cannot encode entries: {error}")))?;
+        let mut request = Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = Uri::from_static("/v1/entries");
+        request.headers_mut().insert(header::HOST, host(target)?);
+        request.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let answer = connection.send(request).await?;
+        if answer.status != StatusCode::CREATED {
+            return Err(LoadError::Seeding(format!("status {}: {}", answer.status, String::from_utf8_lossy(&answer.body))));
+        }
+    }
+    Ok(())
+}
+
+/// Makes `count` request bodies with `make` on every core: signing is the
+/// clients' work, done before the clock starts.
+fn sign_in_parallel(count: usize, make: impl Fn(usize) -> Bytes + Sync) -> Vec<Bytes> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let share = count.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..count)
+            .step_by(share)
+            .map(|first| {
+                let make = &make;
+                scope.spawn(move || (first..count.min(first + share)).map(make).collect::<Vec<_>>())
+            })
+            .collect();
+        parts.into_iter().flat_map(|part| part.join().unwrap_or_default()).collect()
+    })
+}
+
+/// A signed entry as a submission body: the entry object itself, not an array.
+fn entry_bytes(entry: &SignedEntry) -> Vec<u8> {
+    serde_json::to_vec(&entry.to_value()).unwrap_or_default()
+}
+
+/// The `Host` header of every request.
+fn host(target: &Target) -> Result<HeaderValue, LoadError> {
+    HeaderValue::from_str(target.address()).map_err(|error| LoadError::Setup(format!("address {}: {error}", target.address())))
+}
+
+/// The next number of a SplitMix64 sequence: cheap, and good enough to spread
+/// page views evenly over the items.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

@@ -1,0 +1,124 @@
+//! The node under load: one started for the run on a fresh site, or one
+//! already running somewhere.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use salvage_tests::node::{PUBLIC_URL, Running, Site};
+
+use crate::LoadError;
+
+/// The operator whose key the started node signs checkpoints with.
+const OPERATOR: &str = "city-of-jelgava";
+
+/// The node the scenarios load.
+pub struct Target {
+    /// `host:port` of the node.
+    address: String,
+    /// The node this program started, if it did; stopped at the end.
+    started: Option<Started>,
+    /// Distinguishes this run's item GIAIs from earlier runs' on the same ledger
+    /// (empty for a fresh ledger).
+    tag: String,
+}
+
+/// A node started by this program over a fresh ledger.
+struct Started {
+    /// The running process.
+    running: Running,
+    /// Its genesis, key, log and data directory; removed when dropped.
+    site: Site,
+}
+
+impl Target {
+    /// Starts `salvage node` on a fresh site with the demo consortium's genesis.
+    /// `binary` defaults to the one [`salvage_tests::salvage_binary`] finds.
+    pub fn start(binary: Option<&Path>) -> Result<Target, LoadError> {
+        let binary = binary.map_or_else(salvage_tests::salvage_binary, Path::to_path_buf);
+        if !binary.is_file() {
+            return Err(LoadError::Setup(format!("{} does not exist: build it with `cargo build --release -p salvage-cli`", binary.display())));
+        }
+        let site = Site::new(&[OPERATOR]);
+        let running = Running::start(node_command(&site, &binary)?);
+        Ok(Target { address: running.address.clone(), started: Some(Started { running, site }), tag: String::new() })
+    }
+
+    /// A node already listening at `url` (`http://host:port`, no path).
+    pub fn remote(url: &str) -> Result<Target, LoadError> {
+        let address = url.strip_prefix("http://").unwrap_or(url).trim_end_matches('/');
+        if address.is_empty() || address.contains('/') {
+            return Err(LoadError::Setup(format!("--node takes http://host:port, not {url:?}")));
+        }
+        // Items registered by an earlier run would be idempotent re-submissions, not new entries.
+        let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+        Ok(Target { address: address.to_owned(), started: None, tag: base36(seconds % 36u64.pow(5)) })
+    }
+
+    /// `host:port` of the node.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The node's process id, if this program started it (to read its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.started.as_ref().map(|started| started.running.pid())
+    }
+
+    /// The GIAI of the `number`th item of a scenario whose items are named by `series`
+    /// (four capital letters). The company prefix is Latvia's 475 plus four digits.
+    pub fn giai(&self, series: &str, number: usize) -> String {
+        format!("4750001{series}{}-{number:07}", self.tag)
+    }
+
+    /// Stops a started node with SIGTERM, as an operator would, and says so if it
+    /// did not stop cleanly.
+    pub fn stop(self) {
+        if let Some(Started { running, site }) = self.started {
+            let (status, _) = running.terminate();
+            if !status.success() {
+                let log = std::fs::read_to_string(site.path("node.log")).unwrap_or_default();
+                eprintln!("salvage-load: the node stopped with {status}; it logged:\n{log}");
+            }
+        }
+    }
+}
+
+/// `salvage node` over the site, as `Site::node` builds it, but with `binary`,
+/// warnings only, and the log in `node.log` (an unread stderr pipe would fill
+/// up and stall the node).
+fn node_command(site: &Site, binary: &Path) -> Result<Command, LoadError> {
+    let log = File::create(site.path("node.log")).map_err(|error| LoadError::Setup(format!("cannot create the node's log: {error}")))?;
+    let mut command = Command::new(binary);
+    command
+        .arg("node")
+        .arg("--genesis")
+        .arg(site.path("genesis.json"))
+        .arg("--data")
+        .arg(site.path("data"))
+        .arg("--key")
+        .arg(site.path(&format!("{OPERATOR}.pem")))
+        .args(["--listen", "127.0.0.1:0", "--public-url", PUBLIC_URL])
+        .env_remove("SALVAGE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log);
+    Ok(command)
+}
+
+/// `n` in base 36, capital letters (GS1 character set 82 allows them).
+fn base36(mut n: u64) -> String {
+    let digits = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut text = Vec::new();
+    loop {
+        text.push(digits[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    text.reverse();
+    String::from_utf8(text).unwrap_or_default()
+}
