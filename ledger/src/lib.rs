@@ -61,6 +61,7 @@ mod digest;
 pub mod entry;
 pub mod ident;
 pub mod merkle;
+pub mod redact;
 pub mod refusal;
 pub mod schema;
 mod signature;
