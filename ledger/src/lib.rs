@@ -59,6 +59,7 @@ pub mod checkpoint;
 pub mod custody;
 mod digest;
 pub mod entry;
+pub mod epcis;
 pub mod ident;
 pub mod merkle;
 pub mod redact;
