@@ -2,6 +2,7 @@
 
 mod dl;
 mod epc;
+mod export;
 mod labels;
 mod node;
 mod qr;
@@ -24,6 +25,8 @@ pub enum Command {
     Labels(labels::LabelsCommand),
     /// Serve a ledger over HTTP: the API, the resolver and the provenance pages.
     Node(node::NodeCommand),
+    /// Export the ledger for other systems: `salvage export epcis` (GS1 EPCIS 2.0).
+    Export(export::ExportCommand),
     /// Print the version and the wire format this build speaks.
     Version,
 }
@@ -36,6 +39,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Qr(command) => command.run(),
         Command::Labels(command) => command.run(),
         Command::Node(command) => command.run(),
+        Command::Export(command) => command.run(),
         Command::Version => {
             println!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())
