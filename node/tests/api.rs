@@ -393,3 +393,76 @@ async fn the_openapi_description_names_every_route() {
         assert!(submit.get(status).is_some(), "POST /v1/entries documents {status}");
     }
 }
+
+#[tokio::test]
+async fn the_epcis_export_validates_against_the_official_schema() {
+    let h = harness();
+    let f = &h.fixture;
+    // A GIAI with a '/' (set 82 allows it) must arrive percent-encoded in the query.
+    let (beam, door, part_a, part_b) = (giai(1), "4750001DOOR/7".to_owned(), giai(2), giai(3));
+    let mut passport_with_secret = passport(&beam, "HEA 160 steel beam", 180.0);
+    passport_with_secret["origin"]["address"] = json!("Rūpniecības iela 1");
+    passport_with_secret["restricted"] = json!(["/origin/address"]);
+    let part = |giai: &str, mass: f64| json!({"giai": giai, "passport": passport(giai, "HEA 160 part", mass)});
+    let entries = vec![
+        f.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": beam, "passport": passport_with_secret})),
+        f.register("riga-deconstruction", &door, "Oak door", 40.0),
+        f.transfer("baltic-demolition", &beam, "reuse-hub"),
+        f.receive("reuse-hub", &beam),
+        f.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": beam, "passport_version": 1,
+            "attestation": {"type": "inspection", "result": "pass", "summary": "Visual inspection"}})),
+        f.signed(&["reuse-hub"], Kind::ItemSplit, json!({"giai": beam, "parts": [part(&part_a, 100.0), part(&part_b, 80.0)]})),
+        f.signed(&["reuse-hub"], Kind::ItemInstall, json!({"giai": part_a, "site": {"building": "Jelgava library extension"}})),
+    ];
+    let answer = h.post(&entries).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ledger/tests/data/epcis/EPCIS-JSON-Schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .build(&schema)
+        .unwrap();
+    let kinds = |document: &Value| -> Vec<String> {
+        document["epcisBody"]["eventList"].as_array().unwrap().iter().map(|e| e["salvage:kind"].as_str().unwrap().to_owned()).collect()
+    };
+    let fetch = |query: String| {
+        let h = &h;
+        let validator = &validator;
+        async move {
+            let answer = h.get(&format!("/v1/epcis{query}")).await;
+            assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.text());
+            assert_eq!(answer.content_type, "application/ld+json");
+            assert!(!answer.text().contains("Rūpniecības"), "a restricted field is never exported");
+            let document = answer.json();
+            let errors: Vec<String> = validator.iter_errors(&document).map(|e| format!("{}: {e}", e.instance_path().as_str())).collect();
+            assert!(errors.is_empty(), "{query} breaks the EPCIS 2.0 schema:\n{}", errors.join("\n"));
+            document
+        }
+    };
+
+    let whole = fetch(String::new()).await;
+    assert_eq!(whole["epcisBody"]["eventList"].as_array().unwrap().len(), entries.len());
+    let first = &whole["epcisBody"]["eventList"][0];
+    assert_eq!(first["epcList"], json!([format!("{PUBLIC_URL}/8004/{beam}")]));
+    assert_eq!(first["eventID"], format!("{PUBLIC_URL}/v1/records/1"));
+
+    let of_beam = fetch(format!("?giai={beam}")).await;
+    assert_eq!(kinds(&of_beam), ["item.register", "item.transfer", "item.receive", "item.attest", "item.split"]);
+    let of_part_and_door = fetch(format!("?giai={part_a}&giai=4750001DOOR%2F7")).await;
+    assert_eq!(kinds(&of_part_and_door), ["item.register", "item.split", "item.install"]);
+    assert_eq!(of_part_and_door["epcisBody"]["eventList"][0]["epcList"], json!([format!("{PUBLIC_URL}/8004/4750001DOOR%2F7")]));
+
+    let unknown = h.get(&format!("/v1/epcis?giai={}", giai(9))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.error_code(), "http.not_found");
+    let malformed = h.get("/v1/epcis?giai=not%20a%20giai").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.error_code(), "giai.malformed");
+    assert_eq!(h.get("/v1/epcis?giai=%FF").await.status, StatusCode::BAD_REQUEST);
+
+    let openapi = h.get("/openapi.json").await.json();
+    assert!(openapi["paths"]["/v1/epcis"]["get"].is_object(), "/v1/epcis is missing from /openapi.json");
+}

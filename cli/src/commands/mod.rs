@@ -9,6 +9,7 @@ mod dismantle;
 mod dispose;
 mod dl;
 mod epc;
+mod export;
 mod history;
 mod import;
 mod init;
@@ -79,6 +80,8 @@ pub enum Command {
     Bundle(bundle::BundleCommand),
     /// Print the node's signed checkpoint.
     Checkpoint(checkpoint::CheckpointCommand),
+    /// Export the ledger for other systems: `salvage export epcis` (GS1 EPCIS 2.0).
+    Export(export::ExportCommand),
     /// Print the version and the wire format this build speaks.
     Version,
 }
@@ -109,6 +112,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::History(command) => command.run(),
         Command::Bundle(command) => command.run(),
         Command::Checkpoint(command) => command.run(),
+        Command::Export(command) => command.run(),
         Command::Version => {
             println!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())

@@ -13,6 +13,7 @@
 mod cache;
 mod commits;
 mod entries;
+mod epcis;
 mod error;
 mod items;
 mod ledger_reads;
@@ -127,6 +128,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/items/{giai}/bundle", get(items::bundle))
         .route("/v1/items/{giai}/qr.svg", get(items::qr_as_svg))
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
+        .route("/v1/epcis", get(epcis::epcis))
         .route("/8004/{giai}", get(resolver::resolve))
         .fallback(status::not_found)
         .with_state(node)

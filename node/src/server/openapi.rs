@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::{OpenApi, ToSchema};
 
-use super::{entries, items, ledger_reads, metrics, resolver, status};
+use super::{entries, epcis, items, ledger_reads, metrics, resolver, status};
 
 /// The shape of every error answer.
 #[derive(ToSchema)]
@@ -52,6 +52,7 @@ pub(crate) struct ReceiptBody {
         items::bundle,
         items::qr_as_svg,
         items::qr_as_png,
+        epcis::epcis,
         resolver::resolve,
         status::status,
         status::healthz,

@@ -1,0 +1,199 @@
+//! EPCIS 2.0 export: an item's life as GS1 visibility events.
+//!
+//! Buyers, certification bodies and their software speak GS1 EPCIS, not
+//! Salvage records. [`document`] maps records, in ledger order, to an
+//! `EPCISDocument` in JSON-LD that validates against the official EPCIS 2.0
+//! JSON Schema; [`export`] does it for a whole [`Ledger`] or for some of its
+//! items. The mapping is pure: the same records and arguments give the same
+//! document.
+//!
+//! # The mapping
+//!
+//! Every item record becomes exactly one event; the genesis and membership
+//! records become none (they only tell which member signed with which key).
+//!
+//! | kind | event | action | bizStep | disposition |
+//! |---|---|---|---|---|
+//! | `item.register` | ObjectEvent | ADD | `commissioning` | `active` |
+//! | `item.amend` | ObjectEvent | OBSERVE | — | — |
+//! | `item.transfer` | ObjectEvent | OBSERVE | `shipping` | `in_transit` |
+//! | `item.receive` | ObjectEvent | OBSERVE | `receiving` | `active` |
+//! | `item.cancel` | ObjectEvent | OBSERVE | `void_shipping` | `active` |
+//! | `item.attest` | ObjectEvent | OBSERVE | `inspecting` | `conformant` (pass), `non_conformant` (fail), none (conditional) |
+//! | `item.split` | TransformationEvent | — | `commissioning` | `active` (of the parts) |
+//! | `item.install` | ObjectEvent | OBSERVE | `installing` | `active` |
+//! | `item.dismantle` | ObjectEvent | OBSERVE | `removing` | `active` |
+//! | `item.dispose` | ObjectEvent | DELETE | `decommissioning` (recycling, landfill), `destroying` (energy recovery, hazardous waste) | `disposed`, `destroyed` |
+//!
+//! Decisions where the standard leaves a choice:
+//!
+//! - **Identifiers.** Items are their GS1 Digital Link URIs
+//!   (`{resolver}/8004/{giai}`, built by [`crate::ident::digital_link`]).
+//!   `eventID` is the URI of the record (`{resolver}/v1/records/{seq}`), where
+//!   a node serves the signed record the event came from. Members are
+//!   `{resolver}/v1/members#{member id}`.
+//! - **Time.** `eventTime` is the record's `accepted` time (the ledger's clock,
+//!   which orders the events), with `eventTimeZoneOffset` `+00:00` since the
+//!   ledger keeps UTC. The signer's own statement time is kept in
+//!   `salvage:statementTime`.
+//! - **Vocabulary.** CBV business steps and dispositions are bare words
+//!   (`shipping`, `in_transit`), as EPCIS 2.0 JSON writes them. `active` means
+//!   "in circulation": registered, held, installed, or back from a transfer.
+//!   Custody is `possessing_party` in `sourceList` / `destinationList` of
+//!   shipping and receiving; Salvage records no ownership.
+//! - **Passports.** The registered passport is the ILMD of the `commissioning`
+//!   event (`salvage:passport`, `salvage:passportVersion`); a split's parts'
+//!   passports are the ILMD of its TransformationEvent (`salvage:passports`, by
+//!   Digital Link). EPCIS allows ILMD only when objects come into being, so an
+//!   amended passport travels in the OBSERVE event's own `salvage:passport` and
+//!   `salvage:passportVersion`, without a business step: an amendment records
+//!   new facts, not a physical step. Every passport is the public passport of
+//!   [`crate::redact::public_passport`]: restricted fields never appear.
+//! - **Attestations.** `certificationInfo` is the attestation record's URI;
+//!   the attestation itself is in `salvage:details`.
+//! - **Cancelled transfers.** `void_shipping`, with `salvage:voids` naming the
+//!   withdrawn shipping event.
+//! - **Splits.** One TransformationEvent, parent in `inputEPCList`, parts in
+//!   `outputEPCList`: it belongs to the history of the parent and of each part.
+//! - **Extensions.** Salvage fields are prefixed `salvage:`, a prefix the
+//!   document's `@context` declares ([`SALVAGE_NAMESPACE`]) after the GS1 EPCIS
+//!   context ([`EPCIS_CONTEXT`]). Every event carries `salvage:kind`,
+//!   `salvage:entryId`, `salvage:statementTime`, `salvage:signers` and, when
+//!   the statement says more than the standard fields hold, `salvage:details`
+//!   (its body without the item, passports and recipient, and without an
+//!   installation site's postal address, which the provenance page withholds
+//!   too). The document carries the ledger id as `salvage:ledger`.
+//!
+//! # What the records must include
+//!
+//! The records given to [`document`] must include the membership records
+//! that added the signers' keys (the genesis, `member.add`, `member.update`)
+//! and, before any other record of an item, the record that created it (its
+//! registration, or the split it came out of); a receipt or cancellation also
+//! needs the transfer it answers. A record without them is refused with
+//! [`EpcisError::UnknownKey`] or [`EpcisError::IncompleteHistory`] rather than
+//! exported with a party missing. [`export`] always selects such a set, as a
+//! proof bundle does.
+
+mod replay;
+mod vocabulary;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+pub use vocabulary::{EPCIS_CONTEXT, MEDIA_TYPE, SALVAGE_NAMESPACE};
+
+use crate::chain::Record;
+use crate::entry::{Kind, Timestamp};
+use crate::ident::{DigitalLinkError, Giai};
+use crate::store::{Ledger, LedgerError};
+use replay::Replay;
+
+/// Why an EPCIS document could not be made.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum EpcisError {
+    /// The resolver base cannot start Digital Link URIs.
+    #[error("resolver base {base:?} cannot start the items' Digital Link URIs: {source}")]
+    Resolver {
+        /// The base as given.
+        base: String,
+        /// Why the Digital Link code refused it.
+        source: DigitalLinkError,
+    },
+    /// An item's GIAI cannot be written as a Digital Link URI.
+    #[error("item {giai} has no Digital Link URI: {source}")]
+    DigitalLink {
+        /// The item.
+        giai: Giai,
+        /// Why the Digital Link code refused it.
+        source: DigitalLinkError,
+    },
+    /// A record's body lacks what its event needs; a record the ledger accepted never does.
+    #[error("record {seq} ({kind}) cannot be exported: {reason}")]
+    Malformed {
+        /// The record.
+        seq: u64,
+        /// Its kind.
+        kind: Kind,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// A record is signed with a key that no membership record given before it adds.
+    #[error("record {seq} is signed with key {key}, which no membership record before it adds; include the genesis and member records")]
+    UnknownKey {
+        /// The record.
+        seq: u64,
+        /// The key, hex.
+        key: String,
+    },
+    /// A record about an item comes without the earlier record its event depends on.
+    #[error("record {seq} ({kind}) of item {giai} needs {missing}, which is not among the records before it")]
+    IncompleteHistory {
+        /// The record.
+        seq: u64,
+        /// Its kind.
+        kind: Kind,
+        /// The item.
+        giai: Giai,
+        /// The record that is missing, in words.
+        missing: &'static str,
+    },
+    /// [`export`] was asked for an item the ledger does not have.
+    #[error("no item {0} is registered")]
+    UnknownItem(Giai),
+    /// Reading the ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// The EPCIS 2.0 document of `records`, taken in the order given (ledger order),
+/// with URIs under `resolver_base` (such as `https://salvage.example`) and
+/// `creationDate` `created`.
+///
+/// See the [module documentation](self) for the mapping and for the records
+/// the set must include.
+pub fn document<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+    resolver_base: &str,
+    created: &Timestamp,
+) -> Result<Value, EpcisError> {
+    let mut replay = Replay::new(resolver_base)?;
+    for record in records {
+        replay.push(record)?;
+    }
+    Ok(replay.finish(created))
+}
+
+/// The EPCIS 2.0 document of a ledger's durable records: every item's events
+/// when `items` is empty, otherwise the events of those items (each event
+/// once, in ledger order; a split's event belongs to its parent and its parts).
+///
+/// An item the ledger does not have is [`EpcisError::UnknownItem`].
+pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Timestamp) -> Result<Value, EpcisError> {
+    let mut replay = Replay::new(resolver_base)?;
+    // Every set below is cut at one size, so records appended meanwhile (whose
+    // signers' keys might be newer than the membership records read) stay out.
+    let size = ledger.size();
+    if items.is_empty() {
+        for seq in 0..size {
+            replay.push(&ledger.record(seq)?)?;
+        }
+        return Ok(replay.finish(created));
+    }
+    let mut seqs: BTreeSet<u64> = ledger.membership_records()?.into_iter().collect();
+    for giai in items {
+        if ledger.item(giai)?.is_none() {
+            return Err(EpcisError::UnknownItem(giai.clone()));
+        }
+        seqs.extend(ledger.history_seqs(giai)?);
+    }
+    for seq in seqs.into_iter().filter(|seq| *seq < size) {
+        replay.push(&ledger.record(seq)?)?;
+    }
+    Ok(replay.finish(created))
+}
+
+#[cfg(test)]
+mod tests;

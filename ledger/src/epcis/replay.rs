@@ -1,0 +1,328 @@
+//! Replaying records into EPCIS events.
+//!
+//! A record alone does not say everything its event needs: the sender of a
+//! received item is whoever held it, a passport's version is a count of the
+//! item's earlier passports, and signers are known by keys that membership
+//! records tie to members. [`Replay`] keeps exactly that much state while it
+//! walks the records in ledger order, and turns every item record into one event.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use super::EpcisError;
+use super::vocabulary::{BizStep, Disposition, SCHEMA_VERSION, context};
+use crate::chain::Record;
+use crate::custody::MemberId;
+use crate::entry::{Kind, LedgerId, Timestamp};
+use crate::ident::digital_link::{DigitalLink, Resolver};
+use crate::ident::{ElementString, Giai};
+use crate::redact::public_passport;
+
+/// The offset of every event time: the ledger keeps time in UTC.
+const UTC_OFFSET: &str = "+00:00";
+
+/// Walks records in ledger order and collects their events.
+pub(super) struct Replay {
+    resolver: Resolver,
+    /// The resolver as text, without a trailing slash: the base of record and member URIs.
+    base: String,
+    /// Every key the membership records seen so far added, as hex, to its member id.
+    owners: HashMap<String, MemberId>,
+    /// The items whose creation has been seen.
+    items: HashMap<Giai, Tracked>,
+    ledger: Option<LedgerId>,
+    events: Vec<Value>,
+}
+
+/// What the events of an item need to remember about it.
+struct Tracked {
+    custodian: MemberId,
+    passport_version: u64,
+    offer: Option<Offer>,
+}
+
+/// A transfer waiting for its recipient.
+struct Offer {
+    to: MemberId,
+    seq: u64,
+}
+
+impl Replay {
+    /// An empty replay whose URIs start with `resolver_base`.
+    pub(super) fn new(resolver_base: &str) -> Result<Replay, EpcisError> {
+        let resolver = Resolver::parse(resolver_base)
+            .map_err(|source| EpcisError::Resolver { base: resolver_base.to_owned(), source })?;
+        let base = resolver.to_string();
+        Ok(Replay { resolver, base, owners: HashMap::new(), items: HashMap::new(), ledger: None, events: Vec::new() })
+    }
+
+    /// Takes the next record: membership records teach keys, item records become events.
+    pub(super) fn push(&mut self, record: &Record) -> Result<(), EpcisError> {
+        let statement = record.entry.statement();
+        if self.ledger.is_none() {
+            self.ledger = match statement.kind {
+                Kind::Genesis => Some(LedgerId(record.entry.id().0)),
+                _ => statement.ledger,
+            };
+        }
+        match statement.kind {
+            Kind::Genesis => {
+                let members = statement.body.get("members").and_then(Value::as_array).ok_or_else(|| malformed(record, "no members"))?;
+                for member in members {
+                    self.learn_keys(record, member, "keys")?;
+                }
+                Ok(())
+            }
+            Kind::MemberAdd => self.learn_keys(record, &statement.body, "keys"),
+            Kind::MemberUpdate => self.learn_keys(record, &statement.body, "add_keys"),
+            _ => {
+                let event = self.item_event(record)?;
+                self.events.push(event);
+                Ok(())
+            }
+        }
+    }
+
+    /// The EPCIS document of the events collected.
+    pub(super) fn finish(self, created: &Timestamp) -> Value {
+        let mut document = Map::new();
+        document.insert("@context".into(), context());
+        document.insert("type".into(), json!("EPCISDocument"));
+        document.insert("schemaVersion".into(), json!(SCHEMA_VERSION));
+        document.insert("creationDate".into(), json!(created.as_str()));
+        if let Some(ledger) = self.ledger {
+            document.insert("salvage:ledger".into(), json!(ledger.to_hex()));
+        }
+        document.insert("epcisBody".into(), json!({"eventList": self.events}));
+        Value::Object(document)
+    }
+
+    /// Records which member each key in `member[field]` belongs to.
+    fn learn_keys(&mut self, record: &Record, member: &Value, field: &str) -> Result<(), EpcisError> {
+        let id = member.get("id").and_then(Value::as_str).ok_or_else(|| malformed(record, "a member without an id"))?;
+        let id = MemberId::parse(id).map_err(|refusal| malformed(record, &refusal.message))?;
+        for key in member.get(field).and_then(Value::as_array).into_iter().flatten() {
+            let key = key.as_str().ok_or_else(|| malformed(record, "a key that is not text"))?;
+            self.owners.insert(key.to_owned(), id.clone());
+        }
+        Ok(())
+    }
+
+    /// The one event of an item record, updating what is tracked of its items.
+    fn item_event(&mut self, record: &Record) -> Result<Value, EpcisError> {
+        let statement = record.entry.statement();
+        let body = &statement.body;
+        let giai = giai_in(record, body)?;
+        let signers = self.signers(record)?;
+        let signer = signers.first().cloned().ok_or_else(|| malformed(record, "no signatures"))?;
+        let seq = record.seq.get();
+        let mut event = self.common(record, &signers);
+        match statement.kind {
+            Kind::ItemRegister => {
+                self.items.insert(giai.clone(), Tracked { custodian: signer, passport_version: 1, offer: None });
+                self.object(&mut event, "ADD", &giai)?;
+                step(&mut event, BizStep::Commissioning, Some(Disposition::Active));
+                let passport = public_passport(body.get("passport").unwrap_or(&Value::Null));
+                event.insert("ilmd".into(), json!({"salvage:passport": passport, "salvage:passportVersion": 1}));
+            }
+            Kind::ItemAmend => {
+                let item = self.tracked(record, &giai, "the registration of its item")?;
+                item.passport_version += 1;
+                let version = item.passport_version;
+                self.object(&mut event, "OBSERVE", &giai)?;
+                // ILMD is fixed when an object is commissioned (EPCIS 2.0 §7.3.6), so a
+                // new passport version travels as an extension of an OBSERVE event.
+                let passport = public_passport(body.get("passport").unwrap_or(&Value::Null));
+                event.insert("salvage:passport".into(), passport);
+                event.insert("salvage:passportVersion".into(), json!(version));
+            }
+            Kind::ItemTransfer => {
+                let to = body.get("to").and_then(Value::as_str).ok_or_else(|| malformed(record, "no recipient (to)"))?;
+                let to = MemberId::parse(to).map_err(|refusal| malformed(record, &refusal.message))?;
+                let item = self.tracked(record, &giai, "the registration of its item")?;
+                let from = item.custodian.clone();
+                item.offer = Some(Offer { to: to.clone(), seq });
+                self.object(&mut event, "OBSERVE", &giai)?;
+                step(&mut event, BizStep::Shipping, Some(Disposition::InTransit));
+                self.parties(&mut event, &from, &to);
+            }
+            Kind::ItemReceive => {
+                let item = self.tracked(record, &giai, "the registration of its item")?;
+                let offer = item.offer.take().ok_or_else(|| incomplete(record, &giai, "the transfer it accepts"))?;
+                let from = std::mem::replace(&mut item.custodian, offer.to.clone());
+                self.object(&mut event, "OBSERVE", &giai)?;
+                step(&mut event, BizStep::Receiving, Some(Disposition::Active));
+                self.parties(&mut event, &from, &offer.to);
+            }
+            Kind::ItemCancel => {
+                let item = self.tracked(record, &giai, "the registration of its item")?;
+                let offer = item.offer.take().ok_or_else(|| incomplete(record, &giai, "the transfer it withdraws"))?;
+                self.object(&mut event, "OBSERVE", &giai)?;
+                step(&mut event, BizStep::VoidShipping, Some(Disposition::Active));
+                event.insert("salvage:voids".into(), json!(self.record_uri(offer.seq)));
+            }
+            Kind::ItemAttest => {
+                self.tracked(record, &giai, "the registration of its item")?;
+                let result = body.pointer("/attestation/result").and_then(Value::as_str);
+                let disposition = match result {
+                    Some("pass") => Some(Disposition::Conformant),
+                    Some("fail") => Some(Disposition::NonConformant),
+                    // A conditional pass has no CBV word; the item's state is left as it was.
+                    Some("conditional") => None,
+                    _ => return Err(malformed(record, "no attestation result")),
+                };
+                self.object(&mut event, "OBSERVE", &giai)?;
+                step(&mut event, BizStep::Inspecting, disposition);
+                event.insert("certificationInfo".into(), json!(self.record_uri(seq)));
+            }
+            Kind::ItemSplit => {
+                let parts = body.get("parts").and_then(Value::as_array).ok_or_else(|| malformed(record, "no parts"))?;
+                let mut outputs = Vec::with_capacity(parts.len());
+                let mut passports = Map::new();
+                for part in parts {
+                    let part_giai = giai_in(record, part)?;
+                    let uri = self.digital_link(&part_giai)?;
+                    passports.insert(uri.clone(), public_passport(part.get("passport").unwrap_or(&Value::Null)));
+                    outputs.push(uri);
+                    self.items.insert(part_giai, Tracked { custodian: signer.clone(), passport_version: 1, offer: None });
+                }
+                // The parent ends here; the parts may be exported without its earlier records.
+                self.items.remove(&giai);
+                event.insert("type".into(), json!("TransformationEvent"));
+                event.insert("inputEPCList".into(), json!([self.digital_link(&giai)?]));
+                event.insert("outputEPCList".into(), json!(outputs));
+                step(&mut event, BizStep::Commissioning, Some(Disposition::Active));
+                event.insert("ilmd".into(), json!({"salvage:passports": passports}));
+            }
+            Kind::ItemInstall | Kind::ItemDismantle => {
+                self.tracked(record, &giai, "the registration of its item")?;
+                self.object(&mut event, "OBSERVE", &giai)?;
+                let bizstep = if statement.kind == Kind::ItemInstall { BizStep::Installing } else { BizStep::Removing };
+                step(&mut event, bizstep, Some(Disposition::Active));
+            }
+            Kind::ItemDispose => {
+                self.tracked(record, &giai, "the registration of its item")?;
+                let (bizstep, disposition) = match body.get("route").and_then(Value::as_str) {
+                    Some("recycling" | "landfill") => (BizStep::Decommissioning, Disposition::Disposed),
+                    Some("energy_recovery" | "hazardous_waste_treatment") => (BizStep::Destroying, Disposition::Destroyed),
+                    _ => return Err(malformed(record, "no known disposal route")),
+                };
+                self.object(&mut event, "DELETE", &giai)?;
+                step(&mut event, bizstep, Some(disposition));
+            }
+            Kind::Genesis | Kind::MemberAdd | Kind::MemberUpdate => {
+                return Err(malformed(record, "a membership record is not an item event"));
+            }
+        }
+        Ok(Value::Object(event))
+    }
+
+    /// The fields every event has: time, id, and the Salvage extensions that tie
+    /// the event to its signed record.
+    fn common(&self, record: &Record, signers: &[MemberId]) -> Map<String, Value> {
+        let statement = record.entry.statement();
+        let mut event = Map::new();
+        event.insert("type".into(), json!("ObjectEvent"));
+        event.insert("eventTime".into(), json!(record.accepted.as_str()));
+        event.insert("eventTimeZoneOffset".into(), json!(UTC_OFFSET));
+        event.insert("eventID".into(), json!(self.record_uri(record.seq.get())));
+        event.insert("salvage:kind".into(), json!(statement.kind.as_str()));
+        event.insert("salvage:entryId".into(), json!(record.entry.id().to_hex()));
+        event.insert("salvage:statementTime".into(), json!(statement.time.as_str()));
+        let signers: Vec<String> = signers.iter().map(|member| self.member_uri(member)).collect();
+        event.insert("salvage:signers".into(), json!(signers));
+        if let Some(details) = details(statement.kind, &statement.body) {
+            event.insert("salvage:details".into(), details);
+        }
+        event
+    }
+
+    /// Makes `event` an ObjectEvent with `action` on one item.
+    fn object(&self, event: &mut Map<String, Value>, action: &str, giai: &Giai) -> Result<(), EpcisError> {
+        event.insert("action".into(), json!(action));
+        event.insert("epcList".into(), json!([self.digital_link(giai)?]));
+        Ok(())
+    }
+
+    /// Custody passing (or offered to pass) between two members.
+    fn parties(&self, event: &mut Map<String, Value>, from: &MemberId, to: &MemberId) {
+        event.insert("sourceList".into(), json!([{"type": "possessing_party", "source": self.member_uri(from)}]));
+        event.insert("destinationList".into(), json!([{"type": "possessing_party", "destination": self.member_uri(to)}]));
+    }
+
+    /// The distinct members who signed a record, in signature order.
+    fn signers(&self, record: &Record) -> Result<Vec<MemberId>, EpcisError> {
+        let mut members: Vec<MemberId> = Vec::new();
+        for signature in record.entry.signatures() {
+            let key = signature.key.to_hex();
+            let member = self.owners.get(&key).ok_or(EpcisError::UnknownKey { seq: record.seq.get(), key })?;
+            if !members.contains(member) {
+                members.push(member.clone());
+            }
+        }
+        Ok(members)
+    }
+
+    /// What is tracked of an item, which the records so far must have created.
+    fn tracked(&mut self, record: &Record, giai: &Giai, missing: &'static str) -> Result<&mut Tracked, EpcisError> {
+        self.items.get_mut(giai).ok_or_else(|| incomplete(record, giai, missing))
+    }
+
+    /// The item's GS1 Digital Link URI: its EPC in the events.
+    fn digital_link(&self, giai: &Giai) -> Result<String, EpcisError> {
+        let wrap = |source| EpcisError::DigitalLink { giai: giai.clone(), source };
+        let elements = ElementString::from_pairs([("8004", giai.as_str())]).map_err(|error| wrap(error.into()))?;
+        Ok(DigitalLink::from_element_string(&elements, &self.resolver).map_err(wrap)?.to_string())
+    }
+
+    /// The URI of a record: where the node serves it.
+    fn record_uri(&self, seq: u64) -> String {
+        format!("{}/v1/records/{seq}", self.base)
+    }
+
+    /// The URI of a member: its entry in the node's member list.
+    fn member_uri(&self, member: &MemberId) -> String {
+        format!("{}/v1/members#{member}", self.base)
+    }
+}
+
+/// Sets the business step and, if the event changes it, the disposition.
+fn step(event: &mut Map<String, Value>, bizstep: BizStep, disposition: Option<Disposition>) {
+    event.insert("bizStep".into(), json!(bizstep.as_str()));
+    if let Some(disposition) = disposition {
+        event.insert("disposition".into(), json!(disposition.as_str()));
+    }
+}
+
+/// What a statement says beyond what the event's standard fields carry: the
+/// body without the item (`giai`), passports (`passport`, `parts`: they travel
+/// as ILMD or `salvage:passport`) and the recipient (`to`: the destination).
+/// The postal address of an installation site is left out, as the provenance
+/// page leaves it out: it says where people live or work.
+fn details(kind: Kind, body: &Value) -> Option<Value> {
+    let mut fields = body.as_object()?.clone();
+    for field in ["giai", "passport", "parts", "to"] {
+        fields.remove(field);
+    }
+    if kind == Kind::ItemInstall
+        && let Some(Value::Object(site)) = fields.get_mut("site")
+    {
+        site.remove("address");
+    }
+    (!fields.is_empty()).then_some(Value::Object(fields))
+}
+
+/// The GIAI a body (or a split's part) names.
+fn giai_in(record: &Record, body: &Value) -> Result<Giai, EpcisError> {
+    let text = body.get("giai").and_then(Value::as_str).ok_or_else(|| malformed(record, "no giai"))?;
+    Giai::parse(text).map_err(|error| malformed(record, &error.to_string()))
+}
+
+fn malformed(record: &Record, reason: &str) -> EpcisError {
+    EpcisError::Malformed { seq: record.seq.get(), kind: record.entry.statement().kind, reason: reason.to_owned() }
+}
+
+fn incomplete(record: &Record, giai: &Giai, missing: &'static str) -> EpcisError {
+    EpcisError::IncompleteHistory { seq: record.seq.get(), kind: record.entry.statement().kind, giai: giai.clone(), missing }
+}
