@@ -30,17 +30,21 @@ enum Format {
     Epcis(EpcisExport),
 }
 
-/// Write the EPCIS 2.0 document of items (or of every item) read from a ledger's
-/// data directory. The node serving the directory must be stopped; a running
-/// node serves the same document at GET /v1/epcis?giai=….
+/// Write the EPCIS 2.0 document of items (or of every item), from a node
+/// (`--node`, its GET /v1/epcis) or read offline from a ledger's data directory
+/// (`--data`; the node serving that directory must be stopped).
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).multiple(true).args(["data", "node"])))]
 struct EpcisExport {
     /// The items, by GIAI; without any, every item of the ledger.
     #[arg(value_name = "GIAI")]
     items: Vec<String>,
     /// The ledger's data directory (the node's --data).
-    #[arg(long, env = "SALVAGE_DATA")]
-    data: PathBuf,
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// A node's URL, e.g. http://127.0.0.1:8080: the node's own export.
+    #[arg(long, env = "SALVAGE_NODE")]
+    node: Option<String>,
     /// The file to write the document to.
     #[arg(long)]
     out: PathBuf,
@@ -67,12 +71,23 @@ impl EpcisExport {
             .iter()
             .map(|text| Giai::parse(text).with_context(|| format!("{text:?} is not a GIAI")))
             .collect::<Result<Vec<_>>>()?;
+        if let (Some(node), None) = (&self.node, &self.data) {
+            let query: Vec<String> = items.iter().map(|giai| format!("giai={}", super::path_segment(giai.as_str()))).collect();
+            let path = if query.is_empty() { "/v1/epcis".to_owned() } else { format!("/v1/epcis?{}", query.join("&")) };
+            let bytes = crate::client::NodeClient::new(node)?.get_bytes(&path, "application/ld+json")?;
+            let document: Value = serde_json::from_slice(&bytes).context("the node's EPCIS document is not JSON")?;
+            let events = document.pointer("/epcisBody/eventList").and_then(Value::as_array).map_or(0, Vec::len);
+            write_file(&self.out, &bytes)?;
+            println!("{events} event(s) written to {}", self.out.display());
+            return Ok(());
+        }
+        let Some(data) = &self.data else { bail!("give --data DIR or --node URL") };
         // A missing or mistyped resolver is refused before the ledger is opened (and replayed).
         let Some(domain) = &self.resolver else {
             bail!("give the node's public URL with --resolver URL (or SALVAGE_RESOLVER): the document's URIs start with it");
         };
         let base = resolver(domain)?.to_string();
-        let document = epcis_from_directory(&self.data, &items, &base)?;
+        let document = epcis_from_directory(data, &items, &base)?;
         let events = document.pointer("/epcisBody/eventList").and_then(Value::as_array).map_or(0, Vec::len);
         let bytes = serde_json::to_vec_pretty(&document).context("encoding the EPCIS document")?;
         write_file(&self.out, &bytes)?;
