@@ -1,6 +1,8 @@
 //! The commands of `salvage`, one file each.
 
 mod attest;
+mod audit;
+mod audit_report;
 mod bundle;
 mod cancel;
 mod checkpoint;
@@ -20,6 +22,7 @@ mod register;
 mod show;
 mod split;
 mod transfer;
+mod verify;
 
 use std::path::Path;
 
@@ -67,6 +70,12 @@ pub enum Command {
     Bundle(bundle::BundleCommand),
     /// Print the node's signed checkpoint.
     Checkpoint(checkpoint::CheckpointCommand),
+    /// Verify an item's proof bundle offline against the genesis.
+    #[command(long_about = verify::LONG_ABOUT)]
+    Verify(verify::VerifyCommand),
+    /// Audit a whole ledger from a node or a data directory.
+    #[command(long_about = audit::LONG_ABOUT)]
+    Audit(audit::AuditCommand),
     /// Print the version and the wire format this build speaks.
     Version,
 }
@@ -93,6 +102,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::History(command) => command.run(),
         Command::Bundle(command) => command.run(),
         Command::Checkpoint(command) => command.run(),
+        Command::Verify(command) => command.run(),
+        Command::Audit(command) => command.run(),
         Command::Version => {
             println!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())
