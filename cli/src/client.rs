@@ -5,7 +5,7 @@
 //! the user with its code, so scripts can tell a custody conflict from a
 //! network failure.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -74,6 +74,32 @@ impl NodeClient {
         Ok(bytes)
     }
 
+    /// Streams every record the node holds, in order, as the stored canonical
+    /// bytes of each (`GET /v1/records` as NDJSON, one record a line).
+    ///
+    /// The download has no overall time limit, since a large ledger takes a
+    /// while, but a read that waits longer than two minutes fails. A line cut
+    /// off by a dropped connection is an error item, never a record.
+    pub fn records(&self) -> Result<RecordStream> {
+        let url = format!("{}/v1/records", self.base);
+        let request = self
+            .agent
+            .get(&url)
+            .header("Accept", "application/x-ndjson")
+            .config()
+            .timeout_global(None)
+            .timeout_per_read(Some(Duration::from_secs(120)))
+            .build();
+        let mut response = request.call().map_err(|e| unreachable_node(&url, e))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let mut bytes = Vec::new();
+            response.body_mut().as_reader().take(64 * 1024).read_to_end(&mut bytes).with_context(|| format!("reading the answer of {url}"))?;
+            return Err(refused(status, &bytes).into());
+        }
+        Ok(RecordStream { lines: BufReader::new(response.into_body().into_reader()), url, read: 0, finished: false })
+    }
+
     /// Submits entries as one JSON array and returns each one's outcome, in order.
     pub fn submit(&self, entries: &[SignedEntry]) -> Result<Vec<Outcome>> {
         let url = format!("{}/v1/entries", self.base);
@@ -108,6 +134,39 @@ impl NodeClient {
                 }
             }
         }
+    }
+}
+
+/// The records of a download, one item per line of NDJSON; after an error
+/// item the stream ends.
+pub struct RecordStream {
+    lines: BufReader<ureq::BodyReader<'static>>,
+    url: String,
+    /// Records read so far, to name where a download broke off.
+    read: u64,
+    finished: bool,
+}
+
+impl Iterator for RecordStream {
+    type Item = Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let mut line = Vec::new();
+        let item = match self.lines.read_until(b'\n', &mut line) {
+            Ok(0) => None,
+            Ok(_) if line.last() == Some(&b'\n') => {
+                line.pop();
+                self.read += 1;
+                Some(Ok(line))
+            }
+            Ok(_) => Some(Err(anyhow!("the download from {} ended in the middle of record {}", self.url, self.read))),
+            Err(error) => Some(Err(anyhow!("the download from {} broke off at record {}: {error}", self.url, self.read))),
+        };
+        self.finished = !matches!(item, Some(Ok(_)));
+        item
     }
 }
 

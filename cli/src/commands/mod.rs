@@ -1,6 +1,8 @@
 //! The commands of `salvage`, one file each.
 
 mod attest;
+mod audit;
+mod audit_report;
 mod bundle;
 mod cancel;
 mod checkpoint;
@@ -25,6 +27,7 @@ mod register;
 mod show;
 mod split;
 mod transfer;
+mod verify;
 
 use std::path::Path;
 
@@ -82,6 +85,12 @@ pub enum Command {
     Checkpoint(checkpoint::CheckpointCommand),
     /// Export the ledger for other systems: `salvage export epcis` (GS1 EPCIS 2.0).
     Export(export::ExportCommand),
+    /// Verify an item's proof bundle offline against the genesis.
+    #[command(long_about = verify::LONG_ABOUT)]
+    Verify(verify::VerifyCommand),
+    /// Audit a whole ledger from a node or a data directory.
+    #[command(long_about = audit::LONG_ABOUT)]
+    Audit(audit::AuditCommand),
     /// Print the version and the wire format this build speaks.
     Version,
 }
@@ -113,6 +122,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Bundle(command) => command.run(),
         Command::Checkpoint(command) => command.run(),
         Command::Export(command) => command.run(),
+        Command::Verify(command) => command.run(),
+        Command::Audit(command) => command.run(),
         Command::Version => {
             println!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())

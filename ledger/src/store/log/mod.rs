@@ -108,6 +108,12 @@
 //! inspect the quarantined bytes. The log takes no lock on its directory; the caller must make
 //! sure that only one `RecordLog` at a time has it open.
 //!
+//! # Scanning
+//!
+//! [`scan`] reads a log without opening it, for auditors: it writes, locks and fsyncs nothing,
+//! so it works on the directory of a running node, and it reports a torn tail
+//! ([`LogError::TornTail`]) or corruption as its last item instead of cutting or refusing.
+//!
 //! # Reading
 //!
 //! [`RecordLog::read_at`] and [`LogReader::read_at`] read one frame with positional reads and
@@ -130,11 +136,13 @@ mod append;
 mod format;
 mod read;
 mod recovery;
+mod scan;
 mod segments;
 
 pub use append::SyncHandle;
 pub use format::{FRAME_HEADER_BYTES, LogPosition, MAX_PAYLOAD_BYTES, SEGMENT_MAGIC};
 pub use read::LogReader;
+pub use scan::{LogScan, scan};
 
 /// The segment size limit used by [`LogOptions::default`] (64 MiB).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -204,6 +212,20 @@ pub enum LogError {
         /// The byte offset in the segment file where the damage starts.
         offset: u64,
         /// What is wrong, in words.
+        reason: String,
+    },
+    /// The last segment ends in damage that a crash during a write explains (see "Recovery when
+    /// opening"); reported by [`scan`], which changes nothing, where opening would cut it off.
+    #[error(
+        "log segment segment-{segment:06}.log ends in a torn write at byte offset {offset}: \
+         {reason}; opening the ledger would move these bytes to quarantine and cut them off"
+    )]
+    TornTail {
+        /// The last segment's number.
+        segment: u32,
+        /// The byte offset in the segment file where the torn bytes start.
+        offset: u64,
+        /// What is wrong with the first torn byte, in words.
         reason: String,
     },
     /// A payload is longer than a frame can carry; nothing was written.

@@ -112,7 +112,7 @@ pub(super) const QUARANTINE_DIR: &str = "quarantine";
 
 /// The most CRC work spent looking for a valid frame after damage before giving up and
 /// calling the damage corruption; only crafted content comes near it.
-const SCAN_BUDGET_BYTES: u64 = 1 << 30;
+pub(super) const SCAN_BUDGET_BYTES: u64 = 1 << 30;
 
 impl RecordLog {
     fn create_first_segment(dir: &Path, options: LogOptions) -> Result<RecordLog, LogError> {
@@ -145,7 +145,7 @@ struct SegmentScan<'a> {
 }
 
 /// The outcome of looking for a valid frame after damage.
-enum FollowingFrame {
+pub(super) enum FollowingFrame {
     None,
     Found(usize),
     TooCostly,
@@ -217,7 +217,7 @@ fn scan_segment(segment: u32, bytes: &[u8], is_last: bool) -> Result<SegmentScan
 
 /// Says why a last segment without a valid header is the remains of an interrupted creation,
 /// or `None` if it is not.
-fn torn_header_reason(bytes: &[u8]) -> Option<String> {
+pub(super) fn torn_header_reason(bytes: &[u8]) -> Option<String> {
     if bytes.len() < SEGMENT_MAGIC.len() && SEGMENT_MAGIC.starts_with(bytes) {
         Some(format!(
             "the segment holds only {} of the {} header bytes",
@@ -234,7 +234,7 @@ fn torn_header_reason(bytes: &[u8]) -> Option<String> {
     }
 }
 
-fn bad_header_reason(bytes: &[u8]) -> String {
+pub(super) fn bad_header_reason(bytes: &[u8]) -> String {
     match bytes.get(..SEGMENT_MAGIC.len()) {
         Some(header) => format!("the header bytes {header:02x?} are not the magic \"SLVGLOG1\""),
         None => format!(
@@ -248,7 +248,7 @@ fn bad_header_reason(bytes: &[u8]) -> String {
 
 /// Tries every byte offset after `damaged_at` as a frame start, spending at most
 /// [`SCAN_BUDGET_BYTES`] of CRC work.
-fn find_frame_after(bytes: &[u8], damaged_at: usize) -> FollowingFrame {
+pub(super) fn find_frame_after(bytes: &[u8], damaged_at: usize) -> FollowingFrame {
     let mut budget = SCAN_BUDGET_BYTES;
     let first = damaged_at.saturating_add(1);
     let last = bytes.len().saturating_sub(FRAME_HEADER_BYTES);

@@ -1,0 +1,349 @@
+//! `salvage audit (--node URL | --data DIR) --genesis GENESIS`: every record
+//! of a ledger checked against the genesis, a signed checkpoint and an
+//! earlier checkpoint, with a report a certification body can file.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{ArgGroup, Args};
+use indicatif::{ProgressBar, ProgressStyle};
+use salvage_ledger::audit::{AuditOptions, AuditReport, EarlierCheckpoint, Problem, audit};
+use salvage_ledger::checkpoint::SignedCheckpoint;
+use salvage_ledger::entry::{LedgerId, Timestamp};
+use salvage_ledger::store::{checkpoint_origin, log};
+use salvage_node::config::Genesis;
+use serde::Serialize;
+
+use super::audit_report;
+use super::verify::{plural, problem_lines};
+use super::write_file;
+use crate::client::NodeClient;
+
+/// The long help of `salvage audit --help`.
+pub const LONG_ABOUT: &str = "Audit a whole ledger: download (or read) every record and check everything.
+
+Trusting nothing but the genesis file, the audit checks every record's
+position and hash-chain link, every signature (against the keys the
+consortium admitted, as the replayed membership records say), every
+custody rule, and rebuilds the Merkle tree. Its root is compared with a
+checkpoint signed by the consortium's operators: with `--node`, the node's
+current checkpoint (`GET /v1/checkpoint`), whose signatures are verified
+against the operators' keys known from the ledger, then every record is
+streamed (`GET /v1/records`); with `--data`, a node's data directory is
+read offline and the checkpoint comes from `--checkpoint FILE`, if given.
+
+`--earlier FILE` checks that the ledger extends a checkpoint saved by an
+earlier audit (`--save-checkpoint`) or by `salvage checkpoint --out`: no
+record it covered has been changed, dropped or reordered since.
+
+Reading a data directory changes nothing and takes no lock, so it works
+while a node runs there: the audit covers the records written when it
+started. Damage in the record log (a bad CRC, a torn last write) is
+reported as a problem, never repaired.
+
+A progress bar is drawn on standard error when it is a terminal. The
+summary goes to standard output (text, or JSON with `--json`); `--html`
+also writes a self-contained report to file. Exit status 0 only when the
+audit found no problem; 1 otherwise, after naming each problem (record,
+code, message).";
+
+/// `salvage audit`: see [`LONG_ABOUT`].
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["node", "data"])))]
+pub struct AuditCommand {
+    /// Audit the ledger a node serves, e.g. http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL")]
+    node: Option<String>,
+    /// Audit a node's data directory offline (the directory holding `log/`,
+    /// or the log directory itself); read-only, safe while the node runs.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The consortium's genesis file, the trust anchor: the ledger id, the
+    /// founding members and their keys all come from it.
+    #[arg(long, env = "SALVAGE_GENESIS")]
+    genesis: PathBuf,
+    /// A signed checkpoint note to compare the records with, instead of the
+    /// node's current one (e.g. one cosigned by other nodes, or, with --data,
+    /// one saved by `salvage checkpoint --out`).
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// A checkpoint note saved by an earlier audit or `salvage checkpoint
+    /// --out`: the ledger must extend it (an RFC 6962 consistency check).
+    #[arg(long, value_name = "FILE")]
+    earlier: Option<PathBuf>,
+    /// After a clean audit, save the audited checkpoint note here, for the
+    /// next audit's --earlier. Nothing is saved when the audit finds problems.
+    #[arg(long, value_name = "FILE")]
+    save_checkpoint: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML page (no external
+    /// assets), for the certification body's files.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Print the summary as JSON for scripts instead of text for people.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What an audit read, for the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A node's API at this URL.
+    Node(String),
+    /// A data directory (or log directory) on this machine.
+    Data(PathBuf),
+}
+
+/// The earlier checkpoint an audit was asked to check, and whether the ledger extends it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EarlierFinding {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// Its tree size.
+    pub size: u64,
+    /// Its root, hex.
+    pub root: String,
+    /// Whether the audited ledger extends it.
+    pub extended: bool,
+}
+
+/// Everything a filed audit says: what was audited, how, and what was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSummary {
+    /// The tool and its version, e.g. `salvage 0.1.0`.
+    pub tool: String,
+    /// When the audit finished (RFC 3339 UTC).
+    pub audited_at: String,
+    /// Where the records came from.
+    pub source: Source,
+    /// The genesis file trusted.
+    pub genesis: PathBuf,
+    /// The consortium's name, from the genesis.
+    pub consortium: String,
+    /// Whether no problem was found.
+    pub clean: bool,
+    /// The earlier checkpoint, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<EarlierFinding>,
+    /// The audit itself: counts, root, checkpoint, problems.
+    #[serde(flatten)]
+    pub report: AuditReport,
+}
+
+impl AuditCommand {
+    /// Runs the command.
+    pub fn run(self) -> Result<()> {
+        let genesis = Genesis::read(&self.genesis)?;
+        let ledger_id = genesis.ledger_id();
+        let earlier = match &self.earlier {
+            Some(path) => Some(read_note(path, &ledger_id, "earlier checkpoint")?),
+            None => None,
+        };
+        let given = match &self.checkpoint {
+            Some(path) => Some(read_note(path, &ledger_id, "checkpoint")?),
+            None => None,
+        };
+        if self.save_checkpoint.is_some() && given.is_none() && self.node.is_none() {
+            bail!("--save-checkpoint needs a checkpoint to save: audit a --node, or give --checkpoint FILE");
+        }
+
+        // The checkpoint first, then the records: the records then cover it.
+        let mut extra_problems = Vec::new();
+        let (source, checkpoint, records): (Source, Option<Note>, Records) = match (&self.node, &self.data) {
+            (Some(url), _) => {
+                let client = NodeClient::new(url)?;
+                let checkpoint = match given {
+                    Some(note) => Some(note),
+                    None => {
+                        let bytes = client.get_bytes("/v1/checkpoint", "text/plain")?;
+                        let text = String::from_utf8_lossy(&bytes).into_owned();
+                        match SignedCheckpoint::parse(&text) {
+                            Ok(signed) => Some(Note { file: None, text, signed }),
+                            Err(error) => {
+                                extra_problems.push(problem("checkpoint.malformed", format!("the node's checkpoint is not a signed note: {error}")));
+                                None
+                            }
+                        }
+                    }
+                };
+                let records = client.records()?.map(|item| item.map_err(|error| format!("{error:#}")));
+                (Source::Node(url.clone()), checkpoint, Box::new(records))
+            }
+            (None, Some(dir)) => {
+                let log_dir = log_directory(dir)?;
+                let records = log::scan(&log_dir).map(|item| item.map_err(|error| error.to_string()));
+                (Source::Data(dir.clone()), given, Box::new(records))
+            }
+            (None, None) => bail!("say what to audit: --node URL or --data DIR"),
+        };
+
+        let options = AuditOptions {
+            checkpoint: checkpoint.as_ref().map(|note| note.signed.clone()),
+            earlier: earlier.as_ref().map(|note| EarlierCheckpoint { size: note.signed.checkpoint.size(), root: *note.signed.checkpoint.root() }),
+        };
+        let bar = progress_bar(checkpoint.as_ref().map(|note| note.signed.checkpoint.size()));
+        let mut report = audit(genesis.entry(), records, &options, &mut |read| {
+            if bar.length().is_some_and(|length| read > length) {
+                bar.set_length(read);
+            }
+            bar.set_position(read);
+        });
+        bar.finish_and_clear();
+        for extra in extra_problems {
+            report.problem_count += 1;
+            report.problems.push(extra);
+        }
+
+        let summary = AuditSummary {
+            tool: format!("salvage {}", env!("CARGO_PKG_VERSION")),
+            audited_at: Timestamp::now().to_string(),
+            source,
+            genesis: self.genesis.clone(),
+            consortium: genesis.consortium().to_owned(),
+            clean: report.is_clean(),
+            earlier: earlier.map(|note| EarlierFinding {
+                file: note.file.unwrap_or_default(),
+                size: note.signed.checkpoint.size(),
+                root: hex_root(&note.signed),
+                extended: !report.problems.iter().any(|p| p.code == "proof.consistency"),
+            }),
+            report,
+        };
+        if let Some(path) = &self.html {
+            write_file(path, audit_report::html(&summary).as_bytes())?;
+        }
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        } else {
+            print!("{}", text(&summary));
+        }
+        let count = summary.report.problem_count;
+        if count > 0 {
+            if self.save_checkpoint.is_some() {
+                eprintln!("salvage: the checkpoint was not saved, as the audit found problems");
+            }
+            bail!("the audit found {count} problem{}", plural(usize::try_from(count).unwrap_or(usize::MAX)));
+        }
+        if let (Some(path), Some(note)) = (&self.save_checkpoint, &checkpoint) {
+            write_file(path, note.text.as_bytes())?;
+            if !self.json {
+                println!("checkpoint of size {} saved to {} for the next audit's --earlier", note.signed.checkpoint.size(), path.display());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The records to audit, from a download or a log scan.
+type Records = Box<dyn Iterator<Item = std::result::Result<Vec<u8>, String>>>;
+
+/// A checkpoint note as read, and parsed.
+struct Note {
+    /// The file it came from, if any.
+    file: Option<PathBuf>,
+    /// Its text, saved as is.
+    text: String,
+    /// The parsed note.
+    signed: SignedCheckpoint,
+}
+
+/// Reads a checkpoint note from a file, refusing one of another ledger.
+fn read_note(path: &Path, ledger_id: &LedgerId, what: &str) -> Result<Note> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} {}", path.display()))?;
+    let signed = SignedCheckpoint::parse(&text).with_context(|| format!("the {what} {} is not a signed checkpoint note", path.display()))?;
+    let origin = checkpoint_origin(ledger_id);
+    if signed.checkpoint.origin() != origin {
+        bail!("the {what} {} is of {:?}, not of this genesis's ledger {origin:?}", path.display(), signed.checkpoint.origin());
+    }
+    Ok(Note { file: Some(path.to_owned()), text, signed })
+}
+
+/// The record log in a data directory: `DIR/log`, or `DIR` itself when it holds segments.
+fn log_directory(dir: &Path) -> Result<PathBuf> {
+    let nested = dir.join("log");
+    if nested.is_dir() {
+        return Ok(nested);
+    }
+    let holds_segments = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the data directory {}", dir.display()))?
+        .filter_map(std::result::Result::ok)
+        .any(|entry| entry.file_name().to_string_lossy().starts_with("segment-"));
+    if !holds_segments {
+        bail!("{} is no node data directory: it holds neither log/ nor log segments", dir.display());
+    }
+    Ok(dir.to_owned())
+}
+
+/// A progress bar on standard error when it is a terminal; hidden otherwise,
+/// so that logs and pipes get no control characters.
+fn progress_bar(expected: Option<u64>) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match expected {
+        Some(length) => ProgressBar::new(length).with_style(
+            ProgressStyle::with_template("auditing {bar:40} {pos}/{len} records ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} auditing: {pos} records ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn problem(code: &str, message: String) -> Problem {
+    Problem { seq: None, code: code.to_owned(), message }
+}
+
+fn hex_root(signed: &SignedCheckpoint) -> String {
+    signed.checkpoint.root().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The summary as text for people.
+fn text(summary: &AuditSummary) -> String {
+    let report = &summary.report;
+    let mut text = format!("Audit of ledger {} ({})\n", report.ledger_id, summary.consortium);
+    let mut line = |label: &str, value: String| text.push_str(&format!("  {label:<13}{value}\n"));
+    line(
+        "source",
+        match &summary.source {
+            Source::Node(url) => format!("node {url}"),
+            Source::Data(dir) => format!("data directory {}", dir.display()),
+        },
+    );
+    line("genesis", summary.genesis.display().to_string());
+    line("records", report.records.to_string());
+    line("signatures", report.signatures.to_string());
+    line("items", report.items.to_string());
+    line("members", report.members.to_string());
+    line("root", report.root.clone());
+    match &report.checkpoint {
+        Some(checkpoint) => {
+            line("checkpoint", format!("size {}, root {}", checkpoint.size, checkpoint.root));
+            let signers = if checkpoint.signed_by.is_empty() { "nobody in the consortium".to_owned() } else { checkpoint.signed_by.join(", ") };
+            line("signed by", format!("{signers} ({} of {} operators)", checkpoint.signed_by.len(), checkpoint.operators));
+        }
+        None => line("checkpoint", "none checked".to_owned()),
+    }
+    if let Some(earlier) = &summary.earlier {
+        let verdict = if earlier.extended { "extended by the ledger" } else { "NOT extended by the ledger" };
+        line("earlier", format!("size {}, root {}: {verdict}", earlier.size, earlier.root));
+    }
+    line("audited at", format!("{} by {}", summary.audited_at, summary.tool));
+    if summary.clean {
+        line("result", "clean: no problem found".to_owned());
+    } else {
+        let count = report.problem_count;
+        line("result", format!("{count} PROBLEM{}", if count == 1 { "" } else { "S" }));
+        text.push_str(&problem_lines(&report.problems));
+        let unlisted = count.saturating_sub(report.problems.len() as u64);
+        if unlisted > 0 {
+            text.push_str(&format!("  … and {unlisted} more not listed\n"));
+        }
+    }
+    text
+}

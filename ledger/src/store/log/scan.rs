@@ -1,0 +1,406 @@
+//! Reading a log without opening it: [`scan`] yields every payload in log order and reports
+//! damage as an error item, changing nothing on disk.
+//!
+//! An auditor reads a node's data directory while the node may be running. Opening the log
+//! ([`RecordLog::open`](super::RecordLog::open)) would cut a torn tail and fsync files, and the
+//! ledger would take the directory's lock; a scan does none of that. It only lists the segment
+//! files and reads them, one whole segment at a time, checking every frame as opening does.
+//!
+//! What it reports, as the last item before it stops:
+//!
+//! * [`LogError::TornTail`] when the last segment ends in damage that a crash during a write
+//!   explains (the same rule as opening uses: no valid frame follows). A node that is running
+//!   may be writing that very frame, so the scan reads the tail again a few times, briefly
+//!   pausing in between, before it calls the tail torn.
+//! * [`LogError::Corrupt`] for any other damage: a bad segment header, a damaged frame in a
+//!   segment before the last, a damaged frame followed by a valid one, a missing segment number.
+//! * [`LogError::Io`] or [`LogError::UnexpectedFile`] when the directory or a segment cannot be
+//!   read or a file is named like a segment but not spelled canonically.
+//!
+//! Segments created after the scan listed the directory are not read: the scan sees the log as
+//! it was when it started, plus whatever was appended to the segments it listed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::format::{SEGMENT_MAGIC, check_frame, segment_path};
+use super::recovery::{
+    FollowingFrame, SCAN_BUDGET_BYTES, bad_header_reason, find_frame_after, torn_header_reason,
+};
+use super::segments::{check_contiguous, list_segments};
+use super::{LogError, io_error};
+
+/// How often a torn-looking tail is read again before it is reported, and the pause before
+/// each new read: a running node finishes writing a frame in far less time than this.
+const TAIL_RETRY_PAUSES: [Duration; 3] = [
+    Duration::from_millis(20),
+    Duration::from_millis(80),
+    Duration::from_millis(200),
+];
+
+/// Reads the log in `dir` without opening it: every payload in log order, then at most one
+/// error naming the damage that ended the scan (see the module documentation).
+///
+/// Nothing is written, locked or fsynced, so the log may belong to a running node.
+pub fn scan(dir: &Path) -> LogScan {
+    LogScan {
+        dir: dir.to_path_buf(),
+        segments: None,
+        current: None,
+        finished: false,
+    }
+}
+
+/// The iterator [`scan`] returns: payloads, then at most one error, then nothing.
+#[derive(Debug)]
+pub struct LogScan {
+    dir: PathBuf,
+    /// The segment numbers still to read, last first (so `pop` gives the next); `None` until
+    /// the directory has been listed.
+    segments: Option<Vec<u32>>,
+    /// The segment being read.
+    current: Option<SegmentCursor>,
+    /// Set after the last item, an error included, so the scan ends for good.
+    finished: bool,
+}
+
+/// A segment file read into memory and how far the scan got in it.
+#[derive(Debug)]
+struct SegmentCursor {
+    number: u32,
+    is_last: bool,
+    bytes: Vec<u8>,
+    /// The offset of the next frame.
+    offset: usize,
+}
+
+impl Iterator for LogScan {
+    type Item = Result<Vec<u8>, LogError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let item = self.advance();
+        if !matches!(item, Some(Ok(_))) {
+            self.finished = true;
+        }
+        item
+    }
+}
+
+impl LogScan {
+    /// The next payload, the error that ends the scan, or `None` at the end of the log.
+    fn advance(&mut self) -> Option<Result<Vec<u8>, LogError>> {
+        loop {
+            if self.current.is_none() {
+                let segments = match &mut self.segments {
+                    Some(segments) => segments,
+                    None => match self.list() {
+                        Ok(segments) => self.segments.insert(segments),
+                        Err(error) => return Some(Err(error)),
+                    },
+                };
+                let number = segments.pop()?;
+                let is_last = segments.is_empty();
+                match self.open_segment(number, is_last) {
+                    Ok(cursor) => self.current = Some(cursor),
+                    Err(error) => return Some(Err(error)),
+                }
+            }
+            let cursor = self.current.as_mut()?;
+            match cursor.next_frame(&self.dir) {
+                Ok(Some(payload)) => return Some(Ok(payload)),
+                Ok(None) => self.current = None,
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
+
+    /// Lists the segments, last first, refusing gaps in their numbering.
+    fn list(&self) -> Result<Vec<u32>, LogError> {
+        let mut numbers = list_segments(&self.dir)?;
+        check_contiguous(&numbers)?;
+        numbers.reverse();
+        Ok(numbers)
+    }
+
+    /// Reads a segment and checks its header.
+    fn open_segment(&self, number: u32, is_last: bool) -> Result<SegmentCursor, LogError> {
+        let mut cursor = SegmentCursor {
+            number,
+            is_last,
+            bytes: read_segment(&self.dir, number)?,
+            offset: SEGMENT_MAGIC.len(),
+        };
+        let mut pauses = TAIL_RETRY_PAUSES.iter();
+        while cursor.bytes.get(..SEGMENT_MAGIC.len()) != Some(SEGMENT_MAGIC.as_slice()) {
+            let torn = is_last.then(|| torn_header_reason(&cursor.bytes)).flatten();
+            let Some(reason) = torn else {
+                return Err(LogError::Corrupt {
+                    segment: number,
+                    offset: 0,
+                    reason: bad_header_reason(&cursor.bytes),
+                });
+            };
+            // A running node may be creating this very segment: look again before calling it torn.
+            let Some(pause) = pauses.next() else {
+                return Err(LogError::TornTail {
+                    segment: number,
+                    offset: 0,
+                    reason,
+                });
+            };
+            std::thread::sleep(*pause);
+            cursor.bytes = read_segment(&self.dir, number)?;
+        }
+        Ok(cursor)
+    }
+}
+
+impl SegmentCursor {
+    /// The payload of the next frame, `None` at the end of the segment, or the damage found.
+    fn next_frame(&mut self, dir: &Path) -> Result<Option<Vec<u8>>, LogError> {
+        let mut pauses = TAIL_RETRY_PAUSES.iter();
+        loop {
+            if self.offset >= self.bytes.len() {
+                return Ok(None);
+            }
+            let damage = match check_frame(&self.bytes, self.offset) {
+                Ok(frame) => {
+                    let payload = frame.payload.to_vec();
+                    self.offset = frame.end;
+                    return Ok(Some(payload));
+                }
+                Err(damage) => damage,
+            };
+            let corrupt = |reason: String| LogError::Corrupt {
+                segment: self.number,
+                offset: self.offset as u64,
+                reason,
+            };
+            if !self.is_last {
+                return Err(corrupt(format!(
+                    "{damage}; only the last segment may end in a torn write"
+                )));
+            }
+            match find_frame_after(&self.bytes, self.offset) {
+                FollowingFrame::Found(at) => {
+                    return Err(corrupt(format!(
+                        "{damage}, yet a valid frame follows at offset {at}, so this is not a \
+                         torn tail"
+                    )));
+                }
+                FollowingFrame::TooCostly => {
+                    return Err(corrupt(format!(
+                        "{damage}; ruling out a valid frame after it would take more than \
+                         {SCAN_BUDGET_BYTES} bytes of CRC work, so it is not treated as a torn tail"
+                    )));
+                }
+                FollowingFrame::None => {}
+            }
+            // A running node may be writing this very frame: read the file again (it only ever
+            // grows at its end while the node runs) before calling the tail torn.
+            let Some(pause) = pauses.next() else {
+                return Err(LogError::TornTail {
+                    segment: self.number,
+                    offset: self.offset as u64,
+                    reason: damage.to_string(),
+                });
+            };
+            std::thread::sleep(*pause);
+            self.bytes = read_segment(dir, self.number)?;
+        }
+    }
+}
+
+fn read_segment(dir: &Path, number: u32) -> Result<Vec<u8>, LogError> {
+    let path = segment_path(dir, number);
+    fs::read(&path).map_err(|source| io_error("read segment", &path, source))
+}
+
+#[cfg(test)]
+// Tests unwrap freely: a panic with the error's Debug output is exactly the failure report wanted.
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::fs::OpenOptions;
+    use std::io::Write;
+
+    use super::super::{LogOptions, RecordLog};
+    use super::*;
+
+    /// Small segments, so that a few payloads span several of them.
+    fn tiny() -> LogOptions {
+        LogOptions { segment_bytes: 96 }
+    }
+
+    fn payload(index: usize) -> Vec<u8> {
+        format!("{{\"record\":{index},\"pad\":\"{}\"}}", "x".repeat(index % 7)).into_bytes()
+    }
+
+    /// Writes `count` payloads into a fresh log in `dir` and closes it.
+    fn build(dir: &Path, count: usize) -> Vec<Vec<u8>> {
+        let (mut log, _) = RecordLog::open(dir, tiny()).unwrap();
+        let payloads: Vec<_> = (0..count).map(payload).collect();
+        for bytes in &payloads {
+            log.append(bytes).unwrap();
+        }
+        log.sync().unwrap();
+        payloads
+    }
+
+    /// Every file under `dir`, recursively, with its bytes.
+    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(snapshot(&path));
+            } else {
+                files.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+        files
+    }
+
+    /// The payloads a scan yields before its error, and the error.
+    fn split(dir: &Path) -> (Vec<Vec<u8>>, Option<LogError>) {
+        let mut payloads = Vec::new();
+        let mut scan = scan(dir);
+        for item in scan.by_ref() {
+            match item {
+                Ok(payload) => payloads.push(payload),
+                Err(error) => {
+                    assert!(scan.next().is_none(), "the scan went on after an error");
+                    return (payloads, Some(error));
+                }
+            }
+        }
+        (payloads, None)
+    }
+
+    #[test]
+    fn a_sound_log_of_several_segments_is_read_in_order_without_touching_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = build(dir.path(), 25);
+        assert!(segment_path(dir.path(), 3).exists(), "the test needs several segments");
+        let before = snapshot(dir.path());
+        let (payloads, error) = split(dir.path());
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(payloads, written);
+        assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[test]
+    fn a_log_without_frames_yields_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        build(dir.path(), 0);
+        assert!(scan(dir.path()).next().is_none());
+    }
+
+    #[test]
+    fn a_torn_tail_is_reported_as_such_and_left_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = build(dir.path(), 25);
+        let last = *list_segments(dir.path()).unwrap().last().unwrap();
+        let path = segment_path(dir.path(), last);
+        let whole = fs::metadata(&path).unwrap().len();
+        // Half a frame header, as a crash in the middle of a write leaves it.
+        OpenOptions::new().append(true).open(&path).unwrap().write_all(&[5, 0, 0]).unwrap();
+        let before = snapshot(dir.path());
+        let (payloads, error) = split(dir.path());
+        assert_eq!(payloads, written);
+        match error {
+            Some(LogError::TornTail { segment, offset, reason }) => {
+                assert_eq!((segment, offset), (last, whole));
+                assert!(reason.contains("partial frame header"), "{reason}");
+            }
+            other => panic!("expected a torn tail, got {other:?}"),
+        }
+        assert_eq!(snapshot(dir.path()), before, "the scan changed the log");
+    }
+
+    #[test]
+    fn a_damaged_frame_before_the_last_segment_is_corruption_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = build(dir.path(), 25);
+        let path = segment_path(dir.path(), 1);
+        let mut bytes = fs::read(&path).unwrap();
+        let second_frame = SEGMENT_MAGIC.len() + 8 + written[0].len();
+        // A payload byte of the second frame.
+        bytes[second_frame + 10] ^= 0x20;
+        fs::write(&path, &bytes).unwrap();
+        let (payloads, error) = split(dir.path());
+        assert_eq!(payloads, written[..1]);
+        match error {
+            Some(LogError::Corrupt { segment: 1, offset, reason }) => {
+                assert_eq!(offset, second_frame as u64);
+                assert!(reason.contains("CRC mismatch"), "{reason}");
+            }
+            other => panic!("expected corruption in segment 1, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_damaged_frame_followed_by_a_valid_one_in_the_last_segment_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, _) = RecordLog::open(dir.path(), LogOptions::default()).unwrap();
+        for index in 0..3 {
+            log.append(&payload(index)).unwrap();
+        }
+        log.sync().unwrap();
+        drop(log);
+        let path = segment_path(dir.path(), 1);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[SEGMENT_MAGIC.len() + 9] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        let (payloads, error) = split(dir.path());
+        assert!(payloads.is_empty());
+        assert!(
+            matches!(&error, Some(LogError::Corrupt { segment: 1, offset: 8, reason }) if reason.contains("valid frame follows")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_segment_or_directory_is_an_error_item() {
+        let dir = tempfile::tempdir().unwrap();
+        build(dir.path(), 25);
+        fs::remove_file(segment_path(dir.path(), 2)).unwrap();
+        let (payloads, error) = split(dir.path());
+        assert!(payloads.is_empty());
+        assert!(matches!(error, Some(LogError::Corrupt { segment: 2, .. })), "{error:?}");
+
+        let (_, error) = split(&dir.path().join("nowhere"));
+        assert!(matches!(error, Some(LogError::Io { .. })), "{error:?}");
+    }
+
+    #[test]
+    fn a_scan_while_the_log_grows_sees_a_sound_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, _) = RecordLog::open(dir.path(), tiny()).unwrap();
+        let total = 400;
+        let writer = std::thread::spawn(move || {
+            for index in 0..total {
+                log.append(&payload(index)).unwrap();
+                if index % 10 == 0 {
+                    log.sync().unwrap();
+                }
+            }
+        });
+        let mut longest = 0;
+        while !writer.is_finished() {
+            let (payloads, error) = split(dir.path());
+            assert!(error.is_none(), "a scan of a growing log failed: {error:?}");
+            assert_eq!(payloads, (0..payloads.len()).map(payload).collect::<Vec<_>>());
+            longest = longest.max(payloads.len());
+        }
+        writer.join().unwrap();
+        let (payloads, error) = split(dir.path());
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(payloads.len(), total);
+        assert!(longest <= total);
+    }
+}
