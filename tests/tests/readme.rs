@@ -46,7 +46,7 @@ fn the_readme_walkthrough_runs_against_the_demo() {
     );
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(printed.contains("registered 2 items"), "{printed}");
-    for file in ["labels.pdf", "door.png", "door.bundle.json", "checkpoint.txt", "door.epcis.json"] {
+    for file in ["labels.pdf", "door.png", "door.bundle.json", "checkpoint.txt", "door.epcis.json", "audit.html"] {
         assert!(dir.path().join(file).metadata().is_ok_and(|meta| meta.len() > 0), "{file} was written");
     }
     let door = node.get_json("/v1/items/4750002DOOR-0100");
