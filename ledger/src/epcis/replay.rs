@@ -123,7 +123,7 @@ impl Replay {
                 self.items.insert(giai.clone(), Tracked { custodian: signer, passport_version: 1, offer: None });
                 self.object(&mut event, "ADD", &giai)?;
                 step(&mut event, BizStep::Commissioning, Some(Disposition::Active));
-                let passport = public_passport(body.get("passport").unwrap_or(&Value::Null));
+                let passport = public_passport_in(record, body)?;
                 event.insert("ilmd".into(), json!({"salvage:passport": passport, "salvage:passportVersion": 1}));
             }
             Kind::ItemAmend => {
@@ -133,8 +133,7 @@ impl Replay {
                 self.object(&mut event, "OBSERVE", &giai)?;
                 // ILMD is fixed when an object is commissioned (EPCIS 2.0 §7.3.6), so a
                 // new passport version travels as an extension of an OBSERVE event.
-                let passport = public_passport(body.get("passport").unwrap_or(&Value::Null));
-                event.insert("salvage:passport".into(), passport);
+                event.insert("salvage:passport".into(), public_passport_in(record, body)?);
                 event.insert("salvage:passportVersion".into(), json!(version));
             }
             Kind::ItemTransfer => {
@@ -183,7 +182,7 @@ impl Replay {
                 for part in parts {
                     let part_giai = giai_in(record, part)?;
                     let uri = self.digital_link(&part_giai)?;
-                    passports.insert(uri.clone(), public_passport(part.get("passport").unwrap_or(&Value::Null)));
+                    passports.insert(uri.clone(), public_passport_in(record, part)?);
                     outputs.push(uri);
                     self.items.insert(part_giai, Tracked { custodian: signer.clone(), passport_version: 1, offer: None });
                 }
@@ -317,6 +316,11 @@ fn details(kind: Kind, body: &Value) -> Option<Value> {
 fn giai_in(record: &Record, body: &Value) -> Result<Giai, EpcisError> {
     let text = body.get("giai").and_then(Value::as_str).ok_or_else(|| malformed(record, "no giai"))?;
     Giai::parse(text).map_err(|error| malformed(record, &error.to_string()))
+}
+
+/// The public passport of a body (or a split's part): its restricted fields removed.
+fn public_passport_in(record: &Record, body: &Value) -> Result<Value, EpcisError> {
+    body.get("passport").filter(|passport| passport.is_object()).map(public_passport).ok_or_else(|| malformed(record, "no passport"))
 }
 
 fn malformed(record: &Record, reason: &str) -> EpcisError {
