@@ -224,10 +224,10 @@ fn read_segment(dir: &Path, number: u32) -> Result<Vec<u8>, LogError> {
 // Tests unwrap freely: a panic with the error's Debug output is exactly the failure report wanted.
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::fs::OpenOptions;
     use std::io::Write;
 
+    use super::super::tests::snapshot;
     use super::super::{LogOptions, RecordLog};
     use super::*;
 
@@ -249,20 +249,6 @@ mod tests {
         }
         log.sync().unwrap();
         payloads
-    }
-
-    /// Every file under `dir`, recursively, with its bytes.
-    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-        let mut files = BTreeMap::new();
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                files.extend(snapshot(&path));
-            } else {
-                files.insert(path.clone(), fs::read(&path).unwrap());
-            }
-        }
-        files
     }
 
     /// The payloads a scan yields before its error, and the error.

@@ -42,8 +42,8 @@ fn build(dir: &Path, count: usize) -> Vec<(LogPosition, Vec<u8>)> {
     written
 }
 
-/// Every file under `dir`, recursively, with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+/// Every file under `dir`, recursively, with its bytes (the scan's tests use it too).
+pub(super) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
