@@ -12,23 +12,20 @@ mod inventory;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, FromArgMatches};
-use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
-use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use salvage_ledger::Ledger;
 use salvage_ledger::entry::{Kind, PublicKey, SignedEntry, Statement, Timestamp};
 use salvage_ledger::ident::Giai;
 use salvage_ledger::ident::digital_link::DigitalLink;
 use salvage_ledger::testkit::generate_signing_key;
-use salvage_node::config::{OperatorKey, parse_listen};
+use salvage_node::config::parse_listen;
 use salvage_node::qr::QrCode;
 use serde_json::json;
 
+use super::key::write_new_key;
 use super::node::NodeCommand;
 use super::write_file;
 
@@ -75,19 +72,23 @@ fn create(dir: &Path, public_url: &str) -> Result<()> {
     }
     let keys_dir = dir.join("keys");
     std::fs::create_dir_all(&keys_dir).with_context(|| format!("cannot create {}", keys_dir.display()))?;
+    // The keys just written sign the genesis and the seed; no need to read them back.
+    let mut keys = std::collections::HashMap::new();
     let mut members = Vec::new();
     for (id, name, roles) in inventory::MEMBERS {
         let key = generate_signing_key().context("the operating system gave no randomness for a key")?;
-        write_private_key(&keys_dir.join(format!("{id}.pem")), &key)?;
+        write_new_key(&keys_dir.join(format!("{id}.pem")), &key)?;
         members.push(json!({"id": id, "name": name, "roles": roles, "keys": [PublicKey::of(&key).to_hex()]}));
+        keys.insert(*id, key);
     }
-    let operator = key_of(dir, inventory::OPERATOR)?;
+    let key_of = |member: &str| keys.get(member).with_context(|| format!("the demo has no member {member}: a defect in the demo"));
+    let operator = key_of(inventory::OPERATOR)?;
     let body = json!({
         "consortium": {"name": "Zemgale Materials Reuse Consortium (demo)", "country": "LV"},
         "admin_threshold": 1,
         "members": members,
     });
-    let genesis = SignedEntry::sign(Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body }, &[&operator])?;
+    let genesis = SignedEntry::sign(Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body }, &[operator])?;
     write_file(&dir.join("genesis.json"), &serde_json::to_vec_pretty(&genesis.to_value())?)?;
     let config = format!(
         "# The demo node: `salvage node --config {}`\ngenesis = \"genesis.json\"\ndata = \"ledger\"\nkey = \"keys/{}.pem\"\npublic_url = {public_url:?}\n",
@@ -100,14 +101,14 @@ fn create(dir: &Path, public_url: &str) -> Result<()> {
     let ledger_id = Some(salvage_ledger::entry::LedgerId(genesis.id().0));
     let mut entries = Vec::new();
     for step in inventory::steps() {
-        let key = key_of(dir, step.signer)?;
         let statement = Statement { ledger: ledger_id, kind: step.kind, time: Timestamp::now(), body: step.body };
-        entries.push(SignedEntry::sign(statement, &[&key])?);
+        entries.push(SignedEntry::sign(statement, &[key_of(step.signer)?])?);
     }
     let seeded = entries.len();
-    for (outcome, entry) in ledger.submit(entries)?.into_iter().zip(inventory::steps()) {
+    let kinds: Vec<Kind> = entries.iter().map(|entry| entry.statement().kind).collect();
+    for (outcome, kind) in ledger.submit(entries)?.into_iter().zip(kinds) {
         if let Err(refusal) = outcome {
-            bail!("the demo's own {} entry was refused ({refusal}): a defect in the demo", entry.kind.as_str());
+            bail!("the demo's own {} entry was refused ({refusal}): a defect in the demo", kind.as_str());
         }
     }
     println!("created the demo consortium in {}: {} members, {seeded} entries", dir.display(), inventory::MEMBERS.len());
@@ -131,19 +132,4 @@ fn print_items(dir: &Path, public_url: &str) -> Result<()> {
     }
     let _ = writeln!(out, "QR codes: {}", qr_dir.display());
     Ok(())
-}
-
-fn key_of(dir: &Path, member: &str) -> Result<SigningKey> {
-    Ok(OperatorKey::read(&dir.join("keys").join(format!("{member}.pem")))?.signing_key().clone())
-}
-
-fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {
-    let pem = key.to_pkcs8_pem(LineEnding::LF).context("encoding a key as PKCS#8")?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(pem.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -2,10 +2,11 @@
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use salvage_ledger::entry::PublicKey;
@@ -34,20 +35,26 @@ enum KeyAction {
     },
 }
 
+/// Writes `key` as PKCS#8 PEM to a new file readable by its owner only
+/// (mode 0600, synced); an existing file is never overwritten.
+pub fn write_new_key(path: &Path, key: &SigningKey) -> Result<()> {
+    let pem = key.to_pkcs8_pem(LineEnding::LF).context("encoding the key as PKCS#8")?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {} (an existing key is never overwritten)", path.display()))?;
+    file.write_all(pem.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", path.display()))
+}
+
 impl KeyCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
         match self.action {
             KeyAction::New { out } => {
                 let key = generate_signing_key().context("the operating system gave no randomness for a key")?;
-                let pem = key.to_pkcs8_pem(LineEnding::LF).context("encoding the key as PKCS#8")?;
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&out)
-                    .with_context(|| format!("cannot create {} (an existing key is never overwritten)", out.display()))?;
-                file.write_all(pem.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", out.display()))?;
+                write_new_key(&out, &key)?;
                 println!("{}", PublicKey::of(&key).to_hex());
             }
             KeyAction::Show { file } => println!("{}", OperatorKey::read(&file)?.public_key().to_hex()),
