@@ -11,6 +11,7 @@ pub mod http;
 pub mod node;
 
 use std::path::PathBuf;
+use std::process::Command;
 
 /// Overrides where the `salvage` binary is looked for.
 pub const SALVAGE_BIN_ENV: &str = "SALVAGE_BIN";
@@ -39,4 +40,15 @@ pub fn salvage_binary() -> PathBuf {
         binary.display()
     );
     binary
+}
+
+/// The `salvage` binary as a command that inherits none of the running
+/// test's own `SALVAGE_*` settings, so a developer's environment cannot change
+/// what a test sees.
+pub fn salvage_command() -> Command {
+    let mut command = Command::new(salvage_binary());
+    for (name, _) in std::env::vars_os().filter(|(name, _)| name.to_string_lossy().starts_with("SALVAGE_")) {
+        command.env_remove(name);
+    }
+    command
 }

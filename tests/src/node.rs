@@ -51,7 +51,12 @@ impl Site {
 
     /// `salvage node` on a free port over `data/`, signing with `<operator>.pem`.
     pub fn node(&self, operator: &str) -> Command {
-        let mut command = Command::new(crate::salvage_binary());
+        self.node_with(&crate::salvage_binary(), operator)
+    }
+
+    /// [`Site::node`] with another `salvage` binary (the load generator's choice).
+    pub fn node_with(&self, binary: &std::path::Path, operator: &str) -> Command {
+        let mut command = Command::new(binary);
         command
             .arg("node")
             .arg("--genesis")

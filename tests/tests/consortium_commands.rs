@@ -6,15 +6,12 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use salvage_tests::node::Running;
-use salvage_tests::salvage_binary;
+use salvage_tests::{salvage_binary, salvage_command};
 use serde_json::json;
 
 fn salvage(dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(salvage_binary());
+    let mut command = salvage_command();
     command.current_dir(dir).args(args);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SALVAGE_")) {
-        command.env_remove(name);
-    }
     command.output().unwrap()
 }
 

@@ -4,13 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use salvage_ledger::audit::{AuditOptions, audit};
 use salvage_ledger::entry::SignedEntry;
 use salvage_tests::auditor::download;
 use salvage_tests::node::Running;
-use salvage_tests::salvage_binary;
+use salvage_tests::salvage_command;
 
 /// A port that was free a moment ago: the demo prints URLs with its address,
 /// so it cannot listen on port 0.
@@ -24,11 +24,8 @@ fn the_demo_seeds_a_building_serves_it_and_reopens_it() {
     let data = dir.path().join("demo");
     let listen = format!("127.0.0.1:{}", free_port());
     let demo = |exit: bool| {
-        let mut command = Command::new(salvage_binary());
+        let mut command = salvage_command();
         command.args(["demo", "--data", data.to_str().unwrap(), "--listen", &listen]).stdin(Stdio::null());
-        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SALVAGE_")) {
-            command.env_remove(name);
-        }
         if exit {
             command.arg("--exit");
         }

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 
 use salvage_tests::node::{Running, Site};
-use salvage_tests::salvage_binary;
+use salvage_tests::{salvage_binary, salvage_command};
 use salvage_ledger::testkit::Fixture;
 
 #[test]
@@ -70,11 +70,8 @@ fn settings_come_from_the_file_then_salvage_variables_then_flags() {
 
     // The node started with the config named by SALVAGE_CONFIG, variables and flags.
     let start = |variables: &[(&str, &str)], flags: &[&str]| {
-        let mut command = Command::new(salvage_binary());
+        let mut command = salvage_command();
         command.arg("node").args(flags).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SALVAGE_")) {
-            command.env_remove(name);
-        }
         command.env("SALVAGE_CONFIG", &config).envs(variables.iter().copied());
         let node = Running::start(command);
         assert_eq!(node.request("POST", "/v1/entries", &entry_body).status, 201);

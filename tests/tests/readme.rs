@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 
 use salvage_tests::node::Running;
-use salvage_tests::salvage_binary;
+use salvage_tests::{salvage_binary, salvage_command};
 
 /// The shell blocks that follow the `<!-- walkthrough -->` marker.
 fn walkthrough() -> String {
@@ -22,11 +22,8 @@ fn the_readme_walkthrough_runs_against_the_demo() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let address = format!("127.0.0.1:{port}");
     let binary = salvage_binary();
-    let mut demo = Command::new(&binary);
+    let mut demo = salvage_command();
     demo.current_dir(dir.path()).args(["demo", "--listen", &address]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SALVAGE_")) {
-        demo.env_remove(name);
-    }
     let node = Running::start(demo);
 
     // The README's address is the demo's default; this test's demo listens elsewhere.

@@ -3,10 +3,10 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use salvage_tests::node::{PUBLIC_URL, Running, Site};
+use salvage_tests::node::{Running, Site};
 
 use crate::LoadError;
 
@@ -90,21 +90,8 @@ impl Target {
 /// up and stall the node).
 fn node_command(site: &Site, binary: &Path) -> Result<Command, LoadError> {
     let log = File::create(site.path("node.log")).map_err(|error| LoadError::Setup(format!("cannot create the node's log: {error}")))?;
-    let mut command = Command::new(binary);
-    command
-        .arg("node")
-        .arg("--genesis")
-        .arg(site.path("genesis.json"))
-        .arg("--data")
-        .arg(site.path("data"))
-        .arg("--key")
-        .arg(site.path(&format!("{OPERATOR}.pem")))
-        .args(["--listen", "127.0.0.1:0", "--public-url", PUBLIC_URL])
-        .env_remove("SALVAGE_CONFIG")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log);
+    let mut command = site.node_with(binary, OPERATOR);
+    command.env("RUST_LOG", "warn").stderr(log);
     Ok(command)
 }
 
