@@ -6,6 +6,10 @@
 //! disagree on which copy wins), and so is any number outside ±(2^53−1), the
 //! range in which every JSON implementation represents integers exactly.
 
+mod encode;
+
+pub(crate) use encode::{write_string, write_value};
+
 use std::cell::Cell;
 use std::fmt;
 
@@ -78,13 +82,20 @@ pub fn check_numbers(value: &Value) -> Result<(), CanonicalError> {
     }
 }
 
+/// The RFC 8785 canonical bytes of a JSON value.
+pub fn value_to_canonical_bytes(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    encode::write_value(value, &mut out);
+    out
+}
+
 /// The RFC 8785 canonical bytes of any serialisable value.
 pub fn to_canonical_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     // INVARIANT: serialisation can only fail on non-finite floats or maps with
     // non-string keys. Our types hold neither (serde_json::Value cannot hold NaN),
     // so an error here is a programming error, not bad input.
-    match serde_json_canonicalizer::to_vec(value) {
-        Ok(bytes) => bytes,
+    match serde_json::to_value(value) {
+        Ok(value) => value_to_canonical_bytes(&value),
         Err(error) => unreachable!("canonical encoding of a ledger value failed: {error}"),
     }
 }
