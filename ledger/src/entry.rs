@@ -15,7 +15,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::canonical::{self, to_canonical_bytes};
+use crate::canonical;
 use crate::digest::hash_newtype;
 use crate::refusal::{Refusal, RefusalCode};
 
@@ -603,7 +603,7 @@ mod tests {
         let genesis = Statement { ledger: None, kind: Kind::Genesis, ..statement() };
         let awkward = Statement { body: json!({"\u{1f600}": [1.5, -0.0, "\u{7}\"\\"], "\u{fb33}": null}), ..statement() };
         for statement in [statement(), genesis, awkward] {
-            assert_eq!(statement.canonical_bytes(), to_canonical_bytes(&statement), "{statement:?}");
+            assert_eq!(statement.canonical_bytes(), canonical::to_canonical_bytes(&statement), "{statement:?}");
         }
     }
 
