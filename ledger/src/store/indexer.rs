@@ -4,17 +4,24 @@
 //! The record log is the truth and its `fdatasync` is what a receipt promises,
 //! so a submission is acknowledged as soon as its records are synced. Their
 //! index updates are queued here and applied, in record order, by one thread
-//! that coalesces whatever has queued up into a single sled batch. Readers that
-//! consult the index first wait until it covers the records they may see
-//! ([`Indexer::wait_for`]), so every read is as fresh as the acknowledgements.
+//! that coalesces them into a single sled batch. Readers that consult the index
+//! first wait until it covers the records they may see ([`Indexer::wait_for`]),
+//! so every read is as fresh as the acknowledgements.
+//!
+//! Every sled batch has a fixed cost (sled seals and writes an I/O buffer for
+//! each, on its own threads), which under a stream of small group commits was a
+//! fifth of a node's CPU. So while nobody waits to read, the indexer lingers up
+//! to [`LINGER`] gathering commits into one batch; a reader that needs records
+//! the index does not cover yet wakes it at once.
 //!
 //! The queue is bounded: when the index falls that far behind, the committer
 //! blocks on it, which bounds both the memory held by queued updates and how
 //! long a reader can be made to wait.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::entry::LedgerId;
 
@@ -22,6 +29,13 @@ use super::index::{Index, IndexUpdate};
 
 /// How many group commits may wait for the indexer before committers block.
 const QUEUE_COMMITS: usize = 64;
+
+/// How long the indexer gathers commits into one sled batch while no reader waits.
+pub(crate) const LINGER: Duration = Duration::from_millis(20);
+
+/// The most records one sled batch gathers while lingering; bounds the memory
+/// held and the length of a batch.
+const MAX_GATHERED: usize = 16_384;
 
 /// Why the background index writer cannot serve a request.
 #[non_exhaustive]
@@ -38,21 +52,22 @@ pub enum IndexerStopped {
 /// The handle the ledger keeps on its indexer thread.
 pub(crate) struct Indexer {
     // `None` once the indexer is stopping: no further updates are accepted.
-    queue: Mutex<Option<SyncSender<Vec<IndexUpdate>>>>,
+    queue: Mutex<Option<SyncSender<Work>>>,
     progress: Arc<Progress>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Indexer {
     /// Starts the indexer thread for an index that already covers the first
-    /// `indexed` records.
-    pub fn start(index: Arc<Index>, ledger_id: LedgerId, indexed: u64) -> std::io::Result<Indexer> {
-        let (queue, updates) = sync_channel(QUEUE_COMMITS);
-        let progress = Arc::new(Progress { indexed: Mutex::new(Indexed { upto: indexed, failure: None }), changed: Condvar::new() });
+    /// `indexed` records; it lingers up to `linger` gathering commits.
+    pub fn start(index: Arc<Index>, ledger_id: LedgerId, indexed: u64, linger: Duration) -> std::io::Result<Indexer> {
+        let (queue, work) = sync_channel(QUEUE_COMMITS);
+        let indexed = Indexed { upto: indexed, wanted: indexed, failure: None };
+        let progress = Arc::new(Progress { indexed: Mutex::new(indexed), changed: Condvar::new() });
         let worker_progress = Arc::clone(&progress);
         let worker = std::thread::Builder::new()
             .name("salvage-indexer".into())
-            .spawn(move || run(&index, ledger_id, &updates, &worker_progress))?;
+            .spawn(move || run(&index, ledger_id, &work, &worker_progress, linger))?;
         Ok(Indexer { queue: Mutex::new(Some(queue)), progress, worker: Mutex::new(Some(worker)) })
     }
 
@@ -64,12 +79,22 @@ impl Indexer {
         }
         let queue = self.queue.lock().map_err(|_| IndexerStopped::Closed)?.clone().ok_or(IndexerStopped::Closed)?;
         // The worker drops its receiver only when it fails, and says why first.
-        queue.send(updates).map_err(|_| self.failure().unwrap_or(IndexerStopped::Closed))
+        queue.send(Work::Updates(updates)).map_err(|_| self.failure().unwrap_or(IndexerStopped::Closed))
     }
 
     /// Waits until the index covers the first `size` records.
     pub fn wait_for(&self, size: u64) -> Result<(), IndexerStopped> {
         let mut indexed = self.progress.lock()?;
+        if indexed.upto < size && indexed.failure.is_none() {
+            indexed.wanted = indexed.wanted.max(size);
+            drop(indexed);
+            // Wake a lingering worker. A full queue needs no wake-up: the worker
+            // is busy draining it and looks at `wanted` before it lingers again.
+            if let Some(queue) = self.queue.lock().ok().and_then(|queue| queue.clone()) {
+                let _ = queue.try_send(Work::ReaderWaits);
+            }
+            indexed = self.progress.lock()?;
+        }
         loop {
             if let Some(failure) = &indexed.failure {
                 return Err(IndexerStopped::Failed(failure.clone()));
@@ -116,14 +141,30 @@ struct Progress {
 
 // INVARIANT: `upto` only grows, and the index holds exactly the updates of the
 // first `upto` records (each sled batch is atomic and carries the new size).
+// `wanted` is the most any reader has waited for; while it exceeds `upto`, the
+// worker does not linger.
 struct Indexed {
     upto: u64,
+    wanted: u64,
     failure: Option<String>,
+}
+
+/// What the worker is sent.
+enum Work {
+    /// The index updates of one group commit, in record order.
+    Updates(Vec<IndexUpdate>),
+    /// A reader waits for records not indexed yet: stop lingering.
+    ReaderWaits,
 }
 
 impl Progress {
     fn lock(&self) -> Result<MutexGuard<'_, Indexed>, IndexerStopped> {
         self.indexed.lock().map_err(|_| IndexerStopped::Failed("the index writer panicked".into()))
+    }
+
+    /// Whether a reader waits for records the index does not cover yet.
+    fn reader_waits(&self) -> bool {
+        self.indexed.lock().map_or(true, |indexed| indexed.wanted > indexed.upto)
     }
 
     fn record(&self, outcome: Result<u64, String>) {
@@ -137,24 +178,58 @@ impl Progress {
     }
 }
 
-/// The worker's loop: take every queued commit, write them as one batch.
-fn run(index: &Index, ledger_id: LedgerId, queue: &Receiver<Vec<IndexUpdate>>, progress: &Progress) {
+/// The worker's loop: gather queued commits (lingering while no reader waits)
+/// and write them as one batch.
+fn run(index: &Index, ledger_id: LedgerId, queue: &Receiver<Work>, progress: &Progress, linger: Duration) {
     let _guard = PanicGuard(progress);
-    while let Ok(mut updates) = queue.recv() {
-        // Coalesce whatever else has queued meanwhile into the same sled batch.
-        while let Ok(more) = queue.try_recv() {
+    while let Ok(first) = queue.recv() {
+        let mut updates = Vec::new();
+        let open = gather(first, queue, progress, linger, &mut updates);
+        if let Some(last) = updates.last() {
+            let upto = last.seq.get() + 1;
+            match index.apply(ledger_id, &updates) {
+                Ok(()) => progress.record(Ok(upto)),
+                Err(error) => {
+                    // Readers and committers learn of the failure; the log is intact and
+                    // the next open rebuilds or catches up the index.
+                    progress.record(Err(error.to_string()));
+                    return;
+                }
+            }
+        }
+        if !open {
+            return;
+        }
+    }
+}
+
+/// Collects `first` and the commits that follow it into `updates`: whatever is
+/// queued, then, while no reader waits, whatever arrives within `linger`.
+/// Returns false once the queue is closed (everything sent has been gathered).
+fn gather(first: Work, queue: &Receiver<Work>, progress: &Progress, linger: Duration, updates: &mut Vec<IndexUpdate>) -> bool {
+    let deadline = Instant::now() + linger;
+    let mut next = Some(first);
+    loop {
+        if let Some(Work::Updates(more)) = next.take() {
             updates.extend(more);
         }
-        let Some(last) = updates.last() else { continue };
-        let upto = last.seq.get() + 1;
-        match index.apply(ledger_id, &updates) {
-            Ok(()) => progress.record(Ok(upto)),
-            Err(error) => {
-                // Readers and committers learn of the failure; the log is intact and
-                // the next open rebuilds or catches up the index.
-                progress.record(Err(error.to_string()));
-                return;
+        // Take what is already queued before deciding whether to wait for more.
+        match queue.try_recv() {
+            Ok(work) => {
+                next = Some(work);
+                continue;
             }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return false,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+        let now = Instant::now();
+        if updates.is_empty() || updates.len() >= MAX_GATHERED || now >= deadline || progress.reader_waits() {
+            return true;
+        }
+        match queue.recv_timeout(deadline - now) {
+            Ok(work) => next = Some(work),
+            Err(RecvTimeoutError::Timeout) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
         }
     }
 }
@@ -167,5 +242,68 @@ impl Drop for PanicGuard<'_> {
         if std::thread::panicking() {
             self.0.record(Err("the index writer panicked".into()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::channel;
+
+    use super::*;
+    use crate::chain::{LeafHash, Seq};
+    use crate::store::log::LogPosition;
+
+    /// Liveness, not speed: how long these may take is far beyond any linger that
+    /// a working wake-up would let pass, and far below the hour the worker would
+    /// otherwise linger.
+    const PATIENCE: Duration = Duration::from_secs(60);
+    const AN_HOUR: Duration = Duration::from_secs(3600);
+
+    fn updates(seqs: std::ops::Range<u64>) -> Vec<IndexUpdate> {
+        seqs.map(|seq| IndexUpdate {
+            seq: Seq::new(seq).expect("a small seq"),
+            leaf_hash: LeafHash([seq as u8; 32]),
+            position: LogPosition { segment: 1, offset: seq * 100 },
+            members: Vec::new(),
+            items: Vec::new(),
+            merkle_nodes: Vec::new(),
+        })
+        .collect()
+    }
+
+    fn lingering_indexer(dir: &std::path::Path) -> (Arc<Index>, Arc<Indexer>) {
+        let index = Arc::new(Index::open(dir).expect("index opens"));
+        let indexer = Indexer::start(Arc::clone(&index), LedgerId([1; 32]), 0, AN_HOUR).expect("indexer starts");
+        (index, Arc::new(indexer))
+    }
+
+    #[test]
+    fn a_waiting_reader_cuts_the_linger_short() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (index, indexer) = lingering_indexer(dir.path());
+        indexer.enqueue(updates(0..3)).expect("queued");
+        indexer.enqueue(updates(3..5)).expect("queued");
+        let (done, finished) = channel();
+        let reader = Arc::clone(&indexer);
+        // A thread of its own, so that a broken wake-up fails the test instead of hanging it.
+        std::thread::spawn(move || done.send(reader.wait_for(5)));
+        let waited = finished.recv_timeout(PATIENCE).expect("the reader woke the lingering indexer");
+        assert!(waited.is_ok(), "{waited:?}");
+        assert_eq!(index.size().expect("size").0, 5, "both commits are in the index");
+    }
+
+    #[test]
+    fn stopping_writes_what_was_gathered() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (index, indexer) = lingering_indexer(dir.path());
+        indexer.enqueue(updates(0..4)).expect("queued");
+        let (done, finished) = channel();
+        let stopping = Arc::clone(&indexer);
+        std::thread::spawn(move || {
+            stopping.stop();
+            done.send(())
+        });
+        finished.recv_timeout(PATIENCE).expect("stop ended the linger");
+        assert_eq!(index.size().expect("size").0, 4);
     }
 }

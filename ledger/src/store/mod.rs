@@ -299,7 +299,7 @@ impl Ledger {
         let index = Arc::new(index);
         // The catch-up goes through the indexer like any commit, so opening does not
         // wait for it; the first read that needs the index does.
-        let indexer = Indexer::start(Arc::clone(&index), ledger_id, from)
+        let indexer = Indexer::start(Arc::clone(&index), ledger_id, from, indexer::LINGER)
             .map_err(|source| LedgerError::Directory { path: dir.join("index"), source })?;
         indexer.enqueue(catch_up)?;
         core.unindexed.clear();
