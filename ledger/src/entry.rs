@@ -79,15 +79,31 @@ impl PublicKey {
     pub fn from_hex(text: &str) -> Result<Self, Refusal> {
         let bytes = parse_lower_hex::<32>(text)
             .map_err(|e| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text:?}: {e}")))?;
-        VerifyingKey::from_bytes(&bytes)
-            .map(PublicKey)
-            .map_err(|_| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text} is not an Ed25519 point")))
+        Self::from_bytes(&bytes)
+            .ok_or_else(|| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text} is not an Ed25519 point")))
     }
 
     /// The key with this compressed encoding, if it is a curve point: the check
     /// [`PublicKey::from_hex`] makes once the hex is decoded.
     pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Option<Self> {
-        VerifyingKey::from_bytes(bytes).ok().map(PublicKey)
+        // Decompressing a point takes a square root in the field, a fifth of the
+        // cost of checking a signature, and every entry names its keys. A
+        // consortium has few keys, so the points are remembered (up to a bound,
+        // past which the memo starts afresh: it is a cache, not a registry).
+        static DECOMPRESSED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], VerifyingKey>>> =
+            std::sync::LazyLock::new(Default::default);
+        const REMEMBERED: usize = 4096;
+        if let Some(key) = DECOMPRESSED.lock().ok().and_then(|memo| memo.get(bytes).copied()) {
+            return Some(PublicKey(key));
+        }
+        let key = VerifyingKey::from_bytes(bytes).ok()?;
+        if let Ok(mut memo) = DECOMPRESSED.lock() {
+            if memo.len() >= REMEMBERED {
+                memo.clear();
+            }
+            memo.insert(*bytes, key);
+        }
+        Some(PublicKey(key))
     }
 
     /// Parses a key that is to become a member's key: weak keys are refused.
