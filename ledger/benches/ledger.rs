@@ -79,6 +79,7 @@ fn main() {
     let mut summary = Vec::new();
 
     summary.push(bench_verify_strict(&mut criterion, &fixture));
+    bench_canonical(&mut criterion, &fixture);
     // Signed on first use, so a run filtered to other benchmarks does not pay for it.
     let pool = OnceCell::new();
     for batch in BATCH_SIZES {
@@ -159,6 +160,24 @@ fn bench_verify_strict(criterion: &mut Criterion, fixture: &Fixture) -> Tally {
     });
     group.finish();
     tally
+}
+
+/// The RFC 8785 encoding of a real `item.register` statement, by the ledger's
+/// encoder and by the `serde_json_canonicalizer` crate it replaced (see
+/// docs/performance.md: every submission pays for one).
+fn bench_canonical(criterion: &mut Criterion, fixture: &Fixture) {
+    let entry = fixture.register("baltic-demolition", "4750001BCANON01", "HEA 160 steel beam", 182.4);
+    let statement = entry.statement().clone();
+    let expected = serde_json_canonicalizer::to_vec(&statement).expect("the crate encodes a statement");
+    assert_eq!(statement.canonical_bytes(), expected, "both encoders must agree");
+    let mut group = criterion.benchmark_group("canonical");
+    group.throughput(Throughput::Bytes(expected.len() as u64)).sample_size(20).warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("statement/ledger", |bencher| bencher.iter(|| black_box(&statement).canonical_bytes()));
+    group.bench_function("statement/serde_json_canonicalizer", |bencher| {
+        bencher.iter(|| serde_json_canonicalizer::to_vec(black_box(&statement)))
+    });
+    group.finish();
 }
 
 /// The pre-signed entries every ingest benchmark replays.
