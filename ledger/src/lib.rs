@@ -70,7 +70,7 @@ pub mod store;
 pub mod testkit;
 
 pub use refusal::{Refusal, RefusalCode};
-pub use store::{Ledger, LedgerError, Receipt};
+pub use store::{Ledger, LedgerError, PendingOutcomes, Receipt};
 
 /// The domain-separation label that starts every signed message.
 pub const SIGNING_CONTEXT_LABEL: &str = "salvage-ledger/v1\n";

@@ -68,6 +68,29 @@ pub struct Receipt {
     pub leaf_hash: LeafHash,
 }
 
+/// The outcomes of [`Ledger::submit_pending`], held back until the accepted
+/// records are durable: only [`Ledger::settle`] gives them out.
+// INVARIANT: `last` is the highest seq among the accepted entries in `outcomes`
+// (`None` if none was accepted); settling waits for it.
+#[derive(Debug)]
+#[must_use = "receipts promise durability: settle the outcomes before answering anyone"]
+pub struct PendingOutcomes {
+    outcomes: Vec<Result<Receipt, Refusal>>,
+    last: Option<Seq>,
+}
+
+impl PendingOutcomes {
+    /// How many entries were submitted (accepted or refused).
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    /// Whether no entry was submitted.
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+}
+
 /// What opening a ledger found and repaired.
 #[derive(Debug, Clone, Default)]
 pub struct OpenReport {
@@ -330,20 +353,36 @@ impl Ledger {
     /// an earlier one in the same batch. Re-submitting an entry already in the
     /// ledger returns its existing receipt.
     pub fn submit(&self, entries: Vec<SignedEntry>) -> Result<Vec<Result<Receipt, Refusal>>, LedgerError> {
+        let pending = self.submit_pending(entries)?;
+        self.settle(pending)
+    }
+
+    /// The first half of [`Ledger::submit`]: checks and appends the entries but
+    /// does not wait for their records to be durable. The outcomes can only be
+    /// had from [`Ledger::settle`], which waits; so a caller can sequence the
+    /// next batch while this one's `fdatasync` is under way elsewhere.
+    pub fn submit_pending(&self, entries: Vec<SignedEntry>) -> Result<PendingOutcomes, LedgerError> {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LedgerError::Poisoned);
         }
         let mut outcomes = Vec::with_capacity(entries.len());
-        let wait_for = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
+        let last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
             let verified = entries.into_iter().map(VerifiedEntry::verify).collect();
             self.sequence(verified, &mut outcomes)?
         } else {
             self.verify_and_sequence(entries, &mut outcomes)?
         };
-        if let Some(seq) = wait_for {
+        Ok(PendingOutcomes { outcomes, last })
+    }
+
+    /// The second half of [`Ledger::submit`]: waits until every record accepted
+    /// by `pending` is durable (syncing the log if no other caller is), then
+    /// gives its outcomes.
+    pub fn settle(&self, pending: PendingOutcomes) -> Result<Vec<Result<Receipt, Refusal>>, LedgerError> {
+        if let Some(seq) = pending.last {
             self.wait_durable(seq)?;
         }
-        Ok(outcomes)
+        Ok(pending.outcomes)
     }
 
     /// Appends records formed by another node (replication, restore from a

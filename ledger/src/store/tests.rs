@@ -81,6 +81,26 @@ fn resubmission_is_idempotent_and_refusals_record_nothing() {
 }
 
 #[test]
+fn pending_outcomes_are_visible_only_once_settled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    let first = ledger.submit_pending(vec![f.register("baltic-demolition", &giai(1), "door", 40.0)]).unwrap();
+    // A second batch may depend on the first before either is durable.
+    let second = ledger
+        .submit_pending(vec![f.transfer("baltic-demolition", &giai(1), "reuse-hub"), f.transfer("baltic-demolition", &giai(9), "reuse-hub")])
+        .unwrap();
+    assert_eq!((first.len(), second.len()), (1, 2));
+    assert_eq!(ledger.size(), 1, "appended records are not shown before they are durable");
+    assert!(ledger.receipt(&f.register("baltic-demolition", &giai(1), "door", 40.0).id()).unwrap().is_none());
+    // Settling the later batch syncs everything appended, so the earlier one settles at once.
+    let second = ledger.settle(second).unwrap();
+    assert_eq!(ledger.size(), 3);
+    assert_eq!(second[0].as_ref().unwrap().seq.get(), 2);
+    assert_eq!(second[1].as_ref().unwrap_err().code, RefusalCode::ItemUnknown, "a refusal keeps its place");
+    assert_eq!(accepted(ledger.settle(first).unwrap())[0].seq.get(), 1);
+}
+
+#[test]
 fn concurrent_submitters_are_group_committed_and_all_durable() {
     let dir = tempfile::tempdir().unwrap();
     let (f, ledger) = ledger(dir.path());

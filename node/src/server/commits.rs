@@ -1,21 +1,21 @@
 //! The commit queue: submissions from many clients, handed to the ledger together.
 //!
 //! Each `POST /v1/entries` puts its entries on the queue and waits for their
-//! outcomes. A few committer threads take everything queued at once (whole
+//! outcomes. Committer threads take everything queued at once (whole
 //! submissions, never split, up to [`MAX_BATCH`] entries) and pass it to
-//! [`Ledger::submit`] as one batch, in queue order, then answer each submission
-//! with its own outcomes. The ledger already group-commits concurrent
-//! submitters, but a blocking-pool thread per request made every request cost
-//! several thread wake-ups and a contended lock or two; with the queue, many
-//! requests share one hand-off, one pass through the ledger's locks and one
-//! `fdatasync`. Nothing is weakened: the batch is checked entry by entry exactly
-//! as if each submission had come alone, in that order, and an answer is sent
-//! only once `submit` returns, that is once its records are durable.
+//! [`Ledger::submit_pending`] as one batch, in queue order: the entries are
+//! checked and appended exactly as if each submission had come alone, in that
+//! order. The batch then goes to the settler thread, which waits until its
+//! records are durable ([`Ledger::settle`], one `fdatasync` for everything
+//! appended by then) and answers each submission with its own outcomes. No
+//! answer leaves before its records are durable.
 //!
-//! Several committers take turns, so that some verify and sequence batches
-//! while another waits for its batch's `fdatasync`. With two, a 2-core node
-//! still idled a fifth of the time under 64 submitting clients; four keep both
-//! cores busy (docs/performance.md).
+//! Why this shape: a blocking-pool thread per request made every request cost
+//! several thread wake-ups and a contended lock or two; with the queue, many
+//! requests share one hand-off and one `fdatasync`. And because committers
+//! hand the waiting to the settler, they go straight on to the next batch:
+//! when committers waited for their own sync, requests queued behind them for
+//! a free committer while the cores idled (docs/performance.md).
 
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 
 use salvage_ledger::entry::SignedEntry;
 use salvage_ledger::refusal::Refusal;
-use salvage_ledger::store::{Ledger, Receipt};
+use salvage_ledger::store::{Ledger, PendingOutcomes, Receipt};
 use tokio::sync::oneshot;
 
 use super::ApiError;
@@ -32,8 +32,9 @@ use super::ApiError;
 /// this goes alone, whole).
 const MAX_BATCH: usize = 1024;
 
-/// How many threads commit batches.
-const COMMITTERS: usize = 4;
+/// How many threads check and append batches (one would be busy most of the
+/// time on a 2-core node under load, and a batch would wait for it).
+const COMMITTERS: usize = 2;
 
 /// The outcome of each entry of a submission, in its order: the receipt or the refusal.
 pub(crate) type Outcomes = Vec<Result<Receipt, Refusal>>;
@@ -42,27 +43,45 @@ pub(crate) type Outcomes = Vec<Result<Receipt, Refusal>>;
 pub(crate) struct CommitQueue {
     // `None` once the queue is closing.
     queue: Mutex<Option<Sender<Submission>>>,
-    committers: Vec<JoinHandle<()>>,
+    // The committers first, then the settler: it ends once they have.
+    threads: Vec<JoinHandle<()>>,
 }
 
 /// One request's entries and where their outcomes go.
 struct Submission {
     entries: Vec<SignedEntry>,
-    answer: oneshot::Sender<Result<Outcomes, ApiError>>,
+    answer: Answer,
+}
+
+/// Where one request's outcomes go.
+type Answer = oneshot::Sender<Result<Outcomes, ApiError>>;
+
+/// A batch whose records are appended, waiting to be durable: the ledger's
+/// pending outcomes and, in the same order, each submission's answer and size.
+struct Appended {
+    pending: PendingOutcomes,
+    answers: Vec<(Answer, usize)>,
 }
 
 impl CommitQueue {
-    /// Starts the committer threads of `ledger`.
+    /// Starts the committer and settler threads of `ledger`.
     pub fn start(ledger: &Arc<Ledger>) -> std::io::Result<CommitQueue> {
         let (queue, submissions) = channel::<Submission>();
+        let (appended, to_settle) = channel::<Appended>();
         let submissions = Arc::new(Mutex::new(submissions));
-        let committers = (0..COMMITTERS)
+        let mut threads = (0..COMMITTERS)
             .map(|n| {
-                let (ledger, submissions) = (Arc::clone(ledger), Arc::clone(&submissions));
-                std::thread::Builder::new().name(format!("salvage-commit-{n}")).spawn(move || commit_loop(&ledger, &submissions))
+                let (ledger, submissions, appended) = (Arc::clone(ledger), Arc::clone(&submissions), appended.clone());
+                std::thread::Builder::new()
+                    .name(format!("salvage-commit-{n}"))
+                    .spawn(move || commit_loop(&ledger, &submissions, &appended))
             })
             .collect::<std::io::Result<Vec<_>>>()?;
-        Ok(CommitQueue { queue: Mutex::new(Some(queue)), committers })
+        // The settler's queue closes when the last committer drops its sender.
+        drop(appended);
+        let ledger = Arc::clone(ledger);
+        threads.push(std::thread::Builder::new().name("salvage-settle".into()).spawn(move || settle_loop(&ledger, &to_settle))?);
+        Ok(CommitQueue { queue: Mutex::new(Some(queue)), threads })
     }
 
     /// Submits `entries` (in order) and waits until they are committed: the
@@ -83,40 +102,65 @@ impl CommitQueue {
 }
 
 impl Drop for CommitQueue {
-    /// Commits what is queued, then stops the threads; they hold the ledger, which
-    /// must be closed (its index flushed, its lock released) when the node is dropped.
+    /// Commits and settles what is queued, then stops the threads; they hold the
+    /// ledger, which must be closed (its index flushed, its lock released) when
+    /// the node is dropped.
     fn drop(&mut self) {
         if let Ok(mut queue) = self.queue.lock() {
             queue.take();
         }
-        for committer in self.committers.drain(..) {
-            let _ = committer.join();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
         }
     }
 }
 
 /// A committer's loop: wait for a submission, take whatever else is queued,
-/// submit it all as one batch and answer each. Ends when the queue closes.
-fn commit_loop(ledger: &Ledger, submissions: &Mutex<Receiver<Submission>>) {
+/// check and append it all as one batch and pass it to the settler. Ends when
+/// the queue closes.
+fn commit_loop(ledger: &Ledger, submissions: &Mutex<Receiver<Submission>>, appended: &Sender<Appended>) {
     while let Some(batch) = next_batch(submissions) {
-        let sizes: Vec<usize> = batch.iter().map(|submission| submission.entries.len()).collect();
-        let (entries, answers): (Vec<Vec<SignedEntry>>, Vec<_>) =
-            batch.into_iter().map(|submission| (submission.entries, submission.answer)).unzip();
-        match ledger.submit(entries.into_iter().flatten().collect()) {
+        let (entries, answers): (Vec<Vec<SignedEntry>>, Vec<(Answer, usize)>) = batch
+            .into_iter()
+            .map(|submission| {
+                let size = submission.entries.len();
+                (submission.entries, (submission.answer, size))
+            })
+            .unzip();
+        match ledger.submit_pending(entries.into_iter().flatten().collect()) {
+            Ok(pending) => {
+                if let Err(unsent) = appended.send(Appended { pending, answers }) {
+                    // The settler is gone (it only ends with the queue): nobody
+                    // can be told their records are durable.
+                    answer_all(unsent.0.answers, &ApiError::internal("the settler thread stopped"));
+                }
+            }
+            Err(error) => answer_all(answers, &ApiError::from(error)),
+        }
+    }
+}
+
+/// The settler's loop: for each appended batch, wait until its records are
+/// durable and answer its submissions. One `fdatasync` covers every batch
+/// appended before it started, so the batches behind it settle at once.
+fn settle_loop(ledger: &Ledger, to_settle: &Receiver<Appended>) {
+    while let Ok(Appended { pending, answers }) = to_settle.recv() {
+        match ledger.settle(pending) {
             Ok(outcomes) => {
                 let mut outcomes = outcomes.into_iter();
-                for (answer, size) in answers.into_iter().zip(sizes) {
+                for (answer, size) in answers {
                     // A client that went away no longer waits for its answer.
                     let _ = answer.send(Ok(outcomes.by_ref().take(size).collect()));
                 }
             }
-            Err(error) => {
-                let error = ApiError::from(error);
-                for answer in answers {
-                    let _ = answer.send(Err(error.clone()));
-                }
-            }
+            Err(error) => answer_all(answers, &ApiError::from(error)),
         }
+    }
+}
+
+fn answer_all(answers: Vec<(Answer, usize)>, error: &ApiError) {
+    for (answer, _) in answers {
+        let _ = answer.send(Err(error.clone()));
     }
 }
 
