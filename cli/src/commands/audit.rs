@@ -215,9 +215,9 @@ impl AuditCommand {
             write_file(path, audit_report::html(&summary).as_bytes())?;
         }
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            say!("{}", serde_json::to_string_pretty(&summary)?);
         } else {
-            print!("{}", text(&summary));
+            say_raw!("{}", text(&summary));
         }
         let count = summary.report.problem_count;
         if count > 0 {
@@ -229,7 +229,7 @@ impl AuditCommand {
         if let (Some(path), Some(note)) = (&self.save_checkpoint, &checkpoint) {
             write_file(path, note.text.as_bytes())?;
             if !self.json {
-                println!("checkpoint of size {} saved to {} for the next audit's --earlier", note.signed.checkpoint.size(), path.display());
+                say!("checkpoint of size {} saved to {} for the next audit's --earlier", note.signed.checkpoint.size(), path.display());
             }
         }
         Ok(())

@@ -27,7 +27,7 @@ impl BundleCommand {
         let bundle = self.node.client()?.get_bytes(&path, "application/json")?;
         write_file(&self.out, &bundle)?;
         if !self.node.json {
-            println!("bundle of {} written to {}", self.giai, self.out.display());
+            say!("bundle of {} written to {}", self.giai, self.out.display());
         }
         Ok(())
     }

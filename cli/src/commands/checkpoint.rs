@@ -25,7 +25,7 @@ impl CheckpointCommand {
         if let Some(out) = &self.out {
             write_file(out, &note)?;
         }
-        print!("{}", String::from_utf8_lossy(&note));
+        say_raw!("{}", String::from_utf8_lossy(&note));
         Ok(())
     }
 }

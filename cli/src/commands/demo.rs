@@ -10,7 +10,6 @@
 
 mod inventory;
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -49,14 +48,14 @@ impl DemoCommand {
         let public_url = format!("http://{}", self.listen);
         let genesis_path = self.data.join("genesis.json");
         if genesis_path.exists() {
-            println!("reopening the demo consortium in {}", self.data.display());
+            announce!("reopening the demo consortium in {}", self.data.display());
         } else {
             create(&self.data, &public_url)?;
         }
         print_items(&self.data, &public_url)?;
         let config = self.data.join("node.toml");
         if self.exit {
-            println!("seeded; serve it with `salvage demo --data {}` or `salvage node --config {}`", self.data.display(), config.display());
+            announce!("seeded; serve it with `salvage demo --data {}` or `salvage node --config {}`", self.data.display(), config.display());
             return Ok(());
         }
         let arguments = ["node", "--config", &config.to_string_lossy(), "--listen", &self.listen.to_string(), "--public-url", &public_url];
@@ -111,7 +110,7 @@ fn create(dir: &Path, public_url: &str) -> Result<()> {
             bail!("the demo's own {} entry was refused ({refusal}): a defect in the demo", kind.as_str());
         }
     }
-    println!("created the demo consortium in {}: {} members, {seeded} entries", dir.display(), inventory::MEMBERS.len());
+    announce!("created the demo consortium in {}: {} members, {seeded} entries", dir.display(), inventory::MEMBERS.len());
     Ok(())
 }
 
@@ -119,17 +118,15 @@ fn create(dir: &Path, public_url: &str) -> Result<()> {
 fn print_items(dir: &Path, public_url: &str) -> Result<()> {
     let qr_dir = dir.join("qr");
     std::fs::create_dir_all(&qr_dir).with_context(|| format!("cannot create {}", qr_dir.display()))?;
-    // Written, not println!-ed: a reader that stops early (`| head`) must not
-    // turn into a panic half-way through writing the QR codes.
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "items (scan a QR code, or open the link):");
+    // A reader that stops early (`| head`) must not stop the QR codes being written.
+    announce!("items (scan a QR code, or open the link):");
     for giai in inventory::items() {
         let giai = Giai::parse(&giai)?;
         let uri = DigitalLink::for_giai(public_url, &giai)?.to_string();
         let png = QrCode::encode(&uri)?.to_png(8)?;
         write_file(&qr_dir.join(format!("{giai}.png")), &png)?;
-        let _ = writeln!(out, "  {uri}");
+        announce!("  {uri}");
     }
-    let _ = writeln!(out, "QR codes: {}", qr_dir.display());
+    announce!("QR codes: {}", qr_dir.display());
     Ok(())
 }

@@ -36,7 +36,7 @@ impl DlCommand {
         match self.action {
             DlAction::Parse { uri } => {
                 let link = DigitalLink::parse(&uri).with_context(|| format!("Digital Link {uri:?}"))?;
-                println!("{}", link.element_string());
+                say!("{}", link.element_string());
             }
             DlAction::Build { element_string, domain } => {
                 let elements: ElementString =
@@ -44,7 +44,7 @@ impl DlCommand {
                 let resolver = resolver(&domain)?;
                 let link = DigitalLink::from_element_string(&elements, &resolver)
                     .with_context(|| format!("element string {element_string:?}"))?;
-                println!("{link}");
+                say!("{link}");
             }
         }
         Ok(())

@@ -42,7 +42,7 @@ impl EpcCommand {
             EpcAction::Encode { tag_uri, json } => {
                 let tag = TagEncoding::from_tag_uri(&tag_uri).with_context(|| format!("tag URI {tag_uri:?}"))?;
                 if !json {
-                    println!("{}", tag.to_hex());
+                    say!("{}", tag.to_hex());
                     return Ok(());
                 }
                 (tag, json)
@@ -50,15 +50,15 @@ impl EpcCommand {
             EpcAction::Decode { hex, json } => {
                 let tag = TagEncoding::from_hex(&hex).with_context(|| format!("EPC {hex:?}"))?;
                 if !json {
-                    println!("{}", tag.to_tag_uri());
-                    println!("{}", tag.to_pure_uri());
+                    say!("{}", tag.to_tag_uri());
+                    say!("{}", tag.to_pure_uri());
                     return Ok(());
                 }
                 (tag, json)
             }
         };
         debug_assert!(json);
-        println!("{}", serde_json::to_string_pretty(&describe(&tag)?)?);
+        say!("{}", serde_json::to_string_pretty(&describe(&tag)?)?);
         Ok(())
     }
 }

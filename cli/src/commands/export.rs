@@ -78,7 +78,7 @@ impl EpcisExport {
             let document: Value = serde_json::from_slice(&bytes).context("the node's EPCIS document is not JSON")?;
             let events = document.pointer("/epcisBody/eventList").and_then(Value::as_array).map_or(0, Vec::len);
             write_file(&self.out, &bytes)?;
-            println!("{events} event(s) written to {}", self.out.display());
+            say!("{events} event(s) written to {}", self.out.display());
             return Ok(());
         }
         let Some(data) = &self.data else { bail!("give --data DIR or --node URL") };
@@ -91,7 +91,7 @@ impl EpcisExport {
         let events = document.pointer("/epcisBody/eventList").and_then(Value::as_array).map_or(0, Vec::len);
         let bytes = serde_json::to_vec_pretty(&document).context("encoding the EPCIS document")?;
         write_file(&self.out, &bytes)?;
-        println!("{events} event(s) written to {}", self.out.display());
+        say!("{events} event(s) written to {}", self.out.display());
         Ok(())
     }
 }

@@ -20,12 +20,12 @@ impl HistoryCommand {
         let view = self.node.client()?.get_json(&format!("/v1/items/{}", super::path_segment(&self.giai)))?;
         let history = view["history"].as_array().cloned().unwrap_or_default();
         if self.node.json {
-            println!("{}", serde_json::Value::Array(history));
+            say!("{}", serde_json::Value::Array(history));
             return Ok(());
         }
         for record in &history {
             let text = |name: &str| record[name].as_str().unwrap_or("-").to_owned();
-            println!("{:>8}  {}  {:<16} {}", record["seq"], text("accepted"), text("kind"), text("entry_id"));
+            say!("{:>8}  {}  {:<16} {}", record["seq"], text("accepted"), text("kind"), text("entry_id"));
         }
         Ok(())
     }

@@ -147,9 +147,9 @@ impl ImportCommand {
         progress.finish_and_clear();
         let (first, last) = (positions.iter().min(), positions.iter().max());
         if self.signer.node.json {
-            println!("{}", json!({"registered": positions.len(), "refused": refused}));
+            say!("{}", json!({"registered": positions.len(), "refused": refused}));
         } else if let (Some(first), Some(last)) = (first, last) {
-            println!("registered {} items from {} (positions {first} to {last})", positions.len(), self.inventory.display());
+            say!("registered {} items from {} (positions {first} to {last})", positions.len(), self.inventory.display());
         }
         if !refused.is_empty() {
             for refusal in &refused {

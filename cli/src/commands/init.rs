@@ -60,7 +60,7 @@ impl InitCommand {
             .map_err(|error| anyhow::anyhow!("{}: {error}", self.members.display()))?;
         State::from_genesis(&genesis).context("the genesis breaks a ledger rule")?;
         write_file(&self.out, &serde_json::to_vec_pretty(&genesis.to_value())?)?;
-        println!("genesis of ledger {} written to {}", genesis.id(), self.out.display());
+        say!("genesis of ledger {} written to {}", genesis.id(), self.out.display());
         Ok(())
     }
 }

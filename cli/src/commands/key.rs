@@ -55,9 +55,9 @@ impl KeyCommand {
             KeyAction::New { out } => {
                 let key = generate_signing_key().context("the operating system gave no randomness for a key")?;
                 write_new_key(&out, &key)?;
-                println!("{}", PublicKey::of(&key).to_hex());
+                say!("{}", PublicKey::of(&key).to_hex());
             }
-            KeyAction::Show { file } => println!("{}", OperatorKey::read(&file)?.public_key().to_hex()),
+            KeyAction::Show { file } => say!("{}", OperatorKey::read(&file)?.public_key().to_hex()),
         }
         Ok(())
     }

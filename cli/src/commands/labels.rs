@@ -63,7 +63,7 @@ impl LabelsCommand {
             }
             _ => bail!("{}: the output file must end in .pdf or .svg", self.out.display()),
         }
-        println!("{} label(s) on {} page(s)", labels.len(), layout.page_count(labels.len()));
+        say!("{} label(s) on {} page(s)", labels.len(), layout.page_count(labels.len()));
         Ok(())
     }
 }

@@ -50,11 +50,11 @@ impl SignerArgs {
         let outcome = client.submit(std::slice::from_ref(&entry))?.into_iter().next().context("the node answered no outcome")?;
         let receipt = outcome?;
         if self.node.json {
-            println!("{receipt}");
+            say!("{receipt}");
         } else {
             let subject = entry.statement().body.get("giai").or_else(|| entry.statement().body.get("id")).and_then(Value::as_str).unwrap_or("");
-            println!("{} {subject}: recorded at position {}", kind.as_str(), receipt["seq"]);
-            println!("  entry {}", receipt["entry_id"].as_str().unwrap_or_default());
+            say!("{} {subject}: recorded at position {}", kind.as_str(), receipt["seq"]);
+            say!("  entry {}", receipt["entry_id"].as_str().unwrap_or_default());
         }
         Ok(())
     }

@@ -1,5 +1,9 @@
 //! The commands of `salvage`, one file each.
 
+// First, so that its macros are in scope in every command's module.
+#[macro_use]
+mod output;
+
 mod attest;
 mod audit;
 mod audit_report;
@@ -125,7 +129,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Verify(command) => command.run(),
         Command::Audit(command) => command.run(),
         Command::Version => {
-            println!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
+            say!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())
         }
     }

@@ -84,7 +84,7 @@ impl NodeCommand {
                 TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
             let address = listener.local_addr().context("reading the listening address")?;
             // One line on stdout, for people and for scripts that started it on port 0.
-            println!("salvage node listening on http://{address}");
+            announce!("salvage node listening on http://{address}");
             tracing::info!(%address, public_url = %config.public_url(), "serving");
             server::run(listener, Arc::new(node), shutdown_signal()).await.context("serving HTTP")?;
             tracing::info!("stopped: requests in flight finished");

@@ -39,7 +39,7 @@ impl QrCommand {
             _ => bail!("{}: the output file must end in .png or .svg", self.out.display()),
         };
         write_file(&self.out, &bytes)?;
-        println!("{uri}");
+        say!("{uri}");
         Ok(())
     }
 }

@@ -20,26 +20,26 @@ impl ShowCommand {
     pub fn run(self) -> Result<()> {
         let view = self.node.client()?.get_json(&format!("/v1/items/{}", super::path_segment(&self.giai)))?;
         if self.node.json {
-            println!("{view}");
+            say!("{view}");
             return Ok(());
         }
         let text = |value: &Value| value.as_str().unwrap_or("-").to_owned();
         let (item, passport) = (&view["item"], &view["passport"]);
-        println!("{}  {}", self.giai, text(&passport["name"]));
-        println!("  status       {}", text(&item["status"]));
-        println!("  custodian    {}", text(&item["custodian"]));
+        say!("{}  {}", self.giai, text(&passport["name"]));
+        say!("  status       {}", text(&item["status"]));
+        say!("  custodian    {}", text(&item["custodian"]));
         if let Some(to) = item["pending"]["to"].as_str() {
-            println!("  offered to   {to}");
+            say!("  offered to   {to}");
         }
         if let Some(mass) = passport["mass_kg"].as_f64() {
-            println!("  mass         {mass} kg");
+            say!("  mass         {mass} kg");
         }
         if let Some(grade) = passport["condition"]["grade"].as_str() {
-            println!("  condition    {grade}");
+            say!("  condition    {grade}");
         }
-        println!("  passport     version {}", item["passport_version"]);
+        say!("  passport     version {}", item["passport_version"]);
         for attestation in item["attestations"].as_array().into_iter().flatten() {
-            println!("  attested     {}", attestation);
+            say!("  attested     {}", attestation);
         }
         Ok(())
     }

@@ -45,9 +45,9 @@ impl VerifyCommand {
             .with_context(|| format!("{} is not a proof bundle ({})", self.bundle.display(), salvage_ledger::bundle::BUNDLE_FORMAT))?;
         let report = verify_bundle(&bundle, genesis.entry());
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            say!("{}", serde_json::to_string_pretty(&report)?);
         } else {
-            print!("{}", summary(&report, genesis.consortium()));
+            say_raw!("{}", summary(&report, genesis.consortium()));
         }
         if !report.is_clean() {
             bail!("the bundle of {} does not verify: {} problem{}", report.giai, report.problems.len(), plural(report.problems.len()));
