@@ -76,6 +76,11 @@ fn members_work_an_item_through_its_life_with_the_cli() {
     assert_eq!(view["item"]["status"], "disposed");
     let history: Value = serde_json::from_str(&ok(salvage(&site, &node, None, &["history", "4750001BEAM-0300A", "--json"]))).unwrap();
     assert_eq!(history.as_array().unwrap().len(), 6);
+    let signers: Vec<&str> = history.as_array().unwrap().iter().map(|record| record["signers"][0].as_str().unwrap()).collect();
+    assert_eq!(signers, ["reuse-hub", "reuse-hub", "timber-builders", "timber-builders", "timber-builders", "timber-builders"]);
+    let lines = ok(salvage(&site, &node, None, &["history", "4750001BEAM-0300A"]));
+    let transfer = lines.lines().find(|line| line.contains("item.transfer")).unwrap_or_else(|| panic!("{lines}"));
+    assert!(transfer.contains("reuse-hub"), "each line names who signed: {lines}");
     let bundle_path = site.path("bundle.json");
     ok(salvage(&site, &node, None, &["bundle", "4750001BEAM-0300A", "--out", bundle_path.to_str().unwrap()]));
     let bundle: Bundle = serde_json::from_slice(&std::fs::read(&bundle_path).unwrap()).unwrap();

@@ -1,6 +1,7 @@
 //! Items: `GET /v1/items/{giai}` (the public passport and custody), its proof
 //! bundle and its QR code.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -22,22 +23,35 @@ const QR_MODULE_PX: u32 = 8;
 
 #[utoipa::path(get, path = "/v1/items/{giai}", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "`{item, passport, history}`; restricted passport fields removed", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
 /// `GET /v1/items/{giai}`: the item's state, its passport without the
-/// restricted fields, and a summary of every record that touched it (the
+/// restricted fields, and a summary of every record that touched it (position,
+/// time, kind, entry id and the members who signed it; the
 /// records themselves carry the full signed passport, so they are not inlined).
 pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
     let giai = parse_giai(&giai)?;
     node.ledger(move |ledger| {
         let state = ledger.item(&giai)?.ok_or_else(|| unknown(&giai))?;
         let passport = public_passport_of(&ledger.record(state.passport_seq.get())?, &giai);
+        // Every key a member ever had, revoked ones included: a record signed
+        // before a revocation still names its signer.
+        let members = ledger.members()?;
+        let owners: HashMap<_, _> =
+            members.iter().flat_map(|member| member.keys.keys().map(move |key| (*key, member.id.as_str()))).collect();
         let history: Vec<Value> = ledger
             .history(&giai)?
             .iter()
             .map(|record| {
+                let signers: Vec<String> = record
+                    .entry
+                    .signatures()
+                    .iter()
+                    .map(|signature| owners.get(&signature.key).map_or_else(|| signature.key.to_hex(), |id| (*id).to_owned()))
+                    .collect();
                 json!({
                     "seq": record.seq,
                     "accepted": record.accepted,
                     "kind": record.entry.statement().kind,
                     "entry_id": record.entry.id(),
+                    "signers": signers,
                 })
             })
             .collect();
