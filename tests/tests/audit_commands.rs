@@ -113,6 +113,16 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
     assert!(printed.contains("earlier      size 10") && printed.contains("extended by the ledger"), "{printed}");
     assert!(printed.contains("result       clean"), "{printed}");
 
+    // A saved note whose signature was tampered with is reported, not trusted.
+    let note = std::fs::read_to_string(&first).unwrap();
+    let signature_line = note.lines().find(|line| line.starts_with('\u{2014}')).expect("the note is signed");
+    let (prefix, last) = signature_line.split_at(signature_line.len() - 3);
+    let flipped = format!("{prefix}{}{}", if last.starts_with('A') { 'B' } else { 'A' }, &last[1..]);
+    let edited = site.path("edited-checkpoint.txt");
+    std::fs::write(&edited, note.replace(signature_line, &flipped)).unwrap();
+    let (stdout, _) = failed(&salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--earlier", text(&edited)]));
+    assert!(stdout.contains("checkpoint.earlier_bad_signature") && stdout.contains("checkpoint.earlier_unsigned"), "{stdout}");
+
     // The data directory of the running node: read-only, no lock taken.
     let output = salvage(&["audit", "--data", text(&site.path("data")), "--genesis", text(&genesis), "--checkpoint", text(&first), "--json"]);
     let summary: Value = serde_json::from_str(&ok(&output)).unwrap();

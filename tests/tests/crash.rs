@@ -303,7 +303,7 @@ impl Survey {
         // every third round and after the last, to keep the test quick.
         if round % AUDIT_EVERY == AUDIT_EVERY - 1 || round == ROUNDS - 1 {
             let records = (0..size).map(|seq| ledger.record_bytes(seq));
-            let earlier = self.audited.map(|(size, root)| EarlierCheckpoint { size, root });
+            let earlier = self.audited.map(|(size, root)| EarlierCheckpoint { size, root, note: None });
             let report = audit(&fixture.genesis, records, &AuditOptions { checkpoint: None, earlier }, &mut |_| {});
             assert!(report.is_clean(), "{at}: the audit finds problems: {:?}", report.problems);
             assert_eq!(report.root, hex_of(&root), "{at}: the audit computes another root");

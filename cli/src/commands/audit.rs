@@ -36,7 +36,9 @@ read offline and the checkpoint comes from `--checkpoint FILE`, if given.
 
 `--earlier FILE` checks that the ledger extends a checkpoint saved by an
 earlier audit (`--save-checkpoint`) or by `salvage checkpoint --out`: no
-record it covered has been changed, dropped or reordered since.
+record it covered has been changed, dropped or reordered since. The saved
+note must carry the signature of an operator of the consortium (with any key
+the operator ever had), so an edited file is reported, not trusted.
 
 Reading a data directory changes nothing and takes no lock, so it works
 while a node runs there: the audit covers the records written when it
@@ -181,7 +183,7 @@ impl AuditCommand {
 
         let options = AuditOptions {
             checkpoint: checkpoint.as_ref().map(|note| note.signed.clone()),
-            earlier: earlier.as_ref().map(|note| EarlierCheckpoint { size: note.signed.checkpoint.size(), root: *note.signed.checkpoint.root() }),
+            earlier: earlier.as_ref().map(|note| EarlierCheckpoint::from_note(note.signed.clone())),
         };
         let bar = progress_bar(checkpoint.as_ref().map(|note| note.signed.checkpoint.size()));
         let mut report = audit(genesis.entry(), records, &options, &mut |read| {

@@ -73,6 +73,18 @@ pub struct EarlierCheckpoint {
     pub size: u64,
     /// Its root hash.
     pub root: [u8; 32],
+    /// The signed note it came from, if any. Its signatures are checked against
+    /// every key the consortium's operators ever had (a key revoked since may
+    /// well have signed it), so that a saved file edited to match a rewritten
+    /// history is reported rather than trusted.
+    pub note: Option<SignedCheckpoint>,
+}
+
+impl EarlierCheckpoint {
+    /// The size and root of a signed checkpoint, keeping the note for its signatures.
+    pub fn from_note(note: SignedCheckpoint) -> EarlierCheckpoint {
+        EarlierCheckpoint { size: note.checkpoint.size(), root: *note.checkpoint.root(), note: Some(note) }
+    }
 }
 
 /// What to compare the replayed ledger with.
@@ -210,6 +222,26 @@ pub(crate) fn check_checkpoint(
         signed_by,
         operators: operators.len(),
     }
+}
+
+/// Checks that an operator of the consortium signed an earlier checkpoint with
+/// any key it ever had, and that no signature under an operator's name fails.
+fn check_earlier_signatures(state: &State, note: &SignedCheckpoint) -> Vec<Problem> {
+    let verifiers: Vec<NoteVerifier> = state
+        .members()
+        .filter(|m| m.has_role(Role::Operator))
+        .flat_map(|m| m.keys.keys().filter_map(|key| NoteVerifier::new(m.id.as_str(), *key.verifying_key()).ok()))
+        .collect();
+    let verified = note.verify(&verifiers);
+    let mut problems: Vec<Problem> = verified
+        .invalid
+        .iter()
+        .map(|name| Problem::new(None, "checkpoint.earlier_bad_signature", format!("the earlier checkpoint's signature of operator {name} does not verify")))
+        .collect();
+    if verified.valid.is_empty() {
+        problems.push(Problem::new(None, "checkpoint.earlier_unsigned", "no operator of the consortium signed the earlier checkpoint"));
+    }
+    problems
 }
 
 /// The replay of a record stream.
@@ -360,6 +392,9 @@ impl Auditor {
             }
         }
         if let Some(earlier) = &options.earlier {
+            if let (Some(note), Some(state)) = (&earlier.note, &self.state) {
+                check_earlier_signatures(state, note).into_iter().for_each(|p| self.problem(p));
+            }
             let consistent = self
                 .tree
                 .consistency_proof(earlier.size, size)
@@ -555,7 +590,7 @@ mod tests {
     fn a_sound_ledger_audits_clean_against_its_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
         let (f, ledger) = sample_ledger(dir.path());
-        let earlier = EarlierCheckpoint { size: 10, root: ledger.root_at(10).unwrap() };
+        let earlier = EarlierCheckpoint { size: 10, root: ledger.root_at(10).unwrap(), note: None };
         let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), earlier: Some(earlier) };
         let mut seen = 0;
         let report = audit(&f.genesis, stream(&ledger), &options, &mut |n| seen = n);
@@ -603,9 +638,31 @@ mod tests {
         assert!(report.problems.iter().any(|p| p.code == "record.genesis_mismatch"));
 
         // A checkpoint from an unrelated history is not extended by this one.
-        let earlier = EarlierCheckpoint { size: 10, root: [7; 32] };
+        let earlier = EarlierCheckpoint { size: 10, root: [7; 32], note: None };
         let report = audit(&f.genesis, stream(&ledger), &AuditOptions { checkpoint: None, earlier: Some(earlier) }, &mut |_| {});
         assert_eq!(report.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), vec!["proof.consistency"]);
+    }
+
+    #[test]
+    fn an_earlier_checkpoint_must_be_signed_by_an_operator() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, ledger) = sample_ledger(dir.path());
+        let earlier_codes = |note: SignedCheckpoint| {
+            let options = AuditOptions { checkpoint: None, earlier: Some(EarlierCheckpoint::from_note(note)) };
+            audit(&f.genesis, stream(&ledger), &options, &mut |_| {}).problems.into_iter().map(|p| p.code).collect::<Vec<_>>()
+        };
+        let checkpoint = ledger.checkpoint().unwrap();
+        let key = Fixture::key("regional-planning");
+        let signed = SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
+        assert!(earlier_codes(signed).is_empty(), "an operator's own note is trusted");
+        // The same size and root under an operator's name, signed by someone else.
+        let stranger = Fixture::key("stranger");
+        let forged = SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &stranger }).unwrap();
+        assert_eq!(earlier_codes(forged), vec!["checkpoint.earlier_unsigned"]);
+        // A member that is no operator cannot vouch for a checkpoint either.
+        let contractor = Fixture::key("baltic-demolition");
+        let by_member = SignedCheckpoint::sign(checkpoint, &NoteSigner { name: "baltic-demolition", key: &contractor }).unwrap();
+        assert_eq!(earlier_codes(by_member), vec!["checkpoint.earlier_unsigned"]);
     }
 
     #[test]
