@@ -125,9 +125,11 @@ impl NodeClient {
             }
             _ => {
                 let error = refused(status, &bytes);
-                // Every entry refused: the details hold each one's outcome.
+                // Every entry refused: the details hold each one's outcome, with
+                // its own message (for one entry, better than the batch's "every
+                // entry was refused; the first: …").
                 match error.details.as_array() {
-                    Some(each) if each.len() == entries.len() && entries.len() > 1 => {
+                    Some(each) if each.len() == entries.len() && each.iter().all(|result| result.get("error").is_some()) => {
                         Ok(each.iter().map(|result| outcome(status, result)).collect())
                     }
                     _ => Ok(vec![Err(error)]),

@@ -115,3 +115,50 @@ fn key_new_writes_a_private_pem_and_never_overwrites() {
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
 }
+
+#[test]
+fn every_item_command_reports_its_refusal_and_changes_nothing() {
+    let site = Site::new(&[OPERATOR, "baltic-demolition", "reuse-hub", "timber-builders", "baltic-cert"]);
+    let node = Running::start(site.node(OPERATOR));
+    let beam = write_json(&site.path("beam.json"), &passport(BEAM, "HEA 160 steel beam, 6 m", 180.0));
+    ok(salvage(&site, &node, Some("baltic-demolition"), &["register", &beam]));
+    let attestation = write_json(
+        &site.path("attestation.json"),
+        &json!({"type": "inspection", "result": "pass", "grade": "A", "summary": "No section loss."}),
+    );
+    let part = |giai: &str, mass: f64| write_json(&site.path(&format!("{giai}.json")), &passport(giai, "HEA 160 steel beam, part", mass));
+    let (a, b) = (part("4750001BEAM-0300A", 120.0), part("4750001BEAM-0300B", 60.0));
+    let size = node.get_json("/v1/status")["size"].clone();
+
+    // (who signs, the command, the refusal code it must print)
+    let cases: &[(Option<&str>, Vec<&str>, &str)] = &[
+        (Some("baltic-demolition"), vec!["register", &beam], "item.exists"),
+        (Some("reuse-hub"), vec!["transfer", BEAM, "--to", "timber-builders"], "custody.not_custodian"),
+        (Some("baltic-demolition"), vec!["transfer", BEAM, "--to", "no-such-member"], "member.unknown"),
+        (Some("reuse-hub"), vec!["receive", BEAM], "custody.no_pending_transfer"),
+        (Some("baltic-demolition"), vec!["cancel", BEAM, "--reason", "Changed our mind"], "custody.no_pending_transfer"),
+        (Some("timber-builders"), vec!["attest", BEAM, &attestation], "role.missing"),
+        (Some("reuse-hub"), vec!["split", BEAM, &a, &b], "custody.not_custodian"),
+        (Some("reuse-hub"), vec!["install", BEAM, "--building", "Jelgava library", "--country", "LV", "--date", "2026-11-20"], "custody.not_custodian"),
+        (Some("baltic-demolition"), vec!["dismantle", BEAM, "--reason", "Redesign"], "item.not_installed"),
+        (Some("reuse-hub"), vec!["dispose", BEAM, "--route", "recycling"], "custody.not_custodian"),
+        (Some("baltic-demolition"), vec!["transfer", "4750001NO-SUCH", "--to", "reuse-hub"], "item.unknown"),
+        (None, vec!["show", "4750001NO-SUCH"], "http.not_found"),
+        (None, vec!["history", "4750001NO-SUCH"], "http.not_found"),
+        (None, vec!["bundle", "4750001NO-SUCH", "--out", "unused.json"], "http.not_found"),
+    ];
+    let mut wrong = Vec::new();
+    for (member, args, code) in cases {
+        let output = salvage(&site, &node, *member, args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        // One entry's refusal in its own words, not the batch's "every entry was refused".
+        let own_words = !stderr.contains("every entry was refused");
+        if output.status.code() != Some(1) || !stderr.starts_with(&format!("salvage: {code}: ")) || !own_words || !output.stdout.is_empty() {
+            wrong.push(format!("salvage {} → {:?}, stderr {stderr:?}, expected {code}", args.join(" "), output.status.code()));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(node.get_json("/v1/status")["size"], size, "no refusal recorded anything");
+    assert!(!site.path("unused.json").exists());
+    node.terminate();
+}
