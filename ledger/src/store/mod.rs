@@ -38,16 +38,19 @@ use indexer::Indexer;
 use verifiers::Verifiers;
 use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
 
-/// Below this many entries a batch is verified on the calling thread; above it
-/// the work is shared between [`VERIFY_THREADS`] threads.
-const PARALLEL_VERIFY_THRESHOLD: usize = 64;
+/// Below this many entries a batch is verified on the calling thread; from it
+/// on the work is shared between [`VERIFY_THREADS`] threads. Low, because a
+/// batch's entries all wait for the last one verified: a node's group commits
+/// of ten-odd entries were answered sooner split in two (docs/performance.md).
+const PARALLEL_VERIFY_THRESHOLD: usize = 4;
 
-/// How many threads verify a large batch (the machines we target have two cores).
+/// How many threads verify a batch (the machines we target have two cores).
 const VERIFY_THREADS: usize = 2;
 
-/// How many entries a verifying thread takes at a time: small enough that
+/// The most entries a verifying thread takes at a time: small enough that
 /// sequencing starts early and the threads finish together, large enough that
-/// the core lock is taken once per many entries.
+/// the core lock is taken once per many entries. A smaller batch is split
+/// evenly between the threads.
 const VERIFY_CHUNK: usize = 64;
 
 /// The log position of a record appended in memory whose batch is not yet
@@ -595,7 +598,8 @@ impl Ledger {
         entries: Vec<SignedEntry>,
         outcomes: &mut Vec<Result<Receipt, Refusal>>,
     ) -> Result<Option<Seq>, LedgerError> {
-        let (chunks, verdicts) = self.verifiers.verify_chunks(entries, VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
+        let chunk = VERIFY_CHUNK.min(entries.len().div_ceil(VERIFY_THREADS));
+        let (chunks, verdicts) = self.verifiers.verify_chunks(entries, chunk).ok_or(LedgerError::Verifier)?;
         // Chunks arrive in any order; they are sequenced in the order given.
         let mut waiting = BTreeMap::new();
         let mut wait_for = None;
