@@ -66,6 +66,19 @@ pub fn parse_lower_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> 
     Ok(bytes)
 }
 
+/// The most decompressed keys one thread remembers (see [`DECOMPRESSED`]).
+const REMEMBERED_KEYS: usize = 256;
+
+thread_local! {
+    /// Curve points already decompressed, by their encoding. Decompressing one
+    /// takes a square root in the field (≈ 5 µs, a fifth of checking a
+    /// signature), and every entry and record names its keys, which are few.
+    /// One memo per thread: no lock between the threads that decode. Bounded,
+    /// so that a stream of made-up keys cannot grow it without end (past the
+    /// bound, keys are decompressed every time).
+    static DECOMPRESSED: std::cell::RefCell<std::collections::HashMap<[u8; 32], VerifyingKey>> = Default::default();
+}
+
 /// An Ed25519 public key that decodes to a curve point.
 ///
 /// Whether the key is weak (of small order) is checked where keys are admitted
@@ -86,23 +99,15 @@ impl PublicKey {
     /// The key with this compressed encoding, if it is a curve point: the check
     /// [`PublicKey::from_hex`] makes once the hex is decoded.
     pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Option<Self> {
-        // Decompressing a point takes a square root in the field, a fifth of the
-        // cost of checking a signature, and every entry names its keys. A
-        // consortium has few keys, so the points are remembered (up to a bound,
-        // past which the memo starts afresh: it is a cache, not a registry).
-        static DECOMPRESSED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], VerifyingKey>>> =
-            std::sync::LazyLock::new(Default::default);
-        const REMEMBERED: usize = 4096;
-        if let Some(key) = DECOMPRESSED.lock().ok().and_then(|memo| memo.get(bytes).copied()) {
+        if let Some(key) = DECOMPRESSED.with_borrow(|memo| memo.get(bytes).copied()) {
             return Some(PublicKey(key));
         }
         let key = VerifyingKey::from_bytes(bytes).ok()?;
-        if let Ok(mut memo) = DECOMPRESSED.lock() {
-            if memo.len() >= REMEMBERED {
-                memo.clear();
+        DECOMPRESSED.with_borrow_mut(|memo| {
+            if memo.len() < REMEMBERED_KEYS {
+                memo.insert(*bytes, key);
             }
-            memo.insert(*bytes, key);
-        }
+        });
         Some(PublicKey(key))
     }
 
@@ -612,6 +617,30 @@ mod tests {
             time: Timestamp::parse("2026-11-23T10:00:00Z").unwrap(),
             body: json!({"giai": "4750001BEAM-0001", "to": "reuse-hub"}),
         }
+    }
+
+    #[test]
+    fn keys_are_decompressed_once_per_thread_and_non_points_are_refused() {
+        let remembered = || DECOMPRESSED.with_borrow(|memo| memo.len());
+        let before = remembered();
+        let key = PublicKey::of(&key(200));
+        assert_eq!(PublicKey::from_bytes(key.as_bytes()), Some(key));
+        assert_eq!(PublicKey::from_bytes(key.as_bytes()), Some(key));
+        assert_eq!(remembered(), (before + 1).min(REMEMBERED_KEYS));
+        // Not a curve point: y = 2 has no x on Ed25519.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert!(PublicKey::from_hex(&hex::encode(not_a_point)).is_err());
+        assert_eq!(PublicKey::from_bytes(&not_a_point), None);
+        assert_eq!(remembered(), (before + 1).min(REMEMBERED_KEYS), "a non-point is not remembered");
+        // The memo stops growing at its bound but still answers.
+        for n in 0..REMEMBERED_KEYS as u32 + 8 {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&n.to_le_bytes());
+            let key = PublicKey::of(&SigningKey::from_bytes(&seed));
+            assert_eq!(PublicKey::from_bytes(key.as_bytes()), Some(key));
+        }
+        assert_eq!(remembered(), REMEMBERED_KEYS);
     }
 
     #[test]

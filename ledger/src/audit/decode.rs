@@ -19,7 +19,6 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use ed25519_dalek::Signature;
 use serde_json::{Map, Number, Value};
@@ -29,90 +28,58 @@ use crate::chain::{LeafHash, Record, Seq};
 use crate::entry::{EntrySignature, Kind, LedgerId, PublicKey, SignedEntry, Statement, Timestamp};
 use crate::refusal::Refusal;
 
-/// The most distinct keys one decoder remembers. A ledger has a handful of member
-/// keys; the bound keeps a hostile record stream from growing the cache without end.
-const MAX_CACHED_KEYS: usize = 1024;
-
 /// How deep the fast path follows nested arrays and objects; deeper values go to
 /// the general parser, which has its own recursion limit.
 const MAX_DEPTH: usize = 64;
 
-/// Decodes records, remembering the public keys it has already decompressed.
-#[derive(Default)]
-pub(super) struct RecordDecoder {
-    keys: KeyCache,
+/// Decodes one record exactly as [`Record::from_json_bytes`] does, faster when
+/// the bytes are canonical.
+pub(super) fn decode(bytes: &[u8]) -> Result<Record, Refusal> {
+    match decode_canonical(bytes) {
+        Some(record) => Ok(record),
+        None => Record::from_json_bytes(bytes),
+    }
 }
 
-impl RecordDecoder {
-    /// Decodes one record exactly as [`Record::from_json_bytes`] does, faster when
-    /// the bytes are canonical.
-    pub(super) fn decode(&mut self, bytes: &[u8]) -> Result<Record, Refusal> {
-        match self.decode_canonical(bytes) {
-            Some(record) => Ok(record),
-            None => Record::from_json_bytes(bytes),
-        }
-    }
-
-    /// The record, if `bytes` are its canonical encoding; `None` for anything else,
-    /// valid or not.
-    fn decode_canonical(&mut self, bytes: &[u8]) -> Option<Record> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut cursor = Cursor { text, pos: 0 };
-        cursor.literal("{\"accepted\":\"")?;
-        let accepted = Timestamp::parse(cursor.plain_string()?).ok()?;
-        cursor.literal(",\"entry\":{\"signatures\":[")?;
-        let mut signatures = Vec::with_capacity(1);
-        if !cursor.eat("]") {
-            loop {
-                cursor.literal("{\"key\":\"")?;
-                let key = self.keys.get(cursor.hex::<32>()?)?;
-                cursor.literal("\",\"sig\":\"")?;
-                let sig = Signature::from_bytes(&cursor.hex::<64>()?);
-                cursor.literal("\"}")?;
-                signatures.push(EntrySignature { key, sig });
-                if cursor.eat("]") {
-                    break;
-                }
-                cursor.literal(",")?;
+/// The record, if `bytes` are its canonical encoding; `None` for anything else,
+/// valid or not.
+fn decode_canonical(bytes: &[u8]) -> Option<Record> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut cursor = Cursor { text, pos: 0 };
+    cursor.literal("{\"accepted\":\"")?;
+    let accepted = Timestamp::parse(cursor.plain_string()?).ok()?;
+    cursor.literal(",\"entry\":{\"signatures\":[")?;
+    let mut signatures = Vec::with_capacity(1);
+    if !cursor.eat("]") {
+        loop {
+            cursor.literal("{\"key\":\"")?;
+            let key = PublicKey::from_bytes(&cursor.hex::<32>()?)?;
+            cursor.literal("\",\"sig\":\"")?;
+            let sig = Signature::from_bytes(&cursor.hex::<64>()?);
+            cursor.literal("\"}")?;
+            signatures.push(EntrySignature { key, sig });
+            if cursor.eat("]") {
+                break;
             }
+            cursor.literal(",")?;
         }
-        cursor.literal(",\"statement\":")?;
-        let statement_start = cursor.pos;
-        let statement = cursor.statement()?;
-        let canonical = bytes.get(statement_start..cursor.pos)?.to_vec();
-        cursor.literal("},\"prev\":\"")?;
-        let prev = LeafHash(cursor.hex::<32>()?);
-        cursor.literal("\",\"seq\":")?;
-        let seq = Seq::new(cursor.safe_integer()?)?;
-        cursor.literal("}")?;
-        if cursor.pos != text.len() {
-            return None;
-        }
-        let entry = SignedEntry::from_canonical_statement(statement, signatures, canonical);
-        Some(Record { seq, prev, accepted, entry })
     }
+    cursor.literal(",\"statement\":")?;
+    let statement_start = cursor.pos;
+    let statement = cursor.statement()?;
+    let canonical = bytes.get(statement_start..cursor.pos)?.to_vec();
+    cursor.literal("},\"prev\":\"")?;
+    let prev = LeafHash(cursor.hex::<32>()?);
+    cursor.literal("\",\"seq\":")?;
+    let seq = Seq::new(cursor.safe_integer()?)?;
+    cursor.literal("}")?;
+    if cursor.pos != text.len() {
+        return None;
+    }
+    let entry = SignedEntry::from_canonical_statement(statement, signatures, canonical);
+    Some(Record { seq, prev, accepted, entry })
 }
 
-/// Decompressed public keys by their encoding: decompressing one costs a field
-/// square root (≈ 5 µs), and every record of a ledger is signed by one of a few keys.
-#[derive(Default)]
-pub(super) struct KeyCache {
-    keys: HashMap<[u8; 32], PublicKey>,
-}
-
-impl KeyCache {
-    /// The key with this encoding, if it is a curve point (as [`PublicKey::from_hex`] decides).
-    pub(super) fn get(&mut self, bytes: [u8; 32]) -> Option<PublicKey> {
-        if let Some(key) = self.keys.get(&bytes) {
-            return Some(*key);
-        }
-        let key = PublicKey::from_bytes(&bytes)?;
-        if self.keys.len() < MAX_CACHED_KEYS {
-            self.keys.insert(bytes, key);
-        }
-        Some(key)
-    }
-}
 
 /// A position in the text of a record. Every method returns `None` as soon as the
 /// text is not what a canonical record has there.
@@ -402,10 +369,9 @@ mod tests {
     /// The fast path and the general parser agree on `bytes`, and the fast path
     /// took them (`Some`) exactly when `canonical` says it should.
     fn assert_agrees(bytes: &[u8], canonical: bool) {
-        let mut decoder = RecordDecoder::default();
-        let fast = decoder.decode_canonical(bytes);
+        let fast = decode_canonical(bytes);
         assert_eq!(fast.is_some(), canonical, "{}", String::from_utf8_lossy(bytes));
-        assert_eq!(decoder.decode(bytes), Record::from_json_bytes(bytes), "{}", String::from_utf8_lossy(bytes));
+        assert_eq!(decode(bytes), Record::from_json_bytes(bytes), "{}", String::from_utf8_lossy(bytes));
     }
 
     #[test]
@@ -482,29 +448,6 @@ mod tests {
         assert_eq!(short.hex::<2>(), None);
     }
 
-    #[test]
-    fn the_key_cache_decompresses_each_key_once_and_refuses_what_from_hex_refuses() {
-        let mut cache = KeyCache::default();
-        let key = PublicKey::of(&Fixture::key("reuse-hub"));
-        assert_eq!(cache.get(*key.as_bytes()), Some(key));
-        assert_eq!(cache.get(*key.as_bytes()), Some(key));
-        assert_eq!(cache.keys.len(), 1);
-        // Not a curve point: y = 2 has no x on Ed25519.
-        let mut not_a_point = [0u8; 32];
-        not_a_point[0] = 2;
-        assert!(PublicKey::from_hex(&hex::encode(not_a_point)).is_err());
-        assert_eq!(cache.get(not_a_point), None);
-        assert_eq!(cache.keys.len(), 1);
-        // The cache stops growing at its bound but still answers.
-        for n in 0..MAX_CACHED_KEYS as u32 + 8 {
-            let mut seed = [0u8; 32];
-            seed[..4].copy_from_slice(&n.to_le_bytes());
-            let key = PublicKey::of(&ed25519_dalek::SigningKey::from_bytes(&seed));
-            assert_eq!(cache.get(*key.as_bytes()), Some(key));
-        }
-        assert_eq!(cache.keys.len(), MAX_CACHED_KEYS);
-    }
-
     fn json_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
@@ -527,8 +470,7 @@ mod tests {
         #[test]
         fn any_canonical_body_takes_the_fast_path(body in json_value()) {
             let bytes = record_with_body(json!({"giai": "4750001X", "passport": body})).canonical_bytes();
-            let mut decoder = RecordDecoder::default();
-            let fast = decoder.decode_canonical(&bytes);
+            let fast = decode_canonical(&bytes);
             prop_assert!(fast.is_some());
             prop_assert_eq!(fast, Record::from_json_bytes(&bytes).ok());
         }
@@ -539,8 +481,7 @@ mod tests {
             let mut bytes = record_with_body(json!({"giai": "4750001X", "passport": body})).canonical_bytes();
             let at = at.index(bytes.len());
             bytes[at] = byte;
-            let mut decoder = RecordDecoder::default();
-            prop_assert_eq!(decoder.decode(&bytes), Record::from_json_bytes(&bytes));
+            prop_assert_eq!(decode(&bytes), Record::from_json_bytes(&bytes));
         }
     }
 }

@@ -24,17 +24,15 @@
 mod decode;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Mutex;
 use std::thread::{Scope, ScopedJoinHandle};
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 
-use self::decode::RecordDecoder;
 use crate::signature::is_small_order_encoding;
 use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
-use crate::custody::{Context, Role, State, VerifiedEntry};
+use crate::custody::{Context, Member, Role, State, VerifiedEntry};
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp, signing_message};
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
 use crate::refusal::Refusal;
@@ -149,7 +147,6 @@ where
     E: std::fmt::Display,
 {
     let mut auditor = Auditor::new(genesis);
-    let decoders = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         // The chunk being checked on the worker threads while the one before it is replayed.
         let mut in_flight: Option<InFlight<'_>> = None;
@@ -169,7 +166,7 @@ where
                 }
             }
             if chunk.len() == CHUNK {
-                let started = InFlight::start(scope, read, std::mem::take(&mut chunk), genesis, &decoders);
+                let started = InFlight::start(scope, read, std::mem::take(&mut chunk), genesis);
                 read += CHUNK as u64;
                 if let Some(checking) = in_flight.replace(started) {
                     auditor.replay_chunk(checking.join());
@@ -181,7 +178,7 @@ where
             auditor.replay_chunk(checking.join());
             progress(auditor.tree.len());
         }
-        auditor.replay_chunk(InFlight::start(scope, read, chunk, genesis, &decoders).join());
+        auditor.replay_chunk(InFlight::start(scope, read, chunk, genesis).join());
         progress(auditor.tree.len());
     });
     auditor.finish(options)
@@ -202,10 +199,7 @@ pub(crate) fn check_checkpoint(
         ));
     }
     let operators: Vec<_> = state.members().filter(|m| m.has_role(Role::Operator)).collect();
-    let verifiers: Vec<NoteVerifier> = operators
-        .iter()
-        .flat_map(|m| m.active_keys().filter_map(|key| NoteVerifier::new(m.id.as_str(), *key.verifying_key()).ok()))
-        .collect();
+    let verifiers: Vec<NoteVerifier> = operators.iter().flat_map(|m| m.checkpoint_verifiers()).collect();
     let verified = checkpoint.verify(&verifiers);
     for name in &verified.invalid {
         problems.push(Problem::new(None, "checkpoint.bad_signature", format!("the signature of operator {name} does not verify")));
@@ -227,11 +221,8 @@ pub(crate) fn check_checkpoint(
 /// Checks that an operator of the consortium signed an earlier checkpoint with
 /// any key it ever had, and that no signature under an operator's name fails.
 fn check_earlier_signatures(state: &State, note: &SignedCheckpoint) -> Vec<Problem> {
-    let verifiers: Vec<NoteVerifier> = state
-        .members()
-        .filter(|m| m.has_role(Role::Operator))
-        .flat_map(|m| m.keys.keys().filter_map(|key| NoteVerifier::new(m.id.as_str(), *key.verifying_key()).ok()))
-        .collect();
+    let verifiers: Vec<NoteVerifier> =
+        state.members().filter(|m| m.has_role(Role::Operator)).flat_map(Member::checkpoint_verifiers_ever).collect();
     let verified = note.verify(&verifiers);
     let mut problems: Vec<Problem> = verified
         .invalid
@@ -440,12 +431,11 @@ impl<'scope> InFlight<'scope> {
         first: u64,
         chunk: Vec<Vec<u8>>,
         genesis: &'env SignedEntry,
-        decoders: &'env Mutex<Vec<RecordDecoder>>,
     ) -> InFlight<'scope> {
         let mid = chunk.len() / 2;
         let mut chunk = chunk;
         let second = chunk.split_off(mid);
-        let spawn = |first: u64, half: Vec<Vec<u8>>| scope.spawn(move || check_records(first, half, genesis, decoders));
+        let spawn = |first: u64, half: Vec<Vec<u8>>| scope.spawn(move || check_records(first, half, genesis));
         InFlight { halves: [spawn(first, chunk), spawn(first + mid as u64, second)] }
     }
 
@@ -465,28 +455,18 @@ fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
     }
 }
 
-/// Decodes and signature-checks records on this thread, with a decoder (and its
-/// key cache) taken from the shared pool and returned to it afterwards.
-fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry, decoders: &Mutex<Vec<RecordDecoder>>) -> Vec<Checked> {
-    let mut decoder = decoders.lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default();
-    let checked = check_with(&mut decoder, first, chunk, genesis);
-    if let Ok(mut pool) = decoders.lock() {
-        pool.push(decoder);
-    }
-    checked
-}
-
 /// A record as its chunk is checked: its leaf hash, the record (or why it does
 /// not decode) and the verdict on its signatures so far.
 type Decoded = (LeafHash, Result<chain::Record, Problem>, Result<(), Problem>);
 
-fn check_with(decoder: &mut RecordDecoder, first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
+/// Decodes and signature-checks records on this thread.
+fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
     let mut decoded: Vec<Decoded> = chunk
         .iter()
         .enumerate()
         .map(|(offset, bytes)| {
             let seq = first + offset as u64;
-            let record = decoder.decode(bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message));
+            let record = decode::decode(bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message));
             (chain::leaf_hash_of(bytes), record, Ok(()))
         })
         .collect();

@@ -22,6 +22,7 @@ pub use bodies::{Body, VerifiedEntry};
 
 use crate::canonical::to_canonical_bytes;
 use crate::chain::Seq;
+use crate::checkpoint::NoteVerifier;
 use crate::entry::{Kind, LedgerId, PublicKey, SignedEntry, Timestamp};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};
@@ -143,6 +144,18 @@ impl Member {
     /// The keys it may sign with now.
     pub fn active_keys(&self) -> impl Iterator<Item = &PublicKey> {
         self.keys.iter().filter(|(_, state)| state.revoked.is_none()).map(|(key, _)| key)
+    }
+
+    /// Verifiers of checkpoint notes for its active keys, named by its id (the
+    /// C2SP key name an operator signs under).
+    pub fn checkpoint_verifiers(&self) -> impl Iterator<Item = NoteVerifier> + '_ {
+        self.active_keys().filter_map(|key| NoteVerifier::new(self.id.as_str(), *key.verifying_key()).ok())
+    }
+
+    /// Like [`Member::checkpoint_verifiers`], for every key it ever had: a note
+    /// kept from the past may be signed by a key revoked since.
+    pub fn checkpoint_verifiers_ever(&self) -> impl Iterator<Item = NoteVerifier> + '_ {
+        self.keys.keys().filter_map(|key| NoteVerifier::new(self.id.as_str(), *key.verifying_key()).ok())
     }
 }
 

@@ -525,7 +525,7 @@ impl Members {
     }
 
     /// The distinct members owning the keys, in signature order.
-    fn signers<'a>(&self, keys: impl Iterator<Item = &'a PublicKey>) -> Vec<MemberRef> {
+    pub(crate) fn signers<'a>(&self, keys: impl Iterator<Item = &'a PublicKey>) -> Vec<MemberRef> {
         let mut signers: Vec<MemberRef> = Vec::new();
         for key in keys {
             let member = self.by_key.get(key).map_or_else(|| MemberRef { id: key.to_hex(), name: key.to_hex() }, |id| self.get(id));
@@ -543,9 +543,7 @@ impl Members {
     /// Checkpoint verifiers for every active key of every operator, named by member id
     /// as the C2SP key name.
     fn operator_verifiers(&self) -> Vec<NoteVerifier> {
-        self.operators()
-            .flat_map(|m| m.active_keys().filter_map(|key| NoteVerifier::new(m.id.as_str(), *key.verifying_key()).ok()))
-            .collect()
+        self.operators().flat_map(Member::checkpoint_verifiers).collect()
     }
 
     /// How many members run a node of the consortium.

@@ -1,7 +1,6 @@
 //! Items: `GET /v1/items/{giai}` (the public passport and custody), its proof
 //! bundle and its QR code.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -16,6 +15,7 @@ use super::ledger_reads::signed_checkpoint;
 use super::{ApiError, Node};
 use super::openapi::ErrorBody;
 use crate::provenance::public_passport_of;
+use crate::provenance::view::Members;
 use crate::qr::{qr_png, qr_svg};
 
 /// Pixels per QR module in the images the API serves.
@@ -31,21 +31,15 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
     node.ledger(move |ledger| {
         let state = ledger.item(&giai)?.ok_or_else(|| unknown(&giai))?;
         let passport = public_passport_of(&ledger.record(state.passport_seq.get())?, &giai);
-        // Every key a member ever had, revoked ones included: a record signed
-        // before a revocation still names its signer.
-        let members = ledger.members()?;
-        let owners: HashMap<_, _> =
-            members.iter().flat_map(|member| member.keys.keys().map(move |key| (*key, member.id.as_str()))).collect();
+        // By every key a member ever had: a record signed before a revocation
+        // still names its signer.
+        let members = Members::new(ledger.members()?);
         let history: Vec<Value> = ledger
             .history(&giai)?
             .iter()
             .map(|record| {
-                let signers: Vec<String> = record
-                    .entry
-                    .signatures()
-                    .iter()
-                    .map(|signature| owners.get(&signature.key).map_or_else(|| signature.key.to_hex(), |id| (*id).to_owned()))
-                    .collect();
+                let signers: Vec<String> =
+                    members.signers(record.entry.signatures().iter().map(|s| &s.key)).into_iter().map(|member| member.id).collect();
                 json!({
                     "seq": record.seq,
                     "accepted": record.accepted,
