@@ -69,7 +69,7 @@ mod signature;
 pub mod store;
 pub mod testkit;
 
-pub use refusal::{Refusal, RefusalCode};
+pub use refusal::{Refusal, RefusalCode, UnknownRefusalCode};
 pub use store::{Ledger, LedgerError, PendingOutcomes, Receipt};
 
 /// The domain-separation label that starts every signed message.

@@ -7,22 +7,22 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One reason an entry was refused, for a client or an auditor to act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusal {
     /// The stable code of the rule that was broken.
     pub code: RefusalCode,
     /// A human explanation: what is wrong, where, and why.
     pub message: String,
     /// Further detail, such as every schema violation with its JSON pointer.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<RefusalDetail>,
 }
 
 /// A located detail of a refusal, such as one schema violation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefusalDetail {
     /// JSON pointer into the submitted signed entry.
     pub pointer: String,
@@ -178,6 +178,27 @@ impl Serialize for RefusalCode {
         serializer.serialize_str(self.as_str())
     }
 }
+
+impl std::str::FromStr for RefusalCode {
+    type Err = UnknownRefusalCode;
+
+    /// Reads a code as written on the wire, e.g. `custody.not_custodian`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        RefusalCode::ALL.iter().copied().find(|code| code.as_str() == text).ok_or_else(|| UnknownRefusalCode(text.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for RefusalCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A refusal code this version of the ledger does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown refusal code {0:?}")]
+pub struct UnknownRefusalCode(pub String);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod config;
 pub mod labels;
 pub mod provenance;
 pub mod qr;
+pub mod replication;
 pub mod server;
 
 /// The version of the ledger wire format this node speaks.

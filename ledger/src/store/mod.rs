@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::chain::{self, LeafHash, Record, Seq};
 use crate::checkpoint::Checkpoint;
@@ -61,7 +61,7 @@ const UNWRITTEN: LogPosition = LogPosition { segment: 1, offset: 8 };
 const REPLAY_CHUNK: usize = 1024;
 
 /// What the ledger returns for an accepted entry, once it is durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     /// The record's position.
     pub seq: Seq,

@@ -1,0 +1,129 @@
+//! Replication between consortium nodes, on openraft.
+//!
+//! Every node of a consortium holds the same ledger. The nodes agree, through
+//! Raft, on one order of **batches** of signed entries; each node then applies
+//! every batch to its own ledger with the ledger's deterministic rules, judged
+//! at the time the leader fixed for the batch, so every node computes the same
+//! records, roots and state without trusting the others' verdicts.
+//!
+//! - [`log_store`]: the Raft log and vote, in sled, fsynced before Raft is told
+//!   they are stored.
+//! - [`state_machine`]: the ledger as Raft's state machine, and snapshots that
+//!   are the ledger's own records.
+//! - [`network`] and [`auth`]: Raft's messages over HTTP between nodes, each
+//!   request signed with the sending operator's key and checked against the
+//!   consortium's members.
+//!
+//! The node ids Raft knows are derived from the operators' member ids
+//! ([`node_id`]), so no number has to be handed out or remembered.
+
+pub mod auth;
+pub mod log_store;
+pub mod network;
+pub mod state_machine;
+
+use std::fmt;
+
+use salvage_ledger::Refusal;
+use salvage_ledger::entry::{SignedEntry, Timestamp};
+use salvage_ledger::store::Receipt;
+use serde::{Deserialize, Serialize};
+
+/// A Raft node id: derived from the operator's member id by [`node_id`].
+pub type NodeId = u64;
+
+openraft::declare_raft_types!(
+    /// The types Raft is instantiated with for a Salvage consortium.
+    pub TypeConfig:
+        D = Batch,
+        R = BatchOutcome,
+        NodeId = NodeId,
+        Node = ConsortiumNode,
+        Entry = openraft::Entry<TypeConfig>,
+        SnapshotData = tokio::fs::File,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+/// The running Raft instance of a node.
+pub type Raft = openraft::Raft<TypeConfig>;
+
+/// What Raft orders: signed entries submitted together, and the time at which
+/// every node judges them.
+///
+/// The leader fixes `accepted` when it proposes the batch; a node applying it
+/// takes the later of that time and its last record's, so record times never
+/// go back when leadership moves to a node whose clock is behind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// When the leader accepted the batch for ordering.
+    pub accepted: Timestamp,
+    /// The entries, in the order they are applied.
+    pub entries: Vec<SignedEntry>,
+}
+
+/// What applying a [`Batch`] gave, per entry in order: its receipt or the refusal.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchOutcome {
+    /// One outcome per entry of the batch; empty for Raft's own entries
+    /// (blank and membership entries).
+    pub outcomes: Vec<EntryOutcome>,
+}
+
+/// The outcome of one entry of an applied batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryOutcome {
+    /// Recorded (or already recorded: an idempotent re-submission).
+    Accepted(Receipt),
+    /// Refused by the ledger's rules; nothing changed.
+    Refused(Refusal),
+}
+
+impl From<Result<Receipt, Refusal>> for EntryOutcome {
+    fn from(outcome: Result<Receipt, Refusal>) -> Self {
+        match outcome {
+            Ok(receipt) => EntryOutcome::Accepted(receipt),
+            Err(refusal) => EntryOutcome::Refused(refusal),
+        }
+    }
+}
+
+impl From<EntryOutcome> for Result<Receipt, Refusal> {
+    fn from(outcome: EntryOutcome) -> Self {
+        match outcome {
+            EntryOutcome::Accepted(receipt) => Ok(receipt),
+            EntryOutcome::Refused(refusal) => Err(refusal),
+        }
+    }
+}
+
+/// A consortium node as Raft's membership names it: the operator member that
+/// runs it and the base URL where the other nodes reach it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsortiumNode {
+    /// The operator's member id.
+    pub member: String,
+    /// The node's base URL, e.g. `http://10.0.0.7:8080`, without a trailing slash.
+    pub url: String,
+}
+
+impl fmt::Display for ConsortiumNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}", self.member, self.url)
+    }
+}
+
+/// The Raft node id of the node run by operator `member`: the first eight
+/// bytes of a domain-separated BLAKE3 hash of the member id, big-endian.
+///
+/// Member ids are unique and never reused, so the ids are stable across
+/// restarts and every node derives the same one without coordination.
+pub fn node_id(member: &str) -> NodeId {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"salvage-raft-node/v1\n");
+    hasher.update(member.as_bytes());
+    let hash = hasher.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    NodeId::from_be_bytes(first)
+}
