@@ -41,7 +41,7 @@ fn example() -> Vec<(&'static str, String)> {
     };
     let genesis = SignedEntry::sign(genesis_statement, &[&planning]).unwrap();
     let ledger_id = genesis.id();
-    let record0 = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: time("2026-11-23T09:00:05Z"), entry: genesis.clone() };
+    let record0 = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: time("2026-11-23T09:00:00Z"), entry: genesis.clone() };
     let leaf0 = record0.leaf_hash();
 
     let register_statement = Statement {

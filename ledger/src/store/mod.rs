@@ -262,6 +262,16 @@ impl Ledger {
         };
         let genesis_record = decode(0, &genesis_bytes)?;
         chain::check_link(0, LeafHash::ZERO, &genesis_record).map_err(|e| invalid(0, e))?;
+        if genesis_record.accepted != genesis_record.entry.statement().time {
+            return Err(invalid(
+                0,
+                format!(
+                    "record 0 is accepted at {} but the genesis statement is of {}; record 0 is accepted at the genesis's own time",
+                    genesis_record.accepted,
+                    genesis_record.entry.statement().time
+                ),
+            ));
+        }
         let state = State::from_genesis(&genesis_record.entry).map_err(|e| invalid(0, e))?;
         let ledger_id = state.consortium().ledger_id;
         let genesis_leaf = chain::leaf_hash_of(&genesis_bytes);
@@ -848,7 +858,10 @@ fn write_genesis_if_empty(dir: &Path, genesis: SignedEntry) -> Result<bool, Ledg
     if !contents.frames.is_empty() {
         return Ok(false);
     }
-    let record = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: Timestamp::now(), entry: genesis };
+    // Record 0 is accepted at the genesis statement's own time, so every node of
+    // a consortium that starts from the same genesis holds the same record 0.
+    let accepted = genesis.statement().time.clone();
+    let record = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted, entry: genesis };
     log.append(&record.canonical_bytes())?;
     log.sync()?;
     Ok(true)

@@ -173,6 +173,33 @@ fn the_same_records_give_identical_state_roots_and_indexes() {
 }
 
 #[test]
+fn every_ledger_created_from_one_genesis_has_the_same_record_0() {
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (_, a) = ledger(a_dir.path());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (_, b) = ledger(b_dir.path());
+    let record0 = a.record(0).unwrap();
+    assert_eq!(record0, b.record(0).unwrap(), "created a second apart, yet the same record 0");
+    assert_eq!(record0.accepted, record0.entry.statement().time);
+    assert_eq!(a.root_at(1).unwrap(), b.root_at(1).unwrap());
+
+    // A record 0 accepted at any other time is refused when the ledger is opened.
+    let c_dir = tempfile::tempdir().unwrap();
+    {
+        let mut moved = record0.clone();
+        moved.accepted = Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
+        let (mut log, _) = RecordLog::open(&c_dir.path().join("log"), LogOptions::default()).unwrap();
+        log.append(&moved.canonical_bytes()).unwrap();
+        log.sync().unwrap();
+    }
+    match Ledger::open(c_dir.path()) {
+        Err(LedgerError::Invalid { seq: 0, reason }) => assert!(reason.contains("genesis statement"), "{reason}"),
+        Err(other) => panic!("expected record 0 to be invalid, got {other}"),
+        Ok(_) => panic!("expected record 0 to be invalid, but the ledger opened"),
+    }
+}
+
+#[test]
 fn a_lost_or_stale_index_is_rebuilt_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let (f, ledger) = ledger(dir.path());
