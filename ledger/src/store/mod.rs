@@ -209,6 +209,8 @@ struct Core {
     // idempotent re-submission from the same statement signed differently.
     entries: HashMap<EntryId, (Seq, [u8; 32])>,
     last_leaf: LeafHash,
+    // The `accepted` time of the last record: replicated batches never go back before it.
+    last_accepted: Timestamp,
     unindexed: Vec<IndexUpdate>,
 }
 
@@ -282,6 +284,7 @@ impl Ledger {
             tree: MerkleTree::new(),
             entries: HashMap::new(),
             last_leaf: LeafHash::ZERO,
+            last_accepted: genesis_record.accepted.clone(),
             unindexed: Vec::new(),
         };
         let mut updates = Vec::new();
@@ -310,6 +313,7 @@ impl Ledger {
                 let verified = verified.map_err(|e| invalid(seq, e))?;
                 let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
                 updates.push(core.record_appended(verified.entry(), chain::leaf_hash_of(bytes), *position, change));
+                core.last_accepted = context.accepted;
             }
         }
         let size = core.tree.len();
@@ -378,14 +382,42 @@ impl Ledger {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LedgerError::Poisoned);
         }
-        let mut outcomes = Vec::with_capacity(entries.len());
-        let last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
-            let verified = entries.into_iter().map(VerifiedEntry::verify).collect();
-            self.sequence(verified, &mut outcomes)?
-        } else {
-            self.verify_and_sequence(entries, &mut outcomes)?
+        let mut order = Order::Local;
+        self.verify_and_order(entries, &mut order)
+    }
+
+    /// Applies a batch whose order consensus fixed (replication): every node of
+    /// a consortium calls this with the same batches in the same order and
+    /// computes the same records. The entries are judged at `accepted`, or at
+    /// the last record's time if that is later, so record times never go back.
+    ///
+    /// `start` is the ledger size at which the batch begins: the size this
+    /// call returned for the previous batch. Where the ledger already holds
+    /// records from `start` on (the node applied this batch before it crashed,
+    /// and the caller's own bookkeeping of what it applied was not yet durable),
+    /// the batch's entries are matched with those records instead of being
+    /// judged again: the state has moved past them, and judging them again
+    /// could differ from what every other node recorded. Returns the outcomes,
+    /// to be settled like [`Ledger::submit_pending`]'s, and the size at which
+    /// the next batch begins.
+    pub fn apply_ordered(&self, entries: Vec<SignedEntry>, accepted: Timestamp, start: u64) -> Result<(PendingOutcomes, u64), LedgerError> {
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(LedgerError::Poisoned);
+        }
+        let recorded = self.lock_core()?.tree.len();
+        if start > recorded {
+            return Err(LedgerError::Invalid {
+                seq: recorded,
+                reason: format!("a replicated batch begins at {start} but the ledger holds only {recorded} records"),
+            });
+        }
+        let mut order = Order::Replicated { accepted, next: start };
+        let pending = self.verify_and_order(entries, &mut order)?;
+        let next = match order {
+            Order::Replicated { next, .. } => next,
+            Order::Local => start,
         };
-        Ok(PendingOutcomes { outcomes, last })
+        Ok((pending, next))
     }
 
     /// The second half of [`Ledger::submit`]: waits until every record accepted
@@ -433,6 +465,7 @@ impl Ledger {
                 };
                 let bytes = record.canonical_bytes();
                 pending.push(core.record_appended(&record.entry, chain::leaf_hash_of(&bytes), UNWRITTEN, change));
+                core.last_accepted = record.accepted.clone();
                 payloads.push(bytes);
                 last = Some(record.seq);
             }
@@ -599,6 +632,19 @@ impl Ledger {
         Ok(())
     }
 
+    /// Verifies and sequences a batch: on this thread if it is small, on the
+    /// verification threads if not.
+    fn verify_and_order(&self, entries: Vec<SignedEntry>, order: &mut Order) -> Result<PendingOutcomes, LedgerError> {
+        let mut outcomes = Vec::with_capacity(entries.len());
+        let last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
+            let verified = entries.into_iter().map(VerifiedEntry::verify).collect();
+            self.sequence(verified, &mut outcomes, order)?
+        } else {
+            self.verify_and_sequence(entries, &mut outcomes, order)?
+        };
+        Ok(PendingOutcomes { outcomes, last })
+    }
+
     /// Verifies a large batch on the verification threads, a chunk at a time,
     /// while this thread sequences the chunks already verified, in order. Verification
     /// needs no state, so it runs ahead; sequencing takes the core lock once per
@@ -607,6 +653,7 @@ impl Ledger {
         &self,
         entries: Vec<SignedEntry>,
         outcomes: &mut Vec<Result<Receipt, Refusal>>,
+        order: &mut Order,
     ) -> Result<Option<Seq>, LedgerError> {
         let chunk = VERIFY_CHUNK.min(entries.len().div_ceil(VERIFY_THREADS));
         let (chunks, verdicts) = self.verifiers.verify_chunks(entries, chunk).ok_or(LedgerError::Verifier)?;
@@ -622,7 +669,7 @@ impl Ledger {
                 waiting.insert(number, chunk);
             };
             let chunk = chunk.ok_or(LedgerError::Verifier)?;
-            wait_for = wait_for.max(self.sequence(chunk, outcomes)?);
+            wait_for = wait_for.max(self.sequence(chunk, outcomes, order)?);
         }
         Ok(wait_for)
     }
@@ -634,10 +681,15 @@ impl Ledger {
         &self,
         verified: Vec<Result<VerifiedEntry, Refusal>>,
         outcomes: &mut Vec<Result<Receipt, Refusal>>,
+        order: &mut Order,
     ) -> Result<Option<Seq>, LedgerError> {
         let mut wait_for = None;
         let mut core = self.lock_core()?;
-        let accepted = Timestamp::now();
+        let accepted = match order {
+            Order::Local => Timestamp::now(),
+            Order::Replicated { accepted, .. } if accepted.instant() < core.last_accepted.instant() => core.last_accepted.clone(),
+            Order::Replicated { accepted, .. } => accepted.clone(),
+        };
         let mut payloads = Vec::new();
         let mut pending = Vec::new();
         let mut spent = Vec::with_capacity(verified.len());
@@ -650,6 +702,17 @@ impl Ledger {
                 }
             };
             let entry_id = entry.entry().id();
+            if let Order::Replicated { next, .. } = order
+                && *next < core.tree.len()
+            {
+                // This batch was applied before a crash: its records are here already.
+                let outcome = core.rematch(entry.entry(), next);
+                if let Ok(receipt) = &outcome {
+                    wait_for = wait_for.max(Some(receipt.seq));
+                }
+                outcomes.push(outcome);
+                continue;
+            }
             if let Some(&(seq, signed)) = core.entries.get(&entry_id) {
                 if signed != signatures_digest(entry.entry()) {
                     outcomes.push(Err(Refusal::new(
@@ -676,6 +739,7 @@ impl Ledger {
                 }
             };
             let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry: entry.into_entry() };
+            core.last_accepted = accepted.clone();
             let bytes = record.canonical_bytes();
             let leaf_hash = chain::leaf_hash_of(&bytes);
             let update = core.record_appended(&record.entry, leaf_hash, UNWRITTEN, change);
@@ -684,6 +748,9 @@ impl Ledger {
             // Freeing a record's JSON tree is not free: do it after the lock.
             spent.push(record);
             wait_for = Some(seq);
+            if let Order::Replicated { next, .. } = order {
+                *next = core.tree.len();
+            }
             outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
         }
         self.write_batch(&mut core, &payloads, pending)?;
@@ -796,7 +863,38 @@ impl Drop for Ledger {
     }
 }
 
+/// How a batch is being ordered: by this ledger alone, or by consensus.
+enum Order {
+    /// A local submission: judged now, appended at the end.
+    Local,
+    /// A batch ordered by consensus, judged at `accepted`; `next` is the
+    /// position of the batch's next record (below the ledger's size while the
+    /// batch is being matched with records it produced before a crash).
+    Replicated { accepted: Timestamp, next: u64 },
+}
+
 impl Core {
+    /// Matches an entry of a re-applied batch with the record at `next`: the
+    /// same statement with the same signatures was recorded there when the
+    /// batch was first applied, and `next` moves on. Anything else was not
+    /// recorded then (refused, or an idempotent repeat) and is not judged again.
+    fn rematch(&self, entry: &SignedEntry, next: &mut u64) -> Result<Receipt, Refusal> {
+        let entry_id = entry.id();
+        match self.entries.get(&entry_id) {
+            Some(&(seq, signed)) if seq.get() == *next && signed == signatures_digest(entry) => {
+                *next += 1;
+                Ok(Receipt { seq, entry_id, leaf_hash: LeafHash(self.tree.leaf_hash(seq.get()).unwrap_or_default()) })
+            }
+            Some(&(seq, signed)) if seq.get() < *next && signed == signatures_digest(entry) => {
+                Ok(Receipt { seq, entry_id, leaf_hash: LeafHash(self.tree.leaf_hash(seq.get()).unwrap_or_default()) })
+            }
+            _ => Err(Refusal::new(
+                RefusalCode::EntryConflict,
+                format!("statement {entry_id} was not recorded when this batch was first applied, before the node restarted"),
+            )),
+        }
+    }
+
     /// Applies a record's change to the state, books the record into the tree
     /// and the entry map, and returns its index update.
     fn record_appended(

@@ -199,6 +199,75 @@ fn every_ledger_created_from_one_genesis_has_the_same_record_0() {
     }
 }
 
+/// Applies replicated batches in order, as a node's Raft state machine does,
+/// and returns each batch's outcomes, settled.
+fn apply_all(ledger: &Ledger, batches: &[(Vec<SignedEntry>, &str)], mut start: u64) -> (Vec<Vec<Result<Receipt, Refusal>>>, u64) {
+    let mut all = Vec::new();
+    for (entries, accepted) in batches {
+        let (pending, next) = ledger.apply_ordered(entries.clone(), Timestamp::parse(accepted).unwrap(), start).unwrap();
+        all.push(ledger.settle(pending).unwrap());
+        start = next;
+    }
+    (all, start)
+}
+
+#[test]
+fn replicated_batches_give_every_node_the_same_records_and_times_never_go_back() {
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (f, a) = ledger(a_dir.path());
+    let (_, b) = ledger(b_dir.path());
+    let batches = vec![
+        (vec![f.register("baltic-demolition", &giai(1), "beam", 100.0), f.transfer("baltic-demolition", &giai(2), "reuse-hub")], "2026-11-23T10:00:00Z"),
+        // A leader whose clock is behind: the batch is judged at the previous record's time.
+        (vec![f.register("riga-deconstruction", &giai(2), "door", 40.0)], "2026-11-23T09:59:00Z"),
+        (vec![f.transfer("baltic-demolition", &giai(1), "reuse-hub"), f.receive("reuse-hub", &giai(1))], "2026-11-23T10:05:00Z"),
+    ];
+    let (outcomes_a, next_a) = apply_all(&a, &batches, 1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (outcomes_b, next_b) = apply_all(&b, &batches, 1);
+    assert_eq!(outcomes_a, outcomes_b, "the same verdicts on both nodes, a second apart");
+    assert_eq!((next_a, next_b, a.size()), (5, 5, 5));
+    assert_eq!(outcomes_a[0][1].as_ref().unwrap_err().code, RefusalCode::ItemUnknown);
+    assert_eq!(a.root_at(5).unwrap(), b.root_at(5).unwrap());
+    let log_a = std::fs::read(a_dir.path().join("log/segment-000001.log")).unwrap();
+    let log_b = std::fs::read(b_dir.path().join("log/segment-000001.log")).unwrap();
+    assert_eq!(log_a, log_b, "the logs are byte-identical");
+    let times: Vec<String> = a.records(1, 4).unwrap().iter().map(|r| r.accepted.to_string()).collect();
+    assert_eq!(times, ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00Z", "2026-11-23T10:05:00Z", "2026-11-23T10:05:00Z"]);
+}
+
+#[test]
+fn a_batch_applied_again_after_a_crash_matches_its_records_instead_of_judging_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, a) = ledger(dir.path());
+    let batches = vec![
+        (vec![f.register("baltic-demolition", &giai(1), "beam", 100.0)], "2026-11-23T10:00:00Z"),
+        // Refused: item 2 is not registered yet. Judged again after the next
+        // batch, it would be accepted, and this node would differ from the others.
+        (vec![f.transfer("riga-deconstruction", &giai(2), "reuse-hub"), f.register("baltic-demolition", &giai(3), "brick", 5.0)], "2026-11-23T10:01:00Z"),
+        (vec![f.register("riga-deconstruction", &giai(2), "door", 40.0)], "2026-11-23T10:02:00Z"),
+    ];
+    let (first, next) = apply_all(&a, &batches, 1);
+    assert_eq!(next, 4);
+    let (root, state) = (a.root_at(4).unwrap(), a.state_digest().unwrap());
+
+    // The state machine's own bookkeeping reached only the first batch before
+    // the crash: the last two batches are applied again from position 2.
+    let (again, next) = apply_all(&a, &batches[1..], 2);
+    assert_eq!(next, 4);
+    assert_eq!(again[0][1], first[1][1], "the registration matched its record");
+    assert_eq!(again[1], first[2]);
+    assert!(again[0][0].is_err(), "the refused transfer stays refused");
+    assert_eq!((a.size(), a.root_at(4).unwrap(), a.state_digest().unwrap()), (4, root, state));
+
+    // Past the records it finds, the ledger judges entries as usual.
+    let (after, next) = apply_all(&a, &[(vec![f.transfer("riga-deconstruction", &giai(2), "reuse-hub")], "2026-11-23T10:03:00Z")], 4);
+    assert_eq!((next, after[0][0].as_ref().unwrap().seq.get()), (5, 4));
+
+    // A batch cannot begin beyond the ledger's end.
+    assert!(matches!(a.apply_ordered(vec![], Timestamp::now(), 9), Err(LedgerError::Invalid { .. })));
+}
+
 #[test]
 fn a_lost_or_stale_index_is_rebuilt_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
