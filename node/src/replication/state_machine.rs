@@ -1,1 +1,314 @@
-//! TODO
+//! The ledger as Raft's state machine.
+//!
+//! Applying a committed batch is [`Ledger::apply_ordered`]: every node judges
+//! every entry itself (signatures, schema, custody rules) at the time the
+//! leader fixed, so all nodes compute the same records. Raft's own
+//! bookkeeping, the last applied log id, the membership and the ledger position
+//! where the next batch begins, is kept in the `machine` tree of the Raft
+//! store's sled database. It is written after the batch's records are durable
+//! and becomes durable with the next log flush, so it can only lag the ledger;
+//! when it does (a crash), Raft applies the batches after it again and the
+//! ledger matches them with the records they produced.
+//!
+//! A snapshot is the ledger's own records: a file of records `0..size`, one
+//! canonical JSON record per line. A node installing one checks the records it
+//! already holds byte for byte and verifies every new one (chain link,
+//! signatures, schema, custody) before appending it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
+use openraft::{AnyError, EntryPayload, LogId, RaftSnapshotBuilder, StorageError, StorageIOError, StoredMembership};
+use salvage_ledger::chain::Record;
+use salvage_ledger::store::{Ledger, LedgerError};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
+
+use super::{BatchOutcome, ConsortiumNode, NodeId, TypeConfig};
+
+/// How many records of a snapshot are verified and appended together.
+const SNAPSHOT_CHUNK: usize = 1024;
+
+/// The ledger seen by Raft: applies committed batches and makes and installs snapshots.
+pub struct LedgerMachine {
+    ledger: Arc<Ledger>,
+    bookkeeping: sled::Tree,
+    snapshots: PathBuf,
+    // INVARIANT: `applied.next` is the ledger position where the batch after
+    // `applied.log_id` begins; it never exceeds the ledger's size.
+    applied: Applied,
+    // The latest snapshot, built here or received; shared with the builders.
+    current: CurrentSnapshot,
+    receiving: Option<PathBuf>,
+}
+
+/// The latest snapshot's description and file.
+type CurrentSnapshot = Arc<Mutex<Option<(SnapshotMeta<NodeId, ConsortiumNode>, PathBuf)>>>;
+
+/// Why the state machine could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MachineError {
+    /// The Raft store could not be read.
+    #[error("reading the Raft store's bookkeeping: {0}")]
+    Store(#[from] sled::Error),
+    /// The bookkeeping record is not what this version writes.
+    #[error("the Raft store's bookkeeping is damaged: {0}")]
+    Damaged(String),
+    /// Raft counts records as applied that the ledger does not hold.
+    #[error(
+        "Raft has applied batches up to ledger position {applied}, but the ledger holds only {size} records; \
+         the ledger directory was replaced or damaged: restore it, or start this node with an empty data directory to copy the ledger from the others"
+    )]
+    LedgerBehind {
+        /// Where Raft's bookkeeping says the next batch begins.
+        applied: u64,
+        /// The ledger's size.
+        size: u64,
+    },
+    /// The snapshot directory could not be created.
+    #[error("creating the snapshot directory {path}: {source}")]
+    Snapshots {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// What Raft has applied, as kept in the `machine` tree.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Applied {
+    log_id: Option<LogId<NodeId>>,
+    membership: StoredMembership<NodeId, ConsortiumNode>,
+    next: u64,
+}
+
+const APPLIED_KEY: &[u8] = b"applied";
+
+impl LedgerMachine {
+    /// The state machine of `ledger`, keeping its bookkeeping in `db` (the Raft
+    /// store's database) and snapshots in `snapshots`.
+    pub fn open(ledger: Arc<Ledger>, db: &sled::Db, snapshots: &Path) -> Result<LedgerMachine, MachineError> {
+        std::fs::create_dir_all(snapshots).map_err(|source| MachineError::Snapshots { path: snapshots.to_owned(), source })?;
+        let bookkeeping = db.open_tree("machine")?;
+        let applied = match bookkeeping.get(APPLIED_KEY)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| MachineError::Damaged(e.to_string()))?,
+            // Nothing applied yet: the first batch begins after the genesis.
+            None => Applied { next: 1, ..Applied::default() },
+        };
+        if applied.next > ledger.size() {
+            return Err(MachineError::LedgerBehind { applied: applied.next, size: ledger.size() });
+        }
+        Ok(LedgerMachine { ledger, bookkeeping, snapshots: snapshots.to_owned(), applied, current: CurrentSnapshot::default(), receiving: None })
+    }
+
+    fn save_applied(&self) -> Result<(), StorageError<NodeId>> {
+        let bytes = serde_json::to_vec(&self.applied).map_err(|e| write_error(&e))?;
+        self.bookkeeping.insert(APPLIED_KEY, bytes).map_err(|e| write_error(&e))?;
+        Ok(())
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for LedgerMachine {
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId<NodeId>>, StoredMembership<NodeId, ConsortiumNode>), StorageError<NodeId>> {
+        Ok((self.applied.log_id, self.applied.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<BatchOutcome>, StorageError<NodeId>>
+    where
+        I: IntoIterator<Item = openraft::Entry<TypeConfig>> + Send,
+        I::IntoIter: Send,
+    {
+        let entries: Vec<_> = entries.into_iter().collect();
+        let ledger = Arc::clone(&self.ledger);
+        let mut applied = self.applied.clone();
+        // The ledger is synchronous and syncs its log: apply on the blocking pool.
+        let (applied, outcomes) = tokio::task::spawn_blocking(move || {
+            let mut pending = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match entry.payload {
+                    EntryPayload::Normal(batch) => {
+                        let (outcomes, next) = ledger.apply_ordered(batch.entries, batch.accepted, applied.next).map_err(|e| apply_error(entry.log_id, &e))?;
+                        applied.next = next;
+                        pending.push((entry.log_id, Some(outcomes)));
+                    }
+                    EntryPayload::Membership(membership) => {
+                        applied.membership = StoredMembership::new(Some(entry.log_id), membership);
+                        pending.push((entry.log_id, None));
+                    }
+                    EntryPayload::Blank => pending.push((entry.log_id, None)),
+                }
+                applied.log_id = Some(entry.log_id);
+            }
+            // One sync makes every batch's records durable; the first settle leads it.
+            let mut outcomes = Vec::with_capacity(pending.len());
+            for (log_id, batch) in pending {
+                let settled = match batch {
+                    Some(batch) => ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?,
+                    None => Vec::new(),
+                };
+                outcomes.push(BatchOutcome { outcomes: settled.into_iter().map(Into::into).collect() });
+            }
+            Ok::<_, StorageError<NodeId>>((applied, outcomes))
+        })
+        .await
+        .map_err(|e| write_error(&e))??;
+        self.applied = applied;
+        self.save_applied()?;
+        Ok(outcomes)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
+        SnapshotBuilder {
+            ledger: Arc::clone(&self.ledger),
+            applied: self.applied.clone(),
+            snapshots: self.snapshots.clone(),
+            current: Arc::clone(&self.current),
+        }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, StorageError<NodeId>> {
+        let path = self.snapshots.join("receiving.records");
+        let file = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .map_err(|e| StorageIOError::write_snapshot(None, &e))?;
+        self.receiving = Some(path);
+        Ok(Box::new(file))
+    }
+
+    async fn install_snapshot(&mut self, meta: &SnapshotMeta<NodeId, ConsortiumNode>, mut snapshot: Box<tokio::fs::File>) -> Result<(), StorageError<NodeId>> {
+        let read_error = |e: &dyn std::fmt::Display| StorageIOError::read_snapshot(Some(meta.signature()), AnyError::error(e.to_string()));
+        snapshot.flush().await.map_err(|e| read_error(&e))?;
+        snapshot.rewind().await.map_err(|e| read_error(&e))?;
+        let mut lines = BufReader::new(snapshot).lines();
+        let mut seq = 0u64;
+        let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK);
+        while let Some(line) = lines.next_line().await.map_err(|e| read_error(&e))? {
+            let record = Record::from_json_bytes(line.as_bytes()).map_err(|e| read_error(&format!("snapshot record {seq}: {e}")))?;
+            if record.seq.get() != seq {
+                return Err(read_error(&format!("snapshot line {seq} holds record {}", record.seq.get())).into());
+            }
+            if seq < self.ledger.size() {
+                // Records this node holds must be the very same bytes.
+                let ledger = Arc::clone(&self.ledger);
+                let held = tokio::task::spawn_blocking(move || ledger.record_bytes(seq)).await.map_err(|e| read_error(&e))?.map_err(|e| read_error(&e))?;
+                if held != line.as_bytes() {
+                    return Err(read_error(&format!("the snapshot's record {seq} differs from this node's: the histories have diverged")).into());
+                }
+            } else {
+                chunk.push(record);
+                if chunk.len() == SNAPSHOT_CHUNK {
+                    self.append_verified(std::mem::take(&mut chunk)).await?;
+                }
+            }
+            seq += 1;
+        }
+        self.append_verified(chunk).await?;
+        // `seq` records were in the snapshot; the ledger may hold more, from
+        // batches after it, which Raft will apply again (and the ledger match).
+        self.applied = Applied { log_id: meta.last_log_id, membership: meta.last_membership.clone(), next: seq };
+        self.save_applied()?;
+        let kept = self.snapshots.join(format!("{}.records", meta.snapshot_id));
+        if let Some(receiving) = self.receiving.take() {
+            tokio::fs::rename(&receiving, &kept).await.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+            keep_only(&self.current, meta.clone(), kept).await;
+        }
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
+        let Some((meta, path)) = self.current.lock().map_err(|_| write_error(&"a snapshot builder panicked"))?.clone() else {
+            return Ok(None);
+        };
+        let file = tokio::fs::File::open(&path).await.map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        Ok(Some(Snapshot { meta: meta.clone(), snapshot: Box::new(file) }))
+    }
+}
+
+impl LedgerMachine {
+    /// Verifies and appends records received in a snapshot.
+    async fn append_verified(&mut self, records: Vec<Record>) -> Result<(), StorageError<NodeId>> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let ledger = Arc::clone(&self.ledger);
+        tokio::task::spawn_blocking(move || ledger.append_records(records))
+            .await
+            .map_err(|e| write_error(&e))?
+            .map_err(|e| StorageIOError::write_snapshot(None, AnyError::error(format!("a snapshot record does not verify: {e}"))))?;
+        Ok(())
+    }
+
+}
+
+/// Makes `path` the current snapshot and removes the one before.
+async fn keep_only(current: &CurrentSnapshot, meta: SnapshotMeta<NodeId, ConsortiumNode>, path: PathBuf) {
+    let old = match current.lock() {
+        Ok(mut current) => current.replace((meta, path.clone())),
+        Err(_) => None,
+    };
+    if let Some((_, old)) = old
+        && old != path
+    {
+        let _ = tokio::fs::remove_file(old).await;
+    }
+}
+
+/// Writes a snapshot of the records applied when it was made.
+pub struct SnapshotBuilder {
+    ledger: Arc<Ledger>,
+    applied: Applied,
+    snapshots: PathBuf,
+    current: CurrentSnapshot,
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
+        let last = self.applied.log_id.map(|id| format!("{}-{}", id.leader_id, id.index)).unwrap_or_else(|| "none".to_owned());
+        let meta = SnapshotMeta {
+            last_log_id: self.applied.log_id,
+            last_membership: self.applied.membership.clone(),
+            snapshot_id: format!("{last}-{}", self.applied.next),
+        };
+        let path = self.snapshots.join(format!("{}.records", meta.snapshot_id));
+        let (ledger, size, target) = (Arc::clone(&self.ledger), self.applied.next, path.clone());
+        tokio::task::spawn_blocking(move || write_records(&ledger, size, &target))
+            .await
+            .map_err(|e| write_error(&e))?
+            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), AnyError::error(e)))?;
+        let file = tokio::fs::File::open(&path).await.map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        keep_only(&self.current, meta.clone(), path).await;
+        Ok(Snapshot { meta, snapshot: Box::new(file) })
+    }
+}
+
+/// Writes records `0..size` to `path`, one per line, and syncs the file.
+fn write_records(ledger: &Ledger, size: u64, path: &Path) -> Result<(), String> {
+    use std::io::Write;
+    let file = std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+    let mut out = io::BufWriter::new(file);
+    for seq in 0..size {
+        let bytes = ledger.record_bytes(seq).map_err(|e: LedgerError| e.to_string())?;
+        out.write_all(&bytes).and_then(|()| out.write_all(b"\n")).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    let file = out.into_inner().map_err(|e| format!("writing {}: {e}", path.display()))?;
+    file.sync_all().map_err(|e| format!("syncing {}: {e}", path.display()))
+}
+
+fn write_error(e: &dyn std::fmt::Display) -> StorageError<NodeId> {
+    StorageIOError::write_state_machine(AnyError::error(e.to_string())).into()
+}
+
+fn apply_error(log_id: LogId<NodeId>, e: &dyn std::fmt::Display) -> StorageError<NodeId> {
+    StorageIOError::apply(log_id, AnyError::error(e.to_string())).into()
+}
