@@ -17,10 +17,17 @@
 //! The node ids Raft knows are derived from the operators' member ids
 //! ([`node_id`]), so no number has to be handed out or remembered.
 
+// openraft's storage traits fix their error type, `StorageError`, which is
+// large; our helpers return it as the traits do.
+#![allow(clippy::result_large_err)]
+
 pub mod auth;
 pub mod log_store;
 pub mod network;
+mod replica;
 pub mod state_machine;
+
+pub use replica::{Replica, ReplicationError, raft_config, start};
 
 use std::fmt;
 

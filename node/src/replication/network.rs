@@ -1,1 +1,183 @@
-//! TODO
+//! Raft's messages between nodes: JSON over HTTP/1.1, signed by the sender.
+//!
+//! Each message is a `POST` to the receiving node's `/v1/raft/append`,
+//! `/v1/raft/vote` or `/v1/raft/snapshot`, its body openraft's request as
+//! JSON and its [`auth::AUTH_HEADER`] the sending operator's signature. The
+//! answer is JSON of openraft's `Result<response, RaftError>`. Each peer client
+//! keeps one keep-alive connection and opens a new one when it breaks; a peer
+//! that cannot be reached is reported to Raft as unreachable, and Raft retries.
+//!
+//! Raft traffic is plain HTTP: its integrity and origin rest on the signatures,
+//! not on the channel. It carries nothing that is not also in the ledger every
+//! member may download.
+
+use std::time::{Duration, SystemTime};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Request, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest, VoteResponse};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::net::TcpStream;
+
+use super::auth::{AUTH_HEADER, RequestSigner};
+use super::{ConsortiumNode, NodeId, TypeConfig};
+
+/// The paths of Raft's messages, on every node.
+pub const APPEND_PATH: &str = "/v1/raft/append";
+/// See [`APPEND_PATH`].
+pub const VOTE_PATH: &str = "/v1/raft/vote";
+/// See [`APPEND_PATH`].
+pub const SNAPSHOT_PATH: &str = "/v1/raft/snapshot";
+
+/// How long a node waits to connect to a peer before calling it unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Makes a [`PeerClient`] for each node Raft talks to.
+pub struct Network {
+    signer: RequestSigner,
+}
+
+impl Network {
+    /// Raft messages signed by `signer`, this node's operator.
+    pub fn new(signer: RequestSigner) -> Network {
+        Network { signer }
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = PeerClient;
+
+    async fn new_client(&mut self, target: NodeId, node: &ConsortiumNode) -> PeerClient {
+        PeerClient { target, node: node.clone(), signer: self.signer.clone(), connection: None }
+    }
+}
+
+/// Sends Raft's messages to one peer over one keep-alive connection.
+pub struct PeerClient {
+    target: NodeId,
+    node: ConsortiumNode,
+    signer: RequestSigner,
+    connection: Option<SendRequest<Full<Bytes>>>,
+}
+
+/// Why a message did not reach the peer or its answer could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The peer's URL is not `http://host:port`.
+    #[error("the peer URL {0} is not http://host:port")]
+    Url(String),
+    /// No connection could be made or kept.
+    #[error("{url}: {reason}")]
+    Connection {
+        /// The peer.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The peer answered with something that is not a Raft answer.
+    #[error("{url} answered {status}: {body}")]
+    Answer {
+        /// The peer.
+        url: String,
+        /// The HTTP status.
+        status: StatusCode,
+        /// The start of the answer's body.
+        body: String,
+    },
+}
+
+impl RaftNetwork<TypeConfig> for PeerClient {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId>>> {
+        self.call(APPEND_PATH, &rpc, option).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, InstallSnapshotError>>> {
+        self.call(SNAPSHOT_PATH, &rpc, option).await
+    }
+
+    async fn vote(&mut self, rpc: VoteRequest<NodeId>, option: RPCOption) -> Result<VoteResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId>>> {
+        self.call(VOTE_PATH, &rpc, option).await
+    }
+}
+
+impl PeerClient {
+    /// Sends one message and reads Raft's answer, within the message's time limit.
+    async fn call<Q, A, E>(&mut self, path: &str, message: &Q, option: RPCOption) -> Result<A, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, E>>>
+    where
+        Q: Serialize,
+        A: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
+        let body = serde_json::to_vec(message).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let exchange = self.exchange(path, body);
+        let answer = match tokio::time::timeout(option.hard_ttl(), exchange).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(error)) => {
+                // A broken connection is not reused.
+                self.connection = None;
+                return Err(RPCError::Unreachable(Unreachable::new(&error)));
+            }
+            Err(elapsed) => {
+                self.connection = None;
+                return Err(RPCError::Unreachable(Unreachable::new(&elapsed)));
+            }
+        };
+        let answer: Result<A, RaftError<NodeId, E>> = serde_json::from_slice(&answer).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        answer.map_err(|error| RPCError::RemoteError(RemoteError::new_with_node(self.target, self.node.clone(), error)))
+    }
+
+    /// Posts `body` to the peer's `path` and returns the answer's body if it is 200.
+    async fn exchange(&mut self, path: &str, body: Vec<u8>) -> Result<Bytes, TransportError> {
+        let url = self.node.url.clone();
+        let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.clone(), reason: reason.to_string() };
+        let authority = url.strip_prefix("http://").map(|rest| rest.trim_end_matches('/')).filter(|a| !a.is_empty() && !a.contains('/'));
+        let Some(authority) = authority else {
+            return Err(TransportError::Url(url));
+        };
+        let auth = self.signer.sign(path, &body, SystemTime::now());
+        let request = Request::post(path)
+            .header(header::HOST, authority)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(AUTH_HEADER, auth)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| failed(&e))?;
+        let reusable = match self.connection.as_mut() {
+            Some(connection) => connection.ready().await.is_ok(),
+            None => false,
+        };
+        let connection = match self.connection.as_mut() {
+            Some(connection) if reusable => connection,
+            _ => {
+                let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
+                stream.set_nodelay(true).map_err(|e| failed(&e))?;
+                let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| failed(&e))?;
+                // The connection's task ends when the sender is dropped or the peer closes it.
+                tokio::spawn(connection);
+                self.connection.insert(sender)
+            }
+        };
+        let response = connection.send_request(request).await.map_err(|e| failed(&e))?;
+        let status = response.status();
+        let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+        if status != StatusCode::OK {
+            let body = String::from_utf8_lossy(&answer[..answer.len().min(300)]).into_owned();
+            return Err(TransportError::Answer { url, status, body });
+        }
+        Ok(answer)
+    }
+}

@@ -1,0 +1,97 @@
+//! Starting a node's Raft: its store, its state machine, its network, and the
+//! consortium's first membership.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use openraft::{Config, SnapshotPolicy};
+use salvage_ledger::store::Ledger;
+
+use super::auth::RequestSigner;
+use super::log_store::{LogStore, LogStoreError};
+use super::network::Network;
+use super::state_machine::{LedgerMachine, MachineError};
+use super::{ConsortiumNode, NodeId, Raft, node_id};
+
+/// A node's part in its consortium's Raft.
+pub struct Replica {
+    /// The running Raft instance.
+    pub raft: Raft,
+    /// This node's Raft id.
+    pub id: NodeId,
+    /// Signs the Raft traffic and forwarded submissions this node sends.
+    pub signer: RequestSigner,
+}
+
+/// Why a node's Raft could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplicationError {
+    /// The Raft log store could not be opened.
+    #[error("opening the Raft log in {path}: {source}")]
+    Log {
+        /// Its directory.
+        path: PathBuf,
+        /// Why.
+        source: LogStoreError,
+    },
+    /// The state machine's bookkeeping could not be read or disagrees with the ledger.
+    #[error(transparent)]
+    Machine(#[from] MachineError),
+    /// openraft refused its configuration or failed to start.
+    #[error("starting Raft: {0}")]
+    Raft(String),
+    /// The consortium's nodes do not include this one.
+    #[error("the consortium's nodes ({nodes}) do not include this node's operator {member}")]
+    NotAMember {
+        /// This node's operator.
+        member: String,
+        /// The nodes configured.
+        nodes: String,
+    },
+}
+
+/// The Raft timing and log settings of a Salvage consortium.
+pub fn raft_config() -> Config {
+    Config {
+        cluster_name: "salvage".to_owned(),
+        // Generous for nodes on busy two-core machines: a loaded node must not
+        // be taken for dead, yet a dead leader is replaced within two seconds.
+        heartbeat_interval: 150,
+        election_timeout_min: 750,
+        election_timeout_max: 1500,
+        install_snapshot_timeout: 10_000,
+        // A batch holds up to 512 entries: at most 32 batches per message.
+        max_payload_entries: 32,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(2_000),
+        max_in_snapshot_log_to_keep: 1_000,
+        ..Config::default()
+    }
+}
+
+/// Starts Raft for the node of `signer`'s operator, over `ledger`, keeping
+/// Raft's files in `raft_dir`. `nodes` are the consortium's nodes, this one
+/// included; a node starting for the first time proposes them as the first
+/// membership (every node does, with the same list, and Raft keeps one).
+pub async fn start(ledger: Arc<Ledger>, raft_dir: &Path, signer: RequestSigner, nodes: Vec<ConsortiumNode>) -> Result<Replica, ReplicationError> {
+    let id = node_id(signer.member());
+    if !nodes.iter().any(|node| node.member == signer.member()) {
+        let nodes = nodes.iter().map(|node| node.to_string()).collect::<Vec<_>>().join(", ");
+        return Err(ReplicationError::NotAMember { member: signer.member().to_owned(), nodes });
+    }
+    let log = LogStore::open(&raft_dir.join("log")).map_err(|source| ReplicationError::Log { path: raft_dir.join("log"), source })?;
+    let machine = LedgerMachine::open(ledger, log.db(), &raft_dir.join("snapshots"))?;
+    let config = Arc::new(raft_config().validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
+    let raft = Raft::new(id, config, Network::new(signer.clone()), log, machine).await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
+    let initialized = raft.is_initialized().await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
+    if !initialized {
+        let members: BTreeMap<NodeId, ConsortiumNode> = nodes.into_iter().map(|node| (node_id(&node.member), node)).collect();
+        // Every node proposes the same first membership; whichever is elected
+        // first makes it the consortium's, and the others' are replaced.
+        if let Err(error) = raft.initialize(members).await {
+            tracing::info!(%error, "the consortium's first membership was already proposed");
+        }
+    }
+    Ok(Replica { raft, id, signer })
+}
