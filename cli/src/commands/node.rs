@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Args;
 use salvage_node::config::{BaseUrl, BodyLimit, NodeConfig, Overrides, Peer, parse_listen};
+use salvage_node::replication::{self, ConsortiumNode, auth::RequestSigner};
 use salvage_node::server::{self, Node};
 use tokio::net::TcpListener;
 
@@ -75,18 +76,43 @@ impl NodeCommand {
             "ledger open"
         );
         let operator = server::Operator { member: operator.member().as_str().to_owned(), key: operator.signing_key().clone() };
-        let node = Node::new(ledger, operator, &config.public_url().to_string(), config.body_limit.bytes())
-            .context("setting up the node")?;
 
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
         runtime.block_on(async move {
             let listener =
                 TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
             let address = listener.local_addr().context("reading the listening address")?;
+            let (public_url, body_limit) = (config.public_url().to_string(), config.body_limit.bytes());
+            let node = if config.peers.is_empty() {
+                Node::new(ledger, operator, &public_url, body_limit).context("setting up the node")?
+            } else {
+                // This node is one of the consortium's: the other nodes are its
+                // peers, and it is listed with them at its listening address
+                // unless the peers name it themselves.
+                let mut nodes: Vec<ConsortiumNode> =
+                    config.peers.iter().map(|peer| ConsortiumNode { member: peer.member.as_str().to_owned(), url: peer.url.to_string() }).collect();
+                if !nodes.iter().any(|node| node.member == operator.member) {
+                    nodes.push(ConsortiumNode { member: operator.member.clone(), url: format!("http://{address}") });
+                }
+                let signer = RequestSigner::new(operator.member.clone(), operator.key.clone());
+                let ledger = Arc::new(ledger);
+                let replica = replication::start(Arc::clone(&ledger), &config.data_dir.join("raft"), signer, nodes)
+                    .await
+                    .context("starting replication")?;
+                tracing::info!(raft_id = replica.id, peers = config.peers.len(), "replicating with the consortium's other nodes");
+                Node::replicated(ledger, operator, &public_url, body_limit, replica).context("setting up the node")?
+            };
             // One line on stdout, for people and for scripts that started it on port 0.
             announce!("salvage node listening on http://{address}");
             tracing::info!(%address, public_url = %config.public_url(), "serving");
-            server::run(listener, Arc::new(node), shutdown_signal()).await.context("serving HTTP")?;
+            let node = Arc::new(node);
+            server::run(listener, Arc::clone(&node), shutdown_signal()).await.context("serving HTTP")?;
+            if let Some(replica) = node.replica() {
+                // Stops Raft's tasks, so that nothing writes to the ledger or the Raft log after this.
+                if let Err(error) = replica.raft.shutdown().await {
+                    tracing::warn!(%error, "Raft did not stop cleanly");
+                }
+            }
             tracing::info!("stopped: requests in flight finished");
             Ok(())
         })
@@ -94,7 +120,7 @@ impl NodeCommand {
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -80,7 +80,7 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
     let mut outcomes = if submitted.is_empty() {
         Vec::new()
     } else {
-        let outcomes = node.commits.submit(submitted).await?;
+        let outcomes = node.submit(submitted).await?;
         node.metrics.committed(started.elapsed().as_secs_f64());
         outcomes
     }

@@ -19,6 +19,8 @@ mod items;
 mod ledger_reads;
 mod metrics;
 mod openapi;
+mod proposals;
+mod raft;
 mod request;
 mod resolver;
 mod status;
@@ -27,19 +29,24 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
 use salvage_ledger::store::Ledger;
 use tokio::net::TcpListener;
 
 use crate::provenance::{LocaleError, Locales};
+use crate::replication::Replica;
 
 pub use error::{ApiError, refusal_status};
 
 /// What a node serves: its ledger and the operator identity it signs with.
 pub struct Node {
     ledger: Arc<Ledger>,
-    commits: commits::CommitQueue,
+    submissions: Submissions,
+    // `Some` when the node replicates with the other consortium nodes.
+    replica: Option<Replica>,
+    operators: raft::OperatorCache,
     operator: Operator,
     public_url: String,
     body_limit: usize,
@@ -80,7 +87,9 @@ impl Node {
     pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
         let ledger = Arc::new(ledger);
         Ok(Node {
-            commits: commits::CommitQueue::start(&ledger).map_err(NodeError::Threads)?,
+            submissions: Submissions::Local(commits::CommitQueue::start(&ledger).map_err(NodeError::Threads)?),
+            replica: None,
+            operators: raft::OperatorCache::default(),
             ledger,
             operator,
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -90,6 +99,40 @@ impl Node {
             checkpoints: cache::CheckpointCache::default(),
             pages: cache::PageCache::new(cache::PAGE_BUDGET),
         })
+    }
+
+    /// A node of a replicated consortium: `ledger` is also `replica`'s state
+    /// machine, and submissions are ordered through Raft. Must be called
+    /// within the tokio runtime that runs Raft.
+    pub fn replicated(ledger: Arc<Ledger>, operator: Operator, public_url: &str, body_limit: usize, replica: Replica) -> Result<Node, NodeError> {
+        Ok(Node {
+            submissions: Submissions::Replicated(proposals::ProposalQueue::start(replica.raft.clone(), replica.signer.clone())),
+            replica: Some(replica),
+            operators: raft::OperatorCache::default(),
+            ledger,
+            operator,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            body_limit,
+            locales: Locales::embedded()?,
+            metrics: metrics::Metrics::new(),
+            checkpoints: cache::CheckpointCache::default(),
+            pages: cache::PageCache::new(cache::PAGE_BUDGET),
+        })
+    }
+
+    /// The node's part in Raft, if it replicates.
+    pub fn replica(&self) -> Option<&Replica> {
+        self.replica.as_ref()
+    }
+
+    /// Submits entries and waits for each one's outcome, once the accepted
+    /// ones are durable (on a replicated node: committed by a quorum and
+    /// applied here).
+    pub(crate) async fn submit(&self, entries: Vec<salvage_ledger::entry::SignedEntry>) -> Result<commits::Outcomes, ApiError> {
+        match &self.submissions {
+            Submissions::Local(queue) => queue.submit(entries).await,
+            Submissions::Replicated(queue) => queue.submit(entries).await,
+        }
     }
 
     /// Runs `read` against the ledger on the blocking pool.
@@ -108,6 +151,16 @@ impl Node {
     pub fn public_url(&self) -> &str {
         &self.public_url
     }
+}
+
+/// The largest Raft message a node takes: 32 batches of 512 entries, or a
+/// snapshot chunk, with room to spare.
+const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Where submissions go: this node's own commit queue, or Raft.
+enum Submissions {
+    Local(commits::CommitQueue),
+    Replicated(proposals::ProposalQueue),
 }
 
 /// The routes of the API, for [`run`] and for tests that call the router directly.
@@ -130,6 +183,10 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
         .route("/v1/epcis", get(epcis::epcis))
         .route("/8004/{giai}", get(resolver::resolve))
+        .route("/v1/raft/append", post(raft::append).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
+        .route("/v1/raft/vote", post(raft::vote))
+        .route("/v1/raft/snapshot", post(raft::snapshot).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
+        .route(proposals::PROPOSE_PATH, post(raft::propose).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
         .fallback(status::not_found)
         .with_state(node)
 }

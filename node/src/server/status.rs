@@ -16,8 +16,15 @@ pub struct Status {
     pub ledger_id: String,
     /// The member id of the operator running this node.
     pub node: String,
-    /// The node's role: `standalone` until the node replicates with others.
+    /// The node's role: `standalone` if it does not replicate with others;
+    /// otherwise its Raft role, `leader`, `follower`, `candidate` or `learner`.
     pub role: &'static str,
+    /// The member id of the operator whose node leads, if one is known (replicated nodes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
+    /// The current Raft term (replicated nodes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term: Option<u64>,
     /// The number of durable records.
     pub size: u64,
     /// The Merkle root of those records (hex).
@@ -35,13 +42,32 @@ pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiE
 /// `GET /v1/status`.
 pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiError> {
     let operator = node.operator.member.clone();
+    let (role, leader, term) = match node.replica() {
+        None => ("standalone", None, None),
+        Some(replica) => {
+            let metrics = replica.raft.metrics().borrow().clone();
+            let role = match metrics.state {
+                openraft::ServerState::Leader => "leader",
+                openraft::ServerState::Follower => "follower",
+                openraft::ServerState::Candidate => "candidate",
+                openraft::ServerState::Learner => "learner",
+                openraft::ServerState::Shutdown => "shutdown",
+            };
+            let leader = metrics
+                .current_leader
+                .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|node| node.member.clone()));
+            (role, leader, Some(metrics.current_term))
+        }
+    };
     node.ledger(move |ledger| {
         let size = ledger.size();
         let root = ledger.root_at(size)?;
         Ok(Json(Status {
             ledger_id: ledger.ledger_id().to_string(),
             node: operator,
-            role: "standalone",
+            role,
+            leader,
+            term,
             size,
             root: hex::encode(root),
         }))

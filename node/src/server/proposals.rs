@@ -1,0 +1,180 @@
+//! Submissions on a replicated node: proposed to Raft in batches.
+//!
+//! Requests' entries are gathered into one [`Batch`] while the batches before
+//! are being replicated, up to [`MAX_BATCH`] entries, and proposed with
+//! `client_write`; the answer comes once the batch is committed by a quorum
+//! and applied (and durable) on this node. A node that is not the leader
+//! sends the batch to the leader's `/v1/raft/propose`, signed as Raft traffic
+//! is, then waits until it has applied the batch itself, so that a client
+//! reading from the node it wrote to sees its own entries.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Request, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use openraft::error::{ClientWriteError, RaftError};
+use salvage_ledger::entry::{SignedEntry, Timestamp};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::ApiError;
+use super::commits::Outcomes;
+use crate::replication::auth::{AUTH_HEADER, RequestSigner};
+use crate::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
+
+/// The most entries proposed in one batch.
+pub(crate) const MAX_BATCH: usize = 512;
+
+/// How many batches may be in Raft at once.
+const IN_FLIGHT: usize = 8;
+
+/// How long a node waits to apply a batch the leader committed for it.
+const APPLY_WAIT: Duration = Duration::from_secs(10);
+
+/// The path where the leader takes batches from the other nodes.
+pub(crate) const PROPOSE_PATH: &str = "/v1/raft/propose";
+
+/// The queue of submissions to propose.
+pub(crate) struct ProposalQueue {
+    queue: mpsc::UnboundedSender<Proposal>,
+}
+
+/// What the leader answers to a proposed batch.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Proposed {
+    /// The Raft log index of the batch.
+    pub log_index: u64,
+    /// Each entry's outcome.
+    pub outcome: BatchOutcome,
+}
+
+struct Proposal {
+    entries: Vec<SignedEntry>,
+    answer: oneshot::Sender<Result<Outcomes, ApiError>>,
+}
+
+impl ProposalQueue {
+    /// Starts proposing to `raft`, signing forwarded batches with `signer`.
+    pub fn start(raft: Raft, signer: RequestSigner) -> ProposalQueue {
+        let (queue, proposals) = mpsc::unbounded_channel();
+        tokio::spawn(propose_loop(raft, Arc::new(signer), proposals));
+        ProposalQueue { queue }
+    }
+
+    /// Proposes `entries` and waits for their outcomes.
+    pub async fn submit(&self, entries: Vec<SignedEntry>) -> Result<Outcomes, ApiError> {
+        let (answer, outcome) = oneshot::channel();
+        self.queue.send(Proposal { entries, answer }).map_err(|_| ApiError::internal("the node is shutting down and takes no more submissions"))?;
+        outcome.await.map_err(|_| ApiError::internal("the proposing task stopped before answering"))?
+    }
+}
+
+/// Proposes `batch` on this node's Raft: it must be the leader. Used by the
+/// leader's `/v1/raft/propose`. The leader fixes the batch's time with its own
+/// clock, whatever the forwarding node's said.
+pub(crate) async fn propose_here(raft: &Raft, mut batch: Batch) -> Result<Proposed, ApiError> {
+    batch.accepted = Timestamp::now();
+    match raft.client_write(batch).await {
+        Ok(written) => Ok(Proposed { log_index: written.log_id.index, outcome: written.data }),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => Err(unavailable("this node is no longer the leader; submit again")),
+        Err(error) => Err(unavailable(&format!("the batch was not committed: {error}"))),
+    }
+}
+
+async fn propose_loop(raft: Raft, signer: Arc<RequestSigner>, mut proposals: mpsc::UnboundedReceiver<Proposal>) {
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    while let Some(first) = proposals.recv().await {
+        let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
+            return;
+        };
+        // Everything that queued while the batches before were in Raft goes together.
+        let mut gathered = vec![first];
+        let mut count = gathered[0].entries.len();
+        while count < MAX_BATCH {
+            match proposals.try_recv() {
+                Ok(next) => {
+                    count += next.entries.len();
+                    gathered.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let (raft, signer) = (raft.clone(), Arc::clone(&signer));
+        tokio::spawn(async move {
+            let mut sizes = Vec::with_capacity(gathered.len());
+            let mut entries = Vec::with_capacity(count);
+            let mut answers = Vec::with_capacity(gathered.len());
+            for proposal in gathered {
+                sizes.push(proposal.entries.len());
+                entries.extend(proposal.entries);
+                answers.push(proposal.answer);
+            }
+            let result = propose(&raft, &signer, Batch { accepted: Timestamp::now(), entries }).await;
+            drop(permit);
+            match result {
+                Ok(outcome) => {
+                    let mut outcomes = outcome.outcomes.into_iter().map(Into::into);
+                    for (answer, size) in answers.into_iter().zip(sizes) {
+                        let _ = answer.send(Ok(outcomes.by_ref().take(size).collect()));
+                    }
+                }
+                Err(error) => {
+                    for answer in answers {
+                        let _ = answer.send(Err(error.clone()));
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Proposes a batch here if this node leads, or at the leader if not.
+async fn propose(raft: &Raft, signer: &RequestSigner, batch: Batch) -> Result<BatchOutcome, ApiError> {
+    let leader = match raft.client_write(batch.clone()).await {
+        Ok(written) => return Ok(written.data),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => forward.leader_node,
+        Err(error) => return Err(unavailable(&format!("the batch was not committed: {error}"))),
+    };
+    let Some(leader) = leader else {
+        return Err(unavailable("the consortium's nodes have not elected a leader yet; submit again in a moment"));
+    };
+    let proposed = forward(&leader, signer, &batch).await?;
+    // Answer only once this node holds the records too.
+    raft.wait(Some(APPLY_WAIT))
+        .applied_index_at_least(Some(proposed.log_index), "a forwarded batch")
+        .await
+        .map_err(|e| unavailable(&format!("the leader committed the batch but this node has not applied it yet: {e}")))?;
+    Ok(proposed.outcome)
+}
+
+/// Sends a batch to the leader's `/v1/raft/propose`.
+async fn forward(leader: &ConsortiumNode, signer: &RequestSigner, batch: &Batch) -> Result<Proposed, ApiError> {
+    let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
+    let authority = leader.url.strip_prefix("http://").map(|rest| rest.trim_end_matches('/')).ok_or_else(|| failed(&"its URL is not http://"))?;
+    let body = serde_json::to_vec(batch).map_err(|e| failed(&e))?;
+    let auth = signer.sign(PROPOSE_PATH, &body, SystemTime::now());
+    let request = Request::post(PROPOSE_PATH)
+        .header(header::HOST, authority)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(AUTH_HEADER, auth)
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| failed(&e))?;
+    let stream = TcpStream::connect(authority).await.map_err(|e| failed(&e))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| failed(&e))?;
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
+    let status = response.status();
+    let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+    if status != StatusCode::OK {
+        return Err(failed(&format!("it answered {status}: {}", String::from_utf8_lossy(&answer[..answer.len().min(300)]))));
+    }
+    serde_json::from_slice(&answer).map_err(|e| failed(&e))
+}
+
+fn unavailable(message: &str) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "node.unavailable", message)
+}
