@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod auditor;
+pub mod cluster;
 pub mod http;
 pub mod node;
 

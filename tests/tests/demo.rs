@@ -80,3 +80,58 @@ fn the_demo_seeds_a_building_serves_it_and_reopens_it() {
     let again = demo(true).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("reopening the demo consortium"));
 }
+
+/// A port P such that P, P + 1 and P + 2 were free a moment ago.
+fn three_free_ports() -> u16 {
+    loop {
+        let first = free_port();
+        let held: Vec<_> = (0..3).map_while(|offset| std::net::TcpListener::bind(("127.0.0.1", first.checked_add(offset)?)).ok()).collect();
+        if held.len() == 3 {
+            return first;
+        }
+    }
+}
+
+#[test]
+fn the_three_node_demo_leaves_configs_that_start_a_replicating_consortium_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let port = three_free_ports();
+    let output = salvage_command()
+        .args(["demo", "--nodes", "3", "--data", data.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--exit"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(printed.lines().filter(|line| line.trim().starts_with("http://")).count() >= 30, "{printed}");
+
+    // Each node's config starts it by hand; they elect a leader and hold the
+    // seeded inventory, the same records on each.
+    let nodes: Vec<Running> = (1..=3)
+        .map(|n| {
+            let config = data.join(format!("node{n}")).join("node.toml");
+            assert!(std::fs::read_to_string(&config).unwrap().contains("[[peers]]"));
+            let log = std::fs::File::create(dir.path().join(format!("node{n}.log"))).unwrap();
+            let mut command = salvage_command();
+            command.args(["node", "--config", config.to_str().unwrap()]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log);
+            Running::start(command)
+        })
+        .collect();
+    assert_eq!(nodes.iter().map(|node| node.address.clone()).collect::<Vec<_>>(), (0..3).map(|i| format!("127.0.0.1:{}", port + i)).collect::<Vec<_>>());
+    let started = std::time::Instant::now();
+    let statuses = loop {
+        let statuses: Vec<serde_json::Value> = nodes.iter().map(|node| node.get_json("/v1/status")).collect();
+        let led = statuses.iter().filter(|status| status["role"] == "leader").count() == 1;
+        if led && statuses.iter().all(|status| status["size"] == statuses[0]["size"] && status["root"] == statuses[0]["root"] && status["leader"].is_string()) {
+            break statuses;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no leader or different ledgers: {statuses:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(statuses[0]["size"].as_u64().unwrap() > 100, "the whole inventory: {statuses:?}");
+    // A scanned QR code resolves on any of them.
+    for node in &nodes {
+        assert_eq!(node.get_json("/v1/items/4750001BEAM-0001")["item"]["status"], "installed");
+    }
+}

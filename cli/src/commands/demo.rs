@@ -8,6 +8,7 @@
 //! would. A later run on the same directory reopens that ledger and seeds
 //! nothing.
 
+mod cluster;
 mod inventory;
 
 use std::net::SocketAddr;
@@ -40,11 +41,19 @@ pub struct DemoCommand {
     /// Stop after creating and seeding instead of serving.
     #[arg(long)]
     exit: bool,
+    /// How many nodes: 1 serves the demo in this process; 2 or 3 start a
+    /// replicating consortium, each node its own `salvage node` process,
+    /// with configs in DIR/node1/node.toml … and ports ADDR's, +1, +2.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    nodes: u8,
 }
 
 impl DemoCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
+        if self.nodes > 1 {
+            return cluster::run(&self.data, self.listen, usize::from(self.nodes), self.exit);
+        }
         let public_url = format!("http://{}", self.listen);
         let genesis_path = self.data.join("genesis.json");
         if genesis_path.exists() {
@@ -66,29 +75,7 @@ impl DemoCommand {
 
 /// Creates the consortium, the ledger and its seed in an empty directory.
 fn create(dir: &Path, public_url: &str) -> Result<()> {
-    if dir.exists() && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some() {
-        bail!("{} is not empty and holds no demo (no genesis.json): choose another --data directory", dir.display());
-    }
-    let keys_dir = dir.join("keys");
-    std::fs::create_dir_all(&keys_dir).with_context(|| format!("cannot create {}", keys_dir.display()))?;
-    // The keys just written sign the genesis and the seed; no need to read them back.
-    let mut keys = std::collections::HashMap::new();
-    let mut members = Vec::new();
-    for (id, name, roles) in inventory::MEMBERS {
-        let key = generate_signing_key().context("the operating system gave no randomness for a key")?;
-        write_new_key(&keys_dir.join(format!("{id}.pem")), &key)?;
-        members.push(json!({"id": id, "name": name, "roles": roles, "keys": [PublicKey::of(&key).to_hex()]}));
-        keys.insert(*id, key);
-    }
-    let key_of = |member: &str| keys.get(member).with_context(|| format!("the demo has no member {member}: a defect in the demo"));
-    let operator = key_of(inventory::OPERATOR)?;
-    let body = json!({
-        "consortium": {"name": "Zemgale Materials Reuse Consortium (demo)", "country": "LV"},
-        "admin_threshold": 1,
-        "members": members,
-    });
-    let genesis = SignedEntry::sign(Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body }, &[operator])?;
-    write_file(&dir.join("genesis.json"), &serde_json::to_vec_pretty(&genesis.to_value())?)?;
+    let (genesis, keys) = create_consortium(dir)?;
     let config = format!(
         "# The demo node: `salvage node --config {}`\ngenesis = \"genesis.json\"\ndata = \"ledger\"\nkey = \"keys/{}.pem\"\npublic_url = {public_url:?}\n",
         dir.join("node.toml").display(),
@@ -97,12 +84,7 @@ fn create(dir: &Path, public_url: &str) -> Result<()> {
     write_file(&dir.join("node.toml"), config.as_bytes())?;
 
     let ledger = Ledger::create(&dir.join("ledger"), genesis.clone()).context("creating the demo ledger")?;
-    let ledger_id = Some(salvage_ledger::entry::LedgerId(genesis.id().0));
-    let mut entries = Vec::new();
-    for step in inventory::steps() {
-        let statement = Statement { ledger: ledger_id, kind: step.kind, time: Timestamp::now(), body: step.body };
-        entries.push(SignedEntry::sign(statement, &[key_of(step.signer)?])?);
-    }
+    let entries = seed(&genesis, &keys)?;
     let seeded = entries.len();
     let kinds: Vec<Kind> = entries.iter().map(|entry| entry.statement().kind).collect();
     for (outcome, kind) in ledger.submit(entries)?.into_iter().zip(kinds) {
@@ -112,6 +94,52 @@ fn create(dir: &Path, public_url: &str) -> Result<()> {
     }
     announce!("created the demo consortium in {}: {} members, {seeded} entries", dir.display(), inventory::MEMBERS.len());
     Ok(())
+}
+
+/// Every demo member's signing key, by member id.
+type Keys = std::collections::HashMap<&'static str, ed25519_dalek::SigningKey>;
+
+/// Creates the consortium in an empty directory: a key for every member in
+/// `DIR/keys/` and the signed genesis in `DIR/genesis.json`.
+fn create_consortium(dir: &Path) -> Result<(SignedEntry, Keys)> {
+    if dir.exists() && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some() {
+        bail!("{} is not empty and holds no demo (no genesis.json): choose another --data directory", dir.display());
+    }
+    let keys_dir = dir.join("keys");
+    std::fs::create_dir_all(&keys_dir).with_context(|| format!("cannot create {}", keys_dir.display()))?;
+    // The keys just written sign the genesis and the seed; no need to read them back.
+    let mut keys = Keys::new();
+    let mut members = Vec::new();
+    for (id, name, roles) in inventory::MEMBERS {
+        let key = generate_signing_key().context("the operating system gave no randomness for a key")?;
+        write_new_key(&keys_dir.join(format!("{id}.pem")), &key)?;
+        members.push(json!({"id": id, "name": name, "roles": roles, "keys": [PublicKey::of(&key).to_hex()]}));
+        keys.insert(*id, key);
+    }
+    let operator = key_of(&keys, inventory::OPERATOR)?;
+    let body = json!({
+        "consortium": {"name": "Zemgale Materials Reuse Consortium (demo)", "country": "LV"},
+        "admin_threshold": 1,
+        "members": members,
+    });
+    let genesis = SignedEntry::sign(Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body }, &[operator])?;
+    write_file(&dir.join("genesis.json"), &serde_json::to_vec_pretty(&genesis.to_value())?)?;
+    Ok((genesis, keys))
+}
+
+/// The demo inventory's entries, signed.
+fn seed(genesis: &SignedEntry, keys: &Keys) -> Result<Vec<SignedEntry>> {
+    let ledger_id = Some(salvage_ledger::entry::LedgerId(genesis.id().0));
+    let mut entries = Vec::new();
+    for step in inventory::steps() {
+        let statement = Statement { ledger: ledger_id, kind: step.kind, time: Timestamp::now(), body: step.body };
+        entries.push(SignedEntry::sign(statement, &[key_of(keys, step.signer)?])?);
+    }
+    Ok(entries)
+}
+
+fn key_of<'k>(keys: &'k Keys, member: &str) -> Result<&'k ed25519_dalek::SigningKey> {
+    keys.get(member).with_context(|| format!("the demo has no member {member}: a defect in the demo"))
 }
 
 /// Prints every item's provenance URL and writes its QR code.

@@ -18,11 +18,14 @@ pub const MEMBERS: &[(&str, &str, &[&str])] = &[
     ("riga-deconstruction", "Riga Deconstruction SIA", &["contractor", "holder"]),
     ("jelgava-reuse-hub", "Jelgava Reuse Hub", &["holder", "operator"]),
     ("timber-builders", "Timber Builders SIA", &["holder"]),
-    ("baltic-cert", "Baltic Building Certification", &["certifier"]),
+    ("baltic-cert", "Baltic Building Certification", &["certifier", "operator"]),
 ];
 
 /// The member whose key signs the genesis and runs the demo node.
 pub const OPERATOR: &str = "zemgale-planning";
+
+/// The operators whose nodes make up a demo consortium of several nodes, in order.
+pub const NODE_OPERATORS: [&str; 3] = [OPERATOR, "jelgava-reuse-hub", "baltic-cert"];
 
 const HUB: &str = "jelgava-reuse-hub";
 const BUILDER: &str = "timber-builders";

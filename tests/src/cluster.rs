@@ -1,0 +1,188 @@
+//! Three `salvage node` processes of one consortium, replicating on local ports.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::node::{PUBLIC_URL, Running, Site};
+
+/// The operators whose nodes make up the test consortium.
+pub const OPERATORS: [&str; 3] = ["regional-planning", "city-of-jelgava", "reuse-hub"];
+
+/// A consortium of three nodes on this machine. Dropping it kills them.
+pub struct Cluster {
+    /// The site: genesis and keys; each node's data in `node1/` … `node3/`.
+    pub site: Site,
+    ports: Vec<u16>,
+    nodes: Vec<Option<Running>>,
+}
+
+/// What a node reports in `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeStatus {
+    /// `leader`, `follower`, `candidate`, …
+    pub role: String,
+    /// The leader's member id, if known.
+    pub leader: Option<String>,
+    /// The number of durable records.
+    pub size: u64,
+    /// The root of those records.
+    pub root: String,
+}
+
+impl Cluster {
+    /// Starts three nodes and waits until one leads.
+    ///
+    /// # Panics
+    ///
+    /// When a node does not start or no leader is elected within 20 s.
+    pub fn start() -> Cluster {
+        let site = Site::new(&OPERATORS);
+        let ports = OPERATORS.iter().map(|_| free_port()).collect();
+        let mut cluster = Cluster { site, ports, nodes: OPERATORS.iter().map(|_| None).collect() };
+        for index in 0..OPERATORS.len() {
+            cluster.start_node(index);
+        }
+        cluster.wait_for_leader(Duration::from_secs(20));
+        cluster
+    }
+
+    /// The command that runs node `index` (0-based).
+    pub fn command(&self, index: usize) -> Command {
+        let mut command = Command::new(crate::salvage_binary());
+        command
+            .arg("node")
+            .arg("--genesis")
+            .arg(self.site.path("genesis.json"))
+            .arg("--data")
+            .arg(self.data_dir(index))
+            .arg("--key")
+            .arg(self.site.path(&format!("{}.pem", OPERATORS[index])))
+            .args(["--listen", &format!("127.0.0.1:{}", self.ports[index]), "--public-url", PUBLIC_URL])
+            .env_remove("SALVAGE_CONFIG")
+            .env("RUST_LOG", "info,openraft=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        for (operator, port) in OPERATORS.iter().zip(&self.ports) {
+            command.arg("--peer").arg(format!("{operator}=http://127.0.0.1:{port}"));
+        }
+        command
+    }
+
+    /// Node `index`'s data directory.
+    pub fn data_dir(&self, index: usize) -> PathBuf {
+        self.site.path(&format!("node{}", index + 1))
+    }
+
+    /// Node `index`'s log file (its stderr, appended across restarts).
+    pub fn log_path(&self, index: usize) -> PathBuf {
+        self.site.path(&format!("node{}.log", index + 1))
+    }
+
+    /// Starts (or restarts) node `index`.
+    ///
+    /// # Panics
+    ///
+    /// When it does not start.
+    pub fn start_node(&mut self, index: usize) {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(self.log_path(index))
+            .unwrap_or_else(|error| panic!("cannot open the node's log: {error}"));
+        let mut command = self.command(index);
+        command.stderr(log);
+        self.nodes[index] = Some(Running::start(command));
+    }
+
+    /// The running node `index`.
+    ///
+    /// # Panics
+    ///
+    /// When it is not running.
+    pub fn node(&self, index: usize) -> &Running {
+        self.nodes[index].as_ref().unwrap_or_else(|| panic!("node {} is not running", index + 1))
+    }
+
+    /// Takes node `index` out of the cluster's hands, e.g. to kill it.
+    ///
+    /// # Panics
+    ///
+    /// When it is not running.
+    pub fn take(&mut self, index: usize) -> Running {
+        self.nodes[index].take().unwrap_or_else(|| panic!("node {} is not running", index + 1))
+    }
+
+    /// The indexes of the nodes running.
+    pub fn running(&self) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|&index| self.nodes[index].is_some()).collect()
+    }
+
+    /// Node `index`'s status, or `None` if it does not answer.
+    pub fn status(&self, index: usize) -> Option<NodeStatus> {
+        let node = self.nodes[index].as_ref()?;
+        let answer = crate::http::try_request(&node.address, "GET", "/v1/status", &[], b"").ok()?;
+        if answer.status != 200 {
+            return None;
+        }
+        let status = answer.json();
+        Some(NodeStatus {
+            role: status["role"].as_str()?.to_owned(),
+            leader: status["leader"].as_str().map(str::to_owned),
+            size: status["size"].as_u64()?,
+            root: status["root"].as_str()?.to_owned(),
+        })
+    }
+
+    /// Waits until one running node leads and every running node names it;
+    /// returns its index.
+    ///
+    /// # Panics
+    ///
+    /// When that does not happen within `timeout`.
+    pub fn wait_for_leader(&self, timeout: Duration) -> usize {
+        let started = Instant::now();
+        loop {
+            let statuses: Vec<(usize, Option<NodeStatus>)> = self.running().into_iter().map(|index| (index, self.status(index))).collect();
+            let leaders: Vec<usize> = statuses.iter().filter(|(_, s)| s.as_ref().is_some_and(|s| s.role == "leader")).map(|(i, _)| *i).collect();
+            if let [leader] = leaders[..] {
+                let agreed = statuses.iter().all(|(_, s)| s.as_ref().is_some_and(|s| s.leader.as_deref() == Some(OPERATORS[leader])));
+                if agreed {
+                    return leader;
+                }
+            }
+            assert!(started.elapsed() < timeout, "no leader agreed on within {timeout:?}: {statuses:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until every running node holds at least `size` records and all
+    /// report the same size and root; returns them.
+    ///
+    /// # Panics
+    ///
+    /// When that does not happen within `timeout`.
+    pub fn wait_converged(&self, size: u64, timeout: Duration) -> (u64, String) {
+        let started = Instant::now();
+        loop {
+            let statuses: Vec<Option<NodeStatus>> = self.running().into_iter().map(|index| self.status(index)).collect();
+            if let Some(Some(first)) = statuses.first()
+                && first.size >= size
+                && statuses.iter().all(|s| s.as_ref().is_some_and(|s| (s.size, &s.root) == (first.size, &first.root)))
+            {
+                return (first.size, first.root.clone());
+            }
+            assert!(started.elapsed() < timeout, "the nodes did not converge on {size} records within {timeout:?}: {statuses:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|error| panic!("cannot find a free port: {error}"))
+}

@@ -1,0 +1,198 @@
+//! Three `salvage node` processes of one consortium replicating through Raft.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use salvage_ledger::entry::SignedEntry;
+use salvage_tests::cluster::{Cluster, OPERATORS};
+use salvage_tests::http::try_request;
+
+fn giai(writer: usize, n: usize) -> String {
+    format!("4750001CL{writer}-{n:05}")
+}
+
+/// The first `size` records of a node, as JSON, a page of at most 1000 at a time.
+fn records(cluster: &Cluster, index: usize, size: u64) -> Vec<serde_json::Value> {
+    let mut records = Vec::new();
+    while (records.len() as u64) < size {
+        let page = cluster.node(index).get_json(&format!("/v1/records?from={}&limit={}", records.len(), size - records.len() as u64));
+        let page = page.as_array().cloned().unwrap_or_default();
+        assert!(!page.is_empty(), "node {} has only {} records", index + 1, records.len());
+        records.extend(page);
+    }
+    records
+}
+
+#[test]
+fn entries_submitted_to_every_node_at_once_are_committed_once_in_one_order() {
+    let cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    const PER_WRITER: usize = 60;
+    // Two writers per node, each sending single entries and small arrays.
+    let receipts: Vec<Vec<serde_json::Value>> = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..6)
+            .map(|writer| {
+                let (cluster, fixture) = (&cluster, &fixture);
+                scope.spawn(move || {
+                    let node = cluster.node(writer % 3);
+                    let entries: Vec<SignedEntry> =
+                        (0..PER_WRITER).map(|n| fixture.register("baltic-demolition", &giai(writer, n), "brick pallet", 800.0)).collect();
+                    let mut receipts = Vec::new();
+                    for chunk in entries.chunks(if writer % 2 == 0 { 1 } else { 5 }) {
+                        let answer = if chunk.len() == 1 { node.submit_one(&chunk[0]) } else { node.submit(chunk) };
+                        assert_eq!(answer.status, 201, "writer {writer}: {}", answer.text());
+                        match answer.json() {
+                            serde_json::Value::Array(list) => receipts.extend(list),
+                            one => receipts.push(one),
+                        }
+                    }
+                    receipts
+                })
+            })
+            .collect();
+        writers.into_iter().map(|writer| writer.join().unwrap()).collect()
+    });
+    let total = 6 * PER_WRITER as u64;
+    let seqs: BTreeSet<u64> = receipts.iter().flatten().map(|receipt| receipt["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs.len() as u64, total, "every entry has its own position");
+    assert_eq!(seqs.iter().copied().collect::<Vec<_>>(), (1..=total).collect::<Vec<_>>(), "and no position is missing or doubled");
+
+    // Every node holds the same records, in the same order.
+    let (size, root) = cluster.wait_converged(total + 1, Duration::from_secs(20));
+    assert_eq!(size, total + 1);
+    let first = records(&cluster, 0, size);
+    assert_eq!(first.len() as u64, size);
+    for index in 1..3 {
+        assert_eq!(records(&cluster, index, size), first, "node {} differs from node 1", index + 1);
+    }
+    // Every node proves a receipt's record with the same leaf hash and path.
+    let receipt = &receipts[0][0];
+    let path = format!("/v1/proof/inclusion?seq={}&size={size}", receipt["seq"]);
+    let proof = cluster.node(0).get_json(&path);
+    assert_eq!(proof["leaf_hash"], receipt["leaf_hash"]);
+    for index in 1..3 {
+        assert_eq!(cluster.node(index).get_json(&path), proof);
+    }
+    let statuses: Vec<_> = (0..3).map(|index| cluster.status(index).unwrap()).collect();
+    assert!(statuses.iter().all(|s| s.root == root));
+    assert_eq!(statuses.iter().filter(|s| s.role == "leader").count(), 1, "{statuses:?}");
+    let leader = statuses.iter().find(|s| s.role == "leader").and_then(|s| s.leader.clone()).unwrap();
+    assert!(OPERATORS.contains(&leader.as_str()));
+}
+
+/// Submits `entry` to the nodes at `addresses`, starting at `first` and moving
+/// on while a node cannot be reached or is between leaders (503); returns the
+/// receipt, or `None` if no node took it within `patience`.
+fn submit_somewhere(addresses: &[String], first: usize, entry: &SignedEntry, patience: Duration) -> Option<serde_json::Value> {
+    let body = serde_json::to_vec(&entry.to_value()).unwrap();
+    let started = Instant::now();
+    let mut at = first;
+    while started.elapsed() < patience {
+        let address = &addresses[at % addresses.len()];
+        match try_request(address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body) {
+            Ok(answer) if answer.status == 201 => return Some(answer.json()),
+            Ok(answer) => assert_eq!(answer.status, 503, "only unavailability is retried: {}", answer.text()),
+            Err(_) => {}
+        }
+        at += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn killing_the_leader_under_load_loses_no_acknowledged_entry_and_the_restarted_node_catches_up() {
+    let mut cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let addresses: Vec<String> = (0..3).map(|index| cluster.node(index).address.clone()).collect();
+    let stop = AtomicBool::new(false);
+    let killed_at: Mutex<Option<Instant>> = Mutex::new(None);
+    // Each writer acknowledges (keeps) a receipt only once a node returned it,
+    // as a client tells its user "done"; with the time it came back.
+    let (acknowledged, killed) = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..6)
+            .map(|writer| {
+                let (addresses, fixture, stop) = (&addresses, &fixture, &stop);
+                scope.spawn(move || {
+                    let mut acknowledged = Vec::new();
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let entry = fixture.register("baltic-demolition", &giai(writer, n), "brick pallet", 800.0);
+                        let receipt = submit_somewhere(addresses, writer, &entry, Duration::from_secs(20))
+                            .unwrap_or_else(|| panic!("writer {writer}: no node took entry {n} within 20 s"));
+                        acknowledged.push((receipt, entry.to_value(), Instant::now()));
+                        n += 1;
+                    }
+                    acknowledged
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1500));
+        let leader = cluster.wait_for_leader(Duration::from_secs(10));
+        let (status, _) = cluster.take(leader).stop_with("KILL");
+        assert!(!status.success());
+        *killed_at.lock().unwrap() = Some(Instant::now());
+        // Submissions go on while the others elect a new leader.
+        let next = cluster.wait_for_leader(Duration::from_secs(10));
+        assert_ne!(next, leader);
+        std::thread::sleep(Duration::from_millis(1500));
+        stop.store(true, Ordering::Relaxed);
+        let acknowledged: Vec<(serde_json::Value, serde_json::Value, Instant)> = writers.into_iter().flat_map(|writer| writer.join().unwrap()).collect();
+        (acknowledged, leader)
+    });
+    let killed_at = killed_at.lock().unwrap().unwrap();
+    let after_kill = acknowledged.iter().filter(|(_, _, when)| *when > killed_at).count();
+    assert!(after_kill > 0, "no submission was acknowledged after the leader was killed");
+
+    // The killed node comes back and catches up with what it missed.
+    cluster.start_node(killed);
+    let highest = acknowledged.iter().map(|(receipt, _, _)| receipt["seq"].as_u64().unwrap()).max().unwrap();
+    let (size, _) = cluster.wait_converged(highest + 1, Duration::from_secs(30));
+    for index in 0..3 {
+        let held = records(&cluster, index, size);
+        for (receipt, entry, _) in &acknowledged {
+            let seq = receipt["seq"].as_u64().unwrap() as usize;
+            // The signatures are over the statement: equal signatures, same entry.
+            assert_eq!(held[seq]["entry"]["signatures"], entry["signatures"], "node {}: record {seq} is not the acknowledged entry", index + 1);
+        }
+    }
+    eprintln!("{} entries acknowledged, {after_kill} after the kill; {size} records on every node", acknowledged.len());
+}
+
+#[test]
+fn two_conflicting_transfers_sent_to_two_nodes_at_once_are_decided_once() {
+    let cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    for round in 0..5 {
+        let item = format!("4750001CONFLICT-{round}");
+        let registered = cluster.node(0).submit_one(&fixture.register("baltic-demolition", &item, "door", 40.0));
+        assert_eq!(registered.status, 201, "{}", registered.text());
+        let offers = [fixture.transfer("baltic-demolition", &item, "reuse-hub"), fixture.transfer("baltic-demolition", &item, "timber-builders")];
+        let together = Barrier::new(2);
+        let answers: Vec<_> = std::thread::scope(|scope| {
+            let sent: Vec<_> = offers
+                .iter()
+                .enumerate()
+                .map(|(index, offer)| {
+                    let (cluster, together) = (&cluster, &together);
+                    scope.spawn(move || {
+                        together.wait();
+                        cluster.node(index + 1).submit_one(offer)
+                    })
+                })
+                .collect();
+            sent.into_iter().map(|answer| answer.join().unwrap()).collect()
+        });
+        let accepted = answers.iter().filter(|answer| answer.status == 201).count();
+        assert_eq!(accepted, 1, "round {round}: {:?}", answers.iter().map(|a| a.text()).collect::<Vec<_>>());
+        let refused = answers.iter().find(|answer| answer.status != 201).unwrap();
+        assert_eq!(refused.status, 409, "{}", refused.text());
+        assert!(refused.error_code().starts_with("custody."), "{}", refused.text());
+    }
+    // And every node holds the one that won.
+    let size = cluster.status(0).unwrap().size;
+    cluster.wait_converged(size, Duration::from_secs(10));
+}
