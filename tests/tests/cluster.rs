@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use salvage_ledger::entry::SignedEntry;
@@ -195,4 +196,83 @@ fn two_conflicting_transfers_sent_to_two_nodes_at_once_are_decided_once() {
     // And every node holds the one that won.
     let size = cluster.status(0).unwrap().size;
     cluster.wait_converged(size, Duration::from_secs(10));
+}
+
+#[test]
+fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
+    let cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let leader = cluster.wait_for_leader(Duration::from_secs(10));
+    let stopped = (leader + 1) % 3;
+    let stopped_pid = cluster.node(stopped).pid().to_string();
+    let signal = |name: &str| assert!(Command::new("kill").args([name, &stopped_pid]).status().unwrap().success());
+    signal("-STOP");
+    // Single entries from two writers, so that Raft's log grows by thousands
+    // of batches and the leader replaces the stopped node's missing log with a
+    // snapshot (it keeps 1000 entries after one).
+    const PER_WRITER: usize = 1750;
+    let writers = [leader, 3 - leader - stopped];
+    std::thread::scope(|scope| {
+        for (writer, &index) in writers.iter().enumerate() {
+            let (cluster, fixture) = (&cluster, &fixture);
+            scope.spawn(move || {
+                for n in 0..PER_WRITER {
+                    let answer = cluster.node(index).submit_one(&fixture.register("baltic-demolition", &giai(writer, n), "brick pallet", 800.0));
+                    assert_eq!(answer.status, 201, "{}", answer.text());
+                }
+            });
+        }
+    });
+    let behind = cluster.status(leader).unwrap();
+    assert_eq!(behind.size, 1 + 2 * PER_WRITER as u64);
+    signal("-CONT");
+    let (size, root) = cluster.wait_converged(behind.size, Duration::from_secs(60));
+    assert_eq!((size, root), (behind.size, behind.root));
+    assert_eq!(records(&cluster, stopped, size), records(&cluster, leader, size));
+    let log = std::fs::read_to_string(cluster.log_path(stopped)).unwrap();
+    assert!(log.contains("installed a snapshot from the leader"), "the node caught up from a snapshot of records:\n{log}");
+}
+
+#[test]
+fn a_node_whose_record_log_was_tampered_with_refuses_to_start_and_says_why() {
+    let mut cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let entries: Vec<SignedEntry> = (0..20).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
+    assert_eq!(cluster.node(0).submit(&entries).status, 201);
+    cluster.wait_converged(21, Duration::from_secs(10));
+    let (status, _) = cluster.take(2).terminate();
+    assert!(status.success());
+
+    // A forger changes what record 5 says the item is, and fixes the frame's CRC.
+    let segment = cluster.data_dir(2).join("log").join("segment-000001.log");
+    forge(&segment, 5, b"brick pallet", b"brick palle!");
+    let log = std::fs::File::create(cluster.site.path("tampered.log")).unwrap();
+    let output = cluster.command(2).stderr(log).output().unwrap();
+    assert!(!output.status.success(), "the node started on a tampered log");
+    let said = std::fs::read_to_string(cluster.site.path("tampered.log")).unwrap();
+    assert!(said.contains("record 5"), "the node names the tampered record: {said}");
+    // The other two go on.
+    let more = fixture.register("baltic-demolition", &giai(1, 0), "brick pallet", 800.0);
+    assert_eq!(cluster.node(1).submit_one(&more).status, 201);
+}
+
+/// Replaces `from` with `to` (as long) in the payload of frame `index` of a
+/// record-log segment and rewrites the frame's CRC, as a deliberate forger
+/// would. A frame is a 4-byte little-endian payload length, a 4-byte CRC-32
+/// of the length and payload, and the payload, after an 8-byte segment header.
+fn forge(segment: &std::path::Path, index: usize, from: &[u8], to: &[u8]) {
+    let mut bytes = std::fs::read(segment).unwrap();
+    let mut start = 8;
+    for _ in 0..index {
+        start += 8 + u32::from_le_bytes(bytes[start..start + 4].try_into().unwrap()) as usize;
+    }
+    let end = start + 8 + u32::from_le_bytes(bytes[start..start + 4].try_into().unwrap()) as usize;
+    let at = bytes[start + 8..end].windows(from.len()).position(|window| window == from).unwrap() + start + 8;
+    bytes[at..at + to.len()].copy_from_slice(to);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&bytes[start..start + 4]);
+    crc.update(&bytes[start + 8..end]);
+    let crc = crc.finalize().to_le_bytes();
+    bytes[start + 4..start + 8].copy_from_slice(&crc);
+    std::fs::write(segment, bytes).unwrap();
 }

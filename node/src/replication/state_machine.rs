@@ -192,6 +192,7 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         snapshot.rewind().await.map_err(|e| read_error(&e))?;
         let mut lines = BufReader::new(snapshot).lines();
         let mut seq = 0u64;
+        let held_before = self.ledger.size();
         let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK);
         while let Some(line) = lines.next_line().await.map_err(|e| read_error(&e))? {
             let record = Record::from_json_bytes(line.as_bytes()).map_err(|e| read_error(&format!("snapshot record {seq}: {e}")))?;
@@ -214,6 +215,12 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             seq += 1;
         }
         self.append_verified(chunk).await?;
+        tracing::info!(
+            records = seq,
+            verified_and_appended = seq.saturating_sub(held_before),
+            last_log_id = %meta.last_log_id.map(|id| id.to_string()).unwrap_or_default(),
+            "installed a snapshot from the leader"
+        );
         // `seq` records were in the snapshot; the ledger may hold more, from
         // batches after it, which Raft will apply again (and the ledger match).
         self.applied = Applied { log_id: meta.last_log_id, membership: meta.last_membership.clone(), next: seq };
