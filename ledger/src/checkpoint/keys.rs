@@ -1,5 +1,6 @@
-//! Named Ed25519 keys: [`NoteSigner`] for signing, [`NoteVerifier`] for checking, the
-//! signed-note key ID ([`key_hash`]) and the rules for key names.
+//! Named Ed25519 keys: [`NoteSigner`] for signing, [`NoteVerifier`] for checking plain
+//! signatures or `cosignature/v1` cosignatures, the key IDs of both kinds ([`key_hash`],
+//! [`cosignature_key_hash`]) and the rules for key names.
 //!
 //! Keys are kept apart from notes because verifiers are configured from text (`vkey` strings)
 //! long before any note arrives.
@@ -9,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
-use super::{CheckpointError, ED25519_SIGNATURE_TYPE};
+use super::{COSIGNATURE_V1_TYPE, CheckpointError, ED25519_SIGNATURE_TYPE};
 
 /// A named Ed25519 key that signs notes.
 #[derive(Debug, Clone, Copy)]
@@ -25,17 +26,53 @@ impl NoteSigner<'_> {
     pub fn verifier(&self) -> Result<NoteVerifier, CheckpointError> {
         NoteVerifier::new(self.name, self.key.verifying_key())
     }
+
+    /// The verifier of this signer's `cosignature/v1` cosignatures (those made with
+    /// [`super::SignedCheckpoint::add_cosignature`]).
+    pub fn cosigner_verifier(&self) -> Result<NoteVerifier, CheckpointError> {
+        NoteVerifier::cosigner(self.name, self.key.verifying_key())
+    }
 }
 
-/// A known, trusted key: a key name and an Ed25519 public key.
+/// Which kind of signature a [`NoteVerifier`] checks.
+///
+/// The kind decides the key ID, the type byte of the text form and the signed message, and a
+/// verifier only ever matches signatures of its own kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VerifierKind {
+    /// A plain signed-note Ed25519 signature (type 0x01) over the note text.
+    Note,
+    /// A C2SP `cosignature/v1` Ed25519 cosignature (type 0x04) over the timestamped message.
+    Cosigner,
+}
+
+impl VerifierKind {
+    /// The signature type byte of this kind.
+    fn type_byte(self) -> u8 {
+        match self {
+            Self::Note => ED25519_SIGNATURE_TYPE,
+            Self::Cosigner => COSIGNATURE_V1_TYPE,
+        }
+    }
+
+    /// The key ID of `key` under `name` for this kind.
+    fn key_hash(self, name: &str, key: &VerifyingKey) -> [u8; 4] {
+        typed_key_hash(name, self.type_byte(), key)
+    }
+}
+
+/// A known, trusted key: a key name and an Ed25519 public key, either for plain signed-note
+/// signatures ([`NoteVerifier::new`]) or for `cosignature/v1` cosignatures
+/// ([`NoteVerifier::cosigner`]).
 ///
 /// INVARIANT: `name` is a valid key name, `key` is canonically encoded and not of small
-/// order, and `key_hash == key_hash(&name, &key)`.
+/// order, and `key_hash == kind.key_hash(&name, &key)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteVerifier {
     name: String,
     key: VerifyingKey,
     key_hash: [u8; 4],
+    kind: VerifierKind,
 }
 
 impl NoteVerifier {
@@ -45,6 +82,19 @@ impl NoteVerifier {
     /// `verify_strict` would reject every signature by the former, and the latter would give one
     /// point two key IDs.
     pub fn new(name: &str, key: VerifyingKey) -> Result<Self, CheckpointError> {
+        Self::with_kind(name, key, VerifierKind::Note)
+    }
+
+    /// Builds a verifier of `cosignature/v1` cosignatures by `key` under `name`.
+    ///
+    /// Its key ID is [`cosignature_key_hash`], and it only ever matches cosignatures, never
+    /// plain signatures by the same key. The key checks are those of [`NoteVerifier::new`].
+    pub fn cosigner(name: &str, key: VerifyingKey) -> Result<Self, CheckpointError> {
+        Self::with_kind(name, key, VerifierKind::Cosigner)
+    }
+
+    /// Checks the name and key and builds a verifier of the given kind.
+    fn with_kind(name: &str, key: VerifyingKey, kind: VerifierKind) -> Result<Self, CheckpointError> {
         check_key_name(name)?;
         if key.is_weak() {
             return Err(CheckpointError::BadVerifierKey {
@@ -57,16 +107,20 @@ impl NoteVerifier {
             });
         }
         Ok(Self {
-            key_hash: key_hash(name, &key),
+            key_hash: kind.key_hash(name, &key),
             name: name.to_owned(),
             key,
+            kind,
         })
     }
 
     /// Parses a verifier key in the standard text form
-    /// `<name>+<key ID hex>+<base64(0x01 ‖ key)>`, as printed by `golang.org/x/mod/sumdb/note` and by [`NoteVerifier::to_vkey`].
+    /// `<name>+<key ID hex>+<base64(0x01 ‖ key)>`, as printed by `golang.org/x/mod/sumdb/note` and by [`NoteVerifier::to_vkey`],
+    /// or a cosigner key `<name>+<key ID hex>+<base64(0x04 ‖ key)>`, which yields a verifier
+    /// like [`NoteVerifier::cosigner`].
     ///
-    /// The key ID must match the name and key, which catches a key pasted under the wrong name.
+    /// The key ID must match the name, type and key, which catches a key pasted under the wrong
+    /// name.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
         let mut parts = vkey.splitn(3, '+');
         let (Some(name), Some(hash_hex), Some(key_base64)) =
@@ -93,11 +147,16 @@ impl NoteVerifier {
                 reason: "the key is empty",
             });
         };
-        if signature_type != ED25519_SIGNATURE_TYPE {
-            return Err(CheckpointError::BadVerifierKey {
-                reason: "the key's signature type byte is not 0x01 (Ed25519)",
-            });
-        }
+        let kind = match signature_type {
+            ED25519_SIGNATURE_TYPE => VerifierKind::Note,
+            COSIGNATURE_V1_TYPE => VerifierKind::Cosigner,
+            _ => {
+                return Err(CheckpointError::BadVerifierKey {
+                    reason: "the key's signature type byte is neither 0x01 (Ed25519) nor 0x04 \
+                             (Ed25519 cosignature/v1)",
+                });
+            }
+        };
         let key_bytes: &[u8; 32] =
             key_bytes
                 .try_into()
@@ -108,7 +167,7 @@ impl NoteVerifier {
             VerifyingKey::from_bytes(key_bytes).map_err(|_| CheckpointError::BadVerifierKey {
                 reason: "the key is not a valid Ed25519 point",
             })?;
-        let verifier = Self::new(name, key)?;
+        let verifier = Self::with_kind(name, key, kind)?;
         if verifier.key_hash != claimed_hash {
             return Err(CheckpointError::BadVerifierKey {
                 reason: "the key ID does not match the key name and public key",
@@ -120,7 +179,7 @@ impl NoteVerifier {
     /// The verifier key in the standard text form that [`NoteVerifier::from_vkey`] reads.
     pub fn to_vkey(&self) -> String {
         let mut encoded = Vec::with_capacity(33);
-        encoded.push(ED25519_SIGNATURE_TYPE);
+        encoded.push(self.kind.type_byte());
         encoded.extend_from_slice(self.key.as_bytes());
         format!(
             "{}+{}+{}",
@@ -144,6 +203,12 @@ impl NoteVerifier {
     pub fn verifying_key(&self) -> &VerifyingKey {
         &self.key
     }
+
+    /// Whether this verifier checks `cosignature/v1` cosignatures (built by
+    /// [`NoteVerifier::cosigner`] or read from a 0x04 key) rather than plain signatures.
+    pub fn is_cosigner(&self) -> bool {
+        self.kind == VerifierKind::Cosigner
+    }
 }
 
 /// The signed-note key ID of an Ed25519 key:
@@ -151,9 +216,23 @@ impl NoteVerifier {
 ///
 /// The name is hashed in so that one key used under two names yields two IDs.
 pub fn key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    typed_key_hash(name, ED25519_SIGNATURE_TYPE, key)
+}
+
+/// The `cosignature/v1` key ID of an Ed25519 key:
+/// `SHA-256(name ‖ 0x0A ‖ 0x04 ‖ 32-byte public key)[..4]`.
+///
+/// The different type byte gives a cosigner key an ID distinct from [`key_hash`] of the same
+/// key, so a verifier can tell from the signature line which kind of signature to expect.
+pub fn cosignature_key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    typed_key_hash(name, COSIGNATURE_V1_TYPE, key)
+}
+
+/// `SHA-256(name ‖ 0x0A ‖ type ‖ 32-byte public key)[..4]`, the key ID for either type.
+fn typed_key_hash(name: &str, signature_type: u8, key: &VerifyingKey) -> [u8; 4] {
     let digest: [u8; 32] = Sha256::new()
         .chain_update(name.as_bytes())
-        .chain_update([b'\n', ED25519_SIGNATURE_TYPE])
+        .chain_update([b'\n', signature_type])
         .chain_update(key.as_bytes())
         .finalize()
         .into();

@@ -37,11 +37,35 @@
 //! the key of `operator-a` above is
 //! `operator-a+92e5ef2f+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c`.
 //!
-//! Verification follows the signed-note rules: a signature whose (name, key ID) pair matches no
-//! known verifier is counted as unknown and ignored; a known one is checked with Ed25519
-//! `verify_strict`, which also refuses small-order keys and malleable signatures.
+//! ## Cosignatures
 //!
-//! Specifications: <https://c2sp.org/signed-note> and <https://c2sp.org/tlog-checkpoint>.
+//! Consortium nodes that did not produce a checkpoint vouch for it with **cosignatures** in the
+//! C2SP `tlog-cosignature/v1` format (Ed25519 variant). A cosignature line has the same shape as
+//! a signature line, `— <key name> base64(key ID ‖ timestamp ‖ Ed25519 signature)`, where the
+//! timestamp is the cosigning time in POSIX seconds as a big-endian `u64` no greater than
+//! 2^63−1, so the decoded signature is 4 + 8 + 64 = 76 bytes instead of 4 + 64 = 68. The key
+//! ID uses the cosignature type byte 0x04: `SHA-256(key name ‖ 0x0A ‖ 0x04 ‖ public key)[..4]`
+//! (see [`cosignature_key_hash`]), so one Ed25519 key has distinct plain and cosigner IDs and a
+//! signature of one kind can never be taken for the other. The signed message is not the note
+//! text itself but
+//!
+//! ```text
+//! cosignature/v1
+//! time <timestamp in decimal, without leading zeros>
+//! <the note text, final newline included>
+//! ```
+//!
+//! which binds the time into the signature. Cosigner keys have the text form
+//! `<name>+<key ID hex>+<base64(0x04 ‖ public key)>` ([`NoteVerifier::cosigner`] builds one).
+//! A node may both sign and cosign one note; [`VerifiedSigners::signers`] counts it once.
+//!
+//! Verification follows the signed-note rules: a signature whose (name, key ID) pair matches no
+//! known verifier of its kind (plain or cosigner) is counted as unknown and ignored; a known one
+//! is checked with Ed25519 `verify_strict`, which also refuses small-order keys and malleable
+//! signatures.
+//!
+//! Specifications: <https://c2sp.org/signed-note>, <https://c2sp.org/tlog-checkpoint> and
+//! <https://c2sp.org/tlog-cosignature>.
 //! The reference implementation is `golang.org/x/mod/sumdb/note`.
 
 // The body, the keys, the signed note and verification each have a submodule. The note-text
@@ -53,7 +77,7 @@ mod note;
 mod verify;
 
 pub use body::Checkpoint;
-pub use keys::{NoteSigner, NoteVerifier, key_hash};
+pub use keys::{NoteSigner, NoteVerifier, cosignature_key_hash, key_hash};
 pub use note::{NoteSignature, SignedCheckpoint};
 pub use verify::VerifiedSigners;
 
@@ -66,6 +90,19 @@ pub const MAX_SIGNATURES: usize = 100;
 
 /// The signature type byte the signed-note spec assigns to Ed25519.
 pub const ED25519_SIGNATURE_TYPE: u8 = 0x01;
+
+/// The signature type byte C2SP `tlog-cosignature` assigns to Ed25519 `cosignature/v1`.
+///
+/// It goes into cosigner key IDs and cosigner verifier keys in place of
+/// [`ED25519_SIGNATURE_TYPE`], which keeps a cosignature and a plain signature by the same key
+/// apart.
+pub const COSIGNATURE_V1_TYPE: u8 = 0x04;
+
+/// The largest cosignature timestamp the `tlog-cosignature` spec allows, 2^63−1 seconds.
+///
+/// The spec caps it so that implementations storing time in a signed 64-bit integer read every
+/// valid cosignature alike.
+pub const MAX_COSIGNATURE_TIMESTAMP: u64 = (1 << 63) - 1;
 
 /// Everything that can be wrong with a checkpoint, a signed note or a note key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -149,7 +186,18 @@ pub enum CheckpointError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// A verifier key (`<name>+<key ID hex>+<base64(0x01 ‖ key)>`) or a public key is unusable.
+    /// A cosignature timestamp is greater than [`MAX_COSIGNATURE_TIMESTAMP`], which the
+    /// `tlog-cosignature` spec forbids.
+    #[error(
+        "cosignature timestamp {timestamp} is greater than 2^63-1, \
+         the largest the cosignature/v1 format allows"
+    )]
+    CosignatureTimestampTooLarge {
+        /// The refused timestamp, in POSIX seconds.
+        timestamp: u64,
+    },
+    /// A verifier key (`<name>+<key ID hex>+<base64(0x01 or 0x04 ‖ key)>`) or a public key is
+    /// unusable.
     #[error("bad verifier key: {reason}")]
     BadVerifierKey {
         /// What is wrong.

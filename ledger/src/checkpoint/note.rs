@@ -1,5 +1,6 @@
 //! The signed note: a checkpoint body, a blank line and signature lines, as the C2SP
-//! signed-note spec frames them; signing, cosigning, and parsing the signature block.
+//! signed-note spec frames them; signing, cosigning (plain signatures and `cosignature/v1`
+//! cosignatures), and parsing the signature block.
 //!
 //! This is the layer that turns text into a [`SignedCheckpoint`] and back; checking the
 //! signatures against known keys is left to [`super::verify`].
@@ -11,22 +12,35 @@ use ed25519_dalek::{Signature, Signer as _};
 use super::keys::{check_key_name, key_name_problem};
 use super::verify::verify_text;
 use super::{
-    Checkpoint, CheckpointError, MAX_SIGNATURES, NoteSigner, NoteVerifier, VerifiedSigners,
-    check_no_control_characters, key_hash, line_count,
+    Checkpoint, CheckpointError, MAX_COSIGNATURE_TIMESTAMP, MAX_SIGNATURES, NoteSigner,
+    NoteVerifier, VerifiedSigners, check_no_control_characters, cosignature_key_hash, key_hash,
+    line_count,
 };
 
 /// One signature line of a note, verified or not.
 ///
-/// Notes produced by [`SignedCheckpoint::parse`], [`SignedCheckpoint::sign`] and
-/// [`SignedCheckpoint::cosign`] only hold valid key names; a hand-built signature with an
-/// invalid name would serialise into a note that does not parse.
+/// It is either a plain signed-note Ed25519 signature over the note text (`timestamp` is
+/// `None`) or a C2SP `cosignature/v1` cosignature over the timestamped cosignature message
+/// (`timestamp` is `Some`).
+///
+/// Notes produced by [`SignedCheckpoint::parse`], [`SignedCheckpoint::sign`],
+/// [`SignedCheckpoint::cosign`] and [`SignedCheckpoint::add_cosignature`] only hold valid key
+/// names and timestamps; a hand-built signature with an invalid name or a timestamp above
+/// [`MAX_COSIGNATURE_TIMESTAMP`] would serialise into a note that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteSignature {
     /// The key name.
     pub name: String,
-    /// The key ID, matched together with the name against known verifiers.
+    /// The key ID, matched together with the name against known verifiers: [`key_hash`] for a
+    /// plain signature, [`cosignature_key_hash`] for a cosignature.
     pub key_hash: [u8; 4],
-    /// The Ed25519 signature over the note text.
+    /// The cosigning time in POSIX seconds for a `cosignature/v1` cosignature, `None` for a
+    /// plain signature. It is part of what a cosignature signs, so it cannot be altered without
+    /// invalidating the signature; the line carries it as 8 big-endian bytes between the key ID
+    /// and the signature.
+    pub timestamp: Option<u64>,
+    /// The Ed25519 signature: over the note text for a plain signature, over the
+    /// `cosignature/v1` message (see [`super`]) for a cosignature.
     pub signature: [u8; 64],
 }
 
@@ -57,14 +71,49 @@ impl SignedCheckpoint {
     pub fn cosign(&mut self, signer: &NoteSigner) -> Result<(), CheckpointError> {
         check_key_name(signer.name)?;
         let hash = key_hash(signer.name, &signer.key.verifying_key());
+        self.check_room_for(signer.name, hash)?;
+        let signature = sign_text(&self.checkpoint.body(), signer)?;
+        self.signatures.push(signature);
+        Ok(())
+    }
+
+    /// Adds a C2SP `cosignature/v1` cosignature made at `timestamp` (POSIX seconds), after the
+    /// existing signatures.
+    ///
+    /// This is how a consortium node that did not produce the checkpoint vouches for it: the
+    /// signature covers `cosignature/v1\ntime <timestamp>\n` followed by the note text, and the
+    /// line carries the cosigner key ID ([`cosignature_key_hash`]), so verifiers built with
+    /// [`NoteVerifier::cosigner`] check it. A node may add both a plain signature and a
+    /// cosignature, since their key IDs differ. Refuses a second cosignature by the same key
+    /// (name and cosigner key ID), a timestamp above [`MAX_COSIGNATURE_TIMESTAMP`], and growing
+    /// the note past [`MAX_SIGNATURES`].
+    pub fn add_cosignature(
+        &mut self,
+        signer: &NoteSigner,
+        timestamp: u64,
+    ) -> Result<(), CheckpointError> {
+        check_key_name(signer.name)?;
+        if timestamp > MAX_COSIGNATURE_TIMESTAMP {
+            return Err(CheckpointError::CosignatureTimestampTooLarge { timestamp });
+        }
+        let hash = cosignature_key_hash(signer.name, &signer.key.verifying_key());
+        self.check_room_for(signer.name, hash)?;
+        let signature = cosign_text(&self.checkpoint.body(), signer, timestamp)?;
+        self.signatures.push(signature);
+        Ok(())
+    }
+
+    /// Refuses a signature by a key (name and key ID) that already signs the note, so no signer
+    /// is counted twice, and a signature that would take the note past [`MAX_SIGNATURES`].
+    fn check_room_for(&self, name: &str, hash: [u8; 4]) -> Result<(), CheckpointError> {
         if self
             .signatures
             .iter()
-            .any(|existing| existing.name == signer.name && existing.key_hash == hash)
+            .any(|existing| existing.name == name && existing.key_hash == hash)
         {
             let body_lines = line_count(&self.checkpoint.body());
             return Err(CheckpointError::DuplicateSigner {
-                name: signer.name.to_owned(),
+                name: name.to_owned(),
                 key_hash: hash,
                 line: body_lines + 2 + self.signatures.len(),
             });
@@ -75,8 +124,6 @@ impl SignedCheckpoint {
                 max: MAX_SIGNATURES,
             });
         }
-        let signature = sign_text(&self.checkpoint.body(), signer)?;
-        self.signatures.push(signature);
         Ok(())
     }
 
@@ -96,8 +143,10 @@ impl SignedCheckpoint {
     ///
     /// Refuses anything but the canonical form: control characters (CR included), a missing
     /// blank line or final newline, no signature, more than [`MAX_SIGNATURES`] signatures,
-    /// signatures that are not exactly a key ID and a 64-byte Ed25519 signature, and repeated
-    /// signers. Signatures are not checked here; call [`SignedCheckpoint::verify`].
+    /// signatures that are neither a key ID and a 64-byte Ed25519 signature (68 bytes) nor a key
+    /// ID, an 8-byte timestamp and a 64-byte signature (76 bytes, a `cosignature/v1`),
+    /// cosignature timestamps above [`MAX_COSIGNATURE_TIMESTAMP`], and repeated signers.
+    /// Signatures are not checked here; call [`SignedCheckpoint::verify`].
     pub fn parse(note: &str) -> Result<Self, CheckpointError> {
         let frame = frame_note(note)?;
         let checkpoint = Checkpoint::parse_body(frame.text)?;
@@ -112,7 +161,10 @@ impl SignedCheckpoint {
     ///
     /// A signature whose name and key ID match no verifier is only counted as unknown, as the
     /// signed-note spec requires; it stays in the note. A matching one is checked with
-    /// `verify_strict` over [`Checkpoint::body`] and listed as valid or invalid by key name.
+    /// `verify_strict` — a plain signature over [`Checkpoint::body`], a cosignature over the
+    /// `cosignature/v1` message built from its timestamp and the body — and listed as valid or
+    /// invalid by key name. Plain verifiers only match plain signatures and cosigner verifiers
+    /// only cosignatures.
     pub fn verify(&self, verifiers: &[NoteVerifier]) -> VerifiedSigners {
         verify_text(&self.checkpoint.body(), &self.signatures, verifiers)
     }
@@ -123,6 +175,10 @@ const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// The length of `base64(4-byte key ID ‖ 64-byte signature)` with padding.
 const SIGNATURE_BASE64_LEN: usize = 92;
+
+/// The length of `base64(4-byte key ID ‖ 8-byte timestamp ‖ 64-byte signature)` with padding,
+/// a `cosignature/v1` line.
+const COSIGNATURE_BASE64_LEN: usize = 104;
 
 /// A signed note cut into its text and its signature block, framing checked.
 pub(super) struct NoteFrame<'a> {
@@ -200,7 +256,8 @@ pub(super) fn parse_signature_block(
     Ok(signatures)
 }
 
-/// Parses `— <name> <base64(key ID ‖ signature)>` (without its newline).
+/// Parses `— <name> <base64(key ID ‖ signature)>` or, for a cosignature,
+/// `— <name> <base64(key ID ‖ timestamp ‖ signature)>` (without its newline).
 fn parse_signature_line(line: &str, line_number: usize) -> Result<NoteSignature, CheckpointError> {
     let bad = |reason| CheckpointError::BadSignatureLine {
         line: line_number,
@@ -213,17 +270,36 @@ fn parse_signature_line(line: &str, line_number: usize) -> Result<NoteSignature,
         .split_once(' ')
         .ok_or_else(|| bad("no space separates the key name from the signature"))?;
     key_name_problem(name).map_or(Ok(()), |reason| Err(bad(reason)))?;
-    if encoded.len() != SIGNATURE_BASE64_LEN {
-        return Err(bad(
-            "the signature must be base64 of a 4-byte key ID and a 64-byte Ed25519 signature \
-             (92 characters)",
-        ));
-    }
+    let is_cosignature = match encoded.len() {
+        SIGNATURE_BASE64_LEN => false,
+        COSIGNATURE_BASE64_LEN => true,
+        _ => {
+            return Err(bad(
+                "the signature must be base64 of a 4-byte key ID and a 64-byte Ed25519 \
+                 signature (92 characters), or of a 4-byte key ID, an 8-byte timestamp and a \
+                 64-byte Ed25519 signature for a cosignature/v1 (104 characters)",
+            ));
+        }
+    };
     let decoded = BASE64
         .decode(encoded)
         .map_err(|_| bad("the signature is not canonical standard base64"))?;
-    let Some((key_hash, signature)) = decoded.split_first_chunk::<4>() else {
+    let Some((key_hash, rest)) = decoded.split_first_chunk::<4>() else {
         return Err(bad("the signature is shorter than its 4-byte key ID"));
+    };
+    let (timestamp, signature) = if is_cosignature {
+        let Some((timestamp, signature)) = rest.split_first_chunk::<8>() else {
+            return Err(bad("the cosignature is shorter than its 8-byte timestamp"));
+        };
+        let timestamp = u64::from_be_bytes(*timestamp);
+        if timestamp > MAX_COSIGNATURE_TIMESTAMP {
+            return Err(bad(
+                "the cosignature timestamp is greater than 2^63-1, which cosignature/v1 forbids",
+            ));
+        }
+        (Some(timestamp), signature)
+    } else {
+        (None, rest)
     };
     let signature: &[u8; 64] = signature
         .try_into()
@@ -231,16 +307,20 @@ fn parse_signature_line(line: &str, line_number: usize) -> Result<NoteSignature,
     Ok(NoteSignature {
         name: name.to_owned(),
         key_hash: *key_hash,
+        timestamp,
         signature: *signature,
     })
 }
 
-/// Formats one signature line, newline included.
+/// Formats one signature line, newline included: 68 decoded bytes for a plain signature, 76
+/// (with the big-endian timestamp after the key ID) for a cosignature.
 pub(super) fn signature_line(signature: &NoteSignature) -> String {
-    let mut raw = [0u8; 68];
-    let (hash_part, signature_part) = raw.split_at_mut(4);
-    hash_part.copy_from_slice(&signature.key_hash);
-    signature_part.copy_from_slice(&signature.signature);
+    let mut raw = Vec::with_capacity(76);
+    raw.extend_from_slice(&signature.key_hash);
+    if let Some(timestamp) = signature.timestamp {
+        raw.extend_from_slice(&timestamp.to_be_bytes());
+    }
+    raw.extend_from_slice(&signature.signature);
     format!(
         "{SIGNATURE_PREFIX}{} {}\n",
         signature.name,
@@ -255,6 +335,34 @@ pub(super) fn sign_text(text: &str, signer: &NoteSigner) -> Result<NoteSignature
     Ok(NoteSignature {
         name: signer.name.to_owned(),
         key_hash: key_hash(signer.name, &signer.key.verifying_key()),
+        timestamp: None,
         signature: signature.to_bytes(),
     })
+}
+
+/// Makes a `cosignature/v1` cosignature of a note text at `timestamp` with a named key.
+///
+/// The caller checks the timestamp bound; this only signs.
+pub(super) fn cosign_text(
+    text: &str,
+    signer: &NoteSigner,
+    timestamp: u64,
+) -> Result<NoteSignature, CheckpointError> {
+    check_key_name(signer.name)?;
+    let signature: Signature = signer
+        .key
+        .sign(cosignature_message(text, timestamp).as_bytes());
+    Ok(NoteSignature {
+        name: signer.name.to_owned(),
+        key_hash: cosignature_key_hash(signer.name, &signer.key.verifying_key()),
+        timestamp: Some(timestamp),
+        signature: signature.to_bytes(),
+    })
+}
+
+/// The message a `cosignature/v1` cosignature signs:
+/// `cosignature/v1\ntime <timestamp in decimal>\n` followed by the note text (final newline
+/// included).
+pub(super) fn cosignature_message(text: &str, timestamp: u64) -> String {
+    format!("cosignature/v1\ntime {timestamp}\n{text}")
 }

@@ -647,6 +647,306 @@ fn module_doc_example_is_genuine() {
     );
 }
 
+// ---- C2SP tlog-cosignature/v1 ----
+
+/// The example checkpoint body of c2sp.org/tlog-cosignature (and tlog-checkpoint).
+const SOFA_BODY: &str = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+/// The example timestamp of c2sp.org/tlog-cosignature.
+const SOFA_TIME: u64 = 1_679_315_147;
+
+/// A note signed by `operator-a` (seed 1) and cosigned under cosignature/v1 by `operator-b`
+/// (seed 2, at `SOFA_TIME`) and `operator-c` (seed 3, one second later), with the plain
+/// verifier of the signer and the cosigner verifiers of the others.
+fn with_cosignatures() -> (SignedCheckpoint, Vec<NoteVerifier>) {
+    let (a, b, c) = (signing_key(1), signing_key(2), signing_key(3));
+    let signer_a = NoteSigner { name: "operator-a", key: &a };
+    let signer_b = NoteSigner { name: "operator-b", key: &b };
+    let signer_c = NoteSigner { name: "operator-c", key: &c };
+    let mut signed = SignedCheckpoint::sign(checkpoint(), &signer_a).unwrap();
+    signed.add_cosignature(&signer_b, SOFA_TIME).unwrap();
+    signed.add_cosignature(&signer_c, SOFA_TIME + 1).unwrap();
+    let verifiers = vec![
+        signer_a.verifier().unwrap(),
+        signer_b.cosigner_verifier().unwrap(),
+        signer_c.cosigner_verifier().unwrap(),
+    ];
+    (signed, verifiers)
+}
+
+/// The base64 part of a signature line.
+fn line_base64(line: &str) -> String {
+    line.trim_end().rsplit_once(' ').map(|(_, b64)| b64.to_owned()).unwrap()
+}
+
+#[test]
+fn known_answer_c2sp_tlog_cosignature_example() {
+    // The example from c2sp.org/tlog-cosignature (C2SP/C2SP, tlog-cosignature.md): a checkpoint
+    // signed by its log and cosigned by a witness. No key is published, so this checks that
+    // the cosignature line parses into key ID, timestamp and signature and re-serialises.
+    let note = "example.com/behind-the-sofa\n\
+                20852163\n\
+                CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\
+                \n\
+                — example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n\
+                — witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
+    let parsed = SignedCheckpoint::parse(note).unwrap();
+    assert_eq!(parsed.checkpoint.body(), SOFA_BODY);
+    assert_eq!(parsed.signatures[0].timestamp, None);
+    let witness = &parsed.signatures[1];
+    assert_eq!(witness.name, "witness.example.com/w1");
+    assert_eq!(witness.key_hash, [0x8d, 0x66, 0xcf, 0x3f]);
+    assert_eq!(witness.timestamp, Some(SOFA_TIME));
+    assert_eq!(parsed.to_note(), note);
+    let (_, verifiers) = with_cosignatures();
+    assert_eq!(parsed.verify(&verifiers).unknown, 2);
+}
+
+#[test]
+fn cosignatures_round_trip_and_verify() {
+    let (signed, verifiers) = with_cosignatures();
+    assert_eq!(signed.signatures[0].timestamp, None);
+    assert_eq!(signed.signatures[1].timestamp, Some(SOFA_TIME));
+    assert_eq!(signed.signatures[2].timestamp, Some(SOFA_TIME + 1));
+    let note = signed.to_note();
+    let lines: Vec<&str> = note.lines().skip(4).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(BASE64.decode(line_base64(lines[0])).unwrap().len(), 68);
+    assert_eq!(BASE64.decode(line_base64(lines[1])).unwrap().len(), 76);
+    assert_eq!(BASE64.decode(line_base64(lines[2])).unwrap().len(), 76);
+
+    let parsed = SignedCheckpoint::parse(&note).unwrap();
+    assert_eq!(parsed, signed);
+    assert_eq!(parsed.to_note(), note);
+    let outcome = parsed.verify(&verifiers);
+    assert_eq!(outcome.valid, ["operator-a", "operator-b", "operator-c"]);
+    assert!(outcome.invalid.is_empty());
+    assert_eq!(outcome.unknown, 0);
+    assert!(outcome.accepted());
+    assert_eq!(outcome.signers(), ["operator-a", "operator-b", "operator-c"]);
+
+    // A node that both signs and cosigns is listed twice in `valid` but counted once.
+    let a = signing_key(1);
+    let signer_a = NoteSigner { name: "operator-a", key: &a };
+    let mut both = parsed.clone();
+    both.add_cosignature(&signer_a, SOFA_TIME + 2).unwrap();
+    let mut all = verifiers.clone();
+    all.push(signer_a.cosigner_verifier().unwrap());
+    let outcome = SignedCheckpoint::parse(&both.to_note()).unwrap().verify(&all);
+    assert_eq!(outcome.valid, ["operator-a", "operator-b", "operator-c", "operator-a"]);
+    assert_eq!(outcome.signers(), ["operator-a", "operator-b", "operator-c"]);
+}
+
+#[test]
+fn cosignature_signs_the_spec_message_layout() {
+    let checkpoint = Checkpoint::parse_body(SOFA_BODY).unwrap();
+    assert_eq!(checkpoint.body(), SOFA_BODY);
+    let key = signing_key(4);
+    let signer = NoteSigner { name: "witness.example", key: &key };
+    let a = signing_key(1);
+    let mut signed = SignedCheckpoint::sign(checkpoint, &NoteSigner { name: "operator-a", key: &a }).unwrap();
+    signed.add_cosignature(&signer, SOFA_TIME).unwrap();
+    let cosignature = &signed.signatures[1];
+
+    // The key ID, computed by hand: SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key)[..4].
+    let mut preimage = b"witness.example\n\x04".to_vec();
+    preimage.extend_from_slice(key.verifying_key().as_bytes());
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&preimage);
+    assert_eq!(cosignature.key_hash, digest[..4]);
+    assert_eq!(cosignature_key_hash("witness.example", &key.verifying_key()), cosignature.key_hash);
+
+    // The line's decoded bytes: key ID ‖ big-endian timestamp ‖ signature.
+    let line = signed.to_note().lines().last().unwrap().to_owned();
+    assert!(line.starts_with("— witness.example "));
+    let raw = BASE64.decode(line_base64(&line)).unwrap();
+    assert_eq!(raw[..4], cosignature.key_hash);
+    assert_eq!(raw[4..12], SOFA_TIME.to_be_bytes());
+    assert_eq!(raw[12..], cosignature.signature);
+
+    // The signature verifies, with plain Ed25519, over the spec's example message.
+    let message = "cosignature/v1\n\
+                   time 1679315147\n\
+                   example.com/behind-the-sofa\n\
+                   20852163\n\
+                   CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    assert_eq!(message, format!("cosignature/v1\ntime {SOFA_TIME}\n{SOFA_BODY}"));
+    let signature = ed25519_dalek::Signature::from_bytes(&cosignature.signature);
+    key.verifying_key().verify_strict(message.as_bytes(), &signature).unwrap();
+    assert_eq!(key.sign(message.as_bytes()).to_bytes(), cosignature.signature);
+    // ...and not over the bare note text.
+    assert!(key.verifying_key().verify_strict(SOFA_BODY.as_bytes(), &signature).is_err());
+}
+
+#[test]
+fn altered_cosignature_timestamp_is_invalid() {
+    let (signed, verifiers) = with_cosignatures();
+    let note = signed.to_note();
+    let b64_b = line_base64(&signature_line(&signed.signatures[1]));
+    let mut raw = BASE64.decode(&b64_b).unwrap();
+    raw[4..12].copy_from_slice(&(SOFA_TIME + 60).to_be_bytes());
+    let altered = note.replacen(&b64_b, &BASE64.encode(&raw), 1);
+    assert_ne!(altered, note);
+    let parsed = SignedCheckpoint::parse(&altered).unwrap();
+    assert_eq!(parsed.signatures[1].timestamp, Some(SOFA_TIME + 60));
+    assert_eq!(parsed.to_note(), altered);
+    let outcome = parsed.verify(&verifiers);
+    assert_eq!(outcome.valid, ["operator-a", "operator-c"]);
+    assert_eq!(outcome.invalid, ["operator-b"]);
+    assert!(!outcome.accepted());
+
+    // A changed body invalidates the cosignatures too.
+    let moved = SignedCheckpoint {
+        checkpoint: Checkpoint::new(ORIGIN, 4, root(7)).unwrap(),
+        signatures: signed.signatures.clone(),
+    };
+    assert_eq!(moved.verify(&verifiers).invalid, ["operator-a", "operator-b", "operator-c"]);
+}
+
+#[test]
+fn plain_and_cosigner_verifiers_only_match_their_own_kind() {
+    let (signed, _) = with_cosignatures();
+    let (a, b) = (signing_key(1), signing_key(2));
+    let signer_a = NoteSigner { name: "operator-a", key: &a };
+    let signer_b = NoteSigner { name: "operator-b", key: &b };
+
+    // A plain verifier of b does not take b's cosignature; a cosigner verifier of a does not
+    // take a's plain signature. Both lines are then unknown, not invalid.
+    let outcome = signed.verify(&[signer_b.verifier().unwrap(), signer_a.cosigner_verifier().unwrap()]);
+    assert!(outcome.valid.is_empty());
+    assert!(outcome.invalid.is_empty());
+    assert_eq!(outcome.unknown, 3);
+
+    // The kind is checked on its own, not only through the key ID: a cosignature stripped of
+    // its timestamp, or a plain signature given one, matches no verifier even when its key ID
+    // is that of the verifier.
+    let mut stripped = signed.signatures[1].clone();
+    stripped.timestamp = None;
+    let outcome = verify_text(&signed.checkpoint.body(), &[stripped], &[signer_b.cosigner_verifier().unwrap()]);
+    assert_eq!(outcome.unknown, 1);
+    let mut stamped = signed.signatures[0].clone();
+    stamped.timestamp = Some(SOFA_TIME);
+    let outcome = verify_text(&signed.checkpoint.body(), &[stamped], &[signer_a.verifier().unwrap()]);
+    assert_eq!(outcome.unknown, 1);
+
+    // A hand-built cosignature with an out-of-range timestamp is never valid.
+    let mut too_late = signed.signatures[1].clone();
+    too_late.timestamp = Some(MAX_COSIGNATURE_TIMESTAMP + 1);
+    let outcome = verify_text(&signed.checkpoint.body(), &[too_late], &[signer_b.cosigner_verifier().unwrap()]);
+    assert_eq!(outcome.invalid, ["operator-b"]);
+}
+
+#[test]
+fn duplicate_cosigner_and_too_many_signatures_are_refused() {
+    let (mut signed, _) = with_cosignatures();
+    let b = signing_key(2);
+    let signer_b = NoteSigner { name: "operator-b", key: &b };
+    let error = signed.add_cosignature(&signer_b, SOFA_TIME + 5).unwrap_err();
+    assert!(matches!(
+        error,
+        CheckpointError::DuplicateSigner { ref name, key_hash, line: 8 }
+            if name == "operator-b" && key_hash == cosignature_key_hash("operator-b", &b.verifying_key())
+    ));
+    assert_eq!(signed.signatures.len(), 3);
+    // A plain signature by the same key is a different key ID, so it is accepted.
+    signed.cosign(&signer_b).unwrap();
+
+    // A parsed note repeating a cosignature line is refused.
+    let note = signed.to_note();
+    let cosig_b = signature_line(&signed.signatures[1]);
+    assert!(matches!(
+        SignedCheckpoint::parse(&format!("{note}{cosig_b}")),
+        Err(CheckpointError::DuplicateSigner { line: 9, .. })
+    ));
+
+    // The signature limit holds for cosignatures too.
+    let body = checkpoint().body();
+    let full: String = (0..MAX_SIGNATURES).map(|i| fake_signature_line(&format!("w{i}"))).collect();
+    let mut full = SignedCheckpoint::parse(&format!("{body}\n{full}")).unwrap();
+    assert_eq!(
+        full.add_cosignature(&signer_b, SOFA_TIME).unwrap_err(),
+        CheckpointError::TooManySignatures { count: 101, max: 100 }
+    );
+}
+
+#[test]
+fn cosignature_timestamps_above_2_pow_63_minus_1_are_refused() {
+    let (signed, verifiers) = with_cosignatures();
+    let note = signed.to_note();
+    let b64_b = line_base64(&signature_line(&signed.signatures[1]));
+    let mut raw = BASE64.decode(&b64_b).unwrap();
+    raw[4..12].copy_from_slice(&(1u64 << 63).to_be_bytes());
+    let too_large = note.replacen(&b64_b, &BASE64.encode(&raw), 1);
+    let error = SignedCheckpoint::parse(&too_large).unwrap_err();
+    assert!(matches!(error, CheckpointError::BadSignatureLine { line: 6, .. }), "{error:?}");
+    assert!(error.to_string().contains("2^63-1"), "{error}");
+    raw[4..12].copy_from_slice(&u64::MAX.to_be_bytes());
+    assert!(SignedCheckpoint::parse(&note.replacen(&b64_b, &BASE64.encode(&raw), 1)).is_err());
+
+    let b = signing_key(2);
+    let signer_b = NoteSigner { name: "operator-b", key: &b };
+    let mut fresh = SignedCheckpoint::sign(checkpoint(), &NoteSigner { name: "operator-x", key: &signing_key(9) }).unwrap();
+    assert_eq!(
+        fresh.add_cosignature(&signer_b, 1 << 63).unwrap_err(),
+        CheckpointError::CosignatureTimestampTooLarge { timestamp: 1 << 63 }
+    );
+    // The bound itself, and zero, are valid timestamps.
+    fresh.add_cosignature(&signer_b, MAX_COSIGNATURE_TIMESTAMP).unwrap();
+    let c = signing_key(3);
+    fresh.add_cosignature(&NoteSigner { name: "operator-c", key: &c }, 0).unwrap();
+    let reparsed = SignedCheckpoint::parse(&fresh.to_note()).unwrap();
+    assert_eq!(reparsed, fresh);
+    assert_eq!(reparsed.verify(&verifiers).valid, ["operator-b", "operator-c"]);
+
+    // Decoded lengths other than 68 and 76 stay refused.
+    for length in [67, 69, 72, 75, 77, 80] {
+        let bad = note.replacen(&b64_b, &BASE64.encode(vec![1u8; length]), 1);
+        assert!(
+            matches!(SignedCheckpoint::parse(&bad), Err(CheckpointError::BadSignatureLine { .. })),
+            "{length}"
+        );
+    }
+}
+
+#[test]
+fn cosigner_key_ids_and_vkeys() {
+    let key = signing_key(5);
+    let plain = NoteVerifier::new("operator-a", key.verifying_key()).unwrap();
+    let cosigner = NoteVerifier::cosigner("operator-a", key.verifying_key()).unwrap();
+    assert!(!plain.is_cosigner());
+    assert!(cosigner.is_cosigner());
+    assert_ne!(plain.key_hash(), cosigner.key_hash());
+    assert_eq!(plain.key_hash(), key_hash("operator-a", &key.verifying_key()));
+    assert_eq!(cosigner.key_hash(), cosignature_key_hash("operator-a", &key.verifying_key()));
+    assert_ne!(plain, cosigner);
+
+    let vkey = cosigner.to_vkey();
+    assert!(vkey.starts_with(&format!("operator-a+{}+", hex::encode(cosigner.key_hash()))));
+    let encoded = BASE64.decode(vkey.rsplit_once('+').unwrap().1).unwrap();
+    assert_eq!(encoded[0], COSIGNATURE_V1_TYPE);
+    assert_eq!(encoded[1..], *key.verifying_key().as_bytes());
+    let read = NoteVerifier::from_vkey(&vkey).unwrap();
+    assert_eq!(read, cosigner);
+    assert!(read.is_cosigner());
+    assert_eq!(NoteVerifier::from_vkey(&plain.to_vkey()).unwrap(), plain);
+
+    // A cosigner key under the plain key ID, or a plain key under the cosigner key ID, is
+    // refused: the ID must match the type byte.
+    let swapped = format!("operator-a+{}+{}", hex::encode(plain.key_hash()), vkey.rsplit_once('+').unwrap().1);
+    assert!(matches!(NoteVerifier::from_vkey(&swapped), Err(CheckpointError::BadVerifierKey { .. })));
+    let swapped = format!("operator-a+{}+{}", hex::encode(cosigner.key_hash()), plain.to_vkey().rsplit_once('+').unwrap().1);
+    assert!(matches!(NoteVerifier::from_vkey(&swapped), Err(CheckpointError::BadVerifierKey { .. })));
+    // Invalid names and weak keys are refused for cosigners as for plain verifiers.
+    assert!(matches!(
+        NoteVerifier::cosigner("a b", key.verifying_key()),
+        Err(CheckpointError::KeyNameInvalid { .. })
+    ));
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    assert!(matches!(
+        NoteVerifier::cosigner("weak", VerifyingKey::from_bytes(&identity).unwrap()),
+        Err(CheckpointError::BadVerifierKey { .. })
+    ));
+}
+
 fn apply_mutations(note: &str, mutations: &[(usize, u8, u8)]) -> String {
     let mut bytes = note.as_bytes().to_vec();
     for &(position, kind, byte) in mutations {

@@ -6,9 +6,14 @@
 
 use ed25519_dalek::Signature;
 
-use super::{NoteSignature, NoteVerifier};
+use super::note::cosignature_message;
+use super::{MAX_COSIGNATURE_TIMESTAMP, NoteSignature, NoteVerifier};
 
-/// The outcome of checking a note's signatures against a set of known verifiers.
+/// The outcome of checking a note's signatures (plain ones and cosignatures) against a set of
+/// known verifiers.
+///
+/// A node that both signs and cosigns a note appears twice in `valid`; use
+/// [`VerifiedSigners::signers`] to count distinct nodes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifiedSigners {
     /// Key names of known signers whose signatures verify, in note order.
@@ -26,9 +31,22 @@ impl VerifiedSigners {
     pub fn accepted(&self) -> bool {
         !self.valid.is_empty() && self.invalid.is_empty()
     }
+
+    /// The distinct key names among `valid`, sorted, so that a caller can count how many of
+    /// the `n` consortium nodes vouch for the note ("k of n") without counting a node that
+    /// both signed and cosigned it twice.
+    pub fn signers(&self) -> Vec<String> {
+        let mut names = self.valid.clone();
+        names.sort();
+        names.dedup();
+        names
+    }
 }
 
 /// Sorts each signature over `text` into valid, invalid or unknown.
+///
+/// A plain signature is matched only by plain verifiers and checked over `text`; a cosignature
+/// only by cosigner verifiers and checked over its `cosignature/v1` message.
 pub(super) fn verify_text(
     text: &str,
     signatures: &[NoteSignature],
@@ -38,19 +56,31 @@ pub(super) fn verify_text(
     for signature in signatures {
         let mut matching = verifiers
             .iter()
-            .filter(|v| v.name() == signature.name && v.key_hash() == signature.key_hash)
+            .filter(|v| {
+                v.name() == signature.name
+                    && v.key_hash() == signature.key_hash
+                    && v.is_cosigner() == signature.timestamp.is_some()
+            })
             .peekable();
         if matching.peek().is_none() {
             outcome.unknown += 1;
             continue;
         }
         let ed25519_signature = Signature::from_bytes(&signature.signature);
+        let message = match signature.timestamp {
+            None => Some(text.to_owned()),
+            // A hand-built cosignature with an out-of-range timestamp has no valid message.
+            Some(timestamp) if timestamp > MAX_COSIGNATURE_TIMESTAMP => None,
+            Some(timestamp) => Some(cosignature_message(text, timestamp)),
+        };
         // A (name, key ID) collision between two trusted keys can only come from the trusted
         // list itself, so a signature verifying under any of the matching keys is accepted.
-        let verifies = matching.any(|v| {
-            v.verifying_key()
-                .verify_strict(text.as_bytes(), &ed25519_signature)
-                .is_ok()
+        let verifies = message.is_some_and(|message| {
+            matching.any(|v| {
+                v.verifying_key()
+                    .verify_strict(message.as_bytes(), &ed25519_signature)
+                    .is_ok()
+            })
         });
         if verifies {
             outcome.valid.push(signature.name.clone());

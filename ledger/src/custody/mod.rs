@@ -147,15 +147,23 @@ impl Member {
     }
 
     /// Verifiers of checkpoint notes for its active keys, named by its id (the
-    /// C2SP key name an operator signs under).
+    /// C2SP key name an operator signs under): for each key a plain signed-note
+    /// verifier followed by a `cosignature/v1` cosigner verifier, so both its
+    /// signatures and its cosignatures count.
     pub fn checkpoint_verifiers(&self) -> impl Iterator<Item = NoteVerifier> + '_ {
-        self.active_keys().filter_map(|key| NoteVerifier::new(self.id.as_str(), *key.verifying_key()).ok())
+        self.active_keys().flat_map(|key| {
+            let name = self.id.as_str();
+            NoteVerifier::new(name, *key.verifying_key()).ok().into_iter().chain(NoteVerifier::cosigner(name, *key.verifying_key()).ok())
+        })
     }
 
     /// Like [`Member::checkpoint_verifiers`], for every key it ever had: a note
     /// kept from the past may be signed by a key revoked since.
     pub fn checkpoint_verifiers_ever(&self) -> impl Iterator<Item = NoteVerifier> + '_ {
-        self.keys.keys().filter_map(|key| NoteVerifier::new(self.id.as_str(), *key.verifying_key()).ok())
+        self.keys.keys().flat_map(|key| {
+            let name = self.id.as_str();
+            NoteVerifier::new(name, *key.verifying_key()).ok().into_iter().chain(NoteVerifier::cosigner(name, *key.verifying_key()).ok())
+        })
     }
 }
 
