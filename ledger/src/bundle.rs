@@ -111,8 +111,15 @@ impl Ledger {
     }
 }
 
-/// Verifies a bundle offline against the genesis the verifier trusts.
+/// Verifies a bundle offline against the genesis the verifier trusts, requiring
+/// the checkpoint to be signed by at least one operator of the consortium.
 pub fn verify_bundle(bundle: &Bundle, genesis: &SignedEntry) -> BundleReport {
+    verify_bundle_requiring(bundle, genesis, 1)
+}
+
+/// Like [`verify_bundle`], requiring `required_signers` distinct operators to
+/// have signed or cosigned the checkpoint (the verifier's trust policy).
+pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_signers: usize) -> BundleReport {
     let ledger_id = LedgerId(genesis.id().0);
     let mut report = BundleReport {
         ledger_id,
@@ -186,7 +193,7 @@ pub fn verify_bundle(bundle: &Bundle, genesis: &SignedEntry) -> BundleReport {
         problem(None, "bundle.genesis_mismatch", "the bundle holds no genesis record".to_owned());
         return report;
     };
-    report.checkpoint = Some(check_checkpoint(&state, &checkpoint, &mut report.problems));
+    report.checkpoint = Some(check_checkpoint(&state, &checkpoint, required_signers, &mut report.problems));
     report.item = state.item(&bundle.giai).cloned();
     if report.item.is_none() {
         report.problems.push(Problem::new(None, "bundle.item_missing", format!("no record in the bundle registers {}", bundle.giai)));
@@ -255,6 +262,13 @@ mod tests {
         let finding = report.checkpoint.unwrap();
         assert_eq!(finding.signed_by, vec!["regional-planning", "reuse-hub"]);
         assert_eq!(finding.size, ledger.size());
+
+        // A verifier's policy may ask for more signers than the checkpoint has.
+        assert!(verify_bundle_requiring(&bundle, &f.genesis, 2).is_clean());
+        let strict = verify_bundle_requiring(&bundle, &f.genesis, 3);
+        let codes: Vec<_> = strict.problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, vec!["checkpoint.too_few_signers"], "{:?}", strict.problems);
+        assert!(strict.problems[0].message.contains("by 2 of the consortium's"), "{}", strict.problems[0].message);
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn audit_download(node: &Running, operator: &str, fixture: &Fixture) -> Audi
     let records = download(node);
     assert!(records.len() as u64 >= checkpoint.checkpoint.size(), "the download is shorter than the checkpoint");
     let covered = records.into_iter().take(checkpoint.checkpoint.size() as usize).map(Ok::<_, String>);
-    let options = AuditOptions { checkpoint: Some(checkpoint), earlier: None };
+    let options = AuditOptions { checkpoint: Some(checkpoint), ..AuditOptions::default() };
     let report = audit(&fixture.genesis, covered, &options, &mut |_| {});
     assert!(report.is_clean(), "the audit of the download finds problems: {:?}", report.problems);
     report

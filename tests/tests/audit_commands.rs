@@ -137,6 +137,11 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
     assert!(printed.contains("status           available"), "{printed}");
     assert!(printed.contains("records verified 4"), "{printed}");
     assert!(printed.contains(&format!("signed by        {OPERATOR} (1 of ")), "{printed}");
+    // A policy asking for two operators' signatures is not met by one node's.
+    let (stdout, _) = failed(&salvage(&["verify", text(&bundle), "--genesis", text(&genesis), "--require-signers", "2"]));
+    assert!(stdout.contains("checkpoint.too_few_signers"), "{stdout}");
+    let (stdout, _) = failed(&salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--require-signers", "2"]));
+    assert!(stdout.contains("checkpoint.too_few_signers"), "{stdout}");
     let report: Value = serde_json::from_str(&ok(&salvage(&["verify", text(&bundle), "--genesis", text(&genesis), "--json"]))).unwrap();
     assert_eq!(report["problems"], serde_json::json!([]));
     let doctored = site.path("doctored.json");

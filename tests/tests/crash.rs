@@ -304,7 +304,7 @@ impl Survey {
         if round % AUDIT_EVERY == AUDIT_EVERY - 1 || round == ROUNDS - 1 {
             let records = (0..size).map(|seq| ledger.record_bytes(seq));
             let earlier = self.audited.map(|(size, root)| EarlierCheckpoint { size, root, note: None });
-            let report = audit(&fixture.genesis, records, &AuditOptions { checkpoint: None, earlier }, &mut |_| {});
+            let report = audit(&fixture.genesis, records, &AuditOptions { earlier, ..AuditOptions::default() }, &mut |_| {});
             assert!(report.is_clean(), "{at}: the audit finds problems: {:?}", report.problems);
             assert_eq!(report.root, hex_of(&root), "{at}: the audit computes another root");
             self.audited = Some((size, root));

@@ -259,7 +259,7 @@ impl Original {
     /// before the tampering, and returns the problems found.
     fn audit(&self, ledger: &Ledger) -> Vec<String> {
         let records = (0..ledger.size()).map(|seq| ledger.record_bytes(seq));
-        let options = AuditOptions { checkpoint: Some(self.checkpoint.clone()), earlier: None };
+        let options = AuditOptions { checkpoint: Some(self.checkpoint.clone()), ..AuditOptions::default() };
         let report = audit(&self.fixture.genesis, records, &options, &mut |_| {});
         report.problems.into_iter().map(|problem| format!("{}: {}", problem.code, problem.message)).collect()
     }

@@ -83,6 +83,10 @@ pub struct AuditCommand {
     /// assets), for the certification body's files.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// How many distinct consortium operators must have signed or cosigned
+    /// the checkpoint, e.g. 2 of a 3-node consortium; one by default.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    require_signers: u16,
     /// Print the summary as JSON for scripts instead of text for people.
     #[arg(long)]
     json: bool,
@@ -184,6 +188,7 @@ impl AuditCommand {
         let options = AuditOptions {
             checkpoint: checkpoint.as_ref().map(|note| note.signed.clone()),
             earlier: earlier.as_ref().map(|note| EarlierCheckpoint::from_note(note.signed.clone())),
+            required_signers: usize::from(self.require_signers),
         };
         let bar = progress_bar(checkpoint.as_ref().map(|note| note.signed.checkpoint.size()));
         let mut report = audit(genesis.entry(), records, &options, &mut |read| {

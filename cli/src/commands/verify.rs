@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use salvage_ledger::audit::Problem;
-use salvage_ledger::bundle::{Bundle, BundleReport, verify_bundle};
+use salvage_ledger::bundle::{Bundle, BundleReport, verify_bundle_requiring};
 use salvage_node::config::Genesis;
 
 /// The long help of `salvage verify --help`.
@@ -17,7 +17,8 @@ every record its parts came from, the membership records that admitted the
 signers, an inclusion proof for each record and a checkpoint signed by
 consortium operators. This command checks every signature, every inclusion
 proof against the checkpoint's root, the checkpoint's operator signatures
-and every custody rule, and prints the item as the records leave it.
+and cosignatures (at least --require-signers distinct operators), and every
+custody rule, and prints the item as the records leave it.
 
 Exit status 0 when everything verifies; 1 otherwise, after naming each
 problem (record, code, message). No network is used.";
@@ -31,6 +32,10 @@ pub struct VerifyCommand {
     /// founding members and their keys all come from it.
     #[arg(long, env = "SALVAGE_GENESIS")]
     genesis: PathBuf,
+    /// How many distinct consortium operators must have signed or cosigned
+    /// the bundle's checkpoint, e.g. 2 of a 3-node consortium; one by default.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    require_signers: u16,
     /// Print the verification report as JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -43,7 +48,7 @@ impl VerifyCommand {
         let bytes = std::fs::read(&self.bundle).with_context(|| format!("cannot read the bundle {}", self.bundle.display()))?;
         let bundle: Bundle = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a proof bundle ({})", self.bundle.display(), salvage_ledger::bundle::BUNDLE_FORMAT))?;
-        let report = verify_bundle(&bundle, genesis.entry());
+        let report = verify_bundle_requiring(&bundle, genesis.entry(), usize::from(self.require_signers));
         if self.json {
             say!("{}", serde_json::to_string_pretty(&report)?);
         } else {

@@ -92,6 +92,10 @@ pub struct AuditOptions {
     pub checkpoint: Option<SignedCheckpoint>,
     /// A checkpoint from an earlier audit (the ledger must extend it).
     pub earlier: Option<EarlierCheckpoint>,
+    /// How many distinct operators must have signed or cosigned the checkpoint
+    /// (0 and 1 both mean one): the auditor's trust policy, e.g. a majority
+    /// of the consortium's nodes, so that no single operator can vouch alone.
+    pub required_signers: usize,
 }
 
 /// What the checkpoint check found.
@@ -188,6 +192,7 @@ where
 pub(crate) fn check_checkpoint(
     state: &State,
     checkpoint: &SignedCheckpoint,
+    required_signers: usize,
     problems: &mut Vec<Problem>,
 ) -> CheckpointFinding {
     let ledger_id = state.consortium().ledger_id;
@@ -209,6 +214,17 @@ pub(crate) fn check_checkpoint(
     signed_by.dedup();
     if signed_by.is_empty() {
         problems.push(Problem::new(None, "checkpoint.unsigned", "no operator of the consortium signed the checkpoint"));
+    } else if signed_by.len() < required_signers {
+        problems.push(Problem::new(
+            None,
+            "checkpoint.too_few_signers",
+            format!(
+                "the checkpoint is signed or cosigned by {} of the consortium's {} operators ({}); the policy requires {required_signers}",
+                signed_by.len(),
+                operators.len(),
+                signed_by.join(", ")
+            ),
+        ));
     }
     CheckpointFinding {
         size: checkpoint.checkpoint.size(),
@@ -378,7 +394,7 @@ impl Auditor {
             }
             if let Some(state) = &self.state {
                 let mut problems = Vec::new();
-                checkpoint_finding = Some(check_checkpoint(state, checkpoint, &mut problems));
+                checkpoint_finding = Some(check_checkpoint(state, checkpoint, options.required_signers, &mut problems));
                 problems.into_iter().for_each(|p| self.problem(p));
             }
         }
@@ -571,7 +587,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (f, ledger) = sample_ledger(dir.path());
         let earlier = EarlierCheckpoint { size: 10, root: ledger.root_at(10).unwrap(), note: None };
-        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), earlier: Some(earlier) };
+        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), earlier: Some(earlier), ..AuditOptions::default() };
         let mut seen = 0;
         let report = audit(&f.genesis, stream(&ledger), &options, &mut |n| seen = n);
         assert!(report.is_clean(), "{:?}", report.problems);
@@ -582,13 +598,21 @@ mod tests {
         let finding = report.checkpoint.unwrap();
         assert_eq!(finding.signed_by, vec!["city-of-jelgava", "regional-planning"]);
         assert_eq!(finding.operators, 3);
+
+        // Two of three operators meet a policy of two, not one of three.
+        let audited = |required_signers| {
+            let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), required_signers, ..AuditOptions::default() };
+            audit(&f.genesis, stream(&ledger), &options, &mut |_| {}).problems.into_iter().map(|p| p.code).collect::<Vec<_>>()
+        };
+        assert!(audited(2).is_empty());
+        assert_eq!(audited(3), vec!["checkpoint.too_few_signers"]);
     }
 
     #[test]
     fn tampering_is_reported_with_the_record_and_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let (f, ledger) = sample_ledger(dir.path());
-        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), earlier: None };
+        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), ..AuditOptions::default() };
         let codes = |records: Vec<Result<Vec<u8>, String>>| {
             audit(&f.genesis, records, &options, &mut |_| {}).problems.into_iter().map(|p| (p.seq, p.code)).collect::<Vec<_>>()
         };
@@ -619,7 +643,7 @@ mod tests {
 
         // A checkpoint from an unrelated history is not extended by this one.
         let earlier = EarlierCheckpoint { size: 10, root: [7; 32], note: None };
-        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { checkpoint: None, earlier: Some(earlier) }, &mut |_| {});
+        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { earlier: Some(earlier), ..AuditOptions::default() }, &mut |_| {});
         assert_eq!(report.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), vec!["proof.consistency"]);
     }
 
@@ -628,7 +652,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (f, ledger) = sample_ledger(dir.path());
         let earlier_codes = |note: SignedCheckpoint| {
-            let options = AuditOptions { checkpoint: None, earlier: Some(EarlierCheckpoint::from_note(note)) };
+            let options = AuditOptions { earlier: Some(EarlierCheckpoint::from_note(note)), ..AuditOptions::default() };
             audit(&f.genesis, stream(&ledger), &options, &mut |_| {}).problems.into_iter().map(|p| p.code).collect::<Vec<_>>()
         };
         let checkpoint = ledger.checkpoint().unwrap();
@@ -651,7 +675,7 @@ mod tests {
         let (f, ledger) = sample_ledger(dir.path());
         let stranger = Fixture::key("stranger");
         let signed = SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &stranger }).unwrap();
-        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { checkpoint: Some(signed), earlier: None }, &mut |_| {});
+        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { checkpoint: Some(signed), ..AuditOptions::default() }, &mut |_| {});
         let codes: Vec<_> = report.problems.iter().map(|p| p.code.as_str()).collect();
         assert!(codes.contains(&"checkpoint.unsigned"), "{codes:?}");
     }
