@@ -18,6 +18,7 @@ pub mod provenance;
 pub mod qr;
 pub mod replication;
 pub mod server;
+pub mod witness;
 
 /// The version of the ledger wire format this node speaks.
 pub fn wire_format() -> &'static str {

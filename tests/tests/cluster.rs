@@ -7,7 +7,10 @@ use std::sync::{Barrier, Mutex};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ed25519_dalek::Signer;
+use salvage_ledger::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, SignedCheckpoint};
 use salvage_ledger::entry::SignedEntry;
+use salvage_ledger::testkit::Fixture;
 use salvage_tests::cluster::{Cluster, OPERATORS};
 use salvage_tests::http::try_request;
 
@@ -231,6 +234,8 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
     assert_eq!(records(&cluster, stopped, size), records(&cluster, leader, size));
     let log = std::fs::read_to_string(cluster.log_path(stopped)).unwrap();
     assert!(log.contains("installed a snapshot from the leader"), "the node caught up from a snapshot of records:\n{log}");
+    // Its cosignature follows: the leader's checkpoint of the whole ledger carries it.
+    wait_cosigned(&cluster, leader, size, Duration::from_secs(15));
 }
 
 #[test]
@@ -275,4 +280,88 @@ fn forge(segment: &std::path::Path, index: usize, from: &[u8], to: &[u8]) {
     let crc = crc.finalize().to_le_bytes();
     bytes[start + 4..start + 8].copy_from_slice(&crc);
     std::fs::write(segment, bytes).unwrap();
+}
+
+/// Every operator's checkpoint verifiers: for its signature and its cosignature.
+fn operator_verifiers() -> Vec<NoteVerifier> {
+    OPERATORS
+        .iter()
+        .flat_map(|operator| {
+            let key = Fixture::key(operator).verifying_key();
+            [NoteVerifier::new(operator, key).unwrap(), NoteVerifier::cosigner(operator, key).unwrap()]
+        })
+        .collect()
+}
+
+/// Waits until node `index` serves a checkpoint of at least `size` records
+/// signed or cosigned by all three operators; returns it.
+fn wait_cosigned(cluster: &Cluster, index: usize, size: u64, timeout: Duration) -> SignedCheckpoint {
+    let started = Instant::now();
+    loop {
+        let note = SignedCheckpoint::parse(&cluster.node(index).get("/v1/checkpoint").text()).unwrap();
+        let verified = note.verify(&operator_verifiers());
+        assert!(verified.invalid.is_empty(), "a signature does not verify: {verified:?}");
+        if note.checkpoint.size() >= size && verified.signers().len() == 3 {
+            return note;
+        }
+        assert!(started.elapsed() < timeout, "node {}'s checkpoint is not cosigned by all within {timeout:?}: {verified:?}\n{}", index + 1, note.to_note());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn every_node_serves_a_checkpoint_cosigned_by_all_three_and_refuses_an_inconsistent_one_with_an_alarm() {
+    let cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let entries: Vec<SignedEntry> = (0..10).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
+    assert_eq!(cluster.node(1).submit(&entries).status, 201);
+    let (size, root) = cluster.wait_converged(11, Duration::from_secs(10));
+    for (index, operator) in OPERATORS.iter().enumerate() {
+        let note = wait_cosigned(&cluster, index, size, Duration::from_secs(10));
+        assert_eq!(hex::encode(note.checkpoint.root()), root);
+        // One plain signature by the node's own operator, two cosignatures.
+        let own = note.signatures.iter().filter(|signature| signature.timestamp.is_none()).map(|s| s.name.clone()).collect::<Vec<_>>();
+        assert_eq!(own, vec![operator.to_string()]);
+        // A buyer scanning an item on any node reads that all three vouch for it.
+        let page = cluster.node(index).get(&format!("/8004/{}?lang=en", giai(0, 3))).text();
+        assert!(page.contains(&format!("Checkpoint of {size} records signed by 3 of 3 consortium nodes.")), "node {}:\n{page}", index + 1);
+        let bundle = cluster.node(index).get_json(&format!("/v1/items/{}/bundle", giai(0, 3)));
+        let report = salvage_ledger::bundle::verify_bundle_requiring(&serde_json::from_value(bundle).unwrap(), &fixture.genesis, 3);
+        assert!(report.is_clean(), "a bundle from node {} carries a checkpoint all three signed: {:?}", index + 1, report.problems);
+    }
+
+    // An operator presents node 2 a checkpoint of the same size with another
+    // root, as a split view would: node 2 refuses, raises an alarm and says why.
+    let served = SignedCheckpoint::parse(&cluster.node(0).get("/v1/checkpoint").text()).unwrap();
+    let forged = Checkpoint::new(served.checkpoint.origin(), served.checkpoint.size(), [7; 32]).unwrap();
+    let key = Fixture::key(OPERATORS[0]);
+    let forged = SignedCheckpoint::sign(forged, &NoteSigner { name: OPERATORS[0], key: &key }).unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({"note": forged.to_note()})).unwrap();
+    let answer = try_request(
+        &cluster.node(1).address,
+        "POST",
+        "/v1/checkpoint/cosign",
+        &[("Content-Type", "application/json"), ("Salvage-Raft-Auth", &raft_auth(OPERATORS[0], "/v1/checkpoint/cosign", &body))],
+        &body,
+    )
+    .unwrap();
+    assert_eq!(answer.status, 409, "{}", answer.text());
+    assert_eq!(answer.error_code(), "checkpoint.inconsistent");
+    let alarms = cluster.node(1).get_json("/v1/status")["alarms"].clone();
+    assert_eq!(alarms.as_array().map(Vec::len), Some(1), "{alarms}");
+    assert!(alarms[0].as_str().unwrap().contains(OPERATORS[0]), "the alarm names who presented it: {alarms}");
+    assert!(cluster.node(1).get("/metrics").text().contains("salvage_checkpoint_alarms 1"));
+    // Nobody outside the consortium may even ask.
+    let outsider = try_request(&cluster.node(1).address, "POST", "/v1/checkpoint/cosign", &[("Content-Type", "application/json")], &body).unwrap();
+    assert_eq!(outsider.status, 401, "{}", outsider.text());
+}
+
+/// The `Salvage-Raft-Auth` header of docs/format.md §12, built from the
+/// documentation alone: an Ed25519 signature by the member's key over
+/// `salvage-raft/v1\n<member>\n<unix ms>\n<path>\n<hex blake3 of the body>`.
+fn raft_auth(member: &str, path: &str, body: &[u8]) -> String {
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let message = format!("salvage-raft/v1\n{member}\n{millis}\n{path}\n{}", blake3::hash(body).to_hex());
+    let signature = Fixture::key(member).sign(message.as_bytes());
+    format!("{member} {millis} {}", hex::encode(signature.to_bytes()))
 }

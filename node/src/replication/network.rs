@@ -93,6 +93,36 @@ pub enum TransportError {
     },
 }
 
+/// Posts `body` to `path` on the node at `url` (`http://host:port`) on a new
+/// connection, signed by `signer` as Raft traffic is, and returns the answer's
+/// status and body. Used for the messages that are not Raft's own: forwarded
+/// batches and cosignature requests.
+pub async fn post_signed(url: &str, path: &str, body: Vec<u8>, signer: &RequestSigner) -> Result<(StatusCode, Bytes), TransportError> {
+    let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.to_owned(), reason: reason.to_string() };
+    let Some(authority) = authority(url) else {
+        return Err(TransportError::Url(url.to_owned()));
+    };
+    let auth = signer.sign(path, &body, SystemTime::now());
+    let request = Request::post(path)
+        .header(header::HOST, authority)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(AUTH_HEADER, auth)
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| failed(&e))?;
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
+    let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| failed(&e))?;
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
+    let status = response.status();
+    let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+    Ok((status, answer))
+}
+
+/// The `host:port` of an `http://host:port` URL.
+fn authority(url: &str) -> Option<&str> {
+    url.strip_prefix("http://").map(|rest| rest.trim_end_matches('/')).filter(|a| !a.is_empty() && !a.contains('/'))
+}
+
 impl RaftNetwork<TypeConfig> for PeerClient {
     async fn append_entries(
         &mut self,
@@ -145,8 +175,7 @@ impl PeerClient {
     async fn exchange(&mut self, path: &str, body: Vec<u8>) -> Result<Bytes, TransportError> {
         let url = self.node.url.clone();
         let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.clone(), reason: reason.to_string() };
-        let authority = url.strip_prefix("http://").map(|rest| rest.trim_end_matches('/')).filter(|a| !a.is_empty() && !a.contains('/'));
-        let Some(authority) = authority else {
+        let Some(authority) = authority(&url) else {
             return Err(TransportError::Url(url));
         };
         let auth = self.signer.sign(path, &body, SystemTime::now());

@@ -37,11 +37,17 @@ impl CheckpointCache {
         latest.as_ref().filter(|checkpoint| checkpoint.checkpoint.size() == size).cloned()
     }
 
-    /// Keeps `checkpoint` unless one of a larger tree is kept already (two
-    /// requests may sign concurrently; the newer checkpoint wins).
+    /// Keeps `checkpoint` unless one of a larger tree, or of the same tree
+    /// with as many signatures, is kept already (two requests may sign
+    /// concurrently, and cosignatures arrive later: the newer and the more
+    /// cosigned checkpoint wins).
     pub fn keep(&self, checkpoint: Arc<SignedCheckpoint>) {
+        let better = |kept: &Arc<SignedCheckpoint>| {
+            let (kept_size, size) = (kept.checkpoint.size(), checkpoint.checkpoint.size());
+            kept_size < size || (kept_size == size && kept.signatures.len() < checkpoint.signatures.len())
+        };
         if let Ok(mut latest) = self.latest.lock()
-            && latest.as_ref().is_none_or(|kept| kept.checkpoint.size() < checkpoint.checkpoint.size())
+            && latest.as_ref().is_none_or(better)
         {
             *latest = Some(checkpoint);
         }
@@ -54,12 +60,18 @@ pub(crate) struct PageCache {
     pages: Mutex<Pages>,
 }
 
-// INVARIANT: every page in `by_key` was rendered at ledger size `size`;
+/// What a page shows of the ledger: the size of the checkpoint it was
+/// rendered against and how many signatures that checkpoint carried (a page
+/// made before the other nodes' cosignatures came in is not served after).
+/// Later versions compare greater.
+pub(crate) type PageVersion = (u64, usize);
+
+// INVARIANT: every page in `by_key` was rendered at version `version`;
 // `order` holds each key of `by_key` once, oldest first; `bytes` is the sum of
 // the pages' lengths and at most the budget.
 #[derive(Default)]
 struct Pages {
-    size: u64,
+    version: PageVersion,
     by_key: HashMap<PageKey, Bytes>,
     order: VecDeque<PageKey>,
     bytes: usize,
@@ -74,25 +86,25 @@ impl PageCache {
         PageCache { budget, pages: Mutex::new(Pages::default()) }
     }
 
-    /// The page of `giai` in `locale` as rendered at ledger size `size`, if kept.
-    pub fn get(&self, giai: &Giai, locale: &str, size: u64) -> Option<Bytes> {
+    /// The page of `giai` in `locale` as rendered at `version`, if kept.
+    pub fn get(&self, giai: &Giai, locale: &str, version: PageVersion) -> Option<Bytes> {
         let pages = self.pages.lock().ok()?;
-        if pages.size != size {
+        if pages.version != version {
             return None;
         }
         pages.by_key.get(&(giai.clone(), locale.to_owned())).cloned()
     }
 
-    /// Keeps a page rendered at ledger size `size`. Pages of an older size are
-    /// dropped, as they can never be served again; a page of an older size than
-    /// those kept, or larger than the whole budget, is not kept.
-    pub fn keep(&self, giai: Giai, locale: &str, size: u64, page: Bytes) {
+    /// Keeps a page rendered at `version`. Pages of an older version are
+    /// dropped, as they can never be served again; a page of an older version
+    /// than those kept, or larger than the whole budget, is not kept.
+    pub fn keep(&self, giai: Giai, locale: &str, version: PageVersion, page: Bytes) {
         let Ok(mut pages) = self.pages.lock() else { return };
-        if size < pages.size || page.len() > self.budget {
+        if version < pages.version || page.len() > self.budget {
             return;
         }
-        if size > pages.size {
-            *pages = Pages { size, ..Pages::default() };
+        if version > pages.version {
+            *pages = Pages { version, ..Pages::default() };
         }
         let key = (giai, locale.to_owned());
         if let Some(old) = pages.by_key.remove(&key) {

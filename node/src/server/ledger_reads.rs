@@ -83,7 +83,18 @@ pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<Arc<SignedChec
     if let Some(signed) = node.checkpoints.at(node.ledger.size()) {
         return Ok(signed);
     }
-    let checkpoint = node.ledger(|ledger| Ok(ledger.checkpoint()?)).await?;
+    // The node's own checkpoint passes its witness too: a node whose ledger
+    // no longer extends what it signed before refuses to sign.
+    let witness_of = Arc::clone(node);
+    let checkpoint = node
+        .ledger(move |ledger| {
+            let checkpoint = ledger.checkpoint()?;
+            witness_of.witness.admit(ledger, &checkpoint, "this node's own ledger").map_err(|refusal| {
+                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "checkpoint.inconsistent", format!("this node will not sign its checkpoint: {refusal}"))
+            })?;
+            Ok(checkpoint)
+        })
+        .await?;
     let signer = NoteSigner { name: &node.operator.member, key: &node.operator.key };
     let signed = SignedCheckpoint::sign(checkpoint, &signer)
         .map_err(|e| ApiError::internal(format!("cannot sign the checkpoint: {e}")))?;

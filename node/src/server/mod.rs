@@ -12,6 +12,7 @@
 
 mod cache;
 mod commits;
+mod cosign;
 mod entries;
 mod epcis;
 mod error;
@@ -37,6 +38,7 @@ use tokio::net::TcpListener;
 
 use crate::provenance::{LocaleError, Locales};
 use crate::replication::Replica;
+use crate::witness::{Witness, WitnessError};
 
 pub use error::{ApiError, refusal_status};
 
@@ -54,6 +56,7 @@ pub struct Node {
     metrics: metrics::Metrics,
     checkpoints: cache::CheckpointCache,
     pages: cache::PageCache,
+    witness: Witness,
 }
 
 /// Why a [`Node`] could not be set up.
@@ -66,6 +69,9 @@ pub enum NodeError {
     /// The operating system would not start the threads that commit submissions.
     #[error("cannot start the node's committer threads: {0}")]
     Threads(#[source] std::io::Error),
+    /// The record of the last checkpoint this node signed could not be read.
+    #[error("{0}")]
+    Witness(#[from] WitnessError),
 }
 
 /// The consortium operator running this node: its member id and signing key.
@@ -86,6 +92,7 @@ impl Node {
     /// the operating system refuses to start the node's committer threads.
     pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
         let ledger = Arc::new(ledger);
+        let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
         Ok(Node {
             submissions: Submissions::Local(commits::CommitQueue::start(&ledger).map_err(NodeError::Threads)?),
             replica: None,
@@ -98,6 +105,7 @@ impl Node {
             metrics: metrics::Metrics::new(),
             checkpoints: cache::CheckpointCache::default(),
             pages: cache::PageCache::new(cache::PAGE_BUDGET),
+            witness,
         })
     }
 
@@ -105,6 +113,7 @@ impl Node {
     /// machine, and submissions are ordered through Raft. Must be called
     /// within the tokio runtime that runs Raft.
     pub fn replicated(ledger: Arc<Ledger>, operator: Operator, public_url: &str, body_limit: usize, replica: Replica) -> Result<Node, NodeError> {
+        let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
         Ok(Node {
             submissions: Submissions::Replicated(proposals::ProposalQueue::start(replica.raft.clone(), replica.signer.clone())),
             replica: Some(replica),
@@ -117,6 +126,7 @@ impl Node {
             metrics: metrics::Metrics::new(),
             checkpoints: cache::CheckpointCache::default(),
             pages: cache::PageCache::new(cache::PAGE_BUDGET),
+            witness,
         })
     }
 
@@ -153,6 +163,9 @@ impl Node {
     }
 }
 
+/// The file in the data directory that holds the last checkpoint the node signed.
+const WITNESS_FILE: &str = "witness.json";
+
 /// The largest Raft message a node takes: 32 batches of 512 entries, or a
 /// snapshot chunk, with room to spare.
 const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -187,12 +200,19 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/raft/vote", post(raft::vote))
         .route("/v1/raft/snapshot", post(raft::snapshot).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
         .route(proposals::PROPOSE_PATH, post(raft::propose).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
+        .route(cosign::COSIGN_PATH, post(cosign::cosign))
         .fallback(status::not_found)
         .with_state(node)
 }
 
 /// Serves `node` on `listener` until `shutdown` resolves; requests in flight
 /// are finished before it returns.
+/// A replicated node also gathers its peers' cosignatures while it serves.
 pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await
+    let cosigning = node.replica.is_some().then(|| tokio::spawn(cosign::rounds(Arc::clone(&node))));
+    let served = axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await;
+    if let Some(cosigning) = cosigning {
+        cosigning.abort();
+    }
+    served
 }

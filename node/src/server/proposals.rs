@@ -9,21 +9,18 @@
 //! reading from the node it wrote to sees its own entries.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Request, StatusCode, header};
-use hyper_util::rt::TokioIo;
+use hyper::StatusCode;
 use openraft::error::{ClientWriteError, RaftError};
 use salvage_ledger::entry::{SignedEntry, Timestamp};
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::ApiError;
 use super::commits::Outcomes;
-use crate::replication::auth::{AUTH_HEADER, RequestSigner};
+use crate::replication::auth::RequestSigner;
+use crate::replication::network::post_signed;
 use crate::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
 
 /// The most entries proposed in one batch.
@@ -154,21 +151,8 @@ async fn propose(raft: &Raft, signer: &RequestSigner, batch: Batch) -> Result<Ba
 /// Sends a batch to the leader's `/v1/raft/propose`.
 async fn forward(leader: &ConsortiumNode, signer: &RequestSigner, batch: &Batch) -> Result<Proposed, ApiError> {
     let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
-    let authority = leader.url.strip_prefix("http://").map(|rest| rest.trim_end_matches('/')).ok_or_else(|| failed(&"its URL is not http://"))?;
     let body = serde_json::to_vec(batch).map_err(|e| failed(&e))?;
-    let auth = signer.sign(PROPOSE_PATH, &body, SystemTime::now());
-    let request = Request::post(PROPOSE_PATH)
-        .header(header::HOST, authority)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(AUTH_HEADER, auth)
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| failed(&e))?;
-    let stream = TcpStream::connect(authority).await.map_err(|e| failed(&e))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| failed(&e))?;
-    tokio::spawn(connection);
-    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
-    let status = response.status();
-    let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+    let (status, answer) = post_signed(&leader.url, PROPOSE_PATH, body, signer).await.map_err(|e| failed(&e))?;
     if status != StatusCode::OK {
         return Err(failed(&format!("it answered {status}: {}", String::from_utf8_lossy(&answer[..answer.len().min(300)]))));
     }

@@ -52,12 +52,12 @@ pub async fn resolve(
         let links = linkset(&giai, node.public_url());
         return Ok(([(header::CONTENT_TYPE, "application/linkset+json")], Json(links)).into_response());
     }
-    // The size is an atomic read, cheap enough for the reactor.
-    let size = node.ledger.size();
-    if let Some(page) = node.pages.get(&giai, locale.code(), size) {
+    // The checkpoint of the current size is signed once and kept: cheap.
+    let checkpoint = signed_checkpoint(&node).await?;
+    let (size, version) = (checkpoint.checkpoint.size(), (checkpoint.checkpoint.size(), checkpoint.signatures.len()));
+    if let Some(page) = node.pages.get(&giai, locale.code(), version) {
         return Ok(Html(page).into_response());
     }
-    let checkpoint = signed_checkpoint(&node).await?;
     let (view, size_after) = node
         .ledger({
             let (giai, checkpoint) = (giai.clone(), Arc::clone(&checkpoint));
@@ -70,10 +70,10 @@ pub async fn resolve(
     };
     let page_url = format!("{}/8004/{}", node.public_url(), crate::provenance::linkset::percent_encode(giai.as_str()));
     let page = Bytes::from(render(&view, locale, &node.locales, &page_url));
-    // Only a page made wholly at one size is that size's page: the checkpoint
-    // and every record it read are of `size` if the ledger did not grow meanwhile.
-    if checkpoint.checkpoint.size() == size && size_after == size {
-        node.pages.keep(giai, locale.code(), size, page.clone());
+    // Only a page made wholly at one size is that size's page: every record
+    // it read is of the checkpoint's size if the ledger did not grow meanwhile.
+    if size_after == size {
+        node.pages.keep(giai, locale.code(), version, page.clone());
     }
     Ok(Html(page).into_response())
 }

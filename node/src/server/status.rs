@@ -29,6 +29,10 @@ pub struct Status {
     pub size: u64,
     /// The Merkle root of those records (hex).
     pub root: String,
+    /// Inconsistent checkpoints this node refused to sign since it started,
+    /// the latest last: each one means someone presented a history that
+    /// contradicts what this node holds or signed.
+    pub alarms: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "node", responses((status = 200, description = "The node and its ledger answer", body = String, content_type = "text/plain")))]
@@ -59,6 +63,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
             (role, leader, Some(metrics.current_term))
         }
     };
+    let alarms = node.witness.alarms();
     node.ledger(move |ledger| {
         let size = ledger.size();
         let root = ledger.root_at(size)?;
@@ -70,6 +75,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
             term,
             size,
             root: hex::encode(root),
+            alarms,
         }))
     })
     .await

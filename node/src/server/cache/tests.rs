@@ -30,18 +30,22 @@ fn checkpoint_of_size(size: u64) -> Arc<SignedCheckpoint> {
 #[test]
 fn a_page_is_served_at_its_own_size_only() {
     let cache = PageCache::new(1024);
-    cache.keep(giai(BEAM), "lv", 5, Bytes::from_static(b"page at 5"));
-    assert_eq!(cache.get(&giai(BEAM), "lv", 5).as_deref(), Some(&b"page at 5"[..]));
-    assert_eq!(cache.get(&giai(BEAM), "en", 5), None, "each language has its own page");
-    assert_eq!(cache.get(&giai(BEAM), "lv", 6), None, "a page of size 5 is stale once the ledger has 6 records");
+    cache.keep(giai(BEAM), "lv", (5, 1), Bytes::from_static(b"page at 5"));
+    assert_eq!(cache.get(&giai(BEAM), "lv", (5, 1)).as_deref(), Some(&b"page at 5"[..]));
+    assert_eq!(cache.get(&giai(BEAM), "en", (5, 1)), None, "each language has its own page");
+    assert_eq!(cache.get(&giai(BEAM), "lv", (6, 1)), None, "a page of size 5 is stale once the ledger has 6 records");
 
-    cache.keep(giai(BEAM), "lv", 6, Bytes::from_static(b"page at 6"));
-    assert_eq!(cache.get(&giai(BEAM), "lv", 5), None);
-    assert_eq!(cache.get(&giai(BEAM), "lv", 6).as_deref(), Some(&b"page at 6"[..]));
+    cache.keep(giai(BEAM), "lv", (6, 1), Bytes::from_static(b"page at 6"));
+    assert_eq!(cache.get(&giai(BEAM), "lv", (5, 1)), None);
+    assert_eq!(cache.get(&giai(BEAM), "lv", (6, 1)).as_deref(), Some(&b"page at 6"[..]));
     // A slow request that rendered at an older size does not bring it back.
-    cache.keep(giai(BEAM), "en", 5, Bytes::from_static(b"late page at 5"));
-    assert_eq!(cache.get(&giai(BEAM), "en", 5), None);
-    assert_eq!(cache.get(&giai(BEAM), "en", 6), None);
+    cache.keep(giai(BEAM), "en", (5, 1), Bytes::from_static(b"late page at 5"));
+    assert_eq!(cache.get(&giai(BEAM), "en", (5, 1)), None);
+    assert_eq!(cache.get(&giai(BEAM), "en", (6, 1)), None);
+    // Cosignatures of the same checkpoint make a new version of every page.
+    cache.keep(giai(BEAM), "lv", (6, 3), Bytes::from_static(b"page at 6, cosigned"));
+    assert_eq!(cache.get(&giai(BEAM), "lv", (6, 1)), None);
+    assert_eq!(cache.get(&giai(BEAM), "lv", (6, 3)).as_deref(), Some(&b"page at 6, cosigned"[..]));
 }
 
 #[test]
@@ -49,13 +53,13 @@ fn a_full_page_cache_drops_its_oldest_pages() {
     let cache = PageCache::new(30);
     let items: Vec<Giai> = (1..=4).map(|n| giai(&format!("4750001BEAM-000{n}"))).collect();
     for item in &items {
-        cache.keep(item.clone(), "lv", 9, Bytes::from_static(b"ten bytes!"));
+        cache.keep(item.clone(), "lv", (9, 1), Bytes::from_static(b"ten bytes!"));
     }
-    let kept: Vec<bool> = items.iter().map(|item| cache.get(item, "lv", 9).is_some()).collect();
+    let kept: Vec<bool> = items.iter().map(|item| cache.get(item, "lv", (9, 1)).is_some()).collect();
     assert_eq!(kept, [false, true, true, true], "three pages fit in 30 bytes; the first one went");
-    cache.keep(giai("4750001HUGE-0001"), "lv", 9, Bytes::from(vec![b'x'; 31]));
-    assert_eq!(cache.get(&giai("4750001HUGE-0001"), "lv", 9), None, "a page larger than the budget is not kept");
-    assert!(cache.get(&items[3], "lv", 9).is_some(), "and it evicted nothing");
+    cache.keep(giai("4750001HUGE-0001"), "lv", (9, 1), Bytes::from(vec![b'x'; 31]));
+    assert_eq!(cache.get(&giai("4750001HUGE-0001"), "lv", (9, 1)), None, "a page larger than the budget is not kept");
+    assert!(cache.get(&items[3], "lv", (9, 1)).is_some(), "and it evicted nothing");
 }
 
 #[test]
@@ -69,6 +73,12 @@ fn the_checkpoint_cache_holds_the_newest_checkpoint_for_its_size_only() {
     cache.keep(checkpoint_of_size(4));
     assert!(cache.at(4).is_none(), "an older checkpoint signed late does not replace a newer one");
     assert_eq!(cache.at(5).unwrap().checkpoint.size(), 5);
+    // The same checkpoint with a cosignature replaces it; without, it does not.
+    let mut cosigned = (*checkpoint_of_size(5)).clone();
+    cosigned.add_cosignature(&NoteSigner { name: "city-of-jelgava", key: &Fixture::key("city-of-jelgava") }, 1_700_000_000).unwrap();
+    cache.keep(Arc::new(cosigned));
+    cache.keep(checkpoint_of_size(5));
+    assert_eq!(cache.at(5).unwrap().signatures.len(), 2);
 }
 
 /// A node over a fresh ledger with one registered beam, its router, and the
@@ -112,11 +122,11 @@ async fn a_cached_page_is_served_until_the_ledger_grows() {
     let path = format!("/8004/{BEAM}");
     let (status, first) = s.get(&path).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(s.node.pages.get(&giai(BEAM), "lv", 2).as_deref(), Some(first.as_bytes()), "the page is kept at size 2");
+    assert_eq!(s.node.pages.get(&giai(BEAM), "lv", (2, 1)).as_deref(), Some(first.as_bytes()), "the page is kept at size 2");
     assert_eq!(s.get(&path).await.1, first);
 
     // Swap the kept page for a marker: the next view at the same size must serve it, not render.
-    s.node.pages.keep(giai(BEAM), "lv", 2, Bytes::from_static(b"kept page"));
+    s.node.pages.keep(giai(BEAM), "lv", (2, 1), Bytes::from_static(b"kept page"));
     assert_eq!(s.get(&path).await.1, "kept page");
 
     s.transfer().await;
@@ -124,8 +134,8 @@ async fn a_cached_page_is_served_until_the_ledger_grows() {
     assert_eq!(status, StatusCode::OK);
     assert_ne!(after, "kept page", "a page kept at size 2 is not served at size 3");
     assert_ne!(after, first, "the page shows the transfer and the new checkpoint");
-    assert_eq!(s.node.pages.get(&giai(BEAM), "lv", 3).as_deref(), Some(after.as_bytes()));
-    assert_eq!(s.node.pages.get(&giai(BEAM), "lv", 2), None);
+    assert_eq!(s.node.pages.get(&giai(BEAM), "lv", (3, 1)).as_deref(), Some(after.as_bytes()));
+    assert_eq!(s.node.pages.get(&giai(BEAM), "lv", (2, 1)), None);
 }
 
 #[tokio::test]

@@ -1,0 +1,149 @@
+//! Cosigned checkpoints on a replicated node.
+//!
+//! Each node signs the checkpoint of its own ledger and asks the consortium's
+//! other nodes to cosign it (C2SP `cosignature/v1`) at `POST
+//! /v1/checkpoint/cosign`, a request signed by its operator like Raft traffic.
+//! A node cosigns only what its [`Witness`](crate::witness::Witness) admits: a
+//! checkpoint of its own history, consistent with the last one it signed. The
+//! answers are gathered into the checkpoint the node serves, so a buyer's page
+//! and an auditor's bundle show how many of the consortium's nodes vouch for it.
+//!
+//! [`rounds`] asks every third of a second, only while the checkpoint of the
+//! current size lacks a node's cosignature; a node that is behind (it does not
+//! hold that many records yet) is asked again in the next round.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use salvage_ledger::checkpoint::{NoteSigner, NoteVerifier, SignedCheckpoint};
+use salvage_ledger::custody::Member;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+
+use super::ledger_reads::signed_checkpoint;
+use super::raft::{authenticated, operators};
+use super::{ApiError, Node};
+use crate::replication::network::post_signed;
+use crate::witness::Refusal;
+
+/// Where a node takes cosignature requests.
+pub(crate) const COSIGN_PATH: &str = "/v1/checkpoint/cosign";
+
+/// How often a node looks for missing cosignatures.
+const ROUND: Duration = Duration::from_millis(330);
+
+/// How long a node waits for one cosignature.
+const ASK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A cosignature request, and its answer: a checkpoint note.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CosignMessage {
+    /// The signed note: in a request, signed by the asking node's operator; in
+    /// the answer, the same note with the answering node's cosignature added.
+    pub note: String,
+}
+
+/// `POST /v1/checkpoint/cosign`: another node's checkpoint, to cosign if it is
+/// consistent with this node's ledger and what it signed before.
+pub async fn cosign(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<Json<CosignMessage>, ApiError> {
+    let (_, sender, request): (_, String, CosignMessage) = authenticated(&node, &uri, &headers, &body).await?;
+    let mut note = SignedCheckpoint::parse(&request.note)
+        .map_err(|e| ApiError::bad_request("checkpoint.malformed", format!("the checkpoint from {sender} does not parse: {e}")))?;
+    let members = operators(&node).await?;
+    if !note.verify(&verifiers_of(&members, &sender)).signers().contains(&sender) {
+        return Err(ApiError::bad_request("checkpoint.unsigned", format!("the checkpoint is not signed by {sender}, who asks for the cosignature")));
+    }
+    let (node_for_check, checkpoint, from) = (Arc::clone(&node), note.checkpoint.clone(), sender.clone());
+    node.ledger(move |ledger| node_for_check.witness.admit(ledger, &checkpoint, &from).map_err(refused)).await?;
+    let signer = NoteSigner { name: &node.operator.member, key: &node.operator.key };
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or_default();
+    note.add_cosignature(&signer, now).map_err(|e| ApiError::internal(format!("cannot cosign: {e}")))?;
+    Ok(Json(CosignMessage { note: note.to_note() }))
+}
+
+/// Asks for missing cosignatures until the node stops.
+pub(crate) async fn rounds(node: Arc<Node>) {
+    loop {
+        tokio::time::sleep(ROUND).await;
+        if let Err(error) = round(&node).await {
+            tracing::debug!(?error, "no cosignatures gathered in this round");
+        }
+    }
+}
+
+/// Asks each node whose cosignature the current checkpoint lacks, and keeps
+/// the checkpoint with every cosignature that came back and verifies.
+async fn round(node: &Arc<Node>) -> Result<(), ApiError> {
+    let Some(replica) = node.replica() else {
+        return Ok(());
+    };
+    let nodes = replica.raft.metrics().borrow().membership_config.membership().nodes().map(|(_, node)| node.clone()).collect::<Vec<_>>();
+    let current = signed_checkpoint(node).await?;
+    let have: BTreeSet<&str> = current.signatures.iter().map(|signature| signature.name.as_str()).collect();
+    let missing: Vec<_> = nodes.into_iter().filter(|peer| peer.member != node.operator.member && !have.contains(peer.member.as_str())).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let body = serde_json::to_vec(&CosignMessage { note: current.to_note() }).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut asks = JoinSet::new();
+    for peer in missing {
+        let (body, signer) = (body.clone(), replica.signer.clone());
+        asks.spawn(async move {
+            let answer = tokio::time::timeout(ASK_TIMEOUT, post_signed(&peer.url, COSIGN_PATH, body, &signer)).await;
+            (peer, answer)
+        });
+    }
+    let members = operators(node).await?;
+    let mut cosigned = (*current).clone();
+    while let Some(Ok((peer, answer))) = asks.join_next().await {
+        let answer = match answer {
+            Ok(Ok((status, answer))) if status == StatusCode::OK => answer,
+            Ok(Ok((status, answer))) => {
+                tracing::debug!(peer = %peer, %status, answer = %String::from_utf8_lossy(&answer[..answer.len().min(300)]), "no cosignature");
+                continue;
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(peer = %peer, %error, "no cosignature");
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let Ok(message) = serde_json::from_slice::<CosignMessage>(&answer) else { continue };
+        let Ok(returned) = SignedCheckpoint::parse(&message.note) else { continue };
+        if returned.checkpoint != cosigned.checkpoint {
+            continue;
+        }
+        // Only the peer's own cosignature is taken, and only if it verifies.
+        let verifiers = verifiers_of(&members, &peer.member);
+        for signature in returned.signatures.into_iter().filter(|signature| signature.name == peer.member && signature.timestamp.is_some()) {
+            let alone = SignedCheckpoint { checkpoint: cosigned.checkpoint.clone(), signatures: vec![signature.clone()] };
+            if alone.verify(&verifiers).signers() == [peer.member.clone()] {
+                cosigned.signatures.push(signature);
+            }
+        }
+    }
+    node.checkpoints.keep(Arc::new(cosigned));
+    Ok(())
+}
+
+/// The checkpoint verifiers (signatures and cosignatures) of operator `member`.
+fn verifiers_of(members: &[Member], member: &str) -> Vec<NoteVerifier> {
+    members.iter().filter(|m| m.id.as_str() == member).flat_map(Member::checkpoint_verifiers).collect()
+}
+
+/// The answer to a checkpoint the witness would not sign.
+fn refused(refusal: Refusal) -> ApiError {
+    let code = match &refusal {
+        Refusal::OtherLog { .. } => "checkpoint.other_log",
+        Refusal::Ahead { .. } => "checkpoint.ahead",
+        Refusal::Older { .. } => "checkpoint.older",
+        Refusal::Inconsistent(_) => "checkpoint.inconsistent",
+        _ => return ApiError::internal(refusal.to_string()),
+    };
+    ApiError::new(StatusCode::CONFLICT, code, refusal.to_string())
+}
