@@ -16,6 +16,10 @@ pub struct Cluster {
     pub site: Site,
     ports: Vec<u16>,
     nodes: Vec<Option<Running>>,
+    // How many nodes make up the first membership: nodes 1 to `founders`.
+    founders: usize,
+    // The nodes started with `--join`.
+    joining: Vec<bool>,
 }
 
 /// What a node reports in `GET /v1/status`.
@@ -25,6 +29,8 @@ pub struct NodeStatus {
     pub role: String,
     /// The leader's member id, if known.
     pub leader: Option<String>,
+    /// The operators whose nodes vote, as this node knows them.
+    pub nodes: Vec<String>,
     /// The number of durable records.
     pub size: u64,
     /// The root of those records.
@@ -38,14 +44,42 @@ impl Cluster {
     ///
     /// When a node does not start or no leader is elected within 20 s.
     pub fn start() -> Cluster {
+        Cluster::start_founders(OPERATORS.len())
+    }
+
+    /// Starts the first `founders` nodes only, as a consortium of that many
+    /// (each names the founders as its peers), and waits until one leads. The
+    /// others can join later with [`Cluster::start_joining`].
+    ///
+    /// # Panics
+    ///
+    /// When a node does not start or no leader is elected within 20 s.
+    pub fn start_founders(founders: usize) -> Cluster {
         let site = Site::new(&OPERATORS);
         let ports = OPERATORS.iter().map(|_| free_port()).collect();
-        let mut cluster = Cluster { site, ports, nodes: OPERATORS.iter().map(|_| None).collect() };
-        for index in 0..OPERATORS.len() {
+        let nodes = OPERATORS.iter().map(|_| None).collect();
+        let mut cluster = Cluster { site, ports, nodes, founders, joining: vec![false; OPERATORS.len()] };
+        for index in 0..founders {
             cluster.start_node(index);
         }
         cluster.wait_for_leader(Duration::from_secs(20));
         cluster
+    }
+
+    /// Starts node `index` with `--join` and every node as its peer: it waits
+    /// to be added by the admins' `node.add`.
+    ///
+    /// # Panics
+    ///
+    /// When it does not start.
+    pub fn start_joining(&mut self, index: usize) {
+        self.joining[index] = true;
+        self.start_node(index);
+    }
+
+    /// The URL at which node `index` is reached.
+    pub fn url(&self, index: usize) -> String {
+        format!("http://127.0.0.1:{}", self.ports[index])
     }
 
     /// The command that runs node `index` (0-based).
@@ -64,8 +98,13 @@ impl Cluster {
             .env("RUST_LOG", "info,openraft=warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
-        for (operator, port) in OPERATORS.iter().zip(&self.ports) {
+        // A founder names the founders; a joining node names every node.
+        let peers = if self.joining[index] { OPERATORS.len() } else { self.founders };
+        for (operator, port) in OPERATORS.iter().zip(&self.ports).take(peers) {
             command.arg("--peer").arg(format!("{operator}=http://127.0.0.1:{port}"));
+        }
+        if self.joining[index] {
+            command.arg("--join");
         }
         command
     }
@@ -130,6 +169,7 @@ impl Cluster {
         Some(NodeStatus {
             role: status["role"].as_str()?.to_owned(),
             leader: status["leader"].as_str().map(str::to_owned),
+            nodes: status["nodes"].as_array().map(|nodes| nodes.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
             size: status["size"].as_u64()?,
             root: status["root"].as_str()?.to_owned(),
         })

@@ -41,6 +41,10 @@ pub struct NodeCommand {
     /// Another consortium node, MEMBER=URL (repeatable).
     #[arg(long = "peer", env = "SALVAGE_PEERS", value_delimiter = ',')]
     peers: Vec<Peer>,
+    /// Join a running consortium (after the admins' `node.add`) instead of
+    /// proposing the peers as the consortium's first set of nodes.
+    #[arg(long, env = "SALVAGE_JOIN")]
+    join: bool,
 }
 
 impl NodeCommand {
@@ -55,6 +59,7 @@ impl NodeCommand {
         overrides.public_url = self.public_url;
         overrides.body_limit = self.body_limit;
         overrides.peers = (!self.peers.is_empty()).then_some(self.peers);
+        overrides.join = self.join.then_some(true);
         let config = NodeConfig::load(self.config.as_deref(), &overrides)?;
 
         let genesis = config.read_genesis()?;
@@ -96,7 +101,7 @@ impl NodeCommand {
                 }
                 let signer = RequestSigner::new(operator.member.clone(), operator.key.clone());
                 let ledger = Arc::new(ledger);
-                let replica = replication::start(Arc::clone(&ledger), &config.data_dir.join("raft"), signer, nodes)
+                let replica = replication::start(Arc::clone(&ledger), &config.data_dir.join("raft"), signer, nodes, config.join)
                     .await
                     .context("starting replication")?;
                 tracing::info!(raft_id = replica.id, peers = config.peers.len(), "replicating with the consortium's other nodes");

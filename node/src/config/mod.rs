@@ -21,12 +21,16 @@
 //! | `public_url` | `--public-url` | `SALVAGE_PUBLIC_URL` | absolute http(s) URL                | required         |
 //! | `body_limit` | `--body-limit` | `SALVAGE_BODY_LIMIT` | bytes, or `"4 MiB"`, `"512 KiB"`    | `"4 MiB"`        |
 //! | `[[peers]]`  | `--peer M=URL` | `SALVAGE_PEERS`      | the other nodes (`M=URL,M=URL`)     | none             |
+//! | `join`       | `--join`       | `SALVAGE_JOIN`       | `true`: join a running consortium   | `false`          |
 //!
 //! Relative paths in the file are relative to the file's directory, so a file
 //! can sit next to its genesis and keys and be started from anywhere; relative
 //! paths from flags and variables are relative to the working directory, as
 //! every shell user expects. Peers from a flag or variable replace the file's
-//! list rather than adding to it. The public URL is where the QR codes the
+//! list rather than adding to it. A node started for the first time proposes
+//! its peers as the consortium's first set of nodes, unless `join` is set: a
+//! node added to a running consortium (by a `node.add` entry the admins sign)
+//! waits for the others to bring it in. The public URL is where the QR codes the
 //! node prints will point for as long as the labels last, so it has no
 //! default: a guessed `http://127.0.0.1:8080` on a printed label is unfixable.
 //!
@@ -126,6 +130,9 @@ pub struct NodeConfig {
     pub body_limit: BodyLimit,
     /// The other nodes of the consortium, one per member.
     pub peers: Vec<Peer>,
+    /// Whether the node joins a running consortium instead of proposing its
+    /// peers as the first set of nodes.
+    pub join: bool,
 }
 
 /// Settings from the environment and the command line, which win over the
@@ -150,6 +157,8 @@ pub struct Overrides {
     pub body_limit: Option<BodyLimit>,
     /// `--peer` (repeated) / `SALVAGE_PEERS` (comma-separated); replaces the file's peers.
     pub peers: Option<Vec<Peer>>,
+    /// `--join` / `SALVAGE_JOIN`.
+    pub join: Option<bool>,
 }
 
 /// One setting of the node, with the names it goes by in each place.
@@ -170,11 +179,13 @@ pub enum Setting {
     BodyLimit,
     /// The peers.
     Peers,
+    /// Joining a running consortium.
+    Join,
 }
 
 impl Setting {
     /// Every setting, in the order of the config file.
-    pub const ALL: [Setting; 7] = [
+    pub const ALL: [Setting; 8] = [
         Setting::Genesis,
         Setting::DataDir,
         Setting::Listen,
@@ -182,6 +193,7 @@ impl Setting {
         Setting::PublicUrl,
         Setting::BodyLimit,
         Setting::Peers,
+        Setting::Join,
     ];
 
     /// The key in the config file.
@@ -194,6 +206,7 @@ impl Setting {
             Setting::PublicUrl => "public_url",
             Setting::BodyLimit => "body_limit",
             Setting::Peers => "peers",
+            Setting::Join => "join",
         }
     }
 
@@ -207,6 +220,7 @@ impl Setting {
             Setting::PublicUrl => "--public-url",
             Setting::BodyLimit => "--body-limit",
             Setting::Peers => "--peer",
+            Setting::Join => "--join",
         }
     }
 
@@ -220,6 +234,7 @@ impl Setting {
             Setting::PublicUrl => "SALVAGE_PUBLIC_URL",
             Setting::BodyLimit => "SALVAGE_BODY_LIMIT",
             Setting::Peers => "SALVAGE_PEERS",
+            Setting::Join => "SALVAGE_JOIN",
         }
     }
 
@@ -233,6 +248,7 @@ impl Setting {
             Setting::PublicUrl => "public URL",
             Setting::BodyLimit => "request body limit",
             Setting::Peers => "peers",
+            Setting::Join => "joining a running consortium",
         }
     }
 }
@@ -266,6 +282,7 @@ impl NodeConfig {
                 .ok_or(ConfigError::Missing { setting: Setting::PublicUrl })?,
             body_limit: overrides.body_limit.or(from_file.body_limit).unwrap_or_default(),
             peers,
+            join: overrides.join.or(from_file.join).unwrap_or(false),
         })
     }
 
@@ -310,6 +327,7 @@ struct FileSettings {
     public_url: Option<BaseUrl>,
     body_limit: Option<BodyLimit>,
     peers: Option<Vec<Peer>>,
+    join: Option<bool>,
 }
 
 /// The config file as written.
@@ -323,6 +341,7 @@ struct FileFormat {
     public_url: Option<BaseUrl>,
     body_limit: Option<BodyLimit>,
     peers: Option<Vec<Peer>>,
+    join: Option<bool>,
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
@@ -339,6 +358,7 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         public_url: format.public_url,
         body_limit: format.body_limit,
         peers: format.peers,
+        join: format.join,
     })
 }
 

@@ -64,6 +64,7 @@ listen = "0.0.0.0:8080"
 key = "keys/city-of-jelgava.pem"
 public_url = "https://passports.jelgava.example"
 body_limit = "4 MiB"
+join = false
 
 [[peers]]
 member = "regional-planning"
@@ -152,6 +153,7 @@ fn defaults_apply_where_nothing_is_set() {
     assert_eq!(config.body_limit, BodyLimit::DEFAULT);
     assert_eq!(config.body_limit.bytes(), 4 * 1024 * 1024);
     assert!(config.peers.is_empty());
+    assert!(!config.join, "a node proposes its peers as the first nodes unless told to join");
 }
 
 #[test]
@@ -166,6 +168,7 @@ fn every_override_wins_over_the_file() {
         public_url: Some(url("https://id.example.com/salvage")),
         body_limit: Some(BodyLimit::parse("64 KiB").unwrap()),
         peers: Some(vec![Peer::parse("baltic-cert=https://cert.example").unwrap()]),
+        join: Some(true),
     };
     let config = NodeConfig::load(Some(&file), &overrides).unwrap();
     // Relative paths from the command line stay relative to the working directory.
@@ -176,6 +179,7 @@ fn every_override_wins_over_the_file() {
     assert_eq!(config.public_url.to_string(), "https://id.example.com/salvage");
     assert_eq!(config.body_limit.bytes(), 64 * 1024);
     assert_eq!(config.peers, vec![Peer::new(member("baltic-cert"), url("https://cert.example"))]);
+    assert!(config.join, "--join wins over the file's join = false");
 }
 
 #[test]
@@ -246,6 +250,7 @@ fn settings_have_the_documented_names() {
             ("public_url", "--public-url", "SALVAGE_PUBLIC_URL"),
             ("body_limit", "--body-limit", "SALVAGE_BODY_LIMIT"),
             ("peers", "--peer", "SALVAGE_PEERS"),
+            ("join", "--join", "SALVAGE_JOIN"),
         ]
     );
 }

@@ -10,6 +10,8 @@
 //!   they are stored.
 //! - [`state_machine`]: the ledger as Raft's state machine, and snapshots that
 //!   are the ledger's own records.
+//! - [`membership`]: adding and removing nodes, as threshold-signed admin
+//!   entries ask, through Raft's membership change.
 //! - [`network`] and [`auth`]: Raft's messages over HTTP between nodes, each
 //!   request signed with the sending operator's key and checked against the
 //!   consortium's members.
@@ -23,6 +25,7 @@
 
 pub mod auth;
 pub mod log_store;
+pub mod membership;
 pub mod network;
 mod replica;
 pub mod state_machine;

@@ -12,7 +12,7 @@ use super::auth::RequestSigner;
 use super::log_store::{LogStore, LogStoreError};
 use super::network::Network;
 use super::state_machine::{LedgerMachine, MachineError};
-use super::{ConsortiumNode, NodeId, Raft, node_id};
+use super::{ConsortiumNode, NodeId, Raft, membership, node_id};
 
 /// A node's part in its consortium's Raft.
 pub struct Replica {
@@ -73,19 +73,26 @@ pub fn raft_config() -> Config {
 /// Starts Raft for the node of `signer`'s operator, over `ledger`, keeping
 /// Raft's files in `raft_dir`. `nodes` are the consortium's nodes, this one
 /// included; a node starting for the first time proposes them as the first
-/// membership (every node does, with the same list, and Raft keeps one).
-pub async fn start(ledger: Arc<Ledger>, raft_dir: &Path, signer: RequestSigner, nodes: Vec<ConsortiumNode>) -> Result<Replica, ReplicationError> {
+/// membership (every node does, with the same list, and Raft keeps one),
+/// unless it `join`s a running consortium: then it waits to be brought in by
+/// the leader, after the admins' `node.add` entry.
+///
+/// Accepted `node.add` and `node.remove` entries change the membership: the
+/// leader carries them out (see [`super::membership`]).
+pub async fn start(ledger: Arc<Ledger>, raft_dir: &Path, signer: RequestSigner, nodes: Vec<ConsortiumNode>, join: bool) -> Result<Replica, ReplicationError> {
     let id = node_id(signer.member());
     if !nodes.iter().any(|node| node.member == signer.member()) {
         let nodes = nodes.iter().map(|node| node.to_string()).collect::<Vec<_>>().join(", ");
         return Err(ReplicationError::NotAMember { member: signer.member().to_owned(), nodes });
     }
     let log = LogStore::open(&raft_dir.join("log")).map_err(|source| ReplicationError::Log { path: raft_dir.join("log"), source })?;
-    let machine = LedgerMachine::open(ledger, log.db(), &raft_dir.join("snapshots"))?;
+    let (changes, requested) = tokio::sync::mpsc::unbounded_channel();
+    let machine = LedgerMachine::open(ledger, log.db(), &raft_dir.join("snapshots"), changes)?;
     let config = Arc::new(raft_config().validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
     let raft = Raft::new(id, config, Network::new(signer.clone()), log, machine).await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
+    tokio::spawn(membership::carry_out(raft.clone(), id, requested));
     let initialized = raft.is_initialized().await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
-    if !initialized {
+    if !initialized && !join {
         let members: BTreeMap<NodeId, ConsortiumNode> = nodes.into_iter().map(|node| (node_id(&node.member), node)).collect();
         // Every node proposes the same first membership; whichever is elected
         // first makes it the consortium's, and the others' are replaced.

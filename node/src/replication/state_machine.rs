@@ -25,7 +25,9 @@ use salvage_ledger::chain::Record;
 use salvage_ledger::store::{Ledger, LedgerError};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
 
+use super::membership::NodeChange;
 use super::{BatchOutcome, ConsortiumNode, NodeId, TypeConfig};
 
 /// How many records of a snapshot are verified and appended together.
@@ -42,6 +44,8 @@ pub struct LedgerMachine {
     // The latest snapshot, built here or received; shared with the builders.
     current: CurrentSnapshot,
     receiving: Option<PathBuf>,
+    // Accepted `node.add` and `node.remove` entries, for the leader to carry out.
+    changes: mpsc::UnboundedSender<NodeChange>,
 }
 
 /// The latest snapshot's description and file.
@@ -90,8 +94,9 @@ const APPLIED_KEY: &[u8] = b"applied";
 
 impl LedgerMachine {
     /// The state machine of `ledger`, keeping its bookkeeping in `db` (the Raft
-    /// store's database) and snapshots in `snapshots`.
-    pub fn open(ledger: Arc<Ledger>, db: &sled::Db, snapshots: &Path) -> Result<LedgerMachine, MachineError> {
+    /// store's database) and snapshots in `snapshots`; the membership changes
+    /// that applied entries ask for go to `changes`.
+    pub fn open(ledger: Arc<Ledger>, db: &sled::Db, snapshots: &Path, changes: mpsc::UnboundedSender<NodeChange>) -> Result<LedgerMachine, MachineError> {
         std::fs::create_dir_all(snapshots).map_err(|source| MachineError::Snapshots { path: snapshots.to_owned(), source })?;
         let bookkeeping = db.open_tree("machine")?;
         let applied = match bookkeeping.get(APPLIED_KEY)? {
@@ -102,7 +107,7 @@ impl LedgerMachine {
         if applied.next > ledger.size() {
             return Err(MachineError::LedgerBehind { applied: applied.next, size: ledger.size() });
         }
-        Ok(LedgerMachine { ledger, bookkeeping, snapshots: snapshots.to_owned(), applied, current: CurrentSnapshot::default(), receiving: None })
+        Ok(LedgerMachine { ledger, bookkeeping, snapshots: snapshots.to_owned(), applied, current: CurrentSnapshot::default(), receiving: None, changes })
     }
 
     fn save_applied(&self) -> Result<(), StorageError<NodeId>> {
@@ -128,38 +133,48 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         let ledger = Arc::clone(&self.ledger);
         let mut applied = self.applied.clone();
         // The ledger is synchronous and syncs its log: apply on the blocking pool.
-        let (applied, outcomes) = tokio::task::spawn_blocking(move || {
+        let (applied, outcomes, changes) = tokio::task::spawn_blocking(move || {
             let mut pending = Vec::with_capacity(entries.len());
             for entry in entries {
                 match entry.payload {
                     EntryPayload::Normal(batch) => {
+                        let asked: Vec<(usize, NodeChange)> =
+                            batch.entries.iter().enumerate().filter_map(|(index, entry)| NodeChange::of(entry).map(|change| (index, change))).collect();
                         let (outcomes, next) = ledger.apply_ordered(batch.entries, batch.accepted, applied.next).map_err(|e| apply_error(entry.log_id, &e))?;
                         applied.next = next;
-                        pending.push((entry.log_id, Some(outcomes)));
+                        pending.push((entry.log_id, Some(outcomes), asked));
                     }
                     EntryPayload::Membership(membership) => {
                         applied.membership = StoredMembership::new(Some(entry.log_id), membership);
-                        pending.push((entry.log_id, None));
+                        pending.push((entry.log_id, None, Vec::new()));
                     }
-                    EntryPayload::Blank => pending.push((entry.log_id, None)),
+                    EntryPayload::Blank => pending.push((entry.log_id, None, Vec::new())),
                 }
                 applied.log_id = Some(entry.log_id);
             }
             // One sync makes every batch's records durable; the first settle leads it.
             let mut outcomes = Vec::with_capacity(pending.len());
-            for (log_id, batch) in pending {
+            let mut changes = Vec::new();
+            for (log_id, batch, asked) in pending {
                 let settled = match batch {
                     Some(batch) => ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?,
                     None => Vec::new(),
                 };
+                // Only what the ledger accepted changes the membership.
+                changes.extend(asked.into_iter().filter(|(index, _)| settled.get(*index).is_some_and(Result::is_ok)).map(|(_, change)| change));
                 outcomes.push(BatchOutcome { outcomes: settled.into_iter().map(Into::into).collect() });
             }
-            Ok::<_, StorageError<NodeId>>((applied, outcomes))
+            Ok::<_, StorageError<NodeId>>((applied, outcomes, changes))
         })
         .await
         .map_err(|e| write_error(&e))??;
         self.applied = applied;
         self.save_applied()?;
+        for change in changes {
+            // Nobody listens once the node is shutting down; nothing is lost
+            // that the admins could not submit again.
+            let _ = self.changes.send(change);
+        }
         Ok(outcomes)
     }
 

@@ -25,6 +25,10 @@ pub struct Status {
     /// The current Raft term (replicated nodes only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub term: Option<u64>,
+    /// The member ids of the operators whose nodes vote, as this node last
+    /// learnt them (replicated nodes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<String>>,
     /// The number of durable records.
     pub size: u64,
     /// The Merkle root of those records (hex).
@@ -46,8 +50,8 @@ pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiE
 /// `GET /v1/status`.
 pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiError> {
     let operator = node.operator.member.clone();
-    let (role, leader, term) = match node.replica() {
-        None => ("standalone", None, None),
+    let (role, leader, term, nodes) = match node.replica() {
+        None => ("standalone", None, None, None),
         Some(replica) => {
             let metrics = replica.raft.metrics().borrow().clone();
             let role = match metrics.state {
@@ -57,10 +61,11 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
                 openraft::ServerState::Learner => "learner",
                 openraft::ServerState::Shutdown => "shutdown",
             };
-            let leader = metrics
-                .current_leader
-                .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|node| node.member.clone()));
-            (role, leader, Some(metrics.current_term))
+            let membership = metrics.membership_config.membership();
+            let leader = metrics.current_leader.and_then(|id| membership.get_node(&id).map(|node| node.member.clone()));
+            let mut nodes: Vec<String> = membership.voter_ids().filter_map(|id| membership.get_node(&id).map(|node| node.member.clone())).collect();
+            nodes.sort();
+            (role, leader, Some(metrics.current_term), Some(nodes))
         }
     };
     let alarms = node.witness.alarms();
@@ -73,6 +78,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
             role,
             leader,
             term,
+            nodes,
             size,
             root: hex::encode(root),
             alarms,
