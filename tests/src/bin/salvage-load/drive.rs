@@ -105,13 +105,14 @@ impl Connection {
     }
 }
 
-/// Drives `workload` against the node at `address` as `plan` says. `node_pid`
-/// is the node's process, if known, to report the cores it used.
-pub async fn drive(address: &str, plan: &Plan, workload: Arc<dyn Workload>, node_pid: Option<u32>) -> Result<Tally, LoadError> {
+/// Drives `workload` against the nodes at `addresses` (client `i` talks to
+/// node `i mod n`) as `plan` says. `node_pid` is the node's process, if known,
+/// to report the cores it used.
+pub async fn drive(addresses: &[String], plan: &Plan, workload: Arc<dyn Workload>, node_pid: Option<u32>) -> Result<Tally, LoadError> {
     // Every connection is open before the clock starts.
     let mut connections = Vec::with_capacity(plan.clients);
-    for _ in 0..plan.clients {
-        connections.push(Connection::open(address).await?);
+    for client in 0..plan.clients {
+        connections.push(Connection::open(&addresses[client % addresses.len()]).await?);
     }
     let start = Instant::now();
     let window = Window { from: start + plan.warmup, until: start + plan.warmup + plan.duration };

@@ -10,12 +10,24 @@
 //! - `pages`: provenance page views (`GET /8004/{giai}` as a Latvian browser)
 //!   over items seeded with a few custody steps each; every answer must be 200 HTML.
 //!
+//! With `--cluster`, `submit` and `pages` start a consortium of three
+//! replicating nodes instead of one and spread the clients over them. Two
+//! scenarios time a consortium rather than load it:
+//!
+//! - `failover`: the time from a SIGKILL of the leader to the first entry
+//!   acknowledged after it, over several rounds;
+//! - `catchup`: how fast a follower that missed many records (SIGSTOP) catches
+//!   up once resumed.
+//!
 //! Build and run it with the node it starts, in release mode:
 //!
 //! ```sh
 //! cargo build --release -p salvage-cli -p salvage-tests --bins
 //! target/release/salvage-load submit
 //! target/release/salvage-load pages --json
+//! target/release/salvage-load submit --cluster
+//! target/release/salvage-load failover --rounds 5
+//! target/release/salvage-load catchup --records 100000
 //! ```
 //!
 //! The generator runs on the same machine as the node and takes CPU from it;
@@ -24,6 +36,7 @@
 //! status non-zero.
 #![deny(missing_docs)]
 
+mod consortium;
 mod cpu;
 mod drive;
 mod report;
@@ -72,6 +85,18 @@ enum ScenarioName {
         #[arg(long, default_value_t = 1_000)]
         items: usize,
     },
+    /// Three nodes: time from a SIGKILL of the leader to the first new commit.
+    Failover {
+        /// How many times the leader is killed (and restarted).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// Three nodes: how fast a follower stopped while records commit catches up.
+    Catchup {
+        /// How many records it misses.
+        #[arg(long, default_value_t = 100_000)]
+        records: usize,
+    },
 }
 
 /// Settings every scenario shares.
@@ -98,10 +123,27 @@ struct Common {
     /// Load a node that is already running at this `http://host:port` instead of starting one.
     #[arg(long, global = true)]
     node: Option<String>,
+    /// Start a consortium of three replicating nodes and spread the clients over them.
+    #[arg(long, global = true)]
+    cluster: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let timing = match cli.scenario {
+        ScenarioName::Failover { rounds } => Some(consortium::failover(rounds.max(1), cli.common.json)),
+        ScenarioName::Catchup { records } => Some(consortium::catchup(records.max(1), cli.common.json)),
+        _ => None,
+    };
+    if let Some(outcome) = timing {
+        return match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("salvage-load: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(cli) {
         Ok(report) if report.unexpected_total() == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
@@ -122,6 +164,7 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
     };
     let target = match &common.node {
         Some(url) => Target::remote(url)?,
+        None if common.cluster => Target::start_cluster()?,
         None => Target::start(common.salvage.as_deref())?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -133,6 +176,7 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
         match cli.scenario {
             ScenarioName::Submit { entries } => scenario::submit(&target, &plan, entries).await,
             ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await,
+            ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } => Err(LoadError::Setup("a timing scenario has no load report".to_owned())),
         }
     })?;
     if common.json {

@@ -42,7 +42,7 @@ pub async fn submit(target: &Target, plan: &Plan, entries: usize) -> Result<Repo
     });
     eprintln!("signed {} entries in {:.1} s", bodies.len(), started.elapsed().as_secs_f64());
     let workload = Arc::new(Submissions { bodies, next: AtomicUsize::new(0), host: host(target)? });
-    let tally = drive::drive(target.address(), plan, workload, target.pid()).await?;
+    let tally = drive::drive(target.addresses(), plan, workload, target.pid()).await?;
     Ok(Report::new("submit", "accepted entries", plan, tally))
 }
 
@@ -59,7 +59,7 @@ pub async fn pages(target: &Target, plan: &Plan, items: usize) -> Result<Report,
         .map(|giai| Uri::try_from(format!("/8004/{giai}")).map_err(|error| LoadError::Setup(format!("GIAI {giai}: {error}"))))
         .collect::<Result<Vec<_>, _>>()?;
     let workload = Arc::new(PageViews { paths, host: host(target)? });
-    let tally = drive::drive(target.address(), plan, workload, target.pid()).await?;
+    let tally = drive::drive(target.addresses(), plan, workload, target.pid()).await?;
     Ok(Report::new("pages", "pages", plan, tally))
 }
 

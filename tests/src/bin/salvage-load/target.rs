@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use salvage_tests::cluster::Cluster;
 use salvage_tests::node::{Running, Site};
 
 use crate::LoadError;
@@ -15,8 +16,8 @@ const OPERATOR: &str = "city-of-jelgava";
 
 /// The node the scenarios load.
 pub struct Target {
-    /// `host:port` of the node.
-    address: String,
+    /// `host:port` of each node: one, or every node of a consortium.
+    addresses: Vec<String>,
     /// The node this program started, if it did; stopped at the end.
     started: Option<Started>,
     /// Distinguishes this run's item GIAIs from earlier runs' on the same ledger
@@ -24,12 +25,17 @@ pub struct Target {
     tag: String,
 }
 
-/// A node started by this program over a fresh ledger.
-struct Started {
-    /// The running process.
-    running: Running,
-    /// Its genesis, key, log and data directory; removed when dropped.
-    site: Site,
+/// What this program started over a fresh ledger.
+enum Started {
+    /// One node.
+    Node {
+        /// The running process.
+        running: Running,
+        /// Its genesis, key, log and data directory; removed when dropped.
+        site: Box<Site>,
+    },
+    /// A consortium of three replicating nodes (stopped when dropped).
+    Cluster(Box<Cluster>),
 }
 
 impl Target {
@@ -42,7 +48,19 @@ impl Target {
         }
         let site = Site::new(&[OPERATOR]);
         let running = Running::start(node_command(&site, &binary)?);
-        Ok(Target { address: running.address.clone(), started: Some(Started { running, site }), tag: String::new() })
+        Ok(Target { addresses: vec![running.address.clone()], started: Some(Started::Node { running, site: Box::new(site) }), tag: String::new() })
+    }
+
+    /// Starts a consortium of three `salvage node` processes replicating on
+    /// this machine (the `salvage` beside this program) and waits for a leader;
+    /// the clients spread over the three nodes.
+    pub fn start_cluster() -> Result<Target, LoadError> {
+        if !salvage_tests::salvage_binary().is_file() {
+            return Err(LoadError::Setup("build the node first: `cargo build --release -p salvage-cli`".to_owned()));
+        }
+        let cluster = Cluster::start();
+        let addresses = cluster.running().into_iter().map(|index| cluster.node(index).address.clone()).collect();
+        Ok(Target { addresses, started: Some(Started::Cluster(Box::new(cluster))), tag: String::new() })
     }
 
     /// A node already listening at `url` (`http://host:port`, no path).
@@ -53,17 +71,25 @@ impl Target {
         }
         // Items registered by an earlier run would be idempotent re-submissions, not new entries.
         let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
-        Ok(Target { address: address.to_owned(), started: None, tag: base36(seconds % 36u64.pow(5)) })
+        Ok(Target { addresses: vec![address.to_owned()], started: None, tag: base36(seconds % 36u64.pow(5)) })
     }
 
-    /// `host:port` of the node.
+    /// `host:port` of the (first) node.
     pub fn address(&self) -> &str {
-        &self.address
+        &self.addresses[0]
     }
 
-    /// The node's process id, if this program started it (to read its CPU time).
+    /// `host:port` of every node the clients spread over.
+    pub fn addresses(&self) -> &[String] {
+        &self.addresses
+    }
+
+    /// The node's process id, if this program started one node (to read its CPU time).
     pub fn pid(&self) -> Option<u32> {
-        self.started.as_ref().map(|started| started.running.pid())
+        match self.started.as_ref()? {
+            Started::Node { running, .. } => Some(running.pid()),
+            Started::Cluster(_) => None,
+        }
     }
 
     /// The GIAI of the `number`th item of a scenario whose items are named by `series`
@@ -75,12 +101,23 @@ impl Target {
     /// Stops a started node with SIGTERM, as an operator would, and says so if it
     /// did not stop cleanly.
     pub fn stop(self) {
-        if let Some(Started { running, site }) = self.started {
-            let (status, _) = running.terminate();
-            if !status.success() {
-                let log = std::fs::read_to_string(site.path("node.log")).unwrap_or_default();
-                eprintln!("salvage-load: the node stopped with {status}; it logged:\n{log}");
+        match self.started {
+            Some(Started::Node { running, site }) => {
+                let (status, _) = running.terminate();
+                if !status.success() {
+                    let log = std::fs::read_to_string(site.path("node.log")).unwrap_or_default();
+                    eprintln!("salvage-load: the node stopped with {status}; it logged:\n{log}");
+                }
             }
+            Some(Started::Cluster(mut cluster)) => {
+                for index in cluster.running() {
+                    let (status, _) = cluster.take(index).terminate();
+                    if !status.success() {
+                        eprintln!("salvage-load: node {} stopped with {status}; see {}", index + 1, cluster.log_path(index).display());
+                    }
+                }
+            }
+            None => {}
         }
     }
 }
