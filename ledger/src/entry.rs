@@ -297,6 +297,12 @@ kinds! {
     MemberAdd => "member.add",
     /// Admins change a member's roles; a member or admins change its name and keys.
     MemberUpdate => "member.update",
+    /// Admins let an operator run a consortium node at a URL; the nodes add it to
+    /// their replication group.
+    NodeAdd => "node.add",
+    /// Admins take a member's node out of the consortium; the nodes drop it from
+    /// their replication group.
+    NodeRemove => "node.remove",
     /// A contractor registers an item with its passport and becomes its custodian.
     ItemRegister => "item.register",
     /// The custodian publishes a new passport version.

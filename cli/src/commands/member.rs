@@ -1,4 +1,5 @@
-//! `salvage member add|update|revoke`: changes to the consortium's membership.
+//! `salvage member add|update|revoke|node-add|node-remove`: changes to the consortium's
+//! membership and to which members run its nodes.
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -7,8 +8,9 @@ use serde_json::json;
 
 use super::member_args::SignerArgs;
 
-/// Admit a member, change one, or revoke a key. Admissions and role changes need the admin
-/// threshold: pass one --key per signing admin.
+/// Admit a member, change one, revoke a key, or add or remove a member's consortium node.
+/// Admissions, role changes and node changes need the admin threshold: pass one --key per
+/// signing admin.
 #[derive(Debug, Args)]
 pub struct MemberCommand {
     #[command(subcommand)]
@@ -61,6 +63,25 @@ enum MemberAction {
         #[command(flatten)]
         signer: SignerArgs,
     },
+    /// Let an operator run a consortium node (signed by the admin threshold); the nodes add it
+    /// to their replication group.
+    NodeAdd {
+        /// The operator's member id.
+        member: String,
+        /// Where the other nodes reach its node: http://host:port, no path, e.g. http://10.0.3.10:8080.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+    },
+    /// Take a member's node out of the consortium (signed by the admin threshold); the nodes
+    /// drop it from their replication group.
+    NodeRemove {
+        /// The member's id.
+        member: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+    },
 }
 
 impl MemberCommand {
@@ -88,6 +109,8 @@ impl MemberCommand {
             MemberAction::Revoke { id, public_key, signer } => {
                 signer.submit(Kind::MemberUpdate, json!({"id": id, "revoke_keys": [public_key]}))
             }
+            MemberAction::NodeAdd { member, url, signer } => signer.submit(Kind::NodeAdd, json!({"member": member, "url": url})),
+            MemberAction::NodeRemove { member, signer } => signer.submit(Kind::NodeRemove, json!({"member": member})),
         }
     }
 }

@@ -52,7 +52,7 @@ impl SignerArgs {
         if self.node.json {
             say!("{receipt}");
         } else {
-            let subject = entry.statement().body.get("giai").or_else(|| entry.statement().body.get("id")).and_then(Value::as_str).unwrap_or("");
+            let subject = entry.statement().body.get("giai").or_else(|| entry.statement().body.get("id")).or_else(|| entry.statement().body.get("member")).and_then(Value::as_str).unwrap_or("");
             say!("{} {subject}: recorded at position {}", kind.as_str(), receipt["seq"]);
             say!("  entry {}", receipt["entry_id"].as_str().unwrap_or_default());
         }

@@ -61,6 +61,10 @@ pub enum Body {
     MemberAdd(MemberBody),
     /// `member.update`.
     MemberUpdate(MemberUpdateBody),
+    /// `node.add`.
+    NodeAdd(NodeAddBody),
+    /// `node.remove`.
+    NodeRemove(NodeRemoveBody),
     /// `item.register`.
     Register(PassportBody),
     /// `item.amend`.
@@ -91,6 +95,8 @@ impl Body {
             Kind::Genesis => Body::Genesis(typed(kind, body)?),
             Kind::MemberAdd => Body::MemberAdd(typed(kind, body)?),
             Kind::MemberUpdate => Body::MemberUpdate(typed(kind, body)?),
+            Kind::NodeAdd => Body::NodeAdd(typed(kind, body)?),
+            Kind::NodeRemove => Body::NodeRemove(typed(kind, body)?),
             Kind::ItemRegister => Body::Register(typed(kind, body)?),
             Kind::ItemAmend => Body::Amend(typed(kind, body)?),
             Kind::ItemTransfer => Body::Transfer(typed(kind, body)?),
@@ -114,7 +120,7 @@ impl Body {
             }
             Body::Attest(b) => Some(&b.giai),
             Body::Split(b) => Some(&b.giai),
-            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) => None,
+            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => None,
         }
     }
 }
@@ -163,6 +169,23 @@ pub struct MemberUpdateBody {
     pub add_keys: Option<Vec<String>>,
     /// Keys to revoke.
     pub revoke_keys: Option<Vec<String>>,
+}
+
+/// The body of `node.add`. The schema has already checked the URL's form
+/// (`http://host[:port]`, no path, at most 200 characters).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeAddBody {
+    /// The operator that runs the node.
+    pub member: MemberId,
+    /// Where the other nodes reach it, e.g. `http://10.0.3.10:8080`.
+    pub url: String,
+}
+
+/// The body of `node.remove`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeRemoveBody {
+    /// The member whose node leaves the consortium.
+    pub member: MemberId,
 }
 
 /// A body that carries a passport: `item.register` and `item.amend`.

@@ -89,7 +89,7 @@ pub(super) fn check(state: &State, signers: &BTreeSet<MemberId>, body: &Body, co
             item.status = ItemStatus::Disposed;
             vec![touched(item, context)]
         }
-        Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) => {
+        Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => {
             return Err(Refusal::new(RefusalCode::EntryMalformed, "not an item statement"));
         }
     };

@@ -161,7 +161,9 @@ fn admissible_keys<'a>(state: &State, texts: impl Iterator<Item = &'a String>) -
     Ok(keys)
 }
 
-fn require_admins(state: &State, signers: &BTreeSet<MemberId>, action: &str) -> Result<(), Refusal> {
+/// Refuses unless at least the admin threshold of distinct admin members are
+/// among the signers; `action` says what they were trying to do.
+pub(super) fn require_admins(state: &State, signers: &BTreeSet<MemberId>, action: &str) -> Result<(), Refusal> {
     let signed = state.admin_signers(signers);
     if signed < state.consortium.admin_threshold {
         return Err(Refusal::new(

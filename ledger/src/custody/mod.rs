@@ -1,5 +1,6 @@
 //! The custody state machine: members, roles, keys and items, and every rule
-//! an entry must pass to change them.
+//! an entry must pass to change them (or, for the consortium's nodes, to be
+//! accepted at all: the state keeps no node set, see `nodes`).
 //!
 //! [`State::check`] decides whether an entry may apply and computes the
 //! [`Change`] it makes without touching the state; [`State::apply`] then writes
@@ -11,6 +12,7 @@
 mod bodies;
 mod items;
 mod members;
+mod nodes;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,7 +20,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::Duration;
 
-pub use bodies::{Body, VerifiedEntry};
+pub use bodies::{Body, NodeAddBody, NodeRemoveBody, VerifiedEntry};
 
 use crate::canonical::to_canonical_bytes;
 use crate::chain::Seq;
@@ -344,6 +346,8 @@ impl State {
             Body::Genesis(_) => Err(Refusal::new(RefusalCode::LedgerGenesisMisplaced, "a ledger has exactly one genesis")),
             Body::MemberAdd(body) => members::add(self, &signers, body, context),
             Body::MemberUpdate(body) => members::update(self, &signers, body, context),
+            Body::NodeAdd(body) => nodes::add(self, &signers, body),
+            Body::NodeRemove(body) => nodes::remove(self, &signers, body),
             item_body => items::check(self, &signers, item_body, context),
         }
     }

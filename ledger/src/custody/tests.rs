@@ -228,6 +228,69 @@ fn membership_needs_the_admin_threshold_and_keys_rotate() {
     h.refused(h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "city-of-jelgava", "roles": ["operator"]})), RefusalCode::MemberThresholdUnreachable);
 }
 
+#[test]
+fn consortium_nodes_change_only_with_the_admin_threshold() {
+    let mut h = Harness::new();
+    let admins = ["regional-planning", "city-of-jelgava"];
+    let add = |member: &str, url: &str| json!({"member": member, "url": url});
+    let hub = add("reuse-hub", "http://10.0.3.10:8080");
+
+    // Like member.add: one admin, or one admin and an operator, is not enough.
+    h.refused(h.signed(&["regional-planning"], Kind::NodeAdd, hub.clone()), RefusalCode::AdminThresholdNotMet);
+    h.refused(h.signed(&["regional-planning", "reuse-hub"], Kind::NodeAdd, hub.clone()), RefusalCode::AdminThresholdNotMet);
+    h.refused(h.signed(&["reuse-hub"], Kind::NodeAdd, hub.clone()), RefusalCode::AdminThresholdNotMet);
+    // The node runs for an existing operator.
+    h.refused(h.signed(&admins, Kind::NodeAdd, add("baltic-demolition", "http://10.0.3.11:8080")), RefusalCode::RoleMissing);
+    h.refused(h.signed(&admins, Kind::NodeAdd, add("ghost", "http://10.0.3.12:8080")), RefusalCode::MemberUnknown);
+    // Its URL is http://host[:port] and nothing else.
+    for url in ["https://x", "http://host/path", "ftp://x", "http://node3.example:8080/", "http://Node3.example", "http://x:0",
+        "http://x:65536", "http://user@x", "http://x?q=1", "http://", "10.0.3.10:8080", "http://-x", "http://x..y"] {
+        h.refused(h.signed(&admins, Kind::NodeAdd, add("reuse-hub", url)), RefusalCode::SchemaInvalid);
+    }
+    let long = format!("http://{}.example", vec!["a".repeat(60); 4].join("."));
+    assert!(long.len() > 200);
+    h.refused(h.signed(&admins, Kind::NodeAdd, add("reuse-hub", &long)), RefusalCode::SchemaInvalid);
+    h.refused(h.signed(&admins, Kind::NodeAdd, json!({"member": "reuse-hub"})), RefusalCode::SchemaInvalid);
+    h.refused(h.signed(&admins, Kind::NodeAdd, json!({"member": "reuse-hub", "url": "http://x", "raft_id": 3})), RefusalCode::SchemaInvalid);
+
+    // Accepted, it changes no member and no item.
+    let before = h.state.clone();
+    h.ok(h.signed(&admins, Kind::NodeAdd, hub));
+    h.ok(h.signed(&admins, Kind::NodeAdd, add("regional-planning", "http://node3.example:8080")));
+    h.ok(h.signed(&admins, Kind::NodeAdd, add("city-of-jelgava", "http://jelgava-node")));
+    assert_eq!(h.state, before);
+
+    // Removal: admin threshold, an existing member, nothing else.
+    let remove = json!({"member": "reuse-hub"});
+    h.refused(h.signed(&["city-of-jelgava"], Kind::NodeRemove, remove.clone()), RefusalCode::AdminThresholdNotMet);
+    h.refused(h.signed(&["reuse-hub"], Kind::NodeRemove, remove.clone()), RefusalCode::AdminThresholdNotMet);
+    h.refused(h.signed(&admins, Kind::NodeRemove, json!({"member": "ghost"})), RefusalCode::MemberUnknown);
+    h.refused(h.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub", "url": "http://10.0.3.10:8080"})), RefusalCode::SchemaInvalid);
+    h.ok(h.signed(&admins, Kind::NodeRemove, remove));
+    assert_eq!(h.state, before);
+
+    // A member that has lost the operator role can still have its node removed, but not added.
+    h.ok(h.signed(&admins, Kind::MemberUpdate, json!({"id": "reuse-hub", "roles": ["holder"]})));
+    h.refused(h.signed(&admins, Kind::NodeAdd, add("reuse-hub", "http://10.0.3.10:8080")), RefusalCode::RoleMissing);
+    h.ok(h.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub"})));
+}
+
+#[test]
+fn a_node_add_for_a_member_without_an_active_key_is_refused() {
+    // No entry can revoke a member's last key (member.last_key), so build the
+    // state such a member would leave behind directly.
+    let h = Harness::new();
+    let mut state = h.state.clone();
+    let mut hub = state.member(&id("reuse-hub")).unwrap().clone();
+    for key in hub.keys.values_mut() {
+        key.revoked = Some(Seq::new(1).unwrap());
+    }
+    state.apply(Change { members: vec![hub], items: vec![] });
+    let entry = h.signed(&["regional-planning", "city-of-jelgava"], Kind::NodeAdd, json!({"member": "reuse-hub", "url": "http://10.0.3.10:8080"}));
+    let refusal = state.check(&VerifiedEntry::verify(entry).unwrap(), &h.context()).unwrap_err();
+    assert_eq!(refusal.code, RefusalCode::NodeNoActiveKey, "{refusal}");
+}
+
 fn new_key_of(label: &str) -> String {
     PublicKey::of(&Fixture::key(label)).to_hex()
 }

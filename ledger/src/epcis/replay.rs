@@ -57,7 +57,8 @@ impl Replay {
         Ok(Replay { resolver, base, owners: HashMap::new(), items: HashMap::new(), ledger: None, events: Vec::new() })
     }
 
-    /// Takes the next record: membership records teach keys, item records become events.
+    /// Takes the next record: membership records teach keys, node records are
+    /// skipped, item records become events.
     pub(super) fn push(&mut self, record: &Record) -> Result<(), EpcisError> {
         let statement = record.entry.statement();
         if self.ledger.is_none() {
@@ -76,6 +77,8 @@ impl Replay {
             }
             Kind::MemberAdd => self.learn_keys(record, &statement.body, "keys"),
             Kind::MemberUpdate => self.learn_keys(record, &statement.body, "add_keys"),
+            // The node set is no item's history: no EPCIS event.
+            Kind::NodeAdd | Kind::NodeRemove => Ok(()),
             _ => {
                 let event = self.item_event(record)?;
                 self.events.push(event);
@@ -210,8 +213,8 @@ impl Replay {
                 self.object(&mut event, "DELETE", &giai)?;
                 step(&mut event, bizstep, Some(disposition));
             }
-            Kind::Genesis | Kind::MemberAdd | Kind::MemberUpdate => {
-                return Err(malformed(record, "a membership record is not an item event"));
+            Kind::Genesis | Kind::MemberAdd | Kind::MemberUpdate | Kind::NodeAdd | Kind::NodeRemove => {
+                return Err(malformed(record, "a membership or node record is not an item event"));
             }
         }
         Ok(Value::Object(event))

@@ -43,6 +43,14 @@ pub(super) const EMBEDDED: &[Embedded] = &[
         source: include_str!("../../../schemas/member.update.schema.json"),
     },
     Embedded {
+        name: "node.add",
+        source: include_str!("../../../schemas/node.add.schema.json"),
+    },
+    Embedded {
+        name: "node.remove",
+        source: include_str!("../../../schemas/node.remove.schema.json"),
+    },
+    Embedded {
         name: "item.register",
         source: include_str!("../../../schemas/item.register.schema.json"),
     },

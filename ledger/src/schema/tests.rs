@@ -168,6 +168,12 @@ fn every_statement_kind_has_a_body_schema() {
 }
 
 #[test]
+fn every_kind_of_the_ledger_has_a_body_schema() {
+    let kinds: Vec<&str> = crate::entry::Kind::ALL.iter().map(|kind| kind.as_str()).collect();
+    assert_eq!(kinds, BODY_KINDS);
+}
+
+#[test]
 fn schema_source_refuses_unknown_names() {
     assert!(schema_source("item.teleport").is_none());
     assert!(schema_source("passport.schema.json").is_none());
