@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::Signer;
 use salvage_ledger::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, SignedCheckpoint};
-use salvage_ledger::entry::SignedEntry;
+use salvage_ledger::entry::{Kind, SignedEntry};
 use salvage_ledger::testkit::Fixture;
 use salvage_tests::cluster::{Cluster, OPERATORS};
 use salvage_tests::http::try_request;
+use serde_json::json;
 
 fn giai(writer: usize, n: usize) -> String {
     format!("4750001CL{writer}-{n:05}")
@@ -364,4 +365,68 @@ fn raft_auth(member: &str, path: &str, body: &[u8]) -> String {
     let message = format!("salvage-raft/v1\n{member}\n{millis}\n{path}\n{}", blake3::hash(body).to_hex());
     let signature = Fixture::key(member).sign(message.as_bytes());
     format!("{member} {millis} {}", hex::encode(signature.to_bytes()))
+}
+
+/// The admins' signatures the consortium's threshold asks for.
+const ADMINS: [&str; 2] = ["regional-planning", "city-of-jelgava"];
+
+/// Waits until node `index` reports these voting nodes.
+fn wait_for_nodes(cluster: &Cluster, index: usize, nodes: &[&str], timeout: Duration) {
+    let started = Instant::now();
+    let mut expected: Vec<String> = nodes.iter().map(|node| node.to_string()).collect();
+    expected.sort();
+    loop {
+        let status = cluster.status(index);
+        if status.as_ref().is_some_and(|status| status.nodes == expected) {
+            return;
+        }
+        assert!(started.elapsed() < timeout, "node {} does not list {expected:?} as the nodes within {timeout:?}: {status:?}", index + 1);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn admins_add_a_node_that_then_votes_and_remove_it_again() {
+    // A consortium of two nodes; the third operator's node waits to join.
+    let mut cluster = Cluster::start_founders(2);
+    let fixture = cluster.site.fixture.clone();
+    let first: Vec<SignedEntry> = (0..30).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
+    assert_eq!(cluster.node(0).submit(&first).status, 201);
+    cluster.start_joining(2);
+    wait_for_nodes(&cluster, 0, &OPERATORS[..2], Duration::from_secs(5));
+
+    // One admin alone may not add it.
+    let add = json!({"member": OPERATORS[2], "url": cluster.url(2)});
+    let alone = cluster.node(1).submit_one(&fixture.signed(&ADMINS[..1], Kind::NodeAdd, add.clone()));
+    assert_eq!(alone.status, 403, "{}", alone.text());
+    assert_eq!(alone.error_code(), "admin.threshold_not_met");
+    let added = cluster.node(1).submit_one(&fixture.signed(&ADMINS, Kind::NodeAdd, add));
+    assert_eq!(added.status, 201, "{}", added.text());
+    for index in 0..3 {
+        wait_for_nodes(&cluster, index, &OPERATORS, Duration::from_secs(30));
+    }
+    let (size, _) = cluster.wait_converged(32, Duration::from_secs(30));
+
+    // The new node votes: with one of the founders down, it makes the majority.
+    let leader = cluster.wait_for_leader(Duration::from_secs(10));
+    let survivor = if leader == 0 { 1 } else { 0 };
+    let (status, _) = cluster.take(survivor).stop_with("KILL");
+    assert!(!status.success());
+    let more = fixture.register("baltic-demolition", &giai(1, 0), "brick pallet", 800.0);
+    let answer = submit_somewhere(&[cluster.node(leader).address.clone(), cluster.node(2).address.clone()], 0, &more, Duration::from_secs(20));
+    assert!(answer.is_some(), "no commit with the new node as the second vote");
+    cluster.start_node(survivor);
+    cluster.wait_converged(size + 1, Duration::from_secs(30));
+
+    // Removed again, it no longer receives the log.
+    let removed = cluster.node(0).submit_one(&fixture.signed(&ADMINS, Kind::NodeRemove, json!({"member": OPERATORS[2]})));
+    assert_eq!(removed.status, 201, "{}", removed.text());
+    wait_for_nodes(&cluster, 0, &OPERATORS[..2], Duration::from_secs(30));
+    wait_for_nodes(&cluster, 1, &OPERATORS[..2], Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    let held = cluster.status(2).unwrap().size;
+    let later: Vec<SignedEntry> = (0..10).map(|n| fixture.register("baltic-demolition", &giai(2, n), "brick pallet", 800.0)).collect();
+    assert_eq!(cluster.node(1).submit(&later).status, 201);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(cluster.status(2).unwrap().size, held, "a removed node receives no more records");
 }

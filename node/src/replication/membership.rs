@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use openraft::ChangeMembers;
-use salvage_ledger::entry::SignedEntry;
+use salvage_ledger::entry::{Kind, SignedEntry};
 use tokio::sync::mpsc;
 
 use super::{ConsortiumNode, NodeId, Raft, node_id};
@@ -41,13 +41,13 @@ impl NodeChange {
     /// Its body was checked against the kind's schema before it was accepted.
     pub fn of(entry: &SignedEntry) -> Option<NodeChange> {
         let statement = entry.statement();
-        let member = statement.body.get("member")?.as_str()?.to_owned();
-        match statement.kind.as_str() {
-            "node.add" => {
-                let url = statement.body.get("url")?.as_str()?.trim_end_matches('/').to_owned();
-                Some(NodeChange::Add(ConsortiumNode { member, url }))
+        let member = || statement.body.get("member").and_then(|member| member.as_str()).map(str::to_owned);
+        match statement.kind {
+            Kind::NodeAdd => {
+                let url = statement.body.get("url")?.as_str()?.to_owned();
+                Some(NodeChange::Add(ConsortiumNode { member: member()?, url }))
             }
-            "node.remove" => Some(NodeChange::Remove(member)),
+            Kind::NodeRemove => Some(NodeChange::Remove(member()?)),
             _ => None,
         }
     }
