@@ -56,14 +56,20 @@ pub enum ReplicationError {
 pub fn raft_config() -> Config {
     Config {
         cluster_name: "salvage".to_owned(),
-        // Generous for nodes on busy two-core machines: a loaded node must not
-        // be taken for dead, yet a dead leader is replaced within two seconds.
+        // A loaded node on a busy two-core machine must not be taken for dead,
+        // yet a dead leader is replaced within about two seconds: a follower
+        // votes only once its lease on the old leader (one election timeout)
+        // has run out, so a new leader takes up to two timeouts.
+        // openraft also gives each AppendEntries message one heartbeat
+        // interval to be sent, fsynced and answered: see `max_payload_entries`.
         heartbeat_interval: 150,
-        election_timeout_min: 750,
-        election_timeout_max: 1500,
+        election_timeout_min: 500,
+        election_timeout_max: 1000,
         install_snapshot_timeout: 10_000,
-        // A batch holds up to 512 entries: at most 32 batches per message.
-        max_payload_entries: 32,
+        // A batch holds up to 256 entries of about a kilobyte: two batches per
+        // message keep it near half a megabyte, which a follower that is
+        // catching up receives and fsyncs well within the heartbeat interval.
+        max_payload_entries: 2,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(2_000),
         max_in_snapshot_log_to_keep: 1_000,
         ..Config::default()

@@ -166,7 +166,7 @@ impl Node {
 /// The file in the data directory that holds the last checkpoint the node signed.
 const WITNESS_FILE: &str = "witness.json";
 
-/// The largest Raft message a node takes: 32 batches of 512 entries, or a
+/// The largest Raft message a node takes: a few batches of submissions, or a
 /// snapshot chunk, with room to spare.
 const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 

@@ -24,10 +24,10 @@ use crate::replication::network::post_signed;
 use crate::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
 
 /// The most entries proposed in one batch.
-pub(crate) const MAX_BATCH: usize = 512;
+pub(crate) const MAX_BATCH: usize = 256;
 
 /// How many batches may be in Raft at once.
-const IN_FLIGHT: usize = 8;
+const IN_FLIGHT: usize = 2;
 
 /// How long a node waits to apply a batch the leader committed for it.
 const APPLY_WAIT: Duration = Duration::from_secs(10);
