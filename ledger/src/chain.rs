@@ -102,20 +102,9 @@ impl Record {
         let mut out = Vec::with_capacity(statement.len() + 240 + 180 * self.entry.signatures().len());
         out.extend_from_slice(b"{\"accepted\":");
         out.extend_from_slice(&to_canonical_bytes(&self.accepted));
-        out.extend_from_slice(b",\"entry\":{\"signatures\":[");
-        for (index, signature) in self.entry.signatures().iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"key\":\"");
-            out.extend_from_slice(signature.key.to_hex().as_bytes());
-            out.extend_from_slice(b"\",\"sig\":\"");
-            out.extend_from_slice(hex::encode(signature.sig.to_bytes()).as_bytes());
-            out.extend_from_slice(b"\"}");
-        }
-        out.extend_from_slice(b"],\"statement\":");
-        out.extend_from_slice(statement);
-        out.extend_from_slice(b"},\"prev\":\"");
+        out.extend_from_slice(b",\"entry\":");
+        self.entry.write_canonical(&mut out);
+        out.extend_from_slice(b",\"prev\":\"");
         out.extend_from_slice(self.prev.to_hex().as_bytes());
         out.extend_from_slice(b"\",\"seq\":");
         out.extend_from_slice(self.seq.get().to_string().as_bytes());

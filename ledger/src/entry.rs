@@ -556,6 +556,34 @@ impl SignedEntry {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
+
+    /// The RFC 8785 canonical bytes of the entry, `{"signatures":[…],"statement":…}`,
+    /// spliced around the statement's canonical bytes (already known: they were
+    /// hashed into the entry id) instead of re-encoding the passport. Every
+    /// other value is a plain lowercase-hex string, so the splice is canonical.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.canonical_statement().len() + 40 + 180 * self.signatures.len());
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// Appends [`SignedEntry::canonical_bytes`] to `out`.
+    pub fn write_canonical(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"signatures\":[");
+        for (index, signature) in self.signatures.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"key\":\"");
+            out.extend_from_slice(signature.key.to_hex().as_bytes());
+            out.extend_from_slice(b"\",\"sig\":\"");
+            out.extend_from_slice(hex::encode(signature.sig.to_bytes()).as_bytes());
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(b"],\"statement\":");
+        out.extend_from_slice(self.canonical_statement());
+        out.push(b'}');
+    }
 }
 
 impl fmt::Debug for SignedEntry {

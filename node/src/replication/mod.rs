@@ -38,6 +38,7 @@ use salvage_ledger::Refusal;
 use salvage_ledger::entry::{SignedEntry, Timestamp};
 use salvage_ledger::store::Receipt;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// A Raft node id: derived from the operator's member id by [`node_id`].
 pub type NodeId = u64;
@@ -63,12 +64,46 @@ pub type Raft = openraft::Raft<TypeConfig>;
 /// The leader fixes `accepted` when it proposes the batch; a node applying it
 /// takes the later of that time and its last record's, so record times never
 /// go back when leadership moves to a node whose clock is behind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The entries travel as their canonical JSON, embedded as is: the Raft log
+/// stores, reads and sends each one several times, and only the apply needs
+/// it parsed (which it does strictly, as for a submission).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Batch {
     /// When the leader accepted the batch for ordering.
     pub accepted: Timestamp,
-    /// The entries, in the order they are applied.
-    pub entries: Vec<SignedEntry>,
+    /// The entries' canonical JSON, in the order they are applied.
+    pub entries: Vec<Box<RawValue>>,
+}
+
+impl Batch {
+    /// A batch of `entries`, accepted at `accepted`.
+    pub fn new(accepted: Timestamp, entries: &[SignedEntry]) -> Batch {
+        let entries = entries
+            .iter()
+            // Canonical bytes are valid JSON by construction; nothing is lost
+            // by the fallback, which cannot happen.
+            .filter_map(|entry| String::from_utf8(entry.canonical_bytes()).ok().and_then(|json| RawValue::from_string(json).ok()))
+            .collect();
+        Batch { accepted, entries }
+    }
+
+    /// How many entries the batch holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Each entry parsed strictly, or why it is not a signed entry (only a
+    /// faulty or hostile leader could propose such bytes; every node refuses
+    /// them alike).
+    pub fn parse(&self) -> Vec<Result<SignedEntry, Refusal>> {
+        self.entries.iter().map(|entry| SignedEntry::from_json_bytes(entry.get().as_bytes())).collect()
+    }
 }
 
 /// What applying a [`Batch`] gave, per entry in order: its receipt or the refusal.
@@ -136,4 +171,30 @@ pub fn node_id(member: &str) -> NodeId {
     let mut first = [0u8; 8];
     first.copy_from_slice(&hash.as_bytes()[..8]);
     NodeId::from_be_bytes(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use salvage_ledger::testkit::Fixture;
+
+    use super::*;
+
+    #[test]
+    fn a_batch_carries_its_entries_byte_for_byte_and_refuses_bytes_that_are_no_entry() {
+        let fixture = Fixture::new();
+        let entries = vec![fixture.register("baltic-demolition", "4750001RAW-1", "door", 30.0), fixture.transfer("baltic-demolition", "4750001RAW-1", "reuse-hub")];
+        let batch = Batch::new(Timestamp::now(), &entries);
+        let sent = serde_json::to_vec(&batch).unwrap();
+        let received: Batch = serde_json::from_slice(&sent).unwrap();
+        assert_eq!(received.entries[0].get().as_bytes(), entries[0].canonical_bytes(), "the entry's own canonical bytes, not re-encoded");
+        let parsed: Vec<SignedEntry> = received.parse().into_iter().map(Result::unwrap).collect();
+        assert_eq!(parsed.iter().map(SignedEntry::id).collect::<Vec<_>>(), entries.iter().map(SignedEntry::id).collect::<Vec<_>>());
+
+        // A leader that proposes garbage gets it refused, in its place.
+        let forged = format!(r#"{{"accepted":"2026-12-01T10:00:00Z","entries":[{},{{"signatures":[],"statement":1}}]}}"#, received.entries[0].get());
+        let forged: Batch = serde_json::from_str(&forged).unwrap();
+        let parsed = forged.parse();
+        assert!(parsed[0].is_ok());
+        assert!(parsed[1].is_err());
+    }
 }

@@ -138,11 +138,28 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             for entry in entries {
                 match entry.payload {
                     EntryPayload::Normal(batch) => {
-                        let asked: Vec<(usize, NodeChange)> =
-                            batch.entries.iter().enumerate().filter_map(|(index, entry)| NodeChange::of(entry).map(|change| (index, change))).collect();
-                        let (outcomes, next) = ledger.apply_ordered(batch.entries, batch.accepted, applied.next).map_err(|e| apply_error(entry.log_id, &e))?;
+                        let parsed = batch.parse();
+                        let asked: Vec<(usize, NodeChange)> = parsed
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(index, entry)| entry.as_ref().ok().and_then(NodeChange::of).map(|change| (index, change)))
+                            .collect();
+                        // Bytes that are no signed entry are refused in place; the
+                        // ledger judges the others.
+                        let mut entries = Vec::with_capacity(parsed.len());
+                        let mut unparsed = Vec::with_capacity(parsed.len());
+                        for entry in parsed {
+                            match entry {
+                                Ok(entry) => {
+                                    entries.push(entry);
+                                    unparsed.push(None);
+                                }
+                                Err(refusal) => unparsed.push(Some(refusal)),
+                            }
+                        }
+                        let (outcomes, next) = ledger.apply_ordered(entries, batch.accepted, applied.next).map_err(|e| apply_error(entry.log_id, &e))?;
                         applied.next = next;
-                        pending.push((entry.log_id, Some(outcomes), asked));
+                        pending.push((entry.log_id, Some((outcomes, unparsed)), asked));
                     }
                     EntryPayload::Membership(membership) => {
                         applied.membership = StoredMembership::new(Some(entry.log_id), membership);
@@ -157,7 +174,11 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             let mut changes = Vec::new();
             for (log_id, batch, asked) in pending {
                 let settled = match batch {
-                    Some(batch) => ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?,
+                    Some((batch, unparsed)) => {
+                        let mut judged = ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?.into_iter();
+                        // The ledger answers every entry it was given, in order.
+                        unparsed.into_iter().filter_map(|refused| refused.map(Err).or_else(|| judged.next())).collect()
+                    }
                     None => Vec::new(),
                 };
                 // Only what the ledger accepted changes the membership.

@@ -110,7 +110,7 @@ async fn propose_loop(raft: Raft, signer: Arc<RequestSigner>, mut proposals: mps
                 entries.extend(proposal.entries);
                 answers.push(proposal.answer);
             }
-            let result = propose(&raft, &signer, Batch { accepted: Timestamp::now(), entries }).await;
+            let result = propose(&raft, &signer, Batch::new(Timestamp::now(), &entries)).await;
             drop(permit);
             match result {
                 Ok(outcome) => {
