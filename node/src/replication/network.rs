@@ -102,13 +102,7 @@ pub async fn post_signed(url: &str, path: &str, body: Vec<u8>, signer: &RequestS
     let Some(authority) = authority(url) else {
         return Err(TransportError::Url(url.to_owned()));
     };
-    let auth = signer.sign(path, &body, SystemTime::now());
-    let request = Request::post(path)
-        .header(header::HOST, authority)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(AUTH_HEADER, auth)
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| failed(&e))?;
+    let request = signed_request(authority, path, body, signer).map_err(|e| failed(&e))?;
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
     let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| failed(&e))?;
     tokio::spawn(connection);
@@ -116,6 +110,16 @@ pub async fn post_signed(url: &str, path: &str, body: Vec<u8>, signer: &RequestS
     let status = response.status();
     let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
     Ok((status, answer))
+}
+
+/// A JSON `POST` of `body` to `path` at `authority`, signed by `signer`.
+fn signed_request(authority: &str, path: &str, body: Vec<u8>, signer: &RequestSigner) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
+    let auth = signer.sign(path, &body, SystemTime::now());
+    Request::post(path)
+        .header(header::HOST, authority)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(AUTH_HEADER, auth)
+        .body(Full::new(Bytes::from(body)))
 }
 
 /// The `host:port` of an `http://host:port` URL.
@@ -178,13 +182,7 @@ impl PeerClient {
         let Some(authority) = authority(&url) else {
             return Err(TransportError::Url(url));
         };
-        let auth = self.signer.sign(path, &body, SystemTime::now());
-        let request = Request::post(path)
-            .header(header::HOST, authority)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(AUTH_HEADER, auth)
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| failed(&e))?;
+        let request = signed_request(authority, path, body, &self.signer).map_err(|e| failed(&e))?;
         let reusable = match self.connection.as_mut() {
             Some(connection) => connection.ready().await.is_ok(),
             None => false,

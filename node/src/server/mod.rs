@@ -92,31 +92,24 @@ impl Node {
     /// the operating system refuses to start the node's committer threads.
     pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
         let ledger = Arc::new(ledger);
-        let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
-        Ok(Node {
-            submissions: Submissions::Local(commits::CommitQueue::start(&ledger).map_err(NodeError::Threads)?),
-            replica: None,
-            operators: raft::OperatorCache::default(),
-            ledger,
-            operator,
-            public_url: public_url.trim_end_matches('/').to_owned(),
-            body_limit,
-            locales: Locales::embedded()?,
-            metrics: metrics::Metrics::new(),
-            checkpoints: cache::CheckpointCache::default(),
-            pages: cache::PageCache::new(cache::PAGE_BUDGET),
-            witness,
-        })
+        let submissions = Submissions::Local(commits::CommitQueue::start(&ledger).map_err(NodeError::Threads)?);
+        Node::assemble(ledger, submissions, None, operator, public_url, body_limit)
     }
 
     /// A node of a replicated consortium: `ledger` is also `replica`'s state
     /// machine, and submissions are ordered through Raft. Must be called
     /// within the tokio runtime that runs Raft.
     pub fn replicated(ledger: Arc<Ledger>, operator: Operator, public_url: &str, body_limit: usize, replica: Replica) -> Result<Node, NodeError> {
+        let submissions = Submissions::Replicated(proposals::ProposalQueue::start(replica.raft.clone(), replica.signer.clone()));
+        Node::assemble(ledger, submissions, Some(replica), operator, public_url, body_limit)
+    }
+
+    /// What [`Node::new`] and [`Node::replicated`] share.
+    fn assemble(ledger: Arc<Ledger>, submissions: Submissions, replica: Option<Replica>, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
         let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
         Ok(Node {
-            submissions: Submissions::Replicated(proposals::ProposalQueue::start(replica.raft.clone(), replica.signer.clone())),
-            replica: Some(replica),
+            submissions,
+            replica,
             operators: raft::OperatorCache::default(),
             ledger,
             operator,
