@@ -430,3 +430,19 @@ fn admins_add_a_node_that_then_votes_and_remove_it_again() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(cluster.status(2).unwrap().size, held, "a removed node receives no more records");
 }
+
+#[test]
+fn a_large_array_sent_to_a_follower_is_committed_in_parts_in_its_own_order() {
+    let cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let leader = cluster.wait_for_leader(Duration::from_secs(10));
+    let follower = (leader + 1) % 3;
+    // More than one batch's worth (256): proposed as three batches, in order.
+    let entries: Vec<SignedEntry> = (0..600).map(|n| fixture.register("baltic-demolition", &giai(5, n), "brick pallet", 800.0)).collect();
+    let answer = cluster.node(follower).submit(&entries);
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    let seqs: Vec<u64> = answer.json().as_array().unwrap().iter().map(|receipt| receipt["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=600).collect::<Vec<_>>());
+    let (size, _) = cluster.wait_converged(601, Duration::from_secs(20));
+    assert_eq!(size, 601);
+}

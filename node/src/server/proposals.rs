@@ -23,7 +23,7 @@ use crate::replication::auth::RequestSigner;
 use crate::replication::network::post_signed;
 use crate::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
 
-/// The most entries proposed in one batch.
+/// The most entries proposed in one batch (and in one request's part).
 pub(crate) const MAX_BATCH: usize = 256;
 
 /// How many batches may be in Raft at once.
@@ -62,11 +62,20 @@ impl ProposalQueue {
         ProposalQueue { queue }
     }
 
-    /// Proposes `entries` and waits for their outcomes.
-    pub async fn submit(&self, entries: Vec<SignedEntry>) -> Result<Outcomes, ApiError> {
-        let (answer, outcome) = oneshot::channel();
-        self.queue.send(Proposal { entries, answer }).map_err(|_| ApiError::internal("the node is shutting down and takes no more submissions"))?;
-        outcome.await.map_err(|_| ApiError::internal("the proposing task stopped before answering"))?
+    /// Proposes `entries` and waits for their outcomes. A request of more than
+    /// [`MAX_BATCH`] entries is proposed as several batches, one after the
+    /// other, so that no Raft message outgrows what a follower takes within
+    /// one heartbeat; its entries keep their order.
+    pub async fn submit(&self, mut entries: Vec<SignedEntry>) -> Result<Outcomes, ApiError> {
+        let mut outcomes = Outcomes::with_capacity(entries.len());
+        while !entries.is_empty() {
+            let rest = entries.split_off(entries.len().min(MAX_BATCH));
+            let (answer, outcome) = oneshot::channel();
+            self.queue.send(Proposal { entries, answer }).map_err(|_| ApiError::internal("the node is shutting down and takes no more submissions"))?;
+            outcomes.extend(outcome.await.map_err(|_| ApiError::internal("the proposing task stopped before answering"))??);
+            entries = rest;
+        }
+        Ok(outcomes)
     }
 }
 
