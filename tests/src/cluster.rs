@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::node::{PUBLIC_URL, Running, Site};
@@ -20,7 +21,14 @@ pub struct Cluster {
     founders: usize,
     // The nodes started with `--join`.
     joining: Vec<bool>,
+    // Held while the cluster lives: see `ONE_AT_A_TIME`.
+    _turn: MutexGuard<'static, ()>,
 }
+
+/// Clusters of one test process run one at a time: three debug nodes per test
+/// are enough for two cores, and several clusters at once could starve a
+/// leader's heartbeats into needless elections.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// What a node reports in `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,10 +63,12 @@ impl Cluster {
     ///
     /// When a node does not start or no leader is elected within 20 s.
     pub fn start_founders(founders: usize) -> Cluster {
+        // A test that failed while holding the turn leaves nothing shared behind.
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let site = Site::new(&OPERATORS);
         let ports = OPERATORS.iter().map(|_| free_port()).collect();
         let nodes = OPERATORS.iter().map(|_| None).collect();
-        let mut cluster = Cluster { site, ports, nodes, founders, joining: vec![false; OPERATORS.len()] };
+        let mut cluster = Cluster { site, ports, nodes, founders, joining: vec![false; OPERATORS.len()], _turn: turn };
         for index in 0..founders {
             cluster.start_node(index);
         }
