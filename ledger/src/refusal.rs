@@ -135,8 +135,6 @@ refusal_codes! {
     KeyUnknown => "key.unknown",
     /// A key to revoke is already revoked.
     KeyRevoked => "key.revoked",
-    /// A `node.add` names a member without an active key, whose node could sign nothing.
-    NodeNoActiveKey => "node.no_active_key",
     /// An item with that GIAI is already registered.
     ItemExists => "item.exists",
     /// No item with that GIAI is registered.

@@ -275,22 +275,6 @@ fn consortium_nodes_change_only_with_the_admin_threshold() {
     h.ok(h.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub"})));
 }
 
-#[test]
-fn a_node_add_for_a_member_without_an_active_key_is_refused() {
-    // No entry can revoke a member's last key (member.last_key), so build the
-    // state such a member would leave behind directly.
-    let h = Harness::new();
-    let mut state = h.state.clone();
-    let mut hub = state.member(&id("reuse-hub")).unwrap().clone();
-    for key in hub.keys.values_mut() {
-        key.revoked = Some(Seq::new(1).unwrap());
-    }
-    state.apply(Change { members: vec![hub], items: vec![] });
-    let entry = h.signed(&["regional-planning", "city-of-jelgava"], Kind::NodeAdd, json!({"member": "reuse-hub", "url": "http://10.0.3.10:8080"}));
-    let refusal = state.check(&VerifiedEntry::verify(entry).unwrap(), &h.context()).unwrap_err();
-    assert_eq!(refusal.code, RefusalCode::NodeNoActiveKey, "{refusal}");
-}
-
 fn new_key_of(label: &str) -> String {
     PublicKey::of(&Fixture::key(label)).to_hex()
 }
