@@ -54,11 +54,7 @@ pub fn run(dir: &Path, listen: SocketAddr, nodes: usize, exit: bool) -> Result<(
     wait_for_leader(&client)?;
     if let Some(entries) = seed_entries {
         let seeded = entries.len();
-        for outcome in client.submit(&entries)? {
-            if let Err(refused) = outcome {
-                bail!("the demo's own entry was refused ({refused}): a defect in the demo");
-            }
-        }
+        seed_cluster(&client, &entries)?;
         announce!("created the demo consortium in {}: {} members, {seeded} entries on {nodes} nodes", dir.display(), inventory::MEMBERS.len());
     }
     print_items(dir, &public_url)?;
@@ -151,6 +147,27 @@ fn write_configs(dir: &Path, addresses: &[SocketAddr], public_url: &str) -> Resu
 
 fn config_path(dir: &Path, index: usize) -> PathBuf {
     dir.join(format!("node{}", index + 1)).join("node.toml")
+}
+
+/// Submits the demo's entries to node 1, again while leadership is still
+/// settling after the first election (`node.unavailable`): re-submitted
+/// entries that were recorded meanwhile answer their first receipts.
+fn seed_cluster(client: &NodeClient, entries: &[salvage_ledger::entry::SignedEntry]) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        let outcomes = client.submit(entries)?;
+        let unavailable = outcomes.iter().any(|outcome| matches!(outcome, Err(refused) if refused.code == "node.unavailable"));
+        if !unavailable {
+            if let Some(Err(refused)) = outcomes.into_iter().find(Result::is_err) {
+                bail!("the demo's own entry was refused ({refused}): a defect in the demo");
+            }
+            return Ok(());
+        }
+        if started.elapsed() > ELECTION_WAIT {
+            bail!("the nodes kept changing leader for {} s; see the node.log files", ELECTION_WAIT.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Waits until node 1 knows a leader.
