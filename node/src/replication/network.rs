@@ -11,6 +11,8 @@
 //! not on the channel. It carries nothing that is not also in the ledger every
 //! member may download.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use http_body_util::{BodyExt, Full};
@@ -94,7 +96,7 @@ pub enum TransportError {
 }
 
 /// Posts `body` to `path` on the node at `url` (`http://host:port`) on a new
-/// connection, signed by `signer` as Raft traffic is, and returns the answer's
+/// connection (see [`PeerConnections`] for a stream of posts), signed by `signer` as Raft traffic is, and returns the answer's
 /// status and body. Used for the messages that are not Raft's own: forwarded
 /// batches and cosignature requests.
 pub async fn post_signed(url: &str, path: &str, body: Vec<u8>, signer: &RequestSigner) -> Result<(StatusCode, Bytes), TransportError> {
@@ -103,13 +105,66 @@ pub async fn post_signed(url: &str, path: &str, body: Vec<u8>, signer: &RequestS
         return Err(TransportError::Url(url.to_owned()));
     };
     let request = signed_request(authority, path, body, signer).map_err(|e| failed(&e))?;
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
-    let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| failed(&e))?;
-    tokio::spawn(connection);
+    let mut sender = connect(authority).await.map_err(|e| failed(&e))?;
     let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
     let status = response.status();
     let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
     Ok((status, answer))
+}
+
+/// Keep-alive connections to other nodes for a stream of signed posts, such
+/// as the batches a follower forwards to the leader: a new TCP connection per
+/// batch would cost a handshake and a socket on both sides each time.
+///
+/// A connection is taken for one request and given back once its answer is
+/// read, so concurrent posts to one node use as many connections as are in
+/// flight. One that the peer has closed is noticed when it is taken and
+/// dropped; a request that fails is not retried (the caller decides).
+#[derive(Clone, Default)]
+pub struct PeerConnections {
+    // INVARIANT: every connection kept here has answered its last request in full.
+    idle: Arc<Mutex<HashMap<String, Vec<SendRequest<Full<Bytes>>>>>>,
+}
+
+impl PeerConnections {
+    /// Posts `body` to `path` on the node at `url`, as [`post_signed`] does,
+    /// over a kept connection if one is ready.
+    pub async fn post_signed(&self, url: &str, path: &str, body: Vec<u8>, signer: &RequestSigner) -> Result<(StatusCode, Bytes), TransportError> {
+        let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.to_owned(), reason: reason.to_string() };
+        let Some(authority) = authority(url) else {
+            return Err(TransportError::Url(url.to_owned()));
+        };
+        let request = signed_request(authority, path, body, signer).map_err(|e| failed(&e))?;
+        let mut sender = loop {
+            let kept = self.idle.lock().ok().and_then(|mut idle| idle.get_mut(authority).and_then(Vec::pop));
+            match kept {
+                Some(mut sender) => {
+                    if sender.ready().await.is_ok() {
+                        break sender;
+                    }
+                }
+                None => break connect(authority).await.map_err(|e| failed(&e))?,
+            }
+        };
+        let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
+        let status = response.status();
+        let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.entry(authority.to_owned()).or_default().push(sender);
+        }
+        Ok((status, answer))
+    }
+}
+
+/// Opens an HTTP/1.1 connection to `authority`, without Nagle's delay (a
+/// request's head and body must not wait for an acknowledgement).
+async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, Box<dyn std::error::Error + Send + Sync>> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await??;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    // The connection's task ends when the sender is dropped or the peer closes it.
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 /// A JSON `POST` of `body` to `path` at `authority`, signed by `signer`.
@@ -189,14 +244,7 @@ impl PeerClient {
         };
         let connection = match self.connection.as_mut() {
             Some(connection) if reusable => connection,
-            _ => {
-                let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
-                stream.set_nodelay(true).map_err(|e| failed(&e))?;
-                let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| failed(&e))?;
-                // The connection's task ends when the sender is dropped or the peer closes it.
-                tokio::spawn(connection);
-                self.connection.insert(sender)
-            }
+            _ => self.connection.insert(connect(authority).await.map_err(|e| failed(&e))?),
         };
         let response = connection.send_request(request).await.map_err(|e| failed(&e))?;
         let status = response.status();

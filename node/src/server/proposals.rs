@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::ApiError;
 use super::commits::Outcomes;
 use crate::replication::auth::RequestSigner;
-use crate::replication::network::post_signed;
+use crate::replication::network::PeerConnections;
 use crate::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
 
 /// The most entries proposed in one batch (and in one request's part).
@@ -49,6 +49,12 @@ pub(crate) struct Proposed {
     pub outcome: BatchOutcome,
 }
 
+/// What a node needs to forward batches to the leader.
+struct Forwarding {
+    signer: RequestSigner,
+    connections: PeerConnections,
+}
+
 struct Proposal {
     entries: Vec<SignedEntry>,
     answer: oneshot::Sender<Result<Outcomes, ApiError>>,
@@ -58,7 +64,8 @@ impl ProposalQueue {
     /// Starts proposing to `raft`, signing forwarded batches with `signer`.
     pub fn start(raft: Raft, signer: RequestSigner) -> ProposalQueue {
         let (queue, proposals) = mpsc::unbounded_channel();
-        tokio::spawn(propose_loop(raft, Arc::new(signer), proposals));
+        let forwarding = Arc::new(Forwarding { signer, connections: PeerConnections::default() });
+        tokio::spawn(propose_loop(raft, forwarding, proposals));
         ProposalQueue { queue }
     }
 
@@ -91,7 +98,7 @@ pub(crate) async fn propose_here(raft: &Raft, mut batch: Batch) -> Result<Propos
     }
 }
 
-async fn propose_loop(raft: Raft, signer: Arc<RequestSigner>, mut proposals: mpsc::UnboundedReceiver<Proposal>) {
+async fn propose_loop(raft: Raft, forwarding: Arc<Forwarding>, mut proposals: mpsc::UnboundedReceiver<Proposal>) {
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     while let Some(first) = proposals.recv().await {
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
@@ -109,7 +116,7 @@ async fn propose_loop(raft: Raft, signer: Arc<RequestSigner>, mut proposals: mps
                 Err(_) => break,
             }
         }
-        let (raft, signer) = (raft.clone(), Arc::clone(&signer));
+        let (raft, forwarding) = (raft.clone(), Arc::clone(&forwarding));
         tokio::spawn(async move {
             let mut sizes = Vec::with_capacity(gathered.len());
             let mut entries = Vec::with_capacity(count);
@@ -119,7 +126,7 @@ async fn propose_loop(raft: Raft, signer: Arc<RequestSigner>, mut proposals: mps
                 entries.extend(proposal.entries);
                 answers.push(proposal.answer);
             }
-            let result = propose(&raft, &signer, Batch::new(Timestamp::now(), &entries)).await;
+            let result = propose(&raft, &forwarding, Batch::new(Timestamp::now(), &entries)).await;
             drop(permit);
             match result {
                 Ok(outcome) => {
@@ -139,7 +146,7 @@ async fn propose_loop(raft: Raft, signer: Arc<RequestSigner>, mut proposals: mps
 }
 
 /// Proposes a batch here if this node leads, or at the leader if not.
-async fn propose(raft: &Raft, signer: &RequestSigner, batch: Batch) -> Result<BatchOutcome, ApiError> {
+async fn propose(raft: &Raft, forwarding: &Forwarding, batch: Batch) -> Result<BatchOutcome, ApiError> {
     let leader = match raft.client_write(batch.clone()).await {
         Ok(written) => return Ok(written.data),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => forward.leader_node,
@@ -148,7 +155,7 @@ async fn propose(raft: &Raft, signer: &RequestSigner, batch: Batch) -> Result<Ba
     let Some(leader) = leader else {
         return Err(unavailable("the consortium's nodes have not elected a leader yet; submit again in a moment"));
     };
-    let proposed = forward(&leader, signer, &batch).await?;
+    let proposed = forward(&leader, forwarding, &batch).await?;
     // Answer only once this node holds the records too.
     raft.wait(Some(APPLY_WAIT))
         .applied_index_at_least(Some(proposed.log_index), "a forwarded batch")
@@ -158,10 +165,10 @@ async fn propose(raft: &Raft, signer: &RequestSigner, batch: Batch) -> Result<Ba
 }
 
 /// Sends a batch to the leader's `/v1/raft/propose`.
-async fn forward(leader: &ConsortiumNode, signer: &RequestSigner, batch: &Batch) -> Result<Proposed, ApiError> {
+async fn forward(leader: &ConsortiumNode, forwarding: &Forwarding, batch: &Batch) -> Result<Proposed, ApiError> {
     let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
     let body = serde_json::to_vec(batch).map_err(|e| failed(&e))?;
-    let (status, answer) = post_signed(&leader.url, PROPOSE_PATH, body, signer).await.map_err(|e| failed(&e))?;
+    let (status, answer) = forwarding.connections.post_signed(&leader.url, PROPOSE_PATH, body, &forwarding.signer).await.map_err(|e| failed(&e))?;
     if status != StatusCode::OK {
         return Err(failed(&format!("it answered {status}: {}", String::from_utf8_lossy(&answer[..answer.len().min(300)]))));
     }
