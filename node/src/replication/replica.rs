@@ -93,7 +93,9 @@ pub async fn start(ledger: Arc<Ledger>, raft_dir: &Path, signer: RequestSigner, 
     }
     let log = LogStore::open(&raft_dir.join("log")).map_err(|source| ReplicationError::Log { path: raft_dir.join("log"), source })?;
     let (changes, requested) = tokio::sync::mpsc::unbounded_channel();
-    let machine = LedgerMachine::open(ledger, log.db(), &raft_dir.join("snapshots"), changes)?;
+    // The state machine's bookkeeping stays in sled, in a directory of its own.
+    let db = sled::Config::new().path(raft_dir.join("machine")).mode(sled::Mode::HighThroughput).open().map_err(MachineError::from)?;
+    let machine = LedgerMachine::open(ledger, &db, &raft_dir.join("snapshots"), changes)?;
     let config = Arc::new(raft_config().validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
     let raft = Raft::new(id, config, Network::new(signer.clone()), log, machine).await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
     tokio::spawn(membership::carry_out(raft.clone(), id, requested));
