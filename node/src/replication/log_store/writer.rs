@@ -88,6 +88,7 @@ impl Writer {
         Ok((commands, thread))
     }
 
+    /// Carries out the commands in the order received, until the store is dropped.
     fn run(mut self, commands: Receiver<Command>) {
         let mut next = commands.recv().ok();
         while let Some(command) = next.take() {
@@ -108,6 +109,8 @@ impl Writer {
                     self.append_group(group);
                 }
                 Command::Truncate { index, done } => {
+                    // A requester that gave up no longer listens; the write
+                    // is done either way.
                     let _ = done.send(self.guarded(|writer| writer.truncate(index)));
                 }
                 Command::Purge { log_id, done } => {
@@ -221,9 +224,14 @@ impl Writer {
     /// Records `log_id` as purged before anything is dropped, so a crash
     /// leaves entries already counted as purged, never a hole.
     fn purge(&mut self, log_id: LogId<NodeId>) -> io::Result<()> {
+        if self.purged.is_some_and(|purged| purged >= log_id.index) {
+            // Already purged further: writing the older id would count the
+            // entries in between as present again, though they are gone.
+            return Ok(());
+        }
         write_replacing(&self.dir, PURGED_FILE, &log_id)?;
         lock_index(&self.index)?.purge(log_id);
-        self.purged = Some(self.purged.map_or(log_id.index, |purged| purged.max(log_id.index)));
+        self.purged = Some(log_id.index);
         self.delete_purged_segments();
         Ok(())
     }
