@@ -465,6 +465,30 @@ impl SignedEntry {
         Self::from_value(value)
     }
 
+    /// Parses a signed entry from bytes that should already be its canonical
+    /// JSON, as replicated batches carry them (every node of a consortium parses
+    /// every entry, so this is on each node's hot path).
+    ///
+    /// The bytes are decoded straight into the entry, without the JSON tree and
+    /// duplicate-key scan of [`SignedEntry::from_json_bytes`], and taken only if
+    /// they are exactly the entry's canonical bytes: canonical JSON has no
+    /// duplicate keys, no whitespace and one spelling per value, so nothing the
+    /// strict parser would refuse can pass. Any other bytes go through
+    /// [`SignedEntry::from_json_bytes`], so the verdict is always the strict one.
+    pub fn from_canonical_json(bytes: &[u8]) -> Result<Self, Refusal> {
+        if let Ok(wire) = serde_json::from_slice::<SignedEntryWire>(bytes)
+            && canonical::check_numbers(&wire.statement.body).is_ok()
+        {
+            let entry = Self::new(wire.statement, wire.signatures);
+            let mut canonical = Vec::with_capacity(bytes.len());
+            entry.write_canonical(&mut canonical);
+            if canonical == bytes {
+                return Ok(entry);
+            }
+        }
+        Self::from_json_bytes(bytes)
+    }
+
     /// Decodes a signed entry from an already strictly parsed JSON value.
     pub fn from_value(value: Value) -> Result<Self, Refusal> {
         canonical::check_numbers(&value).map_err(Refusal::from)?;
@@ -651,6 +675,28 @@ mod tests {
             time: Timestamp::parse("2026-11-23T10:00:00Z").unwrap(),
             body: json!({"giai": "4750001BEAM-0001", "to": "reuse-hub"}),
         }
+    }
+
+    #[test]
+    fn canonical_bytes_parse_to_the_same_entry_and_anything_else_gets_the_strict_verdict() {
+        let entry = SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap();
+        let canonical = entry.canonical_bytes();
+        assert!(SignedEntry::from_canonical_json(&canonical).unwrap() == entry);
+        let text = String::from_utf8(canonical).unwrap();
+        // Not canonical, yet the same entry: the strict path takes it.
+        let spaced = text.replacen(":", ": ", 1);
+        assert!(SignedEntry::from_canonical_json(spaced.as_bytes()).unwrap() == entry);
+        // A duplicate key decodes (serde keeps the last) but is refused, as a
+        // submission's would be.
+        let doubled = text.replacen("\"giai\":", "\"giai\":\"4750001OTHER\",\"giai\":", 1);
+        let strict = SignedEntry::from_json_bytes(doubled.as_bytes()).err().unwrap();
+        let fast = SignedEntry::from_canonical_json(doubled.as_bytes()).err().unwrap();
+        assert_eq!((fast.code, fast.message), (strict.code, strict.message));
+        // A body with a number out of the canonical range.
+        let big = text.replacen("\"to\":\"reuse-hub\"", "\"to\":\"reuse-hub\",\"x\":1e400", 1);
+        let strict = SignedEntry::from_json_bytes(big.as_bytes()).err().unwrap();
+        let fast = SignedEntry::from_canonical_json(big.as_bytes()).err().unwrap();
+        assert_eq!((fast.code, fast.message), (strict.code, strict.message));
     }
 
     #[test]

@@ -257,7 +257,8 @@ fn a_node_whose_record_log_was_tampered_with_refuses_to_start_and_says_why() {
     assert!(!output.status.success(), "the node started on a tampered log");
     let said = std::fs::read_to_string(cluster.site.path("tampered.log")).unwrap();
     assert!(said.contains("record 5"), "the node names the tampered record: {said}");
-    // The other two go on.
+    // The other two go on, under a leader of their own if the stopped node led.
+    cluster.wait_for_leader(Duration::from_secs(10));
     let more = fixture.register("baltic-demolition", &giai(1, 0), "brick pallet", 800.0);
     assert_eq!(cluster.node(1).submit_one(&more).status, 201);
 }

@@ -102,7 +102,7 @@ impl Batch {
     /// faulty or hostile leader could propose such bytes; every node refuses
     /// them alike).
     pub fn parse(&self) -> Vec<Result<SignedEntry, Refusal>> {
-        self.entries.iter().map(|entry| SignedEntry::from_json_bytes(entry.get().as_bytes())).collect()
+        self.entries.iter().map(|entry| SignedEntry::from_canonical_json(entry.get().as_bytes())).collect()
     }
 }
 
