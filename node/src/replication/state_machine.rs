@@ -14,6 +14,13 @@
 //! canonical JSON record per line. A node installing one checks the records it
 //! already holds byte for byte and verifies every new one (chain link,
 //! signatures, schema, custody) before appending it.
+//!
+//! Building a snapshot, which Raft asks for every few thousand batches so it
+//! can drop the log before it, only notes its size and log id: the ledger is
+//! append-only, so records `0..size` never change, and copying the whole ledger
+//! each time cost a loaded node 5 % of its CPU time, growing with the ledger.
+//! The file is written when a snapshot is first sent to a node that lags
+//! behind the log, and kept for the next such node.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -41,15 +48,25 @@ pub struct LedgerMachine {
     // INVARIANT: `applied.next` is the ledger position where the batch after
     // `applied.log_id` begins; it never exceeds the ledger's size.
     applied: Applied,
-    // The latest snapshot, built here or received; shared with the builders.
     current: CurrentSnapshot,
     receiving: Option<PathBuf>,
     // Accepted `node.add` and `node.remove` entries, for the leader to carry out.
     changes: mpsc::UnboundedSender<NodeChange>,
 }
 
-/// The latest snapshot's description and file.
-type CurrentSnapshot = Arc<Mutex<Option<(SnapshotMeta<NodeId, ConsortiumNode>, PathBuf)>>>;
+/// The latest snapshot, built here or received; shared with the builders.
+type CurrentSnapshot = Arc<Mutex<Option<LatestSnapshot>>>;
+
+/// The latest snapshot: what it covers and where its records are written.
+#[derive(Clone)]
+struct LatestSnapshot {
+    meta: SnapshotMeta<NodeId, ConsortiumNode>,
+    // The records `0..size` of the ledger.
+    size: u64,
+    path: PathBuf,
+    // INVARIANT: once true, `path` holds exactly records `0..size`, synced.
+    written: bool,
+}
 
 /// Why the state machine could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -201,7 +218,6 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
 
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
         SnapshotBuilder {
-            ledger: Arc::clone(&self.ledger),
             applied: self.applied.clone(),
             snapshots: self.snapshots.clone(),
             current: Arc::clone(&self.current),
@@ -264,17 +280,31 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         let kept = self.snapshots.join(format!("{}.records", meta.snapshot_id));
         if let Some(receiving) = self.receiving.take() {
             tokio::fs::rename(&receiving, &kept).await.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
-            keep_only(&self.current, meta.clone(), kept).await;
+            keep_only(&self.current, LatestSnapshot { meta: meta.clone(), size: seq, path: kept, written: true }).await;
         }
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
-        let Some((meta, path)) = self.current.lock().map_err(|_| write_error(&"a snapshot builder panicked"))?.clone() else {
+        let Some(latest) = self.current.lock().map_err(|_| write_error(&"a snapshot builder panicked"))?.clone() else {
             return Ok(None);
         };
-        let file = tokio::fs::File::open(&path).await.map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
-        Ok(Some(Snapshot { meta: meta.clone(), snapshot: Box::new(file) }))
+        let meta = latest.meta.clone();
+        if !latest.written {
+            let (ledger, size, target) = (Arc::clone(&self.ledger), latest.size, latest.path.clone());
+            tokio::task::spawn_blocking(move || write_records(&ledger, size, &target))
+                .await
+                .map_err(|e| write_error(&e))?
+                .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), AnyError::error(e)))?;
+            if let Ok(mut current) = self.current.lock()
+                && let Some(now) = current.as_mut()
+                && now.path == latest.path
+            {
+                now.written = true;
+            }
+        }
+        let file = tokio::fs::File::open(&latest.path).await.map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        Ok(Some(Snapshot { meta, snapshot: Box::new(file) }))
     }
 }
 
@@ -294,22 +324,23 @@ impl LedgerMachine {
 
 }
 
-/// Makes `path` the current snapshot and removes the one before.
-async fn keep_only(current: &CurrentSnapshot, meta: SnapshotMeta<NodeId, ConsortiumNode>, path: PathBuf) {
+/// Makes `latest` the current snapshot and removes the file of the one before.
+async fn keep_only(current: &CurrentSnapshot, latest: LatestSnapshot) {
+    let path = latest.path.clone();
     let old = match current.lock() {
-        Ok(mut current) => current.replace((meta, path.clone())),
+        Ok(mut current) => current.replace(latest),
         Err(_) => None,
     };
-    if let Some((_, old)) = old
-        && old != path
+    if let Some(old) = old
+        && old.path != path
     {
-        let _ = tokio::fs::remove_file(old).await;
+        // Never written, or already replaced: nothing to remove is no error.
+        let _ = tokio::fs::remove_file(old.path).await;
     }
 }
 
-/// Writes a snapshot of the records applied when it was made.
+/// Notes a snapshot of the records applied when it was made.
 pub struct SnapshotBuilder {
-    ledger: Arc<Ledger>,
     applied: Applied,
     snapshots: PathBuf,
     current: CurrentSnapshot,
@@ -324,13 +355,13 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             snapshot_id: format!("{last}-{}", self.applied.next),
         };
         let path = self.snapshots.join(format!("{}.records", meta.snapshot_id));
-        let (ledger, size, target) = (Arc::clone(&self.ledger), self.applied.next, path.clone());
-        tokio::task::spawn_blocking(move || write_records(&ledger, size, &target))
-            .await
-            .map_err(|e| write_error(&e))?
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), AnyError::error(e)))?;
-        let file = tokio::fs::File::open(&path).await.map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
-        keep_only(&self.current, meta.clone(), path).await;
+        keep_only(&self.current, LatestSnapshot { meta: meta.clone(), size: self.applied.next, path, written: false }).await;
+        // openraft takes only the description of a snapshot it asked to be
+        // built (to know which log entries it may drop); the records are written
+        // when the snapshot is first sent (`get_current_snapshot`). The file
+        // handed back here is an empty placeholder.
+        let placeholder = self.snapshots.join("unwritten.records");
+        let file = tokio::fs::File::create(&placeholder).await.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
         Ok(Snapshot { meta, snapshot: Box::new(file) })
     }
 }
