@@ -6,8 +6,8 @@
 //! at the time the leader fixed for the batch, so every node computes the same
 //! records, roots and state without trusting the others' verdicts.
 //!
-//! - [`log_store`]: the Raft log and vote, in sled, fsynced before Raft is told
-//!   they are stored.
+//! - [`log_store`]: the Raft log and vote, in our own append-only segment
+//!   files, fsynced (group-committed) before Raft is told they are stored.
 //! - [`state_machine`]: the ledger as Raft's state machine, and snapshots that
 //!   are the ledger's own records.
 //! - [`membership`]: adding and removing nodes, as threshold-signed admin

@@ -123,8 +123,11 @@ pub async fn post_signed(url: &str, path: &str, body: Vec<u8>, signer: &RequestS
 #[derive(Clone, Default)]
 pub struct PeerConnections {
     // INVARIANT: every connection kept here has answered its last request in full.
-    idle: Arc<Mutex<HashMap<String, Vec<SendRequest<Full<Bytes>>>>>>,
+    idle: Arc<Mutex<HashMap<String, Vec<Connection>>>>,
 }
+
+/// The sending half of one HTTP/1.1 connection to a peer.
+type Connection = SendRequest<Full<Bytes>>;
 
 impl PeerConnections {
     /// Posts `body` to `path` on the node at `url`, as [`post_signed`] does,
@@ -158,7 +161,7 @@ impl PeerConnections {
 
 /// Opens an HTTP/1.1 connection to `authority`, without Nagle's delay (a
 /// request's head and body must not wait for an acknowledgement).
-async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, Box<dyn std::error::Error + Send + Sync>> {
+async fn connect(authority: &str) -> Result<Connection, Box<dyn std::error::Error + Send + Sync>> {
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await??;
     stream.set_nodelay(true)?;
     let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;

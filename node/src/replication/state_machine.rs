@@ -4,11 +4,12 @@
 //! every entry itself (signatures, schema, custody rules) at the time the
 //! leader fixed, so all nodes compute the same records. Raft's own
 //! bookkeeping, the last applied log id, the membership and the ledger position
-//! where the next batch begins, is kept in the `machine` tree of the Raft
-//! store's sled database. It is written after the batch's records are durable
-//! and becomes durable with the next log flush, so it can only lag the ledger;
-//! when it does (a crash), Raft applies the batches after it again and the
-//! ledger matches them with the records they produced.
+//! where the next batch begins, is kept in the `machine` tree of a small sled
+//! database beside the Raft log (`DATA/raft/machine`). It is written after the
+//! batch's records are durable and made durable by sled within half a second,
+//! so it can only lag the ledger; when it does (a crash), Raft applies the
+//! batches after it again and the ledger matches them with the records they
+//! produced.
 //!
 //! A snapshot is the ledger's own records: a file of records `0..size`, one
 //! canonical JSON record per line. A node installing one checks the records it
