@@ -21,6 +21,8 @@ pub struct Cluster {
     founders: usize,
     // The nodes started with `--join`.
     joining: Vec<bool>,
+    // Environment variables every node is started with (fault injection).
+    env: Vec<(String, String)>,
     // Held while the cluster lives: see `ONE_AT_A_TIME`.
     _turn: MutexGuard<'static, ()>,
 }
@@ -63,12 +65,23 @@ impl Cluster {
     ///
     /// When a node does not start or no leader is elected within 20 s.
     pub fn start_founders(founders: usize) -> Cluster {
+        Cluster::start_founders_with_env(founders, &[])
+    }
+
+    /// [`Cluster::start_founders`], every node started (and restarted) with the
+    /// environment variables `env`, such as a node's fault-injection switches.
+    ///
+    /// # Panics
+    ///
+    /// When a node does not start or no leader is elected within 20 s.
+    pub fn start_founders_with_env(founders: usize, env: &[(&str, &str)]) -> Cluster {
         // A test that failed while holding the turn leaves nothing shared behind.
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let site = Site::new(&OPERATORS);
         let ports = OPERATORS.iter().map(|_| free_port()).collect();
         let nodes = OPERATORS.iter().map(|_| None).collect();
-        let mut cluster = Cluster { site, ports, nodes, founders, joining: vec![false; OPERATORS.len()], _turn: turn };
+        let env = env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+        let mut cluster = Cluster { site, ports, nodes, founders, joining: vec![false; OPERATORS.len()], env, _turn: turn };
         for index in 0..founders {
             cluster.start_node(index);
         }
@@ -108,6 +121,7 @@ impl Cluster {
             .env("RUST_LOG", "info,openraft=warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
+        command.envs(self.env.iter().map(|(name, value)| (name, value)));
         // A founder names the founders; a joining node names every node.
         let peers = if self.joining[index] { OPERATORS.len() } else { self.founders };
         for (operator, port) in OPERATORS.iter().zip(&self.ports).take(peers) {

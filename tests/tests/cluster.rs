@@ -432,6 +432,39 @@ fn admins_add_a_node_that_then_votes_and_remove_it_again() {
     assert_eq!(cluster.status(2).unwrap().size, held, "a removed node receives no more records");
 }
 
+/// The node's fault-injection switch (`node/src/replication/membership.rs`).
+const LOSE_HANDOVER: &str = "SALVAGE_FAULT_LOSE_NODE_HANDOVER";
+
+#[test]
+fn a_node_change_the_leader_did_not_carry_out_is_made_by_the_leader_from_the_kept_requests() {
+    // The nodes lose what the state machine hands over, as a leader that
+    // crashed right after applying the entry would.
+    let mut cluster = Cluster::start_founders_with_env(2, &[(LOSE_HANDOVER, "1")]);
+    let fixture = cluster.site.fixture.clone();
+    cluster.start_joining(2);
+    let add = json!({"member": OPERATORS[2], "url": cluster.url(2)});
+    let added = cluster.node(0).submit_one(&fixture.signed(&ADMINS, Kind::NodeAdd, add));
+    assert_eq!(added.status, 201, "{}", added.text());
+    for index in 0..3 {
+        wait_for_nodes(&cluster, index, &OPERATORS, Duration::from_secs(30));
+    }
+    // Removing it, with both founders killed at once and restarted: whether
+    // the leader made the change before, or a leader makes it after the
+    // restart from the requests kept on disk, the node ends outside.
+    let removed = cluster.node(1).submit_one(&fixture.signed(&ADMINS, Kind::NodeRemove, json!({"member": OPERATORS[2]})));
+    assert_eq!(removed.status, 201, "{}", removed.text());
+    for index in 0..2 {
+        let (status, _) = cluster.take(index).stop_with("KILL");
+        assert!(!status.success());
+    }
+    for index in 0..2 {
+        cluster.start_node(index);
+    }
+    for index in 0..2 {
+        wait_for_nodes(&cluster, index, &OPERATORS[..2], Duration::from_secs(30));
+    }
+}
+
 #[test]
 fn a_large_array_sent_to_a_follower_is_committed_in_parts_in_its_own_order() {
     let cluster = Cluster::start();

@@ -12,6 +12,7 @@ use super::auth::RequestSigner;
 use super::log_store::{LogStore, LogStoreError};
 use super::network::Network;
 use super::state_machine::{LedgerMachine, MachineError};
+use super::membership::NodeRequests;
 use super::{ConsortiumNode, NodeId, Raft, membership, node_id};
 
 /// A node's part in its consortium's Raft.
@@ -95,10 +96,11 @@ pub async fn start(ledger: Arc<Ledger>, raft_dir: &Path, signer: RequestSigner, 
     let (changes, requested) = tokio::sync::mpsc::unbounded_channel();
     // The state machine's bookkeeping stays in sled, in a directory of its own.
     let db = sled::Config::new().path(raft_dir.join("machine")).mode(sled::Mode::HighThroughput).open().map_err(MachineError::from)?;
-    let machine = LedgerMachine::open(ledger, &db, &raft_dir.join("snapshots"), changes)?;
+    let requests = NodeRequests::open(&db).map_err(MachineError::from)?;
+    let machine = LedgerMachine::open(ledger, &db, &raft_dir.join("snapshots"), changes, requests.clone())?;
     let config = Arc::new(raft_config().validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
     let raft = Raft::new(id, config, Network::new(signer.clone()), log, machine).await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
-    tokio::spawn(membership::carry_out(raft.clone(), id, requested));
+    tokio::spawn(membership::carry_out(raft.clone(), id, requests, requested));
     let initialized = raft.is_initialized().await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
     if !initialized && !join {
         let members: BTreeMap<NodeId, ConsortiumNode> = nodes.into_iter().map(|node| (node_id(&node.member), node)).collect();

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-use super::membership::NodeChange;
+use super::membership::{NodeChange, NodeRequests};
 use super::{BatchOutcome, ConsortiumNode, NodeId, TypeConfig};
 
 /// How many records of a snapshot are verified and appended together.
@@ -53,6 +53,8 @@ pub struct LedgerMachine {
     receiving: Option<PathBuf>,
     // Accepted `node.add` and `node.remove` entries, for the leader to carry out.
     changes: mpsc::UnboundedSender<NodeChange>,
+    // The last of those per operator, for whichever node leads later.
+    requests: NodeRequests,
     applier: Applier,
 }
 
@@ -154,8 +156,8 @@ const APPLIED_KEY: &[u8] = b"applied";
 impl LedgerMachine {
     /// The state machine of `ledger`, keeping its bookkeeping in `db` (the Raft
     /// store's database) and snapshots in `snapshots`; the membership changes
-    /// that applied entries ask for go to `changes`.
-    pub fn open(ledger: Arc<Ledger>, db: &sled::Db, snapshots: &Path, changes: mpsc::UnboundedSender<NodeChange>) -> Result<LedgerMachine, MachineError> {
+    /// that applied entries ask for go to `changes` and are kept in `requests`.
+    pub fn open(ledger: Arc<Ledger>, db: &sled::Db, snapshots: &Path, changes: mpsc::UnboundedSender<NodeChange>, requests: NodeRequests) -> Result<LedgerMachine, MachineError> {
         std::fs::create_dir_all(snapshots).map_err(|source| MachineError::Snapshots { path: snapshots.to_owned(), source })?;
         let bookkeeping = db.open_tree("machine")?;
         let applied = match bookkeeping.get(APPLIED_KEY)? {
@@ -167,7 +169,7 @@ impl LedgerMachine {
             return Err(MachineError::LedgerBehind { applied: applied.next, size: ledger.size() });
         }
         let applier = Applier::start().map_err(MachineError::Thread)?;
-        Ok(LedgerMachine { ledger, bookkeeping, snapshots: snapshots.to_owned(), applied, current: CurrentSnapshot::default(), receiving: None, changes, applier })
+        Ok(LedgerMachine { ledger, bookkeeping, snapshots: snapshots.to_owned(), applied, current: CurrentSnapshot::default(), receiving: None, changes, requests, applier })
     }
 
     fn save_applied(&self) -> Result<(), StorageError<NodeId>> {
@@ -247,6 +249,11 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             Ok::<_, StorageError<NodeId>>((applied, outcomes, changes))
         })
         .await??;
+        // Kept before the applied position, so a crash cannot keep the one
+        // without the other (sled persists its writes in order).
+        for change in &changes {
+            self.requests.record(change).map_err(|e| write_error(&e))?;
+        }
         self.applied = applied;
         self.save_applied()?;
         for change in changes {
@@ -291,6 +298,11 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             let record = Record::from_json_bytes(line.as_bytes()).map_err(|e| read_error(&format!("snapshot record {seq}: {e}")))?;
             if record.seq.get() != seq {
                 return Err(read_error(&format!("snapshot line {seq} holds record {}", record.seq.get())).into());
+            }
+            // A node that learns the ledger from a snapshot never applies these
+            // entries, yet may lead later: it keeps their requests too.
+            if let Some(change) = NodeChange::of(&record.entry) {
+                self.requests.record(&change).map_err(|e| write_error(&e))?;
             }
             if seq < self.ledger.size() {
                 // Records this node holds must be the very same bytes.
