@@ -203,6 +203,30 @@ fn two_conflicting_transfers_sent_to_two_nodes_at_once_are_decided_once() {
 }
 
 #[test]
+fn a_submission_forwarded_to_a_leader_that_hangs_is_answered_unavailable_and_goes_through_when_sent_again() {
+    let cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let leader = cluster.wait_for_leader(Duration::from_secs(10));
+    let follower = (leader + 1) % 3;
+    let leader_pid = cluster.node(leader).pid().to_string();
+    let signal = |name: &str| assert!(Command::new("kill").args([name, &leader_pid]).status().unwrap().success());
+    // The leader hangs without closing its connections; the follower still
+    // takes it for the leader when the entry arrives.
+    signal("-STOP");
+    let entry = fixture.register("baltic-demolition", &giai(4, 0), "brick pallet", 800.0);
+    let started = Instant::now();
+    let first = cluster.node(follower).submit_one(&entry);
+    assert_eq!(first.status, 503, "{}", first.text());
+    assert_eq!(first.error_code(), "node.unavailable");
+    assert!(started.elapsed() < Duration::from_secs(20), "the follower waited {:?} for a hung leader", started.elapsed());
+    // Sent again, it goes to the leader the other two elected meanwhile.
+    let again = submit_somewhere(&[cluster.node(follower).address.clone()], 0, &entry, Duration::from_secs(20));
+    assert!(again.is_some(), "the entry was not accepted once sent again");
+    signal("-CONT");
+    cluster.wait_converged(2, Duration::from_secs(20));
+}
+
+#[test]
 fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
     let cluster = Cluster::start();
     let fixture = cluster.site.fixture.clone();

@@ -62,10 +62,10 @@ pub struct LedgerMachine {
 /// synchronous and syncs its log.
 ///
 /// A thread of tokio's blocking pool would do, but the pool hands each apply to
-/// whichever of its threads is idle and lets idle ones exit: every entry's
-/// JSON was then parsed into a cold allocator heap, on freshly zeroed pages
-/// (a loaded node spent a tenth of its CPU time zeroing them). One thread
-/// keeps its heap, and its pages, warm.
+/// whichever of its threads is idle and lets idle ones exit, so every entry's
+/// JSON was parsed into a cold allocator heap, on freshly zeroed pages (page
+/// zeroing was a tenth of a loaded machine's CPU time, this among its
+/// causes). One thread keeps its heap, and its pages, warm.
 struct Applier {
     jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
 }
@@ -154,8 +154,8 @@ struct Applied {
 const APPLIED_KEY: &[u8] = b"applied";
 
 impl LedgerMachine {
-    /// The state machine of `ledger`, keeping its bookkeeping in `db` (the Raft
-    /// store's database) and snapshots in `snapshots`; the membership changes
+    /// The state machine of `ledger`, keeping its bookkeeping in `db` (a sled
+    /// database of its own) and snapshots in `snapshots`; the membership changes
     /// that applied entries ask for go to `changes` and are kept in `requests`.
     pub fn open(ledger: Arc<Ledger>, db: &sled::Db, snapshots: &Path, changes: mpsc::UnboundedSender<NodeChange>, requests: NodeRequests) -> Result<LedgerMachine, MachineError> {
         std::fs::create_dir_all(snapshots).map_err(|source| MachineError::Snapshots { path: snapshots.to_owned(), source })?;

@@ -32,6 +32,12 @@ const IN_FLIGHT: usize = 2;
 /// How long a node waits to apply a batch the leader committed for it.
 const APPLY_WAIT: Duration = Duration::from_secs(10);
 
+/// How long a node waits for the leader to answer a forwarded batch: a leader
+/// that hangs (stopped, or cut off without a reset) must not hold the
+/// submitters for ever. They submit again; entries already recorded get their
+/// original receipts.
+const FORWARD_WAIT: Duration = Duration::from_secs(10);
+
 /// The path where the leader takes batches from the other nodes.
 pub(crate) const PROPOSE_PATH: &str = "/v1/raft/propose";
 
@@ -168,7 +174,11 @@ async fn propose(raft: &Raft, forwarding: &Forwarding, batch: Batch) -> Result<B
 async fn forward(leader: &ConsortiumNode, forwarding: &Forwarding, batch: &Batch) -> Result<Proposed, ApiError> {
     let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
     let body = serde_json::to_vec(batch).map_err(|e| failed(&e))?;
-    let (status, answer) = forwarding.connections.post_signed(&leader.url, PROPOSE_PATH, body, &forwarding.signer).await.map_err(|e| failed(&e))?;
+    let posted = forwarding.connections.post_signed(&leader.url, PROPOSE_PATH, body, &forwarding.signer);
+    let (status, answer) = tokio::time::timeout(FORWARD_WAIT, posted)
+        .await
+        .map_err(|_| failed(&format!("no answer within {} s; submit again", FORWARD_WAIT.as_secs())))?
+        .map_err(|e| failed(&e))?;
     if status != StatusCode::OK {
         return Err(failed(&format!("it answered {status}: {}", String::from_utf8_lossy(&answer[..answer.len().min(300)]))));
     }
