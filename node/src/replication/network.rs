@@ -56,16 +56,16 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = PeerClient;
 
     async fn new_client(&mut self, target: NodeId, node: &ConsortiumNode) -> PeerClient {
-        PeerClient { target, node: node.clone(), signer: self.signer.clone(), connection: None }
+        PeerClient { target, node: node.clone(), connections: PeerConnections::new(self.signer.clone()) }
     }
 }
 
-/// Sends Raft's messages to one peer over one keep-alive connection.
+/// Sends Raft's messages to one peer; openraft sends them one at a time, so
+/// they take one keep-alive connection.
 pub struct PeerClient {
     target: NodeId,
     node: ConsortiumNode,
-    signer: RequestSigner,
-    connection: Option<SendRequest<Full<Bytes>>>,
+    connections: PeerConnections,
 }
 
 /// Why a message did not reach the peer or its answer could not be read.
@@ -95,33 +95,20 @@ pub enum TransportError {
     },
 }
 
-/// Posts `body` to `path` on the node at `url` (`http://host:port`) on a new
-/// connection (see [`PeerConnections`] for a stream of posts), signed by `signer` as Raft traffic is, and returns the answer's
-/// status and body. Used for the messages that are not Raft's own: forwarded
-/// batches and cosignature requests.
-pub async fn post_signed(url: &str, path: &str, body: Vec<u8>, signer: &RequestSigner) -> Result<(StatusCode, Bytes), TransportError> {
-    let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.to_owned(), reason: reason.to_string() };
-    let Some(authority) = authority(url) else {
-        return Err(TransportError::Url(url.to_owned()));
-    };
-    let request = signed_request(authority, path, body, signer).map_err(|e| failed(&e))?;
-    let mut sender = connect(authority).await.map_err(|e| failed(&e))?;
-    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
-    let status = response.status();
-    let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
-    Ok((status, answer))
-}
-
-/// Keep-alive connections to other nodes for a stream of signed posts, such
-/// as the batches a follower forwards to the leader: a new TCP connection per
-/// batch would cost a handshake and a socket on both sides each time.
+/// Posts to other nodes, signed by this node's operator as Raft traffic is,
+/// over keep-alive connections: Raft's messages, the batches a follower
+/// forwards to the leader and cosignature requests all go this way, since a
+/// new TCP connection per message would cost a handshake and a socket on both
+/// sides each time.
 ///
 /// A connection is taken for one request and given back once its answer is
 /// read, so concurrent posts to one node use as many connections as are in
 /// flight. One that the peer has closed is noticed when it is taken and
-/// dropped; a request that fails is not retried (the caller decides).
-#[derive(Clone, Default)]
+/// dropped, as is one whose request failed or was abandoned; a request that
+/// fails is not retried (the caller decides).
+#[derive(Clone)]
 pub struct PeerConnections {
+    signer: RequestSigner,
     // INVARIANT: every connection kept here has answered its last request in full.
     idle: Arc<Mutex<HashMap<String, Vec<Connection>>>>,
 }
@@ -130,14 +117,20 @@ pub struct PeerConnections {
 type Connection = SendRequest<Full<Bytes>>;
 
 impl PeerConnections {
-    /// Posts `body` to `path` on the node at `url`, as [`post_signed`] does,
-    /// over a kept connection if one is ready.
-    pub async fn post_signed(&self, url: &str, path: &str, body: Vec<u8>, signer: &RequestSigner) -> Result<(StatusCode, Bytes), TransportError> {
+    /// Posts signed by `signer`.
+    pub fn new(signer: RequestSigner) -> PeerConnections {
+        PeerConnections { signer, idle: Arc::default() }
+    }
+
+    /// Posts `body` as JSON to `path` on the node at `url` (`http://host:port`),
+    /// signed, over a kept connection if one is ready, and returns the answer's
+    /// status and body.
+    pub async fn post(&self, url: &str, path: &str, body: Vec<u8>) -> Result<(StatusCode, Bytes), TransportError> {
         let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.to_owned(), reason: reason.to_string() };
         let Some(authority) = authority(url) else {
             return Err(TransportError::Url(url.to_owned()));
         };
-        let request = signed_request(authority, path, body, signer).map_err(|e| failed(&e))?;
+        let request = signed_request(authority, path, body, &self.signer).map_err(|e| failed(&e))?;
         let mut sender = loop {
             let kept = self.idle.lock().ok().and_then(|mut idle| idle.get_mut(authority).and_then(Vec::pop));
             match kept {
@@ -217,44 +210,23 @@ impl PeerClient {
     {
         let body = serde_json::to_vec(message).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let exchange = self.exchange(path, body);
+        // A broken or abandoned connection is not kept for the next message.
         let answer = match tokio::time::timeout(option.hard_ttl(), exchange).await {
             Ok(Ok(answer)) => answer,
-            Ok(Err(error)) => {
-                // A broken connection is not reused.
-                self.connection = None;
-                return Err(RPCError::Unreachable(Unreachable::new(&error)));
-            }
-            Err(elapsed) => {
-                self.connection = None;
-                return Err(RPCError::Unreachable(Unreachable::new(&elapsed)));
-            }
+            Ok(Err(error)) => return Err(RPCError::Unreachable(Unreachable::new(&error))),
+            Err(elapsed) => return Err(RPCError::Unreachable(Unreachable::new(&elapsed))),
         };
         let answer: Result<A, RaftError<NodeId, E>> = serde_json::from_slice(&answer).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         answer.map_err(|error| RPCError::RemoteError(RemoteError::new_with_node(self.target, self.node.clone(), error)))
     }
 
     /// Posts `body` to the peer's `path` and returns the answer's body if it is 200.
-    async fn exchange(&mut self, path: &str, body: Vec<u8>) -> Result<Bytes, TransportError> {
-        let url = self.node.url.clone();
-        let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.clone(), reason: reason.to_string() };
-        let Some(authority) = authority(&url) else {
-            return Err(TransportError::Url(url));
-        };
-        let request = signed_request(authority, path, body, &self.signer).map_err(|e| failed(&e))?;
-        let reusable = match self.connection.as_mut() {
-            Some(connection) => connection.ready().await.is_ok(),
-            None => false,
-        };
-        let connection = match self.connection.as_mut() {
-            Some(connection) if reusable => connection,
-            _ => self.connection.insert(connect(authority).await.map_err(|e| failed(&e))?),
-        };
-        let response = connection.send_request(request).await.map_err(|e| failed(&e))?;
-        let status = response.status();
-        let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+    async fn exchange(&self, path: &str, body: Vec<u8>) -> Result<Bytes, TransportError> {
+        let url = &self.node.url;
+        let (status, answer) = self.connections.post(url, path, body).await?;
         if status != StatusCode::OK {
             let body = String::from_utf8_lossy(&answer[..answer.len().min(300)]).into_owned();
-            return Err(TransportError::Answer { url, status, body });
+            return Err(TransportError::Answer { url: url.clone(), status, body });
         }
         Ok(answer)
     }

@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 use super::ledger_reads::signed_checkpoint;
 use super::raft::{authenticated, operators};
 use super::{ApiError, Node};
-use crate::replication::network::post_signed;
+use crate::replication::network::PeerConnections;
 use crate::witness::Refusal;
 
 /// Where a node takes cosignature requests.
@@ -68,9 +68,13 @@ pub async fn cosign(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap,
 
 /// Asks for missing cosignatures until the node stops.
 pub(crate) async fn rounds(node: Arc<Node>) {
+    let Some(replica) = node.replica() else {
+        return;
+    };
+    let peers = PeerConnections::new(replica.signer.clone());
     loop {
         tokio::time::sleep(ROUND).await;
-        if let Err(error) = round(&node).await {
+        if let Err(error) = round(&node, &peers).await {
             tracing::debug!(?error, "no cosignatures gathered in this round");
         }
     }
@@ -78,7 +82,7 @@ pub(crate) async fn rounds(node: Arc<Node>) {
 
 /// Asks each node whose cosignature the current checkpoint lacks, and keeps
 /// the checkpoint with every cosignature that came back and verifies.
-async fn round(node: &Arc<Node>) -> Result<(), ApiError> {
+async fn round(node: &Arc<Node>, peers: &PeerConnections) -> Result<(), ApiError> {
     let Some(replica) = node.replica() else {
         return Ok(());
     };
@@ -92,9 +96,9 @@ async fn round(node: &Arc<Node>) -> Result<(), ApiError> {
     let body = serde_json::to_vec(&CosignMessage { note: current.to_note() }).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut asks = JoinSet::new();
     for peer in missing {
-        let (body, signer) = (body.clone(), replica.signer.clone());
+        let (body, peers) = (body.clone(), peers.clone());
         asks.spawn(async move {
-            let answer = tokio::time::timeout(ASK_TIMEOUT, post_signed(&peer.url, COSIGN_PATH, body, &signer)).await;
+            let answer = tokio::time::timeout(ASK_TIMEOUT, peers.post(&peer.url, COSIGN_PATH, body)).await;
             (peer, answer)
         });
     }

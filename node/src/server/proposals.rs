@@ -55,12 +55,6 @@ pub(crate) struct Proposed {
     pub outcome: BatchOutcome,
 }
 
-/// What a node needs to forward batches to the leader.
-struct Forwarding {
-    signer: RequestSigner,
-    connections: PeerConnections,
-}
-
 struct Proposal {
     entries: Vec<SignedEntry>,
     answer: oneshot::Sender<Result<Outcomes, ApiError>>,
@@ -70,7 +64,7 @@ impl ProposalQueue {
     /// Starts proposing to `raft`, signing forwarded batches with `signer`.
     pub fn start(raft: Raft, signer: RequestSigner) -> ProposalQueue {
         let (queue, proposals) = mpsc::unbounded_channel();
-        let forwarding = Arc::new(Forwarding { signer, connections: PeerConnections::default() });
+        let forwarding = Arc::new(PeerConnections::new(signer));
         tokio::spawn(propose_loop(raft, forwarding, proposals));
         ProposalQueue { queue }
     }
@@ -104,7 +98,7 @@ pub(crate) async fn propose_here(raft: &Raft, mut batch: Batch) -> Result<Propos
     }
 }
 
-async fn propose_loop(raft: Raft, forwarding: Arc<Forwarding>, mut proposals: mpsc::UnboundedReceiver<Proposal>) {
+async fn propose_loop(raft: Raft, forwarding: Arc<PeerConnections>, mut proposals: mpsc::UnboundedReceiver<Proposal>) {
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     while let Some(first) = proposals.recv().await {
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
@@ -152,7 +146,7 @@ async fn propose_loop(raft: Raft, forwarding: Arc<Forwarding>, mut proposals: mp
 }
 
 /// Proposes a batch here if this node leads, or at the leader if not.
-async fn propose(raft: &Raft, forwarding: &Forwarding, batch: Batch) -> Result<BatchOutcome, ApiError> {
+async fn propose(raft: &Raft, forwarding: &PeerConnections, batch: Batch) -> Result<BatchOutcome, ApiError> {
     let leader = match raft.client_write(batch.clone()).await {
         Ok(written) => return Ok(written.data),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => forward.leader_node,
@@ -171,10 +165,10 @@ async fn propose(raft: &Raft, forwarding: &Forwarding, batch: Batch) -> Result<B
 }
 
 /// Sends a batch to the leader's `/v1/raft/propose`.
-async fn forward(leader: &ConsortiumNode, forwarding: &Forwarding, batch: &Batch) -> Result<Proposed, ApiError> {
+async fn forward(leader: &ConsortiumNode, forwarding: &PeerConnections, batch: &Batch) -> Result<Proposed, ApiError> {
     let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
     let body = serde_json::to_vec(batch).map_err(|e| failed(&e))?;
-    let posted = forwarding.connections.post_signed(&leader.url, PROPOSE_PATH, body, &forwarding.signer);
+    let posted = forwarding.post(&leader.url, PROPOSE_PATH, body);
     let (status, answer) = tokio::time::timeout(FORWARD_WAIT, posted)
         .await
         .map_err(|_| failed(&format!("no answer within {} s; submit again", FORWARD_WAIT.as_secs())))?
