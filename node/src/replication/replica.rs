@@ -10,9 +10,9 @@ use salvage_ledger::store::Ledger;
 
 use super::auth::RequestSigner;
 use super::log_store::{LogStore, LogStoreError};
+use super::membership::NodeRequests;
 use super::network::Network;
 use super::state_machine::{LedgerMachine, MachineError};
-use super::membership::NodeRequests;
 use super::{ConsortiumNode, NodeId, Raft, membership, node_id};
 
 /// A node's part in its consortium's Raft.

@@ -299,11 +299,6 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             if record.seq.get() != seq {
                 return Err(read_error(&format!("snapshot line {seq} holds record {}", record.seq.get())).into());
             }
-            // A node that learns the ledger from a snapshot never applies these
-            // entries, yet may lead later: it keeps their requests too.
-            if let Some(change) = NodeChange::of(&record.entry) {
-                self.requests.record(&change).map_err(|e| write_error(&e))?;
-            }
             if seq < self.ledger.size() {
                 // Records this node holds must be the very same bytes.
                 let ledger = Arc::clone(&self.ledger);
@@ -362,16 +357,22 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
 }
 
 impl LedgerMachine {
-    /// Verifies and appends records received in a snapshot.
+    /// Verifies and appends records received in a snapshot, then keeps the
+    /// node requests among them: a node that learns the ledger from a snapshot
+    /// never applies these entries, yet may lead later.
     async fn append_verified(&mut self, records: Vec<Record>) -> Result<(), StorageError<NodeId>> {
         if records.is_empty() {
             return Ok(());
         }
+        let requested: Vec<NodeChange> = records.iter().filter_map(|record| NodeChange::of(&record.entry)).collect();
         let ledger = Arc::clone(&self.ledger);
         tokio::task::spawn_blocking(move || ledger.append_records(records))
             .await
             .map_err(|e| write_error(&e))?
             .map_err(|e| StorageIOError::write_snapshot(None, AnyError::error(format!("a snapshot record does not verify: {e}"))))?;
+        for change in &requested {
+            self.requests.record(change).map_err(|e| write_error(&e))?;
+        }
         Ok(())
     }
 

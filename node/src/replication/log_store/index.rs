@@ -132,11 +132,7 @@ impl Index {
     /// Removes the entries from `index` on.
     pub(super) fn truncate(&mut self, index: u64) {
         let keep = index.saturating_sub(self.first).min(self.slots.len() as u64);
-        for slot in self.slots.drain(keep as usize..) {
-            if slot.entry.is_some() {
-                self.cached_bytes -= slot.frame_len;
-            }
-        }
+        self.cached_bytes -= cached_bytes_of(self.slots.drain(keep as usize..));
         self.cached_from = self.cached_from.min(self.end());
     }
 
@@ -148,11 +144,7 @@ impl Index {
         self.purged = Some(log_id);
         let first = self.first.max(log_id.index + 1);
         let gone = (first - self.first).min(self.slots.len() as u64);
-        for slot in self.slots.drain(..gone as usize) {
-            if slot.entry.is_some() {
-                self.cached_bytes -= slot.frame_len;
-            }
-        }
+        self.cached_bytes -= cached_bytes_of(self.slots.drain(..gone as usize));
         self.first = first;
         self.cached_from = self.cached_from.max(first);
     }
@@ -200,6 +192,11 @@ impl Index {
             self.cached_from += 1;
         }
     }
+}
+
+/// What the cached ones among `slots` count against the cache's budget.
+fn cached_bytes_of(slots: impl Iterator<Item = Slot>) -> usize {
+    slots.filter(|slot| slot.entry.is_some()).map(|slot| slot.frame_len).sum()
 }
 
 /// Reads `slot`'s frame back from its segment and checks that it holds the
