@@ -1,6 +1,6 @@
 //! Throughput of the ledger against the limit its signatures set.
 //!
-//! Run with `cargo bench -p salvage-ledger`. Four measurements share one run so
+//! Run with `cargo bench -p salvage-ledger`. These measurements share one run so
 //! that they see the same machine in the same state:
 //!
 //! - `verify_strict/single-core`: one Ed25519 `verify_strict` after another on
@@ -12,6 +12,9 @@
 //!   `item.transfer` of items registered at least 512 registrations earlier.
 //!   `submit` returns only after fdatasync, so each call is one durable group
 //!   commit. Signing is the client's cost: every entry is signed before timing.
+//! - `canonical/statement/*` and `schema/item.register`: encoding one statement
+//!   as JCS and validating one registration body, which every node does for
+//!   every entry.
 //! - `audit/100k-records`: `audit::audit` over the canonical bytes of a
 //!   100,000-record ledger held in memory (reading the disk is not timed).
 //!
@@ -80,6 +83,7 @@ fn main() {
 
     summary.push(bench_verify_strict(&mut criterion, &fixture));
     bench_canonical(&mut criterion, &fixture);
+    bench_schema(&mut criterion, &fixture);
     // Signed on first use, so a run filtered to other benchmarks does not pay for it.
     let pool = OnceCell::new();
     for batch in BATCH_SIZES {
@@ -176,6 +180,20 @@ fn bench_canonical(criterion: &mut Criterion, fixture: &Fixture) {
     group.bench_function("statement/ledger", |bencher| bencher.iter(|| black_box(&statement).canonical_bytes()));
     group.bench_function("statement/serde_json_canonicalizer", |bencher| {
         bencher.iter(|| serde_json_canonicalizer::to_vec(black_box(&statement)))
+    });
+    group.finish();
+}
+
+/// Schema validation of a real `item.register` body (its passport included),
+/// which every node does for every entry it applies.
+fn bench_schema(criterion: &mut Criterion, fixture: &Fixture) {
+    let entry = fixture.register("baltic-demolition", "4750001BSCHEMA1", "HEA 160 steel beam", 182.4);
+    let body = entry.statement().body.clone();
+    salvage_ledger::schema::validate_body("item.register", &body).expect("the fixture's body is valid");
+    let mut group = criterion.benchmark_group("schema");
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group.bench_function("item.register", |bencher| {
+        bencher.iter(|| salvage_ledger::schema::validate_body("item.register", black_box(&body)))
     });
     group.finish();
 }
