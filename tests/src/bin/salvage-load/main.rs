@@ -73,11 +73,14 @@ struct Cli {
 /// The scenarios.
 #[derive(Debug, Subcommand)]
 enum ScenarioName {
-    /// Signed single-entry submissions, each registering a new item; every answer must be 201.
+    /// Signed submissions, each entry registering a new item; every answer must be 201.
     Submit {
         /// How many entries to sign before the clock starts; the run ends early if they run out.
         #[arg(long, default_value_t = 300_000)]
         entries: usize,
+        /// Entries per submission: 1 sends the entry itself, more send a JSON array.
+        #[arg(long, default_value_t = 1)]
+        per_request: usize,
     },
     /// Provenance page views of random seeded items; every answer must be 200 HTML.
     Pages {
@@ -174,7 +177,7 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
         .map_err(|error| LoadError::Setup(format!("cannot start the runtime: {error}")))?;
     let report = runtime.block_on(async {
         match cli.scenario {
-            ScenarioName::Submit { entries } => scenario::submit(&target, &plan, entries).await,
+            ScenarioName::Submit { entries, per_request } => scenario::submit(&target, &plan, entries, per_request).await,
             ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await,
             ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } => Err(LoadError::Setup("a timing scenario has no load report".to_owned())),
         }

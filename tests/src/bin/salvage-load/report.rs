@@ -12,12 +12,24 @@ pub struct Report {
     unit: &'static str,
     plan: Plan,
     tally: Tally,
+    // How many units one expected answer stands for (entries per submission).
+    per_answer: u64,
 }
 
 impl Report {
     /// The report of `scenario`, whose expected answers count as `unit` ("pages").
     pub fn new(scenario: &'static str, unit: &'static str, plan: &Plan, tally: Tally) -> Report {
-        Report { scenario, unit, plan: plan.clone(), tally }
+        Report { scenario, unit, plan: plan.clone(), tally, per_answer: 1 }
+    }
+
+    /// The same report, counting `per_answer` units for every expected answer.
+    pub fn counting(self, per_answer: u64) -> Report {
+        Report { per_answer: per_answer.max(1), ..self }
+    }
+
+    /// Units in the expected answers of the measured window.
+    fn units(&self) -> u64 {
+        self.tally.expected * self.per_answer
     }
 
     /// How many answers were not what the scenario expects, warm-up included.
@@ -28,7 +40,7 @@ impl Report {
     /// Expected answers per second of the measured window.
     pub fn per_second(&self) -> f64 {
         let seconds = self.tally.measured.as_secs_f64();
-        if seconds > 0.0 { self.tally.expected as f64 / seconds } else { 0.0 }
+        if seconds > 0.0 { self.units() as f64 / seconds } else { 0.0 }
     }
 
     /// The latency at quantile `q` (0 to 1, nearest rank) in milliseconds.
@@ -51,7 +63,7 @@ impl Report {
             self.plan.warmup.as_secs_f64(),
             if tally.exhausted { " (ended early: every prepared request was sent)" } else { "" },
         );
-        let _ = writeln!(text, "  {}: {} = {:.0}/s", self.unit, tally.expected, self.per_second());
+        let _ = writeln!(text, "  {}: {} = {:.0}/s", self.unit, self.units(), self.per_second());
         let _ = writeln!(
             text,
             "  latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} requests)",
@@ -87,7 +99,8 @@ impl Report {
             "warmup_s": self.plan.warmup.as_secs_f64(),
             "measured_s": hundredths(tally.measured.as_secs_f64()),
             "exhausted": tally.exhausted,
-            "expected": tally.expected,
+            "expected": self.units(),
+            "per_answer": self.per_answer,
             "per_second": self.per_second().round(),
             "p50_ms": hundredths(self.latency_ms(0.50)),
             "p99_ms": hundredths(self.latency_ms(0.99)),

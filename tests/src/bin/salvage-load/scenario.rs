@@ -27,23 +27,35 @@ const HUB: &str = "reuse-hub";
 /// Items seeded per submission (three entries each).
 const SEED_ITEMS_PER_SUBMISSION: usize = 100;
 
-/// `submit`: signs `entries` registrations of new items, then sends each as its
-/// own `POST /v1/entries`; every answer must be 201.
-pub async fn submit(target: &Target, plan: &Plan, entries: usize) -> Result<Report, LoadError> {
+/// `submit`: signs `entries` registrations of new items, then sends them
+/// `per_request` to a `POST /v1/entries` (the entry itself when 1, an array
+/// otherwise); every answer must be 201.
+pub async fn submit(target: &Target, plan: &Plan, entries: usize, per_request: usize) -> Result<Report, LoadError> {
     let started = Instant::now();
     let fixture = Fixture::new();
     // `Fixture::register` derives the key anew for every entry; one key serves all.
     let key = Fixture::key(CONTRACTOR);
-    let bodies = sign_in_parallel(entries, |number| {
-        let giai = target.giai("LOAD", number);
-        let passport = passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
-        let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
-        SignedEntry::sign(statement, &[&key]).map(|entry| Bytes::from(entry_bytes(&entry))).unwrap_or_default()
+    let per_request = per_request.max(1);
+    let requests = entries.div_ceil(per_request);
+    let bodies = sign_in_parallel(requests, |request| {
+        let entries: Vec<serde_json::Value> = (request * per_request..(request + 1) * per_request)
+            .filter_map(|number| {
+                let giai = target.giai("LOAD", number);
+                let passport = passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
+                let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
+                SignedEntry::sign(statement, &[&key]).ok().map(|entry| entry.to_value())
+            })
+            .collect();
+        let body = match entries.as_slice() {
+            [single] if per_request == 1 => serde_json::to_vec(single),
+            _ => serde_json::to_vec(&entries),
+        };
+        body.map(Bytes::from).unwrap_or_default()
     });
-    eprintln!("signed {} entries in {:.1} s", bodies.len(), started.elapsed().as_secs_f64());
+    eprintln!("signed {} entries in {:.1} s", requests * per_request, started.elapsed().as_secs_f64());
     let workload = Arc::new(Submissions { bodies, next: AtomicUsize::new(0), host: host(target)? });
     let tally = drive::drive(target.addresses(), plan, workload, target.pid()).await?;
-    Ok(Report::new("submit", "accepted entries", plan, tally))
+    Ok(Report::new("submit", "accepted entries", plan, tally).counting(per_request as u64))
 }
 
 /// `pages`: seeds `items` items (registered, offered to the reuse hub,
@@ -63,7 +75,7 @@ pub async fn pages(target: &Target, plan: &Plan, items: usize) -> Result<Report,
     Ok(Report::new("pages", "pages", plan, tally))
 }
 
-/// Pre-signed single-entry submissions, each sent once.
+/// Pre-signed submissions, each sent once.
 struct Submissions {
     bodies: Vec<Bytes>,
     next: AtomicUsize,
@@ -160,11 +172,6 @@ fn sign_in_parallel(count: usize, make: impl Fn(usize) -> Bytes + Sync) -> Vec<B
             .collect();
         parts.into_iter().flat_map(|part| part.join().unwrap_or_default()).collect()
     })
-}
-
-/// A signed entry as a submission body: the entry object itself, not an array.
-fn entry_bytes(entry: &SignedEntry) -> Vec<u8> {
-    serde_json::to_vec(&entry.to_value()).unwrap_or_default()
 }
 
 /// The `Host` header of every request.
