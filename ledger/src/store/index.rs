@@ -8,6 +8,7 @@
 
 use std::collections::btree_map::{self, BTreeMap};
 use std::collections::hash_map::{Entry, HashMap};
+use std::fs::File;
 use std::path::Path;
 
 use serde::Serialize;
@@ -16,7 +17,7 @@ use crate::chain::{LeafHash, Seq};
 use crate::custody::{ItemState, Member};
 use crate::entry::LedgerId;
 use crate::ident::Giai;
-use crate::store::log::LogPosition;
+use crate::store::log::{LogPosition, release_durable_pages};
 
 /// The key families of the index, each a one-byte key prefix.
 ///
@@ -96,6 +97,9 @@ pub enum IndexError {
 pub(crate) struct Index {
     db: sled::Db,
     tree: sled::Tree,
+    // sled's data file, opened only to let the kernel drop its durable pages;
+    // `None` if sled keeps it under another name.
+    db_file: Option<File>,
 }
 
 /// A key of a family: the family byte, then the key proper.
@@ -110,7 +114,28 @@ impl Index {
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
         let db = open_db(dir)?;
         let tree = db.open_tree("index")?;
-        Ok(Index { db, tree })
+        let db_file = File::open(dir.join(SLED_DATA_FILE)).ok();
+        Ok(Index { db, tree, db_file })
+    }
+
+    /// Whether sled's data file was found, so its pages can be released.
+    #[cfg(test)]
+    pub fn has_data_file(&self) -> bool {
+        self.db_file.is_some()
+    }
+
+    /// Makes sled's writes durable, then lets the kernel drop sled's file from
+    /// its page cache (see [`release_durable_pages`]): sled reads through its
+    /// own cache, and every page the index writes would otherwise take a fresh
+    /// page of memory.
+    pub fn release_durable_pages(&self) -> Result<(), IndexError> {
+        if let Some(file) = &self.db_file {
+            self.db.flush()?;
+            if let Ok(metadata) = file.metadata() {
+                release_durable_pages(file, 0, metadata.len());
+            }
+        }
+        Ok(())
     }
 
     /// How many records the index covers, and for which ledger.
@@ -282,6 +307,9 @@ impl Index {
         Ok(())
     }
 }
+
+/// The file in the index directory where sled 0.34 keeps its log and pages.
+const SLED_DATA_FILE: &str = "db";
 
 /// How long to wait for sled's own file lock to be released.
 const SLED_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);

@@ -37,6 +37,11 @@ pub(crate) const LINGER: Duration = Duration::from_millis(20);
 /// held and the length of a batch.
 const MAX_GATHERED: usize = 16_384;
 
+/// How often, at most, the indexer flushes sled and lets the kernel drop the
+/// index's durable pages (`Index::release_durable_pages`); sled flushes every
+/// half second by itself anyway.
+const RELEASE_EVERY: Duration = Duration::from_secs(1);
+
 /// Why the background index writer cannot serve a request.
 #[non_exhaustive]
 #[derive(Debug, Clone, thiserror::Error)]
@@ -182,13 +187,22 @@ impl Progress {
 /// and write them as one batch.
 fn run(index: &Index, ledger_id: LedgerId, queue: &Receiver<Work>, progress: &Progress, linger: Duration) {
     let _guard = PanicGuard(progress);
+    let mut released = Instant::now();
     while let Ok(first) = queue.recv() {
         let mut updates = Vec::new();
         let open = gather(first, queue, progress, linger, &mut updates);
         if let Some(last) = updates.last() {
             let upto = last.seq.get() + 1;
             match index.apply(ledger_id, &updates) {
-                Ok(()) => progress.record(Ok(upto)),
+                Ok(()) => {
+                    progress.record(Ok(upto));
+                    if released.elapsed() >= RELEASE_EVERY {
+                        // Only speed depends on it; a failed flush shows again
+                        // in the next batch's write.
+                        let _ = index.release_durable_pages();
+                        released = Instant::now();
+                    }
+                }
                 Err(error) => {
                     // Readers and committers learn of the failure; the log is intact and
                     // the next open rebuilds or catches up the index.
@@ -275,6 +289,23 @@ mod tests {
         let index = Arc::new(Index::open(dir).expect("index opens"));
         let indexer = Indexer::start(Arc::clone(&index), LedgerId([1; 32]), 0, AN_HOUR).expect("indexer starts");
         (index, Arc::new(indexer))
+    }
+
+    #[test]
+    fn the_index_finds_sleds_file_and_reads_the_same_after_releasing_its_pages() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let index = Index::open(dir.path()).expect("index opens");
+        assert!(index.has_data_file(), "sled keeps its data in {:?}", std::fs::read_dir(dir.path()).map(|d| d.count()));
+        index.apply(LedgerId([1; 32]), &updates(0..300)).expect("applied");
+        index.release_durable_pages().expect("flushed and released");
+        // Record 0 of `updates` lies at offset 0, inside the segment header.
+        for seq in [1, 150, 299] {
+            let (position, leaf) = index.record(Seq::new(seq).expect("a small seq")).expect("readable").expect("present");
+            assert_eq!((position.offset, leaf), (seq * 100, LeafHash([seq as u8; 32])));
+        }
+        drop(index);
+        let reopened = Index::open(dir.path()).expect("index reopens");
+        assert_eq!(reopened.size().expect("size").0, 300);
     }
 
     #[test]

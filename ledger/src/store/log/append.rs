@@ -8,11 +8,12 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::format::{
     FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_payload_len, encode_frame, segment_path,
 };
+use super::page_cache::release_durable_pages;
 use super::segments::create_segment;
 use super::{LogError, RecordLog, io_error};
 
@@ -51,6 +52,8 @@ impl RecordLog {
         self.refuse_if_poisoned()?;
         Ok(SyncHandle {
             file: Arc::clone(&self.current),
+            len: self.current_len,
+            released: Arc::clone(&self.released),
             path: Arc::clone(&self.current_path),
             poisoned: Arc::clone(&self.poisoned),
         })
@@ -82,6 +85,10 @@ impl RecordLog {
 #[derive(Debug, Clone)]
 pub struct SyncHandle {
     file: Arc<File>,
+    // How long the segment was when the handle was made: every byte before
+    // this is durable once `sync` returns.
+    len: u64,
+    released: Arc<AtomicU64>,
     path: Arc<Path>,
     poisoned: Arc<AtomicBool>,
 }
@@ -96,7 +103,10 @@ impl SyncHandle {
         self.file.sync_data().map_err(|source| {
             self.poisoned.store(true, Ordering::Release);
             io_error("fdatasync", &self.path, source)
-        })
+        })?;
+        let released = release_durable_pages(&self.file, self.released.load(Ordering::Acquire), self.len);
+        self.released.fetch_max(released, Ordering::AcqRel);
+        Ok(())
     }
 }
 
@@ -184,12 +194,14 @@ impl RecordLog {
         self.current
             .sync_data()
             .map_err(|source| io_error("fdatasync full segment", &self.current_path, source))?;
+        release_durable_pages(&self.current, self.released.load(Ordering::Acquire), self.current_len);
         let path = segment_path(&self.dir, next);
         let file = create_segment(&self.dir, &path)?;
         self.current = Arc::new(file);
         self.current_path = Arc::from(path.as_path());
         self.segment = next;
         self.current_len = SEGMENT_MAGIC.len() as u64;
+        self.released = Arc::new(AtomicU64::new(0));
         self.appended_bytes += SEGMENT_MAGIC.len() as u64;
         Ok(())
     }

@@ -126,14 +126,15 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 // `RecordLog` is defined here so that its fields are visible to the submodules, each of which
 // implements one concern: `format` (the bytes on disk), `segments` (the directory and its
-// files), `recovery` (`RecordLog::open`), `append` (appending, rotation and syncing) and `read`
-// (reading frames back).
+// files), `recovery` (`RecordLog::open`), `append` (appending, rotation and syncing), `read`
+// (reading frames back) and `page_cache` (letting the kernel drop durable pages).
 mod append;
 mod format;
+mod page_cache;
 mod read;
 mod recovery;
 mod scan;
@@ -141,6 +142,7 @@ mod segments;
 
 pub use append::SyncHandle;
 pub use format::{FRAME_HEADER_BYTES, LogPosition, MAX_PAYLOAD_BYTES, SEGMENT_MAGIC};
+pub use page_cache::release_durable_pages;
 pub use read::LogReader;
 pub use scan::{LogScan, scan};
 
@@ -277,6 +279,9 @@ pub struct RecordLog {
     frame_count: u64,
     appended_bytes: u64,
     poisoned: Arc<AtomicBool>,
+    // How much of the current segment has been released from the page cache
+    // (see `page_cache`), shared with its sync handles.
+    released: Arc<AtomicU64>,
     reader: LogReader,
 }
 

@@ -10,7 +10,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use super::format::{
     FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_frame, frame_bounds, frame_crc,
@@ -102,6 +102,7 @@ impl RecordLog {
             frame_count: frames.len() as u64,
             appended_bytes: 0,
             poisoned: Arc::new(AtomicBool::new(false)),
+            released: Arc::new(AtomicU64::new(0)),
         };
         Ok((log, LogContents { frames, tail_cut }))
     }
@@ -130,6 +131,7 @@ impl RecordLog {
             frame_count: 0,
             appended_bytes: SEGMENT_MAGIC.len() as u64,
             poisoned: Arc::new(AtomicBool::new(false)),
+            released: Arc::new(AtomicU64::new(0)),
         })
     }
 }

@@ -152,7 +152,7 @@ impl Scan {
             sync_dir(dir).map_err(|source| LogStoreError::Io { path: dir.to_owned(), source })?;
             return Ok(None);
         }
-        Ok(Some(Segment { file: segment, first, offsets, len: offset as u64 }))
+        Ok(Some(Segment { file: segment, first, offsets, len: offset as u64, released: 0 }))
     }
 }
 

@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 
 use openraft::storage::LogFlushed;
 use openraft::{LogId, Vote};
+use salvage_ledger::store::log::release_durable_pages;
 use tokio::sync::oneshot;
 
 use super::index::{Index, Location, SegmentFile};
@@ -50,6 +51,8 @@ pub(super) struct Segment {
     pub(super) first: u64,
     pub(super) offsets: Vec<u64>,
     pub(super) len: u64,
+    /// How much of the file has been released from the page cache.
+    pub(super) released: u64,
 }
 
 impl Segment {
@@ -159,8 +162,11 @@ impl Writer {
         // Readable from the file now (the page cache holds it), so the cache
         // may let these entries go even before the fsync.
         lock_index(&self.index)?.written(written);
-        if let Some(active) = self.segments.last() {
+        if let Some(active) = self.segments.last_mut() {
             active.file.file.sync_data().map_err(|e| in_file(&active.file.path, e))?;
+            // Readers find recent entries in the cache; the page cache would
+            // only spend fresh memory on every frame (see the function's doc).
+            active.released = release_durable_pages(&active.file.file, active.released, active.len);
         }
         Ok(())
     }
@@ -181,12 +187,13 @@ impl Writer {
                 // The full segment is made durable before the next one starts,
                 // since the group's one fsync covers only the active segment.
                 active.file.file.sync_data().map_err(|e| in_file(&active.file.path, e))?;
+                release_durable_pages(&active.file.file, active.released, active.len);
             }
             let path = segment_path(&self.dir, index);
             let file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).map_err(|e| in_file(&path, e))?;
             // The new file's name must survive a crash along with its frames.
             sync_dir(&self.dir)?;
-            self.segments.push(Segment { file: Arc::new(SegmentFile { path, file }), first: index, offsets: Vec::new(), len: 0 });
+            self.segments.push(Segment { file: Arc::new(SegmentFile { path, file }), first: index, offsets: Vec::new(), len: 0, released: 0 });
             self.delete_purged_segments();
         }
         self.segments.last_mut().ok_or_else(|| io::Error::other("no active segment after starting one"))
@@ -217,6 +224,7 @@ impl Writer {
             active.file.file.sync_data().map_err(|e| in_file(&active.file.path, e))?;
             active.offsets.truncate((index - active.first) as usize);
             active.len = offset;
+            active.released = active.released.min(offset);
         }
         Ok(())
     }
