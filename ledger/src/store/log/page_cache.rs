@@ -9,8 +9,9 @@
 //! writing 1 GiB with an `fdatasync` every MiB took 6–7 s of CPU time, and
 //! 0.4 s when each synced range was released as here: the kernel then hands
 //! the same pages, still backed by the host, to the next writes. A loaded
-//! three-node consortium writes about 100 MB/s in all (records, Raft log and
-//! index), so this was a third of the machine (docs/performance.md).
+//! three-node consortium on that machine writes about 100 MB/s in all
+//! (records, Raft log and index), and copying into fresh page-cache pages was
+//! 14 % of its CPU time in a profile (docs/performance.md).
 //!
 //! Only clean pages are dropped, so releasing a range that is durable loses
 //! nothing; a later read of it comes from the disk.
