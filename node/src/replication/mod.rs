@@ -88,6 +88,13 @@ impl Batch {
         Batch { accepted, entries }
     }
 
+    /// About how many bytes the batch's JSON takes, a little more rather than
+    /// less: what a buffer it is written to should hold from the start, since
+    /// growing one of a few hundred kilobytes copies it again and again.
+    pub fn json_len_hint(&self) -> usize {
+        self.entries.iter().map(|entry| entry.get().len() + 1).sum::<usize>() + 64
+    }
+
     /// How many entries the batch holds.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -103,6 +110,14 @@ impl Batch {
     /// them alike).
     pub fn parse(&self) -> Vec<Result<SignedEntry, Refusal>> {
         self.entries.iter().map(|entry| SignedEntry::from_canonical_json(entry.get().as_bytes())).collect()
+    }
+}
+
+/// About how many bytes a Raft log entry's JSON takes (its log id and payload).
+pub(crate) fn entry_json_len_hint(entry: &openraft::Entry<TypeConfig>) -> usize {
+    128 + match &entry.payload {
+        openraft::EntryPayload::Normal(batch) => batch.json_len_hint(),
+        openraft::EntryPayload::Blank | openraft::EntryPayload::Membership(_) => 256,
     }
 }
 
@@ -185,6 +200,7 @@ mod tests {
         let entries = vec![fixture.register("baltic-demolition", "4750001RAW-1", "door", 30.0), fixture.transfer("baltic-demolition", "4750001RAW-1", "reuse-hub")];
         let batch = Batch::new(Timestamp::now(), &entries);
         let sent = serde_json::to_vec(&batch).unwrap();
+        assert!(batch.json_len_hint() >= sent.len(), "a buffer of the hinted size holds the batch without growing");
         let received: Batch = serde_json::from_slice(&sent).unwrap();
         assert_eq!(received.entries[0].get().as_bytes(), entries[0].canonical_bytes(), "the entry's own canonical bytes, not re-encoded");
         let parsed: Vec<SignedEntry> = received.parse().into_iter().map(Result::unwrap).collect();

@@ -184,7 +184,8 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId>>> {
-        self.call(APPEND_PATH, &rpc, option).await
+        let capacity = 256 + rpc.entries.iter().map(super::entry_json_len_hint).sum::<usize>();
+        self.call(APPEND_PATH, &rpc, capacity, option).await
     }
 
     async fn install_snapshot(
@@ -192,23 +193,26 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, InstallSnapshotError>>> {
-        self.call(SNAPSHOT_PATH, &rpc, option).await
+        // Bytes are JSON numbers: up to four characters each.
+        self.call(SNAPSHOT_PATH, &rpc, 256 + 4 * rpc.data.len(), option).await
     }
 
     async fn vote(&mut self, rpc: VoteRequest<NodeId>, option: RPCOption) -> Result<VoteResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId>>> {
-        self.call(VOTE_PATH, &rpc, option).await
+        self.call(VOTE_PATH, &rpc, 256, option).await
     }
 }
 
 impl PeerClient {
     /// Sends one message and reads Raft's answer, within the message's time limit.
-    async fn call<Q, A, E>(&mut self, path: &str, message: &Q, option: RPCOption) -> Result<A, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, E>>>
+    /// `capacity` is about how many bytes the message's JSON takes.
+    async fn call<Q, A, E>(&mut self, path: &str, message: &Q, capacity: usize, option: RPCOption) -> Result<A, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, E>>>
     where
         Q: Serialize,
         A: DeserializeOwned,
         E: std::error::Error + DeserializeOwned,
     {
-        let body = serde_json::to_vec(message).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let mut body = Vec::with_capacity(capacity);
+        serde_json::to_writer(&mut body, message).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let exchange = self.exchange(path, body);
         // A broken or abandoned connection is not kept for the next message.
         let answer = match tokio::time::timeout(option.hard_ttl(), exchange).await {

@@ -167,7 +167,8 @@ async fn propose(raft: &Raft, forwarding: &PeerConnections, batch: Batch) -> Res
 /// Sends a batch to the leader's `/v1/raft/propose`.
 async fn forward(leader: &ConsortiumNode, forwarding: &PeerConnections, batch: &Batch) -> Result<Proposed, ApiError> {
     let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
-    let body = serde_json::to_vec(batch).map_err(|e| failed(&e))?;
+    let mut body = Vec::with_capacity(batch.json_len_hint());
+    serde_json::to_writer(&mut body, batch).map_err(|e| failed(&e))?;
     let posted = forwarding.post(&leader.url, PROPOSE_PATH, body);
     let (status, answer) = tokio::time::timeout(FORWARD_WAIT, posted)
         .await

@@ -12,14 +12,15 @@ use std::os::unix::fs::FileExt;
 
 use openraft::Entry;
 
-use crate::replication::TypeConfig;
+use crate::replication::{TypeConfig, entry_json_len_hint};
 
 /// Bytes before the payload: its length and its CRC-32.
 pub(super) const HEADER: usize = 8;
 
 /// Encodes `entry` as one frame, header included.
 pub(super) fn encode(entry: &Entry<TypeConfig>) -> io::Result<Vec<u8>> {
-    let mut frame = vec![0u8; HEADER];
+    let mut frame = Vec::with_capacity(HEADER + entry_json_len_hint(entry));
+    frame.resize(HEADER, 0);
     serde_json::to_writer(&mut frame, entry)?;
     let payload = &frame[HEADER..];
     let len = u32::try_from(payload.len()).map_err(|_| io::Error::other(format!("entry {} encodes to {} bytes, more than a frame can hold", entry.log_id, payload.len())))?;
