@@ -599,9 +599,9 @@ impl SignedEntry {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"key\":\"");
-            out.extend_from_slice(signature.key.to_hex().as_bytes());
+            canonical::write_lower_hex(signature.key.verifying_key().as_bytes(), out);
             out.extend_from_slice(b"\",\"sig\":\"");
-            out.extend_from_slice(hex::encode(signature.sig.to_bytes()).as_bytes());
+            canonical::write_lower_hex(&signature.sig.to_bytes(), out);
             out.extend_from_slice(b"\"}");
         }
         out.extend_from_slice(b"],\"statement\":");

@@ -8,7 +8,7 @@
 
 mod encode;
 
-pub(crate) use encode::{write_string, write_value};
+pub(crate) use encode::{write_lower_hex, write_string, write_value};
 
 use std::cell::Cell;
 use std::fmt;
