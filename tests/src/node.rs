@@ -149,6 +149,16 @@ impl Running {
         self.request("POST", "/v1/entries", &serde_json::to_vec(&entry.to_value()).unwrap_or_default())
     }
 
+    /// Sends `signal` (a `kill` name such as `STOP` or `CONT`) and returns at once.
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent.
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status();
+        assert!(sent.is_ok_and(|status| status.success()), "kill -{signal} failed");
+    }
+
     /// Sends `signal` (a `kill` name such as `TERM` or `KILL`), waits for the
     /// process to end and returns its exit status and what it logged.
     ///
@@ -156,8 +166,7 @@ impl Running {
     ///
     /// When the signal cannot be sent.
     pub fn stop_with(mut self, signal: &str) -> (ExitStatus, String) {
-        let sent = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status();
-        assert!(sent.is_ok_and(|status| status.success()), "kill -{signal} failed");
+        self.signal(signal);
         let exit = self.child.wait().unwrap_or_else(|error| panic!("waiting for the node: {error}"));
         let mut log = String::new();
         if let Some(mut stderr) = self.child.stderr.take() {

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::Signer;
@@ -208,11 +207,9 @@ fn a_submission_forwarded_to_a_leader_that_hangs_is_answered_unavailable_and_goe
     let fixture = cluster.site.fixture.clone();
     let leader = cluster.wait_for_leader(Duration::from_secs(10));
     let follower = (leader + 1) % 3;
-    let leader_pid = cluster.node(leader).pid().to_string();
-    let signal = |name: &str| assert!(Command::new("kill").args([name, &leader_pid]).status().unwrap().success());
     // The leader hangs without closing its connections; the follower still
     // takes it for the leader when the entry arrives.
-    signal("-STOP");
+    cluster.node(leader).signal("STOP");
     let entry = fixture.register("baltic-demolition", &giai(4, 0), "brick pallet", 800.0);
     let started = Instant::now();
     let first = cluster.node(follower).submit_one(&entry);
@@ -222,7 +219,7 @@ fn a_submission_forwarded_to_a_leader_that_hangs_is_answered_unavailable_and_goe
     // Sent again, it goes to the leader the other two elected meanwhile.
     let again = submit_somewhere(&[cluster.node(follower).address.clone()], 0, &entry, Duration::from_secs(20));
     assert!(again.is_some(), "the entry was not accepted once sent again");
-    signal("-CONT");
+    cluster.node(leader).signal("CONT");
     cluster.wait_converged(2, Duration::from_secs(20));
 }
 
@@ -232,9 +229,7 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
     let fixture = cluster.site.fixture.clone();
     let leader = cluster.wait_for_leader(Duration::from_secs(10));
     let stopped = (leader + 1) % 3;
-    let stopped_pid = cluster.node(stopped).pid().to_string();
-    let signal = |name: &str| assert!(Command::new("kill").args([name, &stopped_pid]).status().unwrap().success());
-    signal("-STOP");
+    cluster.node(stopped).signal("STOP");
     // Single entries from two writers, so that Raft's log grows by thousands
     // of batches and the leader replaces the stopped node's missing log with a
     // snapshot (it keeps 1000 entries after one).
@@ -253,7 +248,7 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
     });
     let behind = cluster.status(leader).unwrap();
     assert_eq!(behind.size, 1 + 2 * PER_WRITER as u64);
-    signal("-CONT");
+    cluster.node(stopped).signal("CONT");
     let (size, root) = cluster.wait_converged(behind.size, Duration::from_secs(60));
     assert_eq!((size, root), (behind.size, behind.root));
     assert_eq!(records(&cluster, stopped, size), records(&cluster, leader, size));
