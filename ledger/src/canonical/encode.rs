@@ -31,11 +31,13 @@ pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// The lowercase hex digits, for hex on the wire and JSON's `\u00xx` escapes alike.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Appends `bytes` as lowercase hex, the wire form of keys, signatures and
 /// hashes. (`hex::encode` builds its string a `char` at a time, which every
 /// record's key, signature and chain link paid for on every node.)
 pub(crate) fn write_lower_hex(bytes: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(2 * bytes.len());
     for &byte in bytes {
         out.push(HEX[usize::from(byte >> 4)]);
@@ -47,7 +49,6 @@ pub(crate) fn write_lower_hex(bytes: &[u8], out: &mut Vec<u8>) {
 /// `"` and `\` escaped, the short escapes for the five control characters that
 /// have one, `\u00xx` in lower case for the other controls, everything else as is.
 pub(crate) fn write_string(text: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = text.as_bytes();
     let mut clean_from = 0;
