@@ -18,6 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::canonical;
 use crate::digest::hash_newtype;
 use crate::refusal::{Refusal, RefusalCode};
+use crate::signature::SignatureCheck;
 
 /// The bytes every signed message starts with, so that a Salvage signature can
 /// never be replayed as a signature of another protocol (domain separation).
@@ -540,17 +541,45 @@ impl SignedEntry {
     /// It does not check who the keys belong to: that depends on the ledger's
     /// membership and is the custody rules' job.
     pub fn verify_signatures(&self) -> Result<(), Refusal> {
-        self.check_signature_set()?;
-        let message = signing_message(&self.canonical);
-        for (index, signature) in self.signatures.iter().enumerate() {
-            if !crate::signature::verify_strict(signature.key.verifying_key(), &message, &signature.sig) {
-                return Err(Refusal::new(
-                    RefusalCode::SignatureInvalid,
-                    format!("signature {index} by key {} does not verify over entry {}", signature.key, self.id),
-                ));
-            }
-        }
-        Ok(())
+        Self::verify_signatures_each(std::slice::from_ref(self)).pop().unwrap_or(Ok(()))
+    }
+
+    /// [`SignedEntry::verify_signatures`]'s verdict for each of `entries`, in
+    /// order, with all their signatures checked in one list so that they share
+    /// the field inversion of the last step (see [`crate::signature`]).
+    pub(crate) fn verify_signatures_each(entries: &[SignedEntry]) -> Vec<Result<(), Refusal>> {
+        let structure: Vec<Result<(), Refusal>> = entries.iter().map(SignedEntry::check_signature_set).collect();
+        let messages: Vec<[&[u8]; 2]> = entries.iter().map(|entry| [SIGNING_CONTEXT, entry.canonical.as_slice()]).collect();
+        let checks: Vec<SignatureCheck<'_>> = entries
+            .iter()
+            .zip(&messages)
+            .zip(&structure)
+            .filter(|(_, structure)| structure.is_ok())
+            .flat_map(|((entry, message), _)| {
+                entry.signatures.iter().map(move |signature| SignatureCheck { key: signature.key.verifying_key(), message, signature: &signature.sig })
+            })
+            .collect();
+        let mut verdicts = crate::signature::verify_strict_each(&checks).into_iter();
+        entries
+            .iter()
+            .zip(structure)
+            .map(|(entry, structure)| {
+                structure?;
+                // Each entry takes exactly its own verdicts, so the next starts at
+                // its first; a missing verdict counts as a failed one.
+                for (index, signature) in entry.signatures.iter().enumerate() {
+                    if verdicts.next() != Some(true) {
+                        // The rest of this entry's verdicts are skipped.
+                        verdicts.by_ref().take(entry.signatures.len() - index - 1).for_each(drop);
+                        return Err(Refusal::new(
+                            RefusalCode::SignatureInvalid,
+                            format!("signature {index} by key {} does not verify over entry {}", signature.key, entry.id),
+                        ));
+                    }
+                }
+                Ok(())
+            })
+            .collect()
     }
 
     /// The structural checks on the signature list that need no cryptography.
@@ -775,6 +804,40 @@ mod tests {
         let keys: Vec<SigningKey> = (1..=17).map(key).collect();
         let many = SignedEntry::sign(statement(), &keys.iter().collect::<Vec<_>>()).unwrap();
         assert_eq!(many.verify_signatures().unwrap_err().code, RefusalCode::SignatureTooMany);
+    }
+
+    #[test]
+    fn entries_checked_together_get_the_verdicts_they_get_alone() {
+        // A list mixes entries refused before any cryptography, entries whose
+        // first or second signature fails, and valid ones: each must keep its
+        // own verdict, naming its own failing signature, and no verdict may
+        // slide onto the next entry.
+        let valid = SignedEntry::sign(statement(), &[&key(1)]).unwrap();
+        let two = SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap();
+        let mut first_forged = two.signatures().to_vec();
+        first_forged[0].sig = two.signatures()[1].sig;
+        let mut second_forged = two.signatures().to_vec();
+        second_forged[1].sig = two.signatures()[0].sig;
+        let mut changed = statement();
+        changed.body = json!({"giai": "4750001BEAM-0001", "to": "someone-else"});
+        let entries = vec![
+            SignedEntry::new(statement(), first_forged),
+            valid.clone(),
+            SignedEntry::new(statement(), vec![]),
+            SignedEntry::new(statement(), second_forged),
+            SignedEntry::new(changed, valid.signatures().to_vec()),
+            two.clone(),
+        ];
+        let together = SignedEntry::verify_signatures_each(&entries);
+        let alone: Vec<Result<(), Refusal>> = entries.iter().map(SignedEntry::verify_signatures).collect();
+        assert_eq!(together, alone);
+        let codes: Vec<Option<RefusalCode>> = together.iter().map(|verdict| verdict.as_ref().err().map(|refusal| refusal.code)).collect();
+        assert_eq!(
+            codes,
+            [Some(RefusalCode::SignatureInvalid), None, Some(RefusalCode::SignatureMissing), Some(RefusalCode::SignatureInvalid), Some(RefusalCode::SignatureInvalid), None]
+        );
+        assert!(together[0].as_ref().unwrap_err().message.starts_with("signature 0 "));
+        assert!(together[3].as_ref().unwrap_err().message.starts_with("signature 1 "));
     }
 
     #[test]

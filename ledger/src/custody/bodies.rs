@@ -28,6 +28,14 @@ impl VerifiedEntry {
         Self::after_signatures(entry)
     }
 
+    /// [`VerifiedEntry::verify`]'s verdict for each of `entries`, in order; their
+    /// signatures are checked together, which spares work but decides nothing
+    /// differently (see [`crate::signature`]).
+    pub fn verify_each(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> {
+        let signatures = SignedEntry::verify_signatures_each(&entries);
+        entries.into_iter().zip(signatures).map(|(entry, signatures)| signatures.and_then(|()| Self::after_signatures(entry))).collect()
+    }
+
     /// Validates and decodes the body of an entry whose signatures the caller has
     /// already verified (the audit does so in batches).
     pub(crate) fn after_signatures(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {

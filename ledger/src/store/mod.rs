@@ -637,7 +637,7 @@ impl Ledger {
     fn verify_and_order(&self, entries: Vec<SignedEntry>, order: &mut Order) -> Result<PendingOutcomes, LedgerError> {
         let mut outcomes = Vec::with_capacity(entries.len());
         let last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
-            let verified = entries.into_iter().map(VerifiedEntry::verify).collect();
+            let verified = VerifiedEntry::verify_each(entries);
             self.sequence(verified, &mut outcomes, order)?
         } else {
             self.verify_and_sequence(entries, &mut outcomes, order)?

@@ -89,7 +89,7 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         };
         let Ok(Job { number, entries, done }) = job else { return };
-        let verdicts = catch_unwind(AssertUnwindSafe(|| entries.into_iter().map(VerifiedEntry::verify).collect())).ok();
+        let verdicts = catch_unwind(AssertUnwindSafe(|| VerifiedEntry::verify_each(entries))).ok();
         // The submitter may have given up (an error in an earlier chunk): nothing to do.
         let _ = done.send((number, verdicts));
     }
