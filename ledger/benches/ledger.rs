@@ -15,6 +15,10 @@
 //! - `canonical/statement/*` and `schema/item.register`: encoding one statement
 //!   as JCS and validating one registration body, which every node does for
 //!   every entry.
+//! - `decode/submission` and `decode/replicated`: decoding one `item.register`
+//!   entry as a client sends it (strict parsing, once per entry at the node that
+//!   takes it) and as a replicated batch carries it (canonical bytes, on every
+//!   node).
 //! - `audit/100k-records`: `audit::audit` over the canonical bytes of a
 //!   100,000-record ledger held in memory (reading the disk is not timed).
 //!
@@ -84,6 +88,7 @@ fn main() {
     summary.push(bench_verify_strict(&mut criterion, &fixture));
     bench_canonical(&mut criterion, &fixture);
     bench_schema(&mut criterion, &fixture);
+    bench_decode(&mut criterion, &fixture);
     // Signed on first use, so a run filtered to other benchmarks does not pay for it.
     let pool = OnceCell::new();
     for batch in BATCH_SIZES {
@@ -181,6 +186,23 @@ fn bench_canonical(criterion: &mut Criterion, fixture: &Fixture) {
     group.bench_function("statement/serde_json_canonicalizer", |bencher| {
         bencher.iter(|| serde_json_canonicalizer::to_vec(black_box(&statement)))
     });
+    group.finish();
+}
+
+/// Decoding a real `item.register` entry from the bytes a client sends (its
+/// serde encoding, which is not canonical: it writes the mass 182 as `182.0`)
+/// and from its canonical bytes, as replication carries it.
+fn bench_decode(criterion: &mut Criterion, fixture: &Fixture) {
+    let entry = fixture.register("baltic-demolition", "4750001BDECODE1", "HEA 160 steel beam", 182.0);
+    let submitted = serde_json::to_vec(&entry).expect("an entry encodes");
+    let canonical = entry.canonical_bytes();
+    assert_ne!(submitted, canonical, "the client's bytes should take the strict path");
+    assert_eq!(SignedEntry::from_json_bytes(&submitted).ok().map(|parsed| parsed.id()), Some(entry.id()));
+    assert_eq!(SignedEntry::from_canonical_json(&canonical).ok().map(|parsed| parsed.id()), Some(entry.id()));
+    let mut group = criterion.benchmark_group("decode");
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group.bench_function("submission", |bencher| bencher.iter(|| SignedEntry::from_json_bytes(black_box(&submitted))));
+    group.bench_function("replicated", |bencher| bencher.iter(|| SignedEntry::from_canonical_json(black_box(&canonical))));
     group.finish();
 }
 
