@@ -574,7 +574,10 @@ impl SignedEntry {
     /// It does not check who the keys belong to: that depends on the ledger's
     /// membership and is the custody rules' job.
     pub fn verify_signatures(&self) -> Result<(), Refusal> {
-        Self::verify_signatures_each(std::slice::from_ref(self)).pop().unwrap_or(Ok(()))
+        // One entry gets one verdict; were it missing, the entry would be refused, not let through.
+        Self::verify_signatures_each(std::slice::from_ref(self)).pop().unwrap_or_else(|| {
+            Err(Refusal::new(RefusalCode::SignatureInvalid, format!("the signatures of entry {} could not be checked", self.id)))
+        })
     }
 
     /// [`SignedEntry::verify_signatures`]'s verdict for each of `entries`, in
