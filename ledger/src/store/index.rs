@@ -130,7 +130,7 @@ impl Index {
     /// page of memory.
     pub fn release_durable_pages(&self) -> Result<(), IndexError> {
         if let Some(file) = &self.db_file {
-            self.db.flush()?;
+            self.flush()?;
             if let Ok(metadata) = file.metadata() {
                 release_durable_pages(file, 0, metadata.len());
             }
@@ -301,7 +301,8 @@ impl Index {
         Ok(*hasher.finalize().as_bytes())
     }
 
-    /// Writes sled's buffers to disk (used on clean shutdown; not needed for safety).
+    /// Writes sled's buffers to disk (on clean shutdown, and before its pages are
+    /// released; not needed for safety).
     pub fn flush(&self) -> Result<(), IndexError> {
         self.db.flush()?;
         Ok(())
