@@ -155,8 +155,19 @@ impl Running {
     ///
     /// When the signal cannot be sent.
     pub fn signal(&self, signal: &str) {
-        let sent = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status();
-        assert!(sent.is_ok_and(|status| status.success()), "kill -{signal} failed");
+        if let Err(error) = self.try_signal(signal) {
+            panic!("{error}");
+        }
+    }
+
+    /// Sends `signal` as [`Running::signal`] does, or says why it could not.
+    pub fn try_signal(&self, signal: &str) -> Result<(), String> {
+        let pid = self.child.id();
+        match Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status() {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("kill -{signal} {pid} failed: {status}")),
+            Err(error) => Err(format!("kill -{signal} {pid}: {error}")),
+        }
     }
 
     /// Sends `signal` (a `kill` name such as `TERM` or `KILL`), waits for the

@@ -8,7 +8,6 @@
 //!   number of records (in arrays of 500), then resumed; measured is the time
 //!   from the resume until it holds every record, and the rate.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use salvage_ledger::entry::SignedEntry;
@@ -72,8 +71,8 @@ pub fn catchup(records: usize, json_output: bool) -> Result<(), LoadError> {
     let fixture = Fixture::new();
     let leader = cluster.wait_for_leader(Duration::from_secs(30));
     let stopped = (leader + 1) % 3;
-    let pid = cluster.node(stopped).pid().to_string();
-    signal("-STOP", &pid)?;
+    let signal = |name: &str| cluster.node(stopped).try_signal(name).map_err(LoadError::Setup);
+    signal("STOP")?;
     let started = Instant::now();
     let address = cluster.node(leader).address.clone();
     let key = Fixture::key(CONTRACTOR);
@@ -90,14 +89,14 @@ pub fn catchup(records: usize, json_output: bool) -> Result<(), LoadError> {
         let body = serde_json::to_vec(&entries).map_err(|error| LoadError::Setup(error.to_string()))?;
         let answer = try_request(&address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body).map_err(|error| LoadError::Connection(error.to_string()))?;
         if answer.status != 201 {
-            signal("-CONT", &pid)?;
+            signal("CONT")?;
             return Err(LoadError::Seeding(answer.text()));
         }
         sent += count;
     }
     let behind = cluster.status(leader).map_or(0, |status| status.size);
     eprintln!("committed {records} records on two nodes in {:.1} s; the third is {behind} records behind", started.elapsed().as_secs_f64());
-    signal("-CONT", &pid)?;
+    signal("CONT")?;
     let resumed = Instant::now();
     loop {
         if cluster.status(stopped).is_some_and(|status| status.size >= behind) {
@@ -138,9 +137,4 @@ fn submit(address: &str, entry: &SignedEntry) -> Result<(), String> {
     let body = serde_json::to_vec(&entry.to_value()).map_err(|error| error.to_string())?;
     let answer = try_request(address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body).map_err(|error| error.to_string())?;
     if answer.status == 201 { Ok(()) } else { Err(answer.text()) }
-}
-
-fn signal(name: &str, pid: &str) -> Result<(), LoadError> {
-    let sent = Command::new("kill").args([name, pid]).status().map_err(|error| LoadError::Setup(format!("kill {name}: {error}")))?;
-    if sent.success() { Ok(()) } else { Err(LoadError::Setup(format!("kill {name} {pid} failed"))) }
 }
