@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::canonical;
+use crate::canonical::decode::{Cursor, decode_lower_hex};
 use crate::digest::hash_newtype;
 use crate::refusal::{Refusal, RefusalCode};
 use crate::signature::SignatureCheck;
@@ -59,12 +60,7 @@ pub fn parse_lower_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> 
     if text.len() != 2 * N {
         return Err(HexError::Length { expected: 2 * N, found: text.len() });
     }
-    if !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(HexError::NotLowerHex(text.to_owned()));
-    }
-    let mut bytes = [0u8; N];
-    hex::decode_to_slice(text, &mut bytes).map_err(|_| HexError::NotLowerHex(text.to_owned()))?;
-    Ok(bytes)
+    decode_lower_hex(text.as_bytes()).ok_or_else(|| HexError::NotLowerHex(text.to_owned()))
 }
 
 /// The most decompressed keys one thread remembers (see [`DECOMPRESSED`]).
@@ -392,6 +388,27 @@ impl Statement {
     pub fn id(&self) -> EntryId {
         EntryId(*blake3::hash(&self.canonical_bytes()).as_bytes())
     }
+
+    /// Reads a statement at `cursor` if the text there is its canonical
+    /// encoding: `{"body":…,"kind":…,["ledger":…,]"time":…}`, the members in
+    /// JCS order, as the statement's own deserialiser reads them.
+    fn read_canonical(cursor: &mut Cursor<'_>) -> Option<Statement> {
+        cursor.literal("{\"body\":")?;
+        let body = cursor.value()?;
+        cursor.literal(",\"kind\":\"")?;
+        let kind: Kind = cursor.plain_string()?.parse().ok()?;
+        let ledger = if cursor.eat(",\"ledger\":\"") {
+            let id = LedgerId(cursor.hex::<32>()?);
+            cursor.literal("\"")?;
+            Some(id)
+        } else {
+            None
+        };
+        cursor.literal(",\"time\":\"")?;
+        let time = Timestamp::parse(cursor.plain_string()?).ok()?;
+        cursor.literal("}")?;
+        Some(Statement { ledger, kind, time, body })
+    }
 }
 
 /// The bytes a signature covers: the signing context, then the canonical statement.
@@ -470,24 +487,51 @@ impl SignedEntry {
     /// JSON, as replicated batches carry them (every node of a consortium parses
     /// every entry, so this is on each node's hot path).
     ///
-    /// The bytes are decoded straight into the entry, without the JSON tree and
-    /// duplicate-key scan of [`SignedEntry::from_json_bytes`], and taken only if
-    /// they are exactly the entry's canonical bytes: canonical JSON has no
-    /// duplicate keys, no whitespace and one spelling per value, so nothing the
-    /// strict parser would refuse can pass. Any other bytes go through
-    /// [`SignedEntry::from_json_bytes`], so the verdict is always the strict one.
+    /// The bytes are read straight into the entry by a cursor that accepts only
+    /// the canonical spelling ([`crate::canonical`]'s `decode`), without serde's
+    /// generic tree building, the duplicate-key scan of
+    /// [`SignedEntry::from_json_bytes`] or encoding the statement again to check
+    /// it: canonical JSON has no duplicate keys, no whitespace and one spelling
+    /// per value, so nothing the strict parser would refuse can pass. Any other
+    /// bytes go through [`SignedEntry::from_json_bytes`], so the verdict is always
+    /// the strict one.
     pub fn from_canonical_json(bytes: &[u8]) -> Result<Self, Refusal> {
-        if let Ok(wire) = serde_json::from_slice::<SignedEntryWire>(bytes)
-            && canonical::check_numbers(&wire.statement.body).is_ok()
-        {
-            let entry = Self::new(wire.statement, wire.signatures);
-            let mut canonical = Vec::with_capacity(bytes.len());
-            entry.write_canonical(&mut canonical);
-            if canonical == bytes {
-                return Ok(entry);
+        let read = Cursor::new(bytes).and_then(|mut cursor| {
+            let entry = Self::read_canonical(&mut cursor)?;
+            cursor.at_end().then_some(entry)
+        });
+        match read {
+            Some(entry) => Ok(entry),
+            None => Self::from_json_bytes(bytes),
+        }
+    }
+
+    /// Reads an entry at `cursor` if the text there is its canonical encoding:
+    /// `{"signatures":[{"key":…,"sig":…},…],"statement":…}`. Its canonical
+    /// statement is then the slice that holds it, hashed as it stands.
+    pub(crate) fn read_canonical(cursor: &mut Cursor<'_>) -> Option<SignedEntry> {
+        cursor.literal("{\"signatures\":[")?;
+        let mut signatures = Vec::with_capacity(1);
+        if !cursor.eat("]") {
+            loop {
+                cursor.literal("{\"key\":\"")?;
+                let key = PublicKey::from_bytes(&cursor.hex::<32>()?)?;
+                cursor.literal("\",\"sig\":\"")?;
+                let sig = Signature::from_bytes(&cursor.hex::<64>()?);
+                cursor.literal("\"}")?;
+                signatures.push(EntrySignature { key, sig });
+                if cursor.eat("]") {
+                    break;
+                }
+                cursor.literal(",")?;
             }
         }
-        Self::from_json_bytes(bytes)
+        cursor.literal(",\"statement\":")?;
+        let start = cursor.position();
+        let statement = Statement::read_canonical(cursor)?;
+        let canonical = cursor.read_since(start)?.to_vec();
+        cursor.literal("}")?;
+        Some(Self::from_canonical_statement(statement, signatures, canonical))
     }
 
     /// Decodes a signed entry from an already strictly parsed JSON value.
@@ -762,6 +806,44 @@ mod tests {
         let strict = SignedEntry::from_json_bytes(big.as_bytes()).err().unwrap();
         let fast = SignedEntry::from_canonical_json(big.as_bytes()).err().unwrap();
         assert_eq!((fast.code, fast.message), (strict.code, strict.message));
+    }
+
+    /// Whether the cursor reads `bytes` whole as an entry (the fast path).
+    fn read_whole(bytes: &[u8]) -> Option<SignedEntry> {
+        let mut cursor = Cursor::new(bytes)?;
+        let entry = SignedEntry::read_canonical(&mut cursor)?;
+        cursor.at_end().then_some(entry)
+    }
+
+    #[test]
+    fn canonical_entries_are_read_without_the_strict_parser() {
+        let unsigned = SignedEntry::new(Statement { ledger: None, ..statement() }, vec![]);
+        for entry in [SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap(), SignedEntry::sign(statement(), &[&key(3)]).unwrap(), unsigned] {
+            let read = read_whole(&entry.canonical_bytes()).expect("canonical bytes take the fast path");
+            assert!(read == entry);
+            assert_eq!(read.canonical_statement(), entry.statement().canonical_bytes().as_slice());
+            assert_eq!(read.id(), entry.id());
+        }
+        let text = String::from_utf8(SignedEntry::sign(statement(), &[&key(1)]).unwrap().canonical_bytes()).unwrap();
+        for other in [text.replacen(":", ": ", 1), format!("{text} "), text.replacen("\"sig\":\"", "\"sig\":\"A", 1)] {
+            assert!(read_whole(other.as_bytes()).is_none(), "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever one changed byte makes of an entry's canonical bytes, replication's
+        /// decoding gives the strict parser's verdict, refusal and message included.
+        #[test]
+        fn any_changed_byte_gives_the_strict_verdict(at in proptest::prelude::any::<proptest::sample::Index>(), byte in proptest::prelude::any::<u8>()) {
+            let mut bytes = SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap().canonical_bytes();
+            let at = at.index(bytes.len());
+            bytes[at] = byte;
+            match (SignedEntry::from_canonical_json(&bytes), SignedEntry::from_json_bytes(&bytes)) {
+                (Ok(fast), Ok(strict)) => proptest::prop_assert!(fast == strict),
+                (Err(fast), Err(strict)) => proptest::prop_assert_eq!((fast.code, fast.message), (strict.code, strict.message)),
+                (fast, strict) => proptest::prop_assert!(false, "fast {:?}, strict {:?}", fast.map(|e| e.id()), strict.map(|e| e.id())),
+            }
+        }
     }
 
     #[test]

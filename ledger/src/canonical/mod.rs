@@ -6,6 +6,7 @@
 //! disagree on which copy wins), and so is any number outside ±(2^53−1), the
 //! range in which every JSON implementation represents integers exactly.
 
+pub(crate) mod decode;
 mod encode;
 
 pub(crate) use encode::{write_lower_hex, write_string, write_value};
