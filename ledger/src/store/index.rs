@@ -190,6 +190,11 @@ impl Index {
             for item in &update.items {
                 let (records, state) = match items.entry(&item.giai) {
                     Entry::Occupied(entry) => entry.into_mut(),
+                    // An item this record registered (or split off) has no earlier
+                    // records: the custody rules refuse a GIAI that exists. Most
+                    // records register an item, and looking for one sled cannot
+                    // find costs as much as writing it.
+                    Entry::Vacant(entry) if item.registered == update.seq => entry.insert((Vec::new(), item)),
                     Entry::Vacant(entry) => {
                         let stored = self.tree.get(key(family::ITEMS, item.giai.as_str().as_bytes()))?;
                         let records = match stored {
