@@ -33,6 +33,7 @@ pub mod state_machine;
 pub use replica::{Replica, ReplicationError, raft_config, start};
 
 use std::fmt;
+use std::sync::Arc;
 
 use salvage_ledger::Refusal;
 use salvage_ledger::entry::{SignedEntry, Timestamp};
@@ -67,13 +68,16 @@ pub type Raft = openraft::Raft<TypeConfig>;
 ///
 /// The entries travel as their canonical JSON, embedded as is: the Raft log
 /// stores, reads and sends each one several times, and only the apply needs
-/// it parsed (which it does strictly, as for a submission).
+/// it parsed (which it does strictly, as for a submission). They are shared,
+/// not copied, when Raft clones the batch: the leader's log hands a copy of
+/// each batch to every follower's replication and to the apply, and copying
+/// a batch's entries would copy every entry's bytes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Batch {
     /// When the leader accepted the batch for ordering.
     pub accepted: Timestamp,
     /// The entries' canonical JSON, in the order they are applied.
-    pub entries: Vec<Box<RawValue>>,
+    pub entries: Arc<[Box<RawValue>]>,
 }
 
 impl Batch {
