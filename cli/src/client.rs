@@ -100,10 +100,11 @@ impl NodeClient {
         Ok(RecordStream { lines: BufReader::new(response.into_body().into_reader()), url, read: 0, finished: false })
     }
 
-    /// Submits entries as one JSON array and returns each one's outcome, in order.
+    /// Submits entries as one JSON array, in their canonical JSON (which a node
+    /// reads without its strict parser), and returns each one's outcome, in order.
     pub fn submit(&self, entries: &[SignedEntry]) -> Result<Vec<Outcome>> {
         let url = format!("{}/v1/entries", self.base);
-        let body = serde_json::to_vec(&entries.iter().map(SignedEntry::to_value).collect::<Vec<_>>())?;
+        let body = SignedEntry::canonical_array(entries);
         let mut response = self
             .agent
             .post(&url)

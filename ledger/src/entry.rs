@@ -430,6 +430,16 @@ pub struct EntrySignature {
     pub sig: Signature,
 }
 
+/// The entries of a submission sent in the canonical encoding, as
+/// [`SignedEntry::read_canonical_submission`] reads them.
+#[derive(Debug)]
+pub enum CanonicalSubmission {
+    /// A body holding one entry.
+    One(SignedEntry),
+    /// A body holding a JSON array of entries (never empty).
+    Many(Vec<SignedEntry>),
+}
+
 /// A statement with its signatures, as clients submit it.
 // INVARIANT: `id` and `canonical` are derived from `statement` and kept in step
 // by the constructors; the fields are private so nothing can change one alone.
@@ -504,6 +514,47 @@ impl SignedEntry {
             Some(entry) => Ok(entry),
             None => Self::from_json_bytes(bytes),
         }
+    }
+
+    /// Reads a submission sent as its entries were signed: one entry's canonical
+    /// JSON, or a non-empty JSON array of them without whitespace (what
+    /// [`SignedEntry::canonical_array`] writes). Such a body is read without the
+    /// strict parser's tree and yields exactly the entries the strict parser
+    /// would; `None` for any other body, valid or not, which the caller then
+    /// parses strictly ([`SignedEntry::from_json_bytes`], or
+    /// [`crate::canonical::parse_strict`] for an array).
+    pub fn read_canonical_submission(bytes: &[u8]) -> Option<CanonicalSubmission> {
+        let mut cursor = Cursor::new(bytes)?;
+        let submission = if cursor.eat("[") {
+            let mut entries = Vec::new();
+            loop {
+                entries.push(Self::read_canonical(&mut cursor)?);
+                if cursor.eat("]") {
+                    break CanonicalSubmission::Many(entries);
+                }
+                cursor.literal(",")?;
+            }
+        } else {
+            CanonicalSubmission::One(Self::read_canonical(&mut cursor)?)
+        };
+        cursor.at_end().then_some(submission)
+    }
+
+    /// The canonical JSON of a JSON array of `entries`: what a client sends to
+    /// submit them at once, read by a node without its strict parser
+    /// ([`SignedEntry::read_canonical_submission`]).
+    pub fn canonical_array(entries: &[SignedEntry]) -> Vec<u8> {
+        let size: usize = entries.iter().map(|entry| entry.canonical_statement().len() + 40 + 180 * entry.signatures.len()).sum();
+        let mut out = Vec::with_capacity(size + 2);
+        out.push(b'[');
+        for (index, entry) in entries.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            entry.write_canonical(&mut out);
+        }
+        out.push(b']');
+        out
     }
 
     /// Reads an entry at `cursor` if the text there is its canonical encoding:
@@ -827,6 +878,27 @@ mod tests {
         let text = String::from_utf8(SignedEntry::sign(statement(), &[&key(1)]).unwrap().canonical_bytes()).unwrap();
         for other in [text.replacen(":", ": ", 1), format!("{text} "), text.replacen("\"sig\":\"", "\"sig\":\"A", 1)] {
             assert!(read_whole(other.as_bytes()).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn canonical_submissions_are_read_whole_and_nothing_else_is() {
+        let entries = [SignedEntry::sign(statement(), &[&key(1)]).unwrap(), SignedEntry::sign(statement(), &[&key(2), &key(3)]).unwrap()];
+        let array = SignedEntry::canonical_array(&entries);
+        assert_eq!(array, canonical::value_to_canonical_bytes(&serde_json::to_value(&entries).unwrap()), "the array is canonical JSON");
+        match SignedEntry::read_canonical_submission(&array) {
+            Some(CanonicalSubmission::Many(read)) => assert!(read == entries),
+            other => panic!("{other:?}"),
+        }
+        match SignedEntry::read_canonical_submission(&entries[1].canonical_bytes()) {
+            Some(CanonicalSubmission::One(read)) => assert!(read == entries[1]),
+            other => panic!("{other:?}"),
+        }
+        let text = String::from_utf8(array).unwrap();
+        let one = String::from_utf8(entries[0].canonical_bytes()).unwrap();
+        // Each is left to the strict parser: not canonical, not whole, or not entries.
+        for other in ["[]".to_owned(), format!("[{one},]"), format!("[ {one}]"), format!("{text} "), format!("{text}[]"), format!("[{one}"), format!("[[{one}]]"), format!("[{one},1]"), text.replacen(":", ": ", 1)] {
+            assert!(SignedEntry::read_canonical_submission(other.as_bytes()).is_none(), "{other}");
         }
     }
 

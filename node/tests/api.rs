@@ -189,6 +189,39 @@ async fn refusals_have_the_right_status_and_code_and_change_nothing() {
     assert_eq!(h.size().await, size, "no refusal changed the ledger");
 }
 
+/// Bodies in canonical JSON are read without the strict parser; every answer is
+/// the one the strict parser's reading of the same entries gets.
+#[tokio::test]
+async fn canonical_bodies_get_the_answers_the_strict_parser_gives() {
+    let h = harness();
+    let register = h.fixture.register("baltic-demolition", &giai(1), "HEA 160 beam", 180.5);
+    let mut forged = h.fixture.register("baltic-demolition", &giai(2), "beam", 100.0).to_value();
+    forged["statement"]["body"]["passport"]["name"] = json!("a different beam");
+    let forged: SignedEntry = serde_json::from_value(forged).unwrap();
+    let cases: Vec<(&str, Vec<SignedEntry>, bool, StatusCode)> = vec![
+        ("one entry", vec![register.clone()], true, StatusCode::CREATED),
+        ("an array", vec![h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub"), h.fixture.receive("reuse-hub", &giai(1))], false, StatusCode::CREATED),
+        ("some refused", vec![h.fixture.register("baltic-demolition", &giai(3), "beam", 10.0), h.fixture.transfer("riga-deconstruction", &giai(1), "baltic-demolition")], false, StatusCode::MULTI_STATUS),
+        ("a forged signature", vec![forged], true, StatusCode::UNAUTHORIZED),
+    ];
+    for (what, entries, single, status) in cases {
+        let canonical = if single { entries[0].canonical_bytes() } else { SignedEntry::canonical_array(&entries) };
+        let strict = if single { serde_json::to_vec_pretty(&entries[0]) } else { serde_json::to_vec_pretty(&entries) }.unwrap();
+        assert!(SignedEntry::read_canonical_submission(&canonical).is_some() && SignedEntry::read_canonical_submission(&strict).is_none(), "{what}");
+        // The first answer records what is accepted; the second, of the same entries,
+        // finds them recorded and must give the same receipts and refusals.
+        let first = h.post_bytes(canonical.clone()).await;
+        assert_eq!(first.status, status, "{what}: {}", first.text());
+        let second = h.post_bytes(strict).await;
+        assert_eq!((first.status, first.json()), (second.status, second.json()), "{what}");
+        let again = h.post_bytes(canonical).await;
+        assert_eq!((again.status, again.json()), (second.status, second.json()), "{what}");
+    }
+    assert_eq!(h.size().await, 5, "genesis, the registration, the transfer, its receipt and the third item");
+    let empty = h.post_bytes(b"[]".to_vec()).await;
+    assert_eq!((empty.status, empty.error_code()), (StatusCode::BAD_REQUEST, "entry.malformed".to_owned()));
+}
+
 #[tokio::test]
 async fn a_batch_reports_each_entry_and_keeps_what_was_accepted() {
     let h = harness();

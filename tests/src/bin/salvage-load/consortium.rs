@@ -79,14 +79,14 @@ pub fn catchup(records: usize, json_output: bool) -> Result<(), LoadError> {
     let mut sent = 0;
     while sent < records {
         let count = BACKLOG_BATCH.min(records - sent);
-        let entries: Vec<serde_json::Value> = (sent..sent + count)
+        let entries: Vec<SignedEntry> = (sent..sent + count)
             .map(|n| {
                 let giai = format!("4750001CATCH-{n:07}");
                 let statement = fixture.statement(salvage_ledger::entry::Kind::ItemRegister, json!({"giai": giai, "passport": salvage_ledger::testkit::passport(&giai, "brick pallet", 800.0)}));
-                SignedEntry::sign(statement, &[&key]).map(|entry| entry.to_value()).unwrap_or_default()
+                SignedEntry::sign(statement, &[&key]).map_err(|refusal| LoadError::Setup(refusal.to_string()))
             })
-            .collect();
-        let body = serde_json::to_vec(&entries).map_err(|error| LoadError::Setup(error.to_string()))?;
+            .collect::<Result<_, _>>()?;
+        let body = SignedEntry::canonical_array(&entries);
         let answer = try_request(&address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body).map_err(|error| LoadError::Connection(error.to_string()))?;
         if answer.status != 201 {
             signal("CONT")?;
@@ -134,7 +134,7 @@ fn register(fixture: &Fixture, number: &mut usize) -> SignedEntry {
 
 /// Submits one entry; `Err` unless it was acknowledged (201).
 fn submit(address: &str, entry: &SignedEntry) -> Result<(), String> {
-    let body = serde_json::to_vec(&entry.to_value()).map_err(|error| error.to_string())?;
+    let body = entry.canonical_bytes();
     let answer = try_request(address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body).map_err(|error| error.to_string())?;
     if answer.status == 201 { Ok(()) } else { Err(answer.text()) }
 }

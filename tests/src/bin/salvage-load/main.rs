@@ -81,6 +81,10 @@ enum ScenarioName {
         /// Entries per submission: 1 sends the entry itself, more send a JSON array.
         #[arg(long, default_value_t = 1)]
         per_request: usize,
+        /// Send the entries as serde writes them (e.g. a mass of 250 as `250.0`),
+        /// which a node parses strictly, instead of as their canonical JSON.
+        #[arg(long)]
+        serde_bodies: bool,
     },
     /// Provenance page views of random seeded items; every answer must be 200 HTML.
     Pages {
@@ -177,7 +181,9 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
         .map_err(|error| LoadError::Setup(format!("cannot start the runtime: {error}")))?;
     let report = runtime.block_on(async {
         match cli.scenario {
-            ScenarioName::Submit { entries, per_request } => scenario::submit(&target, &plan, entries, per_request).await,
+            ScenarioName::Submit { entries, per_request, serde_bodies } => {
+                scenario::submit(&target, &plan, entries, per_request, serde_bodies).await
+            }
             ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await,
             ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } => Err(LoadError::Setup("a timing scenario has no load report".to_owned())),
         }

@@ -29,8 +29,9 @@ const SEED_ITEMS_PER_SUBMISSION: usize = 100;
 
 /// `submit`: signs `entries` registrations of new items, then sends them
 /// `per_request` to a `POST /v1/entries` (the entry itself when 1, an array
-/// otherwise); every answer must be 201.
-pub async fn submit(target: &Target, plan: &Plan, entries: usize, per_request: usize) -> Result<Report, LoadError> {
+/// otherwise), as their canonical JSON unless `serde_bodies`; every answer
+/// must be 201.
+pub async fn submit(target: &Target, plan: &Plan, entries: usize, per_request: usize, serde_bodies: bool) -> Result<Report, LoadError> {
     let started = Instant::now();
     let fixture = Fixture::new();
     // `Fixture::register` derives the key anew for every entry; one key serves all.
@@ -38,19 +39,21 @@ pub async fn submit(target: &Target, plan: &Plan, entries: usize, per_request: u
     let per_request = per_request.max(1);
     let requests = entries.div_ceil(per_request);
     let bodies = sign_in_parallel(requests, |request| {
-        let entries: Vec<serde_json::Value> = (request * per_request..(request + 1) * per_request)
+        let entries: Vec<SignedEntry> = (request * per_request..(request + 1) * per_request)
             .filter_map(|number| {
                 let giai = target.giai("LOAD", number);
                 let passport = passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
                 let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
-                SignedEntry::sign(statement, &[&key]).ok().map(|entry| entry.to_value())
+                SignedEntry::sign(statement, &[&key]).ok()
             })
             .collect();
-        let body = match entries.as_slice() {
-            [single] if per_request == 1 => serde_json::to_vec(single),
-            _ => serde_json::to_vec(&entries),
+        let body = match (entries.as_slice(), serde_bodies) {
+            ([single], false) if per_request == 1 => single.canonical_bytes(),
+            (_, false) => SignedEntry::canonical_array(&entries),
+            ([single], true) if per_request == 1 => serde_json::to_vec(single).unwrap_or_default(),
+            (_, true) => serde_json::to_vec(&entries).unwrap_or_default(),
         };
-        body.map(Bytes::from).unwrap_or_default()
+        Bytes::from(body)
     });
     eprintln!("signed {} entries in {:.1} s", requests * per_request, started.elapsed().as_secs_f64());
     let workload = Arc::new(Submissions { bodies, next: AtomicUsize::new(0), host: host(target)? });
@@ -131,7 +134,7 @@ async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
     let fixture = Fixture::new();
     let mut connection = Connection::open(target.address()).await?;
     for batch in giais.chunks(SEED_ITEMS_PER_SUBMISSION) {
-        let entries: Vec<serde_json::Value> = batch
+        let entries: Vec<SignedEntry> = batch
             .iter()
             .enumerate()
             .flat_map(|(number, giai)| {
@@ -141,9 +144,8 @@ async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
                     fixture.receive(HUB, giai),
                 ]
             })
-            .map(|entry| entry.to_value())
             .collect();
-        let body = serde_json::to_vec(&entries).map_err(|error| LoadError::Setup(format!("cannot encode entries: {error}")))?;
+        let body = SignedEntry::canonical_array(&entries);
         let mut request = Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = Uri::from_static("/v1/entries");
