@@ -15,10 +15,11 @@
 //! - `canonical/statement/*` and `schema/item.register`: encoding one statement
 //!   as JCS and validating one registration body, which every node does for
 //!   every entry.
-//! - `decode/submission` and `decode/replicated`: decoding one `item.register`
-//!   entry as a client sends it (strict parsing, once per entry at the node that
-//!   takes it) and as a replicated batch carries it (canonical bytes, on every
-//!   node).
+//! - `decode/submission`, `decode/submission_canonical` and `decode/replicated`:
+//!   decoding one `item.register` entry as a client sends it (serde's JSON,
+//!   parsed strictly, or its canonical JSON as the CLI sends it; once per entry
+//!   at the node that takes it) and as a replicated batch carries it (canonical
+//!   bytes, on every node).
 //! - `audit/100k-records`: `audit::audit` over the canonical bytes of a
 //!   100,000-record ledger held in memory (reading the disk is not timed).
 //!
@@ -203,6 +204,11 @@ fn bench_decode(criterion: &mut Criterion, fixture: &Fixture) {
     group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     group.bench_function("submission", |bencher| bencher.iter(|| SignedEntry::from_json_bytes(black_box(&submitted))));
     group.bench_function("replicated", |bencher| bencher.iter(|| SignedEntry::from_canonical_json(black_box(&canonical))));
+    // The same entry submitted as its canonical JSON, as the CLI sends it.
+    assert!(SignedEntry::read_canonical_submission(&canonical).is_some(), "canonical bytes should take the fast path");
+    group.bench_function("submission_canonical", |bencher| {
+        bencher.iter(|| SignedEntry::read_canonical_submission(black_box(&canonical)))
+    });
     group.finish();
 }
 
