@@ -304,7 +304,7 @@ fn jcs_key_order(a: &str, b: &str) -> Ordering {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::canonical::{parse_strict, value_to_canonical_bytes};
     use proptest::prelude::*;
@@ -361,7 +361,10 @@ mod tests {
         assert_eq!(short.position(), 0, "a failed read consumes nothing");
     }
 
-    fn safe_value() -> impl Strategy<Value = Value> {
+    /// Values the ledger can hold (numbers within ±(2^53−1)), with strings and
+    /// keys full of what JCS escapes or sorts by UTF-16: shared by the tests
+    /// of everything that reads canonical bytes.
+    pub(crate) fn safe_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
