@@ -332,6 +332,12 @@ pub(crate) mod tests {
             assert_eq!(read(&bytes), Some(value.clone()), "{}", String::from_utf8_lossy(&bytes));
             assert_eq!(parse_strict(&bytes).ok(), Some(value));
         }
+        // Floats with integral values are spelled as integers, and read back as
+        // the strict parser reads that spelling: as integers.
+        let bytes = value_to_canonical_bytes(&json!([0.0, -2.0, 1e15]));
+        assert_eq!(bytes, b"[0,-2,1000000000000000]");
+        assert_eq!(read(&bytes), Some(json!([0, -2, 1_000_000_000_000_000u64])));
+        assert_eq!(read(&bytes), parse_strict(&bytes).ok());
     }
 
     #[test]
