@@ -34,7 +34,7 @@ use super::{ApiError, Node};
 use super::openapi::{ErrorBody, ReceiptBody};
 
 #[utoipa::path(post, path = "/v1/entries", tag = "entries",
-    request_body(content = Object, description = "One signed entry or an array of them", content_type = "application/json"),
+    request_body(content = Object, description = "One signed entry or an array of them; entries sent as their canonical JSON (an array without whitespace) are read without the strict parser", content_type = "application/json"),
     responses(
         (status = 201, description = "Every entry accepted and durable: its receipt, or an array of receipts", body = ReceiptBody),
         (status = 207, description = "Some entries accepted, some refused: `{\"results\": [{\"receipt\"} | {\"error\"}]}`", body = Object),
