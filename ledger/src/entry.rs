@@ -506,14 +506,17 @@ impl SignedEntry {
     /// bytes go through [`SignedEntry::from_json_bytes`], so the verdict is always
     /// the strict one.
     pub fn from_canonical_json(bytes: &[u8]) -> Result<Self, Refusal> {
-        let read = Cursor::new(bytes).and_then(|mut cursor| {
-            let entry = Self::read_canonical(&mut cursor)?;
-            cursor.at_end().then_some(entry)
-        });
-        match read {
+        match Self::read_canonical_whole(bytes) {
             Some(entry) => Ok(entry),
             None => Self::from_json_bytes(bytes),
         }
+    }
+
+    /// The entry, if `bytes` are its canonical encoding and nothing more.
+    fn read_canonical_whole(bytes: &[u8]) -> Option<SignedEntry> {
+        let mut cursor = Cursor::new(bytes)?;
+        let entry = Self::read_canonical(&mut cursor)?;
+        cursor.at_end().then_some(entry)
     }
 
     /// Reads a submission sent as its entries were signed: one entry's canonical
@@ -544,8 +547,8 @@ impl SignedEntry {
     /// submit them at once, read by a node without its strict parser
     /// ([`SignedEntry::read_canonical_submission`]).
     pub fn canonical_array(entries: &[SignedEntry]) -> Vec<u8> {
-        let size: usize = entries.iter().map(|entry| entry.canonical_statement().len() + 40 + 180 * entry.signatures.len()).sum();
-        let mut out = Vec::with_capacity(size + 2);
+        let size: usize = entries.iter().map(|entry| entry.canonical_len_hint() + 1).sum();
+        let mut out = Vec::with_capacity(size + 1);
         out.push(b'[');
         for (index, entry) in entries.iter().enumerate() {
             if index > 0 {
@@ -746,9 +749,16 @@ impl SignedEntry {
     /// hashed into the entry id) instead of re-encoding the passport. Every
     /// other value is a plain lowercase-hex string, so the splice is canonical.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.canonical_statement().len() + 40 + 180 * self.signatures.len());
+        let mut out = Vec::with_capacity(self.canonical_len_hint());
         self.write_canonical(&mut out);
         out
+    }
+
+    /// About how many bytes [`SignedEntry::write_canonical`] writes, a little
+    /// more rather than less: the statement, the members' names and brackets,
+    /// and each signature's key and signature in hex.
+    fn canonical_len_hint(&self) -> usize {
+        self.canonical_statement().len() + 40 + 180 * self.signatures.len()
     }
 
     /// Appends [`SignedEntry::canonical_bytes`] to `out`.
@@ -859,25 +869,18 @@ mod tests {
         assert_eq!((fast.code, fast.message), (strict.code, strict.message));
     }
 
-    /// Whether the cursor reads `bytes` whole as an entry (the fast path).
-    fn read_whole(bytes: &[u8]) -> Option<SignedEntry> {
-        let mut cursor = Cursor::new(bytes)?;
-        let entry = SignedEntry::read_canonical(&mut cursor)?;
-        cursor.at_end().then_some(entry)
-    }
-
     #[test]
     fn canonical_entries_are_read_without_the_strict_parser() {
         let unsigned = SignedEntry::new(Statement { ledger: None, ..statement() }, vec![]);
         for entry in [SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap(), SignedEntry::sign(statement(), &[&key(3)]).unwrap(), unsigned] {
-            let read = read_whole(&entry.canonical_bytes()).expect("canonical bytes take the fast path");
+            let read = SignedEntry::read_canonical_whole(&entry.canonical_bytes()).expect("canonical bytes take the fast path");
             assert!(read == entry);
             assert_eq!(read.canonical_statement(), entry.statement().canonical_bytes().as_slice());
             assert_eq!(read.id(), entry.id());
         }
         let text = String::from_utf8(SignedEntry::sign(statement(), &[&key(1)]).unwrap().canonical_bytes()).unwrap();
         for other in [text.replacen(":", ": ", 1), format!("{text} "), text.replacen("\"sig\":\"", "\"sig\":\"A", 1)] {
-            assert!(read_whole(other.as_bytes()).is_none(), "{other}");
+            assert!(SignedEntry::read_canonical_whole(other.as_bytes()).is_none(), "{other}");
         }
     }
 
