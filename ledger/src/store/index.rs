@@ -7,24 +7,24 @@
 //! the first `size` records, never half a commit.
 
 use std::collections::btree_map::{self, BTreeMap};
-use std::collections::hash_map::{Entry, HashMap};
 use std::fs::File;
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::chain::{LeafHash, Seq};
-use crate::custody::{ItemState, Member};
+use crate::custody::Member;
 use crate::entry::LedgerId;
-use crate::ident::Giai;
 use crate::store::log::{LogPosition, release_durable_pages};
 
 /// The key families of the index, each a one-byte key prefix.
 ///
 /// A sled write costs several microseconds whatever its size, about as much as
-/// checking a signature, so the layout keeps them to about one per record:
-/// record locations are packed [`RECORDS_PER_CHUNK`] to a key, and an item's
-/// state and its list of records share one key.
+/// checking a signature, and sled copies the node it writes into: the layout
+/// keeps them to a few per batch. Record locations are packed
+/// [`RECORDS_PER_CHUNK`] to a key; items are not here at all (the ledger keeps
+/// them in memory: see `Ledger::item`), because one write per record for them
+/// made the index a seventh of a loaded consortium node's CPU time.
 mod family {
     /// `size` and `ledger_id`.
     pub const META: u8 = 0;
@@ -32,12 +32,9 @@ mod family {
     /// order: log position (12 bytes) ‖ leaf hash (32 bytes). Chunk `c` holds
     /// records `c·RECORDS_PER_CHUNK` onwards.
     pub const RECORDS: u8 = 1;
-    // Family 2 (entry id → seq) and family 4 (one key per record of an item) are
-    // retired: the ledger keeps entry ids in memory, and an item's records are in
-    // its ITEMS value. Their bytes are not reused.
-    /// GIAI → the item's records: count (u32 BE) ‖ that many seqs (u64 BE) ‖
-    /// JSON of the item's current state.
-    pub const ITEMS: u8 = 3;
+    // Families 2 (entry id → seq), 3 (GIAI → the item's records and state) and
+    // 4 (one key per record of an item) are retired: the ledger keeps entry ids,
+    // items and their records in memory. Their bytes are not reused.
     /// member id → JSON of the member.
     pub const MEMBERS: u8 = 5;
     /// seq (u64 BE) → empty: the records that changed membership.
@@ -65,7 +62,6 @@ pub(crate) struct IndexUpdate {
     pub leaf_hash: LeafHash,
     pub position: LogPosition,
     pub members: Vec<Member>,
-    pub items: Vec<ItemState>,
     /// Perfect Merkle subtrees completed by this record: (level, index, hash),
     /// of level [`MERKLE_MIN_LEVEL`] and above.
     pub merkle_nodes: Vec<(u8, u64, [u8; 32])>,
@@ -167,10 +163,9 @@ impl Index {
     /// The updates must continue the index: the first one is record `size`.
     pub fn apply(&self, ledger: LedgerId, updates: &[IndexUpdate]) -> Result<(), IndexError> {
         let Some(last) = updates.last() else { return Ok(()) };
-        // Chunks and items touched by the batch, built in memory from what the index
+        // Chunks touched by the batch, built in memory from what the index
         // holds, then written once each.
         let mut chunks: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-        let mut items: HashMap<&Giai, (Vec<u8>, &ItemState)> = HashMap::new();
         let mut batch = sled::Batch::default();
         for update in updates {
             let seq = update.seq.get();
@@ -187,26 +182,6 @@ impl Index {
             }
             chunk.extend_from_slice(&update.position.to_bytes());
             chunk.extend_from_slice(update.leaf_hash.as_bytes());
-            for item in &update.items {
-                let (records, state) = match items.entry(&item.giai) {
-                    Entry::Occupied(entry) => entry.into_mut(),
-                    // An item this record registered (or split off) has no earlier
-                    // records: the custody rules refuse a GIAI that exists. Most
-                    // records register an item, and looking for one sled cannot
-                    // find costs as much as writing it.
-                    Entry::Vacant(entry) if item.registered == update.seq => entry.insert((Vec::new(), item)),
-                    Entry::Vacant(entry) => {
-                        let stored = self.tree.get(key(family::ITEMS, item.giai.as_str().as_bytes()))?;
-                        let records = match stored {
-                            Some(bytes) => item_value(&bytes, &item.giai)?.0.to_vec(),
-                            None => Vec::new(),
-                        };
-                        entry.insert((records, item))
-                    }
-                };
-                records.extend_from_slice(&seq.to_be_bytes());
-                *state = item;
-            }
             for member in &update.members {
                 batch.insert(key(family::MEMBERS, member.id.as_str().as_bytes()), json(member)?);
             }
@@ -221,15 +196,6 @@ impl Index {
         }
         for (chunk_number, chunk) in chunks {
             batch.insert(key(family::RECORDS, &chunk_number.to_be_bytes()), chunk);
-        }
-        for (giai, (records, state)) in items {
-            let count = u32::try_from(records.len() / 8)
-                .map_err(|_| damaged("items", giai.as_str(), "more than 2^32 records"))?;
-            let mut value = Vec::with_capacity(4 + records.len() + 256);
-            value.extend_from_slice(&count.to_be_bytes());
-            value.extend_from_slice(&records);
-            value.extend_from_slice(&json(state)?);
-            batch.insert(key(family::ITEMS, giai.as_str().as_bytes()), value);
         }
         batch.insert(key(family::META, b"ledger_id"), ledger.as_bytes());
         batch.insert(key(family::META, b"size"), &(last.seq.get() + 1).to_be_bytes());
@@ -248,26 +214,6 @@ impl Index {
         let position = LogPosition::from_bytes(position).map_err(|e| damaged("records", &key, &e.to_string()))?;
         let leaf = <[u8; 32]>::try_from(leaf).map_err(|_| damaged("records", &key, "leaf hash"))?;
         Ok(Some((position, LeafHash(leaf))))
-    }
-
-    /// The current state of an item.
-    pub fn item(&self, giai: &Giai) -> Result<Option<ItemState>, IndexError> {
-        let Some(bytes) = self.tree.get(key(family::ITEMS, giai.as_str().as_bytes()))? else { return Ok(None) };
-        let (_, state) = item_value(&bytes, giai)?;
-        serde_json::from_slice(state).map(Some).map_err(|e| damaged("items", giai.as_str(), &e.to_string()))
-    }
-
-    /// Every record that touched an item, in order.
-    pub fn item_records(&self, giai: &Giai) -> Result<Vec<Seq>, IndexError> {
-        let Some(bytes) = self.tree.get(key(family::ITEMS, giai.as_str().as_bytes()))? else { return Ok(Vec::new()) };
-        let (records, _) = item_value(&bytes, giai)?;
-        records
-            .chunks_exact(8)
-            .map(|seq| {
-                let seq = u64_from(seq, "items", giai.as_str())?;
-                Seq::new(seq).ok_or_else(|| damaged("items", giai.as_str(), "seq out of range"))
-            })
-            .collect()
     }
 
     /// Every record that changed membership (the genesis included), in order.
@@ -336,20 +282,6 @@ fn open_db(dir: &Path) -> Result<sled::Db, IndexError> {
     }
 }
 
-/// Splits an ITEMS value into its packed seqs and the JSON of the state.
-fn item_value<'a>(bytes: &'a [u8], giai: &Giai) -> Result<(&'a [u8], &'a [u8]), IndexError> {
-    let too_short = || damaged("items", giai.as_str(), "shorter than its record count says");
-    let (count, rest) = bytes.split_first_chunk::<4>().ok_or_else(too_short)?;
-    let records_len = usize::try_from(u32::from_be_bytes(*count)).map_err(|_| too_short())?.saturating_mul(8);
-    if rest.len() < records_len {
-        return Err(too_short());
-    }
-    Ok(rest.split_at(records_len))
-}
-
-/// The JSON the index stores for a state value. Plain serde JSON, not RFC 8785:
-/// the index is private to this code, and field order is fixed by the types,
-/// so equal states still give equal bytes on every machine.
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, IndexError> {
     serde_json::to_vec(value).map_err(|e| IndexError::Encode(e.to_string()))
 }

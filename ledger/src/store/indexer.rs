@@ -279,7 +279,6 @@ mod tests {
             leaf_hash: LeafHash([seq as u8; 32]),
             position: LogPosition { segment: 1, offset: seq * 100 },
             members: Vec::new(),
-            items: Vec::new(),
             merkle_nodes: Vec::new(),
         })
         .collect()
