@@ -282,6 +282,9 @@ fn open_db(dir: &Path) -> Result<sled::Db, IndexError> {
     }
 }
 
+/// The JSON the index stores for a state value. Plain serde JSON, not RFC 8785:
+/// the index is private to this code, and field order is fixed by the types,
+/// so equal states still give equal bytes on every machine.
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, IndexError> {
     serde_json::to_vec(value).map_err(|e| IndexError::Encode(e.to_string()))
 }

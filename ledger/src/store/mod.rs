@@ -546,13 +546,11 @@ impl Ledger {
     /// is appended but not yet durable is shown only once it is, so this may
     /// wait for the group commit under way.
     pub fn item(&self, giai: &Giai) -> Result<Option<ItemState>, LedgerError> {
-        let (item, last) = {
-            let core = self.lock_core()?;
-            let item = core.state.item(giai).cloned();
-            (item, core.histories.get(giai).and_then(|seqs| seqs.last().copied()))
-        };
-        if let Some(last) = last {
-            self.wait_durable(last)?;
+        let item = self.lock_core()?.state.item(giai).cloned();
+        // `updated` is the last record that touched the item: the custody
+        // rules set it on every item a record changes.
+        if let Some(item) = &item {
+            self.wait_durable(item.updated)?;
         }
         Ok(item)
     }
