@@ -443,6 +443,9 @@ pub enum CanonicalSubmission {
 /// A statement with its signatures, as clients submit it.
 // INVARIANT: `id` and `canonical` are derived from `statement` and kept in step
 // by the constructors; the fields are private so nothing can change one alone.
+// The one exception is `without_body_tree`, whose entry has a `null` body beside
+// the canonical bytes of the real one: the ledger makes such entries only for
+// its sequencer, which records them from their canonical bytes and drops them.
 #[derive(Clone, PartialEq)]
 pub struct SignedEntry {
     statement: Statement,
@@ -650,6 +653,14 @@ impl SignedEntry {
     /// The statement.
     pub fn statement(&self) -> &Statement {
         &self.statement
+    }
+
+    /// The entry without its body's JSON tree (the body becomes `null`), for an
+    /// entry whose only remaining use is to be recorded: the record is written
+    /// from the canonical bytes, id and signatures, which stay.
+    pub(crate) fn without_body_tree(mut self) -> SignedEntry {
+        self.statement.body = Value::Null;
+        self
     }
 
     /// The signatures, in the order given.

@@ -36,6 +36,38 @@ impl VerifiedEntry {
         entries.into_iter().zip(signatures).map(|(entry, signatures)| signatures.and_then(|()| Self::after_signatures(entry))).collect()
     }
 
+    /// The verdict on each of `decoded`, in order: a refusal where the entry
+    /// did not decode, [`VerifiedEntry::verify_each`]'s verdict on the others.
+    pub(crate) fn verify_decoded(decoded: Vec<Result<SignedEntry, Refusal>>) -> Vec<Result<VerifiedEntry, Refusal>> {
+        let mut entries = Vec::with_capacity(decoded.len());
+        let refusals: Vec<Option<Refusal>> = decoded
+            .into_iter()
+            .map(|entry| match entry {
+                Ok(entry) => {
+                    entries.push(entry);
+                    None
+                }
+                Err(refusal) => Some(refusal),
+            })
+            .collect();
+        let mut verdicts = Self::verify_each(entries).into_iter();
+        refusals
+            .into_iter()
+            .map(|refusal| match refusal {
+                Some(refusal) => Err(refusal),
+                // One verdict per decoded entry; a missing one refuses rather than admits.
+                None => verdicts.next().unwrap_or_else(|| Err(Refusal::new(RefusalCode::EntryMalformed, "the entry could not be checked"))),
+            })
+            .collect()
+    }
+
+    /// The verified entry without its body's JSON tree, for one that is only to
+    /// be recorded: the custody rules read the decoded body, and the record is
+    /// written from the entry's canonical bytes.
+    pub(crate) fn for_recording(self) -> VerifiedEntry {
+        VerifiedEntry { entry: self.entry.without_body_tree(), body: self.body }
+    }
+
     /// Validates and decodes the body of an entry whose signatures the caller has
     /// already verified (the audit does so in batches).
     pub(crate) fn after_signatures(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {

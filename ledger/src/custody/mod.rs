@@ -21,6 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::Duration;
 
 pub use bodies::{Body, NodeAddBody, NodeRemoveBody, VerifiedEntry};
+pub use nodes::NodeSetChange;
 
 use crate::canonical::to_canonical_bytes;
 use crate::chain::Seq;

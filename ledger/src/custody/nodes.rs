@@ -7,10 +7,40 @@
 
 use std::collections::BTreeSet;
 
-use super::bodies::{NodeAddBody, NodeRemoveBody};
+use super::bodies::{Body, NodeAddBody, NodeRemoveBody};
 use super::members::require_admins;
 use super::{Change, Member, MemberId, Role, State};
 use crate::refusal::{Refusal, RefusalCode};
+
+/// A change of the consortium's node set that an accepted `node.add` or
+/// `node.remove` asks for; the nodes carry it out in their replication group.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeSetChange {
+    /// `node.add`: the operator `member` runs a node, reached at `url`.
+    Add {
+        /// The operator.
+        member: MemberId,
+        /// Where the other nodes reach its node.
+        url: String,
+    },
+    /// `node.remove`: the operator `member`'s node leaves the consortium.
+    Remove {
+        /// The operator.
+        member: MemberId,
+    },
+}
+
+impl NodeSetChange {
+    /// The change a body asks for, if it is a `node.add` or `node.remove`.
+    pub fn asked_by(body: &Body) -> Option<NodeSetChange> {
+        match body {
+            Body::NodeAdd(body) => Some(NodeSetChange::Add { member: body.member.clone(), url: body.url.clone() }),
+            Body::NodeRemove(body) => Some(NodeSetChange::Remove { member: body.member.clone() }),
+            _ => None,
+        }
+    }
+}
 
 /// `node.add`: admins up to the threshold let an operator run a node.
 pub(super) fn add(state: &State, signers: &BTreeSet<MemberId>, body: &NodeAddBody) -> Result<Change, Refusal> {

@@ -22,10 +22,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::chain::{self, LeafHash, Record, Seq};
 use crate::checkpoint::Checkpoint;
-use crate::custody::{Change, Context, ItemState, Member, State, VerifiedEntry};
+use crate::custody::{Change, Context, ItemState, Member, NodeSetChange, State, VerifiedEntry};
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::ident::Giai;
 use crate::merkle::{Blake3Hasher, MerkleTree, ProofError};
@@ -35,7 +36,7 @@ pub use index::IndexError;
 use index::{Index, IndexUpdate};
 pub use indexer::IndexerStopped;
 use indexer::Indexer;
-use verifiers::Verifiers;
+use verifiers::{Unverified, Verifiers};
 use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
 
 /// Below this many entries a batch is verified on the calling thread; from it
@@ -80,6 +81,7 @@ pub struct Receipt {
 pub struct PendingOutcomes {
     outcomes: Vec<Result<Receipt, Refusal>>,
     last: Option<Seq>,
+    node_changes: Vec<NodeSetChange>,
 }
 
 impl PendingOutcomes {
@@ -91,6 +93,13 @@ impl PendingOutcomes {
     /// Whether no entry was submitted.
     pub fn is_empty(&self) -> bool {
         self.outcomes.is_empty()
+    }
+
+    /// The changes of the consortium's node set that the accepted entries ask
+    /// for (`node.add`, `node.remove`, re-submissions of them included), in
+    /// order. They hold once the outcomes are settled.
+    pub fn node_changes(&self) -> &[NodeSetChange] {
+        &self.node_changes
     }
 }
 
@@ -387,13 +396,17 @@ impl Ledger {
             return Err(LedgerError::Poisoned);
         }
         let mut order = Order::Local;
-        self.verify_and_order(entries, &mut order)
+        self.verify_and_order(Unverified::Decoded(entries), &mut order)
     }
 
     /// Applies a batch whose order consensus fixed (replication): every node of
     /// a consortium calls this with the same batches in the same order and
-    /// computes the same records. The entries are judged at `accepted`, or at
-    /// the last record's time if that is later, so record times never go back.
+    /// computes the same records. The batch holds each entry's canonical JSON,
+    /// as Raft's log carries it; the entries are decoded on the verification
+    /// threads, and bytes that are no signed entry are refused in place (with
+    /// the strict parser's verdict) like any other refused entry. The entries
+    /// are judged at `accepted`, or at the last record's time if that is later,
+    /// so record times never go back.
     ///
     /// `start` is the ledger size at which the batch begins: the size this
     /// call returned for the previous batch. Where the ledger already holds
@@ -404,7 +417,9 @@ impl Ledger {
     /// could differ from what every other node recorded. Returns the outcomes,
     /// to be settled like [`Ledger::submit_pending`]'s, and the size at which
     /// the next batch begins.
-    pub fn apply_ordered(&self, entries: Vec<SignedEntry>, accepted: Timestamp, start: u64) -> Result<(PendingOutcomes, u64), LedgerError> {
+    pub fn apply_canonical(&self, entries: Arc<[Box<RawValue>]>, accepted: Timestamp, start: u64) -> Result<(PendingOutcomes, u64), LedgerError> {
+        let range = 0..entries.len();
+        let entries = Unverified::Canonical(entries, range);
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LedgerError::Poisoned);
         }
@@ -656,15 +671,15 @@ impl Ledger {
 
     /// Verifies and sequences a batch: on this thread if it is small, on the
     /// verification threads if not.
-    fn verify_and_order(&self, entries: Vec<SignedEntry>, order: &mut Order) -> Result<PendingOutcomes, LedgerError> {
-        let mut outcomes = Vec::with_capacity(entries.len());
-        let last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
-            let verified = VerifiedEntry::verify_each(entries);
-            self.sequence(verified, &mut outcomes, order)?
+    fn verify_and_order(&self, entries: Unverified, order: &mut Order) -> Result<PendingOutcomes, LedgerError> {
+        let mut judged = PendingOutcomes { outcomes: Vec::with_capacity(entries.len()), last: None, node_changes: Vec::new() };
+        judged.last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
+            let verified = entries.verify();
+            self.sequence(verified, &mut judged, order)?
         } else {
-            self.verify_and_sequence(entries, &mut outcomes, order)?
+            self.verify_and_sequence(entries, &mut judged, order)?
         };
-        Ok(PendingOutcomes { outcomes, last })
+        Ok(judged)
     }
 
     /// Verifies a large batch on the verification threads, a chunk at a time,
@@ -673,8 +688,8 @@ impl Ledger {
     /// chunk, so readers and other submitters are never held up for a whole batch.
     fn verify_and_sequence(
         &self,
-        entries: Vec<SignedEntry>,
-        outcomes: &mut Vec<Result<Receipt, Refusal>>,
+        entries: Unverified,
+        judged: &mut PendingOutcomes,
         order: &mut Order,
     ) -> Result<Option<Seq>, LedgerError> {
         let chunk = VERIFY_CHUNK.min(entries.len().div_ceil(VERIFY_THREADS));
@@ -691,18 +706,19 @@ impl Ledger {
                 waiting.insert(number, chunk);
             };
             let chunk = chunk.ok_or(LedgerError::Verifier)?;
-            wait_for = wait_for.max(self.sequence(chunk, outcomes, order)?);
+            wait_for = wait_for.max(self.sequence(chunk, judged, order)?);
         }
         Ok(wait_for)
     }
 
     /// Sequences verified entries: checks each against the state, appends the
     /// accepted ones to the log (not yet synced) and records an outcome for every
-    /// entry. Returns the last seq the caller must wait for.
+    /// entry (and the node set changes of those accepted) in `judged`. Returns
+    /// the last seq the caller must wait for.
     fn sequence(
         &self,
         verified: Vec<Result<VerifiedEntry, Refusal>>,
-        outcomes: &mut Vec<Result<Receipt, Refusal>>,
+        judged: &mut PendingOutcomes,
         order: &mut Order,
     ) -> Result<Option<Seq>, LedgerError> {
         let mut wait_for = None;
@@ -719,11 +735,13 @@ impl Ledger {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(refusal) => {
-                    outcomes.push(Err(refusal));
+                    judged.outcomes.push(Err(refusal));
                     continue;
                 }
             };
             let entry_id = entry.entry().id();
+            // Asked for whenever the entry is accepted, as new or as recorded before.
+            let asks = NodeSetChange::asked_by(entry.body());
             if let Order::Replicated { next, .. } = order
                 && *next < core.tree.len()
             {
@@ -731,13 +749,14 @@ impl Ledger {
                 let outcome = core.rematch(entry.entry(), next);
                 if let Ok(receipt) = &outcome {
                     wait_for = wait_for.max(Some(receipt.seq));
+                    judged.node_changes.extend(asks);
                 }
-                outcomes.push(outcome);
+                judged.outcomes.push(outcome);
                 continue;
             }
             if let Some(&(seq, signed)) = core.entries.get(&entry_id) {
                 if signed != signatures_digest(entry.entry()) {
-                    outcomes.push(Err(Refusal::new(
+                    judged.outcomes.push(Err(Refusal::new(
                         RefusalCode::EntryConflict,
                         format!("statement {entry_id} is already recorded at {seq} with other signatures"),
                     )));
@@ -745,18 +764,19 @@ impl Ledger {
                 }
                 let leaf_hash = LeafHash(core.tree.leaf_hash(seq.get()).unwrap_or_default());
                 wait_for = wait_for.max(Some(seq));
-                outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
+                judged.node_changes.extend(asks);
+                judged.outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
                 continue;
             }
             let Some(seq) = Seq::new(core.tree.len()) else {
-                outcomes.push(Err(Refusal::new(RefusalCode::EntryMalformed, "the ledger is full")));
+                judged.outcomes.push(Err(Refusal::new(RefusalCode::EntryMalformed, "the ledger is full")));
                 continue;
             };
             let context = Context { seq, accepted: accepted.clone() };
             let change = match core.state.check(&entry, &context) {
                 Ok(change) => change,
                 Err(refusal) => {
-                    outcomes.push(Err(refusal));
+                    judged.outcomes.push(Err(refusal));
                     continue;
                 }
             };
@@ -770,10 +790,11 @@ impl Ledger {
             // Freeing a record's JSON tree is not free: do it after the lock.
             spent.push(record);
             wait_for = Some(seq);
+            judged.node_changes.extend(asks);
             if let Order::Replicated { next, .. } = order {
                 *next = core.tree.len();
             }
-            outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
+            judged.outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
         }
         self.write_batch(&mut core, &payloads, pending)?;
         drop(core);
@@ -952,7 +973,7 @@ pub fn checkpoint_origin(ledger_id: &LedgerId) -> String {
 
 /// Verifies entries on the verification threads; the verdicts come back in order.
 fn verify_in_order(verifiers: &Verifiers, entries: Vec<SignedEntry>) -> Result<Vec<Result<VerifiedEntry, Refusal>>, LedgerError> {
-    let (chunks, verdicts) = verifiers.verify_chunks(entries, VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
+    let (chunks, verdicts) = verifiers.verify_chunks(Unverified::Decoded(entries), VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
     let mut ordered: Vec<Option<Vec<_>>> = (0..chunks).map(|_| None).collect();
     for _ in 0..chunks {
         let (number, chunk) = verdicts.recv().map_err(|_| LedgerError::Verifier)?;

@@ -1,8 +1,10 @@
 use std::sync::Arc;
 
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use super::*;
+use crate::custody::MemberId;
 use crate::entry::{Kind, SignedEntry};
 use crate::refusal::RefusalCode;
 use crate::testkit::Fixture;
@@ -220,12 +222,17 @@ fn every_ledger_created_from_one_genesis_has_the_same_record_0() {
     }
 }
 
+/// A replicated batch as Raft's log carries it: each entry's canonical JSON.
+fn canonical_batch(entries: &[SignedEntry]) -> Arc<[Box<RawValue>]> {
+    entries.iter().map(|entry| RawValue::from_string(String::from_utf8(entry.canonical_bytes()).unwrap()).unwrap()).collect()
+}
+
 /// Applies replicated batches in order, as a node's Raft state machine does,
 /// and returns each batch's outcomes, settled.
 fn apply_all(ledger: &Ledger, batches: &[(Vec<SignedEntry>, &str)], mut start: u64) -> (Vec<Vec<Result<Receipt, Refusal>>>, u64) {
     let mut all = Vec::new();
     for (entries, accepted) in batches {
-        let (pending, next) = ledger.apply_ordered(entries.clone(), Timestamp::parse(accepted).unwrap(), start).unwrap();
+        let (pending, next) = ledger.apply_canonical(canonical_batch(entries), Timestamp::parse(accepted).unwrap(), start).unwrap();
         all.push(ledger.settle(pending).unwrap());
         start = next;
     }
@@ -286,7 +293,60 @@ fn a_batch_applied_again_after_a_crash_matches_its_records_instead_of_judging_ag
     assert_eq!((next, after[0][0].as_ref().unwrap().seq.get()), (5, 4));
 
     // A batch cannot begin beyond the ledger's end.
-    assert!(matches!(a.apply_ordered(vec![], Timestamp::now(), 9), Err(LedgerError::Invalid { .. })));
+    assert!(matches!(a.apply_canonical(canonical_batch(&[]), Timestamp::now(), 9), Err(LedgerError::Invalid { .. })));
+}
+
+#[test]
+fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, a) = ledger(dir.path());
+    let admins = ["regional-planning", "city-of-jelgava"];
+    let hub = json!({"member": "reuse-hub", "url": "http://10.0.3.10:8080"});
+    let add_hub = f.signed(&admins, Kind::NodeAdd, hub);
+    let registration = f.register("baltic-demolition", &giai(1), "beam", 100.0);
+    // One hex digit of the signature changed: `{"signatures":[{"key":"<64>","sig":"` is 96 bytes.
+    let forged = {
+        let mut bytes = registration.canonical_bytes();
+        assert_eq!(&bytes[87..96], br#"","sig":""#);
+        bytes[100] = if bytes[100] == b'0' { b'1' } else { b'0' };
+        bytes
+    };
+    let raw = |json: &str| RawValue::from_string(json.to_owned()).unwrap();
+    let entries: Vec<Box<RawValue>> = vec![
+        raw(r#"{"signatures":[]}"#),
+        raw(std::str::from_utf8(&add_hub.canonical_bytes()).unwrap()),
+        raw(std::str::from_utf8(&forged).unwrap()),
+        raw(std::str::from_utf8(&registration.canonical_bytes()).unwrap()),
+        raw(std::str::from_utf8(&f.signed(&["regional-planning"], Kind::NodeAdd, json!({"member": "reuse-hub", "url": "http://10.0.3.11:8080"})).canonical_bytes()).unwrap()),
+        raw(std::str::from_utf8(&f.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub"})).canonical_bytes()).unwrap()),
+        // An entry sent again is accepted again, with its first receipt.
+        raw(std::str::from_utf8(&add_hub.canonical_bytes()).unwrap()),
+    ];
+    // Enough entries to be split between the verification threads.
+    assert!(entries.len() >= PARALLEL_VERIFY_THRESHOLD);
+    let (pending, next) = a.apply_canonical(entries.into(), Timestamp::parse("2026-11-23T10:00:00Z").unwrap(), 1).unwrap();
+    let reported = pending.node_changes().to_vec();
+    let outcomes = a.settle(pending).unwrap();
+    let codes: Vec<Option<RefusalCode>> = outcomes.iter().map(|o| o.as_ref().err().map(|r| r.code)).collect();
+    assert_eq!(codes, [Some(RefusalCode::EntryMalformed), None, Some(RefusalCode::SignatureInvalid), None, Some(RefusalCode::AdminThresholdNotMet), None, None]);
+    assert_eq!(outcomes[6], outcomes[1], "the repeat gets the first receipt");
+    let hub_id = MemberId::parse("reuse-hub").unwrap();
+    assert_eq!(reported, [
+        NodeSetChange::Add { member: hub_id.clone(), url: "http://10.0.3.10:8080".into() },
+        NodeSetChange::Remove { member: hub_id.clone() },
+        NodeSetChange::Add { member: hub_id, url: "http://10.0.3.10:8080".into() },
+    ]);
+    assert_eq!((next, a.size()), (4, 4));
+    // The records hold the whole entries, bodies included, though the ledger
+    // kept no JSON tree of them while it judged.
+    // (Compared as decoded from JSON: the fixture's masses are floats, JSON's `100` an integer.)
+    let decoded = |entry: &SignedEntry| SignedEntry::from_canonical_json(&entry.canonical_bytes()).unwrap();
+    assert_eq!(a.record(1).unwrap().entry, decoded(&add_hub));
+    assert_eq!(a.record(2).unwrap().entry, decoded(&registration));
+    assert_eq!(a.record(2).unwrap().entry.statement().body["passport"]["name"], "beam");
+    drop(a);
+    let (reopened, _) = Ledger::open(dir.path()).unwrap();
+    assert_eq!(reopened.record(2).unwrap().entry, decoded(&registration));
 }
 
 #[test]

@@ -6,14 +6,68 @@
 //! and a batch's JSON trees then cost fresh, kernel-zeroed pages (a fifth of
 //! ingest time when measured that way).
 
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use serde_json::value::RawValue;
+
 use crate::custody::VerifiedEntry;
 use crate::entry::SignedEntry;
 use crate::refusal::Refusal;
+
+/// Entries to verify: decoded already, or a replicated batch's canonical JSON,
+/// which the verifying thread decodes itself.
+pub(crate) enum Unverified {
+    /// Entries decoded by the caller (submissions, stored records).
+    Decoded(Vec<SignedEntry>),
+    /// Some of a replicated batch's entries, each as its canonical JSON.
+    /// Decoding them where they are verified keeps each entry's JSON tree in
+    /// the cache of the core that validates it, and frees it there.
+    Canonical(Arc<[Box<RawValue>]>, Range<usize>),
+}
+
+impl Unverified {
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        match self {
+            Unverified::Decoded(entries) => entries.len(),
+            Unverified::Canonical(_, range) => range.len(),
+        }
+    }
+
+    /// The verdict on each entry, in order: see [`VerifiedEntry::verify_each`].
+    /// Bytes that are no signed entry are refused with the strict parser's
+    /// verdict; a replicated entry keeps no JSON tree of its body once its
+    /// body is checked (see [`VerifiedEntry::for_recording`]).
+    pub fn verify(self) -> Vec<Result<VerifiedEntry, Refusal>> {
+        match self {
+            Unverified::Decoded(entries) => VerifiedEntry::verify_each(entries),
+            Unverified::Canonical(batch, range) => {
+                let decoded = batch.get(range).unwrap_or_default().iter().map(|entry| SignedEntry::from_canonical_json(entry.get().as_bytes()));
+                VerifiedEntry::verify_decoded(decoded.collect()).into_iter().map(|verdict| verdict.map(VerifiedEntry::for_recording)).collect()
+            }
+        }
+    }
+
+    /// Splits off the first `count` entries.
+    fn take_front(&mut self, count: usize) -> Unverified {
+        match self {
+            Unverified::Decoded(entries) => {
+                let rest = entries.split_off(count.min(entries.len()));
+                Unverified::Decoded(std::mem::replace(entries, rest))
+            }
+            Unverified::Canonical(batch, range) => {
+                let end = range.start + count.min(range.len());
+                let front = Unverified::Canonical(Arc::clone(batch), range.start..end);
+                range.start = end;
+                front
+            }
+        }
+    }
+}
 
 /// The verdicts on one chunk of entries, in the chunk's order; `None` if
 /// verifying it panicked (a bug, reported to the submitter as an error).
@@ -29,7 +83,7 @@ pub(crate) struct Verifiers {
 /// One chunk to verify, and where to send the verdicts.
 struct Job {
     number: usize,
-    entries: Vec<SignedEntry>,
+    entries: Unverified,
     done: Sender<ChunkVerdicts>,
 }
 
@@ -49,13 +103,12 @@ impl Verifiers {
     /// Queues entries for verification, `chunk` at a time, and returns the
     /// number of chunks and where their verdicts arrive (in any order). `None`
     /// if the pool has stopped.
-    pub fn verify_chunks(&self, entries: Vec<SignedEntry>, chunk: usize) -> Option<(usize, Receiver<ChunkVerdicts>)> {
+    pub fn verify_chunks(&self, mut entries: Unverified, chunk: usize) -> Option<(usize, Receiver<ChunkVerdicts>)> {
         let jobs = self.jobs.lock().ok()?.clone()?;
         let (done, verdicts) = channel();
-        let mut entries = entries.into_iter().peekable();
         let mut number = 0;
-        while entries.peek().is_some() {
-            let job = Job { number, entries: entries.by_ref().take(chunk.max(1)).collect(), done: done.clone() };
+        while entries.len() > 0 {
+            let job = Job { number, entries: entries.take_front(chunk.max(1)), done: done.clone() };
             jobs.send(job).ok()?;
             number += 1;
         }
@@ -89,7 +142,7 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         };
         let Ok(Job { number, entries, done }) = job else { return };
-        let verdicts = catch_unwind(AssertUnwindSafe(|| VerifiedEntry::verify_each(entries))).ok();
+        let verdicts = catch_unwind(AssertUnwindSafe(|| entries.verify())).ok();
         // The submitter may have given up (an error in an earlier chunk): nothing to do.
         let _ = done.send((number, verdicts));
     }

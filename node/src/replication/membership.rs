@@ -26,6 +26,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use openraft::ChangeMembers;
+use salvage_ledger::custody::NodeSetChange;
 use salvage_ledger::entry::{Kind, SignedEntry};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -62,6 +63,16 @@ impl NodeChange {
                 Some(NodeChange::Add(ConsortiumNode { member: member()?, url }))
             }
             Kind::NodeRemove => Some(NodeChange::Remove(member()?)),
+            _ => None,
+        }
+    }
+
+    /// The change the ledger reported for an accepted entry.
+    pub fn asked_by(change: &NodeSetChange) -> Option<NodeChange> {
+        match change {
+            NodeSetChange::Add { member, url } => Some(NodeChange::Add(ConsortiumNode { member: member.as_str().to_owned(), url: url.clone() })),
+            NodeSetChange::Remove { member } => Some(NodeChange::Remove(member.as_str().to_owned())),
+            // A kind of change this node does not know cannot be carried out here.
             _ => None,
         }
     }

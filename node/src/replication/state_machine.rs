@@ -1,6 +1,6 @@
 //! The ledger as Raft's state machine.
 //!
-//! Applying a committed batch is [`Ledger::apply_ordered`]: every node judges
+//! Applying a committed batch is [`Ledger::apply_canonical`]: every node judges
 //! every entry itself (signatures, schema, custody rules) at the time the
 //! leader fixed, so all nodes compute the same records. Raft's own
 //! bookkeeping, the last applied log id, the membership and the ledger position
@@ -199,28 +199,12 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             for entry in entries {
                 match entry.payload {
                     EntryPayload::Normal(batch) => {
-                        let parsed = batch.parse();
-                        let asked: Vec<(usize, NodeChange)> = parsed
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(index, entry)| entry.as_ref().ok().and_then(NodeChange::of).map(|change| (index, change)))
-                            .collect();
-                        // Bytes that are no signed entry are refused in place; the
-                        // ledger judges the others.
-                        let mut entries = Vec::with_capacity(parsed.len());
-                        let mut unparsed = Vec::with_capacity(parsed.len());
-                        for entry in parsed {
-                            match entry {
-                                Ok(entry) => {
-                                    entries.push(entry);
-                                    unparsed.push(None);
-                                }
-                                Err(refusal) => unparsed.push(Some(refusal)),
-                            }
-                        }
-                        let (outcomes, next) = ledger.apply_ordered(entries, batch.accepted, applied.next).map_err(|e| apply_error(entry.log_id, &e))?;
+                        // Decoded on the ledger's verification threads; bytes that
+                        // are no signed entry are refused in place there.
+                        let (outcomes, next) = ledger.apply_canonical(batch.entries, batch.accepted, applied.next).map_err(|e| apply_error(entry.log_id, &e))?;
                         applied.next = next;
-                        pending.push((entry.log_id, Some((outcomes, unparsed)), asked));
+                        let asked = outcomes.node_changes().iter().filter_map(NodeChange::asked_by).collect();
+                        pending.push((entry.log_id, Some(outcomes), asked));
                     }
                     EntryPayload::Membership(membership) => {
                         applied.membership = StoredMembership::new(Some(entry.log_id), membership);
@@ -235,15 +219,11 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             let mut changes = Vec::new();
             for (log_id, batch, asked) in pending {
                 let settled = match batch {
-                    Some((batch, unparsed)) => {
-                        let mut judged = ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?.into_iter();
-                        // The ledger answers every entry it was given, in order.
-                        unparsed.into_iter().filter_map(|refused| refused.map(Err).or_else(|| judged.next())).collect()
-                    }
+                    Some(batch) => ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?,
                     None => Vec::new(),
                 };
-                // Only what the ledger accepted changes the membership.
-                changes.extend(asked.into_iter().filter(|(index, _)| settled.get(*index).is_some_and(Result::is_ok)).map(|(_, change)| change));
+                // The ledger reports only the changes of entries it accepted.
+                changes.extend(asked);
                 outcomes.push(BatchOutcome { outcomes: settled.into_iter().map(Into::into).collect() });
             }
             Ok::<_, StorageError<NodeId>>((applied, outcomes, changes))
