@@ -499,3 +499,36 @@ fn a_large_array_sent_to_a_follower_is_committed_in_parts_in_its_own_order() {
     let (size, _) = cluster.wait_converged(601, Duration::from_secs(20));
     assert_eq!(size, 601);
 }
+
+#[test]
+fn entries_sent_as_they_were_signed_are_judged_where_the_batch_is_applied_as_the_strict_parser_judges_them() {
+    let cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let leader = cluster.wait_for_leader(Duration::from_secs(10));
+    let follower = cluster.node((leader + 1) % 3);
+    let first = fixture.register("baltic-demolition", &giai(6, 1), "door", 30.0);
+    let last = fixture.register("baltic-demolition", &giai(6, 2), "door", 30.0);
+    // One hex digit of the signature changed: `{"signatures":[{"key":"<64>","sig":"` is 96 bytes.
+    let mut forged = fixture.register("baltic-demolition", &giai(6, 3), "door", 30.0).canonical_bytes();
+    assert_eq!(&forged[87..96], br#"","sig":""#);
+    forged[100] = if forged[100] == b'0' { b'1' } else { b'0' };
+    // Canonical JSON that begins like an entry but is none.
+    let garbage: &[u8] = br#"{"signatures":[],"statement":1}"#;
+    let body = [b"[".as_slice(), &first.canonical_bytes(), b",", garbage, b",", &forged, b",", &last.canonical_bytes(), b"]"].concat();
+    let answer = follower.request("POST", "/v1/entries", &body);
+    assert_eq!(answer.status, 207, "{}", answer.text());
+    let results = answer.json()["results"].as_array().unwrap().clone();
+    let codes: Vec<&str> = results.iter().map(|result| result["error"]["code"].as_str().unwrap_or("accepted")).collect();
+    assert_eq!(codes, ["accepted", "entry.malformed", "signature.invalid", "accepted"]);
+    assert_eq!(results[3]["receipt"]["seq"].as_u64(), results[0]["receipt"]["seq"].as_u64().map(|seq| seq + 1));
+
+    // The garbage alone gets the answer the strict parser gives the same
+    // entry spelled otherwise (which no node proposes before decoding it).
+    let alone = follower.request("POST", "/v1/entries", garbage);
+    let spelled_otherwise = follower.request("POST", "/v1/entries", br#"{ "signatures": [], "statement": 1 }"#);
+    assert_eq!((alone.status, alone.error_code()), (400, "entry.malformed".to_owned()), "{}", alone.text());
+    assert_eq!(alone.json(), spelled_otherwise.json());
+    assert_eq!(results[1]["error"]["message"], alone.json()["error"]["message"]);
+    let (size, _) = cluster.wait_converged(3, Duration::from_secs(20));
+    assert_eq!(size, 3);
+}

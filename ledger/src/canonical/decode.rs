@@ -97,33 +97,39 @@ impl<'a> Cursor<'a> {
 
     /// A JSON value in canonical form, built as the strict parser builds it.
     pub(crate) fn value(&mut self) -> Option<Value> {
-        self.value_at(0)
+        self.value_at::<Tree>(0)
     }
 
-    fn value_at(&mut self, depth: usize) -> Option<Value> {
+    /// Reads past a JSON value in canonical form without building it: what
+    /// [`Cursor::value`] would accept, at none of its allocations.
+    pub(crate) fn skip_value(&mut self) -> Option<()> {
+        self.value_at::<Skip>(0)
+    }
+
+    fn value_at<S: Sink>(&mut self, depth: usize) -> Option<S::Value> {
         if depth > MAX_DEPTH {
             return None;
         }
         match self.peek()? {
-            b'{' => self.object(depth),
-            b'[' => self.array(depth),
+            b'{' => self.object::<S>(depth),
+            b'[' => self.array::<S>(depth),
             b'"' => {
                 self.pos += 1;
-                Some(Value::String(self.string()?.into_owned()))
+                Some(S::string(self.string()?))
             }
-            b't' => self.literal("true").map(|()| Value::Bool(true)),
-            b'f' => self.literal("false").map(|()| Value::Bool(false)),
-            b'n' => self.literal("null").map(|()| Value::Null),
-            b'-' | b'0'..=b'9' => self.number().map(Value::Number),
+            b't' => self.literal("true").map(|()| S::boolean(true)),
+            b'f' => self.literal("false").map(|()| S::boolean(false)),
+            b'n' => self.literal("null").map(|()| S::null()),
+            b'-' | b'0'..=b'9' => self.number().map(S::number),
             _ => None,
         }
     }
 
-    fn object(&mut self, depth: usize) -> Option<Value> {
+    fn object<S: Sink>(&mut self, depth: usize) -> Option<S::Value> {
         self.literal("{")?;
-        let mut object = Map::new();
+        let mut object = S::Object::default();
         if self.eat("}") {
-            return Some(Value::Object(object));
+            return Some(S::object(object));
         }
         let mut previous: Option<Cow<'a, str>> = None;
         loop {
@@ -134,26 +140,26 @@ impl<'a> Cursor<'a> {
                 return None;
             }
             self.literal(":")?;
-            let value = self.value_at(depth + 1)?;
-            object.insert(key.to_string(), value);
+            let value = self.value_at::<S>(depth + 1)?;
+            S::insert(&mut object, &key, value);
             previous = Some(key);
             if self.eat("}") {
-                return Some(Value::Object(object));
+                return Some(S::object(object));
             }
             self.literal(",")?;
         }
     }
 
-    fn array(&mut self, depth: usize) -> Option<Value> {
+    fn array<S: Sink>(&mut self, depth: usize) -> Option<S::Value> {
         self.literal("[")?;
-        let mut items = Vec::new();
+        let mut items = S::Array::default();
         if self.eat("]") {
-            return Some(Value::Array(items));
+            return Some(S::array(items));
         }
         loop {
-            items.push(self.value_at(depth + 1)?);
+            S::push(&mut items, self.value_at::<S>(depth + 1)?);
             if self.eat("]") {
-                return Some(Value::Array(items));
+                return Some(S::array(items));
             }
             self.literal(",")?;
         }
@@ -271,6 +277,73 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// What a cursor makes of the values it reads: the same walk either builds a
+/// tree ([`Tree`]) or only checks the text ([`Skip`]), so the two cannot accept
+/// different spellings.
+trait Sink {
+    type Value;
+    type Object: Default;
+    type Array: Default;
+    fn string(text: Cow<'_, str>) -> Self::Value;
+    fn boolean(value: bool) -> Self::Value;
+    fn null() -> Self::Value;
+    fn number(number: Number) -> Self::Value;
+    fn insert(object: &mut Self::Object, key: &str, value: Self::Value);
+    fn object(object: Self::Object) -> Self::Value;
+    fn push(array: &mut Self::Array, value: Self::Value);
+    fn array(array: Self::Array) -> Self::Value;
+}
+
+/// Builds the `serde_json::Value` the strict parser would.
+struct Tree;
+
+impl Sink for Tree {
+    type Value = Value;
+    type Object = Map<String, Value>;
+    type Array = Vec<Value>;
+    fn string(text: Cow<'_, str>) -> Value {
+        Value::String(text.into_owned())
+    }
+    fn boolean(value: bool) -> Value {
+        Value::Bool(value)
+    }
+    fn null() -> Value {
+        Value::Null
+    }
+    fn number(number: Number) -> Value {
+        Value::Number(number)
+    }
+    fn insert(object: &mut Map<String, Value>, key: &str, value: Value) {
+        object.insert(key.to_owned(), value);
+    }
+    fn object(object: Map<String, Value>) -> Value {
+        Value::Object(object)
+    }
+    fn push(array: &mut Vec<Value>, value: Value) {
+        array.push(value);
+    }
+    fn array(array: Vec<Value>) -> Value {
+        Value::Array(array)
+    }
+}
+
+/// Builds nothing.
+struct Skip;
+
+impl Sink for Skip {
+    type Value = ();
+    type Object = ();
+    type Array = ();
+    fn string(_: Cow<'_, str>) {}
+    fn boolean(_: bool) {}
+    fn null() {}
+    fn number(_: Number) {}
+    fn insert((): &mut (), _: &str, (): ()) {}
+    fn object((): ()) {}
+    fn push((): &mut (), (): ()) {}
+    fn array((): ()) {}
+}
+
 /// Exactly `2 * N` lowercase hex digits decoded, in one pass; `None` for any
 /// other length or digit.
 pub(crate) fn decode_lower_hex<const N: usize>(digits: &[u8]) -> Option<[u8; N]> {
@@ -317,6 +390,11 @@ pub(crate) mod tests {
         cursor.at_end().then_some(value)
     }
 
+    /// Whether the cursor skips `bytes` as one whole value.
+    fn skips(bytes: &[u8]) -> bool {
+        crate::canonical::is_canonical(bytes)
+    }
+
     #[test]
     fn canonical_values_are_read_as_the_strict_parser_reads_them() {
         let values = [
@@ -330,6 +408,7 @@ pub(crate) mod tests {
         for value in values {
             let bytes = value_to_canonical_bytes(&value);
             assert_eq!(read(&bytes), Some(value.clone()), "{}", String::from_utf8_lossy(&bytes));
+            assert!(skips(&bytes), "{}", String::from_utf8_lossy(&bytes));
             assert_eq!(parse_strict(&bytes).ok(), Some(value));
         }
         // Floats with integral values are spelled as integers, and read back as
@@ -351,8 +430,10 @@ pub(crate) mod tests {
             "[1,]", "{\"a\":1,}", "\"open",
         ] {
             assert_eq!(read(text.as_bytes()), None, "{text}");
+            assert!(!skips(text.as_bytes()), "{text}");
         }
         assert_eq!(read(&[b'"', 0xff, b'"']), None);
+        assert!(!skips(&[b'"', 0xff, b'"']));
     }
 
     #[test]
@@ -405,6 +486,7 @@ pub(crate) mod tests {
             let bytes = value_to_canonical_bytes(&value);
             let read = read(&bytes);
             prop_assert!(read.is_some());
+            prop_assert!(skips(&bytes));
             prop_assert_eq!(read, parse_strict(&bytes).ok());
         }
 
@@ -416,6 +498,8 @@ pub(crate) mod tests {
             let mut bytes = value_to_canonical_bytes(&value);
             let at = at.index(bytes.len());
             bytes[at] = byte;
+            // Skipping accepts exactly what reading does.
+            prop_assert_eq!(skips(&bytes), read(&bytes).is_some());
             if let Some(read) = read(&bytes) {
                 prop_assert_eq!(parse_strict(&bytes).ok(), Some(read.clone()));
                 prop_assert_eq!(value_to_canonical_bytes(&read), bytes);

@@ -70,6 +70,13 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, CanonicalError> {
     Ok(value)
 }
 
+/// Whether `bytes` are exactly the canonical (JCS) encoding of one JSON value
+/// the ledger can hold: what the strict parser would accept, spelled the one
+/// way the ledger writes it. Checked without building the value.
+pub fn is_canonical(bytes: &[u8]) -> bool {
+    decode::Cursor::new(bytes).is_some_and(|mut cursor| cursor.skip_value().is_some() && cursor.at_end())
+}
+
 /// Checks that every number in a value built in code lies within ±(2^53−1).
 ///
 /// Values parsed by [`parse_strict`] already satisfy this; values built by a

@@ -81,15 +81,10 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// A batch of `entries`, accepted at `accepted`.
-    pub fn new(accepted: Timestamp, entries: &[SignedEntry]) -> Batch {
-        let entries = entries
-            .iter()
-            // Canonical bytes are valid JSON by construction; nothing is lost
-            // by the fallback, which cannot happen.
-            .filter_map(|entry| String::from_utf8(entry.canonical_bytes()).ok().and_then(|json| RawValue::from_string(json).ok()))
-            .collect();
-        Batch { accepted, entries }
+    /// An entry's canonical JSON, as a batch carries it. Canonical bytes are
+    /// valid JSON by construction, so this is never `None`.
+    pub fn entry_json(entry: &SignedEntry) -> Option<Box<RawValue>> {
+        String::from_utf8(entry.canonical_bytes()).ok().and_then(|json| RawValue::from_string(json).ok())
     }
 
     /// About how many bytes the batch's JSON takes, a little more rather than
@@ -194,8 +189,8 @@ mod tests {
     #[test]
     fn a_batch_carries_its_entries_byte_for_byte_even_bytes_that_are_no_entry() {
         let fixture = Fixture::new();
-        let entries = vec![fixture.register("baltic-demolition", "4750001RAW-1", "door", 30.0), fixture.transfer("baltic-demolition", "4750001RAW-1", "reuse-hub")];
-        let batch = Batch::new(Timestamp::now(), &entries);
+        let entries = [fixture.register("baltic-demolition", "4750001RAW-1", "door", 30.0), fixture.transfer("baltic-demolition", "4750001RAW-1", "reuse-hub")];
+        let batch = Batch { accepted: Timestamp::now(), entries: entries.iter().map(|entry| Batch::entry_json(entry).unwrap()).collect() };
         let sent = serde_json::to_vec(&batch).unwrap();
         assert!(batch.json_len_hint() >= sent.len(), "a buffer of the hinted size holds the batch without growing");
         let received: Batch = serde_json::from_slice(&sent).unwrap();

@@ -4,8 +4,10 @@
 //! (duplicate keys and out-of-range numbers refused). A body that is already
 //! canonical JSON (the entries as they were signed, in an array without
 //! whitespace) is read straight into the entries, with the same result and
-//! about half the work; the CLI sends that. The answer comes once the accepted
-//! records are durable:
+//! about half the work; the CLI sends that. A replicated node does not even
+//! decode such entries: it proposes each one's bytes as they are, and every
+//! node decodes and judges them when it applies the batch. The answer comes
+//! once the accepted records are durable:
 //!
 //! - every entry accepted: `201` with its receipt (an array of receipts for an
 //!   array), `{"seq", "entry_id", "leaf_hash"}`; re-submitting an entry already
@@ -28,9 +30,10 @@ use salvage_ledger::canonical;
 use salvage_ledger::entry::{CanonicalSubmission, SignedEntry};
 use salvage_ledger::refusal::Refusal;
 use salvage_ledger::store::Receipt;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::{ApiError, Node};
+use super::{ApiError, Node, Submissions};
 use super::openapi::{ErrorBody, ReceiptBody};
 
 #[utoipa::path(post, path = "/v1/entries", tag = "entries",
@@ -51,6 +54,14 @@ use super::openapi::{ErrorBody, ReceiptBody};
 pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     require_json(&headers)?;
     let bytes = read_limited(body, node.body_limit).await?;
+    if let Submissions::Replicated(proposals) = &node.submissions
+        && let Some((entries, single)) = canonical_entries(&bytes)
+    {
+        let started = std::time::Instant::now();
+        let outcomes = proposals.submit(entries).await?;
+        node.metrics.committed(started.elapsed().as_secs_f64());
+        return Ok(answer(&node, outcomes.into_iter().collect(), single));
+    }
     // A body sent as its entries were signed (their canonical JSON) is read
     // straight into the entries; anything else is parsed strictly.
     let Decoded { submitted, slots, single } = match SignedEntry::read_canonical_submission(&bytes) {
@@ -76,13 +87,20 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
             None => outcomes.next().unwrap_or_else(|| Err(Refusal::new(salvage_ledger::refusal::RefusalCode::EntryMalformed, "no outcome"))),
         })
         .collect();
-    for result in &results {
-        match result {
-            Ok(_) => node.metrics.accepted(),
-            Err(refusal) => node.metrics.refused(refusal.code.as_str()),
-        }
-    }
-    Ok(answer(results, single))
+    Ok(answer(&node, results, single))
+}
+
+/// A body of entries sent as they were signed, split into each entry's
+/// canonical JSON without decoding it: one entry, or a non-empty array of them.
+/// `None` for any other body, which is then parsed strictly. Only text that
+/// is canonical JSON and begins as a signed entry does is taken, so Raft's
+/// log carries canonical JSON only; whether it is a signed entry is decided
+/// where the batch is applied, exactly as the strict parser would decide.
+fn canonical_entries(bytes: &[u8]) -> Option<(Vec<Box<RawValue>>, bool)> {
+    let single = bytes.first() != Some(&b'[');
+    let entries: Vec<Box<RawValue>> = if single { vec![serde_json::from_slice(bytes).ok()?] } else { serde_json::from_slice(bytes).ok()? };
+    let taken = |entry: &RawValue| entry.get().starts_with(r#"{"signatures":["#) && canonical::is_canonical(entry.get().as_bytes());
+    (!entries.is_empty() && entries.iter().all(|entry| taken(entry))).then_some((entries, single))
 }
 
 /// A submission's entries, and where each one that could not be decoded was.
@@ -130,7 +148,14 @@ fn decode_strictly(node: &Node, bytes: &[u8]) -> Result<Decoded, ApiError> {
     Ok(Decoded { submitted, slots, single })
 }
 
-fn answer(results: Vec<Result<Receipt, Refusal>>, single: bool) -> Response {
+/// Counts each outcome and answers as the module documentation says.
+fn answer(node: &Node, results: Vec<Result<Receipt, Refusal>>, single: bool) -> Response {
+    for result in &results {
+        match result {
+            Ok(_) => node.metrics.accepted(),
+            Err(refusal) => node.metrics.refused(refusal.code.as_str()),
+        }
+    }
     let refused = results.iter().filter(|result| result.is_err()).count();
     if refused == 0 {
         let receipts: Vec<Receipt> = results.into_iter().flatten().collect();

@@ -37,7 +37,7 @@ use salvage_ledger::store::Ledger;
 use tokio::net::TcpListener;
 
 use crate::provenance::{LocaleError, Locales};
-use crate::replication::Replica;
+use crate::replication::{Batch, Replica};
 use crate::witness::{Witness, WitnessError};
 
 pub use error::{ApiError, refusal_status};
@@ -134,7 +134,10 @@ impl Node {
     pub(crate) async fn submit(&self, entries: Vec<salvage_ledger::entry::SignedEntry>) -> Result<commits::Outcomes, ApiError> {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
-            Submissions::Replicated(queue) => queue.submit(entries).await,
+            Submissions::Replicated(queue) => {
+                let json: Option<Vec<_>> = entries.iter().map(Batch::entry_json).collect();
+                queue.submit(json.ok_or_else(|| ApiError::internal("an entry's canonical bytes are not JSON"))?).await
+            }
         }
     }
 

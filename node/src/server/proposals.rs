@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use hyper::StatusCode;
 use openraft::error::{ClientWriteError, RaftError};
-use salvage_ledger::entry::{SignedEntry, Timestamp};
+use salvage_ledger::entry::Timestamp;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::ApiError;
@@ -56,7 +57,7 @@ pub(crate) struct Proposed {
 }
 
 struct Proposal {
-    entries: Vec<SignedEntry>,
+    entries: Vec<Box<RawValue>>,
     answer: oneshot::Sender<Result<Outcomes, ApiError>>,
 }
 
@@ -69,11 +70,14 @@ impl ProposalQueue {
         ProposalQueue { queue }
     }
 
-    /// Proposes `entries` and waits for their outcomes. A request of more than
-    /// [`MAX_BATCH`] entries is proposed as several batches, one after the
-    /// other, so that no Raft message outgrows what a follower takes within
-    /// one heartbeat; its entries keep their order.
-    pub async fn submit(&self, mut entries: Vec<SignedEntry>) -> Result<Outcomes, ApiError> {
+    /// Proposes `entries`, each its canonical JSON, and waits for their
+    /// outcomes. The bytes are proposed as they are: every node decodes and
+    /// judges them when it applies the batch, and refuses there, in its place,
+    /// whatever is no signed entry. A request of more than [`MAX_BATCH`]
+    /// entries is proposed as several batches, one after the other, so that no
+    /// Raft message outgrows what a follower takes within one heartbeat; its
+    /// entries keep their order.
+    pub async fn submit(&self, mut entries: Vec<Box<RawValue>>) -> Result<Outcomes, ApiError> {
         let mut outcomes = Outcomes::with_capacity(entries.len());
         while !entries.is_empty() {
             let rest = entries.split_off(entries.len().min(MAX_BATCH));
@@ -126,7 +130,7 @@ async fn propose_loop(raft: Raft, forwarding: Arc<PeerConnections>, mut proposal
                 entries.extend(proposal.entries);
                 answers.push(proposal.answer);
             }
-            let result = propose(&raft, &forwarding, Batch::new(Timestamp::now(), &entries)).await;
+            let result = propose(&raft, &forwarding, Batch { accepted: Timestamp::now(), entries: entries.into() }).await;
             drop(permit);
             match result {
                 Ok(outcome) => {
