@@ -36,36 +36,38 @@ impl VerifiedEntry {
         entries.into_iter().zip(signatures).map(|(entry, signatures)| signatures.and_then(|()| Self::after_signatures(entry))).collect()
     }
 
-    /// The verdict on each of `decoded`, in order: a refusal where the entry
-    /// did not decode, [`VerifiedEntry::verify_each`]'s verdict on the others.
-    pub(crate) fn verify_decoded(decoded: Vec<Result<SignedEntry, Refusal>>) -> Vec<Result<VerifiedEntry, Refusal>> {
-        let mut entries = Vec::with_capacity(decoded.len());
-        let refusals: Vec<Option<Refusal>> = decoded
-            .into_iter()
-            .map(|entry| match entry {
-                Ok(entry) => {
-                    entries.push(entry);
-                    None
-                }
-                Err(refusal) => Some(refusal),
+    /// [`VerifiedEntry::verify`]'s verdict on each entry of `canonical`, given
+    /// as its canonical JSON, in order; bytes that are no signed entry get the
+    /// strict parser's refusal. Each body is validated and decoded as soon as
+    /// its entry is, while its JSON tree is still in this core's cache, and the
+    /// tree is then dropped: the entry is only to be recorded, which takes its
+    /// canonical bytes (see `SignedEntry::without_body_tree`). The signatures
+    /// are checked after, together; a bad signature still decides the verdict
+    /// before a bad body does, as in [`VerifiedEntry::verify`].
+    pub(crate) fn verify_canonical<'a>(canonical: impl Iterator<Item = &'a [u8]>) -> Vec<Result<VerifiedEntry, Refusal>> {
+        let mut entries = Vec::new();
+        let checked: Vec<Result<Result<Body, Refusal>, Refusal>> = canonical
+            .map(|bytes| {
+                let entry = SignedEntry::from_canonical_json(bytes)?;
+                let body = Body::decode(entry.statement().kind, &entry.statement().body);
+                entries.push(entry.without_body_tree());
+                Ok(body)
             })
             .collect();
-        let mut verdicts = Self::verify_each(entries).into_iter();
-        refusals
+        let mut signatures = SignedEntry::verify_signatures_each(&entries).into_iter();
+        let mut entries = entries.into_iter();
+        checked
             .into_iter()
-            .map(|refusal| match refusal {
-                Some(refusal) => Err(refusal),
-                // One verdict per decoded entry; a missing one refuses rather than admits.
-                None => verdicts.next().unwrap_or_else(|| Err(Refusal::new(RefusalCode::EntryMalformed, "the entry could not be checked"))),
+            .map(|decoded| {
+                let body = decoded?;
+                // One entry and one verdict per decoded entry; a missing one refuses rather than admits.
+                let (Some(entry), Some(signatures)) = (entries.next(), signatures.next()) else {
+                    return Err(Refusal::new(RefusalCode::EntryMalformed, "the entry could not be checked"));
+                };
+                signatures?;
+                Ok(VerifiedEntry { entry, body: body? })
             })
             .collect()
-    }
-
-    /// The verified entry without its body's JSON tree, for one that is only to
-    /// be recorded: the custody rules read the decoded body, and the record is
-    /// written from the entry's canonical bytes.
-    pub(crate) fn for_recording(self) -> VerifiedEntry {
-        VerifiedEntry { entry: self.entry.without_body_tree(), body: self.body }
     }
 
     /// Validates and decodes the body of an entry whose signatures the caller has

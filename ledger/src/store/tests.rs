@@ -305,12 +305,15 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
     let add_hub = f.signed(&admins, Kind::NodeAdd, hub);
     let registration = f.register("baltic-demolition", &giai(1), "beam", 100.0);
     // One hex digit of the signature changed: `{"signatures":[{"key":"<64>","sig":"` is 96 bytes.
-    let forged = {
-        let mut bytes = registration.canonical_bytes();
+    let forge = |entry: &SignedEntry| {
+        let mut bytes = entry.canonical_bytes();
         assert_eq!(&bytes[87..96], br#"","sig":""#);
         bytes[100] = if bytes[100] == b'0' { b'1' } else { b'0' };
         bytes
     };
+    let forged = forge(&registration);
+    // A body its schema refuses: refused for that, unless its signature is bad too.
+    let shapeless = f.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai(2)}));
     let raw = |json: &str| RawValue::from_string(json.to_owned()).unwrap();
     let entries: Vec<Box<RawValue>> = vec![
         raw(r#"{"signatures":[]}"#),
@@ -321,6 +324,8 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
         raw(std::str::from_utf8(&f.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub"})).canonical_bytes()).unwrap()),
         // An entry sent again is accepted again, with its first receipt.
         raw(std::str::from_utf8(&add_hub.canonical_bytes()).unwrap()),
+        raw(std::str::from_utf8(&shapeless.canonical_bytes()).unwrap()),
+        raw(std::str::from_utf8(&forge(&shapeless)).unwrap()),
     ];
     // Enough entries to be split between the verification threads.
     assert!(entries.len() >= PARALLEL_VERIFY_THRESHOLD);
@@ -328,7 +333,10 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
     let reported = pending.node_changes().to_vec();
     let outcomes = a.settle(pending).unwrap();
     let codes: Vec<Option<RefusalCode>> = outcomes.iter().map(|o| o.as_ref().err().map(|r| r.code)).collect();
-    assert_eq!(codes, [Some(RefusalCode::EntryMalformed), None, Some(RefusalCode::SignatureInvalid), None, Some(RefusalCode::AdminThresholdNotMet), None, None]);
+    assert_eq!(codes, [
+        Some(RefusalCode::EntryMalformed), None, Some(RefusalCode::SignatureInvalid), None, Some(RefusalCode::AdminThresholdNotMet), None, None,
+        Some(RefusalCode::SchemaInvalid), Some(RefusalCode::SignatureInvalid),
+    ]);
     assert_eq!(outcomes[6], outcomes[1], "the repeat gets the first receipt");
     let hub_id = MemberId::parse("reuse-hub").unwrap();
     assert_eq!(reported, [

@@ -38,16 +38,13 @@ impl Unverified {
         }
     }
 
-    /// The verdict on each entry, in order: see [`VerifiedEntry::verify_each`].
-    /// Bytes that are no signed entry are refused with the strict parser's
-    /// verdict; a replicated entry keeps no JSON tree of its body once its
-    /// body is checked (see [`VerifiedEntry::for_recording`]).
+    /// The verdict on each entry, in order: see [`VerifiedEntry::verify_each`]
+    /// and, for a replicated batch's, `VerifiedEntry::verify_canonical`.
     pub fn verify(self) -> Vec<Result<VerifiedEntry, Refusal>> {
         match self {
             Unverified::Decoded(entries) => VerifiedEntry::verify_each(entries),
             Unverified::Canonical(batch, range) => {
-                let decoded = batch.get(range).unwrap_or_default().iter().map(|entry| SignedEntry::from_canonical_json(entry.get().as_bytes()));
-                VerifiedEntry::verify_decoded(decoded.collect()).into_iter().map(|verdict| verdict.map(VerifiedEntry::for_recording)).collect()
+                VerifiedEntry::verify_canonical(batch.get(range).unwrap_or_default().iter().map(|entry| entry.get().as_bytes()))
             }
         }
     }
