@@ -38,6 +38,11 @@ impl Unverified {
         }
     }
 
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The verdict on each entry, in order: see [`VerifiedEntry::verify_each`]
     /// and, for a replicated batch's, `VerifiedEntry::verify_canonical`.
     pub fn verify(self) -> Vec<Result<VerifiedEntry, Refusal>> {
@@ -104,7 +109,7 @@ impl Verifiers {
         let jobs = self.jobs.lock().ok()?.clone()?;
         let (done, verdicts) = channel();
         let mut number = 0;
-        while entries.len() > 0 {
+        while !entries.is_empty() {
             let job = Job { number, entries: entries.take_front(chunk.max(1)), done: done.clone() };
             jobs.send(job).ok()?;
             number += 1;
