@@ -451,14 +451,17 @@ impl Ledger {
 
     /// Appends records formed by another node (replication, restore from a
     /// download), checking each exactly as [`Ledger::open`] does: position, chain
-    /// link, signatures, schema and custody rules. Returns once they are durable.
-    /// The first record that does not verify stops the call; those before it stay.
-    pub fn append_records(&self, records: Vec<Record>) -> Result<(), LedgerError> {
+    /// link, signatures, schema and custody rules. Returns once they are durable,
+    /// with the changes of the consortium's node set that the records ask for,
+    /// in order. The first record that does not verify stops the call; those
+    /// before it stay.
+    pub fn append_records(&self, records: Vec<Record>) -> Result<Vec<NodeSetChange>, LedgerError> {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LedgerError::Poisoned);
         }
         let mut last = None;
         let mut failure = None;
+        let mut node_changes = Vec::new();
         {
             let mut core = self.lock_core()?;
             let mut payloads = Vec::new();
@@ -473,10 +476,14 @@ impl Ledger {
                         }
                         let context = Context { seq: record.seq, accepted: record.accepted.clone() };
                         let verified = VerifiedEntry::verify(record.entry.clone()).map_err(|e| invalid(seq, e))?;
-                        core.state.check(&verified, &context).map_err(|e| invalid(seq, e))
+                        let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
+                        Ok((change, NodeSetChange::asked_by(verified.body())))
                     });
                 let change = match admitted {
-                    Ok(change) => change,
+                    Ok((change, asks)) => {
+                        node_changes.extend(asks);
+                        change
+                    }
                     Err(error) => {
                         failure = Some(error);
                         break;
@@ -493,7 +500,7 @@ impl Ledger {
         if let Some(seq) = last {
             self.wait_durable(seq)?;
         }
-        failure.map_or(Ok(()), Err)
+        failure.map_or(Ok(node_changes), Err)
     }
 
     /// The ledger id.

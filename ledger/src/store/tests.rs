@@ -352,6 +352,11 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
     assert_eq!(a.record(1).unwrap().entry, decoded(&add_hub));
     assert_eq!(a.record(2).unwrap().entry, decoded(&registration));
     assert_eq!(a.record(2).unwrap().entry.statement().body["passport"]["name"], "beam");
+    // A node that receives these records instead (a snapshot) learns the same
+    // node set changes, once per record.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Ledger::create(b_dir.path(), f.genesis.clone()).unwrap();
+    assert_eq!(b.append_records(a.records(1, 3).unwrap()).unwrap(), reported[..2]);
     drop(a);
     let (reopened, _) = Ledger::open(dir.path()).unwrap();
     assert_eq!(reopened.record(2).unwrap().entry, decoded(&registration));

@@ -27,7 +27,6 @@ use std::time::Duration;
 
 use openraft::ChangeMembers;
 use salvage_ledger::custody::NodeSetChange;
-use salvage_ledger::entry::{Kind, SignedEntry};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -52,21 +51,6 @@ pub enum NodeChange {
 }
 
 impl NodeChange {
-    /// The change `entry` asks for, if it is a `node.add` or `node.remove`.
-    /// Its body was checked against the kind's schema before it was accepted.
-    pub fn of(entry: &SignedEntry) -> Option<NodeChange> {
-        let statement = entry.statement();
-        let member = || statement.body.get("member").and_then(|member| member.as_str()).map(str::to_owned);
-        match statement.kind {
-            Kind::NodeAdd => {
-                let url = statement.body.get("url")?.as_str()?.to_owned();
-                Some(NodeChange::Add(ConsortiumNode { member: member()?, url }))
-            }
-            Kind::NodeRemove => Some(NodeChange::Remove(member()?)),
-            _ => None,
-        }
-    }
-
     /// The change the ledger reported for an accepted entry.
     pub fn asked_by(change: &NodeSetChange) -> Option<NodeChange> {
         match change {

@@ -344,14 +344,13 @@ impl LedgerMachine {
         if records.is_empty() {
             return Ok(());
         }
-        let requested: Vec<NodeChange> = records.iter().filter_map(|record| NodeChange::of(&record.entry)).collect();
         let ledger = Arc::clone(&self.ledger);
-        tokio::task::spawn_blocking(move || ledger.append_records(records))
+        let requested = tokio::task::spawn_blocking(move || ledger.append_records(records))
             .await
             .map_err(|e| write_error(&e))?
             .map_err(|e| StorageIOError::write_snapshot(None, AnyError::error(format!("a snapshot record does not verify: {e}"))))?;
-        for change in &requested {
-            self.requests.record(change).map_err(|e| write_error(&e))?;
+        for change in requested.iter().filter_map(NodeChange::asked_by) {
+            self.requests.record(&change).map_err(|e| write_error(&e))?;
         }
         Ok(())
     }
