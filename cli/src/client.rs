@@ -60,7 +60,8 @@ impl NodeClient {
     /// GETs an answer's bytes, asking for `accept`.
     pub fn get_bytes(&self, path: &str, accept: &str) -> Result<Vec<u8>> {
         let url = format!("{}{path}", self.base);
-        let mut response = self.agent.get(&url).header("Accept", accept).call().map_err(|e| unreachable_node(&url, e))?;
+        let mut response =
+            self.agent.get(&url).header("Accept", accept).call().map_err(|e| unreachable_node(&url, e))?;
         let status = response.status().as_u16();
         let mut bytes = Vec::new();
         response
@@ -94,7 +95,12 @@ impl NodeClient {
         let status = response.status().as_u16();
         if status != 200 {
             let mut bytes = Vec::new();
-            response.body_mut().as_reader().take(64 * 1024).read_to_end(&mut bytes).with_context(|| format!("reading the answer of {url}"))?;
+            response
+                .body_mut()
+                .as_reader()
+                .take(64 * 1024)
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("reading the answer of {url}"))?;
             return Err(refused(status, &bytes).into());
         }
         Ok(RecordStream { lines: BufReader::new(response.into_body().into_reader()), url, read: 0, finished: false })
@@ -113,10 +119,15 @@ impl NodeClient {
             .map_err(|e| unreachable_node(&url, e))?;
         let status = response.status().as_u16();
         let mut bytes = Vec::new();
-        response.body_mut().as_reader().read_to_end(&mut bytes).with_context(|| format!("reading the answer of {url}"))?;
+        response
+            .body_mut()
+            .as_reader()
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading the answer of {url}"))?;
         match status {
             201 => {
-                let receipts: Vec<Value> = serde_json::from_slice(&bytes).context("the node's receipts are not JSON")?;
+                let receipts: Vec<Value> =
+                    serde_json::from_slice(&bytes).context("the node's receipts are not JSON")?;
                 Ok(receipts.into_iter().map(Ok).collect())
             }
             207 => {
@@ -130,7 +141,9 @@ impl NodeClient {
                 // its own message (for one entry, better than the batch's "every
                 // entry was refused; the first: …").
                 match error.details.as_array() {
-                    Some(each) if each.len() == entries.len() && each.iter().all(|result| result.get("error").is_some()) => {
+                    Some(each)
+                        if each.len() == entries.len() && each.iter().all(|result| result.get("error").is_some()) =>
+                    {
                         Ok(each.iter().map(|result| outcome(status, result)).collect())
                     }
                     _ => Ok(vec![Err(error)]),
@@ -166,7 +179,9 @@ impl Iterator for RecordStream {
                 Some(Ok(line))
             }
             Ok(_) => Some(Err(anyhow!("the download from {} ended in the middle of record {}", self.url, self.read))),
-            Err(error) => Some(Err(anyhow!("the download from {} broke off at record {}: {error}", self.url, self.read))),
+            Err(error) => {
+                Some(Err(anyhow!("the download from {} broke off at record {}: {error}", self.url, self.read)))
+            }
         };
         self.finished = !matches!(item, Some(Ok(_)));
         item
@@ -199,7 +214,10 @@ fn refused(status: u16, body: &[u8]) -> Refused {
         None => Refused {
             status,
             code: format!("http.{status}"),
-            message: format!("the node answered status {status}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])),
+            message: format!(
+                "the node answered status {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ),
             details: Value::Null,
         },
     }

@@ -15,7 +15,12 @@ const BEAM: &str = "4750001BEAM-0001";
 const DOOR: &str = "4750002DOOR-0007";
 
 fn salvage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_salvage")).args(args).env_remove("SALVAGE_RESOLVER").env_remove("SALVAGE_DATA").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_salvage"))
+        .args(args)
+        .env_remove("SALVAGE_RESOLVER")
+        .env_remove("SALVAGE_DATA")
+        .output()
+        .unwrap()
 }
 
 /// A ledger directory with a beam handed to the reuse hub and a registered door.
@@ -36,7 +41,16 @@ fn ledger_dir() -> tempfile::TempDir {
 }
 
 fn export(data: &Path, out: &Path, items: &[&str]) -> Output {
-    let mut args = vec!["export", "epcis", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--resolver", "salvage.example.lv"];
+    let mut args = vec![
+        "export",
+        "epcis",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--resolver",
+        "salvage.example.lv",
+    ];
     args.extend(items);
     salvage(&args)
 }
@@ -78,7 +92,8 @@ fn refusals_say_what_is_wrong_in_one_line() {
     assert!(refused(&export(data.path(), &out, &["not a giai"])).contains("is not a GIAI"));
     let empty = tempfile::tempdir().unwrap();
     refused(&export(&empty.path().join("missing"), &out, &[]));
-    let no_resolver = salvage(&["export", "epcis", "--data", data.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let no_resolver =
+        salvage(&["export", "epcis", "--data", data.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(refused(&no_resolver).contains("--resolver"));
     assert!(!out.exists(), "nothing is written when the export fails");
 

@@ -30,16 +30,25 @@ fn refused(args: &[&str]) -> String {
 fn epc_decode_and_encode_the_public_gs1_examples() {
     let giai = stdout(&salvage(&["epc", "decode", "3474257BF40000000000162E"]));
     assert_eq!(giai.lines().next(), Some("urn:epc:tag:giai-96:3.0614141.5678"));
-    assert_eq!(stdout(&salvage(&["epc", "encode", "urn:epc:tag:sgtin-96:3.0614141.812345.6789"])).trim(), "3074257BF7194E4000001A85");
-    assert_eq!(stdout(&salvage(&["epc", "encode", "urn:epc:tag:grai-96:3.0614141.12345.5678"])).trim(), "3374257BF40C0E400000162E");
+    assert_eq!(
+        stdout(&salvage(&["epc", "encode", "urn:epc:tag:sgtin-96:3.0614141.812345.6789"])).trim(),
+        "3074257BF7194E4000001A85"
+    );
+    assert_eq!(
+        stdout(&salvage(&["epc", "encode", "urn:epc:tag:grai-96:3.0614141.12345.5678"])).trim(),
+        "3374257BF40C0E400000162E"
+    );
 
-    let json: serde_json::Value = serde_json::from_str(&stdout(&salvage(&["epc", "decode", "3074257BF7194E4000001A85", "--json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&salvage(&["epc", "decode", "3074257BF7194E4000001A85", "--json"]))).unwrap();
     assert_eq!(json["hex"], "3074257BF7194E4000001A85");
     assert_eq!(json["tag_uri"], "urn:epc:tag:sgtin-96:3.0614141.812345.6789");
     assert_eq!(json["pure_uri"], "urn:epc:id:sgtin:0614141.812345.6789");
     assert_eq!(json["element_string"], "(01)80614141123458(21)6789");
     assert_eq!(json["digital_link"], "https://id.gs1.org/01/80614141123458/21/6789");
-    let json: serde_json::Value = serde_json::from_str(&stdout(&salvage(&["epc", "encode", "urn:epc:tag:giai-96:3.0614141.5678", "--json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&salvage(&["epc", "encode", "urn:epc:tag:giai-96:3.0614141.5678", "--json"])))
+            .unwrap();
     assert_eq!(json["element_string"], "(8004)06141415678");
 }
 
@@ -73,7 +82,14 @@ fn digital_link_parse_and_build() {
 fn a_qr_png_decodes_to_the_items_digital_link() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("beam.png");
-    let printed = stdout(&salvage(&["qr", "4750001BEAM-0001", "--out", png.to_str().unwrap(), "--resolver", "id.salvage.example"]));
+    let printed = stdout(&salvage(&[
+        "qr",
+        "4750001BEAM-0001",
+        "--out",
+        png.to_str().unwrap(),
+        "--resolver",
+        "id.salvage.example",
+    ]));
     assert_eq!(printed.trim(), "https://id.salvage.example/8004/4750001BEAM-0001");
     let image = image::open(&png).unwrap().to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(image);
@@ -84,7 +100,10 @@ fn a_qr_png_decodes_to_the_items_digital_link() {
 
     let svg = dir.path().join("beam.svg");
     stdout(&salvage(&["qr", "https://id.gs1.org/8004/06141415678", "--out", svg.to_str().unwrap()]));
-    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg") || std::fs::read_to_string(&svg).unwrap().starts_with("<?xml"));
+    assert!(
+        std::fs::read_to_string(&svg).unwrap().starts_with("<svg")
+            || std::fs::read_to_string(&svg).unwrap().starts_with("<?xml")
+    );
     refused(&["qr", "not-a-giai", "--out", png.to_str().unwrap()]);
     refused(&["qr", "4750001BEAM-0001", "--out", dir.path().join("beam.gif").to_str().unwrap()]);
 }
@@ -100,18 +119,33 @@ fn a_label_sheet_for_thirty_items() {
     std::fs::write(&csv, text).unwrap();
     let pdf = dir.path().join("labels.pdf");
     let printed = stdout(&salvage(&[
-        "labels", "--out", pdf.to_str().unwrap(), "--items", csv.to_str().unwrap(), "--consortium", "Zemgale Reuse",
+        "labels",
+        "--out",
+        pdf.to_str().unwrap(),
+        "--items",
+        csv.to_str().unwrap(),
+        "--consortium",
+        "Zemgale Reuse",
     ]));
     assert_eq!(printed.trim(), "30 label(s) on 2 page(s)");
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
 
     let svg = dir.path().join("sheet.svg");
-    stdout(&salvage(&["labels", "--out", svg.to_str().unwrap(), "--items", csv.to_str().unwrap(), "--consortium", "Zemgale Reuse"]));
+    stdout(&salvage(&[
+        "labels",
+        "--out",
+        svg.to_str().unwrap(),
+        "--items",
+        csv.to_str().unwrap(),
+        "--consortium",
+        "Zemgale Reuse",
+    ]));
     assert!(svg.exists() && dir.path().join("sheet-2.svg").exists() && !dir.path().join("sheet-3.svg").exists());
 
     std::fs::write(&csv, "giai,name\n4750001OK,Door\nBAD GIAI,Window\n").unwrap();
-    let error = refused(&["labels", "--out", pdf.to_str().unwrap(), "--items", csv.to_str().unwrap(), "--consortium", "Z"]);
+    let error =
+        refused(&["labels", "--out", pdf.to_str().unwrap(), "--items", csv.to_str().unwrap(), "--consortium", "Z"]);
     assert!(error.contains("row 3"), "{error}");
     refused(&["labels", "--out", pdf.to_str().unwrap(), "--consortium", "Z"]);
 }

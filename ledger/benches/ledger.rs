@@ -203,7 +203,9 @@ fn bench_decode(criterion: &mut Criterion, fixture: &Fixture) {
     let mut group = criterion.benchmark_group("decode");
     group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     group.bench_function("submission", |bencher| bencher.iter(|| SignedEntry::from_json_bytes(black_box(&submitted))));
-    group.bench_function("replicated", |bencher| bencher.iter(|| SignedEntry::from_canonical_json(black_box(&canonical))));
+    group.bench_function("replicated", |bencher| {
+        bencher.iter(|| SignedEntry::from_canonical_json(black_box(&canonical)))
+    });
     // The same entry submitted as its canonical JSON, as the CLI sends it.
     assert!(SignedEntry::read_canonical_submission(&canonical).is_some(), "canonical bytes should take the fast path");
     group.bench_function("submission_canonical", |bencher| {
@@ -278,7 +280,10 @@ impl IngestRun {
             self.ledger = None;
             self.dir = None;
             std::fs::create_dir_all(&self.root).expect("the ingest directory must be creatable");
-            let dir = tempfile::Builder::new().prefix("ingest-").tempdir_in(&self.root).expect("a temporary ledger directory");
+            let dir = tempfile::Builder::new()
+                .prefix("ingest-")
+                .tempdir_in(&self.root)
+                .expect("a temporary ledger directory");
             let ledger = Ledger::create(dir.path(), pool.genesis.clone()).expect("a fresh ledger");
             let outcomes = ledger.submit(pool.prefix.clone()).expect("the prefix must be stored");
             assert_all_accepted(&outcomes, "the ingest prefix");
@@ -379,7 +384,11 @@ fn audited_records(fixture: &Fixture, dir: &Path) -> Vec<Vec<u8>> {
     };
     let ledger = match reused {
         Some(ledger) => {
-            eprintln!("reusing the audit ledger in {} (opened in {:.1} s)", dir.display(), started.elapsed().as_secs_f64());
+            eprintln!(
+                "reusing the audit ledger in {} (opened in {:.1} s)",
+                dir.display(),
+                started.elapsed().as_secs_f64()
+            );
             ledger
         }
         None => build_audited_ledger(fixture, dir),

@@ -129,12 +129,17 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
         item: None,
         problems: Vec::new(),
     };
-    let mut problem = |seq: Option<u64>, code: &str, message: String| report.problems.push(Problem::new(seq, code, message));
+    let mut problem =
+        |seq: Option<u64>, code: &str, message: String| report.problems.push(Problem::new(seq, code, message));
     if bundle.format != BUNDLE_FORMAT {
         problem(None, "bundle.format", format!("bundle format {:?} is not {BUNDLE_FORMAT:?}", bundle.format));
     }
     if bundle.ledger_id != ledger_id {
-        problem(None, "bundle.ledger_mismatch", format!("the bundle is for ledger {}, the genesis founds {ledger_id}", bundle.ledger_id));
+        problem(
+            None,
+            "bundle.ledger_mismatch",
+            format!("the bundle is for ledger {}, the genesis founds {ledger_id}", bundle.ledger_id),
+        );
     }
     let checkpoint = match SignedCheckpoint::parse(&bundle.checkpoint) {
         Ok(checkpoint) => checkpoint,
@@ -164,7 +169,11 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
         match &mut state {
             None => {
                 if seq != 0 || record.entry != *genesis {
-                    problem(Some(seq), "bundle.genesis_mismatch", "the first record is not the genesis given".to_owned());
+                    problem(
+                        Some(seq),
+                        "bundle.genesis_mismatch",
+                        "the first record is not the genesis given".to_owned(),
+                    );
                     return report;
                 }
                 match State::from_genesis(&record.entry) {
@@ -177,7 +186,8 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
             }
             Some(state) => {
                 let context = Context { seq: record.seq, accepted: record.accepted.clone() };
-                let outcome = VerifiedEntry::verify(record.entry.clone()).and_then(|entry| state.check(&entry, &context));
+                let outcome =
+                    VerifiedEntry::verify(record.entry.clone()).and_then(|entry| state.check(&entry, &context));
                 match outcome {
                     Ok(change) => state.apply(change),
                     Err(refusal) => {
@@ -196,7 +206,11 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
     report.checkpoint = Some(check_checkpoint(&state, &checkpoint, required_signers, &mut report.problems));
     report.item = state.item(&bundle.giai).cloned();
     if report.item.is_none() {
-        report.problems.push(Problem::new(None, "bundle.item_missing", format!("no record in the bundle registers {}", bundle.giai)));
+        report.problems.push(Problem::new(
+            None,
+            "bundle.item_missing",
+            format!("no record in the bundle registers {}", bundle.giai),
+        ));
     }
     report
 }
@@ -218,15 +232,22 @@ mod tests {
         let ledger = Ledger::create(dir, f.genesis.clone()).unwrap();
         let new_key = crate::entry::PublicKey::of(&Fixture::key("oslo")).to_hex();
         let entries = vec![
-            f.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd,
-                json!({"id": "oslo-reuse", "name": "Oslo Reuse AS", "roles": ["holder"], "keys": [new_key]})),
+            f.signed(
+                &["regional-planning", "city-of-jelgava"],
+                Kind::MemberAdd,
+                json!({"id": "oslo-reuse", "name": "Oslo Reuse AS", "roles": ["holder"], "keys": [new_key]}),
+            ),
             f.register("baltic-demolition", PARENT, "Glulam beam GL24h", 420.0),
             f.register("baltic-demolition", "4750001OTHER-01", "Timber door", 35.0),
             f.transfer("baltic-demolition", PARENT, "reuse-hub"),
             f.receive("reuse-hub", PARENT),
-            f.signed(&["reuse-hub"], Kind::ItemSplit, json!({"giai": PARENT, "parts": [
+            f.signed(
+                &["reuse-hub"],
+                Kind::ItemSplit,
+                json!({"giai": PARENT, "parts": [
                 {"giai": PART, "passport": passport(PART, "Glulam GL24h, 5 m", 200.0)},
-                {"giai": "4750001GLULAM-01B", "passport": passport("4750001GLULAM-01B", "Glulam GL24h, 4 m", 160.0)}]})),
+                {"giai": "4750001GLULAM-01B", "passport": passport("4750001GLULAM-01B", "Glulam GL24h, 4 m", 160.0)}]}),
+            ),
             f.transfer("reuse-hub", PART, "oslo-reuse"),
             f.signed(&["oslo"], Kind::ItemReceive, json!({"giai": PART})),
         ];
@@ -234,7 +255,9 @@ mod tests {
             outcome.unwrap();
         }
         let key = Fixture::key("regional-planning");
-        let mut checkpoint = SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
+        let mut checkpoint =
+            SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+                .unwrap();
         let key = Fixture::key("reuse-hub");
         checkpoint.cosign(&NoteSigner { name: "reuse-hub", key: &key }).unwrap();
         (f, ledger, checkpoint)
@@ -276,7 +299,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (f, ledger, checkpoint) = ledger_with_split_item(dir.path());
         let bundle = ledger.bundle(&Giai::parse(PART).unwrap(), &checkpoint).unwrap();
-        let codes = |bundle: &Bundle| verify_bundle(bundle, &f.genesis).problems.into_iter().map(|p| p.code).collect::<Vec<_>>();
+        let codes = |bundle: &Bundle| {
+            verify_bundle(bundle, &f.genesis).problems.into_iter().map(|p| p.code).collect::<Vec<_>>()
+        };
 
         // A record changed after the fact no longer has an inclusion proof.
         let mut changed = bundle.clone();
@@ -301,7 +326,10 @@ mod tests {
         // A checkpoint nobody in the consortium signed.
         let mut unsigned = bundle.clone();
         let stranger = Fixture::key("stranger");
-        unsigned.checkpoint = SignedCheckpoint::sign(checkpoint.checkpoint.clone(), &NoteSigner { name: "stranger", key: &stranger }).unwrap().to_note();
+        unsigned.checkpoint =
+            SignedCheckpoint::sign(checkpoint.checkpoint.clone(), &NoteSigner { name: "stranger", key: &stranger })
+                .unwrap()
+                .to_note();
         assert_eq!(codes(&unsigned), vec!["checkpoint.unsigned"]);
 
         // Nonsense instead of a note.

@@ -161,7 +161,12 @@ pub fn check_link(position: u64, prev: LeafHash, record: &Record) -> Result<(), 
 
 /// [`check_link`] for a record known only by its `seq` and `prev` (the audit keeps
 /// the entry elsewhere by then).
-pub(crate) fn check_seq_and_prev(position: u64, prev: LeafHash, seq: Seq, record_prev: LeafHash) -> Result<(), ChainError> {
+pub(crate) fn check_seq_and_prev(
+    position: u64,
+    prev: LeafHash,
+    seq: Seq,
+    record_prev: LeafHash,
+) -> Result<(), ChainError> {
     if seq.get() != position {
         return Err(ChainError::OutOfOrder { position, found: seq.get() });
     }

@@ -112,7 +112,10 @@ impl PublicKey {
     pub fn parse_for_membership(text: &str) -> Result<Self, Refusal> {
         let key = Self::from_hex(text)?;
         if key.0.is_weak() {
-            return Err(Refusal::new(RefusalCode::KeyWeak, format!("public key {text} is weak (small order) and cannot be used")));
+            return Err(Refusal::new(
+                RefusalCode::KeyWeak,
+                format!("public key {text} is weak (small order) and cannot be used"),
+            ));
         }
         Ok(key)
     }
@@ -474,7 +477,11 @@ impl SignedEntry {
     ///
     /// The caller must guarantee that `canonical` is exactly
     /// `statement.canonical_bytes()`; debug builds check it.
-    pub(crate) fn from_canonical_statement(statement: Statement, signatures: Vec<EntrySignature>, canonical: Vec<u8>) -> Self {
+    pub(crate) fn from_canonical_statement(
+        statement: Statement,
+        signatures: Vec<EntrySignature>,
+        canonical: Vec<u8>,
+    ) -> Self {
         debug_assert_eq!(canonical, statement.canonical_bytes(), "the canonical bytes must be the statement's");
         let id = EntryId(*blake3::hash(&canonical).as_bytes());
         SignedEntry { statement, signatures, canonical, id }
@@ -685,7 +692,10 @@ impl SignedEntry {
     pub fn verify_signatures(&self) -> Result<(), Refusal> {
         // One entry gets one verdict; were it missing, the entry would be refused, not let through.
         Self::verify_signatures_each(std::slice::from_ref(self)).pop().unwrap_or_else(|| {
-            Err(Refusal::new(RefusalCode::SignatureInvalid, format!("the signatures of entry {} could not be checked", self.id)))
+            Err(Refusal::new(
+                RefusalCode::SignatureInvalid,
+                format!("the signatures of entry {} could not be checked", self.id),
+            ))
         })
     }
 
@@ -694,14 +704,19 @@ impl SignedEntry {
     /// the field inversion of the last step (see [`crate::signature`]).
     pub(crate) fn verify_signatures_each(entries: &[SignedEntry]) -> Vec<Result<(), Refusal>> {
         let structure: Vec<Result<(), Refusal>> = entries.iter().map(SignedEntry::check_signature_set).collect();
-        let messages: Vec<[&[u8]; 2]> = entries.iter().map(|entry| [SIGNING_CONTEXT, entry.canonical.as_slice()]).collect();
+        let messages: Vec<[&[u8]; 2]> =
+            entries.iter().map(|entry| [SIGNING_CONTEXT, entry.canonical.as_slice()]).collect();
         let checks: Vec<SignatureCheck<'_>> = entries
             .iter()
             .zip(&messages)
             .zip(&structure)
             .filter(|(_, structure)| structure.is_ok())
             .flat_map(|((entry, message), _)| {
-                entry.signatures.iter().map(move |signature| SignatureCheck { key: signature.key.verifying_key(), message, signature: &signature.sig })
+                entry.signatures.iter().map(move |signature| SignatureCheck {
+                    key: signature.key.verifying_key(),
+                    message,
+                    signature: &signature.sig,
+                })
             })
             .collect();
         let mut verdicts = crate::signature::verify_strict_each(&checks).into_iter();
@@ -718,7 +733,10 @@ impl SignedEntry {
                         verdicts.by_ref().take(entry.signatures.len() - index - 1).for_each(drop);
                         return Err(Refusal::new(
                             RefusalCode::SignatureInvalid,
-                            format!("signature {index} by key {} does not verify over entry {}", signature.key, entry.id),
+                            format!(
+                                "signature {index} by key {} does not verify over entry {}",
+                                signature.key, entry.id
+                            ),
                         ));
                     }
                 }
@@ -735,7 +753,11 @@ impl SignedEntry {
         if self.signatures.len() > MAX_SIGNATURES {
             return Err(Refusal::new(
                 RefusalCode::SignatureTooMany,
-                format!("entry {} carries {} signatures; at most {MAX_SIGNATURES} are accepted", self.id, self.signatures.len()),
+                format!(
+                    "entry {} carries {} signatures; at most {MAX_SIGNATURES} are accepted",
+                    self.id,
+                    self.signatures.len()
+                ),
             ));
         }
         let mut keys = std::collections::BTreeSet::new();
@@ -883,8 +905,13 @@ mod tests {
     #[test]
     fn canonical_entries_are_read_without_the_strict_parser() {
         let unsigned = SignedEntry::new(Statement { ledger: None, ..statement() }, vec![]);
-        for entry in [SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap(), SignedEntry::sign(statement(), &[&key(3)]).unwrap(), unsigned] {
-            let read = SignedEntry::read_canonical_whole(&entry.canonical_bytes()).expect("canonical bytes take the fast path");
+        for entry in [
+            SignedEntry::sign(statement(), &[&key(1), &key(2)]).unwrap(),
+            SignedEntry::sign(statement(), &[&key(3)]).unwrap(),
+            unsigned,
+        ] {
+            let read = SignedEntry::read_canonical_whole(&entry.canonical_bytes())
+                .expect("canonical bytes take the fast path");
             assert!(read == entry);
             assert_eq!(read.canonical_statement(), entry.statement().canonical_bytes().as_slice());
             assert_eq!(read.id(), entry.id());
@@ -897,9 +924,16 @@ mod tests {
 
     #[test]
     fn canonical_submissions_are_read_whole_and_nothing_else_is() {
-        let entries = [SignedEntry::sign(statement(), &[&key(1)]).unwrap(), SignedEntry::sign(statement(), &[&key(2), &key(3)]).unwrap()];
+        let entries = [
+            SignedEntry::sign(statement(), &[&key(1)]).unwrap(),
+            SignedEntry::sign(statement(), &[&key(2), &key(3)]).unwrap(),
+        ];
         let array = SignedEntry::canonical_array(&entries);
-        assert_eq!(array, canonical::value_to_canonical_bytes(&serde_json::to_value(&entries).unwrap()), "the array is canonical JSON");
+        assert_eq!(
+            array,
+            canonical::value_to_canonical_bytes(&serde_json::to_value(&entries).unwrap()),
+            "the array is canonical JSON"
+        );
         match SignedEntry::read_canonical_submission(&array) {
             Some(CanonicalSubmission::Many(read)) => assert!(read == entries),
             other => panic!("{other:?}"),
@@ -911,7 +945,17 @@ mod tests {
         let text = String::from_utf8(array).unwrap();
         let one = String::from_utf8(entries[0].canonical_bytes()).unwrap();
         // Each is left to the strict parser: not canonical, not whole, or not entries.
-        for other in ["[]".to_owned(), format!("[{one},]"), format!("[ {one}]"), format!("{text} "), format!("{text}[]"), format!("[{one}"), format!("[[{one}]]"), format!("[{one},1]"), text.replacen(":", ": ", 1)] {
+        for other in [
+            "[]".to_owned(),
+            format!("[{one},]"),
+            format!("[ {one}]"),
+            format!("{text} "),
+            format!("{text}[]"),
+            format!("[{one}"),
+            format!("[[{one}]]"),
+            format!("[{one},1]"),
+            text.replacen(":", ": ", 1),
+        ] {
             assert!(SignedEntry::read_canonical_submission(other.as_bytes()).is_none(), "{other}");
         }
     }
@@ -959,7 +1003,8 @@ mod tests {
     #[test]
     fn a_statements_canonical_bytes_are_its_generic_jcs_encoding() {
         let genesis = Statement { ledger: None, kind: Kind::Genesis, ..statement() };
-        let awkward = Statement { body: json!({"\u{1f600}": [1.5, -0.0, "\u{7}\"\\"], "\u{fb33}": null}), ..statement() };
+        let awkward =
+            Statement { body: json!({"\u{1f600}": [1.5, -0.0, "\u{7}\"\\"], "\u{fb33}": null}), ..statement() };
         for statement in [statement(), genesis, awkward] {
             assert_eq!(statement.canonical_bytes(), canonical::to_canonical_bytes(&statement), "{statement:?}");
         }
@@ -1035,10 +1080,18 @@ mod tests {
         let together = SignedEntry::verify_signatures_each(&entries);
         let alone: Vec<Result<(), Refusal>> = entries.iter().map(SignedEntry::verify_signatures).collect();
         assert_eq!(together, alone);
-        let codes: Vec<Option<RefusalCode>> = together.iter().map(|verdict| verdict.as_ref().err().map(|refusal| refusal.code)).collect();
+        let codes: Vec<Option<RefusalCode>> =
+            together.iter().map(|verdict| verdict.as_ref().err().map(|refusal| refusal.code)).collect();
         assert_eq!(
             codes,
-            [Some(RefusalCode::SignatureInvalid), None, Some(RefusalCode::SignatureMissing), Some(RefusalCode::SignatureInvalid), Some(RefusalCode::SignatureInvalid), None]
+            [
+                Some(RefusalCode::SignatureInvalid),
+                None,
+                Some(RefusalCode::SignatureMissing),
+                Some(RefusalCode::SignatureInvalid),
+                Some(RefusalCode::SignatureInvalid),
+                None
+            ]
         );
         assert!(together[0].as_ref().unwrap_err().message.starts_with("signature 0 "));
         assert!(together[3].as_ref().unwrap_err().message.starts_with("signature 1 "));
@@ -1060,7 +1113,10 @@ mod tests {
         let mut bad_kind = good.clone();
         bad_kind["statement"]["kind"] = json!("item.steal");
         let as_array = json!([good["statement"].clone(), good["signatures"].clone()]);
-        let serde = |value: Value| serde_json::from_value::<SignedEntryWire>(value).map(|wire| SignedEntry::new(wire.statement, wire.signatures));
+        let serde = |value: Value| {
+            serde_json::from_value::<SignedEntryWire>(value)
+                .map(|wire| SignedEntry::new(wire.statement, wire.signatures))
+        };
         for (value, moved) in [
             (good, true),
             (genesis, true),
@@ -1090,7 +1146,8 @@ mod tests {
         null_ledger["statement"]["ledger"] = Value::Null;
         assert_eq!(refuse(null_ledger), RefusalCode::EntryMalformed);
         let mut upper = good.clone();
-        upper["signatures"][0]["key"] = json!(key(1).verifying_key().as_bytes().iter().map(|b| format!("{b:02X}")).collect::<String>());
+        upper["signatures"][0]["key"] =
+            json!(key(1).verifying_key().as_bytes().iter().map(|b| format!("{b:02X}")).collect::<String>());
         assert_eq!(refuse(upper), RefusalCode::EntryMalformed);
         let mut not_a_point = good.clone();
         let off_curve = (2u8..=255)
@@ -1128,7 +1185,14 @@ mod tests {
     #[test]
     fn timestamps_must_be_utc_rfc3339() {
         assert!(Timestamp::parse("2026-11-23T10:00:00.123Z").is_ok());
-        for bad in ["2026-11-23T10:00:00", "2026-11-23 10:00:00Z", "2026-13-01T00:00:00Z", "2026-11-23T10:00:00+00:00", "2026-11-23t10:00:00Z", "2026-11-23T10:00:00z"] {
+        for bad in [
+            "2026-11-23T10:00:00",
+            "2026-11-23 10:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-23T10:00:00+00:00",
+            "2026-11-23t10:00:00Z",
+            "2026-11-23T10:00:00z",
+        ] {
             assert_eq!(Timestamp::parse(bad).unwrap_err().code, RefusalCode::TimeInvalid, "{bad}");
         }
         let now = Timestamp::now();

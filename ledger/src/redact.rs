@@ -101,7 +101,8 @@ fn unescape(token: &str) -> Option<String> {
 /// An RFC 6901 array index: `0` or digits without a leading zero. `-` (the
 /// element after the last) never names an existing value.
 fn array_index(token: &str) -> Option<usize> {
-    let canonical = token == "0" || (!token.starts_with('0') && !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()));
+    let canonical =
+        token == "0" || (!token.starts_with('0') && !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()));
     if canonical { token.parse().ok() } else { None }
 }
 
@@ -167,7 +168,8 @@ mod tests {
 
     #[test]
     fn a_whole_array_and_one_of_its_elements_together() {
-        let passport = json!({"documents": [{"title": "a"}, {"title": "b"}], "restricted": ["/documents/1", "/documents"]});
+        let passport =
+            json!({"documents": [{"title": "a"}, {"title": "b"}], "restricted": ["/documents/1", "/documents"]});
         assert_eq!(public_passport(&passport), json!({}));
     }
 
@@ -207,7 +209,14 @@ mod tests {
 
     #[test]
     fn anything_else_passes_through_without_panicking() {
-        for odd in [json!(null), json!(3), json!("text"), json!([1, 2]), json!({"restricted": "/name", "name": "x"}), json!({"restricted": [1, null, {}], "name": "x"})] {
+        for odd in [
+            json!(null),
+            json!(3),
+            json!("text"),
+            json!([1, 2]),
+            json!({"restricted": "/name", "name": "x"}),
+            json!({"restricted": [1, null, {}], "name": "x"}),
+        ] {
             let public = public_passport(&odd);
             if let Value::Object(fields) = &public {
                 assert!(!fields.contains_key("restricted"));

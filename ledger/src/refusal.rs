@@ -184,7 +184,11 @@ impl std::str::FromStr for RefusalCode {
 
     /// Reads a code as written on the wire, e.g. `custody.not_custodian`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        RefusalCode::ALL.iter().copied().find(|code| code.as_str() == text).ok_or_else(|| UnknownRefusalCode(text.to_owned()))
+        RefusalCode::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str() == text)
+            .ok_or_else(|| UnknownRefusalCode(text.to_owned()))
     }
 }
 

@@ -58,22 +58,42 @@ fn with_secret(giai: &str, name: &str, mass: f64, address: &str) -> Value {
 fn entries(f: &Fixture) -> Vec<SignedEntry> {
     let signed = |who: &str, kind: Kind, body: Value| f.signed(&[who], kind, body);
     vec![
-        signed("baltic-demolition", Kind::ItemRegister, json!({"giai": BEAM, "passport": with_secret(BEAM, "HEA 160 steel beam", 182.4, SECRETS[0])})),
+        signed(
+            "baltic-demolition",
+            Kind::ItemRegister,
+            json!({"giai": BEAM, "passport": with_secret(BEAM, "HEA 160 steel beam", 182.4, SECRETS[0])}),
+        ),
         f.register("riga-deconstruction", DOOR, "Oak door", 40.0),
         f.transfer("baltic-demolition", BEAM, "reuse-hub"),
         f.receive("reuse-hub", BEAM),
         f.transfer("riga-deconstruction", DOOR, "reuse-hub"),
         signed("riga-deconstruction", Kind::ItemCancel, json!({"giai": DOOR, "reason": "Buyer found"})),
-        signed("reuse-hub", Kind::ItemAmend, json!({"giai": BEAM, "passport": with_secret(BEAM, "HEA 160 beam, blasted", 180.0, SECRETS[0]), "reason": "Sandblasted"})),
-        signed("baltic-cert", Kind::ItemAttest, json!({"giai": BEAM, "passport_version": 2,
-            "attestation": {"type": "inspection", "result": "pass", "grade": "A", "summary": "Visual and ultrasonic inspection"}})),
-        signed("reuse-hub", Kind::ItemSplit, json!({"giai": BEAM, "parts": [
-            {"giai": PART_A, "passport": with_secret(PART_A, "HEA 160, 4 m", 120.0, SECRETS[1])},
-            {"giai": PART_B, "passport": passport(PART_B, "HEA 160, 2 m", 60.0)},
-        ]})),
+        signed(
+            "reuse-hub",
+            Kind::ItemAmend,
+            json!({"giai": BEAM, "passport": with_secret(BEAM, "HEA 160 beam, blasted", 180.0, SECRETS[0]), "reason": "Sandblasted"}),
+        ),
+        signed(
+            "baltic-cert",
+            Kind::ItemAttest,
+            json!({"giai": BEAM, "passport_version": 2,
+            "attestation": {"type": "inspection", "result": "pass", "grade": "A", "summary": "Visual and ultrasonic inspection"}}),
+        ),
+        signed(
+            "reuse-hub",
+            Kind::ItemSplit,
+            json!({"giai": BEAM, "parts": [
+                {"giai": PART_A, "passport": with_secret(PART_A, "HEA 160, 4 m", 120.0, SECRETS[1])},
+                {"giai": PART_B, "passport": passport(PART_B, "HEA 160, 2 m", 60.0)},
+            ]}),
+        ),
         f.transfer("reuse-hub", PART_A, "timber-builders"),
         f.receive("timber-builders", PART_A),
-        signed("timber-builders", Kind::ItemInstall, json!({"giai": PART_A, "site": {"building": "Jelgava library extension"}})),
+        signed(
+            "timber-builders",
+            Kind::ItemInstall,
+            json!({"giai": PART_A, "site": {"building": "Jelgava library extension"}}),
+        ),
         signed("timber-builders", Kind::ItemDismantle, json!({"giai": PART_A, "reason": "Extension rebuilt"})),
         signed("timber-builders", Kind::ItemDispose, json!({"giai": PART_A, "route": "recycling"})),
     ]
@@ -111,7 +131,10 @@ fn assert_valid(validator: &Validator, document: &Value) {
 /// The seq an event's id names: `{BASE}/v1/records/{seq}`.
 fn seq_of(event: &Value) -> u64 {
     let id = event["eventID"].as_str().unwrap();
-    id.strip_prefix(&format!("{BASE}/v1/records/")).unwrap_or_else(|| panic!("eventID {id} names no record")).parse().unwrap()
+    id.strip_prefix(&format!("{BASE}/v1/records/"))
+        .unwrap_or_else(|| panic!("eventID {id} names no record"))
+        .parse()
+        .unwrap()
 }
 
 fn kinds(document: &Value) -> Vec<&str> {
@@ -179,7 +202,11 @@ fn every_event_has_the_fields_its_type_requires() {
         assert!(ids.insert(seq), "event ids are unique");
         let record = world.ledger.record(seq).unwrap();
         assert_eq!(event["eventTime"], record.accepted.as_str(), "eventTime is the ledger's acceptance time");
-        time::OffsetDateTime::parse(event["eventTime"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+        time::OffsetDateTime::parse(
+            event["eventTime"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
         assert_eq!(event["eventTimeZoneOffset"], "+00:00");
         assert_eq!(event["salvage:kind"], record.entry.statement().kind.as_str());
         assert_eq!(event["salvage:entryId"], record.entry.id().to_hex());
@@ -201,13 +228,19 @@ fn every_event_has_the_fields_its_type_requires() {
             other => panic!("unexpected event type {other}"),
         };
         for field in event.as_object().unwrap().keys() {
-            assert!(allowed.contains(&field.as_str()) || field.starts_with("salvage:"), "{field} does not belong in {event}");
+            assert!(
+                allowed.contains(&field.as_str()) || field.starts_with("salvage:"),
+                "{field} does not belong in {event}"
+            );
         }
         if let Some(bizstep) = event.get("bizStep") {
             assert!(bizsteps.contains(bizstep.as_str().unwrap()), "{bizstep} is not a bare CBV business step");
         }
         if let Some(disposition) = event.get("disposition") {
-            assert!(dispositions.contains(disposition.as_str().unwrap()), "{disposition} is not a bare CBV disposition");
+            assert!(
+                dispositions.contains(disposition.as_str().unwrap()),
+                "{disposition} is not a bare CBV disposition"
+            );
         }
         for key in event.get("ilmd").and_then(Value::as_object).into_iter().flat_map(|ilmd| ilmd.keys()) {
             assert!(key.starts_with("salvage:"), "ILMD key {key} is not namespaced");
@@ -264,7 +297,10 @@ fn the_mapping_follows_the_documented_table() {
     // Custody: the part goes from the hub to the builder, offered and then accepted.
     for event in &events[9..=10] {
         assert_eq!(event["sourceList"], json!([{"type": "possessing_party", "source": member("reuse-hub")}]));
-        assert_eq!(event["destinationList"], json!([{"type": "possessing_party", "destination": member("timber-builders")}]));
+        assert_eq!(
+            event["destinationList"],
+            json!([{"type": "possessing_party", "destination": member("timber-builders")}])
+        );
     }
     // The cancelled offer of the door names the shipping event it voids.
     assert_eq!(events[5]["salvage:voids"], events[4]["eventID"]);
@@ -344,8 +380,17 @@ fn filtering_by_giai_keeps_each_items_own_events_and_the_split_for_all_of_them()
         (
             &[PART_B, BEAM, PART_A, BEAM],
             &[
-                "item.register", "item.transfer", "item.receive", "item.amend", "item.attest", "item.split",
-                "item.transfer", "item.receive", "item.install", "item.dismantle", "item.dispose",
+                "item.register",
+                "item.transfer",
+                "item.receive",
+                "item.amend",
+                "item.attest",
+                "item.split",
+                "item.transfer",
+                "item.receive",
+                "item.install",
+                "item.dismantle",
+                "item.dispose",
             ],
         ),
     ];
@@ -360,7 +405,10 @@ fn filtering_by_giai_keeps_each_items_own_events_and_the_split_for_all_of_them()
                 .flatten()
                 .filter_map(Value::as_str)
                 .collect();
-            assert!(items.iter().any(|giai| touched.contains(&uri(giai).as_str())), "{items:?} got an event of another item: {event}");
+            assert!(
+                items.iter().any(|giai| touched.contains(&uri(giai).as_str())),
+                "{items:?} got an event of another item: {event}"
+            );
         }
     }
 

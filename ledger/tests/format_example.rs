@@ -41,7 +41,12 @@ fn example() -> Vec<(&'static str, String)> {
     };
     let genesis = SignedEntry::sign(genesis_statement, &[&planning]).unwrap();
     let ledger_id = genesis.id();
-    let record0 = Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: time("2026-11-23T09:00:00Z"), entry: genesis.clone() };
+    let record0 = Record {
+        seq: Seq::GENESIS,
+        prev: LeafHash::ZERO,
+        accepted: time("2026-11-23T09:00:00Z"),
+        entry: genesis.clone(),
+    };
     let leaf0 = record0.leaf_hash();
 
     let register_statement = Statement {
@@ -58,7 +63,12 @@ fn example() -> Vec<(&'static str, String)> {
         }}),
     };
     let register = SignedEntry::sign(register_statement, &[&contractor]).unwrap();
-    let record1 = Record { seq: Seq::new(1).unwrap(), prev: leaf0, accepted: time("2026-11-23T09:30:01Z"), entry: register.clone() };
+    let record1 = Record {
+        seq: Seq::new(1).unwrap(),
+        prev: leaf0,
+        accepted: time("2026-11-23T09:30:01Z"),
+        entry: register.clone(),
+    };
     let leaf1 = record1.leaf_hash();
 
     let tree_root = root::<Blake3Hasher>(&[leaf0.0, leaf1.0]);

@@ -115,7 +115,10 @@ impl Witness {
     /// Opens the witness file at `path` (absent on a node that never signed).
     pub fn open(path: &Path) -> Result<Witness, WitnessError> {
         let last = match fs::read(path) {
-            Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| WitnessError::Damaged { path: path.to_owned(), reason: e.to_string() })?),
+            Ok(bytes) => Some(
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| WitnessError::Damaged { path: path.to_owned(), reason: e.to_string() })?,
+            ),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => return Err(WitnessError::Read { path: path.to_owned(), source }),
         };
@@ -137,7 +140,8 @@ impl Witness {
         if size > held {
             return Err(Refusal::Ahead { size, held });
         }
-        let mut state = self.state.lock().map_err(|_| Refusal::Io("a thread panicked while signing a checkpoint".to_owned()))?;
+        let mut state =
+            self.state.lock().map_err(|_| Refusal::Io("a thread panicked while signing a checkpoint".to_owned()))?;
         let own = ledger.root_at(size).map_err(|e| Refusal::Io(e.to_string()))?;
         if own != root {
             return Err(self.alarm(
@@ -146,7 +150,8 @@ impl Witness {
             ));
         }
         if let Some(last) = state.last.clone() {
-            let last_root = parse_root(&last.root).map_err(|reason| Refusal::Io(format!("{}: {reason}", self.path.display())))?;
+            let last_root =
+                parse_root(&last.root).map_err(|reason| Refusal::Io(format!("{}: {reason}", self.path.display())))?;
             if size < last.size {
                 return Err(Refusal::Older { size, last: last.size });
             }
@@ -220,7 +225,9 @@ mod tests {
     fn ledger_of(fixture: &Fixture, dir: &Path, items: usize) -> Ledger {
         let ledger = Ledger::create(dir, fixture.genesis.clone()).unwrap();
         for n in 0..items {
-            ledger.submit(vec![fixture.register("baltic-demolition", &format!("4750001WIT-{n}"), "door", 30.0)]).unwrap();
+            ledger
+                .submit(vec![fixture.register("baltic-demolition", &format!("4750001WIT-{n}"), "door", 30.0)])
+                .unwrap();
         }
         ledger
     }
@@ -268,7 +275,9 @@ mod tests {
         // The data directory is swapped for a longer ledger with another history.
         let other = Ledger::create(&dir.path().join("other"), fixture.genesis.clone()).unwrap();
         for n in 0..6 {
-            other.submit(vec![fixture.register("baltic-demolition", &format!("4750001SWAP-{n}"), "door", 30.0)]).unwrap();
+            other
+                .submit(vec![fixture.register("baltic-demolition", &format!("4750001SWAP-{n}"), "door", 30.0)])
+                .unwrap();
         }
         let witness = Witness::open(&path).unwrap();
         let refused = witness.admit(&other, &other.checkpoint().unwrap(), "self").unwrap_err();

@@ -45,7 +45,8 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     fn text(&self) -> String {
@@ -81,8 +82,13 @@ impl Harness {
     }
 
     async fn post_bytes(&self, body: Vec<u8>) -> Answer {
-        self.call(Request::post("/v1/entries").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap())
-            .await
+        self.call(
+            Request::post("/v1/entries")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
     }
 
     async fn post(&self, entries: &[SignedEntry]) -> Answer {
@@ -123,10 +129,8 @@ async fn submissions_get_receipts_once_and_resubmission_is_idempotent() {
     assert_eq!(receipt["leaf_hash"], leaf_hash_of(&record.body).to_hex());
 
     // A batch: every receipt, in order.
-    let batch = [
-        h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub"),
-        h.fixture.receive("reuse-hub", &giai(1)),
-    ];
+    let batch =
+        [h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub"), h.fixture.receive("reuse-hub", &giai(1))];
     let answer = h.post(&batch).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
     let seqs: Vec<u64> = answer.json().as_array().unwrap().iter().map(|r| r["seq"].as_u64().unwrap()).collect();
@@ -136,7 +140,10 @@ async fn submissions_get_receipts_once_and_resubmission_is_idempotent() {
 #[tokio::test]
 async fn refusals_have_the_right_status_and_code_and_change_nothing() {
     let h = harness();
-    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.status, StatusCode::CREATED);
+    assert_eq!(
+        h.post(&[h.fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.status,
+        StatusCode::CREATED
+    );
     let size = h.size().await;
 
     let cases: Vec<(&str, Answer, StatusCode, &str)> = vec![
@@ -147,10 +154,30 @@ async fn refusals_have_the_right_status_and_code_and_change_nothing() {
             StatusCode::BAD_REQUEST,
             "json.duplicate_key",
         ),
-        ("not custodian", h.post(&[h.fixture.transfer("riga-deconstruction", &giai(1), "reuse-hub")]).await, StatusCode::FORBIDDEN, "custody.not_custodian"),
-        ("unknown item", h.post(&[h.fixture.transfer("baltic-demolition", &giai(9), "reuse-hub")]).await, StatusCode::NOT_FOUND, "item.unknown"),
-        ("duplicate item", h.post(&[h.fixture.register("riga-deconstruction", &giai(1), "beam", 50.0)]).await, StatusCode::CONFLICT, "item.exists"),
-        ("role missing", h.post(&[h.fixture.register("reuse-hub", &giai(2), "beam", 50.0)]).await, StatusCode::FORBIDDEN, "role.missing"),
+        (
+            "not custodian",
+            h.post(&[h.fixture.transfer("riga-deconstruction", &giai(1), "reuse-hub")]).await,
+            StatusCode::FORBIDDEN,
+            "custody.not_custodian",
+        ),
+        (
+            "unknown item",
+            h.post(&[h.fixture.transfer("baltic-demolition", &giai(9), "reuse-hub")]).await,
+            StatusCode::NOT_FOUND,
+            "item.unknown",
+        ),
+        (
+            "duplicate item",
+            h.post(&[h.fixture.register("riga-deconstruction", &giai(1), "beam", 50.0)]).await,
+            StatusCode::CONFLICT,
+            "item.exists",
+        ),
+        (
+            "role missing",
+            h.post(&[h.fixture.register("reuse-hub", &giai(2), "beam", 50.0)]).await,
+            StatusCode::FORBIDDEN,
+            "role.missing",
+        ),
     ];
     for (what, answer, status, code) in cases {
         assert_eq!(answer.status, status, "{what}: {}", answer.text());
@@ -168,12 +195,20 @@ async fn refusals_have_the_right_status_and_code_and_change_nothing() {
     // A schema violation: 422 with the JSON pointer of each violation.
     let mut bad_passport = passport(&giai(4), "beam", 100.0);
     bad_passport["mass_kg"] = json!(-5);
-    let entry = h.fixture.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai(4), "passport": bad_passport}));
+    let entry = h.fixture.signed(
+        &["baltic-demolition"],
+        Kind::ItemRegister,
+        json!({"giai": giai(4), "passport": bad_passport}),
+    );
     let answer = h.post(&[entry]).await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.text());
     assert_eq!(answer.error_code(), "schema.invalid");
-    let pointers: Vec<String> =
-        answer.json()["error"]["details"].as_array().unwrap().iter().map(|d| d["pointer"].as_str().unwrap().to_owned()).collect();
+    let pointers: Vec<String> = answer.json()["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["pointer"].as_str().unwrap().to_owned())
+        .collect();
     assert!(pointers.iter().any(|p| p.ends_with("/passport/mass_kg")), "{pointers:?}");
 
     // Transport-level refusals.
@@ -200,14 +235,35 @@ async fn canonical_bodies_get_the_answers_the_strict_parser_gives() {
     let forged: SignedEntry = serde_json::from_value(forged).unwrap();
     let cases: Vec<(&str, Vec<SignedEntry>, bool, StatusCode)> = vec![
         ("one entry", vec![register.clone()], true, StatusCode::CREATED),
-        ("an array", vec![h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub"), h.fixture.receive("reuse-hub", &giai(1))], false, StatusCode::CREATED),
-        ("some refused", vec![h.fixture.register("baltic-demolition", &giai(3), "beam", 10.0), h.fixture.transfer("riga-deconstruction", &giai(1), "baltic-demolition")], false, StatusCode::MULTI_STATUS),
+        (
+            "an array",
+            vec![
+                h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+                h.fixture.receive("reuse-hub", &giai(1)),
+            ],
+            false,
+            StatusCode::CREATED,
+        ),
+        (
+            "some refused",
+            vec![
+                h.fixture.register("baltic-demolition", &giai(3), "beam", 10.0),
+                h.fixture.transfer("riga-deconstruction", &giai(1), "baltic-demolition"),
+            ],
+            false,
+            StatusCode::MULTI_STATUS,
+        ),
         ("a forged signature", vec![forged], true, StatusCode::UNAUTHORIZED),
     ];
     for (what, entries, single, status) in cases {
         let canonical = if single { entries[0].canonical_bytes() } else { SignedEntry::canonical_array(&entries) };
-        let strict = if single { serde_json::to_vec_pretty(&entries[0]) } else { serde_json::to_vec_pretty(&entries) }.unwrap();
-        assert!(SignedEntry::read_canonical_submission(&canonical).is_some() && SignedEntry::read_canonical_submission(&strict).is_none(), "{what}");
+        let strict =
+            if single { serde_json::to_vec_pretty(&entries[0]) } else { serde_json::to_vec_pretty(&entries) }.unwrap();
+        assert!(
+            SignedEntry::read_canonical_submission(&canonical).is_some()
+                && SignedEntry::read_canonical_submission(&strict).is_none(),
+            "{what}"
+        );
         // The first answer records what is accepted; the second, of the same entries,
         // finds them recorded and must give the same receipts and refusals.
         let first = h.post_bytes(canonical.clone()).await;
@@ -270,15 +326,20 @@ async fn auditors_download_records_and_check_them_against_the_signed_checkpoint(
         assert_eq!(*line, h.get(&format!("/v1/records/{seq}")).await.body.as_slice());
         // Every record's inclusion proof leads to the signed root.
         let proof = h.get(&format!("/v1/proof/inclusion?seq={seq}&size={size}")).await.json();
-        let path: Vec<[u8; 32]> = proof["path"].as_array().unwrap().iter().map(|p| hex32(p.as_str().unwrap())).collect();
+        let path: Vec<[u8; 32]> =
+            proof["path"].as_array().unwrap().iter().map(|p| hex32(p.as_str().unwrap())).collect();
         assert_eq!(proof["leaf_hash"], leaf_hash_of(line).to_hex());
         verify_inclusion::<Blake3Hasher>(&leaf_hash_of(line).0, seq as u64, size, &path, &root).unwrap();
     }
     let old_root = hex32(h.get("/v1/status").await.json()["root"].as_str().unwrap());
     assert_eq!(old_root, root);
-    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(99), "door", 30.0)]).await.status, StatusCode::CREATED);
+    assert_eq!(
+        h.post(&[h.fixture.register("baltic-demolition", &giai(99), "door", 30.0)]).await.status,
+        StatusCode::CREATED
+    );
     let consistency = h.get(&format!("/v1/proof/consistency?from={size}&to={}", size + 1)).await.json();
-    let proof: Vec<[u8; 32]> = consistency["proof"].as_array().unwrap().iter().map(|p| hex32(p.as_str().unwrap())).collect();
+    let proof: Vec<[u8; 32]> =
+        consistency["proof"].as_array().unwrap().iter().map(|p| hex32(p.as_str().unwrap())).collect();
     let new_root = hex32(h.get("/v1/status").await.json()["root"].as_str().unwrap());
     verify_consistency::<Blake3Hasher>(size, size + 1, &root, &new_root, &proof).unwrap();
 
@@ -303,9 +364,11 @@ async fn auditors_download_records_and_check_them_against_the_signed_checkpoint(
 async fn items_show_the_public_passport_a_bundle_that_verifies_and_a_qr_code() {
     let h = harness();
     let mut beam = passport(&giai(1), "HEA 160 steel beam", 180.0);
-    beam["origin"] = json!({"building": "Jelgava sugar factory warehouse", "country": "LV", "address": "Rūpniecības iela 1"});
+    beam["origin"] =
+        json!({"building": "Jelgava sugar factory warehouse", "country": "LV", "address": "Rūpniecības iela 1"});
     beam["restricted"] = json!(["/origin/address"]);
-    let register = h.fixture.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai(1), "passport": beam}));
+    let register =
+        h.fixture.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai(1), "passport": beam}));
     let answer = h.post(&[register, h.fixture.transfer("baltic-demolition", &giai(1), "reuse-hub")]).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
 
@@ -334,7 +397,11 @@ async fn items_show_the_public_passport_a_bundle_that_verifies_and_a_qr_code() {
     let svg = h.get(&format!("/v1/items/{}/qr.svg", giai(1))).await;
     assert_eq!(svg.content_type, "image/svg+xml");
 
-    for path in [format!("/v1/items/{}", giai(5)), format!("/v1/items/{}/bundle", giai(5)), format!("/v1/items/{}/qr.png", giai(5))] {
+    for path in [
+        format!("/v1/items/{}", giai(5)),
+        format!("/v1/items/{}/bundle", giai(5)),
+        format!("/v1/items/{}/qr.png", giai(5)),
+    ] {
         assert_eq!(h.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
     assert_eq!(h.get("/v1/items/not%20a%20giai").await.status, StatusCode::BAD_REQUEST);
@@ -343,7 +410,10 @@ async fn items_show_the_public_passport_a_bundle_that_verifies_and_a_qr_code() {
 #[tokio::test]
 async fn the_qr_uri_resolves_to_a_page_or_a_linkset() {
     let h = harness();
-    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(1), "HEA 160 steel beam", 180.0)]).await.status, StatusCode::CREATED);
+    assert_eq!(
+        h.post(&[h.fixture.register("baltic-demolition", &giai(1), "HEA 160 steel beam", 180.0)]).await.status,
+        StatusCode::CREATED
+    );
     let path = format!("/8004/{}", giai(1));
 
     let page = h.get_with(&path, header::ACCEPT_LANGUAGE, "lv-LV,lv;q=0.9,en;q=0.5").await;
@@ -377,8 +447,14 @@ fn hex32(text: &str) -> [u8; 32] {
 #[tokio::test]
 async fn metrics_count_accepted_and_refused_entries_and_the_ledger_size() {
     let h = harness();
-    assert_eq!(h.post(&[h.fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.status, StatusCode::CREATED);
-    assert_eq!(h.post(&[h.fixture.transfer("riga-deconstruction", &giai(1), "reuse-hub")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.post(&[h.fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.post(&[h.fixture.transfer("riga-deconstruction", &giai(1), "reuse-hub")]).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(h.post_bytes(b"[1,".to_vec()).await.status, StatusCode::BAD_REQUEST);
     let metrics = h.get("/metrics").await;
     assert_eq!(metrics.status, StatusCode::OK);
@@ -442,10 +518,22 @@ async fn the_epcis_export_validates_against_the_official_schema() {
         f.register("riga-deconstruction", &door, "Oak door", 40.0),
         f.transfer("baltic-demolition", &beam, "reuse-hub"),
         f.receive("reuse-hub", &beam),
-        f.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": beam, "passport_version": 1,
-            "attestation": {"type": "inspection", "result": "pass", "summary": "Visual inspection"}})),
-        f.signed(&["reuse-hub"], Kind::ItemSplit, json!({"giai": beam, "parts": [part(&part_a, 100.0), part(&part_b, 80.0)]})),
-        f.signed(&["reuse-hub"], Kind::ItemInstall, json!({"giai": part_a, "site": {"building": "Jelgava library extension"}})),
+        f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": beam, "passport_version": 1,
+            "attestation": {"type": "inspection", "result": "pass", "summary": "Visual inspection"}}),
+        ),
+        f.signed(
+            &["reuse-hub"],
+            Kind::ItemSplit,
+            json!({"giai": beam, "parts": [part(&part_a, 100.0), part(&part_b, 80.0)]}),
+        ),
+        f.signed(
+            &["reuse-hub"],
+            Kind::ItemInstall,
+            json!({"giai": part_a, "site": {"building": "Jelgava library extension"}}),
+        ),
     ];
     let answer = h.post(&entries).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
@@ -459,7 +547,12 @@ async fn the_epcis_export_validates_against_the_official_schema() {
         .build(&schema)
         .unwrap();
     let kinds = |document: &Value| -> Vec<String> {
-        document["epcisBody"]["eventList"].as_array().unwrap().iter().map(|e| e["salvage:kind"].as_str().unwrap().to_owned()).collect()
+        document["epcisBody"]["eventList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["salvage:kind"].as_str().unwrap().to_owned())
+            .collect()
     };
     let fetch = |query: String| {
         let h = &h;
@@ -470,7 +563,8 @@ async fn the_epcis_export_validates_against_the_official_schema() {
             assert_eq!(answer.content_type, "application/ld+json");
             assert!(!answer.text().contains("Rūpniecības"), "a restricted field is never exported");
             let document = answer.json();
-            let errors: Vec<String> = validator.iter_errors(&document).map(|e| format!("{}: {e}", e.instance_path().as_str())).collect();
+            let errors: Vec<String> =
+                validator.iter_errors(&document).map(|e| format!("{}: {e}", e.instance_path().as_str())).collect();
             assert!(errors.is_empty(), "{query} breaks the EPCIS 2.0 schema:\n{}", errors.join("\n"));
             document
         }
@@ -486,7 +580,10 @@ async fn the_epcis_export_validates_against_the_official_schema() {
     assert_eq!(kinds(&of_beam), ["item.register", "item.transfer", "item.receive", "item.attest", "item.split"]);
     let of_part_and_door = fetch(format!("?giai={part_a}&giai=4750001DOOR%2F7")).await;
     assert_eq!(kinds(&of_part_and_door), ["item.register", "item.split", "item.install"]);
-    assert_eq!(of_part_and_door["epcisBody"]["eventList"][0]["epcList"], json!([format!("{PUBLIC_URL}/8004/4750001DOOR%2F7")]));
+    assert_eq!(
+        of_part_and_door["epcisBody"]["eventList"][0]["epcList"],
+        json!([format!("{PUBLIC_URL}/8004/4750001DOOR%2F7")])
+    );
 
     let unknown = h.get(&format!("/v1/epcis?giai={}", giai(9))).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);

@@ -17,9 +17,10 @@ use crate::node::Running;
 pub fn signed_checkpoint(node: &Running, operator: &str) -> SignedCheckpoint {
     let answer = node.get("/v1/checkpoint");
     assert_eq!(answer.status, 200, "GET /v1/checkpoint: {}", answer.text());
-    let signed = SignedCheckpoint::parse(&answer.text()).unwrap_or_else(|error| panic!("not a signed note ({error}): {}", answer.text()));
-    let verifier = NoteVerifier::new(operator, Fixture::key(operator).verifying_key())
-        .unwrap_or_else(|error| panic!("{error}"));
+    let signed = SignedCheckpoint::parse(&answer.text())
+        .unwrap_or_else(|error| panic!("not a signed note ({error}): {}", answer.text()));
+    let verifier =
+        NoteVerifier::new(operator, Fixture::key(operator).verifying_key()).unwrap_or_else(|error| panic!("{error}"));
     assert!(signed.verify(&[verifier]).accepted(), "the checkpoint is not signed by {operator}:\n{}", answer.text());
     signed
 }
@@ -56,15 +57,21 @@ pub fn assert_receipt_proven(node: &Running, receipt: &Value, checkpoint: &Signe
     let leaf = leaf_hash_of(&stored.body);
     assert_eq!(receipt["leaf_hash"].as_str(), Some(leaf.to_hex().as_str()), "record {seq} is not the one acknowledged");
     let record: Value = stored.json();
-    let entry = SignedEntry::from_value(record["entry"].clone()).unwrap_or_else(|refusal| panic!("record {seq}: {refusal}"));
-    assert_eq!(serde_json::to_value(entry.id()).ok().as_ref(), Some(&receipt["entry_id"]), "record {seq} holds another entry");
+    let entry =
+        SignedEntry::from_value(record["entry"].clone()).unwrap_or_else(|refusal| panic!("record {seq}: {refusal}"));
+    assert_eq!(
+        serde_json::to_value(entry.id()).ok().as_ref(),
+        Some(&receipt["entry_id"]),
+        "record {seq} holds another entry"
+    );
     let proof = node.get_json(&format!("/v1/proof/inclusion?seq={seq}&size={size}"));
     let path: Vec<[u8; 32]> = proof["path"]
         .as_array()
         .map(|path| path.iter().map(|node| hex32(node.as_str().unwrap_or_default())).collect())
         .unwrap_or_default();
-    verify_inclusion::<Blake3Hasher>(&leaf.0, seq, size, &path, checkpoint.checkpoint.root())
-        .unwrap_or_else(|error| panic!("the inclusion proof of record {seq} does not lead to the signed root: {error}"));
+    verify_inclusion::<Blake3Hasher>(&leaf.0, seq, size, &path, checkpoint.checkpoint.root()).unwrap_or_else(|error| {
+        panic!("the inclusion proof of record {seq} does not lead to the signed root: {error}")
+    });
 }
 
 /// 32 bytes from lowercase hex; panics on anything else.

@@ -82,7 +82,8 @@ impl Cluster {
         let ports = OPERATORS.iter().map(|_| free_port()).collect();
         let nodes = OPERATORS.iter().map(|_| None).collect();
         let env = env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
-        let mut cluster = Cluster { site, ports, nodes, founders, joining: vec![false; OPERATORS.len()], env, _turn: turn };
+        let mut cluster =
+            Cluster { site, ports, nodes, founders, joining: vec![false; OPERATORS.len()], env, _turn: turn };
         for index in 0..founders {
             cluster.start_node(index);
         }
@@ -194,7 +195,10 @@ impl Cluster {
         Some(NodeStatus {
             role: status["role"].as_str()?.to_owned(),
             leader: status["leader"].as_str().map(str::to_owned),
-            nodes: status["nodes"].as_array().map(|nodes| nodes.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
+            nodes: status["nodes"]
+                .as_array()
+                .map(|nodes| nodes.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
             size: status["size"].as_u64()?,
             root: status["root"].as_str()?.to_owned(),
         })
@@ -209,10 +213,17 @@ impl Cluster {
     pub fn wait_for_leader(&self, timeout: Duration) -> usize {
         let started = Instant::now();
         loop {
-            let statuses: Vec<(usize, Option<NodeStatus>)> = self.running().into_iter().map(|index| (index, self.status(index))).collect();
-            let leaders: Vec<usize> = statuses.iter().filter(|(_, s)| s.as_ref().is_some_and(|s| s.role == "leader")).map(|(i, _)| *i).collect();
+            let statuses: Vec<(usize, Option<NodeStatus>)> =
+                self.running().into_iter().map(|index| (index, self.status(index))).collect();
+            let leaders: Vec<usize> = statuses
+                .iter()
+                .filter(|(_, s)| s.as_ref().is_some_and(|s| s.role == "leader"))
+                .map(|(i, _)| *i)
+                .collect();
             if let [leader] = leaders[..] {
-                let agreed = statuses.iter().all(|(_, s)| s.as_ref().is_some_and(|s| s.leader.as_deref() == Some(OPERATORS[leader])));
+                let agreed = statuses
+                    .iter()
+                    .all(|(_, s)| s.as_ref().is_some_and(|s| s.leader.as_deref() == Some(OPERATORS[leader])));
                 if agreed {
                     return leader;
                 }
@@ -231,14 +242,18 @@ impl Cluster {
     pub fn wait_converged(&self, size: u64, timeout: Duration) -> (u64, String) {
         let started = Instant::now();
         loop {
-            let statuses: Vec<Option<NodeStatus>> = self.running().into_iter().map(|index| self.status(index)).collect();
+            let statuses: Vec<Option<NodeStatus>> =
+                self.running().into_iter().map(|index| self.status(index)).collect();
             if let Some(Some(first)) = statuses.first()
                 && first.size >= size
                 && statuses.iter().all(|s| s.as_ref().is_some_and(|s| (s.size, &s.root) == (first.size, &first.root)))
             {
                 return (first.size, first.root.clone());
             }
-            assert!(started.elapsed() < timeout, "the nodes did not converge on {size} records within {timeout:?}: {statuses:?}");
+            assert!(
+                started.elapsed() < timeout,
+                "the nodes did not converge on {size} records within {timeout:?}: {statuses:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -258,7 +273,12 @@ fn free_port() -> u16 {
     // Each call tries the ports after the last one handed out, starting at a
     // spot that differs per process, so that no port is handed out twice.
     static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
-    let _ = NEXT.compare_exchange(u32::MAX, std::process::id().wrapping_mul(7919) % span, Ordering::Relaxed, Ordering::Relaxed);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % span,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
     for _ in 0..span {
         let port = LOWEST + NEXT.fetch_add(1, Ordering::Relaxed) % span;
         if let Ok(port) = u16::try_from(port)

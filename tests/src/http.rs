@@ -36,8 +36,9 @@ impl Answer {
     ///
     /// When the body is not JSON (the panic shows it).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|error| panic!("status {} with a body that is not JSON ({error}): {}", self.status, self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!("status {} with a body that is not JSON ({error}): {}", self.status, self.text())
+        })
     }
 
     /// The `error.code` of an error answer, or "" if there is none.
@@ -93,22 +94,22 @@ pub fn try_request(
 }
 
 fn parse(raw: &[u8]) -> Result<Answer, RequestError> {
-    let malformed = |why: &str| RequestError::Malformed(format!("{why}: {:?}", String::from_utf8_lossy(&raw[..raw.len().min(200)])));
+    let malformed = |why: &str| {
+        RequestError::Malformed(format!("{why}: {:?}", String::from_utf8_lossy(&raw[..raw.len().min(200)])))
+    };
     let split = raw.windows(4).position(|window| window == b"\r\n\r\n").ok_or_else(|| malformed("no end of head"))?;
     let head = std::str::from_utf8(&raw[..split]).map_err(|_| malformed("head is not UTF-8"))?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| malformed("no status code"))?;
+    let status =
+        status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or_else(|| malformed("no status code"))?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
     let rest = &raw[split + 4..];
-    let chunked = headers.iter().any(|(name, value)| name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked"));
+    let chunked =
+        headers.iter().any(|(name, value)| name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked"));
     let body = if chunked { dechunk(rest).ok_or_else(|| malformed("bad chunked body"))? } else { rest.to_vec() };
     Ok(Answer { status, headers, body })
 }

@@ -27,7 +27,12 @@ fn salvage(args: &[&str]) -> Output {
 }
 
 fn ok(output: &Output) -> String {
-    assert!(output.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&output.stderr), String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
@@ -92,13 +97,18 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
 
     // A first audit over HTTP: clean, with the right counts, its checkpoint saved.
     let first = site.path("first.checkpoint");
-    let output = salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--json", "--save-checkpoint", text(&first)]);
+    let output =
+        salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--json", "--save-checkpoint", text(&first)]);
     let summary: Value = serde_json::from_str(&ok(&output)).unwrap();
     assert_eq!(summary["clean"], true, "{summary:#}");
     assert_eq!(summary["records"], 10);
     assert_eq!(summary["items"], 3);
     assert_eq!(summary["members"], members);
-    assert_eq!(summary["signatures"], 9 + site.fixture.genesis.signatures().len(), "one per entry and the founders' on the genesis");
+    assert_eq!(
+        summary["signatures"],
+        9 + site.fixture.genesis.signatures().len(),
+        "one per entry and the founders' on the genesis"
+    );
     assert_eq!(summary["problem_count"], 0);
     assert_eq!(summary["checkpoint"]["size"], 10);
     assert_eq!(summary["checkpoint"]["signed_by"], serde_json::json!([OPERATOR]));
@@ -120,11 +130,24 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
     let flipped = format!("{prefix}{}{}", if last.starts_with('A') { 'B' } else { 'A' }, &last[1..]);
     let edited = site.path("edited-checkpoint.txt");
     std::fs::write(&edited, note.replace(signature_line, &flipped)).unwrap();
-    let (stdout, _) = failed(&salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--earlier", text(&edited)]));
-    assert!(stdout.contains("checkpoint.earlier_bad_signature") && stdout.contains("checkpoint.earlier_unsigned"), "{stdout}");
+    let (stdout, _) =
+        failed(&salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--earlier", text(&edited)]));
+    assert!(
+        stdout.contains("checkpoint.earlier_bad_signature") && stdout.contains("checkpoint.earlier_unsigned"),
+        "{stdout}"
+    );
 
     // The data directory of the running node: read-only, no lock taken.
-    let output = salvage(&["audit", "--data", text(&site.path("data")), "--genesis", text(&genesis), "--checkpoint", text(&first), "--json"]);
+    let output = salvage(&[
+        "audit",
+        "--data",
+        text(&site.path("data")),
+        "--genesis",
+        text(&genesis),
+        "--checkpoint",
+        text(&first),
+        "--json",
+    ]);
     let summary: Value = serde_json::from_str(&ok(&output)).unwrap();
     assert_eq!(summary["records"], 16);
     assert_eq!(summary["checkpoint"]["size"], 10);
@@ -138,11 +161,14 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
     assert!(printed.contains("records verified 4"), "{printed}");
     assert!(printed.contains(&format!("signed by        {OPERATOR} (1 of ")), "{printed}");
     // A policy asking for two operators' signatures is not met by one node's.
-    let (stdout, _) = failed(&salvage(&["verify", text(&bundle), "--genesis", text(&genesis), "--require-signers", "2"]));
+    let (stdout, _) =
+        failed(&salvage(&["verify", text(&bundle), "--genesis", text(&genesis), "--require-signers", "2"]));
     assert!(stdout.contains("checkpoint.too_few_signers"), "{stdout}");
-    let (stdout, _) = failed(&salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--require-signers", "2"]));
+    let (stdout, _) =
+        failed(&salvage(&["audit", "--node", &url, "--genesis", text(&genesis), "--require-signers", "2"]));
     assert!(stdout.contains("checkpoint.too_few_signers"), "{stdout}");
-    let report: Value = serde_json::from_str(&ok(&salvage(&["verify", text(&bundle), "--genesis", text(&genesis), "--json"]))).unwrap();
+    let report: Value =
+        serde_json::from_str(&ok(&salvage(&["verify", text(&bundle), "--genesis", text(&genesis), "--json"]))).unwrap();
     assert_eq!(report["problems"], serde_json::json!([]));
     let doctored = site.path("doctored.json");
     let original = std::fs::read_to_string(&bundle).unwrap();
@@ -156,7 +182,8 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
     assert!(status.success(), "{log}");
 
     // The stopped node's directory audits clean too.
-    let output = salvage(&["audit", "--data", text(&site.path("data")), "--genesis", text(&genesis), "--earlier", text(&first)]);
+    let output =
+        salvage(&["audit", "--data", text(&site.path("data")), "--genesis", text(&genesis), "--earlier", text(&first)]);
     assert!(ok(&output).contains("result       clean"));
 
     // One changed byte in record 4's passport, its frame's CRC recomputed.
@@ -164,7 +191,19 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
     forge_name(&segment, 4);
     let forged = std::fs::read(&segment).unwrap();
     let html = site.path("report.html");
-    let output = salvage(&["audit", "--data", text(&site.path("data")), "--genesis", text(&genesis), "--checkpoint", text(&first), "--html", text(&html), "--save-checkpoint", text(&site.path("not-saved"))]);
+    let output = salvage(&[
+        "audit",
+        "--data",
+        text(&site.path("data")),
+        "--genesis",
+        text(&genesis),
+        "--checkpoint",
+        text(&first),
+        "--html",
+        text(&html),
+        "--save-checkpoint",
+        text(&site.path("not-saved")),
+    ]);
     let (stdout, stderr) = failed(&output);
     assert!(stdout.contains("record 4       record.refused:signature.invalid: the signature by key"), "{stdout}");
     assert!(stdout.contains("record 5       chain.broken_link"), "{stdout}");
@@ -206,7 +245,10 @@ fn a_torn_or_damaged_log_is_reported_not_repaired() {
     torn.extend_from_slice(&[9, 0, 0]);
     std::fs::write(&segment, &torn).unwrap();
     let (stdout, _) = failed(&salvage(&["audit", "--data", text(&site.path("data")), "--genesis", text(&genesis)]));
-    assert!(stdout.contains("record 7       record.unreadable: log segment segment-000001.log ends in a torn write"), "{stdout}");
+    assert!(
+        stdout.contains("record 7       record.unreadable: log segment segment-000001.log ends in a torn write"),
+        "{stdout}"
+    );
     assert!(stdout.contains("records      7"), "{stdout}");
     assert_eq!(std::fs::read(&segment).unwrap(), torn, "the audit cut the torn tail");
 
@@ -216,7 +258,10 @@ fn a_torn_or_damaged_log_is_reported_not_repaired() {
     damaged[start + 3] ^= 1;
     std::fs::write(&segment, &damaged).unwrap();
     let (stdout, _) = failed(&salvage(&["audit", "--data", text(&site.path("data")), "--genesis", text(&genesis)]));
-    assert!(stdout.contains("record 2       record.unreadable: log segment segment-000001.log is damaged at byte offset"), "{stdout}");
+    assert!(
+        stdout.contains("record 2       record.unreadable: log segment segment-000001.log is damaged at byte offset"),
+        "{stdout}"
+    );
 
     // No such directory: a plain error, not an audit.
     let missing: PathBuf = site.path("nowhere");

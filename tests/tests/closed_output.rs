@@ -8,11 +8,8 @@ use salvage_tests::salvage_command;
 
 /// Commands that print and end, covering the three ways of printing (a line, raw
 /// text, a multi-line answer).
-const PRINTING: &[&[&str]] = &[
-    &["version"],
-    &["epc", "decode", "3434257BF40000000000162E"],
-    &["dl", "build", "(8004)4750001BEAM-0001"],
-];
+const PRINTING: &[&[&str]] =
+    &[&["version"], &["epc", "decode", "3434257BF40000000000162E"], &["dl", "build", "(8004)4750001BEAM-0001"]];
 
 fn run_with_stdout(args: &[&str], stdout: Stdio) -> Output {
     salvage_command()

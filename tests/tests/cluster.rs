@@ -22,7 +22,11 @@ fn giai(writer: usize, n: usize) -> String {
 fn records(cluster: &Cluster, index: usize, size: u64) -> Vec<serde_json::Value> {
     let mut records = Vec::new();
     while (records.len() as u64) < size {
-        let page = cluster.node(index).get_json(&format!("/v1/records?from={}&limit={}", records.len(), size - records.len() as u64));
+        let page = cluster.node(index).get_json(&format!(
+            "/v1/records?from={}&limit={}",
+            records.len(),
+            size - records.len() as u64
+        ));
         let page = page.as_array().cloned().unwrap_or_default();
         assert!(!page.is_empty(), "node {} has only {} records", index + 1, records.len());
         records.extend(page);
@@ -42,8 +46,9 @@ fn entries_submitted_to_every_node_at_once_are_committed_once_in_one_order() {
                 let (cluster, fixture) = (&cluster, &fixture);
                 scope.spawn(move || {
                     let node = cluster.node(writer % 3);
-                    let entries: Vec<SignedEntry> =
-                        (0..PER_WRITER).map(|n| fixture.register("baltic-demolition", &giai(writer, n), "brick pallet", 800.0)).collect();
+                    let entries: Vec<SignedEntry> = (0..PER_WRITER)
+                        .map(|n| fixture.register("baltic-demolition", &giai(writer, n), "brick pallet", 800.0))
+                        .collect();
                     let mut receipts = Vec::new();
                     for chunk in entries.chunks(if writer % 2 == 0 { 1 } else { 5 }) {
                         let answer = if chunk.len() == 1 { node.submit_one(&chunk[0]) } else { node.submit(chunk) };
@@ -62,7 +67,11 @@ fn entries_submitted_to_every_node_at_once_are_committed_once_in_one_order() {
     let total = 6 * PER_WRITER as u64;
     let seqs: BTreeSet<u64> = receipts.iter().flatten().map(|receipt| receipt["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs.len() as u64, total, "every entry has its own position");
-    assert_eq!(seqs.iter().copied().collect::<Vec<_>>(), (1..=total).collect::<Vec<_>>(), "and no position is missing or doubled");
+    assert_eq!(
+        seqs.iter().copied().collect::<Vec<_>>(),
+        (1..=total).collect::<Vec<_>>(),
+        "and no position is missing or doubled"
+    );
 
     // Every node holds the same records, in the same order.
     let (size, root) = cluster.wait_converged(total + 1, Duration::from_secs(20));
@@ -90,7 +99,12 @@ fn entries_submitted_to_every_node_at_once_are_committed_once_in_one_order() {
 /// Submits `entry` to the nodes at `addresses`, starting at `first` and moving
 /// on while a node cannot be reached or is between leaders (503); returns the
 /// receipt, or `None` if no node took it within `patience`.
-fn submit_somewhere(addresses: &[String], first: usize, entry: &SignedEntry, patience: Duration) -> Option<serde_json::Value> {
+fn submit_somewhere(
+    addresses: &[String],
+    first: usize,
+    entry: &SignedEntry,
+    patience: Duration,
+) -> Option<serde_json::Value> {
     let body = serde_json::to_vec(&entry.to_value()).unwrap();
     let started = Instant::now();
     let mut at = first;
@@ -144,7 +158,8 @@ fn killing_the_leader_under_load_loses_no_acknowledged_entry_and_the_restarted_n
         assert_ne!(next, leader);
         std::thread::sleep(Duration::from_millis(1500));
         stop.store(true, Ordering::Relaxed);
-        let acknowledged: Vec<(serde_json::Value, serde_json::Value, Instant)> = writers.into_iter().flat_map(|writer| writer.join().unwrap()).collect();
+        let acknowledged: Vec<(serde_json::Value, serde_json::Value, Instant)> =
+            writers.into_iter().flat_map(|writer| writer.join().unwrap()).collect();
         (acknowledged, leader)
     });
     let killed_at = killed_at.lock().unwrap().unwrap();
@@ -160,7 +175,12 @@ fn killing_the_leader_under_load_loses_no_acknowledged_entry_and_the_restarted_n
         for (receipt, entry, _) in &acknowledged {
             let seq = receipt["seq"].as_u64().unwrap() as usize;
             // The signatures are over the statement: equal signatures, same entry.
-            assert_eq!(held[seq]["entry"]["signatures"], entry["signatures"], "node {}: record {seq} is not the acknowledged entry", index + 1);
+            assert_eq!(
+                held[seq]["entry"]["signatures"],
+                entry["signatures"],
+                "node {}: record {seq} is not the acknowledged entry",
+                index + 1
+            );
         }
     }
     eprintln!("{} entries acknowledged, {after_kill} after the kill; {size} records on every node", acknowledged.len());
@@ -174,7 +194,10 @@ fn two_conflicting_transfers_sent_to_two_nodes_at_once_are_decided_once() {
         let item = format!("4750001CONFLICT-{round}");
         let registered = cluster.node(0).submit_one(&fixture.register("baltic-demolition", &item, "door", 40.0));
         assert_eq!(registered.status, 201, "{}", registered.text());
-        let offers = [fixture.transfer("baltic-demolition", &item, "reuse-hub"), fixture.transfer("baltic-demolition", &item, "timber-builders")];
+        let offers = [
+            fixture.transfer("baltic-demolition", &item, "reuse-hub"),
+            fixture.transfer("baltic-demolition", &item, "timber-builders"),
+        ];
         let together = Barrier::new(2);
         let answers: Vec<_> = std::thread::scope(|scope| {
             let sent: Vec<_> = offers
@@ -215,7 +238,11 @@ fn a_submission_forwarded_to_a_leader_that_hangs_is_answered_unavailable_and_goe
     let first = cluster.node(follower).submit_one(&entry);
     assert_eq!(first.status, 503, "{}", first.text());
     assert_eq!(first.error_code(), "node.unavailable");
-    assert!(started.elapsed() < Duration::from_secs(20), "the follower waited {:?} for a hung leader", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the follower waited {:?} for a hung leader",
+        started.elapsed()
+    );
     // Sent again, it goes to the leader the other two elected meanwhile.
     let again = submit_somewhere(&[cluster.node(follower).address.clone()], 0, &entry, Duration::from_secs(20));
     assert!(again.is_some(), "the entry was not accepted once sent again");
@@ -240,7 +267,12 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
             let (cluster, fixture) = (&cluster, &fixture);
             scope.spawn(move || {
                 for n in 0..PER_WRITER {
-                    let answer = cluster.node(index).submit_one(&fixture.register("baltic-demolition", &giai(writer, n), "brick pallet", 800.0));
+                    let answer = cluster.node(index).submit_one(&fixture.register(
+                        "baltic-demolition",
+                        &giai(writer, n),
+                        "brick pallet",
+                        800.0,
+                    ));
                     assert_eq!(answer.status, 201, "{}", answer.text());
                 }
             });
@@ -253,7 +285,10 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
     assert_eq!((size, root), (behind.size, behind.root));
     assert_eq!(records(&cluster, stopped, size), records(&cluster, leader, size));
     let log = std::fs::read_to_string(cluster.log_path(stopped)).unwrap();
-    assert!(log.contains("installed a snapshot from the leader"), "the node caught up from a snapshot of records:\n{log}");
+    assert!(
+        log.contains("installed a snapshot from the leader"),
+        "the node caught up from a snapshot of records:\n{log}"
+    );
     // Its cosignature follows: the leader's checkpoint of the whole ledger carries it.
     wait_cosigned(&cluster, leader, size, Duration::from_secs(15));
 }
@@ -262,7 +297,8 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
 fn a_node_whose_record_log_was_tampered_with_refuses_to_start_and_says_why() {
     let mut cluster = Cluster::start();
     let fixture = cluster.site.fixture.clone();
-    let entries: Vec<SignedEntry> = (0..20).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
+    let entries: Vec<SignedEntry> =
+        (0..20).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
     assert_eq!(cluster.node(0).submit(&entries).status, 201);
     cluster.wait_converged(21, Duration::from_secs(10));
     let (status, _) = cluster.take(2).terminate();
@@ -325,7 +361,12 @@ fn wait_cosigned(cluster: &Cluster, index: usize, size: u64, timeout: Duration) 
         if note.checkpoint.size() >= size && verified.signers().len() == 3 {
             return note;
         }
-        assert!(started.elapsed() < timeout, "node {}'s checkpoint is not cosigned by all within {timeout:?}: {verified:?}\n{}", index + 1, note.to_note());
+        assert!(
+            started.elapsed() < timeout,
+            "node {}'s checkpoint is not cosigned by all within {timeout:?}: {verified:?}\n{}",
+            index + 1,
+            note.to_note()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -334,21 +375,40 @@ fn wait_cosigned(cluster: &Cluster, index: usize, size: u64, timeout: Duration) 
 fn every_node_serves_a_checkpoint_cosigned_by_all_three_and_refuses_an_inconsistent_one_with_an_alarm() {
     let cluster = Cluster::start();
     let fixture = cluster.site.fixture.clone();
-    let entries: Vec<SignedEntry> = (0..10).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
+    let entries: Vec<SignedEntry> =
+        (0..10).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
     assert_eq!(cluster.node(1).submit(&entries).status, 201);
     let (size, root) = cluster.wait_converged(11, Duration::from_secs(10));
     for (index, operator) in OPERATORS.iter().enumerate() {
         let note = wait_cosigned(&cluster, index, size, Duration::from_secs(10));
         assert_eq!(hex::encode(note.checkpoint.root()), root);
         // One plain signature by the node's own operator, two cosignatures.
-        let own = note.signatures.iter().filter(|signature| signature.timestamp.is_none()).map(|s| s.name.clone()).collect::<Vec<_>>();
+        let own = note
+            .signatures
+            .iter()
+            .filter(|signature| signature.timestamp.is_none())
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>();
         assert_eq!(own, vec![operator.to_string()]);
         // A buyer scanning an item on any node reads that all three vouch for it.
         let page = cluster.node(index).get(&format!("/8004/{}?lang=en", giai(0, 3))).text();
-        assert!(page.contains(&format!("Checkpoint of {size} records signed by 3 of 3 consortium nodes.")), "node {}:\n{page}", index + 1);
+        assert!(
+            page.contains(&format!("Checkpoint of {size} records signed by 3 of 3 consortium nodes.")),
+            "node {}:\n{page}",
+            index + 1
+        );
         let bundle = cluster.node(index).get_json(&format!("/v1/items/{}/bundle", giai(0, 3)));
-        let report = salvage_ledger::bundle::verify_bundle_requiring(&serde_json::from_value(bundle).unwrap(), &fixture.genesis, 3);
-        assert!(report.is_clean(), "a bundle from node {} carries a checkpoint all three signed: {:?}", index + 1, report.problems);
+        let report = salvage_ledger::bundle::verify_bundle_requiring(
+            &serde_json::from_value(bundle).unwrap(),
+            &fixture.genesis,
+            3,
+        );
+        assert!(
+            report.is_clean(),
+            "a bundle from node {} carries a checkpoint all three signed: {:?}",
+            index + 1,
+            report.problems
+        );
     }
 
     // An operator presents node 2 a checkpoint of the same size with another
@@ -362,7 +422,10 @@ fn every_node_serves_a_checkpoint_cosigned_by_all_three_and_refuses_an_inconsist
         &cluster.node(1).address,
         "POST",
         "/v1/checkpoint/cosign",
-        &[("Content-Type", "application/json"), ("Salvage-Raft-Auth", &raft_auth(OPERATORS[0], "/v1/checkpoint/cosign", &body))],
+        &[
+            ("Content-Type", "application/json"),
+            ("Salvage-Raft-Auth", &raft_auth(OPERATORS[0], "/v1/checkpoint/cosign", &body)),
+        ],
         &body,
     )
     .unwrap();
@@ -373,7 +436,14 @@ fn every_node_serves_a_checkpoint_cosigned_by_all_three_and_refuses_an_inconsist
     assert!(alarms[0].as_str().unwrap().contains(OPERATORS[0]), "the alarm names who presented it: {alarms}");
     assert!(cluster.node(1).get("/metrics").text().contains("salvage_checkpoint_alarms 1"));
     // Nobody outside the consortium may even ask.
-    let outsider = try_request(&cluster.node(1).address, "POST", "/v1/checkpoint/cosign", &[("Content-Type", "application/json")], &body).unwrap();
+    let outsider = try_request(
+        &cluster.node(1).address,
+        "POST",
+        "/v1/checkpoint/cosign",
+        &[("Content-Type", "application/json")],
+        &body,
+    )
+    .unwrap();
     assert_eq!(outsider.status, 401, "{}", outsider.text());
 }
 
@@ -400,7 +470,11 @@ fn wait_for_nodes(cluster: &Cluster, index: usize, nodes: &[&str], timeout: Dura
         if status.as_ref().is_some_and(|status| status.nodes == expected) {
             return;
         }
-        assert!(started.elapsed() < timeout, "node {} does not list {expected:?} as the nodes within {timeout:?}: {status:?}", index + 1);
+        assert!(
+            started.elapsed() < timeout,
+            "node {} does not list {expected:?} as the nodes within {timeout:?}: {status:?}",
+            index + 1
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -410,7 +484,8 @@ fn admins_add_a_node_that_then_votes_and_remove_it_again() {
     // A consortium of two nodes; the third operator's node waits to join.
     let mut cluster = Cluster::start_founders(2);
     let fixture = cluster.site.fixture.clone();
-    let first: Vec<SignedEntry> = (0..30).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
+    let first: Vec<SignedEntry> =
+        (0..30).map(|n| fixture.register("baltic-demolition", &giai(0, n), "brick pallet", 800.0)).collect();
     assert_eq!(cluster.node(0).submit(&first).status, 201);
     cluster.start_joining(2);
     wait_for_nodes(&cluster, 0, &OPERATORS[..2], Duration::from_secs(5));
@@ -433,19 +508,26 @@ fn admins_add_a_node_that_then_votes_and_remove_it_again() {
     let (status, _) = cluster.take(survivor).stop_with("KILL");
     assert!(!status.success());
     let more = fixture.register("baltic-demolition", &giai(1, 0), "brick pallet", 800.0);
-    let answer = submit_somewhere(&[cluster.node(leader).address.clone(), cluster.node(2).address.clone()], 0, &more, Duration::from_secs(20));
+    let answer = submit_somewhere(
+        &[cluster.node(leader).address.clone(), cluster.node(2).address.clone()],
+        0,
+        &more,
+        Duration::from_secs(20),
+    );
     assert!(answer.is_some(), "no commit with the new node as the second vote");
     cluster.start_node(survivor);
     cluster.wait_converged(size + 1, Duration::from_secs(30));
 
     // Removed again, it no longer receives the log.
-    let removed = cluster.node(0).submit_one(&fixture.signed(&ADMINS, Kind::NodeRemove, json!({"member": OPERATORS[2]})));
+    let removed =
+        cluster.node(0).submit_one(&fixture.signed(&ADMINS, Kind::NodeRemove, json!({"member": OPERATORS[2]})));
     assert_eq!(removed.status, 201, "{}", removed.text());
     wait_for_nodes(&cluster, 0, &OPERATORS[..2], Duration::from_secs(30));
     wait_for_nodes(&cluster, 1, &OPERATORS[..2], Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(300));
     let held = cluster.status(2).unwrap().size;
-    let later: Vec<SignedEntry> = (0..10).map(|n| fixture.register("baltic-demolition", &giai(2, n), "brick pallet", 800.0)).collect();
+    let later: Vec<SignedEntry> =
+        (0..10).map(|n| fixture.register("baltic-demolition", &giai(2, n), "brick pallet", 800.0)).collect();
     assert_eq!(cluster.node(1).submit(&later).status, 201);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(cluster.status(2).unwrap().size, held, "a removed node receives no more records");
@@ -470,7 +552,8 @@ fn a_node_change_the_leader_did_not_carry_out_is_made_by_the_leader_from_the_kep
     // Removing it, with both founders killed at once and restarted: whether
     // the leader made the change before, or a leader makes it after the
     // restart from the requests kept on disk, the node ends outside.
-    let removed = cluster.node(1).submit_one(&fixture.signed(&ADMINS, Kind::NodeRemove, json!({"member": OPERATORS[2]})));
+    let removed =
+        cluster.node(1).submit_one(&fixture.signed(&ADMINS, Kind::NodeRemove, json!({"member": OPERATORS[2]})));
     assert_eq!(removed.status, 201, "{}", removed.text());
     for index in 0..2 {
         let (status, _) = cluster.take(index).stop_with("KILL");
@@ -491,10 +574,12 @@ fn a_large_array_sent_to_a_follower_is_committed_in_parts_in_its_own_order() {
     let leader = cluster.wait_for_leader(Duration::from_secs(10));
     let follower = (leader + 1) % 3;
     // More than one batch's worth (256): proposed as three batches, in order.
-    let entries: Vec<SignedEntry> = (0..600).map(|n| fixture.register("baltic-demolition", &giai(5, n), "brick pallet", 800.0)).collect();
+    let entries: Vec<SignedEntry> =
+        (0..600).map(|n| fixture.register("baltic-demolition", &giai(5, n), "brick pallet", 800.0)).collect();
     let answer = cluster.node(follower).submit(&entries);
     assert_eq!(answer.status, 201, "{}", answer.text());
-    let seqs: Vec<u64> = answer.json().as_array().unwrap().iter().map(|receipt| receipt["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> =
+        answer.json().as_array().unwrap().iter().map(|receipt| receipt["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, (1..=600).collect::<Vec<_>>());
     let (size, _) = cluster.wait_converged(601, Duration::from_secs(20));
     assert_eq!(size, 601);
@@ -514,11 +599,14 @@ fn entries_sent_as_they_were_signed_are_judged_where_the_batch_is_applied_as_the
     forged[100] = if forged[100] == b'0' { b'1' } else { b'0' };
     // Canonical JSON that begins like an entry but is none.
     let garbage: &[u8] = br#"{"signatures":[],"statement":1}"#;
-    let body = [b"[".as_slice(), &first.canonical_bytes(), b",", garbage, b",", &forged, b",", &last.canonical_bytes(), b"]"].concat();
+    let body =
+        [b"[".as_slice(), &first.canonical_bytes(), b",", garbage, b",", &forged, b",", &last.canonical_bytes(), b"]"]
+            .concat();
     let answer = follower.request("POST", "/v1/entries", &body);
     assert_eq!(answer.status, 207, "{}", answer.text());
     let results = answer.json()["results"].as_array().unwrap().clone();
-    let codes: Vec<&str> = results.iter().map(|result| result["error"]["code"].as_str().unwrap_or("accepted")).collect();
+    let codes: Vec<&str> =
+        results.iter().map(|result| result["error"]["code"].as_str().unwrap_or("accepted")).collect();
     assert_eq!(codes, ["accepted", "entry.malformed", "signature.invalid", "accepted"]);
     assert_eq!(results[3]["receipt"]["seq"].as_u64(), results[0]["receipt"]["seq"].as_u64().map(|seq| seq + 1));
 

@@ -34,17 +34,64 @@ fn a_new_consortium_is_founded_served_and_grows_with_the_cli() {
     std::fs::write(dir.join("members.json"), members.to_string()).unwrap();
 
     // The genesis needs its admins' signatures; a threshold above them is refused.
-    let refused = salvage(dir, &["init", "--consortium", "Ljubljana Reuse", "--country", "SI", "--members", "members.json", "--threshold", "2", "--key", "city.pem", "--out", "genesis.json"]);
+    let refused = salvage(
+        dir,
+        &[
+            "init",
+            "--consortium",
+            "Ljubljana Reuse",
+            "--country",
+            "SI",
+            "--members",
+            "members.json",
+            "--threshold",
+            "2",
+            "--key",
+            "city.pem",
+            "--out",
+            "genesis.json",
+        ],
+    );
     assert_eq!(refused.status.code(), Some(1));
     assert!(!dir.join("genesis.json").exists());
-    let printed = ok(salvage(dir, &["init", "--consortium", "Ljubljana Reuse", "--country", "SI", "--members", "members.json", "--key", "city.pem", "--out", "genesis.json"]));
+    let printed = ok(salvage(
+        dir,
+        &[
+            "init",
+            "--consortium",
+            "Ljubljana Reuse",
+            "--country",
+            "SI",
+            "--members",
+            "members.json",
+            "--key",
+            "city.pem",
+            "--out",
+            "genesis.json",
+        ],
+    ));
     assert!(printed.starts_with("genesis of ledger "), "{printed}");
-    let again = salvage(dir, &["init", "--consortium", "Other", "--members", "members.json", "--key", "city.pem", "--out", "genesis.json"]);
+    let again = salvage(
+        dir,
+        &["init", "--consortium", "Other", "--members", "members.json", "--key", "city.pem", "--out", "genesis.json"],
+    );
     assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
 
     let mut node = Command::new(salvage_binary());
     node.current_dir(dir)
-        .args(["node", "--genesis", "genesis.json", "--data", "ledger", "--key", "city.pem", "--listen", "127.0.0.1:0", "--public-url", "https://reuse.ljubljana.example"])
+        .args([
+            "node",
+            "--genesis",
+            "genesis.json",
+            "--data",
+            "ledger",
+            "--key",
+            "city.pem",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://reuse.ljubljana.example",
+        ])
         .env_remove("SALVAGE_CONFIG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -53,21 +100,59 @@ fn a_new_consortium_is_founded_served_and_grows_with_the_cli() {
     let url = format!("http://{}", node.address);
 
     // A certification lab joins; only admins may admit it.
-    let add = ["member", "add", "zag-lab", "--name", "ZAG Building Lab", "--role", "certifier", "--public-key", &lab, "--node", &url];
+    let add = [
+        "member",
+        "add",
+        "zag-lab",
+        "--name",
+        "ZAG Building Lab",
+        "--role",
+        "certifier",
+        "--public-key",
+        &lab,
+        "--node",
+        &url,
+    ];
     let refused = salvage(dir, &[&add[..], &["--key", "hub.pem"]].concat());
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("admin.threshold_not_met"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("admin.threshold_not_met"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     ok(salvage(dir, &[&add[..], &["--key", "city.pem"]].concat()));
     // The hub renames itself and rotates its key; then revokes nothing else it needs.
     let new_hub = key("hub-2026");
-    ok(salvage(dir, &["member", "update", "reuse-centre", "--name", "Reuse Centre Ljubljana d.o.o.", "--add-key", &new_hub, "--revoke-key", &hub, "--key", "hub.pem", "--node", &url]));
-    let old_key = salvage(dir, &["member", "update", "reuse-centre", "--name", "x", "--key", "hub.pem", "--node", &url]);
+    ok(salvage(
+        dir,
+        &[
+            "member",
+            "update",
+            "reuse-centre",
+            "--name",
+            "Reuse Centre Ljubljana d.o.o.",
+            "--add-key",
+            &new_hub,
+            "--revoke-key",
+            &hub,
+            "--key",
+            "hub.pem",
+            "--node",
+            &url,
+        ],
+    ));
+    let old_key =
+        salvage(dir, &["member", "update", "reuse-centre", "--name", "x", "--key", "hub.pem", "--node", &url]);
     assert!(String::from_utf8_lossy(&old_key.stderr).contains("signature.key_revoked"));
     let nothing = salvage(dir, &["member", "update", "reuse-centre", "--key", "hub-2026.pem", "--node", &url]);
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to change"));
     // The lab's key is lost: the city's admin revokes it... but the lab would have none left.
     let last = salvage(dir, &["member", "revoke", "zag-lab", &lab, "--key", "city.pem", "--node", &url]);
-    assert!(String::from_utf8_lossy(&last.stderr).contains("member.last_key"), "{}", String::from_utf8_lossy(&last.stderr));
+    assert!(
+        String::from_utf8_lossy(&last.stderr).contains("member.last_key"),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
 
     let members: serde_json::Value = node.get_json("/v1/members");
     let text = members.to_string();

@@ -157,7 +157,11 @@ fn a_kill_while_the_ledger_is_created_leaves_a_directory_that_opens() {
         let opened = Ledger::open_or_create(dir.path(), fixture.genesis.clone());
         let (ledger, _) = opened.unwrap_or_else(|error| panic!("a first segment left {name} by a kill: {error}"));
         assert_eq!(ledger.size(), 1, "a first segment left {name}: the new ledger holds only the genesis");
-        assert_eq!(ledger.record(0).unwrap().entry, fixture.genesis, "a first segment left {name}: record 0 is the genesis");
+        assert_eq!(
+            ledger.record(0).unwrap().entry,
+            fixture.genesis,
+            "a first segment left {name}: record 0 is the genesis"
+        );
     }
 }
 
@@ -197,7 +201,10 @@ fn crash_child() {
         let mut k = next;
         for (position, outcome) in outcomes.iter().enumerate() {
             if Some(position) == bait {
-                assert!(outcome.is_err(), "plan entry {next}: a statement by a non-custodian was accepted: {outcome:?}");
+                assert!(
+                    outcome.is_err(),
+                    "plan entry {next}: a statement by a non-custodian was accepted: {outcome:?}"
+                );
                 continue;
             }
             let receipt = outcome.as_ref().unwrap_or_else(|refusal| panic!("plan entry {k} was refused: {refusal}"));
@@ -222,7 +229,10 @@ fn wait_until_ready(child: &mut Child, child_log: &Path, at: &str) {
             return;
         }
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("{at}: the child exited ({status}) before it was ready:\n{}", fs::read_to_string(child_log).unwrap_or_default());
+            panic!(
+                "{at}: the child exited ({status}) before it was ready:\n{}",
+                fs::read_to_string(child_log).unwrap_or_default()
+            );
         }
         assert!(started.elapsed() < READY_TIMEOUT, "{at}: the child did not open the ledger within {READY_TIMEOUT:?}");
         std::thread::sleep(Duration::from_millis(5));
@@ -270,8 +280,16 @@ impl Survey {
         for (&seq, (entry_id, leaf_hash)) in &self.acks {
             assert!(seq < size, "{at}: acknowledged record {seq} is lost: the ledger has only {size} records");
             let record = ledger.record(seq).unwrap();
-            assert_eq!(&record.entry.id().to_hex(), entry_id, "{at}: record {seq} holds another entry than acknowledged");
-            assert_eq!(&record.leaf_hash().to_hex(), leaf_hash, "{at}: record {seq} hashes otherwise than acknowledged");
+            assert_eq!(
+                &record.entry.id().to_hex(),
+                entry_id,
+                "{at}: record {seq} holds another entry than acknowledged"
+            );
+            assert_eq!(
+                &record.leaf_hash().to_hex(),
+                leaf_hash,
+                "{at}: record {seq} hashes otherwise than acknowledged"
+            );
             let receipt = ledger.receipt(&EntryId::from_hex(entry_id).unwrap()).unwrap();
             assert_eq!(
                 receipt.map(|r| (r.seq.get(), r.leaf_hash.to_hex())),
@@ -283,7 +301,11 @@ impl Survey {
         // The ledger only grows: whatever the previous reopen saw is still its prefix.
         if let Some((previous_size, previous_root)) = self.previous {
             assert!(size >= previous_size, "{at}: the ledger shrank from {previous_size} to {size} records");
-            assert_eq!(ledger.root_at(previous_size).unwrap(), previous_root, "{at}: the first {previous_size} records changed");
+            assert_eq!(
+                ledger.root_at(previous_size).unwrap(),
+                previous_root,
+                "{at}: the first {previous_size} records changed"
+            );
         }
         let root = ledger.root_at(size).unwrap();
         let state = ledger.state_digest().unwrap();
@@ -291,7 +313,8 @@ impl Survey {
         drop(ledger);
 
         // A second open finds nothing to repair and the same ledger.
-        let (ledger, report) = Ledger::open(&dir).unwrap_or_else(|error| panic!("{at}: the second open fails: {error}"));
+        let (ledger, report) =
+            Ledger::open(&dir).unwrap_or_else(|error| panic!("{at}: the second open fails: {error}"));
         assert!(report.tail_cut.is_none(), "{at}: the second open cut a tail again: {:?}", report.tail_cut);
         assert_eq!(ledger.size(), size, "{at}: the second open sees another size");
         assert_eq!(ledger.root_at(size).unwrap(), root, "{at}: the second open computes another root");
@@ -304,7 +327,8 @@ impl Survey {
         if round % AUDIT_EVERY == AUDIT_EVERY - 1 || round == ROUNDS - 1 {
             let records = (0..size).map(|seq| ledger.record_bytes(seq));
             let earlier = self.audited.map(|(size, root)| EarlierCheckpoint { size, root, note: None });
-            let report = audit(&fixture.genesis, records, &AuditOptions { earlier, ..AuditOptions::default() }, &mut |_| {});
+            let report =
+                audit(&fixture.genesis, records, &AuditOptions { earlier, ..AuditOptions::default() }, &mut |_| {});
             assert!(report.is_clean(), "{at}: the audit finds problems: {:?}", report.problems);
             assert_eq!(report.root, hex_of(&root), "{at}: the audit computes another root");
             self.audited = Some((size, root));
@@ -320,7 +344,9 @@ impl Survey {
         let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
         for line in complete.lines() {
             let fields: Vec<&str> = line.split(' ').collect();
-            let [seq, entry_id, leaf_hash] = fields.as_slice() else { panic!("{at}: malformed acknowledgement {line:?}") };
+            let [seq, entry_id, leaf_hash] = fields.as_slice() else {
+                panic!("{at}: malformed acknowledgement {line:?}")
+            };
             let seq: u64 = seq.parse().unwrap();
             let acknowledged = (entry_id.to_string(), leaf_hash.to_string());
             if let Some(earlier) = self.acks.get(&seq) {

@@ -38,7 +38,14 @@ fn the_demo_seeds_a_building_serves_it_and_reopens_it() {
     let urls: Vec<&str> = printed.lines().map(str::trim).filter(|line| line.starts_with("http://")).collect();
     assert!(urls.len() >= 30, "at least 30 items: {printed}");
     assert!(urls.iter().all(|url| url.starts_with(&format!("http://{listen}/8004/"))), "{urls:?}");
-    for member in ["zemgale-planning", "baltic-demolition", "riga-deconstruction", "jelgava-reuse-hub", "timber-builders", "baltic-cert"] {
+    for member in [
+        "zemgale-planning",
+        "baltic-demolition",
+        "riga-deconstruction",
+        "jelgava-reuse-hub",
+        "timber-builders",
+        "baltic-cert",
+    ] {
         let key = data.join("keys").join(format!("{member}.pem"));
         assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600, "{member}'s key is private");
         assert!(std::fs::read_to_string(&key).unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
@@ -85,7 +92,9 @@ fn the_demo_seeds_a_building_serves_it_and_reopens_it() {
 fn three_free_ports() -> u16 {
     loop {
         let first = free_port();
-        let held: Vec<_> = (0..3).map_while(|offset| std::net::TcpListener::bind(("127.0.0.1", first.checked_add(offset)?)).ok()).collect();
+        let held: Vec<_> = (0..3)
+            .map_while(|offset| std::net::TcpListener::bind(("127.0.0.1", first.checked_add(offset)?)).ok())
+            .collect();
         if held.len() == 3 {
             return first;
         }
@@ -98,11 +107,25 @@ fn the_three_node_demo_leaves_configs_that_start_a_replicating_consortium_by_han
     let data = dir.path().join("demo");
     let port = three_free_ports();
     let output = salvage_command()
-        .args(["demo", "--nodes", "3", "--data", data.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--exit"])
+        .args([
+            "demo",
+            "--nodes",
+            "3",
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--exit",
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let printed = String::from_utf8(output.stdout).unwrap();
     assert!(printed.lines().filter(|line| line.trim().starts_with("http://")).count() >= 30, "{printed}");
 
@@ -114,16 +137,29 @@ fn the_three_node_demo_leaves_configs_that_start_a_replicating_consortium_by_han
             assert!(std::fs::read_to_string(&config).unwrap().contains("[[peers]]"));
             let log = std::fs::File::create(dir.path().join(format!("node{n}.log"))).unwrap();
             let mut command = salvage_command();
-            command.args(["node", "--config", config.to_str().unwrap()]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log);
+            command
+                .args(["node", "--config", config.to_str().unwrap()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(log);
             Running::start(command)
         })
         .collect();
-    assert_eq!(nodes.iter().map(|node| node.address.clone()).collect::<Vec<_>>(), (0..3).map(|i| format!("127.0.0.1:{}", port + i)).collect::<Vec<_>>());
+    assert_eq!(
+        nodes.iter().map(|node| node.address.clone()).collect::<Vec<_>>(),
+        (0..3).map(|i| format!("127.0.0.1:{}", port + i)).collect::<Vec<_>>()
+    );
     let started = std::time::Instant::now();
     let statuses = loop {
         let statuses: Vec<serde_json::Value> = nodes.iter().map(|node| node.get_json("/v1/status")).collect();
         let led = statuses.iter().filter(|status| status["role"] == "leader").count() == 1;
-        if led && statuses.iter().all(|status| status["size"] == statuses[0]["size"] && status["root"] == statuses[0]["root"] && status["leader"].is_string()) {
+        if led
+            && statuses.iter().all(|status| {
+                status["size"] == statuses[0]["size"]
+                    && status["root"] == statuses[0]["root"]
+                    && status["leader"].is_string()
+            })
+        {
             break statuses;
         }
         assert!(started.elapsed() < std::time::Duration::from_secs(30), "no leader or different ledgers: {statuses:?}");

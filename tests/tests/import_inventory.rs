@@ -25,7 +25,10 @@ fn import(site: &Site, node: &Running, file: &str) -> Output {
 fn an_inventory_with_mistakes_is_reported_whole_and_nothing_is_sent_then_the_fixed_one_registers() {
     let site = Site::new(&[OPERATOR, "baltic-demolition"]);
     let node = Running::start(site.node(OPERATOR));
-    assert_eq!(node.submit_one(&site.fixture.register("baltic-demolition", "4750001DOOR-0003", "door", 40.0)).status, 201);
+    assert_eq!(
+        node.submit_one(&site.fixture.register("baltic-demolition", "4750001DOOR-0003", "door", 40.0)).status,
+        201
+    );
 
     let mut rows = String::from(HEADER);
     for n in 1..=20 {
@@ -34,8 +37,12 @@ fn an_inventory_with_mistakes_is_reported_whole_and_nothing_is_sent_then_the_fix
         ));
     }
     let mut broken = rows.clone();
-    broken.push_str("4750001BEAM-0005,duplicate beam,structural_steel,1,H87,253.2,6000,200,190,Steel:1,B,Warehouse,,LV,1974,yes,\n"); // row 22
-    broken.push_str("4750001DOOR-0001,Oak door,door,1,H87,heavy,2100,900,45,Oak:0.9; Steel:0.1,B,Warehouse,,LV,1974,maybe,\n"); // row 23
+    broken.push_str(
+        "4750001BEAM-0005,duplicate beam,structural_steel,1,H87,253.2,6000,200,190,Steel:1,B,Warehouse,,LV,1974,yes,\n",
+    ); // row 22
+    broken.push_str(
+        "4750001DOOR-0001,Oak door,door,1,H87,heavy,2100,900,45,Oak:0.9; Steel:0.1,B,Warehouse,,LV,1974,maybe,\n",
+    ); // row 23
     broken.push_str("4750001DOOR-0002,Oak door,spaceship,1,H87,48,2100,900,45,Oak:0.9,E,Warehouse,,LV,1974,yes,\n"); // row 24
     broken.push_str("4750001DOOR-0003,Oak door,door,1,H87,48,2100,900,45,Oak:0.9,B,Warehouse,,LV,1974,yes,\n"); // row 25
     broken.push_str(",No GIAI,door,1,H87,48,2100,900,45,Oak:0.9,B,Warehouse,,LV,1974,yes,\n"); // row 26

@@ -64,9 +64,13 @@ fn an_item_lives_from_dismantling_through_reuse_to_recycling() {
     assert!(view["item"]["pending"].is_null(), "{view}");
 
     // The certification body attests exactly the passport version it saw.
-    let attest = f.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": BEAM, "passport_version": 1,
+    let attest = f.signed(
+        &["baltic-cert"],
+        Kind::ItemAttest,
+        json!({"giai": BEAM, "passport_version": 1,
         "attestation": {"type": "inspection", "result": "pass", "grade": "A", "standard": "EN 1090-2",
-            "summary": "Visual and ultrasonic inspection: no section loss beyond tolerance."}}));
+            "summary": "Visual and ultrasonic inspection: no section loss beyond tolerance."}}),
+    );
     receipts.push(accepted(&node, &attest));
     assert_eq!(item(&node, BEAM)["item"]["attestations"].as_array().map(Vec::len), Some(1));
 
@@ -76,8 +80,12 @@ fn an_item_lives_from_dismantling_through_reuse_to_recycling() {
         passport["identity"]["predecessor"] = json!({"giai": BEAM});
         json!({"giai": giai, "passport": passport})
     };
-    let split = f.signed(&["reuse-hub"], Kind::ItemSplit, json!({"giai": BEAM, "parts": [
-        part(PART_A, "HEA 160 steel beam, 4 m", 120.0), part(PART_B, "HEA 160 steel beam, 2 m", 60.0)]}));
+    let split = f.signed(
+        &["reuse-hub"],
+        Kind::ItemSplit,
+        json!({"giai": BEAM, "parts": [
+        part(PART_A, "HEA 160 steel beam, 4 m", 120.0), part(PART_B, "HEA 160 steel beam, 2 m", 60.0)]}),
+    );
     receipts.push(accepted(&node, &split));
     assert_eq!(item(&node, BEAM)["item"]["status"], "split");
     for giai in [PART_A, PART_B] {
@@ -89,20 +97,37 @@ fn an_item_lives_from_dismantling_through_reuse_to_recycling() {
     // A builder buys the 4 m part, installs it, takes it out, recycles it.
     receipts.push(accepted(&node, &f.transfer("reuse-hub", PART_A, "timber-builders")));
     receipts.push(accepted(&node, &f.receive("timber-builders", PART_A)));
-    let install = f.signed(&["timber-builders"], Kind::ItemInstall, json!({"giai": PART_A,
-        "site": {"building": "Jelgava library extension", "country": "LV"}, "date": "2026-11-20"}));
+    let install = f.signed(
+        &["timber-builders"],
+        Kind::ItemInstall,
+        json!({"giai": PART_A,
+        "site": {"building": "Jelgava library extension", "country": "LV"}, "date": "2026-11-20"}),
+    );
     receipts.push(accepted(&node, &install));
     assert_eq!(item(&node, PART_A)["item"]["status"], "installed");
-    let dismantle = f.signed(&["timber-builders"], Kind::ItemDismantle, json!({"giai": PART_A, "reason": "Extension redesigned.", "date": "2026-11-21"}));
+    let dismantle = f.signed(
+        &["timber-builders"],
+        Kind::ItemDismantle,
+        json!({"giai": PART_A, "reason": "Extension redesigned.", "date": "2026-11-21"}),
+    );
     receipts.push(accepted(&node, &dismantle));
     assert_eq!(item(&node, PART_A)["item"]["status"], "available");
-    let dispose = f.signed(&["timber-builders"], Kind::ItemDispose, json!({"giai": PART_A, "route": "recycling", "date": "2026-11-22"}));
+    let dispose = f.signed(
+        &["timber-builders"],
+        Kind::ItemDispose,
+        json!({"giai": PART_A, "route": "recycling", "date": "2026-11-22"}),
+    );
     receipts.push(accepted(&node, &dispose));
     let view = item(&node, PART_A);
     assert_eq!(view["item"]["status"], "disposed");
     assert_eq!(view["item"]["custodian"], "timber-builders");
-    let kinds: Vec<&str> = view["history"].as_array().unwrap().iter().map(|record| record["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["item.split", "item.transfer", "item.receive", "item.install", "item.dismantle", "item.dispose"], "{view}");
+    let kinds: Vec<&str> =
+        view["history"].as_array().unwrap().iter().map(|record| record["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["item.split", "item.transfer", "item.receive", "item.install", "item.dismantle", "item.dispose"],
+        "{view}"
+    );
 
     // A disposed item never changes again: the node refuses and keeps its size.
     let size = node.get_json("/v1/status")["size"].as_u64().unwrap();

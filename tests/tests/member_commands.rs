@@ -45,7 +45,13 @@ fn members_work_an_item_through_its_life_with_the_cli() {
 
     let printed = ok(salvage(&site, &node, Some("baltic-demolition"), &["register", &beam]));
     assert!(printed.contains("item.register 4750001BEAM-0300: recorded at position 1"), "{printed}");
-    let receipt: Value = serde_json::from_str(&ok(salvage(&site, &node, Some("baltic-demolition"), &["transfer", BEAM, "--to", "reuse-hub", "--json"]))).unwrap();
+    let receipt: Value = serde_json::from_str(&ok(salvage(
+        &site,
+        &node,
+        Some("baltic-demolition"),
+        &["transfer", BEAM, "--to", "reuse-hub", "--json"],
+    )))
+    .unwrap();
     assert_eq!(receipt["seq"], 2);
 
     // A refusal: status 1, the code and the reason on stderr, nothing on stdout.
@@ -56,14 +62,24 @@ fn members_work_an_item_through_its_life_with_the_cli() {
     assert!(refused.stdout.is_empty());
 
     ok(salvage(&site, &node, Some("reuse-hub"), &["receive", BEAM, "--note", "arrived dry"]));
-    let attestation = write_json(&site.path("attestation.json"), &json!({"type": "inspection", "result": "pass", "grade": "A", "summary": "No section loss."}));
+    let attestation = write_json(
+        &site.path("attestation.json"),
+        &json!({"type": "inspection", "result": "pass", "grade": "A", "summary": "No section loss."}),
+    );
     ok(salvage(&site, &node, Some("baltic-cert"), &["attest", BEAM, &attestation]));
-    let part = |giai: &str, mass: f64| write_json(&site.path(&format!("{giai}.json")), &passport(giai, "HEA 160 steel beam, part", mass));
+    let part = |giai: &str, mass: f64| {
+        write_json(&site.path(&format!("{giai}.json")), &passport(giai, "HEA 160 steel beam, part", mass))
+    };
     let (a, b) = (part("4750001BEAM-0300A", 120.0), part("4750001BEAM-0300B", 60.0));
     ok(salvage(&site, &node, Some("reuse-hub"), &["split", BEAM, &a, &b]));
     ok(salvage(&site, &node, Some("reuse-hub"), &["transfer", "4750001BEAM-0300A", "--to", "timber-builders"]));
     ok(salvage(&site, &node, Some("timber-builders"), &["receive", "4750001BEAM-0300A"]));
-    ok(salvage(&site, &node, Some("timber-builders"), &["install", "4750001BEAM-0300A", "--building", "Jelgava library", "--country", "LV", "--date", "2026-11-20"]));
+    ok(salvage(
+        &site,
+        &node,
+        Some("timber-builders"),
+        &["install", "4750001BEAM-0300A", "--building", "Jelgava library", "--country", "LV", "--date", "2026-11-20"],
+    ));
     ok(salvage(&site, &node, Some("timber-builders"), &["dismantle", "4750001BEAM-0300A", "--reason", "Redesign"]));
     ok(salvage(&site, &node, Some("timber-builders"), &["dispose", "4750001BEAM-0300A", "--route", "recycling"]));
     ok(salvage(&site, &node, Some("reuse-hub"), &["transfer", "4750001BEAM-0300B", "--to", "timber-builders"]));
@@ -72,12 +88,18 @@ fn members_work_an_item_through_its_life_with_the_cli() {
     // Reading needs no key.
     let shown = ok(salvage(&site, &node, None, &["show", BEAM]));
     assert!(shown.contains("status       split") && shown.contains("custodian    reuse-hub"), "{shown}");
-    let view: Value = serde_json::from_str(&ok(salvage(&site, &node, None, &["show", "4750001BEAM-0300A", "--json"]))).unwrap();
+    let view: Value =
+        serde_json::from_str(&ok(salvage(&site, &node, None, &["show", "4750001BEAM-0300A", "--json"]))).unwrap();
     assert_eq!(view["item"]["status"], "disposed");
-    let history: Value = serde_json::from_str(&ok(salvage(&site, &node, None, &["history", "4750001BEAM-0300A", "--json"]))).unwrap();
+    let history: Value =
+        serde_json::from_str(&ok(salvage(&site, &node, None, &["history", "4750001BEAM-0300A", "--json"]))).unwrap();
     assert_eq!(history.as_array().unwrap().len(), 6);
-    let signers: Vec<&str> = history.as_array().unwrap().iter().map(|record| record["signers"][0].as_str().unwrap()).collect();
-    assert_eq!(signers, ["reuse-hub", "reuse-hub", "timber-builders", "timber-builders", "timber-builders", "timber-builders"]);
+    let signers: Vec<&str> =
+        history.as_array().unwrap().iter().map(|record| record["signers"][0].as_str().unwrap()).collect();
+    assert_eq!(
+        signers,
+        ["reuse-hub", "reuse-hub", "timber-builders", "timber-builders", "timber-builders", "timber-builders"]
+    );
     let lines = ok(salvage(&site, &node, None, &["history", "4750001BEAM-0300A"]));
     let transfer = lines.lines().find(|line| line.contains("item.transfer")).unwrap_or_else(|| panic!("{lines}"));
     assert!(transfer.contains("reuse-hub"), "each line names who signed: {lines}");
@@ -92,7 +114,8 @@ fn members_work_an_item_through_its_life_with_the_cli() {
     let missing = salvage(&site, &node, Some("baltic-demolition"), &["register", "no-such-file.json"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such-file.json"));
-    let unreachable = Command::new(salvage_binary()).args(["show", BEAM, "--node", "http://127.0.0.1:9"]).output().unwrap();
+    let unreachable =
+        Command::new(salvage_binary()).args(["show", BEAM, "--node", "http://127.0.0.1:9"]).output().unwrap();
     assert_eq!(unreachable.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the node"));
     assert_eq!(node.get_json("/v1/status")["size"], 13);
@@ -126,7 +149,9 @@ fn every_item_command_reports_its_refusal_and_changes_nothing() {
         &site.path("attestation.json"),
         &json!({"type": "inspection", "result": "pass", "grade": "A", "summary": "No section loss."}),
     );
-    let part = |giai: &str, mass: f64| write_json(&site.path(&format!("{giai}.json")), &passport(giai, "HEA 160 steel beam, part", mass));
+    let part = |giai: &str, mass: f64| {
+        write_json(&site.path(&format!("{giai}.json")), &passport(giai, "HEA 160 steel beam, part", mass))
+    };
     let (a, b) = (part("4750001BEAM-0300A", 120.0), part("4750001BEAM-0300B", 60.0));
     let size = node.get_json("/v1/status")["size"].clone();
 
@@ -136,10 +161,18 @@ fn every_item_command_reports_its_refusal_and_changes_nothing() {
         (Some("reuse-hub"), vec!["transfer", BEAM, "--to", "timber-builders"], "custody.not_custodian"),
         (Some("baltic-demolition"), vec!["transfer", BEAM, "--to", "no-such-member"], "member.unknown"),
         (Some("reuse-hub"), vec!["receive", BEAM], "custody.no_pending_transfer"),
-        (Some("baltic-demolition"), vec!["cancel", BEAM, "--reason", "Changed our mind"], "custody.no_pending_transfer"),
+        (
+            Some("baltic-demolition"),
+            vec!["cancel", BEAM, "--reason", "Changed our mind"],
+            "custody.no_pending_transfer",
+        ),
         (Some("timber-builders"), vec!["attest", BEAM, &attestation], "role.missing"),
         (Some("reuse-hub"), vec!["split", BEAM, &a, &b], "custody.not_custodian"),
-        (Some("reuse-hub"), vec!["install", BEAM, "--building", "Jelgava library", "--country", "LV", "--date", "2026-11-20"], "custody.not_custodian"),
+        (
+            Some("reuse-hub"),
+            vec!["install", BEAM, "--building", "Jelgava library", "--country", "LV", "--date", "2026-11-20"],
+            "custody.not_custodian",
+        ),
         (Some("baltic-demolition"), vec!["dismantle", BEAM, "--reason", "Redesign"], "item.not_installed"),
         (Some("reuse-hub"), vec!["dispose", BEAM, "--route", "recycling"], "custody.not_custodian"),
         (Some("baltic-demolition"), vec!["transfer", "4750001NO-SUCH", "--to", "reuse-hub"], "item.unknown"),
@@ -153,8 +186,16 @@ fn every_item_command_reports_its_refusal_and_changes_nothing() {
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         // One entry's refusal in its own words, not the batch's "every entry was refused".
         let own_words = !stderr.contains("every entry was refused");
-        if output.status.code() != Some(1) || !stderr.starts_with(&format!("salvage: {code}: ")) || !own_words || !output.stdout.is_empty() {
-            wrong.push(format!("salvage {} → {:?}, stderr {stderr:?}, expected {code}", args.join(" "), output.status.code()));
+        if output.status.code() != Some(1)
+            || !stderr.starts_with(&format!("salvage: {code}: "))
+            || !own_words
+            || !output.stdout.is_empty()
+        {
+            wrong.push(format!(
+                "salvage {} → {:?}, stderr {stderr:?}, expected {code}",
+                args.join(" "),
+                output.status.code()
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

@@ -3,9 +3,9 @@
 
 use std::process::{Command, Stdio};
 
+use salvage_ledger::testkit::Fixture;
 use salvage_tests::node::{Running, Site};
 use salvage_tests::{salvage_binary, salvage_command};
-use salvage_ledger::testkit::Fixture;
 
 #[test]
 fn a_node_serves_accepts_entries_stops_on_sigterm_and_reopens_its_ledger() {
@@ -48,11 +48,11 @@ fn a_key_that_is_no_operator_or_a_foreign_data_directory_is_refused_with_a_reaso
     assert!(stderr.contains(site.path("data").to_str().unwrap()), "{stderr}");
 
     // A missing setting names its flag.
-    let output = Command::new(salvage_binary()).args(["node", "--data", "x"]).env_remove("SALVAGE_CONFIG").output().unwrap();
+    let output =
+        Command::new(salvage_binary()).args(["node", "--data", "x"]).env_remove("SALVAGE_CONFIG").output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--genesis"));
 }
-
 
 #[test]
 fn settings_come_from_the_file_then_salvage_variables_then_flags() {
@@ -92,7 +92,8 @@ fn settings_come_from_the_file_then_salvage_variables_then_flags() {
     assert_eq!(too_large.status, 413, "SALVAGE_BODY_LIMIT overrides the file's 4 MiB");
     node.terminate();
 
-    let node = start(&[("SALVAGE_PUBLIC_URL", "https://environment.example")], &["--public-url", "https://flag.example"]);
+    let node =
+        start(&[("SALVAGE_PUBLIC_URL", "https://environment.example")], &["--public-url", "https://flag.example"]);
     assert!(resolver_base(&node).starts_with("https://flag.example/"), "the flag overrides the variable");
     node.terminate();
 

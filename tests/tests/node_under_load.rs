@@ -85,7 +85,14 @@ type Acknowledged = Arc<Mutex<Vec<(SignedEntry, Value)>>>;
 
 /// Submits fresh registrations from `clients` threads, one or a few at a time,
 /// until `stop` is set or the node stops answering; records every 201.
-fn submit_until_killed(address: &str, site: &Site, round: usize, clients: usize, stop: &AtomicBool, acknowledged: &Acknowledged) {
+fn submit_until_killed(
+    address: &str,
+    site: &Site,
+    round: usize,
+    clients: usize,
+    stop: &AtomicBool,
+    acknowledged: &Acknowledged,
+) {
     thread::scope(|scope| {
         for client in 0..clients {
             scope.spawn(move || {
@@ -96,16 +103,28 @@ fn submit_until_killed(address: &str, site: &Site, round: usize, clients: usize,
                     }
                     // Single entries and small batches, as members send them.
                     let batch: Vec<SignedEntry> = (0..1 + n % 4)
-                        .map(|k| f.register("riga-deconstruction", &format!("4750001KILL-{round}-{client:02}-{n:05}-{k}"), "door", 30.0))
+                        .map(|k| {
+                            f.register(
+                                "riga-deconstruction",
+                                &format!("4750001KILL-{round}-{client:02}-{n:05}-{k}"),
+                                "door",
+                                30.0,
+                            )
+                        })
                         .collect();
-                    let body = serde_json::to_vec(&batch.iter().map(SignedEntry::to_value).collect::<Vec<_>>()).unwrap();
+                    let body =
+                        serde_json::to_vec(&batch.iter().map(SignedEntry::to_value).collect::<Vec<_>>()).unwrap();
                     let headers = [("Content-Type", "application/json")];
                     let Ok(answer) = http::try_request(address, "POST", "/v1/entries", &headers, &body) else {
                         return; // The node is gone: whatever was not answered was not acknowledged.
                     };
                     if answer.status != 201 {
                         // A half-written answer from a dying node is no acknowledgement either.
-                        assert!(answer.status == 0 || answer.body.is_empty() || answer.status >= 500, "{}", answer.text());
+                        assert!(
+                            answer.status == 0 || answer.body.is_empty() || answer.status >= 500,
+                            "{}",
+                            answer.text()
+                        );
                         return;
                     }
                     let Ok(receipts) = serde_json::from_slice::<Vec<Value>>(&answer.body) else { return };
@@ -141,13 +160,19 @@ fn a_node_killed_under_load_keeps_every_acknowledged_entry_and_its_proofs() {
             assert_eq!(std::os::unix::process::ExitStatusExt::signal(&exit), Some(9), "node {pid} died of the SIGKILL");
             stop.store(true, Ordering::Relaxed);
         });
-        assert!(acknowledged.lock().unwrap().len() >= before + 200, "round {round}: the node acknowledged too little to test");
+        assert!(
+            acknowledged.lock().unwrap().len() >= before + 200,
+            "round {round}: the node acknowledged too little to test"
+        );
 
         // Restarted on the same directory, it holds every acknowledged entry.
         let node = Running::start(site.node(OPERATOR));
         let acknowledged = acknowledged.lock().unwrap().clone();
         let checkpoint = signed_checkpoint(&node, OPERATOR);
-        assert!(checkpoint.checkpoint.size() > acknowledged.len() as u64, "round {round}: the ledger is shorter than what was acknowledged");
+        assert!(
+            checkpoint.checkpoint.size() > acknowledged.len() as u64,
+            "round {round}: the ledger is shorter than what was acknowledged"
+        );
         for (_, receipt) in &acknowledged {
             assert_receipt_proven(&node, receipt, &checkpoint);
         }
@@ -171,7 +196,8 @@ fn sigterm_during_a_commit_lets_it_finish_and_answer() {
     command.args(["--body-limit", "64 MiB"]);
     let node = Running::start(command);
     let f = &site.fixture;
-    let batch: Vec<SignedEntry> = (0..ENTRIES).map(|n| f.register("baltic-demolition", &giai(99, n), "glulam beam", 423.0)).collect();
+    let batch: Vec<SignedEntry> =
+        (0..ENTRIES).map(|n| f.register("baltic-demolition", &giai(99, n), "glulam beam", 423.0)).collect();
     let body = serde_json::to_vec(&batch.iter().map(SignedEntry::to_value).collect::<Vec<_>>()).unwrap();
 
     let address = node.address.clone();
@@ -191,7 +217,10 @@ fn sigterm_during_a_commit_lets_it_finish_and_answer() {
     });
     assert!(exit.success());
     assert_eq!(answer.status, 201, "the commit in flight was finished: {}", answer.text());
-    assert!(answered_at > signalled_at, "the answer came after the SIGTERM, so the commit was in flight when it arrived");
+    assert!(
+        answered_at > signalled_at,
+        "the answer came after the SIGTERM, so the commit was in flight when it arrived"
+    );
     let receipts: Vec<Value> = serde_json::from_slice(&answer.body).unwrap();
     assert_eq!(receipts.len(), ENTRIES);
 

@@ -16,7 +16,10 @@ const PHONE: (u32, u32) = (390, 844);
 
 /// Runs headless Chromium at a phone's viewport.
 fn chromium(profile: &Path, action: &str, url: &str) -> std::process::Output {
-    assert!(Path::new(CHROMIUM).exists(), "this test needs Debian's chromium: apt-get install -y chromium (.ci/run does)");
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "this test needs Debian's chromium: apt-get install -y chromium (.ci/run does)"
+    );
     Command::new(CHROMIUM)
         .args([
             "--headless",
@@ -51,7 +54,10 @@ fn a_buyer_on_a_phone_sees_what_the_item_is_who_held_it_and_that_it_verifies() {
     ]);
     assert_eq!(answer.status, 201, "{}", answer.text());
 
-    for (lang, expected) in [("en", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"]), ("lv", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"])] {
+    for (lang, expected) in [
+        ("en", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"]),
+        ("lv", ["HEA 160 steel beam", "Jelgava Reuse Hub", "Baltic Demolition SIA"]),
+    ] {
         let url = format!("http://{}/8004/{giai}?lang={lang}", node.address);
         let profile = site.path(&format!("chromium-{lang}"));
         let dom = chromium(&profile, "--dump-dom", &url);

@@ -11,8 +11,11 @@ const README: &str = include_str!("../../README.md");
 
 /// The first fenced block in `language` after the line `heading`.
 fn block_after(heading: &str, language: &str) -> String {
-    let (_, after) = README.split_once(&format!("\n{heading}\n")).unwrap_or_else(|| panic!("the README has {heading:?}"));
-    let (_, block) = after.split_once(&format!("```{language}\n")).unwrap_or_else(|| panic!("a {language} block follows {heading:?}"));
+    let (_, after) =
+        README.split_once(&format!("\n{heading}\n")).unwrap_or_else(|| panic!("the README has {heading:?}"));
+    let (_, block) = after
+        .split_once(&format!("```{language}\n"))
+        .unwrap_or_else(|| panic!("a {language} block follows {heading:?}"));
     let (text, _) = block.split_once("\n```").expect("the block ends");
     text.to_owned()
 }
@@ -36,7 +39,11 @@ fn the_readme_walkthrough_runs_against_the_demo() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let address = format!("127.0.0.1:{port}");
     let mut demo = salvage_command();
-    demo.current_dir(dir.path()).args(["demo", "--listen", &address]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    demo.current_dir(dir.path())
+        .args(["demo", "--listen", &address])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let node = Running::start(demo);
 
     // The README's address is the demo's default; this test's demo listens elsewhere.
@@ -73,7 +80,10 @@ fn the_readme_node_configuration_starts_a_node() {
     std::fs::create_dir(site.path("keys")).unwrap();
     std::fs::rename(site.path("city-of-jelgava.pem"), site.path("keys/city-of-jelgava.pem")).unwrap();
     let config = block_after("## Running a node", "toml");
-    assert!(config.contains("data = \"/var/lib/salvage/ledger\"") && config.contains("listen = \"0.0.0.0:8080\""), "{config}");
+    assert!(
+        config.contains("data = \"/var/lib/salvage/ledger\"") && config.contains("listen = \"0.0.0.0:8080\""),
+        "{config}"
+    );
     let config = config.replace("/var/lib/salvage/ledger", "ledger").replace("0.0.0.0:8080", "127.0.0.1:0");
     std::fs::write(site.path("node.toml"), config).unwrap();
 
@@ -96,7 +106,10 @@ fn the_readme_node_configuration_starts_a_node() {
     let register = site.fixture.register("baltic-demolition", "4750001BEAM-0001", "HEA 160 steel beam", 182.4);
     assert_eq!(node.submit_one(&register).status, 201);
     let linkset = node.get_json("/8004/4750001BEAM-0001?linkType=all");
-    assert!(linkset.to_string().contains("https://passports.jelgava.example/8004/4750001BEAM-0001"), "public_url is used: {linkset}");
+    assert!(
+        linkset.to_string().contains("https://passports.jelgava.example/8004/4750001BEAM-0001"),
+        "public_url is used: {linkset}"
+    );
     let too_big = node.request("POST", "/v1/entries", &vec![b' '; 4 * 1024 * 1024 + 1]);
     assert_eq!(too_big.status, 413, "body_limit = \"4 MiB\" holds");
     let (status, log) = node.terminate();
@@ -107,7 +120,11 @@ fn the_readme_node_configuration_starts_a_node() {
 fn the_readme_identifier_commands_run_as_written() {
     let dir = tempfile::tempdir().unwrap();
     // The inventory the labels command names, with the columns the README gives.
-    std::fs::write(dir.path().join("inventory.csv"), "giai,name\n4750001BEAM-0001,HEA 160 steel beam\n4750002DOOR-0100,Oak door\n").unwrap();
+    std::fs::write(
+        dir.path().join("inventory.csv"),
+        "giai,name\n4750001BEAM-0001,HEA 160 steel beam\n4750002DOOR-0100,Oak door\n",
+    )
+    .unwrap();
     let script = block_after("## Identifiers: GS1 Digital Link, EPC and labels", "sh");
     let output = Command::new("bash")
         .current_dir(dir.path())
@@ -118,9 +135,16 @@ fn the_readme_identifier_commands_run_as_written() {
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the identifier commands failed:\n{printed}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the identifier commands failed:\n{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // What the README's comments promise.
-    assert!(printed.lines().any(|line| line == "3474257BF40000000000162E"), "epc encode prints the hex the README shows: {printed}");
+    assert!(
+        printed.lines().any(|line| line == "3474257BF40000000000162E"),
+        "epc encode prints the hex the README shows: {printed}"
+    );
     assert!(printed.contains("urn:epc:tag:giai-96:3.0614141.5678"), "{printed}");
     assert!(printed.contains("https://id.salvage.example/8004/4750001BEAM-0001"), "{printed}");
     assert!(printed.contains("(01)09520123456788(10)ABC1(21)12345(17)180426"), "{printed}");

@@ -23,10 +23,18 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// written out here rather than taken from the node's own table.
 fn expected_status(code: &str) -> u16 {
     match code {
-        "json.malformed" | "json.duplicate_key" | "json.number_out_of_range" | "entry.malformed" | "time.invalid"
-        | "key.invalid" | "ledger.mismatch" => 400,
+        "json.malformed"
+        | "json.duplicate_key"
+        | "json.number_out_of_range"
+        | "entry.malformed"
+        | "time.invalid"
+        | "key.invalid"
+        | "ledger.mismatch" => 400,
         code if code.starts_with("signature.") => 401,
-        "role.missing" | "admin.threshold_not_met" | "member.not_authorised" | "custody.not_custodian"
+        "role.missing"
+        | "admin.threshold_not_met"
+        | "member.not_authorised"
+        | "custody.not_custodian"
         | "custody.not_recipient" => 403,
         "item.unknown" | "member.unknown" | "key.unknown" => 404,
         "schema.invalid" | "passport.giai_mismatch" | "key.weak" | "ledger.genesis_invalid" => 422,
@@ -123,7 +131,8 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     let signature = twice["signatures"][0].clone();
     twice["signatures"] = json!([signature, signature]);
     m.refused_bytes(twice.to_string().as_bytes(), "signature.duplicate");
-    let forged = SignedEntry::new(f.statement(Kind::ItemReceive, json!({"giai": BEAM})), register.signatures().to_vec());
+    let forged =
+        SignedEntry::new(f.statement(Kind::ItemReceive, json!({"giai": BEAM})), register.signatures().to_vec());
     m.refused(&forged, "signature.invalid");
     let mut not_a_point = register.to_value();
     not_a_point["signatures"][0]["key"] = json!(hex::encode(invalid_point()));
@@ -133,16 +142,32 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     // The body's schema, with a JSON pointer per violation.
     let mut bad = passport(BEAM, "beam", 100.0);
     bad["mass_kg"] = json!(-5);
-    let answer = node.submit_one(&m.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": BEAM, "passport": bad})));
-    let pointers: Vec<String> = answer.json()["error"]["details"].as_array().unwrap().iter().map(|d| d["pointer"].as_str().unwrap().to_owned()).collect();
+    let answer =
+        node.submit_one(&m.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": BEAM, "passport": bad})));
+    let pointers: Vec<String> = answer.json()["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["pointer"].as_str().unwrap().to_owned())
+        .collect();
     assert!(pointers.iter().any(|pointer| pointer == "/statement/body/passport/mass_kg"), "{pointers:?}");
     m.check(answer, "schema.invalid");
-    m.refused(&m.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": BEAM, "passport": passport("4750001OTHER-1", "x", 1.0)})), "passport.giai_mismatch");
+    m.refused(
+        &m.signed(
+            &["baltic-demolition"],
+            Kind::ItemRegister,
+            json!({"giai": BEAM, "passport": passport("4750001OTHER-1", "x", 1.0)}),
+        ),
+        "passport.giai_mismatch",
+    );
 
     // The ledger and its members.
     let mut genesis_again = f.genesis.statement().clone();
     genesis_again.ledger = Some(f.ledger_id);
-    m.refused(&SignedEntry::sign(genesis_again, &[&Fixture::key("regional-planning")]).unwrap(), "ledger.genesis_misplaced");
+    m.refused(
+        &SignedEntry::sign(genesis_again, &[&Fixture::key("regional-planning")]).unwrap(),
+        "ledger.genesis_misplaced",
+    );
     // The founding genesis itself is record 0: re-submitted, it is answered with its receipt.
     let genesis = node.submit_one(&f.genesis);
     assert_eq!((genesis.status, genesis.json()["seq"].as_u64()), (201, Some(0)), "{}", genesis.text());
@@ -153,21 +178,48 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     let mut oslo_again = oslo;
     oslo_again["name"] = json!("Oslo Reuse AS, again");
     m.refused(&m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, oslo_again), "member.exists");
-    let reused = json!({"id": "bergen-reuse", "name": "Bergen Reuse AS", "roles": ["holder"], "keys": [key_of("oslo-old")]});
+    let reused =
+        json!({"id": "bergen-reuse", "name": "Bergen Reuse AS", "roles": ["holder"], "keys": [key_of("oslo-old")]});
     m.refused(&m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, reused), "key.in_use");
     let mut identity = [0u8; 32];
     identity[0] = 1;
-    let weak = json!({"id": "weak-keys", "name": "Weak Keys Ltd", "roles": ["holder"], "keys": [hex::encode(identity)]});
+    let weak =
+        json!({"id": "weak-keys", "name": "Weak Keys Ltd", "roles": ["holder"], "keys": [hex::encode(identity)]});
     m.refused(&m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, weak), "key.weak");
     let rotate = json!({"id": "oslo-reuse", "add_keys": [key_of("oslo-new")], "revoke_keys": [key_of("oslo-old")]});
     m.ok(m.signed(&["oslo-old"], Kind::MemberUpdate, rotate));
-    m.refused(&m.signed(&["oslo-old"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "Oslo"})), "signature.key_revoked");
-    m.refused(&m.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [key_of("oslo-old")]})), "key.revoked");
-    m.refused(&m.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [key_of("oslo-new")]})), "member.last_key");
-    m.refused(&m.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [key_of("nobody")]})), "key.unknown");
-    m.refused(&m.signed(&["reuse-hub"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "x"})), "member.not_authorised");
-    m.refused(&m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "ghost", "name": "x"})), "member.unknown");
-    m.refused(&m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "city-of-jelgava", "roles": ["operator"]})), "member.threshold_unreachable");
+    m.refused(
+        &m.signed(&["oslo-old"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "Oslo"})),
+        "signature.key_revoked",
+    );
+    m.refused(
+        &m.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [key_of("oslo-old")]})),
+        "key.revoked",
+    );
+    m.refused(
+        &m.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [key_of("oslo-new")]})),
+        "member.last_key",
+    );
+    m.refused(
+        &m.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [key_of("nobody")]})),
+        "key.unknown",
+    );
+    m.refused(
+        &m.signed(&["reuse-hub"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "x"})),
+        "member.not_authorised",
+    );
+    m.refused(
+        &m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "ghost", "name": "x"})),
+        "member.unknown",
+    );
+    m.refused(
+        &m.signed(
+            &["regional-planning", "city-of-jelgava"],
+            Kind::MemberUpdate,
+            json!({"id": "city-of-jelgava", "roles": ["operator"]}),
+        ),
+        "member.threshold_unreachable",
+    );
 
     // Items and custody.
     m.refused(&f.register("reuse-hub", BEAM, "beam", 100.0), "role.missing");
@@ -177,19 +229,36 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     m.refused(&f.register("riga-deconstruction", BEAM, "beam", 100.0), "item.exists");
     m.refused(&f.transfer("baltic-demolition", "4750001NOPE-1", "reuse-hub"), "item.unknown");
     m.refused(&f.transfer("riga-deconstruction", BEAM, "reuse-hub"), "custody.not_custodian");
-    m.refused(&signed_by(f, Kind::ItemTransfer, json!({"giai": BEAM, "to": "reuse-hub"}), &["baltic-demolition", "riga-deconstruction"]), "signature.multiple_members");
+    m.refused(
+        &signed_by(
+            f,
+            Kind::ItemTransfer,
+            json!({"giai": BEAM, "to": "reuse-hub"}),
+            &["baltic-demolition", "riga-deconstruction"],
+        ),
+        "signature.multiple_members",
+    );
     m.refused(&f.transfer("baltic-demolition", BEAM, "baltic-demolition"), "custody.self_transfer");
     m.refused(&f.receive("reuse-hub", BEAM), "custody.no_pending_transfer");
     m.ok(f.transfer("baltic-demolition", BEAM, "reuse-hub"));
     m.refused(&f.transfer("baltic-demolition", BEAM, "timber-builders"), "custody.transfer_pending");
     m.refused(&f.receive("timber-builders", BEAM), "custody.not_recipient");
     m.ok(m.signed(&["baltic-demolition"], Kind::ItemCancel, json!({"giai": BEAM})));
-    let attest = |version: u64| f.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": BEAM, "passport_version": version,
-        "attestation": {"type": "inspection", "result": "pass", "summary": "ok"}}));
+    let attest = |version: u64| {
+        f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": BEAM, "passport_version": version,
+        "attestation": {"type": "inspection", "result": "pass", "summary": "ok"}}),
+        )
+    };
     m.refused(&attest(2), "attest.unknown_version");
     m.refused(&m.signed(&["baltic-demolition"], Kind::ItemDismantle, json!({"giai": BEAM})), "item.not_installed");
     m.ok(m.signed(&["baltic-demolition"], Kind::ItemInstall, json!({"giai": BEAM, "site": {"building": "Depot"}})));
-    m.refused(&m.signed(&["baltic-demolition"], Kind::ItemInstall, json!({"giai": BEAM, "site": {"building": "School"}})), "item.installed");
+    m.refused(
+        &m.signed(&["baltic-demolition"], Kind::ItemInstall, json!({"giai": BEAM, "site": {"building": "School"}})),
+        "item.installed",
+    );
     m.ok(m.signed(&["baltic-demolition"], Kind::ItemDismantle, json!({"giai": BEAM})));
     let split = |parts: Value| f.signed(&["baltic-demolition"], Kind::ItemSplit, json!({"giai": BEAM, "parts": parts}));
     let part = |giai: &str, mass: f64| json!({"giai": giai, "passport": passport(giai, "part", mass)});
@@ -197,7 +266,10 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     m.refused(&split(json!([part("4750001P-1", 60.0), part("4750001P-1", 40.0)])), "split.duplicate_part");
     let mut massless = passport("4750001P-2", "part", 1.0);
     massless.as_object_mut().unwrap().remove("mass_kg");
-    m.refused(&split(json!([part("4750001P-1", 60.0), {"giai": "4750001P-2", "passport": massless}])), "split.mass_unknown");
+    m.refused(
+        &split(json!([part("4750001P-1", 60.0), {"giai": "4750001P-2", "passport": massless}])),
+        "split.mass_unknown",
+    );
     m.ok(split(json!([part("4750001P-1", 60.0), part("4750001P-2", 40.0)])));
     m.refused(&f.transfer("baltic-demolition", BEAM, "timber-builders"), "item.terminal");
 
@@ -232,7 +304,8 @@ fn oversized_mistyped_and_malformed_bodies_get_clear_errors_and_the_node_keeps_s
     command.args(["--body-limit", &BODY_LIMIT.to_string()]);
     let node = Running::start(command);
     let f = &site.fixture;
-    let post = |headers: &[(&str, &str)], body: &[u8]| http::request(&node.address, "POST", "/v1/entries", headers, body);
+    let post =
+        |headers: &[(&str, &str)], body: &[u8]| http::request(&node.address, "POST", "/v1/entries", headers, body);
     let json_type = [("Content-Type", "application/json")];
 
     let expect = |answer: Answer, status: u16, code: &str, what: &str| {
@@ -242,10 +315,17 @@ fn oversized_mistyped_and_malformed_bodies_get_clear_errors_and_the_node_keeps_s
     // Too large: declared, and sent in chunks without a declared length.
     expect(post(&json_type, &vec![b' '; BODY_LIMIT + 1]), 413, "http.body_too_large", "a body over the limit");
     let chunked = format!("{:x}\r\n{}\r\n0\r\n\r\n", BODY_LIMIT + 10, " ".repeat(BODY_LIMIT + 10));
-    let answer = http::request(&node.address, "POST", "/v1/entries", &[("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")], chunked.as_bytes());
+    let answer = http::request(
+        &node.address,
+        "POST",
+        "/v1/entries",
+        &[("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+        chunked.as_bytes(),
+    );
     expect(answer, 413, "http.body_too_large", "a chunked body over the limit");
     // A batch of entries larger than the limit is refused whole, before parsing.
-    let batch: Vec<SignedEntry> = (0..200).map(|n| f.register("baltic-demolition", &format!("4750001BIG-{n}"), "beam", 1.0)).collect();
+    let batch: Vec<SignedEntry> =
+        (0..200).map(|n| f.register("baltic-demolition", &format!("4750001BIG-{n}"), "beam", 1.0)).collect();
     let body = serde_json::to_vec(&batch.iter().map(SignedEntry::to_value).collect::<Vec<_>>()).unwrap();
     assert!(body.len() > BODY_LIMIT);
     expect(post(&json_type, &body), 413, "http.body_too_large", "a batch over the limit");
@@ -254,7 +334,12 @@ fn oversized_mistyped_and_malformed_bodies_get_clear_errors_and_the_node_keeps_s
     let entry = f.register("baltic-demolition", BEAM, "beam", 1.0).to_value().to_string();
     expect(post(&[("Content-Type", "text/plain")], entry.as_bytes()), 415, "http.unsupported_media_type", "text/plain");
     expect(post(&[], entry.as_bytes()), 415, "http.unsupported_media_type", "no content type");
-    expect(post(&[("Content-Type", "application/x-www-form-urlencoded")], b"a=b"), 415, "http.unsupported_media_type", "a form");
+    expect(
+        post(&[("Content-Type", "application/x-www-form-urlencoded")], b"a=b"),
+        415,
+        "http.unsupported_media_type",
+        "a form",
+    );
 
     // Malformed JSON of every kind, and shapes that are no entry.
     let deep_arrays = "[".repeat(50_000);

@@ -24,8 +24,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use salvage_ledger::audit::{AuditOptions, audit};
-use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
 use salvage_ledger::chain::Record;
+use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
 use salvage_ledger::entry::{EntryId, SignedEntry, Timestamp};
 use salvage_ledger::testkit::Fixture;
 use salvage_ledger::{Ledger, LedgerError};
@@ -82,7 +82,11 @@ fn flipping_any_sampled_byte_of_the_log_is_detected_by_open() {
         let keep_index = i % 2 == 0;
         let copy = original.copy(keep_index);
         flip_byte(&copy.path().join(SEGMENT), offset, flip, false, &original.frames);
-        let what = format!("{} XOR {flip:#04x} (index {})", original.describe(offset), if keep_index { "kept" } else { "deleted" });
+        let what = format!(
+            "{} XOR {flip:#04x} (index {})",
+            original.describe(offset),
+            if keep_index { "kept" } else { "deleted" }
+        );
         match Ledger::open(copy.path()) {
             Err(_) => refused += 1,
             Ok((ledger, report)) => match report.tail_cut {
@@ -90,19 +94,34 @@ fn flipping_any_sampled_byte_of_the_log_is_detected_by_open() {
                     cut += 1;
                     // Only the final frame may pass for a torn write, and the cut
                     // must take exactly that record and keep its bytes.
-                    assert!(offset >= last.start, "{what}: cut as a torn tail although later frames follow: {tail_cut:?}");
+                    assert!(
+                        offset >= last.start,
+                        "{what}: cut as a torn tail although later frames follow: {tail_cut:?}"
+                    );
                     assert_eq!(ledger.size(), original.size - 1, "{what}: the cut took more than the last record");
-                    assert_eq!(ledger.root_at(ledger.size()).unwrap(), original.root(ledger.size()), "{what}: the records before the cut changed");
+                    assert_eq!(
+                        ledger.root_at(ledger.size()).unwrap(),
+                        original.root(ledger.size()),
+                        "{what}: the records before the cut changed"
+                    );
                     let quarantined = tail_cut.quarantine_file.as_deref().map(fs::read);
-                    assert!(matches!(quarantined, Some(Ok(bytes)) if bytes.len() == last.len()), "{what}: the cut bytes are not in quarantine");
+                    assert!(
+                        matches!(quarantined, Some(Ok(bytes)) if bytes.len() == last.len()),
+                        "{what}: the cut bytes are not in quarantine"
+                    );
                     // A kept index knew the cut record; it must not vouch for it any more.
-                    assert_eq!(ledger.receipt(&original.last_entry).unwrap(), None, "{what}: the index still gives a receipt for the cut record");
+                    assert_eq!(
+                        ledger.receipt(&original.last_entry).unwrap(),
+                        None,
+                        "{what}: the index still gives a receipt for the cut record"
+                    );
                 }
                 None => undetected.push(format!(
                     "{what}: opened with {} records (original {}), same root: {}",
                     ledger.size(),
                     original.size,
-                    ledger.size() == original.size && ledger.root_at(original.size).unwrap() == original.root(original.size),
+                    ledger.size() == original.size
+                        && ledger.root_at(original.size).unwrap() == original.root(original.size),
                 )),
             },
         }
@@ -320,12 +339,8 @@ impl Original {
         if offset < SEGMENT_HEADER_BYTES {
             return format!("segment header byte {offset}");
         }
-        let (seq, frame) = self
-            .frames
-            .iter()
-            .enumerate()
-            .find(|(_, frame)| (frame.start..frame.end()).contains(&offset))
-            .unwrap();
+        let (seq, frame) =
+            self.frames.iter().enumerate().find(|(_, frame)| (frame.start..frame.end()).contains(&offset)).unwrap();
         let within = offset - frame.start;
         let last = if seq + 1 == self.frames.len() { " (the last record)" } else { "" };
         match within {
@@ -356,10 +371,16 @@ fn custody_plan(fixture: &Fixture) -> Vec<SignedEntry> {
     let mut entries = Vec::new();
     for group in 0..ITEMS / 8 {
         let items: Vec<(String, &str)> = (group * 8..group * 8 + 8)
-            .map(|n| (format!("4750001TIMBER-{n:04}"), if n.is_multiple_of(2) { "baltic-demolition" } else { "riga-deconstruction" }))
+            .map(|n| {
+                (
+                    format!("4750001TIMBER-{n:04}"),
+                    if n.is_multiple_of(2) { "baltic-demolition" } else { "riga-deconstruction" },
+                )
+            })
             .collect();
         let stages = (0..STAGES).map(staged).collect::<Vec<_>>();
-        entries.extend(items.iter().map(|(giai, contractor)| stages[0].register(contractor, giai, "glulam beam", 240.0)));
+        entries
+            .extend(items.iter().map(|(giai, contractor)| stages[0].register(contractor, giai, "glulam beam", 240.0)));
         entries.extend(items.iter().map(|(giai, contractor)| stages[1].transfer(contractor, giai, "reuse-hub")));
         entries.extend(items.iter().map(|(giai, _)| stages[2].receive("reuse-hub", giai)));
         entries.extend(items.iter().map(|(giai, _)| stages[3].transfer("reuse-hub", giai, "timber-builders")));
@@ -378,7 +399,11 @@ fn parse_frames(segment: &[u8]) -> Vec<Frame> {
         let payload_len = u32::from_le_bytes(header[..4].try_into().unwrap()) as usize;
         let frame = Frame { start, payload_len };
         let stored_crc = u32::from_le_bytes(header[4..].try_into().unwrap());
-        assert_eq!(frame_crc(&segment[start..frame.end()]), stored_crc, "frame at {start} fails its CRC before tampering");
+        assert_eq!(
+            frame_crc(&segment[start..frame.end()]),
+            stored_crc,
+            "frame at {start} fails its CRC before tampering"
+        );
         start = frame.end();
         frames.push(frame);
     }

@@ -31,10 +31,14 @@ impl AttestCommand {
         let version = match self.passport_version {
             Some(version) => version,
             None => {
-                let item = self.signer.node.client()?.get_json(&format!("/v1/items/{}", super::path_segment(&self.giai)))?;
+                let item =
+                    self.signer.node.client()?.get_json(&format!("/v1/items/{}", super::path_segment(&self.giai)))?;
                 item["item"]["passport_version"].as_u64().context("the node's item view has no passport_version")?
             }
         };
-        self.signer.submit(Kind::ItemAttest, json!({"giai": self.giai, "passport_version": version, "attestation": attestation}))
+        self.signer.submit(
+            Kind::ItemAttest,
+            json!({"giai": self.giai, "passport_version": version, "attestation": attestation}),
+        )
     }
 }

@@ -168,7 +168,10 @@ impl AuditCommand {
                         match SignedCheckpoint::parse(&text) {
                             Ok(signed) => Some(Note { file: None, text, signed }),
                             Err(error) => {
-                                extra_problems.push(problem("checkpoint.malformed", format!("the node's checkpoint is not a signed note: {error}")));
+                                extra_problems.push(problem(
+                                    "checkpoint.malformed",
+                                    format!("the node's checkpoint is not a signed note: {error}"),
+                                ));
                                 None
                             }
                         }
@@ -236,7 +239,11 @@ impl AuditCommand {
         if let (Some(path), Some(note)) = (&self.save_checkpoint, &checkpoint) {
             write_file(path, note.text.as_bytes())?;
             if !self.json {
-                say!("checkpoint of size {} saved to {} for the next audit's --earlier", note.signed.checkpoint.size(), path.display());
+                say!(
+                    "checkpoint of size {} saved to {} for the next audit's --earlier",
+                    note.signed.checkpoint.size(),
+                    path.display()
+                );
             }
         }
         Ok(())
@@ -259,10 +266,15 @@ struct Note {
 /// Reads a checkpoint note from a file, refusing one of another ledger.
 fn read_note(path: &Path, ledger_id: &LedgerId, what: &str) -> Result<Note> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} {}", path.display()))?;
-    let signed = SignedCheckpoint::parse(&text).with_context(|| format!("the {what} {} is not a signed checkpoint note", path.display()))?;
+    let signed = SignedCheckpoint::parse(&text)
+        .with_context(|| format!("the {what} {} is not a signed checkpoint note", path.display()))?;
     let origin = checkpoint_origin(ledger_id);
     if signed.checkpoint.origin() != origin {
-        bail!("the {what} {} is of {:?}, not of this genesis's ledger {origin:?}", path.display(), signed.checkpoint.origin());
+        bail!(
+            "the {what} {} is of {:?}, not of this genesis's ledger {origin:?}",
+            path.display(),
+            signed.checkpoint.origin()
+        );
     }
     Ok(Note { file: Some(path.to_owned()), text, signed })
 }
@@ -295,7 +307,8 @@ fn progress_bar(expected: Option<u64>) -> ProgressBar {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{spinner} auditing: {pos} records ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{spinner} auditing: {pos} records ({per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
     };
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -331,8 +344,15 @@ fn text(summary: &AuditSummary) -> String {
     match &report.checkpoint {
         Some(checkpoint) => {
             line("checkpoint", format!("size {}, root {}", checkpoint.size, checkpoint.root));
-            let signers = if checkpoint.signed_by.is_empty() { "nobody in the consortium".to_owned() } else { checkpoint.signed_by.join(", ") };
-            line("signed by", format!("{signers} ({} of {} operators)", checkpoint.signed_by.len(), checkpoint.operators));
+            let signers = if checkpoint.signed_by.is_empty() {
+                "nobody in the consortium".to_owned()
+            } else {
+                checkpoint.signed_by.join(", ")
+            };
+            line(
+                "signed by",
+                format!("{signers} ({} of {} operators)", checkpoint.signed_by.len(), checkpoint.operators),
+            );
         }
         None => line("checkpoint", "none checked".to_owned()),
     }

@@ -64,11 +64,24 @@ impl DemoCommand {
         print_items(&self.data, &public_url)?;
         let config = self.data.join("node.toml");
         if self.exit {
-            announce!("seeded; serve it with `salvage demo --data {}` or `salvage node --config {}`", self.data.display(), config.display());
+            announce!(
+                "seeded; serve it with `salvage demo --data {}` or `salvage node --config {}`",
+                self.data.display(),
+                config.display()
+            );
             return Ok(());
         }
-        let arguments = ["node", "--config", &config.to_string_lossy(), "--listen", &self.listen.to_string(), "--public-url", &public_url];
-        let matches = <NodeCommand as Args>::augment_args(clap::Command::new("node")).try_get_matches_from(arguments)?;
+        let arguments = [
+            "node",
+            "--config",
+            &config.to_string_lossy(),
+            "--listen",
+            &self.listen.to_string(),
+            "--public-url",
+            &public_url,
+        ];
+        let matches =
+            <NodeCommand as Args>::augment_args(clap::Command::new("node")).try_get_matches_from(arguments)?;
         NodeCommand::from_arg_matches(&matches)?.run()
     }
 }
@@ -92,7 +105,11 @@ fn create(dir: &Path, public_url: &str) -> Result<()> {
             bail!("the demo's own {} entry was refused ({refusal}): a defect in the demo", kind.as_str());
         }
     }
-    announce!("created the demo consortium in {}: {} members, {seeded} entries", dir.display(), inventory::MEMBERS.len());
+    announce!(
+        "created the demo consortium in {}: {} members, {seeded} entries",
+        dir.display(),
+        inventory::MEMBERS.len()
+    );
     Ok(())
 }
 
@@ -102,7 +119,9 @@ type Keys = std::collections::HashMap<&'static str, ed25519_dalek::SigningKey>;
 /// Creates the consortium in an empty directory: a key for every member in
 /// `DIR/keys/` and the signed genesis in `DIR/genesis.json`.
 fn create_consortium(dir: &Path) -> Result<(SignedEntry, Keys)> {
-    if dir.exists() && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some() {
+    if dir.exists()
+        && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some()
+    {
         bail!("{} is not empty and holds no demo (no genesis.json): choose another --data directory", dir.display());
     }
     let keys_dir = dir.join("keys");
@@ -122,7 +141,8 @@ fn create_consortium(dir: &Path) -> Result<(SignedEntry, Keys)> {
         "admin_threshold": 1,
         "members": members,
     });
-    let genesis = SignedEntry::sign(Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body }, &[operator])?;
+    let genesis =
+        SignedEntry::sign(Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body }, &[operator])?;
     write_file(&dir.join("genesis.json"), &serde_json::to_vec_pretty(&genesis.to_value())?)?;
     Ok((genesis, keys))
 }

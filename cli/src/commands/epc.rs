@@ -67,9 +67,7 @@ impl EpcCommand {
 /// element string and Digital Link URI of its GS1 key.
 fn describe(tag: &TagEncoding) -> Result<serde_json::Value> {
     let elements = ElementString::from_pairs(tag.to_ai_pairs()).context("the EPC's GS1 key")?;
-    let digital_link = DigitalLink::from_element_string(&elements, &Resolver::gs1())
-        .map(|link| link.to_string())
-        .ok();
+    let digital_link = DigitalLink::from_element_string(&elements, &Resolver::gs1()).map(|link| link.to_string()).ok();
     Ok(json!({
         "hex": tag.to_hex(),
         "tag_uri": tag.to_tag_uri(),

@@ -72,7 +72,8 @@ impl EpcisExport {
             .map(|text| Giai::parse(text).with_context(|| format!("{text:?} is not a GIAI")))
             .collect::<Result<Vec<_>>>()?;
         if let (Some(node), None) = (&self.node, &self.data) {
-            let query: Vec<String> = items.iter().map(|giai| format!("giai={}", super::path_segment(giai.as_str()))).collect();
+            let query: Vec<String> =
+                items.iter().map(|giai| format!("giai={}", super::path_segment(giai.as_str()))).collect();
             let path = if query.is_empty() { "/v1/epcis".to_owned() } else { format!("/v1/epcis?{}", query.join("&")) };
             let bytes = crate::client::NodeClient::new(node)?.get_bytes(&path, "application/ld+json")?;
             let document: Value = serde_json::from_slice(&bytes).context("the node's EPCIS document is not JSON")?;
@@ -84,7 +85,9 @@ impl EpcisExport {
         let Some(data) = &self.data else { bail!("give --data DIR or --node URL") };
         // A missing or mistyped resolver is refused before the ledger is opened (and replayed).
         let Some(domain) = &self.resolver else {
-            bail!("give the node's public URL with --resolver URL (or SALVAGE_RESOLVER): the document's URIs start with it");
+            bail!(
+                "give the node's public URL with --resolver URL (or SALVAGE_RESOLVER): the document's URIs start with it"
+            );
         };
         let base = resolver(domain)?.to_string();
         let document = epcis_from_directory(data, &items, &base)?;
@@ -99,7 +102,8 @@ impl EpcisExport {
 /// The EPCIS document of `items` (all when empty) of the ledger in `dir`, read offline.
 fn epcis_from_directory(dir: &Path, items: &[Giai], base: &str) -> Result<Value> {
     let ledger = open_offline(dir)?;
-    epcis::export(&ledger, items, base, &Timestamp::now()).with_context(|| format!("exporting the ledger in {}", dir.display()))
+    epcis::export(&ledger, items, base, &Timestamp::now())
+        .with_context(|| format!("exporting the ledger in {}", dir.display()))
 }
 
 /// Opens a ledger directory that no node is serving, saying so plainly if one is.

@@ -27,8 +27,16 @@ impl HistoryCommand {
         }
         for record in &history {
             let text = |name: &str| record[name].as_str().unwrap_or("-").to_owned();
-            let signers: Vec<&str> = record["signers"].as_array().into_iter().flatten().filter_map(|signer| signer.as_str()).collect();
-            say!("{:>8}  {}  {:<16} {:<24} {}", record["seq"], text("accepted"), text("kind"), signers.join(","), text("entry_id"));
+            let signers: Vec<&str> =
+                record["signers"].as_array().into_iter().flatten().filter_map(|signer| signer.as_str()).collect();
+            say!(
+                "{:>8}  {}  {:<16} {:<24} {}",
+                record["seq"],
+                text("accepted"),
+                text("kind"),
+                signers.join(","),
+                text("entry_id")
+            );
         }
         Ok(())
     }

@@ -100,17 +100,25 @@ impl ImportCommand {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (row, cells) in &rows {
             match passport_of(cells) {
-                Err(row_problems) => problems.extend(row_problems.into_iter().map(|(column, message)| format!("row {row}, column {column}: {message}"))),
+                Err(row_problems) => problems.extend(
+                    row_problems.into_iter().map(|(column, message)| format!("row {row}, column {column}: {message}")),
+                ),
                 Ok(passport) => {
-                    let giai = passport.pointer("/identity/giai").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let giai =
+                        passport.pointer("/identity/giai").and_then(Value::as_str).unwrap_or_default().to_owned();
                     if let Some(first) = seen.insert(giai.clone(), *row) {
                         problems.push(format!("row {row}, column giai: {giai} is already on row {first}"));
                         continue;
                     }
                     let path = format!("/v1/items/{}", super::path_segment(&giai));
                     match client.get_json(&path) {
-                        Ok(_) => problems.push(format!("row {row}, column giai: {giai} is already registered on the ledger")),
-                        Err(error) if error.downcast_ref::<crate::client::Refused>().is_some_and(|refused| refused.status == 404) => {}
+                        Ok(_) => {
+                            problems.push(format!("row {row}, column giai: {giai} is already registered on the ledger"))
+                        }
+                        Err(error)
+                            if error
+                                .downcast_ref::<crate::client::Refused>()
+                                .is_some_and(|refused| refused.status == 404) => {}
                         Err(error) => return Err(error.context(format!("checking row {row}'s GIAI {giai}"))),
                     }
                     passports.push((*row, giai, passport));
@@ -129,7 +137,9 @@ impl ImportCommand {
 
         let entries: Vec<(usize, SignedEntry)> = passports
             .into_iter()
-            .map(|(row, giai, passport)| Ok((row, self.signer.sign(&client, Kind::ItemRegister, json!({"giai": giai, "passport": passport}))?)))
+            .map(|(row, giai, passport)| {
+                Ok((row, self.signer.sign(&client, Kind::ItemRegister, json!({"giai": giai, "passport": passport}))?))
+            })
             .collect::<Result<_>>()?;
         let progress = progress_bar(entries.len() as u64);
         let mut refused = Vec::new();
@@ -149,7 +159,11 @@ impl ImportCommand {
         if self.signer.node.json {
             say!("{}", json!({"registered": positions.len(), "refused": refused}));
         } else if let (Some(first), Some(last)) = (first, last) {
-            say!("registered {} items from {} (positions {first} to {last})", positions.len(), self.inventory.display());
+            say!(
+                "registered {} items from {} (positions {first} to {last})",
+                positions.len(),
+                self.inventory.display()
+            );
         }
         if !refused.is_empty() {
             for refusal in &refused {
@@ -163,18 +177,35 @@ impl ImportCommand {
 
 /// The data rows with their spreadsheet row numbers, as column → cell.
 fn read_inventory(path: &std::path::Path) -> Result<Vec<(usize, HashMap<String, String>)>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let headers: Vec<String> =
-        reader.headers().with_context(|| format!("{}: no header row", path.display()))?.iter().map(str::to_ascii_lowercase).collect();
-    let unknown: Vec<&String> = headers.iter().filter(|header| !COLUMNS.iter().any(|(name, _, _)| name == header)).collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("{}: no header row", path.display()))?
+        .iter()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let unknown: Vec<&String> =
+        headers.iter().filter(|header| !COLUMNS.iter().any(|(name, _, _)| name == header)).collect();
     if !unknown.is_empty() {
-        bail!("{}: unknown column(s) {unknown:?}; the columns are {}", path.display(), COLUMNS.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().join(", "));
+        bail!(
+            "{}: unknown column(s) {unknown:?}; the columns are {}",
+            path.display(),
+            COLUMNS.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().join(", ")
+        );
     }
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let row = index + 2;
         let record = record.with_context(|| format!("{}: row {row} is not valid CSV", path.display()))?;
-        let cells = headers.iter().cloned().zip(record.iter().map(str::to_owned)).filter(|(_, cell)| !cell.is_empty()).collect();
+        let cells = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_owned))
+            .filter(|(_, cell)| !cell.is_empty())
+            .collect();
         rows.push((row, cells));
     }
     Ok(rows)
@@ -188,8 +219,15 @@ fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value, Ve
         let Some(text) = cells.get(*column) else { continue };
         let value = match cell {
             Cell::Text => Ok(json!(text)),
-            Cell::Number => text.parse::<f64>().ok().filter(|n| n.is_finite()).map(|n| json!(n)).ok_or_else(|| format!("{text:?} is not a number")),
-            Cell::Integer => text.parse::<i64>().map(|n| json!(n)).map_err(|_| format!("{text:?} is not a whole number")),
+            Cell::Number => text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(|n| json!(n))
+                .ok_or_else(|| format!("{text:?} is not a number")),
+            Cell::Integer => {
+                text.parse::<i64>().map(|n| json!(n)).map_err(|_| format!("{text:?} is not a whole number"))
+            }
             Cell::YesNo => match text.to_ascii_lowercase().as_str() {
                 "yes" | "true" | "y" | "1" => Ok(json!(true)),
                 "no" | "false" | "n" | "0" => Ok(json!(false)),
@@ -247,7 +285,8 @@ fn materials(text: &str) -> std::result::Result<Value, String> {
         .filter(|part| !part.is_empty())
         .map(|part| {
             let (name, fraction) = part.rsplit_once(':').ok_or_else(|| format!("{part:?} is not name:fraction"))?;
-            let fraction: f64 = fraction.trim().parse().map_err(|_| format!("{part:?}: {fraction:?} is not a fraction"))?;
+            let fraction: f64 =
+                fraction.trim().parse().map_err(|_| format!("{part:?}: {fraction:?} is not a fraction"))?;
             Ok(json!({"name": name.trim(), "fraction": fraction}))
         })
         .collect::<std::result::Result<Vec<_>, String>>()

@@ -45,7 +45,9 @@ pub fn write_new_key(path: &Path, key: &SigningKey) -> Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot create {} (an existing key is never overwritten)", path.display()))?;
-    file.write_all(pem.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", path.display()))
+    file.write_all(pem.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 impl KeyCommand {

@@ -109,7 +109,9 @@ impl MemberCommand {
             MemberAction::Revoke { id, public_key, signer } => {
                 signer.submit(Kind::MemberUpdate, json!({"id": id, "revoke_keys": [public_key]}))
             }
-            MemberAction::NodeAdd { member, url, signer } => signer.submit(Kind::NodeAdd, json!({"member": member, "url": url})),
+            MemberAction::NodeAdd { member, url, signer } => {
+                signer.submit(Kind::NodeAdd, json!({"member": member, "url": url}))
+            }
             MemberAction::NodeRemove { member, signer } => signer.submit(Kind::NodeRemove, json!({"member": member})),
         }
     }

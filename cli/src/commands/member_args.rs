@@ -47,12 +47,20 @@ impl SignerArgs {
     pub fn submit(&self, kind: Kind, body: Value) -> Result<()> {
         let client = self.node.client()?;
         let entry = self.sign(&client, kind, body)?;
-        let outcome = client.submit(std::slice::from_ref(&entry))?.into_iter().next().context("the node answered no outcome")?;
+        let outcome =
+            client.submit(std::slice::from_ref(&entry))?.into_iter().next().context("the node answered no outcome")?;
         let receipt = outcome?;
         if self.node.json {
             say!("{receipt}");
         } else {
-            let subject = entry.statement().body.get("giai").or_else(|| entry.statement().body.get("id")).or_else(|| entry.statement().body.get("member")).and_then(Value::as_str).unwrap_or("");
+            let subject = entry
+                .statement()
+                .body
+                .get("giai")
+                .or_else(|| entry.statement().body.get("id"))
+                .or_else(|| entry.statement().body.get("member"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
             say!("{} {subject}: recorded at position {}", kind.as_str(), receipt["seq"]);
             say!("  entry {}", receipt["entry_id"].as_str().unwrap_or_default());
         }

@@ -80,12 +80,15 @@ impl NodeCommand {
             index_caught_up = report.index_caught_up,
             "ledger open"
         );
-        let operator = server::Operator { member: operator.member().as_str().to_owned(), key: operator.signing_key().clone() };
+        let operator =
+            server::Operator { member: operator.member().as_str().to_owned(), key: operator.signing_key().clone() };
 
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
         runtime.block_on(async move {
-            let listener =
-                TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+            let listener = TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
             let address = listener.local_addr().context("reading the listening address")?;
             let (public_url, body_limit) = (config.public_url().to_string(), config.body_limit.bytes());
             let node = if config.peers.is_empty() {
@@ -94,17 +97,25 @@ impl NodeCommand {
                 // This node is one of the consortium's: the other nodes are its
                 // peers, and it is listed with them at its listening address
                 // unless the peers name it themselves.
-                let mut nodes: Vec<ConsortiumNode> =
-                    config.peers.iter().map(|peer| ConsortiumNode { member: peer.member.as_str().to_owned(), url: peer.url.to_string() }).collect();
+                let mut nodes: Vec<ConsortiumNode> = config
+                    .peers
+                    .iter()
+                    .map(|peer| ConsortiumNode { member: peer.member.as_str().to_owned(), url: peer.url.to_string() })
+                    .collect();
                 if !nodes.iter().any(|node| node.member == operator.member) {
                     nodes.push(ConsortiumNode { member: operator.member.clone(), url: format!("http://{address}") });
                 }
                 let signer = RequestSigner::new(operator.member.clone(), operator.key.clone());
                 let ledger = Arc::new(ledger);
-                let replica = replication::start(Arc::clone(&ledger), &config.data_dir.join("raft"), signer, nodes, config.join)
-                    .await
-                    .context("starting replication")?;
-                tracing::info!(raft_id = replica.id, peers = config.peers.len(), "replicating with the consortium's other nodes");
+                let replica =
+                    replication::start(Arc::clone(&ledger), &config.data_dir.join("raft"), signer, nodes, config.join)
+                        .await
+                        .context("starting replication")?;
+                tracing::info!(
+                    raft_id = replica.id,
+                    peers = config.peers.len(),
+                    "replicating with the consortium's other nodes"
+                );
                 Node::replicated(ledger, operator, &public_url, body_limit, replica).context("setting up the node")?
             };
             // One line on stdout, for people and for scripts that started it on port 0.
@@ -150,6 +161,7 @@ pub(super) async fn shutdown_signal() {
 
 /// Structured logs on stderr; `RUST_LOG` chooses the level (default `info`).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

@@ -59,4 +59,3 @@ pub fn digital_link_of(target: &str, resolver_domain: &str) -> Result<String> {
 pub fn extension(path: &std::path::Path) -> Option<String> {
     path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
 }
-

@@ -22,7 +22,8 @@ impl RegisterCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
         let passport = read_json(&self.passport)?;
-        let giai = passport_giai(&passport).with_context(|| format!("{}: the passport names no identity.giai", self.passport.display()))?;
+        let giai = passport_giai(&passport)
+            .with_context(|| format!("{}: the passport names no identity.giai", self.passport.display()))?;
         self.signer.submit(Kind::ItemRegister, json!({"giai": giai, "passport": passport}))
     }
 }

@@ -28,7 +28,8 @@ impl SplitCommand {
         let mut parts = Vec::new();
         for path in &self.parts {
             let passport = read_json(path)?;
-            let giai = passport_giai(&passport).with_context(|| format!("{}: the passport names no identity.giai", path.display()))?;
+            let giai = passport_giai(&passport)
+                .with_context(|| format!("{}: the passport names no identity.giai", path.display()))?;
             parts.push(json!({"giai": giai, "passport": passport}));
         }
         self.signer.submit(Kind::ItemSplit, json!({"giai": self.giai, "parts": parts}))

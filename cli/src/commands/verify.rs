@@ -45,9 +45,11 @@ impl VerifyCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
         let genesis = Genesis::read(&self.genesis)?;
-        let bytes = std::fs::read(&self.bundle).with_context(|| format!("cannot read the bundle {}", self.bundle.display()))?;
-        let bundle: Bundle = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a proof bundle ({})", self.bundle.display(), salvage_ledger::bundle::BUNDLE_FORMAT))?;
+        let bytes =
+            std::fs::read(&self.bundle).with_context(|| format!("cannot read the bundle {}", self.bundle.display()))?;
+        let bundle: Bundle = serde_json::from_slice(&bytes).with_context(|| {
+            format!("{} is not a proof bundle ({})", self.bundle.display(), salvage_ledger::bundle::BUNDLE_FORMAT)
+        })?;
         let report = verify_bundle_requiring(&bundle, genesis.entry(), usize::from(self.require_signers));
         if self.json {
             say!("{}", serde_json::to_string_pretty(&report)?);
@@ -55,7 +57,12 @@ impl VerifyCommand {
             say_raw!("{}", summary(&report, genesis.consortium()));
         }
         if !report.is_clean() {
-            bail!("the bundle of {} does not verify: {} problem{}", report.giai, report.problems.len(), plural(report.problems.len()));
+            bail!(
+                "the bundle of {} does not verify: {} problem{}",
+                report.giai,
+                report.problems.len(),
+                plural(report.problems.len())
+            );
         }
         Ok(())
     }
@@ -70,7 +77,10 @@ fn summary(report: &BundleReport, consortium: &str) -> String {
         Some(item) => {
             line("name", item.name.clone());
             line("custodian", item.custodian.to_string());
-            line("status", serde_json::to_value(item.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
+            line(
+                "status",
+                serde_json::to_value(item.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            );
             if let Some(pending) = &item.pending {
                 line("offered to", pending.to.to_string());
             }
@@ -84,7 +94,11 @@ fn summary(report: &BundleReport, consortium: &str) -> String {
     line("records verified", report.records_verified.to_string());
     if let Some(checkpoint) = &report.checkpoint {
         line("checkpoint", format!("size {}, root {}", checkpoint.size, checkpoint.root));
-        let signers = if checkpoint.signed_by.is_empty() { "nobody in the consortium".to_owned() } else { checkpoint.signed_by.join(", ") };
+        let signers = if checkpoint.signed_by.is_empty() {
+            "nobody in the consortium".to_owned()
+        } else {
+            checkpoint.signed_by.join(", ")
+        };
         line("signed by", format!("{signers} ({} of {} operators)", checkpoint.signed_by.len(), checkpoint.operators));
     }
     if report.is_clean() {

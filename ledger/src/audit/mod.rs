@@ -29,13 +29,13 @@ use std::thread::{Scope, ScopedJoinHandle};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 
-use crate::signature::is_small_order_encoding;
 use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, Member, Role, State, VerifiedEntry};
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp, signing_message};
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
 use crate::refusal::Refusal;
+use crate::signature::is_small_order_encoding;
 use crate::store::checkpoint_origin;
 
 /// How many records are verified together; large enough for batch verification
@@ -145,7 +145,12 @@ impl AuditReport {
 /// Audits a stream of canonical record bytes (record 0 first) against a genesis.
 ///
 /// `progress` is called after every chunk with the number of records read so far.
-pub fn audit<I, E>(genesis: &SignedEntry, records: I, options: &AuditOptions, progress: &mut dyn FnMut(u64)) -> AuditReport
+pub fn audit<I, E>(
+    genesis: &SignedEntry,
+    records: I,
+    options: &AuditOptions,
+    progress: &mut dyn FnMut(u64),
+) -> AuditReport
 where
     I: IntoIterator<Item = Result<Vec<u8>, E>>,
     E: std::fmt::Display,
@@ -165,7 +170,11 @@ where
                         auditor.replay_chunk(checking.join());
                         progress(auditor.tree.len());
                     }
-                    auditor.problem(Problem::new(Some(read + chunk.len() as u64), "record.unreadable", error.to_string()));
+                    auditor.problem(Problem::new(
+                        Some(read + chunk.len() as u64),
+                        "record.unreadable",
+                        error.to_string(),
+                    ));
                     break;
                 }
             }
@@ -200,14 +209,22 @@ pub(crate) fn check_checkpoint(
         problems.push(Problem::new(
             None,
             "checkpoint.origin",
-            format!("checkpoint origin {:?} is not {:?}", checkpoint.checkpoint.origin(), checkpoint_origin(&ledger_id)),
+            format!(
+                "checkpoint origin {:?} is not {:?}",
+                checkpoint.checkpoint.origin(),
+                checkpoint_origin(&ledger_id)
+            ),
         ));
     }
     let operators: Vec<_> = state.members().filter(|m| m.has_role(Role::Operator)).collect();
     let verifiers: Vec<NoteVerifier> = operators.iter().flat_map(|m| m.checkpoint_verifiers()).collect();
     let verified = checkpoint.verify(&verifiers);
     for name in &verified.invalid {
-        problems.push(Problem::new(None, "checkpoint.bad_signature", format!("the signature of operator {name} does not verify")));
+        problems.push(Problem::new(
+            None,
+            "checkpoint.bad_signature",
+            format!("the signature of operator {name} does not verify"),
+        ));
     }
     let mut signed_by = verified.valid.clone();
     signed_by.sort();
@@ -243,10 +260,20 @@ fn check_earlier_signatures(state: &State, note: &SignedCheckpoint) -> Vec<Probl
     let mut problems: Vec<Problem> = verified
         .invalid
         .iter()
-        .map(|name| Problem::new(None, "checkpoint.earlier_bad_signature", format!("the earlier checkpoint's signature of operator {name} does not verify")))
+        .map(|name| {
+            Problem::new(
+                None,
+                "checkpoint.earlier_bad_signature",
+                format!("the earlier checkpoint's signature of operator {name} does not verify"),
+            )
+        })
         .collect();
     if verified.valid.is_empty() {
-        problems.push(Problem::new(None, "checkpoint.earlier_unsigned", "no operator of the consortium signed the earlier checkpoint"));
+        problems.push(Problem::new(
+            None,
+            "checkpoint.earlier_unsigned",
+            "no operator of the consortium signed the earlier checkpoint",
+        ));
     }
     problems
 }
@@ -339,7 +366,11 @@ impl Auditor {
             self.problem(Problem::new(Some(seq), code, error.to_string()));
         }
         if !self.entries.insert(record.id.0) {
-            return self.problem(Problem::new(Some(seq), "record.duplicate_entry", format!("entry {} is recorded twice", record.id)));
+            return self.problem(Problem::new(
+                Some(seq),
+                "record.duplicate_entry",
+                format!("entry {} is recorded twice", record.id),
+            ));
         }
         self.signatures += record.signature_count as u64;
         if let Err(problem) = record.signatures_ok {
@@ -349,11 +380,19 @@ impl Auditor {
             // Record 0 must be exactly the genesis the auditor trusts.
             let entry = match record.entry {
                 Stage::Entry(entry) if entry.id() == self.genesis.id() && entry == self.genesis => entry,
-                _ => return self.problem(Problem::new(Some(seq), "record.genesis_mismatch", "record 0 is not the genesis given to the audit")),
+                _ => {
+                    return self.problem(Problem::new(
+                        Some(seq),
+                        "record.genesis_mismatch",
+                        "record 0 is not the genesis given to the audit",
+                    ));
+                }
             };
             match State::from_genesis(&entry) {
                 Ok(state) => self.state = Some(state),
-                Err(refusal) => self.problem(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message)),
+                Err(refusal) => {
+                    self.problem(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message))
+                }
             }
             return;
         };
@@ -384,7 +423,11 @@ impl Auditor {
                 Ok(root) => self.problem(Problem::new(
                     None,
                     "checkpoint.root_mismatch",
-                    format!("the checkpoint of size {claimed} signs root {} but the records give {}", hex::encode(checkpoint.checkpoint.root()), hex::encode(root)),
+                    format!(
+                        "the checkpoint of size {claimed} signs root {} but the records give {}",
+                        hex::encode(checkpoint.checkpoint.root()),
+                        hex::encode(root)
+                    ),
                 )),
                 Err(_) => self.problem(Problem::new(
                     None,
@@ -402,19 +445,22 @@ impl Auditor {
             if let (Some(note), Some(state)) = (&earlier.note, &self.state) {
                 check_earlier_signatures(state, note).into_iter().for_each(|p| self.problem(p));
             }
-            let consistent = self
-                .tree
-                .consistency_proof(earlier.size, size)
-                .ok()
-                .zip(self.tree.root_at(size).ok())
-                .is_some_and(|(proof, root)| {
-                    merkle::verify_consistency::<Blake3Hasher>(earlier.size, size, &earlier.root, &root, &proof).is_ok()
-                });
+            let consistent =
+                self.tree.consistency_proof(earlier.size, size).ok().zip(self.tree.root_at(size).ok()).is_some_and(
+                    |(proof, root)| {
+                        merkle::verify_consistency::<Blake3Hasher>(earlier.size, size, &earlier.root, &root, &proof)
+                            .is_ok()
+                    },
+                );
             if !consistent {
                 self.problem(Problem::new(
                     None,
                     "proof.consistency",
-                    format!("the ledger of {size} records does not extend the earlier checkpoint of size {} and root {}", earlier.size, hex::encode(earlier.root)),
+                    format!(
+                        "the ledger of {size} records does not extend the earlier checkpoint of size {} and root {}",
+                        earlier.size,
+                        hex::encode(earlier.root)
+                    ),
                 ));
             }
         }
@@ -540,7 +586,15 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<
                 } else {
                     Stage::Entry(entry)
                 };
-                CheckedRecord { seq: record.seq, prev: record.prev, accepted: record.accepted, id, signature_count, signatures_ok, entry }
+                CheckedRecord {
+                    seq: record.seq,
+                    prev: record.prev,
+                    accepted: record.accepted,
+                    id,
+                    signature_count,
+                    signatures_ok,
+                    entry,
+                }
             });
             Checked { bytes_leaf, record }
         })
@@ -576,7 +630,9 @@ mod tests {
 
     fn signed_checkpoint(ledger: &Ledger) -> SignedCheckpoint {
         let key = Fixture::key("regional-planning");
-        let mut signed = SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
+        let mut signed =
+            SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+                .unwrap();
         let key = Fixture::key("city-of-jelgava");
         signed.cosign(&NoteSigner { name: "city-of-jelgava", key: &key }).unwrap();
         signed
@@ -587,7 +643,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (f, ledger) = sample_ledger(dir.path());
         let earlier = EarlierCheckpoint { size: 10, root: ledger.root_at(10).unwrap(), note: None };
-        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), earlier: Some(earlier), ..AuditOptions::default() };
+        let options = AuditOptions {
+            checkpoint: Some(signed_checkpoint(&ledger)),
+            earlier: Some(earlier),
+            ..AuditOptions::default()
+        };
         let mut seen = 0;
         let report = audit(&f.genesis, stream(&ledger), &options, &mut |n| seen = n);
         assert!(report.is_clean(), "{:?}", report.problems);
@@ -601,8 +661,16 @@ mod tests {
 
         // Two of three operators meet a policy of two, not one of three.
         let audited = |required_signers| {
-            let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), required_signers, ..AuditOptions::default() };
-            audit(&f.genesis, stream(&ledger), &options, &mut |_| {}).problems.into_iter().map(|p| p.code).collect::<Vec<_>>()
+            let options = AuditOptions {
+                checkpoint: Some(signed_checkpoint(&ledger)),
+                required_signers,
+                ..AuditOptions::default()
+            };
+            audit(&f.genesis, stream(&ledger), &options, &mut |_| {})
+                .problems
+                .into_iter()
+                .map(|p| p.code)
+                .collect::<Vec<_>>()
         };
         assert!(audited(2).is_empty());
         assert_eq!(audited(3), vec!["checkpoint.too_few_signers"]);
@@ -614,7 +682,11 @@ mod tests {
         let (f, ledger) = sample_ledger(dir.path());
         let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), ..AuditOptions::default() };
         let codes = |records: Vec<Result<Vec<u8>, String>>| {
-            audit(&f.genesis, records, &options, &mut |_| {}).problems.into_iter().map(|p| (p.seq, p.code)).collect::<Vec<_>>()
+            audit(&f.genesis, records, &options, &mut |_| {})
+                .problems
+                .into_iter()
+                .map(|p| (p.seq, p.code))
+                .collect::<Vec<_>>()
         };
 
         // A changed passport mass: the signature breaks, the next link breaks, the root differs.
@@ -643,7 +715,12 @@ mod tests {
 
         // A checkpoint from an unrelated history is not extended by this one.
         let earlier = EarlierCheckpoint { size: 10, root: [7; 32], note: None };
-        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { earlier: Some(earlier), ..AuditOptions::default() }, &mut |_| {});
+        let report = audit(
+            &f.genesis,
+            stream(&ledger),
+            &AuditOptions { earlier: Some(earlier), ..AuditOptions::default() },
+            &mut |_| {},
+        );
         assert_eq!(report.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), vec!["proof.consistency"]);
     }
 
@@ -653,19 +730,27 @@ mod tests {
         let (f, ledger) = sample_ledger(dir.path());
         let earlier_codes = |note: SignedCheckpoint| {
             let options = AuditOptions { earlier: Some(EarlierCheckpoint::from_note(note)), ..AuditOptions::default() };
-            audit(&f.genesis, stream(&ledger), &options, &mut |_| {}).problems.into_iter().map(|p| p.code).collect::<Vec<_>>()
+            audit(&f.genesis, stream(&ledger), &options, &mut |_| {})
+                .problems
+                .into_iter()
+                .map(|p| p.code)
+                .collect::<Vec<_>>()
         };
         let checkpoint = ledger.checkpoint().unwrap();
         let key = Fixture::key("regional-planning");
-        let signed = SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
+        let signed =
+            SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
         assert!(earlier_codes(signed).is_empty(), "an operator's own note is trusted");
         // The same size and root under an operator's name, signed by someone else.
         let stranger = Fixture::key("stranger");
-        let forged = SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &stranger }).unwrap();
+        let forged =
+            SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &stranger })
+                .unwrap();
         assert_eq!(earlier_codes(forged), vec!["checkpoint.earlier_unsigned"]);
         // A member that is no operator cannot vouch for a checkpoint either.
         let contractor = Fixture::key("baltic-demolition");
-        let by_member = SignedCheckpoint::sign(checkpoint, &NoteSigner { name: "baltic-demolition", key: &contractor }).unwrap();
+        let by_member =
+            SignedCheckpoint::sign(checkpoint, &NoteSigner { name: "baltic-demolition", key: &contractor }).unwrap();
         assert_eq!(earlier_codes(by_member), vec!["checkpoint.earlier_unsigned"]);
     }
 
@@ -674,8 +759,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (f, ledger) = sample_ledger(dir.path());
         let stranger = Fixture::key("stranger");
-        let signed = SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &stranger }).unwrap();
-        let report = audit(&f.genesis, stream(&ledger), &AuditOptions { checkpoint: Some(signed), ..AuditOptions::default() }, &mut |_| {});
+        let signed = SignedCheckpoint::sign(
+            ledger.checkpoint().unwrap(),
+            &NoteSigner { name: "regional-planning", key: &stranger },
+        )
+        .unwrap();
+        let report = audit(
+            &f.genesis,
+            stream(&ledger),
+            &AuditOptions { checkpoint: Some(signed), ..AuditOptions::default() },
+            &mut |_| {},
+        );
         let codes: Vec<_> = report.problems.iter().map(|p| p.code.as_str()).collect();
         assert!(codes.contains(&"checkpoint.unsigned"), "{codes:?}");
     }

@@ -369,11 +369,7 @@ fn lower_hex_digit(digit: u8) -> Option<u8> {
 
 /// RFC 8785 §3.2.3: object members sort by the UTF-16 code units of their names.
 fn jcs_key_order(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        a.as_bytes().cmp(b.as_bytes())
-    } else {
-        a.encode_utf16().cmp(b.encode_utf16())
-    }
+    if a.is_ascii() && b.is_ascii() { a.as_bytes().cmp(b.as_bytes()) } else { a.encode_utf16().cmp(b.encode_utf16()) }
 }
 
 #[cfg(test)]
@@ -424,10 +420,34 @@ pub(crate) mod tests {
         // Each is valid JSON (or refused by the strict parser), but not the way JCS
         // writes its value: the cursor leaves it to the strict parser.
         for text in [
-            " 1", "1 ", "{\"a\": 1}", "[1, 2]", "1.0", "1E0", "1e0", "10e-1", "0.50", "-0", "01", "+1",
-            "9007199254740992", "1e300", "\"\\/\"", "\"\\u0020\"", "\"\\u000A\"", "\"\\u000a\"", "\"\\u001F\"",
-            "\"\u{1}\"", "{\"b\":1,\"a\":2}", "{\"a\":1,\"a\":1}", "{\"\u{fb33}\":1,\"\u{1f600}\":2}", "tru", "nul",
-            "[1,]", "{\"a\":1,}", "\"open",
+            " 1",
+            "1 ",
+            "{\"a\": 1}",
+            "[1, 2]",
+            "1.0",
+            "1E0",
+            "1e0",
+            "10e-1",
+            "0.50",
+            "-0",
+            "01",
+            "+1",
+            "9007199254740992",
+            "1e300",
+            "\"\\/\"",
+            "\"\\u0020\"",
+            "\"\\u000A\"",
+            "\"\\u000a\"",
+            "\"\\u001F\"",
+            "\"\u{1}\"",
+            "{\"b\":1,\"a\":2}",
+            "{\"a\":1,\"a\":1}",
+            "{\"\u{fb33}\":1,\"\u{1f600}\":2}",
+            "tru",
+            "nul",
+            "[1,]",
+            "{\"a\":1,}",
+            "\"open",
         ] {
             assert_eq!(read(text.as_bytes()), None, "{text}");
             assert!(!skips(text.as_bytes()), "{text}");

@@ -140,7 +140,8 @@ mod tests {
     /// this fails if a dependency ever turns on serde_json's `preserve_order`.
     #[test]
     fn serde_json_maps_iterate_in_byte_order() {
-        let map: Map<String, Value> = [("b", 1), ("a", 2), ("é", 3), ("B", 4)].into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+        let map: Map<String, Value> =
+            [("b", 1), ("a", 2), ("é", 3), ("B", 4)].into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
         assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>(), ["B", "a", "b", "é"]);
     }
 
@@ -187,14 +188,24 @@ mod tests {
         let text: String = (0u32..0x80).filter_map(char::from_u32).chain(['\u{2028}', '€', '\u{1f600}']).collect();
         let encoded = encode(&Value::String(text.clone()));
         assert_eq!(encoded.as_bytes(), serde_json_canonicalizer::to_vec(&text).expect("reference encodes"));
-        assert!(encoded.contains("\\u001f") && encoded.contains("\\b") && encoded.contains('\u{7f}') && encoded.contains('/'));
+        assert!(
+            encoded.contains("\\u001f")
+                && encoded.contains("\\b")
+                && encoded.contains('\u{7f}')
+                && encoded.contains('/')
+        );
     }
 
     fn arbitrary_value() -> impl Strategy<Value = Value> {
         let key = prop_oneof![
             "[a-z]{0,6}",
             any::<String>(),
-            prop::sample::select(vec!["\u{fb33}".to_owned(), "\u{1f600}".to_owned(), "\u{e000}x".to_owned(), "é".to_owned()]),
+            prop::sample::select(vec![
+                "\u{fb33}".to_owned(),
+                "\u{1f600}".to_owned(),
+                "\u{e000}x".to_owned(),
+                "é".to_owned()
+            ]),
         ];
         let leaf = prop_oneof![
             Just(Value::Null),
@@ -206,7 +217,8 @@ mod tests {
         leaf.prop_recursive(4, 64, 8, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-                prop::collection::btree_map(key.clone(), inner, 0..8).prop_map(|map| Value::Object(map.into_iter().collect())),
+                prop::collection::btree_map(key.clone(), inner, 0..8)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
             ]
         })
     }

@@ -27,19 +27,10 @@ impl Checkpoint {
     ///
     /// Fails with [`CheckpointError::BadOrigin`] when the origin is empty or holds a control
     /// character, because either would make the note text unparseable.
-    pub fn new(
-        origin: impl Into<String>,
-        size: u64,
-        root: [u8; 32],
-    ) -> Result<Self, CheckpointError> {
+    pub fn new(origin: impl Into<String>, size: u64, root: [u8; 32]) -> Result<Self, CheckpointError> {
         let origin = origin.into();
         check_origin(&origin)?;
-        Ok(Self {
-            origin,
-            size,
-            root,
-            extensions: Vec::new(),
-        })
+        Ok(Self { origin, size, root, extensions: Vec::new() })
     }
 
     /// Appends an extension line after the root hash.
@@ -76,12 +67,7 @@ impl Checkpoint {
     /// The note text that signatures cover: `origin\nsize\nbase64(root)\n` followed by one
     /// line per extension.
     pub fn body(&self) -> String {
-        let mut body = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            BASE64.encode(self.root)
-        );
+        let mut body = format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root));
         for extension in &self.extensions {
             body.push_str(extension);
             body.push('\n');
@@ -103,8 +89,7 @@ impl Checkpoint {
             });
         };
         let mut lines = content.split('\n');
-        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
-        else {
+        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
             return Err(CheckpointError::MalformedNote {
                 line: line_count(text) + 1,
                 reason: "a checkpoint body needs an origin, a tree size and a root hash line",
@@ -118,12 +103,7 @@ impl Checkpoint {
             check_extension(line, FIRST_EXTENSION_LINE + index)?;
             extensions.push(line.to_owned());
         }
-        Ok(Self {
-            origin: origin.to_owned(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Self { origin: origin.to_owned(), size, root, extensions })
     }
 }
 
@@ -136,9 +116,7 @@ const ROOT_BASE64_LEN: usize = 44;
 /// Checks an origin line.
 fn check_origin(origin: &str) -> Result<(), CheckpointError> {
     if origin.is_empty() {
-        return Err(CheckpointError::BadOrigin {
-            reason: "the origin is empty",
-        });
+        return Err(CheckpointError::BadOrigin { reason: "the origin is empty" });
     }
     if origin.chars().any(|c| c < ' ') {
         return Err(CheckpointError::BadOrigin {
@@ -151,41 +129,29 @@ fn check_origin(origin: &str) -> Result<(), CheckpointError> {
 /// Parses the tree size: ASCII decimal digits, no sign, no leading zero unless it is `0`.
 fn parse_size(line: &str) -> Result<u64, CheckpointError> {
     if line.is_empty() {
-        return Err(CheckpointError::BadSize {
-            reason: "the tree size is empty",
-        });
+        return Err(CheckpointError::BadSize { reason: "the tree size is empty" });
     }
     if !line.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CheckpointError::BadSize {
-            reason: "the tree size must be ASCII decimal digits only",
-        });
+        return Err(CheckpointError::BadSize { reason: "the tree size must be ASCII decimal digits only" });
     }
     if line.len() > 1 && line.starts_with('0') {
-        return Err(CheckpointError::BadSize {
-            reason: "the tree size has a leading zero",
-        });
+        return Err(CheckpointError::BadSize { reason: "the tree size has a leading zero" });
     }
-    line.parse().map_err(|_| CheckpointError::BadSize {
-        reason: "the tree size does not fit in 64 bits",
-    })
+    line.parse().map_err(|_| CheckpointError::BadSize { reason: "the tree size does not fit in 64 bits" })
 }
 
 /// Parses the root hash: canonical padded standard base64 of exactly 32 bytes.
 fn parse_root(line: &str) -> Result<[u8; 32], CheckpointError> {
     if line.len() != ROOT_BASE64_LEN {
-        return Err(CheckpointError::BadRoot {
-            reason: "the root hash must be base64 of 32 bytes (44 characters)",
-        });
+        return Err(CheckpointError::BadRoot { reason: "the root hash must be base64 of 32 bytes (44 characters)" });
     }
-    let decoded = BASE64.decode(line).map_err(|_| CheckpointError::BadRoot {
-        reason: "the root hash is not canonical standard base64",
-    })?;
+    let decoded = BASE64
+        .decode(line)
+        .map_err(|_| CheckpointError::BadRoot { reason: "the root hash is not canonical standard base64" })?;
     decoded
         .as_slice()
         .try_into()
-        .map_err(|_| CheckpointError::BadRoot {
-            reason: "the root hash does not decode to 32 bytes",
-        })
+        .map_err(|_| CheckpointError::BadRoot { reason: "the root hash does not decode to 32 bytes" })
 }
 
 /// Checks an extension line, reported at note line `line_number`.

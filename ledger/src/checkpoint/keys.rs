@@ -102,16 +102,9 @@ impl NoteVerifier {
             });
         }
         if key.to_edwards().compress().to_bytes() != key.to_bytes() {
-            return Err(CheckpointError::BadVerifierKey {
-                reason: "the public key is not canonically encoded",
-            });
+            return Err(CheckpointError::BadVerifierKey { reason: "the public key is not canonically encoded" });
         }
-        Ok(Self {
-            key_hash: kind.key_hash(name, &key),
-            name: name.to_owned(),
-            key,
-            kind,
-        })
+        Ok(Self { key_hash: kind.key_hash(name, &key), name: name.to_owned(), key, kind })
     }
 
     /// Parses a verifier key in the standard text form
@@ -123,29 +116,19 @@ impl NoteVerifier {
     /// name.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
         let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(hash_hex), Some(key_base64)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(CheckpointError::BadVerifierKey {
-                reason: "expected <name>+<key ID hex>+<base64 key>",
-            });
+        let (Some(name), Some(hash_hex), Some(key_base64)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(CheckpointError::BadVerifierKey { reason: "expected <name>+<key ID hex>+<base64 key>" });
         };
         check_key_name(name)?;
         let mut claimed_hash = [0u8; 4];
         if hash_hex.len() != 8 || hex::decode_to_slice(hash_hex, &mut claimed_hash).is_err() {
-            return Err(CheckpointError::BadVerifierKey {
-                reason: "the key ID must be exactly 8 hexadecimal digits",
-            });
+            return Err(CheckpointError::BadVerifierKey { reason: "the key ID must be exactly 8 hexadecimal digits" });
         }
         let encoded = BASE64
             .decode(key_base64)
-            .map_err(|_| CheckpointError::BadVerifierKey {
-                reason: "the key is not canonical standard base64",
-            })?;
+            .map_err(|_| CheckpointError::BadVerifierKey { reason: "the key is not canonical standard base64" })?;
         let Some((&signature_type, key_bytes)) = encoded.split_first() else {
-            return Err(CheckpointError::BadVerifierKey {
-                reason: "the key is empty",
-            });
+            return Err(CheckpointError::BadVerifierKey { reason: "the key is empty" });
         };
         let kind = match signature_type {
             ED25519_SIGNATURE_TYPE => VerifierKind::Note,
@@ -157,16 +140,11 @@ impl NoteVerifier {
                 });
             }
         };
-        let key_bytes: &[u8; 32] =
-            key_bytes
-                .try_into()
-                .map_err(|_| CheckpointError::BadVerifierKey {
-                    reason: "an Ed25519 public key must be 32 bytes",
-                })?;
-        let key =
-            VerifyingKey::from_bytes(key_bytes).map_err(|_| CheckpointError::BadVerifierKey {
-                reason: "the key is not a valid Ed25519 point",
-            })?;
+        let key_bytes: &[u8; 32] = key_bytes
+            .try_into()
+            .map_err(|_| CheckpointError::BadVerifierKey { reason: "an Ed25519 public key must be 32 bytes" })?;
+        let key = VerifyingKey::from_bytes(key_bytes)
+            .map_err(|_| CheckpointError::BadVerifierKey { reason: "the key is not a valid Ed25519 point" })?;
         let verifier = Self::with_kind(name, key, kind)?;
         if verifier.key_hash != claimed_hash {
             return Err(CheckpointError::BadVerifierKey {
@@ -181,12 +159,7 @@ impl NoteVerifier {
         let mut encoded = Vec::with_capacity(33);
         encoded.push(self.kind.type_byte());
         encoded.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.key_hash),
-            BASE64.encode(encoded)
-        )
+        format!("{}+{}+{}", self.name, hex::encode(self.key_hash), BASE64.encode(encoded))
     }
 
     /// The key name.
@@ -244,10 +217,7 @@ fn typed_key_hash(name: &str, signature_type: u8, key: &VerifyingKey) -> [u8; 4]
 pub(super) fn check_key_name(name: &str) -> Result<(), CheckpointError> {
     match key_name_problem(name) {
         None => Ok(()),
-        Some(reason) => Err(CheckpointError::KeyNameInvalid {
-            name: name.to_owned(),
-            reason,
-        }),
+        Some(reason) => Err(CheckpointError::KeyNameInvalid { name: name.to_owned(), reason }),
     }
 }
 

@@ -228,8 +228,5 @@ fn line_count(text: &str) -> usize {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    reason = "a failed unwrap is a failed test, which is what tests are for"
-)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test, which is what tests are for")]
 mod tests;

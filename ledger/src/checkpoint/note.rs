@@ -12,9 +12,8 @@ use ed25519_dalek::{Signature, Signer as _};
 use super::keys::{check_key_name, key_name_problem};
 use super::verify::verify_text;
 use super::{
-    Checkpoint, CheckpointError, MAX_COSIGNATURE_TIMESTAMP, MAX_SIGNATURES, NoteSigner,
-    NoteVerifier, VerifiedSigners, check_no_control_characters, cosignature_key_hash, key_hash,
-    line_count,
+    Checkpoint, CheckpointError, MAX_COSIGNATURE_TIMESTAMP, MAX_SIGNATURES, NoteSigner, NoteVerifier, VerifiedSigners,
+    check_no_control_characters, cosignature_key_hash, key_hash, line_count,
 };
 
 /// One signature line of a note, verified or not.
@@ -57,10 +56,7 @@ impl SignedCheckpoint {
     /// Signs a checkpoint, producing a note with one signature.
     pub fn sign(checkpoint: Checkpoint, signer: &NoteSigner) -> Result<Self, CheckpointError> {
         let signature = sign_text(&checkpoint.body(), signer)?;
-        Ok(Self {
-            checkpoint,
-            signatures: vec![signature],
-        })
+        Ok(Self { checkpoint, signatures: vec![signature] })
     }
 
     /// Adds one more signature over the same body, after the existing ones.
@@ -87,11 +83,7 @@ impl SignedCheckpoint {
     /// cosignature, since their key IDs differ. Refuses a second cosignature by the same key
     /// (name and cosigner key ID), a timestamp above [`MAX_COSIGNATURE_TIMESTAMP`], and growing
     /// the note past [`MAX_SIGNATURES`].
-    pub fn add_cosignature(
-        &mut self,
-        signer: &NoteSigner,
-        timestamp: u64,
-    ) -> Result<(), CheckpointError> {
+    pub fn add_cosignature(&mut self, signer: &NoteSigner, timestamp: u64) -> Result<(), CheckpointError> {
         check_key_name(signer.name)?;
         if timestamp > MAX_COSIGNATURE_TIMESTAMP {
             return Err(CheckpointError::CosignatureTimestampTooLarge { timestamp });
@@ -106,11 +98,7 @@ impl SignedCheckpoint {
     /// Refuses a signature by a key (name and key ID) that already signs the note, so no signer
     /// is counted twice, and a signature that would take the note past [`MAX_SIGNATURES`].
     fn check_room_for(&self, name: &str, hash: [u8; 4]) -> Result<(), CheckpointError> {
-        if self
-            .signatures
-            .iter()
-            .any(|existing| existing.name == name && existing.key_hash == hash)
-        {
+        if self.signatures.iter().any(|existing| existing.name == name && existing.key_hash == hash) {
             let body_lines = line_count(&self.checkpoint.body());
             return Err(CheckpointError::DuplicateSigner {
                 name: name.to_owned(),
@@ -119,10 +107,7 @@ impl SignedCheckpoint {
             });
         }
         if self.signatures.len() >= MAX_SIGNATURES {
-            return Err(CheckpointError::TooManySignatures {
-                count: self.signatures.len() + 1,
-                max: MAX_SIGNATURES,
-            });
+            return Err(CheckpointError::TooManySignatures { count: self.signatures.len() + 1, max: MAX_SIGNATURES });
         }
         Ok(())
     }
@@ -151,10 +136,7 @@ impl SignedCheckpoint {
         let frame = frame_note(note)?;
         let checkpoint = Checkpoint::parse_body(frame.text)?;
         let signatures = parse_signature_block(&frame)?;
-        Ok(Self {
-            checkpoint,
-            signatures,
-        })
+        Ok(Self { checkpoint, signatures })
     }
 
     /// Checks every signature against the known verifiers.
@@ -221,30 +203,18 @@ pub(super) fn frame_note(note: &str) -> Result<NoteFrame<'_>, CheckpointError> {
     }
     let count = line_count(signature_block);
     if count > MAX_SIGNATURES {
-        return Err(CheckpointError::TooManySignatures {
-            count,
-            max: MAX_SIGNATURES,
-        });
+        return Err(CheckpointError::TooManySignatures { count, max: MAX_SIGNATURES });
     }
-    Ok(NoteFrame {
-        text,
-        signature_block,
-        first_signature_line,
-    })
+    Ok(NoteFrame { text, signature_block, first_signature_line })
 }
 
 /// Parses every signature line of a framed note, refusing repeated signers.
-pub(super) fn parse_signature_block(
-    frame: &NoteFrame<'_>,
-) -> Result<Vec<NoteSignature>, CheckpointError> {
+pub(super) fn parse_signature_block(frame: &NoteFrame<'_>) -> Result<Vec<NoteSignature>, CheckpointError> {
     let mut signatures: Vec<NoteSignature> = Vec::new();
     for (index, line) in frame.signature_block.split_terminator('\n').enumerate() {
         let line_number = frame.first_signature_line + index;
         let signature = parse_signature_line(line, line_number)?;
-        if signatures
-            .iter()
-            .any(|seen| seen.name == signature.name && seen.key_hash == signature.key_hash)
-        {
+        if signatures.iter().any(|seen| seen.name == signature.name && seen.key_hash == signature.key_hash) {
             return Err(CheckpointError::DuplicateSigner {
                 name: signature.name,
                 key_hash: signature.key_hash,
@@ -259,31 +229,23 @@ pub(super) fn parse_signature_block(
 /// Parses `— <name> <base64(key ID ‖ signature)>` or, for a cosignature,
 /// `— <name> <base64(key ID ‖ timestamp ‖ signature)>` (without its newline).
 fn parse_signature_line(line: &str, line_number: usize) -> Result<NoteSignature, CheckpointError> {
-    let bad = |reason| CheckpointError::BadSignatureLine {
-        line: line_number,
-        reason,
-    };
+    let bad = |reason| CheckpointError::BadSignatureLine { line: line_number, reason };
     let rest = line
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or_else(|| bad("a signature line must start with an em dash (U+2014) and a space"))?;
-    let (name, encoded) = rest
-        .split_once(' ')
-        .ok_or_else(|| bad("no space separates the key name from the signature"))?;
+    let (name, encoded) =
+        rest.split_once(' ').ok_or_else(|| bad("no space separates the key name from the signature"))?;
     key_name_problem(name).map_or(Ok(()), |reason| Err(bad(reason)))?;
     let is_cosignature = match encoded.len() {
         SIGNATURE_BASE64_LEN => false,
         COSIGNATURE_BASE64_LEN => true,
         _ => {
-            return Err(bad(
-                "the signature must be base64 of a 4-byte key ID and a 64-byte Ed25519 \
+            return Err(bad("the signature must be base64 of a 4-byte key ID and a 64-byte Ed25519 \
                  signature (92 characters), or of a 4-byte key ID, an 8-byte timestamp and a \
-                 64-byte Ed25519 signature for a cosignature/v1 (104 characters)",
-            ));
+                 64-byte Ed25519 signature for a cosignature/v1 (104 characters)"));
         }
     };
-    let decoded = BASE64
-        .decode(encoded)
-        .map_err(|_| bad("the signature is not canonical standard base64"))?;
+    let decoded = BASE64.decode(encoded).map_err(|_| bad("the signature is not canonical standard base64"))?;
     let Some((key_hash, rest)) = decoded.split_first_chunk::<4>() else {
         return Err(bad("the signature is shorter than its 4-byte key ID"));
     };
@@ -293,23 +255,14 @@ fn parse_signature_line(line: &str, line_number: usize) -> Result<NoteSignature,
         };
         let timestamp = u64::from_be_bytes(*timestamp);
         if timestamp > MAX_COSIGNATURE_TIMESTAMP {
-            return Err(bad(
-                "the cosignature timestamp is greater than 2^63-1, which cosignature/v1 forbids",
-            ));
+            return Err(bad("the cosignature timestamp is greater than 2^63-1, which cosignature/v1 forbids"));
         }
         (Some(timestamp), signature)
     } else {
         (None, rest)
     };
-    let signature: &[u8; 64] = signature
-        .try_into()
-        .map_err(|_| bad("an Ed25519 signature must be 64 bytes"))?;
-    Ok(NoteSignature {
-        name: name.to_owned(),
-        key_hash: *key_hash,
-        timestamp,
-        signature: *signature,
-    })
+    let signature: &[u8; 64] = signature.try_into().map_err(|_| bad("an Ed25519 signature must be 64 bytes"))?;
+    Ok(NoteSignature { name: name.to_owned(), key_hash: *key_hash, timestamp, signature: *signature })
 }
 
 /// Formats one signature line, newline included: 68 decoded bytes for a plain signature, 76
@@ -321,11 +274,7 @@ pub(super) fn signature_line(signature: &NoteSignature) -> String {
         raw.extend_from_slice(&timestamp.to_be_bytes());
     }
     raw.extend_from_slice(&signature.signature);
-    format!(
-        "{SIGNATURE_PREFIX}{} {}\n",
-        signature.name,
-        BASE64.encode(raw)
-    )
+    format!("{SIGNATURE_PREFIX}{} {}\n", signature.name, BASE64.encode(raw))
 }
 
 /// Signs a note text with a named key.
@@ -343,15 +292,9 @@ pub(super) fn sign_text(text: &str, signer: &NoteSigner) -> Result<NoteSignature
 /// Makes a `cosignature/v1` cosignature of a note text at `timestamp` with a named key.
 ///
 /// The caller checks the timestamp bound; this only signs.
-pub(super) fn cosign_text(
-    text: &str,
-    signer: &NoteSigner,
-    timestamp: u64,
-) -> Result<NoteSignature, CheckpointError> {
+pub(super) fn cosign_text(text: &str, signer: &NoteSigner, timestamp: u64) -> Result<NoteSignature, CheckpointError> {
     check_key_name(signer.name)?;
-    let signature: Signature = signer
-        .key
-        .sign(cosignature_message(text, timestamp).as_bytes());
+    let signature: Signature = signer.key.sign(cosignature_message(text, timestamp).as_bytes());
     Ok(NoteSignature {
         name: signer.name.to_owned(),
         key_hash: cosignature_key_hash(signer.name, &signer.key.verifying_key()),

@@ -34,14 +34,8 @@ fn checkpoint() -> Checkpoint {
 /// A note signed by `operator-a` (seed 1) and cosigned by `operator-b` (seed 2).
 fn cosigned() -> (SignedCheckpoint, Vec<NoteVerifier>) {
     let (a, b) = (signing_key(1), signing_key(2));
-    let signer_a = NoteSigner {
-        name: "operator-a",
-        key: &a,
-    };
-    let signer_b = NoteSigner {
-        name: "operator-b",
-        key: &b,
-    };
+    let signer_a = NoteSigner { name: "operator-a", key: &a };
+    let signer_b = NoteSigner { name: "operator-b", key: &b };
     let mut signed = SignedCheckpoint::sign(checkpoint(), &signer_a).unwrap();
     signed.cosign(&signer_b).unwrap();
     let verifiers = vec![signer_a.verifier().unwrap(), signer_b.verifier().unwrap()];
@@ -55,25 +49,16 @@ fn fake_signature_line(name: &str) -> String {
 #[test]
 fn body_has_the_tlog_checkpoint_layout() {
     let checkpoint = Checkpoint::new("example.com/log", 0, [0u8; 32]).unwrap();
-    assert_eq!(
-        checkpoint.body(),
-        "example.com/log\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
-    );
+    assert_eq!(checkpoint.body(), "example.com/log\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
     let extended = checkpoint.with_extension("ext one").unwrap();
-    assert_eq!(
-        extended.body(),
-        "example.com/log\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\next one\n"
-    );
+    assert_eq!(extended.body(), "example.com/log\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\next one\n");
     assert_eq!(Checkpoint::parse_body(&extended.body()).unwrap(), extended);
 }
 
 #[test]
 fn round_trip_sign_note_parse_verify() {
     let key = signing_key(1);
-    let signer = NoteSigner {
-        name: "operator-a",
-        key: &key,
-    };
+    let signer = NoteSigner { name: "operator-a", key: &key };
     let signed = SignedCheckpoint::sign(checkpoint(), &signer).unwrap();
     let note = signed.to_note();
     assert!(note.starts_with(&format!("{}\n— operator-a ", checkpoint().body())));
@@ -110,10 +95,7 @@ fn cosigned_note_verifies_both_signers_in_order() {
 fn cosign_refuses_the_same_key_twice_but_accepts_a_rotated_key() {
     let (mut signed, _) = cosigned();
     let a = signing_key(1);
-    let again = NoteSigner {
-        name: "operator-a",
-        key: &a,
-    };
+    let again = NoteSigner { name: "operator-a", key: &a };
     let error = signed.cosign(&again).unwrap_err();
     assert!(matches!(
         error,
@@ -122,10 +104,7 @@ fn cosign_refuses_the_same_key_twice_but_accepts_a_rotated_key() {
     assert_eq!(signed.signatures.len(), 2);
 
     let rotated = signing_key(3);
-    let rotated_signer = NoteSigner {
-        name: "operator-a",
-        key: &rotated,
-    };
+    let rotated_signer = NoteSigner { name: "operator-a", key: &rotated };
     signed.cosign(&rotated_signer).unwrap();
     let outcome = signed.verify(&[rotated_signer.verifier().unwrap()]);
     assert_eq!(outcome.valid, ["operator-a"]);
@@ -138,10 +117,7 @@ fn signer_with_invalid_name_is_refused() {
     for name in ["", "two words", "a+b", "tab\there", "nbsp\u{a0}x"] {
         let signer = NoteSigner { name, key: &key };
         assert!(
-            matches!(
-                SignedCheckpoint::sign(checkpoint(), &signer),
-                Err(CheckpointError::KeyNameInvalid { .. })
-            ),
+            matches!(SignedCheckpoint::sign(checkpoint(), &signer), Err(CheckpointError::KeyNameInvalid { .. })),
             "{name:?}"
         );
     }
@@ -198,12 +174,7 @@ fn unknown_signers_are_counted_and_preserved() {
     let (signed, verifiers) = cosigned();
     let witness = signing_key(4);
     let mut witnessed = signed.clone();
-    witnessed
-        .cosign(&NoteSigner {
-            name: "witness.example/w1",
-            key: &witness,
-        })
-        .unwrap();
+    witnessed.cosign(&NoteSigner { name: "witness.example/w1", key: &witness }).unwrap();
     let parsed = SignedCheckpoint::parse(&witnessed.to_note()).unwrap();
     let outcome = parsed.verify(&verifiers);
     assert_eq!(outcome.valid, ["operator-a", "operator-b"]);
@@ -224,11 +195,7 @@ fn malformed_notes_are_refused() {
     let body = signed.checkpoint.body();
     let sig_a = signature_line(&signed.signatures[0]);
     let sig_b = signature_line(&signed.signatures[1]);
-    let b64_a = sig_a
-        .trim_end()
-        .rsplit_once(' ')
-        .map(|(_, b64)| b64.to_owned())
-        .unwrap();
+    let b64_a = sig_a.trim_end().rsplit_once(' ').map(|(_, b64)| b64.to_owned()).unwrap();
 
     type Check = fn(&CheckpointError) -> bool;
     let malformed: Check = |e| matches!(e, CheckpointError::MalformedNote { .. });
@@ -243,121 +210,37 @@ fn malformed_notes_are_refused() {
         ("body only", body.clone(), malformed),
         ("body and blank line", format!("{body}\n"), malformed),
         ("no blank line", format!("{body}{sig_a}"), malformed),
-        (
-            "no final newline",
-            note.trim_end_matches('\n').to_owned(),
-            malformed,
-        ),
+        ("no final newline", note.trim_end_matches('\n').to_owned(), malformed),
         ("trailing blank line", format!("{note}\n"), malformed),
         ("CR line endings", note.replace('\n', "\r\n"), malformed),
         ("control char in text", format!("\u{1}{note}"), malformed),
-        (
-            "tab in signature",
-            note.replacen("— operator-a ", "— operator-a\t", 1),
-            malformed,
-        ),
-        (
-            "text after signatures",
-            format!("{note}Unexpected line.\n"),
-            bad_sig,
-        ),
-        (
-            "hyphen not em dash",
-            note.replacen("— operator-a", "- operator-a", 1),
-            bad_sig,
-        ),
-        (
-            "no space after dash",
-            note.replacen("— operator-a", "—operator-a", 1),
-            bad_sig,
-        ),
-        (
-            "space in key name",
-            note.replacen("— operator-a", "— operator a", 1),
-            bad_sig,
-        ),
-        (
-            "plus in key name",
-            note.replacen("— operator-a", "— operator+a", 1),
-            bad_sig,
-        ),
-        (
-            "missing signature",
-            note.replacen(&format!(" {b64_a}"), "", 1),
-            bad_sig,
-        ),
+        ("tab in signature", note.replacen("— operator-a ", "— operator-a\t", 1), malformed),
+        ("text after signatures", format!("{note}Unexpected line.\n"), bad_sig),
+        ("hyphen not em dash", note.replacen("— operator-a", "- operator-a", 1), bad_sig),
+        ("no space after dash", note.replacen("— operator-a", "—operator-a", 1), bad_sig),
+        ("space in key name", note.replacen("— operator-a", "— operator a", 1), bad_sig),
+        ("plus in key name", note.replacen("— operator-a", "— operator+a", 1), bad_sig),
+        ("missing signature", note.replacen(&format!(" {b64_a}"), "", 1), bad_sig),
         ("empty signature", note.replacen(&b64_a, "", 1), bad_sig),
-        (
-            "bad base64",
-            note.replacen(&b64_a, &b64_a.replacen('=', "!", 1), 1),
-            bad_sig,
-        ),
-        (
-            "signature too short",
-            note.replacen(&b64_a, &BASE64.encode([1u8; 67]), 1),
-            bad_sig,
-        ),
-        (
-            "signature too long",
-            note.replacen(&b64_a, &BASE64.encode([1u8; 72]), 1),
-            bad_sig,
-        ),
-        (
-            "duplicate signer",
-            format!("{body}\n{sig_a}{sig_b}{sig_a}"),
-            duplicate,
-        ),
-        (
-            "leading zero in size",
-            note.replacen("\n3\n", "\n03\n", 1),
-            bad_size,
-        ),
+        ("bad base64", note.replacen(&b64_a, &b64_a.replacen('=', "!", 1), 1), bad_sig),
+        ("signature too short", note.replacen(&b64_a, &BASE64.encode([1u8; 67]), 1), bad_sig),
+        ("signature too long", note.replacen(&b64_a, &BASE64.encode([1u8; 72]), 1), bad_sig),
+        ("duplicate signer", format!("{body}\n{sig_a}{sig_b}{sig_a}"), duplicate),
+        ("leading zero in size", note.replacen("\n3\n", "\n03\n", 1), bad_size),
         ("signed size", note.replacen("\n3\n", "\n+3\n", 1), bad_size),
-        (
-            "size overflow",
-            note.replacen("\n3\n", "\n18446744073709551616\n", 1),
-            bad_size,
-        ),
-        (
-            "root not base64",
-            note.replacen(&BASE64.encode(root(7)), &"*".repeat(44), 1),
-            bad_root,
-        ),
-        (
-            "root too short",
-            note.replacen(&BASE64.encode(root(7)), &BASE64.encode([1u8; 31]), 1),
-            bad_root,
-        ),
+        ("size overflow", note.replacen("\n3\n", "\n18446744073709551616\n", 1), bad_size),
+        ("root not base64", note.replacen(&BASE64.encode(root(7)), &"*".repeat(44), 1), bad_root),
+        ("root too short", note.replacen(&BASE64.encode(root(7)), &BASE64.encode([1u8; 31]), 1), bad_root),
         (
             "root unpadded",
-            note.replacen(
-                &BASE64.encode(root(7)),
-                BASE64.encode(root(7)).trim_end_matches('='),
-                1,
-            ),
+            note.replacen(&BASE64.encode(root(7)), BASE64.encode(root(7)).trim_end_matches('='), 1),
             bad_root,
         ),
         ("origin missing", note.replacen(ORIGIN, "", 1), bad_origin),
-        (
-            "empty size line",
-            format!("{ORIGIN}\n\n{}\n\n{sig_a}", BASE64.encode(root(7))),
-            bad_size,
-        ),
-        (
-            "only two body lines",
-            format!("{ORIGIN}\n3\n\n{sig_a}"),
-            malformed,
-        ),
-        (
-            "empty extension line",
-            format!("{body}\nx\n\n{sig_a}"),
-            bad_ext,
-        ),
-        (
-            "replacement character for em dash",
-            note.replacen("—", "\u{fffd}", 1),
-            bad_sig,
-        ),
+        ("empty size line", format!("{ORIGIN}\n\n{}\n\n{sig_a}", BASE64.encode(root(7))), bad_size),
+        ("only two body lines", format!("{ORIGIN}\n3\n\n{sig_a}"), malformed),
+        ("empty extension line", format!("{body}\nx\n\n{sig_a}"), bad_ext),
+        ("replacement character for em dash", note.replacen("—", "\u{fffd}", 1), bad_sig),
     ];
     for (label, input, expected) in cases {
         match SignedCheckpoint::parse(&input) {
@@ -369,42 +252,26 @@ fn malformed_notes_are_refused() {
     let spaced = format!("{body} \n\n{sig_a}");
     assert_eq!(SignedCheckpoint::parse(&spaced).unwrap().to_note(), spaced);
     // Extension lines that could not be parsed back cannot be built either.
-    assert!(matches!(
-        checkpoint().with_extension(""),
-        Err(CheckpointError::BadExtension { line: 4, .. })
-    ));
+    assert!(matches!(checkpoint().with_extension(""), Err(CheckpointError::BadExtension { line: 4, .. })));
     assert!(bad_ext(&checkpoint().with_extension("a\nb").unwrap_err()));
 }
 
 #[test]
 fn signature_limit_is_one_hundred() {
     let body = checkpoint().body();
-    let lines = |n: usize| -> String {
-        (0..n)
-            .map(|i| fake_signature_line(&format!("w{i}")))
-            .collect()
-    };
+    let lines = |n: usize| -> String { (0..n).map(|i| fake_signature_line(&format!("w{i}"))).collect() };
     let at_limit = format!("{body}\n{}", lines(MAX_SIGNATURES));
-    assert_eq!(
-        SignedCheckpoint::parse(&at_limit).unwrap().signatures.len(),
-        MAX_SIGNATURES
-    );
+    assert_eq!(SignedCheckpoint::parse(&at_limit).unwrap().signatures.len(), MAX_SIGNATURES);
     let over = format!("{body}\n{}", lines(MAX_SIGNATURES + 1));
     assert_eq!(
         SignedCheckpoint::parse(&over).unwrap_err(),
-        CheckpointError::TooManySignatures {
-            count: 101,
-            max: 100
-        }
+        CheckpointError::TooManySignatures { count: 101, max: 100 }
     );
 
     let mut full = SignedCheckpoint::parse(&at_limit).unwrap();
     let key = signing_key(1);
     assert!(matches!(
-        full.cosign(&NoteSigner {
-            name: "one-more",
-            key: &key
-        }),
+        full.cosign(&NoteSigner { name: "one-more", key: &key }),
         Err(CheckpointError::TooManySignatures { count: 101, .. })
     ));
 }
@@ -416,10 +283,7 @@ fn parse_body_enforces_canonical_fields() {
     assert_eq!(ok("0").unwrap().size(), 0);
     assert_eq!(ok("18446744073709551615").unwrap().size(), u64::MAX);
     for bad in ["00", "01", "-1", "+1", " 1", "1 ", "1_000", "١", "0x10"] {
-        assert!(
-            matches!(ok(bad), Err(CheckpointError::BadSize { .. })),
-            "{bad:?}"
-        );
+        assert!(matches!(ok(bad), Err(CheckpointError::BadSize { .. })), "{bad:?}");
     }
     // Non-zero trailing bits give a second spelling of the same bytes; refused so that
     // re-serialising a parsed body reproduces the signed bytes.
@@ -438,22 +302,13 @@ fn parse_body_enforces_canonical_fields() {
         Checkpoint::parse_body(&format!("o\n1\n{root_line}\n\n")),
         Err(CheckpointError::BadExtension { line: 4, .. })
     ));
-    assert!(matches!(
-        Checkpoint::parse_body(""),
-        Err(CheckpointError::MalformedNote { line: 1, .. })
-    ));
+    assert!(matches!(Checkpoint::parse_body(""), Err(CheckpointError::MalformedNote { line: 1, .. })));
 }
 
 #[test]
 fn new_refuses_bad_origins() {
     for origin in ["", "a\nb", "a\rb", "tab\t"] {
-        assert!(
-            matches!(
-                Checkpoint::new(origin, 1, [0; 32]),
-                Err(CheckpointError::BadOrigin { .. })
-            ),
-            "{origin:?}"
-        );
+        assert!(matches!(Checkpoint::new(origin, 1, [0; 32]), Err(CheckpointError::BadOrigin { .. })), "{origin:?}");
     }
     // The spec only recommends URL-like origins, so spaces and pluses are allowed.
     assert!(Checkpoint::new("a log+1", 1, [0; 32]).is_ok());
@@ -481,31 +336,26 @@ fn verifier_keys_round_trip_and_reject_bad_keys() {
     assert_eq!(NoteVerifier::from_vkey(&vkey).unwrap(), verifier);
 
     for name in ["", "a b", "a+b", "a\u{2003}b"] {
-        assert!(matches!(
-            NoteVerifier::new(name, key.verifying_key()),
-            Err(CheckpointError::KeyNameInvalid { .. })
-        ));
+        assert!(matches!(NoteVerifier::new(name, key.verifying_key()), Err(CheckpointError::KeyNameInvalid { .. })));
     }
     // The identity point has small order; verify_strict would refuse all its signatures.
     let mut identity = [0u8; 32];
     identity[0] = 1;
     let weak = VerifyingKey::from_bytes(&identity).unwrap();
-    assert!(matches!(
-        NoteVerifier::new("weak", weak),
-        Err(CheckpointError::BadVerifierKey { .. })
-    ));
+    assert!(matches!(NoteVerifier::new("weak", weak), Err(CheckpointError::BadVerifierKey { .. })));
 }
 
 // Known-answer vectors from golang.org/x/mod/sumdb/note, file note_test.go (TestNewVerifier,
 // TestSign, TestOpen) and the package documentation in note.go, in the golang/mod repository.
 const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-const PETER_SKEY: &str =
-    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
 const PETER_TEXT: &str = "If you think cryptography is the answer to your problem,\n\
                           then you don't know what your problem is.\n";
-const PETER_SIG: &str = "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-const ENOCH_SIG: &str = "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+const PETER_SIG: &str =
+    "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+const ENOCH_SIG: &str =
+    "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 #[test]
 fn known_answer_go_sumdb_note_vectors() {
@@ -531,16 +381,11 @@ fn known_answer_go_sumdb_note_vectors() {
     assert_eq!(outcome.invalid, ["PeterNeumann", "EnochRoot"]);
 
     // Ed25519 is deterministic, so signing with the published seed reproduces the line.
-    let seed_bytes = BASE64
-        .decode(PETER_SKEY.splitn(5, '+').last().unwrap())
-        .unwrap();
+    let seed_bytes = BASE64.decode(PETER_SKEY.splitn(5, '+').last().unwrap()).unwrap();
     assert_eq!(seed_bytes[0], ED25519_SIGNATURE_TYPE);
     let seed: [u8; 32] = seed_bytes[1..].try_into().unwrap();
     let key = SigningKey::from_bytes(&seed);
-    let signer = NoteSigner {
-        name: "PeterNeumann",
-        key: &key,
-    };
+    let signer = NoteSigner { name: "PeterNeumann", key: &key };
     assert_eq!(signer.verifier().unwrap(), peter);
     let signature = sign_text(PETER_TEXT, &signer).unwrap();
     assert_eq!(signature_line(&signature), PETER_SIG);
@@ -586,15 +431,10 @@ fn mangled_verifier_keys_are_refused() {
     }
     // Wrong-length key and unknown algorithm, each with a key ID adjusted to match.
     assert!(
-        NoteVerifier::from_vkey(
-            "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
-        )
-        .is_err()
+        NoteVerifier::from_vkey("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==").is_err()
     );
     assert!(matches!(
-        NoteVerifier::from_vkey(
-            "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-        ),
+        NoteVerifier::from_vkey("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
         Err(CheckpointError::BadVerifierKey { .. })
     ));
 }
@@ -630,14 +470,8 @@ fn module_doc_example_is_genuine() {
         .collect();
     let parsed = SignedCheckpoint::parse(&example).unwrap();
     let (a, b) = (signing_key(1), signing_key(2));
-    let signer_a = NoteSigner {
-        name: "operator-a",
-        key: &a,
-    };
-    let signer_b = NoteSigner {
-        name: "operator-b",
-        key: &b,
-    };
+    let signer_a = NoteSigner { name: "operator-a", key: &a };
+    let signer_b = NoteSigner { name: "operator-b", key: &b };
     let mut resigned = SignedCheckpoint::sign(parsed.checkpoint.clone(), &signer_a).unwrap();
     resigned.cosign(&signer_b).unwrap();
     assert_eq!(resigned.to_note(), example);
@@ -883,7 +717,8 @@ fn cosignature_timestamps_above_2_pow_63_minus_1_are_refused() {
 
     let b = signing_key(2);
     let signer_b = NoteSigner { name: "operator-b", key: &b };
-    let mut fresh = SignedCheckpoint::sign(checkpoint(), &NoteSigner { name: "operator-x", key: &signing_key(9) }).unwrap();
+    let mut fresh =
+        SignedCheckpoint::sign(checkpoint(), &NoteSigner { name: "operator-x", key: &signing_key(9) }).unwrap();
     assert_eq!(
         fresh.add_cosignature(&signer_b, 1 << 63).unwrap_err(),
         CheckpointError::CosignatureTimestampTooLarge { timestamp: 1 << 63 }
@@ -899,10 +734,7 @@ fn cosignature_timestamps_above_2_pow_63_minus_1_are_refused() {
     // Decoded lengths other than 68 and 76 stay refused.
     for length in [67, 69, 72, 75, 77, 80] {
         let bad = note.replacen(&b64_b, &BASE64.encode(vec![1u8; length]), 1);
-        assert!(
-            matches!(SignedCheckpoint::parse(&bad), Err(CheckpointError::BadSignatureLine { .. })),
-            "{length}"
-        );
+        assert!(matches!(SignedCheckpoint::parse(&bad), Err(CheckpointError::BadSignatureLine { .. })), "{length}");
     }
 }
 
@@ -932,13 +764,11 @@ fn cosigner_key_ids_and_vkeys() {
     // refused: the ID must match the type byte.
     let swapped = format!("operator-a+{}+{}", hex::encode(plain.key_hash()), vkey.rsplit_once('+').unwrap().1);
     assert!(matches!(NoteVerifier::from_vkey(&swapped), Err(CheckpointError::BadVerifierKey { .. })));
-    let swapped = format!("operator-a+{}+{}", hex::encode(cosigner.key_hash()), plain.to_vkey().rsplit_once('+').unwrap().1);
+    let swapped =
+        format!("operator-a+{}+{}", hex::encode(cosigner.key_hash()), plain.to_vkey().rsplit_once('+').unwrap().1);
     assert!(matches!(NoteVerifier::from_vkey(&swapped), Err(CheckpointError::BadVerifierKey { .. })));
     // Invalid names and weak keys are refused for cosigners as for plain verifiers.
-    assert!(matches!(
-        NoteVerifier::cosigner("a b", key.verifying_key()),
-        Err(CheckpointError::KeyNameInvalid { .. })
-    ));
+    assert!(matches!(NoteVerifier::cosigner("a b", key.verifying_key()), Err(CheckpointError::KeyNameInvalid { .. })));
     let mut identity = [0u8; 32];
     identity[0] = 1;
     assert!(matches!(

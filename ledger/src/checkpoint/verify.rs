@@ -47,11 +47,7 @@ impl VerifiedSigners {
 ///
 /// A plain signature is matched only by plain verifiers and checked over `text`; a cosignature
 /// only by cosigner verifiers and checked over its `cosignature/v1` message.
-pub(super) fn verify_text(
-    text: &str,
-    signatures: &[NoteSignature],
-    verifiers: &[NoteVerifier],
-) -> VerifiedSigners {
+pub(super) fn verify_text(text: &str, signatures: &[NoteSignature], verifiers: &[NoteVerifier]) -> VerifiedSigners {
     let mut outcome = VerifiedSigners::default();
     for signature in signatures {
         let mut matching = verifiers
@@ -76,11 +72,7 @@ pub(super) fn verify_text(
         // A (name, key ID) collision between two trusted keys can only come from the trusted
         // list itself, so a signature verifying under any of the matching keys is accepted.
         let verifies = message.is_some_and(|message| {
-            matching.any(|v| {
-                v.verifying_key()
-                    .verify_strict(message.as_bytes(), &ed25519_signature)
-                    .is_ok()
-            })
+            matching.any(|v| v.verifying_key().verify_strict(message.as_bytes(), &ed25519_signature).is_ok())
         });
         if verifies {
             outcome.valid.push(signature.name.clone());

@@ -33,7 +33,11 @@ impl VerifiedEntry {
     /// differently (see [`crate::signature`]).
     pub fn verify_each(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> {
         let signatures = SignedEntry::verify_signatures_each(&entries);
-        entries.into_iter().zip(signatures).map(|(entry, signatures)| signatures.and_then(|()| Self::after_signatures(entry))).collect()
+        entries
+            .into_iter()
+            .zip(signatures)
+            .map(|(entry, signatures)| signatures.and_then(|()| Self::after_signatures(entry)))
+            .collect()
     }
 
     /// [`VerifiedEntry::verify`]'s verdict on each entry of `canonical`, given
@@ -44,7 +48,9 @@ impl VerifiedEntry {
     /// canonical bytes (see `SignedEntry::without_body_tree`). The signatures
     /// are checked after, together; a bad signature still decides the verdict
     /// before a bad body does, as in [`VerifiedEntry::verify`].
-    pub(crate) fn verify_canonical<'a>(canonical: impl Iterator<Item = &'a [u8]>) -> Vec<Result<VerifiedEntry, Refusal>> {
+    pub(crate) fn verify_canonical<'a>(
+        canonical: impl Iterator<Item = &'a [u8]>,
+    ) -> Vec<Result<VerifiedEntry, Refusal>> {
         let mut entries = Vec::new();
         let checked: Vec<Result<Result<Body, Refusal>, Refusal>> = canonical
             .map(|bytes| {
@@ -162,7 +168,9 @@ impl Body {
             }
             Body::Attest(b) => Some(&b.giai),
             Body::Split(b) => Some(&b.giai),
-            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => None,
+            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => {
+                None
+            }
         }
     }
 }
@@ -303,9 +311,8 @@ pub struct SplitBody {
 }
 
 fn typed<T: DeserializeOwned>(kind: Kind, body: &Value) -> Result<T, Refusal> {
-    T::deserialize(body).map_err(|e| {
-        Refusal::new(RefusalCode::SchemaInvalid, format!("{kind} body does not decode: {e}"))
-    })
+    T::deserialize(body)
+        .map_err(|e| Refusal::new(RefusalCode::SchemaInvalid, format!("{kind} body does not decode: {e}")))
 }
 
 fn schema_refusal(kind: Kind, error: SchemaError) -> Refusal {

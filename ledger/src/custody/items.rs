@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-
 use super::bodies::{Body, PassportBody, PassportFacts};
 use super::{AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State};
 use crate::ident::Giai;
@@ -14,7 +13,12 @@ use crate::refusal::{Refusal, RefusalCode};
 const MASS_TOLERANCE: f64 = 1e-9;
 
 /// Checks an item entry and computes its change.
-pub(super) fn check(state: &State, signers: &BTreeSet<MemberId>, body: &Body, context: &Context) -> Result<Change, Refusal> {
+pub(super) fn check(
+    state: &State,
+    signers: &BTreeSet<MemberId>,
+    body: &Body,
+    context: &Context,
+) -> Result<Change, Refusal> {
     let signer = sole_signer(signers)?;
     let items = match body {
         Body::Register(b) => vec![register(state, signer, b, context)?],
@@ -26,7 +30,10 @@ pub(super) fn check(state: &State, signers: &BTreeSet<MemberId>, body: &Body, co
                 .member(&b.to)
                 .ok_or_else(|| Refusal::new(RefusalCode::MemberUnknown, format!("no member has id {}", b.to)))?;
             if b.to == *signer {
-                return Err(Refusal::new(RefusalCode::CustodySelfTransfer, format!("{signer} already holds {}", b.giai)));
+                return Err(Refusal::new(
+                    RefusalCode::CustodySelfTransfer,
+                    format!("{signer} already holds {}", b.giai),
+                ));
             }
             if !recipient.has_role(Role::Holder) {
                 return Err(role_missing(&b.to, Role::Holder, "receive custody"));
@@ -59,7 +66,10 @@ pub(super) fn check(state: &State, signers: &BTreeSet<MemberId>, body: &Body, co
             if b.passport_version == 0 || b.passport_version > item.passport_version {
                 return Err(Refusal::new(
                     RefusalCode::AttestUnknownVersion,
-                    format!("{} has passport versions 1 to {}, not {}", b.giai, item.passport_version, b.passport_version),
+                    format!(
+                        "{} has passport versions 1 to {}, not {}",
+                        b.giai, item.passport_version, b.passport_version
+                    ),
                 ));
             }
             item.attestations.push(AttestationRef {
@@ -239,17 +249,27 @@ fn require_custodian(item: &ItemState, signer: &MemberId) -> Result<(), Refusal>
 
 fn require_available(item: &ItemState) -> Result<(), Refusal> {
     if item.status == ItemStatus::Installed {
-        return Err(Refusal::new(RefusalCode::ItemInstalled, format!("{} is installed; dismantle it first", item.giai)));
+        return Err(Refusal::new(
+            RefusalCode::ItemInstalled,
+            format!("{} is installed; dismantle it first", item.giai),
+        ));
     }
     Ok(())
 }
 
 fn require_role(state: &State, member: &MemberId, role: Role, action: &str) -> Result<(), Refusal> {
-    if state.member(member).is_some_and(|m| m.has_role(role)) { Ok(()) } else { Err(role_missing(member, role, action)) }
+    if state.member(member).is_some_and(|m| m.has_role(role)) {
+        Ok(())
+    } else {
+        Err(role_missing(member, role, action))
+    }
 }
 
 fn role_missing(member: &MemberId, role: Role, action: &str) -> Refusal {
-    Refusal::new(RefusalCode::RoleMissing, format!("member {member} lacks the {} role needed to {action}", role.as_str()))
+    Refusal::new(
+        RefusalCode::RoleMissing,
+        format!("member {member} lacks the {} role needed to {action}", role.as_str()),
+    )
 }
 
 fn require_passport_names(giai: &Giai, passport: &PassportFacts) -> Result<(), Refusal> {

@@ -35,7 +35,10 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
     };
     for founder in &body.members {
         if state.members.contains_key(&founder.id) {
-            return Err(Refusal::new(RefusalCode::MemberExists, format!("founding member {} is listed twice", founder.id)));
+            return Err(Refusal::new(
+                RefusalCode::MemberExists,
+                format!("founding member {} is listed twice", founder.id),
+            ));
         }
         let member = new_member(&state, founder, Seq::GENESIS)?;
         state.apply(Change { members: vec![member], items: vec![] });
@@ -60,7 +63,12 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
 }
 
 /// `member.add`: admins up to the threshold add a new member.
-pub(super) fn add(state: &State, signers: &BTreeSet<MemberId>, body: &MemberBody, context: &Context) -> Result<Change, Refusal> {
+pub(super) fn add(
+    state: &State,
+    signers: &BTreeSet<MemberId>,
+    body: &MemberBody,
+    context: &Context,
+) -> Result<Change, Refusal> {
     require_admins(state, signers, "add a member")?;
     if state.members.contains_key(&body.id) {
         return Err(Refusal::new(RefusalCode::MemberExists, format!("member {} already exists", body.id)));
@@ -107,7 +115,10 @@ pub(super) fn update(
             Refusal::new(RefusalCode::KeyUnknown, format!("key {key} does not belong to member {}", body.id))
         })?;
         if let Some(revoked) = key_state.revoked {
-            return Err(Refusal::new(RefusalCode::KeyRevoked, format!("key {key} was already revoked at record {revoked}")));
+            return Err(Refusal::new(
+                RefusalCode::KeyRevoked,
+                format!("key {key} was already revoked at record {revoked}"),
+            ));
         }
         key_state.revoked = Some(context.seq);
     }
@@ -141,7 +152,13 @@ fn new_member(state: &State, body: &MemberBody, since: Seq) -> Result<Member, Re
         .into_iter()
         .map(|key| (key, KeyState { added: since, revoked: None }))
         .collect();
-    Ok(Member { id: body.id.clone(), name: body.name.clone(), roles: body.roles.iter().copied().collect(), keys, since })
+    Ok(Member {
+        id: body.id.clone(),
+        name: body.name.clone(),
+        roles: body.roles.iter().copied().collect(),
+        keys,
+        since,
+    })
 }
 
 /// Parses keys that are to join a member: valid, not weak, not anyone's already,

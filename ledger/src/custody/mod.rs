@@ -49,7 +49,10 @@ impl MemberId {
         if valid {
             Ok(MemberId(text.to_owned()))
         } else {
-            Err(Refusal::new(RefusalCode::EntryMalformed, format!("member id {text:?} must be a lowercase slug (a-z, 0-9, '-')")))
+            Err(Refusal::new(
+                RefusalCode::EntryMalformed,
+                format!("member id {text:?} must be a lowercase slug (a-z, 0-9, '-')"),
+            ))
         }
     }
 
@@ -156,7 +159,10 @@ impl Member {
     pub fn checkpoint_verifiers(&self) -> impl Iterator<Item = NoteVerifier> + '_ {
         self.active_keys().flat_map(|key| {
             let name = self.id.as_str();
-            NoteVerifier::new(name, *key.verifying_key()).ok().into_iter().chain(NoteVerifier::cosigner(name, *key.verifying_key()).ok())
+            NoteVerifier::new(name, *key.verifying_key())
+                .ok()
+                .into_iter()
+                .chain(NoteVerifier::cosigner(name, *key.verifying_key()).ok())
         })
     }
 
@@ -165,7 +171,10 @@ impl Member {
     pub fn checkpoint_verifiers_ever(&self) -> impl Iterator<Item = NoteVerifier> + '_ {
         self.keys.keys().flat_map(|key| {
             let name = self.id.as_str();
-            NoteVerifier::new(name, *key.verifying_key()).ok().into_iter().chain(NoteVerifier::cosigner(name, *key.verifying_key()).ok())
+            NoteVerifier::new(name, *key.verifying_key())
+                .ok()
+                .into_iter()
+                .chain(NoteVerifier::cosigner(name, *key.verifying_key()).ok())
         })
     }
 }
@@ -327,7 +336,10 @@ impl State {
     pub fn check(&self, entry: &VerifiedEntry, context: &Context) -> Result<Change, Refusal> {
         let statement = entry.entry().statement();
         if statement.kind == Kind::Genesis {
-            return Err(Refusal::new(RefusalCode::LedgerGenesisMisplaced, "a ledger has exactly one genesis, at record 0"));
+            return Err(Refusal::new(
+                RefusalCode::LedgerGenesisMisplaced,
+                "a ledger has exactly one genesis, at record 0",
+            ));
         }
         if statement.ledger != Some(self.consortium.ledger_id) {
             let named = statement.ledger.map_or_else(|| "no ledger".to_owned(), |id| format!("ledger {id}"));
@@ -339,12 +351,17 @@ impl State {
         if statement.time.instant() > context.accepted.instant() + CLOCK_SKEW {
             return Err(Refusal::new(
                 RefusalCode::TimeInvalid,
-                format!("statement time {} lies more than {CLOCK_SKEW} after acceptance at {}", statement.time, context.accepted),
+                format!(
+                    "statement time {} lies more than {CLOCK_SKEW} after acceptance at {}",
+                    statement.time, context.accepted
+                ),
             ));
         }
         let signers = self.signers(entry.entry())?;
         match entry.body() {
-            Body::Genesis(_) => Err(Refusal::new(RefusalCode::LedgerGenesisMisplaced, "a ledger has exactly one genesis")),
+            Body::Genesis(_) => {
+                Err(Refusal::new(RefusalCode::LedgerGenesisMisplaced, "a ledger has exactly one genesis"))
+            }
             Body::MemberAdd(body) => members::add(self, &signers, body, context),
             Body::MemberUpdate(body) => members::update(self, &signers, body, context),
             Body::NodeAdd(body) => nodes::add(self, &signers, body),
@@ -377,7 +394,10 @@ impl State {
         let mut signers = BTreeSet::new();
         for signature in entry.signatures() {
             let owner = self.key_owners.get(&signature.key).ok_or_else(|| {
-                Refusal::new(RefusalCode::SignatureUnknownKey, format!("key {} belongs to no member of this ledger", signature.key))
+                Refusal::new(
+                    RefusalCode::SignatureUnknownKey,
+                    format!("key {} belongs to no member of this ledger", signature.key),
+                )
             })?;
             let revoked = self.members.get(owner).and_then(|m| m.keys.get(&signature.key)).and_then(|k| k.revoked);
             if let Some(revoked) = revoked {

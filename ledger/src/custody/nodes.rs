@@ -49,7 +49,11 @@ pub(super) fn add(state: &State, signers: &BTreeSet<MemberId>, body: &NodeAddBod
     if !member.has_role(Role::Operator) {
         return Err(Refusal::new(
             RefusalCode::RoleMissing,
-            format!("member {} lacks the {} role needed to run a consortium node", body.member, Role::Operator.as_str()),
+            format!(
+                "member {} lacks the {} role needed to run a consortium node",
+                body.member,
+                Role::Operator.as_str()
+            ),
         ));
     }
     // Its node can sign: `member.last_key` keeps every member with an active key.

@@ -76,16 +76,24 @@ fn an_item_lives_from_dismantling_to_reuse() {
     assert_eq!(h.item(BEAM).custodian, id("reuse-hub"));
     assert!(h.item(BEAM).pending.is_none());
 
-    h.ok(h.signed(&["reuse-hub"], Kind::ItemAmend, json!({"giai": BEAM, "passport": passport(BEAM, "HEA 160 beam, blasted", 180.0)})));
+    h.ok(h.signed(
+        &["reuse-hub"],
+        Kind::ItemAmend,
+        json!({"giai": BEAM, "passport": passport(BEAM, "HEA 160 beam, blasted", 180.0)}),
+    ));
     assert_eq!(h.item(BEAM).passport_version, 2);
     h.ok(h.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": BEAM, "passport_version": 2,
         "attestation": {"type": "inspection", "result": "pass", "grade": "A", "summary": "Visual and ultrasonic inspection"}})));
     assert_eq!(h.item(BEAM).attestations.len(), 1);
 
-    h.ok(h.signed(&["reuse-hub"], Kind::ItemSplit, json!({"giai": BEAM, "parts": [
-        {"giai": "4750001BEAM-0001A", "passport": passport("4750001BEAM-0001A", "HEA 160, 4 m", 120.0)},
-        {"giai": "4750001BEAM-0001B", "passport": passport("4750001BEAM-0001B", "HEA 160, 2 m", 60.0)},
-    ]})));
+    h.ok(h.signed(
+        &["reuse-hub"],
+        Kind::ItemSplit,
+        json!({"giai": BEAM, "parts": [
+            {"giai": "4750001BEAM-0001A", "passport": passport("4750001BEAM-0001A", "HEA 160, 4 m", 120.0)},
+            {"giai": "4750001BEAM-0001B", "passport": passport("4750001BEAM-0001B", "HEA 160, 2 m", 60.0)},
+        ]}),
+    ));
     assert_eq!(h.item(BEAM).status, ItemStatus::Split);
     assert_eq!(h.item("4750001BEAM-0001A").parent.as_ref().unwrap().as_str(), BEAM);
     assert_eq!(h.item("4750001BEAM-0001B").custodian, id("reuse-hub"));
@@ -93,7 +101,11 @@ fn an_item_lives_from_dismantling_to_reuse() {
     let part = "4750001BEAM-0001A";
     h.ok(f.transfer("reuse-hub", part, "timber-builders"));
     h.ok(f.receive("timber-builders", part));
-    h.ok(h.signed(&["timber-builders"], Kind::ItemInstall, json!({"giai": part, "site": {"building": "Jelgava library extension"}})));
+    h.ok(h.signed(
+        &["timber-builders"],
+        Kind::ItemInstall,
+        json!({"giai": part, "site": {"building": "Jelgava library extension"}}),
+    ));
     assert_eq!(h.item(part).status, ItemStatus::Installed);
     h.ok(h.signed(&["timber-builders"], Kind::ItemDismantle, json!({"giai": part})));
     assert_eq!(h.item(part).status, ItemStatus::Available);
@@ -107,7 +119,14 @@ fn every_item_rule_refuses_with_its_code_and_changes_nothing() {
     let f = h.fixture.clone();
     // Registration needs the contractor role and a passport naming the same item.
     h.refused(f.register("reuse-hub", BEAM, "beam", 100.0), RefusalCode::RoleMissing);
-    h.refused(h.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": BEAM, "passport": passport("4750001OTHER", "x", 1.0)})), RefusalCode::PassportGiaiMismatch);
+    h.refused(
+        h.signed(
+            &["baltic-demolition"],
+            Kind::ItemRegister,
+            json!({"giai": BEAM, "passport": passport("4750001OTHER", "x", 1.0)}),
+        ),
+        RefusalCode::PassportGiaiMismatch,
+    );
     h.ok(f.register("baltic-demolition", BEAM, "beam", 100.0));
     h.refused(f.register("baltic-demolition", BEAM, "beam", 100.0), RefusalCode::ItemExists);
     h.refused(f.register("riga-deconstruction", BEAM, "beam", 100.0), RefusalCode::ItemExists);
@@ -115,45 +134,75 @@ fn every_item_rule_refuses_with_its_code_and_changes_nothing() {
 
     // Only the custodian acts on an item, for one member only.
     h.refused(f.transfer("riga-deconstruction", BEAM, "reuse-hub"), RefusalCode::CustodyNotCustodian);
-    h.refused(h.signed(&["baltic-demolition", "riga-deconstruction"], Kind::ItemTransfer, json!({"giai": BEAM, "to": "reuse-hub"})), RefusalCode::SignatureMultipleMembers);
+    h.refused(
+        h.signed(
+            &["baltic-demolition", "riga-deconstruction"],
+            Kind::ItemTransfer,
+            json!({"giai": BEAM, "to": "reuse-hub"}),
+        ),
+        RefusalCode::SignatureMultipleMembers,
+    );
     h.refused(f.transfer("baltic-demolition", BEAM, "baltic-demolition"), RefusalCode::CustodySelfTransfer);
     h.refused(f.transfer("baltic-demolition", BEAM, "nobody"), RefusalCode::MemberUnknown);
     h.refused(f.transfer("baltic-demolition", BEAM, "baltic-cert"), RefusalCode::RoleMissing);
     h.refused(f.receive("reuse-hub", BEAM), RefusalCode::CustodyNoPendingTransfer);
-    h.refused(h.signed(&["baltic-demolition"], Kind::ItemCancel, json!({"giai": BEAM})), RefusalCode::CustodyNoPendingTransfer);
+    h.refused(
+        h.signed(&["baltic-demolition"], Kind::ItemCancel, json!({"giai": BEAM})),
+        RefusalCode::CustodyNoPendingTransfer,
+    );
 
     // A pending transfer blocks everything but receipt by the recipient or cancellation by the sender.
     h.ok(f.transfer("baltic-demolition", BEAM, "reuse-hub"));
     h.refused(f.transfer("baltic-demolition", BEAM, "timber-builders"), RefusalCode::CustodyTransferPending);
-    h.refused(h.signed(&["baltic-demolition"], Kind::ItemDispose, json!({"giai": BEAM, "route": "landfill"})), RefusalCode::CustodyTransferPending);
+    h.refused(
+        h.signed(&["baltic-demolition"], Kind::ItemDispose, json!({"giai": BEAM, "route": "landfill"})),
+        RefusalCode::CustodyTransferPending,
+    );
     h.refused(f.receive("timber-builders", BEAM), RefusalCode::CustodyNotRecipient);
     h.refused(h.signed(&["reuse-hub"], Kind::ItemCancel, json!({"giai": BEAM})), RefusalCode::CustodyNotCustodian);
     h.ok(h.signed(&["baltic-demolition"], Kind::ItemCancel, json!({"giai": BEAM})));
     assert!(h.item(BEAM).pending.is_none());
 
     // Attestations bind to a passport version the item had, by a certifier.
-    let attest = |who: &str, version: u64| f.signed(&[who], Kind::ItemAttest, json!({"giai": BEAM, "passport_version": version,
-        "attestation": {"type": "inspection", "result": "pass", "summary": "ok"}}));
+    let attest = |who: &str, version: u64| {
+        f.signed(
+            &[who],
+            Kind::ItemAttest,
+            json!({"giai": BEAM, "passport_version": version,
+        "attestation": {"type": "inspection", "result": "pass", "summary": "ok"}}),
+        )
+    };
     h.refused(attest("reuse-hub", 1), RefusalCode::RoleMissing);
     h.refused(attest("baltic-cert", 2), RefusalCode::AttestUnknownVersion);
     h.refused(attest("baltic-cert", 0), RefusalCode::SchemaInvalid);
 
     // Installed items must be dismantled before they move.
-    h.refused(h.signed(&["baltic-demolition"], Kind::ItemDismantle, json!({"giai": BEAM})), RefusalCode::ItemNotInstalled);
+    h.refused(
+        h.signed(&["baltic-demolition"], Kind::ItemDismantle, json!({"giai": BEAM})),
+        RefusalCode::ItemNotInstalled,
+    );
     h.ok(h.signed(&["baltic-demolition"], Kind::ItemInstall, json!({"giai": BEAM, "site": {"building": "Depot"}})));
     h.refused(f.transfer("baltic-demolition", BEAM, "reuse-hub"), RefusalCode::ItemInstalled);
-    h.refused(h.signed(&["baltic-demolition"], Kind::ItemInstall, json!({"giai": BEAM, "site": {"building": "Depot"}})), RefusalCode::ItemInstalled);
+    h.refused(
+        h.signed(&["baltic-demolition"], Kind::ItemInstall, json!({"giai": BEAM, "site": {"building": "Depot"}})),
+        RefusalCode::ItemInstalled,
+    );
 
     // Splits conserve mass and need fresh, distinct parts.
     h.ok(h.signed(&["baltic-demolition"], Kind::ItemDismantle, json!({"giai": BEAM})));
-    let split = |parts: serde_json::Value| f.signed(&["baltic-demolition"], Kind::ItemSplit, json!({"giai": BEAM, "parts": parts}));
+    let split = |parts: serde_json::Value| {
+        f.signed(&["baltic-demolition"], Kind::ItemSplit, json!({"giai": BEAM, "parts": parts}))
+    };
     let part = |giai: &str, mass: f64| json!({"giai": giai, "passport": passport(giai, "part", mass)});
     h.refused(split(json!([part("4750001P1", 60.0), part("4750001P2", 40.5)])), RefusalCode::SplitMassExceeded);
     h.refused(split(json!([part("4750001P1", 60.0), part("4750001P1", 40.0)])), RefusalCode::SplitDuplicatePart);
     h.refused(split(json!([part(BEAM, 60.0), part("4750001P2", 40.0)])), RefusalCode::SplitDuplicatePart);
     let mut massless = passport("4750001P2", "part", 1.0);
     massless.as_object_mut().unwrap().remove("mass_kg");
-    h.refused(split(json!([part("4750001P1", 60.0), {"giai": "4750001P2", "passport": massless}])), RefusalCode::SplitMassUnknown);
+    h.refused(
+        split(json!([part("4750001P1", 60.0), {"giai": "4750001P2", "passport": massless}])),
+        RefusalCode::SplitMassUnknown,
+    );
     h.ok(f.register("baltic-demolition", "4750001P3", "other", 5.0));
     h.refused(split(json!([part("4750001P1", 60.0), part("4750001P3", 40.0)])), RefusalCode::ItemExists);
     // Parts that add up exactly (in decimal) are accepted.
@@ -163,7 +212,10 @@ fn every_item_rule_refuses_with_its_code_and_changes_nothing() {
     h.refused(f.transfer("baltic-demolition", BEAM, "reuse-hub"), RefusalCode::ItemTerminal);
     h.refused(attest("baltic-cert", 1), RefusalCode::ItemTerminal);
     h.ok(h.signed(&["baltic-demolition"], Kind::ItemDispose, json!({"giai": "4750001P1", "route": "recycling"})));
-    h.refused(h.signed(&["baltic-demolition"], Kind::ItemDispose, json!({"giai": "4750001P1", "route": "recycling"})), RefusalCode::ItemTerminal);
+    h.refused(
+        h.signed(&["baltic-demolition"], Kind::ItemDispose, json!({"giai": "4750001P1", "route": "recycling"})),
+        RefusalCode::ItemTerminal,
+    );
 }
 
 #[test]
@@ -175,7 +227,10 @@ fn statements_are_bound_to_their_ledger_and_signers() {
     h.refused(SignedEntry::sign(foreign, &[&Fixture::key("baltic-demolition")]).unwrap(), RefusalCode::LedgerMismatch);
     let mut genesis_again = f.genesis.statement().clone();
     genesis_again.ledger = Some(f.ledger_id);
-    h.refused(SignedEntry::sign(genesis_again, &[&Fixture::key("regional-planning")]).unwrap(), RefusalCode::LedgerGenesisMisplaced);
+    h.refused(
+        SignedEntry::sign(genesis_again, &[&Fixture::key("regional-planning")]).unwrap(),
+        RefusalCode::LedgerGenesisMisplaced,
+    );
     let outsider = Fixture::key("outsider");
     let statement = f.statement(Kind::ItemReceive, json!({"giai": BEAM}));
     h.refused(SignedEntry::sign(statement, &[&outsider]).unwrap(), RefusalCode::SignatureUnknownKey);
@@ -196,7 +251,10 @@ fn membership_needs_the_admin_threshold_and_keys_rotate() {
     let new_key = PublicKey::of(&Fixture::key("oslo-new")).to_hex();
     let add = json!({"id": "oslo-reuse", "name": "Oslo Reuse AS", "roles": ["holder"], "keys": [new_key]});
     h.refused(h.signed(&["regional-planning"], Kind::MemberAdd, add.clone()), RefusalCode::AdminThresholdNotMet);
-    h.refused(h.signed(&["regional-planning", "reuse-hub"], Kind::MemberAdd, add.clone()), RefusalCode::AdminThresholdNotMet);
+    h.refused(
+        h.signed(&["regional-planning", "reuse-hub"], Kind::MemberAdd, add.clone()),
+        RefusalCode::AdminThresholdNotMet,
+    );
     h.ok(h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, add.clone()));
     h.refused(h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, add), RefusalCode::MemberExists);
     let reused = json!({"id": "other", "name": "O", "roles": ["holder"], "keys": [new_key]});
@@ -209,23 +267,59 @@ fn membership_needs_the_admin_threshold_and_keys_rotate() {
     // A member rotates its own key: adds a new one and revokes the old one.
     let old = PublicKey::of(&Fixture::key("oslo-new")).to_hex();
     let rotated = PublicKey::of(&Fixture::key("oslo-rotated")).to_hex();
-    h.ok(h.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "add_keys": [rotated], "revoke_keys": [old]})));
+    h.ok(h.signed(
+        &["oslo-new"],
+        Kind::MemberUpdate,
+        json!({"id": "oslo-reuse", "add_keys": [rotated], "revoke_keys": [old]}),
+    ));
     let oslo = h.state.member(&id("oslo-reuse")).unwrap();
     assert_eq!(oslo.active_keys().map(PublicKey::to_hex).collect::<Vec<_>>(), vec![rotated.clone()]);
     // The revoked key signs nothing any more; the new one does.
-    h.refused(h.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "Oslo"})), RefusalCode::SignatureKeyRevoked);
+    h.refused(
+        h.signed(&["oslo-new"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "Oslo"})),
+        RefusalCode::SignatureKeyRevoked,
+    );
     h.ok(h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "Oslo Reuse"})));
-    h.refused(h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [old]})), RefusalCode::KeyRevoked);
-    h.refused(h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [rotated]})), RefusalCode::MemberLastKey);
-    h.refused(h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [new_key_of("x")]})), RefusalCode::KeyUnknown);
+    h.refused(
+        h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [old]})),
+        RefusalCode::KeyRevoked,
+    );
+    h.refused(
+        h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [rotated]})),
+        RefusalCode::MemberLastKey,
+    );
+    h.refused(
+        h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "revoke_keys": [new_key_of("x")]})),
+        RefusalCode::KeyUnknown,
+    );
     // Roles change only with the admin threshold; others cannot touch a member.
-    h.refused(h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "roles": ["contractor"]})), RefusalCode::AdminThresholdNotMet);
-    h.refused(h.signed(&["reuse-hub"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "x"})), RefusalCode::MemberNotAuthorised);
-    h.refused(h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "ghost", "name": "x"})), RefusalCode::MemberUnknown);
-    h.ok(h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "roles": ["holder", "contractor"]})));
+    h.refused(
+        h.signed(&["oslo-rotated"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "roles": ["contractor"]})),
+        RefusalCode::AdminThresholdNotMet,
+    );
+    h.refused(
+        h.signed(&["reuse-hub"], Kind::MemberUpdate, json!({"id": "oslo-reuse", "name": "x"})),
+        RefusalCode::MemberNotAuthorised,
+    );
+    h.refused(
+        h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "ghost", "name": "x"})),
+        RefusalCode::MemberUnknown,
+    );
+    h.ok(h.signed(
+        &["regional-planning", "city-of-jelgava"],
+        Kind::MemberUpdate,
+        json!({"id": "oslo-reuse", "roles": ["holder", "contractor"]}),
+    ));
     assert!(h.state.member(&id("oslo-reuse")).unwrap().has_role(Role::Contractor));
     // Admins cannot fall below the threshold.
-    h.refused(h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberUpdate, json!({"id": "city-of-jelgava", "roles": ["operator"]})), RefusalCode::MemberThresholdUnreachable);
+    h.refused(
+        h.signed(
+            &["regional-planning", "city-of-jelgava"],
+            Kind::MemberUpdate,
+            json!({"id": "city-of-jelgava", "roles": ["operator"]}),
+        ),
+        RefusalCode::MemberThresholdUnreachable,
+    );
 }
 
 #[test]
@@ -237,21 +331,43 @@ fn consortium_nodes_change_only_with_the_admin_threshold() {
 
     // Like member.add: one admin, or one admin and an operator, is not enough.
     h.refused(h.signed(&["regional-planning"], Kind::NodeAdd, hub.clone()), RefusalCode::AdminThresholdNotMet);
-    h.refused(h.signed(&["regional-planning", "reuse-hub"], Kind::NodeAdd, hub.clone()), RefusalCode::AdminThresholdNotMet);
+    h.refused(
+        h.signed(&["regional-planning", "reuse-hub"], Kind::NodeAdd, hub.clone()),
+        RefusalCode::AdminThresholdNotMet,
+    );
     h.refused(h.signed(&["reuse-hub"], Kind::NodeAdd, hub.clone()), RefusalCode::AdminThresholdNotMet);
     // The node runs for an existing operator.
-    h.refused(h.signed(&admins, Kind::NodeAdd, add("baltic-demolition", "http://10.0.3.11:8080")), RefusalCode::RoleMissing);
+    h.refused(
+        h.signed(&admins, Kind::NodeAdd, add("baltic-demolition", "http://10.0.3.11:8080")),
+        RefusalCode::RoleMissing,
+    );
     h.refused(h.signed(&admins, Kind::NodeAdd, add("ghost", "http://10.0.3.12:8080")), RefusalCode::MemberUnknown);
     // Its URL is http://host[:port] and nothing else.
-    for url in ["https://x", "http://host/path", "ftp://x", "http://node3.example:8080/", "http://Node3.example", "http://x:0",
-        "http://x:65536", "http://user@x", "http://x?q=1", "http://", "10.0.3.10:8080", "http://-x", "http://x..y"] {
+    for url in [
+        "https://x",
+        "http://host/path",
+        "ftp://x",
+        "http://node3.example:8080/",
+        "http://Node3.example",
+        "http://x:0",
+        "http://x:65536",
+        "http://user@x",
+        "http://x?q=1",
+        "http://",
+        "10.0.3.10:8080",
+        "http://-x",
+        "http://x..y",
+    ] {
         h.refused(h.signed(&admins, Kind::NodeAdd, add("reuse-hub", url)), RefusalCode::SchemaInvalid);
     }
     let long = format!("http://{}.example", vec!["a".repeat(60); 4].join("."));
     assert!(long.len() > 200);
     h.refused(h.signed(&admins, Kind::NodeAdd, add("reuse-hub", &long)), RefusalCode::SchemaInvalid);
     h.refused(h.signed(&admins, Kind::NodeAdd, json!({"member": "reuse-hub"})), RefusalCode::SchemaInvalid);
-    h.refused(h.signed(&admins, Kind::NodeAdd, json!({"member": "reuse-hub", "url": "http://x", "raft_id": 3})), RefusalCode::SchemaInvalid);
+    h.refused(
+        h.signed(&admins, Kind::NodeAdd, json!({"member": "reuse-hub", "url": "http://x", "raft_id": 3})),
+        RefusalCode::SchemaInvalid,
+    );
 
     // Accepted, it changes no member and no item.
     let before = h.state.clone();
@@ -265,7 +381,10 @@ fn consortium_nodes_change_only_with_the_admin_threshold() {
     h.refused(h.signed(&["city-of-jelgava"], Kind::NodeRemove, remove.clone()), RefusalCode::AdminThresholdNotMet);
     h.refused(h.signed(&["reuse-hub"], Kind::NodeRemove, remove.clone()), RefusalCode::AdminThresholdNotMet);
     h.refused(h.signed(&admins, Kind::NodeRemove, json!({"member": "ghost"})), RefusalCode::MemberUnknown);
-    h.refused(h.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub", "url": "http://10.0.3.10:8080"})), RefusalCode::SchemaInvalid);
+    h.refused(
+        h.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub", "url": "http://10.0.3.10:8080"})),
+        RefusalCode::SchemaInvalid,
+    );
     h.ok(h.signed(&admins, Kind::NodeRemove, remove));
     assert_eq!(h.state, before);
 
@@ -300,7 +419,10 @@ fn genesis_rules() {
     assert_eq!(code(sign(body, &["regional-planning", "city-of-jelgava"])), RefusalCode::MemberExists);
     let mut statement = f.genesis.statement().clone();
     statement.ledger = Some(f.ledger_id);
-    assert_eq!(code(SignedEntry::sign(statement, &[&Fixture::key("regional-planning")]).unwrap()), RefusalCode::LedgerGenesisInvalid);
+    assert_eq!(
+        code(SignedEntry::sign(statement, &[&Fixture::key("regional-planning")]).unwrap()),
+        RefusalCode::LedgerGenesisInvalid
+    );
 }
 
 /// One random operation of the property test.
@@ -344,15 +466,23 @@ fn entry_for(f: &Fixture, op: &Op, step: usize) -> SignedEntry {
         Op::Transfer { by, item, to } => f.transfer(who(by), &giai(*item), ACTORS[*to]),
         Op::Receive { by, item } => f.receive(who(by), &giai(*item)),
         Op::Cancel { by, item } => f.signed(&[who(by)], Kind::ItemCancel, json!({"giai": giai(*item)})),
-        Op::Install { by, item } => f.signed(&[who(by)], Kind::ItemInstall, json!({"giai": giai(*item), "site": {"building": "b"}})),
+        Op::Install { by, item } => {
+            f.signed(&[who(by)], Kind::ItemInstall, json!({"giai": giai(*item), "site": {"building": "b"}}))
+        }
         Op::Dismantle { by, item } => f.signed(&[who(by)], Kind::ItemDismantle, json!({"giai": giai(*item)})),
-        Op::Dispose { by, item } => f.signed(&[who(by)], Kind::ItemDispose, json!({"giai": giai(*item), "route": "recycling"})),
+        Op::Dispose { by, item } => {
+            f.signed(&[who(by)], Kind::ItemDispose, json!({"giai": giai(*item), "route": "recycling"}))
+        }
         Op::Split { by, item, first, second } => {
             let part = |n: u32, mass: u32| {
                 let g = format!("{}S{step}N{n}", giai(*item));
                 json!({"giai": g, "passport": passport(&g, "part", f64::from(mass))})
             };
-            f.signed(&[who(by)], Kind::ItemSplit, json!({"giai": giai(*item), "parts": [part(1, *first), part(2, *second)]}))
+            f.signed(
+                &[who(by)],
+                Kind::ItemSplit,
+                json!({"giai": giai(*item), "parts": [part(1, *first), part(2, *second)]}),
+            )
         }
     }
 }

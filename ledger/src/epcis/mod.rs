@@ -121,7 +121,9 @@ pub enum EpcisError {
         reason: String,
     },
     /// A record is signed with a key that no membership record given before it adds.
-    #[error("record {seq} is signed with key {key}, which no membership record before it adds; include the genesis and member records")]
+    #[error(
+        "record {seq} is signed with key {key}, which no membership record before it adds; include the genesis and member records"
+    )]
     UnknownKey {
         /// The record.
         seq: u64,

@@ -69,7 +69,11 @@ impl Replay {
         }
         match statement.kind {
             Kind::Genesis => {
-                let members = statement.body.get("members").and_then(Value::as_array).ok_or_else(|| malformed(record, "no members"))?;
+                let members = statement
+                    .body
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| malformed(record, "no members"))?;
                 for member in members {
                     self.learn_keys(record, member, "keys")?;
                 }
@@ -140,7 +144,8 @@ impl Replay {
                 event.insert("salvage:passportVersion".into(), json!(version));
             }
             Kind::ItemTransfer => {
-                let to = body.get("to").and_then(Value::as_str).ok_or_else(|| malformed(record, "no recipient (to)"))?;
+                let to =
+                    body.get("to").and_then(Value::as_str).ok_or_else(|| malformed(record, "no recipient (to)"))?;
                 let to = MemberId::parse(to).map_err(|refusal| malformed(record, &refusal.message))?;
                 let item = self.tracked(record, &giai, "the registration of its item")?;
                 let from = item.custodian.clone();
@@ -187,7 +192,8 @@ impl Replay {
                     let uri = self.digital_link(&part_giai)?;
                     passports.insert(uri.clone(), public_passport_in(record, part)?);
                     outputs.push(uri);
-                    self.items.insert(part_giai, Tracked { custodian: signer.clone(), passport_version: 1, offer: None });
+                    self.items
+                        .insert(part_giai, Tracked { custodian: signer.clone(), passport_version: 1, offer: None });
                 }
                 // The parent ends here; the parts may be exported without its earlier records.
                 self.items.remove(&giai);
@@ -207,7 +213,9 @@ impl Replay {
                 self.tracked(record, &giai, "the registration of its item")?;
                 let (bizstep, disposition) = match body.get("route").and_then(Value::as_str) {
                     Some("recycling" | "landfill") => (BizStep::Decommissioning, Disposition::Disposed),
-                    Some("energy_recovery" | "hazardous_waste_treatment") => (BizStep::Destroying, Disposition::Destroyed),
+                    Some("energy_recovery" | "hazardous_waste_treatment") => {
+                        (BizStep::Destroying, Disposition::Destroyed)
+                    }
                     _ => return Err(malformed(record, "no known disposal route")),
                 };
                 self.object(&mut event, "DELETE", &giai)?;
@@ -250,7 +258,10 @@ impl Replay {
     /// Custody passing (or offered to pass) between two members.
     fn parties(&self, event: &mut Map<String, Value>, from: &MemberId, to: &MemberId) {
         event.insert("sourceList".into(), json!([{"type": "possessing_party", "source": self.member_uri(from)}]));
-        event.insert("destinationList".into(), json!([{"type": "possessing_party", "destination": self.member_uri(to)}]));
+        event.insert(
+            "destinationList".into(),
+            json!([{"type": "possessing_party", "destination": self.member_uri(to)}]),
+        );
     }
 
     /// The distinct members who signed a record, in signature order.
@@ -323,7 +334,10 @@ fn giai_in(record: &Record, body: &Value) -> Result<Giai, EpcisError> {
 
 /// The public passport of a body (or a split's part): its restricted fields removed.
 fn public_passport_in(record: &Record, body: &Value) -> Result<Value, EpcisError> {
-    body.get("passport").filter(|passport| passport.is_object()).map(public_passport).ok_or_else(|| malformed(record, "no passport"))
+    body.get("passport")
+        .filter(|passport| passport.is_object())
+        .map(public_passport)
+        .ok_or_else(|| malformed(record, "no passport"))
 }
 
 fn malformed(record: &Record, reason: &str) -> EpcisError {
@@ -331,5 +345,10 @@ fn malformed(record: &Record, reason: &str) -> EpcisError {
 }
 
 fn incomplete(record: &Record, giai: &Giai, missing: &'static str) -> EpcisError {
-    EpcisError::IncompleteHistory { seq: record.seq.get(), kind: record.entry.statement().kind, giai: giai.clone(), missing }
+    EpcisError::IncompleteHistory {
+        seq: record.seq.get(),
+        kind: record.entry.statement().kind,
+        giai: giai.clone(),
+        missing,
+    }
 }

@@ -92,7 +92,11 @@ fn an_amended_passport_is_counted_and_redacted_outside_the_ilmd() {
     amended["origin"]["address"] = json!("Rūpniecības iela 1");
     amended["restricted"] = json!(["/origin/address"]);
     let mut entries = beam_life(&f);
-    entries.push(f.signed(&["reuse-hub"], Kind::ItemAmend, json!({"giai": BEAM, "passport": amended, "reason": "Sandblasted"})));
+    entries.push(f.signed(
+        &["reuse-hub"],
+        Kind::ItemAmend,
+        json!({"giai": BEAM, "passport": amended, "reason": "Sandblasted"}),
+    ));
     let document = document(&records(entries), BASE, &created()).unwrap();
     let amend = &events(&document)[3];
     assert_eq!(amend["action"], "OBSERVE");
@@ -118,7 +122,11 @@ fn disposal_routes_choose_the_business_step() {
         entries.push(f.signed(&["reuse-hub"], Kind::ItemDispose, json!({"giai": BEAM, "route": route})));
         let document = document(&records(entries), BASE, &created()).unwrap();
         let dispose = &events(&document)[3];
-        assert_eq!((dispose["action"].as_str(), dispose["bizStep"].as_str()), (Some("DELETE"), Some(bizstep)), "{route}");
+        assert_eq!(
+            (dispose["action"].as_str(), dispose["bizStep"].as_str()),
+            (Some("DELETE"), Some(bizstep)),
+            "{route}"
+        );
         assert_eq!(dispose["disposition"], disposition, "{route}");
         assert_eq!(dispose["salvage:details"], json!({"route": route}));
     }
@@ -129,20 +137,32 @@ fn an_installation_sites_address_stays_out() {
     let f = Fixture::new();
     let mut entries = beam_life(&f);
     let site = json!({"building": "Jelgava library", "address": "Akadēmijas iela 1", "country": "LV"});
-    entries.push(f.signed(&["reuse-hub"], Kind::ItemInstall, json!({"giai": BEAM, "site": site, "date": "2026-11-20"})));
+    entries.push(f.signed(
+        &["reuse-hub"],
+        Kind::ItemInstall,
+        json!({"giai": BEAM, "site": site, "date": "2026-11-20"}),
+    ));
     let document = document(&records(entries), BASE, &created()).unwrap();
     let install = &events(&document)[3];
     assert_eq!(install["bizStep"], "installing");
-    assert_eq!(install["salvage:details"], json!({"site": {"building": "Jelgava library", "country": "LV"}, "date": "2026-11-20"}));
+    assert_eq!(
+        install["salvage:details"],
+        json!({"site": {"building": "Jelgava library", "country": "LV"}, "date": "2026-11-20"})
+    );
 }
 
 #[test]
 fn a_conditional_attestation_leaves_the_disposition_alone() {
     let f = Fixture::new();
-    for (result, disposition) in [("pass", Some("conformant")), ("fail", Some("non_conformant")), ("conditional", None)] {
+    for (result, disposition) in [("pass", Some("conformant")), ("fail", Some("non_conformant")), ("conditional", None)]
+    {
         let mut entries = beam_life(&f);
-        entries.push(f.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": BEAM, "passport_version": 1,
-            "attestation": {"type": "inspection", "result": result, "summary": "Visual inspection"}})));
+        entries.push(f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": BEAM, "passport_version": 1,
+            "attestation": {"type": "inspection", "result": result, "summary": "Visual inspection"}}),
+        ));
         let document = document(&records(entries), BASE, &created()).unwrap();
         let attest = &events(&document)[3];
         assert_eq!(attest["disposition"].as_str(), disposition, "{result}");

@@ -62,20 +62,11 @@ impl MerkleHasher for Sha256Hasher {
     }
 
     fn hash_leaf(leaf: &[u8]) -> Digest {
-        sha2::Sha256::new()
-            .chain_update([LEAF_PREFIX])
-            .chain_update(leaf)
-            .finalize()
-            .into()
+        sha2::Sha256::new().chain_update([LEAF_PREFIX]).chain_update(leaf).finalize().into()
     }
 
     fn hash_children(left: &Digest, right: &Digest) -> Digest {
-        sha2::Sha256::new()
-            .chain_update([NODE_PREFIX])
-            .chain_update(left)
-            .chain_update(right)
-            .finalize()
-            .into()
+        sha2::Sha256::new().chain_update([NODE_PREFIX]).chain_update(left).chain_update(right).finalize().into()
     }
 }
 

@@ -7,10 +7,7 @@
 /// Returns the largest power of two strictly below `count`, where the RFC splits a range of
 /// `count` leaves; it returns 0 for counts below 2, which are never split.
 pub(super) fn split_point(count: u64) -> u64 {
-    count
-        .checked_sub(1)
-        .and_then(u64::checked_ilog2)
-        .map_or(0, |bits| 1 << bits)
+    count.checked_sub(1).and_then(u64::checked_ilog2).map_or(0, |bits| 1 << bits)
 }
 
 /// Returns how many hashes the inclusion proof of leaf `index` in a tree of `size > index` leaves

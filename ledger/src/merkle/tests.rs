@@ -9,10 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 
-const VECTORS: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/rfc6962-sha256.json"
-));
+const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc6962-sha256.json"));
 
 /// The RFC 6962 known answers, with the leaves already hashed.
 struct KnownAnswers {
@@ -32,12 +29,7 @@ impl KnownAnswers {
 fn known_answers() -> KnownAnswers {
     let json: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
     let hashes = |value: &serde_json::Value| -> Vec<Digest> {
-        value
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| digest(h.as_str().unwrap()))
-            .collect()
+        value.as_array().unwrap().iter().map(|h| digest(h.as_str().unwrap())).collect()
     };
     let number = |value: &serde_json::Value| value.as_u64().unwrap();
     KnownAnswers {
@@ -58,25 +50,13 @@ fn known_answers() -> KnownAnswers {
             .as_array()
             .unwrap()
             .iter()
-            .map(|case| {
-                (
-                    number(&case["index"]),
-                    number(&case["size"]),
-                    hashes(&case["path"]),
-                )
-            })
+            .map(|case| (number(&case["index"]), number(&case["size"]), hashes(&case["path"])))
             .collect(),
         consistency: json["consistency"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|case| {
-                (
-                    number(&case["old"]),
-                    number(&case["new"]),
-                    hashes(&case["proof"]),
-                )
-            })
+            .map(|case| (number(&case["old"]), number(&case["new"]), hashes(&case["proof"])))
             .collect(),
     }
 }
@@ -94,9 +74,7 @@ fn tree_of<H: MerkleHasher>(leaf_hashes: &[Digest]) -> MerkleTree<H> {
 }
 
 fn blake3_leaves(count: u64) -> Vec<Digest> {
-    (0..count)
-        .map(|i| Blake3Hasher::hash_leaf(&i.to_le_bytes()))
-        .collect()
+    (0..count).map(|i| Blake3Hasher::hash_leaf(&i.to_le_bytes())).collect()
 }
 
 fn flip_bit(hash: &Digest, bit: usize) -> Digest {
@@ -150,11 +128,7 @@ fn reference_path<H: MerkleHasher>(m: usize, leaves: &[Digest]) -> Vec<Digest> {
 fn reference_subproof<H: MerkleHasher>(m: usize, leaves: &[Digest], complete: bool) -> Vec<Digest> {
     let n = leaves.len();
     if m == n {
-        return if complete {
-            Vec::new()
-        } else {
-            vec![root::<H>(leaves)]
-        };
+        return if complete { Vec::new() } else { vec![root::<H>(leaves)] };
     }
     let k = 1 << (n - 1).ilog2();
     if m <= k {
@@ -210,11 +184,7 @@ fn known_answer_roots() {
     let mut growing = MerkleTree::<Sha256Hasher>::new();
     for (size, expected) in &answers.roots {
         let leaves = &answers.leaf_hashes[..*size as usize];
-        assert_eq!(
-            root::<Sha256Hasher>(leaves),
-            *expected,
-            "slice root, size {size}"
-        );
+        assert_eq!(root::<Sha256Hasher>(leaves), *expected, "slice root, size {size}");
         assert_eq!(tree.root_at(*size).unwrap(), *expected, "root_at({size})");
         while growing.len() < *size {
             growing.push(answers.leaf_hashes[growing.len() as usize]);
@@ -229,11 +199,7 @@ fn known_answer_inclusion_proofs() {
     assert_eq!(answers.inclusion.len(), 36);
     let tree = tree_of::<Sha256Hasher>(&answers.leaf_hashes);
     for (index, size, path) in &answers.inclusion {
-        assert_eq!(
-            tree.inclusion_proof(*index, *size).unwrap(),
-            *path,
-            "generated path for leaf {index} of {size}"
-        );
+        assert_eq!(tree.inclusion_proof(*index, *size).unwrap(), *path, "generated path for leaf {index} of {size}");
         verify_inclusion::<Sha256Hasher>(
             &answers.leaf_hashes[*index as usize],
             *index,
@@ -251,19 +217,8 @@ fn known_answer_consistency_proofs() {
     assert_eq!(answers.consistency.len(), 36);
     let tree = tree_of::<Sha256Hasher>(&answers.leaf_hashes);
     for (old, new, proof) in &answers.consistency {
-        assert_eq!(
-            tree.consistency_proof(*old, *new).unwrap(),
-            *proof,
-            "generated proof from {old} to {new}"
-        );
-        verify_consistency::<Sha256Hasher>(
-            *old,
-            *new,
-            &answers.root(*old),
-            &answers.root(*new),
-            proof,
-        )
-        .unwrap();
+        assert_eq!(tree.consistency_proof(*old, *new).unwrap(), *proof, "generated proof from {old} to {new}");
+        verify_consistency::<Sha256Hasher>(*old, *new, &answers.root(*old), &answers.root(*new), proof).unwrap();
     }
 }
 
@@ -282,24 +237,14 @@ fn mutated_known_answer_inclusion_proofs_fail() {
             let result = verify(&leaf, index, size, &mutated, &root);
             assert!(result.is_err(), "{what} of leaf {index} in {size} verified");
             if mutated.len() != path.len() {
-                assert!(
-                    matches!(result, Err(ProofError::WrongPathLength { .. })),
-                    "{what}: {result:?}"
-                );
+                assert!(matches!(result, Err(ProofError::WrongPathLength { .. })), "{what}: {result:?}");
             } else {
-                assert_eq!(
-                    result,
-                    Err(ProofError::RootMismatch { index, size }),
-                    "{what}"
-                );
+                assert_eq!(result, Err(ProofError::RootMismatch { index, size }), "{what}");
             }
         }
         assert_eq!(
             verify(&leaf, size, index, path, &root),
-            Err(ProofError::IndexOutOfRange {
-                index: size,
-                size: index
-            }),
+            Err(ProofError::IndexOutOfRange { index: size, size: index }),
             "swapped index and size"
         );
         assert_eq!(
@@ -307,10 +252,7 @@ fn mutated_known_answer_inclusion_proofs_fail() {
             Err(ProofError::RootMismatch { index, size }),
             "wrong root"
         );
-        assert!(
-            verify(&leaf, index, size, path, &answers.root(size % 8 + 1)).is_err(),
-            "root of another size"
-        );
+        assert!(verify(&leaf, index, size, path, &answers.root(size % 8 + 1)).is_err(), "root of another size");
         assert_eq!(
             verify(&flip_bit(&leaf, 200), index, size, path, &root),
             Err(ProofError::RootMismatch { index, size }),
@@ -337,16 +279,10 @@ fn mutated_known_answer_consistency_proofs_fail() {
             let result = verify(old, new, &old_root, &new_root, &mutated);
             assert!(result.is_err(), "{what} of proof {old}..{new} verified");
             if mutated.len() != proof.len() {
-                assert!(
-                    matches!(result, Err(ProofError::WrongProofLength { .. })),
-                    "{what}: {result:?}"
-                );
+                assert!(matches!(result, Err(ProofError::WrongProofLength { .. })), "{what}: {result:?}");
             } else {
                 assert!(
-                    matches!(
-                        result,
-                        Err(ProofError::OldRootMismatch { .. } | ProofError::NewRootMismatch { .. })
-                    ),
+                    matches!(result, Err(ProofError::OldRootMismatch { .. } | ProofError::NewRootMismatch { .. })),
                     "{what}: {result:?}"
                 );
             }
@@ -354,16 +290,10 @@ fn mutated_known_answer_consistency_proofs_fail() {
         if old != new {
             assert_eq!(
                 verify(new, old, &new_root, &old_root, proof),
-                Err(ProofError::OldSizeExceedsNew {
-                    old_size: new,
-                    new_size: old
-                }),
+                Err(ProofError::OldSizeExceedsNew { old_size: new, new_size: old }),
                 "swapped sizes"
             );
-            assert!(
-                verify(old, new, &new_root, &old_root, proof).is_err(),
-                "swapped roots"
-            );
+            assert!(verify(old, new, &new_root, &old_root, proof).is_err(), "swapped roots");
         }
         assert!(
             verify(old, new, &flip_bit(&old_root, 9), &new_root, proof).is_err(),
@@ -382,92 +312,48 @@ fn verification_refuses_degenerate_inputs_with_typed_errors() {
     let some = [5_u8; 32];
     let empty = H::hash_empty();
 
-    assert_eq!(
-        verify_inclusion::<H>(&some, 0, 0, &[], &some),
-        Err(ProofError::IndexOutOfRange { index: 0, size: 0 })
-    );
+    assert_eq!(verify_inclusion::<H>(&some, 0, 0, &[], &some), Err(ProofError::IndexOutOfRange { index: 0, size: 0 }));
     assert_eq!(
         verify_inclusion::<H>(&some, 3, 3, &[some, some], &some),
         Err(ProofError::IndexOutOfRange { index: 3, size: 3 })
     );
     assert_eq!(
         verify_inclusion::<H>(&some, 0, 1, &[some], &some),
-        Err(ProofError::WrongPathLength {
-            index: 0,
-            size: 1,
-            expected: 0,
-            actual: 1
-        })
+        Err(ProofError::WrongPathLength { index: 0, size: 1, expected: 0, actual: 1 })
     );
-    assert_eq!(
-        verify_inclusion::<H>(&some, 0, 1, &[], &some),
-        Ok(()),
-        "a one-leaf tree's root is its leaf hash"
-    );
+    assert_eq!(verify_inclusion::<H>(&some, 0, 1, &[], &some), Ok(()), "a one-leaf tree's root is its leaf hash");
     assert_eq!(
         verify_inclusion::<H>(&some, u64::MAX - 1, u64::MAX, &[some; 3], &some),
-        Err(ProofError::WrongPathLength {
-            index: u64::MAX - 1,
-            size: u64::MAX,
-            expected: 63,
-            actual: 3
-        })
+        Err(ProofError::WrongPathLength { index: u64::MAX - 1, size: u64::MAX, expected: 63, actual: 3 })
     );
     assert_eq!(
         verify_inclusion::<H>(&some, 0, u64::MAX, &[some; 64], &some),
-        Err(ProofError::RootMismatch {
-            index: 0,
-            size: u64::MAX
-        })
+        Err(ProofError::RootMismatch { index: 0, size: u64::MAX })
     );
 
     assert_eq!(
         verify_consistency::<H>(5, 4, &some, &some, &[]),
-        Err(ProofError::OldSizeExceedsNew {
-            old_size: 5,
-            new_size: 4
-        })
+        Err(ProofError::OldSizeExceedsNew { old_size: 5, new_size: 4 })
     );
     assert_eq!(
         verify_consistency::<H>(4, 4, &some, &some, &[some]),
-        Err(ProofError::WrongProofLength {
-            old_size: 4,
-            new_size: 4,
-            expected: 0,
-            actual: 1
-        })
+        Err(ProofError::WrongProofLength { old_size: 4, new_size: 4, expected: 0, actual: 1 })
     );
     assert_eq!(verify_consistency::<H>(4, 4, &some, &some, &[]), Ok(()));
-    assert_eq!(
-        verify_consistency::<H>(4, 4, &some, &empty, &[]),
-        Err(ProofError::SizeRootsDiffer { size: 4 })
-    );
+    assert_eq!(verify_consistency::<H>(4, 4, &some, &empty, &[]), Err(ProofError::SizeRootsDiffer { size: 4 }));
     assert_eq!(verify_consistency::<H>(0, 0, &empty, &empty, &[]), Ok(()));
     assert_eq!(verify_consistency::<H>(0, 9, &empty, &some, &[]), Ok(()));
     assert_eq!(
         verify_consistency::<H>(0, 9, &some, &some, &[]),
-        Err(ProofError::OldRootMismatch {
-            old_size: 0,
-            new_size: 9
-        })
+        Err(ProofError::OldRootMismatch { old_size: 0, new_size: 9 })
     );
     assert_eq!(
         verify_consistency::<H>(0, 9, &empty, &some, &[some]),
-        Err(ProofError::WrongProofLength {
-            old_size: 0,
-            new_size: 9,
-            expected: 0,
-            actual: 1
-        })
+        Err(ProofError::WrongProofLength { old_size: 0, new_size: 9, expected: 0, actual: 1 })
     );
     assert_eq!(
         verify_consistency::<H>(3, 9, &some, &some, &[]),
-        Err(ProofError::WrongProofLength {
-            old_size: 3,
-            new_size: 9,
-            expected: 5,
-            actual: 0
-        })
+        Err(ProofError::WrongProofLength { old_size: 3, new_size: 9, expected: 5, actual: 0 })
     );
     assert!(verify_consistency::<H>(1, u64::MAX, &some, &some, &[some; 64]).is_err());
     assert!(verify_consistency::<H>(u64::MAX - 1, u64::MAX, &some, &some, &[some; 2]).is_err());
@@ -479,33 +365,12 @@ fn tree_refuses_sizes_it_has_not_reached() {
     assert_eq!(tree.len(), 5);
     assert!(!tree.is_empty());
     assert!(MerkleTree::<Blake3Hasher>::default().is_empty());
-    assert_eq!(
-        tree.root_at(6),
-        Err(ProofError::SizeBeyondTree { size: 6, len: 5 })
-    );
-    assert_eq!(
-        tree.inclusion_proof(0, 6),
-        Err(ProofError::SizeBeyondTree { size: 6, len: 5 })
-    );
-    assert_eq!(
-        tree.inclusion_proof(5, 5),
-        Err(ProofError::IndexOutOfRange { index: 5, size: 5 })
-    );
-    assert_eq!(
-        tree.inclusion_proof(0, 0),
-        Err(ProofError::IndexOutOfRange { index: 0, size: 0 })
-    );
-    assert_eq!(
-        tree.consistency_proof(3, 6),
-        Err(ProofError::SizeBeyondTree { size: 6, len: 5 })
-    );
-    assert_eq!(
-        tree.consistency_proof(4, 3),
-        Err(ProofError::OldSizeExceedsNew {
-            old_size: 4,
-            new_size: 3
-        })
-    );
+    assert_eq!(tree.root_at(6), Err(ProofError::SizeBeyondTree { size: 6, len: 5 }));
+    assert_eq!(tree.inclusion_proof(0, 6), Err(ProofError::SizeBeyondTree { size: 6, len: 5 }));
+    assert_eq!(tree.inclusion_proof(5, 5), Err(ProofError::IndexOutOfRange { index: 5, size: 5 }));
+    assert_eq!(tree.inclusion_proof(0, 0), Err(ProofError::IndexOutOfRange { index: 0, size: 0 }));
+    assert_eq!(tree.consistency_proof(3, 6), Err(ProofError::SizeBeyondTree { size: 6, len: 5 }));
+    assert_eq!(tree.consistency_proof(4, 3), Err(ProofError::OldSizeExceedsNew { old_size: 4, new_size: 3 }));
     assert_eq!(tree.consistency_proof(0, 5), Ok(Vec::new()));
     assert_eq!(tree.consistency_proof(5, 5), Ok(Vec::new()));
     assert_eq!(tree.leaf_hash(4), Some(blake3_leaves(5)[4]));
@@ -521,13 +386,9 @@ fn push_reports_exactly_the_new_perfect_nodes() {
         let len = position as u64 + 1;
         let created = tree.push(*leaf);
         // Leaf n completes one node per trailing zero bit of n, plus the leaf itself.
-        let expected: Vec<(u8, u64)> = (0..=len.trailing_zeros())
-            .map(|level| (level as u8, (len >> level) - 1))
-            .collect();
-        let reported: Vec<(u8, u64)> = created
-            .iter()
-            .map(|(level, index, _)| (*level, *index))
-            .collect();
+        let expected: Vec<(u8, u64)> =
+            (0..=len.trailing_zeros()).map(|level| (level as u8, (len >> level) - 1)).collect();
+        let reported: Vec<(u8, u64)> = created.iter().map(|(level, index, _)| (*level, *index)).collect();
         assert_eq!(reported, expected, "nodes created by leaf {len}");
         for (level, index, hash) in created {
             let start = (index << level) as usize;
@@ -560,8 +421,7 @@ fn every_proof_up_to_300_leaves_verifies_and_matches_the_rfc_definition() {
         for old in 0..=size {
             let proof = tree.consistency_proof(old, size).unwrap();
             if literal && old > 0 {
-                let expected =
-                    reference_subproof::<H>(old as usize, &leaves[..size as usize], true);
+                let expected = reference_subproof::<H>(old as usize, &leaves[..size as usize], true);
                 assert_eq!(proof, expected, "proof from {old} to {size}");
             }
             verify_consistency::<H>(old, size, &roots[old as usize], &root, &proof).unwrap();
@@ -581,15 +441,9 @@ fn roots_and_proofs_cost_polylog_hashes_on_a_large_tree() {
         let (_, cost) = count_hashes(|| tree.root_at(size).unwrap());
         assert!(cost <= 17, "root_at({size}) cost {cost} hashes");
         let (_, cost) = count_hashes(|| tree.inclusion_proof(12_345, size).unwrap());
-        assert!(
-            cost <= bound,
-            "inclusion proof at {size} cost {cost} hashes"
-        );
+        assert!(cost <= bound, "inclusion proof at {size} cost {cost} hashes");
         let (_, cost) = count_hashes(|| tree.consistency_proof(33_333, size).unwrap());
-        assert!(
-            cost <= bound,
-            "consistency proof to {size} cost {cost} hashes"
-        );
+        assert!(cost <= bound, "consistency proof to {size} cost {cost} hashes");
     }
     assert_eq!(tree.root(), tree.root_at(leaf_count).unwrap());
 }
@@ -597,27 +451,15 @@ fn roots_and_proofs_cost_polylog_hashes_on_a_large_tree() {
 #[test]
 fn blake3_hasher_uses_the_rfc_prefixes() {
     assert_eq!(Blake3Hasher::hash_empty(), *blake3::hash(b"").as_bytes());
-    assert_eq!(
-        Blake3Hasher::hash_leaf(b"slab"),
-        *blake3::hash(b"\x00slab").as_bytes()
-    );
+    assert_eq!(Blake3Hasher::hash_leaf(b"slab"), *blake3::hash(b"\x00slab").as_bytes());
     let (left, right) = ([1_u8; 32], [2_u8; 32]);
     let mut joined = vec![0x01];
     joined.extend_from_slice(&left);
     joined.extend_from_slice(&right);
-    assert_eq!(
-        Blake3Hasher::hash_children(&left, &right),
-        *blake3::hash(&joined).as_bytes()
-    );
-    assert_eq!(
-        root::<Blake3Hasher>(&[left, right]),
-        *blake3::hash(&joined).as_bytes()
-    );
+    assert_eq!(Blake3Hasher::hash_children(&left, &right), *blake3::hash(&joined).as_bytes());
+    assert_eq!(root::<Blake3Hasher>(&[left, right]), *blake3::hash(&joined).as_bytes());
     // A two-leaf root must not be provable as a single 64-byte leaf made of its children.
-    assert_ne!(
-        root::<Blake3Hasher>(&[left, right]),
-        Blake3Hasher::hash_leaf(&joined[1..])
-    );
+    assert_ne!(root::<Blake3Hasher>(&[left, right]), Blake3Hasher::hash_leaf(&joined[1..]));
 }
 
 #[test]

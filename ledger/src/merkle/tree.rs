@@ -27,10 +27,7 @@ pub struct MerkleTree<H: MerkleHasher> {
 impl<H: MerkleHasher> MerkleTree<H> {
     /// Creates a tree without leaves; its root is `H("")`.
     pub fn new() -> Self {
-        Self {
-            levels: Vec::new(),
-            hasher: PhantomData,
-        }
+        Self { levels: Vec::new(), hasher: PhantomData }
     }
 
     /// Returns the number of leaves appended so far.
@@ -144,11 +141,7 @@ impl<H: MerkleHasher> MerkleTree<H> {
     ///
     /// [`ProofError::OldSizeExceedsNew`] when `old_size > new_size`, and
     /// [`ProofError::SizeBeyondTree`] when `new_size` exceeds [`MerkleTree::len`].
-    pub fn consistency_proof(
-        &self,
-        old_size: u64,
-        new_size: u64,
-    ) -> Result<Vec<Digest>, ProofError> {
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Digest>, ProofError> {
         if old_size > new_size {
             return Err(ProofError::OldSizeExceedsNew { old_size, new_size });
         }
@@ -201,10 +194,7 @@ impl<H: MerkleHasher> MerkleTree<H> {
     /// Returns MTH(D[start:end]) for `start < end <= len` from stored nodes, failing with
     /// [`ProofError::SizeBeyondTree`] for a range the tree does not hold.
     fn stored_subtree(&self, start: u64, end: u64) -> Result<Digest, ProofError> {
-        self.subtree(start, end).ok_or(ProofError::SizeBeyondTree {
-            size: end,
-            len: self.len(),
-        })
+        self.subtree(start, end).ok_or(ProofError::SizeBeyondTree { size: end, len: self.len() })
     }
 
     /// Returns MTH(D[start:end]), or `None` when the range is empty or reaches past the tree.
@@ -233,10 +223,7 @@ impl<H: MerkleHasher> Default for MerkleTree<H> {
 
 impl<H: MerkleHasher> Clone for MerkleTree<H> {
     fn clone(&self) -> Self {
-        Self {
-            levels: self.levels.clone(),
-            hasher: PhantomData,
-        }
+        Self { levels: self.levels.clone(), hasher: PhantomData }
     }
 }
 

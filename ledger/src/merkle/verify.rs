@@ -47,12 +47,7 @@ pub fn verify_inclusion<H: MerkleHasher>(
         return Err(ProofError::IndexOutOfRange { index, size });
     }
     let expected = inclusion_path_len(index, size);
-    let wrong_length = ProofError::WrongPathLength {
-        index,
-        size,
-        expected,
-        actual: path.len(),
-    };
+    let wrong_length = ProofError::WrongPathLength { index, size, expected, actual: path.len() };
     // Checking the length first turns "too short" and "too long" into their own error instead of
     // a root mismatch, and bounds the loop below by a value derived from the sizes.
     if path.len() != expected {
@@ -117,12 +112,7 @@ pub fn verify_consistency<H: MerkleHasher>(
         return Err(ProofError::OldSizeExceedsNew { old_size, new_size });
     }
     let expected = consistency_proof_len(old_size, new_size);
-    let wrong_length = ProofError::WrongProofLength {
-        old_size,
-        new_size,
-        expected,
-        actual: proof.len(),
-    };
+    let wrong_length = ProofError::WrongProofLength { old_size, new_size, expected, actual: proof.len() };
     if proof.len() != expected {
         return Err(wrong_length);
     }

@@ -11,8 +11,7 @@
 /// (starting at 1), modulo 10; for 1332-21-4 that is (1·1 + 2·2 + 2·3 + 3·4 + 3·5 + 1·6) mod 10.
 pub(super) fn is_cas_number(candidate: &str) -> bool {
     let mut groups = candidate.split('-');
-    let (Some(first), Some(second), Some(check), None) =
-        (groups.next(), groups.next(), groups.next(), groups.next())
+    let (Some(first), Some(second), Some(check), None) = (groups.next(), groups.next(), groups.next(), groups.next())
     else {
         return false;
     };

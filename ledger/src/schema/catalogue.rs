@@ -22,74 +22,23 @@ pub(super) struct Embedded {
 
 /// Every schema file, in the order of [`SCHEMA_NAMES`](super::SCHEMA_NAMES).
 pub(super) const EMBEDDED: &[Embedded] = &[
-    Embedded {
-        name: "common",
-        source: include_str!("../../../schemas/common.schema.json"),
-    },
-    Embedded {
-        name: "passport",
-        source: include_str!("../../../schemas/passport.schema.json"),
-    },
-    Embedded {
-        name: "ledger.genesis",
-        source: include_str!("../../../schemas/ledger.genesis.schema.json"),
-    },
-    Embedded {
-        name: "member.add",
-        source: include_str!("../../../schemas/member.add.schema.json"),
-    },
-    Embedded {
-        name: "member.update",
-        source: include_str!("../../../schemas/member.update.schema.json"),
-    },
-    Embedded {
-        name: "node.add",
-        source: include_str!("../../../schemas/node.add.schema.json"),
-    },
-    Embedded {
-        name: "node.remove",
-        source: include_str!("../../../schemas/node.remove.schema.json"),
-    },
-    Embedded {
-        name: "item.register",
-        source: include_str!("../../../schemas/item.register.schema.json"),
-    },
-    Embedded {
-        name: "item.amend",
-        source: include_str!("../../../schemas/item.amend.schema.json"),
-    },
-    Embedded {
-        name: "item.transfer",
-        source: include_str!("../../../schemas/item.transfer.schema.json"),
-    },
-    Embedded {
-        name: "item.receive",
-        source: include_str!("../../../schemas/item.receive.schema.json"),
-    },
-    Embedded {
-        name: "item.cancel",
-        source: include_str!("../../../schemas/item.cancel.schema.json"),
-    },
-    Embedded {
-        name: "item.attest",
-        source: include_str!("../../../schemas/item.attest.schema.json"),
-    },
-    Embedded {
-        name: "item.split",
-        source: include_str!("../../../schemas/item.split.schema.json"),
-    },
-    Embedded {
-        name: "item.install",
-        source: include_str!("../../../schemas/item.install.schema.json"),
-    },
-    Embedded {
-        name: "item.dismantle",
-        source: include_str!("../../../schemas/item.dismantle.schema.json"),
-    },
-    Embedded {
-        name: "item.dispose",
-        source: include_str!("../../../schemas/item.dispose.schema.json"),
-    },
+    Embedded { name: "common", source: include_str!("../../../schemas/common.schema.json") },
+    Embedded { name: "passport", source: include_str!("../../../schemas/passport.schema.json") },
+    Embedded { name: "ledger.genesis", source: include_str!("../../../schemas/ledger.genesis.schema.json") },
+    Embedded { name: "member.add", source: include_str!("../../../schemas/member.add.schema.json") },
+    Embedded { name: "member.update", source: include_str!("../../../schemas/member.update.schema.json") },
+    Embedded { name: "node.add", source: include_str!("../../../schemas/node.add.schema.json") },
+    Embedded { name: "node.remove", source: include_str!("../../../schemas/node.remove.schema.json") },
+    Embedded { name: "item.register", source: include_str!("../../../schemas/item.register.schema.json") },
+    Embedded { name: "item.amend", source: include_str!("../../../schemas/item.amend.schema.json") },
+    Embedded { name: "item.transfer", source: include_str!("../../../schemas/item.transfer.schema.json") },
+    Embedded { name: "item.receive", source: include_str!("../../../schemas/item.receive.schema.json") },
+    Embedded { name: "item.cancel", source: include_str!("../../../schemas/item.cancel.schema.json") },
+    Embedded { name: "item.attest", source: include_str!("../../../schemas/item.attest.schema.json") },
+    Embedded { name: "item.split", source: include_str!("../../../schemas/item.split.schema.json") },
+    Embedded { name: "item.install", source: include_str!("../../../schemas/item.install.schema.json") },
+    Embedded { name: "item.dismantle", source: include_str!("../../../schemas/item.dismantle.schema.json") },
+    Embedded { name: "item.dispose", source: include_str!("../../../schemas/item.dispose.schema.json") },
 ];
 
 /// Every embedded schema, compiled.
@@ -148,30 +97,19 @@ pub(super) fn catalogue() -> &'static Catalogue {
 pub(super) fn compile_catalogue() -> Result<Catalogue, CatalogueError> {
     let mut parsed = Vec::with_capacity(EMBEDDED.len());
     for embedded in EMBEDDED {
-        let document: Value =
-            serde_json::from_str(embedded.source).map_err(|source| CatalogueError::Parse {
-                name: embedded.name,
-                source,
-            })?;
+        let document: Value = serde_json::from_str(embedded.source)
+            .map_err(|source| CatalogueError::Parse { name: embedded.name, source })?;
         let id = document
             .get("$id")
             .and_then(Value::as_str)
-            .ok_or(CatalogueError::MissingId {
-                name: embedded.name,
-            })?
+            .ok_or(CatalogueError::MissingId { name: embedded.name })?
             .to_owned();
         parsed.push((embedded.name, id, document));
     }
 
     let validators = compile_validators(&parsed)?;
-    let documents = parsed
-        .into_iter()
-        .map(|(_, id, document)| (id, document))
-        .collect();
-    Ok(Catalogue {
-        validators,
-        documents,
-    })
+    let documents = parsed.into_iter().map(|(_, id, document)| (id, document)).collect();
+    Ok(Catalogue { validators, documents })
 }
 
 /// Compiles each parsed schema (name, `$id`, document) against a registry of all of them.
@@ -183,11 +121,7 @@ pub(super) fn compile_validators(
     // is not embedded a compile error instead of a fetch.
     let registry = Registry::new()
         .draft(Draft::Draft202012)
-        .extend(
-            parsed
-                .iter()
-                .map(|(_, id, document)| (id.as_str(), document)),
-        )?
+        .extend(parsed.iter().map(|(_, id, document)| (id.as_str(), document)))?
         .prepare()?;
     let options = jsonschema::options()
         .with_draft(Draft::Draft202012)
@@ -198,12 +132,8 @@ pub(super) fn compile_validators(
         .offline();
     let mut validators = HashMap::with_capacity(parsed.len());
     for (name, _, document) in parsed {
-        let validator = options
-            .build(document)
-            .map_err(|error| CatalogueError::Compile {
-                name,
-                message: error.to_string(),
-            })?;
+        let validator =
+            options.build(document).map_err(|error| CatalogueError::Compile { name, message: error.to_string() })?;
         validators.insert(*name, validator);
     }
     Ok(validators)

@@ -13,11 +13,7 @@ use super::catalogue::Catalogue;
 
 impl Catalogue {
     /// Every schema violation of `instance`, each with a readable message.
-    pub(super) fn violations(
-        &self,
-        validator: &Validator,
-        instance: &Value,
-    ) -> Vec<SchemaViolation> {
+    pub(super) fn violations(&self, validator: &Validator, instance: &Value) -> Vec<SchemaViolation> {
         // Nearly every instance is valid: the boolean check allocates nothing and
         // stops at nothing, while collecting errors walks the schema building
         // error locations. Both come from the same compiled keywords.
@@ -52,15 +48,10 @@ impl Catalogue {
                 return format!(
                     "unexpected field{} {}: the schema allows only the fields it names",
                     plural(unexpected.len()),
-                    unexpected
-                        .iter()
-                        .map(|name| format!("\"{name}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    unexpected.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ")
                 );
             }
-            ValidationErrorKind::Maximum { limit }
-            | ValidationErrorKind::ExclusiveMaximum { limit }
+            ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit }
                 if limit.as_u64() == Some(MAX_SAFE_INTEGER) =>
             {
                 return format!(
@@ -71,11 +62,7 @@ impl Catalogue {
             ValidationErrorKind::Type { kind } => {
                 let expected = match kind {
                     TypeKind::Single(single) => with_article(*single).to_owned(),
-                    TypeKind::Multiple(many) => many
-                        .iter()
-                        .map(with_article)
-                        .collect::<Vec<_>>()
-                        .join(" or "),
+                    TypeKind::Multiple(many) => many.iter().map(with_article).collect::<Vec<_>>().join(" or "),
                 };
                 format!("expected {expected}, found {}", json_type(instance))
             }
@@ -87,10 +74,7 @@ impl Catalogue {
                 format!("{found} is not one of the allowed values {allowed}")
             }
             ValidationErrorKind::Constant { expected_value } => {
-                format!(
-                    "{found} is not the required value {}",
-                    quote(expected_value)
-                )
+                format!("{found} is not the required value {}", quote(expected_value))
             }
             ValidationErrorKind::Pattern { pattern } => {
                 format!("{found} does not match the pattern {pattern}")
@@ -112,39 +96,26 @@ impl Catalogue {
                 if instance.as_str().is_some_and(str::is_empty) {
                     "must not be empty".to_owned()
                 } else {
-                    format!(
-                        "{found} is shorter than {limit} character{}",
-                        plural(*limit)
-                    )
+                    format!("{found} is shorter than {limit} character{}", plural(*limit))
                 }
             }
             ValidationErrorKind::MaxLength { limit } => format!(
                 "text of {} characters is longer than the limit of {limit}",
                 instance.as_str().map_or(0, |text| text.chars().count())
             ),
-            ValidationErrorKind::MinItems { limit } => format!(
-                "{}; at least {limit} {} required",
-                count_of(instance),
-                if *limit == 1 { "is" } else { "are" }
-            ),
-            ValidationErrorKind::MaxItems { limit } => format!(
-                "{}; at most {limit} {} allowed",
-                count_of(instance),
-                if *limit == 1 { "is" } else { "are" }
-            ),
-            ValidationErrorKind::UniqueItems => {
-                "an entry appears more than once; each may appear only once".to_owned()
+            ValidationErrorKind::MinItems { limit } => {
+                format!("{}; at least {limit} {} required", count_of(instance), if *limit == 1 { "is" } else { "are" })
             }
-            ValidationErrorKind::MinProperties { limit } => format!(
-                "{}; at least {limit} {} required",
-                count_of(instance),
-                if *limit == 1 { "is" } else { "are" }
-            ),
-            ValidationErrorKind::MaxProperties { limit } => format!(
-                "{}; at most {limit} {} allowed",
-                count_of(instance),
-                if *limit == 1 { "is" } else { "are" }
-            ),
+            ValidationErrorKind::MaxItems { limit } => {
+                format!("{}; at most {limit} {} allowed", count_of(instance), if *limit == 1 { "is" } else { "are" })
+            }
+            ValidationErrorKind::UniqueItems => "an entry appears more than once; each may appear only once".to_owned(),
+            ValidationErrorKind::MinProperties { limit } => {
+                format!("{}; at least {limit} {} required", count_of(instance), if *limit == 1 { "is" } else { "are" })
+            }
+            ValidationErrorKind::MaxProperties { limit } => {
+                format!("{}; at most {limit} {} allowed", count_of(instance), if *limit == 1 { "is" } else { "are" })
+            }
             _ => truncate(&error.to_string(), 300),
         };
         match self.description_of(error, Ascent::Keyword) {
@@ -168,14 +139,8 @@ impl Catalogue {
             }
             segments.pop();
         }
-        let pointer: String = segments
-            .iter()
-            .map(|segment| format!("/{segment}"))
-            .collect();
-        document
-            .pointer(&pointer)?
-            .get("description")
-            .and_then(Value::as_str)
+        let pointer: String = segments.iter().map(|segment| format!("/{segment}")).collect();
+        document.pointer(&pointer)?.get("description").and_then(Value::as_str)
     }
 }
 
@@ -211,11 +176,7 @@ pub(super) fn describe_violations(violations: &[SchemaViolation]) -> String {
 /// long strings cut short.
 fn quote(value: &Value) -> String {
     match value {
-        Value::Object(fields) => format!(
-            "an object with {} field{}",
-            fields.len(),
-            plural(fields.len())
-        ),
+        Value::Object(fields) => format!("an object with {} field{}", fields.len(), plural(fields.len())),
         Value::Array(items) => format!("an array of {} item{}", items.len(), plural(items.len())),
         other => truncate(&other.to_string(), QUOTE_LIMIT),
     }
@@ -251,11 +212,7 @@ fn count_of(value: &Value) -> String {
     match value {
         Value::Array(items) => format!("the array has {} item{}", items.len(), plural(items.len())),
         Value::Object(fields) => {
-            format!(
-                "the object has {} field{}",
-                fields.len(),
-                plural(fields.len())
-            )
+            format!("the object has {} field{}", fields.len(), plural(fields.len()))
         }
         other => format!("found {}", json_type(other)),
     }
@@ -271,9 +228,5 @@ fn truncate(text: &str, limit: usize) -> String {
 
 /// The plural suffix for a count.
 fn plural<N: TryInto<u64>>(count: N) -> &'static str {
-    if count.try_into().ok() == Some(1) {
-        ""
-    } else {
-        "s"
-    }
+    if count.try_into().ok() == Some(1) { "" } else { "s" }
 }

@@ -107,9 +107,7 @@ pub fn validate_body(kind: &str, body: &Value) -> Result<(), SchemaError> {
         return Err(SchemaError::UnknownSchema(kind.to_owned()));
     }
     let catalogue = catalogue();
-    let validator = catalogue
-        .validator(kind)
-        .ok_or_else(|| SchemaError::UnknownSchema(kind.to_owned()))?;
+    let validator = catalogue.validator(kind).ok_or_else(|| SchemaError::UnknownSchema(kind.to_owned()))?;
     let mut violations = catalogue.violations(validator, body);
     check_body_rules(kind, body, &mut violations);
     into_result(violations)
@@ -123,9 +121,7 @@ pub fn validate_body(kind: &str, body: &Value) -> Result<(), SchemaError> {
 /// [`SchemaError::Invalid`] listing every violation when the passport breaks its schema.
 pub fn validate_passport(passport: &Value) -> Result<(), SchemaError> {
     let catalogue = catalogue();
-    let validator = catalogue
-        .validator(PASSPORT)
-        .ok_or_else(|| SchemaError::UnknownSchema(PASSPORT.to_owned()))?;
+    let validator = catalogue.validator(PASSPORT).ok_or_else(|| SchemaError::UnknownSchema(PASSPORT.to_owned()))?;
     let mut violations = catalogue.violations(validator, passport);
     check_passport_rules(passport, "", &mut violations);
     into_result(violations)
@@ -135,10 +131,7 @@ pub fn validate_passport(passport: &Value) -> Result<(), SchemaError> {
 /// is compiled, so a node can publish the schemas it enforces.
 #[must_use]
 pub fn schema_source(name: &str) -> Option<&'static str> {
-    EMBEDDED
-        .iter()
-        .find(|embedded| embedded.name == name)
-        .map(|embedded| embedded.source)
+    EMBEDDED.iter().find(|embedded| embedded.name == name).map(|embedded| embedded.source)
 }
 
 impl fmt::Display for SchemaViolation {
@@ -175,11 +168,7 @@ const BODY_KINDS: &[&str] = &[
 
 /// `Ok` when nothing was found, otherwise every violation.
 fn into_result(violations: Vec<SchemaViolation>) -> Result<(), SchemaError> {
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(SchemaError::Invalid(violations))
-    }
+    if violations.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(violations)) }
 }
 
 #[cfg(test)]

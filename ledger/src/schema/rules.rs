@@ -51,16 +51,9 @@ pub(super) fn check_body_rules(kind: &str, body: &Value, violations: &mut Vec<Sc
 
 /// Checks the rules of a passport that its schema cannot express; `at` is the pointer of the
 /// passport inside the validated document.
-pub(super) fn check_passport_rules(
-    passport: &Value,
-    at: &str,
-    violations: &mut Vec<SchemaViolation>,
-) {
+pub(super) fn check_passport_rules(passport: &Value, at: &str, violations: &mut Vec<SchemaViolation>) {
     if let Some(materials) = passport.get("materials").and_then(Value::as_array) {
-        let total: f64 = materials
-            .iter()
-            .filter_map(|material| material.get("fraction").and_then(Value::as_f64))
-            .sum();
+        let total: f64 = materials.iter().filter_map(|material| material.get("fraction").and_then(Value::as_f64)).sum();
         if total > 1.0 + FRACTION_TOLERANCE {
             violations.push(SchemaViolation {
                 pointer: format!("{at}/materials"),
@@ -73,11 +66,7 @@ pub(super) fn check_passport_rules(
     }
 
     let origin = passport.get("origin");
-    let year = |field: &str| {
-        origin
-            .and_then(|origin| origin.get(field))
-            .and_then(Value::as_i64)
-    };
+    let year = |field: &str| origin.and_then(|origin| origin.get(field)).and_then(Value::as_i64);
     if let (Some(built), Some(installed)) = (year("year_built"), year("year_installed"))
         && installed < built
     {
@@ -91,29 +80,14 @@ pub(super) fn check_passport_rules(
     }
 
     let hazards = passport.get("hazards");
-    let declared_free = hazards
-        .and_then(|hazards| hazards.get("asbestos_free"))
-        .and_then(Value::as_bool)
-        == Some(true);
+    let declared_free = hazards.and_then(|hazards| hazards.get("asbestos_free")).and_then(Value::as_bool) == Some(true);
     if declared_free {
-        let substances = hazards
-            .and_then(|hazards| hazards.get("substances"))
-            .and_then(Value::as_array);
-        let asbestos = substances
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .find(|(_, substance)| {
-                substance
-                    .get("cas")
-                    .and_then(Value::as_str)
-                    .is_some_and(|cas| ASBESTOS_CAS_NUMBERS.contains(&cas))
-            });
+        let substances = hazards.and_then(|hazards| hazards.get("substances")).and_then(Value::as_array);
+        let asbestos = substances.into_iter().flatten().enumerate().find(|(_, substance)| {
+            substance.get("cas").and_then(Value::as_str).is_some_and(|cas| ASBESTOS_CAS_NUMBERS.contains(&cas))
+        });
         if let Some((index, substance)) = asbestos {
-            let cas = substance
-                .get("cas")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let cas = substance.get("cas").and_then(Value::as_str).unwrap_or_default();
             violations.push(SchemaViolation {
                 pointer: format!("{at}/hazards/asbestos_free"),
                 message: format!(

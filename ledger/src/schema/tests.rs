@@ -39,15 +39,12 @@ fn examples(folder: &str) -> Vec<Example> {
         .map(|path| {
             let file = path.file_name().unwrap().to_string_lossy().into_owned();
             let text = fs::read_to_string(&path).unwrap();
-            let example: Value = serde_json::from_str(&text)
-                .unwrap_or_else(|error| panic!("{file} is not JSON: {error}"));
+            let example: Value =
+                serde_json::from_str(&text).unwrap_or_else(|error| panic!("{file} is not JSON: {error}"));
             let description = example["description"].as_str().unwrap_or_default();
             assert!(!description.is_empty(), "{file} has no description");
             Example {
-                schema: example["schema"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{file} names no schema"))
-                    .to_owned(),
+                schema: example["schema"].as_str().unwrap_or_else(|| panic!("{file} names no schema")).to_owned(),
                 document: example["document"].clone(),
                 expected_pointer: example["expected_pointer"].as_str().map(str::to_owned),
                 file,
@@ -57,19 +54,11 @@ fn examples(folder: &str) -> Vec<Example> {
 }
 
 fn validate(schema: &str, document: &Value) -> Result<(), SchemaError> {
-    if schema == PASSPORT {
-        validate_passport(document)
-    } else {
-        validate_body(schema, document)
-    }
+    if schema == PASSPORT { validate_passport(document) } else { validate_body(schema, document) }
 }
 
 fn pointers(error: &SchemaError) -> Vec<&str> {
-    error
-        .violations()
-        .iter()
-        .map(|violation| violation.pointer.as_str())
-        .collect()
+    error.violations().iter().map(|violation| violation.pointer.as_str()).collect()
 }
 
 fn steel_beam() -> Value {
@@ -88,10 +77,7 @@ fn every_named_schema_compiles() {
     let catalogue = compile_catalogue().unwrap();
     assert_eq!(catalogue.validators.len(), SCHEMA_NAMES.len());
     for name in SCHEMA_NAMES {
-        assert!(
-            catalogue.validator(name).is_some(),
-            "{name} is not compiled"
-        );
+        assert!(catalogue.validator(name).is_some(), "{name} is not compiled");
     }
 }
 
@@ -106,10 +92,7 @@ fn references_outside_the_embedded_schemas_are_not_fetched() {
     // Whether the registry or the compiler notices first, the reference must fail rather
     // than be retrieved.
     let error = compile_validators(&[("broken", id, dangling)]).unwrap_err();
-    assert!(
-        error.to_string().contains("elsewhere.schema.json"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("elsewhere.schema.json"), "{error}");
 }
 
 #[test]
@@ -139,23 +122,14 @@ fn every_schema_file_is_embedded_under_its_own_name_and_id() {
     on_disk.sort();
     let mut embedded: Vec<String> = SCHEMA_NAMES.iter().map(|name| (*name).to_owned()).collect();
     embedded.sort();
-    assert_eq!(
-        on_disk, embedded,
-        "a schema file is not embedded, or vice versa"
-    );
+    assert_eq!(on_disk, embedded, "a schema file is not embedded, or vice versa");
     for name in SCHEMA_NAMES {
         let source = schema_source(name).unwrap();
         let on_disk = fs::read_to_string(dir.join(format!("{name}.schema.json"))).unwrap();
         assert_eq!(source, on_disk);
         let document: Value = serde_json::from_str(source).unwrap();
-        assert_eq!(
-            document["$id"],
-            format!("https://salvage.example/schemas/{name}.schema.json")
-        );
-        assert_eq!(
-            document["$schema"],
-            "https://json-schema.org/draft/2020-12/schema"
-        );
+        assert_eq!(document["$id"], format!("https://salvage.example/schemas/{name}.schema.json"));
+        assert_eq!(document["$schema"], "https://json-schema.org/draft/2020-12/schema");
     }
 }
 
@@ -182,11 +156,7 @@ fn schema_source_refuses_unknown_names() {
 #[test]
 fn valid_examples_pass() {
     let examples = examples("valid");
-    assert!(
-        examples.len() >= 12,
-        "only {} valid examples",
-        examples.len()
-    );
+    assert!(examples.len() >= 12, "only {} valid examples", examples.len());
     for example in &examples {
         assert!(example.expected_pointer.is_none(), "{}", example.file);
         if let Err(error) = validate(&example.schema, &example.document) {
@@ -194,10 +164,7 @@ fn valid_examples_pass() {
         }
     }
     for kind in BODY_KINDS {
-        assert!(
-            examples.iter().any(|example| example.schema == *kind),
-            "no valid example of {kind}"
-        );
+        assert!(examples.iter().any(|example| example.schema == *kind), "no valid example of {kind}");
     }
     assert!(examples.iter().any(|example| example.schema == PASSPORT));
 }
@@ -205,16 +172,10 @@ fn valid_examples_pass() {
 #[test]
 fn invalid_examples_fail_at_their_expected_pointer() {
     let examples = examples("invalid");
-    assert!(
-        examples.len() >= 15,
-        "only {} invalid examples",
-        examples.len()
-    );
+    assert!(examples.len() >= 15, "only {} invalid examples", examples.len());
     for example in &examples {
-        let expected = example
-            .expected_pointer
-            .as_deref()
-            .unwrap_or_else(|| panic!("{} has no expected_pointer", example.file));
+        let expected =
+            example.expected_pointer.as_deref().unwrap_or_else(|| panic!("{} has no expected_pointer", example.file));
         match validate(&example.schema, &example.document) {
             Ok(()) => panic!("{} was accepted", example.file),
             Err(error) => assert!(
@@ -228,14 +189,7 @@ fn invalid_examples_fail_at_their_expected_pointer() {
 
 #[test]
 fn cas_check_digits() {
-    for valid in [
-        "1332-21-4",
-        "7440-47-3",
-        "12001-29-5",
-        "7439-92-1",
-        "132207-32-0",
-        "50-00-0",
-    ] {
+    for valid in ["1332-21-4", "7440-47-3", "12001-29-5", "7439-92-1", "132207-32-0", "50-00-0"] {
         assert!(is_cas_number(valid), "{valid} should pass");
     }
     for invalid in [
@@ -279,26 +233,14 @@ fn a_document_with_several_errors_reports_all_of_them() {
     passport.as_object_mut().unwrap().remove("category");
     let error = validate_passport(&passport).unwrap_err();
     let found = pointers(&error);
-    for expected in [
-        "/mass_kg",
-        "/quantity/unit",
-        "/hazards/substances/0/cas",
-        "/materials",
-        "",
-    ] {
-        assert!(
-            found.contains(&expected),
-            "{expected:?} missing from {error}"
-        );
+    for expected in ["/mass_kg", "/quantity/unit", "/hazards/substances/0/cas", "/materials", ""] {
+        assert!(found.contains(&expected), "{expected:?} missing from {error}");
     }
     let text = error.to_string();
     for violation in error.violations() {
         assert!(text.contains(&violation.message), "{text}");
     }
-    assert!(
-        text.contains(&format!("in {} places", error.violations().len())),
-        "{text}"
-    );
+    assert!(text.contains(&format!("in {} places", error.violations().len())), "{text}");
 }
 
 #[test]
@@ -311,20 +253,12 @@ fn integers_beyond_two_to_the_53_are_refused() {
         })
     };
     validate_body("item.attest", &attest(json!(9_007_199_254_740_991_u64))).unwrap();
-    for too_big in [
-        json!(9_007_199_254_740_992_u64),
-        json!(u64::MAX),
-        serde_json::from_str::<Value>("1e300").unwrap(),
-    ] {
+    for too_big in [json!(9_007_199_254_740_992_u64), json!(u64::MAX), serde_json::from_str::<Value>("1e300").unwrap()]
+    {
         let error = validate_body("item.attest", &attest(too_big.clone())).unwrap_err();
-        assert_eq!(
-            pointers(&error),
-            ["/passport_version"],
-            "{too_big}: {error}"
-        );
+        assert_eq!(pointers(&error), ["/passport_version"], "{too_big}: {error}");
     }
-    let error =
-        validate_body("item.attest", &attest(json!(9_007_199_254_740_992_u64))).unwrap_err();
+    let error = validate_body("item.attest", &attest(json!(9_007_199_254_740_992_u64))).unwrap_err();
     assert!(error.to_string().contains("2^53−1"), "{error}");
 }
 
@@ -366,12 +300,7 @@ fn cross_file_references_are_enforced() {
 #[test]
 fn giai_follows_gs1_rules() {
     let receive = |giai: &str| validate_body("item.receive", &json!({ "giai": giai }));
-    for valid in [
-        "0614141HEA300-0001",
-        "06141415000123",
-        "123456!\"%&'()*+,-./:;<=>?_zZ",
-        "1234567",
-    ] {
+    for valid in ["0614141HEA300-0001", "06141415000123", "123456!\"%&'()*+,-./:;<=>?_zZ", "1234567"] {
         receive(valid).unwrap_or_else(|error| panic!("{valid}: {error}"));
     }
     let thirty = format!("123456{}", "A".repeat(24));
@@ -434,20 +363,12 @@ fn rules_with_their_own_refusal_codes_are_left_to_custody() {
     // LedgerGenesisInvalid, MemberExists, KeyInUse); the schema must let them through.
     let mut other = steel_beam();
     other["identity"]["giai"] = json!("0614141OTHER");
-    validate_body(
-        "item.register",
-        &json!({"giai": "0614141HEA300-0001", "passport": other}),
-    )
-    .unwrap();
+    validate_body("item.register", &json!({"giai": "0614141HEA300-0001", "passport": other})).unwrap();
     let part = json!({"giai": "0614141P1", "passport": {
         "identity": {"giai": "0614141P1"}, "name": "Part", "category": "structural_steel",
         "quantity": {"value": 1, "unit": "H87"}, "legal_status": {"status": "used_product"}
     }});
-    validate_body(
-        "item.split",
-        &json!({"giai": "0614141P1", "parts": [part, part]}),
-    )
-    .unwrap();
+    validate_body("item.split", &json!({"giai": "0614141P1", "parts": [part, part]})).unwrap();
     let key = "11ee2307fe084d5423192e019e632de13ba3c44b2a3fbeb82548e392122bf073";
     let founder = json!({"id": "a", "name": "A", "roles": ["admin"], "keys": [key]});
     let genesis = json!({
@@ -461,18 +382,10 @@ fn rules_with_their_own_refusal_codes_are_left_to_custody() {
 #[test]
 fn formats_are_asserted() {
     let install = |date: &str| {
-        validate_body(
-            "item.install",
-            &json!({"giai": "0614141RAD-0310", "site": {"building": "School"}, "date": date}),
-        )
+        validate_body("item.install", &json!({"giai": "0614141RAD-0310", "site": {"building": "School"}, "date": date}))
     };
     install("2025-09-22").unwrap();
-    for bad in [
-        "2025-9-22",
-        "22-09-2025",
-        "2025-02-29",
-        "2025-09-22T10:00:00Z",
-    ] {
+    for bad in ["2025-9-22", "22-09-2025", "2025-02-29", "2025-09-22T10:00:00Z"] {
         let error = install(bad).unwrap_err();
         assert_eq!(pointers(&error), ["/date"], "{bad}");
     }
@@ -516,18 +429,9 @@ fn messages_say_what_is_expected_without_echoing_whole_documents() {
 
 #[test]
 fn violation_display_names_the_place() {
-    let at_root = SchemaViolation {
-        pointer: String::new(),
-        message: "missing required field \"to\"".to_owned(),
-    };
-    assert_eq!(
-        at_root.to_string(),
-        "at the document root: missing required field \"to\""
-    );
-    let nested = SchemaViolation {
-        pointer: "/mass_kg".to_owned(),
-        message: "-1 must be greater than 0".to_owned(),
-    };
+    let at_root = SchemaViolation { pointer: String::new(), message: "missing required field \"to\"".to_owned() };
+    assert_eq!(at_root.to_string(), "at the document root: missing required field \"to\"");
+    let nested = SchemaViolation { pointer: "/mass_kg".to_owned(), message: "-1 must be greater than 0".to_owned() };
     assert_eq!(nested.to_string(), "at /mass_kg: -1 must be greater than 0");
 }
 
@@ -545,10 +449,7 @@ fn hostile_documents_do_not_panic() {
     for document in &hostile {
         assert!(validate_passport(document).is_err());
         for kind in BODY_KINDS {
-            assert!(
-                validate_body(kind, document).is_err(),
-                "{kind} accepted {document}"
-            );
+            assert!(validate_body(kind, document).is_err(), "{kind} accepted {document}");
         }
     }
 }

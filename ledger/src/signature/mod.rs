@@ -71,7 +71,10 @@ pub(crate) fn verify_strict_each(checks: &[SignatureCheck<'_>]) -> Vec<bool> {
     checks
         .iter()
         .zip(recomputed)
-        .map(|(check, slot)| slot.and_then(|index| encodings.get(index)).is_some_and(|encoding| encoding.as_bytes() == check.signature.r_bytes()))
+        .map(|(check, slot)| {
+            slot.and_then(|index| encodings.get(index))
+                .is_some_and(|encoding| encoding.as_bytes() == check.signature.r_bytes())
+        })
         .collect()
 }
 
@@ -166,7 +169,10 @@ mod tests {
             bytes[..32].copy_from_slice(&r);
             let tampered = Signature::from_bytes(&bytes);
             let verifying = key.verifying_key();
-            assert_eq!(verify_strict(&verifying, b"message", &tampered), dalek_strict(&verifying, b"message", &tampered));
+            assert_eq!(
+                verify_strict(&verifying, b"message", &tampered),
+                dalek_strict(&verifying, b"message", &tampered)
+            );
             assert!(!verify_strict(&verifying, b"message", &tampered));
         }
     }
@@ -210,9 +216,15 @@ mod tests {
         let signature = key.sign(b"salvage-ledger/v1\n{}");
         let verifying = key.verifying_key();
         let parts: [&[u8]; 2] = [b"salvage-ledger/v1\n", b"{}"];
-        assert_eq!(verify_strict_each(&[SignatureCheck { key: &verifying, message: &parts, signature: &signature }]), [true]);
+        assert_eq!(
+            verify_strict_each(&[SignatureCheck { key: &verifying, message: &parts, signature: &signature }]),
+            [true]
+        );
         let wrong: [&[u8]; 2] = [b"salvage-ledger/v1\n", b"{ }"];
-        assert_eq!(verify_strict_each(&[SignatureCheck { key: &verifying, message: &wrong, signature: &signature }]), [false]);
+        assert_eq!(
+            verify_strict_each(&[SignatureCheck { key: &verifying, message: &wrong, signature: &signature }]),
+            [false]
+        );
     }
 
     proptest! {

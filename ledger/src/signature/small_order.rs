@@ -121,8 +121,13 @@ mod tests {
             .find(|t| !times_power_of_two(*t, 2).is_identity())
             .expect("some small y gives a point with an order-8 component");
         assert!(times_power_of_two(order_8, 3).is_identity());
-        let torsion: Vec<EdwardsPoint> =
-            (0..8).scan(EdwardsPoint::identity(), |acc, _| { let point = *acc; *acc += order_8; Some(point) }).collect();
+        let torsion: Vec<EdwardsPoint> = (0..8)
+            .scan(EdwardsPoint::identity(), |acc, _| {
+                let point = *acc;
+                *acc += order_8;
+                Some(point)
+            })
+            .collect();
         for (i, a) in torsion.iter().enumerate() {
             for b in &torsion[i + 1..] {
                 assert_ne!(a, b, "the multiples of an order-8 point are eight distinct points");

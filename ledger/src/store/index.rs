@@ -141,7 +141,9 @@ impl Index {
             None => 0,
         };
         let ledger = match self.tree.get(key(family::META, b"ledger_id"))? {
-            Some(bytes) => Some(LedgerId(<[u8; 32]>::try_from(bytes.as_ref()).map_err(|_| damaged("meta", "ledger_id", "not 32 bytes"))?)),
+            Some(bytes) => Some(LedgerId(
+                <[u8; 32]>::try_from(bytes.as_ref()).map_err(|_| damaged("meta", "ledger_id", "not 32 bytes"))?,
+            )),
             None => None,
         };
         Ok((size, ledger))
@@ -274,7 +276,9 @@ fn open_db(dir: &Path) -> Result<sled::Db, IndexError> {
     let started = std::time::Instant::now();
     loop {
         match sled::Config::new().path(dir).open() {
-            Err(sled::Error::Io(error)) if error.to_string().contains("could not acquire lock") && started.elapsed() < SLED_LOCK_PATIENCE => {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock") && started.elapsed() < SLED_LOCK_PATIENCE =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             other => return Ok(other?),

@@ -220,7 +220,13 @@ fn run(index: &Index, ledger_id: LedgerId, queue: &Receiver<Work>, progress: &Pr
 /// Collects `first` and the commits that follow it into `updates`: whatever is
 /// queued, then, while no reader waits, whatever arrives within `linger`.
 /// Returns false once the queue is closed (everything sent has been gathered).
-fn gather(first: Work, queue: &Receiver<Work>, progress: &Progress, linger: Duration, updates: &mut Vec<IndexUpdate>) -> bool {
+fn gather(
+    first: Work,
+    queue: &Receiver<Work>,
+    progress: &Progress,
+    linger: Duration,
+    updates: &mut Vec<IndexUpdate>,
+) -> bool {
     let deadline = Instant::now() + linger;
     let mut next = Some(first);
     loop {
@@ -299,7 +305,8 @@ mod tests {
         index.release_durable_pages().expect("flushed and released");
         // Record 0 of `updates` lies at offset 0, inside the segment header.
         for seq in [1, 150, 299] {
-            let (position, leaf) = index.record(Seq::new(seq).expect("a small seq")).expect("readable").expect("present");
+            let (position, leaf) =
+                index.record(Seq::new(seq).expect("a small seq")).expect("readable").expect("present");
             assert_eq!((position.offset, leaf), (seq * 100, LeafHash([seq as u8; 32])));
         }
         drop(index);

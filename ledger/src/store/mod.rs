@@ -11,15 +11,15 @@
 //! ([`indexer`]); reads that use the index wait for it to cover every visible
 //! record.
 
-pub mod log;
 mod index;
 mod indexer;
+pub mod log;
 mod verifiers;
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -34,10 +34,10 @@ use crate::refusal::{Refusal, RefusalCode};
 
 pub use index::IndexError;
 use index::{Index, IndexUpdate};
-pub use indexer::IndexerStopped;
 use indexer::Indexer;
-use verifiers::{Unverified, Verifiers};
+pub use indexer::IndexerStopped;
 use log::{LogError, LogOptions, LogPosition, LogReader, RecordLog, TailCut};
+use verifiers::{Unverified, Verifiers};
 
 /// Below this many entries a batch is verified on the calling thread; from it
 /// on the work is shared between [`VERIFY_THREADS`] threads. Low, because a
@@ -268,7 +268,8 @@ impl Ledger {
     }
 
     fn open_locked(dir: &Path, lock: std::fs::File) -> Result<(Ledger, OpenReport), LedgerError> {
-        let verifiers = Verifiers::start(VERIFY_THREADS).map_err(|source| LedgerError::Directory { path: dir.to_owned(), source })?;
+        let verifiers = Verifiers::start(VERIFY_THREADS)
+            .map_err(|source| LedgerError::Directory { path: dir.to_owned(), source })?;
         let (log, contents) = RecordLog::open(&dir.join("log"), LogOptions::default())?;
         let mut frames = contents.frames.into_iter();
         let Some((genesis_position, genesis_bytes)) = frames.next() else {
@@ -315,7 +316,9 @@ impl Ledger {
                 records.push(decode(first + offset as u64, bytes)?);
             }
             let entries = records.iter().map(|record| record.entry.clone()).collect();
-            for ((record, verified), (position, bytes)) in records.into_iter().zip(verify_in_order(&verifiers, entries)?).zip(chunk) {
+            for ((record, verified), (position, bytes)) in
+                records.into_iter().zip(verify_in_order(&verifiers, entries)?).zip(chunk)
+            {
                 let seq = core.tree.len();
                 chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e))?;
                 let entry_id = record.entry.id();
@@ -337,9 +340,9 @@ impl Ledger {
         let agrees = indexed_ledger.is_none_or(|id| id == ledger_id)
             && indexed <= size
             && (indexed == 0
-                || Seq::new(indexed - 1).and_then(|seq| core.tree.leaf_hash(seq.get()).map(|leaf| (seq, leaf))).is_some_and(
-                    |(seq, leaf)| index.leaf_hash(seq).ok().flatten() == Some(LeafHash(leaf)),
-                ));
+                || Seq::new(indexed - 1)
+                    .and_then(|seq| core.tree.leaf_hash(seq.get()).map(|leaf| (seq, leaf)))
+                    .is_some_and(|(seq, leaf)| index.leaf_hash(seq).ok().flatten() == Some(LeafHash(leaf))));
         let from = if agrees {
             indexed
         } else {
@@ -417,7 +420,12 @@ impl Ledger {
     /// could differ from what every other node recorded. Returns the outcomes,
     /// to be settled like [`Ledger::submit_pending`]'s, and the size at which
     /// the next batch begins.
-    pub fn apply_canonical(&self, entries: Arc<[Box<RawValue>]>, accepted: Timestamp, start: u64) -> Result<(PendingOutcomes, u64), LedgerError> {
+    pub fn apply_canonical(
+        &self,
+        entries: Arc<[Box<RawValue>]>,
+        accepted: Timestamp,
+        start: u64,
+    ) -> Result<(PendingOutcomes, u64), LedgerError> {
         let range = 0..entries.len();
         let entries = Unverified::Canonical(entries, range);
         if self.poisoned.load(Ordering::Acquire) {
@@ -468,9 +476,8 @@ impl Ledger {
             let mut pending = Vec::new();
             for record in records {
                 let seq = core.tree.len();
-                let admitted = chain::check_link(seq, core.last_leaf, &record)
-                    .map_err(|e| invalid(seq, e))
-                    .and_then(|()| {
+                let admitted =
+                    chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e)).and_then(|()| {
                         if core.entries.contains_key(&record.entry.id()) {
                             return Err(invalid(seq, format!("entry {} is recorded twice", record.entry.id())));
                         }
@@ -679,7 +686,8 @@ impl Ledger {
     /// Verifies and sequences a batch: on this thread if it is small, on the
     /// verification threads if not.
     fn verify_and_order(&self, entries: Unverified, order: &mut Order) -> Result<PendingOutcomes, LedgerError> {
-        let mut judged = PendingOutcomes { outcomes: Vec::with_capacity(entries.len()), last: None, node_changes: Vec::new() };
+        let mut judged =
+            PendingOutcomes { outcomes: Vec::with_capacity(entries.len()), last: None, node_changes: Vec::new() };
         judged.last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
             let verified = entries.verify();
             self.sequence(verified, &mut judged, order)?
@@ -732,7 +740,9 @@ impl Ledger {
         let mut core = self.lock_core()?;
         let accepted = match order {
             Order::Local => Timestamp::now(),
-            Order::Replicated { accepted, .. } if accepted.instant() < core.last_accepted.instant() => core.last_accepted.clone(),
+            Order::Replicated { accepted, .. } if accepted.instant() < core.last_accepted.instant() => {
+                core.last_accepted.clone()
+            }
             Order::Replicated { accepted, .. } => accepted.clone(),
         };
         let mut payloads = Vec::new();
@@ -940,7 +950,9 @@ impl Core {
             }
             _ => Err(Refusal::new(
                 RefusalCode::EntryConflict,
-                format!("statement {entry_id} was not recorded when this batch was first applied, before the node restarted"),
+                format!(
+                    "statement {entry_id} was not recorded when this batch was first applied, before the node restarted"
+                ),
             )),
         }
     }
@@ -979,8 +991,12 @@ pub fn checkpoint_origin(ledger_id: &LedgerId) -> String {
 }
 
 /// Verifies entries on the verification threads; the verdicts come back in order.
-fn verify_in_order(verifiers: &Verifiers, entries: Vec<SignedEntry>) -> Result<Vec<Result<VerifiedEntry, Refusal>>, LedgerError> {
-    let (chunks, verdicts) = verifiers.verify_chunks(Unverified::Decoded(entries), VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
+fn verify_in_order(
+    verifiers: &Verifiers,
+    entries: Vec<SignedEntry>,
+) -> Result<Vec<Result<VerifiedEntry, Refusal>>, LedgerError> {
+    let (chunks, verdicts) =
+        verifiers.verify_chunks(Unverified::Decoded(entries), VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
     let mut ordered: Vec<Option<Vec<_>>> = (0..chunks).map(|_| None).collect();
     for _ in 0..chunks {
         let (number, chunk) = verdicts.recv().map_err(|_| LedgerError::Verifier)?;

@@ -32,11 +32,15 @@ fn submitted_records_survive_reopen_with_items_history_and_receipts() {
     let dir = tempfile::tempdir().unwrap();
     let (f, ledger) = ledger(dir.path());
     assert_eq!(ledger.size(), 1);
-    let receipts = accepted(ledger.submit(vec![
-        f.register("baltic-demolition", &giai(1), "HEA 160 beam", 180.0),
-        f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
-        f.receive("reuse-hub", &giai(1)),
-    ]).unwrap());
+    let receipts = accepted(
+        ledger
+            .submit(vec![
+                f.register("baltic-demolition", &giai(1), "HEA 160 beam", 180.0),
+                f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+                f.receive("reuse-hub", &giai(1)),
+            ])
+            .unwrap(),
+    );
     assert_eq!(receipts.iter().map(|r| r.seq.get()).collect::<Vec<_>>(), vec![1, 2, 3]);
     let root = ledger.root_at(4).unwrap();
     drop(ledger);
@@ -66,11 +70,8 @@ fn resubmission_is_idempotent_and_refusals_record_nothing() {
     let (f, ledger) = ledger(dir.path());
     let register = f.register("baltic-demolition", &giai(1), "beam", 100.0);
     let first = accepted(ledger.submit(vec![register.clone()]).unwrap());
-    let outcomes = ledger.submit(vec![
-        register.clone(),
-        f.register("reuse-hub", &giai(2), "beam", 100.0),
-        register,
-    ]).unwrap();
+    let outcomes =
+        ledger.submit(vec![register.clone(), f.register("reuse-hub", &giai(2), "beam", 100.0), register]).unwrap();
     assert_eq!(outcomes[0].as_ref().unwrap(), &first[0]);
     assert_eq!(outcomes[1].as_ref().unwrap_err().code, RefusalCode::RoleMissing);
     assert_eq!(outcomes[2].as_ref().unwrap(), &first[0]);
@@ -89,7 +90,10 @@ fn pending_outcomes_are_visible_only_once_settled() {
     let first = ledger.submit_pending(vec![f.register("baltic-demolition", &giai(1), "door", 40.0)]).unwrap();
     // A second batch may depend on the first before either is durable.
     let second = ledger
-        .submit_pending(vec![f.transfer("baltic-demolition", &giai(1), "reuse-hub"), f.transfer("baltic-demolition", &giai(9), "reuse-hub")])
+        .submit_pending(vec![
+            f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+            f.transfer("baltic-demolition", &giai(9), "reuse-hub"),
+        ])
         .unwrap();
     assert_eq!((first.len(), second.len()), (1, 2));
     assert_eq!(ledger.size(), 1, "appended records are not shown before they are durable");
@@ -107,7 +111,10 @@ fn an_item_is_shown_once_the_records_that_changed_it_are_durable() {
     let dir = tempfile::tempdir().unwrap();
     let (f, ledger) = ledger(dir.path());
     let pending = ledger
-        .submit_pending(vec![f.register("baltic-demolition", &giai(1), "door", 40.0), f.transfer("baltic-demolition", &giai(1), "reuse-hub")])
+        .submit_pending(vec![
+            f.register("baltic-demolition", &giai(1), "door", 40.0),
+            f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+        ])
         .unwrap();
     assert_eq!(ledger.size(), 1);
     // Items live in memory, ahead of the log's sync: reading one waits for (here,
@@ -160,12 +167,15 @@ fn concurrent_submitters_are_group_committed_and_all_durable() {
 fn the_same_records_give_identical_state_roots_and_indexes() {
     let a_dir = tempfile::tempdir().unwrap();
     let (f, a) = ledger(a_dir.path());
-    accepted(a.submit(vec![
-        f.register("baltic-demolition", &giai(1), "beam", 100.0),
-        f.register("riga-deconstruction", &giai(2), "door", 40.0),
-        f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
-        f.receive("reuse-hub", &giai(1)),
-    ]).unwrap());
+    accepted(
+        a.submit(vec![
+            f.register("baltic-demolition", &giai(1), "beam", 100.0),
+            f.register("riga-deconstruction", &giai(2), "door", 40.0),
+            f.transfer("baltic-demolition", &giai(1), "reuse-hub"),
+            f.receive("reuse-hub", &giai(1)),
+        ])
+        .unwrap(),
+    );
     let records = a.records(0, 100).unwrap();
 
     // A second ledger built from the same genesis record and later records.
@@ -224,15 +234,23 @@ fn every_ledger_created_from_one_genesis_has_the_same_record_0() {
 
 /// A replicated batch as Raft's log carries it: each entry's canonical JSON.
 fn canonical_batch(entries: &[SignedEntry]) -> Arc<[Box<RawValue>]> {
-    entries.iter().map(|entry| RawValue::from_string(String::from_utf8(entry.canonical_bytes()).unwrap()).unwrap()).collect()
+    entries
+        .iter()
+        .map(|entry| RawValue::from_string(String::from_utf8(entry.canonical_bytes()).unwrap()).unwrap())
+        .collect()
 }
 
 /// Applies replicated batches in order, as a node's Raft state machine does,
 /// and returns each batch's outcomes, settled.
-fn apply_all(ledger: &Ledger, batches: &[(Vec<SignedEntry>, &str)], mut start: u64) -> (Vec<Vec<Result<Receipt, Refusal>>>, u64) {
+fn apply_all(
+    ledger: &Ledger,
+    batches: &[(Vec<SignedEntry>, &str)],
+    mut start: u64,
+) -> (Vec<Vec<Result<Receipt, Refusal>>>, u64) {
     let mut all = Vec::new();
     for (entries, accepted) in batches {
-        let (pending, next) = ledger.apply_canonical(canonical_batch(entries), Timestamp::parse(accepted).unwrap(), start).unwrap();
+        let (pending, next) =
+            ledger.apply_canonical(canonical_batch(entries), Timestamp::parse(accepted).unwrap(), start).unwrap();
         all.push(ledger.settle(pending).unwrap());
         start = next;
     }
@@ -245,10 +263,19 @@ fn replicated_batches_give_every_node_the_same_records_and_times_never_go_back()
     let (f, a) = ledger(a_dir.path());
     let (_, b) = ledger(b_dir.path());
     let batches = vec![
-        (vec![f.register("baltic-demolition", &giai(1), "beam", 100.0), f.transfer("baltic-demolition", &giai(2), "reuse-hub")], "2026-11-23T10:00:00Z"),
+        (
+            vec![
+                f.register("baltic-demolition", &giai(1), "beam", 100.0),
+                f.transfer("baltic-demolition", &giai(2), "reuse-hub"),
+            ],
+            "2026-11-23T10:00:00Z",
+        ),
         // A leader whose clock is behind: the batch is judged at the previous record's time.
         (vec![f.register("riga-deconstruction", &giai(2), "door", 40.0)], "2026-11-23T09:59:00Z"),
-        (vec![f.transfer("baltic-demolition", &giai(1), "reuse-hub"), f.receive("reuse-hub", &giai(1))], "2026-11-23T10:05:00Z"),
+        (
+            vec![f.transfer("baltic-demolition", &giai(1), "reuse-hub"), f.receive("reuse-hub", &giai(1))],
+            "2026-11-23T10:05:00Z",
+        ),
     ];
     let (outcomes_a, next_a) = apply_all(&a, &batches, 1);
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -272,7 +299,13 @@ fn a_batch_applied_again_after_a_crash_matches_its_records_instead_of_judging_ag
         (vec![f.register("baltic-demolition", &giai(1), "beam", 100.0)], "2026-11-23T10:00:00Z"),
         // Refused: item 2 is not registered yet. Judged again after the next
         // batch, it would be accepted, and this node would differ from the others.
-        (vec![f.transfer("riga-deconstruction", &giai(2), "reuse-hub"), f.register("baltic-demolition", &giai(3), "brick", 5.0)], "2026-11-23T10:01:00Z"),
+        (
+            vec![
+                f.transfer("riga-deconstruction", &giai(2), "reuse-hub"),
+                f.register("baltic-demolition", &giai(3), "brick", 5.0),
+            ],
+            "2026-11-23T10:01:00Z",
+        ),
         (vec![f.register("riga-deconstruction", &giai(2), "door", 40.0)], "2026-11-23T10:02:00Z"),
     ];
     let (first, next) = apply_all(&a, &batches, 1);
@@ -289,7 +322,8 @@ fn a_batch_applied_again_after_a_crash_matches_its_records_instead_of_judging_ag
     assert_eq!((a.size(), a.root_at(4).unwrap(), a.state_digest().unwrap()), (4, root, state));
 
     // Past the records it finds, the ledger judges entries as usual.
-    let (after, next) = apply_all(&a, &[(vec![f.transfer("riga-deconstruction", &giai(2), "reuse-hub")], "2026-11-23T10:03:00Z")], 4);
+    let (after, next) =
+        apply_all(&a, &[(vec![f.transfer("riga-deconstruction", &giai(2), "reuse-hub")], "2026-11-23T10:03:00Z")], 4);
     assert_eq!((next, after[0][0].as_ref().unwrap().seq.get()), (5, 4));
 
     // A batch cannot begin beyond the ledger's end.
@@ -320,8 +354,19 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
         raw(std::str::from_utf8(&add_hub.canonical_bytes()).unwrap()),
         raw(std::str::from_utf8(&forged).unwrap()),
         raw(std::str::from_utf8(&registration.canonical_bytes()).unwrap()),
-        raw(std::str::from_utf8(&f.signed(&["regional-planning"], Kind::NodeAdd, json!({"member": "reuse-hub", "url": "http://10.0.3.11:8080"})).canonical_bytes()).unwrap()),
-        raw(std::str::from_utf8(&f.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub"})).canonical_bytes()).unwrap()),
+        raw(std::str::from_utf8(
+            &f.signed(
+                &["regional-planning"],
+                Kind::NodeAdd,
+                json!({"member": "reuse-hub", "url": "http://10.0.3.11:8080"}),
+            )
+            .canonical_bytes(),
+        )
+        .unwrap()),
+        raw(std::str::from_utf8(
+            &f.signed(&admins, Kind::NodeRemove, json!({"member": "reuse-hub"})).canonical_bytes(),
+        )
+        .unwrap()),
         // An entry sent again is accepted again, with its first receipt.
         raw(std::str::from_utf8(&add_hub.canonical_bytes()).unwrap()),
         raw(std::str::from_utf8(&shapeless.canonical_bytes()).unwrap()),
@@ -329,21 +374,35 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
     ];
     // Enough entries to be split between the verification threads.
     assert!(entries.len() >= PARALLEL_VERIFY_THRESHOLD);
-    let (pending, next) = a.apply_canonical(entries.into(), Timestamp::parse("2026-11-23T10:00:00Z").unwrap(), 1).unwrap();
+    let (pending, next) =
+        a.apply_canonical(entries.into(), Timestamp::parse("2026-11-23T10:00:00Z").unwrap(), 1).unwrap();
     let reported = pending.node_changes().to_vec();
     let outcomes = a.settle(pending).unwrap();
     let codes: Vec<Option<RefusalCode>> = outcomes.iter().map(|o| o.as_ref().err().map(|r| r.code)).collect();
-    assert_eq!(codes, [
-        Some(RefusalCode::EntryMalformed), None, Some(RefusalCode::SignatureInvalid), None, Some(RefusalCode::AdminThresholdNotMet), None, None,
-        Some(RefusalCode::SchemaInvalid), Some(RefusalCode::SignatureInvalid),
-    ]);
+    assert_eq!(
+        codes,
+        [
+            Some(RefusalCode::EntryMalformed),
+            None,
+            Some(RefusalCode::SignatureInvalid),
+            None,
+            Some(RefusalCode::AdminThresholdNotMet),
+            None,
+            None,
+            Some(RefusalCode::SchemaInvalid),
+            Some(RefusalCode::SignatureInvalid),
+        ]
+    );
     assert_eq!(outcomes[6], outcomes[1], "the repeat gets the first receipt");
     let hub_id = MemberId::parse("reuse-hub").unwrap();
-    assert_eq!(reported, [
-        NodeSetChange::Add { member: hub_id.clone(), url: "http://10.0.3.10:8080".into() },
-        NodeSetChange::Remove { member: hub_id.clone() },
-        NodeSetChange::Add { member: hub_id, url: "http://10.0.3.10:8080".into() },
-    ]);
+    assert_eq!(
+        reported,
+        [
+            NodeSetChange::Add { member: hub_id.clone(), url: "http://10.0.3.10:8080".into() },
+            NodeSetChange::Remove { member: hub_id.clone() },
+            NodeSetChange::Add { member: hub_id, url: "http://10.0.3.10:8080".into() },
+        ]
+    );
     assert_eq!((next, a.size()), (4, 4));
     // The records hold the whole entries, bodies included, though the ledger
     // kept no JSON tree of them while it judged.
@@ -366,7 +425,9 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
 fn a_lost_or_stale_index_is_rebuilt_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let (f, ledger) = ledger(dir.path());
-    accepted(ledger.submit((0..20).map(|n| f.register("baltic-demolition", &giai(n), "radiator", 60.0)).collect()).unwrap());
+    accepted(
+        ledger.submit((0..20).map(|n| f.register("baltic-demolition", &giai(n), "radiator", 60.0)).collect()).unwrap(),
+    );
     let digest = ledger.index_digest().unwrap();
     drop(ledger);
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
@@ -385,12 +446,17 @@ fn the_index_is_the_same_however_records_were_grouped_into_commits() {
     let (f, ledger) = ledger(dir.path());
     let mut next = 0;
     for batch in [1, 7, 64, 1, 90] {
-        let entries = (next..next + batch).map(|n| f.register("baltic-demolition", &giai(n), "clay bricks", 900.0)).collect();
+        let entries =
+            (next..next + batch).map(|n| f.register("baltic-demolition", &giai(n), "clay bricks", 900.0)).collect();
         accepted(ledger.submit(entries).unwrap());
         next += batch;
     }
     accepted(ledger.submit(vec![f.transfer("baltic-demolition", &giai(3), "reuse-hub")]).unwrap());
-    accepted(ledger.submit(vec![f.receive("reuse-hub", &giai(3)), f.register("baltic-demolition", &giai(next), "door", 35.0)]).unwrap());
+    accepted(
+        ledger
+            .submit(vec![f.receive("reuse-hub", &giai(3)), f.register("baltic-demolition", &giai(next), "door", 35.0)])
+            .unwrap(),
+    );
     let size = ledger.size();
     assert_eq!(size, 1 + next as u64 + 3);
     let records = ledger.records(0, size).unwrap();
@@ -422,7 +488,9 @@ fn opening_refuses_other_ledgers_and_empty_directories() {
     assert_eq!(report.size, 1);
     let mut other = f.genesis.statement().clone();
     other.body["consortium"]["name"] = json!("Another consortium");
-    let other = crate::entry::SignedEntry::sign(other, &[&Fixture::key("regional-planning"), &Fixture::key("city-of-jelgava")]).unwrap();
+    let other =
+        crate::entry::SignedEntry::sign(other, &[&Fixture::key("regional-planning"), &Fixture::key("city-of-jelgava")])
+            .unwrap();
     assert!(matches!(Ledger::open_or_create(dir.path(), other), Err(LedgerError::WrongLedger { .. })));
     let unsigned = crate::entry::SignedEntry::new(f.genesis.statement().clone(), vec![]);
     let fresh = tempfile::tempdir().unwrap();
@@ -449,7 +517,9 @@ fn the_same_statement_signed_by_others_is_a_conflict_not_a_receipt() {
     let statement = register.statement().clone();
     let impostor = SignedEntry::sign(statement.clone(), &[&Fixture::key("riga-deconstruction")]).unwrap();
     assert_eq!(ledger.submit(vec![impostor]).unwrap()[0].as_ref().unwrap_err().code, RefusalCode::EntryConflict);
-    let both = SignedEntry::sign(statement, &[&Fixture::key("baltic-demolition"), &Fixture::key("riga-deconstruction")]).unwrap();
+    let both =
+        SignedEntry::sign(statement, &[&Fixture::key("baltic-demolition"), &Fixture::key("riga-deconstruction")])
+            .unwrap();
     assert_eq!(ledger.submit(vec![both]).unwrap()[0].as_ref().unwrap_err().code, RefusalCode::EntryConflict);
     // The same signatures in another order are the same entry: its receipt comes back.
     let key = crate::entry::PublicKey::of(&Fixture::key("oslo")).to_hex();

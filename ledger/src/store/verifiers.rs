@@ -48,9 +48,9 @@ impl Unverified {
     pub fn verify(self) -> Vec<Result<VerifiedEntry, Refusal>> {
         match self {
             Unverified::Decoded(entries) => VerifiedEntry::verify_each(entries),
-            Unverified::Canonical(batch, range) => {
-                VerifiedEntry::verify_canonical(batch.get(range).unwrap_or_default().iter().map(|entry| entry.get().as_bytes()))
-            }
+            Unverified::Canonical(batch, range) => VerifiedEntry::verify_canonical(
+                batch.get(range).unwrap_or_default().iter().map(|entry| entry.get().as_bytes()),
+            ),
         }
     }
 

@@ -345,7 +345,8 @@ struct FileFormat {
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile { path: path.to_owned(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile { path: path.to_owned(), source })?;
     let format: FileFormat = toml::from_str(&text).map_err(|error| file_error(path, &text, &error))?;
     // Relative paths in the file mean: next to the file.
     let base = path.parent().unwrap_or(Path::new(""));
@@ -369,7 +370,12 @@ fn file_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
     let message = error.message().trim_end();
     if let Some((key, expected)) = message.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')) {
         let expected = expected.trim_start_matches(", expected ").trim_start_matches("one of ");
-        return ConfigError::UnknownKey { path: path.to_owned(), position, key: key.to_owned(), expected: expected.to_owned() };
+        return ConfigError::UnknownKey {
+            path: path.to_owned(),
+            position,
+            key: key.to_owned(),
+            expected: expected.to_owned(),
+        };
     }
     ConfigError::File { path: path.to_owned(), position, message: message.to_owned() }
 }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, PrivateKeyInfoRef, SecretDocument};
+use salvage_ledger::Refusal;
 use salvage_ledger::checkpoint::NoteSigner;
 use salvage_ledger::custody::{Member, MemberId, Role, State};
 use salvage_ledger::entry::{LedgerId, PublicKey, SignedEntry};
-use salvage_ledger::Refusal;
 
 use super::ConfigError;
 
@@ -117,7 +117,11 @@ impl OperatorKey {
             });
         };
         if !member.active_keys().any(|key| *key == public_key) {
-            return Err(ConfigError::KeyRevoked { path: self.path, key: Box::new(public_key), member: member.id.clone() });
+            return Err(ConfigError::KeyRevoked {
+                path: self.path,
+                key: Box::new(public_key),
+                member: member.id.clone(),
+            });
         }
         if !member.has_role(Role::Operator) {
             return Err(ConfigError::NotOperator {
@@ -208,7 +212,9 @@ fn decode_pem(bytes: &[u8]) -> Result<SigningKey, String> {
                 .to_owned());
         }
         "OPENSSH PRIVATE KEY" => {
-            return Err(format!("holds an OpenSSH key, not PKCS#8; convert it with `ssh-keygen -p -m PKCS8 -f KEY` or {HOW}"));
+            return Err(format!(
+                "holds an OpenSSH key, not PKCS#8; convert it with `ssh-keygen -p -m PKCS8 -f KEY` or {HOW}"
+            ));
         }
         other => return Err(format!("holds a PEM block labelled {other:?}, not \"PRIVATE KEY\" (PKCS#8); {HOW}")),
     }
@@ -216,8 +222,10 @@ fn decode_pem(bytes: &[u8]) -> Result<SigningKey, String> {
     let info = PrivateKeyInfoRef::try_from(document.as_bytes())
         .map_err(|e| format!("holds a PRIVATE KEY block that is not valid PKCS#8: {e}"))?;
     if info.algorithm.oid != ed25519_dalek::pkcs8::ALGORITHM_OID {
-        return Err(format!("holds a private key of another algorithm (OID {}), not Ed25519; {HOW}", info.algorithm.oid));
+        return Err(format!(
+            "holds a private key of another algorithm (OID {}), not Ed25519; {HOW}",
+            info.algorithm.oid
+        ));
     }
     SigningKey::from_pkcs8_der(document.as_bytes()).map_err(|e| format!("holds a malformed Ed25519 key: {e}"))
 }
-

@@ -234,7 +234,10 @@ fn every_required_setting_missing_is_named_with_its_three_spellings() {
         }
     }
     let message = NodeConfig::load(None, &Overrides { public_url: None, ..complete }).unwrap_err().to_string();
-    assert_eq!(message, "no public URL given: set `public_url` in the config file, pass --public-url, or set SALVAGE_PUBLIC_URL");
+    assert_eq!(
+        message,
+        "no public URL given: set `public_url` in the config file, pass --public-url, or set SALVAGE_PUBLIC_URL"
+    );
 }
 
 #[test]
@@ -261,7 +264,9 @@ fn settings_have_the_documented_names() {
 fn a_missing_config_file_is_named() {
     let site = Site::new();
     let error = load(&site.path("nowhere.toml")).unwrap_err();
-    assert!(matches!(&error, ConfigError::ReadFile { path, source } if path.ends_with("nowhere.toml") && source.kind() == std::io::ErrorKind::NotFound));
+    assert!(
+        matches!(&error, ConfigError::ReadFile { path, source } if path.ends_with("nowhere.toml") && source.kind() == std::io::ErrorKind::NotFound)
+    );
     assert!(error.to_string().starts_with("cannot read config file "), "{error}");
 }
 

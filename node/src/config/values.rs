@@ -157,8 +157,9 @@ impl BodyLimit {
                 )));
             }
         };
-        let count: usize =
-            digits.parse().map_err(|_| InvalidValue(format!("body limit {text:?} does not start with a number of bytes")))?;
+        let count: usize = digits
+            .parse()
+            .map_err(|_| InvalidValue(format!("body limit {text:?} does not start with a number of bytes")))?;
         let bytes = count
             .checked_mul(unit_bytes)
             .ok_or_else(|| InvalidValue(format!("body limit {text:?} is outside 1 KiB to 1 GiB")))?;

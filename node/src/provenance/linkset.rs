@@ -30,15 +30,33 @@ pub fn linkset(giai: &Giai, base_url: &str) -> Value {
     let page = format!("{base}/8004/{encoded}");
     let item = format!("{base}/v1/items/{encoded}");
     let gs1 = |link_type: &str| format!("{GS1_VOC}{link_type}");
-    let target = |href: &str, title: String, media_type: &str| json!([{"href": href, "title": title, "type": media_type}]);
+    let target =
+        |href: &str, title: String, media_type: &str| json!([{"href": href, "title": title, "type": media_type}]);
     let mut links = serde_json::Map::new();
     links.insert("anchor".to_owned(), Value::String(page.clone()));
     links.insert(gs1("pip"), target(&page, format!("Provenance of item {giai}"), "text/html"));
     links.insert(gs1("defaultLink"), target(&page, format!("Provenance of item {giai}"), "text/html"));
     links.insert(gs1("masterData"), target(&item, format!("Material passport of item {giai}"), "application/json"));
-    links.insert(gs1("traceability"), target(&format!("{item}/bundle"), format!("Proof bundle of item {giai}, verifiable offline"), "application/json"));
-    links.insert(gs1("epcis"), target(&format!("{base}/v1/epcis?giai={encoded}"), format!("EPCIS events of item {giai}"), "application/ld+json"));
-    links.insert("alternate".to_owned(), target(&format!("{item}/qr.svg"), format!("QR code of item {giai}"), "image/svg+xml"));
+    links.insert(
+        gs1("traceability"),
+        target(
+            &format!("{item}/bundle"),
+            format!("Proof bundle of item {giai}, verifiable offline"),
+            "application/json",
+        ),
+    );
+    links.insert(
+        gs1("epcis"),
+        target(
+            &format!("{base}/v1/epcis?giai={encoded}"),
+            format!("EPCIS events of item {giai}"),
+            "application/ld+json",
+        ),
+    );
+    links.insert(
+        "alternate".to_owned(),
+        target(&format!("{item}/qr.svg"), format!("QR code of item {giai}"), "image/svg+xml"),
+    );
     json!({"linkset": [Value::Object(links)]})
 }
 
@@ -78,10 +96,22 @@ mod tests {
         let page = ("https://salvage.example/8004/4750001BEAM-0001".to_owned(), "text/html".to_owned());
         assert_eq!(only("https://gs1.org/voc/pip"), page);
         assert_eq!(only("https://gs1.org/voc/defaultLink"), page);
-        assert_eq!(only("https://gs1.org/voc/masterData"), ("https://salvage.example/v1/items/4750001BEAM-0001".into(), "application/json".into()));
-        assert_eq!(only("https://gs1.org/voc/traceability"), ("https://salvage.example/v1/items/4750001BEAM-0001/bundle".into(), "application/json".into()));
-        assert_eq!(only("https://gs1.org/voc/epcis"), ("https://salvage.example/v1/epcis?giai=4750001BEAM-0001".into(), "application/ld+json".into()));
-        assert_eq!(only("alternate"), ("https://salvage.example/v1/items/4750001BEAM-0001/qr.svg".into(), "image/svg+xml".into()));
+        assert_eq!(
+            only("https://gs1.org/voc/masterData"),
+            ("https://salvage.example/v1/items/4750001BEAM-0001".into(), "application/json".into())
+        );
+        assert_eq!(
+            only("https://gs1.org/voc/traceability"),
+            ("https://salvage.example/v1/items/4750001BEAM-0001/bundle".into(), "application/json".into())
+        );
+        assert_eq!(
+            only("https://gs1.org/voc/epcis"),
+            ("https://salvage.example/v1/epcis?giai=4750001BEAM-0001".into(), "application/ld+json".into())
+        );
+        assert_eq!(
+            only("alternate"),
+            ("https://salvage.example/v1/items/4750001BEAM-0001/qr.svg".into(), "image/svg+xml".into())
+        );
     }
 
     #[test]
@@ -94,6 +124,9 @@ mod tests {
         assert!(anchor.ends_with("/8004/0614141A%2FB%3FC%25%26%2B"), "{anchor}");
         // The Digital Link parser reads the GIAI back unchanged.
         assert_eq!(DigitalLink::parse(anchor).unwrap().giai(), Some(giai.clone()));
-        assert_eq!(links["https://gs1.org/voc/epcis"][0]["href"], "https://salvage.example/v1/epcis?giai=0614141A%2FB%3FC%25%26%2B");
+        assert_eq!(
+            links["https://gs1.org/voc/epcis"][0]["href"],
+            "https://salvage.example/v1/epcis?giai=0614141A%2FB%3FC%25%26%2B"
+        );
     }
 }

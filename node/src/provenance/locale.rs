@@ -39,7 +39,9 @@ pub enum LocaleError {
         key: String,
     },
     /// The file name is not a language code such as `lv` or `pt-br`.
-    #[error("locale file {code:?}.toml must be named after a language code (2 to 8 lowercase letters, optionally -region)")]
+    #[error(
+        "locale file {code:?}.toml must be named after a language code (2 to 8 lowercase letters, optionally -region)"
+    )]
     BadCode {
         /// The file name without `.toml`.
         code: String,
@@ -171,8 +173,8 @@ impl Locales {
             if !is_language_code(code) {
                 return Err(LocaleError::BadCode { code: (*code).to_owned() });
             }
-            let table: toml::Table =
-                toml::from_str(text).map_err(|e| LocaleError::Syntax { code: (*code).to_owned(), reason: e.to_string() })?;
+            let table: toml::Table = toml::from_str(text)
+                .map_err(|e| LocaleError::Syntax { code: (*code).to_owned(), reason: e.to_string() })?;
             let mut strings = BTreeMap::new();
             flatten(code, "", &table, &mut strings)?;
             locales.push(Locale { code: (*code).to_owned(), strings });
@@ -182,7 +184,10 @@ impl Locales {
         let default = locales.iter().position(|l| l.code == DEFAULT_LOCALE).ok_or(LocaleError::NoDefault)?;
         let english = locales.get(default).ok_or(LocaleError::NoDefault)?;
         if !english.strings.contains_key(LANGUAGE_NAME_KEY) {
-            return Err(LocaleError::MissingKeys { code: DEFAULT_LOCALE.to_owned(), keys: vec![LANGUAGE_NAME_KEY.to_owned()] });
+            return Err(LocaleError::MissingKeys {
+                code: DEFAULT_LOCALE.to_owned(),
+                keys: vec![LANGUAGE_NAME_KEY.to_owned()],
+            });
         }
         for locale in &locales {
             check_against(english, locale)?;
@@ -225,13 +230,18 @@ impl Locales {
             .filter_map(|range| {
                 let mut parts = range.split(';');
                 let tag = parts.next()?.trim();
-                let quality = parts.find_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q="))).map_or(Some(1000), parse_quality)?;
+                let quality = parts
+                    .find_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+                    .map_or(Some(1000), parse_quality)?;
                 (!tag.is_empty() && quality > 0).then_some((quality, tag))
             })
             .collect();
         // A stable sort keeps the header's order among equal q-values.
         ranges.sort_by_key(|range| std::cmp::Reverse(range.0));
-        ranges.into_iter().find_map(|(_, tag)| if tag == "*" { None } else { self.get(tag) }).unwrap_or_else(|| self.default_locale())
+        ranges
+            .into_iter()
+            .find_map(|(_, tag)| if tag == "*" { None } else { self.get(tag) })
+            .unwrap_or_else(|| self.default_locale())
     }
 }
 
@@ -252,12 +262,19 @@ fn parse_quality(text: &str) -> Option<u16> {
 /// Whether a file name is a language code: `lv`, `sl`, `pt-br`.
 fn is_language_code(code: &str) -> bool {
     let mut parts = code.split('-');
-    let primary_ok = parts.next().is_some_and(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase()));
-    primary_ok && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+    let primary_ok =
+        parts.next().is_some_and(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase()));
+    primary_ok
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// Flattens nested tables into dotted keys.
-fn flatten(code: &str, prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, String>) -> Result<(), LocaleError> {
+fn flatten(
+    code: &str,
+    prefix: &str,
+    table: &toml::Table,
+    out: &mut BTreeMap<String, String>,
+) -> Result<(), LocaleError> {
     for (key, value) in table {
         let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {

@@ -53,7 +53,9 @@ pub fn render(p: &Provenance, locale: &Locale, locales: &Locales, page_url: &str
 pub fn render_not_found(giai_text: &str, reason: NotFound, locale: &Locale, locales: &Locales) -> String {
     let t = |key: &str| locale.text(key).to_owned();
     let (heading, explanation) = match &reason {
-        NotFound::Unregistered => (t("not_found.unregistered_heading"), locale.format("not_found.unregistered", &[("giai", giai_text)])),
+        NotFound::Unregistered => {
+            (t("not_found.unregistered_heading"), locale.format("not_found.unregistered", &[("giai", giai_text)]))
+        }
         NotFound::Malformed(error) => (t("not_found.malformed_heading"), malformed_reason(error, giai_text, locale)),
     };
     let body = html! {
@@ -312,16 +314,26 @@ fn timeline_step(step: &TimelineStep, locale: &Locale) -> Markup {
     let member = names(&step.by);
     let text = match &step.event {
         Event::Registered => locale.format("timeline.registered", &[("member", &member)]),
-        Event::Amended { version } => locale.format("timeline.amended", &[("member", &member), ("version", &version.to_string())]),
-        Event::TransferOffered { to } => locale.format("timeline.transfer_offered", &[("member", &member), ("to", &to.name)]),
+        Event::Amended { version } => {
+            locale.format("timeline.amended", &[("member", &member), ("version", &version.to_string())])
+        }
+        Event::TransferOffered { to } => {
+            locale.format("timeline.transfer_offered", &[("member", &member), ("to", &to.name)])
+        }
         Event::Received => locale.format("timeline.received", &[("member", &member)]),
         Event::TransferCancelled => locale.format("timeline.cancelled", &[("member", &member)]),
         Event::Attested { kind, result } => locale.format(
             "timeline.attested",
-            &[("member", &member), ("kind", &coded(locale, "attestation.type", kind)), ("result", &coded(locale, "attestation.result", result))],
+            &[
+                ("member", &member),
+                ("kind", &coded(locale, "attestation.type", kind)),
+                ("result", &coded(locale, "attestation.result", result)),
+            ],
         ),
         Event::SplitFrom { parent } => locale.format("timeline.split_from", &[("member", &member), ("parent", parent)]),
-        Event::SplitInto { parts } => locale.format("timeline.split_into", &[("member", &member), ("count", &parts.len().to_string())]),
+        Event::SplitInto { parts } => {
+            locale.format("timeline.split_into", &[("member", &member), ("count", &parts.len().to_string())])
+        }
         Event::Installed { building, country, location } => {
             let place = [building, location, country].into_iter().flatten().cloned().collect::<Vec<_>>().join(", ");
             locale.format("timeline.installed", &[("member", &member), ("place", &place)])
@@ -331,7 +343,11 @@ fn timeline_step(step: &TimelineStep, locale: &Locale) -> Markup {
             reason.as_ref().map_or(text.clone(), |r| format!("{text} {r}"))
         }
         Event::Disposed { route, facility } => {
-            let route = [route.as_deref().map(|r| coded(locale, "route", r)), facility.clone()].into_iter().flatten().collect::<Vec<_>>().join(": ");
+            let route = [route.as_deref().map(|r| coded(locale, "route", r)), facility.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
             locale.format("timeline.disposed", &[("member", &member), ("route", &route)])
         }
     };
@@ -469,7 +485,9 @@ fn verification(p: &Provenance, locale: &Locale) -> Markup {
 /// A localised message for a malformed GIAI: what is wrong with it.
 fn malformed_reason(error: &GiaiError, text: &str, locale: &Locale) -> String {
     match error {
-        GiaiError::Length(_) => locale.format("not_found.malformed_length", &[("length", &text.chars().count().to_string())]),
+        GiaiError::Length(_) => {
+            locale.format("not_found.malformed_length", &[("length", &text.chars().count().to_string())])
+        }
         GiaiError::CompanyPrefix(_) => locale.text("not_found.malformed_prefix").to_owned(),
         GiaiError::Character { character, position, .. } => locale.format(
             "not_found.malformed_character",

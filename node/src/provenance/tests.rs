@@ -51,21 +51,35 @@ fn world() -> World {
         f.register("riga-deconstruction", "4750001DOOR-0007", "Oak door", 35.0),
         f.transfer("baltic-demolition", BEAM, "reuse-hub"),
         f.receive("reuse-hub", BEAM),
-        f.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": BEAM, "passport_version": 1, "attestation": {
+        f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": BEAM, "passport_version": 1, "attestation": {
             "type": "inspection", "result": "pass", "grade": "A", "standard": "EN 1090-2",
             "certificate_id": "BBC-2026-0412", "valid_until": "2028-05-31",
-            "summary": "Ultrasonic thickness measurement: no section loss beyond tolerance."}})),
+            "summary": "Ultrasonic thickness measurement: no section loss beyond tolerance."}}),
+        ),
         f.signed(&["riga-deconstruction"], Kind::ItemRegister, json!({"giai": PANEL, "passport": panel})),
-        f.signed(&["baltic-cert"], Kind::ItemAttest, json!({"giai": PANEL, "passport_version": 1, "attestation": {
-            "type": "hazard_survey", "result": "fail", "summary": "Chrysotile found (10–15 %)."}})),
-        f.signed(&["riga-deconstruction"], Kind::ItemDispose, json!({"giai": PANEL, "route": "landfill",
-            "facility": "Getliņi landfill, asbestos cell", "waste_code": "17 06 05*", "date": "2026-11-20"})),
+        f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": PANEL, "passport_version": 1, "attestation": {
+            "type": "hazard_survey", "result": "fail", "summary": "Chrysotile found (10–15 %)."}}),
+        ),
+        f.signed(
+            &["riga-deconstruction"],
+            Kind::ItemDispose,
+            json!({"giai": PANEL, "route": "landfill",
+            "facility": "Getliņi landfill, asbestos cell", "waste_code": "17 06 05*", "date": "2026-11-20"}),
+        ),
     ];
     for outcome in ledger.submit(entries).unwrap() {
         outcome.unwrap();
     }
     let key = Fixture::key("regional-planning");
-    let mut checkpoint = SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
+    let mut checkpoint =
+        SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+            .unwrap();
     let key = Fixture::key("city-of-jelgava");
     checkpoint.cosign(&NoteSigner { name: "city-of-jelgava", key: &key }).unwrap();
     World { _dir: dir, ledger, checkpoint }
@@ -128,23 +142,50 @@ fn the_beam_page_shows_what_a_buyer_relies_on() {
     // Every step of the custody chain, in order, with who did it.
     let accepted = w.ledger.history(&p.giai).unwrap()[0].accepted.clone();
     // The page writes the record's own date, whatever day the test runs on.
-    const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    let (year, month, day) = (&accepted.as_str()[0..4], accepted.as_str()[5..7].parse::<usize>().unwrap(), &accepted.as_str()[8..10]);
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (year, month, day) =
+        (&accepted.as_str()[0..4], accepted.as_str()[5..7].parse::<usize>().unwrap(), &accepted.as_str()[8..10]);
     let day = format!("{} {} {year}", day.trim_start_matches('0'), MONTHS[month - 1]);
-    assert_in_order(&html, &[
-        "<ol class=\"timeline\">",
-        &day,
-        "Baltic Demolition SIA registered the item.",
-        "Baltic Demolition SIA offered the item to Jelgava Reuse Hub.",
-        "Jelgava Reuse Hub received the item.",
-        "Baltic Building Certification: Inspection, result: passed.",
-        "</ol>",
-    ]);
+    assert_in_order(
+        &html,
+        &[
+            "<ol class=\"timeline\">",
+            &day,
+            "Baltic Demolition SIA registered the item.",
+            "Baltic Demolition SIA offered the item to Jelgava Reuse Hub.",
+            "Jelgava Reuse Hub received the item.",
+            "Baltic Building Certification: Inspection, result: passed.",
+            "</ol>",
+        ],
+    );
     assert_eq!(p.timeline.len(), 4);
     assert!(matches!(p.timeline[1].event, Event::TransferOffered { ref to } if to.id == "reuse-hub"));
 
     // The attestation names its issuer.
-    assert_in_order(&html, &["Inspections and certificates", "Inspection: <span class=\"pass\">passed</span>", "Issued by", "Baltic Building Certification", "EN 1090-2", "31 May 2028"]);
+    assert_in_order(
+        &html,
+        &[
+            "Inspections and certificates",
+            "Inspection: <span class=\"pass\">passed</span>",
+            "Issued by",
+            "Baltic Building Certification",
+            "EN 1090-2",
+            "31 May 2028",
+        ],
+    );
 
     // The verification panel reports what was really checked.
     let latest = w.ledger.history(&p.giai).unwrap().last().unwrap().seq.get();
@@ -159,7 +200,13 @@ fn the_beam_page_shows_what_a_buyer_relies_on() {
     assert!(html.contains("All signatures checked and valid (signatures: 4, records: 4)."));
 
     // Restricted passport fields never appear.
-    for secret in ["Stationsplein 12", "3511 ED Utrecht", "grid line C between axes 4 and 5", "Photo of the beam before dismantling", "2232f665a36e"] {
+    for secret in [
+        "Stationsplein 12",
+        "3511 ED Utrecht",
+        "grid line C between axes 4 and 5",
+        "Photo of the beam before dismantling",
+        "2232f665a36e",
+    ] {
         assert!(!html.contains(secret), "restricted {secret:?} leaked");
     }
     assert!(html.contains("Pre-demolition audit Kantoorgebouw De Meander"));
@@ -169,7 +216,10 @@ fn the_beam_page_shows_what_a_buyer_relies_on() {
     assert!(!html.contains("src="));
     assert!(!html.contains("@import") && !html.contains("url("));
     for target in link_targets(&html) {
-        assert!(target.starts_with("?lang=") || target.starts_with("/v1/items/") || target == PAGE_URL, "link to {target}");
+        assert!(
+            target.starts_with("?lang=") || target.starts_with("/v1/items/") || target == PAGE_URL,
+            "link to {target}"
+        );
     }
     assert!(html.contains("href=\"?lang=en\" hreflang=\"en\" lang=\"en\" aria-current=\"page\">English</a>"));
     assert!(html.contains("href=\"?lang=lv\" hreflang=\"lv\" lang=\"lv\">Latviešu</a>"));
@@ -207,16 +257,19 @@ fn a_disposed_asbestos_panel_says_so_before_anything_else() {
     assert_eq!(p.status, ItemStatus::Disposed);
     let locales = Locales::embedded().unwrap();
     let html = render(&p, locales.default_locale(), &locales, "https://salvage.example/8004/4750001FCP-0042");
-    assert_in_order(&html, &[
-        "<h1>",
-        "Not for sale or reuse",
-        "must not be sold, reused or built in",
-        "Hazardous substances",
-        "Contains asbestos.",
-        "Chrysotile asbestos",
-        "12001-29-5",
-        "What it is",
-    ]);
+    assert_in_order(
+        &html,
+        &[
+            "<h1>",
+            "Not for sale or reuse",
+            "must not be sold, reused or built in",
+            "Hazardous substances",
+            "Contains asbestos.",
+            "Chrysotile asbestos",
+            "12001-29-5",
+            "What it is",
+        ],
+    );
     assert!(html.contains("disposed of (not for reuse)"));
     assert!(html.contains("Riga Deconstruction SIA disposed of the item (landfill: Getliņi landfill, asbestos cell)."));
     assert!(html.contains("Hazardous materials survey: <span class=\"fail\">failed</span>"));
@@ -236,7 +289,8 @@ fn the_page_reports_a_checkpoint_it_cannot_trust() {
     let origin = checkpoint_origin(&w.ledger.ledger_id());
 
     // A root that is not the ledger's: the inclusion proof fails and the page says so.
-    let forged = SignedCheckpoint::sign(Checkpoint::new(origin.clone(), w.ledger.size(), [7; 32]).unwrap(), &signer).unwrap();
+    let forged =
+        SignedCheckpoint::sign(Checkpoint::new(origin.clone(), w.ledger.size(), [7; 32]).unwrap(), &signer).unwrap();
     let p = Provenance::from_ledger(&w.ledger, &giai, &forged).unwrap().unwrap();
     assert!(matches!(p.verification.inclusion, Inclusion::Failed(_)));
     assert!(!p.verification.all_passed());
@@ -246,7 +300,11 @@ fn the_page_reports_a_checkpoint_it_cannot_trust() {
 
     // Signed by nobody in the consortium.
     let stranger = Fixture::key("stranger");
-    let unsigned = SignedCheckpoint::sign(w.checkpoint.checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &stranger }).unwrap();
+    let unsigned = SignedCheckpoint::sign(
+        w.checkpoint.checkpoint.clone(),
+        &NoteSigner { name: "regional-planning", key: &stranger },
+    )
+    .unwrap();
     let p = Provenance::from_ledger(&w.ledger, &giai, &unsigned).unwrap().unwrap();
     assert!(p.verification.signed_by.is_empty());
     let html = render(&p, en, &locales, PAGE_URL);
@@ -264,7 +322,8 @@ fn the_page_reports_a_checkpoint_it_cannot_trust() {
     assert!(html.contains("the checkpoint may have been altered"));
 
     // A checkpoint taken before the beam's latest record cannot prove it yet.
-    let early = SignedCheckpoint::sign(Checkpoint::new(origin, 3, w.ledger.root_at(3).unwrap()).unwrap(), &signer).unwrap();
+    let early =
+        SignedCheckpoint::sign(Checkpoint::new(origin, 3, w.ledger.root_at(3).unwrap()).unwrap(), &signer).unwrap();
     let p = Provenance::from_ledger(&w.ledger, &giai, &early).unwrap().unwrap();
     assert_eq!(p.verification.inclusion, Inclusion::AfterCheckpoint);
     assert!(render(&p, en, &locales, PAGE_URL).contains("newer than the last signed checkpoint"));
@@ -294,8 +353,12 @@ fn unknown_and_malformed_giais_get_a_helpful_page() {
     assert!(!html.contains("<script"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 
-    let html = render_not_found("123456 beam", NotFound::Malformed(Giai::parse("123456 beam").unwrap_err()), en, &locales);
-    assert!(html.contains("Character 7 (' ') is not allowed") || html.contains("Character 7 (&#39; &#39;) is not allowed"), "{html}");
+    let html =
+        render_not_found("123456 beam", NotFound::Malformed(Giai::parse("123456 beam").unwrap_err()), en, &locales);
+    assert!(
+        html.contains("Character 7 (' ') is not allowed") || html.contains("Character 7 (&#39; &#39;) is not allowed"),
+        "{html}"
+    );
     let html = render_not_found("12345", NotFound::Malformed(Giai::parse("12345").unwrap_err()), en, &locales);
     assert!(html.contains("this one has 5"));
 }

@@ -155,12 +155,14 @@ pub struct Substance {
 }
 
 /// CAS numbers of the six asbestos minerals and of asbestos in general.
-const ASBESTOS_CAS: &[&str] = &["1332-21-4", "12001-29-5", "12172-73-5", "12001-28-4", "77536-66-4", "77536-68-6", "77536-67-5"];
+const ASBESTOS_CAS: &[&str] =
+    &["1332-21-4", "12001-29-5", "12172-73-5", "12001-28-4", "77536-66-4", "77536-68-6", "77536-67-5"];
 
 impl Substance {
     /// Whether the substance is a form of asbestos.
     pub fn is_asbestos(&self) -> bool {
-        self.cas.as_deref().is_some_and(|cas| ASBESTOS_CAS.contains(&cas)) || self.name.to_lowercase().contains("asbest")
+        self.cas.as_deref().is_some_and(|cas| ASBESTOS_CAS.contains(&cas))
+            || self.name.to_lowercase().contains("asbest")
     }
 }
 
@@ -345,7 +347,10 @@ pub enum Inclusion {
 impl Verification {
     /// Whether every check passed.
     pub fn all_passed(&self) -> bool {
-        self.records_failed == 0 && self.inclusion == Inclusion::Verified && self.checkpoint_origin_matches && !self.signed_by.is_empty()
+        self.records_failed == 0
+            && self.inclusion == Inclusion::Verified
+            && self.checkpoint_origin_matches
+            && !self.signed_by.is_empty()
             && self.bad_signatures == 0
     }
 }
@@ -358,7 +363,11 @@ impl Provenance {
     /// Signatures of the item's records and of the checkpoint are verified
     /// here, and the latest record's inclusion proof is checked against the
     /// checkpoint's root: the page reports what was found, not what is assumed.
-    pub fn from_ledger(ledger: &Ledger, giai: &Giai, checkpoint: &SignedCheckpoint) -> Result<Option<Provenance>, LedgerError> {
+    pub fn from_ledger(
+        ledger: &Ledger,
+        giai: &Giai,
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<Option<Provenance>, LedgerError> {
         let Some(item) = ledger.item(giai)? else {
             return Ok(None);
         };
@@ -398,7 +407,15 @@ impl Provenance {
             }
         }
 
-        let verification = verify(ledger, &item, history.last(), checkpoint, members.operator_count(), &members, (history.len(), signatures_checked, records_failed))?;
+        let verification = verify(
+            ledger,
+            &item,
+            history.last(),
+            checkpoint,
+            members.operator_count(),
+            &members,
+            (history.len(), signatures_checked, records_failed),
+        )?;
         Ok(Some(Provenance {
             giai: giai.clone(),
             passport,
@@ -428,7 +445,11 @@ impl PublicPassport {
         let number = |value: &Value, pointer: &str| value.pointer(pointer).and_then(Value::as_f64);
         let materials = array(passport, "/materials")
             .filter_map(|m| {
-                Some(Material { name: text(m, "/name")?, fraction: number(m, "/fraction"), recycled_content: number(m, "/recycled_content") })
+                Some(Material {
+                    name: text(m, "/name")?,
+                    fraction: number(m, "/fraction"),
+                    recycled_content: number(m, "/recycled_content"),
+                })
             })
             .collect();
         let quantity = number(passport, "/quantity/value")
@@ -471,7 +492,13 @@ impl PublicPassport {
             contractor: text(d, "/contractor").map(|c| members.name_or_text(&c)),
         });
         let documents = array(passport, "/documents")
-            .filter_map(|d| Some(Document { title: text(d, "/title")?, media_type: text(d, "/media_type"), blake3: text(d, "/blake3") }))
+            .filter_map(|d| {
+                Some(Document {
+                    title: text(d, "/title")?,
+                    media_type: text(d, "/media_type"),
+                    blake3: text(d, "/blake3"),
+                })
+            })
             .collect();
         PublicPassport {
             name: text(passport, "/name"),
@@ -528,7 +555,10 @@ impl Members {
     pub(crate) fn signers<'a>(&self, keys: impl Iterator<Item = &'a PublicKey>) -> Vec<MemberRef> {
         let mut signers: Vec<MemberRef> = Vec::new();
         for key in keys {
-            let member = self.by_key.get(key).map_or_else(|| MemberRef { id: key.to_hex(), name: key.to_hex() }, |id| self.get(id));
+            let member = self
+                .by_key
+                .get(key)
+                .map_or_else(|| MemberRef { id: key.to_hex(), name: key.to_hex() }, |id| self.get(id));
             if !signers.contains(&member) {
                 signers.push(member);
             }
@@ -591,12 +621,18 @@ fn event(kind: Kind, body: &Value, giai: &Giai, members: &Members) -> Option<Eve
         Kind::ItemSplit => {
             let parent = text("/giai").unwrap_or_default();
             if parent == giai.as_str() {
-                Event::SplitInto { parts: array(body, "/parts").filter_map(|p| p.get("giai")?.as_str().map(str::to_owned)).collect() }
+                Event::SplitInto {
+                    parts: array(body, "/parts").filter_map(|p| p.get("giai")?.as_str().map(str::to_owned)).collect(),
+                }
             } else {
                 Event::SplitFrom { parent }
             }
         }
-        Kind::ItemInstall => Event::Installed { building: text("/site/building"), country: text("/site/country"), location: text("/site/location") },
+        Kind::ItemInstall => Event::Installed {
+            building: text("/site/building"),
+            country: text("/site/country"),
+            location: text("/site/location"),
+        },
         Kind::ItemDismantle => Event::Dismantled { reason: text("/reason") },
         Kind::ItemDispose => Event::Disposed { route: text("/route"), facility: text("/facility") },
         _ => return None,
@@ -639,9 +675,11 @@ fn verify(
     let inclusion = match latest {
         None => Inclusion::Failed("the item has no records".to_owned()),
         Some(_) if latest_seq >= size => Inclusion::AfterCheckpoint,
-        Some(record) if size > ledger.size() => {
-            Inclusion::Failed(format!("the checkpoint covers {size} records but the ledger holds {}; record {} cannot be proven", ledger.size(), record.seq))
-        }
+        Some(record) if size > ledger.size() => Inclusion::Failed(format!(
+            "the checkpoint covers {size} records but the ledger holds {}; record {} cannot be proven",
+            ledger.size(),
+            record.seq
+        )),
         Some(record) => {
             let path = ledger.inclusion_proof(latest_seq, size)?;
             match verify_inclusion::<Blake3Hasher>(&record.leaf_hash().0, latest_seq, size, &path, &root) {

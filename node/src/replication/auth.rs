@@ -85,13 +85,21 @@ impl RequestSigner {
 
 /// Checks an incoming request's header against the consortium's `members`;
 /// returns the sending operator's member id.
-pub fn verify(header: Option<&str>, path: &str, body: &[u8], members: &[Member], now: SystemTime) -> Result<String, AuthError> {
+pub fn verify(
+    header: Option<&str>,
+    path: &str,
+    body: &[u8],
+    members: &[Member],
+    now: SystemTime,
+) -> Result<String, AuthError> {
     let header = header.ok_or(AuthError::Missing)?;
     let mut parts = header.split(' ');
-    let (Some(member), Some(millis), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(member), Some(millis), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(AuthError::Malformed("expected three fields separated by single spaces".to_owned()));
     };
-    let millis: u64 = millis.parse().map_err(|_| AuthError::Malformed(format!("{millis:?} is not a time in milliseconds")))?;
+    let millis: u64 =
+        millis.parse().map_err(|_| AuthError::Malformed(format!("{millis:?} is not a time in milliseconds")))?;
     let signature = hex::decode(signature)
         .ok()
         .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
@@ -141,21 +149,30 @@ mod tests {
         let signer = RequestSigner::new(operator.id.as_str(), Fixture::key(operator.id.as_str()));
         let now = SystemTime::now();
         let header = signer.sign("/v1/raft/vote", b"{\"vote\":1}", now);
-        assert_eq!(verify(Some(&header), "/v1/raft/vote", b"{\"vote\":1}", &members, now).unwrap(), operator.id.as_str());
+        assert_eq!(
+            verify(Some(&header), "/v1/raft/vote", b"{\"vote\":1}", &members, now).unwrap(),
+            operator.id.as_str()
+        );
 
         // Another body, another path, another time, another signer.
         let bad_signature = Err(AuthError::BadSignature(operator.id.as_str().to_owned()));
         assert_eq!(verify(Some(&header), "/v1/raft/vote", b"{\"vote\":2}", &members, now), bad_signature);
         assert_eq!(verify(Some(&header), "/v1/raft/append", b"{\"vote\":1}", &members, now), bad_signature);
         let later = now + MAX_SKEW + Duration::from_secs(1);
-        assert!(matches!(verify(Some(&header), "/v1/raft/vote", b"{\"vote\":1}", &members, later), Err(AuthError::Stale { .. })));
+        assert!(matches!(
+            verify(Some(&header), "/v1/raft/vote", b"{\"vote\":1}", &members, later),
+            Err(AuthError::Stale { .. })
+        ));
         assert_eq!(verify(None, "/v1/raft/vote", b"", &members, now), Err(AuthError::Missing));
 
         // A member that is no operator cannot sign Raft traffic, even with its own key.
         let contractor = members.iter().find(|m| !m.has_role(Role::Operator)).unwrap();
         let impostor = RequestSigner::new(contractor.id.as_str(), Fixture::key(contractor.id.as_str()));
         let header = impostor.sign("/v1/raft/vote", b"", now);
-        assert_eq!(verify(Some(&header), "/v1/raft/vote", b"", &members, now), Err(AuthError::NotOperator(contractor.id.as_str().to_owned())));
+        assert_eq!(
+            verify(Some(&header), "/v1/raft/vote", b"", &members, now),
+            Err(AuthError::NotOperator(contractor.id.as_str().to_owned()))
+        );
 
         // Someone claiming to be the operator with a key of its own.
         let stranger = RequestSigner::new(operator.id.as_str(), SigningKey::from_bytes(&[7; 32]));
@@ -163,7 +180,10 @@ mod tests {
         assert_eq!(verify(Some(&header), "/v1/raft/vote", b"", &members, now), bad_signature);
 
         for malformed in ["", "a b", "a b c d", "op notanumber 00", "op 1 zz"] {
-            assert!(matches!(verify(Some(malformed), "/", b"", &members, now), Err(AuthError::Malformed(_))), "{malformed:?}");
+            assert!(
+                matches!(verify(Some(malformed), "/", b"", &members, now), Err(AuthError::Malformed(_))),
+                "{malformed:?}"
+            );
         }
     }
 }

@@ -54,7 +54,9 @@ impl NodeChange {
     /// The change the ledger reported for an accepted entry.
     pub fn asked_by(change: &NodeSetChange) -> Option<NodeChange> {
         match change {
-            NodeSetChange::Add { member, url } => Some(NodeChange::Add(ConsortiumNode { member: member.as_str().to_owned(), url: url.clone() })),
+            NodeSetChange::Add { member, url } => {
+                Some(NodeChange::Add(ConsortiumNode { member: member.as_str().to_owned(), url: url.clone() }))
+            }
             NodeSetChange::Remove { member } => Some(NodeChange::Remove(member.as_str().to_owned())),
             // A kind of change this node does not know cannot be carried out here.
             _ => None,
@@ -95,7 +97,10 @@ impl NodeRequests {
     fn all(&self) -> Vec<NodeChange> {
         let mut requests = Vec::new();
         for stored in self.tree.iter() {
-            match stored.map_err(|e| e.to_string()).and_then(|(_, bytes)| serde_json::from_slice(&bytes).map_err(|e| e.to_string())) {
+            match stored
+                .map_err(|e| e.to_string())
+                .and_then(|(_, bytes)| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+            {
                 Ok(change) => requests.push(change),
                 Err(error) => tracing::error!(%error, "a kept node.add or node.remove request cannot be read"),
             }
@@ -107,10 +112,17 @@ impl NodeRequests {
 /// Carries out the changes the state machine hands over, and every few seconds
 /// whatever the kept requests ask that Raft's membership lacks, while this
 /// node leads; runs until the state machine is dropped.
-pub async fn carry_out(raft: Raft, this: NodeId, requests: NodeRequests, mut changes: mpsc::UnboundedReceiver<NodeChange>) {
+pub async fn carry_out(
+    raft: Raft,
+    this: NodeId,
+    requests: NodeRequests,
+    mut changes: mpsc::UnboundedReceiver<NodeChange>,
+) {
     let lose_handover = std::env::var(LOSE_HANDOVER).is_ok_and(|value| value == "1");
     if lose_handover {
-        tracing::warn!("{LOSE_HANDOVER}=1: node.add and node.remove entries are carried out only from the kept requests (fault injection for tests)");
+        tracing::warn!(
+            "{LOSE_HANDOVER}=1: node.add and node.remove entries are carried out only from the kept requests (fault injection for tests)"
+        );
     }
     let mut every = tokio::time::interval(RECONCILE);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -189,18 +189,38 @@ mod tests {
     #[test]
     fn a_batch_carries_its_entries_byte_for_byte_even_bytes_that_are_no_entry() {
         let fixture = Fixture::new();
-        let entries = [fixture.register("baltic-demolition", "4750001RAW-1", "door", 30.0), fixture.transfer("baltic-demolition", "4750001RAW-1", "reuse-hub")];
-        let batch = Batch { accepted: Timestamp::now(), entries: entries.iter().map(|entry| Batch::entry_json(entry).unwrap()).collect() };
+        let entries = [
+            fixture.register("baltic-demolition", "4750001RAW-1", "door", 30.0),
+            fixture.transfer("baltic-demolition", "4750001RAW-1", "reuse-hub"),
+        ];
+        let batch = Batch {
+            accepted: Timestamp::now(),
+            entries: entries.iter().map(|entry| Batch::entry_json(entry).unwrap()).collect(),
+        };
         let sent = serde_json::to_vec(&batch).unwrap();
         assert!(batch.json_len_hint() >= sent.len(), "a buffer of the hinted size holds the batch without growing");
         let received: Batch = serde_json::from_slice(&sent).unwrap();
-        assert_eq!(received.entries[0].get().as_bytes(), entries[0].canonical_bytes(), "the entry's own canonical bytes, not re-encoded");
-        let parsed: Vec<SignedEntry> = received.entries.iter().map(|entry| SignedEntry::from_canonical_json(entry.get().as_bytes()).unwrap()).collect();
-        assert_eq!(parsed.iter().map(SignedEntry::id).collect::<Vec<_>>(), entries.iter().map(SignedEntry::id).collect::<Vec<_>>());
+        assert_eq!(
+            received.entries[0].get().as_bytes(),
+            entries[0].canonical_bytes(),
+            "the entry's own canonical bytes, not re-encoded"
+        );
+        let parsed: Vec<SignedEntry> = received
+            .entries
+            .iter()
+            .map(|entry| SignedEntry::from_canonical_json(entry.get().as_bytes()).unwrap())
+            .collect();
+        assert_eq!(
+            parsed.iter().map(SignedEntry::id).collect::<Vec<_>>(),
+            entries.iter().map(SignedEntry::id).collect::<Vec<_>>()
+        );
 
         // A leader that proposes garbage still sends a batch: the ledger refuses
         // the garbage in its place when the batch is applied.
-        let forged = format!(r#"{{"accepted":"2026-12-01T10:00:00Z","entries":[{},{{"signatures":[],"statement":1}}]}}"#, received.entries[0].get());
+        let forged = format!(
+            r#"{{"accepted":"2026-12-01T10:00:00Z","entries":[{},{{"signatures":[],"statement":1}}]}}"#,
+            received.entries[0].get()
+        );
         let forged: Batch = serde_json::from_str(&forged).unwrap();
         assert_eq!(forged.len(), 2);
         assert_eq!(forged.entries[1].get(), r#"{"signatures":[],"statement":1}"#);

@@ -22,7 +22,10 @@ use hyper::{Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
-use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest, VoteResponse};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
+    VoteResponse,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
@@ -126,7 +129,10 @@ impl PeerConnections {
     /// signed, over a kept connection if one is ready, and returns the answer's
     /// status and body.
     pub async fn post(&self, url: &str, path: &str, body: Vec<u8>) -> Result<(StatusCode, Bytes), TransportError> {
-        let failed = |reason: &dyn std::fmt::Display| TransportError::Connection { url: url.to_owned(), reason: reason.to_string() };
+        let failed = |reason: &dyn std::fmt::Display| TransportError::Connection {
+            url: url.to_owned(),
+            reason: reason.to_string(),
+        };
         let Some(authority) = authority(url) else {
             return Err(TransportError::Url(url.to_owned()));
         };
@@ -164,7 +170,12 @@ async fn connect(authority: &str) -> Result<Connection, Box<dyn std::error::Erro
 }
 
 /// A JSON `POST` of `body` to `path` at `authority`, signed by `signer`.
-fn signed_request(authority: &str, path: &str, body: Vec<u8>, signer: &RequestSigner) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
+fn signed_request(
+    authority: &str,
+    path: &str,
+    body: Vec<u8>,
+    signer: &RequestSigner,
+) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
     let auth = signer.sign(path, &body, SystemTime::now());
     Request::post(path)
         .header(header::HOST, authority)
@@ -192,12 +203,19 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         &mut self,
         rpc: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, InstallSnapshotError>>> {
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, ConsortiumNode, RaftError<NodeId, InstallSnapshotError>>,
+    > {
         // Bytes are JSON numbers: up to four characters each.
         self.call(SNAPSHOT_PATH, &rpc, 256 + 4 * rpc.data.len(), option).await
     }
 
-    async fn vote(&mut self, rpc: VoteRequest<NodeId>, option: RPCOption) -> Result<VoteResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId>>> {
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, ConsortiumNode, RaftError<NodeId>>> {
         self.call(VOTE_PATH, &rpc, 256, option).await
     }
 }
@@ -205,7 +223,13 @@ impl RaftNetwork<TypeConfig> for PeerClient {
 impl PeerClient {
     /// Sends one message and reads Raft's answer, within the message's time limit.
     /// `capacity` is about how many bytes the message's JSON takes.
-    async fn call<Q, A, E>(&mut self, path: &str, message: &Q, capacity: usize, option: RPCOption) -> Result<A, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, E>>>
+    async fn call<Q, A, E>(
+        &mut self,
+        path: &str,
+        message: &Q,
+        capacity: usize,
+        option: RPCOption,
+    ) -> Result<A, RPCError<NodeId, ConsortiumNode, RaftError<NodeId, E>>>
     where
         Q: Serialize,
         A: DeserializeOwned,
@@ -220,7 +244,8 @@ impl PeerClient {
             Ok(Err(error)) => return Err(RPCError::Unreachable(Unreachable::new(&error))),
             Err(elapsed) => return Err(RPCError::Unreachable(Unreachable::new(&elapsed))),
         };
-        let answer: Result<A, RaftError<NodeId, E>> = serde_json::from_slice(&answer).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let answer: Result<A, RaftError<NodeId, E>> =
+            serde_json::from_slice(&answer).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         answer.map_err(|error| RPCError::RemoteError(RemoteError::new_with_node(self.target, self.node.clone(), error)))
     }
 

@@ -86,24 +86,38 @@ pub fn raft_config() -> Config {
 ///
 /// Accepted `node.add` and `node.remove` entries change the membership: the
 /// leader carries them out (see [`super::membership`]).
-pub async fn start(ledger: Arc<Ledger>, raft_dir: &Path, signer: RequestSigner, nodes: Vec<ConsortiumNode>, join: bool) -> Result<Replica, ReplicationError> {
+pub async fn start(
+    ledger: Arc<Ledger>,
+    raft_dir: &Path,
+    signer: RequestSigner,
+    nodes: Vec<ConsortiumNode>,
+    join: bool,
+) -> Result<Replica, ReplicationError> {
     let id = node_id(signer.member());
     if !nodes.iter().any(|node| node.member == signer.member()) {
         let nodes = nodes.iter().map(|node| node.to_string()).collect::<Vec<_>>().join(", ");
         return Err(ReplicationError::NotAMember { member: signer.member().to_owned(), nodes });
     }
-    let log = LogStore::open(&raft_dir.join("log")).map_err(|source| ReplicationError::Log { path: raft_dir.join("log"), source })?;
+    let log = LogStore::open(&raft_dir.join("log"))
+        .map_err(|source| ReplicationError::Log { path: raft_dir.join("log"), source })?;
     let (changes, requested) = tokio::sync::mpsc::unbounded_channel();
     // The state machine's bookkeeping stays in sled, in a directory of its own.
-    let db = sled::Config::new().path(raft_dir.join("machine")).mode(sled::Mode::HighThroughput).open().map_err(MachineError::from)?;
+    let db = sled::Config::new()
+        .path(raft_dir.join("machine"))
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(MachineError::from)?;
     let requests = NodeRequests::open(&db).map_err(MachineError::from)?;
     let machine = LedgerMachine::open(ledger, &db, &raft_dir.join("snapshots"), changes, requests.clone())?;
     let config = Arc::new(raft_config().validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
-    let raft = Raft::new(id, config, Network::new(signer.clone()), log, machine).await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
+    let raft = Raft::new(id, config, Network::new(signer.clone()), log, machine)
+        .await
+        .map_err(|e| ReplicationError::Raft(e.to_string()))?;
     tokio::spawn(membership::carry_out(raft.clone(), id, requests, requested));
     let initialized = raft.is_initialized().await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
     if !initialized && !join {
-        let members: BTreeMap<NodeId, ConsortiumNode> = nodes.into_iter().map(|node| (node_id(&node.member), node)).collect();
+        let members: BTreeMap<NodeId, ConsortiumNode> =
+            nodes.into_iter().map(|node| (node_id(&node.member), node)).collect();
         // Every node proposes the same first membership; whichever is elected
         // first makes it the consortium's, and the others' are replaced.
         if let Err(error) = raft.initialize(members).await {

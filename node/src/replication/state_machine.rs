@@ -83,7 +83,10 @@ impl Applier {
     }
 
     /// Runs `job` on the apply thread and waits for its result.
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, StorageError<NodeId>> {
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, StorageError<NodeId>> {
         let (answer, result) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move || {
@@ -157,8 +160,15 @@ impl LedgerMachine {
     /// The state machine of `ledger`, keeping its bookkeeping in `db` (a sled
     /// database of its own) and snapshots in `snapshots`; the membership changes
     /// that applied entries ask for go to `changes` and are kept in `requests`.
-    pub fn open(ledger: Arc<Ledger>, db: &sled::Db, snapshots: &Path, changes: mpsc::UnboundedSender<NodeChange>, requests: NodeRequests) -> Result<LedgerMachine, MachineError> {
-        std::fs::create_dir_all(snapshots).map_err(|source| MachineError::Snapshots { path: snapshots.to_owned(), source })?;
+    pub fn open(
+        ledger: Arc<Ledger>,
+        db: &sled::Db,
+        snapshots: &Path,
+        changes: mpsc::UnboundedSender<NodeChange>,
+        requests: NodeRequests,
+    ) -> Result<LedgerMachine, MachineError> {
+        std::fs::create_dir_all(snapshots)
+            .map_err(|source| MachineError::Snapshots { path: snapshots.to_owned(), source })?;
         let bookkeeping = db.open_tree("machine")?;
         let applied = match bookkeeping.get(APPLIED_KEY)? {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| MachineError::Damaged(e.to_string()))?,
@@ -169,7 +179,17 @@ impl LedgerMachine {
             return Err(MachineError::LedgerBehind { applied: applied.next, size: ledger.size() });
         }
         let applier = Applier::start().map_err(MachineError::Thread)?;
-        Ok(LedgerMachine { ledger, bookkeeping, snapshots: snapshots.to_owned(), applied, current: CurrentSnapshot::default(), receiving: None, changes, requests, applier })
+        Ok(LedgerMachine {
+            ledger,
+            bookkeeping,
+            snapshots: snapshots.to_owned(),
+            applied,
+            current: CurrentSnapshot::default(),
+            receiving: None,
+            changes,
+            requests,
+            applier,
+        })
     }
 
     fn save_applied(&self) -> Result<(), StorageError<NodeId>> {
@@ -182,7 +202,9 @@ impl LedgerMachine {
 impl RaftStateMachine<TypeConfig> for LedgerMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
-    async fn applied_state(&mut self) -> Result<(Option<LogId<NodeId>>, StoredMembership<NodeId, ConsortiumNode>), StorageError<NodeId>> {
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId<NodeId>>, StoredMembership<NodeId, ConsortiumNode>), StorageError<NodeId>> {
         Ok((self.applied.log_id, self.applied.membership.clone()))
     }
 
@@ -194,41 +216,45 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         let entries: Vec<_> = entries.into_iter().collect();
         let ledger = Arc::clone(&self.ledger);
         let mut applied = self.applied.clone();
-        let (applied, outcomes, changes) = self.applier.run(move || {
-            let mut pending = Vec::with_capacity(entries.len());
-            for entry in entries {
-                match entry.payload {
-                    EntryPayload::Normal(batch) => {
-                        // Decoded on the ledger's verification threads; bytes that
-                        // are no signed entry are refused in place there.
-                        let (outcomes, next) = ledger.apply_canonical(batch.entries, batch.accepted, applied.next).map_err(|e| apply_error(entry.log_id, &e))?;
-                        applied.next = next;
-                        let asked = outcomes.node_changes().iter().filter_map(NodeChange::asked_by).collect();
-                        pending.push((entry.log_id, Some(outcomes), asked));
+        let (applied, outcomes, changes) = self
+            .applier
+            .run(move || {
+                let mut pending = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    match entry.payload {
+                        EntryPayload::Normal(batch) => {
+                            // Decoded on the ledger's verification threads; bytes that
+                            // are no signed entry are refused in place there.
+                            let (outcomes, next) = ledger
+                                .apply_canonical(batch.entries, batch.accepted, applied.next)
+                                .map_err(|e| apply_error(entry.log_id, &e))?;
+                            applied.next = next;
+                            let asked = outcomes.node_changes().iter().filter_map(NodeChange::asked_by).collect();
+                            pending.push((entry.log_id, Some(outcomes), asked));
+                        }
+                        EntryPayload::Membership(membership) => {
+                            applied.membership = StoredMembership::new(Some(entry.log_id), membership);
+                            pending.push((entry.log_id, None, Vec::new()));
+                        }
+                        EntryPayload::Blank => pending.push((entry.log_id, None, Vec::new())),
                     }
-                    EntryPayload::Membership(membership) => {
-                        applied.membership = StoredMembership::new(Some(entry.log_id), membership);
-                        pending.push((entry.log_id, None, Vec::new()));
-                    }
-                    EntryPayload::Blank => pending.push((entry.log_id, None, Vec::new())),
+                    applied.log_id = Some(entry.log_id);
                 }
-                applied.log_id = Some(entry.log_id);
-            }
-            // One sync makes every batch's records durable; the first settle leads it.
-            let mut outcomes = Vec::with_capacity(pending.len());
-            let mut changes = Vec::new();
-            for (log_id, batch, asked) in pending {
-                let settled = match batch {
-                    Some(batch) => ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?,
-                    None => Vec::new(),
-                };
-                // The ledger reports only the changes of entries it accepted.
-                changes.extend(asked);
-                outcomes.push(BatchOutcome { outcomes: settled.into_iter().map(Into::into).collect() });
-            }
-            Ok::<_, StorageError<NodeId>>((applied, outcomes, changes))
-        })
-        .await??;
+                // One sync makes every batch's records durable; the first settle leads it.
+                let mut outcomes = Vec::with_capacity(pending.len());
+                let mut changes = Vec::new();
+                for (log_id, batch, asked) in pending {
+                    let settled = match batch {
+                        Some(batch) => ledger.settle(batch).map_err(|e| apply_error(log_id, &e))?,
+                        None => Vec::new(),
+                    };
+                    // The ledger reports only the changes of entries it accepted.
+                    changes.extend(asked);
+                    outcomes.push(BatchOutcome { outcomes: settled.into_iter().map(Into::into).collect() });
+                }
+                Ok::<_, StorageError<NodeId>>((applied, outcomes, changes))
+            })
+            .await??;
         // Kept before the applied position, so a crash cannot keep the one
         // without the other (sled persists its writes in order).
         for change in &changes {
@@ -266,8 +292,14 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         Ok(Box::new(file))
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta<NodeId, ConsortiumNode>, mut snapshot: Box<tokio::fs::File>) -> Result<(), StorageError<NodeId>> {
-        let read_error = |e: &dyn std::fmt::Display| StorageIOError::read_snapshot(Some(meta.signature()), AnyError::error(e.to_string()));
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<NodeId, ConsortiumNode>,
+        mut snapshot: Box<tokio::fs::File>,
+    ) -> Result<(), StorageError<NodeId>> {
+        let read_error = |e: &dyn std::fmt::Display| {
+            StorageIOError::read_snapshot(Some(meta.signature()), AnyError::error(e.to_string()))
+        };
         snapshot.flush().await.map_err(|e| read_error(&e))?;
         snapshot.rewind().await.map_err(|e| read_error(&e))?;
         let mut lines = BufReader::new(snapshot).lines();
@@ -275,16 +307,23 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         let held_before = self.ledger.size();
         let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK);
         while let Some(line) = lines.next_line().await.map_err(|e| read_error(&e))? {
-            let record = Record::from_json_bytes(line.as_bytes()).map_err(|e| read_error(&format!("snapshot record {seq}: {e}")))?;
+            let record = Record::from_json_bytes(line.as_bytes())
+                .map_err(|e| read_error(&format!("snapshot record {seq}: {e}")))?;
             if record.seq.get() != seq {
                 return Err(read_error(&format!("snapshot line {seq} holds record {}", record.seq.get())).into());
             }
             if seq < self.ledger.size() {
                 // Records this node holds must be the very same bytes.
                 let ledger = Arc::clone(&self.ledger);
-                let held = tokio::task::spawn_blocking(move || ledger.record_bytes(seq)).await.map_err(|e| read_error(&e))?.map_err(|e| read_error(&e))?;
+                let held = tokio::task::spawn_blocking(move || ledger.record_bytes(seq))
+                    .await
+                    .map_err(|e| read_error(&e))?
+                    .map_err(|e| read_error(&e))?;
                 if held != line.as_bytes() {
-                    return Err(read_error(&format!("the snapshot's record {seq} differs from this node's: the histories have diverged")).into());
+                    return Err(read_error(&format!(
+                        "the snapshot's record {seq} differs from this node's: the histories have diverged"
+                    ))
+                    .into());
                 }
             } else {
                 chunk.push(record);
@@ -307,7 +346,9 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         self.save_applied()?;
         let kept = self.snapshots.join(format!("{}.records", meta.snapshot_id));
         if let Some(receiving) = self.receiving.take() {
-            tokio::fs::rename(&receiving, &kept).await.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+            tokio::fs::rename(&receiving, &kept)
+                .await
+                .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
             keep_only(&self.current, LatestSnapshot { meta: meta.clone(), size: seq, path: kept, written: true }).await;
         }
         Ok(())
@@ -331,7 +372,9 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
                 now.written = true;
             }
         }
-        let file = tokio::fs::File::open(&latest.path).await.map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        let file = tokio::fs::File::open(&latest.path)
+            .await
+            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
         Ok(Some(Snapshot { meta, snapshot: Box::new(file) }))
     }
 }
@@ -348,13 +391,14 @@ impl LedgerMachine {
         let requested = tokio::task::spawn_blocking(move || ledger.append_records(records))
             .await
             .map_err(|e| write_error(&e))?
-            .map_err(|e| StorageIOError::write_snapshot(None, AnyError::error(format!("a snapshot record does not verify: {e}"))))?;
+            .map_err(|e| {
+                StorageIOError::write_snapshot(None, AnyError::error(format!("a snapshot record does not verify: {e}")))
+            })?;
         for change in requested.iter().filter_map(NodeChange::asked_by) {
             self.requests.record(&change).map_err(|e| write_error(&e))?;
         }
         Ok(())
     }
-
 }
 
 /// Makes `latest` the current snapshot and removes the file of the one before.
@@ -381,20 +425,24 @@ pub struct SnapshotBuilder {
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
-        let last = self.applied.log_id.map(|id| format!("{}-{}", id.leader_id, id.index)).unwrap_or_else(|| "none".to_owned());
+        let last =
+            self.applied.log_id.map(|id| format!("{}-{}", id.leader_id, id.index)).unwrap_or_else(|| "none".to_owned());
         let meta = SnapshotMeta {
             last_log_id: self.applied.log_id,
             last_membership: self.applied.membership.clone(),
             snapshot_id: format!("{last}-{}", self.applied.next),
         };
         let path = self.snapshots.join(format!("{}.records", meta.snapshot_id));
-        keep_only(&self.current, LatestSnapshot { meta: meta.clone(), size: self.applied.next, path, written: false }).await;
+        keep_only(&self.current, LatestSnapshot { meta: meta.clone(), size: self.applied.next, path, written: false })
+            .await;
         // openraft takes only the description of a snapshot it asked to be
         // built (to know which log entries it may drop); the records are written
         // when the snapshot is first sent (`get_current_snapshot`). The file
         // handed back here is an empty placeholder.
         let placeholder = self.snapshots.join("unwritten.records");
-        let file = tokio::fs::File::create(&placeholder).await.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        let file = tokio::fs::File::create(&placeholder)
+            .await
+            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
         Ok(Snapshot { meta, snapshot: Box::new(file) })
     }
 }
@@ -406,7 +454,9 @@ fn write_records(ledger: &Ledger, size: u64, path: &Path) -> Result<(), String> 
     let mut out = io::BufWriter::new(file);
     for seq in 0..size {
         let bytes = ledger.record_bytes(seq).map_err(|e: LedgerError| e.to_string())?;
-        out.write_all(&bytes).and_then(|()| out.write_all(b"\n")).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        out.write_all(&bytes)
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     let file = out.into_inner().map_err(|e| format!("writing {}: {e}", path.display()))?;
     file.sync_all().map_err(|e| format!("syncing {}: {e}", path.display()))

@@ -80,7 +80,11 @@ impl CommitQueue {
         // The settler's queue closes when the last committer drops its sender.
         drop(appended);
         let ledger = Arc::clone(ledger);
-        threads.push(std::thread::Builder::new().name("salvage-settle".into()).spawn(move || settle_loop(&ledger, &to_settle))?);
+        threads.push(
+            std::thread::Builder::new()
+                .name("salvage-settle".into())
+                .spawn(move || settle_loop(&ledger, &to_settle))?,
+        );
         Ok(CommitQueue { queue: Mutex::new(Some(queue)), threads })
     }
 
@@ -209,7 +213,8 @@ mod tests {
         // other, and an entry the custody rules refuse (its item does not exist).
         let mut tasks = Vec::new();
         for n in 0..40 {
-            let (queue, entry) = (Arc::clone(&queue), fixture.register("baltic-demolition", &giai(n), "brick pallet", 900.0));
+            let (queue, entry) =
+                (Arc::clone(&queue), fixture.register("baltic-demolition", &giai(n), "brick pallet", 900.0));
             tasks.push(tokio::spawn(async move { (vec![entry.id()], queue.submit(vec![entry]).await) }));
         }
         let chain = vec![
@@ -247,7 +252,8 @@ mod tests {
         let fixture = Fixture::new();
         let ledger = Arc::new(Ledger::create(dir.path(), fixture.genesis.clone()).unwrap());
         let queue = CommitQueue::start(&ledger).unwrap();
-        let outcomes = queue.submit(vec![fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.unwrap();
+        let outcomes =
+            queue.submit(vec![fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.unwrap();
         assert!(outcomes[0].is_ok());
         drop(queue);
         drop(ledger);

@@ -50,13 +50,22 @@ pub(crate) struct CosignMessage {
 
 /// `POST /v1/checkpoint/cosign`: another node's checkpoint, to cosign if it is
 /// consistent with this node's ledger and what it signed before.
-pub async fn cosign(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<Json<CosignMessage>, ApiError> {
+pub async fn cosign(
+    State(node): State<Arc<Node>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<CosignMessage>, ApiError> {
     let (_, sender, request): (_, String, CosignMessage) = authenticated(&node, &uri, &headers, &body).await?;
-    let mut note = SignedCheckpoint::parse(&request.note)
-        .map_err(|e| ApiError::bad_request("checkpoint.malformed", format!("the checkpoint from {sender} does not parse: {e}")))?;
+    let mut note = SignedCheckpoint::parse(&request.note).map_err(|e| {
+        ApiError::bad_request("checkpoint.malformed", format!("the checkpoint from {sender} does not parse: {e}"))
+    })?;
     let members = operators(&node).await?;
     if !note.verify(&verifiers_of(&members, &sender)).signers().contains(&sender) {
-        return Err(ApiError::bad_request("checkpoint.unsigned", format!("the checkpoint is not signed by {sender}, who asks for the cosignature")));
+        return Err(ApiError::bad_request(
+            "checkpoint.unsigned",
+            format!("the checkpoint is not signed by {sender}, who asks for the cosignature"),
+        ));
     }
     let (node_for_check, checkpoint, from) = (Arc::clone(&node), note.checkpoint.clone(), sender.clone());
     node.ledger(move |ledger| node_for_check.witness.admit(ledger, &checkpoint, &from).map_err(refused)).await?;
@@ -86,14 +95,26 @@ async fn round(node: &Arc<Node>, peers: &PeerConnections) -> Result<(), ApiError
     let Some(replica) = node.replica() else {
         return Ok(());
     };
-    let nodes = replica.raft.metrics().borrow().membership_config.membership().nodes().map(|(_, node)| node.clone()).collect::<Vec<_>>();
+    let nodes = replica
+        .raft
+        .metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .nodes()
+        .map(|(_, node)| node.clone())
+        .collect::<Vec<_>>();
     let current = signed_checkpoint(node).await?;
     let have: BTreeSet<&str> = current.signatures.iter().map(|signature| signature.name.as_str()).collect();
-    let missing: Vec<_> = nodes.into_iter().filter(|peer| peer.member != node.operator.member && !have.contains(peer.member.as_str())).collect();
+    let missing: Vec<_> = nodes
+        .into_iter()
+        .filter(|peer| peer.member != node.operator.member && !have.contains(peer.member.as_str()))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let body = serde_json::to_vec(&CosignMessage { note: current.to_note() }).map_err(|e| ApiError::internal(e.to_string()))?;
+    let body = serde_json::to_vec(&CosignMessage { note: current.to_note() })
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let mut asks = JoinSet::new();
     for peer in missing {
         let (body, peers) = (body.clone(), peers.clone());
@@ -124,8 +145,13 @@ async fn round(node: &Arc<Node>, peers: &PeerConnections) -> Result<(), ApiError
         }
         // Only the peer's own cosignature is taken, and only if it verifies.
         let verifiers = verifiers_of(&members, &peer.member);
-        for signature in returned.signatures.into_iter().filter(|signature| signature.name == peer.member && signature.timestamp.is_some()) {
-            let alone = SignedCheckpoint { checkpoint: cosigned.checkpoint.clone(), signatures: vec![signature.clone()] };
+        for signature in returned
+            .signatures
+            .into_iter()
+            .filter(|signature| signature.name == peer.member && signature.timestamp.is_some())
+        {
+            let alone =
+                SignedCheckpoint { checkpoint: cosigned.checkpoint.clone(), signatures: vec![signature.clone()] };
             if alone.verify(&verifiers).signers() == [peer.member.clone()] {
                 cosigned.signatures.push(signature);
             }

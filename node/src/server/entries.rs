@@ -33,8 +33,8 @@ use salvage_ledger::store::Receipt;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::{ApiError, Node, Submissions};
 use super::openapi::{ErrorBody, ReceiptBody};
+use super::{ApiError, Node, Submissions};
 
 #[utoipa::path(post, path = "/v1/entries", tag = "entries",
     request_body(content = Object, description = "One signed entry or an array of them; entries sent as their canonical JSON (an array without whitespace) are read without the strict parser", content_type = "application/json"),
@@ -84,7 +84,9 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
         .into_iter()
         .map(|slot| match slot {
             Some(refusal) => Err(refusal),
-            None => outcomes.next().unwrap_or_else(|| Err(Refusal::new(salvage_ledger::refusal::RefusalCode::EntryMalformed, "no outcome"))),
+            None => outcomes.next().unwrap_or_else(|| {
+                Err(Refusal::new(salvage_ledger::refusal::RefusalCode::EntryMalformed, "no outcome"))
+            }),
         })
         .collect();
     Ok(answer(&node, results, single))
@@ -98,8 +100,11 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
 /// where the batch is applied, exactly as the strict parser would decide.
 fn canonical_entries(bytes: &[u8]) -> Option<(Vec<Box<RawValue>>, bool)> {
     let single = bytes.first() != Some(&b'[');
-    let entries: Vec<Box<RawValue>> = if single { vec![serde_json::from_slice(bytes).ok()?] } else { serde_json::from_slice(bytes).ok()? };
-    let taken = |entry: &RawValue| entry.get().starts_with(r#"{"signatures":["#) && canonical::is_canonical(entry.get().as_bytes());
+    let entries: Vec<Box<RawValue>> =
+        if single { vec![serde_json::from_slice(bytes).ok()?] } else { serde_json::from_slice(bytes).ok()? };
+    let taken = |entry: &RawValue| {
+        entry.get().starts_with(r#"{"signatures":["#) && canonical::is_canonical(entry.get().as_bytes())
+    };
     (!entries.is_empty() && entries.iter().all(|entry| taken(entry))).then_some((entries, single))
 }
 
@@ -206,16 +211,21 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(bytes),
         Err(error) => {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            let too_large =
+                std::error::Error::source(&error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
             if too_large {
                 Err(ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "http.body_too_large",
-                    format!("the request body is larger than this node's limit of {limit} bytes; submit fewer entries at a time"),
+                    format!(
+                        "the request body is larger than this node's limit of {limit} bytes; submit fewer entries at a time"
+                    ),
                 ))
             } else {
-                Err(ApiError::bad_request("http.body_unreadable", format!("the request body could not be read: {error}")))
+                Err(ApiError::bad_request(
+                    "http.body_unreadable",
+                    format!("the request body could not be read: {error}"),
+                ))
             }
         }
     }

@@ -31,7 +31,8 @@ pub async fn epcis(State(node): State<Arc<Node>>, RawQuery(query): RawQuery) -> 
     let document = node
         .ledger(move |ledger| epcis::export(ledger, &items, &base, &Timestamp::now()).map_err(export_error))
         .await?;
-    let body = serde_json::to_vec(&document).map_err(|e| ApiError::internal(format!("cannot encode the EPCIS document: {e}")))?;
+    let body = serde_json::to_vec(&document)
+        .map_err(|e| ApiError::internal(format!("cannot encode the EPCIS document: {e}")))?;
     Ok(([(header::CONTENT_TYPE, MEDIA_TYPE)], body).into_response())
 }
 

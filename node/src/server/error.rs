@@ -53,7 +53,12 @@ impl ApiError {
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> ApiError {
         let details = serde_json::to_value(&refusal.details).unwrap_or_default();
-        ApiError { status: refusal_status(refusal.code), code: refusal.code.as_str().to_owned(), message: refusal.message, details }
+        ApiError {
+            status: refusal_status(refusal.code),
+            code: refusal.code.as_str().to_owned(),
+            message: refusal.message,
+            details,
+        }
     }
 }
 
@@ -94,8 +99,13 @@ impl IntoResponse for ApiError {
 pub fn refusal_status(code: RefusalCode) -> StatusCode {
     use RefusalCode as C;
     match code {
-        C::JsonMalformed | C::JsonDuplicateKey | C::JsonNumberOutOfRange | C::EntryMalformed | C::TimeInvalid
-        | C::KeyInvalid | C::LedgerMismatch => StatusCode::BAD_REQUEST,
+        C::JsonMalformed
+        | C::JsonDuplicateKey
+        | C::JsonNumberOutOfRange
+        | C::EntryMalformed
+        | C::TimeInvalid
+        | C::KeyInvalid
+        | C::LedgerMismatch => StatusCode::BAD_REQUEST,
         C::SignatureMissing
         | C::SignatureTooMany
         | C::SignatureDuplicate

@@ -12,8 +12,8 @@ use salvage_ledger::ident::digital_link::DigitalLink;
 use serde_json::{Value, json};
 
 use super::ledger_reads::signed_checkpoint;
-use super::{ApiError, Node};
 use super::openapi::ErrorBody;
+use super::{ApiError, Node};
 use crate::provenance::public_passport_of;
 use crate::provenance::view::Members;
 use crate::qr::{qr_png, qr_svg};
@@ -38,8 +38,11 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
             .history(&giai)?
             .iter()
             .map(|record| {
-                let signers: Vec<String> =
-                    members.signers(record.entry.signatures().iter().map(|s| &s.key)).into_iter().map(|member| member.id).collect();
+                let signers: Vec<String> = members
+                    .signers(record.entry.signatures().iter().map(|s| &s.key))
+                    .into_iter()
+                    .map(|member| member.id)
+                    .collect();
                 json!({
                     "seq": record.seq,
                     "accepted": record.accepted,

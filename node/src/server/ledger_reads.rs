@@ -12,9 +12,9 @@ use salvage_ledger::chain;
 use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
 use serde_json::json;
 
+use super::openapi::ErrorBody;
 use super::request::{accepts, query_param};
 use super::{ApiError, Node};
-use super::openapi::ErrorBody;
 
 /// The most records one JSON answer holds; NDJSON downloads have no limit.
 const JSON_PAGE_LIMIT: u64 = 1000;
@@ -28,7 +28,11 @@ const STREAM_CHUNK: u64 = 512;
 /// `GET /v1/records?from=N&limit=M`: a JSON array of records (at most
 /// [`JSON_PAGE_LIMIT`]), or with `Accept: application/x-ndjson` one record per
 /// line, streamed, up to the whole ledger.
-pub async fn records(State(node): State<Arc<Node>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub async fn records(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let from = query_u64(query.as_deref(), "from")?.unwrap_or(0);
     let limit = query_u64(query.as_deref(), "limit")?;
     if accepts(&headers, &["application/x-ndjson"]) {
@@ -90,7 +94,11 @@ pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<Arc<SignedChec
         .ledger(move |ledger| {
             let checkpoint = ledger.checkpoint()?;
             witness_of.witness.admit(ledger, &checkpoint, "this node's own ledger").map_err(|refusal| {
-                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "checkpoint.inconsistent", format!("this node will not sign its checkpoint: {refusal}"))
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "checkpoint.inconsistent",
+                    format!("this node will not sign its checkpoint: {refusal}"),
+                )
             })?;
             Ok(checkpoint)
         })
@@ -113,7 +121,10 @@ pub async fn inclusion_proof(State(node): State<Arc<Node>>, RawQuery(query): Raw
     node.ledger(move |ledger| {
         let size = size.unwrap_or_else(|| ledger.size());
         if seq >= size {
-            return Err(ApiError::bad_request("proof.out_of_range", format!("record {seq} is not in a tree of size {size}")));
+            return Err(ApiError::bad_request(
+                "proof.out_of_range",
+                format!("record {seq} is not in a tree of size {size}"),
+            ));
         }
         let path = ledger.inclusion_proof(seq, size)?;
         let leaf_hash = chain::leaf_hash_of(&ledger.record_bytes(seq)?);
@@ -141,7 +152,8 @@ pub async fn consistency_proof(State(node): State<Arc<Node>>, RawQuery(query): R
             return Err(ApiError::bad_request("proof.out_of_range", format!("from ({from}) is larger than to ({to})")));
         }
         let proof = ledger.consistency_proof(from, to)?;
-        Ok(Json(json!({ "from": from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>() })).into_response())
+        Ok(Json(json!({ "from": from, "to": to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>() }))
+            .into_response())
     })
     .await
 }
@@ -186,7 +198,10 @@ fn query_u64(query: Option<&str>, name: &str) -> Result<Option<u64>, ApiError> {
 
 fn parse_u64(text: &str, what: &str) -> Result<u64, ApiError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request("http.bad_parameter", format!("{what} must be a whole number, not {text:?}")));
+        return Err(ApiError::bad_request(
+            "http.bad_parameter",
+            format!("{what} must be a whole number, not {text:?}"),
+        ));
     }
     text.parse().map_err(|_| ApiError::bad_request("http.bad_parameter", format!("{what} {text} is too large")))
 }

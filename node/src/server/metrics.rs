@@ -51,7 +51,11 @@ impl Metrics {
         registry.register("commit_seconds", "Time from a parsed submission to durable records", commit_seconds.clone());
         registry.register("ledger_size", "Durable records in the ledger", size.clone());
         let alarms = Gauge::default();
-        registry.register("checkpoint_alarms", "Inconsistent checkpoints this node refused to sign since it started", alarms.clone());
+        registry.register(
+            "checkpoint_alarms",
+            "Inconsistent checkpoints this node refused to sign since it started",
+            alarms.clone(),
+        );
         Metrics { registry, accepted, refused, commit_seconds, size, alarms }
     }
 
@@ -78,6 +82,7 @@ pub async fn metrics(State(node): State<Arc<Node>>) -> Result<Response, ApiError
     node.metrics.size.set(i64::try_from(size).unwrap_or(i64::MAX));
     node.metrics.alarms.set(i64::try_from(node.witness.alarm_count()).unwrap_or(i64::MAX));
     let mut text = String::new();
-    encode(&mut text, &node.metrics.registry).map_err(|e| ApiError::internal(format!("cannot encode the metrics: {e}")))?;
+    encode(&mut text, &node.metrics.registry)
+        .map_err(|e| ApiError::internal(format!("cannot encode the metrics: {e}")))?;
     Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
 }

@@ -99,13 +99,27 @@ impl Node {
     /// A node of a replicated consortium: `ledger` is also `replica`'s state
     /// machine, and submissions are ordered through Raft. Must be called
     /// within the tokio runtime that runs Raft.
-    pub fn replicated(ledger: Arc<Ledger>, operator: Operator, public_url: &str, body_limit: usize, replica: Replica) -> Result<Node, NodeError> {
-        let submissions = Submissions::Replicated(proposals::ProposalQueue::start(replica.raft.clone(), replica.signer.clone()));
+    pub fn replicated(
+        ledger: Arc<Ledger>,
+        operator: Operator,
+        public_url: &str,
+        body_limit: usize,
+        replica: Replica,
+    ) -> Result<Node, NodeError> {
+        let submissions =
+            Submissions::Replicated(proposals::ProposalQueue::start(replica.raft.clone(), replica.signer.clone()));
         Node::assemble(ledger, submissions, Some(replica), operator, public_url, body_limit)
     }
 
     /// What [`Node::new`] and [`Node::replicated`] share.
-    fn assemble(ledger: Arc<Ledger>, submissions: Submissions, replica: Option<Replica>, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
+    fn assemble(
+        ledger: Arc<Ledger>,
+        submissions: Submissions,
+        replica: Option<Replica>,
+        operator: Operator,
+        public_url: &str,
+        body_limit: usize,
+    ) -> Result<Node, NodeError> {
         let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
         Ok(Node {
             submissions,
@@ -131,7 +145,10 @@ impl Node {
     /// Submits entries and waits for each one's outcome, once the accepted
     /// ones are durable (on a replicated node: committed by a quorum and
     /// applied here).
-    pub(crate) async fn submit(&self, entries: Vec<salvage_ledger::entry::SignedEntry>) -> Result<commits::Outcomes, ApiError> {
+    pub(crate) async fn submit(
+        &self,
+        entries: Vec<salvage_ledger::entry::SignedEntry>,
+    ) -> Result<commits::Outcomes, ApiError> {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
             Submissions::Replicated(queue) => {
@@ -204,7 +221,11 @@ pub fn router(node: Arc<Node>) -> Router {
 /// Serves `node` on `listener` until `shutdown` resolves; requests in flight
 /// are finished before it returns.
 /// A replicated node also gathers its peers' cosignatures while it serves.
-pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    node: Arc<Node>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let cosigning = node.replica.is_some().then(|| tokio::spawn(cosign::rounds(Arc::clone(&node))));
     let served = axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await;
     if let Some(cosigning) = cosigning {

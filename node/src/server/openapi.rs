@@ -39,7 +39,10 @@ pub(crate) struct ReceiptBody {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Salvage node API", description = "Signed material passports and custody chains of salvaged construction materials."),
+    info(
+        title = "Salvage node API",
+        description = "Signed material passports and custody chains of salvaged construction materials."
+    ),
     paths(
         entries::submit,
         ledger_reads::records,

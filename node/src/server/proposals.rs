@@ -82,8 +82,11 @@ impl ProposalQueue {
         while !entries.is_empty() {
             let rest = entries.split_off(entries.len().min(MAX_BATCH));
             let (answer, outcome) = oneshot::channel();
-            self.queue.send(Proposal { entries, answer }).map_err(|_| ApiError::internal("the node is shutting down and takes no more submissions"))?;
-            outcomes.extend(outcome.await.map_err(|_| ApiError::internal("the proposing task stopped before answering"))??);
+            self.queue
+                .send(Proposal { entries, answer })
+                .map_err(|_| ApiError::internal("the node is shutting down and takes no more submissions"))?;
+            outcomes
+                .extend(outcome.await.map_err(|_| ApiError::internal("the proposing task stopped before answering"))??);
             entries = rest;
         }
         Ok(outcomes)
@@ -97,7 +100,9 @@ pub(crate) async fn propose_here(raft: &Raft, mut batch: Batch) -> Result<Propos
     batch.accepted = Timestamp::now();
     match raft.client_write(batch).await {
         Ok(written) => Ok(Proposed { log_index: written.log_id.index, outcome: written.data }),
-        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => Err(unavailable("this node is no longer the leader; submit again")),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
+            Err(unavailable("this node is no longer the leader; submit again"))
+        }
         Err(error) => Err(unavailable(&format!("the batch was not committed: {error}"))),
     }
 }
@@ -130,7 +135,8 @@ async fn propose_loop(raft: Raft, forwarding: Arc<PeerConnections>, mut proposal
                 entries.extend(proposal.entries);
                 answers.push(proposal.answer);
             }
-            let result = propose(&raft, &forwarding, Batch { accepted: Timestamp::now(), entries: entries.into() }).await;
+            let result =
+                propose(&raft, &forwarding, Batch { accepted: Timestamp::now(), entries: entries.into() }).await;
             drop(permit);
             match result {
                 Ok(outcome) => {
@@ -161,10 +167,9 @@ async fn propose(raft: &Raft, forwarding: &PeerConnections, batch: Batch) -> Res
     };
     let proposed = forward(&leader, forwarding, &batch).await?;
     // Answer only once this node holds the records too.
-    raft.wait(Some(APPLY_WAIT))
-        .applied_index_at_least(Some(proposed.log_index), "a forwarded batch")
-        .await
-        .map_err(|e| unavailable(&format!("the leader committed the batch but this node has not applied it yet: {e}")))?;
+    raft.wait(Some(APPLY_WAIT)).applied_index_at_least(Some(proposed.log_index), "a forwarded batch").await.map_err(
+        |e| unavailable(&format!("the leader committed the batch but this node has not applied it yet: {e}")),
+    )?;
     Ok(proposed.outcome)
 }
 
@@ -179,7 +184,10 @@ async fn forward(leader: &ConsortiumNode, forwarding: &PeerConnections, batch: &
         .map_err(|_| failed(&format!("no answer within {} s; submit again", FORWARD_WAIT.as_secs())))?
         .map_err(|e| failed(&e))?;
     if status != StatusCode::OK {
-        return Err(failed(&format!("it answered {status}: {}", String::from_utf8_lossy(&answer[..answer.len().min(300)]))));
+        return Err(failed(&format!(
+            "it answered {status}: {}",
+            String::from_utf8_lossy(&answer[..answer.len().min(300)])
+        )));
     }
     serde_json::from_slice(&answer).map_err(|e| failed(&e))
 }

@@ -30,32 +30,57 @@ pub(crate) struct OperatorCache {
 }
 
 /// `POST /v1/raft/append`.
-pub async fn append(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn append(
+    State(node): State<Arc<Node>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (raft, _, request) = authenticated(&node, &uri, &headers, &body).await?;
     Ok(Json(raft.append_entries(request).await).into_response())
 }
 
 /// `POST /v1/raft/vote`.
-pub async fn vote(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn vote(
+    State(node): State<Arc<Node>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (raft, _, request) = authenticated(&node, &uri, &headers, &body).await?;
     Ok(Json(raft.vote(request).await).into_response())
 }
 
 /// `POST /v1/raft/snapshot`.
-pub async fn snapshot(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn snapshot(
+    State(node): State<Arc<Node>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (raft, _, request) = authenticated(&node, &uri, &headers, &body).await?;
     Ok(Json(raft.install_snapshot(request).await).into_response())
 }
 
 /// `POST /v1/raft/propose`: another node's batch of submissions, for the leader to order.
-pub async fn propose(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn propose(
+    State(node): State<Arc<Node>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (raft, _, batch): (Raft, String, Batch) = authenticated(&node, &uri, &headers, &body).await?;
     Ok(Json(propose_here(&raft, batch).await?).into_response())
 }
 
 /// Checks the request's signature and decodes its body; returns this node's
 /// Raft, the sending operator's member id and the message.
-pub(crate) async fn authenticated<T: DeserializeOwned>(node: &Arc<Node>, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<(Raft, String, T), ApiError> {
+pub(crate) async fn authenticated<T: DeserializeOwned>(
+    node: &Arc<Node>,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Raft, String, T), ApiError> {
     let Some(replica) = node.replica.as_ref() else {
         return Err(ApiError::not_found("this node runs alone and takes no Raft traffic"));
     };
@@ -65,8 +90,9 @@ pub(crate) async fn authenticated<T: DeserializeOwned>(node: &Arc<Node>, uri: &U
         tracing::warn!(error = %e, path = uri.path(), "refused a Raft request");
         ApiError::new(StatusCode::UNAUTHORIZED, "raft.unauthenticated", e.to_string())
     })?;
-    let request = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("raft.malformed", format!("the Raft message from {sender} does not decode: {e}")))?;
+    let request = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("raft.malformed", format!("the Raft message from {sender} does not decode: {e}"))
+    })?;
     Ok((replica.raft.clone(), sender, request))
 }
 

@@ -15,7 +15,9 @@ pub(crate) fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a 
 /// Whether the request's `Accept` headers name one of `media_types` (their
 /// parameters, such as `q`, are ignored).
 pub(crate) fn accepts(headers: &HeaderMap, media_types: &[&str]) -> bool {
-    headers.get_all(header::ACCEPT).iter().filter_map(|value| value.to_str().ok()).any(|accept| {
-        accept.split(',').any(|kind| media_types.contains(&kind.split(';').next().unwrap_or("").trim()))
-    })
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.split(',').any(|kind| media_types.contains(&kind.split(';').next().unwrap_or("").trim())))
 }

@@ -41,11 +41,12 @@ pub async fn resolve(
         }
     };
     if wants_linkset(&headers, parameter("linkType")) {
-        let known = node.ledger({
-            let giai = giai.clone();
-            move |ledger| Ok(ledger.item(&giai)?.is_some())
-        })
-        .await?;
+        let known = node
+            .ledger({
+                let giai = giai.clone();
+                move |ledger| Ok(ledger.item(&giai)?.is_some())
+            })
+            .await?;
         if !known {
             return Err(ApiError::not_found(format!("no item {giai} is registered")));
         }

@@ -63,7 +63,10 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
             };
             let membership = metrics.membership_config.membership();
             let leader = metrics.current_leader.and_then(|id| membership.get_node(&id).map(|node| node.member.clone()));
-            let mut nodes: Vec<String> = membership.voter_ids().filter_map(|id| membership.get_node(&id).map(|node| node.member.clone())).collect();
+            let mut nodes: Vec<String> = membership
+                .voter_ids()
+                .filter_map(|id| membership.get_node(&id).map(|node| node.member.clone()))
+                .collect();
             nodes.sort();
             (role, leader, Some(metrics.current_term), Some(nodes))
         }

@@ -32,8 +32,11 @@ pub fn run(dir: &Path, listen: SocketAddr, nodes: usize, exit: bool) -> Result<(
     let addresses: Vec<SocketAddr> = (0..nodes)
         .map(|offset| {
             let port = listen.port().checked_add(offset as u16).filter(|_| listen.port() != 0);
-            port.map(|port| SocketAddr::new(listen.ip(), port))
-                .with_context(|| format!("--listen {listen}: a consortium of {nodes} nodes needs {nodes} consecutive ports from a fixed one"))
+            port.map(|port| SocketAddr::new(listen.ip(), port)).with_context(|| {
+                format!(
+                    "--listen {listen}: a consortium of {nodes} nodes needs {nodes} consecutive ports from a fixed one"
+                )
+            })
         })
         .collect::<Result<_>>()?;
     let public_url = format!("http://{}", addresses[0]);
@@ -55,11 +58,20 @@ pub fn run(dir: &Path, listen: SocketAddr, nodes: usize, exit: bool) -> Result<(
     if let Some(entries) = seed_entries {
         let seeded = entries.len();
         seed_cluster(&client, &entries)?;
-        announce!("created the demo consortium in {}: {} members, {seeded} entries on {nodes} nodes", dir.display(), inventory::MEMBERS.len());
+        announce!(
+            "created the demo consortium in {}: {} members, {seeded} entries on {nodes} nodes",
+            dir.display(),
+            inventory::MEMBERS.len()
+        );
     }
     print_items(dir, &public_url)?;
     for node in &running {
-        announce!("node {} ({}) listening on http://{}", node.index + 1, inventory::NODE_OPERATORS[node.index], node.address);
+        announce!(
+            "node {} ({}) listening on http://{}",
+            node.index + 1,
+            inventory::NODE_OPERATORS[node.index],
+            node.address
+        );
     }
     if exit {
         wait_until_level(&running)?;
@@ -67,7 +79,10 @@ pub fn run(dir: &Path, listen: SocketAddr, nodes: usize, exit: bool) -> Result<(
             node.stop()?;
         }
         let configs: Vec<String> = (0..nodes).map(|index| config_path(dir, index).display().to_string()).collect();
-        announce!("seeded and stopped; start each node with `salvage node --config FILE` for FILE in {}", configs.join(", "));
+        announce!(
+            "seeded and stopped; start each node with `salvage node --config FILE` for FILE in {}",
+            configs.join(", ")
+        );
         return Ok(());
     }
     announce!("serving; Ctrl-C stops every node");
@@ -89,7 +104,11 @@ impl Node {
     /// Starts `salvage node --config DIR/nodeI/node.toml` and waits until it listens.
     fn start(dir: &Path, index: usize) -> Result<Node> {
         let log_path = dir.join(format!("node{}", index + 1)).join("node.log");
-        let log = std::fs::File::options().create(true).append(true).open(&log_path).with_context(|| format!("cannot open {}", log_path.display()))?;
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .with_context(|| format!("cannot open {}", log_path.display()))?;
         let program = std::env::current_exe().context("cannot find this program to start the nodes")?;
         let mut child = Command::new(program)
             .arg("node")
@@ -156,7 +175,8 @@ fn seed_cluster(client: &NodeClient, entries: &[salvage_ledger::entry::SignedEnt
     let started = Instant::now();
     loop {
         let outcomes = client.submit(entries)?;
-        let unavailable = outcomes.iter().any(|outcome| matches!(outcome, Err(refused) if refused.code == "node.unavailable"));
+        let unavailable =
+            outcomes.iter().any(|outcome| matches!(outcome, Err(refused) if refused.code == "node.unavailable"));
         if !unavailable {
             if let Some(Err(refused)) = outcomes.into_iter().find(Result::is_err) {
                 bail!("the demo's own entry was refused ({refused}): a defect in the demo");
@@ -189,15 +209,20 @@ fn wait_for_leader(client: &NodeClient) -> Result<()> {
 /// Waits until every node holds as many records as node 1, so that each
 /// stopped node's ledger is complete.
 fn wait_until_level(running: &[Node]) -> Result<()> {
-    let clients = running.iter().map(|node| NodeClient::new(&format!("http://{}", node.address))).collect::<Result<Vec<_>>>()?;
+    let clients =
+        running.iter().map(|node| NodeClient::new(&format!("http://{}", node.address))).collect::<Result<Vec<_>>>()?;
     let started = Instant::now();
     loop {
-        let sizes: Vec<Option<u64>> = clients.iter().map(|client| client.get_json("/v1/status").ok().and_then(|s| s["size"].as_u64())).collect();
+        let sizes: Vec<Option<u64>> =
+            clients.iter().map(|client| client.get_json("/v1/status").ok().and_then(|s| s["size"].as_u64())).collect();
         if sizes.iter().all(|size| size.is_some() && *size == sizes[0]) {
             return Ok(());
         }
         if started.elapsed() > ELECTION_WAIT {
-            bail!("the nodes did not all catch up within {} s (sizes {sizes:?}); see the node.log files", ELECTION_WAIT.as_secs());
+            bail!(
+                "the nodes did not all catch up within {} s (sizes {sizes:?}); see the node.log files",
+                ELECTION_WAIT.as_secs()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }

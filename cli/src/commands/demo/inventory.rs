@@ -57,12 +57,84 @@ struct Lot {
 }
 
 const LOTS: &[Lot] = &[
-    Lot { contractor: "baltic-demolition", prefix: "4750001BEAM", count: 8, name: "Steel beam HEA 200, 6.0 m", category: "structural_steel", materials: &[("Steel S235JR", 1.0)], mass_kg: 253.2, dimensions_mm: (6000.0, 200.0, 190.0), quantity: (1.0, "H87"), grade: "B", notes: "Surface rust, paint remnants; no deformation or section loss." },
-    Lot { contractor: "baltic-demolition", prefix: "4750001GLULAM", count: 4, name: "Glulam beam GL24h, 140 × 600 mm, 12 m", category: "structural_timber", materials: &[("Glued laminated spruce GL24h", 0.985), ("Melamine-urea-formaldehyde adhesive", 0.015)], mass_kg: 423.0, dimensions_mm: (12000.0, 140.0, 600.0), quantity: (1.0, "H87"), grade: "B", notes: "Dry (11 % moisture); screw holes every 1.2 m." },
-    Lot { contractor: "baltic-demolition", prefix: "4750001BRICK", count: 6, name: "Clay bricks, pallet of 400, cleaned", category: "masonry", materials: &[("Fired clay", 0.97), ("Lime mortar residue", 0.03)], mass_kg: 1400.0, dimensions_mm: (1200.0, 800.0, 900.0), quantity: (400.0, "H87"), grade: "A", notes: "Hand-cleaned, frost-resistant, sorted by colour." },
-    Lot { contractor: "riga-deconstruction", prefix: "4750002DOOR", count: 5, name: "Solid oak door, 900 × 2100 mm, with frame", category: "door", materials: &[("Oak", 0.9), ("Steel fittings", 0.1)], mass_kg: 48.0, dimensions_mm: (2100.0, 900.0, 45.0), quantity: (1.0, "H87"), grade: "B", notes: "Lock removed; hinges intact." },
-    Lot { contractor: "riga-deconstruction", prefix: "4750002WIN", count: 4, name: "Timber window, double glazed, 1200 × 1500 mm", category: "window", materials: &[("Pine frame", 0.35), ("Float glass", 0.6), ("Seals and fittings", 0.05)], mass_kg: 62.0, dimensions_mm: (1500.0, 1200.0, 120.0), quantity: (1.0, "H87"), grade: "C", notes: "Frames need repainting; glazing intact." },
-    Lot { contractor: "riga-deconstruction", prefix: "4750002RAD", count: 4, name: "Cast-iron radiator, 10 sections", category: "radiator", materials: &[("Cast iron", 1.0)], mass_kg: 86.0, dimensions_mm: (800.0, 600.0, 160.0), quantity: (1.0, "H87"), grade: "B", notes: "Pressure-tested before removal." },
+    Lot {
+        contractor: "baltic-demolition",
+        prefix: "4750001BEAM",
+        count: 8,
+        name: "Steel beam HEA 200, 6.0 m",
+        category: "structural_steel",
+        materials: &[("Steel S235JR", 1.0)],
+        mass_kg: 253.2,
+        dimensions_mm: (6000.0, 200.0, 190.0),
+        quantity: (1.0, "H87"),
+        grade: "B",
+        notes: "Surface rust, paint remnants; no deformation or section loss.",
+    },
+    Lot {
+        contractor: "baltic-demolition",
+        prefix: "4750001GLULAM",
+        count: 4,
+        name: "Glulam beam GL24h, 140 × 600 mm, 12 m",
+        category: "structural_timber",
+        materials: &[("Glued laminated spruce GL24h", 0.985), ("Melamine-urea-formaldehyde adhesive", 0.015)],
+        mass_kg: 423.0,
+        dimensions_mm: (12000.0, 140.0, 600.0),
+        quantity: (1.0, "H87"),
+        grade: "B",
+        notes: "Dry (11 % moisture); screw holes every 1.2 m.",
+    },
+    Lot {
+        contractor: "baltic-demolition",
+        prefix: "4750001BRICK",
+        count: 6,
+        name: "Clay bricks, pallet of 400, cleaned",
+        category: "masonry",
+        materials: &[("Fired clay", 0.97), ("Lime mortar residue", 0.03)],
+        mass_kg: 1400.0,
+        dimensions_mm: (1200.0, 800.0, 900.0),
+        quantity: (400.0, "H87"),
+        grade: "A",
+        notes: "Hand-cleaned, frost-resistant, sorted by colour.",
+    },
+    Lot {
+        contractor: "riga-deconstruction",
+        prefix: "4750002DOOR",
+        count: 5,
+        name: "Solid oak door, 900 × 2100 mm, with frame",
+        category: "door",
+        materials: &[("Oak", 0.9), ("Steel fittings", 0.1)],
+        mass_kg: 48.0,
+        dimensions_mm: (2100.0, 900.0, 45.0),
+        quantity: (1.0, "H87"),
+        grade: "B",
+        notes: "Lock removed; hinges intact.",
+    },
+    Lot {
+        contractor: "riga-deconstruction",
+        prefix: "4750002WIN",
+        count: 4,
+        name: "Timber window, double glazed, 1200 × 1500 mm",
+        category: "window",
+        materials: &[("Pine frame", 0.35), ("Float glass", 0.6), ("Seals and fittings", 0.05)],
+        mass_kg: 62.0,
+        dimensions_mm: (1500.0, 1200.0, 120.0),
+        quantity: (1.0, "H87"),
+        grade: "C",
+        notes: "Frames need repainting; glazing intact.",
+    },
+    Lot {
+        contractor: "riga-deconstruction",
+        prefix: "4750002RAD",
+        count: 4,
+        name: "Cast-iron radiator, 10 sections",
+        category: "radiator",
+        materials: &[("Cast iron", 1.0)],
+        mass_kg: 86.0,
+        dimensions_mm: (800.0, 600.0, 160.0),
+        quantity: (1.0, "H87"),
+        grade: "B",
+        notes: "Pressure-tested before removal.",
+    },
 ];
 
 /// The asbestos-containing panel: surveyed and sent to licensed disposal.
@@ -84,12 +156,24 @@ pub fn steps() -> Vec<Step> {
     for lot in LOTS {
         for n in 1..=lot.count {
             let giai = giai(lot, n);
-            steps.push(step(lot.contractor, Kind::ItemRegister, json!({"giai": giai, "passport": passport(lot, &giai)})));
-            steps.push(step(lot.contractor, Kind::ItemTransfer, json!({"giai": giai, "to": HUB, "note": "Delivered by truck to the hub's yard"})));
+            steps.push(step(
+                lot.contractor,
+                Kind::ItemRegister,
+                json!({"giai": giai, "passport": passport(lot, &giai)}),
+            ));
+            steps.push(step(
+                lot.contractor,
+                Kind::ItemTransfer,
+                json!({"giai": giai, "to": HUB, "note": "Delivered by truck to the hub's yard"}),
+            ));
             steps.push(step(HUB, Kind::ItemReceive, json!({"giai": giai})));
         }
     }
-    steps.push(step("riga-deconstruction", Kind::ItemRegister, json!({"giai": ASBESTOS_PANEL, "passport": asbestos_panel()})));
+    steps.push(step(
+        "riga-deconstruction",
+        Kind::ItemRegister,
+        json!({"giai": ASBESTOS_PANEL, "passport": asbestos_panel()}),
+    ));
 
     // The certification body inspects beams and radiators and surveys the panel.
     for n in 1..=8 {
@@ -100,13 +184,21 @@ pub fn steps() -> Vec<Step> {
             "summary": "Visual inspection and ultrasonic thickness measurement: no section loss beyond tolerance; steel grade S235 confirmed by hardness testing."}})));
     }
     for n in 1..=4 {
-        steps.push(step(CERTIFIER, Kind::ItemAttest, json!({"giai": format!("4750002RAD-{n:04}"), "passport_version": 1, "attestation": {
-            "type": "test", "result": "pass", "summary": "Pressure test at 6 bar for 30 minutes: no leaks."}})));
+        steps.push(step(
+            CERTIFIER,
+            Kind::ItemAttest,
+            json!({"giai": format!("4750002RAD-{n:04}"), "passport_version": 1, "attestation": {
+            "type": "test", "result": "pass", "summary": "Pressure test at 6 bar for 30 minutes: no leaks."}}),
+        ));
     }
     steps.push(step(CERTIFIER, Kind::ItemAttest, json!({"giai": ASBESTOS_PANEL, "passport_version": 1, "attestation": {
         "type": "hazard_survey", "result": "fail", "summary": "Chrysotile asbestos confirmed by laboratory analysis: not for reuse; remove and dispose as hazardous waste."}})));
-    steps.push(step("riga-deconstruction", Kind::ItemDispose, json!({"giai": ASBESTOS_PANEL, "route": "landfill",
-        "facility": "Getliņi EKO, asbestos cell (permit RI10IB0010)", "waste_code": "17 06 05*", "date": "2026-11-16"})));
+    steps.push(step(
+        "riga-deconstruction",
+        Kind::ItemDispose,
+        json!({"giai": ASBESTOS_PANEL, "route": "landfill",
+        "facility": "Getliņi EKO, asbestos cell (permit RI10IB0010)", "waste_code": "17 06 05*", "date": "2026-11-16"}),
+    ));
 
     // The hub cuts a 12 m glulam beam into two 6 m beams.
     let parent = "4750001GLULAM-0001";
@@ -125,15 +217,27 @@ pub fn steps() -> Vec<Step> {
     steps.push(step(HUB, Kind::ItemSplit, json!({"giai": parent, "parts": parts})));
 
     // A builder buys four beams, a cut glulam beam and two doors, and installs most of them.
-    let bought = ["4750001BEAM-0001", "4750001BEAM-0002", "4750001BEAM-0003", "4750001BEAM-0004", "4750001GLULAM-0001A", "4750002DOOR-0001", "4750002DOOR-0002"];
+    let bought = [
+        "4750001BEAM-0001",
+        "4750001BEAM-0002",
+        "4750001BEAM-0003",
+        "4750001BEAM-0004",
+        "4750001GLULAM-0001A",
+        "4750002DOOR-0001",
+        "4750002DOOR-0002",
+    ];
     for giai in bought {
         steps.push(step(HUB, Kind::ItemTransfer, json!({"giai": giai, "to": BUILDER})));
         steps.push(step(BUILDER, Kind::ItemReceive, json!({"giai": giai, "note": "Collected from the hub"})));
     }
     for giai in &bought[..6] {
-        steps.push(step(BUILDER, Kind::ItemInstall, json!({"giai": giai, "date": "2026-11-20", "site": {
+        steps.push(step(
+            BUILDER,
+            Kind::ItemInstall,
+            json!({"giai": giai, "date": "2026-11-20", "site": {
             "building": "Jelgava library extension", "address": "Akadēmijas iela 1, Jelgava", "country": "LV",
-            "location": if giai.contains("DOOR") { "Ground floor, reading room entrance" } else { "Roof structure" }}})));
+            "location": if giai.contains("DOOR") { "Ground floor, reading room entrance" } else { "Roof structure" }}}),
+        ));
     }
     steps
 }

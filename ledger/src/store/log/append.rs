@@ -10,9 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::format::{
-    FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_payload_len, encode_frame, segment_path,
-};
+use super::format::{FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_payload_len, encode_frame, segment_path};
 use super::page_cache::release_durable_pages;
 use super::segments::create_segment;
 use super::{LogError, RecordLog, io_error};
@@ -112,11 +110,7 @@ impl SyncHandle {
 
 impl RecordLog {
     fn refuse_if_poisoned(&self) -> Result<(), LogError> {
-        if self.poisoned.load(Ordering::Acquire) {
-            Err(LogError::Poisoned)
-        } else {
-            Ok(())
-        }
+        if self.poisoned.load(Ordering::Acquire) { Err(LogError::Poisoned) } else { Ok(()) }
     }
 
     /// Poisons the log when a file-system call failed, because the segment may now end in a
@@ -132,10 +126,7 @@ impl RecordLog {
         if self.needs_rotation(self.current_len, frame.len()) {
             self.rotate()?;
         }
-        let position = LogPosition {
-            segment: self.segment,
-            offset: self.current_len,
-        };
+        let position = LogPosition { segment: self.segment, offset: self.current_len };
         self.write_at_end(frame, 1)?;
         Ok(position)
     }
@@ -152,10 +143,7 @@ impl RecordLog {
                 pending_frames = 0;
                 self.rotate()?;
             }
-            positions.push(LogPosition {
-                segment: self.segment,
-                offset: self.current_len + pending.len() as u64,
-            });
+            positions.push(LogPosition { segment: self.segment, offset: self.current_len + pending.len() as u64 });
             encode_frame(payload, &mut pending)?;
             pending_frames += 1;
         }
@@ -187,13 +175,8 @@ impl RecordLog {
     /// Makes the full segment durable, then creates and makes durable the next one, which is
     /// what keeps the module invariant true.
     fn rotate(&mut self) -> Result<(), LogError> {
-        let next = self
-            .segment
-            .checked_add(1)
-            .ok_or(LogError::SegmentNumbersExhausted)?;
-        self.current
-            .sync_data()
-            .map_err(|source| io_error("fdatasync full segment", &self.current_path, source))?;
+        let next = self.segment.checked_add(1).ok_or(LogError::SegmentNumbersExhausted)?;
+        self.current.sync_data().map_err(|source| io_error("fdatasync full segment", &self.current_path, source))?;
         release_durable_pages(&self.current, self.released.load(Ordering::Acquire), self.current_len);
         let path = segment_path(&self.dir, next);
         let file = create_segment(&self.dir, &path)?;

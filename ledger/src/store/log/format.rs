@@ -51,11 +51,7 @@ impl LogPosition {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LogError> {
         let Ok(array) = <[u8; Self::ENCODED_LEN]>::try_from(bytes) else {
             return Err(LogError::BadPosition {
-                reason: format!(
-                    "a stored position is {} bytes long, got {} bytes",
-                    Self::ENCODED_LEN,
-                    bytes.len()
-                ),
+                reason: format!("a stored position is {} bytes long, got {} bytes", Self::ENCODED_LEN, bytes.len()),
             });
         };
         let [s0, s1, s2, s3, o0, o1, o2, o3, o4, o5, o6, o7] = array;
@@ -70,12 +66,7 @@ impl LogPosition {
 
 impl fmt::Display for LogPosition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} offset {}",
-            segment_file_name(self.segment),
-            self.offset
-        )
+        write!(f, "{} offset {}", segment_file_name(self.segment), self.offset)
     }
 }
 
@@ -91,23 +82,20 @@ pub(super) enum FrameDamage {
 impl fmt::Display for FrameDamage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::PartialHeader { available } => write!(
-                f,
-                "partial frame header: only {available} of {FRAME_HEADER_BYTES} bytes"
-            ),
-            Self::TooLong { len } => write!(
-                f,
-                "length field says {len} bytes, more than the {MAX_PAYLOAD_BYTES}-byte maximum"
-            ),
+            Self::PartialHeader { available } => {
+                write!(f, "partial frame header: only {available} of {FRAME_HEADER_BYTES} bytes")
+            }
+            Self::TooLong { len } => {
+                write!(f, "length field says {len} bytes, more than the {MAX_PAYLOAD_BYTES}-byte maximum")
+            }
             Self::PastEnd { len, available } => write!(
                 f,
                 "a frame of {len} payload bytes runs past the end of the file \
                  (only {available} bytes follow its header)"
             ),
-            Self::BadCrc { stored, computed } => write!(
-                f,
-                "CRC mismatch: the frame stores {stored:08x} but its bytes give {computed:08x}"
-            ),
+            Self::BadCrc { stored, computed } => {
+                write!(f, "CRC mismatch: the frame stores {stored:08x} but its bytes give {computed:08x}")
+            }
         }
     }
 }
@@ -148,10 +136,7 @@ pub(super) fn check_position_shape(position: LogPosition) -> Result<(), LogError
 }
 
 pub(super) fn check_payload_len(payload: &[u8]) -> Result<u32, LogError> {
-    let too_large = || LogError::PayloadTooLarge {
-        len: payload.len(),
-        max: MAX_PAYLOAD_BYTES,
-    };
+    let too_large = || LogError::PayloadTooLarge { len: payload.len(), max: MAX_PAYLOAD_BYTES };
     if payload.len() > MAX_PAYLOAD_BYTES {
         return Err(too_large());
     }
@@ -194,16 +179,10 @@ pub(super) fn frame_bounds(bytes: &[u8], offset: usize) -> Result<FrameBytes<'_>
     }
     let start = offset + FRAME_HEADER_BYTES;
     let end = start.saturating_add(len);
-    let payload = bytes.get(start..end).ok_or(FrameDamage::PastEnd {
-        len,
-        available: available.saturating_sub(FRAME_HEADER_BYTES),
-    })?;
-    Ok(FrameBytes {
-        len_field,
-        stored_crc: u32::from_le_bytes([c0, c1, c2, c3]),
-        payload,
-        end,
-    })
+    let payload = bytes
+        .get(start..end)
+        .ok_or(FrameDamage::PastEnd { len, available: available.saturating_sub(FRAME_HEADER_BYTES) })?;
+    Ok(FrameBytes { len_field, stored_crc: u32::from_le_bytes([c0, c1, c2, c3]), payload, end })
 }
 
 /// Checks the whole frame at `offset`, CRC included.
@@ -211,10 +190,7 @@ pub(super) fn check_frame(bytes: &[u8], offset: usize) -> Result<FrameBytes<'_>,
     let frame = frame_bounds(bytes, offset)?;
     let computed = frame_crc(frame.len_field, frame.payload);
     if computed != frame.stored_crc {
-        return Err(FrameDamage::BadCrc {
-            stored: frame.stored_crc,
-            computed,
-        });
+        return Err(FrameDamage::BadCrc { stored: frame.stored_crc, computed });
     }
     Ok(frame)
 }

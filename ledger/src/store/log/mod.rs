@@ -159,9 +159,7 @@ pub struct LogOptions {
 
 impl Default for LogOptions {
     fn default() -> Self {
-        Self {
-            segment_bytes: DEFAULT_SEGMENT_BYTES,
-        }
+        Self { segment_bytes: DEFAULT_SEGMENT_BYTES }
     }
 }
 
@@ -287,19 +285,12 @@ pub struct RecordLog {
 
 impl LogContents {
     fn empty() -> Self {
-        Self {
-            frames: Vec::new(),
-            tail_cut: None,
-        }
+        Self { frames: Vec::new(), tail_cut: None }
     }
 }
 
 fn io_error(action: &str, path: &Path, source: io::Error) -> LogError {
-    LogError::Io {
-        action: action.to_owned(),
-        path: path.to_path_buf(),
-        source,
-    }
+    LogError::Io { action: action.to_owned(), path: path.to_path_buf(), source }
 }
 
 #[cfg(test)]

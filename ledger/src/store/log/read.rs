@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::format::{
-    FRAME_HEADER_BYTES, FrameDamage, LogPosition, MAX_PAYLOAD_BYTES, check_position_shape,
-    frame_crc, payload_len, segment_path,
+    FRAME_HEADER_BYTES, FrameDamage, LogPosition, MAX_PAYLOAD_BYTES, check_position_shape, frame_crc, payload_len,
+    segment_path,
 };
 use super::{LogError, RecordLog, io_error};
 
@@ -44,24 +44,19 @@ impl LogReader {
         check_position_shape(position)?;
         let path = segment_path(&self.dir, position.segment);
         let file = self.handle(position.segment, &path)?;
-        let corrupt = |reason: String| LogError::Corrupt {
-            segment: position.segment,
-            offset: position.offset,
-            reason,
-        };
+        let corrupt = |reason: String| LogError::Corrupt { segment: position.segment, offset: position.offset, reason };
 
         let mut header = [0u8; FRAME_HEADER_BYTES];
-        file.read_exact_at(&mut header, position.offset)
-            .map_err(|source| match source.kind() {
-                io::ErrorKind::UnexpectedEof => LogError::BadPosition {
-                    reason: format!(
-                        "{} ends before a frame header at offset {} could end",
-                        path.display(),
-                        position.offset
-                    ),
-                },
-                _ => io_error("read a frame header from", &path, source),
-            })?;
+        file.read_exact_at(&mut header, position.offset).map_err(|source| match source.kind() {
+            io::ErrorKind::UnexpectedEof => LogError::BadPosition {
+                reason: format!(
+                    "{} ends before a frame header at offset {} could end",
+                    path.display(),
+                    position.offset
+                ),
+            },
+            _ => io_error("read a frame header from", &path, source),
+        })?;
         let [l0, l1, l2, l3, c0, c1, c2, c3] = header;
         let len_field = [l0, l1, l2, l3];
         let stored_crc = u32::from_le_bytes([c0, c1, c2, c3]);
@@ -73,38 +68,28 @@ impl LogReader {
             )));
         }
         let mut payload = vec![0u8; len];
-        let payload_offset = position
-            .offset
-            .checked_add(FRAME_HEADER_BYTES as u64)
-            .ok_or_else(|| LogError::BadPosition {
-                reason: format!("offset {} lies past any file", position.offset),
-            })?;
-        file.read_exact_at(&mut payload, payload_offset)
-            .map_err(|source| match source.kind() {
-                io::ErrorKind::UnexpectedEof => corrupt(format!(
-                    "a frame of {len} payload bytes runs past the end of the file; the frame is \
+        let payload_offset = position.offset.checked_add(FRAME_HEADER_BYTES as u64).ok_or_else(|| {
+            LogError::BadPosition { reason: format!("offset {} lies past any file", position.offset) }
+        })?;
+        file.read_exact_at(&mut payload, payload_offset).map_err(|source| match source.kind() {
+            io::ErrorKind::UnexpectedEof => corrupt(format!(
+                "a frame of {len} payload bytes runs past the end of the file; the frame is \
                      damaged or the position is not the start of a frame"
-                )),
-                _ => io_error("read a frame payload from", &path, source),
-            })?;
+            )),
+            _ => io_error("read a frame payload from", &path, source),
+        })?;
         let computed = frame_crc(len_field, &payload);
         if computed != stored_crc {
             return Err(corrupt(format!(
                 "{}; the frame is damaged or the position is not the start of a frame",
-                FrameDamage::BadCrc {
-                    stored: stored_crc,
-                    computed
-                }
+                FrameDamage::BadCrc { stored: stored_crc, computed }
             )));
         }
         Ok(payload)
     }
 
     pub(super) fn new(dir: Arc<Path>) -> Self {
-        Self {
-            dir,
-            handles: Arc::new(Mutex::new(HashMap::new())),
-        }
+        Self { dir, handles: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     /// Returns the cached read handle of a segment, opening it on first use. The cache is
@@ -116,9 +101,9 @@ impl LogReader {
             return Ok(Arc::clone(file));
         }
         let file = File::open(path).map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => LogError::BadPosition {
-                reason: format!("segment file {} does not exist", path.display()),
-            },
+            io::ErrorKind::NotFound => {
+                LogError::BadPosition { reason: format!("segment file {} does not exist", path.display()) }
+            }
             _ => io_error("open for reading", path, source),
         })?;
         if handles.len() >= MAX_CACHED_READ_HANDLES {

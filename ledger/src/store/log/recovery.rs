@@ -13,13 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use super::format::{
-    FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_frame, frame_bounds, frame_crc,
-    segment_path,
+    FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_frame, frame_bounds, frame_crc, segment_path,
 };
 use super::read::LogReader;
-use super::segments::{
-    check_contiguous, create_segment, ensure_directory, list_segments, sync_directory,
-};
+use super::segments::{check_contiguous, create_segment, ensure_directory, list_segments, sync_directory};
 use super::{LogContents, LogError, LogOptions, RecordLog, TailCut, io_error};
 
 impl RecordLog {
@@ -35,10 +32,7 @@ impl RecordLog {
         let numbers = list_segments(dir)?;
         check_contiguous(&numbers)?;
         let Some(&last) = numbers.last() else {
-            return Ok((
-                Self::create_first_segment(dir, options)?,
-                LogContents::empty(),
-            ));
+            return Ok((Self::create_first_segment(dir, options)?, LogContents::empty()));
         };
 
         let mut frames = Vec::new();
@@ -46,17 +40,10 @@ impl RecordLog {
         let mut last_whole_end = 0u64;
         for &number in &numbers {
             let path = segment_path(dir, number);
-            let bytes =
-                fs::read(&path).map_err(|source| io_error("read segment", &path, source))?;
+            let bytes = fs::read(&path).map_err(|source| io_error("read segment", &path, source))?;
             let scan = scan_segment(number, &bytes, number == last)?;
             for (offset, payload) in scan.frames {
-                frames.push((
-                    LogPosition {
-                        segment: number,
-                        offset,
-                    },
-                    payload.to_vec(),
-                ));
+                frames.push((LogPosition { segment: number, offset }, payload.to_vec()));
             }
             if number == last {
                 last_whole_end = scan.whole_end as u64;
@@ -75,19 +62,10 @@ impl RecordLog {
             .open(&last_path)
             .map_err(|source| io_error("open for appending", &last_path, source))?;
         let tail_cut = match torn {
-            Some((reason, cut)) => Some(cut_torn_tail(
-                dir,
-                last,
-                &file,
-                &last_path,
-                last_whole_end,
-                reason,
-                &cut,
-            )?),
+            Some((reason, cut)) => Some(cut_torn_tail(dir, last, &file, &last_path, last_whole_end, reason, &cut)?),
             None => None,
         };
-        file.sync_data()
-            .map_err(|source| io_error("fdatasync", &last_path, source))?;
+        file.sync_data().map_err(|source| io_error("fdatasync", &last_path, source))?;
         sync_directory(dir)?;
 
         let dir: Arc<Path> = Arc::from(dir);
@@ -156,18 +134,10 @@ pub(super) enum FollowingFrame {
 /// Checks one segment's bytes; damage is a torn tail only in the last segment and only when no
 /// valid frame follows it, otherwise it is corruption.
 fn scan_segment(segment: u32, bytes: &[u8], is_last: bool) -> Result<SegmentScan<'_>, LogError> {
-    let corrupt = |offset: usize, reason: String| LogError::Corrupt {
-        segment,
-        offset: offset as u64,
-        reason,
-    };
+    let corrupt = |offset: usize, reason: String| LogError::Corrupt { segment, offset: offset as u64, reason };
     if bytes.get(..SEGMENT_MAGIC.len()) != Some(SEGMENT_MAGIC.as_slice()) {
         if is_last && let Some(reason) = torn_header_reason(bytes) {
-            return Ok(SegmentScan {
-                frames: Vec::new(),
-                whole_end: 0,
-                torn_reason: Some(reason),
-            });
+            return Ok(SegmentScan { frames: Vec::new(), whole_end: 0, torn_reason: Some(reason) });
         }
         return Err(corrupt(0, bad_header_reason(bytes)));
     }
@@ -184,17 +154,12 @@ fn scan_segment(segment: u32, bytes: &[u8], is_last: bool) -> Result<SegmentScan
             Err(damage) => damage,
         };
         if !is_last {
-            return Err(corrupt(
-                offset,
-                format!("{damage}; only the last segment may end in a torn write"),
-            ));
+            return Err(corrupt(offset, format!("{damage}; only the last segment may end in a torn write")));
         }
         return match find_frame_after(bytes, offset) {
             FollowingFrame::Found(at) => Err(corrupt(
                 offset,
-                format!(
-                    "{damage}, yet a valid frame follows at offset {at}, so this is not a torn tail"
-                ),
+                format!("{damage}, yet a valid frame follows at offset {at}, so this is not a torn tail"),
             )),
             FollowingFrame::TooCostly => Err(corrupt(
                 offset,
@@ -203,34 +168,21 @@ fn scan_segment(segment: u32, bytes: &[u8], is_last: bool) -> Result<SegmentScan
                      {SCAN_BUDGET_BYTES} bytes of CRC work, so it is not treated as a torn tail"
                 ),
             )),
-            FollowingFrame::None => Ok(SegmentScan {
-                frames,
-                whole_end: offset,
-                torn_reason: Some(damage.to_string()),
-            }),
+            FollowingFrame::None => {
+                Ok(SegmentScan { frames, whole_end: offset, torn_reason: Some(damage.to_string()) })
+            }
         };
     }
-    Ok(SegmentScan {
-        frames,
-        whole_end: offset,
-        torn_reason: None,
-    })
+    Ok(SegmentScan { frames, whole_end: offset, torn_reason: None })
 }
 
 /// Says why a last segment without a valid header is the remains of an interrupted creation,
 /// or `None` if it is not.
 pub(super) fn torn_header_reason(bytes: &[u8]) -> Option<String> {
     if bytes.len() < SEGMENT_MAGIC.len() && SEGMENT_MAGIC.starts_with(bytes) {
-        Some(format!(
-            "the segment holds only {} of the {} header bytes",
-            bytes.len(),
-            SEGMENT_MAGIC.len()
-        ))
+        Some(format!("the segment holds only {} of the {} header bytes", bytes.len(), SEGMENT_MAGIC.len()))
     } else if bytes.iter().all(|&byte| byte == 0) {
-        Some(format!(
-            "the segment is {} zero bytes without a header",
-            bytes.len()
-        ))
+        Some(format!("the segment is {} zero bytes without a header", bytes.len()))
     } else {
         None
     }
@@ -281,29 +233,16 @@ fn cut_torn_tail(
     reason: String,
     cut: &[u8],
 ) -> Result<TailCut, LogError> {
-    let quarantine_file = if cut.is_empty() {
-        None
-    } else {
-        Some(quarantine(dir, segment, offset, cut)?)
-    };
-    file.set_len(offset)
-        .map_err(|source| io_error("truncate torn tail of", path, source))?;
+    let quarantine_file = if cut.is_empty() { None } else { Some(quarantine(dir, segment, offset, cut)?) };
+    file.set_len(offset).map_err(|source| io_error("truncate torn tail of", path, source))?;
     let reason = if offset == 0 {
-        file.write_all_at(&SEGMENT_MAGIC, 0)
-            .map_err(|source| io_error("rewrite the header of", path, source))?;
+        file.write_all_at(&SEGMENT_MAGIC, 0).map_err(|source| io_error("rewrite the header of", path, source))?;
         format!("{reason}; the header was rewritten")
     } else {
         reason
     };
-    file.sync_all()
-        .map_err(|source| io_error("fsync truncated segment", path, source))?;
-    Ok(TailCut {
-        segment,
-        offset,
-        bytes_cut: cut.len() as u64,
-        reason,
-        quarantine_file,
-    })
+    file.sync_all().map_err(|source| io_error("fsync truncated segment", path, source))?;
+    Ok(TailCut { segment, offset, bytes_cut: cut.len() as u64, reason, quarantine_file })
 }
 
 /// Writes `cut` durably to a new file in the quarantine directory and returns its path.
@@ -313,11 +252,7 @@ fn quarantine(dir: &Path, segment: u32, offset: u64, cut: &[u8]) -> Result<PathB
         Ok(()) => sync_directory(dir)?,
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
         Err(source) => {
-            return Err(io_error(
-                "create quarantine directory",
-                &quarantine_dir,
-                source,
-            ));
+            return Err(io_error("create quarantine directory", &quarantine_dir, source));
         }
     }
     let stem = format!("segment-{segment:06}-at-{offset}");
@@ -332,16 +267,10 @@ fn quarantine(dir: &Path, segment: u32, offset: u64, cut: &[u8]) -> Result<PathB
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(source) => return Err(io_error("create quarantine file", &path, source)),
         };
-        file.write_all_at(cut, 0)
-            .map_err(|source| io_error("write quarantine file", &path, source))?;
-        file.sync_all()
-            .map_err(|source| io_error("fsync quarantine file", &path, source))?;
+        file.write_all_at(cut, 0).map_err(|source| io_error("write quarantine file", &path, source))?;
+        file.sync_all().map_err(|source| io_error("fsync quarantine file", &path, source))?;
         sync_directory(&quarantine_dir)?;
         return Ok(path);
     }
-    Err(io_error(
-        "find a free name in",
-        &quarantine_dir,
-        io::Error::from(io::ErrorKind::AlreadyExists),
-    ))
+    Err(io_error("find a free name in", &quarantine_dir, io::Error::from(io::ErrorKind::AlreadyExists)))
 }

@@ -25,31 +25,21 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::format::{SEGMENT_MAGIC, check_frame, segment_path};
-use super::recovery::{
-    FollowingFrame, SCAN_BUDGET_BYTES, bad_header_reason, find_frame_after, torn_header_reason,
-};
+use super::recovery::{FollowingFrame, SCAN_BUDGET_BYTES, bad_header_reason, find_frame_after, torn_header_reason};
 use super::segments::{check_contiguous, list_segments};
 use super::{LogError, io_error};
 
 /// How often a torn-looking tail is read again before it is reported, and the pause before
 /// each new read: a running node finishes writing a frame in far less time than this.
-const TAIL_RETRY_PAUSES: [Duration; 3] = [
-    Duration::from_millis(20),
-    Duration::from_millis(80),
-    Duration::from_millis(200),
-];
+const TAIL_RETRY_PAUSES: [Duration; 3] =
+    [Duration::from_millis(20), Duration::from_millis(80), Duration::from_millis(200)];
 
 /// Reads the log in `dir` without opening it: every payload in log order, then at most one
 /// error naming the damage that ended the scan (see the module documentation).
 ///
 /// Nothing is written, locked or fsynced, so the log may belong to a running node.
 pub fn scan(dir: &Path) -> LogScan {
-    LogScan {
-        dir: dir.to_path_buf(),
-        segments: None,
-        current: None,
-        finished: false,
-    }
+    LogScan { dir: dir.to_path_buf(), segments: None, current: None, finished: false }
 }
 
 /// The iterator [`scan`] returns: payloads, then at most one error, then nothing.
@@ -128,29 +118,17 @@ impl LogScan {
 
     /// Reads a segment and checks its header.
     fn open_segment(&self, number: u32, is_last: bool) -> Result<SegmentCursor, LogError> {
-        let mut cursor = SegmentCursor {
-            number,
-            is_last,
-            bytes: read_segment(&self.dir, number)?,
-            offset: SEGMENT_MAGIC.len(),
-        };
+        let mut cursor =
+            SegmentCursor { number, is_last, bytes: read_segment(&self.dir, number)?, offset: SEGMENT_MAGIC.len() };
         let mut pauses = TAIL_RETRY_PAUSES.iter();
         while cursor.bytes.get(..SEGMENT_MAGIC.len()) != Some(SEGMENT_MAGIC.as_slice()) {
             let torn = is_last.then(|| torn_header_reason(&cursor.bytes)).flatten();
             let Some(reason) = torn else {
-                return Err(LogError::Corrupt {
-                    segment: number,
-                    offset: 0,
-                    reason: bad_header_reason(&cursor.bytes),
-                });
+                return Err(LogError::Corrupt { segment: number, offset: 0, reason: bad_header_reason(&cursor.bytes) });
             };
             // A running node may be creating this very segment: look again before calling it torn.
             let Some(pause) = pauses.next() else {
-                return Err(LogError::TornTail {
-                    segment: number,
-                    offset: 0,
-                    reason,
-                });
+                return Err(LogError::TornTail { segment: number, offset: 0, reason });
             };
             std::thread::sleep(*pause);
             cursor.bytes = read_segment(&self.dir, number)?;
@@ -175,15 +153,10 @@ impl SegmentCursor {
                 }
                 Err(damage) => damage,
             };
-            let corrupt = |reason: String| LogError::Corrupt {
-                segment: self.number,
-                offset: self.offset as u64,
-                reason,
-            };
+            let corrupt =
+                |reason: String| LogError::Corrupt { segment: self.number, offset: self.offset as u64, reason };
             if !self.is_last {
-                return Err(corrupt(format!(
-                    "{damage}; only the last segment may end in a torn write"
-                )));
+                return Err(corrupt(format!("{damage}; only the last segment may end in a torn write")));
             }
             match find_frame_after(&self.bytes, self.offset) {
                 FollowingFrame::Found(at) => {

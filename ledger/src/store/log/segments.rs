@@ -17,8 +17,7 @@ pub(super) fn ensure_directory(dir: &Path) -> Result<(), LogError> {
     match fs::metadata(dir) {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            fs::create_dir_all(dir)
-                .map_err(|source| io_error("create log directory", dir, source))?;
+            fs::create_dir_all(dir).map_err(|source| io_error("create log directory", dir, source))?;
             let parent = match dir.parent() {
                 Some(parent) if !parent.as_os_str().is_empty() => parent,
                 _ => Path::new("."),
@@ -32,8 +31,7 @@ pub(super) fn ensure_directory(dir: &Path) -> Result<(), LogError> {
 /// Lists the segment numbers in `dir` in ascending order, refusing names that look like a
 /// segment but are not spelled canonically.
 pub(super) fn list_segments(dir: &Path) -> Result<Vec<u32>, LogError> {
-    let entries =
-        fs::read_dir(dir).map_err(|source| io_error("list log directory", dir, source))?;
+    let entries = fs::read_dir(dir).map_err(|source| io_error("list log directory", dir, source))?;
     let mut numbers = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| io_error("list log directory", dir, source))?;
@@ -41,10 +39,7 @@ pub(super) fn list_segments(dir: &Path) -> Result<Vec<u32>, LogError> {
         let Some(name) = name.to_str() else {
             continue;
         };
-        let Some(digits) = name
-            .strip_prefix("segment-")
-            .and_then(|rest| rest.strip_suffix(".log"))
-        else {
+        let Some(digits) = name.strip_prefix("segment-").and_then(|rest| rest.strip_suffix(".log")) else {
             continue;
         };
         match parse_segment_number(digits) {
@@ -98,16 +93,12 @@ pub(super) fn create_segment(dir: &Path, path: &Path) -> Result<File, LogError> 
         .create_new(true)
         .open(path)
         .map_err(|source| io_error("create segment", path, source))?;
-    file.write_all_at(&SEGMENT_MAGIC, 0)
-        .map_err(|source| io_error("write the header of", path, source))?;
-    file.sync_all()
-        .map_err(|source| io_error("fsync new segment", path, source))?;
+    file.write_all_at(&SEGMENT_MAGIC, 0).map_err(|source| io_error("write the header of", path, source))?;
+    file.sync_all().map_err(|source| io_error("fsync new segment", path, source))?;
     sync_directory(dir)?;
     Ok(file)
 }
 
 pub(super) fn sync_directory(dir: &Path) -> Result<(), LogError> {
-    File::open(dir)
-        .and_then(|handle| handle.sync_all())
-        .map_err(|source| io_error("fsync directory", dir, source))
+    File::open(dir).and_then(|handle| handle.sync_all()).map_err(|source| io_error("fsync directory", dir, source))
 }

@@ -21,11 +21,7 @@ fn tiny() -> LogOptions {
 }
 
 fn payload(index: usize) -> Vec<u8> {
-    format!(
-        "{{\"record\":{index},\"pad\":\"{}\"}}",
-        "x".repeat(index % 7)
-    )
-    .into_bytes()
+    format!("{{\"record\":{index},\"pad\":\"{}\"}}", "x".repeat(index % 7)).into_bytes()
 }
 
 /// Writes `count` payloads into a fresh log in `dir` and returns them with their positions.
@@ -83,11 +79,7 @@ fn expect_corrupt(dir: &Path) -> (u32, u64) {
 
 fn expect_corrupt_reason(dir: &Path) -> ((u32, u64), String) {
     match RecordLog::open(dir, tiny()) {
-        Err(LogError::Corrupt {
-            segment,
-            offset,
-            reason,
-        }) => ((segment, offset), reason),
+        Err(LogError::Corrupt { segment, offset, reason }) => ((segment, offset), reason),
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
@@ -100,10 +92,7 @@ fn new_directory_becomes_an_empty_log_with_one_header_only_segment() {
     assert!(log.is_empty());
     assert_eq!(log.len(), 0);
     assert_eq!(contents, LogContents::empty());
-    assert_eq!(
-        fs::read(dir.join("segment-000001.log")).unwrap(),
-        b"SLVGLOG1"
-    );
+    assert_eq!(fs::read(dir.join("segment-000001.log")).unwrap(), b"SLVGLOG1");
     drop(log);
     let (log, contents) = RecordLog::open(&dir, LogOptions::default()).unwrap();
     assert!(log.is_empty());
@@ -115,18 +104,11 @@ fn appends_survive_reopen_across_several_segments() {
     let temp = tempfile::tempdir().unwrap();
     let mut written = build(temp.path(), 40);
     let segments = list_segments(temp.path()).unwrap();
-    assert!(
-        segments.len() > 5,
-        "tiny segments must rotate: {segments:?}"
-    );
+    assert!(segments.len() > 5, "tiny segments must rotate: {segments:?}");
     assert_eq!(segments, (1..=segments.len() as u32).collect::<Vec<_>>());
     for path in snapshot(temp.path()).keys() {
         let len = fs::metadata(path).unwrap().len();
-        assert!(
-            len <= tiny().segment_bytes,
-            "{} is {len} bytes",
-            path.display()
-        );
+        assert!(len <= tiny().segment_bytes, "{} is {len} bytes", path.display());
     }
 
     let (mut log, contents) = RecordLog::open(temp.path(), tiny()).unwrap();
@@ -156,35 +138,14 @@ fn read_at_returns_every_frame_and_refuses_positions_that_are_not_frames() {
     }
 
     let first = written[0].0;
-    let inside = LogPosition {
-        offset: first.offset + 3,
-        ..first
-    };
+    let inside = LogPosition { offset: first.offset + 3, ..first };
     assert!(matches!(log.read_at(inside), Err(LogError::Corrupt { .. })));
-    let past_end = LogPosition {
-        offset: 10_000,
-        ..first
-    };
-    assert!(matches!(
-        log.read_at(past_end),
-        Err(LogError::BadPosition { .. })
-    ));
-    let missing = LogPosition {
-        segment: 999,
-        offset: 8,
-    };
-    assert!(matches!(
-        log.read_at(missing),
-        Err(LogError::BadPosition { .. })
-    ));
-    let in_header = LogPosition {
-        segment: 1,
-        offset: 4,
-    };
-    assert!(matches!(
-        log.read_at(in_header),
-        Err(LogError::BadPosition { .. })
-    ));
+    let past_end = LogPosition { offset: 10_000, ..first };
+    assert!(matches!(log.read_at(past_end), Err(LogError::BadPosition { .. })));
+    let missing = LogPosition { segment: 999, offset: 8 };
+    assert!(matches!(log.read_at(missing), Err(LogError::BadPosition { .. })));
+    let in_header = LogPosition { segment: 1, offset: 4 };
+    assert!(matches!(log.read_at(in_header), Err(LogError::BadPosition { .. })));
 }
 
 #[test]
@@ -195,9 +156,7 @@ fn read_at_reports_damage_that_appears_after_opening() {
     log.sync().unwrap();
     flip_byte(&segment_path(temp.path(), 1), position.offset + 10);
     match log.read_at(position) {
-        Err(LogError::Corrupt {
-            segment, offset, ..
-        }) => {
+        Err(LogError::Corrupt { segment, offset, .. }) => {
             assert_eq!((segment, offset), (position.segment, position.offset));
         }
         other => panic!("expected Corrupt, got {other:?}"),
@@ -225,12 +184,7 @@ fn a_cut_anywhere_inside_the_last_frame_is_a_torn_tail() {
         let temp = tempfile::tempdir().unwrap();
         copy_log(template.path(), temp.path());
         let path = segment_path(temp.path(), last_number);
-        OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(cut_at)
-            .unwrap();
+        OpenOptions::new().write(true).open(&path).unwrap().set_len(cut_at).unwrap();
 
         let (mut log, contents) = RecordLog::open(temp.path(), tiny()).unwrap();
         let kept = &written[..written.len() - 1];
@@ -262,12 +216,7 @@ fn a_cut_exactly_at_a_frame_boundary_is_no_damage() {
     let written = build(temp.path(), 12);
     let (last_position, _) = *written.last().unwrap();
     let (_, path) = last_segment(temp.path());
-    OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_len(last_position.offset)
-        .unwrap();
+    OpenOptions::new().write(true).open(&path).unwrap().set_len(last_position.offset).unwrap();
     let (_, contents) = RecordLog::open(temp.path(), tiny()).unwrap();
     assert_eq!(contents.frames, written[..written.len() - 1]);
     assert_eq!(contents.tail_cut, None);
@@ -287,10 +236,7 @@ fn trailing_zero_bytes_are_cut_and_kept_in_quarantine() {
     assert_eq!(contents.frames, written);
     let cut = contents.tail_cut.unwrap();
     assert_eq!((cut.offset, cut.bytes_cut), (whole, 37));
-    assert_eq!(
-        fs::read(cut.quarantine_file.unwrap()).unwrap(),
-        vec![0u8; 37]
-    );
+    assert_eq!(fs::read(cut.quarantine_file.unwrap()).unwrap(), vec![0u8; 37]);
     assert_eq!(fs::metadata(&path).unwrap().len(), whole);
 }
 
@@ -298,9 +244,7 @@ fn trailing_zero_bytes_are_cut_and_kept_in_quarantine() {
 fn bad_crcs_on_the_final_frames_are_a_torn_tail() {
     let temp = tempfile::tempdir().unwrap();
     let (mut log, _) = RecordLog::open(temp.path(), LogOptions::default()).unwrap();
-    let positions: Vec<_> = (0..5)
-        .map(|index| log.append(&payload(index)).unwrap())
-        .collect();
+    let positions: Vec<_> = (0..5).map(|index| log.append(&payload(index)).unwrap()).collect();
     log.sync().unwrap();
     drop(log);
     let path = segment_path(temp.path(), 1);
@@ -339,19 +283,13 @@ fn a_torn_header_on_the_last_segment_is_rewritten() {
             Some(file) => assert_eq!(fs::read(file).unwrap(), torn),
             None => assert!(torn.is_empty()),
         }
-        assert_eq!(
-            fs::read(segment_path(temp.path(), next)).unwrap(),
-            SEGMENT_MAGIC
-        );
+        assert_eq!(fs::read(segment_path(temp.path(), next)).unwrap(), SEGMENT_MAGIC);
 
         let position = log.append(b"fresh").unwrap();
         assert_eq!(position.segment, next);
         drop(log);
         let (_, contents) = RecordLog::open(temp.path(), tiny()).unwrap();
-        assert_eq!(
-            contents.frames.last().unwrap(),
-            &(position, b"fresh".to_vec())
-        );
+        assert_eq!(contents.frames.last().unwrap(), &(position, b"fresh".to_vec()));
         assert_eq!(contents.tail_cut, None);
     }
 }
@@ -382,9 +320,7 @@ fn repeated_cuts_at_the_same_offset_keep_every_quarantine_file() {
 fn damage_followed_by_a_valid_frame_is_corruption_and_changes_nothing() {
     let temp = tempfile::tempdir().unwrap();
     let (mut log, _) = RecordLog::open(temp.path(), LogOptions::default()).unwrap();
-    let positions: Vec<_> = (0..6)
-        .map(|index| log.append(&payload(index)).unwrap())
-        .collect();
+    let positions: Vec<_> = (0..6).map(|index| log.append(&payload(index)).unwrap()).collect();
     log.sync().unwrap();
     drop(log);
     let path = segment_path(temp.path(), 1);
@@ -407,11 +343,7 @@ fn damage_followed_by_a_valid_frame_is_corruption_and_changes_nothing() {
 fn damage_in_a_non_final_segment_is_corruption_and_changes_nothing() {
     let temp = tempfile::tempdir().unwrap();
     let written = build(temp.path(), 20);
-    let (last_in_first, _) = *written
-        .iter()
-        .rev()
-        .find(|(position, _)| position.segment == 1)
-        .unwrap();
+    let (last_in_first, _) = *written.iter().rev().find(|(position, _)| position.segment == 1).unwrap();
     let first = segment_path(temp.path(), 1);
     let original = fs::read(&first).unwrap();
 
@@ -463,22 +395,11 @@ fn a_gap_in_segment_numbers_is_corruption() {
 
 #[test]
 fn a_non_canonical_segment_name_is_refused() {
-    for name in [
-        "segment-1.log",
-        "segment-0000001.log",
-        "segment-000000.log",
-        "segment-x.log",
-    ] {
+    for name in ["segment-1.log", "segment-0000001.log", "segment-000000.log", "segment-x.log"] {
         let temp = tempfile::tempdir().unwrap();
         build(temp.path(), 3);
         fs::write(temp.path().join(name), SEGMENT_MAGIC).unwrap();
-        assert!(
-            matches!(
-                RecordLog::open(temp.path(), tiny()),
-                Err(LogError::UnexpectedFile { .. })
-            ),
-            "{name}"
-        );
+        assert!(matches!(RecordLog::open(temp.path(), tiny()), Err(LogError::UnexpectedFile { .. })), "{name}");
     }
     assert_eq!(parse_segment_number("1000000"), Some(1_000_000));
 }
@@ -515,59 +436,24 @@ fn oversized_payloads_are_refused_and_leave_the_log_untouched() {
 #[test]
 fn positions_round_trip_through_bytes_in_log_order() {
     let positions = [
-        LogPosition {
-            segment: 1,
-            offset: 8,
-        },
-        LogPosition {
-            segment: 1,
-            offset: 300,
-        },
-        LogPosition {
-            segment: 1,
-            offset: 1 << 40,
-        },
-        LogPosition {
-            segment: 2,
-            offset: 8,
-        },
-        LogPosition {
-            segment: u32::MAX,
-            offset: u64::MAX,
-        },
+        LogPosition { segment: 1, offset: 8 },
+        LogPosition { segment: 1, offset: 300 },
+        LogPosition { segment: 1, offset: 1 << 40 },
+        LogPosition { segment: 2, offset: 8 },
+        LogPosition { segment: u32::MAX, offset: u64::MAX },
     ];
     for pair in positions.windows(2) {
         assert!(pair[0] < pair[1]);
         assert!(pair[0].to_bytes() < pair[1].to_bytes());
     }
     for position in positions {
-        assert_eq!(
-            LogPosition::from_bytes(&position.to_bytes()).unwrap(),
-            position
-        );
+        assert_eq!(LogPosition::from_bytes(&position.to_bytes()).unwrap(), position);
     }
-    assert!(matches!(
-        LogPosition::from_bytes(&[0; 11]),
-        Err(LogError::BadPosition { .. })
-    ));
-    let zero_segment = LogPosition {
-        segment: 0,
-        offset: 8,
-    }
-    .to_bytes();
-    assert!(matches!(
-        LogPosition::from_bytes(&zero_segment),
-        Err(LogError::BadPosition { .. })
-    ));
-    let in_header = LogPosition {
-        segment: 1,
-        offset: 7,
-    }
-    .to_bytes();
-    assert!(matches!(
-        LogPosition::from_bytes(&in_header),
-        Err(LogError::BadPosition { .. })
-    ));
+    assert!(matches!(LogPosition::from_bytes(&[0; 11]), Err(LogError::BadPosition { .. })));
+    let zero_segment = LogPosition { segment: 0, offset: 8 }.to_bytes();
+    assert!(matches!(LogPosition::from_bytes(&zero_segment), Err(LogError::BadPosition { .. })));
+    let in_header = LogPosition { segment: 1, offset: 7 }.to_bytes();
+    assert!(matches!(LogPosition::from_bytes(&in_header), Err(LogError::BadPosition { .. })));
 }
 
 #[test]
@@ -578,10 +464,7 @@ fn append_batch_writes_the_same_bytes_as_single_appends() {
     let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
 
     let (mut one_by_one, _) = RecordLog::open(single.path(), tiny()).unwrap();
-    let expected: Vec<_> = slices
-        .iter()
-        .map(|p| one_by_one.append(p).unwrap())
-        .collect();
+    let expected: Vec<_> = slices.iter().map(|p| one_by_one.append(p).unwrap()).collect();
     let (mut log, _) = RecordLog::open(batched.path(), tiny()).unwrap();
     assert!(log.append_batch(&[]).unwrap().is_empty());
     let positions = log.append_batch(&slices[..10]).unwrap();
@@ -644,10 +527,7 @@ fn sync_handles_work_from_other_threads_while_appending() {
             })
         })
         .collect();
-    let mut acknowledged: Vec<_> = workers
-        .into_iter()
-        .flat_map(|worker| worker.join().unwrap())
-        .collect();
+    let mut acknowledged: Vec<_> = workers.into_iter().flat_map(|worker| worker.join().unwrap()).collect();
     acknowledged.sort();
     drop(log);
 
@@ -659,9 +539,7 @@ fn sync_handles_work_from_other_threads_while_appending() {
 #[test]
 fn a_reader_reads_while_another_thread_appends() {
     let temp = tempfile::tempdir().unwrap();
-    let options = LogOptions {
-        segment_bytes: 1024,
-    };
+    let options = LogOptions { segment_bytes: 1024 };
     let (mut log, _) = RecordLog::open(temp.path(), options).unwrap();
     let reader = log.reader();
     let (sender, receiver) = mpsc::channel::<(LogPosition, Vec<u8>)>();

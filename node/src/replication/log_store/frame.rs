@@ -23,7 +23,13 @@ pub(super) fn encode(entry: &Entry<TypeConfig>) -> io::Result<Vec<u8>> {
     frame.resize(HEADER, 0);
     serde_json::to_writer(&mut frame, entry)?;
     let payload = &frame[HEADER..];
-    let len = u32::try_from(payload.len()).map_err(|_| io::Error::other(format!("entry {} encodes to {} bytes, more than a frame can hold", entry.log_id, payload.len())))?;
+    let len = u32::try_from(payload.len()).map_err(|_| {
+        io::Error::other(format!(
+            "entry {} encodes to {} bytes, more than a frame can hold",
+            entry.log_id,
+            payload.len()
+        ))
+    })?;
     let crc = crc32fast::hash(payload);
     frame[..4].copy_from_slice(&len.to_le_bytes());
     frame[4..HEADER].copy_from_slice(&crc.to_le_bytes());
@@ -63,7 +69,9 @@ impl Bad {
 impl fmt::Display for Bad {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Bad::Incomplete { needed, present } => write!(f, "the frame needs {needed} bytes but only {present} remain"),
+            Bad::Incomplete { needed, present } => {
+                write!(f, "the frame needs {needed} bytes but only {present} remain")
+            }
             Bad::Empty => write!(f, "the frame header declares an empty payload (zeros)"),
             Bad::Checksum => write!(f, "the payload's CRC-32 does not match the frame header"),
             Bad::Undecodable(why) => write!(f, "the payload passes its CRC-32 but is not a log entry: {why}"),
@@ -99,7 +107,9 @@ pub(super) fn read_at(file: &File, offset: u64, len: usize) -> Result<Entry<Type
     file.read_exact_at(&mut bytes, offset).map_err(ReadError::Io)?;
     match decode(&bytes) {
         Ok((entry, read)) if read == len => Ok(entry),
-        Ok((_, read)) => Err(ReadError::Bad(Bad::Undecodable(format!("the frame is {read} bytes long where the index expects {len}")))),
+        Ok((_, read)) => Err(ReadError::Bad(Bad::Undecodable(format!(
+            "the frame is {read} bytes long where the index expects {len}"
+        )))),
         Err(bad) => Err(ReadError::Bad(bad)),
     }
 }

@@ -69,9 +69,16 @@ pub(super) struct Index {
 impl Index {
     /// The index of a store opened from disk: `entries` are those after
     /// `purged`, consecutive, all written; none is cached yet.
-    pub(super) fn recovered(purged: Option<LogId<NodeId>>, entries: Vec<(LogId<NodeId>, usize, Location)>, cache_budget: usize) -> Index {
+    pub(super) fn recovered(
+        purged: Option<LogId<NodeId>>,
+        entries: Vec<(LogId<NodeId>, usize, Location)>,
+        cache_budget: usize,
+    ) -> Index {
         let first = entries.first().map_or(next_after(purged), |(log_id, _, _)| log_id.index);
-        let slots: VecDeque<Slot> = entries.into_iter().map(|(log_id, frame_len, location)| Slot { log_id, frame_len, location: Some(location), entry: None }).collect();
+        let slots: VecDeque<Slot> = entries
+            .into_iter()
+            .map(|(log_id, frame_len, location)| Slot { log_id, frame_len, location: Some(location), entry: None })
+            .collect();
         let cached_from = first + slots.len() as u64;
         Index { purged, first, slots, cached_from, cached_bytes: 0, cache_budget }
     }
@@ -97,14 +104,24 @@ impl Index {
         // Checked before anything is added, so a refused batch leaves no trace.
         // A log that never held an entry (or lost all of them to a truncation)
         // may begin anywhere.
-        let mut expected = if self.slots.is_empty() && self.purged.is_none() { entries.first().map(|(entry, _)| entry.log_id.index) } else { Some(self.end()) };
+        let mut expected = if self.slots.is_empty() && self.purged.is_none() {
+            entries.first().map(|(entry, _)| entry.log_id.index)
+        } else {
+            Some(self.end())
+        };
         for (entry, _) in &entries {
             if expected.is_some_and(|index| index != entry.log_id.index) {
-                return Err(format!("entry {} would follow index {} and leave a hole in the log", entry.log_id, expected.unwrap_or(0).wrapping_sub(1)));
+                return Err(format!(
+                    "entry {} would follow index {} and leave a hole in the log",
+                    entry.log_id,
+                    expected.unwrap_or(0).wrapping_sub(1)
+                ));
             }
             expected = Some(entry.log_id.index + 1);
         }
-        if self.slots.is_empty() && let Some((entry, _)) = entries.first() {
+        if self.slots.is_empty()
+            && let Some((entry, _)) = entries.first()
+        {
             self.first = entry.log_id.index;
             self.cached_from = self.first;
         }
@@ -121,7 +138,9 @@ impl Index {
     /// are passed over.
     pub(super) fn written(&mut self, written: Vec<(LogId<NodeId>, Location)>) {
         for (log_id, location) in written {
-            let Some(slot) = log_id.index.checked_sub(self.first).and_then(|k| self.slots.get_mut(k as usize)) else { continue };
+            let Some(slot) = log_id.index.checked_sub(self.first).and_then(|k| self.slots.get_mut(k as usize)) else {
+                continue;
+            };
             if slot.log_id == log_id && slot.location.is_none() {
                 slot.location = Some(location);
             }
@@ -172,7 +191,12 @@ impl Index {
             entries.push(match (&slot.entry, &slot.location) {
                 (Some(entry), _) => entry.clone(),
                 (None, Some(location)) => read_back(slot, location)?,
-                (None, None) => return Err(io::Error::other(format!("entry {} is neither cached nor written, which the log's invariant forbids", slot.log_id))),
+                (None, None) => {
+                    return Err(io::Error::other(format!(
+                        "entry {} is neither cached nor written, which the log's invariant forbids",
+                        slot.log_id
+                    )));
+                }
             });
         }
         Ok(entries)
@@ -203,10 +227,22 @@ fn cached_bytes_of(slots: impl Iterator<Item = Slot>) -> usize {
 /// entry the index expects there.
 fn read_back(slot: &Slot, location: &Location) -> io::Result<Entry<TypeConfig>> {
     let path = &location.segment.path;
-    let entry = frame::read_at(&location.segment.file, location.offset, slot.frame_len)
-        .map_err(|e| io::Error::other(format!("reading entry {} from {} at byte {}: {e}", slot.log_id, path.display(), location.offset)))?;
+    let entry = frame::read_at(&location.segment.file, location.offset, slot.frame_len).map_err(|e| {
+        io::Error::other(format!(
+            "reading entry {} from {} at byte {}: {e}",
+            slot.log_id,
+            path.display(),
+            location.offset
+        ))
+    })?;
     if entry.log_id != slot.log_id {
-        return Err(io::Error::other(format!("{} holds entry {} at byte {} where the index expects {}", path.display(), entry.log_id, location.offset, slot.log_id)));
+        return Err(io::Error::other(format!(
+            "{} holds entry {} at byte {} where the index expects {}",
+            path.display(),
+            entry.log_id,
+            location.offset,
+            slot.log_id
+        )));
     }
     Ok(entry)
 }

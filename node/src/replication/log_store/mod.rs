@@ -145,7 +145,9 @@ pub enum LogStoreError {
     },
     /// Another process has the store open (it holds `LOCK`): two processes
     /// appending to one log would corrupt it.
-    #[error("the Raft log in {dir} is in use by another process, which holds its LOCK file: stop that node first, or give this one its own directory")]
+    #[error(
+        "the Raft log in {dir} is in use by another process, which holds its LOCK file: stop that node first, or give this one its own directory"
+    )]
     Locked {
         /// The directory.
         dir: PathBuf,
@@ -171,8 +173,15 @@ impl LogStore {
         let recovered = recovery::recover(dir)?;
         let index = Arc::new(Mutex::new(Index::recovered(recovered.purged, recovered.entries, cache_bytes)));
         let purged = recovered.purged.map(|id| id.index);
-        let (commands, writer) = Writer::spawn(dir.to_owned(), index.clone(), recovered.segments, purged, segment_bytes, lock).map_err(|source| LogStoreError::Io { path: dir.to_owned(), source })?;
-        Ok(LogStore { reader: LogReader { index }, vote: recovered.vote, commands: Some(commands), writer: Some(writer) })
+        let (commands, writer) =
+            Writer::spawn(dir.to_owned(), index.clone(), recovered.segments, purged, segment_bytes, lock)
+                .map_err(|source| LogStoreError::Io { path: dir.to_owned(), source })?;
+        Ok(LogStore {
+            reader: LogReader { index },
+            vote: recovered.vote,
+            commands: Some(commands),
+            writer: Some(writer),
+        })
     }
 
     /// Queues `command` for the writer thread. If the thread is gone, an
@@ -218,13 +227,19 @@ impl LogReader {
 }
 
 impl RaftLogReader<TypeConfig> for LogReader {
-    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(&mut self, range: RB) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
         self.entries(range)
     }
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
-    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(&mut self, range: RB) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
         self.reader.entries(range)
     }
 }
@@ -243,7 +258,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError<NodeId>> {
         let vote = *vote;
-        self.request(|done| Command::Vote { vote, done }).await.map_err(|e| StorageIOError::write_vote(AnyError::new(&e)))?;
+        self.request(|done| Command::Vote { vote, done })
+            .await
+            .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)))?;
         self.vote = Some(vote);
         Ok(())
     }
@@ -260,14 +277,18 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let mut frames = Vec::new();
         let mut decoded = Vec::new();
         for entry in entries {
-            let frame = frame::encode(&entry).map_err(|e| StorageIOError::write_log_entry(entry.log_id, AnyError::new(&e)))?;
+            let frame =
+                frame::encode(&entry).map_err(|e| StorageIOError::write_log_entry(entry.log_id, AnyError::new(&e)))?;
             let log_id = entry.log_id;
             decoded.push((entry, frame.len()));
             frames.push((log_id, frame));
         }
         // In memory first: readable as soon as this returns. The callback
         // fires on the writer thread, after the fsync.
-        lock_index(&self.reader.index).map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?.append(decoded).map_err(|why| StorageIOError::write_logs(AnyError::error(why)))?;
+        lock_index(&self.reader.index)
+            .map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?
+            .append(decoded)
+            .map_err(|why| StorageIOError::write_logs(AnyError::error(why)))?;
         self.send(Command::Append { frames, callback }).map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?;
         Ok(())
     }
@@ -275,14 +296,20 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
         // Removes the entries from `log_id` on, which a new leader's replace:
         // from memory first, so no reader sees them while the file is cut.
-        lock_index(&self.reader.index).map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?.truncate(log_id.index);
+        lock_index(&self.reader.index)
+            .map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?
+            .truncate(log_id.index);
         let index = log_id.index;
-        self.request(|done| Command::Truncate { index, done }).await.map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?;
+        self.request(|done| Command::Truncate { index, done })
+            .await
+            .map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?;
         Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
-        self.request(|done| Command::Purge { log_id, done }).await.map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?;
+        self.request(|done| Command::Purge { log_id, done })
+            .await
+            .map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?;
         Ok(())
     }
 }

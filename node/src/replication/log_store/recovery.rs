@@ -42,7 +42,12 @@ pub(super) fn refuse_earlier_version(dir: &Path) -> Result<(), LogStoreError> {
 /// file is open: two processes appending to one log would interleave frames.
 pub(super) fn lock(dir: &Path) -> Result<File, LogStoreError> {
     let path = dir.join("LOCK");
-    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|source| LogStoreError::Io { path: path.clone(), source })?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| LogStoreError::Io { path: path.clone(), source })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(LogStoreError::Locked { dir: dir.to_owned() }),
@@ -61,7 +66,10 @@ pub(super) fn recover(dir: &Path) -> Result<Recovered, LogStoreError> {
         if let Some(previous) = segments.last()
             && *first < previous.first + previous.offsets.len() as u64
         {
-            let reason = format!("the segment begins at index {first}, inside the previous segment {}", previous.file.path.display());
+            let reason = format!(
+                "the segment begins at index {first}, inside the previous segment {}",
+                previous.file.path.display()
+            );
             return Err(LogStoreError::Damaged { path: path.clone(), offset: 0, reason });
         }
         let is_last = k + 1 == listed.len();
@@ -78,10 +86,15 @@ fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogStoreError> {
     let mut listed = Vec::new();
     for item in std::fs::read_dir(dir).map_err(io_error)? {
         let path = item.map_err(io_error)?.path();
-        let Some(stem) = path.file_name().and_then(|name| name.to_str()).and_then(|name| name.strip_suffix(".seg")) else { continue };
+        let Some(stem) = path.file_name().and_then(|name| name.to_str()).and_then(|name| name.strip_suffix(".seg"))
+        else {
+            continue;
+        };
         match stem.parse::<u64>() {
             Ok(first) if stem.len() == 20 => listed.push((first, path)),
-            _ => tracing::warn!(path = %path.display(), "ignoring a file that is named like a Raft log segment but is not named for an index"),
+            _ => {
+                tracing::warn!(path = %path.display(), "ignoring a file that is named like a Raft log segment but is not named for an index")
+            }
         }
     }
     listed.sort();
@@ -100,9 +113,19 @@ impl Scan {
     /// last segment is the torn write of a crash, never acknowledged: it is
     /// cut off. Anywhere else the file is damaged. Returns `None` for a last
     /// segment left without any entry, which is deleted.
-    fn segment(&mut self, dir: &Path, path: &Path, first: u64, is_last: bool) -> Result<Option<Segment>, LogStoreError> {
+    fn segment(
+        &mut self,
+        dir: &Path,
+        path: &Path,
+        first: u64,
+        is_last: bool,
+    ) -> Result<Option<Segment>, LogStoreError> {
         let io_error = |source| LogStoreError::Io { path: path.to_owned(), source };
-        let damaged = |offset: usize, reason: String| LogStoreError::Damaged { path: path.to_owned(), offset: offset as u64, reason };
+        let damaged = |offset: usize, reason: String| LogStoreError::Damaged {
+            path: path.to_owned(),
+            offset: offset as u64,
+            reason,
+        };
         let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(io_error)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io_error)?;
@@ -115,17 +138,33 @@ impl Scan {
                     let index = entry.log_id.index;
                     let expected = first + offsets.len() as u64;
                     if index != expected {
-                        return Err(damaged(offset, format!("the frame holds entry {} where the segment, named for index {first}, must hold index {expected}", entry.log_id)));
+                        return Err(damaged(
+                            offset,
+                            format!(
+                                "the frame holds entry {} where the segment, named for index {first}, must hold index {expected}",
+                                entry.log_id
+                            ),
+                        ));
                     }
                     if self.purged.is_none_or(|purged| index > purged) {
                         let follows = self.last_kept.or(self.purged);
                         if let Some(previous) = follows
                             && index != previous + 1
                         {
-                            return Err(damaged(offset, format!("entry {} follows index {previous}: the entries in between are missing", entry.log_id)));
+                            return Err(damaged(
+                                offset,
+                                format!(
+                                    "entry {} follows index {previous}: the entries in between are missing",
+                                    entry.log_id
+                                ),
+                            ));
                         }
                         self.last_kept = Some(index);
-                        self.entries.push((entry.log_id, len, Location { segment: segment.clone(), offset: offset as u64 }));
+                        self.entries.push((
+                            entry.log_id,
+                            len,
+                            Location { segment: segment.clone(), offset: offset as u64 },
+                        ));
                     }
                     offsets.push(offset as u64);
                     offset += len;
@@ -163,5 +202,9 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, LogStoreErro
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(LogStoreError::Io { path: path.to_owned(), source }),
     };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| LogStoreError::Damaged { path: path.to_owned(), offset: 0, reason: format!("not the JSON this version writes: {e}") })
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| LogStoreError::Damaged {
+        path: path.to_owned(),
+        offset: 0,
+        reason: format!("not the JSON this version writes: {e}"),
+    })
 }

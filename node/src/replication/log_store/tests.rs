@@ -19,7 +19,9 @@ fn blank(term: u64, index: u64) -> Entry<TypeConfig> {
 
 /// An entry carrying a batch of two small signed entries' worth of JSON.
 fn batch(term: u64, index: u64) -> Entry<TypeConfig> {
-    let entries = (0..2).map(|k| RawValue::from_string(format!(r#"{{"index":{index},"k":{k},"pad":"{}"}}"#, "x".repeat(300))).unwrap()).collect();
+    let entries = (0..2)
+        .map(|k| RawValue::from_string(format!(r#"{{"index":{index},"k":{k},"pad":"{}"}}"#, "x".repeat(300))).unwrap())
+        .collect();
     Entry { log_id: log_id(term, index), payload: EntryPayload::Normal(Batch { accepted: Timestamp::now(), entries }) }
 }
 
@@ -43,7 +45,11 @@ fn json(entries: &[Entry<TypeConfig>]) -> Vec<String> {
 }
 
 fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|item| item.unwrap().path()).filter(|path| path.extension().is_some_and(|ext| ext == "seg")).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|item| item.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "seg"))
+        .collect();
     paths.sort();
     paths
 }
@@ -240,7 +246,11 @@ fn the_cache_never_lets_go_of_an_entry_not_yet_written() {
     let mut index = Index::recovered(None, Vec::new(), 0);
     let entries = mixed(1, 1..=3);
     index.append(entries.iter().map(|entry| (entry.clone(), 100)).collect()).unwrap();
-    assert_eq!(json(&index.read(&(..)).unwrap()), json(&entries), "memory is the only copy until the writer has written them");
+    assert_eq!(
+        json(&index.read(&(..)).unwrap()),
+        json(&entries),
+        "memory is the only copy until the writer has written them"
+    );
     let hole = index.append(vec![(blank(1, 5), 10)]).unwrap_err();
     assert!(hole.contains("hole"), "{hole}");
 }

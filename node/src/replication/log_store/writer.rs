@@ -82,12 +82,20 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread; commands go to the returned sender, and the
     /// thread ends once every sender is dropped.
-    pub(super) fn spawn(dir: PathBuf, index: Arc<Mutex<Index>>, segments: Vec<Segment>, purged: Option<u64>, segment_bytes: u64, lock: File) -> io::Result<(Sender<Command>, JoinHandle<()>)> {
+    pub(super) fn spawn(
+        dir: PathBuf,
+        index: Arc<Mutex<Index>>,
+        segments: Vec<Segment>,
+        purged: Option<u64>,
+        segment_bytes: u64,
+        lock: File,
+    ) -> io::Result<(Sender<Command>, JoinHandle<()>)> {
         let mut writer = Writer { dir, index, segments, purged, segment_bytes, _lock: lock, poisoned: None };
         // Segments left behind by a deletion that a crash interrupted.
         writer.delete_purged_segments();
         let (commands, received) = mpsc::channel();
-        let thread = std::thread::Builder::new().name("salvage-raft-log".to_owned()).spawn(move || writer.run(received))?;
+        let thread =
+            std::thread::Builder::new().name("salvage-raft-log".to_owned()).spawn(move || writer.run(received))?;
         Ok((commands, thread))
     }
 
@@ -146,7 +154,8 @@ impl Writer {
         let (appends, callbacks): (Vec<_>, Vec<_>) = group.into_iter().unzip();
         let outcome = self.guarded(|writer| writer.write_frames(appends.into_iter().flatten()));
         for callback in callbacks {
-            callback.log_io_completed(outcome.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));
+            callback
+                .log_io_completed(outcome.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));
         }
     }
 
@@ -178,7 +187,10 @@ impl Writer {
         let roll = match self.segments.last() {
             None => true,
             Some(active) if index < active.next() => {
-                return Err(io::Error::other(format!("entry {index} would overwrite {} without a truncation", active.file.path.display())));
+                return Err(io::Error::other(format!(
+                    "entry {index} would overwrite {} without a truncation",
+                    active.file.path.display()
+                )));
             }
             Some(active) => active.len >= self.segment_bytes || index > active.next(),
         };
@@ -190,10 +202,22 @@ impl Writer {
                 release_durable_pages(&active.file.file, active.released, active.len);
             }
             let path = segment_path(&self.dir, index);
-            let file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).map_err(|e| in_file(&path, e))?;
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .map_err(|e| in_file(&path, e))?;
             // The new file's name must survive a crash along with its frames.
             sync_dir(&self.dir)?;
-            self.segments.push(Segment { file: Arc::new(SegmentFile { path, file }), first: index, offsets: Vec::new(), len: 0, released: 0 });
+            self.segments.push(Segment {
+                file: Arc::new(SegmentFile { path, file }),
+                first: index,
+                offsets: Vec::new(),
+                len: 0,
+                released: 0,
+            });
             self.delete_purged_segments();
         }
         self.segments.last_mut().ok_or_else(|| io::Error::other("no active segment after starting one"))

@@ -75,7 +75,9 @@ fn the_checkpoint_cache_holds_the_newest_checkpoint_for_its_size_only() {
     assert_eq!(cache.at(5).unwrap().checkpoint.size(), 5);
     // The same checkpoint with a cosignature replaces it; without, it does not.
     let mut cosigned = (*checkpoint_of_size(5)).clone();
-    cosigned.add_cosignature(&NoteSigner { name: "city-of-jelgava", key: &Fixture::key("city-of-jelgava") }, 1_700_000_000).unwrap();
+    cosigned
+        .add_cosignature(&NoteSigner { name: "city-of-jelgava", key: &Fixture::key("city-of-jelgava") }, 1_700_000_000)
+        .unwrap();
     cache.keep(Arc::new(cosigned));
     cache.keep(checkpoint_of_size(5));
     assert_eq!(cache.at(5).unwrap().signatures.len(), 2);
@@ -94,7 +96,9 @@ fn served() -> Served {
     let dir = tempfile::tempdir().unwrap();
     let fixture = Fixture::new();
     let ledger = Ledger::create(dir.path(), fixture.genesis.clone()).unwrap();
-    ledger.submit(vec![fixture.register("baltic-demolition", BEAM, "HEA 160 beam", 180.0)]).unwrap()[0].as_ref().unwrap();
+    ledger.submit(vec![fixture.register("baltic-demolition", BEAM, "HEA 160 beam", 180.0)]).unwrap()[0]
+        .as_ref()
+        .unwrap();
     let operator = Operator { member: "reuse-hub".into(), key: Fixture::key("reuse-hub") };
     let node = Arc::new(Node::new(ledger, operator, "https://salvage.example.lv", 256 * 1024).unwrap());
     Served { _dir: dir, fixture, app: router(Arc::clone(&node)), node }
@@ -122,7 +126,11 @@ async fn a_cached_page_is_served_until_the_ledger_grows() {
     let path = format!("/8004/{BEAM}");
     let (status, first) = s.get(&path).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(s.node.pages.get(&giai(BEAM), "lv", (2, 1)).as_deref(), Some(first.as_bytes()), "the page is kept at size 2");
+    assert_eq!(
+        s.node.pages.get(&giai(BEAM), "lv", (2, 1)).as_deref(),
+        Some(first.as_bytes()),
+        "the page is kept at size 2"
+    );
     assert_eq!(s.get(&path).await.1, first);
 
     // Swap the kept page for a marker: the next view at the same size must serve it, not render.

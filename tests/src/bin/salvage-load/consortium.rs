@@ -35,7 +35,9 @@ pub fn failover(rounds: usize, json_output: bool) -> Result<(), LoadError> {
         let target = (leader + 1) % 3;
         let address = cluster.node(target).address.clone();
         // The target answers before the kill: the path is warm.
-        submit(&address, &register(&fixture, &mut number)).map_err(|refused| LoadError::Setup(format!("round {round}: the node refused before the kill: {refused}")))?;
+        submit(&address, &register(&fixture, &mut number)).map_err(|refused| {
+            LoadError::Setup(format!("round {round}: the node refused before the kill: {refused}"))
+        })?;
         let (_, _) = cluster.take(leader).stop_with("KILL");
         let killed = Instant::now();
         loop {
@@ -58,9 +60,14 @@ pub fn failover(rounds: usize, json_output: bool) -> Result<(), LoadError> {
     let worst = millis.iter().copied().fold(0.0, f64::max);
     let mean = millis.iter().sum::<f64>() / millis.len().max(1) as f64;
     if json_output {
-        println!("{}", json!({"scenario": "failover", "rounds": rounds, "first_commit_ms": millis, "mean_ms": mean.round(), "max_ms": worst}));
+        println!(
+            "{}",
+            json!({"scenario": "failover", "rounds": rounds, "first_commit_ms": millis, "mean_ms": mean.round(), "max_ms": worst})
+        );
     } else {
-        println!("failover: {rounds} leader kills; first commit after the kill: mean {mean:.0} ms, max {worst:.0} ms ({millis:?})");
+        println!(
+            "failover: {rounds} leader kills; first commit after the kill: mean {mean:.0} ms, max {worst:.0} ms ({millis:?})"
+        );
     }
     Ok(())
 }
@@ -82,12 +89,16 @@ pub fn catchup(records: usize, json_output: bool) -> Result<(), LoadError> {
         let entries: Vec<SignedEntry> = (sent..sent + count)
             .map(|n| {
                 let giai = format!("4750001CATCH-{n:07}");
-                let statement = fixture.statement(salvage_ledger::entry::Kind::ItemRegister, json!({"giai": giai, "passport": salvage_ledger::testkit::passport(&giai, "brick pallet", 800.0)}));
+                let statement = fixture.statement(
+                    salvage_ledger::entry::Kind::ItemRegister,
+                    json!({"giai": giai, "passport": salvage_ledger::testkit::passport(&giai, "brick pallet", 800.0)}),
+                );
                 SignedEntry::sign(statement, &[&key]).map_err(|refusal| LoadError::Setup(refusal.to_string()))
             })
             .collect::<Result<_, _>>()?;
         let body = SignedEntry::canonical_array(&entries);
-        let answer = try_request(&address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body).map_err(|error| LoadError::Connection(error.to_string()))?;
+        let answer = try_request(&address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body)
+            .map_err(|error| LoadError::Connection(error.to_string()))?;
         if answer.status != 201 {
             signal("CONT")?;
             return Err(LoadError::Seeding(answer.text()));
@@ -95,7 +106,10 @@ pub fn catchup(records: usize, json_output: bool) -> Result<(), LoadError> {
         sent += count;
     }
     let behind = cluster.status(leader).map_or(0, |status| status.size);
-    eprintln!("committed {records} records on two nodes in {:.1} s; the third is {behind} records behind", started.elapsed().as_secs_f64());
+    eprintln!(
+        "committed {records} records on two nodes in {:.1} s; the third is {behind} records behind",
+        started.elapsed().as_secs_f64()
+    );
     signal("CONT")?;
     let resumed = Instant::now();
     loop {
@@ -112,9 +126,15 @@ pub fn catchup(records: usize, json_output: bool) -> Result<(), LoadError> {
     let by_snapshot = log.contains("installed a snapshot");
     let rate = records as f64 / took;
     if json_output {
-        println!("{}", json!({"scenario": "catchup", "records": records, "seconds": (took * 100.0).round() / 100.0, "records_per_s": rate.round(), "snapshot": by_snapshot}));
+        println!(
+            "{}",
+            json!({"scenario": "catchup", "records": records, "seconds": (took * 100.0).round() / 100.0, "records_per_s": rate.round(), "snapshot": by_snapshot})
+        );
     } else {
-        println!("catchup: {records} records caught up in {took:.2} s = {rate:.0} records/s ({})", if by_snapshot { "from a snapshot, every record verified" } else { "from the leader's log" });
+        println!(
+            "catchup: {records} records caught up in {took:.2} s = {rate:.0} records/s ({})",
+            if by_snapshot { "from a snapshot, every record verified" } else { "from the leader's log" }
+        );
     }
     Ok(())
 }
@@ -135,6 +155,7 @@ fn register(fixture: &Fixture, number: &mut usize) -> SignedEntry {
 /// Submits one entry; `Err` unless it was acknowledged (201).
 fn submit(address: &str, entry: &SignedEntry) -> Result<(), String> {
     let body = entry.canonical_bytes();
-    let answer = try_request(address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body).map_err(|error| error.to_string())?;
+    let answer = try_request(address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body)
+        .map_err(|error| error.to_string())?;
     if answer.status == 201 { Ok(()) } else { Err(answer.text()) }
 }

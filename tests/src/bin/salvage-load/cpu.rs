@@ -23,7 +23,8 @@ pub fn used(pid: u32) -> Option<Duration> {
 /// included): `/proc/stat`'s total less idle and I/O wait.
 pub fn machine() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let times: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).map_while(|field| field.parse().ok()).collect();
+    let times: Vec<u64> =
+        stat.lines().next()?.split_whitespace().skip(1).map_while(|field| field.parse().ok()).collect();
     let idle = times.get(3)? + times.get(4)?;
     Some(Duration::from_secs_f64((times.iter().sum::<u64>() - idle) as f64 / TICKS_PER_SECOND))
 }

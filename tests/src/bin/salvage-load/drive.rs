@@ -108,7 +108,12 @@ impl Connection {
 /// Drives `workload` against the nodes at `addresses` (client `i` talks to
 /// node `i mod n`) as `plan` says. `node_pid` is the node's process, if known,
 /// to report the cores it used.
-pub async fn drive(addresses: &[String], plan: &Plan, workload: Arc<dyn Workload>, node_pid: Option<u32>) -> Result<Tally, LoadError> {
+pub async fn drive(
+    addresses: &[String],
+    plan: &Plan,
+    workload: Arc<dyn Workload>,
+    node_pid: Option<u32>,
+) -> Result<Tally, LoadError> {
     // Every connection is open before the clock starts.
     let mut connections = Vec::with_capacity(plan.clients);
     for client in 0..plan.clients {
@@ -125,7 +130,8 @@ pub async fn drive(addresses: &[String], plan: &Plan, workload: Arc<dyn Workload
     let mut tally = Tally::default();
     let mut last_answer = window.from;
     for client in clients {
-        let outcome = client.await.map_err(|error| LoadError::Connection(format!("a client task failed: {error}")))??;
+        let outcome =
+            client.await.map_err(|error| LoadError::Connection(format!("a client task failed: {error}")))??;
         tally.latencies.extend(outcome.latencies);
         tally.expected += outcome.expected;
         tally.exhausted |= outcome.exhausted;
@@ -167,7 +173,12 @@ struct ClientOutcome {
 
 /// One client's closed loop: send, wait for the answer, check it, repeat until
 /// the window closes or the workload is used up.
-async fn client(mut connection: Connection, workload: Arc<dyn Workload>, window: Window, number: u64) -> Result<ClientOutcome, LoadError> {
+async fn client(
+    mut connection: Connection,
+    workload: Arc<dyn Workload>,
+    window: Window,
+    number: u64,
+) -> Result<ClientOutcome, LoadError> {
     let mut outcome = ClientOutcome::default();
     let mut seed = number.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     loop {

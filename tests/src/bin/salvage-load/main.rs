@@ -185,7 +185,9 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
                 scenario::submit(&target, &plan, entries, per_request, serde_bodies).await
             }
             ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await,
-            ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } => Err(LoadError::Setup("a timing scenario has no load report".to_owned())),
+            ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } => {
+                Err(LoadError::Setup("a timing scenario has no load report".to_owned()))
+            }
         }
     })?;
     if common.json {
@@ -198,7 +200,8 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration, LoadError> {
-    Duration::try_from_secs_f64(value).map_err(|_| LoadError::Setup(format!("{flag} must be a number of seconds, not {value}")))
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| LoadError::Setup(format!("{flag} must be a number of seconds, not {value}")))
 }
 
 /// Why a load run could not produce a report.

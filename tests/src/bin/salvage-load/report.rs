@@ -73,7 +73,10 @@ impl Report {
             tally.latencies.len(),
         );
         if let (Some(node), Some(generator)) = (tally.node_cores, tally.generator_cores) {
-            let machine = tally.machine_cores.map(|machine| format!(", whole machine {machine:.2} of {}", available_cores())).unwrap_or_default();
+            let machine = tally
+                .machine_cores
+                .map(|machine| format!(", whole machine {machine:.2} of {}", available_cores()))
+                .unwrap_or_default();
             let _ = writeln!(text, "  cores used: node {node:.2}, generator {generator:.2}{machine}");
         }
         if tally.unexpected.is_empty() {

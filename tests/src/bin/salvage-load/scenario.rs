@@ -31,7 +31,13 @@ const SEED_ITEMS_PER_SUBMISSION: usize = 100;
 /// `per_request` to a `POST /v1/entries` (the entry itself when 1, an array
 /// otherwise), as their canonical JSON unless `serde_bodies`; every answer
 /// must be 201.
-pub async fn submit(target: &Target, plan: &Plan, entries: usize, per_request: usize, serde_bodies: bool) -> Result<Report, LoadError> {
+pub async fn submit(
+    target: &Target,
+    plan: &Plan,
+    entries: usize,
+    per_request: usize,
+    serde_bodies: bool,
+) -> Result<Report, LoadError> {
     let started = Instant::now();
     let fixture = Fixture::new();
     // `Fixture::register` derives the key anew for every entry; one key serves all.
@@ -42,7 +48,8 @@ pub async fn submit(target: &Target, plan: &Plan, entries: usize, per_request: u
         let entries: Vec<SignedEntry> = (request * per_request..(request + 1) * per_request)
             .filter_map(|number| {
                 let giai = target.giai("LOAD", number);
-                let passport = passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
+                let passport =
+                    passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
                 let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
                 SignedEntry::sign(statement, &[&key]).ok()
             })
@@ -71,7 +78,9 @@ pub async fn pages(target: &Target, plan: &Plan, items: usize) -> Result<Report,
     eprintln!("seeded {} items ({} entries) in {:.1} s", giais.len(), giais.len() * 3, started.elapsed().as_secs_f64());
     let paths = giais
         .iter()
-        .map(|giai| Uri::try_from(format!("/8004/{giai}")).map_err(|error| LoadError::Setup(format!("GIAI {giai}: {error}"))))
+        .map(|giai| {
+            Uri::try_from(format!("/8004/{giai}")).map_err(|error| LoadError::Setup(format!("GIAI {giai}: {error}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let workload = Arc::new(PageViews { paths, host: host(target)? });
     let tally = drive::drive(target.addresses(), plan, workload, target.pid()).await?;
@@ -153,7 +162,11 @@ async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
         request.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let answer = connection.send(request).await?;
         if answer.status != StatusCode::CREATED {
-            return Err(LoadError::Seeding(format!("status {}: {}", answer.status, String::from_utf8_lossy(&answer.body))));
+            return Err(LoadError::Seeding(format!(
+                "status {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            )));
         }
     }
     Ok(())
@@ -178,7 +191,8 @@ fn sign_in_parallel(count: usize, make: impl Fn(usize) -> Bytes + Sync) -> Vec<B
 
 /// The `Host` header of every request.
 fn host(target: &Target) -> Result<HeaderValue, LoadError> {
-    HeaderValue::from_str(target.address()).map_err(|error| LoadError::Setup(format!("address {}: {error}", target.address())))
+    HeaderValue::from_str(target.address())
+        .map_err(|error| LoadError::Setup(format!("address {}: {error}", target.address())))
 }
 
 /// The next number of a SplitMix64 sequence: cheap, and good enough to spread

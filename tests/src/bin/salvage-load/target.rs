@@ -44,11 +44,18 @@ impl Target {
     pub fn start(binary: Option<&Path>) -> Result<Target, LoadError> {
         let binary = binary.map_or_else(salvage_tests::salvage_binary, Path::to_path_buf);
         if !binary.is_file() {
-            return Err(LoadError::Setup(format!("{} does not exist: build it with `cargo build --release -p salvage-cli`", binary.display())));
+            return Err(LoadError::Setup(format!(
+                "{} does not exist: build it with `cargo build --release -p salvage-cli`",
+                binary.display()
+            )));
         }
         let site = Site::new(&[OPERATOR]);
         let running = Running::start(node_command(&site, &binary)?);
-        Ok(Target { addresses: vec![running.address.clone()], started: Some(Started::Node { running, site: Box::new(site) }), tag: String::new() })
+        Ok(Target {
+            addresses: vec![running.address.clone()],
+            started: Some(Started::Node { running, site: Box::new(site) }),
+            tag: String::new(),
+        })
     }
 
     /// Starts a consortium of three `salvage node` processes replicating on
@@ -113,7 +120,11 @@ impl Target {
                 for index in cluster.running() {
                     let (status, _) = cluster.take(index).terminate();
                     if !status.success() {
-                        eprintln!("salvage-load: node {} stopped with {status}; see {}", index + 1, cluster.log_path(index).display());
+                        eprintln!(
+                            "salvage-load: node {} stopped with {status}; see {}",
+                            index + 1,
+                            cluster.log_path(index).display()
+                        );
                     }
                 }
             }
@@ -126,7 +137,8 @@ impl Target {
 /// warnings only, and the log in `node.log` (an unread stderr pipe would fill
 /// up and stall the node).
 fn node_command(site: &Site, binary: &Path) -> Result<Command, LoadError> {
-    let log = File::create(site.path("node.log")).map_err(|error| LoadError::Setup(format!("cannot create the node's log: {error}")))?;
+    let log = File::create(site.path("node.log"))
+        .map_err(|error| LoadError::Setup(format!("cannot create the node's log: {error}")))?;
     let mut command = site.node_with(binary, OPERATOR);
     command.env("RUST_LOG", "warn").stderr(log);
     Ok(command)
