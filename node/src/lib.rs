@@ -1,24 +1,38 @@
-//! The Salvage node: serves one ledger over HTTP.
+//! The Salvage node: serves one ledger over HTTP, alone or as one of a
+//! consortium's nodes.
 //!
-//! - [`server`]: the HTTP API (axum on tokio): submissions, records, signed
-//!   checkpoints, proofs, items, and the `/8004/{giai}` Digital Link resolver;
-//!   `server::run(listener, node, shutdown)` serves until told to stop.
-//! - [`provenance`]: the buyer's provenance page in their language and the
-//!   resolver's linkset; restricted passport fields never leave the node.
+//! [`run`] is the entry point: from a checked [`config::NodeConfig`], a
+//! listener and a shutdown signal it opens the ledger, starts the node (and
+//! its part in the consortium when peers are configured), serves until told to
+//! stop and stops cleanly. `salvage node` and `salvage demo` only parse their
+//! arguments and call it.
+//!
 //! - [`config`]: `salvage node`'s settings (TOML file, `SALVAGE_*` variables,
 //!   flags) and the checks that the key is an operator of the consortium.
+//! - [`server`]: the HTTP API (axum on tokio) of every node: submissions,
+//!   records, signed checkpoints, proofs, items, and the `/8004/{giai}`
+//!   Digital Link resolver.
+//! - [`consortium`]: what only a consortium node has: Raft replication, the
+//!   routes its peers call, proposals and cosigning. Mounted only when peers
+//!   are configured.
+//! - [`witness`]: what the node last signed; it never signs two histories.
+//! - [`provenance`]: the buyer's provenance page in their language and the
+//!   resolver's linkset; restricted passport fields never leave the node.
 //! - [`qr`] and [`labels`]: QR codes of Digital Link URIs and printable label sheets.
-//!
-//! Replication between consortium nodes arrives with its own issue.
+//! - [`audit_report`]: the HTML report a certification body files after `salvage audit`.
 #![deny(missing_docs)]
 
+mod assembly;
+pub mod audit_report;
 pub mod config;
+pub mod consortium;
 pub mod labels;
 pub mod provenance;
 pub mod qr;
-pub mod replication;
 pub mod server;
 pub mod witness;
+
+pub use assembly::{RunError, run};
 
 /// The version of the ledger wire format this node speaks.
 pub fn wire_format() -> &'static str {

@@ -56,7 +56,7 @@ struct Signed {
 /// Why the node would not sign a checkpoint.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Refusal {
+pub enum Declined {
     /// The checkpoint is of another log.
     #[error("the checkpoint's origin {found:?} is not this ledger's ({expected:?})")]
     OtherLog {
@@ -130,19 +130,19 @@ impl Witness {
     /// `from` names who presented it, for the alarm.
     ///
     /// Blocking: reads the ledger and fsyncs the witness file.
-    pub fn admit(&self, ledger: &Ledger, checkpoint: &Checkpoint, from: &str) -> Result<(), Refusal> {
+    pub fn admit(&self, ledger: &Ledger, checkpoint: &Checkpoint, from: &str) -> Result<(), Declined> {
         let origin = checkpoint_origin(&ledger.ledger_id());
         if checkpoint.origin() != origin {
-            return Err(Refusal::OtherLog { expected: origin, found: checkpoint.origin().to_owned() });
+            return Err(Declined::OtherLog { expected: origin, found: checkpoint.origin().to_owned() });
         }
         let (size, root) = (checkpoint.size(), *checkpoint.root());
         let held = ledger.size();
         if size > held {
-            return Err(Refusal::Ahead { size, held });
+            return Err(Declined::Ahead { size, held });
         }
         let mut state =
-            self.state.lock().map_err(|_| Refusal::Io("a thread panicked while signing a checkpoint".to_owned()))?;
-        let own = ledger.root_at(size).map_err(|e| Refusal::Io(e.to_string()))?;
+            self.state.lock().map_err(|_| Declined::Io("a thread panicked while signing a checkpoint".to_owned()))?;
+        let own = ledger.root_at(size).map_err(|e| Declined::Io(e.to_string()))?;
         if own != root {
             return Err(self.alarm(
                 &mut state,
@@ -151,11 +151,11 @@ impl Witness {
         }
         if let Some(last) = state.last.clone() {
             let last_root =
-                parse_root(&last.root).map_err(|reason| Refusal::Io(format!("{}: {reason}", self.path.display())))?;
+                parse_root(&last.root).map_err(|reason| Declined::Io(format!("{}: {reason}", self.path.display())))?;
             if size < last.size {
-                return Err(Refusal::Older { size, last: last.size });
+                return Err(Declined::Older { size, last: last.size });
             }
-            let proof = ledger.consistency_proof(last.size, size).map_err(|e| Refusal::Io(e.to_string()))?;
+            let proof = ledger.consistency_proof(last.size, size).map_err(|e| Declined::Io(e.to_string()))?;
             if let Err(error) = verify_consistency::<Blake3Hasher>(last.size, size, &last_root, &root, &proof) {
                 return Err(self.alarm(
                     &mut state,
@@ -170,7 +170,7 @@ impl Witness {
             }
         }
         let signed = Signed { size, root: hex::encode(root) };
-        self.persist(&signed).map_err(|e| Refusal::Io(format!("writing {}: {e}", self.path.display())))?;
+        self.persist(&signed).map_err(|e| Declined::Io(format!("writing {}: {e}", self.path.display())))?;
         state.last = Some(signed);
         Ok(())
     }
@@ -185,14 +185,14 @@ impl Witness {
         self.state.lock().map(|state| state.alarm_count).unwrap_or_default()
     }
 
-    fn alarm(&self, state: &mut State, message: String) -> Refusal {
+    fn alarm(&self, state: &mut State, message: String) -> Declined {
         tracing::error!(alarm = %message, "refused to sign an inconsistent checkpoint");
         state.alarm_count += 1;
         if state.alarms.len() == ALARMS_KEPT {
             state.alarms.remove(0);
         }
         state.alarms.push(message.clone());
-        Refusal::Inconsistent(message)
+        Declined::Inconsistent(message)
     }
 
     /// Replaces the file atomically: a crash leaves the old promise or the new one.
@@ -243,7 +243,7 @@ mod tests {
         ledger.submit(vec![fixture.register("baltic-demolition", "4750001WIT-9", "door", 30.0)]).unwrap();
         witness.admit(&ledger, &ledger.checkpoint().unwrap(), "test").unwrap();
         let reopened = Witness::open(&path).unwrap();
-        assert!(matches!(reopened.admit(&ledger, &small, "test"), Err(Refusal::Older { size: 4, last: 5 })));
+        assert!(matches!(reopened.admit(&ledger, &small, "test"), Err(Declined::Older { size: 4, last: 5 })));
         assert!(reopened.alarms().is_empty());
     }
 
@@ -256,14 +256,14 @@ mod tests {
         theirs.submit(vec![fixture.register("baltic-demolition", "4750001OTHER-1", "beam", 300.0)]).unwrap();
         let witness = Witness::open(&dir.path().join("witness.json")).unwrap();
         let refused = witness.admit(&ours, &theirs.checkpoint().unwrap(), "city-of-jelgava").unwrap_err();
-        assert!(matches!(refused, Refusal::Inconsistent(_)), "{refused}");
+        assert!(matches!(refused, Declined::Inconsistent(_)), "{refused}");
         assert!(refused.to_string().contains("city-of-jelgava"), "{refused}");
         assert_eq!(witness.alarm_count(), 1);
         assert_eq!(witness.alarms().len(), 1);
         // The node's own checkpoint is still fine, and a larger one than it holds waits.
         witness.admit(&ours, &ours.checkpoint().unwrap(), "self").unwrap();
         let ahead = ledger_of(&fixture, &dir.path().join("ahead"), 9).checkpoint().unwrap();
-        assert!(matches!(witness.admit(&ours, &ahead, "x"), Err(Refusal::Ahead { size: 10, held: 4 })));
+        assert!(matches!(witness.admit(&ours, &ahead, "x"), Err(Declined::Ahead { size: 10, held: 4 })));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! `salvage node` as operators run it: the real binary, a real port, real signals.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use salvage_ledger::testkit::Fixture;
 use salvage_tests::node::{Running, Site};
@@ -104,4 +107,50 @@ fn settings_come_from_the_file_then_salvage_variables_then_flags() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("lots") && stderr.contains("body limit"), "{stderr}");
+}
+
+#[test]
+fn a_standalone_node_has_no_peer_routes_and_refuses_them_before_reading_the_body() {
+    let site = Site::new(&["city-of-jelgava"]);
+    let node = Running::start(site.node("city-of-jelgava"));
+    for path in ["/v1/raft/append", "/v1/raft/vote", "/v1/raft/snapshot", "/v1/raft/propose", "/v1/checkpoint/cosign"] {
+        // The headers promise 64 MiB that never come: a node that read the
+        // body before answering would not answer at all.
+        let mut stream = TcpStream::connect(&node.address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n{{",
+            node.address
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let answer = read_answer(&mut stream).unwrap_or_else(|error| panic!("no answer to {path}: {error}"));
+        assert!(answer.starts_with("HTTP/1.1 404 "), "{path}: {answer}");
+        assert!(answer.contains("http.not_found"), "{path}: {answer}");
+    }
+    node.terminate();
+}
+
+/// Reads one HTTP answer whose body has a `Content-Length`, as text.
+fn read_answer(stream: &mut TcpStream) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = stream.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                .and_then(|length| length.parse::<usize>().ok())
+                .unwrap_or(0);
+            if bytes.len() >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

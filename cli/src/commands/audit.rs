@@ -9,14 +9,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
-use salvage_ledger::audit::{AuditOptions, AuditReport, EarlierCheckpoint, Problem, audit};
+use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit};
 use salvage_ledger::checkpoint::SignedCheckpoint;
 use salvage_ledger::entry::{LedgerId, Timestamp};
 use salvage_ledger::store::{checkpoint_origin, log};
+use salvage_node::audit_report::{self, AuditSummary, EarlierFinding, Source};
 use salvage_node::config::Genesis;
-use serde::Serialize;
 
-use super::audit_report;
 use super::verify::{plural, problem_lines};
 use super::write_file;
 use crate::client::NodeClient;
@@ -90,52 +89,6 @@ pub struct AuditCommand {
     /// Print the summary as JSON for scripts instead of text for people.
     #[arg(long)]
     json: bool,
-}
-
-/// What an audit read, for the report.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// A node's API at this URL.
-    Node(String),
-    /// A data directory (or log directory) on this machine.
-    Data(PathBuf),
-}
-
-/// The earlier checkpoint an audit was asked to check, and whether the ledger extends it.
-#[derive(Debug, Clone, Serialize)]
-pub struct EarlierFinding {
-    /// The file it was read from.
-    pub file: PathBuf,
-    /// Its tree size.
-    pub size: u64,
-    /// Its root, hex.
-    pub root: String,
-    /// Whether the audited ledger extends it.
-    pub extended: bool,
-}
-
-/// Everything a filed audit says: what was audited, how, and what was found.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditSummary {
-    /// The tool and its version, e.g. `salvage 0.1.0`.
-    pub tool: String,
-    /// When the audit finished (RFC 3339 UTC).
-    pub audited_at: String,
-    /// Where the records came from.
-    pub source: Source,
-    /// The genesis file trusted.
-    pub genesis: PathBuf,
-    /// The consortium's name, from the genesis.
-    pub consortium: String,
-    /// Whether no problem was found.
-    pub clean: bool,
-    /// The earlier checkpoint, when one was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub earlier: Option<EarlierFinding>,
-    /// The audit itself: counts, root, checkpoint, problems.
-    #[serde(flatten)]
-    pub report: AuditReport,
 }
 
 impl AuditCommand {

@@ -6,7 +6,6 @@ mod output;
 
 mod attest;
 mod audit;
-mod audit_report;
 mod bundle;
 mod cancel;
 mod checkpoint;
@@ -28,6 +27,7 @@ mod node;
 mod qr;
 mod receive;
 mod register;
+mod serving;
 mod show;
 mod split;
 mod transfer;

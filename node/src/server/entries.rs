@@ -33,8 +33,8 @@ use salvage_ledger::store::Receipt;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::openapi::{ErrorBody, ReceiptBody};
-use super::{ApiError, Node, Submissions};
+use super::doc_types::{ErrorBody, ReceiptBody};
+use super::{ApiError, Node};
 
 #[utoipa::path(post, path = "/v1/entries", tag = "entries",
     request_body(content = Object, description = "One signed entry or an array of them; entries sent as their canonical JSON (an array without whitespace) are read without the strict parser", content_type = "application/json"),
@@ -54,11 +54,11 @@ use super::{ApiError, Node, Submissions};
 pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     require_json(&headers)?;
     let bytes = read_limited(body, node.body_limit).await?;
-    if let Submissions::Replicated(proposals) = &node.submissions
+    if let Some(consortium) = node.consortium()
         && let Some((entries, single)) = canonical_entries(&bytes)
     {
         let started = std::time::Instant::now();
-        let outcomes = proposals.submit(entries).await?;
+        let outcomes = consortium.submit(entries).await?;
         node.metrics.committed(started.elapsed().as_secs_f64());
         return Ok(answer(&node, outcomes.into_iter().collect(), single));
     }

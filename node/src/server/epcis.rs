@@ -12,8 +12,8 @@ use salvage_ledger::entry::Timestamp;
 use salvage_ledger::epcis::{self, EpcisError, MEDIA_TYPE};
 use salvage_ledger::ident::Giai;
 
+use super::doc_types::ErrorBody;
 use super::items::parse_giai;
-use super::openapi::ErrorBody;
 use super::{ApiError, Node};
 
 #[utoipa::path(get, path = "/v1/epcis", tag = "items",

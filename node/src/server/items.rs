@@ -11,8 +11,8 @@ use salvage_ledger::ident::Giai;
 use salvage_ledger::ident::digital_link::DigitalLink;
 use serde_json::{Value, json};
 
+use super::doc_types::ErrorBody;
 use super::ledger_reads::signed_checkpoint;
-use super::openapi::ErrorBody;
 use super::{ApiError, Node};
 use crate::provenance::public_passport_of;
 use crate::provenance::view::Members;

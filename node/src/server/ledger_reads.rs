@@ -9,10 +9,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use salvage_ledger::chain;
-use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
+use salvage_ledger::checkpoint::SignedCheckpoint;
 use serde_json::json;
 
-use super::openapi::ErrorBody;
+use super::doc_types::ErrorBody;
 use super::request::{accepts, query_param};
 use super::{ApiError, Node};
 
@@ -79,36 +79,9 @@ pub async fn checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiEr
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 
-/// The ledger's current checkpoint, signed by this node's operator once per
-/// ledger size (Ed25519 signatures are deterministic: signing again would give
-/// the same note).
+/// The ledger's current checkpoint, signed by this node's operator.
 pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<Arc<SignedCheckpoint>, ApiError> {
-    // The size is an atomic read, cheap enough for the reactor.
-    if let Some(signed) = node.checkpoints.at(node.ledger.size()) {
-        return Ok(signed);
-    }
-    // The node's own checkpoint passes its witness too: a node whose ledger
-    // no longer extends what it signed before refuses to sign.
-    let witness_of = Arc::clone(node);
-    let checkpoint = node
-        .ledger(move |ledger| {
-            let checkpoint = ledger.checkpoint()?;
-            witness_of.witness.admit(ledger, &checkpoint, "this node's own ledger").map_err(|refusal| {
-                ApiError::new(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "checkpoint.inconsistent",
-                    format!("this node will not sign its checkpoint: {refusal}"),
-                )
-            })?;
-            Ok(checkpoint)
-        })
-        .await?;
-    let signer = NoteSigner { name: &node.operator.member, key: &node.operator.key };
-    let signed = SignedCheckpoint::sign(checkpoint, &signer)
-        .map_err(|e| ApiError::internal(format!("cannot sign the checkpoint: {e}")))?;
-    let signed = Arc::new(signed);
-    node.checkpoints.keep(Arc::clone(&signed));
-    Ok(signed)
+    node.checkpoints.current().await
 }
 
 #[utoipa::path(get, path = "/v1/proof/inclusion", tag = "records",

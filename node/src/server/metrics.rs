@@ -80,7 +80,7 @@ impl Metrics {
 pub async fn metrics(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
     let size = node.ledger(|ledger| Ok(ledger.size())).await?;
     node.metrics.size.set(i64::try_from(size).unwrap_or(i64::MAX));
-    node.metrics.alarms.set(i64::try_from(node.witness.alarm_count()).unwrap_or(i64::MAX));
+    node.metrics.alarms.set(i64::try_from(node.checkpoints.witness().alarm_count()).unwrap_or(i64::MAX));
     let mut text = String::new();
     encode(&mut text, &node.metrics.registry)
         .map_err(|e| ApiError::internal(format!("cannot encode the metrics: {e}")))?;

@@ -1,27 +1,29 @@
 //! The HTTP server: one ledger, served to members, buyers and auditors.
 //!
-//! [`run`] serves a [`Node`] on a listener until `shutdown` resolves, then
+//! [`serve`] serves a [`Node`] on a listener until `shutdown` resolves, then
 //! stops accepting connections and lets requests in flight (commits among
-//! them) finish. Tests bind a free port and pass their own shutdown signal.
+//! them) finish; [`crate::run`] assembles the node from its config and calls
+//! it. Tests that need no process call the [`router`] of a [`Node::new`].
 //!
 //! Every handler lives in the file of the resource it serves. The ledger is
 //! synchronous (its `submit` returns after an `fdatasync`), so handlers read it
 //! on tokio's blocking pool through [`Node::ledger`], never on the reactor, and
 //! submit through the commit queue ([`commits`]), whose threads hand many
-//! requests' entries to the ledger at once.
+//! requests' entries to the ledger at once, or, on a consortium node, through
+//! the [`Consortium`] wing, which orders them with the other nodes first.
 
+pub(crate) mod blocking;
 mod cache;
-mod commits;
-mod cosign;
+pub(crate) mod checkpoints;
+pub(crate) mod commits;
+mod doc_types;
 mod entries;
 mod epcis;
-mod error;
+pub(crate) mod error;
 mod items;
 mod ledger_reads;
 mod metrics;
 mod openapi;
-mod proposals;
-mod raft;
 mod request;
 mod resolver;
 mod status;
@@ -30,33 +32,29 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use ed25519_dalek::SigningKey;
 use salvage_ledger::store::Ledger;
 use tokio::net::TcpListener;
 
+use crate::consortium::Consortium;
+use crate::consortium::replication::Batch;
 use crate::provenance::{LocaleError, Locales};
-use crate::replication::{Batch, Replica};
 use crate::witness::{Witness, WitnessError};
+use checkpoints::Checkpoints;
 
+pub use checkpoints::Operator;
 pub use error::{ApiError, refusal_status};
 
 /// What a node serves: its ledger and the operator identity it signs with.
 pub struct Node {
     ledger: Arc<Ledger>,
     submissions: Submissions,
-    // `Some` when the node replicates with the other consortium nodes.
-    replica: Option<Replica>,
-    operators: raft::OperatorCache,
-    operator: Operator,
+    checkpoints: Arc<Checkpoints>,
     public_url: String,
     body_limit: usize,
     locales: Locales,
     metrics: metrics::Metrics,
-    checkpoints: cache::CheckpointCache,
     pages: cache::PageCache,
-    witness: Witness,
 }
 
 /// Why a [`Node`] could not be set up.
@@ -74,76 +72,69 @@ pub enum NodeError {
     Witness(#[from] WitnessError),
 }
 
-/// The consortium operator running this node: its member id and signing key.
-/// The key signs the node's checkpoints.
-pub struct Operator {
-    /// The operator's member id, the key name in checkpoint signatures.
-    pub member: String,
-    /// The operator's Ed25519 key.
-    pub key: SigningKey,
+/// Where submissions go: this node's own commit queue, or its consortium.
+pub(crate) enum Submissions {
+    Local(commits::CommitQueue),
+    Consortium(Arc<Consortium>),
 }
 
 impl Node {
-    /// A node serving `ledger` as `operator`; `public_url` is the resolver base
-    /// printed in QR codes (no trailing slash) and `body_limit` the largest
-    /// request body accepted, in bytes.
+    /// A standalone node serving `ledger` as `operator`; `public_url` is the
+    /// resolver base printed in QR codes (no trailing slash) and `body_limit`
+    /// the largest request body accepted, in bytes.
     ///
-    /// Fails only if an embedded translation file is broken (a build defect) or
-    /// the operating system refuses to start the node's committer threads.
+    /// Fails only if an embedded translation file is broken (a build defect),
+    /// the witness file cannot be read, or the operating system refuses to
+    /// start the node's committer threads.
     pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
         let ledger = Arc::new(ledger);
-        let submissions = Submissions::Local(commits::CommitQueue::start(&ledger).map_err(NodeError::Threads)?);
-        Node::assemble(ledger, submissions, None, operator, public_url, body_limit)
+        let checkpoints = Node::checkpoints(&ledger, operator)?;
+        let submissions = Node::local_submissions(&ledger)?;
+        Node::assemble(ledger, checkpoints, submissions, public_url, body_limit)
     }
 
-    /// A node of a replicated consortium: `ledger` is also `replica`'s state
-    /// machine, and submissions are ordered through Raft. Must be called
-    /// within the tokio runtime that runs Raft.
-    pub fn replicated(
-        ledger: Arc<Ledger>,
-        operator: Operator,
-        public_url: &str,
-        body_limit: usize,
-        replica: Replica,
-    ) -> Result<Node, NodeError> {
-        let submissions =
-            Submissions::Replicated(proposals::ProposalQueue::start(replica.raft.clone(), replica.signer.clone()));
-        Node::assemble(ledger, submissions, Some(replica), operator, public_url, body_limit)
-    }
-
-    /// What [`Node::new`] and [`Node::replicated`] share.
-    fn assemble(
-        ledger: Arc<Ledger>,
-        submissions: Submissions,
-        replica: Option<Replica>,
-        operator: Operator,
-        public_url: &str,
-        body_limit: usize,
-    ) -> Result<Node, NodeError> {
+    /// The signer of `ledger`'s checkpoints as `operator`, with the witness
+    /// kept in the ledger's directory.
+    pub(crate) fn checkpoints(ledger: &Arc<Ledger>, operator: Operator) -> Result<Arc<Checkpoints>, NodeError> {
         let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
+        Ok(Arc::new(Checkpoints::new(Arc::clone(ledger), operator, witness)))
+    }
+
+    /// Submissions committed by this node alone, through its commit queue.
+    pub(crate) fn local_submissions(ledger: &Arc<Ledger>) -> Result<Submissions, NodeError> {
+        Ok(Submissions::Local(commits::CommitQueue::start(ledger).map_err(NodeError::Threads)?))
+    }
+
+    /// A node from its parts: [`Node::new`]'s, or a consortium node's.
+    pub(crate) fn assemble(
+        ledger: Arc<Ledger>,
+        checkpoints: Arc<Checkpoints>,
+        submissions: Submissions,
+        public_url: &str,
+        body_limit: usize,
+    ) -> Result<Node, NodeError> {
         Ok(Node {
             submissions,
-            replica,
-            operators: raft::OperatorCache::default(),
+            checkpoints,
             ledger,
-            operator,
             public_url: public_url.trim_end_matches('/').to_owned(),
             body_limit,
             locales: Locales::embedded()?,
             metrics: metrics::Metrics::new(),
-            checkpoints: cache::CheckpointCache::default(),
             pages: cache::PageCache::new(cache::PAGE_BUDGET),
-            witness,
         })
     }
 
-    /// The node's part in Raft, if it replicates.
-    pub fn replica(&self) -> Option<&Replica> {
-        self.replica.as_ref()
+    /// The node's consortium wing, if it is one of a consortium's nodes.
+    pub fn consortium(&self) -> Option<&Arc<Consortium>> {
+        match &self.submissions {
+            Submissions::Local(_) => None,
+            Submissions::Consortium(consortium) => Some(consortium),
+        }
     }
 
     /// Submits entries and waits for each one's outcome, once the accepted
-    /// ones are durable (on a replicated node: committed by a quorum and
+    /// ones are durable (on a consortium node: committed by a quorum and
     /// applied here).
     pub(crate) async fn submit(
         &self,
@@ -151,9 +142,11 @@ impl Node {
     ) -> Result<commits::Outcomes, ApiError> {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
-            Submissions::Replicated(queue) => {
+            Submissions::Consortium(consortium) => {
                 let json: Option<Vec<_>> = entries.iter().map(Batch::entry_json).collect();
-                queue.submit(json.ok_or_else(|| ApiError::internal("an entry's canonical bytes are not JSON"))?).await
+                consortium
+                    .submit(json.ok_or_else(|| ApiError::internal("an entry's canonical bytes are not JSON"))?)
+                    .await
             }
         }
     }
@@ -164,10 +157,7 @@ impl Node {
         F: FnOnce(&Ledger) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let ledger = Arc::clone(&self.ledger);
-        tokio::task::spawn_blocking(move || read(&ledger))
-            .await
-            .map_err(|e| ApiError::internal(format!("a ledger task failed: {e}")))?
+        blocking::on_ledger(&self.ledger, read).await
     }
 
     /// The resolver base URL of the items' Digital Link URIs.
@@ -179,19 +169,11 @@ impl Node {
 /// The file in the data directory that holds the last checkpoint the node signed.
 const WITNESS_FILE: &str = "witness.json";
 
-/// The largest Raft message a node takes: a few batches of submissions, or a
-/// snapshot chunk, with room to spare.
-const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
-
-/// Where submissions go: this node's own commit queue, or Raft.
-enum Submissions {
-    Local(commits::CommitQueue),
-    Replicated(proposals::ProposalQueue),
-}
-
-/// The routes of the API, for [`run`] and for tests that call the router directly.
+/// The routes of the API, for [`serve`] and for tests that call the router
+/// directly; a consortium node's also take its peers' requests.
 pub fn router(node: Arc<Node>) -> Router {
-    Router::new()
+    let consortium = node.consortium().map(Consortium::routes);
+    let api = Router::new()
         .route("/healthz", get(status::healthz))
         .route("/v1/status", get(status::status))
         .route("/metrics", get(metrics::metrics))
@@ -209,27 +191,22 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
         .route("/v1/epcis", get(epcis::epcis))
         .route("/8004/{giai}", get(resolver::resolve))
-        .route("/v1/raft/append", post(raft::append).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
-        .route("/v1/raft/vote", post(raft::vote))
-        .route("/v1/raft/snapshot", post(raft::snapshot).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
-        .route(proposals::PROPOSE_PATH, post(raft::propose).layer(DefaultBodyLimit::max(RAFT_BODY_LIMIT)))
-        .route(cosign::COSIGN_PATH, post(cosign::cosign))
+        // Unknown paths, `/v1/raft/*` on a standalone node among them, are
+        // answered without reading the request's body.
         .fallback(status::not_found)
-        .with_state(node)
+        .with_state(node);
+    match consortium {
+        Some(peers) => api.merge(peers),
+        None => api,
+    }
 }
 
 /// Serves `node` on `listener` until `shutdown` resolves; requests in flight
 /// are finished before it returns.
-/// A replicated node also gathers its peers' cosignatures while it serves.
-pub async fn run(
+pub(crate) async fn serve(
     listener: TcpListener,
     node: Arc<Node>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let cosigning = node.replica.is_some().then(|| tokio::spawn(cosign::rounds(Arc::clone(&node))));
-    let served = axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await;
-    if let Some(cosigning) = cosigning {
-        cosigning.abort();
-    }
-    served
+    axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await
 }

@@ -49,29 +49,15 @@ pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiE
 #[utoipa::path(get, path = "/v1/status", tag = "node", responses((status = 200, description = "The ledger id, node, role, size and root", body = Status)))]
 /// `GET /v1/status`.
 pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiError> {
-    let operator = node.operator.member.clone();
-    let (role, leader, term, nodes) = match node.replica() {
+    let operator = node.checkpoints.operator().member.clone();
+    let (role, leader, term, nodes) = match node.consortium() {
         None => ("standalone", None, None, None),
-        Some(replica) => {
-            let metrics = replica.raft.metrics().borrow().clone();
-            let role = match metrics.state {
-                openraft::ServerState::Leader => "leader",
-                openraft::ServerState::Follower => "follower",
-                openraft::ServerState::Candidate => "candidate",
-                openraft::ServerState::Learner => "learner",
-                openraft::ServerState::Shutdown => "shutdown",
-            };
-            let membership = metrics.membership_config.membership();
-            let leader = metrics.current_leader.and_then(|id| membership.get_node(&id).map(|node| node.member.clone()));
-            let mut nodes: Vec<String> = membership
-                .voter_ids()
-                .filter_map(|id| membership.get_node(&id).map(|node| node.member.clone()))
-                .collect();
-            nodes.sort();
-            (role, leader, Some(metrics.current_term), Some(nodes))
+        Some(consortium) => {
+            let raft = consortium.raft_status();
+            (raft.role, raft.leader, Some(raft.term), Some(raft.nodes))
         }
     };
-    let alarms = node.witness.alarms();
+    let alarms = node.checkpoints.witness().alarms();
     node.ledger(move |ledger| {
         let size = ledger.size();
         let root = ledger.root_at(size)?;

@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::inventory;
-use super::{create_consortium, print_items, seed, write_file};
+use super::seed::{create_consortium, print_items, seed};
 use crate::client::NodeClient;
+use crate::commands::write_file;
 
 /// What a node prints once it listens.
 const ANNOUNCEMENT: &str = "salvage node listening on http://";
@@ -231,6 +232,6 @@ fn wait_until_level(running: &[Node]) -> Result<()> {
 /// Blocks until Ctrl-C or SIGTERM.
 fn wait_for_interrupt() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
-    runtime.block_on(super::super::node::shutdown_signal());
+    runtime.block_on(crate::commands::serving::shutdown_signal());
     Ok(())
 }

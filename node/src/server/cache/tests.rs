@@ -154,7 +154,7 @@ async fn the_checkpoint_is_kept_per_size_and_signed_again_when_the_ledger_grows(
     let first = SignedCheckpoint::parse(&s.get("/v1/checkpoint").await.1).unwrap();
     assert_eq!(first.checkpoint.size(), 2);
     assert_eq!(first.verify(std::slice::from_ref(&verifier)).valid, ["reuse-hub"]);
-    assert_eq!(s.node.checkpoints.at(2).unwrap().to_note(), first.to_note(), "the signed checkpoint is kept");
+    assert_eq!(s.node.checkpoints.kept_at(2).unwrap().to_note(), first.to_note(), "the signed checkpoint is kept");
     assert_eq!(s.get("/v1/checkpoint").await.1, first.to_note());
 
     s.transfer().await;
@@ -163,5 +163,5 @@ async fn the_checkpoint_is_kept_per_size_and_signed_again_when_the_ledger_grows(
     assert_eq!(second.checkpoint.size(), 3, "a new size gets a new checkpoint");
     assert_ne!(second.checkpoint.root(), first.checkpoint.root());
     assert_eq!(second.verify(std::slice::from_ref(&verifier)).valid, ["reuse-hub"], "and it is signed by the operator");
-    assert!(s.node.checkpoints.at(2).is_none());
+    assert!(s.node.checkpoints.kept_at(2).is_none());
 }

@@ -20,16 +20,17 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use salvage_ledger::checkpoint::{NoteSigner, NoteVerifier, SignedCheckpoint};
+use salvage_ledger::checkpoint::{NoteVerifier, SignedCheckpoint};
 use salvage_ledger::custody::Member;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
-use super::ledger_reads::signed_checkpoint;
-use super::raft::{authenticated, operators};
-use super::{ApiError, Node};
-use crate::replication::network::PeerConnections;
-use crate::witness::Refusal;
+use super::Consortium;
+use super::callers::{authenticated, operators};
+use super::replication::network::PeerConnections;
+use crate::server::blocking::on_ledger;
+use crate::server::error::ApiError;
+use crate::witness::Declined;
 
 /// Where a node takes cosignature requests.
 pub(crate) const COSIGN_PATH: &str = "/v1/checkpoint/cosign";
@@ -51,39 +52,40 @@ pub(crate) struct CosignMessage {
 /// `POST /v1/checkpoint/cosign`: another node's checkpoint, to cosign if it is
 /// consistent with this node's ledger and what it signed before.
 pub async fn cosign(
-    State(node): State<Arc<Node>>,
+    State(consortium): State<Arc<Consortium>>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<CosignMessage>, ApiError> {
-    let (_, sender, request): (_, String, CosignMessage) = authenticated(&node, &uri, &headers, &body).await?;
+    let (_, sender, request): (_, String, CosignMessage) = authenticated(&consortium, &uri, &headers, &body).await?;
     let mut note = SignedCheckpoint::parse(&request.note).map_err(|e| {
         ApiError::bad_request("checkpoint.malformed", format!("the checkpoint from {sender} does not parse: {e}"))
     })?;
-    let members = operators(&node).await?;
+    let members = operators(&consortium).await?;
     if !note.verify(&verifiers_of(&members, &sender)).signers().contains(&sender) {
         return Err(ApiError::bad_request(
             "checkpoint.unsigned",
             format!("the checkpoint is not signed by {sender}, who asks for the cosignature"),
         ));
     }
-    let (node_for_check, checkpoint, from) = (Arc::clone(&node), note.checkpoint.clone(), sender.clone());
-    node.ledger(move |ledger| node_for_check.witness.admit(ledger, &checkpoint, &from).map_err(refused)).await?;
-    let signer = NoteSigner { name: &node.operator.member, key: &node.operator.key };
+    let (checkpoints, checkpoint, from) =
+        (Arc::clone(&consortium.checkpoints), note.checkpoint.clone(), sender.clone());
+    on_ledger(&consortium.ledger, move |ledger| {
+        checkpoints.witness().admit(ledger, &checkpoint, &from).map_err(refused)
+    })
+    .await?;
+    let signer = consortium.checkpoints.note_signer();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or_default();
     note.add_cosignature(&signer, now).map_err(|e| ApiError::internal(format!("cannot cosign: {e}")))?;
     Ok(Json(CosignMessage { note: note.to_note() }))
 }
 
 /// Asks for missing cosignatures until the node stops.
-pub(crate) async fn rounds(node: Arc<Node>) {
-    let Some(replica) = node.replica() else {
-        return;
-    };
-    let peers = PeerConnections::new(replica.signer.clone());
+pub(crate) async fn rounds(consortium: Arc<Consortium>) {
+    let peers = PeerConnections::new(consortium.replica.signer.clone());
     loop {
         tokio::time::sleep(ROUND).await;
-        if let Err(error) = round(&node, &peers).await {
+        if let Err(error) = round(&consortium, &peers).await {
             tracing::debug!(?error, "no cosignatures gathered in this round");
         }
     }
@@ -91,11 +93,9 @@ pub(crate) async fn rounds(node: Arc<Node>) {
 
 /// Asks each node whose cosignature the current checkpoint lacks, and keeps
 /// the checkpoint with every cosignature that came back and verifies.
-async fn round(node: &Arc<Node>, peers: &PeerConnections) -> Result<(), ApiError> {
-    let Some(replica) = node.replica() else {
-        return Ok(());
-    };
-    let nodes = replica
+async fn round(consortium: &Consortium, peers: &PeerConnections) -> Result<(), ApiError> {
+    let nodes = consortium
+        .replica
         .raft
         .metrics()
         .borrow()
@@ -104,12 +104,11 @@ async fn round(node: &Arc<Node>, peers: &PeerConnections) -> Result<(), ApiError
         .nodes()
         .map(|(_, node)| node.clone())
         .collect::<Vec<_>>();
-    let current = signed_checkpoint(node).await?;
+    let current = consortium.checkpoints.current().await?;
+    let operator = &consortium.checkpoints.operator().member;
     let have: BTreeSet<&str> = current.signatures.iter().map(|signature| signature.name.as_str()).collect();
-    let missing: Vec<_> = nodes
-        .into_iter()
-        .filter(|peer| peer.member != node.operator.member && !have.contains(peer.member.as_str()))
-        .collect();
+    let missing: Vec<_> =
+        nodes.into_iter().filter(|peer| &peer.member != operator && !have.contains(peer.member.as_str())).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -123,7 +122,7 @@ async fn round(node: &Arc<Node>, peers: &PeerConnections) -> Result<(), ApiError
             (peer, answer)
         });
     }
-    let members = operators(node).await?;
+    let members = operators(consortium).await?;
     let mut cosigned = (*current).clone();
     while let Some(Ok((peer, answer))) = asks.join_next().await {
         let answer = match answer {
@@ -157,7 +156,7 @@ async fn round(node: &Arc<Node>, peers: &PeerConnections) -> Result<(), ApiError
             }
         }
     }
-    node.checkpoints.keep(Arc::new(cosigned));
+    consortium.checkpoints.keep(Arc::new(cosigned));
     Ok(())
 }
 
@@ -167,13 +166,13 @@ fn verifiers_of(members: &[Member], member: &str) -> Vec<NoteVerifier> {
 }
 
 /// The answer to a checkpoint the witness would not sign.
-fn refused(refusal: Refusal) -> ApiError {
-    let code = match &refusal {
-        Refusal::OtherLog { .. } => "checkpoint.other_log",
-        Refusal::Ahead { .. } => "checkpoint.ahead",
-        Refusal::Older { .. } => "checkpoint.older",
-        Refusal::Inconsistent(_) => "checkpoint.inconsistent",
-        _ => return ApiError::internal(refusal.to_string()),
+fn refused(declined: Declined) -> ApiError {
+    let code = match &declined {
+        Declined::OtherLog { .. } => "checkpoint.other_log",
+        Declined::Ahead { .. } => "checkpoint.ahead",
+        Declined::Older { .. } => "checkpoint.older",
+        Declined::Inconsistent(_) => "checkpoint.inconsistent",
+        _ => return ApiError::internal(declined.to_string()),
     };
-    ApiError::new(StatusCode::CONFLICT, code, refusal.to_string())
+    ApiError::new(StatusCode::CONFLICT, code, declined.to_string())
 }

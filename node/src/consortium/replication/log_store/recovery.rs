@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use super::index::{Location, SegmentFile};
 use super::writer::Segment;
 use super::{LogStoreError, PURGED_FILE, VOTE_FILE, frame, sync_dir};
-use crate::replication::NodeId;
+use crate::consortium::replication::NodeId;
 
 /// What the files of a store hold.
 pub(super) struct Recovered {

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 
 use super::index::{Index, Location, SegmentFile};
 use super::{PURGED_FILE, VOTE_FILE, lock_index, segment_path, sync_dir, write_replacing};
-use crate::replication::{NodeId, TypeConfig};
+use crate::consortium::replication::{NodeId, TypeConfig};
 
 /// The encoded frames of one append, each with its entry's log id.
 pub(super) type Frames = Vec<(LogId<NodeId>, Vec<u8>)>;

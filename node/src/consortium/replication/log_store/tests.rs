@@ -7,7 +7,7 @@ use salvage_ledger::entry::Timestamp;
 use serde_json::value::RawValue;
 
 use super::*;
-use crate::replication::Batch;
+use crate::consortium::replication::Batch;
 
 fn log_id(term: u64, index: u64) -> LogId<NodeId> {
     LogId::new(CommittedLeaderId::new(term, 7), index)

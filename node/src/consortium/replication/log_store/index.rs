@@ -16,7 +16,7 @@ use std::sync::Arc;
 use openraft::{Entry, LogId};
 
 use super::frame;
-use crate::replication::{NodeId, TypeConfig};
+use crate::consortium::replication::{NodeId, TypeConfig};
 
 /// A segment file, shared by the writer (which appends to it) and the readers
 /// (which read frames back from it at their offsets).

@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 
 use openraft::Entry;
 
-use crate::replication::{TypeConfig, entry_json_len_hint};
+use crate::consortium::replication::{TypeConfig, entry_json_len_hint};
 
 /// Bytes before the payload: its length and its CRC-32.
 pub(super) const HEADER: usize = 8;

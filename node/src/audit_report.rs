@@ -1,10 +1,59 @@
-//! The HTML report of `salvage audit --html FILE`: one self-contained page
-//! (no scripts, fonts, images or style sheets from elsewhere) that a
-//! certification body can file, print or mail as it is.
+//! What a filed audit says ([`AuditSummary`]: what was audited, how, and
+//! what was found), and its HTML report for `salvage audit --html FILE`: one
+//! self-contained page (no scripts, fonts, images or style sheets from
+//! elsewhere) that a certification body can file, print or mail as it is.
+
+use std::path::PathBuf;
 
 use maud::{DOCTYPE, Markup, html as page};
+use salvage_ledger::audit::AuditReport;
+use serde::Serialize;
 
-use super::audit::{AuditSummary, Source};
+/// What an audit read, for the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A node's API at this URL.
+    Node(String),
+    /// A data directory (or log directory) on this machine.
+    Data(PathBuf),
+}
+
+/// The earlier checkpoint an audit was asked to check, and whether the ledger extends it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EarlierFinding {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// Its tree size.
+    pub size: u64,
+    /// Its root, hex.
+    pub root: String,
+    /// Whether the audited ledger extends it.
+    pub extended: bool,
+}
+
+/// Everything a filed audit says: what was audited, how, and what was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSummary {
+    /// The tool and its version, e.g. `salvage 0.1.0`.
+    pub tool: String,
+    /// When the audit finished (RFC 3339 UTC).
+    pub audited_at: String,
+    /// Where the records came from.
+    pub source: Source,
+    /// The genesis file trusted.
+    pub genesis: PathBuf,
+    /// The consortium's name, from the genesis.
+    pub consortium: String,
+    /// Whether no problem was found.
+    pub clean: bool,
+    /// The earlier checkpoint, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<EarlierFinding>,
+    /// The audit itself: counts, root, checkpoint, problems.
+    #[serde(flatten)]
+    pub report: AuditReport,
+}
 
 /// The style of the report, inline so that the file stands alone.
 const STYLE: &str = "

@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::ApiError;
-use super::commits::Outcomes;
-use crate::replication::auth::RequestSigner;
-use crate::replication::network::PeerConnections;
-use crate::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
+use super::replication::auth::RequestSigner;
+use super::replication::network::PeerConnections;
+use super::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
+use crate::server::commits::Outcomes;
+use crate::server::error::ApiError;
 
 /// The most entries proposed in one batch (and in one request's part).
 pub(crate) const MAX_BATCH: usize = 256;

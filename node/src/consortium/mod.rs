@@ -1,0 +1,145 @@
+//! What a node does only as one of a consortium's nodes: the wing that
+//! [`crate::run`] attaches when peers are configured, and nothing else needs.
+//!
+//! A standalone node commits submissions itself and has none of this: no Raft,
+//! no `/v1/raft/*` or `/v1/checkpoint/cosign` routes (they answer 404, the body
+//! unread), no cosigning task. A consortium node has a [`Consortium`]:
+//!
+//! - [`replication`]: Raft (openraft) over the ledger: its log store, the
+//!   ledger as its state machine, membership changes, the signed HTTP transport.
+//! - [`proposals`]: submissions gathered into batches and proposed to Raft
+//!   (a follower forwards them to the leader).
+//! - [`routes`]: the routes the other nodes call, each request signed by their
+//!   operator and checked by [`callers`].
+//! - [`cosign`]: asking the other nodes to cosign this node's checkpoint, and
+//!   cosigning theirs after this node's witness admits them.
+//!
+//! The HTTP server knows the wing only through this file: it hands
+//! submissions to [`Consortium::submit`], shows [`Consortium::raft_status`] in
+//! `GET /v1/status` and merges [`Consortium::routes`] into its router.
+
+mod callers;
+pub(crate) mod cosign;
+pub(crate) mod proposals;
+pub mod replication;
+pub(crate) mod routes;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use salvage_ledger::store::Ledger;
+use serde_json::value::RawValue;
+use tokio::task::JoinHandle;
+
+use crate::server::checkpoints::Checkpoints;
+use crate::server::commits::Outcomes;
+use crate::server::error::ApiError;
+use proposals::ProposalQueue;
+use replication::auth::RequestSigner;
+use replication::{ConsortiumNode, Replica, ReplicationError};
+
+/// A node's part in its consortium: its Raft, its proposals, its cosigning.
+pub struct Consortium {
+    ledger: Arc<Ledger>,
+    replica: Replica,
+    proposals: ProposalQueue,
+    checkpoints: Arc<Checkpoints>,
+    operators: callers::OperatorCache,
+    cosigning: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+/// How a consortium node reaches the others and joins them.
+pub struct Peers {
+    /// The consortium's nodes, this one included.
+    pub nodes: Vec<ConsortiumNode>,
+    /// Wait to be brought in by the leader (after the admins' `node.add`)
+    /// rather than proposing `nodes` as the first membership.
+    pub join: bool,
+}
+
+/// The state of this node's Raft, for `GET /v1/status`.
+pub struct RaftStatus {
+    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
+    pub role: &'static str,
+    /// The member id of the operator whose node leads, if one is known.
+    pub leader: Option<String>,
+    /// The current term.
+    pub term: u64,
+    /// The member ids of the operators whose nodes vote, sorted.
+    pub nodes: Vec<String>,
+}
+
+impl Consortium {
+    /// Starts Raft over `ledger` (its files in `raft_dir`), the proposal queue
+    /// and the cosigning rounds. Must be called within the tokio runtime that
+    /// will serve the node.
+    pub(crate) async fn start(
+        ledger: Arc<Ledger>,
+        checkpoints: Arc<Checkpoints>,
+        raft_dir: &Path,
+        peers: Peers,
+    ) -> Result<Arc<Consortium>, ReplicationError> {
+        let operator = checkpoints.operator();
+        let signer = RequestSigner::new(operator.member.clone(), operator.key.clone());
+        let replica = replication::start(Arc::clone(&ledger), raft_dir, signer, peers.nodes, peers.join).await?;
+        tracing::info!(raft_id = replica.id, "replicating with the consortium's other nodes");
+        let proposals = ProposalQueue::start(replica.raft.clone(), replica.signer.clone());
+        let consortium = Arc::new(Consortium {
+            ledger,
+            replica,
+            proposals,
+            checkpoints,
+            operators: callers::OperatorCache::default(),
+            cosigning: std::sync::Mutex::new(None),
+        });
+        let rounds = tokio::spawn(cosign::rounds(Arc::clone(&consortium)));
+        if let Ok(mut cosigning) = consortium.cosigning.lock() {
+            *cosigning = Some(rounds);
+        }
+        Ok(consortium)
+    }
+
+    /// The routes the other nodes call: Raft's messages, forwarded
+    /// proposals and cosignature requests.
+    pub(crate) fn routes(self: &Arc<Self>) -> Router {
+        routes::router(Arc::clone(self))
+    }
+
+    /// Proposes `entries`, each its canonical JSON, and waits for their
+    /// outcomes once a quorum committed them and this node applied them.
+    pub(crate) async fn submit(&self, entries: Vec<Box<RawValue>>) -> Result<Outcomes, ApiError> {
+        self.proposals.submit(entries).await
+    }
+
+    /// This node's Raft role, the leader, the term and the voting nodes.
+    pub fn raft_status(&self) -> RaftStatus {
+        let metrics = self.replica.raft.metrics().borrow().clone();
+        let role = match metrics.state {
+            openraft::ServerState::Leader => "leader",
+            openraft::ServerState::Follower => "follower",
+            openraft::ServerState::Candidate => "candidate",
+            openraft::ServerState::Learner => "learner",
+            openraft::ServerState::Shutdown => "shutdown",
+        };
+        let membership = metrics.membership_config.membership();
+        let leader = metrics.current_leader.and_then(|id| membership.get_node(&id).map(|node| node.member.clone()));
+        let mut nodes: Vec<String> =
+            membership.voter_ids().filter_map(|id| membership.get_node(&id).map(|node| node.member.clone())).collect();
+        nodes.sort();
+        RaftStatus { role, leader, term: metrics.current_term, nodes }
+    }
+
+    /// Stops cosigning and Raft's tasks, so that nothing writes to the ledger
+    /// or the Raft log after this.
+    pub(crate) async fn stop(&self) {
+        if let Ok(mut cosigning) = self.cosigning.lock()
+            && let Some(rounds) = cosigning.take()
+        {
+            rounds.abort();
+        }
+        if let Err(error) = self.replica.raft.shutdown().await {
+            tracing::warn!(%error, "Raft did not stop cleanly");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The node's signed checkpoint: the operator signs the ledger's checkpoint
+//! once per size, after its [`Witness`] admits it, and keeps it (with the
+//! cosignatures a consortium's other nodes add later) for every reader.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use ed25519_dalek::SigningKey;
+use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
+use salvage_ledger::store::Ledger;
+
+use super::blocking::on_ledger;
+use super::cache::CheckpointCache;
+use super::error::ApiError;
+use crate::witness::Witness;
+
+/// The consortium operator running this node: its member id and signing key.
+/// The key signs the node's checkpoints.
+pub struct Operator {
+    /// The operator's member id, the key name in checkpoint signatures.
+    pub member: String,
+    /// The operator's Ed25519 key.
+    pub key: SigningKey,
+}
+
+/// Signs and keeps the checkpoint of one ledger as its node's operator.
+pub struct Checkpoints {
+    ledger: Arc<Ledger>,
+    operator: Operator,
+    witness: Witness,
+    kept: CheckpointCache,
+}
+
+impl Checkpoints {
+    /// Signs `ledger`'s checkpoints as `operator`, through `witness`.
+    pub(crate) fn new(ledger: Arc<Ledger>, operator: Operator, witness: Witness) -> Checkpoints {
+        Checkpoints { ledger, operator, witness, kept: CheckpointCache::default() }
+    }
+
+    /// The ledger's current checkpoint, signed by this node's operator once per
+    /// ledger size (Ed25519 signatures are deterministic: signing again would
+    /// give the same note), with any cosignatures kept since.
+    pub(crate) async fn current(self: &Arc<Self>) -> Result<Arc<SignedCheckpoint>, ApiError> {
+        // The size is an atomic read, cheap enough for the reactor.
+        if let Some(signed) = self.kept_at(self.ledger.size()) {
+            return Ok(signed);
+        }
+        // The node's own checkpoint passes its witness too: a node whose ledger
+        // no longer extends what it signed before refuses to sign.
+        let this = Arc::clone(self);
+        let checkpoint = on_ledger(&self.ledger, move |ledger| {
+            let checkpoint = ledger.checkpoint()?;
+            this.witness.admit(ledger, &checkpoint, "this node's own ledger").map_err(|refusal| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "checkpoint.inconsistent",
+                    format!("this node will not sign its checkpoint: {refusal}"),
+                )
+            })?;
+            Ok(checkpoint)
+        })
+        .await?;
+        let signed = SignedCheckpoint::sign(checkpoint, &self.note_signer())
+            .map_err(|e| ApiError::internal(format!("cannot sign the checkpoint: {e}")))?;
+        let signed = Arc::new(signed);
+        self.kept.keep(Arc::clone(&signed));
+        Ok(signed)
+    }
+
+    /// The signed checkpoint kept for tree size `size`, if any.
+    pub(crate) fn kept_at(&self, size: u64) -> Option<Arc<SignedCheckpoint>> {
+        self.kept.at(size)
+    }
+
+    /// Keeps `checkpoint` (the current one with more cosignatures) for readers.
+    pub(crate) fn keep(&self, checkpoint: Arc<SignedCheckpoint>) {
+        self.kept.keep(checkpoint);
+    }
+
+    /// The operator that signs.
+    pub(crate) fn operator(&self) -> &Operator {
+        &self.operator
+    }
+
+    /// The signer of checkpoint notes and cosignatures: the operator's key
+    /// under its member id.
+    pub(crate) fn note_signer(&self) -> NoteSigner<'_> {
+        NoteSigner { name: &self.operator.member, key: &self.operator.key }
+    }
+
+    /// What this node signed, and the alarms raised when it refused to.
+    pub(crate) fn witness(&self) -> &Witness {
+        &self.witness
+    }
+}
