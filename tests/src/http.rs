@@ -1,19 +1,63 @@
-//! A small blocking HTTP/1.1 client, enough to talk to a test node: one
-//! request per connection, answers read to the end, chunked bodies decoded.
+//! The end-to-end tests' HTTP client: a thin blocking wrapper over [`ureq`], so
+//! that a test reads as the HTTP exchange it checks (method, path, headers and
+//! body in; status, headers and body out) while a maintained client does the
+//! HTTP/1.1 itself (framing, chunked decoding, timeouts).
+//!
+//! It is configured to show the node's answers as they are, not as a friendly
+//! client would use them:
+//!
+//! - every status is an answer, errors included (`http_status_as_error(false)`),
+//!   and redirects are answers too, never followed (`max_redirects(0)`);
+//! - a request carries the headers the test names and nothing else but `Host`,
+//!   `Connection: close` (unless the test names a `Connection`) and the body's
+//!   framing: no `User-Agent`, no `Accept: */*`, so content negotiation sees
+//!   exactly what the test asked for; no proxy from the environment either;
+//! - one request per connection (`Connection: close`), as a node sees from
+//!   independent clients, so that a node killed, stopped or restarted between
+//!   two requests never meets a pooled connection left over from before;
+//! - the body is sent with its `Content-Length`, or in chunks when the test
+//!   names `Transfer-Encoding: chunked` (ureq does the chunking: pass the plain
+//!   body); a GET, HEAD, DELETE or OPTIONS without body is sent without one;
+//! - the answer's body is read to its end, however large (no size limit), and
+//!   a body cut off before its declared end is an error, not a short answer;
+//! - each read waits up to a minute for the node (`ANSWER_TIMEOUT`).
+//!
+//! Everything the tests send is valid HTTP/1.1 that ureq can express; a test
+//! of the node's handling of broken HTTP would need raw bytes on a socket
+//! instead, and has no place here.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-/// How long a test waits for any one answer.
+use ureq::Agent;
+use ureq::http;
+
+/// How long a test waits for any one read of an answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The one client every request goes through (it holds configuration only:
+/// with `Connection: close` no connection is kept between requests).
+static AGENT: LazyLock<Agent> = LazyLock::new(|| {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_per_read(Some(ANSWER_TIMEOUT))
+        .proxy(None)
+        .user_agent("")
+        .accept("")
+        .accept_encoding("")
+        .allow_non_standard_methods(true)
+        .build()
+        .into()
+});
 
 /// An HTTP answer.
 #[derive(Debug, Clone)]
 pub struct Answer {
     /// The status code.
     pub status: u16,
-    /// The headers, names in lower case, in order.
+    /// The headers, names in lower case, values as sent; in the order of each
+    /// name's first appearance, a repeated name's values together and in order.
     pub headers: Vec<(String, String)>,
     /// The body, de-chunked.
     pub body: Vec<u8>,
@@ -48,17 +92,22 @@ impl Answer {
     }
 }
 
-/// The ways a request can fail below HTTP: the node is down, or it answered
-/// something that is not HTTP.
+/// The ways a request can fail below HTTP: the node is down or stopped
+/// answering, closed the connection mid-answer, or answered something that is
+/// not HTTP/1.1; or the request itself cannot be expressed (a bad header).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RequestError {
-    /// Connecting, writing or reading failed.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    /// The answer is not an HTTP/1.1 response.
-    #[error("not an HTTP answer: {0}")]
-    Malformed(String),
+    /// What ureq reports: connecting, writing or reading failed, a read timed
+    /// out, the answer is malformed or cut off, or the request is invalid.
+    #[error(transparent)]
+    Client(#[from] ureq::Error),
+}
+
+impl From<http::Error> for RequestError {
+    fn from(error: http::Error) -> RequestError {
+        RequestError::Client(error.into())
+    }
 }
 
 /// One request; panics when the node cannot be reached or answers garbage,
@@ -68,7 +117,8 @@ pub fn request(address: &str, method: &str, path: &str, headers: &[(&str, &str)]
         .unwrap_or_else(|error| panic!("{method} http://{address}{path}: {error}"))
 }
 
-/// One request, sent on a new connection that is closed after the answer.
+/// One request to the node at `address` (`host:port`), sent on a new
+/// connection that is closed after the answer.
 pub fn try_request(
     address: &str,
     method: &str,
@@ -76,55 +126,22 @@ pub fn try_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<Answer, RequestError> {
-    let mut stream = TcpStream::connect(address)?;
-    stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    let mut builder = http::Request::builder().method(method).uri(format!("http://{address}{path}"));
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        builder = builder.header(*name, *value);
     }
-    if !body.is_empty() || method == "POST" {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("connection")) {
+        builder = builder.header(http::header::CONNECTION, "close");
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse(&raw)
-}
-
-fn parse(raw: &[u8]) -> Result<Answer, RequestError> {
-    let malformed = |why: &str| {
-        RequestError::Malformed(format!("{why}: {:?}", String::from_utf8_lossy(&raw[..raw.len().min(200)])))
-    };
-    let split = raw.windows(4).position(|window| window == b"\r\n\r\n").ok_or_else(|| malformed("no end of head"))?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|_| malformed("head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status =
-        status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or_else(|| malformed("no status code"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+    let bodiless = body.is_empty() && matches!(method, "GET" | "HEAD" | "DELETE" | "OPTIONS");
+    let response = if bodiless { AGENT.run(builder.body(())?)? } else { AGENT.run(builder.body(body)?)? };
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
-    let rest = &raw[split + 4..];
-    let chunked =
-        headers.iter().any(|(name, value)| name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(rest).ok_or_else(|| malformed("bad chunked body"))? } else { rest.to_vec() };
+    // `Body::read_to_vec` stops at 10 MB; a whole ledger's NDJSON may be larger.
+    let body = response.into_body().into_with_config().limit(u64::MAX).read_to_vec()?;
     Ok(Answer { status, headers, body })
-}
-
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = rest.windows(2).position(|window| window == b"\r\n")?;
-        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Some(body);
-        }
-        body.extend_from_slice(rest.get(..size)?);
-        rest = rest.get(size + 2..)?;
-    }
 }

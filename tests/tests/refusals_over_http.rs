@@ -314,7 +314,8 @@ fn oversized_mistyped_and_malformed_bodies_get_clear_errors_and_the_node_keeps_s
     };
     // Too large: declared, and sent in chunks without a declared length.
     expect(post(&json_type, &vec![b' '; BODY_LIMIT + 1]), 413, "http.body_too_large", "a body over the limit");
-    let chunked = format!("{:x}\r\n{}\r\n0\r\n\r\n", BODY_LIMIT + 10, " ".repeat(BODY_LIMIT + 10));
+    // The client does the chunking that the header names.
+    let chunked = " ".repeat(BODY_LIMIT + 10);
     let answer = http::request(
         &node.address,
         "POST",
