@@ -16,8 +16,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::canonical;
-use crate::canonical::decode::{Cursor, decode_lower_hex};
+use crate::canonical::decode::Cursor;
 use crate::digest::hash_newtype;
+use crate::hex::{parse_lower_hex, to_lower_hex, write_lower_hex};
 use crate::refusal::{Refusal, RefusalCode};
 use crate::signature::SignatureCheck;
 
@@ -36,31 +37,6 @@ hash_newtype! {
 hash_newtype! {
     /// The id of a ledger: blake3 of the canonical bytes of its genesis statement.
     LedgerId
-}
-
-/// Why hex text was refused.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HexError {
-    /// The text has the wrong number of digits.
-    #[error("expected {expected} hex digits, found {found}")]
-    Length {
-        /// Digits expected.
-        expected: usize,
-        /// Digits found.
-        found: usize,
-    },
-    /// The text has a character that is not a lowercase hex digit.
-    #[error("{0:?} is not lowercase hex")]
-    NotLowerHex(String),
-}
-
-/// Parses exactly `2 * N` lowercase hex digits: the only hex the wire format allows.
-pub fn parse_lower_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
-    if text.len() != 2 * N {
-        return Err(HexError::Length { expected: 2 * N, found: text.len() });
-    }
-    decode_lower_hex(text.as_bytes()).ok_or_else(|| HexError::NotLowerHex(text.to_owned()))
 }
 
 /// The most decompressed keys one thread remembers (see [`DECOMPRESSED`]).
@@ -137,7 +113,7 @@ impl PublicKey {
 
     /// Lowercase hex, as on the wire.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0.as_bytes())
+        to_lower_hex(self.0.as_bytes())
     }
 
     /// Whether the key is of small order.
@@ -802,9 +778,9 @@ impl SignedEntry {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"key\":\"");
-            canonical::write_lower_hex(signature.key.verifying_key().as_bytes(), out);
+            write_lower_hex(signature.key.verifying_key().as_bytes(), out);
             out.extend_from_slice(b"\",\"sig\":\"");
-            canonical::write_lower_hex(&signature.sig.to_bytes(), out);
+            write_lower_hex(&signature.sig.to_bytes(), out);
             out.extend_from_slice(b"\"}");
         }
         out.extend_from_slice(b"],\"statement\":");
@@ -852,12 +828,12 @@ mod signature_hex {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(sig: &Signature, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&hex::encode(sig.to_bytes()))
+        serializer.serialize_str(&crate::hex::to_lower_hex(sig.to_bytes()))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Signature, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        let bytes = super::parse_lower_hex::<64>(&text).map_err(serde::de::Error::custom)?;
+        let bytes = crate::hex::parse_lower_hex::<64>(&text).map_err(serde::de::Error::custom)?;
         Ok(Signature::from_bytes(&bytes))
     }
 }

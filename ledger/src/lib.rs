@@ -60,6 +60,7 @@ pub mod custody;
 mod digest;
 pub mod entry;
 pub mod epcis;
+pub mod hex;
 pub mod ident;
 pub mod merkle;
 pub mod redact;

@@ -157,7 +157,7 @@ pub enum CheckpointError {
     #[error(
         "key {name}+{} signs twice: the repeated signature is at line {line}, \
          and a note carries at most one signature per key",
-        hex::encode(.key_hash)
+        crate::hex::to_lower_hex(.key_hash)
     )]
     DuplicateSigner {
         /// The key name of the repeated signer.
