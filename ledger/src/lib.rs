@@ -62,6 +62,7 @@ pub mod entry;
 pub mod epcis;
 pub mod hex;
 pub mod ident;
+pub mod key;
 pub mod merkle;
 pub mod redact;
 pub mod refusal;
