@@ -1,7 +1,10 @@
-//! Ed25519 public keys, the keys that sign entries ([`PublicKey`]).
+//! Ed25519 keys: the public keys that sign entries ([`PublicKey`]), and where a real signing
+//! key comes from ([`generate_signing_key`]).
 //!
 //! A public key is read once per signature of every entry and record, so decoding it is
-//! memoised per thread.
+//! memoised per thread. A signing key for real use is only ever made from the operating
+//! system's randomness here; the deterministic keys of `testkit` (a cargo feature) are for
+//! tests and examples, and anyone can derive them.
 
 use std::fmt;
 
@@ -118,6 +121,14 @@ impl<'de> Deserialize<'de> for PublicKey {
     }
 }
 
+/// A fresh signing key from the operating system's random number generator: how a member,
+/// an operator or the CLI's `key new` makes a key that protects something.
+pub fn generate_signing_key() -> Result<SigningKey, getrandom::Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
 /// The most decompressed keys one thread remembers (see [`DECOMPRESSED`]).
 const REMEMBERED_KEYS: usize = 256;
 
@@ -137,6 +148,12 @@ mod tests {
 
     fn key(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        let (a, b) = (generate_signing_key().unwrap(), generate_signing_key().unwrap());
+        assert_ne!(PublicKey::of(&a), PublicKey::of(&b));
     }
 
     #[test]
