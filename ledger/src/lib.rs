@@ -69,6 +69,7 @@ pub mod refusal;
 pub mod schema;
 mod signature;
 pub mod store;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use refusal::{Refusal, RefusalCode, UnknownRefusalCode};

@@ -4,6 +4,10 @@
 //! Anyone can derive these keys, so they protect nothing: they exist so that a
 //! test, a benchmark and a reader of `docs/format.md` see the same bytes. Real
 //! consortiums generate their keys (see [`crate::key::generate_signing_key`]).
+//!
+//! Built only with the cargo feature `testkit`, so that no production build can
+//! reach these keys: the ledger's own tests, benchmarks and examples turn it on
+//! (a dev-dependency of the crate on itself), as do other crates' tests.
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
