@@ -14,6 +14,9 @@
 //!
 //! # Example
 //!
+//! The demo consortium below comes from `testkit`, which is built only with the
+//! cargo feature `testkit` (the crate's tests and examples turn it on).
+//!
 //! ```
 //! use salvage_ledger::{Ledger, testkit::Fixture};
 //! use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
