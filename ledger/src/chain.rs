@@ -105,7 +105,7 @@ impl Record {
         out.extend_from_slice(b",\"entry\":");
         self.entry.write_canonical(&mut out);
         out.extend_from_slice(b",\"prev\":\"");
-        canonical::write_lower_hex(self.prev.as_bytes(), &mut out);
+        crate::hex::write_lower_hex(self.prev.as_bytes(), &mut out);
         out.extend_from_slice(b"\",\"seq\":");
         out.extend_from_slice(self.seq.get().to_string().as_bytes());
         out.push(b'}');

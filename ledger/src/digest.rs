@@ -1,4 +1,4 @@
-//! 32-byte hash newtypes written as lowercase hex on the wire.
+//! 32-byte hash newtypes written as lowercase hex on the wire (spelled by [`crate::hex`]).
 
 /// Defines a newtype over a 32-byte hash that reads and writes lowercase hex.
 macro_rules! hash_newtype {
@@ -15,12 +15,12 @@ macro_rules! hash_newtype {
 
             /// The lowercase hex form used on the wire.
             pub fn to_hex(&self) -> String {
-                hex::encode(self.0)
+                crate::hex::to_lower_hex(self.0)
             }
 
             /// Parses exactly 64 lowercase hex digits.
-            pub fn from_hex(text: &str) -> Result<Self, crate::entry::HexError> {
-                crate::entry::parse_lower_hex::<32>(text).map($name)
+            pub fn from_hex(text: &str) -> Result<Self, crate::hex::HexError> {
+                crate::hex::parse_lower_hex::<32>(text).map($name)
             }
         }
 
@@ -37,7 +37,7 @@ macro_rules! hash_newtype {
         }
 
         impl std::str::FromStr for $name {
-            type Err = crate::entry::HexError;
+            type Err = crate::hex::HexError;
             fn from_str(text: &str) -> Result<Self, Self::Err> {
                 Self::from_hex(text)
             }

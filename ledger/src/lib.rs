@@ -14,6 +14,9 @@
 //!
 //! # Example
 //!
+//! The demo consortium below comes from `testkit`, which is built only with the
+//! cargo feature `testkit` (the crate's tests and examples turn it on).
+//!
 //! ```
 //! use salvage_ledger::{Ledger, testkit::Fixture};
 //! use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
@@ -60,13 +63,16 @@ pub mod custody;
 mod digest;
 pub mod entry;
 pub mod epcis;
+pub mod hex;
 pub mod ident;
+pub mod key;
 pub mod merkle;
 pub mod redact;
 pub mod refusal;
 pub mod schema;
 mod signature;
 pub mod store;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use refusal::{Refusal, RefusalCode, UnknownRefusalCode};

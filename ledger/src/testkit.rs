@@ -3,7 +3,11 @@
 //!
 //! Anyone can derive these keys, so they protect nothing: they exist so that a
 //! test, a benchmark and a reader of `docs/format.md` see the same bytes. Real
-//! consortiums generate their keys (see [`generate_signing_key`]).
+//! consortiums generate their keys (see [`crate::key::generate_signing_key`]).
+//!
+//! Built only with the cargo feature `testkit`, so that no production build can
+//! reach these keys: the ledger's own tests, benchmarks and examples turn it on
+//! (a dev-dependency of the crate on itself), as do other crates' tests.
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
@@ -24,13 +28,6 @@ pub const MEMBERS: &[(&str, &str, &[&str])] = &[
 /// A signing key derived from a label: the same label always gives the same key.
 pub fn fixed_signing_key(label: &str) -> SigningKey {
     SigningKey::from_bytes(&blake3::derive_key("salvage testkit signing key v1", label.as_bytes()))
-}
-
-/// A fresh signing key from the operating system's random number generator.
-pub fn generate_signing_key() -> Result<SigningKey, getrandom::Error> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)?;
-    Ok(SigningKey::from_bytes(&seed))
 }
 
 /// The demo consortium: its genesis and every member's key.

@@ -10,7 +10,7 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use salvage_ledger::entry::PublicKey;
-use salvage_ledger::testkit::generate_signing_key;
+use salvage_ledger::key::generate_signing_key;
 use salvage_node::config::OperatorKey;
 
 /// Create or inspect a key file.

@@ -33,6 +33,7 @@ use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, Member, Role, State, VerifiedEntry};
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp, signing_message};
+use crate::hex::to_lower_hex;
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
 use crate::refusal::Refusal;
 use crate::signature::is_small_order_encoding;
@@ -245,7 +246,7 @@ pub(crate) fn check_checkpoint(
     }
     CheckpointFinding {
         size: checkpoint.checkpoint.size(),
-        root: hex::encode(checkpoint.checkpoint.root()),
+        root: to_lower_hex(checkpoint.checkpoint.root()),
         signed_by,
         operators: operators.len(),
     }
@@ -425,8 +426,8 @@ impl Auditor {
                     "checkpoint.root_mismatch",
                     format!(
                         "the checkpoint of size {claimed} signs root {} but the records give {}",
-                        hex::encode(checkpoint.checkpoint.root()),
-                        hex::encode(root)
+                        to_lower_hex(checkpoint.checkpoint.root()),
+                        to_lower_hex(root)
                     ),
                 )),
                 Err(_) => self.problem(Problem::new(
@@ -459,7 +460,7 @@ impl Auditor {
                     format!(
                         "the ledger of {size} records does not extend the earlier checkpoint of size {} and root {}",
                         earlier.size,
-                        hex::encode(earlier.root)
+                        to_lower_hex(earlier.root)
                     ),
                 ));
             }
@@ -469,7 +470,7 @@ impl Auditor {
             ledger_id: self.ledger_id,
             records: size,
             signatures: self.signatures,
-            root: hex::encode(self.tree.root()),
+            root: to_lower_hex(self.tree.root()),
             items,
             members,
             checkpoint: checkpoint_finding,
@@ -568,7 +569,7 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<
             decoded[owner].2 = Err(Problem::new(
                 Some(seq),
                 "record.refused:signature.invalid",
-                format!("the signature by key {} does not verify", hex::encode(keys[i].as_bytes())),
+                format!("the signature by key {} does not verify", to_lower_hex(keys[i].as_bytes())),
             ));
         }
     }

@@ -21,6 +21,7 @@ use std::cmp::Ordering;
 use serde_json::{Map, Number, Value};
 
 use super::{MAX_SAFE_INTEGER, to_canonical_bytes};
+use crate::hex::decode_lower_hex;
 
 /// How deep a cursor follows nested arrays and objects; deeper values go to the
 /// general parser, which has its own recursion limit.
@@ -75,7 +76,7 @@ impl<'a> Cursor<'a> {
         self.eat(expected).then_some(())
     }
 
-    /// Exactly `2 * N` lowercase hex digits (what [`crate::entry::parse_lower_hex`] accepts):
+    /// Exactly `2 * N` lowercase hex digits (what [`crate::hex::parse_lower_hex`] accepts):
     /// keys, signatures and hashes are a third of a record.
     pub(crate) fn hex<const N: usize>(&mut self) -> Option<[u8; N]> {
         let bytes = decode_lower_hex(self.rest().get(..2 * N)?)?;
@@ -344,29 +345,6 @@ impl Sink for Skip {
     fn array((): ()) {}
 }
 
-/// Exactly `2 * N` lowercase hex digits decoded, in one pass; `None` for any
-/// other length or digit.
-pub(crate) fn decode_lower_hex<const N: usize>(digits: &[u8]) -> Option<[u8; N]> {
-    if digits.len() != 2 * N {
-        return None;
-    }
-    let mut bytes = [0u8; N];
-    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-        let &[high, low] = pair else { return None };
-        *byte = (lower_hex_digit(high)? << 4) | lower_hex_digit(low)?;
-    }
-    Some(bytes)
-}
-
-/// The value of one lowercase hex digit.
-fn lower_hex_digit(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        _ => None,
-    }
-}
-
 /// RFC 8785 §3.2.3: object members sort by the UTF-16 code units of their names.
 fn jcs_key_order(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() { a.as_bytes().cmp(b.as_bytes()) } else { a.encode_utf16().cmp(b.encode_utf16()) }
@@ -457,12 +435,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn hex_is_read_only_as_lower_case_digits_of_the_exact_length() {
-        assert_eq!(decode_lower_hex::<2>(b"00ff"), Some([0x00, 0xff]));
-        assert_eq!(decode_lower_hex::<2>(b"a0b1"), Some([0xa0, 0xb1]));
-        for text in ["0A0b", "0g00", "+123", "12 3", "123", "12345", ""] {
-            assert_eq!(decode_lower_hex::<2>(text.as_bytes()), None, "{text}");
-        }
+    fn a_cursor_reads_hex_of_the_exact_length_or_nothing() {
         let mut short = Cursor::new(b"abc").unwrap();
         assert_eq!(short.hex::<2>(), None);
         assert_eq!(short.position(), 0, "a failed read consumes nothing");
@@ -489,15 +462,6 @@ pub(crate) mod tests {
     }
 
     proptest! {
-        /// The hex digits are those the `hex` crate decodes, in lower case only.
-        #[test]
-        fn lower_hex_is_the_hex_crates(text in "[0-9a-fA-Fg ]{0,6}") {
-            let mut expected = [0u8; 2];
-            let lower = text.len() == 4 && !text.bytes().any(|b| b.is_ascii_uppercase());
-            let expected = (lower && hex::decode_to_slice(&text, &mut expected).is_ok()).then_some(expected);
-            prop_assert_eq!(decode_lower_hex::<2>(text.as_bytes()), expected);
-        }
-
         /// Every value the ledger can hold is read back from its canonical bytes as
         /// the strict parser reads them (a float with an integral value, spelled as
         /// an integer, comes back as the integer).

@@ -9,6 +9,8 @@
 
 use serde_json::{Map, Number, Value};
 
+use crate::hex::LOWER_HEX_DIGITS as HEX;
+
 /// Appends the canonical encoding of `value` to `out`.
 pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) {
     match value {
@@ -28,20 +30,6 @@ pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(map) => write_object(map, out),
-    }
-}
-
-/// The lowercase hex digits, for hex on the wire and JSON's `\u00xx` escapes alike.
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Appends `bytes` as lowercase hex, the wire form of keys, signatures and
-/// hashes. (`hex::encode` builds its string a `char` at a time, which every
-/// record's key, signature and chain link paid for on every node.)
-pub(crate) fn write_lower_hex(bytes: &[u8], out: &mut Vec<u8>) {
-    out.reserve(2 * bytes.len());
-    for &byte in bytes {
-        out.push(HEX[usize::from(byte >> 4)]);
-        out.push(HEX[usize::from(byte & 0xf)]);
     }
 }
 
@@ -125,15 +113,6 @@ mod tests {
         let mut out = Vec::new();
         write_value(value, &mut out);
         String::from_utf8(out).expect("the encoder writes UTF-8")
-    }
-
-    proptest! {
-        #[test]
-        fn lower_hex_is_the_hex_crates(bytes in proptest::collection::vec(any::<u8>(), 0..80), prefix in "[a-z]{0,3}") {
-            let mut out = prefix.clone().into_bytes();
-            write_lower_hex(&bytes, &mut out);
-            prop_assert_eq!(String::from_utf8(out).expect("hex is ASCII"), format!("{prefix}{}", hex::encode(&bytes)));
-        }
     }
 
     /// `write_object` relies on serde_json's map iterating in UTF-8 byte order;

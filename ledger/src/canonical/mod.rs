@@ -9,7 +9,7 @@
 pub(crate) mod decode;
 mod encode;
 
-pub(crate) use encode::{write_lower_hex, write_string, write_value};
+pub(crate) use encode::{write_string, write_value};
 
 use std::cell::Cell;
 use std::fmt;

@@ -121,6 +121,8 @@ impl NoteVerifier {
         };
         check_key_name(name)?;
         let mut claimed_hash = [0u8; 4];
+        // Not the wire's lowercase-only hex (`crate::hex`): the note tooling that writes
+        // vkeys reads key IDs in either case, so a vkey from it is taken as it reads them.
         if hash_hex.len() != 8 || hex::decode_to_slice(hash_hex, &mut claimed_hash).is_err() {
             return Err(CheckpointError::BadVerifierKey { reason: "the key ID must be exactly 8 hexadecimal digits" });
         }
@@ -159,7 +161,7 @@ impl NoteVerifier {
         let mut encoded = Vec::with_capacity(33);
         encoded.push(self.kind.type_byte());
         encoded.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex::encode(self.key_hash), BASE64.encode(encoded))
+        format!("{}+{}+{}", self.name, crate::hex::to_lower_hex(self.key_hash), BASE64.encode(encoded))
     }
 
     /// The key name.

@@ -68,17 +68,21 @@
 //! <https://c2sp.org/tlog-cosignature>.
 //! The reference implementation is `golang.org/x/mod/sumdb/note`.
 
-// The body, the keys, the signed note and verification each have a submodule. The note-text
-// rules that both the body parser and the note framing apply (no control characters, line
-// numbers for error positions) stay here, next to the error type they report.
+// The body, the keys, a signature line, the signed note and verification each have a
+// submodule; the note uses verification, and both use the signature line, never the other
+// way round. The note-text rules that both the body parser and the note framing apply (no
+// control characters, line numbers for error positions) stay here, next to the error type
+// they report.
 mod body;
 mod keys;
 mod note;
+mod signature;
 mod verify;
 
 pub use body::Checkpoint;
 pub use keys::{NoteSigner, NoteVerifier, cosignature_key_hash, key_hash};
-pub use note::{NoteSignature, SignedCheckpoint};
+pub use note::SignedCheckpoint;
+pub use signature::NoteSignature;
 pub use verify::VerifiedSigners;
 
 /// The most signatures a note may carry.
@@ -157,7 +161,7 @@ pub enum CheckpointError {
     #[error(
         "key {name}+{} signs twice: the repeated signature is at line {line}, \
          and a note carries at most one signature per key",
-        hex::encode(.key_hash)
+        crate::hex::to_lower_hex(.key_hash)
     )]
     DuplicateSigner {
         /// The key name of the repeated signer.

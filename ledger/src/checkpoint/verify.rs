@@ -6,8 +6,8 @@
 
 use ed25519_dalek::Signature;
 
-use super::note::cosignature_message;
-use super::{MAX_COSIGNATURE_TIMESTAMP, NoteSignature, NoteVerifier};
+use super::signature::{NoteSignature, cosignature_message};
+use super::{MAX_COSIGNATURE_TIMESTAMP, NoteVerifier};
 
 /// The outcome of checking a note's signatures (plain ones and cosignatures) against a set of
 /// known verifiers.

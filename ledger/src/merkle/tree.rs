@@ -232,7 +232,7 @@ impl<H: MerkleHasher> fmt::Debug for MerkleTree<H> {
         // Printing every stored hash of a 100,000-leaf ledger would drown any log line.
         f.debug_struct("MerkleTree")
             .field("len", &self.len())
-            .field("root", &hex::encode(self.root()))
+            .field("root", &crate::hex::to_lower_hex(self.root()))
             .finish_non_exhaustive()
     }
 }

@@ -1,12 +1,16 @@
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
 use serde_json::value::RawValue;
 
+use super::log::{LogOptions, RecordLog};
 use super::*;
-use crate::custody::MemberId;
-use crate::entry::{Kind, SignedEntry};
-use crate::refusal::RefusalCode;
+use crate::chain::Seq;
+use crate::custody::{MemberId, NodeSetChange};
+use crate::entry::{Kind, SignedEntry, Timestamp};
+use crate::ident::Giai;
+use crate::refusal::{Refusal, RefusalCode};
 use crate::testkit::Fixture;
 
 fn giai(n: usize) -> String {

@@ -9,7 +9,7 @@ use salvage_ledger::Ledger;
 use salvage_ledger::entry::{Kind, PublicKey, SignedEntry, Statement, Timestamp};
 use salvage_ledger::ident::Giai;
 use salvage_ledger::ident::digital_link::DigitalLink;
-use salvage_ledger::testkit::generate_signing_key;
+use salvage_ledger::key::generate_signing_key;
 use salvage_node::qr::QrCode;
 use serde_json::json;
 

@@ -1,5 +1,11 @@
 //! Bit strings, most significant bit first, as TDS §14 lays EPCs out, and
 //! their hexadecimal form.
+//!
+//! This hex is not the wire format's (`crate::hex`): an EPC's hex is what a tag
+//! reader prints, written in uppercase and read in either case, a nibble at a
+//! time (a 96-bit tag is 24 digits, but other lengths need not be whole bytes),
+//! with errors that name the offending character's position for the EPC error
+//! type. The ledger's hex is lowercase only, whole bytes, fixed lengths.
 
 use super::EpcError;
 

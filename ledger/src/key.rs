@@ -1,0 +1,194 @@
+//! Ed25519 keys: the public keys that sign entries ([`PublicKey`]), and where a real signing
+//! key comes from ([`generate_signing_key`]).
+//!
+//! A public key is read once per signature of every entry and record, so decoding it is
+//! memoised per thread. A signing key for real use is only ever made from the operating
+//! system's randomness here; the deterministic keys of `testkit` (a cargo feature) are for
+//! tests and examples, and anyone can derive them.
+
+use std::fmt;
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::hex::{parse_lower_hex, to_lower_hex};
+use crate::refusal::{Refusal, RefusalCode};
+
+/// An Ed25519 public key that decodes to a curve point.
+///
+/// Whether the key is weak (of small order) is checked where keys are admitted
+/// to membership ([`PublicKey::parse_for_membership`]), not on every signature:
+/// `verify_strict` refuses signatures by weak keys anyway.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// Parses 64 lowercase hex digits of a compressed Edwards point.
+    pub fn from_hex(text: &str) -> Result<Self, Refusal> {
+        let bytes = parse_lower_hex::<32>(text)
+            .map_err(|e| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text:?}: {e}")))?;
+        Self::from_bytes(&bytes)
+            .ok_or_else(|| Refusal::new(RefusalCode::KeyInvalid, format!("public key {text} is not an Ed25519 point")))
+    }
+
+    /// The key with this compressed encoding, if it is a curve point: the check
+    /// [`PublicKey::from_hex`] makes once the hex is decoded.
+    pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Option<Self> {
+        if let Some(key) = DECOMPRESSED.with_borrow(|memo| memo.get(bytes).copied()) {
+            return Some(PublicKey(key));
+        }
+        let key = VerifyingKey::from_bytes(bytes).ok()?;
+        DECOMPRESSED.with_borrow_mut(|memo| {
+            if memo.len() < REMEMBERED_KEYS {
+                memo.insert(*bytes, key);
+            }
+        });
+        Some(PublicKey(key))
+    }
+
+    /// Parses a key that is to become a member's key: weak keys are refused.
+    pub fn parse_for_membership(text: &str) -> Result<Self, Refusal> {
+        let key = Self::from_hex(text)?;
+        if key.0.is_weak() {
+            return Err(Refusal::new(
+                RefusalCode::KeyWeak,
+                format!("public key {text} is weak (small order) and cannot be used"),
+            ));
+        }
+        Ok(key)
+    }
+
+    /// The key of a signing key.
+    pub fn of(signing_key: &SigningKey) -> Self {
+        PublicKey(signing_key.verifying_key())
+    }
+
+    /// The underlying ed25519-dalek key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    /// The 32 bytes of the compressed point.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// Lowercase hex, as on the wire.
+    pub fn to_hex(&self) -> String {
+        to_lower_hex(self.0.as_bytes())
+    }
+
+    /// Whether the key is of small order.
+    pub fn is_weak(&self) -> bool {
+        self.0.is_weak()
+    }
+}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_hex())
+    }
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        PublicKey::from_hex(&text).map_err(|r| serde::de::Error::custom(r.message))
+    }
+}
+
+/// A fresh signing key from the operating system's random number generator: how a member,
+/// an operator or the CLI's `key new` makes a key that protects something.
+pub fn generate_signing_key() -> Result<SigningKey, getrandom::Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The most decompressed keys one thread remembers (see [`DECOMPRESSED`]).
+const REMEMBERED_KEYS: usize = 256;
+
+thread_local! {
+    /// Curve points already decompressed, by their encoding. Decompressing one
+    /// takes a square root in the field (≈ 5 µs, a fifth of checking a
+    /// signature), and every entry and record names its keys, which are few.
+    /// One memo per thread: no lock between the threads that decode. Bounded,
+    /// so that a stream of made-up keys cannot grow it without end (past the
+    /// bound, keys are decompressed every time).
+    static DECOMPRESSED: std::cell::RefCell<std::collections::HashMap<[u8; 32], VerifyingKey>> = Default::default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        let (a, b) = (generate_signing_key().unwrap(), generate_signing_key().unwrap());
+        assert_ne!(PublicKey::of(&a), PublicKey::of(&b));
+    }
+
+    #[test]
+    fn keys_are_decompressed_once_per_thread_and_non_points_are_refused() {
+        let remembered = || DECOMPRESSED.with_borrow(|memo| memo.len());
+        let before = remembered();
+        let key = PublicKey::of(&key(200));
+        assert_eq!(PublicKey::from_bytes(key.as_bytes()), Some(key));
+        assert_eq!(PublicKey::from_bytes(key.as_bytes()), Some(key));
+        assert_eq!(remembered(), (before + 1).min(REMEMBERED_KEYS));
+        // Not a curve point: y = 2 has no x on Ed25519.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert!(PublicKey::from_hex(&hex::encode(not_a_point)).is_err());
+        assert_eq!(PublicKey::from_bytes(&not_a_point), None);
+        assert_eq!(remembered(), (before + 1).min(REMEMBERED_KEYS), "a non-point is not remembered");
+        // The memo stops growing at its bound but still answers.
+        for n in 0..REMEMBERED_KEYS as u32 + 8 {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&n.to_le_bytes());
+            let key = PublicKey::of(&SigningKey::from_bytes(&seed));
+            assert_eq!(PublicKey::from_bytes(key.as_bytes()), Some(key));
+        }
+        assert_eq!(remembered(), REMEMBERED_KEYS);
+    }
+
+    #[test]
+    fn weak_keys_are_refused_for_membership() {
+        // The identity point (0, 1) has small order.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let weak = hex::encode(identity);
+        assert!(PublicKey::from_hex(&weak).is_ok());
+        assert_eq!(PublicKey::parse_for_membership(&weak).unwrap_err().code, RefusalCode::KeyWeak);
+        let strong = PublicKey::of(&key(3)).to_hex();
+        assert!(PublicKey::parse_for_membership(&strong).is_ok());
+    }
+}
