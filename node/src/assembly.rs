@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::config::{ConfigError, NodeConfig};
 use crate::consortium::replication::{ConsortiumNode, ReplicationError};
 use crate::consortium::{Consortium, Peers};
-use crate::server::{self, Node, NodeError, Operator, Submissions};
+use crate::server::{self, Node, NodeError, Submissions};
 
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -57,14 +57,14 @@ pub fn run(
 ) -> Result<(), RunError> {
     let genesis = config.read_genesis()?;
     // Refuse a key that is no operator before touching the data directory.
-    config.read_key()?.identify(&genesis, genesis.founders())?;
+    config.identify_operator(&genesis, genesis.founders())?;
     let (ledger, report) = config.open_ledger(&genesis)?;
     if let Some(cut) = &report.tail_cut {
         tracing::warn!(?cut, "cut a torn tail off the record log (kept in log/quarantine)");
     }
     let members =
         ledger.members().map_err(|source| ConfigError::Ledger { data_dir: config.data_dir.clone(), source })?;
-    let operator = config.read_key()?.identify(&genesis, &members)?;
+    let operator = config.identify_operator(&genesis, &members)?;
     tracing::info!(
         ledger = %genesis.ledger_id(),
         consortium = genesis.consortium(),
@@ -73,7 +73,6 @@ pub fn run(
         index_caught_up = report.index_caught_up,
         "ledger open"
     );
-    let operator = Operator { member: operator.member().as_str().to_owned(), key: operator.signing_key().clone() };
 
     let io = |context| move |source| RunError::Io { context, source };
     let runtime =
@@ -87,8 +86,10 @@ pub fn run(
         let submissions = if config.peers.is_empty() {
             Node::local_submissions(&ledger)?
         } else {
-            let peers =
-                Peers { nodes: consortium_nodes(&config, &checkpoints.operator().member, address), join: config.join };
+            let peers = Peers {
+                nodes: consortium_nodes(&config, checkpoints.operator().member().as_str(), address),
+                join: config.join,
+            };
             let raft_dir = config.data_dir.join("raft");
             Submissions::Consortium(
                 Consortium::start(Arc::clone(&ledger), Arc::clone(&checkpoints), &raft_dir, peers).await?,

@@ -12,10 +12,12 @@ use salvage_ledger::bundle::{Bundle, verify_bundle};
 use salvage_ledger::chain::leaf_hash_of;
 use salvage_ledger::checkpoint::{NoteVerifier, SignedCheckpoint};
 use salvage_ledger::entry::{Kind, SignedEntry};
+use salvage_ledger::genesis::Genesis;
 use salvage_ledger::merkle::{Blake3Hasher, verify_consistency, verify_inclusion};
+use salvage_ledger::operator::Operator;
 use salvage_ledger::store::Ledger;
 use salvage_ledger::testkit::{Fixture, passport};
-use salvage_node::server::{Node, Operator, router};
+use salvage_node::server::{Node, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -32,7 +34,8 @@ fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let fixture = Fixture::new();
     let ledger = Ledger::create(dir.path(), fixture.genesis.clone()).unwrap();
-    let operator = Operator { member: "reuse-hub".into(), key: Fixture::key("reuse-hub") };
+    let genesis = Genesis::from_entry(fixture.genesis.clone()).unwrap();
+    let operator = Operator::identify(Fixture::key("reuse-hub"), &genesis, &ledger.members().unwrap()).unwrap();
     let node = Node::new(ledger, operator, PUBLIC_URL, BODY_LIMIT).unwrap();
     Harness { fixture, app: router(Arc::new(node)), _dir: dir }
 }

@@ -12,9 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit};
 use salvage_ledger::checkpoint::SignedCheckpoint;
 use salvage_ledger::entry::{LedgerId, Timestamp};
+use salvage_ledger::genesis::Genesis;
 use salvage_ledger::store::{checkpoint_origin, log};
 use salvage_node::audit_report::{self, AuditSummary, EarlierFinding, Source};
-use salvage_node::config::Genesis;
 
 use super::verify::{plural, problem_lines};
 use super::write_file;

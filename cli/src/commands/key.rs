@@ -10,8 +10,8 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use salvage_ledger::entry::PublicKey;
+use salvage_ledger::key::KeyFile;
 use salvage_ledger::key::generate_signing_key;
-use salvage_node::config::OperatorKey;
 
 /// Create or inspect a key file.
 #[derive(Debug, Args)]
@@ -59,7 +59,7 @@ impl KeyCommand {
                 write_new_key(&out, &key)?;
                 say!("{}", PublicKey::of(&key).to_hex());
             }
-            KeyAction::Show { file } => say!("{}", OperatorKey::read(&file)?.public_key().to_hex()),
+            KeyAction::Show { file } => say!("{}", KeyFile::read(&file)?.public_key().to_hex()),
         }
         Ok(())
     }

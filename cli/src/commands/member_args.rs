@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use ed25519_dalek::SigningKey;
 use salvage_ledger::entry::{Kind, LedgerId, SignedEntry, Statement, Timestamp};
-use salvage_node::config::OperatorKey;
+use salvage_ledger::key::KeyFile;
 use serde_json::Value;
 
 use crate::client::NodeClient;
@@ -85,5 +85,5 @@ pub fn ledger_id(client: &NodeClient) -> Result<LedgerId> {
 
 /// Reads key files (PKCS#8 PEM, not readable by others).
 pub fn read_keys(paths: &[PathBuf]) -> Result<Vec<SigningKey>> {
-    paths.iter().map(|path| Ok(OperatorKey::read(path)?.signing_key().clone())).collect()
+    paths.iter().map(|path| Ok(KeyFile::read(path)?.into_signing_key())).collect()
 }

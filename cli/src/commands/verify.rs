@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use salvage_ledger::audit::Problem;
 use salvage_ledger::bundle::{Bundle, BundleReport, verify_bundle_requiring};
-use salvage_node::config::Genesis;
+use salvage_ledger::genesis::Genesis;
 
 /// The long help of `salvage verify --help`.
 pub const LONG_ABOUT: &str = "Verify an item's proof bundle offline, trusting nothing but the genesis.

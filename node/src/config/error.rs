@@ -3,9 +3,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use salvage_ledger::LedgerError;
 use salvage_ledger::custody::MemberId;
-use salvage_ledger::entry::{LedgerId, PublicKey};
-use salvage_ledger::{LedgerError, Refusal};
+use salvage_ledger::entry::LedgerId;
+use salvage_ledger::genesis::GenesisError;
+use salvage_ledger::key::KeyFileError;
+use salvage_ledger::operator::NotAnOperator;
 
 use super::Setting;
 
@@ -68,91 +71,15 @@ pub enum ConfigError {
         /// The second URL.
         second: String,
     },
-    /// The genesis file could not be read.
-    #[error("cannot read genesis file {}: {source}", path.display())]
-    ReadGenesis {
-        /// The genesis file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The genesis file is not a valid signed genesis (malformed JSON, not a
-    /// signed entry, not of kind `ledger.genesis`, or a rule it breaks).
-    #[error("genesis file {} is not a valid signed genesis: {reason}", path.display())]
-    Genesis {
-        /// The genesis file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: Refusal,
-    },
-    /// The operator's key file could not be read.
-    #[error("cannot read key file {}: {source}", path.display())]
-    ReadKey {
-        /// The key file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The key file can be read or changed by other users than its owner, who
-    /// could then sign checkpoints in the operator's name.
-    #[error(
-        "key file {} is accessible to other users (mode {mode:04o}); \
-         allow only its owner (and at most read access for its group), e.g. chmod 600",
-        path.display()
-    )]
-    KeyExposed {
-        /// The key file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// The key file does not hold an unencrypted PKCS#8 Ed25519 private key in PEM.
-    #[error("key file {} {reason}", path.display())]
-    KeyFormat {
-        /// The key file.
-        path: PathBuf,
-        /// What it holds instead, and how to get the right format.
-        reason: String,
-    },
-    /// The key belongs to no member of the consortium.
-    #[error("key {} (ed25519 public key {key}) belongs to no member of consortium {consortium:?}", path.display())]
-    KeyNotMember {
-        /// The key file.
-        path: PathBuf,
-        /// Its public key (boxed: a decoded point is large, and errors travel far).
-        key: Box<PublicKey>,
-        /// The consortium's name.
-        consortium: String,
-    },
-    /// The key belonged to a member but was revoked.
-    #[error("key {} (ed25519 public key {key}) of member {member} was revoked; use one of its active keys", path.display())]
-    KeyRevoked {
-        /// The key file.
-        path: PathBuf,
-        /// Its public key (boxed: a decoded point is large, and errors travel far).
-        key: Box<PublicKey>,
-        /// The member it belonged to.
-        member: MemberId,
-    },
-    /// The key's member may not run a node: it lacks the `operator` role.
-    #[error(
-        "key {} (ed25519 public key {key}) belongs to member {member}, which is not an operator of consortium \
-         {consortium:?} (operators: {})",
-        path.display(),
-        list(operators)
-    )]
-    NotOperator {
-        /// The key file.
-        path: PathBuf,
-        /// Its public key (boxed: a decoded point is large, and errors travel far).
-        key: Box<PublicKey>,
-        /// The member it belongs to.
-        member: MemberId,
-        /// The consortium's name.
-        consortium: String,
-        /// The members that are operators.
-        operators: Vec<MemberId>,
-    },
+    /// The genesis file is missing or not a valid signed genesis.
+    #[error(transparent)]
+    Genesis(#[from] GenesisError),
+    /// The operator's key file is missing, exposed to other users or not an Ed25519 PKCS#8 key.
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+    /// The key is not an active key of an operator of the consortium.
+    #[error(transparent)]
+    NotOperator(#[from] NotAnOperator),
     /// The data directory holds another ledger than the genesis file founds.
     #[error(
         "data directory {} holds ledger {found}, but genesis file {} founds ledger {expected}; \
@@ -213,11 +140,4 @@ impl fmt::Display for Position {
 
 fn at(position: &Option<Position>) -> String {
     position.map(|p| format!(" at {p}")).unwrap_or_default()
-}
-
-fn list(members: &[MemberId]) -> String {
-    if members.is_empty() {
-        return "none".to_owned();
-    }
-    members.iter().map(MemberId::as_str).collect::<Vec<_>>().join(", ")
 }

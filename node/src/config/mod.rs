@@ -66,9 +66,12 @@
 //! whoever reads it can sign checkpoints in the operator's name, so the node
 //! refuses to start, as `ssh` does, rather than warn into a log nobody reads.
 //! The key must be an active key of a member with the `operator` role
-//! ([`OperatorKey::identify`]).
+//! ([`salvage_ledger::operator::Operator::identify`]); the ledger reads the file
+//! ([`salvage_ledger::key::KeyFile`]), as the CLI's commands do.
 //!
 //! # Start-up
+//!
+//! [`crate::run`] starts a node from its config; what it does first:
 //!
 //! ```no_run
 //! use salvage_node::config::{NodeConfig, Overrides};
@@ -76,17 +79,17 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = NodeConfig::load(Some("/etc/salvage/node.toml".as_ref()), &Overrides::default())?;
 //! let genesis = config.read_genesis()?;
-//! let key = config.read_key()?;
+//! // Refuse a key that is no operator before touching the data directory.
+//! config.identify_operator(&genesis, genesis.founders())?;
 //! let (ledger, _report) = config.open_ledger(&genesis)?;
 //! // The ledger's current members: keys may have been rotated since the genesis.
-//! let operator = key.identify(&genesis, &ledger.members()?)?;
+//! let operator = config.identify_operator(&genesis, &ledger.members()?)?;
 //! println!("{} serves ledger {} at {}", operator.member(), ledger.ledger_id(), config.public_url());
 //! # Ok(())
 //! # }
 //! ```
 
 mod error;
-mod operator;
 mod values;
 
 use std::collections::BTreeMap;
@@ -95,11 +98,14 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use salvage_ledger::Ledger;
+use salvage_ledger::custody::Member;
+use salvage_ledger::genesis::Genesis;
+use salvage_ledger::key::KeyFile;
+use salvage_ledger::operator::Operator;
 use salvage_ledger::store::OpenReport;
 use serde::Deserialize;
 
 pub use error::{ConfigError, Position};
-pub use operator::{Genesis, Operator, OperatorKey};
 pub use values::{BaseUrl, BodyLimit, InvalidValue, Peer, parse_listen};
 
 use values::{FileListen, FilePath};
@@ -288,13 +294,18 @@ impl NodeConfig {
 
     /// Reads and checks the genesis file.
     pub fn read_genesis(&self) -> Result<Genesis, ConfigError> {
-        Genesis::read(&self.genesis)
+        Ok(Genesis::read(&self.genesis)?)
     }
 
-    /// Reads the operator's key file (whether it is an operator's key is
-    /// checked by [`OperatorKey::identify`]).
-    pub fn read_key(&self) -> Result<OperatorKey, ConfigError> {
-        OperatorKey::read(&self.key)
+    /// Reads the operator's key file and identifies its operator among
+    /// `members`: the genesis's founders before the ledger is opened, the
+    /// ledger's members after (keys may have been rotated since).
+    pub fn identify_operator<'a>(
+        &self,
+        genesis: &Genesis,
+        members: impl IntoIterator<Item = &'a Member>,
+    ) -> Result<Operator, ConfigError> {
+        Ok(Operator::identify_file(KeyFile::read(&self.key)?, genesis, members)?)
     }
 
     /// Opens the ledger in the data directory, creating it from the genesis if

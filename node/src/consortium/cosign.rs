@@ -105,10 +105,10 @@ async fn round(consortium: &Consortium, peers: &PeerConnections) -> Result<(), A
         .map(|(_, node)| node.clone())
         .collect::<Vec<_>>();
     let current = consortium.checkpoints.current().await?;
-    let operator = &consortium.checkpoints.operator().member;
+    let operator = consortium.checkpoints.operator().member().as_str();
     let have: BTreeSet<&str> = current.signatures.iter().map(|signature| signature.name.as_str()).collect();
     let missing: Vec<_> =
-        nodes.into_iter().filter(|peer| &peer.member != operator && !have.contains(peer.member.as_str())).collect();
+        nodes.into_iter().filter(|peer| peer.member != operator && !have.contains(peer.member.as_str())).collect();
     if missing.is_empty() {
         return Ok(());
     }

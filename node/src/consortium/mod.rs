@@ -81,7 +81,7 @@ impl Consortium {
         peers: Peers,
     ) -> Result<Arc<Consortium>, ReplicationError> {
         let operator = checkpoints.operator();
-        let signer = RequestSigner::new(operator.member.clone(), operator.key.clone());
+        let signer = RequestSigner::new(operator.member().as_str().to_owned(), operator.signing_key().clone());
         let replica = replication::start(Arc::clone(&ledger), raft_dir, signer, peers.nodes, peers.join).await?;
         tracing::info!(raft_id = replica.id, "replicating with the consortium's other nodes");
         let proposals = ProposalQueue::start(replica.raft.clone(), replica.signer.clone());

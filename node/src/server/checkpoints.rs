@@ -5,23 +5,14 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use ed25519_dalek::SigningKey;
 use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
+use salvage_ledger::operator::Operator;
 use salvage_ledger::store::Ledger;
 
 use super::blocking::on_ledger;
 use super::cache::CheckpointCache;
 use super::error::ApiError;
 use crate::witness::Witness;
-
-/// The consortium operator running this node: its member id and signing key.
-/// The key signs the node's checkpoints.
-pub struct Operator {
-    /// The operator's member id, the key name in checkpoint signatures.
-    pub member: String,
-    /// The operator's Ed25519 key.
-    pub key: SigningKey,
-}
 
 /// Signs and keeps the checkpoint of one ledger as its node's operator.
 pub struct Checkpoints {
@@ -85,7 +76,7 @@ impl Checkpoints {
     /// The signer of checkpoint notes and cosignatures: the operator's key
     /// under its member id.
     pub(crate) fn note_signer(&self) -> NoteSigner<'_> {
-        NoteSigner { name: &self.operator.member, key: &self.operator.key }
+        self.operator.note_signer()
     }
 
     /// What this node signed, and the alarms raised when it refused to.

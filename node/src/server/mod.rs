@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use salvage_ledger::operator::Operator;
 use salvage_ledger::store::Ledger;
 use tokio::net::TcpListener;
 
@@ -42,7 +43,6 @@ use crate::provenance::{LocaleError, Locales};
 use crate::witness::{Witness, WitnessError};
 use checkpoints::Checkpoints;
 
-pub use checkpoints::Operator;
 pub use error::{ApiError, refusal_status};
 
 /// What a node serves: its ledger and the operator identity it signs with.

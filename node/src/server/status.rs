@@ -49,7 +49,7 @@ pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiE
 #[utoipa::path(get, path = "/v1/status", tag = "node", responses((status = 200, description = "The ledger id, node, role, size and root", body = Status)))]
 /// `GET /v1/status`.
 pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiError> {
-    let operator = node.checkpoints.operator().member.clone();
+    let operator = node.checkpoints.operator().member().to_string();
     let (role, leader, term, nodes) = match node.consortium() {
         None => ("standalone", None, None, None),
         Some(consortium) => {

@@ -7,13 +7,15 @@ use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use salvage_ledger::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, SignedCheckpoint};
+use salvage_ledger::genesis::Genesis;
 use salvage_ledger::ident::Giai;
+use salvage_ledger::operator::Operator;
 use salvage_ledger::store::Ledger;
 use salvage_ledger::testkit::Fixture;
 use tower::ServiceExt;
 
 use super::{CheckpointCache, PageCache};
-use crate::server::{Node, Operator, router};
+use crate::server::{Node, router};
 
 const BEAM: &str = "4750001BEAM-0001";
 
@@ -99,7 +101,8 @@ fn served() -> Served {
     ledger.submit(vec![fixture.register("baltic-demolition", BEAM, "HEA 160 beam", 180.0)]).unwrap()[0]
         .as_ref()
         .unwrap();
-    let operator = Operator { member: "reuse-hub".into(), key: Fixture::key("reuse-hub") };
+    let genesis = Genesis::from_entry(fixture.genesis.clone()).unwrap();
+    let operator = Operator::identify(Fixture::key("reuse-hub"), &genesis, &ledger.members().unwrap()).unwrap();
     let node = Arc::new(Node::new(ledger, operator, "https://salvage.example.lv", 256 * 1024).unwrap());
     Served { _dir: dir, fixture, app: router(Arc::clone(&node)), node }
 }

@@ -1,10 +1,12 @@
-//! Ed25519 keys: the public keys that sign entries ([`PublicKey`]), and where a real signing
-//! key comes from ([`generate_signing_key`]).
+//! Ed25519 keys: the public keys that sign entries ([`PublicKey`]), where a real signing
+//! key comes from ([`generate_signing_key`]), and how one is read from its file ([`KeyFile`]).
 //!
 //! A public key is read once per signature of every entry and record, so decoding it is
 //! memoised per thread. A signing key for real use is only ever made from the operating
 //! system's randomness here; the deterministic keys of `testkit` (a cargo feature) are for
 //! tests and examples, and anyone can derive them.
+
+mod file;
 
 use std::fmt;
 
@@ -13,6 +15,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hex::{parse_lower_hex, to_lower_hex};
 use crate::refusal::{Refusal, RefusalCode};
+
+pub use file::{KeyFile, KeyFileError};
 
 /// An Ed25519 public key that decodes to a curve point.
 ///
