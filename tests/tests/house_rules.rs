@@ -30,9 +30,8 @@
 //!    creates it: move what both files need into a file (or module) that imports neither, or
 //!    move an item to the file that uses it, so that the imports go one way again.
 //!
-//! The second rule was first checked by a script (`cycles.py`) that approximated it with
-//! regular expressions; here the sources are parsed with `syn` and names are resolved module
-//! by module (uses, globs, re-exports, inline modules), as the compiler would. The ignored
+//! The sources are parsed with `syn` and names are resolved module by module (uses, globs,
+//! re-exports, inline modules), as the compiler would. The ignored
 //! test `print_the_import_graph` prints every edge with an example, for when a failure needs
 //! investigating: `cargo test --test house_rules -- --ignored --nocapture`.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
