@@ -533,7 +533,7 @@ fn admins_add_a_node_that_then_votes_and_remove_it_again() {
     assert_eq!(cluster.status(2).unwrap().size, held, "a removed node receives no more records");
 }
 
-/// The node's fault-injection switch (`node/src/replication/membership.rs`).
+/// The node's fault-injection switch (`node/src/consortium/replication/membership.rs`).
 const LOSE_HANDOVER: &str = "SALVAGE_FAULT_LOSE_NODE_HANDOVER";
 
 #[test]
