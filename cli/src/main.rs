@@ -15,7 +15,7 @@ use commands::Command;
 
 // The ledger builds and frees a JSON tree for every entry it verifies, on
 // several threads at once; mimalloc does that markedly cheaper than glibc's
-// allocator (about 15 % of ingest CPU time, docs/performance.md).
+// allocator (about 15 % of ingest CPU time, measured in the history of docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

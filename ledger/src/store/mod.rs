@@ -48,7 +48,7 @@ use verifiers::Verifiers;
 /// Below this many entries a batch is verified on the calling thread; from it
 /// on the work is shared between [`VERIFY_THREADS`] threads. Low, because a
 /// batch's entries all wait for the last one verified: a node's group commits
-/// of ten-odd entries were answered sooner split in two (docs/performance.md).
+/// of ten-odd entries were answered sooner split in two (measured in the history of docs/performance.md).
 const PARALLEL_VERIFY_THRESHOLD: usize = 4;
 
 /// How many threads verify a batch (the machines we target have two cores).

@@ -15,7 +15,7 @@
 //! requests share one hand-off and one `fdatasync`. And because committers
 //! hand the waiting to the settler, they go straight on to the next batch:
 //! when committers waited for their own sync, requests queued behind them for
-//! a free committer while the cores idled (docs/performance.md).
+//! a free committer while the cores idled (measured in the history of docs/performance.md).
 
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};

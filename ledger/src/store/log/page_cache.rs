@@ -11,7 +11,7 @@
 //! the same pages, still backed by the host, to the next writes. A loaded
 //! three-node consortium on that machine writes about 100 MB/s in all
 //! (records, Raft log and index), and copying into fresh page-cache pages was
-//! 14 % of its CPU time in a profile (docs/performance.md).
+//! 14 % of its CPU time in a profile (measured in the history of docs/performance.md).
 //!
 //! Only clean pages are dropped, so releasing a range that is durable loses
 //! nothing; a later read of it comes from the disk.
