@@ -7,16 +7,16 @@
 //!
 //! - [`replication`]: Raft (openraft) over the ledger: its log store, the
 //!   ledger as its state machine, membership changes, the signed HTTP transport.
-//! - [`proposals`]: submissions gathered into batches and proposed to Raft
+//! - `proposals`: submissions gathered into batches and proposed to Raft
 //!   (a follower forwards them to the leader).
-//! - [`routes`]: the routes the other nodes call, each request signed by their
-//!   operator and checked by [`callers`].
-//! - [`cosign`]: asking the other nodes to cosign this node's checkpoint, and
+//! - `routes`: the routes the other nodes call, each request signed by their
+//!   operator and checked by `callers`.
+//! - `cosign`: asking the other nodes to cosign this node's checkpoint, and
 //!   cosigning theirs after this node's witness admits them.
 //!
 //! The HTTP server knows the wing only through this file: it hands
-//! submissions to [`Consortium::submit`], shows [`Consortium::raft_status`] in
-//! `GET /v1/status` and merges [`Consortium::routes`] into its router.
+//! submissions to `Consortium::submit`, shows [`Consortium::raft_status`] in
+//! `GET /v1/status` and merges `Consortium::routes` into its router.
 
 mod callers;
 pub(crate) mod cosign;

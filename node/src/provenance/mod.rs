@@ -6,7 +6,7 @@
 //! checkpoint. [`view::Provenance`] gathers that from the ledger (restricted
 //! passport fields removed by [`redact::public_passport`]), [`page`] renders it
 //! as one self-contained HTML document in the buyer's language ([`locale`]),
-//! and [`linkset`] answers machines that ask the resolver for every link of an
+//! and `linkset` answers machines that ask the resolver for every link of an
 //! item.
 
 pub mod linkset;

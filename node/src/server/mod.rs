@@ -1,14 +1,14 @@
 //! The HTTP server: one ledger, served to members, buyers and auditors.
 //!
-//! [`serve`] serves a [`Node`] on a listener until `shutdown` resolves, then
+//! `serve` serves a [`Node`] on a listener until `shutdown` resolves, then
 //! stops accepting connections and lets requests in flight (commits among
 //! them) finish; [`crate::run`] assembles the node from its config and calls
 //! it. Tests that need no process call the [`router`] of a [`Node::new`].
 //!
 //! Every handler lives in the file of the resource it serves. The ledger is
 //! synchronous (its `submit` returns after an `fdatasync`), so handlers read it
-//! on tokio's blocking pool through [`Node::ledger`], never on the reactor, and
-//! submit through the commit queue ([`commits`]), whose threads hand many
+//! on tokio's blocking pool through `Node::ledger`, never on the reactor, and
+//! submit through the commit queue (`commits`), whose threads hand many
 //! requests' entries to the ledger at once, or, on a consortium node, through
 //! the [`Consortium`] wing, which orders them with the other nodes first.
 
@@ -169,7 +169,7 @@ impl Node {
 /// The file in the data directory that holds the last checkpoint the node signed.
 const WITNESS_FILE: &str = "witness.json";
 
-/// The routes of the API, for [`serve`] and for tests that call the router
+/// The routes of the API, for `serve` and for tests that call the router
 /// directly; a consortium node's also take its peers' requests.
 pub fn router(node: Arc<Node>) -> Router {
     let consortium = node.consortium().map(Consortium::routes);

@@ -2,7 +2,7 @@
 //!
 //! Each message is a `POST` to the receiving node's `/v1/raft/append`,
 //! `/v1/raft/vote` or `/v1/raft/snapshot`, its body openraft's request as
-//! JSON and its [`auth::AUTH_HEADER`] the sending operator's signature. The
+//! JSON and its `auth::AUTH_HEADER` the sending operator's signature. The
 //! answer is JSON of openraft's `Result<response, RaftError>`. Each peer client
 //! keeps one keep-alive connection and opens a new one when it breaks; a peer
 //! that cannot be reached is reported to Raft as unreachable, and Raft retries.
