@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::config::{ConfigError, NodeConfig};
 use crate::consortium::replication::{ConsortiumNode, ReplicationError};
 use crate::consortium::{Consortium, Peers};
+use crate::server::checkpoints::Checkpoints;
 use crate::server::{self, Node, NodeError, Submissions};
 
 /// Why a node could not start or stopped with an error.
@@ -82,7 +83,7 @@ pub fn run(
         let listener = tokio::net::TcpListener::from_std(listener).map_err(io("preparing the listener"))?;
         let address = listener.local_addr().map_err(io("reading the listening address"))?;
         let ledger = Arc::new(ledger);
-        let checkpoints = Node::checkpoints(&ledger, operator)?;
+        let checkpoints = Checkpoints::open(&ledger, operator).map_err(NodeError::from)?;
         let submissions = if config.peers.is_empty() {
             Node::local_submissions(&ledger)?
         } else {

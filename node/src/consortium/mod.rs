@@ -25,7 +25,7 @@ pub mod replication;
 pub(crate) mod routes;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use salvage_ledger::store::Ledger;
@@ -46,7 +46,8 @@ pub struct Consortium {
     proposals: ProposalQueue,
     checkpoints: Arc<Checkpoints>,
     operators: callers::OperatorCache,
-    cosigning: std::sync::Mutex<Option<JoinHandle<()>>>,
+    // Set once, right after the wing is made: the task holds the wing itself.
+    cosigning: OnceLock<JoinHandle<()>>,
 }
 
 /// How a consortium node reaches the others and joins them.
@@ -91,12 +92,9 @@ impl Consortium {
             proposals,
             checkpoints,
             operators: callers::OperatorCache::default(),
-            cosigning: std::sync::Mutex::new(None),
+            cosigning: OnceLock::new(),
         });
-        let rounds = tokio::spawn(cosign::rounds(Arc::clone(&consortium)));
-        if let Ok(mut cosigning) = consortium.cosigning.lock() {
-            *cosigning = Some(rounds);
-        }
+        let _ = consortium.cosigning.set(tokio::spawn(cosign::rounds(Arc::clone(&consortium))));
         Ok(consortium)
     }
 
@@ -133,9 +131,7 @@ impl Consortium {
     /// Stops cosigning and Raft's tasks, so that nothing writes to the ledger
     /// or the Raft log after this.
     pub(crate) async fn stop(&self) {
-        if let Ok(mut cosigning) = self.cosigning.lock()
-            && let Some(rounds) = cosigning.take()
-        {
+        if let Some(rounds) = self.cosigning.get() {
             rounds.abort();
         }
         if let Err(error) = self.replica.raft.shutdown().await {

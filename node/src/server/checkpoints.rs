@@ -12,7 +12,10 @@ use salvage_ledger::store::Ledger;
 use super::blocking::on_ledger;
 use super::cache::CheckpointCache;
 use super::error::ApiError;
-use crate::witness::Witness;
+use crate::witness::{Witness, WitnessError};
+
+/// The file in the data directory that holds the last checkpoint the node signed.
+const WITNESS_FILE: &str = "witness.json";
 
 /// Signs and keeps the checkpoint of one ledger as its node's operator.
 pub struct Checkpoints {
@@ -23,9 +26,11 @@ pub struct Checkpoints {
 }
 
 impl Checkpoints {
-    /// Signs `ledger`'s checkpoints as `operator`, through `witness`.
-    pub(crate) fn new(ledger: Arc<Ledger>, operator: Operator, witness: Witness) -> Checkpoints {
-        Checkpoints { ledger, operator, witness, kept: CheckpointCache::default() }
+    /// Signs `ledger`'s checkpoints as `operator`, through the witness kept
+    /// in the ledger's directory.
+    pub(crate) fn open(ledger: &Arc<Ledger>, operator: Operator) -> Result<Arc<Checkpoints>, WitnessError> {
+        let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
+        Ok(Arc::new(Checkpoints { ledger: Arc::clone(ledger), operator, witness, kept: CheckpointCache::default() }))
     }
 
     /// The ledger's current checkpoint, signed by this node's operator once per

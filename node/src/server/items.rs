@@ -12,7 +12,6 @@ use salvage_ledger::ident::digital_link::DigitalLink;
 use serde_json::{Value, json};
 
 use super::doc_types::ErrorBody;
-use super::ledger_reads::signed_checkpoint;
 use super::{ApiError, Node};
 use crate::provenance::public_passport_of;
 use crate::provenance::view::Members;
@@ -62,7 +61,7 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
 /// current signed checkpoint.
 pub async fn bundle(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
     let giai = parse_giai(&giai)?;
-    let checkpoint = signed_checkpoint(&node).await?;
+    let checkpoint = node.checkpoints.current().await?;
     node.ledger(move |ledger| {
         ledger.item(&giai)?.ok_or_else(|| unknown(&giai))?;
         Ok(Json(ledger.bundle(&giai, &checkpoint)?).into_response())

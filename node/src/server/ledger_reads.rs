@@ -9,7 +9,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use salvage_ledger::chain;
-use salvage_ledger::checkpoint::SignedCheckpoint;
 use serde_json::json;
 
 use super::doc_types::ErrorBody;
@@ -75,13 +74,8 @@ pub async fn record(State(node): State<Arc<Node>>, Path(seq): Path<String>) -> R
 /// `GET /v1/checkpoint`: the current checkpoint as a C2SP signed note, signed
 /// by this node's operator.
 pub async fn checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
-    let note = signed_checkpoint(&node).await?.to_note();
+    let note = node.checkpoints.current().await?.to_note();
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
-}
-
-/// The ledger's current checkpoint, signed by this node's operator.
-pub(crate) async fn signed_checkpoint(node: &Arc<Node>) -> Result<Arc<SignedCheckpoint>, ApiError> {
-    node.checkpoints.current().await
 }
 
 #[utoipa::path(get, path = "/v1/proof/inclusion", tag = "records",

@@ -40,7 +40,7 @@ use tokio::net::TcpListener;
 use crate::consortium::Consortium;
 use crate::consortium::replication::Batch;
 use crate::provenance::{LocaleError, Locales};
-use crate::witness::{Witness, WitnessError};
+use crate::witness::WitnessError;
 use checkpoints::Checkpoints;
 
 pub use error::{ApiError, refusal_status};
@@ -88,16 +88,9 @@ impl Node {
     /// start the node's committer threads.
     pub fn new(ledger: Ledger, operator: Operator, public_url: &str, body_limit: usize) -> Result<Node, NodeError> {
         let ledger = Arc::new(ledger);
-        let checkpoints = Node::checkpoints(&ledger, operator)?;
+        let checkpoints = Checkpoints::open(&ledger, operator)?;
         let submissions = Node::local_submissions(&ledger)?;
         Node::assemble(ledger, checkpoints, submissions, public_url, body_limit)
-    }
-
-    /// The signer of `ledger`'s checkpoints as `operator`, with the witness
-    /// kept in the ledger's directory.
-    pub(crate) fn checkpoints(ledger: &Arc<Ledger>, operator: Operator) -> Result<Arc<Checkpoints>, NodeError> {
-        let witness = Witness::open(&ledger.dir().join(WITNESS_FILE))?;
-        Ok(Arc::new(Checkpoints::new(Arc::clone(ledger), operator, witness)))
     }
 
     /// Submissions committed by this node alone, through its commit queue.
@@ -165,9 +158,6 @@ impl Node {
         &self.public_url
     }
 }
-
-/// The file in the data directory that holds the last checkpoint the node signed.
-const WITNESS_FILE: &str = "witness.json";
 
 /// The routes of the API, for `serve` and for tests that call the router
 /// directly; a consortium node's also take its peers' requests.

@@ -17,7 +17,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use salvage_ledger::ident::Giai;
 
-use super::ledger_reads::signed_checkpoint;
 use super::request::{accepts, query_param};
 use super::{ApiError, Node};
 use crate::provenance::{NotFound, Provenance, linkset, render, render_not_found};
@@ -54,7 +53,7 @@ pub async fn resolve(
         return Ok(([(header::CONTENT_TYPE, "application/linkset+json")], Json(links)).into_response());
     }
     // The checkpoint of the current size is signed once and kept: cheap.
-    let checkpoint = signed_checkpoint(&node).await?;
+    let checkpoint = node.checkpoints.current().await?;
     let (size, version) = (checkpoint.checkpoint.size(), (checkpoint.checkpoint.size(), checkpoint.signatures.len()));
     if let Some(page) = node.pages.get(&giai, locale.code(), version) {
         return Ok(Html(page).into_response());
