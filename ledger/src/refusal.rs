@@ -87,6 +87,8 @@ refusal_codes! {
     EntryMalformed => "entry.malformed",
     /// The statement is already recorded, signed by other keys.
     EntryConflict => "entry.conflict",
+    /// The entry's record would be larger than a record may be (16 MiB).
+    EntryTooLarge => "entry.too_large",
     /// A field's value breaks the kind's JSON Schema.
     SchemaInvalid => "schema.invalid",
     /// The entry carries no signature.

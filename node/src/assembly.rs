@@ -17,7 +17,7 @@ use crate::config::{ConfigError, NodeConfig};
 use crate::consortium::replication::{ConsortiumNode, ReplicationError};
 use crate::consortium::{Consortium, Peers};
 use crate::server::checkpoints::Checkpoints;
-use crate::server::{self, Node, NodeError, Submissions};
+use crate::server::{self, ConnectionLimits, Node, NodeError, Submissions};
 
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +105,11 @@ pub fn run(
         )?);
         ready(address);
         tracing::info!(%address, public_url = %config.public_url(), "serving");
-        let served = server::serve(listener, Arc::clone(&node), shutdown).await;
+        let limits = ConnectionLimits {
+            client_timeout: config.client_timeout.duration(),
+            max_connections: config.max_connections.count(),
+        };
+        let served = server::serve(listener, Arc::clone(&node), limits, shutdown).await;
         if let Some(consortium) = node.consortium() {
             consortium.stop().await;
         }

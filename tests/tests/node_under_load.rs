@@ -190,43 +190,64 @@ fn a_node_killed_under_load_keeps_every_acknowledged_entry_and_its_proofs() {
 
 #[test]
 fn sigterm_during_a_commit_lets_it_finish_and_answer() {
-    const ENTRIES: usize = 12_000;
+    // Six requests of a thousand entries each, the most one may carry.
+    const REQUESTS: usize = 6;
+    const PER_REQUEST: usize = 1000;
     let site = Site::new(&[OPERATOR]);
-    let mut command = site.node(OPERATOR);
-    command.args(["--body-limit", "64 MiB"]);
-    let node = Running::start(command);
+    let node = Running::start(site.node(OPERATOR));
     let f = &site.fixture;
-    let batch: Vec<SignedEntry> =
-        (0..ENTRIES).map(|n| f.register("baltic-demolition", &giai(99, n), "glulam beam", 423.0)).collect();
-    let body = serde_json::to_vec(&batch.iter().map(SignedEntry::to_value).collect::<Vec<_>>()).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..REQUESTS)
+        .map(|request| {
+            let batch: Vec<Value> = (0..PER_REQUEST)
+                .map(|n| f.register("baltic-demolition", &giai(99, request * PER_REQUEST + n), "glulam beam", 423.0))
+                .map(|entry| entry.to_value())
+                .collect();
+            serde_json::to_vec(&batch).unwrap()
+        })
+        .collect();
 
     let address = node.address.clone();
-    let (answer, answered_at, signalled_at, exit) = thread::scope(|scope| {
-        let client = scope.spawn(|| {
-            let answer = http::request(&address, "POST", "/v1/entries", &[("Content-Type", "application/json")], &body);
-            (answer, Instant::now())
-        });
-        // The whole body is written within milliseconds; then the node parses
-        // and verifies twelve thousand signatures, which takes far longer.
+    let (answers, signalled_at, exit) = thread::scope(|scope| {
+        let clients: Vec<_> = bodies
+            .iter()
+            .map(|body| {
+                let address = &address;
+                scope.spawn(move || {
+                    let answer =
+                        http::request(address, "POST", "/v1/entries", &[("Content-Type", "application/json")], body);
+                    (answer, Instant::now())
+                })
+            })
+            .collect();
+        // The bodies are written within milliseconds; then the node parses
+        // and verifies six thousand signatures, which takes far longer.
         thread::sleep(Duration::from_millis(250));
         let signalled_at = Instant::now();
         let (exit, log) = node.stop_with("TERM");
-        let (answer, answered_at) = client.join().unwrap();
+        let answers: Vec<_> = clients.into_iter().map(|client| client.join().unwrap()).collect();
         assert!(exit.success(), "{log}");
-        (answer, answered_at, signalled_at, exit)
+        (answers, signalled_at, exit)
     });
     assert!(exit.success());
-    assert_eq!(answer.status, 201, "the commit in flight was finished: {}", answer.text());
+    let mut receipts = Vec::new();
+    for (answer, _) in &answers {
+        assert_eq!(answer.status, 201, "the commit in flight was finished: {}", answer.text());
+        let list: Vec<Value> = serde_json::from_slice(&answer.body).unwrap();
+        receipts.extend(list);
+    }
     assert!(
-        answered_at > signalled_at,
-        "the answer came after the SIGTERM, so the commit was in flight when it arrived"
+        answers.iter().any(|(_, answered_at)| *answered_at > signalled_at),
+        "an answer came after the SIGTERM, so a commit was in flight when it arrived"
     );
-    let receipts: Vec<Value> = serde_json::from_slice(&answer.body).unwrap();
-    assert_eq!(receipts.len(), ENTRIES);
+    assert_eq!(receipts.len(), REQUESTS * PER_REQUEST);
 
     let node = Running::start(site.node(OPERATOR));
     let checkpoint = signed_checkpoint(&node, OPERATOR);
-    assert_eq!(checkpoint.checkpoint.size(), ENTRIES as u64 + 1, "every entry of the finished commit is in the ledger");
+    assert_eq!(
+        checkpoint.checkpoint.size(),
+        (REQUESTS * PER_REQUEST) as u64 + 1,
+        "every entry of the finished commits is in the ledger"
+    );
     for receipt in receipts.iter().step_by(501) {
         assert_receipt_proven(&node, receipt, &checkpoint);
     }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use salvage_node::config::{BaseUrl, BodyLimit, NodeConfig, Overrides, Peer, parse_listen};
+use salvage_node::config::{
+    BaseUrl, BodyLimit, ClientTimeout, MaxConnections, NodeConfig, Overrides, Peer, parse_listen,
+};
 
 /// Serve a ledger: the HTTP API, the Digital Link resolver and the provenance pages.
 ///
@@ -34,6 +36,12 @@ pub struct NodeCommand {
     /// The largest request body accepted, e.g. 4194304 or "4 MiB".
     #[arg(long, env = "SALVAGE_BODY_LIMIT")]
     body_limit: Option<BodyLimit>,
+    /// How long a client may take to send headers (and stay idle), in seconds, e.g. 10 or "10 s".
+    #[arg(long, env = "SALVAGE_CLIENT_TIMEOUT")]
+    client_timeout: Option<ClientTimeout>,
+    /// The most connections served at once; more are closed at once.
+    #[arg(long, env = "SALVAGE_MAX_CONNECTIONS")]
+    max_connections: Option<MaxConnections>,
     /// Another consortium node, MEMBER=URL (repeatable).
     #[arg(long = "peer", env = "SALVAGE_PEERS", value_delimiter = ',')]
     peers: Vec<Peer>,
@@ -53,6 +61,8 @@ impl NodeCommand {
         overrides.key = self.key;
         overrides.public_url = self.public_url;
         overrides.body_limit = self.body_limit;
+        overrides.client_timeout = self.client_timeout;
+        overrides.max_connections = self.max_connections;
         overrides.peers = (!self.peers.is_empty()).then_some(self.peers);
         overrides.join = self.join.then_some(true);
         super::serving::serve(NodeConfig::load(self.config.as_deref(), &overrides)?)

@@ -317,14 +317,16 @@ fn typed<T: DeserializeOwned>(kind: Kind, body: &Value) -> Result<T, Refusal> {
 
 fn schema_refusal(kind: Kind, error: SchemaError) -> Refusal {
     match error {
-        SchemaError::Invalid(violations) => {
+        SchemaError::Invalid { violations, total } => {
             let details: Vec<RefusalDetail> = violations
                 .into_iter()
                 .map(|v| RefusalDetail { pointer: format!("/statement/body{}", v.pointer), message: v.message })
                 .collect();
+            let first =
+                if details.len() < total { format!("; the first {} are listed", details.len()) } else { String::new() };
             Refusal::new(
                 RefusalCode::SchemaInvalid,
-                format!("{kind} body breaks its schema in {} place(s)", details.len()),
+                format!("{kind} body breaks its schema in {total} place(s){first}"),
             )
             .with_details(details)
         }

@@ -8,25 +8,30 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::Value;
 
-use super::SchemaViolation;
 use super::catalogue::Catalogue;
+use super::{LISTED_VIOLATIONS, SchemaViolation};
 
 impl Catalogue {
-    /// Every schema violation of `instance`, each with a readable message.
-    pub(super) fn violations(&self, validator: &Validator, instance: &Value) -> Vec<SchemaViolation> {
+    /// The first [`LISTED_VIOLATIONS`] schema violations of `instance`, each with a readable
+    /// message, and how many more there are (counted, not described, so that their number costs
+    /// time in proportion to the document but no memory).
+    pub(super) fn violations(&self, validator: &Validator, instance: &Value) -> (Vec<SchemaViolation>, usize) {
         // Nearly every instance is valid: the boolean check allocates nothing and
         // stops at nothing, while collecting errors walks the schema building
         // error locations. Both come from the same compiled keywords.
         if validator.is_valid(instance) {
-            return Vec::new();
+            return (Vec::new(), 0);
         }
-        validator
-            .iter_errors(instance)
+        let mut errors = validator.iter_errors(instance);
+        let listed = errors
+            .by_ref()
+            .take(LISTED_VIOLATIONS)
             .map(|error| SchemaViolation {
                 pointer: error.instance_path().as_str().to_owned(),
                 message: self.explain(&error),
             })
-            .collect()
+            .collect();
+        (listed, errors.count())
     }
 
     /// Words for one schema error: what was found, what was expected and, where the schema
@@ -159,17 +164,13 @@ const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 /// Longest rendering of a submitted value quoted in a message, in characters.
 const QUOTE_LIMIT: usize = 60;
 
-/// The text of [`SchemaError::Invalid`]: a count, then every violation.
+/// The text of [`SchemaError::Invalid`]: a count, then the violations listed.
 ///
 /// [`SchemaError::Invalid`]: super::SchemaError::Invalid
-pub(super) fn describe_violations(violations: &[SchemaViolation]) -> String {
+pub(super) fn describe_violations(violations: &[SchemaViolation], total: usize) -> String {
     let listed: Vec<String> = violations.iter().map(ToString::to_string).collect();
-    format!(
-        "the document breaks its schema in {} place{}: {}",
-        violations.len(),
-        plural(violations.len()),
-        listed.join("; ")
-    )
+    let first = if violations.len() < total { format!(" (the first {})", violations.len()) } else { String::new() };
+    format!("the document breaks its schema in {total} place{}{first}: {}", plural(total), listed.join("; "))
 }
 
 /// A submitted value as quoted in a message: short values verbatim, objects and arrays by size,

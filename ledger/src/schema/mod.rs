@@ -79,17 +79,27 @@ pub enum SchemaError {
         kinds = BODY_KINDS.join(", ")
     )]
     UnknownSchema(String),
-    /// The document breaks its schema; every violation found is listed.
-    #[error("{}", describe_violations(.0))]
-    Invalid(Vec<SchemaViolation>),
+    /// The document breaks its schema in `total` places, of which the first (at most
+    /// [`LISTED_VIOLATIONS`]) are listed: a document of a million bad values costs a count, not a
+    /// million messages.
+    #[error("{}", describe_violations(violations, *total))]
+    Invalid {
+        /// The first violations found, in document order.
+        violations: Vec<SchemaViolation>,
+        /// How many violations were found in all, listed or not.
+        total: usize,
+    },
 }
+
+/// The most violations a [`SchemaError::Invalid`] lists; the rest are only counted.
+pub const LISTED_VIOLATIONS: usize = 20;
 
 impl SchemaError {
     /// The violations found, so callers can report them one by one; empty for an unknown schema.
     #[must_use]
     pub fn violations(&self) -> &[SchemaViolation] {
         match self {
-            Self::Invalid(violations) => violations,
+            Self::Invalid { violations, .. } => violations,
             Self::UnknownSchema(_) => &[],
         }
     }
@@ -101,16 +111,17 @@ impl SchemaError {
 /// # Errors
 ///
 /// [`SchemaError::UnknownSchema`] when `kind` is not a statement kind, and
-/// [`SchemaError::Invalid`] listing every violation when the body breaks its schema.
+/// [`SchemaError::Invalid`] counting every violation (and listing the first) when the body
+/// breaks its schema.
 pub fn validate_body(kind: &str, body: &Value) -> Result<(), SchemaError> {
     if !BODY_KINDS.contains(&kind) {
         return Err(SchemaError::UnknownSchema(kind.to_owned()));
     }
     let catalogue = catalogue();
     let validator = catalogue.validator(kind).ok_or_else(|| SchemaError::UnknownSchema(kind.to_owned()))?;
-    let mut violations = catalogue.violations(validator, body);
+    let (mut violations, unlisted) = catalogue.violations(validator, body);
     check_body_rules(kind, body, &mut violations);
-    into_result(violations)
+    into_result(violations, unlisted)
 }
 
 /// Checks a material passport against `passport.schema.json` and the rules that go with it,
@@ -118,13 +129,14 @@ pub fn validate_body(kind: &str, body: &Value) -> Result<(), SchemaError> {
 ///
 /// # Errors
 ///
-/// [`SchemaError::Invalid`] listing every violation when the passport breaks its schema.
+/// [`SchemaError::Invalid`] counting every violation (and listing the first) when the passport
+/// breaks its schema.
 pub fn validate_passport(passport: &Value) -> Result<(), SchemaError> {
     let catalogue = catalogue();
     let validator = catalogue.validator(PASSPORT).ok_or_else(|| SchemaError::UnknownSchema(PASSPORT.to_owned()))?;
-    let mut violations = catalogue.violations(validator, passport);
+    let (mut violations, unlisted) = catalogue.violations(validator, passport);
     check_passport_rules(passport, "", &mut violations);
-    into_result(violations)
+    into_result(violations, unlisted)
 }
 
 /// The raw text of the embedded schema called `name` (one of [`SCHEMA_NAMES`]), exactly as it
@@ -166,9 +178,15 @@ const BODY_KINDS: &[&str] = &[
     "item.dispose",
 ];
 
-/// `Ok` when nothing was found, otherwise every violation.
-fn into_result(violations: Vec<SchemaViolation>) -> Result<(), SchemaError> {
-    if violations.is_empty() { Ok(()) } else { Err(SchemaError::Invalid(violations)) }
+/// `Ok` when nothing was found, otherwise the first violations and how many there were in all
+/// (`unlisted` more were counted but never built).
+fn into_result(mut violations: Vec<SchemaViolation>, unlisted: usize) -> Result<(), SchemaError> {
+    if violations.is_empty() && unlisted == 0 {
+        return Ok(());
+    }
+    let total = violations.len() + unlisted;
+    violations.truncate(LISTED_VIOLATIONS);
+    Err(SchemaError::Invalid { violations, total })
 }
 
 #[cfg(test)]

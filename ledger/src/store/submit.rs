@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::core::{Core, signatures_digest};
 use super::error::{LedgerError, invalid};
 use super::index::IndexUpdate;
-use super::log::LogPosition;
+use super::log::{LogPosition, MAX_PAYLOAD_BYTES};
 use super::outcome::{PendingOutcomes, Receipt};
 use super::verifiers::Unverified;
 use super::{Ledger, PARALLEL_VERIFY_THRESHOLD, VERIFY_CHUNK, VERIFY_THREADS};
@@ -289,8 +289,21 @@ impl Ledger {
                 }
             };
             let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry: entry.into_entry() };
-            core.last_accepted = accepted.clone();
             let bytes = record.canonical_bytes();
+            // A record the log cannot hold must be refused here, while nothing
+            // has changed: refused at append, it would stop the ledger.
+            if bytes.len() > MAX_PAYLOAD_BYTES {
+                judged.outcomes.push(Err(Refusal::new(
+                    RefusalCode::EntryTooLarge,
+                    format!(
+                        "the entry's record would take {} bytes; a record may take at most {MAX_PAYLOAD_BYTES}",
+                        bytes.len()
+                    ),
+                )));
+                spent.push(record);
+                continue;
+            }
+            core.last_accepted = accepted.clone();
             let leaf_hash = chain::leaf_hash_of(&bytes);
             let update = core.record_appended(&record.entry, leaf_hash, UNWRITTEN, change);
             pending.push(update);

@@ -549,3 +549,44 @@ fn a_crash_before_the_genesis_was_written_leaves_a_directory_that_opens() {
         assert_eq!((report.size, ledger.ledger_id()), (1, f.ledger_id));
     }
 }
+
+#[test]
+fn an_entry_whose_record_the_log_cannot_hold_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger(dir.path());
+    accepted(ledger.submit(vec![f.register("baltic-demolition", &giai(1), "pallet", 10_000.0)]).unwrap());
+    // Every field within its schema's bounds, and yet a record of some 24 MB:
+    // a split into a thousand parts, each with a hundred long material names.
+    let parts: Vec<serde_json::Value> = (0..1000)
+        .map(|n| {
+            let part = format!("4750001PART-{n:04}");
+            let mut passport = crate::testkit::passport(&part, "brick", 1.0);
+            passport["description"] = json!("d".repeat(2000));
+            passport["materials"] = json!(
+                (0..100)
+                    .map(|m| json!({"name": format!("{m:03}{}", "m".repeat(190)), "fraction": 0.001}))
+                    .collect::<Vec<_>>()
+            );
+            json!({"giai": part, "passport": passport})
+        })
+        .collect();
+    let split = f.signed(&["baltic-demolition"], Kind::ItemSplit, json!({"giai": giai(1), "parts": parts}));
+    let outcomes = ledger.submit(vec![split]).unwrap();
+    let refusal = outcomes.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(refusal.code, RefusalCode::EntryTooLarge, "{}", &refusal.to_string()[..300]);
+    assert_eq!(ledger.size(), 2);
+    assert!(ledger.item(&Giai::parse("4750001PART-0000").unwrap()).unwrap().is_none());
+    // The ledger goes on: a split of sane size is accepted, and it reopens.
+    let parts = json!([
+        {"giai": "4750001PART-0000", "passport": crate::testkit::passport("4750001PART-0000", "brick", 1.0)},
+        {"giai": "4750001PART-0001", "passport": crate::testkit::passport("4750001PART-0001", "brick", 1.0)},
+    ]);
+    accepted(
+        ledger
+            .submit(vec![f.signed(&["baltic-demolition"], Kind::ItemSplit, json!({"giai": giai(1), "parts": parts}))])
+            .unwrap(),
+    );
+    drop(ledger);
+    let (ledger, _) = Ledger::open(dir.path()).unwrap();
+    assert_eq!(ledger.size(), 3);
+}

@@ -20,6 +20,8 @@
 //! | `key`        | `--key`        | `SALVAGE_KEY`        | path of the operator's PKCS#8 PEM   | required         |
 //! | `public_url` | `--public-url` | `SALVAGE_PUBLIC_URL` | absolute http(s) URL                | required         |
 //! | `body_limit` | `--body-limit` | `SALVAGE_BODY_LIMIT` | bytes, or `"4 MiB"`, `"512 KiB"`    | `"4 MiB"`        |
+//! | `client_timeout` | `--client-timeout` | `SALVAGE_CLIENT_TIMEOUT` | seconds, or `"10 s"` (1–300) | `"10 s"` |
+//! | `max_connections` | `--max-connections` | `SALVAGE_MAX_CONNECTIONS` | connections (4–65536) | `1024` |
 //! | `[[peers]]`  | `--peer M=URL` | `SALVAGE_PEERS`      | the other nodes (`M=URL,M=URL`)     | none             |
 //! | `join`       | `--join`       | `SALVAGE_JOIN`       | `true`: join a running consortium   | `false`          |
 //!
@@ -44,6 +46,8 @@
 //! key = "keys/city-of-jelgava.pem"            # /etc/salvage/keys/city-of-jelgava.pem
 //! public_url = "https://passports.jelgava.example"
 //! body_limit = "4 MiB"                        # or a number of bytes: 4194304
+//! client_timeout = "10 s"                     # headers, idle keep-alive, a body's grace
+//! max_connections = 1024
 //!
 //! [[peers]]
 //! member = "regional-planning"
@@ -90,6 +94,7 @@
 //! ```
 
 mod error;
+mod limits;
 mod values;
 
 use std::collections::BTreeMap;
@@ -106,6 +111,7 @@ use salvage_ledger::store::OpenReport;
 use serde::Deserialize;
 
 pub use error::{ConfigError, Position};
+pub use limits::{ClientTimeout, MaxConnections};
 pub use values::{BaseUrl, BodyLimit, InvalidValue, Peer, parse_listen};
 
 use values::{FileListen, FilePath};
@@ -134,6 +140,10 @@ pub struct NodeConfig {
     pub public_url: BaseUrl,
     /// The largest request body the node accepts.
     pub body_limit: BodyLimit,
+    /// How long a client may take (headers, idle keep-alive, a body's grace).
+    pub client_timeout: ClientTimeout,
+    /// The most connections served at once.
+    pub max_connections: MaxConnections,
     /// The other nodes of the consortium, one per member.
     pub peers: Vec<Peer>,
     /// Whether the node joins a running consortium instead of proposing its
@@ -161,6 +171,10 @@ pub struct Overrides {
     pub public_url: Option<BaseUrl>,
     /// `--body-limit` / `SALVAGE_BODY_LIMIT`.
     pub body_limit: Option<BodyLimit>,
+    /// `--client-timeout` / `SALVAGE_CLIENT_TIMEOUT`.
+    pub client_timeout: Option<ClientTimeout>,
+    /// `--max-connections` / `SALVAGE_MAX_CONNECTIONS`.
+    pub max_connections: Option<MaxConnections>,
     /// `--peer` (repeated) / `SALVAGE_PEERS` (comma-separated); replaces the file's peers.
     pub peers: Option<Vec<Peer>>,
     /// `--join` / `SALVAGE_JOIN`.
@@ -183,6 +197,10 @@ pub enum Setting {
     PublicUrl,
     /// The request body limit.
     BodyLimit,
+    /// How long a client may take.
+    ClientTimeout,
+    /// The connection limit.
+    MaxConnections,
     /// The peers.
     Peers,
     /// Joining a running consortium.
@@ -191,13 +209,15 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting, in the order of the config file.
-    pub const ALL: [Setting; 8] = [
+    pub const ALL: [Setting; 10] = [
         Setting::Genesis,
         Setting::DataDir,
         Setting::Listen,
         Setting::Key,
         Setting::PublicUrl,
         Setting::BodyLimit,
+        Setting::ClientTimeout,
+        Setting::MaxConnections,
         Setting::Peers,
         Setting::Join,
     ];
@@ -211,6 +231,8 @@ impl Setting {
             Setting::Key => "key",
             Setting::PublicUrl => "public_url",
             Setting::BodyLimit => "body_limit",
+            Setting::ClientTimeout => "client_timeout",
+            Setting::MaxConnections => "max_connections",
             Setting::Peers => "peers",
             Setting::Join => "join",
         }
@@ -225,6 +247,8 @@ impl Setting {
             Setting::Key => "--key",
             Setting::PublicUrl => "--public-url",
             Setting::BodyLimit => "--body-limit",
+            Setting::ClientTimeout => "--client-timeout",
+            Setting::MaxConnections => "--max-connections",
             Setting::Peers => "--peer",
             Setting::Join => "--join",
         }
@@ -239,6 +263,8 @@ impl Setting {
             Setting::Key => "SALVAGE_KEY",
             Setting::PublicUrl => "SALVAGE_PUBLIC_URL",
             Setting::BodyLimit => "SALVAGE_BODY_LIMIT",
+            Setting::ClientTimeout => "SALVAGE_CLIENT_TIMEOUT",
+            Setting::MaxConnections => "SALVAGE_MAX_CONNECTIONS",
             Setting::Peers => "SALVAGE_PEERS",
             Setting::Join => "SALVAGE_JOIN",
         }
@@ -253,6 +279,8 @@ impl Setting {
             Setting::Key => "operator key file",
             Setting::PublicUrl => "public URL",
             Setting::BodyLimit => "request body limit",
+            Setting::ClientTimeout => "client timeout",
+            Setting::MaxConnections => "connection limit",
             Setting::Peers => "peers",
             Setting::Join => "joining a running consortium",
         }
@@ -287,6 +315,8 @@ impl NodeConfig {
                 .or(from_file.public_url)
                 .ok_or(ConfigError::Missing { setting: Setting::PublicUrl })?,
             body_limit: overrides.body_limit.or(from_file.body_limit).unwrap_or_default(),
+            client_timeout: overrides.client_timeout.or(from_file.client_timeout).unwrap_or_default(),
+            max_connections: overrides.max_connections.or(from_file.max_connections).unwrap_or_default(),
             peers,
             join: overrides.join.or(from_file.join).unwrap_or(false),
         })
@@ -337,6 +367,8 @@ struct FileSettings {
     key: Option<PathBuf>,
     public_url: Option<BaseUrl>,
     body_limit: Option<BodyLimit>,
+    client_timeout: Option<ClientTimeout>,
+    max_connections: Option<MaxConnections>,
     peers: Option<Vec<Peer>>,
     join: Option<bool>,
 }
@@ -351,6 +383,8 @@ struct FileFormat {
     key: Option<FilePath>,
     public_url: Option<BaseUrl>,
     body_limit: Option<BodyLimit>,
+    client_timeout: Option<ClientTimeout>,
+    max_connections: Option<MaxConnections>,
     peers: Option<Vec<Peer>>,
     join: Option<bool>,
 }
@@ -369,6 +403,8 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         key: resolve(format.key),
         public_url: format.public_url,
         body_limit: format.body_limit,
+        client_timeout: format.client_timeout,
+        max_connections: format.max_connections,
         peers: format.peers,
         join: format.join,
     })

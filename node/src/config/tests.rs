@@ -145,6 +145,8 @@ fn every_override_wins_over_the_file() {
         key: Some(PathBuf::from("other/key.pem")),
         public_url: Some(url("https://id.example.com/salvage")),
         body_limit: Some(BodyLimit::parse("64 KiB").unwrap()),
+        client_timeout: Some(ClientTimeout::parse("3").unwrap()),
+        max_connections: Some(MaxConnections::parse("64").unwrap()),
         peers: Some(vec![Peer::parse("baltic-cert=https://cert.example").unwrap()]),
         join: Some(true),
     };
@@ -156,6 +158,8 @@ fn every_override_wins_over_the_file() {
     assert_eq!(config.key, PathBuf::from("other/key.pem"));
     assert_eq!(config.public_url.to_string(), "https://id.example.com/salvage");
     assert_eq!(config.body_limit.bytes(), 64 * 1024);
+    assert_eq!(config.client_timeout.duration(), std::time::Duration::from_secs(3));
+    assert_eq!(config.max_connections.count(), 64);
     assert_eq!(config.peers, vec![Peer::new(member("baltic-cert"), url("https://cert.example"))]);
     assert!(config.join, "--join wins over the file's join = false");
 }
@@ -230,6 +234,8 @@ fn settings_have_the_documented_names() {
             ("key", "--key", "SALVAGE_KEY"),
             ("public_url", "--public-url", "SALVAGE_PUBLIC_URL"),
             ("body_limit", "--body-limit", "SALVAGE_BODY_LIMIT"),
+            ("client_timeout", "--client-timeout", "SALVAGE_CLIENT_TIMEOUT"),
+            ("max_connections", "--max-connections", "SALVAGE_MAX_CONNECTIONS"),
             ("peers", "--peer", "SALVAGE_PEERS"),
             ("join", "--join", "SALVAGE_JOIN"),
         ]
@@ -338,9 +344,10 @@ fn body_limits_parse_with_binary_units_within_bounds() {
     assert_eq!(BodyLimit::parse("4194304").unwrap().bytes(), 4 * 1024 * 1024);
     assert_eq!(BodyLimit::parse("4 MiB").unwrap(), BodyLimit::DEFAULT);
     assert_eq!(BodyLimit::parse("512kib").unwrap().bytes(), 512 * 1024);
-    assert_eq!(BodyLimit::parse("1 GiB").unwrap().bytes(), 1024 * 1024 * 1024);
+    assert_eq!(BodyLimit::parse("16 MiB").unwrap().bytes(), 16 * 1024 * 1024);
     assert_eq!(BodyLimit::DEFAULT.to_string(), "4 MiB");
-    for bad in ["0", "1000", "2 GiB", "10 MB", "MiB", "-1", "99999999999999999999 GiB"] {
+    // No body may be larger than the largest record the ledger can hold.
+    for bad in ["0", "1000", "17 MiB", "1 GiB", "10 MB", "MiB", "-1", "99999999999999999999 GiB"] {
         assert!(BodyLimit::parse(bad).is_err(), "{bad:?} accepted");
     }
 }
@@ -351,9 +358,29 @@ fn body_limits_in_the_file_may_be_numbers_or_strings() {
     let numeric = load(&site.config(&format!("{MINIMAL}body_limit = 65536\n"))).unwrap();
     assert_eq!(numeric.body_limit.bytes(), 65536);
     let error = load(&site.config(&format!("{MINIMAL}body_limit = 12\n"))).unwrap_err();
-    assert!(error.to_string().contains("outside 1 KiB to 1 GiB"), "{error}");
+    assert!(error.to_string().contains("outside 1 KiB to 16 MiB"), "{error}");
     let error = load(&site.config(&format!("{MINIMAL}body_limit = -5\n"))).unwrap_err();
-    assert!(error.to_string().contains("outside 1 KiB to 1 GiB"), "{error}");
+    assert!(error.to_string().contains("outside 1 KiB to 16 MiB"), "{error}");
+}
+
+#[test]
+fn client_timeouts_and_connection_limits_parse_within_bounds() {
+    assert_eq!(ClientTimeout::parse("10").unwrap(), ClientTimeout::DEFAULT);
+    assert_eq!(ClientTimeout::parse("10 s").unwrap(), ClientTimeout::DEFAULT);
+    assert_eq!(ClientTimeout::parse("3s").unwrap().duration(), std::time::Duration::from_secs(3));
+    for bad in ["0", "301", "-1", "ten", "10 min", ""] {
+        assert!(ClientTimeout::parse(bad).is_err(), "{bad:?} accepted");
+    }
+    assert_eq!(MaxConnections::parse("1024").unwrap(), MaxConnections::DEFAULT);
+    for bad in ["0", "3", "65537", "many", "-4"] {
+        assert!(MaxConnections::parse(bad).is_err(), "{bad:?} accepted");
+    }
+    let site = Site::new();
+    let config = load(&site.config(&format!("{MINIMAL}client_timeout = 5\nmax_connections = \"64\"\n"))).unwrap();
+    assert_eq!(config.client_timeout.duration(), std::time::Duration::from_secs(5));
+    assert_eq!(config.max_connections.count(), 64);
+    let error = load(&site.config(&format!("{MINIMAL}client_timeout = \"forever\"\n"))).unwrap_err();
+    assert!(error.to_string().contains("whole number of seconds"), "{error}");
 }
 
 #[test]

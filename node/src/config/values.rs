@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize, Serializer};
 /// file after the key's line and column, so the message does not repeat the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct InvalidValue(String);
+pub struct InvalidValue(pub(super) String);
 
 impl InvalidValue {
     /// The explanation.
@@ -126,16 +126,18 @@ impl BodyLimit {
     pub const DEFAULT: BodyLimit = BodyLimit(4 * MIB);
     /// The smallest limit: 1 KiB, below which not even one entry fits.
     pub const MIN: usize = KIB;
-    /// The largest limit: 1 GiB, because the node holds a request in memory
-    /// while it verifies it, and a larger figure is more likely a typo than a plan.
-    pub const MAX: usize = 1024 * MIB;
+    /// The largest limit: 16 MiB, the most one record of the ledger may hold
+    /// (`salvage_ledger::store::log::MAX_PAYLOAD_BYTES`). A larger body could
+    /// only carry entries the ledger must refuse, and a peer's Raft messages
+    /// (up to 64 MiB) must always have room for one whole submission.
+    pub const MAX: usize = 16 * MIB;
 
     /// A limit of `bytes` bytes.
     pub fn new(bytes: usize) -> Result<BodyLimit, InvalidValue> {
         if (Self::MIN..=Self::MAX).contains(&bytes) {
             Ok(BodyLimit(bytes))
         } else {
-            Err(InvalidValue(format!("body limit of {bytes} bytes is outside 1 KiB to 1 GiB")))
+            Err(InvalidValue(format!("body limit of {bytes} bytes is outside 1 KiB to 16 MiB")))
         }
     }
 
@@ -162,7 +164,7 @@ impl BodyLimit {
             .map_err(|_| InvalidValue(format!("body limit {text:?} does not start with a number of bytes")))?;
         let bytes = count
             .checked_mul(unit_bytes)
-            .ok_or_else(|| InvalidValue(format!("body limit {text:?} is outside 1 KiB to 1 GiB")))?;
+            .ok_or_else(|| InvalidValue(format!("body limit {text:?} is outside 1 KiB to 16 MiB")))?;
         BodyLimit::new(bytes)
     }
 
@@ -171,6 +173,11 @@ impl BodyLimit {
         self.0
     }
 }
+
+// No body may be larger than the largest record the ledger holds, and a
+// peer's Raft message must have room for several whole submissions.
+const _: () = assert!(BodyLimit::MAX <= salvage_ledger::store::log::MAX_PAYLOAD_BYTES);
+const _: () = assert!(4 * BodyLimit::MAX <= crate::consortium::routes::RAFT_BODY_LIMIT);
 
 impl Default for BodyLimit {
     fn default() -> Self {
@@ -209,13 +216,13 @@ impl<'de> Deserialize<'de> for BodyLimit {
 
             fn visit_i64<E: de::Error>(self, value: i64) -> Result<BodyLimit, E> {
                 let bytes = usize::try_from(value)
-                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 1 GiB")))?;
+                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 16 MiB")))?;
                 BodyLimit::new(bytes).map_err(E::custom)
             }
 
             fn visit_u64<E: de::Error>(self, value: u64) -> Result<BodyLimit, E> {
                 let bytes = usize::try_from(value)
-                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 1 GiB")))?;
+                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 16 MiB")))?;
                 BodyLimit::new(bytes).map_err(E::custom)
             }
 

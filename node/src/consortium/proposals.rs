@@ -1,7 +1,8 @@
 //! Submissions on a replicated node: proposed to Raft in batches.
 //!
 //! Requests' entries are gathered into one [`Batch`] while the batches before
-//! are being replicated, up to [`MAX_BATCH`] entries, and proposed with
+//! are being replicated, up to [`MAX_BATCH`] entries and [`MAX_BATCH_BYTES`]
+//! bytes (a batch holds at least one entry, whatever its size), and proposed with
 //! `client_write`; the answer comes once the batch is committed by a quorum
 //! and applied (and durable) on this node. A node that is not the leader
 //! sends the batch to the leader's `/v1/raft/propose`, signed as Raft traffic
@@ -26,6 +27,13 @@ use crate::server::error::ApiError;
 
 /// The most entries proposed in one batch (and in one request's part).
 pub(crate) const MAX_BATCH: usize = 256;
+
+/// The most bytes of entries proposed in one batch, unless one entry alone is
+/// larger. openraft sends `max_payload_entries` (2) batches per AppendEntries
+/// and expects each to be sent, fsynced and answered within one heartbeat
+/// interval (150 ms): a count alone would let a few large entries make one
+/// message of hundreds of megabytes, time out, and depose the leader.
+pub(crate) const MAX_BATCH_BYTES: usize = 512 * 1024;
 
 /// How many batches may be in Raft at once.
 const IN_FLIGHT: usize = 2;
@@ -74,13 +82,13 @@ impl ProposalQueue {
     /// outcomes. The bytes are proposed as they are: every node decodes and
     /// judges them when it applies the batch, and refuses there, in its place,
     /// whatever is no signed entry. A request of more than [`MAX_BATCH`]
-    /// entries is proposed as several batches, one after the other, so that no
+    /// entries (or [`MAX_BATCH_BYTES`]) is proposed as several batches, one after the other, so that no
     /// Raft message outgrows what a follower takes within one heartbeat; its
     /// entries keep their order.
     pub async fn submit(&self, mut entries: Vec<Box<RawValue>>) -> Result<Outcomes, ApiError> {
         let mut outcomes = Outcomes::with_capacity(entries.len());
         while !entries.is_empty() {
-            let rest = entries.split_off(entries.len().min(MAX_BATCH));
+            let rest = entries.split_off(part_len(&entries));
             let (answer, outcome) = oneshot::channel();
             self.queue
                 .send(Proposal { entries, answer })
@@ -91,6 +99,26 @@ impl ProposalQueue {
         }
         Ok(outcomes)
     }
+}
+
+/// How many of `entries` go into the next part of a request: at most
+/// [`MAX_BATCH`] entries and [`MAX_BATCH_BYTES`] bytes, and at least one.
+fn part_len(entries: &[Box<RawValue>]) -> usize {
+    let mut bytes = 0;
+    let fitting = entries
+        .iter()
+        .take(MAX_BATCH)
+        .take_while(|entry| {
+            bytes += entry.get().len() + 1;
+            bytes <= MAX_BATCH_BYTES
+        })
+        .count();
+    fitting.max(1).min(entries.len())
+}
+
+/// The bytes `entries` take in a batch's JSON.
+fn json_len(entries: &[Box<RawValue>]) -> usize {
+    entries.iter().map(|entry| entry.get().len() + 1).sum()
 }
 
 /// Proposes `batch` on this node's Raft: it must be the leader. Used by the
@@ -109,17 +137,34 @@ pub(crate) async fn propose_here(raft: &Raft, mut batch: Batch) -> Result<Propos
 
 async fn propose_loop(raft: Raft, forwarding: Arc<PeerConnections>, mut proposals: mpsc::UnboundedReceiver<Proposal>) {
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(first) = proposals.recv().await {
+    // A proposal that would have overfilled the last batch starts the next one.
+    let mut held: Option<Proposal> = None;
+    loop {
+        let first = match held.take() {
+            Some(proposal) => proposal,
+            None => match proposals.recv().await {
+                Some(proposal) => proposal,
+                None => return,
+            },
+        };
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
             return;
         };
         // Everything that queued while the batches before were in Raft goes together.
+        let mut count = first.entries.len();
+        let mut bytes = json_len(&first.entries);
         let mut gathered = vec![first];
-        let mut count = gathered[0].entries.len();
-        while count < MAX_BATCH {
+        while count < MAX_BATCH && bytes < MAX_BATCH_BYTES {
             match proposals.try_recv() {
+                Ok(next)
+                    if count + next.entries.len() > MAX_BATCH || bytes + json_len(&next.entries) > MAX_BATCH_BYTES =>
+                {
+                    held = Some(next);
+                    break;
+                }
                 Ok(next) => {
                     count += next.entries.len();
+                    bytes += json_len(&next.entries);
                     gathered.push(next);
                 }
                 Err(_) => break,

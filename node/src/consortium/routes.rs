@@ -21,7 +21,7 @@ use crate::server::error::ApiError;
 
 /// The largest Raft message a node takes: a few batches of submissions, or a
 /// snapshot chunk, with room to spare.
-const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+pub(crate) const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The routes of a consortium node's peers.
 pub(crate) fn router(consortium: Arc<Consortium>) -> Router {

@@ -4,10 +4,11 @@
 //! (duplicate keys and out-of-range numbers refused). A body that is already
 //! canonical JSON (the entries as they were signed, in an array without
 //! whitespace) is read straight into the entries, with the same result and
-//! about half the work; the CLI sends that. A replicated node does not even
-//! decode such entries: it proposes each one's bytes as they are, and every
-//! node decodes and judges them when it applies the batch. The answer comes
-//! once the accepted records are durable:
+//! about half the work; the CLI sends that. A replicated node verifies the
+//! entries' signatures and schemas before it proposes them, so that nothing
+//! unverified reaches Raft's log; every node judges them again, against its
+//! ledger's state, when it applies the batch. The answer comes once the
+//! accepted records are durable:
 //!
 //! - every entry accepted: `201` with its receipt (an array of receipts for an
 //!   array), `{"seq", "entry_id", "leaf_hash"}`; re-submitting an entry already
@@ -18,6 +19,11 @@
 //! - an array with some accepted, some refused: `207` and
 //!   `{"results": [{"receipt": …} | {"error": …}, …]}` in submission order,
 //!   because the accepted ones are recorded whatever happened to the others.
+//!
+//! A submission carries at most [`MAX_ENTRIES_PER_SUBMISSION`] entries; more
+//! are refused with `413 http.too_many_entries` before anything is parsed, and
+//! each refusal shows a bounded part of what it quotes (`error::refusal_json`),
+//! so no answer grows with the number or size of the things that were wrong.
 
 use std::sync::Arc;
 
@@ -30,11 +36,16 @@ use salvage_ledger::canonical;
 use salvage_ledger::entry::{CanonicalSubmission, SignedEntry};
 use salvage_ledger::refusal::Refusal;
 use salvage_ledger::store::Receipt;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::doc_types::{ErrorBody, ReceiptBody};
+use super::error::refusal_json;
 use super::{ApiError, Node};
+
+/// The most entries one submission may carry. Enough for any batch a client
+/// sends (the CLI's import sends 200 by default), and a bound on the work and
+/// on the answer one request can cause: each entry gets its own outcome.
+pub const MAX_ENTRIES_PER_SUBMISSION: usize = 1000;
 
 #[utoipa::path(post, path = "/v1/entries", tag = "entries",
     request_body(content = Object, description = "One signed entry or an array of them; entries sent as their canonical JSON (an array without whitespace) are read without the strict parser", content_type = "application/json"),
@@ -46,7 +57,7 @@ use super::{ApiError, Node};
         (status = 403, description = "The signer lacks the role or is not the custodian", body = ErrorBody),
         (status = 404, description = "The entry names an unknown item, member or key", body = ErrorBody),
         (status = 409, description = "The entry conflicts with the ledger's state", body = ErrorBody),
-        (status = 413, description = "The body is larger than the node's limit", body = ErrorBody),
+        (status = 413, description = "The body is larger than the node's limit (`http.body_too_large`), or an array holds more than 1000 entries (`http.too_many_entries`)", body = ErrorBody),
         (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A schema violation, each with its JSON pointer in details", body = ErrorBody),
     ))]
@@ -54,13 +65,17 @@ use super::{ApiError, Node};
 pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     require_json(&headers)?;
     let bytes = read_limited(body, node.body_limit).await?;
-    if let Some(consortium) = node.consortium()
-        && let Some((entries, single)) = canonical_entries(&bytes)
-    {
-        let started = std::time::Instant::now();
-        let outcomes = consortium.submit(entries).await?;
-        node.metrics.committed(started.elapsed().as_secs_f64());
-        return Ok(answer(&node, outcomes.into_iter().collect(), single));
+    let entries = count_entries(&bytes, MAX_ENTRIES_PER_SUBMISSION);
+    if entries > MAX_ENTRIES_PER_SUBMISSION {
+        node.metrics.refused("http.too_many_entries");
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "http.too_many_entries",
+            format!(
+                "a submission may carry at most {MAX_ENTRIES_PER_SUBMISSION} entries and this array holds more; \
+                 submit them in several requests"
+            ),
+        ));
     }
     // A body sent as its entries were signed (their canonical JSON) is read
     // straight into the entries; anything else is parsed strictly.
@@ -90,22 +105,6 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
         })
         .collect();
     Ok(answer(&node, results, single))
-}
-
-/// A body of entries sent as they were signed, split into each entry's
-/// canonical JSON without decoding it: one entry, or a non-empty array of them.
-/// `None` for any other body, which is then parsed strictly. Only text that
-/// is canonical JSON and begins as a signed entry does is taken, so Raft's
-/// log carries canonical JSON only; whether it is a signed entry is decided
-/// where the batch is applied, exactly as the strict parser would decide.
-fn canonical_entries(bytes: &[u8]) -> Option<(Vec<Box<RawValue>>, bool)> {
-    let single = bytes.first() != Some(&b'[');
-    let entries: Vec<Box<RawValue>> =
-        if single { vec![serde_json::from_slice(bytes).ok()?] } else { serde_json::from_slice(bytes).ok()? };
-    let taken = |entry: &RawValue| {
-        entry.get().starts_with(r#"{"signatures":["#) && canonical::is_canonical(entry.get().as_bytes())
-    };
-    (!entries.is_empty() && entries.iter().all(|entry| taken(entry))).then_some((entries, single))
 }
 
 /// A submission's entries, and where each one that could not be decoded was.
@@ -174,7 +173,7 @@ fn answer(node: &Node, results: Vec<Result<Receipt, Refusal>>, single: bool) -> 
         .iter()
         .map(|result| match result {
             Ok(receipt) => json!({ "receipt": receipt }),
-            Err(refusal) => json!({ "error": refusal }),
+            Err(refusal) => json!({ "error": refusal_json(refusal) }),
         })
         .collect();
     if refused < results.len() {
@@ -189,6 +188,55 @@ fn answer(node: &Node, results: Vec<Result<Receipt, Refusal>>, single: bool) -> 
     let mut error = ApiError::from(first);
     error.message = format!("every entry was refused; the first: {}", error.message);
     error.with_details(Value::Array(outcomes)).into_response()
+}
+
+/// How many elements the top-level array of `body` holds, counting no further
+/// than `stop_after + 1`; 1 for a body that is not an array. Only commas
+/// outside strings at depth one are counted, without parsing or allocating:
+/// the parsers judge the body afterwards, this only bounds their work.
+fn count_entries(body: &[u8], stop_after: usize) -> usize {
+    let Some(start) = body.iter().position(|byte| !byte.is_ascii_whitespace()) else { return 1 };
+    if body[start] != b'[' {
+        return 1;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let (mut commas, mut anything) = (0usize, false);
+    for &byte in &body[start..] {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'[' | b'{' => {
+                anything |= depth == 1;
+                depth += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            b',' if depth == 1 => {
+                commas += 1;
+                if commas > stop_after {
+                    break;
+                }
+            }
+            b'"' => {
+                anything |= depth == 1;
+                in_string = true;
+            }
+            byte if !byte.is_ascii_whitespace() => anything |= depth == 1,
+            _ => {}
+        }
+    }
+    if anything || commas > 0 { commas + 1 } else { 0 }
 }
 
 /// Refuses anything but JSON with 415.
@@ -228,5 +276,20 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_entries;
+
+    #[test]
+    fn entries_are_counted_at_the_top_level_only() {
+        assert_eq!(count_entries(br#"{"a":[1,2,3]}"#, 10), 1);
+        assert_eq!(count_entries(b"  [] ", 10), 0);
+        assert_eq!(count_entries(b"[1]", 10), 1);
+        assert_eq!(count_entries(br#"[{"a":[1,2]},"x,y",{"b":"\",["}]"#, 10), 3);
+        assert_eq!(count_entries(b"[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]", 3), 5);
+        assert_eq!(count_entries(b"[,,,", 10), 4);
     }
 }

@@ -52,13 +52,52 @@ impl ApiError {
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> ApiError {
-        let details = serde_json::to_value(&refusal.details).unwrap_or_default();
-        ApiError {
-            status: refusal_status(refusal.code),
-            code: refusal.code.as_str().to_owned(),
-            message: refusal.message,
-            details,
+        let Echo { message, details } = Echo::of(&refusal);
+        ApiError { status: refusal_status(refusal.code), code: refusal.code.as_str().to_owned(), message, details }
+    }
+}
+
+/// A refusal as the API shows it: `{"code", "message", "details"}` with at most
+/// [`ECHOED_DETAILS`] details and every message cut to [`ECHOED_CHARS`], so that
+/// what a refusal echoes of a submission is bounded whatever was submitted.
+pub(crate) fn refusal_json(refusal: &Refusal) -> Value {
+    let Echo { message, details } = Echo::of(refusal);
+    json!({ "code": refusal.code.as_str(), "message": message, "details": details })
+}
+
+/// The most details one refusal shows; the message says how many there were.
+pub const ECHOED_DETAILS: usize = 20;
+
+/// The longest message an error shows, in characters; messages quote what was
+/// submitted, so without a bound one answer could echo a whole body per entry.
+pub const ECHOED_CHARS: usize = 500;
+
+/// A refusal's message and details, bounded for the API.
+struct Echo {
+    message: String,
+    details: Value,
+}
+
+impl Echo {
+    fn of(refusal: &Refusal) -> Echo {
+        let mut message = shortened(&refusal.message);
+        let shown = refusal.details.len().min(ECHOED_DETAILS);
+        if shown < refusal.details.len() {
+            message.push_str(&format!(" ({shown} of {} details shown)", refusal.details.len()));
         }
+        let details = refusal.details[..shown]
+            .iter()
+            .map(|detail| json!({ "pointer": shortened(&detail.pointer), "message": shortened(&detail.message) }))
+            .collect();
+        Echo { message, details: Value::Array(details) }
+    }
+}
+
+/// `text` cut to [`ECHOED_CHARS`] characters, with an ellipsis when cut.
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(ECHOED_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -84,7 +123,8 @@ impl IntoResponse for ApiError {
             message: &'a str,
             details: &'a Value,
         }
-        let body = json!({ "error": Body { code: &self.code, message: &self.message, details: &self.details } });
+        let message = shortened(&self.message);
+        let body = json!({ "error": Body { code: &self.code, message: &message, details: &self.details } });
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -119,6 +159,7 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::CustodyNotCustodian
         | C::CustodyNotRecipient => StatusCode::FORBIDDEN,
         C::ItemUnknown | C::MemberUnknown | C::KeyUnknown => StatusCode::NOT_FOUND,
+        C::EntryTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::SchemaInvalid | C::PassportGiaiMismatch | C::KeyWeak | C::LedgerGenesisInvalid => {
             StatusCode::UNPROCESSABLE_ENTITY
         }

@@ -16,6 +16,7 @@ pub(crate) mod blocking;
 mod cache;
 pub(crate) mod checkpoints;
 pub(crate) mod commits;
+mod connections;
 mod doc_types;
 mod entries;
 mod epcis;
@@ -33,7 +34,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use salvage_ledger::custody::VerifiedEntry;
 use salvage_ledger::operator::Operator;
+use salvage_ledger::refusal::{Refusal, RefusalCode};
 use salvage_ledger::store::Ledger;
 use tokio::net::TcpListener;
 
@@ -43,6 +46,7 @@ use crate::provenance::{LocaleError, Locales};
 use crate::witness::WitnessError;
 use checkpoints::Checkpoints;
 
+pub use connections::{ConnectionLimits, MIN_BODY_RATE, SHUTDOWN_GRACE};
 pub use error::{ApiError, refusal_status};
 
 /// What a node serves: its ledger and the operator identity it signs with.
@@ -136,10 +140,35 @@ impl Node {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
             Submissions::Consortium(consortium) => {
-                let json: Option<Vec<_>> = entries.iter().map(Batch::entry_json).collect();
-                consortium
-                    .submit(json.ok_or_else(|| ApiError::internal("an entry's canonical bytes are not JSON"))?)
+                // Only entries this node has verified go to Raft: what is
+                // proposed is fsynced in every node's Raft log, so junk must
+                // be refused here, at the cost of one more verification.
+                let verdicts = tokio::task::spawn_blocking(move || VerifiedEntry::verify_each(entries))
                     .await
+                    .map_err(|e| ApiError::internal(format!("a verification task failed: {e}")))?;
+                let mut slots = Vec::with_capacity(verdicts.len());
+                let mut proposed = Vec::with_capacity(verdicts.len());
+                for verdict in verdicts {
+                    match verdict.map(|verified| Batch::entry_json(verified.entry())) {
+                        Ok(Some(json)) => {
+                            proposed.push(json);
+                            slots.push(None);
+                        }
+                        Ok(None) => slots.push(Some(Refusal::new(RefusalCode::EntryMalformed, "no canonical JSON"))),
+                        Err(refusal) => slots.push(Some(refusal)),
+                    }
+                }
+                let mut outcomes =
+                    if proposed.is_empty() { Vec::new() } else { consortium.submit(proposed).await? }.into_iter();
+                Ok(slots
+                    .into_iter()
+                    .map(|slot| match slot {
+                        Some(refusal) => Err(refusal),
+                        None => outcomes.next().unwrap_or_else(|| {
+                            Err(Refusal::new(RefusalCode::EntryMalformed, "the consortium gave no outcome"))
+                        }),
+                    })
+                    .collect())
             }
         }
     }
@@ -191,12 +220,13 @@ pub fn router(node: Arc<Node>) -> Router {
     }
 }
 
-/// Serves `node` on `listener` until `shutdown` resolves; requests in flight
-/// are finished before it returns.
+/// Serves `node` on `listener` within `limits` until `shutdown` resolves;
+/// requests in flight are finished (for a bounded time) before it returns.
 pub(crate) async fn serve(
     listener: TcpListener,
     node: Arc<Node>,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await
+    connections::serve(listener, router(node), limits, shutdown).await
 }

@@ -40,6 +40,10 @@ pub const VOTE_PATH: &str = "/v1/raft/vote";
 /// See [`APPEND_PATH`].
 pub const SNAPSHOT_PATH: &str = "/v1/raft/snapshot";
 
+/// The largest answer read from a peer: Raft's answers are small, a forwarded
+/// batch's outcomes at most some hundred kilobytes.
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
 /// How long a node waits to connect to a peer before calling it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -150,7 +154,12 @@ impl PeerConnections {
         };
         let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
         let status = response.status();
-        let answer = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+        // A peer's answer is read only up to what a Raft answer can take.
+        let answer = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| failed(&e))?
+            .to_bytes();
         if let Ok(mut idle) = self.idle.lock() {
             idle.entry(authority.to_owned()).or_default().push(sender);
         }
@@ -241,6 +250,12 @@ impl PeerClient {
         // A broken or abandoned connection is not kept for the next message.
         let answer = match tokio::time::timeout(option.hard_ttl(), exchange).await {
             Ok(Ok(answer)) => answer,
+            // A peer that answered is not unreachable: calling it so would make
+            // Raft back off from a node that is up and refusing this message
+            // (a 413, say), as if it were down.
+            Ok(Err(error @ TransportError::Answer { .. })) => {
+                return Err(RPCError::Network(NetworkError::new(&error)));
+            }
             Ok(Err(error)) => return Err(RPCError::Unreachable(Unreachable::new(&error))),
             Err(elapsed) => return Err(RPCError::Unreachable(Unreachable::new(&elapsed))),
         };
