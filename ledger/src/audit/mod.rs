@@ -6,16 +6,17 @@
 //! checkpoint and an earlier one. Unlike opening a ledger it does not stop at
 //! the first problem: a certification body files the whole list.
 //!
-//! Signatures are checked in batches (ed25519 batch verification) as a fast
-//! path. A batch that fails is re-checked signature by signature with
-//! `verify_strict`, and a batch that passes is also checked for the one thing
-//! `verify_strict` refuses that batch verification does not (an `R` of small
-//! order; small-order keys never become members). The verdicts agree on every
-//! signature except one contrived kind: the holder of a member's private key
-//! can add a small-order component to an otherwise valid `R`, which
-//! `verify_strict` refuses but a (cofactorless) batch equation accepts with
-//! some probability. Such an entry is still signed by that key, so the audit
-//! cannot be fooled into accepting a forgery, only a malleated signature.
+//! Every signature gets the verdict `verify_strict` would give it alone: the rule that
+//! decided acceptance (docs/rules.md). The signatures of a chunk's records are checked as a
+//! node checks a batch of submissions (`SignedEntry::verify_signatures_each`): each
+//! signature's equation on its own and exactly, sharing only the field inversion that encodes
+//! the recomputed points (see the crate's `signature` module). Batch verification, though
+//! faster, is not used, because its one equation for many signatures is not that rule: the
+//! holder of a member's key can add a small-order part to an otherwise valid `R`, which
+//! `verify_strict` refuses and a cofactorless batch equation accepts whenever the coefficient
+//! it draws for that signature is a multiple of the part's order. ed25519-dalek draws the
+//! coefficients from the batch's own content, so the holder can try nonces until it is. An
+//! audit replays the rules, so it refuses what they refuse.
 //!
 //! The work is pipelined: while two threads decode and verify one chunk of
 //! records, the calling thread replays the chunk before it (chain, rules, tree),
@@ -23,24 +24,23 @@
 
 mod decode;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::thread::{Scope, ScopedJoinHandle};
 
-use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 
 use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, Member, Role, State, VerifiedEntry};
-use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp, signing_message};
+use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::hex::to_lower_hex;
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
-use crate::refusal::Refusal;
-use crate::signature::is_small_order_encoding;
+use crate::refusal::{Refusal, RefusalCode};
 use crate::store::checkpoint_origin;
 
-/// How many records are verified together; large enough for batch verification
-/// to pay off, small enough to keep memory flat on a 100,000-record audit.
+/// How many records are checked in parallel while the ones before are replayed; large
+/// enough to spare thread starts and share field inversions, small enough to keep memory
+/// flat on a 100,000-record audit.
 const CHUNK: usize = 512;
 
 /// The most problems listed one by one; beyond it only the count grows.
@@ -486,9 +486,9 @@ struct InFlight<'scope> {
 }
 
 impl<'scope> InFlight<'scope> {
-    /// Starts checking `chunk`, whose first record is at `first`. Each half is one
-    /// verification batch, as it always was, so a batch's verdict does not depend
-    /// on the pipelining.
+    /// Starts checking `chunk`, whose first record is at `first`, half of it on each
+    /// of two threads. Every signature's verdict is its own, so where a chunk is cut
+    /// changes none.
     fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         first: u64,
@@ -518,66 +518,37 @@ fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
     }
 }
 
-/// A record as its chunk is checked: its leaf hash, the record (or why it does
-/// not decode) and the verdict on its signatures so far.
-type Decoded = (LeafHash, Result<chain::Record, Problem>, Result<(), Problem>);
-
 /// Decodes and signature-checks records on this thread.
 fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
-    let mut decoded: Vec<Decoded> = chunk
+    let decoded: Vec<(LeafHash, Result<chain::Record, Problem>)> = chunk
         .iter()
         .enumerate()
         .map(|(offset, bytes)| {
             let seq = first + offset as u64;
             let record = decode::decode(bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message));
-            (chain::leaf_hash_of(bytes), record, Ok(()))
+            (chain::leaf_hash_of(bytes), record)
         })
         .collect();
     drop(chunk);
-    // Gather every signature of the well-formed records for one batch.
-    let mut messages = Vec::new();
-    let mut signatures: Vec<Signature> = Vec::new();
-    let mut keys: Vec<VerifyingKey> = Vec::new();
-    let mut owners = Vec::new();
-    for (index, (_, record, signatures_ok)) in decoded.iter_mut().enumerate() {
-        let Ok(record) = record else { continue };
-        let seq = first + index as u64;
-        if let Err(refusal) = record.entry.check_signature_set() {
-            *signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
-            continue;
-        }
-        messages.push(signing_message(record.entry.canonical_statement()));
-        for signature in record.entry.signatures() {
-            signatures.push(signature.sig);
-            keys.push(*signature.key.verifying_key());
-            owners.push((index, messages.len() - 1));
-        }
-    }
-    let message_refs: Vec<&[u8]> = owners.iter().map(|&(_, message)| messages[message].as_slice()).collect();
-    let batch_ok = ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
-        && signatures.iter().all(|signature| !is_small_order_encoding(signature.r_bytes()));
-    if !batch_ok {
-        // Fall back to the acceptance rule itself to find which signatures fail.
-        let mut failed = BTreeMap::new();
-        for (i, (owner, _)) in owners.iter().enumerate() {
-            if keys[i].verify_strict(message_refs[i], &signatures[i]).is_err() {
-                failed.entry(*owner).or_insert(i);
-            }
-        }
-        for (owner, i) in failed {
-            let seq = first + owner as u64;
-            decoded[owner].2 = Err(Problem::new(
-                Some(seq),
-                "record.refused:signature.invalid",
-                format!("the signature by key {} does not verify", to_lower_hex(keys[i].as_bytes())),
-            ));
-        }
-    }
-    drop(message_refs);
+    // The signatures of every well-formed record, judged together as a node judges a batch.
+    let entries: Vec<&SignedEntry> =
+        decoded.iter().filter_map(|(_, record)| record.as_ref().ok()).map(|record| &record.entry).collect();
+    let mut verdicts = SignedEntry::verify_signatures_each(&entries).into_iter();
     decoded
         .into_iter()
-        .map(|(bytes_leaf, record, signatures_ok)| {
+        .enumerate()
+        .map(|(offset, (bytes_leaf, record))| {
+            let seq = first + offset as u64;
             let record = record.map(|record| {
+                // One verdict per well-formed record, in order; a missing one refuses rather than admits.
+                let signatures_ok = verdicts
+                    .next()
+                    .unwrap_or_else(|| {
+                        Err(Refusal::new(RefusalCode::SignatureInvalid, "the signatures could not be checked"))
+                    })
+                    .map_err(|refusal| {
+                        Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message)
+                    });
                 let entry = record.entry;
                 let is_genesis = entry.id() == genesis.id() && entry == *genesis;
                 let (id, signature_count) = (entry.id(), entry.signatures().len());

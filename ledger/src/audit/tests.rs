@@ -1,5 +1,9 @@
+use serde_json::json;
+
 use super::*;
 use crate::checkpoint::NoteSigner;
+use crate::entry::{Kind, PublicKey, signing_message};
+use crate::signature::torsion;
 use crate::store::Ledger;
 use crate::testkit::Fixture;
 
@@ -161,4 +165,90 @@ fn a_checkpoint_signed_by_a_stranger_is_reported() {
     );
     let codes: Vec<_> = report.problems.iter().map(|p| p.code.as_str()).collect();
     assert!(codes.contains(&"checkpoint.unsigned"), "{codes:?}");
+}
+
+/// The genesis, then registrations of distinct items and admissions of new members, each
+/// with the fixture members who sign it. Nothing later depends on any of them, so a record
+/// the audit refuses leaves every other record as it was.
+fn independent_entries(f: &Fixture) -> Vec<(SignedEntry, Vec<&'static str>)> {
+    let mut entries = vec![(f.genesis.clone(), vec!["regional-planning", "city-of-jelgava"])];
+    for n in 0..30 {
+        if n % 5 == 4 {
+            let id = format!("newcomer-{n}");
+            let body = json!({"id": id, "name": format!("Newcomer {n}"), "roles": ["holder"],
+                "keys": [PublicKey::of(&Fixture::key(&id)).to_hex()]});
+            let admins = vec!["regional-planning", "city-of-jelgava"];
+            entries.push((f.signed(&admins, Kind::MemberAdd, body), admins));
+        } else {
+            let giai = format!("4750001TORSION-{n:03}");
+            entries.push((f.register("riga-deconstruction", &giai, "steel beam", 800.0), vec!["riga-deconstruction"]));
+        }
+    }
+    entries
+}
+
+/// The records of `entries` in order, each linked to the one before: made by hand, because
+/// a ledger would refuse the entries these tests put in them.
+fn chained(f: &Fixture, entries: &[SignedEntry]) -> Vec<Result<Vec<u8>, String>> {
+    let mut prev = LeafHash::ZERO;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(seq, entry)| {
+            let seq = Seq::new(seq as u64).unwrap();
+            let record = chain::Record { seq, prev, accepted: f.time.clone(), entry: entry.clone() };
+            let bytes = record.canonical_bytes();
+            prev = chain::leaf_hash_of(&bytes);
+            Ok(bytes)
+        })
+        .collect()
+}
+
+/// `entry` with its signature number `index`, by `signer`, replaced by one the signer made
+/// with a part of order `order` in `R` (see `signature::torsion`).
+fn with_torsion(entry: &SignedEntry, signer: &str, index: usize, order: u8, nonce_seed: &[u8]) -> SignedEntry {
+    let key = Fixture::key(signer);
+    let mut signatures = entry.signatures().to_vec();
+    assert_eq!(signatures[index].key, PublicKey::of(&key));
+    let message = signing_message(entry.canonical_statement());
+    signatures[index].sig = torsion::sign_with_torsion(&key, &message, nonce_seed, &torsion::point_of_order(order));
+    SignedEntry::new(entry.statement().clone(), signatures)
+}
+
+#[test]
+fn signatures_with_a_small_order_part_in_r_are_refused_exactly_as_verify_strict_refuses_them() {
+    // A key's holder signs records honestly but adds a point of order 2, 4 or 8 to R:
+    // verify_strict, the rule the ledger accepts by, refuses each such signature, and the
+    // audit must report exactly those records, whatever else shares their chunk. Each seed
+    // puts such signatures in other records, with other orders and nonces; a verdict that
+    // held only for most choices (as a batch equation's does) would miss some of them.
+    let f = Fixture::new();
+    let honest = independent_entries(&f);
+    let entries: Vec<SignedEntry> = honest.iter().map(|(entry, _)| entry.clone()).collect();
+    let clean = audit(&f.genesis, chained(&f, &entries), &AuditOptions::default(), &mut |_| {});
+    assert!(clean.is_clean(), "{:?}", clean.problems);
+    let mut crafted = 0;
+    for seed in 0u32..48 {
+        let mut entries = entries.clone();
+        let mut expected = Vec::new();
+        for (seq, (entry, signers)) in honest.iter().enumerate().skip(1) {
+            let choice = blake3::hash(&[seed.to_le_bytes(), (seq as u32).to_le_bytes()].concat());
+            let choice = choice.as_bytes();
+            if !choice[0].is_multiple_of(4) {
+                continue;
+            }
+            let order = torsion::ORDERS[usize::from(choice[1]) % torsion::ORDERS.len()];
+            let index = usize::from(choice[2]) % signers.len();
+            entries[seq] = with_torsion(entry, signers[index], index, order, choice);
+            let key = Fixture::key(signers[index]).verifying_key();
+            let message = signing_message(entry.canonical_statement());
+            assert!(key.verify_strict(&message, &entries[seq].signatures()[index].sig).is_err());
+            expected.push((Some(seq as u64), "record.refused:signature.invalid".to_owned()));
+        }
+        crafted += expected.len();
+        let report = audit(&f.genesis, chained(&f, &entries), &AuditOptions::default(), &mut |_| {});
+        let found: Vec<_> = report.problems.into_iter().map(|p| (p.seq, p.code)).collect();
+        assert_eq!(found, expected, "seed {seed}");
+    }
+    assert!(crafted > 100, "the seeds must craft many such signatures, not {crafted}");
 }
