@@ -43,9 +43,27 @@ impl PublicKey {
         memo::decompress(bytes).map(PublicKey)
     }
 
-    /// Parses a key that is to become a member's key: weak keys are refused.
+    /// Parses a key that is to become a member's key: a point has one spelling, and weak
+    /// keys are refused.
+    ///
+    /// A point can be spelled in more than one way: `y` is read modulo p = 2^255 − 19, so
+    /// `y + p` spells the same point as `y` where it fits in 255 bits, and the sign bit of
+    /// `x` means nothing when `x` = 0. RFC 8032 refuses those spellings when it decodes;
+    /// ed25519-dalek's decompression accepts them. A member's key must be the one spelling
+    /// the point's own encoding gives back, so that comparing keys by their bytes (who owns
+    /// a key, whether one signs twice) compares points.
     pub fn parse_for_membership(text: &str) -> Result<Self, Refusal> {
         let key = Self::from_hex(text)?;
+        let canonical = key.0.to_edwards().compress();
+        if canonical.as_bytes() != key.as_bytes() {
+            return Err(Refusal::new(
+                RefusalCode::KeyNonCanonical,
+                format!(
+                    "public key {text} is not the canonical encoding of its point, which is {}",
+                    to_lower_hex(canonical.as_bytes())
+                ),
+            ));
+        }
         if key.0.is_weak() {
             return Err(Refusal::new(
                 RefusalCode::KeyWeak,
@@ -234,5 +252,56 @@ mod tests {
         assert_eq!(PublicKey::parse_for_membership(&weak).unwrap_err().code, RefusalCode::KeyWeak);
         let strong = PublicKey::of(&key(3)).to_hex();
         assert!(PublicKey::parse_for_membership(&strong).is_ok());
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_of_a_point_can_become_a_members_key() {
+        let p_plus = |y: u8| {
+            // y + p = y + 2^255 − 19, in 255 bits for y < 19.
+            let mut bytes = [0xff; 32];
+            bytes[0] = 0xed + y;
+            bytes[31] = 0x7f;
+            bytes
+        };
+        // Every y + p that spells a point that is not weak: the same point as y, spelled otherwise.
+        let mut refused = 0;
+        for y in 0..19u8 {
+            for sign in [0u8, 0x80] {
+                let mut bytes = p_plus(y);
+                bytes[31] |= sign;
+                let Some(key) = PublicKey::from_bytes(&bytes) else { continue };
+                let mut canonical = [0u8; 32];
+                canonical[0] = y;
+                // x = 0 only at y = 1 here (the identity), where the sign bit means nothing.
+                canonical[31] = if y == 1 { 0 } else { sign };
+                assert_eq!(key.0.to_edwards(), VerifyingKey::from_bytes(&canonical).unwrap().to_edwards());
+                let refusal = PublicKey::parse_for_membership(&hex::encode(bytes)).unwrap_err();
+                assert_eq!(refusal.code, RefusalCode::KeyNonCanonical, "{}", refusal.message);
+                assert!(refusal.message.contains(&hex::encode(canonical)), "{}", refusal.message);
+                if !key.is_weak() {
+                    // Its canonical spelling is a member's key like any other.
+                    assert!(PublicKey::parse_for_membership(&hex::encode(canonical)).is_ok());
+                    refused += 1;
+                }
+            }
+        }
+        // y = 3, 4, 5, 6, 9, 10, 14, 15, 16 and 18 are points that are not weak, with either sign.
+        assert_eq!(refused, 20);
+        // x = 0 with the sign bit set: the identity and the point of order 2, respelled.
+        for canonical in [
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        ] {
+            let mut bytes = hex::decode(canonical).unwrap();
+            bytes[31] |= 0x80;
+            let refusal = PublicKey::parse_for_membership(&hex::encode(bytes)).unwrap_err();
+            assert_eq!(refusal.code, RefusalCode::KeyNonCanonical);
+            assert_eq!(PublicKey::parse_for_membership(canonical).unwrap_err().code, RefusalCode::KeyWeak);
+        }
+        // Real keys are canonical.
+        for seed in 0..32 {
+            let key = PublicKey::of(&key(seed));
+            assert_eq!(PublicKey::parse_for_membership(&key.to_hex()), Ok(key));
+        }
     }
 }

@@ -119,7 +119,7 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::CustodyNotCustodian
         | C::CustodyNotRecipient => StatusCode::FORBIDDEN,
         C::ItemUnknown | C::MemberUnknown | C::KeyUnknown => StatusCode::NOT_FOUND,
-        C::SchemaInvalid | C::PassportGiaiMismatch | C::KeyWeak | C::LedgerGenesisInvalid => {
+        C::SchemaInvalid | C::PassportGiaiMismatch | C::KeyNonCanonical | C::KeyWeak | C::LedgerGenesisInvalid => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         // Everything else depends on the ledger's state: a duplicate, an item in
