@@ -129,6 +129,8 @@ refusal_codes! {
     MemberNotAuthorised => "member.not_authorised",
     /// A public key is not a valid Ed25519 point.
     KeyInvalid => "key.invalid",
+    /// A key to become a member's is not the canonical encoding of its point.
+    KeyNonCanonical => "key.non_canonical",
     /// A public key is of small order (weak) and is refused.
     KeyWeak => "key.weak",
     /// A public key is already registered to a member.

@@ -205,7 +205,7 @@ fn a_ledger_audits_clean_over_http_and_offline_and_a_changed_byte_fails_the_audi
         text(&site.path("not-saved")),
     ]);
     let (stdout, stderr) = failed(&output);
-    assert!(stdout.contains("record 4       record.refused:signature.invalid: the signature by key"), "{stdout}");
+    assert!(stdout.contains("record 4       record.refused:signature.invalid: signature 0 by key"), "{stdout}");
     assert!(stdout.contains("record 5       chain.broken_link"), "{stdout}");
     assert!(stdout.contains("checkpoint.root_mismatch"), "{stdout}");
     // The forged registration is void, so the brick's later records are refused too.

@@ -38,7 +38,9 @@ fn expected_status(code: &str) -> u16 {
         | "custody.not_recipient" => 403,
         "item.unknown" | "member.unknown" | "key.unknown" => 404,
         "entry.too_large" => 413,
-        "schema.invalid" | "passport.giai_mismatch" | "key.weak" | "ledger.genesis_invalid" => 422,
+        "schema.invalid" | "passport.giai_mismatch" | "key.non_canonical" | "key.weak" | "ledger.genesis_invalid" => {
+            422
+        }
         _ => 409,
     }
 }
@@ -187,6 +189,10 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     let weak =
         json!({"id": "weak-keys", "name": "Weak Keys Ltd", "roles": ["holder"], "keys": [hex::encode(identity)]});
     m.refused(&m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, weak), "key.weak");
+    // 3 + 2^255 − 19 spells the same point as 3, which is its canonical encoding.
+    let respelled = json!({"id": "respelled-keys", "name": "Respelled Keys Ltd", "roles": ["holder"],
+        "keys": [format!("f0{}7f", "ff".repeat(30))]});
+    m.refused(&m.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, respelled), "key.non_canonical");
     let rotate = json!({"id": "oslo-reuse", "add_keys": [key_of("oslo-new")], "revoke_keys": [key_of("oslo-old")]});
     m.ok(m.signed(&["oslo-old"], Kind::MemberUpdate, rotate));
     m.refused(

@@ -6,16 +6,17 @@
 //! checkpoint and an earlier one. Unlike opening a ledger it does not stop at
 //! the first problem: a certification body files the whole list.
 //!
-//! Signatures are checked in batches (ed25519 batch verification) as a fast
-//! path. A batch that fails is re-checked signature by signature with
-//! `verify_strict`, and a batch that passes is also checked for the one thing
-//! `verify_strict` refuses that batch verification does not (an `R` of small
-//! order; small-order keys never become members). The verdicts agree on every
-//! signature except one contrived kind: the holder of a member's private key
-//! can add a small-order component to an otherwise valid `R`, which
-//! `verify_strict` refuses but a (cofactorless) batch equation accepts with
-//! some probability. Such an entry is still signed by that key, so the audit
-//! cannot be fooled into accepting a forgery, only a malleated signature.
+//! Every signature gets the verdict `verify_strict` would give it alone: the rule that
+//! decided acceptance (docs/rules.md). The signatures of a chunk's records are checked as a
+//! node checks a batch of submissions (`SignedEntry::verify_signatures_each`): each
+//! signature's equation on its own and exactly, sharing only the field inversion that encodes
+//! the recomputed points (see the crate's `signature` module). Batch verification, though
+//! faster, is not used, because its one equation for many signatures is not that rule: the
+//! holder of a member's key can add a small-order part to an otherwise valid `R`, which
+//! `verify_strict` refuses and a cofactorless batch equation accepts whenever the coefficient
+//! it draws for that signature is a multiple of the part's order. ed25519-dalek draws the
+//! coefficients from the batch's own content, so the holder can try nonces until it is. An
+//! audit replays the rules, so it refuses what they refuse.
 //!
 //! The work is pipelined: while two threads decode and verify one chunk of
 //! records, the calling thread replays the chunk before it (chain, rules, tree),
@@ -23,24 +24,23 @@
 
 mod decode;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::thread::{Scope, ScopedJoinHandle};
 
-use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 
 use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, Member, Role, State, VerifiedEntry};
-use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp, signing_message};
+use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::hex::to_lower_hex;
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
-use crate::refusal::Refusal;
-use crate::signature::is_small_order_encoding;
+use crate::refusal::{Refusal, RefusalCode};
 use crate::store::checkpoint_origin;
 
-/// How many records are verified together; large enough for batch verification
-/// to pay off, small enough to keep memory flat on a 100,000-record audit.
+/// How many records are checked in parallel while the ones before are replayed; large
+/// enough to spare thread starts and share field inversions, small enough to keep memory
+/// flat on a 100,000-record audit.
 const CHUNK: usize = 512;
 
 /// The most problems listed one by one; beyond it only the count grows.
@@ -486,9 +486,9 @@ struct InFlight<'scope> {
 }
 
 impl<'scope> InFlight<'scope> {
-    /// Starts checking `chunk`, whose first record is at `first`. Each half is one
-    /// verification batch, as it always was, so a batch's verdict does not depend
-    /// on the pipelining.
+    /// Starts checking `chunk`, whose first record is at `first`, half of it on each
+    /// of two threads. Every signature's verdict is its own, so where a chunk is cut
+    /// changes none.
     fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         first: u64,
@@ -518,66 +518,37 @@ fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
     }
 }
 
-/// A record as its chunk is checked: its leaf hash, the record (or why it does
-/// not decode) and the verdict on its signatures so far.
-type Decoded = (LeafHash, Result<chain::Record, Problem>, Result<(), Problem>);
-
 /// Decodes and signature-checks records on this thread.
 fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
-    let mut decoded: Vec<Decoded> = chunk
+    let decoded: Vec<(LeafHash, Result<chain::Record, Problem>)> = chunk
         .iter()
         .enumerate()
         .map(|(offset, bytes)| {
             let seq = first + offset as u64;
             let record = decode::decode(bytes).map_err(|r| Problem::new(Some(seq), "record.malformed", r.message));
-            (chain::leaf_hash_of(bytes), record, Ok(()))
+            (chain::leaf_hash_of(bytes), record)
         })
         .collect();
     drop(chunk);
-    // Gather every signature of the well-formed records for one batch.
-    let mut messages = Vec::new();
-    let mut signatures: Vec<Signature> = Vec::new();
-    let mut keys: Vec<VerifyingKey> = Vec::new();
-    let mut owners = Vec::new();
-    for (index, (_, record, signatures_ok)) in decoded.iter_mut().enumerate() {
-        let Ok(record) = record else { continue };
-        let seq = first + index as u64;
-        if let Err(refusal) = record.entry.check_signature_set() {
-            *signatures_ok = Err(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message));
-            continue;
-        }
-        messages.push(signing_message(record.entry.canonical_statement()));
-        for signature in record.entry.signatures() {
-            signatures.push(signature.sig);
-            keys.push(*signature.key.verifying_key());
-            owners.push((index, messages.len() - 1));
-        }
-    }
-    let message_refs: Vec<&[u8]> = owners.iter().map(|&(_, message)| messages[message].as_slice()).collect();
-    let batch_ok = ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
-        && signatures.iter().all(|signature| !is_small_order_encoding(signature.r_bytes()));
-    if !batch_ok {
-        // Fall back to the acceptance rule itself to find which signatures fail.
-        let mut failed = BTreeMap::new();
-        for (i, (owner, _)) in owners.iter().enumerate() {
-            if keys[i].verify_strict(message_refs[i], &signatures[i]).is_err() {
-                failed.entry(*owner).or_insert(i);
-            }
-        }
-        for (owner, i) in failed {
-            let seq = first + owner as u64;
-            decoded[owner].2 = Err(Problem::new(
-                Some(seq),
-                "record.refused:signature.invalid",
-                format!("the signature by key {} does not verify", to_lower_hex(keys[i].as_bytes())),
-            ));
-        }
-    }
-    drop(message_refs);
+    // The signatures of every well-formed record, judged together as a node judges a batch.
+    let entries: Vec<&SignedEntry> =
+        decoded.iter().filter_map(|(_, record)| record.as_ref().ok()).map(|record| &record.entry).collect();
+    let mut verdicts = SignedEntry::verify_signatures_each(&entries).into_iter();
     decoded
         .into_iter()
-        .map(|(bytes_leaf, record, signatures_ok)| {
+        .enumerate()
+        .map(|(offset, (bytes_leaf, record))| {
+            let seq = first + offset as u64;
             let record = record.map(|record| {
+                // One verdict per well-formed record, in order; a missing one refuses rather than admits.
+                let signatures_ok = verdicts
+                    .next()
+                    .unwrap_or_else(|| {
+                        Err(Refusal::new(RefusalCode::SignatureInvalid, "the signatures could not be checked"))
+                    })
+                    .map_err(|refusal| {
+                        Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message)
+                    });
                 let entry = record.entry;
                 let is_genesis = entry.id() == genesis.id() && entry == *genesis;
                 let (id, signature_count) = (entry.id(), entry.signatures().len());
@@ -603,175 +574,4 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::checkpoint::NoteSigner;
-    use crate::store::Ledger;
-    use crate::testkit::Fixture;
-
-    fn sample_ledger(dir: &std::path::Path) -> (Fixture, Ledger) {
-        let f = Fixture::new();
-        let ledger = Ledger::create(dir, f.genesis.clone()).unwrap();
-        let mut entries = Vec::new();
-        for n in 0..40 {
-            let giai = format!("4750001BRICK-{n:03}");
-            entries.push(f.register("riga-deconstruction", &giai, "clay brick pallet", 1100.0));
-            entries.push(f.transfer("riga-deconstruction", &giai, "reuse-hub"));
-            entries.push(f.receive("reuse-hub", &giai));
-        }
-        for outcome in ledger.submit(entries).unwrap() {
-            outcome.unwrap();
-        }
-        (f, ledger)
-    }
-
-    fn stream(ledger: &Ledger) -> Vec<Result<Vec<u8>, String>> {
-        (0..ledger.size()).map(|seq| ledger.record_bytes(seq).map_err(|e| e.to_string())).collect()
-    }
-
-    fn signed_checkpoint(ledger: &Ledger) -> SignedCheckpoint {
-        let key = Fixture::key("regional-planning");
-        let mut signed =
-            SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
-                .unwrap();
-        let key = Fixture::key("city-of-jelgava");
-        signed.cosign(&NoteSigner { name: "city-of-jelgava", key: &key }).unwrap();
-        signed
-    }
-
-    #[test]
-    fn a_sound_ledger_audits_clean_against_its_checkpoint() {
-        let dir = tempfile::tempdir().unwrap();
-        let (f, ledger) = sample_ledger(dir.path());
-        let earlier = EarlierCheckpoint { size: 10, root: ledger.root_at(10).unwrap(), note: None };
-        let options = AuditOptions {
-            checkpoint: Some(signed_checkpoint(&ledger)),
-            earlier: Some(earlier),
-            ..AuditOptions::default()
-        };
-        let mut seen = 0;
-        let report = audit(&f.genesis, stream(&ledger), &options, &mut |n| seen = n);
-        assert!(report.is_clean(), "{:?}", report.problems);
-        assert_eq!(report.records, 121);
-        assert_eq!(seen, 121);
-        assert_eq!(report.items, 40);
-        assert_eq!(report.root, hex::encode(ledger.root_at(121).unwrap()));
-        let finding = report.checkpoint.unwrap();
-        assert_eq!(finding.signed_by, vec!["city-of-jelgava", "regional-planning"]);
-        assert_eq!(finding.operators, 3);
-
-        // Two of three operators meet a policy of two, not one of three.
-        let audited = |required_signers| {
-            let options = AuditOptions {
-                checkpoint: Some(signed_checkpoint(&ledger)),
-                required_signers,
-                ..AuditOptions::default()
-            };
-            audit(&f.genesis, stream(&ledger), &options, &mut |_| {})
-                .problems
-                .into_iter()
-                .map(|p| p.code)
-                .collect::<Vec<_>>()
-        };
-        assert!(audited(2).is_empty());
-        assert_eq!(audited(3), vec!["checkpoint.too_few_signers"]);
-    }
-
-    #[test]
-    fn tampering_is_reported_with_the_record_and_the_reason() {
-        let dir = tempfile::tempdir().unwrap();
-        let (f, ledger) = sample_ledger(dir.path());
-        let options = AuditOptions { checkpoint: Some(signed_checkpoint(&ledger)), ..AuditOptions::default() };
-        let codes = |records: Vec<Result<Vec<u8>, String>>| {
-            audit(&f.genesis, records, &options, &mut |_| {})
-                .problems
-                .into_iter()
-                .map(|p| (p.seq, p.code))
-                .collect::<Vec<_>>()
-        };
-
-        // A changed passport mass: the signature breaks, the next link breaks, the root differs.
-        let mut records = stream(&ledger);
-        let text = String::from_utf8(records[4].clone().unwrap()).unwrap().replace("1100", "1200");
-        records[4] = Ok(text.into_bytes());
-        let found = codes(records);
-        assert!(found.contains(&(Some(4), "record.refused:signature.invalid".to_owned())), "{found:?}");
-        assert!(found.contains(&(Some(5), "chain.broken_link".to_owned())), "{found:?}");
-        assert!(found.contains(&(None, "checkpoint.root_mismatch".to_owned())), "{found:?}");
-
-        // A dropped record breaks the order.
-        let mut records = stream(&ledger);
-        let _dropped = records.remove(7);
-        assert!(codes(records).contains(&(Some(7), "chain.out_of_order".to_owned())));
-
-        // Bytes that are not a record.
-        let mut records = stream(&ledger);
-        records[9] = Ok(b"{\"seq\":9,\"seq\":9}".to_vec());
-        assert!(codes(records).contains(&(Some(9), "record.malformed".to_owned())));
-
-        // Another genesis.
-        let other = Fixture::named("Another consortium");
-        let report = audit(&other.genesis, stream(&ledger), &AuditOptions::default(), &mut |_| {});
-        assert!(report.problems.iter().any(|p| p.code == "record.genesis_mismatch"));
-
-        // A checkpoint from an unrelated history is not extended by this one.
-        let earlier = EarlierCheckpoint { size: 10, root: [7; 32], note: None };
-        let report = audit(
-            &f.genesis,
-            stream(&ledger),
-            &AuditOptions { earlier: Some(earlier), ..AuditOptions::default() },
-            &mut |_| {},
-        );
-        assert_eq!(report.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), vec!["proof.consistency"]);
-    }
-
-    #[test]
-    fn an_earlier_checkpoint_must_be_signed_by_an_operator() {
-        let dir = tempfile::tempdir().unwrap();
-        let (f, ledger) = sample_ledger(dir.path());
-        let earlier_codes = |note: SignedCheckpoint| {
-            let options = AuditOptions { earlier: Some(EarlierCheckpoint::from_note(note)), ..AuditOptions::default() };
-            audit(&f.genesis, stream(&ledger), &options, &mut |_| {})
-                .problems
-                .into_iter()
-                .map(|p| p.code)
-                .collect::<Vec<_>>()
-        };
-        let checkpoint = ledger.checkpoint().unwrap();
-        let key = Fixture::key("regional-planning");
-        let signed =
-            SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &key }).unwrap();
-        assert!(earlier_codes(signed).is_empty(), "an operator's own note is trusted");
-        // The same size and root under an operator's name, signed by someone else.
-        let stranger = Fixture::key("stranger");
-        let forged =
-            SignedCheckpoint::sign(checkpoint.clone(), &NoteSigner { name: "regional-planning", key: &stranger })
-                .unwrap();
-        assert_eq!(earlier_codes(forged), vec!["checkpoint.earlier_unsigned"]);
-        // A member that is no operator cannot vouch for a checkpoint either.
-        let contractor = Fixture::key("baltic-demolition");
-        let by_member =
-            SignedCheckpoint::sign(checkpoint, &NoteSigner { name: "baltic-demolition", key: &contractor }).unwrap();
-        assert_eq!(earlier_codes(by_member), vec!["checkpoint.earlier_unsigned"]);
-    }
-
-    #[test]
-    fn a_checkpoint_signed_by_a_stranger_is_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let (f, ledger) = sample_ledger(dir.path());
-        let stranger = Fixture::key("stranger");
-        let signed = SignedCheckpoint::sign(
-            ledger.checkpoint().unwrap(),
-            &NoteSigner { name: "regional-planning", key: &stranger },
-        )
-        .unwrap();
-        let report = audit(
-            &f.genesis,
-            stream(&ledger),
-            &AuditOptions { checkpoint: Some(signed), ..AuditOptions::default() },
-            &mut |_| {},
-        );
-        let codes: Vec<_> = report.problems.iter().map(|p| p.code.as_str()).collect();
-        assert!(codes.contains(&"checkpoint.unsigned"), "{codes:?}");
-    }
-}
+mod tests;

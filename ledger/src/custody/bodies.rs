@@ -12,8 +12,9 @@ use crate::schema::{self, SchemaError};
 
 /// A signed entry whose signatures verify and whose body fits its kind's schema.
 ///
-/// Only [`VerifiedEntry::verify`] (and, inside the crate, the audit's batch
-/// verifier) can make one, so the custody rules never see an unchecked entry.
+/// Only [`VerifiedEntry::verify`] and its siblings (and, inside the crate, the audit,
+/// once it has checked the signatures the same way) can make one, so the custody rules
+/// never see an unchecked entry.
 #[derive(Debug, Clone)]
 pub struct VerifiedEntry {
     entry: SignedEntry,
@@ -77,7 +78,7 @@ impl VerifiedEntry {
     }
 
     /// Validates and decodes the body of an entry whose signatures the caller has
-    /// already verified (the audit does so in batches).
+    /// already verified (the audit checks a chunk's records together, then decodes each).
     pub(crate) fn after_signatures(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {
         let body = Body::decode(entry.statement().kind, &entry.statement().body)?;
         Ok(VerifiedEntry { entry, body })

@@ -263,6 +263,13 @@ fn membership_needs_the_admin_threshold_and_keys_rotate() {
     identity[0] = 1;
     let weak = json!({"id": "weak", "name": "W", "roles": ["holder"], "keys": [hex::encode(identity)]});
     h.refused(h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, weak), RefusalCode::KeyWeak);
+    // 3 + p spells the point whose canonical encoding is y = 3: one point, two spellings.
+    let respelled = format!("f0{}7f", "ff".repeat(30));
+    let respelled = json!({"id": "respelled", "name": "R", "roles": ["holder"], "keys": [respelled]});
+    h.refused(
+        h.signed(&["regional-planning", "city-of-jelgava"], Kind::MemberAdd, respelled),
+        RefusalCode::KeyNonCanonical,
+    );
 
     // A member rotates its own key: adds a new one and revokes the old one.
     let old = PublicKey::of(&Fixture::key("oslo-new")).to_hex();

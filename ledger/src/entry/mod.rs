@@ -23,6 +23,7 @@ pub use timestamp::Timestamp;
 
 pub use crate::key::PublicKey;
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use ed25519_dalek::{Signature, Signer, SigningKey};
@@ -217,8 +218,10 @@ impl SignedEntry {
     /// [`SignedEntry::verify_signatures`]'s verdict for each of `entries`, in
     /// order, with all their signatures checked in one list so that they share
     /// the field inversion of the last step (see [`crate::signature`]).
-    pub(crate) fn verify_signatures_each(entries: &[SignedEntry]) -> Vec<Result<(), Refusal>> {
-        let structure: Vec<Result<(), Refusal>> = entries.iter().map(SignedEntry::check_signature_set).collect();
+    /// The entries may be owned or borrowed (the audit's stay inside their records).
+    pub(crate) fn verify_signatures_each<E: Borrow<SignedEntry>>(entries: &[E]) -> Vec<Result<(), Refusal>> {
+        let entries: Vec<&SignedEntry> = entries.iter().map(Borrow::borrow).collect();
+        let structure: Vec<Result<(), Refusal>> = entries.iter().map(|entry| entry.check_signature_set()).collect();
         let messages: Vec<[&[u8]; 2]> =
             entries.iter().map(|entry| [SIGNING_CONTEXT, entry.canonical.as_slice()]).collect();
         let checks: Vec<SignatureCheck<'_>> = entries

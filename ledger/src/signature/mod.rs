@@ -33,6 +33,8 @@
 //! differ.
 
 mod small_order;
+#[cfg(test)]
+pub(crate) mod torsion;
 
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -102,6 +104,7 @@ mod tests {
     use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
     use curve25519_dalek::edwards::EdwardsPoint;
     use curve25519_dalek::scalar::Scalar;
+    use curve25519_dalek::traits::IsIdentity;
     use ed25519_dalek::{Signer, SigningKey, Verifier};
     use proptest::prelude::*;
     use sha2::{Digest, Sha512};
@@ -174,6 +177,37 @@ mod tests {
                 dalek_strict(&verifying, b"message", &tampered)
             );
             assert!(!verify_strict(&verifying, b"message", &tampered));
+        }
+    }
+
+    #[test]
+    fn a_small_order_part_in_r_is_refused_though_a_batch_equation_may_accept_it() {
+        // The key's holder signs honestly but adds a point of order 2, 4 or 8 to R (see
+        // `torsion`). verify_strict refuses every such signature, and so must we; the
+        // cofactorless batch equation accepts some of them, which is why the audit, which
+        // used it, could disagree with the acceptance rule.
+        let key = SigningKey::from_bytes(&[8u8; 32]);
+        let verifying = key.verifying_key();
+        let message = b"salvage-ledger/v1\n{\"kind\":\"item.register\"}";
+        for order in torsion::ORDERS {
+            let t = torsion::point_of_order(order);
+            let mut accepted_by_batch = 0;
+            for n in 0..64u32 {
+                let crafted = torsion::sign_with_torsion(&key, message, &[&[order][..], &n.to_le_bytes()].concat(), &t);
+                assert!(!dalek_strict(&verifying, message, &crafted), "order {order}, nonce {n}");
+                assert!(!verify_strict(&verifying, message, &crafted), "order {order}, nonce {n}");
+                assert!(verifying.verify(message, &crafted).is_err(), "plain verify compares R exactly too");
+                // Made by the holder: the cofactored equation [8]([s]B − [k]A − R) = 0 holds.
+                let r = curve25519_dalek::edwards::CompressedEdwardsY(*crafted.r_bytes()).decompress().unwrap();
+                let s = Scalar::from_canonical_bytes(*crafted.s_bytes()).unwrap();
+                let k = challenge(crafted.r_bytes(), verifying.as_bytes(), message);
+                let off_by = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &-verifying.to_edwards(), &s) - r;
+                assert!(!off_by.is_identity() && off_by.mul_by_cofactor().is_identity());
+                if ed25519_dalek::verify_batch(&[message], &[crafted], &[verifying]).is_ok() {
+                    accepted_by_batch += 1;
+                }
+            }
+            assert!(accepted_by_batch > 0, "the batch equation accepted none of the order-{order} signatures");
         }
     }
 

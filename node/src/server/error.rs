@@ -160,7 +160,7 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::CustodyNotRecipient => StatusCode::FORBIDDEN,
         C::ItemUnknown | C::MemberUnknown | C::KeyUnknown => StatusCode::NOT_FOUND,
         C::EntryTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        C::SchemaInvalid | C::PassportGiaiMismatch | C::KeyWeak | C::LedgerGenesisInvalid => {
+        C::SchemaInvalid | C::PassportGiaiMismatch | C::KeyNonCanonical | C::KeyWeak | C::LedgerGenesisInvalid => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         // Everything else depends on the ledger's state: a duplicate, an item in
