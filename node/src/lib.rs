@@ -30,6 +30,7 @@ pub mod labels;
 pub mod provenance;
 pub mod qr;
 pub mod server;
+mod throttle;
 pub mod witness;
 
 pub use assembly::{RunError, run};

@@ -74,6 +74,7 @@ fn no_submission_costs_more_than_a_small_multiple_of_its_size() {
     assert_eq!(node.get_json("/v1/status")["size"], 1);
     let (exit, log) = node.terminate();
     assert!(exit.success(), "{log}");
+    assert!(!log.contains('\u{1b}'), "no colour escapes in a log that is no terminal: {log}");
 }
 
 /// Reads from `stream` until the node closes it or answers; `None` if it

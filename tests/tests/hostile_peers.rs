@@ -94,3 +94,25 @@ fn junk_submissions_are_refused_before_raft_and_honest_ones_go_through() {
         assert!(grown < 1024 * 1024, "node {index}'s Raft log grew by {grown} bytes");
     }
 }
+
+#[test]
+fn strangers_raft_requests_are_refused_without_the_clock_and_without_flooding_the_log() {
+    let cluster = Cluster::start();
+    let node = cluster.node(0);
+    let stale = format!("city-of-jelgava 1000 {}", "ab".repeat(64));
+    for _ in 0..200 {
+        let answer = salvage_tests::http::request(
+            &node.address,
+            "POST",
+            "/v1/raft/vote",
+            &[("Content-Type", "application/json"), ("Salvage-Raft-Auth", &stale)],
+            b"{}",
+        );
+        assert_eq!(answer.status, 401, "{}", answer.text());
+        assert_eq!(answer.error_code(), "raft.unauthenticated");
+        assert!(!answer.text().contains("clock reads"), "{}", answer.text());
+    }
+    let log = std::fs::read_to_string(cluster.log_path(0)).unwrap();
+    let lines = log.lines().filter(|line| line.contains("refused a Raft request")).count();
+    assert!((1..=20).contains(&lines), "{lines} log lines for 200 refused requests");
+}

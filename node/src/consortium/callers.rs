@@ -15,6 +15,7 @@ use super::replication::Raft;
 use super::replication::auth::{self, AUTH_HEADER};
 use crate::server::blocking::on_ledger;
 use crate::server::error::ApiError;
+use crate::throttle::Throttle;
 
 /// How long the operators read from the ledger are trusted before being read
 /// again: a revoked operator key is refused at most this long after its revocation.
@@ -37,7 +38,11 @@ pub(crate) async fn authenticated<T: DeserializeOwned>(
     let members = operators(consortium).await?;
     let header = headers.get(AUTH_HEADER).and_then(|value| value.to_str().ok());
     let sender = auth::verify(header, uri.path(), body, &members, SystemTime::now()).map_err(|e| {
-        tracing::warn!(error = %e, path = uri.path(), "refused a Raft request");
+        // Anyone can send these: the log gets a bounded number of lines.
+        static LOGGED: Throttle = Throttle::new(5);
+        if let Some(suppressed) = LOGGED.admit() {
+            tracing::warn!(error = %e, path = uri.path(), suppressed, "refused a Raft request");
+        }
         ApiError::new(StatusCode::UNAUTHORIZED, "raft.unauthenticated", e.to_string())
     })?;
     let request = serde_json::from_slice(body).map_err(|e| {

@@ -61,9 +61,6 @@ fn export_error(error: EpcisError) -> ApiError {
     match error {
         EpcisError::UnknownItem(giai) => ApiError::not_found(format!("no item {giai} is registered")),
         EpcisError::Ledger(error) => ApiError::from(error),
-        other => {
-            tracing::error!(error = %other, "EPCIS export failed");
-            ApiError::internal(format!("the node could not export its ledger as EPCIS: {other}"))
-        }
+        other => ApiError::internal(format!("exporting the ledger as EPCIS: {other}")),
     }
 }

@@ -1,12 +1,16 @@
 //! The API's errors: always `{"error": {"code", "message", "details"}}` with
 //! the HTTP status that says what kind of failure it is.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use salvage_ledger::refusal::{Refusal, RefusalCode};
 use salvage_ledger::store::LedgerError;
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use crate::throttle::Throttle;
 
 /// An error answer of the API.
 #[derive(Debug, Clone)]
@@ -38,9 +42,23 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "http.not_found", message)
     }
 
-    /// 500: the node failed; the message says what, never a stack trace.
-    pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "node.internal", message)
+    /// 500: the node failed. What failed (a path, an I/O error) goes to the
+    /// log under an incident number; the client, who may be anyone, gets the
+    /// number to quote to the node's operator and nothing of the node's insides.
+    pub fn internal(detail: impl Into<String>) -> ApiError {
+        static INCIDENTS: AtomicU64 = AtomicU64::new(1);
+        static LOGGED: Throttle = Throttle::new(10);
+        let incident = INCIDENTS.fetch_add(1, Ordering::Relaxed);
+        if let Some(suppressed) = LOGGED.admit() {
+            tracing::error!(incident, detail = %detail.into(), suppressed, "a request failed inside the node");
+        }
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "node.internal",
+            format!(
+                "the node could not complete the request; its operator finds why under incident {incident} in its log"
+            ),
+        )
     }
 
     /// The same error with structured details.
@@ -107,10 +125,7 @@ impl From<LedgerError> for ApiError {
             LedgerError::NoRecord(seq) => ApiError::not_found(format!("the ledger has no record {seq}")),
             LedgerError::NoItem(giai) => ApiError::not_found(format!("no item {giai} is registered")),
             LedgerError::Proof(proof) => ApiError::bad_request("proof.out_of_range", proof.to_string()),
-            other => {
-                tracing::error!(error = %other, "ledger failure");
-                ApiError::internal(format!("the node could not complete the request: {other}"))
-            }
+            other => ApiError::internal(format!("ledger failure: {other}")),
         }
     }
 }
@@ -166,5 +181,24 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         // Everything else depends on the ledger's state: a duplicate, an item in
         // the wrong state, a pending transfer, a split larger than its parent.
         _ => StatusCode::CONFLICT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+    use http_body_util::BodyExt;
+
+    use super::ApiError;
+
+    #[tokio::test]
+    async fn an_internal_error_shows_an_incident_number_and_nothing_of_the_node() {
+        let response =
+            ApiError::internal("reading /var/lib/salvage/log/00000001.seg: Permission denied").into_response();
+        assert_eq!(response.status(), 500);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("node.internal") && body.contains("incident"), "{body}");
+        assert!(!body.contains("/var/lib") && !body.contains("Permission"), "{body}");
     }
 }

@@ -52,7 +52,8 @@ pub enum AuthError {
     #[error("{0} is not an operator of this consortium")]
     NotOperator(String),
     /// The request's time is too far from this node's clock.
-    #[error("the request was signed at {signed} ms but this node's clock reads {now} ms: more than {}s apart", MAX_SKEW.as_secs())]
+    // The message, which the sender sees, leaves out this node's clock.
+    #[error("the request was signed at {signed} ms, more than {} s away from this node's clock", MAX_SKEW.as_secs())]
     Stale {
         /// When it was signed, in Unix milliseconds.
         signed: u64,
