@@ -63,6 +63,10 @@ pub mod custody;
 mod digest;
 pub mod entry;
 pub mod epcis;
+// Crate-private parsers and rules opened to the fuzz targets, only in their builds.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod genesis;
 pub mod hex;
 pub mod ident;

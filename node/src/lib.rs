@@ -26,6 +26,10 @@ mod assembly;
 pub mod audit_report;
 pub mod config;
 pub mod consortium;
+// Crate-private parsers opened to the fuzz targets, only in their builds.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod labels;
 pub mod provenance;
 pub mod qr;

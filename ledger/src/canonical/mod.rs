@@ -90,6 +90,26 @@ pub fn check_numbers(value: &Value) -> Result<(), CanonicalError> {
     }
 }
 
+/// Makes every float with an integral value within ±(2^53−1) the integer it is, in place.
+///
+/// The canonical encoding writes such a float as an integer (`182.0` as `182`), and whoever
+/// reads the canonical bytes back (the canonical reader, the strict parser, a replay of the log)
+/// gets an integer. A tree spelled `182.0` would otherwise differ from the tree its own hashed
+/// and signed bytes give: integer fields (`u64` in a body) would refuse it where the canonical
+/// spelling of the same statement passes.
+pub(crate) fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) => {
+            if let Some(integer) = integral(number) {
+                *number = integer;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
 /// The RFC 8785 canonical bytes of a JSON value.
 pub fn value_to_canonical_bytes(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
@@ -123,6 +143,16 @@ fn check_number(number: &Number) -> Result<(), String> {
         number.as_f64().is_some_and(|n| n.abs() <= MAX_SAFE_INTEGER as f64)
     };
     if within { Ok(()) } else { Err(format!("{number} is outside ±(2^53−1)")) }
+}
+
+/// The integer a float stands for, if it is one within ±(2^53−1) (so the cast is exact); `-0.0`
+/// is `0`, as JCS writes it.
+fn integral(number: &Number) -> Option<Number> {
+    let float = number.as_f64().filter(|_| number.is_f64())?;
+    if float.fract() != 0.0 || float.abs() > MAX_SAFE_INTEGER as f64 {
+        return None;
+    }
+    Some(if float >= 0.0 { Number::from(float as u64) } else { Number::from(float as i64) })
 }
 
 struct StrictSeed<'a> {

@@ -77,7 +77,11 @@ pub struct SignedEntry {
 
 impl SignedEntry {
     /// Builds an entry from a statement and its signatures (not yet verified).
-    pub fn new(statement: Statement, signatures: Vec<EntrySignature>) -> Self {
+    ///
+    /// Floats with integral values in the body become the integers the canonical bytes hold,
+    /// so the entry is the one those bytes read back to, whichever way the JSON spelled them.
+    pub fn new(mut statement: Statement, signatures: Vec<EntrySignature>) -> Self {
+        canonical::integral_floats_as_integers(&mut statement.body);
         let canonical = statement.canonical_bytes();
         let id = EntryId(*blake3::hash(&canonical).as_bytes());
         SignedEntry { statement, signatures, canonical, id }

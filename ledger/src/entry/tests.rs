@@ -37,6 +37,31 @@ fn canonical_bytes_parse_to_the_same_entry_and_anything_else_gets_the_strict_ver
     assert_eq!((fast.code, fast.message), (strict.code, strict.message));
 }
 
+/// Found by the fuzz target `signed_entry`: `182.0` and `182` are one number, which the
+/// canonical encoding writes `182`; an entry whose body spells it `182.0` has the canonical
+/// bytes, id and signatures of the one that spells it `182`, and must be the same entry, with
+/// the same body tree, whichever way it arrived. Otherwise a rule that reads an integer
+/// (`passport_version`, `admin_threshold`) judges the same signed statement differently on the
+/// strict path than on the canonical one (and than a replay of the log, which reads `182`).
+#[test]
+fn a_float_with_an_integral_value_is_the_integer_the_canonical_bytes_hold() {
+    let body = json!({"giai": "4750001BEAM-0001", "n": [182.0, -3.0, -0.0, 1e15, 0.5], "to": "reuse-hub"});
+    let entry = SignedEntry::sign(Statement { body, ..statement() }, &[&key(1)]).unwrap();
+    let canonical = entry.canonical_bytes();
+    let spelled = String::from_utf8(canonical.clone()).unwrap().replacen(
+        "[182,-3,0,1000000000000000,0.5]",
+        "[182.0,-3.0,-0.0,1e15,0.5]",
+        1,
+    );
+    assert_ne!(spelled.as_bytes(), canonical.as_slice());
+    let from_canonical = SignedEntry::from_canonical_json(&canonical).unwrap();
+    let from_spelled = SignedEntry::from_json_bytes(spelled.as_bytes()).unwrap();
+    assert_eq!(from_spelled.id(), from_canonical.id());
+    assert_eq!(from_spelled.statement().body["n"], json!([182, -3, 0, 1_000_000_000_000_000u64, 0.5]));
+    assert!(from_spelled == from_canonical);
+    assert!(entry == from_canonical, "a signer's own entry is the one its canonical bytes give");
+}
+
 #[test]
 fn canonical_entries_are_read_without_the_strict_parser() {
     let unsigned = SignedEntry::new(Statement { ledger: None, ..statement() }, vec![]);

@@ -134,6 +134,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 // (reading frames back) and `page_cache` (letting the kernel drop durable pages).
 mod append;
 mod format;
+// The opening scan of one segment, in memory, for the fuzz targets (docs/fuzzing.md).
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod page_cache;
 mod read;
 mod recovery;

@@ -115,13 +115,13 @@ impl RecordLog {
 }
 
 /// What one segment holds, borrowed from its bytes.
-struct SegmentScan<'a> {
+pub(super) struct SegmentScan<'a> {
     /// Every whole, valid frame: its offset and its payload.
-    frames: Vec<(u64, &'a [u8])>,
+    pub(super) frames: Vec<(u64, &'a [u8])>,
     /// Where the last whole frame ends (0 when the header itself is torn).
-    whole_end: usize,
+    pub(super) whole_end: usize,
     /// Why the bytes from `whole_end` on are a torn tail, if there are any.
-    torn_reason: Option<String>,
+    pub(super) torn_reason: Option<String>,
 }
 
 /// The outcome of looking for a valid frame after damage.
@@ -133,7 +133,7 @@ pub(super) enum FollowingFrame {
 
 /// Checks one segment's bytes; damage is a torn tail only in the last segment and only when no
 /// valid frame follows it, otherwise it is corruption.
-fn scan_segment(segment: u32, bytes: &[u8], is_last: bool) -> Result<SegmentScan<'_>, LogError> {
+pub(super) fn scan_segment(segment: u32, bytes: &[u8], is_last: bool) -> Result<SegmentScan<'_>, LogError> {
     let corrupt = |offset: usize, reason: String| LogError::Corrupt { segment, offset: offset as u64, reason };
     if bytes.get(..SEGMENT_MAGIC.len()) != Some(SEGMENT_MAGIC.as_slice()) {
         if is_last && let Some(reason) = torn_header_reason(bytes) {

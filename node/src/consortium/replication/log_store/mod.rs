@@ -55,6 +55,9 @@
 //! the committed id would cost a write on the writer thread per commit.
 
 mod frame;
+// The frame codec, for the fuzz targets (docs/fuzzing.md).
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod index;
 mod recovery;
 mod writer;

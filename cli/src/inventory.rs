@@ -1,0 +1,201 @@
+//! Reading a pre-demolition inventory (CSV) into passports: what `salvage import` checks before
+//! it sends anything (the columns are listed in the command's documentation,
+//! `cli/src/commands/import.rs`).
+//!
+//! It lives in the CLI's library rather than in the command so that the fuzz target
+//! `import_csv` (docs/fuzzing.md) can drive it with any bytes; it does no input or output.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use anyhow::{Context, Result, bail};
+use salvage_ledger::ident::Giai;
+use serde_json::{Value, json};
+
+/// The data rows of the inventory read from `source`, with their spreadsheet row numbers, as
+/// column → cell (empty cells left out); `file` names the file in messages.
+pub fn read_inventory(source: impl Read, file: &str) -> Result<Vec<(usize, HashMap<String, String>)>> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(source);
+    let headers: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("{file}: no header row"))?
+        .iter()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let unknown: Vec<&String> =
+        headers.iter().filter(|header| !COLUMNS.iter().any(|(name, _, _)| name == header)).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "{file}: unknown column(s) {unknown:?}; the columns are {}",
+            COLUMNS.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let row = index + 2;
+        let record = record.with_context(|| format!("{file}: row {row} is not valid CSV"))?;
+        let cells = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_owned))
+            .filter(|(_, cell)| !cell.is_empty())
+            .collect();
+        rows.push((row, cells));
+    }
+    Ok(rows)
+}
+
+/// A row's passport, or every problem with it as (column, message).
+pub fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value, Vec<(String, String)>> {
+    let mut passport = json!({"quantity": {"value": 1, "unit": "H87"}, "legal_status": {"status": "used_product"}});
+    let mut problems = Vec::new();
+    for (column, pointer, cell) in COLUMNS {
+        let Some(text) = cells.get(*column) else { continue };
+        let value = match cell {
+            Cell::Text => Ok(json!(text)),
+            Cell::Number => text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(|n| json!(n))
+                .ok_or_else(|| format!("{text:?} is not a number")),
+            Cell::Integer => {
+                text.parse::<i64>().map(|n| json!(n)).map_err(|_| format!("{text:?} is not a whole number"))
+            }
+            Cell::YesNo => match text.to_ascii_lowercase().as_str() {
+                "yes" | "true" | "y" | "1" => Ok(json!(true)),
+                "no" | "false" | "n" | "0" => Ok(json!(false)),
+                _ => Err(format!("{text:?} is not yes or no")),
+            },
+            Cell::Materials => materials(text),
+            Cell::Columns => restricted(text),
+        };
+        match value {
+            Ok(value) => set(&mut passport, pointer, value),
+            Err(message) => problems.push(((*column).to_owned(), message)),
+        }
+    }
+    for required in ["giai", "name", "category"] {
+        if !cells.contains_key(required) {
+            problems.push((required.to_owned(), "is empty; every item needs one".to_owned()));
+        }
+    }
+    if let Some(giai) = cells.get("giai")
+        && let Err(error) = Giai::parse(giai)
+    {
+        problems.push(("giai".to_owned(), format!("{giai:?} is not a GIAI: {error}")));
+    }
+    if problems.is_empty()
+        && let Err(error) = salvage_ledger::schema::validate_passport(&passport)
+    {
+        for violation in error.violations() {
+            problems.push((column_of(&violation.pointer), violation.message.clone()));
+        }
+    }
+    if problems.is_empty() { Ok(passport) } else { Err(problems) }
+}
+
+/// The column a JSON pointer into the passport came from (or the pointer itself).
+fn column_of(pointer: &str) -> String {
+    let columns: Vec<&str> = COLUMNS
+        .iter()
+        .filter(|(_, field, _)| {
+            pointer == *field
+                || pointer.starts_with(&format!("{field}/"))
+                || (!pointer.is_empty() && field.starts_with(&format!("{pointer}/")))
+        })
+        .map(|(name, _, _)| *name)
+        .collect();
+    match (columns.is_empty(), pointer.is_empty()) {
+        (false, _) => columns.join("/"),
+        (true, true) => "(passport)".to_owned(),
+        (true, false) => format!("(passport {pointer})"),
+    }
+}
+
+fn materials(text: &str) -> std::result::Result<Value, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (name, fraction) = part.rsplit_once(':').ok_or_else(|| format!("{part:?} is not name:fraction"))?;
+            let fraction: f64 =
+                fraction.trim().parse().map_err(|_| format!("{part:?}: {fraction:?} is not a fraction"))?;
+            Ok(json!({"name": name.trim(), "fraction": fraction}))
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map(Value::Array)
+}
+
+fn restricted(text: &str) -> std::result::Result<Value, String> {
+    text.split([';', ','])
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            COLUMNS
+                .iter()
+                .find(|(column, _, _)| column.eq_ignore_ascii_case(name))
+                .map(|(_, pointer, _)| json!(pointer))
+                .ok_or_else(|| format!("{name:?} is not a column that can be restricted"))
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map(Value::Array)
+}
+
+/// Sets the value at a JSON pointer of plain object keys, creating objects on the way.
+fn set(document: &mut Value, pointer: &str, value: Value) {
+    let mut target = document;
+    let mut keys = pointer.trim_start_matches('/').split('/').peekable();
+    while let Some(key) = keys.next() {
+        if !target.is_object() {
+            *target = json!({});
+        }
+        let Some(object) = target.as_object_mut() else { return };
+        if keys.peek().is_none() {
+            object.insert(key.to_owned(), value);
+            return;
+        }
+        target = object.entry(key.to_owned()).or_insert_with(|| json!({}));
+    }
+}
+
+/// How a column's cells become a passport field.
+#[derive(Clone, Copy)]
+enum Cell {
+    Text,
+    Number,
+    Integer,
+    YesNo,
+    Materials,
+    Columns,
+}
+
+/// Every column: its name, where it goes in the passport, and its type.
+const COLUMNS: &[(&str, &str, Cell)] = &[
+    ("giai", "/identity/giai", Cell::Text),
+    ("name", "/name", Cell::Text),
+    ("category", "/category", Cell::Text),
+    ("description", "/description", Cell::Text),
+    ("quantity", "/quantity/value", Cell::Number),
+    ("unit", "/quantity/unit", Cell::Text),
+    ("mass_kg", "/mass_kg", Cell::Number),
+    ("length_mm", "/dimensions_mm/length", Cell::Number),
+    ("width_mm", "/dimensions_mm/width", Cell::Number),
+    ("height_mm", "/dimensions_mm/height", Cell::Number),
+    ("thickness_mm", "/dimensions_mm/thickness", Cell::Number),
+    ("materials", "/materials", Cell::Materials),
+    ("condition_grade", "/condition/grade", Cell::Text),
+    ("condition_notes", "/condition/notes", Cell::Text),
+    ("building", "/origin/building", Cell::Text),
+    ("address", "/origin/address", Cell::Text),
+    ("country", "/origin/country", Cell::Text),
+    ("year_built", "/origin/year_built", Cell::Integer),
+    ("location", "/origin/location_in_building", Cell::Text),
+    ("dismantling_date", "/dismantling/date", Cell::Text),
+    ("dismantling_method", "/dismantling/method", Cell::Text),
+    ("asbestos_free", "/hazards/asbestos_free", Cell::YesNo),
+    ("hazard_survey", "/hazards/survey_reference", Cell::Text),
+    ("legal_status", "/legal_status/status", Cell::Text),
+    ("waste_code", "/legal_status/list_of_waste_code", Cell::Text),
+    ("restricted", "/restricted", Cell::Columns),
+];
