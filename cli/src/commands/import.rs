@@ -42,8 +42,8 @@ use super::member_args::SignerArgs;
 pub struct ImportCommand {
     /// The inventory, CSV with a header row (see `salvage import --help` and the README for columns).
     inventory: PathBuf,
-    /// Entries per request.
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=2000))]
+    /// Entries per request (a node takes at most 1000 in one).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=1000))]
     batch: u16,
     #[command(flatten)]
     signer: SignerArgs,
