@@ -106,15 +106,19 @@ fn stalled_clients_are_let_go_and_cannot_keep_the_node_from_stopping() {
     let node = Running::start(command);
     let patience = Duration::from_secs(20);
     let connect = || TcpStream::connect(&node.address).unwrap();
+    // `count` connections that each send `start` of a request and no more.
+    let stall = |count: usize, start: &[u8]| -> Vec<TcpStream> {
+        (0..count)
+            .map(|_| {
+                let mut stream = connect();
+                stream.write_all(start).unwrap();
+                stream
+            })
+            .collect()
+    };
 
     // Headers that never finish, sixteen times over: the node is full...
-    let mut stalled: Vec<TcpStream> = (0..16)
-        .map(|_| {
-            let mut stream = connect();
-            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: node\r\n").unwrap();
-            stream
-        })
-        .collect();
+    let mut stalled = stall(16, b"GET /healthz HTTP/1.1\r\nHost: node\r\n");
     std::thread::sleep(Duration::from_millis(200));
     // ...so one more connection is closed at once, not queued...
     let mut turned_away = connect();
@@ -144,13 +148,7 @@ fn stalled_clients_are_let_go_and_cannot_keep_the_node_from_stopping() {
     assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 4"), "{answer}");
 
     // Stalled clients do not keep the node from stopping.
-    let _stalled_again: Vec<TcpStream> = (0..8)
-        .map(|_| {
-            let mut stream = connect();
-            stream.write_all(b"POST /v1/entries HTTP/1.1\r\nHost: node\r\nContent-Length: 9999\r\n\r\n[").unwrap();
-            stream
-        })
-        .collect();
+    let _stalled_again = stall(8, b"POST /v1/entries HTTP/1.1\r\nHost: node\r\nContent-Length: 9999\r\n\r\n[");
     std::thread::sleep(Duration::from_millis(200));
     let (exit, log) = node.terminate();
     assert!(exit.success(), "{log}");
