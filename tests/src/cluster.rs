@@ -289,3 +289,36 @@ fn free_port() -> u16 {
     }
     panic!("cannot find a free port between {LOWEST} and {ephemeral}")
 }
+
+/// A `Salvage-Raft-Auth` header of docs/format.md §12, built from the
+/// documentation alone, and its nonce: an Ed25519 signature by `sender`'s key
+/// over `salvage-raft/v2\n<sender>\n<destination>\n<unix ms>\n<nonce>\n<path>\n<hex blake3 of the body>`.
+pub fn raft_auth(sender: &str, destination: &str, path: &str, body: &[u8]) -> (String, String) {
+    use ed25519_dalek::Signer;
+    static REQUESTS: AtomicU32 = AtomicU32::new(0);
+    let millis =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_millis());
+    // Unique per request: the time, this process and a counter.
+    let seed = format!("{millis} {} {}", std::process::id(), REQUESTS.fetch_add(1, Ordering::Relaxed));
+    let nonce = hex::encode(&blake3::hash(seed.as_bytes()).as_bytes()[..16]);
+    let body_hash = blake3::hash(body).to_hex();
+    let message = format!("salvage-raft/v2\n{sender}\n{destination}\n{millis}\n{nonce}\n{path}\n{body_hash}");
+    let signature = salvage_ledger::testkit::Fixture::key(sender).sign(message.as_bytes());
+    (format!("{sender} {destination} {millis} {nonce} {body_hash} {}", hex::encode(signature.to_bytes())), nonce)
+}
+
+/// The Raft node id of operator `member`, as docs/format.md §12 defines it.
+pub fn node_id(member: &str) -> u64 {
+    let hash = blake3::hash(format!("salvage-raft-node/v1\n{member}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// A vote request from `candidate`'s node, for term 1: older than any term a
+/// running consortium is in, so it is answered (refused) without disturbing it.
+pub fn vote_from(candidate: &str) -> Vec<u8> {
+    let leader_id = serde_json::json!({"term": 1, "node_id": node_id(candidate)});
+    let vote = serde_json::json!({"vote": {"leader_id": leader_id, "committed": false}, "last_log_id": null});
+    vote.to_string().into_bytes()
+}

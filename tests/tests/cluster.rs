@@ -6,11 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use ed25519_dalek::Signer;
 use salvage_ledger::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, SignedCheckpoint};
 use salvage_ledger::entry::{Kind, SignedEntry};
 use salvage_ledger::testkit::Fixture;
-use salvage_tests::cluster::{Cluster, OPERATORS};
+use salvage_tests::cluster::{Cluster, OPERATORS, raft_auth, vote_from};
 use salvage_tests::http::try_request;
 use serde_json::json;
 
@@ -424,7 +423,7 @@ fn every_node_serves_a_checkpoint_cosigned_by_all_three_and_refuses_an_inconsist
         "/v1/checkpoint/cosign",
         &[
             ("Content-Type", "application/json"),
-            ("Salvage-Raft-Auth", &raft_auth(OPERATORS[0], "/v1/checkpoint/cosign", &body)),
+            ("Salvage-Raft-Auth", &raft_auth(OPERATORS[0], OPERATORS[1], "/v1/checkpoint/cosign", &body).0),
         ],
         &body,
     )
@@ -445,16 +444,6 @@ fn every_node_serves_a_checkpoint_cosigned_by_all_three_and_refuses_an_inconsist
     )
     .unwrap();
     assert_eq!(outsider.status, 401, "{}", outsider.text());
-}
-
-/// The `Salvage-Raft-Auth` header of docs/format.md §12, built from the
-/// documentation alone: an Ed25519 signature by the member's key over
-/// `salvage-raft/v1\n<member>\n<unix ms>\n<path>\n<hex blake3 of the body>`.
-fn raft_auth(member: &str, path: &str, body: &[u8]) -> String {
-    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
-    let message = format!("salvage-raft/v1\n{member}\n{millis}\n{path}\n{}", blake3::hash(body).to_hex());
-    let signature = Fixture::key(member).sign(message.as_bytes());
-    format!("{member} {millis} {}", hex::encode(signature.to_bytes()))
 }
 
 /// The admins' signatures the consortium's threshold asks for.
@@ -531,6 +520,13 @@ fn admins_add_a_node_that_then_votes_and_remove_it_again() {
     assert_eq!(cluster.node(1).submit(&later).status, 201);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(cluster.status(2).unwrap().size, held, "a removed node receives no more records");
+
+    // Nor may it ask for votes: its operator's signature is genuine, its node no longer a voter.
+    let vote = vote_from(OPERATORS[2]);
+    let (header, _) = raft_auth(OPERATORS[2], OPERATORS[0], "/v1/raft/vote", &vote);
+    let headers = [("Content-Type", "application/json"), ("Salvage-Raft-Auth", header.as_str())];
+    let answer = try_request(&cluster.node(0).address, "POST", "/v1/raft/vote", &headers, &vote).unwrap();
+    assert_eq!((answer.status, answer.error_code()), (403, "raft.forbidden".to_owned()), "{}", answer.text());
 }
 
 /// The node's fault-injection switch (`node/src/consortium/replication/membership.rs`).

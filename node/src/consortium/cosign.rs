@@ -16,17 +16,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use salvage_ledger::checkpoint::{NoteVerifier, SignedCheckpoint};
 use salvage_ledger::custody::Member;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use super::Consortium;
-use super::callers::{authenticated, operators};
+use super::callers::{SMALL_BODY_LIMIT, Speaker, operators, receive};
 use super::replication::network::PeerConnections;
 use crate::server::blocking::on_ledger;
 use crate::server::error::ApiError;
@@ -51,13 +50,11 @@ pub(crate) struct CosignMessage {
 
 /// `POST /v1/checkpoint/cosign`: another node's checkpoint, to cosign if it is
 /// consistent with this node's ledger and what it signed before.
-pub async fn cosign(
-    State(consortium): State<Arc<Consortium>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<CosignMessage>, ApiError> {
-    let (_, sender, request): (_, String, CosignMessage) = authenticated(&consortium, &uri, &headers, &body).await?;
+pub async fn cosign(State(consortium): State<Arc<Consortium>>, request: Request) -> Result<Response, ApiError> {
+    let call = receive(&consortium, request, SMALL_BODY_LIMIT).await?;
+    let request: CosignMessage = call.decode()?;
+    call.speaks_as(&consortium, Speaker::Node)?;
+    let sender = call.sender.clone();
     let mut note = SignedCheckpoint::parse(&request.note).map_err(|e| {
         ApiError::bad_request("checkpoint.malformed", format!("the checkpoint from {sender} does not parse: {e}"))
     })?;
@@ -77,12 +74,12 @@ pub async fn cosign(
     let signer = consortium.checkpoints.note_signer();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or_default();
     note.add_cosignature(&signer, now).map_err(|e| ApiError::internal(format!("cannot cosign: {e}")))?;
-    Ok(Json(CosignMessage { note: note.to_note() }))
+    call.answer(&consortium, &CosignMessage { note: note.to_note() })
 }
 
 /// Asks for missing cosignatures until the node stops.
 pub(crate) async fn rounds(consortium: Arc<Consortium>) {
-    let peers = PeerConnections::new(consortium.replica.signer.clone());
+    let peers = PeerConnections::new(consortium.replica.signer.clone(), Arc::clone(&consortium.replica.roster));
     loop {
         tokio::time::sleep(ROUND).await;
         if let Err(error) = round(&consortium, &peers).await {
@@ -118,7 +115,7 @@ async fn round(consortium: &Consortium, peers: &PeerConnections) -> Result<(), A
     for peer in missing {
         let (body, peers) = (body.clone(), peers.clone());
         asks.spawn(async move {
-            let answer = tokio::time::timeout(ASK_TIMEOUT, peers.post(&peer.url, COSIGN_PATH, body)).await;
+            let answer = tokio::time::timeout(ASK_TIMEOUT, peers.post(&peer, COSIGN_PATH, body)).await;
             (peer, answer)
         });
     }

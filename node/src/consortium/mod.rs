@@ -36,7 +36,8 @@ use crate::server::checkpoints::Checkpoints;
 use crate::server::commits::Outcomes;
 use crate::server::error::ApiError;
 use proposals::ProposalQueue;
-use replication::auth::RequestSigner;
+use replication::auth::{RequestSigner, SeenNonces};
+use replication::network::PeerConnections;
 use replication::{ConsortiumNode, Replica, ReplicationError};
 
 /// A node's part in its consortium: its Raft, its proposals, its cosigning.
@@ -45,7 +46,8 @@ pub struct Consortium {
     replica: Replica,
     proposals: ProposalQueue,
     checkpoints: Arc<Checkpoints>,
-    operators: callers::OperatorCache,
+    // The requests from other nodes accepted lately, so none is accepted twice.
+    seen: SeenNonces,
     // Set once, right after the wing is made: the task holds the wing itself.
     cosigning: OnceLock<JoinHandle<()>>,
 }
@@ -85,13 +87,14 @@ impl Consortium {
         let signer = RequestSigner::new(operator.member().as_str().to_owned(), operator.signing_key().clone());
         let replica = replication::start(Arc::clone(&ledger), raft_dir, signer, peers.nodes, peers.join).await?;
         tracing::info!(raft_id = replica.id, "replicating with the consortium's other nodes");
-        let proposals = ProposalQueue::start(replica.raft.clone(), replica.signer.clone());
+        let forwarding = PeerConnections::new(replica.signer.clone(), Arc::clone(&replica.roster));
+        let proposals = ProposalQueue::start(replica.raft.clone(), forwarding);
         let consortium = Arc::new(Consortium {
             ledger,
             replica,
             proposals,
             checkpoints,
-            operators: callers::OperatorCache::default(),
+            seen: SeenNonces::default(),
             cosigning: OnceLock::new(),
         });
         let _ = consortium.cosigning.set(tokio::spawn(cosign::rounds(Arc::clone(&consortium))));

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::replication::auth::RequestSigner;
 use super::replication::network::PeerConnections;
 use super::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
 use crate::server::commits::Outcomes;
@@ -70,10 +69,10 @@ struct Proposal {
 }
 
 impl ProposalQueue {
-    /// Starts proposing to `raft`, signing forwarded batches with `signer`.
-    pub fn start(raft: Raft, signer: RequestSigner) -> ProposalQueue {
+    /// Starts proposing to `raft`, forwarding batches to the leader over `forwarding`.
+    pub fn start(raft: Raft, forwarding: PeerConnections) -> ProposalQueue {
         let (queue, proposals) = mpsc::unbounded_channel();
-        let forwarding = Arc::new(PeerConnections::new(signer));
+        let forwarding = Arc::new(forwarding);
         tokio::spawn(propose_loop(raft, forwarding, proposals));
         ProposalQueue { queue }
     }
@@ -223,7 +222,7 @@ async fn forward(leader: &ConsortiumNode, forwarding: &PeerConnections, batch: &
     let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
     let mut body = Vec::with_capacity(batch.json_len_hint());
     serde_json::to_writer(&mut body, batch).map_err(|e| failed(&e))?;
-    let posted = forwarding.post(&leader.url, PROPOSE_PATH, body);
+    let posted = forwarding.post(leader, PROPOSE_PATH, body);
     let (status, answer) = tokio::time::timeout(FORWARD_WAIT, posted)
         .await
         .map_err(|_| failed(&format!("no answer within {} s; submit again", FORWARD_WAIT.as_secs())))?

@@ -93,6 +93,12 @@ impl NodeRequests {
         Ok(())
     }
 
+    /// Whether the last request for `member`'s node removed it.
+    pub fn removed(&self, member: &str) -> bool {
+        let last = self.tree.get(member.as_bytes()).ok().flatten();
+        last.and_then(|bytes| serde_json::from_slice(&bytes).ok()).is_some_and(|c| matches!(c, NodeChange::Remove(_)))
+    }
+
     /// Every operator's last request.
     fn all(&self) -> Vec<NodeChange> {
         let mut requests = Vec::new();

@@ -13,8 +13,8 @@
 //! - [`membership`]: adding and removing nodes, as threshold-signed admin
 //!   entries ask, through Raft's membership change.
 //! - [`network`] and [`auth`]: Raft's messages over HTTP between nodes, each
-//!   request signed with the sending operator's key and checked against the
-//!   consortium's members.
+//!   request and each answer signed with the operator's key and checked
+//!   against the consortium's members ([`roster`]).
 //!
 //! The node ids Raft knows are derived from the operators' member ids
 //! ([`node_id`]), so no number has to be handed out or remembered.
@@ -28,6 +28,7 @@ pub mod log_store;
 pub mod membership;
 pub mod network;
 mod replica;
+pub mod roster;
 pub mod state_machine;
 
 pub use replica::{Replica, ReplicationError, raft_config, start};

@@ -3,7 +3,9 @@
 //! Each message is a `POST` to the receiving node's `/v1/raft/append`,
 //! `/v1/raft/vote` or `/v1/raft/snapshot`, its body openraft's request as
 //! JSON and its `auth::AUTH_HEADER` the sending operator's signature. The
-//! answer is JSON of openraft's `Result<response, RaftError>`. Each peer client
+//! answer is JSON of openraft's `Result<response, RaftError>`, taken only if
+//! the peer's operator signed it as the answer to that request
+//! (`auth::ANSWER_HEADER`). Each peer client
 //! keeps one keep-alive connection and opens a new one when it breaks; a peer
 //! that cannot be reached is reported to Raft as unreachable, and Raft retries.
 //!
@@ -30,7 +32,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
 
-use super::auth::{AUTH_HEADER, RequestSigner};
+use super::auth::{self, ANSWER_HEADER, AUTH_HEADER, Nonce, RequestSigner};
+use super::roster::Roster;
 use super::{ConsortiumNode, NodeId, TypeConfig};
 
 /// The paths of Raft's messages, on every node.
@@ -49,13 +52,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Makes a [`PeerClient`] for each node Raft talks to.
 pub struct Network {
-    signer: RequestSigner,
+    connections: PeerConnections,
 }
 
 impl Network {
-    /// Raft messages signed by `signer`, this node's operator.
-    pub fn new(signer: RequestSigner) -> Network {
-        Network { signer }
+    /// Raft messages signed by `signer`, this node's operator, and answers
+    /// checked against the members of `roster`.
+    pub fn new(signer: RequestSigner, roster: Arc<Roster>) -> Network {
+        Network { connections: PeerConnections::new(signer, roster) }
     }
 }
 
@@ -63,7 +67,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = PeerClient;
 
     async fn new_client(&mut self, target: NodeId, node: &ConsortiumNode) -> PeerClient {
-        PeerClient { target, node: node.clone(), connections: PeerConnections::new(self.signer.clone()) }
+        PeerClient { target, node: node.clone(), connections: self.connections.fresh() }
     }
 }
 
@@ -89,6 +93,14 @@ pub enum TransportError {
         url: String,
         /// What failed.
         reason: String,
+    },
+    /// The peer's answer is not signed by its operator as the answer to this request.
+    #[error("{url} answered without its operator's signature on the answer: {reason}")]
+    Unsigned {
+        /// The peer.
+        url: String,
+        /// What is wrong with the signature.
+        reason: auth::AnswerError,
     },
     /// The peer answered with something that is not a Raft answer.
     #[error("{url} answered {status}: {body}")]
@@ -116,6 +128,7 @@ pub enum TransportError {
 #[derive(Clone)]
 pub struct PeerConnections {
     signer: RequestSigner,
+    roster: Arc<Roster>,
     // INVARIANT: every connection kept here has answered its last request in full.
     idle: Arc<Mutex<HashMap<String, Vec<Connection>>>>,
 }
@@ -123,16 +136,31 @@ pub struct PeerConnections {
 /// The sending half of one HTTP/1.1 connection to a peer.
 type Connection = SendRequest<Full<Bytes>>;
 
+/// Why a connection or a request could not be made.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 impl PeerConnections {
-    /// Posts signed by `signer`.
-    pub fn new(signer: RequestSigner) -> PeerConnections {
-        PeerConnections { signer, idle: Arc::default() }
+    /// Posts signed by `signer`, whose answers are checked against the members of `roster`.
+    pub fn new(signer: RequestSigner, roster: Arc<Roster>) -> PeerConnections {
+        PeerConnections { signer, roster, idle: Arc::default() }
     }
 
-    /// Posts `body` as JSON to `path` on the node at `url` (`http://host:port`),
-    /// signed, over a kept connection if one is ready, and returns the answer's
-    /// status and body.
-    pub async fn post(&self, url: &str, path: &str, body: Vec<u8>) -> Result<(StatusCode, Bytes), TransportError> {
+    /// Posts by the same signer over connections of their own.
+    pub fn fresh(&self) -> PeerConnections {
+        PeerConnections::new(self.signer.clone(), Arc::clone(&self.roster))
+    }
+
+    /// Posts `body` as JSON to `path` on `node`, signed, over a kept connection
+    /// if one is ready, and returns the answer's status and body. A `200`
+    /// answer is returned only if `node`'s operator signed it as the answer
+    /// to this request.
+    pub async fn post(
+        &self,
+        node: &ConsortiumNode,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Bytes), TransportError> {
+        let url = node.url.as_str();
         let failed = |reason: &dyn std::fmt::Display| TransportError::Connection {
             url: url.to_owned(),
             reason: reason.to_string(),
@@ -140,7 +168,8 @@ impl PeerConnections {
         let Some(authority) = authority(url) else {
             return Err(TransportError::Url(url.to_owned()));
         };
-        let request = signed_request(authority, path, body, &self.signer).map_err(|e| failed(&e))?;
+        let (request, nonce) =
+            signed_request(authority, &node.member, path, body, &self.signer).map_err(|e| failed(&*e))?;
         let mut sender = loop {
             let kept = self.idle.lock().ok().and_then(|mut idle| idle.get_mut(authority).and_then(Vec::pop));
             match kept {
@@ -154,6 +183,7 @@ impl PeerConnections {
         };
         let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
         let status = response.status();
+        let signature = response.headers().get(ANSWER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         // A peer's answer is read only up to what a Raft answer can take.
         let answer = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
             .collect()
@@ -163,13 +193,19 @@ impl PeerConnections {
         if let Ok(mut idle) = self.idle.lock() {
             idle.entry(authority.to_owned()).or_default().push(sender);
         }
+        if status == StatusCode::OK {
+            let members = self.roster.members().await.map_err(|e| failed(&e))?;
+            let request = (self.signer.member(), &nonce, path);
+            auth::verify_answer(signature.as_deref(), &node.member, &members, request, &answer)
+                .map_err(|reason| TransportError::Unsigned { url: url.to_owned(), reason })?;
+        }
         Ok((status, answer))
     }
 }
 
 /// Opens an HTTP/1.1 connection to `authority`, without Nagle's delay (a
 /// request's head and body must not wait for an acknowledgement).
-async fn connect(authority: &str) -> Result<Connection, Box<dyn std::error::Error + Send + Sync>> {
+async fn connect(authority: &str) -> Result<Connection, BoxError> {
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority)).await??;
     stream.set_nodelay(true)?;
     let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
@@ -178,19 +214,22 @@ async fn connect(authority: &str) -> Result<Connection, Box<dyn std::error::Erro
     Ok(sender)
 }
 
-/// A JSON `POST` of `body` to `path` at `authority`, signed by `signer`.
+/// A JSON `POST` of `body` to `path` at `authority`, the node of operator
+/// `destination`, signed by `signer`; and the request's nonce.
 fn signed_request(
     authority: &str,
+    destination: &str,
     path: &str,
     body: Vec<u8>,
     signer: &RequestSigner,
-) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
-    let auth = signer.sign(path, &body, SystemTime::now());
-    Request::post(path)
+) -> Result<(Request<Full<Bytes>>, Nonce), BoxError> {
+    let (auth, nonce) = signer.sign(destination, path, &body, SystemTime::now())?;
+    let request = Request::post(path)
         .header(header::HOST, authority)
         .header(header::CONTENT_TYPE, "application/json")
         .header(AUTH_HEADER, auth)
-        .body(Full::new(Bytes::from(body)))
+        .body(Full::new(Bytes::from(body)))?;
+    Ok((request, nonce))
 }
 
 /// The `host:port` of an `http://host:port` URL.
@@ -253,7 +292,7 @@ impl PeerClient {
             // A peer that answered is not unreachable: calling it so would make
             // Raft back off from a node that is up and refusing this message
             // (a 413, say), as if it were down.
-            Ok(Err(error @ TransportError::Answer { .. })) => {
+            Ok(Err(error @ (TransportError::Answer { .. } | TransportError::Unsigned { .. }))) => {
                 return Err(RPCError::Network(NetworkError::new(&error)));
             }
             Ok(Err(error)) => return Err(RPCError::Unreachable(Unreachable::new(&error))),
@@ -267,7 +306,7 @@ impl PeerClient {
     /// Posts `body` to the peer's `path` and returns the answer's body if it is 200.
     async fn exchange(&self, path: &str, body: Vec<u8>) -> Result<Bytes, TransportError> {
         let url = &self.node.url;
-        let (status, answer) = self.connections.post(url, path, body).await?;
+        let (status, answer) = self.connections.post(&self.node, path, body).await?;
         if status != StatusCode::OK {
             let body = String::from_utf8_lossy(&answer[..answer.len().min(300)]).into_owned();
             return Err(TransportError::Answer { url: url.clone(), status, body });
@@ -275,3 +314,6 @@ impl PeerClient {
         Ok(answer)
     }
 }
+
+#[cfg(test)]
+mod tests;

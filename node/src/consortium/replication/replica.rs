@@ -12,6 +12,7 @@ use super::auth::RequestSigner;
 use super::log_store::{LogStore, LogStoreError};
 use super::membership::NodeRequests;
 use super::network::Network;
+use super::roster::Roster;
 use super::state_machine::{LedgerMachine, MachineError};
 use super::{ConsortiumNode, NodeId, Raft, membership, node_id};
 
@@ -23,6 +24,10 @@ pub struct Replica {
     pub id: NodeId,
     /// Signs the Raft traffic and forwarded submissions this node sends.
     pub signer: RequestSigner,
+    /// The consortium's members, whose keys sign the other nodes' traffic.
+    pub roster: Arc<Roster>,
+    /// The last `node.add` or `node.remove` applied per operator.
+    pub requests: NodeRequests,
 }
 
 /// Why a node's Raft could not start.
@@ -108,12 +113,13 @@ pub async fn start(
         .open()
         .map_err(MachineError::from)?;
     let requests = NodeRequests::open(&db).map_err(MachineError::from)?;
-    let machine = LedgerMachine::open(ledger, &db, &raft_dir.join("snapshots"), changes, requests.clone())?;
     let config = Arc::new(raft_config().validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
-    let raft = Raft::new(id, config, Network::new(signer.clone()), log, machine)
+    let roster = Arc::new(Roster::new(Arc::clone(&ledger)));
+    let machine = LedgerMachine::open(ledger, &db, &raft_dir.join("snapshots"), changes, requests.clone())?;
+    let raft = Raft::new(id, config, Network::new(signer.clone(), Arc::clone(&roster)), log, machine)
         .await
         .map_err(|e| ReplicationError::Raft(e.to_string()))?;
-    tokio::spawn(membership::carry_out(raft.clone(), id, requests, requested));
+    tokio::spawn(membership::carry_out(raft.clone(), id, requests.clone(), requested));
     let initialized = raft.is_initialized().await.map_err(|e| ReplicationError::Raft(e.to_string()))?;
     if !initialized && !join {
         let members: BTreeMap<NodeId, ConsortiumNode> =
@@ -124,5 +130,5 @@ pub async fn start(
             tracing::info!(%error, "the consortium's first membership was already proposed");
         }
     }
-    Ok(Replica { raft, id, signer })
+    Ok(Replica { raft, id, signer, roster, requests })
 }

@@ -300,6 +300,9 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         let read_error = |e: &dyn std::fmt::Display| {
             StorageIOError::read_snapshot(Some(meta.signature()), AnyError::error(e.to_string()))
         };
+        // The leader's snapshot says how many records it holds; a snapshot
+        // that holds fewer or more is not the one described.
+        let named = records_named(meta).ok_or_else(|| read_error(&"the snapshot's id names no record count"))?;
         snapshot.flush().await.map_err(|e| read_error(&e))?;
         snapshot.rewind().await.map_err(|e| read_error(&e))?;
         let mut lines = BufReader::new(snapshot).lines();
@@ -311,6 +314,11 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
                 .map_err(|e| read_error(&format!("snapshot record {seq}: {e}")))?;
             if record.seq.get() != seq {
                 return Err(read_error(&format!("snapshot line {seq} holds record {}", record.seq.get())).into());
+            }
+            if seq >= named {
+                return Err(
+                    read_error(&format!("the snapshot holds more than the {named} records its id names")).into()
+                );
             }
             if seq < self.ledger.size() {
                 // Records this node holds must be the very same bytes.
@@ -334,6 +342,9 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
             seq += 1;
         }
         self.append_verified(chunk).await?;
+        if seq != named {
+            return Err(read_error(&format!("the snapshot holds {seq} records, not the {named} its id names")).into());
+        }
         tracing::info!(
             records = seq,
             verified_and_appended = seq.saturating_sub(held_before),
@@ -344,6 +355,10 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         // batches after it, which Raft will apply again (and the ledger match).
         self.applied = Applied { log_id: meta.last_log_id, membership: meta.last_membership.clone(), next: seq };
         self.save_applied()?;
+        // Durable before Raft is told: it then purges its log up to the
+        // snapshot, and a node that restarted with the old applied position
+        // and no log after it could never apply again.
+        self.bookkeeping.flush_async().await.map_err(|e| write_error(&e))?;
         let kept = self.snapshots.join(format!("{}.records", meta.snapshot_id));
         if let Some(receiving) = self.receiving.take() {
             tokio::fs::rename(&receiving, &kept)
@@ -445,6 +460,11 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
         Ok(Snapshot { meta, snapshot: Box::new(file) })
     }
+}
+
+/// The number of records a snapshot holds, as its id (`<log id>-<records>`) names it.
+fn records_named(meta: &SnapshotMeta<NodeId, ConsortiumNode>) -> Option<u64> {
+    meta.snapshot_id.rsplit_once('-').and_then(|(_, records)| records.parse().ok())
 }
 
 /// Writes records `0..size` to `path`, one per line, and syncs the file.
