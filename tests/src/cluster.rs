@@ -151,13 +151,23 @@ impl Cluster {
     ///
     /// When it does not start.
     pub fn start_node(&mut self, index: usize) {
+        self.start_node_with_env(index, &[]);
+    }
+
+    /// Starts (or restarts) node `index` with the environment variables `env`
+    /// besides the cluster's, such as a fault-injection switch of its own.
+    ///
+    /// # Panics
+    ///
+    /// When it does not start.
+    pub fn start_node_with_env(&mut self, index: usize, env: &[(&str, &str)]) {
         let log = File::options()
             .create(true)
             .append(true)
             .open(self.log_path(index))
             .unwrap_or_else(|error| panic!("cannot open the node's log: {error}"));
         let mut command = self.command(index);
-        command.stderr(log);
+        command.envs(env.iter().copied()).stderr(log);
         self.nodes[index] = Some(Running::start(command));
     }
 

@@ -251,7 +251,7 @@ fn a_submission_forwarded_to_a_leader_that_hangs_is_answered_unavailable_and_goe
 
 #[test]
 fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
-    let cluster = Cluster::start();
+    let mut cluster = Cluster::start();
     let fixture = cluster.site.fixture.clone();
     let leader = cluster.wait_for_leader(Duration::from_secs(10));
     let stopped = (leader + 1) % 3;
@@ -280,14 +280,25 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
     let behind = cluster.status(leader).unwrap();
     assert_eq!(behind.size, 1 + 2 * PER_WRITER as u64);
     cluster.node(stopped).signal("CONT");
+    // Killed the moment it has installed the leader's snapshot (while Raft
+    // purges its log up to it), the node comes back and catches up.
+    let installed = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(cluster.log_path(stopped)).unwrap();
+        if log.contains("installed a snapshot from the leader") {
+            break;
+        }
+        assert!(installed.elapsed() < Duration::from_secs(60), "the node caught up from a snapshot of records:\n{log}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (status, _) = cluster.take(stopped).stop_with("KILL");
+    assert!(!status.success());
+    cluster.start_node(stopped);
     let (size, root) = cluster.wait_converged(behind.size, Duration::from_secs(60));
     assert_eq!((size, root), (behind.size, behind.root));
     assert_eq!(records(&cluster, stopped, size), records(&cluster, leader, size));
-    let log = std::fs::read_to_string(cluster.log_path(stopped)).unwrap();
-    assert!(
-        log.contains("installed a snapshot from the leader"),
-        "the node caught up from a snapshot of records:\n{log}"
-    );
+    let ready = cluster.node(stopped).get("/readyz");
+    assert_eq!(ready.status, 200, "{}", ready.text());
     // Its cosignature follows: the leader's checkpoint of the whole ledger carries it.
     wait_cosigned(&cluster, leader, size, Duration::from_secs(15));
 }
@@ -478,6 +489,10 @@ fn admins_add_a_node_that_then_votes_and_remove_it_again() {
     assert_eq!(cluster.node(0).submit(&first).status, 201);
     cluster.start_joining(2);
     wait_for_nodes(&cluster, 0, &OPERATORS[..2], Duration::from_secs(5));
+    // Waiting to be brought in, it is alive but takes no submissions.
+    assert_eq!(cluster.node(2).get("/healthz").status, 200);
+    let waiting = cluster.node(2).get("/readyz");
+    assert_eq!((waiting.status, waiting.error_code()), (503, "node.not_ready".to_owned()), "{}", waiting.text());
 
     // One admin alone may not add it.
     let add = json!({"member": OPERATORS[2], "url": cluster.url(2)});
@@ -615,4 +630,35 @@ fn entries_sent_as_they_were_signed_are_judged_where_the_batch_is_applied_as_the
     assert_eq!(results[1]["error"]["message"], alone.json()["error"]["message"]);
     let (size, _) = cluster.wait_converged(3, Duration::from_secs(20));
     assert_eq!(size, 3);
+}
+
+/// The node's fault-injection switch (`node/src/consortium/replication/state_machine.rs`).
+const STOP_APPLYING: &str = "SALVAGE_FAULT_STOP_APPLYING";
+
+#[test]
+fn a_node_whose_replication_stopped_says_so_on_healthz_and_readyz() {
+    let mut cluster = Cluster::start();
+    let fixture = cluster.site.fixture.clone();
+    let leader = cluster.wait_for_leader(Duration::from_secs(10));
+    let broken = (leader + 1) % 3;
+    cluster.take(broken).terminate();
+    cluster.start_node_with_env(broken, &[(STOP_APPLYING, "1")]);
+    let entry = fixture.register("baltic-demolition", &giai(0, 0), "brick pallet", 800.0);
+    assert_eq!(cluster.node(leader).submit_one(&entry).status, 201);
+    let started = Instant::now();
+    let health = loop {
+        let health = cluster.node(broken).get("/healthz");
+        if health.status != 200 || started.elapsed() > Duration::from_secs(20) {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!((health.status, health.error_code()), (503, "node.replication_stopped".to_owned()), "{}", health.text());
+    assert!(!health.text().contains("fault injection"), "the reason stays in the log: {}", health.text());
+    let ready = cluster.node(broken).get("/readyz");
+    assert_eq!((ready.status, ready.error_code()), (503, "node.replication_stopped".to_owned()), "{}", ready.text());
+    let log = std::fs::read_to_string(cluster.log_path(broken)).unwrap();
+    assert!(log.contains("replication has stopped"), "{log}");
+    // The others go on.
+    assert_eq!(cluster.node(leader).get("/readyz").status, 200);
 }

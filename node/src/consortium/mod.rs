@@ -131,6 +131,16 @@ impl Consortium {
         RaftStatus { role, leader, term: metrics.current_term, nodes }
     }
 
+    /// Whether this node's Raft still runs; if not, why it stopped.
+    pub fn replication_running(&self) -> Result<(), String> {
+        let metrics = self.replica.raft.metrics().borrow().clone();
+        match (&metrics.running_state, metrics.state) {
+            (Err(fatal), _) => Err(fatal.to_string()),
+            (Ok(()), openraft::ServerState::Shutdown) => Err("Raft has shut down".to_owned()),
+            (Ok(()), _) => Ok(()),
+        }
+    }
+
     /// Stops cosigning and Raft's tasks, so that nothing writes to the ledger
     /// or the Raft log after this.
     pub(crate) async fn stop(&self) {

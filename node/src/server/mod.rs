@@ -194,6 +194,7 @@ pub fn router(node: Arc<Node>) -> Router {
     let consortium = node.consortium().map(Consortium::routes);
     let api = Router::new()
         .route("/healthz", get(status::healthz))
+        .route("/readyz", get(status::readyz))
         .route("/v1/status", get(status::status))
         .route("/metrics", get(metrics::metrics))
         .route("/openapi.json", get(openapi::openapi))

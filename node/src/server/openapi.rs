@@ -29,6 +29,7 @@ use super::{entries, epcis, items, ledger_reads, metrics, resolver, status};
         resolver::resolve,
         status::status,
         status::healthz,
+        status::readyz,
         metrics::metrics,
     ),
     components(schemas(ErrorBody, ErrorFields, ReceiptBody, status::Status))

@@ -1,13 +1,15 @@
-//! `GET /healthz`, `GET /v1/status` and the answer to unknown paths.
+//! `GET /healthz`, `GET /readyz`, `GET /v1/status` and the answer to unknown paths.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{StatusCode, Uri};
 use serde::Serialize;
 
+use super::doc_types::ErrorBody;
 use super::{ApiError, Node};
+use crate::throttle::Throttle;
 
 /// What `GET /v1/status` reports.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,11 +41,55 @@ pub struct Status {
     pub alarms: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "node", responses((status = 200, description = "The node and its ledger answer", body = String, content_type = "text/plain")))]
-/// `GET /healthz`: the process is up and its ledger answers.
+#[utoipa::path(get, path = "/healthz", tag = "node", responses(
+    (status = 200, description = "The node and its ledger answer", body = String, content_type = "text/plain"),
+    (status = 503, description = "The ledger does not answer, or this consortium node's replication has stopped for good (its operator must read its log)", body = ErrorBody),
+))]
+/// `GET /healthz`: the process is up, its ledger answers, and on a consortium
+/// node its Raft still runs (a node whose Raft stopped serves stale reads for
+/// ever: restarting it is what a supervisor should do).
 pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiError> {
     node.ledger(|ledger| Ok(ledger.size())).await?;
+    if let Some(consortium) = node.consortium()
+        && let Err(stopped) = consortium.replication_running()
+    {
+        return Err(replication_stopped(&stopped));
+    }
     Ok("ok\n")
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "node", responses(
+    (status = 200, description = "The node takes submissions: its ledger answers and, on a consortium node, its Raft runs and knows a leader", body = String, content_type = "text/plain"),
+    (status = 503, description = "Not now: no leader is known yet, or replication has stopped", body = ErrorBody),
+))]
+/// `GET /readyz`: whether a submission sent now can be committed.
+pub async fn readyz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiError> {
+    node.ledger(|ledger| Ok(ledger.size())).await?;
+    if let Some(consortium) = node.consortium() {
+        consortium.replication_running().map_err(|stopped| replication_stopped(&stopped))?;
+        if consortium.raft_status().leader.is_none() {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "node.not_ready",
+                "this node knows no leader of the consortium yet; try again in a moment",
+            ));
+        }
+    }
+    Ok("ready\n")
+}
+
+/// The answer of a node whose Raft stopped: the reason goes to the log (once
+/// in a while: probes ask every few seconds), not to whoever asks.
+fn replication_stopped(reason: &str) -> ApiError {
+    static LOGGED: Throttle = Throttle::new(1);
+    if let Some(suppressed) = LOGGED.admit() {
+        tracing::error!(reason, suppressed, "replication has stopped; restart the node");
+    }
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "node.replication_stopped",
+        "this node's replication has stopped; its operator must read its log and restart it",
+    )
 }
 
 #[utoipa::path(get, path = "/v1/status", tag = "node", responses((status = 200, description = "The ledger id, node, role, size and root", body = Status)))]

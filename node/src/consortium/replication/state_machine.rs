@@ -56,7 +56,14 @@ pub struct LedgerMachine {
     // The last of those per operator, for whichever node leads later.
     requests: NodeRequests,
     applier: Applier,
+    // The fault-injection switch [`STOP_APPLYING`] is set.
+    stop_applying: bool,
 }
+
+/// For the tests: set to `1`, a node's state machine fails to apply the first
+/// batch of entries it is given, as one whose disk failed would, so that its
+/// Raft stops for good and the node must say so.
+pub const STOP_APPLYING: &str = "SALVAGE_FAULT_STOP_APPLYING";
 
 /// One long-lived thread that applies batches to the ledger, which is
 /// synchronous and syncs its log.
@@ -189,6 +196,7 @@ impl LedgerMachine {
             changes,
             requests,
             applier,
+            stop_applying: std::env::var(STOP_APPLYING).is_ok_and(|value| value == "1"),
         })
     }
 
@@ -214,6 +222,12 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         I::IntoIter: Send,
     {
         let entries: Vec<_> = entries.into_iter().collect();
+        if self.stop_applying
+            && let Some(entry) = entries.iter().find(|entry| matches!(entry.payload, EntryPayload::Normal(_)))
+        {
+            tracing::warn!("{STOP_APPLYING}=1: failing to apply a batch (fault injection for tests)");
+            return Err(apply_error(entry.log_id, &"fault injection: the batch was not applied"));
+        }
         let ledger = Arc::clone(&self.ledger);
         let mut applied = self.applied.clone();
         let (applied, outcomes, changes) = self
