@@ -154,3 +154,18 @@ fn stalled_clients_are_let_go_and_cannot_keep_the_node_from_stopping() {
     assert!(exit.success(), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 }
+
+#[test]
+fn every_answer_names_its_request_and_errors_quote_the_id() {
+    let site = Site::new(&[OPERATOR]);
+    let node = Running::start(site.node(OPERATOR));
+    let first = node.get("/v1/records/-1");
+    let second = node.get("/v1/records/-1");
+    assert_eq!(first.status, 400, "{}", first.text());
+    let id = first.header("x-request-id").expect("an X-Request-Id header").to_owned();
+    assert_eq!(first.json()["error"]["request_id"], id.as_str(), "the error quotes the id: {}", first.text());
+    assert_ne!(second.header("x-request-id"), Some(id.as_str()), "each request has its own id");
+    assert!(node.get("/healthz").header("x-request-id").is_some(), "answers that are no error carry it too");
+    let missing = node.get("/v1/items/4750001NOPE-1");
+    assert_eq!(missing.json()["error"]["request_id"], missing.header("x-request-id").unwrap());
+}

@@ -23,6 +23,8 @@ use super::replication::network::PeerConnections;
 use super::replication::{Batch, BatchOutcome, ConsortiumNode, Raft};
 use crate::server::commits::Outcomes;
 use crate::server::error::ApiError;
+use crate::server::request_id;
+use crate::throttle::Throttle;
 
 /// The most entries proposed in one batch (and in one request's part).
 pub(crate) const MAX_BATCH: usize = 256;
@@ -130,7 +132,7 @@ pub(crate) async fn propose_here(raft: &Raft, mut batch: Batch) -> Result<Propos
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
             Err(unavailable("this node is no longer the leader; submit again"))
         }
-        Err(error) => Err(unavailable(&format!("the batch was not committed: {error}"))),
+        Err(error) => Err(unavailable_because(NOT_COMMITTED, &error)),
     }
 }
 
@@ -204,7 +206,7 @@ async fn propose(raft: &Raft, forwarding: &PeerConnections, batch: Batch) -> Res
     let leader = match raft.client_write(batch.clone()).await {
         Ok(written) => return Ok(written.data),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => forward.leader_node,
-        Err(error) => return Err(unavailable(&format!("the batch was not committed: {error}"))),
+        Err(error) => return Err(unavailable_because(NOT_COMMITTED, &error)),
     };
     let Some(leader) = leader else {
         return Err(unavailable("the consortium's nodes have not elected a leader yet; submit again in a moment"));
@@ -212,14 +214,21 @@ async fn propose(raft: &Raft, forwarding: &PeerConnections, batch: Batch) -> Res
     let proposed = forward(&leader, forwarding, &batch).await?;
     // Answer only once this node holds the records too.
     raft.wait(Some(APPLY_WAIT)).applied_index_at_least(Some(proposed.log_index), "a forwarded batch").await.map_err(
-        |e| unavailable(&format!("the leader committed the batch but this node has not applied it yet: {e}")),
+        |e| {
+            let message = "the consortium committed the entries but this node has not applied them yet; \
+                read them back in a moment, or submit again (an entry is recorded once)";
+            unavailable_because(message, &e)
+        },
     )?;
     Ok(proposed.outcome)
 }
 
 /// Sends a batch to the leader's `/v1/raft/propose`.
 async fn forward(leader: &ConsortiumNode, forwarding: &PeerConnections, batch: &Batch) -> Result<Proposed, ApiError> {
-    let failed = |e: &dyn std::fmt::Display| unavailable(&format!("forwarding to the leader {leader}: {e}"));
+    let failed = |e: &dyn std::fmt::Display| {
+        let message = "the consortium's leader could not take the entries; submit again in a moment";
+        unavailable_because(message, &format!("forwarding to the leader {leader}: {e}"))
+    };
     let mut body = Vec::with_capacity(batch.json_len_hint());
     serde_json::to_writer(&mut body, batch).map_err(|e| failed(&e))?;
     let posted = forwarding.post(leader, PROPOSE_PATH, body);
@@ -236,6 +245,20 @@ async fn forward(leader: &ConsortiumNode, forwarding: &PeerConnections, batch: &
     serde_json::from_slice(&answer).map_err(|e| failed(&e))
 }
 
+/// The answer when the consortium did not commit a batch.
+const NOT_COMMITTED: &str = "the consortium did not commit the entries; submit again in a moment";
+
 fn unavailable(message: &str) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "node.unavailable", message)
+}
+
+/// A 503 whose cause goes to the log, not to the client, who may be anyone:
+/// it names the other nodes, their addresses and Raft's insides.
+fn unavailable_because(message: &str, cause: &dyn std::fmt::Display) -> ApiError {
+    static LOGGED: Throttle = Throttle::new(5);
+    if let Some(suppressed) = LOGGED.admit() {
+        let request = request_id::current().unwrap_or_default();
+        tracing::warn!(request, %cause, suppressed, "a submission was answered 503");
+    }
+    unavailable(message)
 }

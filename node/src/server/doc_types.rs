@@ -22,6 +22,8 @@ pub(crate) struct ErrorFields {
     message: String,
     /// Further detail: schema violations with their JSON pointers, per-entry outcomes.
     details: Vec<serde_json::Value>,
+    /// The request's id (also in the `X-Request-Id` header), to quote to the node's operator.
+    request_id: String,
 }
 
 /// The receipt of an accepted entry.

@@ -1,5 +1,5 @@
-//! The API's errors: always `{"error": {"code", "message", "details"}}` with
-//! the HTTP status that says what kind of failure it is.
+//! The API's errors: always `{"error": {"code", "message", "details",
+//! "request_id"}}` with the HTTP status that says what kind of failure it is.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -50,7 +50,8 @@ impl ApiError {
         static LOGGED: Throttle = Throttle::new(10);
         let incident = INCIDENTS.fetch_add(1, Ordering::Relaxed);
         if let Some(suppressed) = LOGGED.admit() {
-            tracing::error!(incident, detail = %detail.into(), suppressed, "a request failed inside the node");
+            let request = super::request_id::current().unwrap_or_default();
+            tracing::error!(incident, request, detail = %detail.into(), suppressed, "a request failed inside the node");
         }
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -137,9 +138,12 @@ impl IntoResponse for ApiError {
             code: &'a str,
             message: &'a str,
             details: &'a Value,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            request_id: Option<String>,
         }
         let message = shortened(&self.message);
-        let body = json!({ "error": Body { code: &self.code, message: &message, details: &self.details } });
+        let request_id = super::request_id::current();
+        let body = json!({ "error": Body { code: &self.code, message: &message, details: &self.details, request_id } });
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -26,6 +26,7 @@ mod ledger_reads;
 mod metrics;
 mod openapi;
 mod request;
+pub(crate) mod request_id;
 mod resolver;
 mod status;
 
@@ -215,10 +216,11 @@ pub fn router(node: Arc<Node>) -> Router {
         // answered without reading the request's body.
         .fallback(status::not_found)
         .with_state(node);
-    match consortium {
+    let api = match consortium {
         Some(peers) => api.merge(peers),
         None => api,
-    }
+    };
+    api.layer(axum::middleware::from_fn(request_id::assign))
 }
 
 /// Serves `node` on `listener` within `limits` until `shutdown` resolves;
