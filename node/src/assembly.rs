@@ -32,6 +32,9 @@ pub enum RunError {
     /// The consortium's Raft could not start.
     #[error("starting replication: {0}")]
     Replication(#[from] ReplicationError),
+    /// The process may not open enough files to serve.
+    #[error("{0}")]
+    OpenFiles(String),
     /// The async runtime, the listener or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -75,6 +78,8 @@ pub fn run(
         "ledger open"
     );
 
+    // Fitted before the node serves anyone, so a limit too low refuses to start.
+    let max_connections = server::fit_connections(config.max_connections.count()).map_err(RunError::OpenFiles)?;
     let io = |context| move |source| RunError::Io { context, source };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io("starting the runtime"))?;
@@ -105,10 +110,7 @@ pub fn run(
         )?);
         ready(address);
         tracing::info!(%address, public_url = %config.public_url(), "serving");
-        let limits = ConnectionLimits {
-            client_timeout: config.client_timeout.duration(),
-            max_connections: config.max_connections.count(),
-        };
+        let limits = ConnectionLimits { client_timeout: config.client_timeout.duration(), max_connections };
         let served = server::serve(listener, Arc::clone(&node), limits, shutdown).await;
         if let Some(consortium) = node.consortium() {
             consortium.stop().await;

@@ -169,3 +169,46 @@ fn every_answer_names_its_request_and_errors_quote_the_id() {
     let missing = node.get("/v1/items/4750001NOPE-1");
     assert_eq!(missing.json()["error"]["request_id"], missing.header("x-request-id").unwrap());
 }
+
+/// `command` run under the shell's `ulimit` arguments `limits`.
+fn under_ulimit(command: &std::process::Command, limits: &str) -> std::process::Command {
+    let mut limited = std::process::Command::new("sh");
+    limited.arg("-c").arg(format!("ulimit {limits} && exec \"$0\" \"$@\"")).arg(command.get_program());
+    limited.args(command.get_args()).env_remove("SALVAGE_CONFIG");
+    limited
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    limited
+}
+
+/// The soft and hard open-file limits of process `pid`.
+fn open_file_limits(pid: u32) -> (u64, u64) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits.lines().find(|line| line.starts_with("Max open files")).unwrap();
+    let numbers: Vec<u64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn the_open_file_limit_is_raised_to_fit_the_connections_or_the_connections_fitted_to_it() {
+    let site = Site::new(&[OPERATOR]);
+    // A low soft limit is raised to the 1024 connections plus the node's own files.
+    let node = Running::start(under_ulimit(&site.node(OPERATOR), "-Sn 300"));
+    let (soft, hard) = open_file_limits(node.pid());
+    assert_eq!(soft, hard.min(1024 + 256), "soft {soft}, hard {hard}");
+    let (exit, log) = node.terminate();
+    assert!(exit.success(), "{log}");
+
+    // A hard limit below that: fewer connections, and the log says so.
+    let node = Running::start(under_ulimit(&site.node(OPERATOR), "-n 400"));
+    assert_eq!(node.get("/healthz").status, 200);
+    let (_, log) = node.terminate();
+    assert!(log.contains("lowered_to=144") && log.contains("open-file limit"), "{log}");
+
+    // Too low to serve at all: the node refuses to start and says what to do.
+    let refused = under_ulimit(&site.node(OPERATOR), "-n 200").output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("open-file limit is 200") && stderr.contains("ulimit -n"), "{stderr}");
+}

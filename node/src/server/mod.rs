@@ -24,6 +24,7 @@ pub(crate) mod error;
 mod items;
 mod ledger_reads;
 mod metrics;
+mod open_files;
 mod openapi;
 mod request;
 pub(crate) mod request_id;
@@ -49,6 +50,7 @@ use checkpoints::Checkpoints;
 
 pub use connections::{ConnectionLimits, MIN_BODY_RATE, SHUTDOWN_GRACE};
 pub use error::{ApiError, refusal_status};
+pub use open_files::fit_connections;
 
 /// What a node serves: its ledger and the operator identity it signs with.
 pub struct Node {
