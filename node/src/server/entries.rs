@@ -60,6 +60,7 @@ pub const MAX_ENTRIES_PER_SUBMISSION: usize = 1000;
         (status = 413, description = "The body is larger than the node's limit (`http.body_too_large`), or an array holds more than 1000 entries (`http.too_many_entries`)", body = ErrorBody),
         (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A schema violation, each with its JSON pointer in details", body = ErrorBody),
+        (status = 503, description = "A consortium node: the consortium did not commit the entries in time, or knows no leader yet (`node.unavailable`); submit again", body = ErrorBody),
     ))]
 /// `POST /v1/entries`.
 pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {

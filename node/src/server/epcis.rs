@@ -17,7 +17,7 @@ use super::items::parse_giai;
 use super::{ApiError, Node};
 
 #[utoipa::path(get, path = "/v1/epcis", tag = "items",
-    params(("giai" = Option<Vec<String>>, Query, description = "An item's GIAI, percent-encoded; repeat the parameter for more items. Without it, every item of the ledger.")),
+    params(("giai" = Option<Vec<String>>, Query, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "An item's GIAI, percent-encoded; repeat the parameter for more items. Without it, every item of the ledger.")),
     responses(
         (status = 200, description = "An EPCIS 2.0 EPCISDocument: one event per item record, in ledger order (mapping in docs/format.md); restricted passport fields removed", body = Object, content_type = "application/ld+json"),
         (status = 400, description = "A giai that is not a GIAI", body = ErrorBody),

@@ -20,7 +20,7 @@ use crate::qr::{qr_png, qr_svg};
 /// Pixels per QR module in the images the API serves.
 const QR_MODULE_PX: u32 = 8;
 
-#[utoipa::path(get, path = "/v1/items/{giai}", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "`{item, passport, history}`; restricted passport fields removed", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/items/{giai}", tag = "items", params(("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004)")), responses((status = 200, description = "`{item, passport, history}`; restricted passport fields removed", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI (`giai.malformed`)", body = ErrorBody)))]
 /// `GET /v1/items/{giai}`: the item's state, its passport without the
 /// restricted fields, and a summary of every record that touched it (position,
 /// time, kind, entry id and the members who signed it; the
@@ -56,7 +56,7 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
     .await
 }
 
-#[utoipa::path(get, path = "/v1/items/{giai}/bundle", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "The offline proof bundle (salvage-bundle/v1)", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/items/{giai}/bundle", tag = "items", params(("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004)")), responses((status = 200, description = "The offline proof bundle (salvage-bundle/v1)", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI (`giai.malformed`)", body = ErrorBody)))]
 /// `GET /v1/items/{giai}/bundle`: the offline proof bundle against the node's
 /// current signed checkpoint.
 pub async fn bundle(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
@@ -69,7 +69,7 @@ pub async fn bundle(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> 
     .await
 }
 
-#[utoipa::path(get, path = "/v1/items/{giai}/qr.svg", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "QR code of the Digital Link URI", body = String, content_type = "image/svg+xml"), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/items/{giai}/qr.svg", tag = "items", params(("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004)")), responses((status = 200, description = "QR code of the Digital Link URI", body = String, content_type = "image/svg+xml"), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI (`giai.malformed`)", body = ErrorBody)))]
 /// `GET /v1/items/{giai}/qr.svg`: the QR code of the item's Digital Link URI.
 pub async fn qr_as_svg(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
     let uri = registered_uri(&node, &giai).await?;
@@ -77,7 +77,7 @@ pub async fn qr_as_svg(State(node): State<Arc<Node>>, Path(giai): Path<String>) 
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
-#[utoipa::path(get, path = "/v1/items/{giai}/qr.png", tag = "items", params(("giai" = String, Path, description = "The item's GIAI")), responses((status = 200, description = "QR code of the Digital Link URI", body = Vec<u8>, content_type = "image/png"), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/items/{giai}/qr.png", tag = "items", params(("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004)")), responses((status = 200, description = "QR code of the Digital Link URI", body = Vec<u8>, content_type = "image/png"), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI (`giai.malformed`)", body = ErrorBody)))]
 /// `GET /v1/items/{giai}/qr.png`.
 pub async fn qr_as_png(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Result<Response, ApiError> {
     let uri = registered_uri(&node, &giai).await?;

@@ -22,8 +22,8 @@ const JSON_PAGE_LIMIT: u64 = 1000;
 const STREAM_CHUNK: u64 = 512;
 
 #[utoipa::path(get, path = "/v1/records", tag = "records",
-    params(("from" = Option<u64>, Query, description = "First record (default 0)"), ("limit" = Option<u64>, Query, description = "How many (JSON: default 100, at most 1000; NDJSON: default all)")),
-    responses((status = 200, description = "Records as a JSON array, or NDJSON with Accept: application/x-ndjson", body = [Object]), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    params(("from" = Option<u64>, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "First record (default 0)"), ("limit" = Option<u64>, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "How many (JSON: default 100, at most 1000 are sent whatever is asked; NDJSON: default all)")),
+    responses((status = 200, description = "Records as a JSON array, or NDJSON with Accept: application/x-ndjson", body = [Object]), (status = 400, description = "A parameter that is not a whole number from 0 to 2^64-1 (`http.bad_parameter`)", body = ErrorBody)))]
 /// `GET /v1/records?from=N&limit=M`: a JSON array of records (at most
 /// [`JSON_PAGE_LIMIT`]), or with `Accept: application/x-ndjson` one record per
 /// line, streamed, up to the whole ledger.
@@ -60,8 +60,8 @@ pub async fn records(
 }
 
 #[utoipa::path(get, path = "/v1/records/{seq}", tag = "records",
-    params(("seq" = u64, Path, description = "The record's position")),
-    responses((status = 200, description = "The record's stored canonical bytes", body = Object), (status = 404, description = "No such record", body = ErrorBody)))]
+    params(("seq" = u64, Path, minimum = 0, maximum = 18446744073709551615_u64, description = "The record's position")),
+    responses((status = 200, description = "The record's stored canonical bytes", body = Object), (status = 400, description = "Not a whole number from 0 to 2^64-1 (`http.bad_parameter`)", body = ErrorBody), (status = 404, description = "No such record", body = ErrorBody)))]
 /// `GET /v1/records/{seq}`: one record, exactly its stored canonical bytes.
 pub async fn record(State(node): State<Arc<Node>>, Path(seq): Path<String>) -> Result<Response, ApiError> {
     let seq = parse_u64(&seq, "record position")?;
@@ -79,8 +79,8 @@ pub async fn checkpoint(State(node): State<Arc<Node>>) -> Result<Response, ApiEr
 }
 
 #[utoipa::path(get, path = "/v1/proof/inclusion", tag = "records",
-    params(("seq" = u64, Query, description = "The record"), ("size" = Option<u64>, Query, description = "The tree size (default: current)")),
-    responses((status = 200, description = "`{seq, size, leaf_hash, path: [hex]}`", body = Object), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    params(("seq" = u64, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "The record"), ("size" = Option<u64>, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "The tree size (default: current)")),
+    responses((status = 200, description = "`{seq, size, leaf_hash, path: [hex]}`", body = Object), (status = 400, description = "A parameter missing or not a whole number (`http.missing_parameter`, `http.bad_parameter`), or `seq` not below `size` or `size` beyond the ledger (`proof.out_of_range`)", body = ErrorBody)))]
 /// `GET /v1/proof/inclusion?seq=N&size=S` (size defaults to the current size).
 pub async fn inclusion_proof(State(node): State<Arc<Node>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let seq = query_u64(query.as_deref(), "seq")?.ok_or_else(|| missing("seq"))?;
@@ -107,8 +107,8 @@ pub async fn inclusion_proof(State(node): State<Arc<Node>>, RawQuery(query): Raw
 }
 
 #[utoipa::path(get, path = "/v1/proof/consistency", tag = "records",
-    params(("from" = u64, Query, description = "The older size"), ("to" = Option<u64>, Query, description = "The newer size (default: current)")),
-    responses((status = 200, description = "`{from, to, proof: [hex]}`", body = Object), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    params(("from" = u64, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "The older size"), ("to" = Option<u64>, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "The newer size (default: current)")),
+    responses((status = 200, description = "`{from, to, proof: [hex]}`", body = Object), (status = 400, description = "A parameter missing or not a whole number (`http.missing_parameter`, `http.bad_parameter`), or sizes out of order or beyond the ledger (`proof.out_of_range`)", body = ErrorBody)))]
 /// `GET /v1/proof/consistency?from=A&to=B` (to defaults to the current size).
 pub async fn consistency_proof(State(node): State<Arc<Node>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let from = query_u64(query.as_deref(), "from")?.ok_or_else(|| missing("from"))?;

@@ -2,7 +2,8 @@
 //! handlers' `#[utoipa::path]` annotations so it cannot drift from the routes.
 
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::{Content, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
 use super::doc_types::{ErrorBody, ErrorFields, ReceiptBody};
 use super::{entries, epcis, items, ledger_reads, metrics, resolver, status};
@@ -32,9 +33,29 @@ use super::{entries, epcis, items, ledger_reads, metrics, resolver, status};
         status::readyz,
         metrics::metrics,
     ),
-    components(schemas(ErrorBody, ErrorFields, ReceiptBody, status::Status))
+    components(schemas(ErrorBody, ErrorFields, ReceiptBody, status::Status)),
+    modifiers(&EveryRouteMayFail)
 )]
 struct ApiDoc;
+
+/// Adds to every operation the answer any route may give: `500` when the
+/// node fails inside (an incident number and the request id, nothing more).
+struct EveryRouteMayFail;
+
+impl Modify for EveryRouteMayFail {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let failed = ResponseBuilder::new()
+            .description("The node failed inside (`node.internal`): the answer names an incident and the request id for its operator")
+            .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorBody"))))
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                operation.responses.responses.entry("500".to_owned()).or_insert_with(|| failed.clone().into());
+            }
+        }
+    }
+}
 
 /// `GET /openapi.json`.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {

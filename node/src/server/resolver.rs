@@ -21,7 +21,7 @@ use super::request::{accepts, query_param};
 use super::{ApiError, Node};
 use crate::provenance::{NotFound, Provenance, linkset, render, render_not_found};
 
-#[utoipa::path(get, path = "/8004/{giai}", tag = "resolver", params(("giai" = String, Path, description = "The item's GIAI"), ("lang" = Option<String>, Query, description = "Page language"), ("linkType" = Option<String>, Query, description = "`all` for the linkset")), responses((status = 200, description = "The provenance page (HTML) or, for Accept: application/json or linkType=all, the GS1 linkset", body = String, content_type = "text/html"), (status = 404, description = "Unknown or malformed GIAI: a helpful page", body = String, content_type = "text/html")))]
+#[utoipa::path(get, path = "/8004/{giai}", tag = "resolver", params(("giai" = String, Path, description = "The item's GIAI; anything else gets a helpful 404 page"), ("lang" = Option<String>, Query, description = "Page language (`en`, `lv`); anything else falls back to the Accept-Language header"), ("linkType" = Option<String>, Query, description = "`all` for the linkset; other values are ignored")), responses((status = 200, description = "The provenance page (HTML) or, for Accept: application/json or linkType=all, the GS1 linkset", body = String, content_type = "text/html"), (status = 404, description = "Unknown or malformed GIAI: a helpful page", body = String, content_type = "text/html")))]
 /// `GET /8004/{giai}`.
 pub async fn resolve(
     State(node): State<Arc<Node>>,
