@@ -75,20 +75,22 @@
 //! exported with a party missing. [`export`] always selects such a set, as a
 //! proof bundle does.
 
+mod items;
 mod replay;
 mod vocabulary;
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 pub use vocabulary::{EPCIS_CONTEXT, MEDIA_TYPE, SALVAGE_NAMESPACE};
 
 use crate::chain::Record;
-use crate::entry::{Kind, Timestamp};
+use crate::entry::{Kind, LedgerId, Timestamp};
 use crate::ident::{DigitalLinkError, Giai};
 use crate::store::{Ledger, LedgerError};
 use replay::Replay;
+use vocabulary::{SCHEMA_VERSION, context};
 
 /// Why an EPCIS document could not be made.
 #[non_exhaustive]
@@ -150,6 +152,21 @@ pub enum EpcisError {
     Ledger(#[from] LedgerError),
 }
 
+/// A record the export cannot map: what is missing or wrong in it.
+fn malformed(record: &Record, reason: &str) -> EpcisError {
+    EpcisError::Malformed { seq: record.seq.get(), kind: record.entry.statement().kind, reason: reason.to_owned() }
+}
+
+/// A record that comes without the earlier record its event depends on.
+fn incomplete(record: &Record, giai: &Giai, missing: &'static str) -> EpcisError {
+    EpcisError::IncompleteHistory {
+        seq: record.seq.get(),
+        kind: record.entry.statement().kind,
+        giai: giai.clone(),
+        missing,
+    }
+}
+
 /// The EPCIS 2.0 document of `records`, taken in the order given (ledger order),
 /// with URIs under `resolver_base` (such as `https://salvage.example`) and
 /// `creationDate` `created`.
@@ -162,10 +179,11 @@ pub fn document<'a>(
     created: &Timestamp,
 ) -> Result<Value, EpcisError> {
     let mut replay = Replay::new(resolver_base)?;
+    let mut events = Vec::new();
     for record in records {
-        replay.push(record)?;
+        events.extend(replay.push(record)?);
     }
-    Ok(replay.finish(created))
+    Ok(envelope(created, replay.ledger_id(), events))
 }
 
 /// The EPCIS 2.0 document of a ledger's durable records: every item's events
@@ -175,14 +193,15 @@ pub fn document<'a>(
 /// An item the ledger does not have is [`EpcisError::UnknownItem`].
 pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Timestamp) -> Result<Value, EpcisError> {
     let mut replay = Replay::new(resolver_base)?;
+    let mut events = Vec::new();
     // Every set below is cut at one size, so records appended meanwhile (whose
     // signers' keys might be newer than the membership records read) stay out.
     let size = ledger.size();
     if items.is_empty() {
         for seq in 0..size {
-            replay.push(&ledger.record(seq)?)?;
+            events.extend(replay.push(&ledger.record(seq)?)?);
         }
-        return Ok(replay.finish(created));
+        return Ok(envelope(created, replay.ledger_id(), events));
     }
     let mut seqs: BTreeSet<u64> = ledger.membership_records()?.into_iter().collect();
     for giai in items {
@@ -192,9 +211,24 @@ pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Ti
         seqs.extend(ledger.history_seqs(giai)?);
     }
     for seq in seqs.into_iter().filter(|seq| *seq < size) {
-        replay.push(&ledger.record(seq)?)?;
+        events.extend(replay.push(&ledger.record(seq)?)?);
     }
-    Ok(replay.finish(created))
+    Ok(envelope(created, replay.ledger_id(), events))
+}
+
+/// The `EPCISDocument` holding `events`, made `created`, of the ledger `ledger`
+/// (unknown when no record told it).
+fn envelope(created: &Timestamp, ledger: Option<LedgerId>, events: Vec<Value>) -> Value {
+    let mut document = Map::new();
+    document.insert("@context".into(), context());
+    document.insert("type".into(), json!("EPCISDocument"));
+    document.insert("schemaVersion".into(), json!(SCHEMA_VERSION));
+    document.insert("creationDate".into(), json!(created.as_str()));
+    if let Some(ledger) = ledger {
+        document.insert("salvage:ledger".into(), json!(ledger.to_hex()));
+    }
+    document.insert("epcisBody".into(), json!({"eventList": events}));
+    Value::Object(document)
 }
 
 #[cfg(test)]
