@@ -4,7 +4,10 @@
 //! An event needs a little of its item's past: who held it (the sender of a
 //! shipment), the open transfer (what a receipt accepts or a cancellation
 //! withdraws) and how many passports it had (the version of an amendment).
-//! [`after`] says how a record changes that.
+//! [`after`] says how a record changes that, for every caller: the replay as
+//! it makes events, and the rebuilding of a forgotten item from its history.
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -101,4 +104,78 @@ pub(super) fn changed(
             return Err(malformed(record, "not a record that changes one item"));
         }
     })
+}
+
+/// The tracked items, every one of them or only those seen lately.
+///
+/// A document made of records given in full (one item's proof bundle, a few
+/// items' histories) remembers every item: the records themselves are
+/// already in memory and outweigh what is tracked of them. A whole ledger's
+/// document, written as its records are read, must not hold something for
+/// every item the ledger ever had, so it remembers the items of two
+/// generations, each at most `limit` items: an item used while the current
+/// generation fills up is kept in it, and whatever neither generation holds
+/// is rebuilt from the item's history in the ledger (see `Replay`). The
+/// ledger cannot be asked instead: it keeps an item's current state, not its
+/// state at an earlier record, but it does keep which records touched the
+/// item, so a rebuild reads only those. An item's records are mostly close
+/// together in the ledger (a transfer is received days later, not years), so
+/// forgotten items are rare, and bringing one back costs reading its earlier
+/// records once.
+#[derive(Debug)]
+pub(super) struct Items {
+    current: HashMap<Giai, Tracked>,
+    previous: HashMap<Giai, Tracked>,
+    limit: Option<usize>,
+}
+
+impl Items {
+    /// Every item, never forgetting one.
+    pub(super) fn every() -> Items {
+        Items { current: HashMap::new(), previous: HashMap::new(), limit: None }
+    }
+
+    /// The items of the last two generations of at most `limit` items each.
+    pub(super) fn recent(limit: usize) -> Items {
+        Items { current: HashMap::new(), previous: HashMap::new(), limit: Some(limit.max(1)) }
+    }
+
+    /// Whether an item missing here may still exist (it was forgotten).
+    pub(super) fn forgets(&self) -> bool {
+        self.limit.is_some()
+    }
+
+    /// What is tracked of an item, if it is remembered.
+    pub(super) fn get(&mut self, giai: &Giai) -> Option<Tracked> {
+        if let Some(item) = self.current.get(giai) {
+            return Some(item.clone());
+        }
+        let item = self.previous.remove(giai)?;
+        self.keep(giai.clone(), item.clone());
+        Some(item)
+    }
+
+    /// Remembers what is tracked of an item now, or that it has ended.
+    pub(super) fn set(&mut self, giai: &Giai, tracked: Option<Tracked>) {
+        self.previous.remove(giai);
+        match tracked {
+            Some(item) => self.keep(giai.clone(), item),
+            None => {
+                self.current.remove(giai);
+            }
+        }
+    }
+
+    fn keep(&mut self, giai: Giai, item: Tracked) {
+        self.current.insert(giai, item);
+        if self.limit.is_some_and(|limit| self.current.len() >= limit) {
+            self.previous = std::mem::take(&mut self.current);
+        }
+    }
+
+    /// How many items are remembered.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
 }

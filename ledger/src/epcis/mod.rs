@@ -4,8 +4,9 @@
 //! Salvage records. [`document`] maps records, in ledger order, to an
 //! `EPCISDocument` in JSON-LD that validates against the official EPCIS 2.0
 //! JSON Schema; [`export`] does it for a whole [`Ledger`] or for some of its
-//! items. The mapping is pure: the same records and arguments give the same
-//! document.
+//! items, and [`LedgerExport`] writes a whole ledger's document as it reads
+//! the records, in memory that does not grow with the ledger. The mapping is
+//! pure: the same records and arguments give the same document.
 //!
 //! # The mapping
 //!
@@ -77,18 +78,21 @@
 
 mod items;
 mod replay;
+mod stream;
 mod vocabulary;
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+pub use stream::LedgerExport;
 pub use vocabulary::{EPCIS_CONTEXT, MEDIA_TYPE, SALVAGE_NAMESPACE};
 
 use crate::chain::Record;
 use crate::entry::{Kind, LedgerId, Timestamp};
 use crate::ident::{DigitalLinkError, Giai};
 use crate::store::{Ledger, LedgerError};
+use items::Items;
 use replay::Replay;
 use vocabulary::{SCHEMA_VERSION, context};
 
@@ -150,6 +154,9 @@ pub enum EpcisError {
     /// Reading the ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The document could not be written out as JSON; JSON values always can.
+    #[error("cannot write the EPCIS document as JSON: {0}")]
+    Encoding(String),
 }
 
 /// A record the export cannot map: what is missing or wrong in it.
@@ -178,10 +185,11 @@ pub fn document<'a>(
     resolver_base: &str,
     created: &Timestamp,
 ) -> Result<Value, EpcisError> {
-    let mut replay = Replay::new(resolver_base)?;
+    // The records are all given, so every item they create is remembered.
+    let mut replay = Replay::new(resolver_base, Items::every())?;
     let mut events = Vec::new();
     for record in records {
-        events.extend(replay.push(record)?);
+        events.extend(replay.push(record, None)?);
     }
     Ok(envelope(created, replay.ledger_id(), events))
 }
@@ -191,15 +199,20 @@ pub fn document<'a>(
 /// once, in ledger order; a split's event belongs to its parent and its parts).
 ///
 /// An item the ledger does not have is [`EpcisError::UnknownItem`].
+///
+/// The document of a whole ledger is as large as the ledger: [`LedgerExport`]
+/// writes the same document, as bytes, without holding it.
 pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Timestamp) -> Result<Value, EpcisError> {
-    let mut replay = Replay::new(resolver_base)?;
+    // The document holds every event anyway, which outweighs what is tracked
+    // of the items, so every item is remembered.
+    let mut replay = Replay::new(resolver_base, Items::every())?;
     let mut events = Vec::new();
     // Every set below is cut at one size, so records appended meanwhile (whose
     // signers' keys might be newer than the membership records read) stay out.
     let size = ledger.size();
     if items.is_empty() {
         for seq in 0..size {
-            events.extend(replay.push(&ledger.record(seq)?)?);
+            events.extend(replay.push(&ledger.record(seq)?, None)?);
         }
         return Ok(envelope(created, replay.ledger_id(), events));
     }
@@ -211,7 +224,7 @@ pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Ti
         seqs.extend(ledger.history_seqs(giai)?);
     }
     for seq in seqs.into_iter().filter(|seq| *seq < size) {
-        events.extend(replay.push(&ledger.record(seq)?)?);
+        events.extend(replay.push(&ledger.record(seq)?, None)?);
     }
     Ok(envelope(created, replay.ledger_id(), events))
 }

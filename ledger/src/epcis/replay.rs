@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::items::{self, Tracked};
+use super::items::{self, Items, Tracked};
 use super::vocabulary::{BizStep, Disposition};
 use super::{EpcisError, incomplete, malformed};
 use crate::chain::Record;
@@ -21,6 +21,7 @@ use crate::entry::{Kind, LedgerId};
 use crate::ident::digital_link::{DigitalLink, Resolver};
 use crate::ident::{ElementString, Giai};
 use crate::redact::public_passport;
+use crate::store::Ledger;
 
 /// The offset of every event time: the ledger keeps time in UTC.
 const UTC_OFFSET: &str = "+00:00";
@@ -35,18 +36,24 @@ pub(super) struct Replay {
     /// Membership records are few (members join a consortium by vote), so
     /// this stays small however many item records a ledger holds.
     owners: HashMap<String, MemberId>,
-    /// The items whose creation has been seen.
-    items: HashMap<Giai, Tracked>,
+    /// The items whose creation has been seen: all of them, or the recent ones.
+    items: Items,
     ledger: Option<LedgerId>,
 }
 
 impl Replay {
-    /// An empty replay whose URIs start with `resolver_base`.
-    pub(super) fn new(resolver_base: &str) -> Result<Replay, EpcisError> {
+    /// An empty replay whose URIs start with `resolver_base`, remembering `items`.
+    pub(super) fn new(resolver_base: &str, items: Items) -> Result<Replay, EpcisError> {
         let resolver = Resolver::parse(resolver_base)
             .map_err(|source| EpcisError::Resolver { base: resolver_base.to_owned(), source })?;
         let base = resolver.to_string();
-        Ok(Replay { resolver, base, owners: HashMap::new(), items: HashMap::new(), ledger: None })
+        Ok(Replay { resolver, base, owners: HashMap::new(), items, ledger: None })
+    }
+
+    /// How many items the replay remembers now.
+    #[cfg(test)]
+    pub(super) fn remembered(&self) -> usize {
+        self.items.len()
     }
 
     /// The ledger id, once a record has told it.
@@ -56,7 +63,10 @@ impl Replay {
 
     /// Takes the next record: membership records teach keys, node records are
     /// skipped, item records become events, returned.
-    pub(super) fn push(&mut self, record: &Record) -> Result<Option<Value>, EpcisError> {
+    ///
+    /// `history` is the ledger the records come from, if they do: a replay
+    /// that forgets items rebuilds a forgotten one from its history there.
+    pub(super) fn push(&mut self, record: &Record, history: Option<&Ledger>) -> Result<Option<Value>, EpcisError> {
         let statement = record.entry.statement();
         if self.ledger.is_none() {
             self.ledger = match statement.kind {
@@ -80,7 +90,7 @@ impl Replay {
             Kind::MemberUpdate => self.learn_keys(record, &statement.body, "add_keys").map(|()| None),
             // The node set is no item's history: no EPCIS event.
             Kind::NodeAdd | Kind::NodeRemove => Ok(None),
-            _ => self.item_event(record).map(Some),
+            _ => self.item_event(record, history).map(Some),
         }
     }
 
@@ -96,7 +106,7 @@ impl Replay {
     }
 
     /// The one event of an item record, updating what is tracked of its items.
-    fn item_event(&mut self, record: &Record) -> Result<Value, EpcisError> {
+    fn item_event(&mut self, record: &Record, history: Option<&Ledger>) -> Result<Value, EpcisError> {
         let statement = record.entry.statement();
         let body = &statement.body;
         let giai = giai_in(record, body)?;
@@ -108,7 +118,11 @@ impl Replay {
             self.split(record, &giai, &signer, &mut event)?;
             return Ok(Value::Object(event));
         }
-        let before = self.items.get(&giai).cloned();
+        // A registration needs nothing of the item's past: nothing to look up or rebuild.
+        let before = match statement.kind {
+            Kind::ItemRegister => None,
+            _ => self.before(record, &giai, history)?,
+        };
         let now = items::changed(record, &giai, before.clone(), &signer)?;
         // `changed` refuses every record but a registration when `before` is `None`.
         let known =
@@ -186,7 +200,7 @@ impl Replay {
                 return Err(malformed(record, "a membership or node record is not an item event"));
             }
         }
-        self.items.insert(giai, now);
+        self.items.set(&giai, Some(now));
         Ok(Value::Object(event))
     }
 
@@ -212,18 +226,41 @@ impl Replay {
             let uri = self.digital_link(&part_giai)?;
             passports.insert(uri.clone(), public_passport_in(record, part)?);
             outputs.push(uri);
-            if let Some(tracked) = items::after(record, &part_giai, None, signer)? {
-                self.items.insert(part_giai, tracked);
-            }
+            let tracked = items::after(record, &part_giai, None, signer)?;
+            self.items.set(&part_giai, tracked);
         }
         // The parent ends here; the parts may be exported without its earlier records.
-        self.items.remove(parent);
+        self.items.set(parent, None);
         event.insert("type".into(), json!("TransformationEvent"));
         event.insert("inputEPCList".into(), json!([self.digital_link(parent)?]));
         event.insert("outputEPCList".into(), json!(outputs));
         step(event, BizStep::Commissioning, Some(Disposition::Active));
         event.insert("ilmd".into(), json!({"salvage:passports": passports}));
         Ok(())
+    }
+
+    /// What was tracked of an item just before `record`: remembered, or, if
+    /// this replay forgets items and reads them from a ledger (`history`),
+    /// rebuilt from the item's earlier records there. The ledger keeps which
+    /// records touched each item, so rebuilding reads only those.
+    fn before(
+        &mut self,
+        record: &Record,
+        giai: &Giai,
+        history: Option<&Ledger>,
+    ) -> Result<Option<Tracked>, EpcisError> {
+        if let Some(item) = self.items.get(giai) {
+            return Ok(Some(item));
+        }
+        let Some(ledger) = history.filter(|_| self.items.forgets()) else { return Ok(None) };
+        let mut item = None;
+        for seq in ledger.history_seqs(giai)?.into_iter().take_while(|seq| *seq < record.seq.get()) {
+            let earlier = ledger.record(seq)?;
+            let signer =
+                self.signers(&earlier)?.into_iter().next().ok_or_else(|| malformed(&earlier, "no signatures"))?;
+            item = items::after(&earlier, giai, item, &signer)?;
+        }
+        Ok(item)
     }
 
     /// The fields every event has: time, id, and the Salvage extensions that tie
