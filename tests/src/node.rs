@@ -117,6 +117,35 @@ impl Running {
         self.child.id()
     }
 
+    /// The process's peak resident memory so far (`VmHWM`), in bytes.
+    ///
+    /// # Panics
+    ///
+    /// When `/proc/PID/status` cannot be read or has no `VmHWM` line.
+    pub fn peak_memory(&self) -> u64 {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {path}: {error}"));
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.split_whitespace().next())
+            .and_then(|kib| kib.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{path} has no VmHWM:\n{status}"));
+        kib * 1024
+    }
+
+    /// Lowers the peak resident memory to what is resident now (Linux resets
+    /// `VmHWM` on `5` written to `/proc/PID/clear_refs`), so that
+    /// [`Running::peak_memory`] then tells the peak of what follows alone.
+    ///
+    /// # Panics
+    ///
+    /// When the file cannot be written.
+    pub fn reset_peak_memory(&self) {
+        let path = format!("/proc/{}/clear_refs", self.pid());
+        std::fs::write(&path, "5").unwrap_or_else(|error| panic!("writing {path}: {error}"));
+    }
+
     /// One HTTP/1.1 request with a JSON body.
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
         http::request(&self.address, method, path, &[("Content-Type", "application/json")], body)

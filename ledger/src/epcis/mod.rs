@@ -4,8 +4,9 @@
 //! Salvage records. [`document`] maps records, in ledger order, to an
 //! `EPCISDocument` in JSON-LD that validates against the official EPCIS 2.0
 //! JSON Schema; [`export`] does it for a whole [`Ledger`] or for some of its
-//! items. The mapping is pure: the same records and arguments give the same
-//! document.
+//! items, and [`LedgerExport`] writes a whole ledger's document as it reads
+//! the records, in memory that does not grow with the ledger. The mapping is
+//! pure: the same records and arguments give the same document.
 //!
 //! # The mapping
 //!
@@ -75,20 +76,25 @@
 //! exported with a party missing. [`export`] always selects such a set, as a
 //! proof bundle does.
 
+mod items;
 mod replay;
+mod stream;
 mod vocabulary;
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
+pub use stream::LedgerExport;
 pub use vocabulary::{EPCIS_CONTEXT, MEDIA_TYPE, SALVAGE_NAMESPACE};
 
 use crate::chain::Record;
-use crate::entry::{Kind, Timestamp};
+use crate::entry::{Kind, LedgerId, Timestamp};
 use crate::ident::{DigitalLinkError, Giai};
 use crate::store::{Ledger, LedgerError};
+use items::Items;
 use replay::Replay;
+use vocabulary::{SCHEMA_VERSION, context};
 
 /// Why an EPCIS document could not be made.
 #[non_exhaustive]
@@ -148,6 +154,24 @@ pub enum EpcisError {
     /// Reading the ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The document could not be written out as JSON; JSON values always can.
+    #[error("cannot write the EPCIS document as JSON: {0}")]
+    Encoding(String),
+}
+
+/// A record the export cannot map: what is missing or wrong in it.
+fn malformed(record: &Record, reason: &str) -> EpcisError {
+    EpcisError::Malformed { seq: record.seq.get(), kind: record.entry.statement().kind, reason: reason.to_owned() }
+}
+
+/// A record that comes without the earlier record its event depends on.
+fn incomplete(record: &Record, giai: &Giai, missing: &'static str) -> EpcisError {
+    EpcisError::IncompleteHistory {
+        seq: record.seq.get(),
+        kind: record.entry.statement().kind,
+        giai: giai.clone(),
+        missing,
+    }
 }
 
 /// The EPCIS 2.0 document of `records`, taken in the order given (ledger order),
@@ -161,11 +185,13 @@ pub fn document<'a>(
     resolver_base: &str,
     created: &Timestamp,
 ) -> Result<Value, EpcisError> {
-    let mut replay = Replay::new(resolver_base)?;
+    // The records are all given, so every item they create is remembered.
+    let mut replay = Replay::new(resolver_base, Items::every())?;
+    let mut events = Vec::new();
     for record in records {
-        replay.push(record)?;
+        events.extend(replay.push(record, None)?);
     }
-    Ok(replay.finish(created))
+    Ok(envelope(created, replay.ledger_id(), events))
 }
 
 /// The EPCIS 2.0 document of a ledger's durable records: every item's events
@@ -173,16 +199,22 @@ pub fn document<'a>(
 /// once, in ledger order; a split's event belongs to its parent and its parts).
 ///
 /// An item the ledger does not have is [`EpcisError::UnknownItem`].
+///
+/// The document of a whole ledger is as large as the ledger: [`LedgerExport`]
+/// writes the same document, as bytes, without holding it.
 pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Timestamp) -> Result<Value, EpcisError> {
-    let mut replay = Replay::new(resolver_base)?;
+    // The document holds every event anyway, which outweighs what is tracked
+    // of the items, so every item is remembered.
+    let mut replay = Replay::new(resolver_base, Items::every())?;
+    let mut events = Vec::new();
     // Every set below is cut at one size, so records appended meanwhile (whose
     // signers' keys might be newer than the membership records read) stay out.
     let size = ledger.size();
     if items.is_empty() {
         for seq in 0..size {
-            replay.push(&ledger.record(seq)?)?;
+            events.extend(replay.push(&ledger.record(seq)?, None)?);
         }
-        return Ok(replay.finish(created));
+        return Ok(envelope(created, replay.ledger_id(), events));
     }
     let mut seqs: BTreeSet<u64> = ledger.membership_records()?.into_iter().collect();
     for giai in items {
@@ -192,9 +224,24 @@ pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Ti
         seqs.extend(ledger.history_seqs(giai)?);
     }
     for seq in seqs.into_iter().filter(|seq| *seq < size) {
-        replay.push(&ledger.record(seq)?)?;
+        events.extend(replay.push(&ledger.record(seq)?, None)?);
     }
-    Ok(replay.finish(created))
+    Ok(envelope(created, replay.ledger_id(), events))
+}
+
+/// The `EPCISDocument` holding `events`, made `created`, of the ledger `ledger`
+/// (unknown when no record told it).
+fn envelope(created: &Timestamp, ledger: Option<LedgerId>, events: Vec<Value>) -> Value {
+    let mut document = Map::new();
+    document.insert("@context".into(), context());
+    document.insert("type".into(), json!("EPCISDocument"));
+    document.insert("schemaVersion".into(), json!(SCHEMA_VERSION));
+    document.insert("creationDate".into(), json!(created.as_str()));
+    if let Some(ledger) = ledger {
+        document.insert("salvage:ledger".into(), json!(ledger.to_hex()));
+    }
+    document.insert("epcisBody".into(), json!({"eventList": events}));
+    Value::Object(document)
 }
 
 #[cfg(test)]

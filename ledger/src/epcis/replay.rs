@@ -4,62 +4,69 @@
 //! received item is whoever held it, a passport's version is a count of the
 //! item's earlier passports, and signers are known by keys that membership
 //! records tie to members. [`Replay`] keeps exactly that much state while it
-//! walks the records in ledger order, and turns every item record into one event.
+//! walks the records in ledger order, and turns every item record into one
+//! event, which it hands back at once: the replay holds no events, so its
+//! caller may collect them or write each one out.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::EpcisError;
-use super::vocabulary::{BizStep, Disposition, SCHEMA_VERSION, context};
+use super::items::{self, Items, Tracked};
+use super::vocabulary::{BizStep, Disposition};
+use super::{EpcisError, incomplete, malformed};
 use crate::chain::Record;
 use crate::custody::MemberId;
-use crate::entry::{Kind, LedgerId, Timestamp};
+use crate::entry::{Kind, LedgerId};
 use crate::ident::digital_link::{DigitalLink, Resolver};
 use crate::ident::{ElementString, Giai};
 use crate::redact::public_passport;
+use crate::store::Ledger;
 
 /// The offset of every event time: the ledger keeps time in UTC.
 const UTC_OFFSET: &str = "+00:00";
 
-/// Walks records in ledger order and collects their events.
+/// Walks records in ledger order and turns them into events.
+#[derive(Debug)]
 pub(super) struct Replay {
     resolver: Resolver,
     /// The resolver as text, without a trailing slash: the base of record and member URIs.
     base: String,
     /// Every key the membership records seen so far added, as hex, to its member id.
+    /// Membership records are few (members join a consortium by vote), so
+    /// this stays small however many item records a ledger holds.
     owners: HashMap<String, MemberId>,
-    /// The items whose creation has been seen.
-    items: HashMap<Giai, Tracked>,
+    /// The items whose creation has been seen: all of them, or the recent ones.
+    items: Items,
     ledger: Option<LedgerId>,
-    events: Vec<Value>,
-}
-
-/// What the events of an item need to remember about it.
-struct Tracked {
-    custodian: MemberId,
-    passport_version: u64,
-    offer: Option<Offer>,
-}
-
-/// A transfer waiting for its recipient.
-struct Offer {
-    to: MemberId,
-    seq: u64,
 }
 
 impl Replay {
-    /// An empty replay whose URIs start with `resolver_base`.
-    pub(super) fn new(resolver_base: &str) -> Result<Replay, EpcisError> {
+    /// An empty replay whose URIs start with `resolver_base`, remembering `items`.
+    pub(super) fn new(resolver_base: &str, items: Items) -> Result<Replay, EpcisError> {
         let resolver = Resolver::parse(resolver_base)
             .map_err(|source| EpcisError::Resolver { base: resolver_base.to_owned(), source })?;
         let base = resolver.to_string();
-        Ok(Replay { resolver, base, owners: HashMap::new(), items: HashMap::new(), ledger: None, events: Vec::new() })
+        Ok(Replay { resolver, base, owners: HashMap::new(), items, ledger: None })
+    }
+
+    /// How many items the replay remembers now.
+    #[cfg(test)]
+    pub(super) fn remembered(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The ledger id, once a record has told it.
+    pub(super) fn ledger_id(&self) -> Option<LedgerId> {
+        self.ledger
     }
 
     /// Takes the next record: membership records teach keys, node records are
-    /// skipped, item records become events.
-    pub(super) fn push(&mut self, record: &Record) -> Result<(), EpcisError> {
+    /// skipped, item records become events, returned.
+    ///
+    /// `history` is the ledger the records come from, if they do: a replay
+    /// that forgets items rebuilds a forgotten one from its history there.
+    pub(super) fn push(&mut self, record: &Record, history: Option<&Ledger>) -> Result<Option<Value>, EpcisError> {
         let statement = record.entry.statement();
         if self.ledger.is_none() {
             self.ledger = match statement.kind {
@@ -77,32 +84,14 @@ impl Replay {
                 for member in members {
                     self.learn_keys(record, member, "keys")?;
                 }
-                Ok(())
+                Ok(None)
             }
-            Kind::MemberAdd => self.learn_keys(record, &statement.body, "keys"),
-            Kind::MemberUpdate => self.learn_keys(record, &statement.body, "add_keys"),
+            Kind::MemberAdd => self.learn_keys(record, &statement.body, "keys").map(|()| None),
+            Kind::MemberUpdate => self.learn_keys(record, &statement.body, "add_keys").map(|()| None),
             // The node set is no item's history: no EPCIS event.
-            Kind::NodeAdd | Kind::NodeRemove => Ok(()),
-            _ => {
-                let event = self.item_event(record)?;
-                self.events.push(event);
-                Ok(())
-            }
+            Kind::NodeAdd | Kind::NodeRemove => Ok(None),
+            _ => self.item_event(record, history).map(Some),
         }
-    }
-
-    /// The EPCIS document of the events collected.
-    pub(super) fn finish(self, created: &Timestamp) -> Value {
-        let mut document = Map::new();
-        document.insert("@context".into(), context());
-        document.insert("type".into(), json!("EPCISDocument"));
-        document.insert("schemaVersion".into(), json!(SCHEMA_VERSION));
-        document.insert("creationDate".into(), json!(created.as_str()));
-        if let Some(ledger) = self.ledger {
-            document.insert("salvage:ledger".into(), json!(ledger.to_hex()));
-        }
-        document.insert("epcisBody".into(), json!({"eventList": self.events}));
-        Value::Object(document)
     }
 
     /// Records which member each key in `member[field]` belongs to.
@@ -117,7 +106,7 @@ impl Replay {
     }
 
     /// The one event of an item record, updating what is tracked of its items.
-    fn item_event(&mut self, record: &Record) -> Result<Value, EpcisError> {
+    fn item_event(&mut self, record: &Record, history: Option<&Ledger>) -> Result<Value, EpcisError> {
         let statement = record.entry.statement();
         let body = &statement.body;
         let giai = giai_in(record, body)?;
@@ -125,52 +114,58 @@ impl Replay {
         let signer = signers.first().cloned().ok_or_else(|| malformed(record, "no signatures"))?;
         let seq = record.seq.get();
         let mut event = self.common(record, &signers);
+        if statement.kind == Kind::ItemSplit {
+            self.split(record, &giai, &signer, &mut event)?;
+            return Ok(Value::Object(event));
+        }
+        // A registration needs nothing of the item's past: nothing to look up or rebuild.
+        let before = match statement.kind {
+            Kind::ItemRegister => None,
+            _ => self.before(record, &giai, history)?,
+        };
+        let now = items::changed(record, &giai, before.clone(), &signer)?;
+        // `changed` refuses every record but a registration when `before` is `None`.
+        let known =
+            |before: Option<Tracked>| before.ok_or_else(|| incomplete(record, &giai, "the registration of its item"));
         match statement.kind {
             Kind::ItemRegister => {
-                self.items.insert(giai.clone(), Tracked { custodian: signer, passport_version: 1, offer: None });
                 self.object(&mut event, "ADD", &giai)?;
                 step(&mut event, BizStep::Commissioning, Some(Disposition::Active));
                 let passport = public_passport_in(record, body)?;
                 event.insert("ilmd".into(), json!({"salvage:passport": passport, "salvage:passportVersion": 1}));
             }
             Kind::ItemAmend => {
-                let item = self.tracked(record, &giai, "the registration of its item")?;
-                item.passport_version += 1;
-                let version = item.passport_version;
                 self.object(&mut event, "OBSERVE", &giai)?;
                 // ILMD is fixed when an object is commissioned (EPCIS 2.0 §7.3.6), so a
                 // new passport version travels as an extension of an OBSERVE event.
                 event.insert("salvage:passport".into(), public_passport_in(record, body)?);
-                event.insert("salvage:passportVersion".into(), json!(version));
+                event.insert("salvage:passportVersion".into(), json!(now.passport_version));
             }
             Kind::ItemTransfer => {
-                let to =
-                    body.get("to").and_then(Value::as_str).ok_or_else(|| malformed(record, "no recipient (to)"))?;
-                let to = MemberId::parse(to).map_err(|refusal| malformed(record, &refusal.message))?;
-                let item = self.tracked(record, &giai, "the registration of its item")?;
-                let from = item.custodian.clone();
-                item.offer = Some(Offer { to: to.clone(), seq });
+                let from = known(before)?.custodian;
+                let to = now
+                    .offer
+                    .as_ref()
+                    .map(|offer| offer.to.clone())
+                    .ok_or_else(|| malformed(record, "no recipient (to)"))?;
                 self.object(&mut event, "OBSERVE", &giai)?;
                 step(&mut event, BizStep::Shipping, Some(Disposition::InTransit));
                 self.parties(&mut event, &from, &to);
             }
             Kind::ItemReceive => {
-                let item = self.tracked(record, &giai, "the registration of its item")?;
-                let offer = item.offer.take().ok_or_else(|| incomplete(record, &giai, "the transfer it accepts"))?;
-                let from = std::mem::replace(&mut item.custodian, offer.to.clone());
+                let from = known(before)?.custodian;
                 self.object(&mut event, "OBSERVE", &giai)?;
                 step(&mut event, BizStep::Receiving, Some(Disposition::Active));
-                self.parties(&mut event, &from, &offer.to);
+                self.parties(&mut event, &from, &now.custodian);
             }
             Kind::ItemCancel => {
-                let item = self.tracked(record, &giai, "the registration of its item")?;
-                let offer = item.offer.take().ok_or_else(|| incomplete(record, &giai, "the transfer it withdraws"))?;
+                let offer =
+                    known(before)?.offer.ok_or_else(|| incomplete(record, &giai, "the transfer it withdraws"))?;
                 self.object(&mut event, "OBSERVE", &giai)?;
                 step(&mut event, BizStep::VoidShipping, Some(Disposition::Active));
                 event.insert("salvage:voids".into(), json!(self.record_uri(offer.seq)));
             }
             Kind::ItemAttest => {
-                self.tracked(record, &giai, "the registration of its item")?;
                 let result = body.pointer("/attestation/result").and_then(Value::as_str);
                 let disposition = match result {
                     Some("pass") => Some(Disposition::Conformant),
@@ -183,34 +178,12 @@ impl Replay {
                 step(&mut event, BizStep::Inspecting, disposition);
                 event.insert("certificationInfo".into(), json!(self.record_uri(seq)));
             }
-            Kind::ItemSplit => {
-                let parts = body.get("parts").and_then(Value::as_array).ok_or_else(|| malformed(record, "no parts"))?;
-                let mut outputs = Vec::with_capacity(parts.len());
-                let mut passports = Map::new();
-                for part in parts {
-                    let part_giai = giai_in(record, part)?;
-                    let uri = self.digital_link(&part_giai)?;
-                    passports.insert(uri.clone(), public_passport_in(record, part)?);
-                    outputs.push(uri);
-                    self.items
-                        .insert(part_giai, Tracked { custodian: signer.clone(), passport_version: 1, offer: None });
-                }
-                // The parent ends here; the parts may be exported without its earlier records.
-                self.items.remove(&giai);
-                event.insert("type".into(), json!("TransformationEvent"));
-                event.insert("inputEPCList".into(), json!([self.digital_link(&giai)?]));
-                event.insert("outputEPCList".into(), json!(outputs));
-                step(&mut event, BizStep::Commissioning, Some(Disposition::Active));
-                event.insert("ilmd".into(), json!({"salvage:passports": passports}));
-            }
             Kind::ItemInstall | Kind::ItemDismantle => {
-                self.tracked(record, &giai, "the registration of its item")?;
                 self.object(&mut event, "OBSERVE", &giai)?;
                 let bizstep = if statement.kind == Kind::ItemInstall { BizStep::Installing } else { BizStep::Removing };
                 step(&mut event, bizstep, Some(Disposition::Active));
             }
             Kind::ItemDispose => {
-                self.tracked(record, &giai, "the registration of its item")?;
                 let (bizstep, disposition) = match body.get("route").and_then(Value::as_str) {
                     Some("recycling" | "landfill") => (BizStep::Decommissioning, Disposition::Disposed),
                     Some("energy_recovery" | "hazardous_waste_treatment") => {
@@ -221,11 +194,73 @@ impl Replay {
                 self.object(&mut event, "DELETE", &giai)?;
                 step(&mut event, bizstep, Some(disposition));
             }
+            // Made above: a split changes more than one item.
+            Kind::ItemSplit => return Err(malformed(record, "a split is no event of one item")),
             Kind::Genesis | Kind::MemberAdd | Kind::MemberUpdate | Kind::NodeAdd | Kind::NodeRemove => {
                 return Err(malformed(record, "a membership or node record is not an item event"));
             }
         }
+        self.items.set(&giai, Some(now));
         Ok(Value::Object(event))
+    }
+
+    /// Makes `event` the TransformationEvent of a split: the parent ends, its parts begin.
+    fn split(
+        &mut self,
+        record: &Record,
+        parent: &Giai,
+        signer: &MemberId,
+        event: &mut Map<String, Value>,
+    ) -> Result<(), EpcisError> {
+        let parts = record
+            .entry
+            .statement()
+            .body
+            .get("parts")
+            .and_then(Value::as_array)
+            .ok_or_else(|| malformed(record, "no parts"))?;
+        let mut outputs = Vec::with_capacity(parts.len());
+        let mut passports = Map::new();
+        for part in parts {
+            let part_giai = giai_in(record, part)?;
+            let uri = self.digital_link(&part_giai)?;
+            passports.insert(uri.clone(), public_passport_in(record, part)?);
+            outputs.push(uri);
+            let tracked = items::after(record, &part_giai, None, signer)?;
+            self.items.set(&part_giai, tracked);
+        }
+        // The parent ends here; the parts may be exported without its earlier records.
+        self.items.set(parent, None);
+        event.insert("type".into(), json!("TransformationEvent"));
+        event.insert("inputEPCList".into(), json!([self.digital_link(parent)?]));
+        event.insert("outputEPCList".into(), json!(outputs));
+        step(event, BizStep::Commissioning, Some(Disposition::Active));
+        event.insert("ilmd".into(), json!({"salvage:passports": passports}));
+        Ok(())
+    }
+
+    /// What was tracked of an item just before `record`: remembered, or, if
+    /// this replay forgets items and reads them from a ledger (`history`),
+    /// rebuilt from the item's earlier records there. The ledger keeps which
+    /// records touched each item, so rebuilding reads only those.
+    fn before(
+        &mut self,
+        record: &Record,
+        giai: &Giai,
+        history: Option<&Ledger>,
+    ) -> Result<Option<Tracked>, EpcisError> {
+        if let Some(item) = self.items.get(giai) {
+            return Ok(Some(item));
+        }
+        let Some(ledger) = history.filter(|_| self.items.forgets()) else { return Ok(None) };
+        let mut item = None;
+        for seq in ledger.history_seqs(giai)?.into_iter().take_while(|seq| *seq < record.seq.get()) {
+            let earlier = ledger.record(seq)?;
+            let signer =
+                self.signers(&earlier)?.into_iter().next().ok_or_else(|| malformed(&earlier, "no signatures"))?;
+            item = items::after(&earlier, giai, item, &signer)?;
+        }
+        Ok(item)
     }
 
     /// The fields every event has: time, id, and the Salvage extensions that tie
@@ -275,11 +310,6 @@ impl Replay {
             }
         }
         Ok(members)
-    }
-
-    /// What is tracked of an item, which the records so far must have created.
-    fn tracked(&mut self, record: &Record, giai: &Giai, missing: &'static str) -> Result<&mut Tracked, EpcisError> {
-        self.items.get_mut(giai).ok_or_else(|| incomplete(record, giai, missing))
     }
 
     /// The item's GS1 Digital Link URI: its EPC in the events.
@@ -338,17 +368,4 @@ fn public_passport_in(record: &Record, body: &Value) -> Result<Value, EpcisError
         .filter(|passport| passport.is_object())
         .map(public_passport)
         .ok_or_else(|| malformed(record, "no passport"))
-}
-
-fn malformed(record: &Record, reason: &str) -> EpcisError {
-    EpcisError::Malformed { seq: record.seq.get(), kind: record.entry.statement().kind, reason: reason.to_owned() }
-}
-
-fn incomplete(record: &Record, giai: &Giai, missing: &'static str) -> EpcisError {
-    EpcisError::IncompleteHistory {
-        seq: record.seq.get(),
-        kind: record.entry.statement().kind,
-        giai: giai.clone(),
-        missing,
-    }
 }
