@@ -19,6 +19,11 @@
 //! - `catchup`: how fast a follower that missed many records (SIGSTOP) catches
 //!   up once resumed.
 //!
+//! `hostile` (always three nodes) runs `submit` undisturbed and then while
+//! attackers flood and stall the nodes (see `hostile.rs`), and reports what
+//! the attack cost the honest clients, whether the leader changed, and the
+//! nodes' peak memory.
+//!
 //! Build and run it with the node it starts, in release mode:
 //!
 //! ```sh
@@ -28,6 +33,7 @@
 //! target/release/salvage-load submit --cluster
 //! target/release/salvage-load failover --rounds 5
 //! target/release/salvage-load catchup --records 100000
+//! target/release/salvage-load hostile
 //! ```
 //!
 //! The generator runs on the same machine as the node and takes CPU from it;
@@ -39,6 +45,7 @@
 mod consortium;
 mod cpu;
 mod drive;
+mod hostile;
 mod report;
 mod scenario;
 mod target;
@@ -50,7 +57,6 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::drive::Plan;
-use crate::report::Report;
 use crate::target::Target;
 
 // The generator must stay cheap next to the node it measures; mimalloc is what
@@ -97,6 +103,12 @@ enum ScenarioName {
         /// How many times the leader is killed (and restarted).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+    },
+    /// Three nodes: honest submissions undisturbed, then under attack (floods, stalls, junk).
+    Hostile {
+        /// How many entries to sign for each of the two runs.
+        #[arg(long, default_value_t = 200_000)]
+        entries: usize,
     },
     /// Three nodes: how fast a follower stopped while records commit catches up.
     Catchup {
@@ -152,8 +164,8 @@ fn main() -> ExitCode {
         };
     }
     match run(cli) {
-        Ok(report) if report.unexpected_total() == 0 => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("salvage-load: {error}");
             ExitCode::FAILURE
@@ -161,8 +173,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Starts (or finds) the node, prepares the scenario, drives it and prints the report.
-fn run(cli: Cli) -> Result<Report, LoadError> {
+/// Starts (or finds) the node, prepares the scenario, drives it and prints the
+/// report; returns whether every answer was as expected (or the scenario's
+/// own criteria were met).
+fn run(cli: Cli) -> Result<bool, LoadError> {
     let common = cli.common;
     let plan = Plan {
         clients: common.clients.max(1),
@@ -171,7 +185,7 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
     };
     let target = match &common.node {
         Some(url) => Target::remote(url)?,
-        None if common.cluster => Target::start_cluster()?,
+        None if common.cluster || matches!(cli.scenario, ScenarioName::Hostile { .. }) => Target::start_cluster()?,
         None => Target::start(common.salvage.as_deref())?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -179,24 +193,26 @@ fn run(cli: Cli) -> Result<Report, LoadError> {
         .enable_all()
         .build()
         .map_err(|error| LoadError::Setup(format!("cannot start the runtime: {error}")))?;
-    let report = runtime.block_on(async {
-        match cli.scenario {
+    let passed = runtime.block_on(async {
+        let report = match cli.scenario {
             ScenarioName::Submit { entries, per_request, serde_bodies } => {
-                scenario::submit(&target, &plan, entries, per_request, serde_bodies).await
+                scenario::submit(&target, &plan, entries, per_request, serde_bodies).await?
             }
-            ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await,
+            ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await?,
+            ScenarioName::Hostile { entries } => return hostile::hostile(&target, &plan, entries, common.json).await,
             ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } => {
-                Err(LoadError::Setup("a timing scenario has no load report".to_owned()))
+                return Err(LoadError::Setup("a timing scenario has no load report".to_owned()));
             }
+        };
+        if common.json {
+            println!("{}", report.to_json());
+        } else {
+            print!("{}", report.to_text());
         }
+        Ok(report.unexpected_total() == 0)
     })?;
-    if common.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_text());
-    }
     target.stop();
-    Ok(report)
+    Ok(passed)
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration, LoadError> {

@@ -38,6 +38,23 @@ pub async fn submit(
     per_request: usize,
     serde_bodies: bool,
 ) -> Result<Report, LoadError> {
+    submit_with(target, plan, entries, per_request, serde_bodies, "LOAD").await
+}
+
+/// `submit` of single canonical entries whose items are named by `series`
+/// (four capital letters), so that two runs on one ledger register different items.
+pub async fn submit_series(target: &Target, plan: &Plan, entries: usize, series: &str) -> Result<Report, LoadError> {
+    submit_with(target, plan, entries, 1, false, series).await
+}
+
+async fn submit_with(
+    target: &Target,
+    plan: &Plan,
+    entries: usize,
+    per_request: usize,
+    serde_bodies: bool,
+    series: &str,
+) -> Result<Report, LoadError> {
     let started = Instant::now();
     let fixture = Fixture::new();
     // `Fixture::register` derives the key anew for every entry; one key serves all.
@@ -47,7 +64,7 @@ pub async fn submit(
     let bodies = sign_in_parallel(requests, |request| {
         let entries: Vec<SignedEntry> = (request * per_request..(request + 1) * per_request)
             .filter_map(|number| {
-                let giai = target.giai("LOAD", number);
+                let giai = target.giai(series, number);
                 let passport =
                     passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
                 let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));

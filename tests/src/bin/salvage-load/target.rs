@@ -99,6 +99,15 @@ impl Target {
         }
     }
 
+    /// The process ids of every node this program started.
+    pub fn pids(&self) -> Vec<u32> {
+        match &self.started {
+            Some(Started::Node { running, .. }) => vec![running.pid()],
+            Some(Started::Cluster(cluster)) => cluster.running().into_iter().map(|i| cluster.node(i).pid()).collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// The GIAI of the `number`th item of a scenario whose items are named by `series`
     /// (four capital letters). The company prefix is Latvia's 475 plus four digits.
     pub fn giai(&self, series: &str, number: usize) -> String {
