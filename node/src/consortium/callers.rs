@@ -111,8 +111,9 @@ impl Call {
                 self.sender
             )));
         }
-        let metrics = consortium.replica.raft.metrics().borrow().clone();
-        let membership = metrics.membership_config.membership();
+        // Only the membership, an `Arc`: this runs for every heartbeat.
+        let membership = Arc::clone(&consortium.replica.raft.metrics().borrow().membership_config);
+        let membership = membership.membership();
         // A node that has not joined yet knows no group: its leader is whoever
         // the consortium's operators bring it in with.
         if membership.nodes().next().is_none() {
