@@ -18,6 +18,7 @@
 mod commit;
 mod core;
 mod error;
+pub mod frame_log;
 mod index;
 mod indexer;
 pub mod log;

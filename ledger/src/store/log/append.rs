@@ -10,10 +10,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::format::{FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_payload_len, encode_frame, segment_path};
-use super::page_cache::release_durable_pages;
+use super::format::{FORMAT, FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, segment_path};
 use super::segments::create_segment;
 use super::{LogError, RecordLog, io_error};
+use crate::store::frame_log::release_durable_pages;
 
 impl RecordLog {
     /// Appends one payload as one frame and returns its position; the frame is durable only
@@ -24,7 +24,7 @@ impl RecordLog {
     pub fn append(&mut self, payload: &[u8]) -> Result<LogPosition, LogError> {
         self.refuse_if_poisoned()?;
         let mut frame = Vec::with_capacity(FRAME_HEADER_BYTES + payload.len());
-        encode_frame(payload, &mut frame)?;
+        FORMAT.encode_frame(payload, &mut frame)?;
         let result = self.append_frame(&frame);
         self.poison_on_io_error(result)
     }
@@ -37,7 +37,7 @@ impl RecordLog {
     pub fn append_batch(&mut self, payloads: &[&[u8]]) -> Result<Vec<LogPosition>, LogError> {
         self.refuse_if_poisoned()?;
         for payload in payloads {
-            check_payload_len(payload)?;
+            FORMAT.check_payload_len(payload)?;
         }
         let result = self.append_frames(payloads);
         self.poison_on_io_error(result)
@@ -144,7 +144,7 @@ impl RecordLog {
                 self.rotate()?;
             }
             positions.push(LogPosition { segment: self.segment, offset: self.current_len + pending.len() as u64 });
-            encode_frame(payload, &mut pending)?;
+            FORMAT.encode_frame(payload, &mut pending)?;
             pending_frames += 1;
         }
         self.write_at_end(&pending, pending_frames)?;

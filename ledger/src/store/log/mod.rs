@@ -130,14 +130,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 
 // `RecordLog` is defined here so that its fields are visible to the submodules, each of which
 // implements one concern: `format` (the bytes on disk), `segments` (the directory and its
-// files), `recovery` (`RecordLog::open`), `append` (appending, rotation and syncing), `read`
-// (reading frames back) and `page_cache` (letting the kernel drop durable pages).
+// files), `recovery` (`RecordLog::open`), `append` (appending, rotation and syncing) and `read`
+// (reading frames back). Framing, the scan of a segment, cutting a torn tail and releasing
+// durable pages are shared with the Raft log, in `frame_log`.
 mod append;
 mod format;
 // The opening scan of one segment, in memory, for the fuzz targets (docs/fuzzing.md).
 #[cfg(fuzzing)]
 pub mod fuzzing;
-mod page_cache;
 mod read;
 mod recovery;
 mod scan;
@@ -145,9 +145,10 @@ mod segments;
 
 pub use append::SyncHandle;
 pub use format::{FRAME_HEADER_BYTES, LogPosition, MAX_PAYLOAD_BYTES, SEGMENT_MAGIC};
-pub use page_cache::release_durable_pages;
 pub use read::LogReader;
 pub use scan::{LogScan, scan};
+
+use super::frame_log::{IoFailure, PayloadTooLarge};
 
 /// The segment size limit used by [`LogOptions::default`] (64 MiB).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -294,6 +295,18 @@ impl LogContents {
 
 fn io_error(action: &str, path: &Path, source: io::Error) -> LogError {
     LogError::Io { action: action.to_owned(), path: path.to_path_buf(), source }
+}
+
+impl From<IoFailure> for LogError {
+    fn from(failure: IoFailure) -> Self {
+        LogError::Io { action: failure.action.to_owned(), path: failure.path, source: failure.source }
+    }
+}
+
+impl From<PayloadTooLarge> for LogError {
+    fn from(PayloadTooLarge { len, max }: PayloadTooLarge) -> Self {
+        LogError::PayloadTooLarge { len, max }
+    }
 }
 
 #[cfg(test)]

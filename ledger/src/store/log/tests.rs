@@ -13,8 +13,8 @@ use std::fs::{self, OpenOptions};
 use std::sync::Mutex;
 
 use super::format::segment_path;
-use super::recovery::QUARANTINE_DIR;
 use super::segments::{list_segments, parse_segment_number};
+use crate::store::frame_log::QUARANTINE_DIR;
 
 fn tiny() -> LogOptions {
     LogOptions { segment_bytes: 96 }

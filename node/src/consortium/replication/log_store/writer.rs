@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 
 use openraft::storage::LogFlushed;
 use openraft::{LogId, Vote};
-use salvage_ledger::store::log::release_durable_pages;
+use salvage_ledger::store::frame_log::release_durable_pages;
 use tokio::sync::oneshot;
 
 use super::index::{Index, Location, SegmentFile};
