@@ -11,6 +11,9 @@
 //! * the **scan** of one segment (`scan`): its whole frames, then whether it ends cleanly, in a
 //!   torn tail, or in damage;
 //! * **cutting** a torn tail (`tail`): the bytes go to the log's `quarantine/` directory first;
+//! * the **acknowledged mark** (`mark`): where the acknowledged bytes end, kept durable off
+//!   the commit path, so that a power cut's torn tail is told from damage to what was
+//!   acknowledged;
 //! * releasing durable pages from the page cache (`page_cache`).
 //!
 //! # Segments
@@ -46,11 +49,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 mod frame;
+mod mark;
 mod page_cache;
 mod scan;
 mod tail;
 
 pub use frame::{FRAME_HEADER_BYTES, Frame, FrameDamage, Framing, PayloadTooLarge, ReadFrameError, SegmentFormat};
+pub use mark::{MARK_FILE, Mark, MarkFailed, MarkHandle, MarkWriter, read_mark};
 pub use page_cache::release_durable_pages;
 pub use scan::{
     Acknowledged, Ending, SCAN_BUDGET_BYTES, SegmentScan, bad_header_reason, scan_segment, torn_header_reason,

@@ -116,3 +116,66 @@ fn a_torn_header_is_a_torn_tail_unless_the_mark_names_bytes_of_the_segment() {
     }
     assert_eq!(damaged(&scan_segment(&CURRENT, b"TESTLOG2", true, Acknowledged::Unknown)), Some(0));
 }
+
+#[test]
+fn the_mark_only_advances_and_its_last_value_is_written_when_the_writer_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(read_mark(dir.path()).unwrap(), None);
+    let writer = MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark").unwrap();
+    assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 1, offset: 8 }), "durable when started");
+    let handle = writer.handle();
+    for offset in [100, 50, 300, 200] {
+        handle.advance(Mark { segment: 1, offset }).unwrap();
+    }
+    handle.advance(Mark { segment: 2, offset: 8 }).unwrap();
+    handle.advance(Mark { segment: 1, offset: 999 }).unwrap();
+    drop(writer);
+    assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 2, offset: 8 }));
+}
+
+#[test]
+fn lowering_the_mark_is_durable_before_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = MarkWriter::start(dir.path(), Mark { segment: 5, offset: 100 }, "test-mark").unwrap();
+    writer.handle().advance(Mark { segment: 7, offset: 400 }).unwrap();
+    writer.lower(Mark { segment: 6, offset: 150 }).unwrap();
+    assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 6, offset: 150 }));
+    // Lowering to a higher mark changes nothing.
+    writer.lower(Mark { segment: 9, offset: 0 }).unwrap();
+    assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 6, offset: 150 }));
+}
+
+#[test]
+fn a_torn_mark_write_leaves_the_previous_mark_in_the_other_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(MARK_FILE);
+    let writer = MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark").unwrap();
+    writer.handle().advance(Mark { segment: 1, offset: 64 }).unwrap();
+    drop(writer);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len(), 72, "two slots of 36 bytes");
+    // The newest write went to the slot the one before did not use; tear it.
+    for torn_byte in [0, 20, 35] {
+        let mut torn = bytes.clone();
+        torn[torn_byte] ^= 0x10;
+        std::fs::write(&path, &torn).unwrap();
+        assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 1, offset: 8 }), "byte {torn_byte}");
+    }
+    // The next writer goes on from the valid slot, overwriting the torn one.
+    drop(MarkWriter::start(dir.path(), Mark { segment: 1, offset: 90 }, "test-mark").unwrap());
+    assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 1, offset: 90 }));
+    // A file without any valid slot is no mark at all.
+    std::fs::write(&path, [0xa5; 72]).unwrap();
+    assert_eq!(read_mark(dir.path()).unwrap(), None);
+    std::fs::write(&path, b"").unwrap();
+    assert_eq!(read_mark(dir.path()).unwrap(), None);
+}
+
+#[test]
+fn a_mark_says_which_bytes_of_the_last_segment_were_acknowledged() {
+    let mark = Mark { segment: 4, offset: 120 };
+    assert_eq!(mark.in_last_segment(4), Some(Acknowledged::Before(120)));
+    assert_eq!(mark.in_last_segment(5), Some(Acknowledged::Before(0)));
+    assert_eq!(mark.in_last_segment(3), None, "a mark naming a missing segment");
+    assert_eq!(Mark::NOTHING.in_last_segment(1), Some(Acknowledged::Before(0)));
+}

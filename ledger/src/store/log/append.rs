@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use super::format::{FORMAT, FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, segment_path};
 use super::segments::create_segment;
 use super::{LogError, RecordLog, io_error};
-use crate::store::frame_log::release_durable_pages;
+use crate::store::frame_log::{Mark, MarkHandle, release_durable_pages};
 
 impl RecordLog {
     /// Appends one payload as one frame and returns its position; the frame is durable only
@@ -50,7 +50,9 @@ impl RecordLog {
         self.refuse_if_poisoned()?;
         Ok(SyncHandle {
             file: Arc::clone(&self.current),
+            segment: self.segment,
             len: self.current_len,
+            mark: self.mark.handle(),
             released: Arc::clone(&self.released),
             path: Arc::clone(&self.current_path),
             poisoned: Arc::clone(&self.poisoned),
@@ -83,9 +85,11 @@ impl RecordLog {
 #[derive(Debug, Clone)]
 pub struct SyncHandle {
     file: Arc<File>,
+    segment: u32,
     // How long the segment was when the handle was made: every byte before
     // this is durable once `sync` returns.
     len: u64,
+    mark: MarkHandle,
     released: Arc<AtomicU64>,
     path: Arc<Path>,
     poisoned: Arc<AtomicBool>,
@@ -94,6 +98,11 @@ pub struct SyncHandle {
 impl SyncHandle {
     /// Calls `fdatasync` on the segment; a failure poisons the log, because the kernel may have
     /// dropped the unsynced pages and a retry could falsely succeed.
+    ///
+    /// Once the bytes are durable, the acknowledged mark is advanced to their end: the caller
+    /// acknowledges them when this returns, and the mark's thread writes the mark meanwhile
+    /// (see `frame_log`'s `mark` for why it may trail by one write but never leads). A mark
+    /// that could not be written earlier fails this call and poisons the log too.
     pub fn sync(&self) -> Result<(), LogError> {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LogError::Poisoned);
@@ -104,7 +113,10 @@ impl SyncHandle {
         })?;
         let released = release_durable_pages(&self.file, self.released.load(Ordering::Acquire), self.len);
         self.released.fetch_max(released, Ordering::AcqRel);
-        Ok(())
+        self.mark.advance(Mark { segment: u64::from(self.segment), offset: self.len }).map_err(|failed| {
+            self.poisoned.store(true, Ordering::Release);
+            LogError::from(failed)
+        })
     }
 }
 

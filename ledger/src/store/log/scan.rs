@@ -10,7 +10,7 @@
 //! What it reports, as the last item before it stops:
 //!
 //! * [`LogError::TornTail`] when the last segment ends in damage that a crash during a write
-//!   explains (the same rule as opening uses). A node that is running may be writing that very
+//!   explains (the same rules as opening uses, the acknowledged mark included). A node that is running may be writing that very
 //!   frame, so the scan reads the segment again a few times, briefly pausing in between, before
 //!   it calls the tail torn.
 //! * [`LogError::Corrupt`] for any other damage: a bad segment header, a damaged frame in a
@@ -27,9 +27,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::format::{FORMAT, FRAME_HEADER_BYTES, segment_path};
+use super::recovery::acknowledged_in_last;
 use super::segments::{check_contiguous, list_segments};
 use super::{LogError, io_error};
-use crate::store::frame_log::{Acknowledged, Ending, scan_segment};
+use crate::store::frame_log::{Acknowledged, Ending, read_mark, scan_segment};
 
 /// How often a torn-looking tail is read again before it is reported, and the pause before
 /// each new read: a running node finishes writing a frame in far less time than this.
@@ -41,7 +42,13 @@ const TAIL_RETRY_PAUSES: [Duration; 3] =
 ///
 /// Nothing is written, locked or fsynced, so the log may belong to a running node.
 pub fn scan(dir: &Path) -> LogScan {
-    LogScan { dir: dir.to_path_buf(), segments: None, current: None, finished: false }
+    LogScan {
+        dir: dir.to_path_buf(),
+        segments: None,
+        acknowledged: Acknowledged::Unknown,
+        current: None,
+        finished: false,
+    }
 }
 
 /// The iterator [`scan`] returns: payloads, then at most one error, then nothing.
@@ -51,6 +58,8 @@ pub struct LogScan {
     /// The segment numbers still to read, last first (so `pop` gives the next); `None` until
     /// the directory has been listed.
     segments: Option<Vec<u32>>,
+    /// What the acknowledged mark says of the last segment, read before the listing.
+    acknowledged: Acknowledged,
     /// The segment being read.
     current: Option<SegmentCursor>,
     /// Set after the last item, an error included, so the scan ends for good.
@@ -90,8 +99,11 @@ impl LogScan {
             if self.current.is_none() {
                 let segments = match &mut self.segments {
                     Some(segments) => segments,
-                    None => match self.list() {
-                        Ok(segments) => self.segments.insert(segments),
+                    None => match list(&self.dir) {
+                        Ok((segments, acknowledged)) => {
+                            self.acknowledged = acknowledged;
+                            self.segments.insert(segments)
+                        }
                         Err(error) => return Some(Err(error)),
                     },
                 };
@@ -113,14 +125,6 @@ impl LogScan {
         }
     }
 
-    /// Lists the segments, last first, refusing gaps in their numbering.
-    fn list(&self) -> Result<Vec<u32>, LogError> {
-        let mut numbers = list_segments(&self.dir)?;
-        check_contiguous(&numbers)?;
-        numbers.reverse();
-        Ok(numbers)
-    }
-
     /// Reads and checks a segment. A last segment that ends in a torn-looking tail is read again
     /// a few times first: a running node may be writing (or creating) it, and it only ever
     /// grows at its end while the node runs.
@@ -128,7 +132,7 @@ impl LogScan {
         let mut pauses = TAIL_RETRY_PAUSES.iter();
         loop {
             let bytes = read_segment(&self.dir, number)?;
-            let scan = scan_segment(&FORMAT, &bytes, is_last, Acknowledged::Unknown);
+            let scan = scan_segment(&FORMAT, &bytes, is_last, self.acknowledged);
             let ending = match scan.ending {
                 Ending::Clean => None,
                 Ending::Damaged { offset, reason } => Some(LogError::Corrupt { segment: number, offset, reason }),
@@ -152,6 +156,20 @@ impl LogScan {
             return Ok(SegmentCursor { bytes, payloads, ending });
         }
     }
+}
+
+/// Lists the segments, last first, refusing gaps in their numbering, with what the acknowledged
+/// mark says of the last one.
+///
+/// The mark is read first: it only ever names bytes that were durable when it was written, so
+/// every byte it names is in the segments as they are read after it, even while a node appends.
+fn list(dir: &Path) -> Result<(Vec<u32>, Acknowledged), LogError> {
+    let mark = read_mark(dir)?;
+    let mut numbers = list_segments(dir)?;
+    check_contiguous(&numbers)?;
+    let acknowledged = acknowledged_in_last(mark, numbers.last().copied().unwrap_or(0))?;
+    numbers.reverse();
+    Ok((numbers, acknowledged))
 }
 
 fn read_segment(dir: &Path, number: u32) -> Result<Vec<u8>, LogError> {
@@ -284,7 +302,34 @@ mod tests {
         let (payloads, error) = split(dir.path());
         assert!(payloads.is_empty());
         assert!(
-            matches!(&error, Some(LogError::Corrupt { segment: 1, offset: 8, reason }) if reason.contains("valid frame follows")),
+            matches!(&error, Some(LogError::Corrupt { segment: 1, offset: 8, reason }) if reason.contains("acknowledged mark")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_hole_past_the_acknowledged_mark_is_a_torn_tail_even_with_frames_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, _) = RecordLog::open(dir.path(), LogOptions::default()).unwrap();
+        let acknowledged: Vec<_> = (0..3).map(payload).collect();
+        for bytes in &acknowledged {
+            log.append(bytes).unwrap();
+        }
+        log.sync().unwrap();
+        // Never synced: after a power cut the first of these may be a hole, the others whole.
+        let hole = log.append(&payload(3)).unwrap();
+        let after = log.append(&payload(4)).unwrap();
+        log.append(&payload(5)).unwrap();
+        drop(log);
+        let path = segment_path(dir.path(), 1);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[hole.offset as usize..after.offset as usize].fill(0);
+        fs::write(&path, &bytes).unwrap();
+
+        let (payloads, error) = split(dir.path());
+        assert_eq!(payloads, acknowledged);
+        assert!(
+            matches!(&error, Some(LogError::TornTail { segment: 1, offset, reason }) if *offset == hole.offset && reason.contains("never acknowledged")),
             "{error:?}"
         );
     }
