@@ -16,12 +16,15 @@ use super::Consortium;
 use super::callers::authenticated;
 use super::cosign::{self, COSIGN_PATH};
 use super::proposals::{PROPOSE_PATH, propose_here};
-use super::replication::{Batch, Raft};
+use super::replication::{Batch, Raft, log_store};
 use crate::server::error::ApiError;
 
 /// The largest Raft message a node takes: a few batches of submissions, or a
 /// snapshot chunk, with room to spare.
 pub(crate) const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+// Every entry a peer can send must fit a frame of the Raft log.
+const _: () = assert!(RAFT_BODY_LIMIT <= log_store::MAX_ENTRY_BYTES);
 
 /// The routes of a consortium node's peers.
 pub(crate) fn router(consortium: Arc<Consortium>) -> Router {
