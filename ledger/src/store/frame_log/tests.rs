@@ -179,3 +179,17 @@ fn a_mark_says_which_bytes_of_the_last_segment_were_acknowledged() {
     assert_eq!(mark.in_last_segment(3), None, "a mark naming a missing segment");
     assert_eq!(Mark::NOTHING.in_last_segment(1), Some(Acknowledged::Before(0)));
 }
+
+#[test]
+fn docs_format_md_shows_the_slot_the_code_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark").unwrap());
+    let bytes = std::fs::read(dir.path().join(MARK_FILE)).unwrap();
+    let slot = bytes.get(36..72).expect("the first write goes to the second slot");
+    let words: Vec<String> = [&slot[..8], &slot[8..16], &slot[16..24], &slot[24..32], &slot[32..]]
+        .iter()
+        .map(|word| word.iter().map(|byte| format!("{byte:02x}")).collect())
+        .collect();
+    let page = include_str!("../../../../docs/format.md");
+    assert!(page.contains(&words.join(" ")), "docs/format.md §9 does not show the slot {}", words.join(" "));
+}
