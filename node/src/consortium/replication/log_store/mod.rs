@@ -98,10 +98,9 @@ use std::thread::JoinHandle;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{AnyError, Entry, LogId, RaftLogReader, StorageError, StorageIOError, Vote};
+use salvage_ledger::store::frame_log::{IoFailure, MarkWriter};
 use serde::Serialize;
 use tokio::sync::oneshot;
-
-use salvage_ledger::store::frame_log::{IoFailure, MarkWriter};
 
 pub(crate) use self::frame::MAX_ENTRY_BYTES;
 use self::index::Index;
