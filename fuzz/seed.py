@@ -88,8 +88,15 @@ for flags, data in [(1, segment), (0, segment), (3, frames), (1, segment[:-7]), 
                     (1, bytes(24)), (3, frames[:-1] + b"x"), (0, segment + frames[:9])]:
     write("record_log", bytes([flags]) + data)
 
-# Raft-log frames: [u32 LE length][u32 LE CRC-32 of the payload][payload], openraft's entry JSON.
+# Raft-log segments: the flag byte (bit 0: last segment, bit 1: prepend the version-2 magic,
+# bit 2: a version-1 segment, bit 3: an acknowledged mark at 64 times the top four bits), then
+# the segment. Version 2 frames are the record log's; version 1 frames' CRC covers the payload
+# alone. The payload is openraft's entry JSON.
 def raft_frame(entry):
+    return frame(json.dumps(entry, separators=(",", ":")))
+
+
+def raft_frame_v1(entry):
     payload = json.dumps(entry, separators=(",", ":")).encode()
     return struct.pack("<I", len(payload)) + struct.pack("<I", zlib.crc32(payload)) + payload
 
@@ -103,9 +110,12 @@ raft = [
     {"log_id": log_id(1, 2), "payload": {"Normal": {"accepted": "2026-11-23T09:30:01Z", "entries": [json.loads(e) for e in entries]}}},
     {"log_id": log_id(2, 3), "payload": {"Membership": {"configs": [[7, 9]], "nodes": {"7": {"member": "regional-planning", "url": "http://10.0.0.7:8080"}, "9": {"member": "baltic-demolition", "url": "http://10.0.0.9:8080"}}}}},
 ]
-raft_frames = [raft_frame(e) for e in raft]
-for data in raft_frames + [b"".join(raft_frames), b"".join(raft_frames)[:-3], bytes(16)]:
-    write("raft_frame", data)
+raft_frames = b"".join(raft_frame(e) for e in raft)
+raft_frames_v1 = b"".join(raft_frame_v1(e) for e in raft)
+for flags, data in [(3, raft_frames), (2, raft_frames), (3, raft_frames[:-3]), (1, b"SLVGRFT2" + raft_frames),
+                    (11, raft_frames[:-3]), (1 | 8 | 16, raft_frames[:40] + bytes(16) + raft_frames[56:]),
+                    (5, raft_frames_v1), (5, raft_frames_v1[:-3]), (5, bytes(16)), (1, bytes(16))]:
+    write("raft_frame", bytes([flags]) + data)
 
 # Checkpoint notes: the worked example and the C2SP and Go vectors of the checkpoint tests.
 write("checkpoint_note", note)

@@ -2,9 +2,12 @@
 //! each segment (`store/log/recovery.rs`), on a segment built from fuzz bytes.
 //!
 //! The scan must never panic, and must either recover (every whole frame, then a torn tail in
-//! the last segment only, cut where no valid frame follows) or name the damage and where it
-//! starts. A reference walk written here from docs/format.md §9 says which, independently of
-//! the code under test.
+//! the last segment only: past the acknowledged mark when there is one, else where no valid
+//! frame follows) or name the damage and where it starts. A reference walk written here from
+//! docs/format.md §9 says which, independently of the code under test.
+//!
+//! The first byte holds flags (bit 0: the last segment; bit 1: prepend the magic; bit 2: the
+//! log has an acknowledged mark, at 8 times the top five bits), the rest is the segment.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,6 +17,7 @@ use salvage_ledger::store::log::{FRAME_HEADER_BYTES, LogError, LogPosition, MAX_
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, rest)) = data.split_first() else { return };
     let is_last = flags & 1 == 1;
+    let mark = (flags & 4 == 4).then(|| usize::from(flags >> 3) * 8);
     // Most segments worth scanning start with the magic; the flag spares the fuzzer finding it.
     let bytes = if flags & 2 == 2 { [SEGMENT_MAGIC.as_slice(), rest].concat() } else { rest.to_vec() };
 
@@ -21,8 +25,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(LogPosition::from_bytes(&position.to_bytes()).ok(), Some(position));
     }
 
-    let verdict = scan_segment_bytes(7, &bytes, is_last);
-    let expected = reference(&bytes, is_last);
+    let verdict = scan_segment_bytes(7, &bytes, is_last, mark.map(|mark| mark as u64));
+    let expected = reference(&bytes, is_last, mark);
     match (verdict, expected) {
         (Ok(scan), Expected::Recovered { frames, whole_end, torn }) => {
             let found: Vec<(u64, &[u8])> = scan.frames.iter().map(|(at, payload)| (*at, payload.as_slice())).collect();
@@ -52,14 +56,15 @@ enum Expected {
 }
 
 /// The rule of docs/format.md §9, walked naively: frames from offset 8; at the first bad one,
-/// a torn tail if this is the last segment and no valid frame starts at any later byte, else
-/// corruption. A last segment with no header is torn if its bytes are a prefix of the magic or
-/// all zeros.
-fn reference(bytes: &[u8], is_last: bool) -> Expected {
+/// corruption unless this is the last segment, where it is a torn tail if it starts at or past
+/// the acknowledged mark or, without a mark, if no valid frame starts at any later byte. A last
+/// segment whose whole frames end before the mark is corrupt. A last segment with no header is
+/// torn if its bytes are a prefix of the magic or all zeros, and the mark names none of its bytes.
+fn reference(bytes: &[u8], is_last: bool, mark: Option<usize>) -> Expected {
     if !bytes.starts_with(&SEGMENT_MAGIC) {
         let torn_header =
             (bytes.len() < SEGMENT_MAGIC.len() && SEGMENT_MAGIC.starts_with(bytes)) || bytes.iter().all(|&b| b == 0);
-        return if is_last && torn_header {
+        return if is_last && torn_header && mark.is_none_or(|mark| mark == 0) {
             Expected::Recovered { frames: Vec::new(), whole_end: 0, torn: true }
         } else {
             Expected::Corrupt { at: 0 }
@@ -73,11 +78,22 @@ fn reference(bytes: &[u8], is_last: bool) -> Expected {
                 frames.push((offset, start, end));
                 offset = end;
             }
-            None if is_last && (offset + 1..bytes.len()).all(|at| valid_frame(bytes, at).is_none()) => {
-                return Expected::Recovered { frames, whole_end: offset, torn: true };
+            None if !is_last => return Expected::Corrupt { at: offset },
+            None => {
+                let torn = match mark {
+                    Some(mark) => offset >= mark,
+                    None => (offset + 1..bytes.len()).all(|at| valid_frame(bytes, at).is_none()),
+                };
+                return if torn {
+                    Expected::Recovered { frames, whole_end: offset, torn: true }
+                } else {
+                    Expected::Corrupt { at: offset }
+                };
             }
-            None => return Expected::Corrupt { at: offset },
         }
+    }
+    if is_last && mark.is_some_and(|mark| mark > offset) {
+        return Expected::Corrupt { at: offset };
     }
     Expected::Recovered { frames, whole_end: offset, torn: false }
 }

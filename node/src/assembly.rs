@@ -64,7 +64,17 @@ pub fn run(
     config.identify_operator(&genesis, genesis.founders())?;
     let (ledger, report) = config.open_ledger(&genesis)?;
     if let Some(cut) = &report.tail_cut {
-        tracing::warn!(?cut, "cut a torn tail off the record log (kept in log/quarantine)");
+        if cut.never_acknowledged {
+            tracing::warn!(
+                ?cut,
+                "cut a torn tail off the record log: these bytes were never acknowledged, as the log's acknowledged mark shows (kept in log/quarantine)"
+            );
+        } else {
+            tracing::warn!(
+                ?cut,
+                "cut a torn tail off the record log, which had no acknowledged mark yet: no valid record follows the damage, as after a crash (kept in log/quarantine)"
+            );
+        }
     }
     let members =
         ledger.members().map_err(|source| ConfigError::Ledger { data_dir: config.data_dir.clone(), source })?;

@@ -9,9 +9,9 @@
 //! Two kinds of tampering are sampled:
 //!
 //! * a plain byte flip anywhere in the log file (segment header, frame headers,
-//!   payloads). The frame CRC catches it, so `Ledger::open` refuses the log, or,
-//!   in the very last frame, where a flip looks exactly like a torn write, cuts
-//!   that record off and reports the cut;
+//!   payloads). The frame CRC catches it, so `Ledger::open` refuses the log: even
+//!   in the very last frame, where a flip looks exactly like a torn write, since
+//!   the log's acknowledged mark says every record was reported durable;
 //! * a flip inside a record's payload whose frame CRC is then recomputed, as a
 //!   deliberate forger would. Open must then refuse the record (signature,
 //!   schema, chain link), except for what nothing in the log covers: the
@@ -24,9 +24,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use salvage_ledger::audit::{AuditOptions, audit};
-use salvage_ledger::chain::Record;
 use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
-use salvage_ledger::entry::{EntryId, SignedEntry, Timestamp};
+use salvage_ledger::entry::{SignedEntry, Timestamp};
 use salvage_ledger::testkit::Fixture;
 use salvage_ledger::{Ledger, LedgerError};
 use tempfile::TempDir;
@@ -72,10 +71,7 @@ fn flipping_any_sampled_byte_of_the_log_is_detected_by_open() {
     let original = Original::build();
     let offsets = original.plain_sample();
     assert!(offsets.len() >= PLAIN_SAMPLES, "only {} offsets sampled", offsets.len());
-    let last = original.frames.last().unwrap();
-
     let mut refused = 0;
-    let mut cut = 0;
     let mut undetected = Vec::new();
     for (i, &offset) in offsets.iter().enumerate() {
         let flip = FLIPS[i % FLIPS.len()];
@@ -89,50 +85,26 @@ fn flipping_any_sampled_byte_of_the_log_is_detected_by_open() {
         );
         match Ledger::open(copy.path()) {
             Err(_) => refused += 1,
-            Ok((ledger, report)) => match report.tail_cut {
-                Some(tail_cut) => {
-                    cut += 1;
-                    // Only the final frame may pass for a torn write, and the cut
-                    // must take exactly that record and keep its bytes.
-                    assert!(
-                        offset >= last.start,
-                        "{what}: cut as a torn tail although later frames follow: {tail_cut:?}"
-                    );
-                    assert_eq!(ledger.size(), original.size - 1, "{what}: the cut took more than the last record");
-                    assert_eq!(
-                        ledger.root_at(ledger.size()).unwrap(),
-                        original.root(ledger.size()),
-                        "{what}: the records before the cut changed"
-                    );
-                    let quarantined = tail_cut.quarantine_file.as_deref().map(fs::read);
-                    assert!(
-                        matches!(quarantined, Some(Ok(bytes)) if bytes.len() == last.len()),
-                        "{what}: the cut bytes are not in quarantine"
-                    );
-                    // A kept index knew the cut record; it must not vouch for it any more.
-                    assert_eq!(
-                        ledger.receipt(&original.last_entry).unwrap(),
-                        None,
-                        "{what}: the index still gives a receipt for the cut record"
-                    );
-                }
-                None => undetected.push(format!(
+            Ok((ledger, report)) => undetected.push(match report.tail_cut {
+                // Every record was acknowledged, so none may pass for a torn write.
+                Some(tail_cut) => format!("{what}: cut as a torn tail although acknowledged: {tail_cut:?}"),
+                None => format!(
                     "{what}: opened with {} records (original {}), same root: {}",
                     ledger.size(),
                     original.size,
                     ledger.size() == original.size
                         && ledger.root_at(original.size).unwrap() == original.root(original.size),
-                )),
-            },
+                ),
+            }),
         }
     }
     eprintln!(
-        "plain flips: {} offsets in {:?}: {refused} refused by open, {cut} cut as a torn tail, {} undetected",
+        "plain flips: {} offsets in {:?}: {refused} refused by open, {} cut or undetected",
         offsets.len(),
         started.elapsed(),
         undetected.len()
     );
-    assert!(undetected.is_empty(), "tampered logs opened without a word:\n{}", undetected.join("\n"));
+    assert!(undetected.is_empty(), "tampered logs opened:\n{}", undetected.join("\n"));
 }
 
 #[test]
@@ -192,8 +164,6 @@ struct Original {
     frames: Vec<Frame>,
     /// Where the value of the last record's `accepted` time sits in the segment file.
     last_accepted: std::ops::Range<usize>,
-    /// The entry id of the last record.
-    last_entry: EntryId,
 }
 
 /// A frame of the segment file, located by parsing the file independently of the ledger.
@@ -211,10 +181,6 @@ impl Frame {
 
     fn end(&self) -> usize {
         self.payload_start() + self.payload_len
-    }
-
-    fn len(&self) -> usize {
-        FRAME_HEADER_BYTES + self.payload_len
     }
 }
 
@@ -258,8 +224,7 @@ impl Original {
         let at = last_record.windows(key.len()).position(|window| window == key).unwrap() + key.len();
         let len = last_record[at..].iter().position(|&byte| byte == b'"').unwrap();
         let last_accepted = last.payload_start() + at..last.payload_start() + at + len;
-        let last_entry = Record::from_json_bytes(&last_record).unwrap().entry.id();
-        Original { dir, fixture, size, roots, checkpoint, frames, last_accepted, last_entry }
+        Original { dir, fixture, size, roots, checkpoint, frames, last_accepted }
     }
 
     /// The Merkle root of the first `size` records.

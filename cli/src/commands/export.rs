@@ -111,8 +111,9 @@ fn open_offline(dir: &Path) -> Result<Ledger> {
     match Ledger::open(dir) {
         Ok((ledger, report)) => {
             if let Some(cut) = report.tail_cut {
+                let acknowledged = if cut.never_acknowledged { ", never acknowledged" } else { "" };
                 eprintln!(
-                    "salvage: note: cut a torn tail of {} byte(s) off log segment {} at offset {} ({}); the bytes are kept in log/quarantine",
+                    "salvage: note: cut a torn tail of {} byte(s){acknowledged} off log segment {} at offset {} ({}); the bytes are kept in log/quarantine",
                     cut.bytes_cut, cut.segment, cut.offset, cut.reason
                 );
             }

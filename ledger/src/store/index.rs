@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::chain::{LeafHash, Seq};
 use crate::custody::Member;
 use crate::entry::LedgerId;
-use crate::store::log::{LogPosition, release_durable_pages};
+use crate::store::frame_log::release_durable_pages;
+use crate::store::log::LogPosition;
 
 /// The key families of the index, each a one-byte key prefix.
 ///

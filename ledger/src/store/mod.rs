@@ -1,4 +1,6 @@
-//! Storage: the durable record log (the truth) and the sled indexes derived from it.
+//! Storage: the durable record log (the truth) and the sled indexes derived from it; and
+//! [`frame_log`], the segmented frame log the record log is built on, which the node's Raft log
+//! shares.
 //!
 //! [`Ledger`] ties the custody state machine to storage. A submission is
 //! verified (signatures, schema) outside any lock, then sequenced, checked
@@ -18,6 +20,7 @@
 mod commit;
 mod core;
 mod error;
+pub mod frame_log;
 mod index;
 mod indexer;
 pub mod log;

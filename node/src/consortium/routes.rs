@@ -17,12 +17,15 @@ use super::callers::{SMALL_BODY_LIMIT, Speaker, receive};
 use super::cosign::{self, COSIGN_PATH};
 use super::proposals::{PROPOSE_PATH, propose_here};
 use super::replication::network::{APPEND_PATH, SNAPSHOT_PATH, VOTE_PATH};
-use super::replication::{Batch, NodeId, TypeConfig};
+use super::replication::{Batch, NodeId, TypeConfig, log_store};
 use crate::server::error::ApiError;
 
 /// The largest Raft message a node takes: a few batches of submissions, or a
 /// snapshot chunk, with room to spare.
 pub(crate) const RAFT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+// Every entry a peer can send must fit a frame of the Raft log.
+const _: () = assert!(RAFT_BODY_LIMIT <= log_store::MAX_ENTRY_BYTES);
 
 /// The routes of a consortium node's peers.
 pub(crate) fn router(consortium: Arc<Consortium>) -> Router {

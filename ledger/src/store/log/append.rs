@@ -10,10 +10,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::format::{FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, check_payload_len, encode_frame, segment_path};
-use super::page_cache::release_durable_pages;
+use super::format::{FORMAT, FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, segment_path};
 use super::segments::create_segment;
 use super::{LogError, RecordLog, io_error};
+use crate::store::frame_log::{Mark, MarkHandle, release_durable_pages};
 
 impl RecordLog {
     /// Appends one payload as one frame and returns its position; the frame is durable only
@@ -24,7 +24,7 @@ impl RecordLog {
     pub fn append(&mut self, payload: &[u8]) -> Result<LogPosition, LogError> {
         self.refuse_if_poisoned()?;
         let mut frame = Vec::with_capacity(FRAME_HEADER_BYTES + payload.len());
-        encode_frame(payload, &mut frame)?;
+        FORMAT.encode_frame(payload, &mut frame)?;
         let result = self.append_frame(&frame);
         self.poison_on_io_error(result)
     }
@@ -37,7 +37,7 @@ impl RecordLog {
     pub fn append_batch(&mut self, payloads: &[&[u8]]) -> Result<Vec<LogPosition>, LogError> {
         self.refuse_if_poisoned()?;
         for payload in payloads {
-            check_payload_len(payload)?;
+            FORMAT.check_payload_len(payload)?;
         }
         let result = self.append_frames(payloads);
         self.poison_on_io_error(result)
@@ -50,7 +50,9 @@ impl RecordLog {
         self.refuse_if_poisoned()?;
         Ok(SyncHandle {
             file: Arc::clone(&self.current),
+            segment: self.segment,
             len: self.current_len,
+            mark: self.mark.handle(),
             released: Arc::clone(&self.released),
             path: Arc::clone(&self.current_path),
             poisoned: Arc::clone(&self.poisoned),
@@ -83,9 +85,11 @@ impl RecordLog {
 #[derive(Debug, Clone)]
 pub struct SyncHandle {
     file: Arc<File>,
+    segment: u32,
     // How long the segment was when the handle was made: every byte before
     // this is durable once `sync` returns.
     len: u64,
+    mark: MarkHandle,
     released: Arc<AtomicU64>,
     path: Arc<Path>,
     poisoned: Arc<AtomicBool>,
@@ -94,6 +98,11 @@ pub struct SyncHandle {
 impl SyncHandle {
     /// Calls `fdatasync` on the segment; a failure poisons the log, because the kernel may have
     /// dropped the unsynced pages and a retry could falsely succeed.
+    ///
+    /// Once the bytes are durable, the acknowledged mark is advanced to their end: the caller
+    /// acknowledges them when this returns, and the mark's thread writes the mark meanwhile
+    /// (see `frame_log`'s `mark` for why it may trail by one write but never leads). A mark
+    /// that could not be written earlier fails this call and poisons the log too.
     pub fn sync(&self) -> Result<(), LogError> {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LogError::Poisoned);
@@ -104,7 +113,10 @@ impl SyncHandle {
         })?;
         let released = release_durable_pages(&self.file, self.released.load(Ordering::Acquire), self.len);
         self.released.fetch_max(released, Ordering::AcqRel);
-        Ok(())
+        self.mark.advance(Mark { segment: u64::from(self.segment), offset: self.len }).map_err(|failed| {
+            self.poisoned.store(true, Ordering::Release);
+            LogError::from(failed)
+        })
     }
 }
 
@@ -144,7 +156,7 @@ impl RecordLog {
                 self.rotate()?;
             }
             positions.push(LogPosition { segment: self.segment, offset: self.current_len + pending.len() as u64 });
-            encode_frame(payload, &mut pending)?;
+            FORMAT.encode_frame(payload, &mut pending)?;
             pending_frames += 1;
         }
         self.write_at_end(&pending, pending_frames)?;

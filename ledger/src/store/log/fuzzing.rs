@@ -6,7 +6,8 @@
 //! decides, so that is what a fuzzer drives, at memory speed.
 
 use super::LogError;
-use super::recovery::scan_segment;
+use super::recovery::check_segment;
+use crate::store::frame_log::{Acknowledged, Ending};
 
 /// What the opening scan found in one segment: its whole frames, where they end, and why the
 /// bytes after them are a torn tail, if there are any.
@@ -20,12 +21,23 @@ pub struct SegmentVerdict {
     pub torn_reason: Option<String>,
 }
 
-/// Checks `bytes` as segment `segment` of a log, the last one if `is_last`, as opening does.
-pub fn scan_segment_bytes(segment: u32, bytes: &[u8], is_last: bool) -> Result<SegmentVerdict, LogError> {
-    let scan = scan_segment(segment, bytes, is_last)?;
+/// Checks `bytes` as segment `segment` of a log, the last one if `is_last`, as opening does;
+/// `acknowledged` is how many bytes of it the log's acknowledged mark covers (`None`: the log
+/// has no mark).
+pub fn scan_segment_bytes(
+    segment: u32,
+    bytes: &[u8],
+    is_last: bool,
+    acknowledged: Option<u64>,
+) -> Result<SegmentVerdict, LogError> {
+    let acknowledged = acknowledged.map_or(Acknowledged::Unknown, Acknowledged::Before);
+    let scan = check_segment(segment, bytes, is_last, acknowledged)?;
     Ok(SegmentVerdict {
         frames: scan.frames.into_iter().map(|(offset, payload)| (offset, payload.to_vec())).collect(),
         whole_end: scan.whole_end,
-        torn_reason: scan.torn_reason,
+        torn_reason: match scan.ending {
+            Ending::Torn { reason, .. } => Some(reason),
+            _ => None,
+        },
     })
 }

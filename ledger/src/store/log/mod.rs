@@ -10,8 +10,8 @@
 //! A log is a directory of segment files named `segment-NNNNNN.log`, where `NNNNNN` is the
 //! segment number in decimal, zero-padded to at least six digits (`segment-000001.log`,
 //! `segment-000002.log`, …, `segment-1000000.log`). Numbers start at 1 and run without gaps.
-//! Other files in the directory are ignored (the `quarantine` subdirectory described below lives
-//! there too), except that a name which starts with `segment-` and ends with `.log` but is not
+//! Other files in the directory are ignored (the `quarantine` subdirectory and the
+//! `acknowledged.mark` file described below live there too), except that a name which starts with `segment-` and ends with `.log` but is not
 //! the canonical spelling of a segment number is refused, because it most likely is a segment
 //! that was renamed by hand and skipping it would silently drop records.
 //!
@@ -66,6 +66,22 @@
 //! Opening a log also `fdatasync`s the last segment and the directory, so every frame that
 //! [`RecordLog::open`] returns is durable even if the process that wrote it died before syncing.
 //!
+//! # The acknowledged mark
+//!
+//! `acknowledged.mark` in the log directory records how far the log was reported durable: a
+//! segment number and a byte offset, the bytes before which were acknowledged. It is kept by
+//! [`frame_log`](crate::store::frame_log)'s mark writer, whose module documentation gives the
+//! file's layout and why it costs no fsync on the commit path:
+//!
+//! * [`SyncHandle::sync`] hands the end it made durable to the mark's thread once its
+//!   `fdatasync` returned; the thread writes and fdatasyncs the newest end it was given. So the
+//!   mark never lies past durable bytes, and trails the acknowledged end by at most the mark
+//!   write in flight.
+//! * Opening makes the end of the recovered log the mark (durably, before it returns): what
+//!   opening returns is what the ledger builds on. A log written before marks existed gets its
+//!   first mark this way.
+//! * Dropping a `RecordLog` writes the last mark it was given.
+//!
 //! If a write or an fsync fails, the log is *poisoned*: every later append, sync and
 //! [`RecordLog::sync_handle`] call fails with [`LogError::Poisoned`]. After a failed fsync, Linux
 //! may already have dropped the dirty pages and a retried fsync could report success for data
@@ -82,37 +98,47 @@
 //!
 //! * **Torn tail** (expected after a crash during an unsynced write): damage only at the end of
 //!   the *last* segment — a partial frame header, a length that runs past the end of the file, a
-//!   bad CRC on the final frame or frames, or trailing zero bytes — with no valid frame anywhere
-//!   after the first damaged byte offset (every later byte offset is tried as a frame start).
+//!   bad CRC, a hole of zeros, or trailing zero bytes — that starts at or past the acknowledged
+//!   mark, whatever follows it: after a power cut, writes that were never synced can reach the
+//!   disk out of order, leaving a hole followed by whole frames, none of them acknowledged. In a
+//!   log without a mark (written by an earlier version, until it is first opened), the damage
+//!   must instead be followed by no valid frame anywhere after the first damaged byte offset
+//!   (every later byte offset is tried as a frame start).
 //!   The log saves the bytes from the end of the last whole frame to the end of the file in
 //!   `quarantine/segment-NNNNNN-at-OFFSET.torn` inside the log directory (fsynced, together with
 //!   the quarantine directory; if that name is taken by an earlier cut, `-2`, `-3`, … is added
 //!   before `.torn`), then truncates the segment to the end of its last whole frame, fsyncs it
-//!   and reports the cut in [`LogContents::tail_cut`].
+//!   and reports the cut in [`LogContents::tail_cut`], saying whether the mark shows that the
+//!   cut bytes were never acknowledged.
 //! * **Torn header**: if the last segment is shorter than the header and its bytes are a prefix
-//!   of the magic, or it consists only of zero bytes, a crash interrupted its creation. The log
-//!   quarantines whatever bytes it held, truncates it to empty, rewrites the header, fsyncs it and
-//!   reports a [`TailCut`] at offset 0. (The file is kept rather than removed so that segment
-//!   numbering never has to be repaired.) An empty file has nothing to quarantine; its cut
-//!   reports `bytes_cut == 0`.
+//!   of the magic, or it consists only of zero bytes, a crash interrupted its creation (unless
+//!   the mark names bytes in it). The log quarantines whatever bytes it held, truncates it to
+//!   empty, rewrites the header, fsyncs it and reports a [`TailCut`] at offset 0. (The file is
+//!   kept rather than removed so that segment numbering never has to be repaired.) An empty file
+//!   has nothing to quarantine; its cut reports `bytes_cut == 0`.
 //! * **Anything else is corruption, not a crash artefact**: a bad header, a missing segment
-//!   number, damage in any segment but the last, or a damaged frame in the last segment that is
-//!   followed by a valid frame. Then `open` returns [`LogError::Corrupt`] naming the segment and
-//!   offset, and changes nothing on disk: every segment is checked before anything is written.
-//!   So is a torn-looking tail whose search for a later valid frame would take more than 1 GiB
+//!   number, damage in any segment but the last, damage in the last segment that starts before
+//!   the acknowledged mark (a flipped bit in the final frame included: it was reported durable),
+//!   a last segment shorter than the mark or a mark naming a segment that does not exist, and, in
+//!   a log without a mark, a damaged frame in the last segment that is followed by a valid frame.
+//!   Then `open` returns [`LogError::Corrupt`] naming the segment and offset, and changes
+//!   nothing on disk: every segment is checked before anything is written. So is, without a
+//!   mark, a torn-looking tail whose search for a later valid frame would take more than 1 GiB
 //!   of CRC work, which only crafted content can cause.
 //!
-//! A bit flip inside the final frame of the log cannot be told apart from a torn write, so it is
-//! treated as one. That is why the cut bytes are quarantined, never deleted, and the cut is
-//! reported: the ledger can compare the surviving log with its replicas and an operator can
-//! inspect the quarantined bytes. The log takes no lock on its directory; the caller must make
-//! sure that only one `RecordLog` at a time has it open.
+//! Only in a log without a mark, and in the few acknowledged bytes a mark write in flight has
+//! not covered yet, can a bit flip inside the final frame not be told apart from a torn write.
+//! That is why the cut bytes are quarantined, never deleted, and the cut is reported: the
+//! ledger can compare the surviving log with its replicas and an operator can inspect the
+//! quarantined bytes. The log takes no lock on its directory; the caller must make sure that
+//! only one `RecordLog` at a time has it open.
 //!
 //! # Scanning
 //!
 //! [`scan`] reads a log without opening it, for auditors: it writes, locks and fsyncs nothing,
 //! so it works on the directory of a running node, and it reports a torn tail
-//! ([`LogError::TornTail`]) or corruption as its last item instead of cutting or refusing.
+//! ([`LogError::TornTail`]) or corruption as its last item instead of cutting or refusing, by the
+//! same rules, mark included.
 //!
 //! # Reading
 //!
@@ -130,14 +156,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 
 // `RecordLog` is defined here so that its fields are visible to the submodules, each of which
 // implements one concern: `format` (the bytes on disk), `segments` (the directory and its
-// files), `recovery` (`RecordLog::open`), `append` (appending, rotation and syncing), `read`
-// (reading frames back) and `page_cache` (letting the kernel drop durable pages).
+// files), `recovery` (`RecordLog::open`), `append` (appending, rotation and syncing) and `read`
+// (reading frames back). Framing, the scan of a segment, cutting a torn tail and releasing
+// durable pages are shared with the Raft log, in `frame_log`.
 mod append;
 mod format;
 // The opening scan of one segment, in memory, for the fuzz targets (docs/fuzzing.md).
 #[cfg(fuzzing)]
 pub mod fuzzing;
-mod page_cache;
 mod read;
 mod recovery;
 mod scan;
@@ -145,9 +171,10 @@ mod segments;
 
 pub use append::SyncHandle;
 pub use format::{FRAME_HEADER_BYTES, LogPosition, MAX_PAYLOAD_BYTES, SEGMENT_MAGIC};
-pub use page_cache::release_durable_pages;
 pub use read::LogReader;
 pub use scan::{LogScan, scan};
+
+use super::frame_log::{IoFailure, MarkFailed, MarkWriter, PayloadTooLarge};
 
 /// The segment size limit used by [`LogOptions::default`] (64 MiB).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -178,6 +205,10 @@ pub struct TailCut {
     pub bytes_cut: u64,
     /// What was wrong with the first cut byte, in words.
     pub reason: String,
+    /// Whether the log's acknowledged mark shows that no cut byte was ever reported durable.
+    /// `false` for a log written before marks existed, where only the absence of a later valid
+    /// frame vouches for the cut.
+    pub never_acknowledged: bool,
     /// The quarantine file that holds the cut bytes, or `None` when no byte was cut.
     pub quarantine_file: Option<PathBuf>,
 }
@@ -262,6 +293,10 @@ pub enum LogError {
     /// Rotation would need a segment number past `u32::MAX`.
     #[error("the log has used every segment number up to {}", u32::MAX)]
     SegmentNumbersExhausted,
+    /// The acknowledged mark could not be written: the disk is failing, and the log is
+    /// poisoned as after a failed fsync.
+    #[error(transparent)]
+    Mark(#[from] MarkFailed),
 }
 
 /// The durable, append-only log of opaque record payloads; see the module documentation.
@@ -281,9 +316,12 @@ pub struct RecordLog {
     appended_bytes: u64,
     poisoned: Arc<AtomicBool>,
     // How much of the current segment has been released from the page cache
-    // (see `page_cache`), shared with its sync handles.
+    // (see `frame_log::release_durable_pages`), shared with its sync handles.
     released: Arc<AtomicU64>,
     reader: LogReader,
+    // Keeps `acknowledged.mark` level with what the sync handles report durable; dropping the
+    // log writes the last mark.
+    mark: MarkWriter,
 }
 
 impl LogContents {
@@ -294,6 +332,18 @@ impl LogContents {
 
 fn io_error(action: &str, path: &Path, source: io::Error) -> LogError {
     LogError::Io { action: action.to_owned(), path: path.to_path_buf(), source }
+}
+
+impl From<IoFailure> for LogError {
+    fn from(failure: IoFailure) -> Self {
+        LogError::Io { action: failure.action.to_owned(), path: failure.path, source: failure.source }
+    }
+}
+
+impl From<PayloadTooLarge> for LogError {
+    fn from(PayloadTooLarge { len, max }: PayloadTooLarge) -> Self {
+        LogError::PayloadTooLarge { len, max }
+    }
 }
 
 #[cfg(test)]

@@ -7,15 +7,12 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::format::{
-    FRAME_HEADER_BYTES, FrameDamage, LogPosition, MAX_PAYLOAD_BYTES, check_position_shape, frame_crc, payload_len,
-    segment_path,
-};
+use super::format::{FORMAT, LogPosition, check_position_shape, segment_path};
 use super::{LogError, RecordLog, io_error};
+use crate::store::frame_log::ReadFrameError;
 
 impl RecordLog {
     /// Reads the payload of the frame at `position`, checking its length and CRC again.
@@ -45,47 +42,23 @@ impl LogReader {
         let path = segment_path(&self.dir, position.segment);
         let file = self.handle(position.segment, &path)?;
         let corrupt = |reason: String| LogError::Corrupt { segment: position.segment, offset: position.offset, reason };
-
-        let mut header = [0u8; FRAME_HEADER_BYTES];
-        file.read_exact_at(&mut header, position.offset).map_err(|source| match source.kind() {
-            io::ErrorKind::UnexpectedEof => LogError::BadPosition {
+        FORMAT.read_frame_at(&file, position.offset).map_err(|error| match error {
+            ReadFrameError::NoHeader => LogError::BadPosition {
                 reason: format!(
                     "{} ends before a frame header at offset {} could end",
                     path.display(),
                     position.offset
                 ),
             },
-            _ => io_error("read a frame header from", &path, source),
-        })?;
-        let [l0, l1, l2, l3, c0, c1, c2, c3] = header;
-        let len_field = [l0, l1, l2, l3];
-        let stored_crc = u32::from_le_bytes([c0, c1, c2, c3]);
-        let len = payload_len(len_field);
-        if len > MAX_PAYLOAD_BYTES {
-            return Err(corrupt(format!(
-                "{}; the frame is damaged or the position is not the start of a frame",
-                FrameDamage::TooLong { len }
-            )));
-        }
-        let mut payload = vec![0u8; len];
-        let payload_offset = position.offset.checked_add(FRAME_HEADER_BYTES as u64).ok_or_else(|| {
-            LogError::BadPosition { reason: format!("offset {} lies past any file", position.offset) }
-        })?;
-        file.read_exact_at(&mut payload, payload_offset).map_err(|source| match source.kind() {
-            io::ErrorKind::UnexpectedEof => corrupt(format!(
+            ReadFrameError::PayloadPastEnd { len } => corrupt(format!(
                 "a frame of {len} payload bytes runs past the end of the file; the frame is \
-                     damaged or the position is not the start of a frame"
+                 damaged or the position is not the start of a frame"
             )),
-            _ => io_error("read a frame payload from", &path, source),
-        })?;
-        let computed = frame_crc(len_field, &payload);
-        if computed != stored_crc {
-            return Err(corrupt(format!(
-                "{}; the frame is damaged or the position is not the start of a frame",
-                FrameDamage::BadCrc { stored: stored_crc, computed }
-            )));
-        }
-        Ok(payload)
+            ReadFrameError::Damaged(damage) => {
+                corrupt(format!("{damage}; the frame is damaged or the position is not the start of a frame"))
+            }
+            ReadFrameError::Io(source) => io_error("read a frame from", &path, source),
+        })
     }
 
     pub(super) fn new(dir: Arc<Path>) -> Self {

@@ -4,14 +4,15 @@
 //! An auditor reads a node's data directory while the node may be running. Opening the log
 //! ([`RecordLog::open`](super::RecordLog::open)) would cut a torn tail and fsync files, and the
 //! ledger would take the directory's lock; a scan does none of that. It only lists the segment
-//! files and reads them, one whole segment at a time, checking every frame as opening does.
+//! files and reads them, one whole segment at a time, checking every frame as opening does
+//! (with the same code, `frame_log::scan_segment`).
 //!
 //! What it reports, as the last item before it stops:
 //!
 //! * [`LogError::TornTail`] when the last segment ends in damage that a crash during a write
-//!   explains (the same rule as opening uses: no valid frame follows). A node that is running
-//!   may be writing that very frame, so the scan reads the tail again a few times, briefly
-//!   pausing in between, before it calls the tail torn.
+//!   explains (the same rules as opening uses, the acknowledged mark included). A node that is running may be writing that very
+//!   frame, so the scan reads the segment again a few times, briefly pausing in between, before
+//!   it calls the tail torn.
 //! * [`LogError::Corrupt`] for any other damage: a bad segment header, a damaged frame in a
 //!   segment before the last, a damaged frame followed by a valid one, a missing segment number.
 //! * [`LogError::Io`] or [`LogError::UnexpectedFile`] when the directory or a segment cannot be
@@ -21,13 +22,15 @@
 //! it was when it started, plus whatever was appended to the segments it listed.
 
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::format::{SEGMENT_MAGIC, check_frame, segment_path};
-use super::recovery::{FollowingFrame, SCAN_BUDGET_BYTES, bad_header_reason, find_frame_after, torn_header_reason};
+use super::format::{FORMAT, FRAME_HEADER_BYTES, segment_path};
+use super::recovery::acknowledged_in_last;
 use super::segments::{check_contiguous, list_segments};
 use super::{LogError, io_error};
+use crate::store::frame_log::{Acknowledged, Ending, read_mark, scan_segment};
 
 /// How often a torn-looking tail is read again before it is reported, and the pause before
 /// each new read: a running node finishes writing a frame in far less time than this.
@@ -39,7 +42,13 @@ const TAIL_RETRY_PAUSES: [Duration; 3] =
 ///
 /// Nothing is written, locked or fsynced, so the log may belong to a running node.
 pub fn scan(dir: &Path) -> LogScan {
-    LogScan { dir: dir.to_path_buf(), segments: None, current: None, finished: false }
+    LogScan {
+        dir: dir.to_path_buf(),
+        segments: None,
+        acknowledged: Acknowledged::Unknown,
+        current: None,
+        finished: false,
+    }
 }
 
 /// The iterator [`scan`] returns: payloads, then at most one error, then nothing.
@@ -49,20 +58,23 @@ pub struct LogScan {
     /// The segment numbers still to read, last first (so `pop` gives the next); `None` until
     /// the directory has been listed.
     segments: Option<Vec<u32>>,
+    /// What the acknowledged mark says of the last segment, read before the listing.
+    acknowledged: Acknowledged,
     /// The segment being read.
     current: Option<SegmentCursor>,
     /// Set after the last item, an error included, so the scan ends for good.
     finished: bool,
 }
 
-/// A segment file read into memory and how far the scan got in it.
+/// A segment file read into memory and checked: its frames, how far the scan got in them, and
+/// the error its end is, if any.
 #[derive(Debug)]
 struct SegmentCursor {
-    number: u32,
-    is_last: bool,
     bytes: Vec<u8>,
-    /// The offset of the next frame.
-    offset: usize,
+    /// The payloads' ranges in `bytes`, not yet yielded, last first.
+    payloads: Vec<Range<usize>>,
+    /// The damage or torn tail the segment ends in, yielded after its payloads.
+    ending: Option<LogError>,
 }
 
 impl Iterator for LogScan {
@@ -87,105 +99,77 @@ impl LogScan {
             if self.current.is_none() {
                 let segments = match &mut self.segments {
                     Some(segments) => segments,
-                    None => match self.list() {
-                        Ok(segments) => self.segments.insert(segments),
+                    None => match list(&self.dir) {
+                        Ok((segments, acknowledged)) => {
+                            self.acknowledged = acknowledged;
+                            self.segments.insert(segments)
+                        }
                         Err(error) => return Some(Err(error)),
                     },
                 };
                 let number = segments.pop()?;
                 let is_last = segments.is_empty();
-                match self.open_segment(number, is_last) {
+                match self.read_segment(number, is_last) {
                     Ok(cursor) => self.current = Some(cursor),
                     Err(error) => return Some(Err(error)),
                 }
             }
             let cursor = self.current.as_mut()?;
-            match cursor.next_frame(&self.dir) {
-                Ok(Some(payload)) => return Some(Ok(payload)),
-                Ok(None) => self.current = None,
-                Err(error) => return Some(Err(error)),
+            if let Some(range) = cursor.payloads.pop() {
+                return Some(Ok(cursor.bytes.get(range).unwrap_or_default().to_vec()));
             }
+            if let Some(error) = cursor.ending.take() {
+                return Some(Err(error));
+            }
+            self.current = None;
         }
     }
 
-    /// Lists the segments, last first, refusing gaps in their numbering.
-    fn list(&self) -> Result<Vec<u32>, LogError> {
-        let mut numbers = list_segments(&self.dir)?;
-        check_contiguous(&numbers)?;
-        numbers.reverse();
-        Ok(numbers)
-    }
-
-    /// Reads a segment and checks its header.
-    fn open_segment(&self, number: u32, is_last: bool) -> Result<SegmentCursor, LogError> {
-        let mut cursor =
-            SegmentCursor { number, is_last, bytes: read_segment(&self.dir, number)?, offset: SEGMENT_MAGIC.len() };
+    /// Reads and checks a segment. A last segment that ends in a torn-looking tail is read again
+    /// a few times first: a running node may be writing (or creating) it, and it only ever
+    /// grows at its end while the node runs.
+    fn read_segment(&self, number: u32, is_last: bool) -> Result<SegmentCursor, LogError> {
         let mut pauses = TAIL_RETRY_PAUSES.iter();
-        while cursor.bytes.get(..SEGMENT_MAGIC.len()) != Some(SEGMENT_MAGIC.as_slice()) {
-            let torn = is_last.then(|| torn_header_reason(&cursor.bytes)).flatten();
-            let Some(reason) = torn else {
-                return Err(LogError::Corrupt { segment: number, offset: 0, reason: bad_header_reason(&cursor.bytes) });
+        loop {
+            let bytes = read_segment(&self.dir, number)?;
+            let scan = scan_segment(&FORMAT, &bytes, is_last, self.acknowledged);
+            let ending = match scan.ending {
+                Ending::Clean => None,
+                Ending::Damaged { offset, reason } => Some(LogError::Corrupt { segment: number, offset, reason }),
+                Ending::Torn { reason, .. } => match pauses.next() {
+                    Some(pause) => {
+                        std::thread::sleep(*pause);
+                        continue;
+                    }
+                    None => Some(LogError::TornTail { segment: number, offset: scan.whole_end as u64, reason }),
+                },
             };
-            // A running node may be creating this very segment: look again before calling it torn.
-            let Some(pause) = pauses.next() else {
-                return Err(LogError::TornTail { segment: number, offset: 0, reason });
-            };
-            std::thread::sleep(*pause);
-            cursor.bytes = read_segment(&self.dir, number)?;
+            let payloads = scan
+                .frames
+                .iter()
+                .rev()
+                .map(|(offset, payload)| {
+                    let start = *offset as usize + FRAME_HEADER_BYTES;
+                    start..start + payload.len()
+                })
+                .collect();
+            return Ok(SegmentCursor { bytes, payloads, ending });
         }
-        Ok(cursor)
     }
 }
 
-impl SegmentCursor {
-    /// The payload of the next frame, `None` at the end of the segment, or the damage found.
-    fn next_frame(&mut self, dir: &Path) -> Result<Option<Vec<u8>>, LogError> {
-        let mut pauses = TAIL_RETRY_PAUSES.iter();
-        loop {
-            if self.offset >= self.bytes.len() {
-                return Ok(None);
-            }
-            let damage = match check_frame(&self.bytes, self.offset) {
-                Ok(frame) => {
-                    let payload = frame.payload.to_vec();
-                    self.offset = frame.end;
-                    return Ok(Some(payload));
-                }
-                Err(damage) => damage,
-            };
-            let corrupt =
-                |reason: String| LogError::Corrupt { segment: self.number, offset: self.offset as u64, reason };
-            if !self.is_last {
-                return Err(corrupt(format!("{damage}; only the last segment may end in a torn write")));
-            }
-            match find_frame_after(&self.bytes, self.offset) {
-                FollowingFrame::Found(at) => {
-                    return Err(corrupt(format!(
-                        "{damage}, yet a valid frame follows at offset {at}, so this is not a \
-                         torn tail"
-                    )));
-                }
-                FollowingFrame::TooCostly => {
-                    return Err(corrupt(format!(
-                        "{damage}; ruling out a valid frame after it would take more than \
-                         {SCAN_BUDGET_BYTES} bytes of CRC work, so it is not treated as a torn tail"
-                    )));
-                }
-                FollowingFrame::None => {}
-            }
-            // A running node may be writing this very frame: read the file again (it only ever
-            // grows at its end while the node runs) before calling the tail torn.
-            let Some(pause) = pauses.next() else {
-                return Err(LogError::TornTail {
-                    segment: self.number,
-                    offset: self.offset as u64,
-                    reason: damage.to_string(),
-                });
-            };
-            std::thread::sleep(*pause);
-            self.bytes = read_segment(dir, self.number)?;
-        }
-    }
+/// Lists the segments, last first, refusing gaps in their numbering, with what the acknowledged
+/// mark says of the last one.
+///
+/// The mark is read first: it only ever names bytes that were durable when it was written, so
+/// every byte it names is in the segments as they are read after it, even while a node appends.
+fn list(dir: &Path) -> Result<(Vec<u32>, Acknowledged), LogError> {
+    let mark = read_mark(dir)?;
+    let mut numbers = list_segments(dir)?;
+    check_contiguous(&numbers)?;
+    let acknowledged = acknowledged_in_last(mark, numbers.last().copied().unwrap_or(0))?;
+    numbers.reverse();
+    Ok((numbers, acknowledged))
 }
 
 fn read_segment(dir: &Path, number: u32) -> Result<Vec<u8>, LogError> {
@@ -201,7 +185,7 @@ mod tests {
     use std::io::Write;
 
     use super::super::tests::snapshot;
-    use super::super::{LogOptions, RecordLog};
+    use super::super::{LogOptions, RecordLog, SEGMENT_MAGIC};
     use super::*;
 
     /// Small segments, so that a few payloads span several of them.
@@ -318,7 +302,34 @@ mod tests {
         let (payloads, error) = split(dir.path());
         assert!(payloads.is_empty());
         assert!(
-            matches!(&error, Some(LogError::Corrupt { segment: 1, offset: 8, reason }) if reason.contains("valid frame follows")),
+            matches!(&error, Some(LogError::Corrupt { segment: 1, offset: 8, reason }) if reason.contains("acknowledged mark")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_hole_past_the_acknowledged_mark_is_a_torn_tail_even_with_frames_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, _) = RecordLog::open(dir.path(), LogOptions::default()).unwrap();
+        let acknowledged: Vec<_> = (0..3).map(payload).collect();
+        for bytes in &acknowledged {
+            log.append(bytes).unwrap();
+        }
+        log.sync().unwrap();
+        // Never synced: after a power cut the first of these may be a hole, the others whole.
+        let hole = log.append(&payload(3)).unwrap();
+        let after = log.append(&payload(4)).unwrap();
+        log.append(&payload(5)).unwrap();
+        drop(log);
+        let path = segment_path(dir.path(), 1);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[hole.offset as usize..after.offset as usize].fill(0);
+        fs::write(&path, &bytes).unwrap();
+
+        let (payloads, error) = split(dir.path());
+        assert_eq!(payloads, acknowledged);
+        assert!(
+            matches!(&error, Some(LogError::TornTail { segment: 1, offset, reason }) if *offset == hole.offset && reason.contains("never acknowledged")),
             "{error:?}"
         );
     }

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use super::format::{SEGMENT_MAGIC, segment_file_name};
 use super::{LogError, io_error};
+use crate::store::frame_log::sync_directory;
 
 /// Creates the log directory when it does not exist and makes its name durable.
 pub(super) fn ensure_directory(dir: &Path) -> Result<(), LogError> {
@@ -22,7 +23,7 @@ pub(super) fn ensure_directory(dir: &Path) -> Result<(), LogError> {
                 Some(parent) if !parent.as_os_str().is_empty() => parent,
                 _ => Path::new("."),
             };
-            sync_directory(parent)
+            Ok(sync_directory(parent)?)
         }
         Err(source) => Err(io_error("inspect log directory", dir, source)),
     }
@@ -97,8 +98,4 @@ pub(super) fn create_segment(dir: &Path, path: &Path) -> Result<File, LogError> 
     file.sync_all().map_err(|source| io_error("fsync new segment", path, source))?;
     sync_directory(dir)?;
     Ok(file)
-}
-
-pub(super) fn sync_directory(dir: &Path) -> Result<(), LogError> {
-    File::open(dir).and_then(|handle| handle.sync_all()).map_err(|source| io_error("fsync directory", dir, source))
 }

@@ -13,8 +13,8 @@ use std::fs::{self, OpenOptions};
 use std::sync::Mutex;
 
 use super::format::segment_path;
-use super::recovery::QUARANTINE_DIR;
 use super::segments::{list_segments, parse_segment_number};
+use crate::store::frame_log::{MARK_FILE, QUARANTINE_DIR};
 
 fn tiny() -> LogOptions {
     LogOptions { segment_bytes: 96 }
@@ -168,11 +168,11 @@ fn a_cut_anywhere_inside_the_last_frame_is_a_torn_tail() {
     let template = tempfile::tempdir().unwrap();
     let mut written = build(template.path(), 12);
     // A short final frame keeps the number of cuts, each a full reopen with fsyncs, small
-    // while still covering a partial header, a missing payload and a partial payload.
+    // while still covering a partial header, a missing payload and a partial payload. It is
+    // not synced: a crash can only tear what was never acknowledged.
     let (mut log, _) = RecordLog::open(template.path(), tiny()).unwrap();
     let short = b"{\"r\":1}".to_vec();
     written.push((log.append(&short).unwrap(), short));
-    log.sync().unwrap();
     drop(log);
     let (last_number, _) = last_segment(template.path());
     let (last_position, _) = *written.last().unwrap();
@@ -213,7 +213,10 @@ fn a_cut_anywhere_inside_the_last_frame_is_a_torn_tail() {
 #[test]
 fn a_cut_exactly_at_a_frame_boundary_is_no_damage() {
     let temp = tempfile::tempdir().unwrap();
-    let written = build(temp.path(), 12);
+    let mut written = build(temp.path(), 11);
+    let (mut log, _) = RecordLog::open(temp.path(), tiny()).unwrap();
+    written.push((log.append(&payload(11)).unwrap(), payload(11)));
+    drop(log);
     let (last_position, _) = *written.last().unwrap();
     let (_, path) = last_segment(temp.path());
     OpenOptions::new().write(true).open(&path).unwrap().set_len(last_position.offset).unwrap();
@@ -244,8 +247,10 @@ fn trailing_zero_bytes_are_cut_and_kept_in_quarantine() {
 fn bad_crcs_on_the_final_frames_are_a_torn_tail() {
     let temp = tempfile::tempdir().unwrap();
     let (mut log, _) = RecordLog::open(temp.path(), LogOptions::default()).unwrap();
-    let positions: Vec<_> = (0..5).map(|index| log.append(&payload(index)).unwrap()).collect();
+    let mut positions: Vec<_> = (0..3).map(|index| log.append(&payload(index)).unwrap()).collect();
     log.sync().unwrap();
+    // The last two are never synced, so a crash may tear them.
+    positions.extend((3..5).map(|index| log.append(&payload(index)).unwrap()));
     drop(log);
     let path = segment_path(temp.path(), 1);
     flip_byte(&path, positions[3].offset + 9);
@@ -325,17 +330,24 @@ fn damage_followed_by_a_valid_frame_is_corruption_and_changes_nothing() {
     drop(log);
     let path = segment_path(temp.path(), 1);
 
-    // A flipped payload byte, then a flipped length byte, in a middle frame.
-    for flip_at in [positions[2].offset + 12, positions[2].offset] {
-        let original = fs::read(&path).unwrap();
-        flip_byte(&path, flip_at);
-        let before = snapshot(temp.path());
-        let (at, reason) = expect_corrupt_reason(temp.path());
-        assert_eq!(at, (1, positions[2].offset));
-        assert!(reason.contains("valid frame follows"), "{reason}");
-        assert_eq!(snapshot(temp.path()), before);
-        assert!(!temp.path().join(QUARANTINE_DIR).exists());
-        fs::write(&path, original).unwrap();
+    // A flipped payload byte, then a flipped length byte, in a middle frame: before the
+    // acknowledged mark, and in a log without a mark (of an earlier version), where the valid
+    // frames after it tell.
+    for (with_mark, why) in [(true, "acknowledged mark"), (false, "valid frame follows")] {
+        if !with_mark {
+            fs::remove_file(temp.path().join(MARK_FILE)).unwrap();
+        }
+        for flip_at in [positions[2].offset + 12, positions[2].offset] {
+            let original = fs::read(&path).unwrap();
+            flip_byte(&path, flip_at);
+            let before = snapshot(temp.path());
+            let (at, reason) = expect_corrupt_reason(temp.path());
+            assert_eq!(at, (1, positions[2].offset));
+            assert!(reason.contains(why), "{reason}");
+            assert_eq!(snapshot(temp.path()), before);
+            assert!(!temp.path().join(QUARANTINE_DIR).exists());
+            fs::write(&path, original).unwrap();
+        }
     }
 }
 
@@ -490,7 +502,8 @@ fn appended_bytes_counts_every_byte_written() {
         assert!(log.appended_bytes() > previous);
         previous = log.appended_bytes();
     }
-    let on_disk: u64 = snapshot(temp.path()).values().map(|b| b.len() as u64).sum();
+    let segments = snapshot(temp.path()).into_iter().filter(|(path, _)| !path.ends_with(MARK_FILE));
+    let on_disk: u64 = segments.map(|(_, bytes)| bytes.len() as u64).sum();
     assert_eq!(log.appended_bytes(), on_disk);
     drop(log);
     let (log, _) = RecordLog::open(temp.path(), tiny()).unwrap();
@@ -581,6 +594,14 @@ proptest! {
         let cut_at = ((len as f64) * cut_fraction) as u64;
         OpenOptions::new().write(true).open(&path).unwrap().set_len(cut_at).unwrap();
 
+        let header_torn = cut_at < SEGMENT_MAGIC.len() as u64;
+        if header_torn && last == 1 {
+            // The first segment's header was fsynced when the log was created, and the
+            // acknowledged mark says so: no crash tears it.
+            let refused = matches!(RecordLog::open(temp.path(), options), Err(LogError::Corrupt { segment: 1, offset: 0, .. }));
+            prop_assert!(refused, "a torn first header was not refused");
+            return Ok(());
+        }
         let (_, contents) = RecordLog::open(temp.path(), options).unwrap();
         let kept = contents.frames.len();
         prop_assert!(kept <= payloads.len());
@@ -600,8 +621,101 @@ proptest! {
             })
             .count();
         prop_assert_eq!(kept, survivors);
-        let header_torn = cut_at < SEGMENT_MAGIC.len() as u64;
         let frame_torn = cut_at < len && Some(cut_at) != positions.get(kept).map(|p| p.offset);
         prop_assert_eq!(contents.tail_cut.is_some(), header_torn || frame_torn);
     }
+}
+
+// ---- Acknowledged mark (power loss) ----
+
+/// A payload and the position of its frame.
+type Framed = (LogPosition, Vec<u8>);
+
+/// Where the unsynced frames of a power cut start: frames 0..4 synced (acknowledged), 4..8 only
+/// written, as a crash leaves them when the page cache never reached the disk.
+fn acknowledged_then_unsynced(dir: &Path) -> (Vec<Framed>, Vec<Framed>) {
+    let (mut log, _) = RecordLog::open(dir, LogOptions::default()).unwrap();
+    let acknowledged: Vec<_> = (0..4).map(|index| (log.append(&payload(index)).unwrap(), payload(index))).collect();
+    log.sync().unwrap();
+    let unsynced: Vec<_> = (4..8).map(|index| (log.append(&payload(index)).unwrap(), payload(index))).collect();
+    drop(log);
+    (acknowledged, unsynced)
+}
+
+#[test]
+fn a_hole_beyond_the_acknowledged_mark_followed_by_valid_frames_is_a_torn_tail() {
+    let temp = tempfile::tempdir().unwrap();
+    let (acknowledged, unsynced) = acknowledged_then_unsynced(temp.path());
+    let path = segment_path(temp.path(), 1);
+    let original = fs::read(&path).unwrap();
+    // Out-of-order writeback after a power cut: frame 5 never reached the disk (zeros), frames
+    // 6 and 7 did.
+    let hole = usize::try_from(unsynced[1].0.offset).unwrap()..usize::try_from(unsynced[2].0.offset).unwrap();
+    let mut damaged = original.clone();
+    damaged[hole.clone()].fill(0);
+    fs::write(&path, &damaged).unwrap();
+
+    let (_, contents) = RecordLog::open(temp.path(), LogOptions::default()).unwrap();
+    let mut kept = acknowledged.clone();
+    kept.push(unsynced[0].clone());
+    assert_eq!(contents.frames, kept);
+    let cut = contents.tail_cut.expect("the unacknowledged tail is cut");
+    assert_eq!((cut.segment, cut.offset), (1, unsynced[1].0.offset));
+    assert_eq!(cut.bytes_cut, (damaged.len() - hole.start) as u64);
+    assert_eq!(fs::read(cut.quarantine_file.unwrap()).unwrap(), damaged[hole.start..]);
+    assert_eq!(fs::metadata(&path).unwrap().len(), unsynced[1].0.offset);
+}
+
+#[test]
+fn damage_to_acknowledged_final_frames_is_corruption_not_a_torn_tail() {
+    let temp = tempfile::tempdir().unwrap();
+    let (acknowledged, unsynced) = acknowledged_then_unsynced(temp.path());
+    let path = segment_path(temp.path(), 1);
+    let last_acknowledged = acknowledged.last().unwrap().0;
+    // Everything after the acknowledged frames is gone, as after a power cut.
+    OpenOptions::new().write(true).open(&path).unwrap().set_len(unsynced[0].0.offset).unwrap();
+    let original = fs::read(&path).unwrap();
+
+    // A flipped bit in the last acknowledged frame: no valid frame follows it, yet it was
+    // reported durable, so no crash explains it.
+    flip_byte(&path, last_acknowledged.offset + 12);
+    let before = snapshot(temp.path());
+    let ((segment, offset), reason) = expect_corrupt_reason(temp.path());
+    assert_eq!((segment, offset), (1, last_acknowledged.offset));
+    assert!(reason.contains("acknowledged"), "{reason}");
+    assert_eq!(snapshot(temp.path()), before, "a refused open changed the log");
+
+    // The same frame cut short: acknowledged bytes are missing.
+    fs::write(&path, &original[..original.len() - 5]).unwrap();
+    let ((segment, offset), reason) = expect_corrupt_reason(temp.path());
+    assert_eq!((segment, offset), (1, last_acknowledged.offset));
+    assert!(reason.contains("acknowledged"), "{reason}");
+}
+
+#[test]
+fn a_log_without_a_mark_opens_by_the_earlier_rule_and_is_marked_from_then_on() {
+    let temp = tempfile::tempdir().unwrap();
+    let (mut log, _) = RecordLog::open(temp.path(), LogOptions::default()).unwrap();
+    let written: Vec<_> = (0..12).map(|index| (log.append(&payload(index)).unwrap(), payload(index))).collect();
+    log.sync().unwrap();
+    drop(log);
+    let mark = temp.path().join(MARK_FILE);
+    // A log written before the mark existed.
+    let _ = fs::remove_file(&mark);
+    let (last, path) = last_segment(temp.path());
+    let (last_position, _) = *written.last().unwrap();
+
+    // Without a mark, a damaged final frame followed by nothing valid is a torn tail, as it
+    // always was.
+    flip_byte(&path, last_position.offset + 9);
+    let (log, contents) = RecordLog::open(temp.path(), LogOptions::default()).unwrap();
+    assert_eq!(contents.frames, written[..written.len() - 1]);
+    assert_eq!(contents.tail_cut.map(|cut| (cut.segment, cut.offset)), Some((last, last_position.offset)));
+    drop(log);
+    assert!(mark.exists(), "opening wrote the mark");
+
+    // From then on the mark covers what was opened: the new final frame is acknowledged.
+    let (previous, _) = written[written.len() - 2];
+    flip_byte(&path, previous.offset + 9);
+    assert_eq!(expect_corrupt(temp.path()), (previous.segment, previous.offset));
 }

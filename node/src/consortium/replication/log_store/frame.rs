@@ -1,133 +1,85 @@
-//! The frame one log entry is stored in: `[u32 LE payload length][u32 LE
-//! CRC-32 of the payload][payload]`, the payload being the entry's JSON.
+//! Log entries in the frames of the shared frame log (`salvage_ledger::store::frame_log`), the
+//! layer the record log is built on: the payload of a frame is one `openraft::Entry` as JSON.
 //!
-//! The length lets a reader find the next frame without parsing JSON; the
-//! CRC tells a frame that was written whole from one that a crash cut short or
-//! that the disk altered, which JSON parsing alone would not always notice.
+//! Two segment formats exist. Version 2, the only one written, is the record log's format
+//! with a magic of its own: the header `SLVGRFT2`, then frames whose CRC-32 covers the length
+//! field and the payload, so that a damaged length is caught before it is trusted. Version 1
+//! (segments of Salvage before the Raft log shared the record log's code) has no header, and
+//! its CRC covers the payload alone; such segments are still read, so that a node upgraded in
+//! place keeps its log and its promises, but never appended to, and they go once purged.
 
-use std::fmt;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
 use openraft::Entry;
+use salvage_ledger::store::frame_log::{FRAME_HEADER_BYTES, Framing, SegmentFormat, SegmentScan};
 
 use crate::consortium::replication::{TypeConfig, entry_json_len_hint};
 
-/// Bytes before the payload: its length and its CRC-32.
-pub(super) const HEADER: usize = 8;
+/// The header of a version-2 segment.
+pub(super) const MAGIC: [u8; 8] = *b"SLVGRFT2";
 
-/// Encodes `entry` as one frame, header included.
+/// The longest entry a frame holds: as long as the largest Raft message a peer accepts
+/// (`RAFT_BODY_LIMIT`, 64 MiB), so that every entry a leader can send fits. The record log's
+/// 16 MiB is too short: an entry of the largest submission a node takes, wrapped in its batch,
+/// is a little longer (the ledger then refuses it, but Raft must first store it).
+pub(crate) const MAX_ENTRY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Version-2 segments: the only ones written.
+pub(super) const FORMAT: SegmentFormat =
+    SegmentFormat { magic: Some(MAGIC), framing: Framing::LengthAndPayload, max_payload: MAX_ENTRY_BYTES };
+
+/// Version-1 segments, read only: no header, a CRC of the payload alone, any `u32` length.
+pub(super) const LEGACY_FORMAT: SegmentFormat =
+    SegmentFormat { magic: None, framing: Framing::PayloadOnly, max_payload: u32::MAX as usize };
+
+/// Encodes `entry` as one version-2 frame, header included.
 pub(super) fn encode(entry: &Entry<TypeConfig>) -> io::Result<Vec<u8>> {
-    let mut frame = Vec::with_capacity(HEADER + entry_json_len_hint(entry));
-    frame.resize(HEADER, 0);
+    let mut frame = Vec::with_capacity(FRAME_HEADER_BYTES + entry_json_len_hint(entry));
+    // The JSON is written in place after room for the frame header, which is filled in after.
+    frame.resize(FRAME_HEADER_BYTES, 0);
     serde_json::to_writer(&mut frame, entry)?;
-    let payload = &frame[HEADER..];
-    let len = u32::try_from(payload.len()).map_err(|_| {
-        io::Error::other(format!(
-            "entry {} encodes to {} bytes, more than a frame can hold",
-            entry.log_id,
-            payload.len()
-        ))
-    })?;
-    let crc = crc32fast::hash(payload);
-    frame[..4].copy_from_slice(&len.to_le_bytes());
-    frame[4..HEADER].copy_from_slice(&crc.to_le_bytes());
+    FORMAT
+        .seal_frame(&mut frame)
+        .map_err(|too_large| io::Error::other(format!("entry {} cannot be stored: {too_large}", entry.log_id)))?;
     Ok(frame)
 }
 
-/// Why the bytes at some offset are not a good frame.
-#[derive(Debug)]
-pub(super) enum Bad {
-    /// The header or the payload stops before its end: a write that a crash
-    /// cut short, when it is the last thing in the log.
-    Incomplete {
-        /// How many bytes the frame needs.
-        needed: u64,
-        /// How many there are.
-        present: u64,
-    },
-    /// The header declares an empty payload, which no entry encodes to: the
-    /// zeros some file systems leave where a crash cut a write short.
-    Empty,
-    /// The payload's CRC differs from the header's: a torn or altered write.
-    Checksum,
-    /// The CRC matches but the payload is not an entry of this version: the
-    /// bytes are as they were written, so dropping them could lose an
-    /// acknowledged entry.
-    Undecodable(String),
+/// The entry a frame's payload holds. The CRC matched, so the bytes are as they were written:
+/// a payload that is no entry of this version is damage, never a torn write.
+pub(super) fn decode(payload: &[u8]) -> Result<Entry<TypeConfig>, String> {
+    serde_json::from_slice(payload).map_err(|e| format!("the payload passes its CRC-32 but is not a log entry: {e}"))
 }
 
-impl Bad {
-    /// Whether a crash in the middle of a write can leave this: the other
-    /// kind was written whole and must never be dropped silently.
-    pub(super) fn is_torn_write(&self) -> bool {
-        !matches!(self, Bad::Undecodable(_))
-    }
+/// An entry read from a segment: its frame's offset, the entry, its frame's length.
+pub(super) type Framed = (u64, Entry<TypeConfig>, usize);
+
+/// The entries of a scanned segment's frames, in order; or the offset of the first frame that
+/// holds no entry, and why.
+pub(super) fn decode_frames(scan: &SegmentScan<'_>) -> Result<Vec<Framed>, (u64, String)> {
+    scan.frames
+        .iter()
+        .map(|&(offset, payload)| match decode(payload) {
+            Ok(entry) => Ok((offset, entry, FRAME_HEADER_BYTES + payload.len())),
+            Err(why) => Err((offset, why)),
+        })
+        .collect()
 }
 
-impl fmt::Display for Bad {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Bad::Incomplete { needed, present } => {
-                write!(f, "the frame needs {needed} bytes but only {present} remain")
-            }
-            Bad::Empty => write!(f, "the frame header declares an empty payload (zeros)"),
-            Bad::Checksum => write!(f, "the payload's CRC-32 does not match the frame header"),
-            Bad::Undecodable(why) => write!(f, "the payload passes its CRC-32 but is not a log entry: {why}"),
-        }
-    }
-}
-
-/// Decodes the frame at the start of `bytes`: the entry and the frame's
-/// length, header included.
-pub(super) fn decode(bytes: &[u8]) -> Result<(Entry<TypeConfig>, usize), Bad> {
-    let present = bytes.len() as u64;
-    let (Some(len), Some(crc)) = (bytes.get(..4), bytes.get(4..HEADER)) else {
-        return Err(Bad::Incomplete { needed: HEADER as u64, present });
-    };
-    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    let crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-    if len == 0 {
-        return Err(Bad::Empty);
-    }
-    let Some(payload) = bytes.get(HEADER..HEADER + len) else {
-        return Err(Bad::Incomplete { needed: (HEADER + len) as u64, present });
-    };
-    if crc32fast::hash(payload) != crc {
-        return Err(Bad::Checksum);
-    }
-    let entry = serde_json::from_slice(payload).map_err(|e| Bad::Undecodable(e.to_string()))?;
-    Ok((entry, HEADER + len))
-}
-
-/// Reads and checks the frame of `len` bytes at `offset` of `file`.
-pub(super) fn read_at(file: &File, offset: u64, len: usize) -> Result<Entry<TypeConfig>, ReadError> {
+/// Reads and checks the frame of `len` bytes at `offset` of `file`, a segment of `format`, in
+/// one read.
+pub(super) fn read_at(
+    file: &File,
+    offset: u64,
+    len: usize,
+    format: &SegmentFormat,
+) -> Result<Entry<TypeConfig>, String> {
     let mut bytes = vec![0u8; len];
-    file.read_exact_at(&mut bytes, offset).map_err(ReadError::Io)?;
-    match decode(&bytes) {
-        Ok((entry, read)) if read == len => Ok(entry),
-        Ok((_, read)) => Err(ReadError::Bad(Bad::Undecodable(format!(
-            "the frame is {read} bytes long where the index expects {len}"
-        )))),
-        Err(bad) => Err(ReadError::Bad(bad)),
+    file.read_exact_at(&mut bytes, offset).map_err(|e| e.to_string())?;
+    let frame = format.check_frame(&bytes, 0).map_err(|damage| damage.to_string())?;
+    if frame.end != len {
+        return Err(format!("the frame is {} bytes long where the index expects {len}", frame.end));
     }
-}
-
-/// Why reading a frame back failed.
-#[derive(Debug)]
-pub(super) enum ReadError {
-    /// The file could not be read.
-    Io(io::Error),
-    /// The bytes read are not the frame that was written.
-    Bad(Bad),
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "{e}"),
-            ReadError::Bad(bad) => write!(f, "{bad}"),
-        }
-    }
+    decode(frame.payload)
 }

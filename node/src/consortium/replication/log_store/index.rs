@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use openraft::{Entry, LogId};
+use salvage_ledger::store::frame_log::SegmentFormat;
 
 use super::frame;
 use crate::consortium::replication::{NodeId, TypeConfig};
@@ -26,6 +27,8 @@ pub(super) struct SegmentFile {
     pub(super) path: PathBuf,
     /// The open file, readable and writable.
     pub(super) file: File,
+    /// Its format: version 2, or version 1 (read only).
+    pub(super) format: SegmentFormat,
 }
 
 /// Where an entry's frame lies on disk.
@@ -227,7 +230,8 @@ fn cached_bytes_of(slots: impl Iterator<Item = Slot>) -> usize {
 /// entry the index expects there.
 fn read_back(slot: &Slot, location: &Location) -> io::Result<Entry<TypeConfig>> {
     let path = &location.segment.path;
-    let entry = frame::read_at(&location.segment.file, location.offset, slot.frame_len).map_err(|e| {
+    let segment = &location.segment;
+    let entry = frame::read_at(&segment.file, location.offset, slot.frame_len, &segment.format).map_err(|e| {
         io::Error::other(format!(
             "reading entry {} from {} at byte {}: {e}",
             slot.log_id,

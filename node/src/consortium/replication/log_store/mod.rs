@@ -18,17 +18,28 @@
 //!
 //! # Files
 //!
-//! - `{first_index:020}.seg`: segments, each holding consecutive entries from
-//!   the one it is named for. The newest is appended to; once it passes 64 MiB
-//!   the next entry starts a new one. A segment is deleted once a purge covers
-//!   all of its entries.
+//! The segments are those of the record log, with the same framing, scan and
+//! recovery (`salvage_ledger::store::frame_log`), so that damage is judged the
+//! same way in both logs (docs/format.md §9 is normative):
+//!
+//! - `{first_index:020}.log`: segments, each the header `SLVGRFT2` followed by
+//!   the frames of consecutive entries from the one it is named for. A frame is
+//!   `len (u32 LE) ‖ crc (u32 LE, CRC-32 of the length field and the payload) ‖
+//!   payload`, the payload being the `openraft::Entry` as JSON (`frame`). The
+//!   newest is appended to; once it passes 64 MiB the next entry starts a new
+//!   one. A segment is deleted once a purge covers all of its entries.
+//! - `{first_index:020}.seg`: version-1 segments, left by a version of Salvage
+//!   before the Raft log shared the record log's format: no header, a CRC of the
+//!   payload alone. They are read, never appended to (the next entry starts a
+//!   version-2 segment), and purged like the others, so an upgraded node keeps
+//!   its log and everything it promised to store.
+//! - `acknowledged.mark`: where the entries reported stored end (the shared
+//!   layer's mark: two CRC-checked slots, fdatasynced in place).
 //! - `vote.json` and `purged.json`: the vote and the last purged log id, each
 //!   replaced whole (written to `X.tmp`, fsynced, renamed over `X`, and the
 //!   directory fsynced), so a crash leaves the old value or the new one.
+//! - `quarantine/`: the torn tails opening cut, kept.
 //! - `LOCK`: locked while a process has the store open.
-//!
-//! Each entry is one frame: `[u32 LE payload length][u32 LE CRC-32 of the
-//! payload][payload]`, the payload being the `openraft::Entry` as JSON.
 //!
 //! # Durability
 //!
@@ -36,18 +47,29 @@
 //! (openraft requires vote, append, truncate and purge to be serialized).
 //! `append` puts the entries in memory, where readers find them at once, and
 //! queues them; the thread writes every append queued, fsyncs once (group
-//! commit) and only then tells Raft they are stored. `save_vote`, `truncate`
-//! and `purge` return once the thread has made them durable. After a failed
-//! write or fsync every later one fails too, since the kernel may have dropped
-//! the pages that failed and a later fsync would wrongly report them stored.
+//! commit) and only then tells Raft they are stored; the mark's own thread
+//! then records that end in `acknowledged.mark`, off the writer's path, so the
+//! mark never names bytes that are not durable and trails by one mark write at
+//! most. `save_vote`, `truncate` and `purge` return once the thread has made
+//! them durable; a truncation lowers the mark before it cuts anything. After a
+//! failed write or fsync every later one fails too, since the kernel may have
+//! dropped the pages that failed and a later fsync would wrongly report them
+//! stored.
 //!
 //! # Recovery
 //!
-//! Opening reads every frame back and checks its CRC. A crash can only leave
-//! a short or torn frame at the very end of the newest segment, in a write that
-//! was never acknowledged: that end is cut off, with a warning. Anywhere else a
-//! bad frame, or indexes that do not follow one another, mean the disk or
-//! someone altered the files, and opening fails naming the file and byte.
+//! Opening reads every frame back and checks it, then every segment before
+//! anything is written. A crash can only tear what was never acknowledged: the
+//! end of the newest segment past the acknowledged mark (where, after a power
+//! cut, a hole may even be followed by whole frames). That end is saved in
+//! `quarantine/` and cut off, with a warning that says it was never
+//! acknowledged. Anywhere else a bad frame (a flipped bit in the middle of the
+//! newest segment included), a segment shorter than the mark, or indexes that
+//! do not follow one another mean the disk or someone altered the files, and
+//! opening fails naming the file and byte, changing nothing. A store written
+//! before the mark existed opens by the rule it was written under (damage is a
+//! torn tail only when no valid frame follows it) and is marked from then on.
+//! Opening fsyncs the newest segment and makes the end of what it read the mark.
 //!
 //! `save_committed` keeps openraft's default (nothing saved): the state machine
 //! records what it applied, so a restarted node loses nothing but the chance to
@@ -76,9 +98,11 @@ use std::thread::JoinHandle;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{AnyError, Entry, LogId, RaftLogReader, StorageError, StorageIOError, Vote};
+use salvage_ledger::store::frame_log::{IoFailure, MarkWriter};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+pub(crate) use self::frame::MAX_ENTRY_BYTES;
 use self::index::Index;
 use self::writer::{Command, Writer, in_file};
 use super::{NodeId, TypeConfig};
@@ -93,6 +117,15 @@ const CACHE_BYTES: usize = 64 << 20;
 
 const VOTE_FILE: &str = "vote.json";
 const PURGED_FILE: &str = "purged.json";
+
+/// How the names of version-2 segments end, after the index of their first entry.
+const SEGMENT_SUFFIX: &str = ".log";
+
+/// How the names of version-1 segments end: read, never written.
+const LEGACY_SEGMENT_SUFFIX: &str = ".seg";
+
+/// The name of the thread that keeps the acknowledged mark up to date.
+const MARK_THREAD: &str = "salvage-raft-mark";
 
 /// The Raft log and vote of one node.
 pub struct LogStore {
@@ -174,10 +207,11 @@ impl LogStore {
         recovery::refuse_earlier_version(dir)?;
         let lock = recovery::lock(dir)?;
         let recovered = recovery::recover(dir)?;
+        let mark = MarkWriter::start(dir, recovered.end, MARK_THREAD).map_err(io_failure)?;
         let index = Arc::new(Mutex::new(Index::recovered(recovered.purged, recovered.entries, cache_bytes)));
         let purged = recovered.purged.map(|id| id.index);
         let (commands, writer) =
-            Writer::spawn(dir.to_owned(), index.clone(), recovered.segments, purged, segment_bytes, lock)
+            Writer::spawn(dir.to_owned(), index.clone(), recovered.segments, purged, segment_bytes, mark, lock)
                 .map_err(|source| LogStoreError::Io { path: dir.to_owned(), source })?;
         Ok(LogStore {
             reader: LogReader { index },
@@ -323,9 +357,15 @@ fn lock_index(index: &Mutex<Index>) -> io::Result<MutexGuard<'_, Index>> {
     index.lock().map_err(|_| io::Error::other("the Raft log's index was left half-updated by a panic"))
 }
 
-/// The path of the segment whose first entry has index `first`.
+/// The path of the (version-2) segment whose first entry has index `first`.
 fn segment_path(dir: &Path, first: u64) -> PathBuf {
-    dir.join(format!("{first:020}.seg"))
+    dir.join(format!("{first:020}{SEGMENT_SUFFIX}"))
+}
+
+/// An I/O failure of the shared frame-log layer, as the store reports one.
+fn io_failure(failure: IoFailure) -> LogStoreError {
+    let IoFailure { action, path, source } = failure;
+    LogStoreError::Io { path, source: io::Error::new(source.kind(), format!("could not {action}: {source}")) }
 }
 
 /// Makes the directory's entries (files created, renamed or deleted) durable.

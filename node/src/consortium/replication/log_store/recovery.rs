@@ -1,6 +1,7 @@
 //! Opening the store: refusing a directory it must not use, then reading the
 //! vote, the purged id and every segment's frames back, and cutting off the
-//! torn tail a crash can leave.
+//! torn tail a crash can leave, by the rules the record log follows (both use
+//! `salvage_ledger::store::frame_log`).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read};
@@ -8,11 +9,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use openraft::{LogId, Vote};
+use salvage_ledger::store::frame_log::{
+    Acknowledged, Ending, MARK_FILE, Mark, SegmentFormat, cut_torn_tail, read_mark, scan_segment,
+};
 use serde::de::DeserializeOwned;
 
 use super::index::{Location, SegmentFile};
 use super::writer::Segment;
-use super::{LogStoreError, PURGED_FILE, VOTE_FILE, frame, sync_dir};
+use super::{
+    LEGACY_SEGMENT_SUFFIX, LogStoreError, PURGED_FILE, SEGMENT_SUFFIX, VOTE_FILE, frame, io_failure, sync_dir,
+};
 use crate::consortium::replication::NodeId;
 
 /// What the files of a store hold.
@@ -23,6 +29,8 @@ pub(super) struct Recovered {
     pub(super) entries: Vec<(LogId<NodeId>, usize, Location)>,
     /// Every segment, oldest first; appends continue in the last.
     pub(super) segments: Vec<Segment>,
+    /// Where the recovered log ends, all of it durable: the acknowledged mark to start from.
+    pub(super) end: Mark,
 }
 
 /// Refuses a directory that holds the sled store of an earlier version
@@ -55,14 +63,21 @@ pub(super) fn lock(dir: &Path) -> Result<File, LogStoreError> {
     }
 }
 
-/// Reads the store in `dir` back.
+/// Reads the store in `dir` back. Nothing is written until every segment has
+/// been checked; then a torn tail is cut, a last segment left without any
+/// entry is deleted, and the last segment is made durable, so that all the
+/// recovered log may be marked acknowledged.
 pub(super) fn recover(dir: &Path) -> Result<Recovered, LogStoreError> {
     let vote = read_json(&dir.join(VOTE_FILE))?;
     let purged: Option<LogId<NodeId>> = read_json(&dir.join(PURGED_FILE))?;
+    // Read before the segments, like every reader of a log that may grow (see `frame_log`).
+    let mark = read_mark(dir).map_err(io_failure)?;
     let listed = list_segments(dir)?;
+    let acknowledged = acknowledged_in_last(dir, mark, listed.last().map_or(0, |(first, _, _)| *first))?;
     let mut scan = Scan { purged: purged.map(|id| id.index), last_kept: None, entries: Vec::new() };
     let mut segments: Vec<Segment> = Vec::new();
-    for (k, (first, path)) in listed.iter().enumerate() {
+    let mut torn = None;
+    for (k, (first, path, format)) in listed.iter().enumerate() {
         if let Some(previous) = segments.last()
             && *first < previous.first + previous.offsets.len() as u64
         {
@@ -73,31 +88,74 @@ pub(super) fn recover(dir: &Path) -> Result<Recovered, LogStoreError> {
             return Err(LogStoreError::Damaged { path: path.clone(), offset: 0, reason });
         }
         let is_last = k + 1 == listed.len();
-        if let Some(segment) = scan.segment(dir, path, *first, is_last)? {
-            segments.push(segment);
+        let (segment, tail) = scan.segment(path, *first, *format, is_last, acknowledged)?;
+        torn = tail;
+        segments.push(segment);
+    }
+
+    // Every segment was checked: only now may anything change on disk.
+    if let (Some(segment), Some(torn)) = (segments.last_mut(), torn) {
+        torn.cut(dir, segment)?;
+    }
+    if segments.last().is_some_and(|last| last.offsets.is_empty()) {
+        // A segment started just before a crash, or whose only frames were torn.
+        if let Some(empty) = segments.pop() {
+            std::fs::remove_file(&empty.file.path)
+                .map_err(|source| LogStoreError::Io { path: empty.file.path.clone(), source })?;
         }
     }
-    Ok(Recovered { vote, purged, entries: scan.entries, segments })
+    if let Some(last) = segments.last() {
+        // What the writer appended before a crash may still be only in the page cache.
+        last.file.file.sync_data().map_err(|source| LogStoreError::Io { path: last.file.path.clone(), source })?;
+    }
+    sync_dir(dir).map_err(|source| LogStoreError::Io { path: dir.to_owned(), source })?;
+    let end = segments.last().map_or(Mark::NOTHING, |last| Mark { segment: last.first, offset: last.len });
+    Ok(Recovered { vote, purged, entries: scan.entries, segments, end })
 }
 
-/// The segments in `dir`, by the index of their first entry.
-fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogStoreError> {
+/// What the acknowledged mark says of the last segment, the one for index
+/// `last` (0 without segments); a mark naming a later segment means that
+/// segments holding acknowledged entries are missing.
+fn acknowledged_in_last(dir: &Path, mark: Option<Mark>, last: u64) -> Result<Acknowledged, LogStoreError> {
+    let Some(mark) = mark else {
+        // A store of a version before marks existed: the rule it was written under.
+        return Ok(Acknowledged::Unknown);
+    };
+    mark.in_last_segment(last).ok_or_else(|| LogStoreError::Damaged {
+        path: dir.join(MARK_FILE),
+        offset: 0,
+        reason: format!(
+            "the mark says entries up to byte {} of the segment for index {} were acknowledged, but the last segment {}: \
+             segments are missing",
+            mark.offset,
+            mark.segment,
+            if last == 0 { "is gone".to_owned() } else { format!("begins at index {last}") }
+        ),
+    })
+}
+
+/// The segments in `dir`, by the index of their first entry, with their format.
+fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf, SegmentFormat)>, LogStoreError> {
     let io_error = |source| LogStoreError::Io { path: dir.to_owned(), source };
     let mut listed = Vec::new();
     for item in std::fs::read_dir(dir).map_err(io_error)? {
         let path = item.map_err(io_error)?.path();
-        let Some(stem) = path.file_name().and_then(|name| name.to_str()).and_then(|name| name.strip_suffix(".seg"))
-        else {
+        let Some(name) = path.file_name().and_then(|name| name.to_str()) else { continue };
+        let (stem, format) = if let Some(stem) = name.strip_suffix(SEGMENT_SUFFIX) {
+            (stem, frame::FORMAT)
+        } else if let Some(stem) = name.strip_suffix(LEGACY_SEGMENT_SUFFIX) {
+            (stem, frame::LEGACY_FORMAT)
+        } else {
             continue;
         };
         match stem.parse::<u64>() {
-            Ok(first) if stem.len() == 20 => listed.push((first, path)),
+            Ok(first) if stem.len() == 20 => listed.push((first, path, format)),
             _ => {
                 tracing::warn!(path = %path.display(), "ignoring a file that is named like a Raft log segment but is not named for an index")
             }
         }
     }
-    listed.sort();
+    listed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     Ok(listed)
 }
 
@@ -108,90 +166,99 @@ struct Scan {
     entries: Vec<(LogId<NodeId>, usize, Location)>,
 }
 
+/// A torn tail found at the end of the last segment, to cut once every
+/// segment has been checked.
+struct TornTail {
+    offset: u64,
+    bytes: Vec<u8>,
+    reason: String,
+    never_acknowledged: bool,
+}
+
 impl Scan {
-    /// Reads the segment `first` at `path`. A bad frame at the end of the
-    /// last segment is the torn write of a crash, never acknowledged: it is
-    /// cut off. Anywhere else the file is damaged. Returns `None` for a last
-    /// segment left without any entry, which is deleted.
+    /// Reads the segment `first` at `path` and checks it as `frame_log` does
+    /// every segment: damage is a torn tail only at the end of the last one, and
+    /// only past the acknowledged mark (or, in a store without one, with no valid
+    /// frame after it); anything else is refused, naming the file and byte. Every
+    /// frame must hold the entry its place in the log calls for.
     fn segment(
         &mut self,
-        dir: &Path,
         path: &Path,
         first: u64,
+        format: SegmentFormat,
         is_last: bool,
-    ) -> Result<Option<Segment>, LogStoreError> {
+        acknowledged: Acknowledged,
+    ) -> Result<(Segment, Option<TornTail>), LogStoreError> {
         let io_error = |source| LogStoreError::Io { path: path.to_owned(), source };
-        let damaged = |offset: usize, reason: String| LogStoreError::Damaged {
-            path: path.to_owned(),
-            offset: offset as u64,
-            reason,
-        };
+        let damaged = |offset: u64, reason: String| LogStoreError::Damaged { path: path.to_owned(), offset, reason };
         let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(io_error)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io_error)?;
-        let segment = Arc::new(SegmentFile { path: path.to_owned(), file });
+        let scanned = scan_segment(&format, &bytes, is_last, acknowledged);
+        let torn = match scanned.ending.clone() {
+            Ending::Clean => None,
+            Ending::Damaged { offset, reason } => return Err(damaged(offset, reason)),
+            Ending::Torn { reason, never_acknowledged } => Some(TornTail {
+                offset: scanned.whole_end as u64,
+                bytes: bytes.get(scanned.whole_end..).unwrap_or_default().to_vec(),
+                reason,
+                never_acknowledged,
+            }),
+        };
+        let entries = frame::decode_frames(&scanned).map_err(|(offset, why)| damaged(offset, why))?;
+        let segment = Arc::new(SegmentFile { path: path.to_owned(), file, format });
         let mut offsets = Vec::new();
-        let mut offset = 0;
-        while offset < bytes.len() {
-            match frame::decode(&bytes[offset..]) {
-                Ok((entry, len)) => {
-                    let index = entry.log_id.index;
-                    let expected = first + offsets.len() as u64;
-                    if index != expected {
-                        return Err(damaged(
-                            offset,
-                            format!(
-                                "the frame holds entry {} where the segment, named for index {first}, must hold index {expected}",
-                                entry.log_id
-                            ),
-                        ));
-                    }
-                    if self.purged.is_none_or(|purged| index > purged) {
-                        let follows = self.last_kept.or(self.purged);
-                        if let Some(previous) = follows
-                            && index != previous + 1
-                        {
-                            return Err(damaged(
-                                offset,
-                                format!(
-                                    "entry {} follows index {previous}: the entries in between are missing",
-                                    entry.log_id
-                                ),
-                            ));
-                        }
-                        self.last_kept = Some(index);
-                        self.entries.push((
-                            entry.log_id,
-                            len,
-                            Location { segment: segment.clone(), offset: offset as u64 },
-                        ));
-                    }
-                    offsets.push(offset as u64);
-                    offset += len;
-                }
-                Err(bad) if is_last && bad.is_torn_write() => {
-                    let dropped = bytes.len() - offset;
-                    tracing::warn!(path = %path.display(), offset, dropped, reason = %bad, "dropping the torn end of the Raft log that a crash left; the entries it held were never reported stored");
-                    segment.file.set_len(offset as u64).map_err(io_error)?;
-                    segment.file.sync_data().map_err(io_error)?;
-                    break;
-                }
-                Err(bad) => {
-                    let place = if is_last { "" } else { " (not the last segment, so no crash can explain it)" };
-                    return Err(damaged(offset, format!("{bad}{place}")));
-                }
+        for (offset, entry, len) in entries {
+            let index = entry.log_id.index;
+            let expected = first + offsets.len() as u64;
+            if index != expected {
+                return Err(damaged(
+                    offset,
+                    format!(
+                        "the frame holds entry {} where the segment, named for index {first}, must hold index {expected}",
+                        entry.log_id
+                    ),
+                ));
             }
-        }
-        if offsets.is_empty() {
-            if !is_last {
-                return Err(damaged(0, "the segment holds no entry, yet later segments follow it".to_owned()));
+            if self.purged.is_none_or(|purged| index > purged) {
+                let follows = self.last_kept.or(self.purged);
+                if let Some(previous) = follows
+                    && index != previous + 1
+                {
+                    return Err(damaged(
+                        offset,
+                        format!("entry {} follows index {previous}: the entries in between are missing", entry.log_id),
+                    ));
+                }
+                self.last_kept = Some(index);
+                self.entries.push((entry.log_id, len, Location { segment: segment.clone(), offset }));
             }
-            // A segment started just before a crash, or whose only frames were torn.
-            std::fs::remove_file(path).map_err(io_error)?;
-            sync_dir(dir).map_err(|source| LogStoreError::Io { path: dir.to_owned(), source })?;
-            return Ok(None);
+            offsets.push(offset);
         }
-        Ok(Some(Segment { file: segment, first, offsets, len: offset as u64, released: 0 }))
+        if offsets.is_empty() && !is_last {
+            return Err(damaged(0, "the segment holds no entry, yet later segments follow it".to_owned()));
+        }
+        let len = scanned.whole_end.max(format.header_len()) as u64;
+        Ok((Segment { file: segment, first, offsets, len, released: 0 }, torn))
+    }
+}
+
+impl TornTail {
+    /// Saves the torn bytes in the store's quarantine directory, then cuts them
+    /// off `segment`, durably.
+    fn cut(self, dir: &Path, segment: &mut Segment) -> Result<(), LogStoreError> {
+        let path = &segment.file.path;
+        let stem = format!("{:020}-at-{}", segment.first, self.offset);
+        let kept = cut_torn_tail(dir, &segment.file.format, &segment.file.file, path, self.offset, &self.bytes, &stem)
+            .map_err(io_failure)?;
+        let kept = kept.map(|file| file.display().to_string()).unwrap_or_default();
+        let (offset, dropped) = (self.offset, self.bytes.len());
+        if self.never_acknowledged {
+            tracing::warn!(path = %path.display(), offset, dropped, quarantine = %kept, reason = %self.reason, "cut the torn end of the Raft log that a crash left; these bytes were never acknowledged, as the acknowledged mark shows");
+        } else {
+            tracing::warn!(path = %path.display(), offset, dropped, quarantine = %kept, reason = %self.reason, "cut the torn end of the Raft log that a crash left; the store had no acknowledged mark yet, and no valid frame follows the damage");
+        }
+        Ok(())
     }
 }
 

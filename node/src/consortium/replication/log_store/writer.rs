@@ -6,7 +6,9 @@
 //! Appends are group-committed: the thread writes every append already
 //! queued, fsyncs once, and only then reports them stored, in order. Under
 //! load one fsync thus covers many appends, and Raft never waits on a disk
-//! while it prepares the next one.
+//! while it prepares the next one. After each fsync the acknowledged mark is
+//! advanced to the end it made durable (the mark's own thread writes it, off
+//! this path); a truncation lowers the mark, durably, before it cuts anything.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -18,11 +20,11 @@ use std::thread::JoinHandle;
 
 use openraft::storage::LogFlushed;
 use openraft::{LogId, Vote};
-use salvage_ledger::store::log::release_durable_pages;
+use salvage_ledger::store::frame_log::{Mark, MarkWriter, release_durable_pages};
 use tokio::sync::oneshot;
 
 use super::index::{Index, Location, SegmentFile};
-use super::{PURGED_FILE, VOTE_FILE, lock_index, segment_path, sync_dir, write_replacing};
+use super::{PURGED_FILE, VOTE_FILE, frame, lock_index, segment_path, sync_dir, write_replacing};
 use crate::consortium::replication::{NodeId, TypeConfig};
 
 /// The encoded frames of one append, each with its entry's log id.
@@ -71,6 +73,9 @@ pub(super) struct Writer {
     pub(super) segments: Vec<Segment>,
     pub(super) purged: Option<u64>,
     pub(super) segment_bytes: u64,
+    /// Keeps the acknowledged mark level with what the group commits made
+    /// durable; dropped with the writer, after its last write.
+    mark: MarkWriter,
     /// Held for as long as the thread runs, so no other process opens the
     /// store while this one may still write to it.
     _lock: File,
@@ -88,9 +93,10 @@ impl Writer {
         segments: Vec<Segment>,
         purged: Option<u64>,
         segment_bytes: u64,
+        mark: MarkWriter,
         lock: File,
     ) -> io::Result<(Sender<Command>, JoinHandle<()>)> {
-        let mut writer = Writer { dir, index, segments, purged, segment_bytes, _lock: lock, poisoned: None };
+        let mut writer = Writer { dir, index, segments, purged, segment_bytes, mark, _lock: lock, poisoned: None };
         // Segments left behind by a deletion that a crash interrupted.
         writer.delete_purged_segments();
         let (commands, received) = mpsc::channel();
@@ -176,6 +182,9 @@ impl Writer {
             // Readers find recent entries in the cache; the page cache would
             // only spend fresh memory on every frame (see the function's doc).
             active.released = release_durable_pages(&active.file.file, active.released, active.len);
+            // Durable now, and reported stored as soon as this returns.
+            let end = Mark { segment: active.first, offset: active.len };
+            self.mark.handle().advance(end).map_err(io::Error::other)?;
         }
         Ok(())
     }
@@ -192,7 +201,11 @@ impl Writer {
                     active.file.path.display()
                 )));
             }
-            Some(active) => active.len >= self.segment_bytes || index > active.next(),
+            // A version-1 segment is never appended to: the next entry starts a
+            // version-2 one.
+            Some(active) => {
+                active.len >= self.segment_bytes || index > active.next() || active.file.format != frame::FORMAT
+            }
         };
         if roll {
             if let Some(active) = self.segments.last() {
@@ -209,13 +222,17 @@ impl Writer {
                 .truncate(true)
                 .open(&path)
                 .map_err(|e| in_file(&path, e))?;
+            // The header is made durable by the group's fsync, with the first
+            // frames; a crash before that leaves a torn header, which opening
+            // cuts like any torn tail.
+            file.write_all_at(&frame::MAGIC, 0).map_err(|e| in_file(&path, e))?;
             // The new file's name must survive a crash along with its frames.
             sync_dir(&self.dir)?;
             self.segments.push(Segment {
-                file: Arc::new(SegmentFile { path, file }),
+                file: Arc::new(SegmentFile { path, file, format: frame::FORMAT }),
                 first: index,
                 offsets: Vec::new(),
-                len: 0,
+                len: frame::MAGIC.len() as u64,
                 released: 0,
             });
             self.delete_purged_segments();
@@ -226,6 +243,18 @@ impl Writer {
     /// Cuts the log from `index` on: the segments that begin there or later
     /// go, newest first, then the one holding `index` is shortened.
     fn truncate(&mut self, index: u64) -> io::Result<()> {
+        // Where the log will end: the mark may not name anything past it once
+        // the entries are gone, or a later torn write there would pass for
+        // damage to acknowledged entries. Lowered first, so that a crash in
+        // between leaves entries past the mark, never a mark past the log.
+        let end = match self.segments.iter().rev().find(|segment| segment.first < index) {
+            Some(kept) => {
+                let offset = kept.offsets.get((index - kept.first) as usize).copied().unwrap_or(kept.len);
+                Mark { segment: kept.first, offset }
+            }
+            None => Mark::NOTHING,
+        };
+        self.mark.lower(end).map_err(io::Error::other)?;
         let mut deleted = false;
         while let Some(last) = self.segments.last() {
             if last.first < index {
