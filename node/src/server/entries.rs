@@ -21,14 +21,15 @@
 //!   because the accepted ones are recorded whatever happened to the others.
 //!
 //! A submission carries at most [`MAX_ENTRIES_PER_SUBMISSION`] entries; more
-//! are refused with `413 http.too_many_entries` before anything is parsed, and
+//! are refused with `413 http.too_many_entries` as soon as the element too many
+//! starts arriving (`submission::read`), before anything is parsed, and
 //! each refusal shows a bounded part of what it quotes (`error::refusal_json`),
 //! so no answer grows with the number or size of the things that were wrong.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +41,7 @@ use serde_json::{Value, json};
 
 use super::doc_types::{ErrorBody, ReceiptBody};
 use super::error::refusal_json;
-use super::{ApiError, Node};
+use super::{ApiError, Node, submission};
 
 /// The most entries one submission may carry. Enough for any batch a client
 /// sends (the CLI's import sends 200 by default), and a bound on the work and
@@ -65,19 +66,13 @@ pub const MAX_ENTRIES_PER_SUBMISSION: usize = 1000;
 /// `POST /v1/entries`.
 pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     require_json(&headers)?;
-    let bytes = read_limited(body, node.body_limit).await?;
-    let entries = count_entries(&bytes, MAX_ENTRIES_PER_SUBMISSION);
-    if entries > MAX_ENTRIES_PER_SUBMISSION {
-        node.metrics.refused("http.too_many_entries");
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "http.too_many_entries",
-            format!(
-                "a submission may carry at most {MAX_ENTRIES_PER_SUBMISSION} entries and this array holds more; \
-                 submit them in several requests"
-            ),
-        ));
-    }
+    let bytes = match submission::read(body, node.body_limit, MAX_ENTRIES_PER_SUBMISSION).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => {
+            node.metrics.refused(&refusal.code);
+            return Err(refusal);
+        }
+    };
     // A body sent as its entries were signed (their canonical JSON) is read
     // straight into the entries; anything else is parsed strictly.
     let Decoded { submitted, slots, single } = match SignedEntry::read_canonical_submission(&bytes) {
@@ -191,55 +186,6 @@ fn answer(node: &Node, results: Vec<Result<Receipt, Refusal>>, single: bool) -> 
     error.with_details(Value::Array(outcomes)).into_response()
 }
 
-/// How many elements the top-level array of `body` holds, counting no further
-/// than `stop_after + 1`; 1 for a body that is not an array. Only commas
-/// outside strings at depth one are counted, without parsing or allocating:
-/// the parsers judge the body afterwards, this only bounds their work.
-fn count_entries(body: &[u8], stop_after: usize) -> usize {
-    let Some(start) = body.iter().position(|byte| !byte.is_ascii_whitespace()) else { return 1 };
-    if body[start] != b'[' {
-        return 1;
-    }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    let (mut commas, mut anything) = (0usize, false);
-    for &byte in &body[start..] {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'[' | b'{' => {
-                anything |= depth == 1;
-                depth += 1;
-            }
-            b']' | b'}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    break;
-                }
-            }
-            b',' if depth == 1 => {
-                commas += 1;
-                if commas > stop_after {
-                    break;
-                }
-            }
-            b'"' => {
-                anything |= depth == 1;
-                in_string = true;
-            }
-            byte if !byte.is_ascii_whitespace() => anything |= depth == 1,
-            _ => {}
-        }
-    }
-    if anything || commas > 0 { commas + 1 } else { 0 }
-}
-
 /// Refuses anything but JSON with 415.
 fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
@@ -253,44 +199,4 @@ fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
         "http.unsupported_media_type",
         format!("entries are submitted as application/json; the request's content type is {shown}"),
     ))
-}
-
-/// Reads the body up to `limit` bytes; anything larger is refused with 413.
-async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok(bytes),
-        Err(error) => {
-            let too_large =
-                std::error::Error::source(&error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-            if too_large {
-                Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "http.body_too_large",
-                    format!(
-                        "the request body is larger than this node's limit of {limit} bytes; submit fewer entries at a time"
-                    ),
-                ))
-            } else {
-                Err(ApiError::bad_request(
-                    "http.body_unreadable",
-                    format!("the request body could not be read: {error}"),
-                ))
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::count_entries;
-
-    #[test]
-    fn entries_are_counted_at_the_top_level_only() {
-        assert_eq!(count_entries(br#"{"a":[1,2,3]}"#, 10), 1);
-        assert_eq!(count_entries(b"  [] ", 10), 0);
-        assert_eq!(count_entries(b"[1]", 10), 1);
-        assert_eq!(count_entries(br#"[{"a":[1,2]},"x,y",{"b":"\",["}]"#, 10), 3);
-        assert_eq!(count_entries(b"[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]", 3), 5);
-        assert_eq!(count_entries(b"[,,,", 10), 4);
-    }
 }

@@ -30,6 +30,7 @@ mod request;
 pub(crate) mod request_id;
 mod resolver;
 mod status;
+mod submission;
 
 use std::future::Future;
 use std::sync::Arc;
