@@ -99,6 +99,9 @@ refusal_codes! {
     SignatureDuplicate => "signature.duplicate",
     /// A signature does not verify (Ed25519 `verify_strict`).
     SignatureInvalid => "signature.invalid",
+    /// Not checked: too many of the same submission's signatures did not
+    /// verify before it (a node's bound on the work one submission costs).
+    SignatureUnchecked => "signature.unchecked",
     /// A signing key belongs to no member.
     SignatureUnknownKey => "signature.unknown_key",
     /// A signing key has been revoked.

@@ -169,6 +169,7 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::SignatureTooMany
         | C::SignatureDuplicate
         | C::SignatureInvalid
+        | C::SignatureUnchecked
         | C::SignatureUnknownKey
         | C::SignatureKeyRevoked
         | C::SignatureMultipleMembers => StatusCode::UNAUTHORIZED,

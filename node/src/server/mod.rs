@@ -12,7 +12,9 @@
 //! requests' entries to the ledger at once, or, on a consortium node, through
 //! the [`Consortium`] wing, which orders them with the other nodes first.
 
+mod admission;
 pub(crate) mod blocking;
+mod bulk;
 mod cache;
 pub(crate) mod checkpoints;
 pub(crate) mod commits;
@@ -37,7 +39,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
-use salvage_ledger::custody::VerifiedEntry;
 use salvage_ledger::operator::Operator;
 use salvage_ledger::refusal::{Refusal, RefusalCode};
 use salvage_ledger::store::Ledger;
@@ -60,6 +61,10 @@ pub struct Node {
     checkpoints: Arc<Checkpoints>,
     public_url: String,
     body_limit: usize,
+    /// Where large submissions are decoded and verified.
+    bulk: bulk::BulkLane,
+    /// The rate at which the large parts of bodies are read.
+    bulk_bytes: bulk::BulkBytes,
     locales: Locales,
     metrics: metrics::Metrics,
     pages: cache::PageCache,
@@ -120,6 +125,8 @@ impl Node {
             ledger,
             public_url: public_url.trim_end_matches('/').to_owned(),
             body_limit,
+            bulk: bulk::BulkLane::new(),
+            bulk_bytes: bulk::BulkBytes::new(bulk::BULK_BYTES_PER_SECOND),
             locales: Locales::embedded()?,
             metrics: metrics::Metrics::new(),
             pages: cache::PageCache::new(cache::PAGE_BUDGET),
@@ -144,12 +151,18 @@ impl Node {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
             Submissions::Consortium(consortium) => {
+                let entries_len = entries.len();
                 // Only entries this node has verified go to Raft: what is
                 // proposed is fsynced in every node's Raft log, so junk must
                 // be refused here, at the cost of one more verification.
-                let verdicts = tokio::task::spawn_blocking(move || VerifiedEntry::verify_each(entries))
-                    .await
-                    .map_err(|e| ApiError::internal(format!("a verification task failed: {e}")))?;
+                let verify = move || admission::verify_submission(entries);
+                let verdicts = if entries_len <= admission::SMALL_SUBMISSION {
+                    tokio::task::spawn_blocking(verify)
+                        .await
+                        .map_err(|e| ApiError::internal(format!("a verification task failed: {e}")))?
+                } else {
+                    self.bulk.run(verify).await?
+                };
                 let mut slots = Vec::with_capacity(verdicts.len());
                 let mut proposed = Vec::with_capacity(verdicts.len());
                 for verdict in verdicts {

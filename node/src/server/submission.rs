@@ -1,57 +1,71 @@
-//! Reading a submission's body: at most the node's body limit, and nothing
-//! kept past the first element that takes an array beyond the entries one
-//! submission may carry.
+//! Reading a submission's body: at most the node's body limit, its large
+//! part within the node's budget for bulk bytes, and nothing kept past the
+//! first element that takes an array beyond the entries one submission may
+//! carry.
 //!
 //! The count is taken as the bytes arrive, so a body that will be refused for
-//! its length costs no memory beyond that point: the rest is read and dropped
-//! piece by piece (within the body limit and the connection's minimum rate),
-//! so that the client, still sending, gets the refusal rather than a broken
-//! pipe, as a lingering close would give it.
+//! its length costs no memory beyond that point: the rest (within the limit)
+//! is read and dropped, so that a client still sending gets the refusal rather
+//! than a broken pipe, as a lingering close would give it. Every byte past a
+//! body's first `bulk::FREE_BODY_BYTES`, kept or dropped, waits for the shared
+//! budget (`bulk::BulkBytes`), so a flood of refused bodies is read no faster
+//! than that.
 
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::ApiError;
+use super::bulk::{BulkBytes, FREE_BODY_BYTES};
 
 /// Reads `body`, refusing it with 413 once it is longer than `limit` bytes
 /// (`http.body_too_large`) or holds an array of more than `max_entries`
 /// elements (`http.too_many_entries`), whichever shows first.
-pub(super) async fn read(body: Body, limit: usize, max_entries: usize) -> Result<Bytes, ApiError> {
+pub(super) async fn read(body: Body, limit: usize, max_entries: usize, budget: &BulkBytes) -> Result<Bytes, ApiError> {
     let mut body = Limited::new(body, limit);
-    let mut bytes = Vec::new();
+    let mut pieces: Vec<Bytes> = Vec::new();
+    let (mut received, mut refused) = (0usize, false);
     let mut count = EntryCount::default();
-    let mut refused = None;
     while let Some(frame) = body.frame().await {
         let frame = match frame {
             Ok(frame) => frame,
             // Past the count, what matters is the count.
-            Err(_) if refused.is_some() => break,
+            Err(_) if refused => break,
             Err(error) => return Err(unreadable(error, limit)),
         };
         let Ok(data) = frame.into_data() else { continue };
-        if refused.is_some() {
+        let before = received;
+        received += data.len();
+        let large = received.saturating_sub(FREE_BODY_BYTES.max(before));
+        if large > 0 {
+            budget.take(large).await;
+        }
+        if refused {
             continue;
         }
         count.feed(&data);
         if count.entries() > max_entries {
-            bytes = Vec::new();
-            refused = Some(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "http.too_many_entries",
-                format!(
-                    "a submission may carry at most {max_entries} entries and this array holds more; \
-                     submit them in several requests"
-                ),
-            ));
+            pieces = Vec::new();
+            refused = true;
             continue;
         }
-        bytes.extend_from_slice(&data);
+        pieces.push(data);
     }
-    match refused {
-        Some(refusal) => Err(refusal),
-        None => Ok(Bytes::from(bytes)),
+    if refused {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "http.too_many_entries",
+            format!(
+                "a submission may carry at most {max_entries} entries and this array holds more; \
+                 submit them in several requests"
+            ),
+        ));
     }
+    Ok(match pieces.len() {
+        0 => Bytes::new(),
+        1 => pieces.swap_remove(0),
+        _ => Bytes::from(pieces.concat()),
+    })
 }
 
 /// The refusal of a body that could not be read whole.
@@ -60,7 +74,9 @@ fn unreadable(error: Box<dyn std::error::Error + Send + Sync>, limit: usize) -> 
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "http.body_too_large",
-            format!("the request body is larger than this node's limit of {limit} bytes; submit fewer entries at a time"),
+            format!(
+                "the request body is larger than this node's limit of {limit} bytes; submit fewer entries at a time"
+            ),
         );
     }
     ApiError::bad_request("http.body_unreadable", format!("the request body could not be read: {error}"))
@@ -87,10 +103,21 @@ struct EntryCount {
 
 impl EntryCount {
     fn feed(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
+        let mut at = 0;
+        while at < bytes.len() {
             if self.ended || self.started == Some(false) {
                 return;
             }
+            if self.in_string && !self.escaped {
+                // Most of a body is the inside of strings (signatures, names):
+                // skip to where one could end, at memchr's speed.
+                match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
+                    Some(offset) => at += offset,
+                    None => return,
+                }
+            }
+            let byte = bytes[at];
+            at += 1;
             if self.started.is_none() {
                 if byte.is_ascii_whitespace() {
                     continue;
@@ -180,7 +207,11 @@ mod tests {
     #[tokio::test]
     async fn a_long_array_is_refused_and_the_rest_of_the_body_read_and_dropped() {
         let (mut sender, body) = body_channel();
-        let reading = tokio::spawn(read(body, 1 << 20, 3));
+        let budget = std::sync::Arc::new(BulkBytes::new(1 << 30));
+        let reading = tokio::spawn({
+            let budget = budget.clone();
+            async move { read(body, 1 << 20, 3, &budget).await }
+        });
         sender.send(Bytes::from_static(b"[1,2,3,4")).await;
         // Whatever follows is read (the channel holds four pieces) until the body ends.
         for _ in 0..16 {
@@ -193,9 +224,10 @@ mod tests {
 
     #[tokio::test]
     async fn bodies_within_the_limits_are_read_whole() {
+        let budget = BulkBytes::new(1 << 30);
         let body = Body::from(&b"[1,2,3]"[..]);
-        assert_eq!(read(body, 1 << 20, 3).await.expect("read").as_ref(), b"[1,2,3]");
-        let refusal = read(Body::from(vec![b' '; 100]), 10, 3).await.expect_err("too large");
+        assert_eq!(read(body, 1 << 20, 3, &budget).await.expect("read").as_ref(), b"[1,2,3]");
+        let refusal = read(Body::from(vec![b' '; 100]), 10, 3, &budget).await.expect_err("too large");
         assert_eq!(refusal.code, "http.body_too_large");
     }
 
