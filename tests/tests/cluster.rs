@@ -634,6 +634,37 @@ fn entries_sent_as_they_were_signed_are_judged_where_the_batch_is_applied_as_the
     assert_eq!(results[1]["error"]["message"], alone.json()["error"]["message"]);
     let (size, _) = cluster.wait_converged(3, Duration::from_secs(20));
     assert_eq!(size, 3);
+
+    // A hundred entries of which all but the first five are forged: the node
+    // verifies sixteen at a time and gives up once sixteen have failed.
+    let body: Vec<Vec<u8>> = (0..100)
+        .map(|n| {
+            let mut entry = fixture.register("baltic-demolition", &giai(7, n), "door", 30.0).canonical_bytes();
+            if n >= 5 {
+                entry[100] = if entry[100] == b'0' { b'1' } else { b'0' };
+            }
+            entry
+        })
+        .collect();
+    let body = [b"[".as_slice(), &body.join(&b","[..]), b"]"].concat();
+    let answer = follower.request("POST", "/v1/entries", &body);
+    assert_eq!(answer.status, 207, "{}", answer.text());
+    let codes: Vec<String> = answer.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["error"]["code"].as_str().unwrap_or("accepted").to_owned())
+        .collect();
+    let expected: Vec<&str> = (0..100)
+        .map(|n| match n {
+            0..5 => "accepted",
+            5..32 => "signature.invalid",
+            _ => "signature.unchecked",
+        })
+        .collect();
+    assert_eq!(codes, expected);
+    let (size, _) = cluster.wait_converged(8, Duration::from_secs(20));
+    assert_eq!(size, 8);
 }
 
 /// The node's fault-injection switch (`node/src/consortium/replication/state_machine.rs`).

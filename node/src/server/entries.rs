@@ -54,7 +54,7 @@ pub const MAX_ENTRIES_PER_SUBMISSION: usize = 1000;
         (status = 201, description = "Every entry accepted and durable: its receipt, or an array of receipts", body = ReceiptBody),
         (status = 207, description = "Some entries accepted, some refused: `{\"results\": [{\"receipt\"} | {\"error\"}]}`", body = Object),
         (status = 400, description = "Malformed JSON, duplicate keys, a malformed entry", body = ErrorBody),
-        (status = 401, description = "A signature does not verify", body = ErrorBody),
+        (status = 401, description = "A signature does not verify (`signature.invalid`), or, on a consortium node, was not checked because 16 of the submission's signatures before it did not (`signature.unchecked`)", body = ErrorBody),
         (status = 403, description = "The signer lacks the role or is not the custodian", body = ErrorBody),
         (status = 404, description = "The entry names an unknown item, member or key", body = ErrorBody),
         (status = 409, description = "The entry conflicts with the ledger's state", body = ErrorBody),
