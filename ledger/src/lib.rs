@@ -61,6 +61,7 @@ pub mod chain;
 pub mod checkpoint;
 pub mod custody;
 mod digest;
+pub mod disclosure;
 pub mod entry;
 pub mod epcis;
 // Crate-private parsers and rules opened to the fuzz targets, only in their builds.

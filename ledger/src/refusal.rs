@@ -108,6 +108,18 @@ refusal_codes! {
     SignatureKeyRevoked => "signature.key_revoked",
     /// An item entry is signed by more than one member.
     SignatureMultipleMembers => "signature.multiple_members",
+    /// A disclosure is not `[salt, pointer, value]` as format 2 spells it.
+    DisclosureMalformed => "disclosure.malformed",
+    /// A restricted place has no disclosure.
+    DisclosureMissing => "disclosure.missing",
+    /// A disclosure is for no restricted place, a second one for a place, or
+    /// sent to a ledger that records restricted values in the clear.
+    DisclosureUnexpected => "disclosure.unexpected",
+    /// A disclosure's digest is not listed in the body, or the body has no
+    /// place for its value.
+    DisclosureMismatch => "disclosure.mismatch",
+    /// The signed body shows a value at a restricted place.
+    DisclosureInClear => "disclosure.in_clear",
     /// The statement names another ledger, or none.
     LedgerMismatch => "ledger.mismatch",
     /// A second genesis, or a genesis that is not record 0.

@@ -11,6 +11,7 @@
 
 use salvage_ledger::chain::{LeafHash, Record, Seq};
 use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
+use salvage_ledger::disclosure::{Salt, withhold};
 use salvage_ledger::entry::{Kind, PublicKey, SignedEntry, Statement, Timestamp};
 use salvage_ledger::merkle::{Blake3Hasher, MerkleHasher, root};
 use salvage_ledger::store::checkpoint_origin;
@@ -103,7 +104,7 @@ fn example() -> Vec<(&'static str, String)> {
 fn format_md_shows_the_values_the_code_computes() {
     let page = include_str!("../../docs/format.md");
     let print = std::env::var_os("SALVAGE_PRINT_EXAMPLE").is_some();
-    let values = example();
+    let values = [example(), disclosure_example()].concat();
     if print {
         for (name, value) in &values {
             println!("=== {name}\n{value}\n");
@@ -112,4 +113,26 @@ fn format_md_shows_the_values_the_code_computes() {
     for (name, value) in &values {
         assert!(page.contains(value.as_str()), "docs/format.md does not show the {name}:\n{value}");
     }
+}
+
+/// §13's example: one restricted address withheld from a registration.
+fn disclosure_example() -> Vec<(&'static str, String)> {
+    let body = json!({"giai": "4750001BEAM-0001", "passport": {
+        "identity": {"giai": "4750001BEAM-0001"},
+        "name": "Steel beam HEA 160",
+        "category": "structural_steel",
+        "quantity": {"value": 1, "unit": "H87"},
+        "legal_status": {"status": "used_product"},
+        "origin": {"building": "Jelgava sugar factory warehouse", "address": "Rūpniecības iela 1, Jelgava"},
+        "restricted": ["/origin/address"],
+    }});
+    let salt = || Ok::<_, std::convert::Infallible>(Salt::from_bytes(std::array::from_fn(|index| index as u8)));
+    let Ok(withheld) = withhold(Kind::ItemRegister, &body, salt);
+    let (public, disclosures) = withheld.unwrap();
+    let disclosure = &disclosures[0];
+    vec![
+        ("disclosure", String::from_utf8(disclosure.canonical_bytes()).unwrap()),
+        ("disclosure digest", disclosure.digest().to_hex()),
+        ("withheld body", String::from_utf8(salvage_ledger::canonical::value_to_canonical_bytes(&public)).unwrap()),
+    ]
 }

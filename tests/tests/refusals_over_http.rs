@@ -29,6 +29,7 @@ fn expected_status(code: &str) -> u16 {
         | "entry.malformed"
         | "time.invalid"
         | "key.invalid"
+        | "disclosure.malformed"
         | "ledger.mismatch" => 400,
         code if code.starts_with("signature.") => 401,
         "role.missing"
@@ -41,6 +42,7 @@ fn expected_status(code: &str) -> u16 {
         "schema.invalid" | "passport.giai_mismatch" | "key.non_canonical" | "key.weak" | "ledger.genesis_invalid" => {
             422
         }
+        code if code.starts_with("disclosure.") => 422,
         _ => 409,
     }
 }
@@ -284,7 +286,18 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     // when a ledger is created; a genesis submitted later is misplaced first.
     // A record over 16 MiB needs a body of that size (the ledger's own tests).
     // Only a consortium node gives up on a forged submission (tests/cluster.rs).
-    let not_by_submission = ["ledger.genesis_invalid", "entry.too_large", "signature.unchecked"];
+    // Disclosures (issue 24, format 2) are not yet taken by the node: their
+    // codes are the ledger's own tests' (ledger/src/disclosure/tests.rs).
+    let not_by_submission = [
+        "ledger.genesis_invalid",
+        "entry.too_large",
+        "signature.unchecked",
+        "disclosure.malformed",
+        "disclosure.missing",
+        "disclosure.unexpected",
+        "disclosure.mismatch",
+        "disclosure.in_clear",
+    ];
     let missing: Vec<&str> = RefusalCode::ALL
         .iter()
         .map(|code| code.as_str())

@@ -164,6 +164,7 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::EntryMalformed
         | C::TimeInvalid
         | C::KeyInvalid
+        | C::DisclosureMalformed
         | C::LedgerMismatch => StatusCode::BAD_REQUEST,
         C::SignatureMissing
         | C::SignatureTooMany
@@ -180,9 +181,15 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::CustodyNotRecipient => StatusCode::FORBIDDEN,
         C::ItemUnknown | C::MemberUnknown | C::KeyUnknown => StatusCode::NOT_FOUND,
         C::EntryTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        C::SchemaInvalid | C::PassportGiaiMismatch | C::KeyNonCanonical | C::KeyWeak | C::LedgerGenesisInvalid => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        C::SchemaInvalid
+        | C::PassportGiaiMismatch
+        | C::KeyNonCanonical
+        | C::KeyWeak
+        | C::LedgerGenesisInvalid
+        | C::DisclosureMissing
+        | C::DisclosureUnexpected
+        | C::DisclosureMismatch
+        | C::DisclosureInClear => StatusCode::UNPROCESSABLE_ENTITY,
         // Everything else depends on the ledger's state: a duplicate, an item in
         // the wrong state, a pending transfer, a split larger than its parent.
         _ => StatusCode::CONFLICT,
