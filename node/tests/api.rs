@@ -390,6 +390,19 @@ async fn items_show_the_public_passport_a_bundle_that_verifies_and_a_qr_code() {
     assert!(!item.text().contains("Rūpniecības"), "a restricted field is never served");
     assert_eq!(item_json["history"].as_array().unwrap().len(), 2);
 
+    // The item's summary comes from the public passport too: a restricted
+    // name or mass appears nowhere in the answer.
+    let mut secret = passport(&giai(2), "Prototype facade panel", 431.5);
+    secret["restricted"] = json!(["/name", "/mass_kg"]);
+    let register =
+        h.fixture.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai(2), "passport": secret}));
+    assert_eq!(h.post(&[register]).await.status, StatusCode::CREATED);
+    let item = h.get(&format!("/v1/items/{}", giai(2))).await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.text());
+    assert!(!item.text().contains("Prototype") && !item.text().contains("431.5"), "{}", item.text());
+    assert_eq!(item.json()["item"]["giai"], giai(2));
+    assert!(item.json()["item"].get("name").is_none() && item.json()["item"].get("mass_kg").is_none());
+
     let bundle: Bundle = serde_json::from_slice(&h.get(&format!("/v1/items/{}/bundle", giai(1))).await.body).unwrap();
     let report = verify_bundle(&bundle, &h.fixture.genesis);
     assert!(report.is_clean(), "{report:?}");

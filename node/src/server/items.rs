@@ -51,9 +51,26 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
                 })
             })
             .collect();
-        Ok(Json(json!({ "item": state, "passport": passport, "history": history })).into_response())
+        let item = public_summary(&state, &passport);
+        Ok(Json(json!({ "item": item, "passport": passport, "history": history })).into_response())
     })
     .await
+}
+
+/// The item's state as the public may see it: its name and mass are the
+/// public passport's, and left out where the passport restricts them (the
+/// state keeps what the rules need, restricted or not).
+fn public_summary(state: &salvage_ledger::custody::ItemState, passport: &Value) -> Value {
+    let mut summary = json!(state);
+    if let Value::Object(fields) = &mut summary {
+        for field in ["name", "mass_kg"] {
+            match passport.get(field) {
+                Some(public) => fields.insert(field.to_owned(), public.clone()),
+                None => fields.remove(field),
+            };
+        }
+    }
+    summary
 }
 
 #[utoipa::path(get, path = "/v1/items/{giai}/bundle", tag = "items", params(("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004)")), responses((status = 200, description = "The offline proof bundle (salvage-bundle/v1)", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI (`giai.malformed`)", body = ErrorBody)))]
