@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{MemberId, Role};
+use super::{LedgerFormat, MemberId, Role};
 use crate::entry::{Kind, SignedEntry};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode, RefusalDetail};
@@ -188,6 +188,9 @@ pub struct ConsortiumBody {
 pub struct GenesisBody {
     /// The consortium.
     pub consortium: ConsortiumBody,
+    /// How the ledger records restricted values; format 1 when absent.
+    #[serde(default)]
+    pub format: LedgerFormat,
     /// Distinct admin members needed for a membership change.
     pub admin_threshold: u64,
     /// The founding members.

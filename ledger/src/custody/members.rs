@@ -28,6 +28,7 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
             ledger_id: LedgerId(genesis.id().0),
             name: body.consortium.name.clone(),
             admin_threshold: body.admin_threshold,
+            format: body.format,
         },
         members: BTreeMap::new(),
         key_owners: BTreeMap::new(),

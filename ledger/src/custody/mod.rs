@@ -265,6 +265,44 @@ pub struct Consortium {
     pub name: String,
     /// How many distinct admin members must sign a membership change.
     pub admin_threshold: u64,
+    /// How the ledger records restricted values (its genesis says; format 1
+    /// for a state stored before formats existed).
+    #[serde(default)]
+    pub format: LedgerFormat,
+}
+
+/// How a ledger records the values its members restrict (docs/format.md §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum LedgerFormat {
+    /// Signed in the clear; public views leave them out. Every ledger created
+    /// before format 2.
+    #[default]
+    V1,
+    /// Withheld from signed statements as salted digests; the values travel
+    /// beside them as disclosures, kept by the members.
+    V2,
+}
+
+impl From<LedgerFormat> for u8 {
+    fn from(format: LedgerFormat) -> u8 {
+        match format {
+            LedgerFormat::V1 => 1,
+            LedgerFormat::V2 => 2,
+        }
+    }
+}
+
+impl TryFrom<u8> for LedgerFormat {
+    type Error = String;
+
+    fn try_from(number: u8) -> Result<LedgerFormat, String> {
+        match number {
+            1 => Ok(LedgerFormat::V1),
+            2 => Ok(LedgerFormat::V2),
+            other => Err(format!("ledger format {other} is unknown (1 and 2 are)")),
+        }
+    }
 }
 
 /// Where and when an entry is being applied.

@@ -432,6 +432,30 @@ fn genesis_rules() {
     );
 }
 
+#[test]
+fn the_genesis_states_the_ledger_format_and_format_1_when_it_does_not() {
+    let f = Fixture::new();
+    assert_eq!(State::from_genesis(&f.genesis).unwrap().consortium().format, LedgerFormat::V1);
+    let admins = [&Fixture::key("regional-planning"), &Fixture::key("city-of-jelgava")];
+    let with_format = |format: serde_json::Value| {
+        let mut body = f.genesis.statement().body.clone();
+        body["format"] = format;
+        let statement = Statement { ledger: None, kind: Kind::Genesis, time: f.time.clone(), body };
+        State::from_genesis(&SignedEntry::sign(statement, &admins).unwrap())
+    };
+    assert_eq!(with_format(json!(2)).unwrap().consortium().format, LedgerFormat::V2);
+    assert_eq!(with_format(json!(1)).unwrap().consortium().format, LedgerFormat::V1);
+    for unknown in [json!(3), json!("2"), json!(0)] {
+        assert_eq!(with_format(unknown).unwrap_err().code, RefusalCode::SchemaInvalid);
+    }
+    // A state stored before formats existed reads as format 1.
+    let mut stored = serde_json::to_value(State::from_genesis(&f.genesis).unwrap().consortium()).unwrap();
+    assert_eq!(stored["format"], json!(1));
+    stored.as_object_mut().unwrap().remove("format");
+    let read: Consortium = serde_json::from_value(stored).unwrap();
+    assert_eq!(read.format, LedgerFormat::V1);
+}
+
 /// One random operation of the property test.
 #[derive(Debug, Clone)]
 enum Op {
