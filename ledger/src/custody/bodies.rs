@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{LedgerFormat, MemberId, Role};
+use crate::disclosure::{self, Disclosure};
 use crate::entry::{Kind, SignedEntry};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode, RefusalDetail};
@@ -18,7 +19,10 @@ use crate::schema::{self, SchemaError};
 #[derive(Debug, Clone)]
 pub struct VerifiedEntry {
     entry: SignedEntry,
+    /// The whole body: on a format-2 ledger, with its disclosures put back.
     body: Body,
+    /// The disclosures of the restricted values (format 2), in the order they came.
+    disclosures: Vec<Disclosure>,
 }
 
 impl VerifiedEntry {
@@ -72,7 +76,7 @@ impl VerifiedEntry {
                     return Err(Refusal::new(RefusalCode::EntryMalformed, "the entry could not be checked"));
                 };
                 signatures?;
-                Ok(VerifiedEntry { entry, body: body? })
+                Ok(VerifiedEntry { entry, body: body?, disclosures: Vec::new() })
             })
             .collect()
     }
@@ -81,7 +85,46 @@ impl VerifiedEntry {
     /// already verified (the audit checks a chunk's records together, then decodes each).
     pub(crate) fn after_signatures(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {
         let body = Body::decode(entry.statement().kind, &entry.statement().body)?;
-        Ok(VerifiedEntry { entry, body })
+        Ok(VerifiedEntry { entry, body, disclosures: Vec::new() })
+    }
+
+    /// [`VerifiedEntry::verify`] for an entry of a ledger of `format`, with the
+    /// disclosures that came beside it. On format 2 they are put back into the
+    /// signed body (docs/format.md §13) and the whole body is validated and
+    /// decoded, so schemas and rules judge what the holder really recorded; a
+    /// format-1 ledger takes none.
+    pub fn verify_disclosed(
+        entry: SignedEntry,
+        format: LedgerFormat,
+        disclosures: Vec<Disclosure>,
+    ) -> Result<VerifiedEntry, Refusal> {
+        entry.verify_signatures()?;
+        Self::disclosed_after_signatures(entry, format, disclosures)
+    }
+
+    /// [`VerifiedEntry::verify_disclosed`] after the signatures.
+    pub(crate) fn disclosed_after_signatures(
+        entry: SignedEntry,
+        format: LedgerFormat,
+        disclosures: Vec<Disclosure>,
+    ) -> Result<VerifiedEntry, Refusal> {
+        let kind = entry.statement().kind;
+        let body = match format {
+            LedgerFormat::V1 if !disclosures.is_empty() => {
+                return Err(Refusal::new(
+                    RefusalCode::DisclosureUnexpected,
+                    "this ledger (format 1) records restricted values in the clear and takes no disclosures",
+                ));
+            }
+            LedgerFormat::V1 => Body::decode(kind, &entry.statement().body)?,
+            LedgerFormat::V2 => Body::decode(kind, &disclosure::reveal(kind, &entry.statement().body, &disclosures)?)?,
+        };
+        Ok(VerifiedEntry { entry, body, disclosures })
+    }
+
+    /// The disclosures of the entry's restricted values (format 2).
+    pub fn disclosures(&self) -> &[Disclosure] {
+        &self.disclosures
     }
 
     /// The entry.

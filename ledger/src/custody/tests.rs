@@ -560,3 +560,43 @@ proptest! {
         prop_assert_eq!(replay.state.digest(), h.state.digest());
     }
 }
+
+#[test]
+fn on_a_format_2_ledger_the_whole_body_is_judged_with_its_disclosures_put_back() {
+    use crate::disclosure::{Salt, withhold};
+    let f = Fixture::new();
+    let giai = "4750001BEAM-0900";
+    let sign_withheld = |mass: f64| {
+        let mut beam = passport(giai, "Prototype facade panel", mass);
+        beam["restricted"] = json!(["/name", "/mass_kg"]);
+        let body = json!({"giai": giai, "passport": beam});
+        let (public, disclosures) = withhold(Kind::ItemRegister, &body, Salt::random).unwrap().unwrap();
+        (f.signed(&["baltic-demolition"], Kind::ItemRegister, public), disclosures)
+    };
+    let (entry, disclosures) = sign_withheld(431.5);
+    assert!(!entry.statement().body.to_string().contains("Prototype"));
+    let verified = VerifiedEntry::verify_disclosed(entry.clone(), LedgerFormat::V2, disclosures.clone()).unwrap();
+    let Body::Register(register) = verified.body() else { panic!("a registration") };
+    assert_eq!((register.passport.name.as_str(), register.passport.mass_kg), ("Prototype facade panel", Some(431.5)));
+    assert_eq!(verified.disclosures().len(), 2);
+
+    let code = |result: Result<VerifiedEntry, Refusal>| result.unwrap_err().code;
+    assert_eq!(
+        code(VerifiedEntry::verify_disclosed(entry.clone(), LedgerFormat::V2, vec![])),
+        RefusalCode::DisclosureMissing
+    );
+    assert_eq!(
+        code(VerifiedEntry::verify_disclosed(entry.clone(), LedgerFormat::V1, disclosures)),
+        RefusalCode::DisclosureUnexpected
+    );
+    // A signed body with its digests is no format-1 body: its schema refuses `_sd`.
+    assert_eq!(code(VerifiedEntry::verify_disclosed(entry, LedgerFormat::V1, vec![])), RefusalCode::SchemaInvalid);
+    // Validation stays complete: a restricted value that breaks the schema is refused.
+    let (entry, disclosures) = sign_withheld(-5.0);
+    assert_eq!(code(VerifiedEntry::verify_disclosed(entry, LedgerFormat::V2, disclosures)), RefusalCode::SchemaInvalid);
+    // A body that restricts nothing verifies alike on both formats.
+    let plain = f.register("baltic-demolition", "4750001BEAM-0901", "door", 30.0);
+    for format in [LedgerFormat::V1, LedgerFormat::V2] {
+        assert!(VerifiedEntry::verify_disclosed(plain.clone(), format, vec![]).is_ok());
+    }
+}
