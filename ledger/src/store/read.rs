@@ -9,7 +9,7 @@ use super::error::{LedgerError, decode};
 use super::outcome::Receipt;
 use crate::chain::{LeafHash, Record, Seq};
 use crate::checkpoint::Checkpoint;
-use crate::custody::{ItemState, Member};
+use crate::custody::{ItemState, LedgerFormat, Member};
 use crate::entry::{EntryId, LedgerId, SignedEntry};
 use crate::ident::Giai;
 use crate::merkle::ProofError;
@@ -114,6 +114,11 @@ impl Ledger {
     pub(crate) fn membership_records(&self) -> Result<Vec<u64>, LedgerError> {
         let size = self.indexed()?;
         Ok(self.index.membership_records()?.into_iter().map(Seq::get).filter(|seq| *seq < size).collect())
+    }
+
+    /// How this ledger records restricted values, as its genesis says.
+    pub fn format(&self) -> Result<LedgerFormat, LedgerError> {
+        Ok(self.lock_core()?.state.consortium().format)
     }
 
     /// Every member, by id.

@@ -40,6 +40,7 @@ pub fn render(p: &Provenance, locale: &Locale, locales: &Locales, page_url: &str
             (warnings(p, locale))
             (what_it_is(&p.passport, locale))
             (condition_and_origin(&p.passport, locale))
+            (withheld(p, locale))
             (custody(p, locale))
             (attestations(p, locale))
             (environment_and_documents(&p.passport, locale))
@@ -144,6 +145,24 @@ fn item_header(p: &Provenance, locale: &Locale) -> Markup {
 }
 
 /// Hazards, disposal, splitting and waste status: what a buyer must not miss.
+/// The fields the holder withheld, where the passport would have shown them;
+/// on a format-1 ledger, that they were signed into its records in the clear.
+fn withheld(p: &Provenance, locale: &Locale) -> Markup {
+    let t = |key: &str| locale.text(key).to_owned();
+    html! {
+        @if !p.withheld.places.is_empty() {
+            section aria-labelledby="withheld" {
+                h2 #withheld { (t("withheld.heading")) }
+                p { (t("withheld.explained")) }
+                ul { @for place in &p.withheld.places { li { code { (place) } } } }
+                @if p.withheld.recorded_in_clear {
+                    p.small { (t("withheld.recorded_in_clear")) }
+                }
+            }
+        }
+    }
+}
+
 fn warnings(p: &Provenance, locale: &Locale) -> Markup {
     let t = |key: &str| locale.text(key).to_owned();
     let hazards = p.passport.hazards.as_ref().filter(|h| !h.substances.is_empty() || h.has_asbestos());

@@ -210,6 +210,11 @@ fn the_beam_page_shows_what_a_buyer_relies_on() {
         assert!(!html.contains(secret), "restricted {secret:?} leaked");
     }
     assert!(html.contains("Pre-demolition audit Kantoorgebouw De Meander"));
+    // Where they were, the page says they are withheld, and that this
+    // format-1 ledger holds them in its records in the clear.
+    assert!(html.contains("Withheld by the holder"), "{html}");
+    assert!(html.contains("<code>/origin/address</code>") && html.contains("<code>/documents/1</code>"));
+    assert!(html.contains("its records hold them in the clear"));
 
     // No scripts, and nothing loaded or linked from other hosts.
     assert!(!html.to_lowercase().contains("<script"));
@@ -257,6 +262,7 @@ fn a_disposed_asbestos_panel_says_so_before_anything_else() {
     assert_eq!(p.status, ItemStatus::Disposed);
     let locales = Locales::embedded().unwrap();
     let html = render(&p, locales.default_locale(), &locales, "https://salvage.example/8004/4750001FCP-0042");
+    assert!(!html.contains("Withheld by the holder"), "the panel's passport restricts nothing");
     assert_in_order(
         &html,
         &[

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use salvage_ledger::chain::Record;
 use salvage_ledger::checkpoint::{NoteVerifier, SignedCheckpoint};
-use salvage_ledger::custody::{ItemState, ItemStatus, Member, Role};
+use salvage_ledger::custody::{ItemState, ItemStatus, LedgerFormat, Member, Role};
 use salvage_ledger::entry::{Kind, PublicKey, Timestamp};
 use salvage_ledger::ident::Giai;
 use salvage_ledger::merkle::{Blake3Hasher, verify_inclusion};
@@ -44,6 +44,18 @@ pub struct Provenance {
     pub attestations: Vec<Attestation>,
     /// What was checked, and how it came out.
     pub verification: Verification,
+    /// The passport's fields its holder withheld from the public.
+    pub withheld: Withheld,
+}
+
+/// The places of the shown passport that its holder restricted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Withheld {
+    /// Their JSON Pointers, as the passport lists them.
+    pub places: Vec<String>,
+    /// Whether the ledger (format 1) signed them into its records in the
+    /// clear: hidden here, but not secret.
+    pub recorded_in_clear: bool,
 }
 
 /// A consortium member as the page names it.
@@ -373,7 +385,16 @@ impl Provenance {
         };
         let history = ledger.history(giai)?;
         let members = Members::new(ledger.members()?);
-        let passport = public_passport_of(&ledger.record(item.passport_seq.get())?, giai);
+        let passport_record = ledger.record(item.passport_seq.get())?;
+        let places: Vec<String> = passport_of(&passport_record, giai)
+            .and_then(|passport| passport.get("restricted").and_then(Value::as_array).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|place| place.as_str().map(str::to_owned))
+            .collect();
+        let withheld =
+            Withheld { recorded_in_clear: !places.is_empty() && ledger.format()? == LedgerFormat::V1, places };
+        let passport = public_passport_of(&passport_record, giai);
         let passport = PublicPassport::from_public(&passport, &members);
 
         let mut timeline = Vec::with_capacity(history.len());
@@ -428,6 +449,7 @@ impl Provenance {
             timeline,
             attestations,
             verification,
+            withheld,
         }))
     }
 
