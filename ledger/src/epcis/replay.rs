@@ -342,16 +342,27 @@ fn step(event: &mut Map<String, Value>, bizstep: BizStep, disposition: Option<Di
 /// body without the item (`giai`), passports (`passport`, `parts`: they travel
 /// as ILMD or `salvage:passport`) and the recipient (`to`: the destination).
 /// The postal address of an installation site is left out, as the provenance
-/// page leaves it out: it says where people live or work.
+/// page leaves it out: it says where people live or work; so is any other
+/// place of the site the installation restricts (its `restricted` list).
 fn details(kind: Kind, body: &Value) -> Option<Value> {
     let mut fields = body.as_object()?.clone();
     for field in ["giai", "passport", "parts", "to"] {
         fields.remove(field);
     }
-    if kind == Kind::ItemInstall
-        && let Some(Value::Object(site)) = fields.get_mut("site")
-    {
-        site.remove("address");
+    if kind == Kind::ItemInstall {
+        let restricted: Vec<String> = fields
+            .remove("restricted")
+            .and_then(|list| list.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|place| place.as_str()?.strip_prefix("/site/").map(str::to_owned))
+            .collect();
+        if let Some(Value::Object(site)) = fields.get_mut("site") {
+            site.remove("address");
+            for place in &restricted {
+                site.remove(place);
+            }
+        }
     }
     (!fields.is_empty()).then_some(Value::Object(fields))
 }

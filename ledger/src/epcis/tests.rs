@@ -136,11 +136,13 @@ fn disposal_routes_choose_the_business_step() {
 fn an_installation_sites_address_stays_out() {
     let f = Fixture::new();
     let mut entries = beam_life(&f);
-    let site = json!({"building": "Jelgava library", "address": "Akadēmijas iela 1", "country": "LV"});
+    let site = json!({"building": "Jelgava library", "address": "Akadēmijas iela 1", "country": "LV",
+        "location": "Director's office, 2nd floor"});
+    // The holder restricts where in the building it went: that stays out too.
     entries.push(f.signed(
         &["reuse-hub"],
         Kind::ItemInstall,
-        json!({"giai": BEAM, "site": site, "date": "2026-11-20"}),
+        json!({"giai": BEAM, "site": site, "date": "2026-11-20", "restricted": ["/site/location"]}),
     ));
     let document = document(&records(entries), BASE, &created()).unwrap();
     let install = &events(&document)[3];

@@ -376,3 +376,36 @@ fn the_linkset_anchor_is_the_address_the_page_lives_at() {
     assert_eq!(linkset["linkset"][0]["anchor"], PAGE_URL);
     assert_eq!(linkset["linkset"][0]["https://gs1.org/voc/pip"][0]["href"], PAGE_URL);
 }
+
+#[test]
+fn an_installation_s_restricted_location_stays_off_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture::new();
+    let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
+    let door = "4750001DOOR-0007";
+    let site = json!({"building": "Jelgava library", "country": "LV", "location": "Director's office, 2nd floor"});
+    let entries = vec![
+        f.register("riga-deconstruction", door, "Oak door", 35.0),
+        f.signed(
+            &["riga-deconstruction"],
+            Kind::ItemInstall,
+            json!({"giai": door, "site": site, "date": "2026-11-20", "restricted": ["/site/location"]}),
+        ),
+    ];
+    for outcome in ledger.submit(entries).unwrap() {
+        outcome.unwrap();
+    }
+    let key = Fixture::key("regional-planning");
+    let checkpoint =
+        SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+            .unwrap();
+    let p = Provenance::from_ledger(&ledger, &Giai::parse(door).unwrap(), &checkpoint).unwrap().unwrap();
+    let installed = p.timeline.iter().find_map(|step| match &step.event {
+        Event::Installed { building, location, .. } => Some((building.clone(), location.clone())),
+        _ => None,
+    });
+    assert_eq!(installed, Some((Some("Jelgava library".to_owned()), None)));
+    let locales = Locales::embedded().unwrap();
+    let html = render(&p, locales.default_locale(), &locales, PAGE_URL);
+    assert!(html.contains("Jelgava library") && !html.contains("Director"), "{html}");
+}

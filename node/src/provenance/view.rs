@@ -650,11 +650,15 @@ fn event(kind: Kind, body: &Value, giai: &Giai, members: &Members) -> Option<Eve
                 Event::SplitFrom { parent }
             }
         }
-        Kind::ItemInstall => Event::Installed {
-            building: text("/site/building"),
-            country: text("/site/country"),
-            location: text("/site/location"),
-        },
+        Kind::ItemInstall => {
+            // Where in the building it went is left out when the holder restricts it.
+            let restricted = array(body, "/restricted").any(|place| place.as_str() == Some("/site/location"));
+            Event::Installed {
+                building: text("/site/building"),
+                country: text("/site/country"),
+                location: if restricted { None } else { text("/site/location") },
+            }
+        }
         Kind::ItemDismantle => Event::Dismantled { reason: text("/reason") },
         Kind::ItemDispose => Event::Disposed { route: text("/route"), facility: text("/facility") },
         _ => return None,
