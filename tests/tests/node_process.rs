@@ -27,6 +27,7 @@ fn a_node_serves_accepts_entries_stops_on_sigterm_and_reopens_its_ledger() {
     let status_json = node.get_json("/v1/status");
     assert_eq!(status_json["size"], 2, "{status_json}");
     assert_eq!(status_json["node"], "city-of-jelgava");
+    assert_eq!(status_json["format"], 1, "a genesis without a format is format 1");
     let page = node.get("/8004/4750001BEAM-0001");
     assert_eq!(page.status, 200);
     assert!(page.text().contains("HEA 160 beam"));

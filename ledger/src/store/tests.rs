@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use super::log::{LogOptions, RecordLog};
 use super::*;
 use crate::chain::Seq;
-use crate::custody::{MemberId, NodeSetChange};
+use crate::custody::{LedgerFormat, MemberId, NodeSetChange};
 use crate::entry::{Kind, SignedEntry, Timestamp};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};
@@ -589,4 +589,20 @@ fn an_entry_whose_record_the_log_cannot_hold_is_refused_and_changes_nothing() {
     drop(ledger);
     let (ledger, _) = Ledger::open(dir.path()).unwrap();
     assert_eq!(ledger.size(), 3);
+}
+
+#[test]
+fn a_ledger_reports_the_format_its_genesis_set_and_keeps_it_when_reopened() {
+    let f = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(Ledger::create(dir.path(), f.genesis.clone()).unwrap().format().unwrap(), LedgerFormat::V1);
+    let mut body = f.genesis.statement().body.clone();
+    body["format"] = json!(2);
+    let statement = crate::entry::Statement { ledger: None, kind: Kind::Genesis, time: f.time.clone(), body };
+    let admins = [&Fixture::key("regional-planning"), &Fixture::key("city-of-jelgava")];
+    let genesis = SignedEntry::sign(statement, &admins).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    drop(Ledger::create(dir.path(), genesis.clone()).unwrap());
+    let (ledger, _) = Ledger::open(dir.path()).unwrap();
+    assert_eq!(ledger.format().unwrap(), LedgerFormat::V2);
 }

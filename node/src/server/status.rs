@@ -16,6 +16,10 @@ use crate::throttle::Throttle;
 pub struct Status {
     /// The ledger id (hex).
     pub ledger_id: String,
+    /// The ledger's format, as its genesis set it: 2 withholds restricted
+    /// values from signed statements (clients make their disclosures), 1
+    /// signs them in the clear (docs/format.md §13).
+    pub format: u8,
     /// The member id of the operator running this node.
     pub node: String,
     /// The node's role: `standalone` if it does not replicate with others;
@@ -109,6 +113,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
         let root = ledger.root_at(size)?;
         Ok(Json(Status {
             ledger_id: ledger.ledger_id().to_string(),
+            format: ledger.format()?.into(),
             node: operator,
             role,
             leader,
