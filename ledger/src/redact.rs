@@ -10,6 +10,8 @@
 
 use serde_json::Value;
 
+use crate::disclosure::places::{array_index, unescape};
+
 /// The passport with every field its `restricted` list names removed, and the
 /// list itself removed.
 ///
@@ -77,33 +79,6 @@ fn resolve(document: &Value, pointer: &str) -> Option<Vec<Step>> {
         }
     }
     Some(steps)
-}
-
-/// Decodes `~1` to `/` and `~0` to `~` (in that order, as RFC 6901 §4 requires);
-/// a `~` followed by anything else makes the pointer invalid.
-fn unescape(token: &str) -> Option<String> {
-    let mut out = String::with_capacity(token.len());
-    let mut chars = token.chars();
-    while let Some(c) = chars.next() {
-        if c == '~' {
-            match chars.next() {
-                Some('0') => out.push('~'),
-                Some('1') => out.push('/'),
-                _ => return None,
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
-}
-
-/// An RFC 6901 array index: `0` or digits without a leading zero. `-` (the
-/// element after the last) never names an existing value.
-fn array_index(token: &str) -> Option<usize> {
-    let canonical =
-        token == "0" || (!token.starts_with('0') && !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()));
-    if canonical { token.parse().ok() } else { None }
 }
 
 /// Removes the value at a resolved path, if it is still there.

@@ -20,7 +20,7 @@
 //! This module is pure: where disclosures are stored and who may read them is
 //! the node's business.
 
-mod places;
+pub(crate) mod places;
 mod reveal;
 #[cfg(test)]
 mod tests;

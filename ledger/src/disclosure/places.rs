@@ -87,9 +87,9 @@ impl std::fmt::Debug for Place {
     }
 }
 
-/// Decodes `~1` to `/` and `~0` to `~` (RFC 6901 §4); `None` for a `~`
-/// followed by anything else.
-fn unescape(token: &str) -> Option<String> {
+/// Decodes `~1` to `/` and `~0` to `~` (in that order, as RFC 6901 §4
+/// requires); `None` for a `~` followed by anything else.
+pub(crate) fn unescape(token: &str) -> Option<String> {
     let mut out = String::with_capacity(token.len());
     let mut chars = token.chars();
     while let Some(c) = chars.next() {

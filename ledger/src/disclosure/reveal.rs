@@ -1,9 +1,10 @@
 //! Withholding restricted values from a body, and revealing them again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
+use super::places::array_index;
 use super::{DIGESTS_MEMBER, Disclosure, DisclosureDigest, MAX_DIGESTS, Place, Salt, restricted_places};
 use crate::entry::Kind;
 use crate::refusal::{Refusal, RefusalCode};
@@ -53,7 +54,7 @@ pub fn reveal(kind: Kind, public: &Value, disclosures: &[Disclosure]) -> Result<
     let listed = listed_digests(public)?;
     let places = restricted_places(kind, public);
     check_places(&places)?;
-    let mut seen = BTreeSet::new();
+    let mut seen: HashSet<&Place> = HashSet::new();
     for disclosure in disclosures {
         let place = disclosure.place();
         if !places.contains(place) {
@@ -62,7 +63,7 @@ pub fn reveal(kind: Kind, public: &Value, disclosures: &[Disclosure]) -> Result<
                 format!("a disclosure is for {place}, which the body does not restrict"),
             ));
         }
-        if !seen.insert(place.to_string()) {
+        if !seen.insert(place) {
             return Err(Refusal::new(RefusalCode::DisclosureUnexpected, format!("two disclosures are for {place}")));
         }
         if !listed.contains(&disclosure.digest()) {
@@ -72,7 +73,7 @@ pub fn reveal(kind: Kind, public: &Value, disclosures: &[Disclosure]) -> Result<
             ));
         }
     }
-    if let Some(place) = places.iter().find(|place| !seen.contains(&place.to_string())) {
+    if let Some(place) = places.iter().find(|place| !seen.contains(place)) {
         return Err(Refusal::new(
             RefusalCode::DisclosureMissing,
             format!("{place} is restricted and no disclosure of its value came with the entry"),
@@ -128,23 +129,26 @@ fn check_places(places: &[Place]) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The value the reference tokens `parents` lead to in `body`, if any.
+fn parent_mut<'a>(body: &'a mut Value, parents: &[String]) -> Option<&'a mut Value> {
+    parents.iter().try_fold(body, |current, token| match current {
+        Value::Object(members) => members.get_mut(token),
+        Value::Array(elements) => elements.get_mut(array_index(token)?),
+        _ => None,
+    })
+}
+
 /// Takes the value at `place` out of `body`: an object member is removed, an
 /// array element replaced by `null`.
 fn take_out(body: &mut Value, place: &Place) {
     let Some((last, parents)) = place.tokens().split_last() else { return };
-    let Some(parent) = parents.iter().try_fold(body, |current, token| match current {
-        Value::Object(members) => members.get_mut(token),
-        Value::Array(elements) => elements.get_mut(super::places::array_index(token)?),
-        _ => None,
-    }) else {
-        return;
-    };
+    let Some(parent) = parent_mut(body, parents) else { return };
     match parent {
         Value::Object(members) => {
             members.remove(last);
         }
         Value::Array(elements) => {
-            if let Some(element) = super::places::array_index(last).and_then(|index| elements.get_mut(index)) {
+            if let Some(element) = array_index(last).and_then(|index| elements.get_mut(index)) {
                 *element = Value::Null;
             }
         }
@@ -171,14 +175,7 @@ fn put_back(body: &mut Value, disclosure: &Disclosure) -> Result<(), Refusal> {
         )
     };
     let (last, parents) = place.tokens().split_last().ok_or_else(no_place)?;
-    let parent = parents
-        .iter()
-        .try_fold(body, |current, token| match current {
-            Value::Object(members) => members.get_mut(token),
-            Value::Array(elements) => elements.get_mut(super::places::array_index(token)?),
-            _ => None,
-        })
-        .ok_or_else(no_place)?;
+    let parent = parent_mut(body, parents).ok_or_else(no_place)?;
     match parent {
         Value::Object(members) => {
             if members.contains_key(last) {
@@ -187,8 +184,7 @@ fn put_back(body: &mut Value, disclosure: &Disclosure) -> Result<(), Refusal> {
             members.insert(last.clone(), disclosure.value().clone());
         }
         Value::Array(elements) => {
-            let element =
-                super::places::array_index(last).and_then(|index| elements.get_mut(index)).ok_or_else(no_place)?;
+            let element = array_index(last).and_then(|index| elements.get_mut(index)).ok_or_else(no_place)?;
             if !element.is_null() {
                 return Err(in_clear());
             }
