@@ -186,8 +186,9 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
             }
             Some(state) => {
                 let context = Context { seq: record.seq, accepted: record.accepted.clone() };
-                let outcome =
-                    VerifiedEntry::verify(record.entry.clone()).and_then(|entry| state.check(&entry, &context));
+                // A bundle carries no disclosures: withheld values are judged publicly.
+                let outcome = VerifiedEntry::verify_public(record.entry.clone(), state.consortium().format)
+                    .and_then(|entry| state.check(&entry, &context));
                 match outcome {
                     Ok(change) => state.apply(change),
                     Err(refusal) => {

@@ -12,6 +12,7 @@
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
+use crate::disclosure::{self, Disclosure, Salt};
 use crate::entry::{Kind, LedgerId, PublicKey, SignedEntry, Statement, Timestamp};
 
 /// The members of the demo consortium: id, name and roles.
@@ -53,8 +54,18 @@ impl Fixture {
         Self::named("Zemgale Materials Reuse Consortium")
     }
 
+    /// The demo consortium on a format-2 ledger, which withholds restricted
+    /// values (docs/format.md §13): a different ledger from [`Fixture::new`]'s.
+    pub fn withholding() -> Fixture {
+        Self::build("Zemgale Materials Reuse Consortium", Some(2))
+    }
+
     /// The same members under another consortium name: a different ledger.
     pub fn named(consortium: &str) -> Fixture {
+        Self::build(consortium, None)
+    }
+
+    fn build(consortium: &str, format: Option<u8>) -> Fixture {
         let time = Timestamp::parse("2026-11-23T09:00:00Z").unwrap_or_else(|_| Timestamp::now());
         let members: Vec<Value> = MEMBERS
             .iter()
@@ -72,6 +83,10 @@ impl Fixture {
                 "members": members,
             }),
         };
+        let mut statement = statement;
+        if let Some(format) = format {
+            statement.body["format"] = json!(format);
+        }
         let genesis = sign(statement, &[&Self::key("regional-planning"), &Self::key("city-of-jelgava")]);
         let ledger_id = LedgerId(genesis.id().0);
         Fixture { genesis, ledger_id, time }
@@ -91,6 +106,16 @@ impl Fixture {
     pub fn signed(&self, signers: &[&str], kind: Kind, body: Value) -> SignedEntry {
         let keys: Vec<SigningKey> = signers.iter().map(|m| Self::key(m)).collect();
         sign(self.statement(kind, body), &keys.iter().collect::<Vec<_>>())
+    }
+
+    /// A statement signed by the named members with its restricted values
+    /// withheld (format 2), and their disclosures.
+    pub fn withheld(&self, signers: &[&str], kind: Kind, body: Value) -> (SignedEntry, Vec<Disclosure>) {
+        let (public, disclosures) = match disclosure::withhold(kind, &body, Salt::random) {
+            Ok(Ok(withheld)) => withheld,
+            _ => (body, Vec::new()),
+        };
+        (self.signed(signers, kind, public), disclosures)
     }
 
     /// `item.register` by a contractor.

@@ -31,7 +31,17 @@ impl Site {
     ///
     /// When the temporary directory cannot be written.
     pub fn new(members: &[&str]) -> Site {
-        let site = Site { dir: tempdir(), fixture: Fixture::new() };
+        Self::of(Fixture::new(), members)
+    }
+
+    /// A site of the demo consortium on a format-2 ledger, which withholds
+    /// restricted values ([`Fixture::withholding`]).
+    pub fn withholding(members: &[&str]) -> Site {
+        Self::of(Fixture::withholding(), members)
+    }
+
+    fn of(fixture: Fixture, members: &[&str]) -> Site {
+        let site = Site { dir: tempdir(), fixture };
         let genesis = serde_json::to_vec_pretty(&site.fixture.genesis.to_value()).unwrap_or_default();
         write(&site.path("genesis.json"), &genesis);
         for member in members {

@@ -286,25 +286,61 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     // when a ledger is created; a genesis submitted later is misplaced first.
     // A record over 16 MiB needs a body of that size (the ledger's own tests).
     // Only a consortium node gives up on a forged submission (tests/cluster.rs).
-    // Disclosures (issue 24, format 2) are not yet taken by the node: their
-    // codes are the ledger's own tests' (ledger/src/disclosure/tests.rs).
-    let not_by_submission = [
-        "ledger.genesis_invalid",
-        "entry.too_large",
-        "signature.unchecked",
-        "disclosure.malformed",
-        "disclosure.missing",
-        "disclosure.unexpected",
-        "disclosure.mismatch",
-        "disclosure.in_clear",
-    ];
+    // The disclosures' codes are met on a format-2 node below.
+    let mut met = m.met;
+    node.terminate();
+    let withholding = Site::withholding(&[OPERATOR]);
+    let node = Running::start(withholding.node(OPERATOR));
+    let mut d = Member { node: &node, fixture: &withholding.fixture, size: 1, met: BTreeSet::new() };
+    disclosures_refused(&mut d);
+    met.extend(d.met);
+    let not_by_submission = ["ledger.genesis_invalid", "entry.too_large", "signature.unchecked"];
     let missing: Vec<&str> = RefusalCode::ALL
         .iter()
         .map(|code| code.as_str())
-        .filter(|code| !m.met.contains(*code) && !not_by_submission.contains(code))
+        .filter(|code| !met.contains(*code) && !not_by_submission.contains(code))
         .collect();
     assert!(missing.is_empty(), "codes no test submission met: {missing:?}");
     node.terminate();
+}
+
+/// On a format-2 node: an entry whose disclosures are missing, extra, changed,
+/// malformed, or whose restricted value is signed in the clear, is refused
+/// with its code and changes nothing; the one with exactly its disclosures is
+/// accepted, and its restricted value is nowhere in the public record.
+fn disclosures_refused(m: &mut Member<'_>) {
+    let giai = "4750001SECRET-0001";
+    let mut body = passport(giai, "Beam from the sugar factory", 120.0);
+    body["origin"]["address"] = json!("Rūpniecības iela 12, Jelgava");
+    body["restricted"] = json!(["/origin/address", "/mass_kg"]);
+    let register = json!({"giai": giai, "passport": body});
+    let (entry, disclosures) = m.fixture.withheld(&["baltic-demolition"], Kind::ItemRegister, register.clone());
+    let (_, others) = m.fixture.withheld(&["baltic-demolition"], Kind::ItemRegister, register.clone());
+    let envelope = |disclosures: Vec<Value>| json!({"entry": entry.to_value(), "disclosures": disclosures}).to_string();
+    let values =
+        |list: &[salvage_ledger::disclosure::Disclosure]| list.iter().map(|d| d.to_value()).collect::<Vec<_>>();
+
+    m.refused(&entry, "disclosure.missing");
+    m.refused_bytes(envelope(values(&disclosures[..1])).as_bytes(), "disclosure.missing");
+    m.refused_bytes(envelope(values(&others)).as_bytes(), "disclosure.mismatch");
+    let mut twice = values(&disclosures);
+    twice.push(disclosures[0].to_value());
+    m.refused_bytes(envelope(twice).as_bytes(), "disclosure.unexpected");
+    m.refused_bytes(envelope(vec![json!(["nohex", "/passport/mass_kg", 1])]).as_bytes(), "disclosure.malformed");
+    let mut changed = disclosures[0].to_value();
+    changed[2] = json!("Another street 1");
+    m.refused_bytes(envelope(vec![changed, disclosures[1].to_value()]).as_bytes(), "disclosure.mismatch");
+    let in_clear = m.fixture.signed(&["baltic-demolition"], Kind::ItemRegister, register);
+    m.refused(&in_clear, "disclosure.in_clear");
+
+    let answer = m.node.request("POST", "/v1/entries", envelope(values(&disclosures)).as_bytes());
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    m.size += 1;
+    let record = m.node.get("/v1/records/1");
+    assert!(!record.text().contains("Rūpniecības") && !record.text().contains("\"mass_kg\":"), "{}", record.text());
+    // Sent again: idempotent.
+    let again = m.node.request("POST", "/v1/entries", envelope(values(&disclosures)).as_bytes());
+    assert_eq!(again.status, 201, "{}", again.text());
 }
 
 /// 32 bytes that are no compressed Edwards point.

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
-use crate::custody::{Context, Member, Role, State, VerifiedEntry};
+use crate::custody::{Context, LedgerFormat, Member, Role, State, VerifiedEntry};
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::hex::to_lower_hex;
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
@@ -127,6 +127,11 @@ pub struct AuditReport {
     pub items: usize,
     /// Members in the replayed state.
     pub members: usize,
+    /// Records that withhold restricted values (format 2): judged without
+    /// them, so their schema and the rules that read them were not checked.
+    pub records_withholding: u64,
+    /// Restricted values withheld in those records, which the audit could not check.
+    pub values_unchecked: u64,
     /// The checkpoint check, when a checkpoint was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<CheckpointFinding>,
@@ -288,6 +293,8 @@ struct Auditor {
     last_leaf: LeafHash,
     entries: HashSet<[u8; 32]>,
     signatures: u64,
+    records_withholding: u64,
+    values_unchecked: u64,
     problems: Vec<Problem>,
     problem_count: u64,
 }
@@ -329,6 +336,8 @@ impl Auditor {
             last_leaf: LeafHash::ZERO,
             entries: HashSet::new(),
             signatures: 0,
+            records_withholding: 0,
+            values_unchecked: 0,
             problems: Vec::new(),
             problem_count: 0,
         }
@@ -400,8 +409,14 @@ impl Auditor {
         let context = Context { seq: record.seq, accepted: record.accepted };
         let verified = match record.entry {
             Stage::Verified(verified) => verified,
-            Stage::Entry(entry) => VerifiedEntry::after_signatures(entry),
+            Stage::Entry(entry) => VerifiedEntry::public_after_signatures(entry, state.consortium().format),
         };
+        if let Ok(verified) = &verified
+            && verified.withheld() > 0
+        {
+            self.records_withholding += 1;
+            self.values_unchecked += verified.withheld() as u64;
+        }
         let outcome = verified.and_then(|entry| state.check(&entry, &context));
         match outcome {
             Ok(change) => state.apply(change),
@@ -473,6 +488,8 @@ impl Auditor {
             root: to_lower_hex(self.tree.root()),
             items,
             members,
+            records_withholding: self.records_withholding,
+            values_unchecked: self.values_unchecked,
             checkpoint: checkpoint_finding,
             problems: self.problems,
             problem_count: self.problem_count,
@@ -554,7 +571,7 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<
                 let (id, signature_count) = (entry.id(), entry.signatures().len());
                 // The genesis is checked by State::from_genesis during replay.
                 let entry = if signatures_ok.is_ok() && record.seq.get() > 0 && !is_genesis {
-                    Stage::Verified(VerifiedEntry::after_signatures(entry))
+                    Stage::Verified(VerifiedEntry::public_after_signatures(entry, LedgerFormat::declared_by(genesis)))
                 } else {
                     Stage::Entry(entry)
                 };

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{LedgerFormat, MemberId, Role};
-use crate::disclosure::{self, Disclosure};
+use crate::disclosure::{self, DisclosedEntry, Disclosure};
 use crate::entry::{Kind, SignedEntry};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode, RefusalDetail};
@@ -16,6 +16,12 @@ use crate::schema::{self, SchemaError};
 /// Only [`VerifiedEntry::verify`] and its siblings (and, inside the crate, the audit,
 /// once it has checked the signatures the same way) can make one, so the custody rules
 /// never see an unchecked entry.
+///
+/// On a format-2 ledger an entry is judged one of two ways (docs/format.md §13.5):
+/// *with its disclosures* (a node, at submission, replication and replay), when the
+/// whole body is put back together and judged exactly as on format 1; or *publicly*
+/// (an audit or a bundle without disclosures), when everything but the withheld
+/// values is checked and [`VerifiedEntry::withheld`] says how many were not.
 #[derive(Debug, Clone)]
 pub struct VerifiedEntry {
     entry: SignedEntry,
@@ -23,11 +29,17 @@ pub struct VerifiedEntry {
     body: Body,
     /// The disclosures of the restricted values (format 2), in the order they came.
     disclosures: Vec<Disclosure>,
+    /// How many values the body withholds that were judged without their
+    /// disclosures (a public judgement); 0 when the body was judged whole.
+    withheld: usize,
+    /// Whether the entry is judged without disclosures on a format-2 ledger.
+    public: bool,
 }
 
 impl VerifiedEntry {
     /// Verifies every signature with `verify_strict`, validates the body against
-    /// its kind's schema and decodes it.
+    /// its kind's schema and decodes it, as on a format-1 ledger (and for a
+    /// genesis, which restricts nothing).
     pub fn verify(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {
         entry.verify_signatures()?;
         Self::after_signatures(entry)
@@ -45,22 +57,47 @@ impl VerifiedEntry {
             .collect()
     }
 
-    /// [`VerifiedEntry::verify`]'s verdict on each entry of `canonical`, given
-    /// as its canonical JSON, in order; bytes that are no signed entry get the
-    /// strict parser's refusal. Each body is validated and decoded as soon as
-    /// its entry is, while its JSON tree is still in this core's cache, and the
-    /// tree is then dropped: the entry is only to be recorded, which takes its
-    /// canonical bytes (see `SignedEntry::without_body_tree`). The signatures
-    /// are checked after, together; a bad signature still decides the verdict
-    /// before a bad body does, as in [`VerifiedEntry::verify`].
+    /// [`VerifiedEntry::verify_disclosed`]'s verdict for each entry and its
+    /// disclosures, in order, with the signatures checked together.
+    pub fn verify_each_disclosed(
+        format: LedgerFormat,
+        entries: Vec<(SignedEntry, Vec<Disclosure>)>,
+    ) -> Vec<Result<VerifiedEntry, Refusal>> {
+        let (entries, disclosures): (Vec<SignedEntry>, Vec<Vec<Disclosure>>) = entries.into_iter().unzip();
+        let signatures = SignedEntry::verify_signatures_each(&entries);
+        entries
+            .into_iter()
+            .zip(disclosures)
+            .zip(signatures)
+            .map(|((entry, disclosures), signatures)| {
+                signatures.and_then(|()| Self::disclosed_after_signatures(entry, format, disclosures))
+            })
+            .collect()
+    }
+
+    /// [`VerifiedEntry::verify_disclosed`]'s verdict on each entry of
+    /// `canonical`, given as its canonical JSON (or its envelope's, with its
+    /// disclosures: [`DisclosedEntry`]), in order; bytes that are neither get
+    /// the strict parser's refusal. Each body is validated and decoded as soon
+    /// as its entry is, while its JSON tree is still in this core's cache, and
+    /// the tree is then dropped: the entry is only to be recorded, which takes
+    /// its canonical bytes (see `SignedEntry::without_body_tree`). The
+    /// signatures are checked after, together; a bad signature still decides
+    /// the verdict before a bad body does, as in [`VerifiedEntry::verify`].
     pub(crate) fn verify_canonical<'a>(
+        format: LedgerFormat,
         canonical: impl Iterator<Item = &'a [u8]>,
     ) -> Vec<Result<VerifiedEntry, Refusal>> {
         let mut entries = Vec::new();
-        let checked: Vec<Result<Result<Body, Refusal>, Refusal>> = canonical
+        let checked: Vec<Result<Result<Judged, Refusal>, Refusal>> = canonical
             .map(|bytes| {
-                let entry = SignedEntry::from_canonical_json(bytes)?;
-                let body = Body::decode(entry.statement().kind, &entry.statement().body);
+                let (entry, disclosures) = if disclosure::is_canonical_envelope(bytes) {
+                    let envelope = DisclosedEntry::from_json_bytes(bytes)?;
+                    (envelope.entry, envelope.disclosures)
+                } else {
+                    (SignedEntry::from_canonical_json(bytes)?, Vec::new())
+                };
+                let body = whole_body(&entry, format, &disclosures).map(|body| (body, disclosures));
                 entries.push(entry.without_body_tree());
                 Ok(body)
             })
@@ -70,22 +107,23 @@ impl VerifiedEntry {
         checked
             .into_iter()
             .map(|decoded| {
-                let body = decoded?;
+                let judged = decoded?;
                 // One entry and one verdict per decoded entry; a missing one refuses rather than admits.
                 let (Some(entry), Some(signatures)) = (entries.next(), signatures.next()) else {
                     return Err(Refusal::new(RefusalCode::EntryMalformed, "the entry could not be checked"));
                 };
                 signatures?;
-                Ok(VerifiedEntry { entry, body: body?, disclosures: Vec::new() })
+                let (body, disclosures) = judged?;
+                Ok(VerifiedEntry { entry, body, disclosures, withheld: 0, public: false })
             })
             .collect()
     }
 
     /// Validates and decodes the body of an entry whose signatures the caller has
-    /// already verified (the audit checks a chunk's records together, then decodes each).
+    /// already verified, as on a format-1 ledger.
     pub(crate) fn after_signatures(entry: SignedEntry) -> Result<VerifiedEntry, Refusal> {
         let body = Body::decode(entry.statement().kind, &entry.statement().body)?;
-        Ok(VerifiedEntry { entry, body, disclosures: Vec::new() })
+        Ok(VerifiedEntry { entry, body, disclosures: Vec::new(), withheld: 0, public: false })
     }
 
     /// [`VerifiedEntry::verify`] for an entry of a ledger of `format`, with the
@@ -108,23 +146,54 @@ impl VerifiedEntry {
         format: LedgerFormat,
         disclosures: Vec<Disclosure>,
     ) -> Result<VerifiedEntry, Refusal> {
+        let body = whole_body(&entry, format, &disclosures)?;
+        Ok(VerifiedEntry { entry, body, disclosures, withheld: 0, public: false })
+    }
+
+    /// Verifies an entry of a ledger of `format` without its disclosures (a
+    /// public audit, a bundle): the signatures, and on format 2 everything the
+    /// signed body shows. A body that withholds values is decoded without its
+    /// schema, which would miss them; [`VerifiedEntry::withheld`] counts them.
+    pub fn verify_public(entry: SignedEntry, format: LedgerFormat) -> Result<VerifiedEntry, Refusal> {
+        entry.verify_signatures()?;
+        Self::public_after_signatures(entry, format)
+    }
+
+    /// [`VerifiedEntry::verify_public`] after the signatures.
+    pub(crate) fn public_after_signatures(entry: SignedEntry, format: LedgerFormat) -> Result<VerifiedEntry, Refusal> {
+        if format == LedgerFormat::V1 {
+            return Self::after_signatures(entry);
+        }
         let kind = entry.statement().kind;
-        let body = match format {
-            LedgerFormat::V1 if !disclosures.is_empty() => {
-                return Err(Refusal::new(
-                    RefusalCode::DisclosureUnexpected,
-                    "this ledger (format 1) records restricted values in the clear and takes no disclosures",
-                ));
+        let public = &entry.statement().body;
+        let withheld = disclosure::withheld_values(kind, public)?;
+        let body = match public {
+            Value::Object(members) if members.contains_key(disclosure::DIGESTS_MEMBER) => {
+                let mut shown = members.clone();
+                shown.remove(disclosure::DIGESTS_MEMBER);
+                let shown = Value::Object(shown);
+                if withheld == 0 { Body::decode(kind, &shown)? } else { Body::decode_unvalidated(kind, &shown)? }
             }
-            LedgerFormat::V1 => Body::decode(kind, &entry.statement().body)?,
-            LedgerFormat::V2 => Body::decode(kind, &disclosure::reveal(kind, &entry.statement().body, &disclosures)?)?,
+            _ => Body::decode(kind, public)?,
         };
-        Ok(VerifiedEntry { entry, body, disclosures })
+        Ok(VerifiedEntry { entry, body, disclosures: Vec::new(), withheld, public: true })
     }
 
     /// The disclosures of the entry's restricted values (format 2).
     pub fn disclosures(&self) -> &[Disclosure] {
         &self.disclosures
+    }
+
+    /// How many withheld values the entry was judged without (0 unless it was
+    /// judged publicly): their schema and the rules that read them went unchecked.
+    pub fn withheld(&self) -> usize {
+        self.withheld
+    }
+
+    /// Whether the entry was judged without the disclosures of a format-2
+    /// ledger, so rules that need a withheld value could not be checked.
+    pub fn judged_publicly(&self) -> bool {
+        self.public
     }
 
     /// The entry.
@@ -140,6 +209,28 @@ impl VerifiedEntry {
     /// The entry, giving up the decoded body.
     pub fn into_entry(self) -> SignedEntry {
         self.entry
+    }
+
+    /// The entry and its disclosures, giving up the decoded body.
+    pub fn into_disclosed(self) -> (SignedEntry, Vec<Disclosure>) {
+        (self.entry, self.disclosures)
+    }
+}
+
+/// A body judged whole, and the disclosures that made it whole.
+type Judged = (Body, Vec<Disclosure>);
+
+/// The whole body of an entry of a ledger of `format` with `disclosures` put
+/// back, validated against its kind's schema and decoded.
+fn whole_body(entry: &SignedEntry, format: LedgerFormat, disclosures: &[Disclosure]) -> Result<Body, Refusal> {
+    let kind = entry.statement().kind;
+    match format {
+        LedgerFormat::V1 if !disclosures.is_empty() => Err(Refusal::new(
+            RefusalCode::DisclosureUnexpected,
+            "this ledger (format 1) records restricted values in the clear and takes no disclosures",
+        )),
+        LedgerFormat::V1 => Body::decode(kind, &entry.statement().body),
+        LedgerFormat::V2 => Body::decode(kind, &disclosure::reveal(kind, &entry.statement().body, disclosures)?),
     }
 }
 
@@ -183,6 +274,13 @@ impl Body {
     /// Validates a body against its kind's schema, then decodes it.
     pub fn decode(kind: Kind, body: &Value) -> Result<Body, Refusal> {
         schema::validate_body(kind.as_str(), body).map_err(|error| schema_refusal(kind, error))?;
+        Self::decode_unvalidated(kind, body)
+    }
+
+    /// Decodes a body without its schema: only for a body some of whose values
+    /// are withheld (its schema would miss them), judged publicly. The typed
+    /// fields a restricted place may hold all have defaults.
+    fn decode_unvalidated(kind: Kind, body: &Value) -> Result<Body, Refusal> {
         Ok(match kind {
             Kind::Genesis => Body::Genesis(typed(kind, body)?),
             Kind::MemberAdd => Body::MemberAdd(typed(kind, body)?),

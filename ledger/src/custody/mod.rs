@@ -284,6 +284,17 @@ pub enum LedgerFormat {
     V2,
 }
 
+impl LedgerFormat {
+    /// The format a genesis declares (format 1 unless its body says 2). Only
+    /// [`State::from_genesis`] judges whether the genesis is valid.
+    pub fn declared_by(genesis: &SignedEntry) -> LedgerFormat {
+        match genesis.statement().body.get("format").and_then(serde_json::Value::as_u64) {
+            Some(2) => LedgerFormat::V2,
+            _ => LedgerFormat::V1,
+        }
+    }
+}
+
 impl From<LedgerFormat> for u8 {
     fn from(format: LedgerFormat) -> u8 {
         match format {
@@ -404,7 +415,7 @@ impl State {
             Body::MemberUpdate(body) => members::update(self, &signers, body, context),
             Body::NodeAdd(body) => nodes::add(self, &signers, body),
             Body::NodeRemove(body) => nodes::remove(self, &signers, body),
-            item_body => items::check(self, &signers, item_body, context),
+            item_body => items::check(self, &signers, item_body, entry.judged_publicly(), context),
         }
     }
 

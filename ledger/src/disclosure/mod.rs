@@ -15,11 +15,15 @@
 //! - [`reveal`] puts disclosures back into a signed body and checks that they
 //!   are exactly the ones it calls for (a node, before it validates the whole
 //!   body against the schema and the rules);
-//! - [`restricted_places`] says which places of a body are restricted.
+//! - [`restricted_places`] says which places of a body are restricted;
+//! - [`withheld_values`] checks a signed body without its disclosures (a
+//!   public audit, a bundle);
+//! - [`DisclosedEntry`] is a signed entry with its disclosures, as they travel.
 //!
 //! This module is pure: where disclosures are stored and who may read them is
 //! the node's business.
 
+mod envelope;
 pub(crate) mod places;
 mod reveal;
 #[cfg(test)]
@@ -31,8 +35,10 @@ use crate::canonical;
 use crate::digest::hash_newtype;
 use crate::refusal::{Refusal, RefusalCode};
 
+pub use envelope::DisclosedEntry;
+pub(crate) use envelope::is_canonical_envelope;
 pub use places::{Place, restricted_places};
-pub use reveal::{reveal, withhold};
+pub use reveal::{reveal, withheld_values, withhold};
 
 /// The prefix hashed before a disclosure's canonical bytes, so that no other
 /// hash of the project can be passed off as a disclosure digest.
@@ -77,8 +83,9 @@ impl std::fmt::Debug for Salt {
 }
 
 /// One restricted value: `[salt, place, value]`, where the place is a JSON
-/// Pointer into the statement's body.
-#[derive(Clone, PartialEq)]
+/// Pointer into the statement's body. Two disclosures are equal when their
+/// canonical bytes are (so `60.0` and `60` are one value, as their digests say).
+#[derive(Clone)]
 pub struct Disclosure {
     salt: Salt,
     place: Place,
@@ -139,6 +146,12 @@ impl Disclosure {
     /// The value.
     pub fn value(&self) -> &Value {
         &self.value
+    }
+}
+
+impl PartialEq for Disclosure {
+    fn eq(&self, other: &Disclosure) -> bool {
+        self.salt == other.salt && self.place == other.place && self.canonical_bytes() == other.canonical_bytes()
     }
 }
 

@@ -74,6 +74,9 @@ pub fn reveal(kind: Kind, public: &Value, disclosures: &[Disclosure]) -> Result<
         }
     }
     if let Some(place) = places.iter().find(|place| !seen.contains(place)) {
+        if place.find(public).is_some_and(|value| !value.is_null()) {
+            return Err(in_clear(place));
+        }
         return Err(Refusal::new(
             RefusalCode::DisclosureMissing,
             format!("{place} is restricted and no disclosure of its value came with the entry"),
@@ -87,6 +90,30 @@ pub fn reveal(kind: Kind, public: &Value, disclosures: &[Disclosure]) -> Result<
         put_back(&mut whole, disclosure)?;
     }
     Ok(whole)
+}
+
+/// How many values a signed `public` body of `kind` withholds, checked
+/// without their disclosures: `_sd` is well formed and every restricted place
+/// is left empty (a value shown at one is `disclosure.in_clear`). What the
+/// values were, and whether they fit the schema and the rules, only their
+/// disclosures can tell (docs/format.md §13, public judgement).
+pub fn withheld_values(kind: Kind, public: &Value) -> Result<usize, Refusal> {
+    listed_digests(public)?;
+    let places = restricted_places(kind, public);
+    check_places(&places)?;
+    let mut probe = public.clone();
+    if let Value::Object(members) = &mut probe {
+        members.remove(DIGESTS_MEMBER);
+    }
+    for place in &places {
+        // Putting a placeholder back fails exactly where a value is shown in the clear.
+        let placeholder = Disclosure::new(Salt::from_bytes([0; 16]), place.clone(), Value::Null);
+        match put_back(&mut probe, &placeholder) {
+            Err(refusal) if refusal.code == RefusalCode::DisclosureInClear => return Err(refusal),
+            _ => {}
+        }
+    }
+    Ok(places.len())
 }
 
 /// The digests a body lists, checked: at most [`MAX_DIGESTS`] of 64 lowercase
@@ -156,6 +183,17 @@ fn take_out(body: &mut Value, place: &Place) {
     }
 }
 
+/// The refusal of a value shown at a restricted place.
+fn in_clear(place: &Place) -> Refusal {
+    Refusal::new(
+        RefusalCode::DisclosureInClear,
+        format!(
+            "the signed body shows a value at the restricted place {place}: on this ledger a restricted value is \
+             withheld from the statement and only its disclosure's digest is signed (salvage register does so)"
+        ),
+    )
+}
+
 /// Puts a disclosure's value back where [`take_out`] left its place empty.
 fn put_back(body: &mut Value, disclosure: &Disclosure) -> Result<(), Refusal> {
     let place = disclosure.place();
@@ -165,15 +203,7 @@ fn put_back(body: &mut Value, disclosure: &Disclosure) -> Result<(), Refusal> {
             format!("the signed body has no place {place} for its disclosure"),
         )
     };
-    let in_clear = || {
-        Refusal::new(
-            RefusalCode::DisclosureInClear,
-            format!(
-                "the signed body shows a value at the restricted place {place}: on this ledger a restricted value is \
-                 withheld from the statement and only its disclosure's digest is signed (salvage register does so)"
-            ),
-        )
-    };
+    let in_clear = || in_clear(place);
     let (last, parents) = place.tokens().split_last().ok_or_else(no_place)?;
     let parent = parent_mut(body, parents).ok_or_else(no_place)?;
     match parent {

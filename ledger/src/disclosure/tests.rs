@@ -175,3 +175,30 @@ fn nothing_secret_is_in_a_debug_print() {
     let printed = format!("{disclosures:?}");
     assert!(!printed.contains("Rūpniecības") && !printed.contains("0000000000000000"), "{printed}");
 }
+
+#[test]
+fn an_envelope_is_written_canonically_and_reads_back_and_bad_ones_are_refused() {
+    let fixture = crate::testkit::Fixture::withholding();
+    let (entry, disclosures) = fixture.withheld(&["baltic-demolition"], Kind::ItemRegister, register());
+    let envelope = DisclosedEntry { entry: entry.clone(), disclosures: disclosures.clone() };
+    let bytes = envelope.canonical_bytes();
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(bytes, crate::canonical::value_to_canonical_bytes(&value), "the envelope's bytes are its JCS");
+    assert!(DisclosedEntry::is_envelope(&value) && !DisclosedEntry::is_envelope(&entry.to_value()));
+    let read = DisclosedEntry::from_json_bytes(&bytes).unwrap();
+    assert_eq!((read.entry, read.disclosures), (entry.clone(), disclosures));
+
+    for bad in [
+        json!([]),
+        json!({"entry": entry.to_value()}),
+        json!({"disclosures": {}, "entry": entry.to_value()}),
+        json!({"disclosures": [], "entry": entry.to_value(), "note": 1}),
+        json!({"disclosures": [["x", "/a", 1]], "entry": entry.to_value()}),
+        json!({"disclosures": vec![json!(null); 1001], "entry": entry.to_value()}),
+    ] {
+        let refusal = DisclosedEntry::from_value(bad.clone()).expect_err("refused");
+        assert_eq!(refusal.code.as_str(), "disclosure.malformed", "{bad}");
+    }
+    let no_entry = DisclosedEntry::from_value(json!({"disclosures": [], "entry": {"statement": 1}})).unwrap_err();
+    assert_eq!(no_entry.code.as_str(), "entry.malformed");
+}

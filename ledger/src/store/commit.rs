@@ -46,14 +46,18 @@ impl Ledger {
     /// and hands their index updates to the indexer. Only the group commit's
     /// leader calls it.
     fn sync_appended(&self) -> Result<(), LedgerError> {
-        let (handle, upto, updates) = {
+        let (private, handle, upto, updates) = {
             let mut core = self.lock_core()?;
-            (core.log.sync_handle(), core.tree.len(), std::mem::take(&mut core.unindexed))
+            let private = core.private.sync_handle();
+            (private, core.log.sync_handle(), core.tree.len(), std::mem::take(&mut core.unindexed))
         };
-        let synced = handle.and_then(|handle| handle.sync());
+        // The disclosures first: a durable record's disclosures must be durable too.
+        let synced = private
+            .and_then(|private| private.map_or(Ok(()), |private| private.sync().map_err(LedgerError::Private)))
+            .and_then(|()| handle.and_then(|handle| handle.sync()).map_err(LedgerError::from));
         if let Err(error) = synced {
             self.poisoned.store(true, Ordering::Release);
-            return Err(error.into());
+            return Err(error);
         }
         self.durable.store(upto, Ordering::Release);
         if let Err(error) = self.indexer.enqueue(updates) {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::index::{self, IndexUpdate};
 use super::log::{LogPosition, RecordLog};
 use super::outcome::Receipt;
+use super::private::PrivateStore;
 use crate::chain::{LeafHash, Seq};
 use crate::custody::{Change, State};
 use crate::entry::{EntryId, SignedEntry, Timestamp};
@@ -17,6 +18,8 @@ use crate::refusal::{Refusal, RefusalCode};
 pub(super) struct Core {
     pub(super) state: State,
     pub(super) log: RecordLog,
+    // The disclosures of records that withhold values (format 2).
+    pub(super) private: PrivateStore,
     pub(super) tree: MerkleTree<Blake3Hasher>,
     // The seq of every recorded entry and a digest of its signatures, to tell an
     // idempotent re-submission from the same statement signed differently.

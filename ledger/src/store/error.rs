@@ -19,6 +19,19 @@ pub enum LedgerError {
     /// The record log failed or is damaged.
     #[error("record log: {0}")]
     Log(#[from] LogError),
+    /// The private store (the disclosures of restricted values) failed or is damaged.
+    #[error("private store: {0}")]
+    Private(LogError),
+    /// A frame of the private store is not what a frame must be.
+    #[error("private store: the frame at segment {segment}, offset {offset} is damaged: {reason}")]
+    PrivateFrame {
+        /// The segment.
+        segment: u32,
+        /// The frame's offset in it.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// The sled index failed.
     #[error("index: {0}")]
     Index(#[from] IndexError),

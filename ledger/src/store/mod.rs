@@ -26,6 +26,7 @@ mod indexer;
 pub mod log;
 mod open;
 mod outcome;
+mod private;
 mod read;
 mod submit;
 mod verifiers;
@@ -34,6 +35,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use crate::custody::LedgerFormat;
 use crate::entry::{LedgerId, SignedEntry};
 
 use self::core::Core;
@@ -68,6 +70,8 @@ pub struct Ledger {
     dir: PathBuf,
     genesis: SignedEntry,
     ledger_id: LedgerId,
+    // Fixed by the genesis: how entries are verified before they reach the core lock.
+    format: LedgerFormat,
     core: Mutex<Core>,
     // Whether a submitter is fdatasyncing the log for the others (the group
     // commit's leader); `synced` is signalled each time a sync ends.
@@ -79,6 +83,7 @@ pub struct Ledger {
     durable: AtomicU64,
     poisoned: AtomicBool,
     reader: LogReader,
+    private_reader: LogReader,
     index: Arc<Index>,
     indexer: Indexer,
     verifiers: Verifiers,

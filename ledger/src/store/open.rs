@@ -11,10 +11,12 @@ use super::error::{LedgerError, decode, invalid};
 use super::index::{Index, IndexUpdate};
 use super::indexer::{self, Indexer};
 use super::log::{LogOptions, LogPosition, RecordLog, TailCut};
+use super::private::PrivateStore;
 use super::verifiers::{Unverified, Verifiers};
 use super::{Ledger, VERIFY_CHUNK, VERIFY_THREADS};
 use crate::chain::{self, LeafHash, Record, Seq};
-use crate::custody::{Change, Context, State, VerifiedEntry};
+use crate::custody::{Change, Context, LedgerFormat, State, VerifiedEntry};
+use crate::disclosure::Disclosure;
 use crate::entry::{LedgerId, SignedEntry};
 use crate::merkle::MerkleTree;
 use crate::refusal::Refusal;
@@ -30,6 +32,10 @@ pub struct OpenReport {
     pub index_rebuilt: bool,
     /// How many records the index had to catch up on.
     pub index_caught_up: u64,
+    /// Records that withhold values whose disclosures the private store does
+    /// not hold (format 2): they were judged publicly, and their values cannot
+    /// be read from this node.
+    pub disclosures_missing: u64,
 }
 
 impl Ledger {
@@ -97,11 +103,15 @@ impl Ledger {
         }
         let state = State::from_genesis(&genesis_record.entry).map_err(|e| invalid(0, e))?;
         let ledger_id = state.consortium().ledger_id;
+        let format = state.consortium().format;
+        let (private, mut stored_frames) = PrivateStore::open(dir)?;
+        let private_reader = private.reader();
         let genesis_leaf = chain::leaf_hash_of(&genesis_bytes);
 
         let mut core = Core {
             state,
             log,
+            private,
             tree: MerkleTree::new(),
             entries: HashMap::new(),
             histories: HashMap::new(),
@@ -117,15 +127,28 @@ impl Ledger {
         // Signatures and schemas are checked a chunk at a time on both cores; the
         // rules, which depend on order, are then applied one record after another.
         let frames: Vec<(LogPosition, Vec<u8>)> = frames.collect();
+        let mut disclosures_missing = 0;
         for chunk in frames.chunks(REPLAY_CHUNK) {
             let first = core.tree.len();
             let mut records = Vec::with_capacity(chunk.len());
             for (offset, (_, bytes)) in chunk.iter().enumerate() {
                 records.push(decode(first + offset as u64, bytes)?);
             }
-            let entries = records.iter().map(|record| record.entry.clone()).collect();
+            // Each record with the disclosures the private store holds for it;
+            // one without (none withheld, or none held) is judged publicly.
+            let mut entries = Vec::with_capacity(records.len());
+            for record in &records {
+                let held = stored_frames
+                    .remove(&record.seq.get())
+                    .filter(|(_, frame)| frame.entry_id == record.entry.id())
+                    .map(|(position, frame)| {
+                        core.private.hold(record.seq.get(), position);
+                        frame.disclosures
+                    });
+                entries.push((record.entry.clone(), held));
+            }
             for ((record, verified), (position, bytes)) in
-                records.into_iter().zip(verify_in_order(&verifiers, entries)?).zip(chunk)
+                records.into_iter().zip(verify_in_order(&verifiers, format, entries)?).zip(chunk)
             {
                 let seq = core.tree.len();
                 chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e))?;
@@ -135,6 +158,7 @@ impl Ledger {
                 }
                 let context = Context { seq: record.seq, accepted: record.accepted };
                 let verified = verified.map_err(|e| invalid(seq, e))?;
+                disclosures_missing += u64::from(verified.withheld() > 0);
                 let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
                 updates.push(core.record_appended(verified.entry(), chain::leaf_hash_of(bytes), *position, change));
                 core.last_accepted = context.accepted;
@@ -143,7 +167,7 @@ impl Ledger {
         let size = core.tree.len();
 
         let index = Index::open(&dir.join("index"))?;
-        let mut report = OpenReport { size, tail_cut: contents.tail_cut, ..OpenReport::default() };
+        let mut report = OpenReport { size, tail_cut: contents.tail_cut, disclosures_missing, ..OpenReport::default() };
         let (indexed, indexed_ledger) = index.size()?;
         let agrees = indexed_ledger.is_none_or(|id| id == ledger_id)
             && indexed <= size
@@ -174,12 +198,14 @@ impl Ledger {
             _lock: lock,
             genesis: genesis_record_entry(&genesis_bytes)?,
             ledger_id,
+            format,
             core: Mutex::new(core),
             syncing: Mutex::new(false),
             synced: Condvar::new(),
             durable: AtomicU64::new(size),
             poisoned: AtomicBool::new(false),
             reader,
+            private_reader,
             index,
             indexer,
             verifiers,
@@ -194,10 +220,11 @@ const REPLAY_CHUNK: usize = 1024;
 /// Verifies entries on the verification threads; the verdicts come back in order.
 fn verify_in_order(
     verifiers: &Verifiers,
-    entries: Vec<SignedEntry>,
+    format: LedgerFormat,
+    entries: Vec<(SignedEntry, Option<Vec<Disclosure>>)>,
 ) -> Result<Vec<Result<VerifiedEntry, Refusal>>, LedgerError> {
     let (chunks, verdicts) =
-        verifiers.verify_chunks(Unverified::Decoded(entries), VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
+        verifiers.verify_chunks(Unverified::Disclosed(entries), format, VERIFY_CHUNK).ok_or(LedgerError::Verifier)?;
     let mut ordered: Vec<Option<Vec<_>>> = (0..chunks).map(|_| None).collect();
     for _ in 0..chunks {
         let (number, chunk) = verdicts.recv().map_err(|_| LedgerError::Verifier)?;

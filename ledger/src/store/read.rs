@@ -7,9 +7,11 @@ use std::sync::atomic::Ordering;
 use super::Ledger;
 use super::error::{LedgerError, decode};
 use super::outcome::Receipt;
+use super::private::read_frame;
 use crate::chain::{LeafHash, Record, Seq};
 use crate::checkpoint::Checkpoint;
 use crate::custody::{ItemState, LedgerFormat, Member};
+use crate::disclosure::Disclosure;
 use crate::entry::{EntryId, LedgerId, SignedEntry};
 use crate::ident::Giai;
 use crate::merkle::ProofError;
@@ -58,6 +60,19 @@ impl Ledger {
         self.indexer.wait_for(seq + 1)?;
         let (position, _) = self.index.record(seq_typed)?.ok_or(LedgerError::NoRecord(seq))?;
         Ok(self.reader.read_at(position)?)
+    }
+
+    /// The disclosures of the values durable record `seq` withholds (format 2),
+    /// from the private store; `None` if the record withholds nothing or this
+    /// ledger does not hold them. Who may read them is the caller's business
+    /// (docs/rules.md §9).
+    pub fn disclosures(&self, seq: u64) -> Result<Option<Vec<Disclosure>>, LedgerError> {
+        if seq >= self.size() {
+            return Err(LedgerError::NoRecord(seq));
+        }
+        let seq_typed = Seq::new(seq).ok_or(LedgerError::NoRecord(seq))?;
+        let Some(position) = self.lock_core()?.private.position(seq) else { return Ok(None) };
+        Ok(Some(read_frame(&self.private_reader, position, seq_typed)?.disclosures))
     }
 
     /// The receipt of an entry already in the ledger.
@@ -118,7 +133,7 @@ impl Ledger {
 
     /// How this ledger records restricted values, as its genesis says.
     pub fn format(&self) -> Result<LedgerFormat, LedgerError> {
-        Ok(self.lock_core()?.state.consortium().format)
+        Ok(self.format)
     }
 
     /// Every member, by id.

@@ -13,10 +13,12 @@ use super::error::{LedgerError, invalid};
 use super::index::IndexUpdate;
 use super::log::{LogPosition, MAX_PAYLOAD_BYTES};
 use super::outcome::{PendingOutcomes, Receipt};
+use super::private::PrivateFrame;
 use super::verifiers::Unverified;
 use super::{Ledger, PARALLEL_VERIFY_THRESHOLD, VERIFY_CHUNK, VERIFY_THREADS};
 use crate::chain::{self, LeafHash, Record, Seq};
 use crate::custody::{Context, NodeSetChange, VerifiedEntry};
+use crate::disclosure::Disclosure;
 use crate::entry::{SignedEntry, Timestamp};
 use crate::refusal::{Refusal, RefusalCode};
 
@@ -42,6 +44,30 @@ impl Ledger {
         }
         let mut order = Order::Local;
         self.verify_and_order(Unverified::Decoded(entries), &mut order)
+    }
+
+    /// [`Ledger::submit`] for entries that come with the disclosures of their
+    /// restricted values (format 2, docs/format.md §13): each entry's whole
+    /// body is put back together and judged, and the disclosures of those
+    /// accepted are kept in the private store, durable before their records.
+    pub fn submit_disclosed(
+        &self,
+        entries: Vec<(SignedEntry, Vec<Disclosure>)>,
+    ) -> Result<Vec<Result<Receipt, Refusal>>, LedgerError> {
+        let pending = self.submit_pending_disclosed(entries)?;
+        self.settle(pending)
+    }
+
+    /// [`Ledger::submit_pending`] for entries with disclosures.
+    pub fn submit_pending_disclosed(
+        &self,
+        entries: Vec<(SignedEntry, Vec<Disclosure>)>,
+    ) -> Result<PendingOutcomes, LedgerError> {
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(LedgerError::Poisoned);
+        }
+        let entries = entries.into_iter().map(|(entry, disclosures)| (entry, Some(disclosures))).collect();
+        self.verify_and_order(Unverified::Disclosed(entries), &mut Order::Local)
     }
 
     /// Applies a batch whose order consensus fixed (replication): every node of
@@ -100,12 +126,14 @@ impl Ledger {
     }
 
     /// Appends records formed by another node (replication, restore from a
-    /// download), checking each exactly as [`Ledger::open`] does: position, chain
-    /// link, signatures, schema and custody rules. Returns once they are durable,
-    /// with the changes of the consortium's node set that the records ask for,
-    /// in order. The first record that does not verify stops the call; those
-    /// before it stay.
-    pub fn append_records(&self, records: Vec<Record>) -> Result<Vec<NodeSetChange>, LedgerError> {
+    /// download), each with the disclosures of the values it withholds,
+    /// checking each exactly as [`Ledger::open`] does: position, chain link,
+    /// signatures, schema and custody rules (a record that withholds values
+    /// and comes without disclosures is judged publicly, and this ledger will
+    /// not hold them). Returns once they are durable, with the changes of the
+    /// consortium's node set that the records ask for, in order. The first
+    /// record that does not verify stops the call; those before it stay.
+    pub fn append_records(&self, records: Vec<(Record, Vec<Disclosure>)>) -> Result<Vec<NodeSetChange>, LedgerError> {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(LedgerError::Poisoned);
         }
@@ -116,7 +144,8 @@ impl Ledger {
             let mut core = self.lock_core()?;
             let mut payloads = Vec::new();
             let mut pending = Vec::new();
-            for record in records {
+            let mut private = Vec::new();
+            for (record, disclosures) in records {
                 let seq = core.tree.len();
                 let admitted =
                     chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e)).and_then(|()| {
@@ -124,13 +153,27 @@ impl Ledger {
                             return Err(invalid(seq, format!("entry {} is recorded twice", record.entry.id())));
                         }
                         let context = Context { seq: record.seq, accepted: record.accepted.clone() };
-                        let verified = VerifiedEntry::verify(record.entry.clone()).map_err(|e| invalid(seq, e))?;
+                        let verified = if disclosures.is_empty() {
+                            VerifiedEntry::verify_public(record.entry.clone(), self.format)
+                        } else {
+                            VerifiedEntry::verify_disclosed(record.entry.clone(), self.format, disclosures)
+                        }
+                        .map_err(|e| invalid(seq, e))?;
                         let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
-                        Ok((change, NodeSetChange::asked_by(verified.body())))
+                        let asks = NodeSetChange::asked_by(verified.body());
+                        let (_, disclosures) = verified.into_disclosed();
+                        Ok((change, asks, disclosures))
                     });
                 let change = match admitted {
-                    Ok((change, asks)) => {
+                    Ok((change, asks, disclosures)) => {
                         node_changes.extend(asks);
+                        if !disclosures.is_empty() {
+                            private.push(PrivateFrame {
+                                seq: record.seq.get(),
+                                entry_id: record.entry.id(),
+                                disclosures,
+                            });
+                        }
                         change
                     }
                     Err(error) => {
@@ -144,7 +187,7 @@ impl Ledger {
                 payloads.push(bytes);
                 last = Some(record.seq);
             }
-            self.write_batch(&mut core, &payloads, pending)?;
+            self.write_batch(&mut core, &payloads, pending, &private)?;
         }
         if let Some(seq) = last {
             self.wait_durable(seq)?;
@@ -152,11 +195,23 @@ impl Ledger {
         failure.map_or(Ok(node_changes), Err)
     }
 
-    /// Appends the records of a batch to the log in one write and queues their
-    /// index updates for the next group commit.
-    fn write_batch(&self, core: &mut Core, payloads: &[Vec<u8>], pending: Vec<IndexUpdate>) -> Result<(), LedgerError> {
+    /// Appends the records of a batch to the log in one write, and the
+    /// disclosures of those that have them to the private store, and queues
+    /// their index updates for the next group commit.
+    fn write_batch(
+        &self,
+        core: &mut Core,
+        payloads: &[Vec<u8>],
+        pending: Vec<IndexUpdate>,
+        private: &[PrivateFrame],
+    ) -> Result<(), LedgerError> {
         if payloads.is_empty() {
             return Ok(());
+        }
+        if let Err(error) = core.private.append(private) {
+            // The state is ahead of the stores: stop until reopened.
+            self.poisoned.store(true, Ordering::Release);
+            return Err(error);
         }
         let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         let positions = match core.log.append_batch(&slices) {
@@ -180,7 +235,7 @@ impl Ledger {
         let mut judged =
             PendingOutcomes { outcomes: Vec::with_capacity(entries.len()), last: None, node_changes: Vec::new() };
         judged.last = if entries.len() < PARALLEL_VERIFY_THRESHOLD {
-            let verified = entries.verify();
+            let verified = entries.verify(self.format);
             self.sequence(verified, &mut judged, order)?
         } else {
             self.verify_and_sequence(entries, &mut judged, order)?
@@ -199,7 +254,8 @@ impl Ledger {
         order: &mut Order,
     ) -> Result<Option<Seq>, LedgerError> {
         let chunk = VERIFY_CHUNK.min(entries.len().div_ceil(VERIFY_THREADS));
-        let (chunks, verdicts) = self.verifiers.verify_chunks(entries, chunk).ok_or(LedgerError::Verifier)?;
+        let (chunks, verdicts) =
+            self.verifiers.verify_chunks(entries, self.format, chunk).ok_or(LedgerError::Verifier)?;
         // Chunks arrive in any order; they are sequenced in the order given.
         let mut waiting = BTreeMap::new();
         let mut wait_for = None;
@@ -238,6 +294,7 @@ impl Ledger {
         };
         let mut payloads = Vec::new();
         let mut pending = Vec::new();
+        let mut private = Vec::new();
         let mut spent = Vec::with_capacity(verified.len());
         for entry in verified {
             let entry = match entry {
@@ -288,7 +345,8 @@ impl Ledger {
                     continue;
                 }
             };
-            let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry: entry.into_entry() };
+            let (entry, disclosures) = entry.into_disclosed();
+            let record = Record { seq, prev: core.last_leaf, accepted: accepted.clone(), entry };
             let bytes = record.canonical_bytes();
             // A record the log cannot hold must be refused here, while nothing
             // has changed: refused at append, it would stop the ledger.
@@ -308,6 +366,9 @@ impl Ledger {
             let update = core.record_appended(&record.entry, leaf_hash, UNWRITTEN, change);
             pending.push(update);
             payloads.push(bytes);
+            if !disclosures.is_empty() {
+                private.push(PrivateFrame { seq: seq.get(), entry_id, disclosures });
+            }
             // Freeing a record's JSON tree is not free: do it after the lock.
             spent.push(record);
             wait_for = Some(seq);
@@ -317,7 +378,7 @@ impl Ledger {
             }
             judged.outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
         }
-        self.write_batch(&mut core, &payloads, pending)?;
+        self.write_batch(&mut core, &payloads, pending, &private)?;
         drop(core);
         drop(spent);
         Ok(wait_for)

@@ -27,6 +27,11 @@ fn ledger(dir: &Path) -> (Fixture, Ledger) {
     (fixture, ledger)
 }
 
+/// Records without disclosures, as a format-1 ledger's come.
+fn plain(records: Vec<crate::chain::Record>) -> Vec<(crate::chain::Record, Vec<crate::disclosure::Disclosure>)> {
+    records.into_iter().map(|record| (record, Vec::new())).collect()
+}
+
 fn accepted(outcomes: Vec<Result<Receipt, Refusal>>) -> Vec<Receipt> {
     outcomes.into_iter().map(|o| o.unwrap_or_else(|r| panic!("refused: {r}"))).collect()
 }
@@ -190,7 +195,7 @@ fn the_same_records_give_identical_state_roots_and_indexes() {
         log.sync().unwrap();
     }
     let (b, _) = Ledger::open(b_dir.path()).unwrap();
-    b.append_records(records[1..].to_vec()).unwrap();
+    b.append_records(plain(records[1..].to_vec())).unwrap();
 
     assert_eq!(a.size(), b.size());
     assert_eq!(a.root_at(a.size()).unwrap(), b.root_at(b.size()).unwrap());
@@ -204,7 +209,7 @@ fn the_same_records_give_identical_state_roots_and_indexes() {
     let digest = b.state_digest().unwrap();
     let mut replayed = records[3].clone();
     replayed.seq = Seq::new(b.size()).unwrap();
-    assert!(matches!(b.append_records(vec![replayed]), Err(LedgerError::Invalid { .. })));
+    assert!(matches!(b.append_records(plain(vec![replayed])), Err(LedgerError::Invalid { .. })));
     assert_eq!(b.state_digest().unwrap(), digest);
     assert_eq!(b.size(), a.size());
 }
@@ -419,7 +424,7 @@ fn a_replicated_batch_is_judged_entry_by_entry_and_reports_the_node_changes_it_a
     // node set changes, once per record.
     let b_dir = tempfile::tempdir().unwrap();
     let b = Ledger::create(b_dir.path(), f.genesis.clone()).unwrap();
-    assert_eq!(b.append_records(a.records(1, 3).unwrap()).unwrap(), reported[..2]);
+    assert_eq!(b.append_records(plain(a.records(1, 3).unwrap())).unwrap(), reported[..2]);
     drop(a);
     let (reopened, _) = Ledger::open(dir.path()).unwrap();
     assert_eq!(reopened.record(2).unwrap().entry, decoded(&registration));

@@ -14,15 +14,20 @@ use std::thread::JoinHandle;
 
 use serde_json::value::RawValue;
 
-use crate::custody::VerifiedEntry;
+use crate::custody::{LedgerFormat, VerifiedEntry};
+use crate::disclosure::Disclosure;
 use crate::entry::SignedEntry;
 use crate::refusal::Refusal;
 
 /// Entries to verify: decoded already, or a replicated batch's canonical JSON,
 /// which the verifying thread decodes itself.
 pub(crate) enum Unverified {
-    /// Entries decoded by the caller (submissions, stored records).
+    /// Entries decoded by the caller (submissions, stored records), without disclosures.
     Decoded(Vec<SignedEntry>),
+    /// Entries with the disclosures that came beside them (format 2). `None`:
+    /// a stored record whose disclosures this ledger does not hold, judged
+    /// publicly (docs/format.md §13.5).
+    Disclosed(Vec<(SignedEntry, Option<Vec<Disclosure>>)>),
     /// Some of a replicated batch's entries, each as its canonical JSON.
     /// Decoding them where they are verified keeps each entry's JSON tree in
     /// the cache of the core that validates it, and frees it there.
@@ -34,6 +39,7 @@ impl Unverified {
     pub fn len(&self) -> usize {
         match self {
             Unverified::Decoded(entries) => entries.len(),
+            Unverified::Disclosed(entries) => entries.len(),
             Unverified::Canonical(_, range) => range.len(),
         }
     }
@@ -43,12 +49,19 @@ impl Unverified {
         self.len() == 0
     }
 
-    /// The verdict on each entry, in order: see [`VerifiedEntry::verify_each`]
-    /// and, for a replicated batch's, `VerifiedEntry::verify_canonical`.
-    pub fn verify(self) -> Vec<Result<VerifiedEntry, Refusal>> {
+    /// The verdict on each entry on a ledger of `format`, in order: see
+    /// [`VerifiedEntry::verify_each_disclosed`] and, for a replicated batch's,
+    /// `VerifiedEntry::verify_canonical`.
+    pub fn verify(self, format: LedgerFormat) -> Vec<Result<VerifiedEntry, Refusal>> {
         match self {
-            Unverified::Decoded(entries) => VerifiedEntry::verify_each(entries),
+            Unverified::Decoded(entries) if format == LedgerFormat::V1 => VerifiedEntry::verify_each(entries),
+            Unverified::Decoded(entries) => VerifiedEntry::verify_each_disclosed(
+                format,
+                entries.into_iter().map(|entry| (entry, Vec::new())).collect(),
+            ),
+            Unverified::Disclosed(entries) => verify_stored(format, entries),
             Unverified::Canonical(batch, range) => VerifiedEntry::verify_canonical(
+                format,
                 batch.get(range).unwrap_or_default().iter().map(|entry| entry.get().as_bytes()),
             ),
         }
@@ -61,6 +74,10 @@ impl Unverified {
                 let rest = entries.split_off(count.min(entries.len()));
                 Unverified::Decoded(std::mem::replace(entries, rest))
             }
+            Unverified::Disclosed(entries) => {
+                let rest = entries.split_off(count.min(entries.len()));
+                Unverified::Disclosed(std::mem::replace(entries, rest))
+            }
             Unverified::Canonical(batch, range) => {
                 let end = range.start + count.min(range.len());
                 let front = Unverified::Canonical(Arc::clone(batch), range.start..end);
@@ -69,6 +86,27 @@ impl Unverified {
             }
         }
     }
+}
+
+/// Entries with their disclosures, or without any held: judged publicly.
+fn verify_stored(
+    format: LedgerFormat,
+    entries: Vec<(SignedEntry, Option<Vec<Disclosure>>)>,
+) -> Vec<Result<VerifiedEntry, Refusal>> {
+    let (entries, disclosures): (Vec<SignedEntry>, Vec<Option<Vec<Disclosure>>>) = entries.into_iter().unzip();
+    let signatures = SignedEntry::verify_signatures_each(&entries);
+    entries
+        .into_iter()
+        .zip(disclosures)
+        .zip(signatures)
+        .map(|((entry, disclosures), signatures)| {
+            signatures?;
+            match disclosures {
+                Some(disclosures) => VerifiedEntry::disclosed_after_signatures(entry, format, disclosures),
+                None => VerifiedEntry::public_after_signatures(entry, format),
+            }
+        })
+        .collect()
 }
 
 /// The verdicts on one chunk of entries, in the chunk's order; `None` if
@@ -85,6 +123,7 @@ pub(crate) struct Verifiers {
 /// One chunk to verify, and where to send the verdicts.
 struct Job {
     number: usize,
+    format: LedgerFormat,
     entries: Unverified,
     done: Sender<ChunkVerdicts>,
 }
@@ -105,12 +144,17 @@ impl Verifiers {
     /// Queues entries for verification, `chunk` at a time, and returns the
     /// number of chunks and where their verdicts arrive (in any order). `None`
     /// if the pool has stopped.
-    pub fn verify_chunks(&self, mut entries: Unverified, chunk: usize) -> Option<(usize, Receiver<ChunkVerdicts>)> {
+    pub fn verify_chunks(
+        &self,
+        mut entries: Unverified,
+        format: LedgerFormat,
+        chunk: usize,
+    ) -> Option<(usize, Receiver<ChunkVerdicts>)> {
         let jobs = self.jobs.lock().ok()?.clone()?;
         let (done, verdicts) = channel();
         let mut number = 0;
         while !entries.is_empty() {
-            let job = Job { number, entries: entries.take_front(chunk.max(1)), done: done.clone() };
+            let job = Job { number, format, entries: entries.take_front(chunk.max(1)), done: done.clone() };
             jobs.send(job).ok()?;
             number += 1;
         }
@@ -143,8 +187,8 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Ok(queue) => queue.recv(),
             Err(_) => return,
         };
-        let Ok(Job { number, entries, done }) = job else { return };
-        let verdicts = catch_unwind(AssertUnwindSafe(|| entries.verify())).ok();
+        let Ok(Job { number, format, entries, done }) = job else { return };
+        let verdicts = catch_unwind(AssertUnwindSafe(|| entries.verify(format))).ok();
         // The submitter may have given up (an error in an earlier chunk): nothing to do.
         let _ = done.send((number, verdicts));
     }

@@ -10,9 +10,10 @@
 //! submission, whose signatures verify, is checked whole. Every node judges the
 //! proposed entries again, against its ledger, when it applies them.
 
-use salvage_ledger::custody::VerifiedEntry;
-use salvage_ledger::entry::SignedEntry;
+use salvage_ledger::custody::{LedgerFormat, VerifiedEntry};
 use salvage_ledger::refusal::{Refusal, RefusalCode};
+
+use super::Submitted;
 
 /// How many of one submission's signatures may fail before the node stops
 /// checking the rest.
@@ -29,12 +30,12 @@ const CHUNK: usize = 16;
 /// The verdict on each of `entries`, in order, as [`VerifiedEntry::verify_each`]
 /// gives it, except that the entries after the chunk in which the
 /// [`MAX_INVALID_SIGNATURES`]th signature failed are refused unchecked.
-pub(crate) fn verify_submission(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> {
+pub(crate) fn verify_submission(format: LedgerFormat, entries: Vec<Submitted>) -> Vec<Result<VerifiedEntry, Refusal>> {
     let mut verdicts = Vec::with_capacity(entries.len());
     let mut invalid = 0;
     let mut entries = entries.into_iter().peekable();
     while entries.peek().is_some() {
-        let chunk: Vec<SignedEntry> = entries.by_ref().take(CHUNK).collect();
+        let chunk: Vec<Submitted> = entries.by_ref().take(CHUNK).collect();
         if invalid >= MAX_INVALID_SIGNATURES {
             verdicts.extend(chunk.iter().map(|entry| {
                 Err(Refusal::new(
@@ -43,13 +44,13 @@ pub(crate) fn verify_submission(entries: Vec<SignedEntry>) -> Vec<Result<Verifie
                         "entry {} was not checked: {invalid} signatures of this submission before it did not verify, \
                          and a node stops checking a submission after {MAX_INVALID_SIGNATURES}; fix the signatures \
                          and submit it again",
-                        entry.id()
+                        entry.0.id()
                     ),
                 ))
             }));
             continue;
         }
-        for verdict in VerifiedEntry::verify_each(chunk) {
+        for verdict in VerifiedEntry::verify_each_disclosed(format, chunk) {
             invalid += usize::from(matches!(&verdict, Err(refusal) if refusal.code == RefusalCode::SignatureInvalid));
             verdicts.push(verdict);
         }
@@ -59,7 +60,7 @@ pub(crate) fn verify_submission(entries: Vec<SignedEntry>) -> Vec<Result<Verifie
 
 #[cfg(test)]
 mod tests {
-    use salvage_ledger::entry::Kind;
+    use salvage_ledger::entry::{Kind, SignedEntry};
     use salvage_ledger::testkit::{Fixture, passport};
     use serde_json::json;
 
@@ -67,7 +68,7 @@ mod tests {
 
     /// `count` item registrations by one member; those in `forged` carry a
     /// signature over another statement.
-    fn entries(count: usize, forged: impl Fn(usize) -> bool) -> Vec<SignedEntry> {
+    fn entries(count: usize, forged: impl Fn(usize) -> bool) -> Vec<Submitted> {
         let fixture = Fixture::new();
         let other = fixture.signed(&["baltic-demolition"], Kind::ItemRegister, register(usize::MAX));
         (0..count)
@@ -80,6 +81,7 @@ mod tests {
                 value["signatures"] = other.to_value()["signatures"].clone();
                 SignedEntry::from_value(value).expect("still a signed entry")
             })
+            .map(|entry| (entry, Vec::new()))
             .collect()
     }
 
@@ -94,17 +96,17 @@ mod tests {
 
     #[test]
     fn an_honest_submission_is_checked_whole() {
-        let verdicts = verify_submission(entries(40, |_| false));
+        let verdicts = verify_submission(LedgerFormat::V1, entries(40, |_| false));
         assert!(verdicts.iter().all(Result::is_ok));
         // A few forgeries among good entries: each judged on its own.
-        let verdicts = codes(&verify_submission(entries(40, |number| number % 4 == 0)));
+        let verdicts = codes(&verify_submission(LedgerFormat::V1, entries(40, |number| number % 4 == 0)));
         assert_eq!(verdicts.iter().filter(|code| **code == "signature.invalid").count(), 10);
         assert_eq!(verdicts.iter().filter(|code| **code == "ok").count(), 30);
     }
 
     #[test]
     fn a_forged_submission_is_given_up_after_the_bound() {
-        let verdicts = codes(&verify_submission(entries(100, |number| number >= 10)));
+        let verdicts = codes(&verify_submission(LedgerFormat::V1, entries(100, |number| number >= 10)));
         assert!(verdicts[..10].iter().all(|code| *code == "ok"), "{verdicts:?}");
         // The chunk in which the sixteenth failed is judged whole; then nothing is.
         let invalid = verdicts.iter().filter(|code| **code == "signature.invalid").count();

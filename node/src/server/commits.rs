@@ -3,7 +3,7 @@
 //! Each `POST /v1/entries` puts its entries on the queue and waits for their
 //! outcomes. Committer threads take everything queued at once (whole
 //! submissions, never split, up to [`MAX_BATCH`] entries) and pass it to
-//! [`Ledger::submit_pending`] as one batch, in queue order: the entries are
+//! [`Ledger::submit_pending_disclosed`] as one batch, in queue order: the entries are
 //! checked and appended exactly as if each submission had come alone, in that
 //! order. The batch then goes to the settler thread, which waits until its
 //! records are durable ([`Ledger::settle`], one `fdatasync` for everything
@@ -21,12 +21,11 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use salvage_ledger::entry::SignedEntry;
 use salvage_ledger::refusal::Refusal;
 use salvage_ledger::store::{Ledger, PendingOutcomes, Receipt};
 use tokio::sync::oneshot;
 
-use super::ApiError;
+use super::{ApiError, Submitted};
 
 /// The most entries one batch gathers from the queue (a submission larger than
 /// this goes alone, whole).
@@ -49,7 +48,7 @@ pub(crate) struct CommitQueue {
 
 /// One request's entries and where their outcomes go.
 struct Submission {
-    entries: Vec<SignedEntry>,
+    entries: Vec<Submitted>,
     answer: Answer,
 }
 
@@ -90,7 +89,7 @@ impl CommitQueue {
 
     /// Submits `entries` (in order) and waits until they are committed: the
     /// outcome of each, once every accepted one is durable.
-    pub async fn submit(&self, entries: Vec<SignedEntry>) -> Result<Outcomes, ApiError> {
+    pub async fn submit(&self, entries: Vec<Submitted>) -> Result<Outcomes, ApiError> {
         let (answer, outcome) = oneshot::channel();
         let queued = self
             .queue
@@ -124,14 +123,14 @@ impl Drop for CommitQueue {
 /// the queue closes.
 fn commit_loop(ledger: &Ledger, submissions: &Mutex<Receiver<Submission>>, appended: &Sender<Appended>) {
     while let Some(batch) = next_batch(submissions) {
-        let (entries, answers): (Vec<Vec<SignedEntry>>, Vec<(Answer, usize)>) = batch
+        let (entries, answers): (Vec<Vec<Submitted>>, Vec<(Answer, usize)>) = batch
             .into_iter()
             .map(|submission| {
                 let size = submission.entries.len();
                 (submission.entries, (submission.answer, size))
             })
             .unzip();
-        match ledger.submit_pending(entries.into_iter().flatten().collect()) {
+        match ledger.submit_pending_disclosed(entries.into_iter().flatten().collect()) {
             Ok(pending) => {
                 if let Err(unsent) = appended.send(Appended { pending, answers }) {
                     // The settler is gone (it only ends with the queue): nobody
@@ -215,7 +214,7 @@ mod tests {
         for n in 0..40 {
             let (queue, entry) =
                 (Arc::clone(&queue), fixture.register("baltic-demolition", &giai(n), "brick pallet", 900.0));
-            tasks.push(tokio::spawn(async move { (vec![entry.id()], queue.submit(vec![entry]).await) }));
+            tasks.push(tokio::spawn(async move { (vec![entry.id()], queue.submit(vec![(entry, Vec::new())]).await) }));
         }
         let chain = vec![
             fixture.register("baltic-demolition", &giai(100), "door", 40.0),
@@ -224,9 +223,11 @@ mod tests {
         ];
         let ids = chain.iter().map(|entry| entry.id()).collect();
         let chain_queue = Arc::clone(&queue);
-        tasks.push(tokio::spawn(async move { (ids, chain_queue.submit(chain).await) }));
+        tasks.push(tokio::spawn(async move {
+            (ids, chain_queue.submit(chain.into_iter().map(|entry| (entry, Vec::new())).collect()).await)
+        }));
         let unknown = fixture.transfer("baltic-demolition", &giai(999), "reuse-hub");
-        let refused = queue.submit(vec![unknown]).await.unwrap();
+        let refused = queue.submit(vec![(unknown, Vec::new())]).await.unwrap();
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0].as_ref().unwrap_err().code, RefusalCode::ItemUnknown);
 
@@ -252,8 +253,10 @@ mod tests {
         let fixture = Fixture::new();
         let ledger = Arc::new(Ledger::create(dir.path(), fixture.genesis.clone()).unwrap());
         let queue = CommitQueue::start(&ledger).unwrap();
-        let outcomes =
-            queue.submit(vec![fixture.register("baltic-demolition", &giai(1), "beam", 100.0)]).await.unwrap();
+        let outcomes = queue
+            .submit(vec![(fixture.register("baltic-demolition", &giai(1), "beam", 100.0), Vec::new())])
+            .await
+            .unwrap();
         assert!(outcomes[0].is_ok());
         drop(queue);
         drop(ledger);

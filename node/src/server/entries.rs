@@ -1,7 +1,11 @@
 //! `POST /v1/entries`: members submit signed entries.
 //!
 //! The body is one signed entry or a JSON array of them, parsed strictly
-//! (duplicate keys and out-of-range numbers refused). A body that is already
+//! (duplicate keys and out-of-range numbers refused). On a format-2 ledger an
+//! entry that withholds restricted values comes in its envelope,
+//! `{"entry": <signed entry>, "disclosures": [[salt, pointer, value], …]}`
+//! (docs/format.md §13.6): the node puts the body back together and judges it
+//! whole, and keeps the disclosures in its private store. A body that is already
 //! canonical JSON (the entries as they were signed, in an array without
 //! whitespace) is read straight into the entries, with the same result and
 //! about half the work; the CLI sends that. A replicated node verifies the
@@ -34,6 +38,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use salvage_ledger::canonical;
+use salvage_ledger::disclosure::DisclosedEntry;
 use salvage_ledger::entry::{CanonicalSubmission, SignedEntry};
 use salvage_ledger::refusal::Refusal;
 use salvage_ledger::store::Receipt;
@@ -41,7 +46,7 @@ use serde_json::{Value, json};
 
 use super::doc_types::{ErrorBody, ReceiptBody};
 use super::error::refusal_json;
-use super::{ApiError, Node, submission};
+use super::{ApiError, Node, Submitted, submission};
 
 /// The most entries one submission may carry. Enough for any batch a client
 /// sends (the CLI's import sends 200 by default), and a bound on the work and
@@ -102,8 +107,8 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
 
 /// A submission's entries, and where each one that could not be decoded was.
 struct Decoded {
-    /// The entries that decoded, in order.
-    submitted: Vec<SignedEntry>,
+    /// The entries that decoded, with their disclosures, in order.
+    submitted: Vec<Submitted>,
     /// One slot per entry of the body, in order: the refusal of one that did
     /// not decode, `None` for each of `submitted`.
     slots: Vec<Option<Refusal>>,
@@ -119,10 +124,14 @@ const DECODE_INLINE_BYTES: usize = 64 * 1024;
 /// strictly.
 fn decode(bytes: &[u8]) -> Result<Decoded, ApiError> {
     Ok(match SignedEntry::read_canonical_submission(bytes) {
-        Some(CanonicalSubmission::One(entry)) => Decoded { submitted: vec![entry], slots: vec![None], single: true },
-        Some(CanonicalSubmission::Many(entries)) => {
-            Decoded { slots: entries.iter().map(|_| None).collect(), submitted: entries, single: false }
+        Some(CanonicalSubmission::One(entry)) => {
+            Decoded { submitted: vec![(entry, Vec::new())], slots: vec![None], single: true }
         }
+        Some(CanonicalSubmission::Many(entries)) => Decoded {
+            slots: entries.iter().map(|_| None).collect(),
+            submitted: entries.into_iter().map(|entry| (entry, Vec::new())).collect(),
+            single: false,
+        },
         None => decode_strictly(bytes)?,
     })
 }
@@ -143,12 +152,19 @@ fn decode_strictly(bytes: &[u8]) -> Result<Decoded, ApiError> {
     let mut submitted = Vec::with_capacity(values.len());
     let slots: Vec<Option<Refusal>> = values
         .into_iter()
-        .map(|value| match SignedEntry::from_value(value) {
-            Ok(entry) => {
-                submitted.push(entry);
-                None
+        .map(|value| {
+            let decoded = if DisclosedEntry::is_envelope(&value) {
+                DisclosedEntry::from_value(value).map(|envelope| (envelope.entry, envelope.disclosures))
+            } else {
+                SignedEntry::from_value(value).map(|entry| (entry, Vec::new()))
+            };
+            match decoded {
+                Ok(entry) => {
+                    submitted.push(entry);
+                    None
+                }
+                Err(refusal) => Some(refusal),
             }
-            Err(refusal) => Some(refusal),
         })
         .collect();
     Ok(Decoded { submitted, slots, single })

@@ -144,10 +144,7 @@ impl Node {
     /// Submits entries and waits for each one's outcome, once the accepted
     /// ones are durable (on a consortium node: committed by a quorum and
     /// applied here).
-    pub(crate) async fn submit(
-        &self,
-        entries: Vec<salvage_ledger::entry::SignedEntry>,
-    ) -> Result<commits::Outcomes, ApiError> {
+    pub(crate) async fn submit(&self, entries: Vec<Submitted>) -> Result<commits::Outcomes, ApiError> {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
             Submissions::Consortium(consortium) => {
@@ -155,7 +152,8 @@ impl Node {
                 // Only entries this node has verified go to Raft: what is
                 // proposed is fsynced in every node's Raft log, so junk must
                 // be refused here, at the cost of one more verification.
-                let verify = move || admission::verify_submission(entries);
+                let format = self.ledger.format()?;
+                let verify = move || admission::verify_submission(format, entries);
                 let verdicts = if entries_len <= admission::SMALL_SUBMISSION {
                     tokio::task::spawn_blocking(verify)
                         .await
@@ -166,7 +164,7 @@ impl Node {
                 let mut slots = Vec::with_capacity(verdicts.len());
                 let mut proposed = Vec::with_capacity(verdicts.len());
                 for verdict in verdicts {
-                    match verdict.map(|verified| Batch::entry_json(verified.entry())) {
+                    match verdict.map(|verified| Batch::element_json(verified.entry(), verified.disclosures())) {
                         Ok(Some(json)) => {
                             proposed.push(json);
                             slots.push(None);
@@ -238,6 +236,10 @@ pub fn router(node: Arc<Node>) -> Router {
     };
     api.layer(axum::middleware::from_fn(request_id::assign))
 }
+
+/// A submitted entry and the disclosures that came beside it (none on a
+/// format-1 ledger, or for an entry that withholds nothing).
+pub(crate) type Submitted = (salvage_ledger::entry::SignedEntry, Vec<salvage_ledger::disclosure::Disclosure>);
 
 /// Serves `node` on `listener` within `limits` until `shutdown` resolves;
 /// requests in flight are finished (for a bounded time) before it returns.

@@ -29,6 +29,7 @@ pub mod membership;
 pub mod network;
 mod replica;
 pub mod roster;
+mod snapshot_file;
 pub mod state_machine;
 
 pub use replica::{Replica, ReplicationError, raft_config, start};
@@ -37,6 +38,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use salvage_ledger::Refusal;
+use salvage_ledger::disclosure::{DisclosedEntry, Disclosure};
 use salvage_ledger::entry::{SignedEntry, Timestamp};
 use salvage_ledger::store::Receipt;
 use serde::{Deserialize, Serialize};
@@ -86,6 +88,17 @@ impl Batch {
     /// valid JSON by construction, so this is never `None`.
     pub fn entry_json(entry: &SignedEntry) -> Option<Box<RawValue>> {
         String::from_utf8(entry.canonical_bytes()).ok().and_then(|json| RawValue::from_string(json).ok())
+    }
+
+    /// A batch element's canonical JSON: the entry's, or with disclosures
+    /// (format 2) its envelope's (`{"disclosures": […], "entry": …}`, docs/format.md
+    /// §13.6), so that every node judges the whole body and keeps them.
+    pub fn element_json(entry: &SignedEntry, disclosures: &[Disclosure]) -> Option<Box<RawValue>> {
+        if disclosures.is_empty() {
+            return Self::entry_json(entry);
+        }
+        let envelope = DisclosedEntry { entry: entry.clone(), disclosures: disclosures.to_vec() };
+        String::from_utf8(envelope.canonical_bytes()).ok().and_then(|json| RawValue::from_string(json).ok())
     }
 
     /// About how many bytes the batch's JSON takes, a little more rather than

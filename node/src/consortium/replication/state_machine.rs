@@ -12,7 +12,8 @@
 //! produced.
 //!
 //! A snapshot is the ledger's own records: a file of records `0..size`, one
-//! canonical JSON record per line. A node installing one checks the records it
+//! canonical JSON record per line, with the disclosures of those that withhold
+//! values (`snapshot_file`). A node installing one checks the records it
 //! already holds byte for byte and verifies every new one (chain link,
 //! signatures, schema, custody) before appending it.
 //!
@@ -30,12 +31,14 @@ use std::sync::{Arc, Mutex};
 use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
 use openraft::{AnyError, EntryPayload, LogId, RaftSnapshotBuilder, StorageError, StorageIOError, StoredMembership};
 use salvage_ledger::chain::Record;
+use salvage_ledger::disclosure::Disclosure;
 use salvage_ledger::store::{Ledger, LedgerError};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 use super::membership::{NodeChange, NodeRequests};
+use super::snapshot_file::{self, SnapshotLine};
 use super::{BatchOutcome, ConsortiumNode, NodeId, TypeConfig};
 
 /// How many records of a snapshot are verified and appended together.
@@ -324,7 +327,7 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         let held_before = self.ledger.size();
         let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK);
         while let Some(line) = lines.next_line().await.map_err(|e| read_error(&e))? {
-            let record = Record::from_json_bytes(line.as_bytes())
+            let SnapshotLine { record, bytes, disclosures } = snapshot_file::read_line(line.as_bytes())
                 .map_err(|e| read_error(&format!("snapshot record {seq}: {e}")))?;
             if record.seq.get() != seq {
                 return Err(read_error(&format!("snapshot line {seq} holds record {}", record.seq.get())).into());
@@ -341,14 +344,14 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
                     .await
                     .map_err(|e| read_error(&e))?
                     .map_err(|e| read_error(&e))?;
-                if held != line.as_bytes() {
+                if held != bytes {
                     return Err(read_error(&format!(
                         "the snapshot's record {seq} differs from this node's: the histories have diverged"
                     ))
                     .into());
                 }
             } else {
-                chunk.push(record);
+                chunk.push((record, disclosures));
                 if chunk.len() == SNAPSHOT_CHUNK {
                     self.append_verified(std::mem::take(&mut chunk)).await?;
                 }
@@ -412,7 +415,7 @@ impl LedgerMachine {
     /// Verifies and appends records received in a snapshot, then keeps the
     /// node requests among them: a node that learns the ledger from a snapshot
     /// never applies these entries, yet may lead later.
-    async fn append_verified(&mut self, records: Vec<Record>) -> Result<(), StorageError<NodeId>> {
+    async fn append_verified(&mut self, records: Vec<(Record, Vec<Disclosure>)>) -> Result<(), StorageError<NodeId>> {
         if records.is_empty() {
             return Ok(());
         }
@@ -483,13 +486,12 @@ fn records_named(meta: &SnapshotMeta<NodeId, ConsortiumNode>) -> Option<u64> {
 
 /// Writes records `0..size` to `path`, one per line, and syncs the file.
 fn write_records(ledger: &Ledger, size: u64, path: &Path) -> Result<(), String> {
-    use std::io::Write;
     let file = std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
     let mut out = io::BufWriter::new(file);
     for seq in 0..size {
         let bytes = ledger.record_bytes(seq).map_err(|e: LedgerError| e.to_string())?;
-        out.write_all(&bytes)
-            .and_then(|()| out.write_all(b"\n"))
+        let disclosures = ledger.disclosures(seq).map_err(|e: LedgerError| e.to_string())?;
+        snapshot_file::write_line(&mut out, &bytes, disclosures.as_deref())
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     let file = out.into_inner().map_err(|e| format!("writing {}: {e}", path.display()))?;

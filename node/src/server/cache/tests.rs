@@ -118,7 +118,7 @@ impl Served {
     /// Hands the beam to the reuse hub: the ledger grows by one record.
     async fn transfer(&self) {
         let entry = self.fixture.transfer("baltic-demolition", BEAM, "reuse-hub");
-        let outcomes = self.node.submit(vec![entry]).await.unwrap();
+        let outcomes = self.node.submit(vec![(entry, Vec::new())]).await.unwrap();
         outcomes[0].as_ref().unwrap();
     }
 }

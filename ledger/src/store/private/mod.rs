@@ -1,0 +1,171 @@
+//! The private store: the disclosures of restricted values (format 2,
+//! docs/format.md §13.7), kept beside the record log and never in it.
+//!
+//! Records are public: anyone may download the log, and every byte of it is
+//! signed into the Merkle tree. A restricted value must therefore live
+//! elsewhere. The private store is a second log, `private/` in the ledger's
+//! directory, in the record log's segment format (§9); each frame holds the
+//! disclosures of one record as the canonical JSON
+//! `{"disclosures":[…],"entry_id":"…","seq":N}`. Only records that withhold
+//! values get a frame.
+//!
+//! Frames are appended with their records and synced first by the group
+//! commit, so a durable record's disclosures are durable too. A frame whose
+//! record did not survive a crash is *stale*: opening keeps only frames whose
+//! `seq` and `entry_id` match the record log (a later frame for the same seq
+//! replaces an earlier one).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::error::LedgerError;
+use super::log::{LogOptions, LogPosition, LogReader, RecordLog, SyncHandle};
+use crate::canonical;
+use crate::chain::Seq;
+use crate::disclosure::Disclosure;
+use crate::entry::EntryId;
+
+/// The directory of the private store inside a ledger's directory.
+pub(crate) const PRIVATE_DIR: &str = "private";
+
+/// The disclosures of one record, as its frame holds them.
+#[derive(Debug, Clone)]
+pub(crate) struct PrivateFrame {
+    pub seq: u64,
+    pub entry_id: EntryId,
+    pub disclosures: Vec<Disclosure>,
+}
+
+/// The private log and where each record's frame is.
+pub(crate) struct PrivateStore {
+    log: RecordLog,
+    reader: LogReader,
+    // The frame of every record that has disclosures, by seq; stale frames are not here.
+    held: HashMap<u64, LogPosition>,
+    // Whether frames were appended since the last sync handle was taken.
+    unsynced: bool,
+}
+
+/// What opening the private store found: every frame, by seq (the last one
+/// for a seq wins), with its position; the caller matches them with records.
+pub(crate) type StoredFrames = HashMap<u64, (LogPosition, PrivateFrame)>;
+
+impl PrivateStore {
+    /// Opens (or creates) the private store of the ledger in `dir`. A torn
+    /// tail is cut as in the record log; damage elsewhere refuses the open.
+    pub fn open(dir: &Path) -> Result<(PrivateStore, StoredFrames), LedgerError> {
+        let (log, contents) =
+            RecordLog::open(&dir.join(PRIVATE_DIR), LogOptions::default()).map_err(LedgerError::Private)?;
+        let mut frames = HashMap::new();
+        for (position, bytes) in contents.frames {
+            let frame = PrivateFrame::decode(&bytes).map_err(|reason| LedgerError::PrivateFrame {
+                segment: position.segment,
+                offset: position.offset,
+                reason,
+            })?;
+            frames.insert(frame.seq, (position, frame));
+        }
+        let reader = log.reader();
+        Ok((PrivateStore { log, reader, held: HashMap::new(), unsynced: false }, frames))
+    }
+
+    /// Notes that the frame at `position` holds the disclosures of record
+    /// `seq` (opening, once it matched the record).
+    pub fn hold(&mut self, seq: u64, position: LogPosition) {
+        self.held.insert(seq, position);
+    }
+
+    /// Appends the frames of a batch's records, unsynced.
+    pub fn append(&mut self, frames: &[PrivateFrame]) -> Result<(), LedgerError> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        let payloads: Vec<Vec<u8>> = frames.iter().map(PrivateFrame::canonical_bytes).collect();
+        let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let positions = self.log.append_batch(&slices).map_err(LedgerError::Private)?;
+        for (frame, position) in frames.iter().zip(positions) {
+            self.held.insert(frame.seq, position);
+        }
+        self.unsynced = true;
+        Ok(())
+    }
+
+    /// A handle that syncs every frame appended so far, if any was appended
+    /// since the last one was taken.
+    pub fn sync_handle(&mut self) -> Result<Option<SyncHandle>, LedgerError> {
+        if !self.unsynced {
+            return Ok(None);
+        }
+        let handle = self.log.sync_handle().map_err(LedgerError::Private)?;
+        self.unsynced = false;
+        Ok(Some(handle))
+    }
+
+    /// Where the disclosures of record `seq` are, if the store holds them.
+    pub fn position(&self, seq: u64) -> Option<LogPosition> {
+        self.held.get(&seq).copied()
+    }
+
+    /// A reader for frames, usable outside the core lock.
+    pub fn reader(&self) -> LogReader {
+        self.reader.clone()
+    }
+}
+
+/// Reads the frame at `position`, which must hold record `seq`'s disclosures.
+pub(crate) fn read_frame(reader: &LogReader, position: LogPosition, seq: Seq) -> Result<PrivateFrame, LedgerError> {
+    let bytes = reader.read_at(position).map_err(LedgerError::Private)?;
+    let frame = PrivateFrame::decode(&bytes).map_err(|reason| LedgerError::PrivateFrame {
+        segment: position.segment,
+        offset: position.offset,
+        reason,
+    })?;
+    if frame.seq != seq.get() {
+        return Err(LedgerError::PrivateFrame {
+            segment: position.segment,
+            offset: position.offset,
+            reason: format!("the frame holds record {}'s disclosures, not record {seq}'s", frame.seq),
+        });
+    }
+    Ok(frame)
+}
+
+impl PrivateFrame {
+    /// The frame's canonical JSON: `{"disclosures":[…],"entry_id":"…","seq":N}`.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let value = serde_json::json!({
+            "disclosures": self.disclosures.iter().map(Disclosure::to_value).collect::<Vec<_>>(),
+            "entry_id": self.entry_id.to_hex(),
+            "seq": self.seq,
+        });
+        canonical::value_to_canonical_bytes(&value)
+    }
+
+    /// Reads a frame's bytes; says what is wrong with bytes that are not one.
+    pub fn decode(bytes: &[u8]) -> Result<PrivateFrame, String> {
+        let value = canonical::parse_strict(bytes).map_err(|error| format!("not JSON: {error}"))?;
+        let Value::Object(members) = &value else { return Err("not a JSON object".to_owned()) };
+        if members.len() != 3 {
+            return Err(format!("{} members, not disclosures, entry_id and seq", members.len()));
+        }
+        let seq = members.get("seq").and_then(Value::as_u64).ok_or("no seq")?;
+        let entry_id = members
+            .get("entry_id")
+            .and_then(Value::as_str)
+            .and_then(|hex| EntryId::from_hex(hex).ok())
+            .ok_or("no entry_id of 64 lowercase hex digits")?;
+        let disclosures = members
+            .get("disclosures")
+            .and_then(Value::as_array)
+            .ok_or("no disclosures array")?
+            .iter()
+            .map(|disclosure| Disclosure::from_value(disclosure).map_err(|refusal| refusal.message))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(PrivateFrame { seq, entry_id, disclosures })
+    }
+}
+
+#[cfg(test)]
+mod tests;
