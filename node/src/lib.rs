@@ -19,6 +19,7 @@
 //! - [`provenance`]: the buyer's provenance page in their language and the
 //!   resolver's linkset; restricted passport fields never leave the node.
 //! - [`qr`] and [`labels`]: QR codes of Digital Link URIs and printable label sheets.
+//! - [`member_auth`]: members' signed reads, HTTP Message Signatures (RFC 9421) with Ed25519.
 //! - [`audit_report`]: the HTML report a certification body files after `salvage audit`.
 #![deny(missing_docs)]
 
@@ -31,6 +32,7 @@ pub mod consortium;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod labels;
+pub mod member_auth;
 pub mod provenance;
 pub mod qr;
 pub mod server;
