@@ -62,6 +62,7 @@ pub mod checkpoint;
 pub mod custody;
 mod digest;
 pub mod disclosure;
+pub mod disclosure_proof;
 pub mod entry;
 pub mod epcis;
 // Crate-private parsers and rules opened to the fuzz targets, only in their builds.

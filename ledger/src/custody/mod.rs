@@ -439,7 +439,7 @@ impl State {
     }
 
     /// The distinct members whose active keys signed the entry.
-    fn signers(&self, entry: &SignedEntry) -> Result<BTreeSet<MemberId>, Refusal> {
+    pub fn signers(&self, entry: &SignedEntry) -> Result<BTreeSet<MemberId>, Refusal> {
         let mut signers = BTreeSet::new();
         for signature in entry.signatures() {
             let owner = self.key_owners.get(&signature.key).ok_or_else(|| {

@@ -38,7 +38,7 @@ use crate::refusal::{Refusal, RefusalCode};
 pub use envelope::DisclosedEntry;
 pub(crate) use envelope::is_canonical_envelope;
 pub use places::{Place, restricted_places};
-pub use reveal::{reveal, withheld_values, withhold};
+pub use reveal::{belongs, reveal, withheld_values, withhold};
 
 /// The prefix hashed before a disclosure's canonical bytes, so that no other
 /// hash of the project can be passed off as a disclosure digest.

@@ -92,6 +92,34 @@ pub fn reveal(kind: Kind, public: &Value, disclosures: &[Disclosure]) -> Result<
     Ok(whole)
 }
 
+/// Whether `disclosure` proves a value of the signed `public` body of
+/// `kind`: its place is one the body restricts and leaves empty, and its
+/// digest is listed in `_sd`. This is what a buyer checks of a disclosure
+/// proof; the other values the body withholds stay unknown.
+pub fn belongs(kind: Kind, public: &Value, disclosure: &Disclosure) -> Result<(), Refusal> {
+    let listed = listed_digests(public)?;
+    let place = disclosure.place();
+    if !restricted_places(kind, public).contains(place) {
+        return Err(Refusal::new(
+            RefusalCode::DisclosureUnexpected,
+            format!("the disclosure is for {place}, which the signed body does not restrict"),
+        ));
+    }
+    if !listed.contains(&disclosure.digest()) {
+        return Err(Refusal::new(
+            RefusalCode::DisclosureMismatch,
+            format!(
+                "the disclosure for {place} has a digest the signed body does not list in {DIGESTS_MEMBER}: its salt, \
+                 place or value was changed"
+            ),
+        ));
+    }
+    if place.find(public).is_some_and(|value| !value.is_null()) {
+        return Err(in_clear(place));
+    }
+    Ok(())
+}
+
 /// How many values a signed `public` body of `kind` withholds, checked
 /// without their disclosures: `_sd` is well formed and every restricted place
 /// is left empty (a value shown at one is `disclosure.in_clear`). What the
