@@ -182,6 +182,13 @@ pub enum MemberAuthError {
          minute", SEEN_FOR.as_secs()
     )]
     Busy,
+    /// The signature verifies, but its key is no active key of a member of the consortium (the
+    /// caller decides this, from its ledger).
+    #[error(
+        "the request is signed by key {0}, which is no active key of a member of this consortium: sign with your \
+         member key (a revoked key no longer reads)"
+    )]
+    UnknownKey(String),
 }
 
 impl MemberAuthError {
@@ -198,6 +205,7 @@ impl MemberAuthError {
             MemberAuthError::BadSignature => "auth.bad_signature",
             MemberAuthError::Replayed => "auth.replayed",
             MemberAuthError::Busy => "auth.busy",
+            MemberAuthError::UnknownKey(_) => "auth.unknown_key",
         }
     }
 

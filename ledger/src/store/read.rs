@@ -65,7 +65,7 @@ impl Ledger {
     /// The disclosures of the values durable record `seq` withholds (format 2),
     /// from the private store; `None` if the record withholds nothing or this
     /// ledger does not hold them. Who may read them is the caller's business
-    /// (docs/rules.md §9).
+    /// (docs/rules.md §8).
     pub fn disclosures(&self, seq: u64) -> Result<Option<Vec<Disclosure>>, LedgerError> {
         if seq >= self.size() {
             return Err(LedgerError::NoRecord(seq));

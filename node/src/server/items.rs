@@ -116,6 +116,6 @@ pub(crate) fn parse_giai(text: &str) -> Result<Giai, ApiError> {
     Giai::parse(text).map_err(|e| ApiError::bad_request("giai.malformed", format!("{text:?} is not a GIAI: {e}")))
 }
 
-fn unknown(giai: &Giai) -> ApiError {
+pub(crate) fn unknown(giai: &Giai) -> ApiError {
     ApiError::not_found(format!("no item {giai} is registered"))
 }

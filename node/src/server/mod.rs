@@ -19,6 +19,7 @@ mod cache;
 pub(crate) mod checkpoints;
 pub(crate) mod commits;
 mod connections;
+mod disclosures;
 mod doc_types;
 mod entries;
 mod epcis;
@@ -68,6 +69,8 @@ pub struct Node {
     locales: Locales,
     metrics: metrics::Metrics,
     pages: cache::PageCache,
+    /// Members' signed reads accepted lately, so that none is accepted twice.
+    seen_requests: Arc<crate::member_auth::SeenRequests>,
 }
 
 /// Why a [`Node`] could not be set up.
@@ -130,6 +133,7 @@ impl Node {
             locales: Locales::embedded()?,
             metrics: metrics::Metrics::new(),
             pages: cache::PageCache::new(cache::PAGE_BUDGET),
+            seen_requests: Arc::default(),
         })
     }
 
@@ -222,6 +226,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/members", get(ledger_reads::members))
         .route("/v1/items/{giai}", get(items::item))
         .route("/v1/items/{giai}/bundle", get(items::bundle))
+        .route("/v1/items/{giai}/disclosures", get(disclosures::disclosures))
         .route("/v1/items/{giai}/qr.svg", get(items::qr_as_svg))
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
         .route("/v1/epcis", get(epcis::epcis))

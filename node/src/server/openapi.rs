@@ -6,7 +6,7 @@ use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::doc_types::{ErrorBody, ErrorFields, ReceiptBody};
-use super::{entries, epcis, items, ledger_reads, metrics, resolver, status};
+use super::{disclosures, entries, epcis, items, ledger_reads, metrics, resolver, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use super::{entries, epcis, items, ledger_reads, metrics, resolver, status};
         ledger_reads::members,
         items::item,
         items::bundle,
+        disclosures::disclosures,
         items::qr_as_svg,
         items::qr_as_png,
         epcis::epcis,
