@@ -76,9 +76,23 @@ impl Cluster {
     ///
     /// When a node does not start or no leader is elected within 20 s.
     pub fn start_founders_with_env(founders: usize, env: &[(&str, &str)]) -> Cluster {
+        Cluster::launch(Site::new, founders, env)
+    }
+
+    /// [`Cluster::start`] on a format-2 ledger, which withholds restricted values
+    /// ([`Site::withholding`]).
+    ///
+    /// # Panics
+    ///
+    /// When a node does not start or no leader is elected within 20 s.
+    pub fn start_withholding() -> Cluster {
+        Cluster::launch(Site::withholding, OPERATORS.len(), &[])
+    }
+
+    fn launch(site: fn(&[&str]) -> Site, founders: usize, env: &[(&str, &str)]) -> Cluster {
         // A test that failed while holding the turn leaves nothing shared behind.
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let site = Site::new(&OPERATORS);
+        let site = site(&OPERATORS);
         let ports = OPERATORS.iter().map(|_| free_port()).collect();
         let nodes = OPERATORS.iter().map(|_| None).collect();
         let env = env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();

@@ -166,6 +166,28 @@ impl Running {
         http::request(&self.address, "GET", path, &[], b"")
     }
 
+    /// `GET /v1/items/{giai}/disclosures`, signed now by `member`'s fixture key
+    /// (RFC 9421, as the CLI signs it) with a fresh nonce.
+    pub fn read_disclosures(&self, giai: &str, member: &str) -> Answer {
+        let path = format!("/v1/items/{giai}/disclosures");
+        let target = salvage_node::member_auth::SignedTarget {
+            method: "GET",
+            authority: &self.address,
+            path: &path,
+            query: None,
+        };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+        let nonce = salvage_node::member_auth::fresh_nonce().unwrap_or_else(|error| panic!("{error}"));
+        let signature = salvage_node::member_auth::sign(&target, &Fixture::key(member), now, &nonce);
+        http::request(
+            &self.address,
+            "GET",
+            &path,
+            &[("Signature-Input", &signature.signature_input), ("Signature", &signature.signature)],
+            b"",
+        )
+    }
+
     /// A GET whose answer must be 200 with a JSON body.
     ///
     /// # Panics

@@ -7,8 +7,9 @@ use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use salvage_ledger::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, SignedCheckpoint};
+use salvage_ledger::disclosure::Disclosure;
 use salvage_ledger::entry::{Kind, SignedEntry};
-use salvage_ledger::testkit::Fixture;
+use salvage_ledger::testkit::{Fixture, passport};
 use salvage_tests::cluster::{Cluster, OPERATORS, raft_auth, vote_from};
 use salvage_tests::http::try_request;
 use serde_json::json;
@@ -250,8 +251,9 @@ fn a_submission_forwarded_to_a_leader_that_hangs_is_answered_unavailable_and_goe
 }
 
 #[test]
-fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
-    let mut cluster = Cluster::start();
+fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed_with_every_disclosure() {
+    // On a format-2 ledger, so that the snapshot carries disclosures too.
+    let mut cluster = Cluster::start_withholding();
     let fixture = cluster.site.fixture.clone();
     let leader = cluster.wait_for_leader(Duration::from_secs(10));
     let stopped = (leader + 1) % 3;
@@ -266,12 +268,21 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
             let (cluster, fixture) = (&cluster, &fixture);
             scope.spawn(move || {
                 for n in 0..PER_WRITER {
-                    let answer = cluster.node(index).submit_one(&fixture.register(
-                        "baltic-demolition",
-                        &giai(writer, n),
-                        "brick pallet",
-                        800.0,
-                    ));
+                    let answer = if n % RESTRICTED_EVERY == 0 {
+                        let (entry, disclosures) = restricted_register(fixture, &giai(writer, n));
+                        let envelope = json!({
+                            "entry": entry.to_value(),
+                            "disclosures": disclosures.iter().map(|d| d.to_value()).collect::<Vec<_>>(),
+                        });
+                        cluster.node(index).request("POST", "/v1/entries", envelope.to_string().as_bytes())
+                    } else {
+                        cluster.node(index).submit_one(&fixture.register(
+                            "baltic-demolition",
+                            &giai(writer, n),
+                            "brick pallet",
+                            800.0,
+                        ))
+                    };
                     assert_eq!(answer.status, 201, "{}", answer.text());
                 }
             });
@@ -301,6 +312,35 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed() {
     assert_eq!(ready.status, 200, "{}", ready.text());
     // Its cosignature follows: the leader's checkpoint of the whole ledger carries it.
     wait_cosigned(&cluster, leader, size, Duration::from_secs(15));
+    // Every node holds every disclosure, the one restored from a snapshot too,
+    // and none is in a record.
+    for writer in 0..writers.len() {
+        for n in (0..PER_WRITER).step_by(RESTRICTED_EVERY) {
+            for index in 0..3 {
+                let answer = cluster.node(index).read_disclosures(&giai(writer, n), "baltic-demolition");
+                assert_eq!(answer.status, 200, "node {index}, {}: {}", giai(writer, n), answer.text());
+                assert_eq!(answer.json()["records"][0]["disclosures"][0][2], json!(donor(&giai(writer, n))));
+            }
+        }
+    }
+    let all = records(&cluster, stopped, size);
+    assert!(!serde_json::to_string(&all).unwrap().contains("Donor building"), "a restricted value is in a record");
+}
+
+/// Every how many registrations of the snapshot test restricts its donor address.
+const RESTRICTED_EVERY: usize = 125;
+
+/// The (restricted) donor address of an item.
+fn donor(giai: &str) -> String {
+    format!("Donor building of {giai}, Jelgava")
+}
+
+/// A registration whose passport restricts the donor building's address, and its disclosures.
+fn restricted_register(fixture: &Fixture, giai: &str) -> (SignedEntry, Vec<Disclosure>) {
+    let mut passport = passport(giai, "brick pallet", 800.0);
+    passport["origin"]["address"] = json!(donor(giai));
+    passport["restricted"] = json!(["/origin/address"]);
+    fixture.withheld(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai, "passport": passport}))
 }
 
 #[test]
@@ -696,4 +736,29 @@ fn a_node_whose_replication_stopped_says_so_on_healthz_and_readyz() {
     assert!(log.contains("replication has stopped"), "{log}");
     // The others go on.
     assert_eq!(cluster.node(leader).get("/readyz").status, 200);
+}
+
+#[test]
+fn an_entry_with_disclosures_sent_to_a_follower_reaches_every_node_with_them() {
+    let cluster = Cluster::start_withholding();
+    let leader = cluster.wait_for_leader(Duration::from_secs(10));
+    let follower = (leader + 1) % 3;
+    let giai = "4750001DISC-00001";
+    let (entry, disclosures) = restricted_register(&cluster.site.fixture, giai);
+    let envelope = json!({"entry": entry.to_value(), "disclosures": disclosures.iter().map(|d| d.to_value()).collect::<Vec<_>>()});
+    let answer = cluster.node(follower).request("POST", "/v1/entries", envelope.to_string().as_bytes());
+    if answer.status != 201 {
+        for index in 0..3 {
+            eprintln!("--- node {index}\n{}", std::fs::read_to_string(cluster.log_path(index)).unwrap_or_default());
+        }
+    }
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    cluster.wait_converged(2, Duration::from_secs(10));
+    for index in 0..3 {
+        let answer = cluster.node(index).read_disclosures(giai, "baltic-demolition");
+        assert_eq!(answer.status, 200, "node {index}: {}", answer.text());
+        assert_eq!(answer.json()["records"][0]["disclosures"][0][2], json!(donor(giai)));
+        let record = cluster.node(index).get("/v1/records/1");
+        assert!(!record.text().contains(&donor(giai)), "node {index} publishes the restricted value");
+    }
 }
