@@ -745,7 +745,8 @@ fn an_entry_with_disclosures_sent_to_a_follower_reaches_every_node_with_them() {
     let follower = (leader + 1) % 3;
     let giai = "4750001DISC-00001";
     let (entry, disclosures) = restricted_register(&cluster.site.fixture, giai);
-    let envelope = json!({"entry": entry.to_value(), "disclosures": disclosures.iter().map(|d| d.to_value()).collect::<Vec<_>>()});
+    let envelope =
+        json!({"entry": entry.to_value(), "disclosures": disclosures.iter().map(|d| d.to_value()).collect::<Vec<_>>()});
     let answer = cluster.node(follower).request("POST", "/v1/entries", envelope.to_string().as_bytes());
     if answer.status != 201 {
         for index in 0..3 {
