@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use salvage_ledger::disclosure::DisclosedEntry;
 use salvage_ledger::entry::SignedEntry;
 use serde_json::Value;
 
@@ -109,13 +110,42 @@ impl NodeClient {
     /// Submits entries as one JSON array, in their canonical JSON (which a node
     /// reads without its strict parser), and returns each one's outcome, in order.
     pub fn submit(&self, entries: &[SignedEntry]) -> Result<Vec<Outcome>> {
+        self.post_entries(&SignedEntry::canonical_array(entries), entries.len())
+    }
+
+    /// Submits entries that may withhold values (docs/format.md §13) as one
+    /// JSON array: an entry with disclosures as the envelope `{"disclosures",
+    /// "entry"}`, one without as its bare canonical JSON. Without any
+    /// disclosure the array is byte for byte [`SignedEntry::canonical_array`],
+    /// which a node reads without its strict parser; with some, the node parses
+    /// it strictly. Returns each entry's outcome, in order.
+    pub fn submit_disclosed(&self, entries: &[DisclosedEntry]) -> Result<Vec<Outcome>> {
+        let mut body =
+            Vec::with_capacity(entries.iter().map(|each| each.entry.canonical_statement().len() + 256).sum());
+        body.push(b'[');
+        for (index, each) in entries.iter().enumerate() {
+            if index > 0 {
+                body.push(b',');
+            }
+            if each.disclosures.is_empty() {
+                each.entry.write_canonical(&mut body);
+            } else {
+                body.extend_from_slice(&each.canonical_bytes());
+            }
+        }
+        body.push(b']');
+        self.post_entries(&body, entries.len())
+    }
+
+    /// POSTs a JSON array of `count` entries to `/v1/entries` and reads each
+    /// one's outcome from the answer.
+    fn post_entries(&self, body: &[u8], count: usize) -> Result<Vec<Outcome>> {
         let url = format!("{}/v1/entries", self.base);
-        let body = SignedEntry::canonical_array(entries);
         let mut response = self
             .agent
             .post(&url)
             .header("Content-Type", "application/json")
-            .send(&body[..])
+            .send(body)
             .map_err(|e| unreachable_node(&url, e))?;
         let status = response.status().as_u16();
         let mut bytes = Vec::new();
@@ -141,9 +171,7 @@ impl NodeClient {
                 // its own message (for one entry, better than the batch's "every
                 // entry was refused; the first: …").
                 match error.details.as_array() {
-                    Some(each)
-                        if each.len() == entries.len() && each.iter().all(|result| result.get("error").is_some()) =>
-                    {
+                    Some(each) if each.len() == count && each.iter().all(|result| result.get("error").is_some()) => {
                         Ok(each.iter().map(|result| outcome(status, result)).collect())
                     }
                     _ => Ok(vec![Err(error)]),

@@ -2,4 +2,5 @@
 //! be fuzzed (docs/fuzzing.md) and tested without the binary; the commands themselves are in
 //! `main.rs` and `commands/`.
 
+pub mod disclosures_dir;
 pub mod inventory;

@@ -5,6 +5,9 @@
 //! registered yet. All problems are reported with their row (as a spreadsheet
 //! numbers it: the header is row 1) and column, and then nothing is submitted.
 //! A clean file is registered in batches, with a progress bar on a terminal.
+//! On a format-2 ledger each row's restricted values are withheld from what is
+//! signed and kept, one file per entry, in the `--disclosures` directory
+//! before anything is sent (see `member_args.rs`).
 //!
 //! The columns (header names, any order, any case; empty cells are left out):
 //!
@@ -32,7 +35,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use salvage_cli::inventory::{passport_of, read_inventory};
-use salvage_ledger::entry::{Kind, SignedEntry};
+use salvage_ledger::entry::Kind;
 use serde_json::{Value, json};
 
 use super::member_args::SignerArgs;
@@ -56,8 +59,12 @@ impl ImportCommand {
             .with_context(|| format!("cannot read {}", self.inventory.display()))?;
         let rows = read_inventory(file, &self.inventory.display().to_string())?;
         let client = self.signer.node.client()?;
+        // The keys and the ledger's format, once for every row: on a format-2
+        // ledger each row's restricted values are withheld while the rows are
+        // checked, so a row that cannot withhold them is reported with the others.
+        let signer = self.signer.signer(&client)?;
         let mut problems: Vec<String> = Vec::new();
-        let mut passports = Vec::new();
+        let mut bodies = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (row, cells) in &rows {
             match passport_of(cells) {
@@ -82,7 +89,10 @@ impl ImportCommand {
                                 .is_some_and(|refused| refused.status == 404) => {}
                         Err(error) => return Err(error.context(format!("checking row {row}'s GIAI {giai}"))),
                     }
-                    passports.push((*row, giai, passport));
+                    match signer.withhold(Kind::ItemRegister, json!({"giai": giai, "passport": passport}))? {
+                        Ok(withheld) => bodies.push((*row, withheld)),
+                        Err(refusal) => problems.push(format!("row {row}, column restricted: {}", refusal.message)),
+                    }
                 }
             }
         }
@@ -92,28 +102,37 @@ impl ImportCommand {
             }
             bail!("{} problem(s) in {}; nothing was submitted", problems.len(), self.inventory.display());
         }
-        if passports.is_empty() {
+        if bodies.is_empty() {
             bail!("{} holds no items to register", self.inventory.display());
         }
 
-        let entries: Vec<(usize, SignedEntry)> = passports
-            .into_iter()
-            .map(|(row, giai, passport)| {
-                Ok((row, self.signer.sign(&client, Kind::ItemRegister, json!({"giai": giai, "passport": passport}))?))
-            })
-            .collect::<Result<_>>()?;
+        let mut row_of = Vec::with_capacity(bodies.len());
+        let mut entries = Vec::with_capacity(bodies.len());
+        for (row, (public, disclosures)) in bodies {
+            row_of.push(row);
+            entries.push(signer.sign_public(Kind::ItemRegister, public, disclosures)?);
+        }
+        // Every row's values are kept before the first batch is sent, so a
+        // directory that cannot take them stops the import with nothing sent.
+        let (mut withheld, mut files) = (0, 0);
+        for (row, entry) in row_of.iter().zip(&entries) {
+            if signer.keep(entry).with_context(|| format!("row {row}"))?.is_some() {
+                withheld += entry.disclosures.len();
+                files += 1;
+            }
+        }
         let progress = progress_bar(entries.len() as u64);
         let mut refused = Vec::new();
         let mut positions = Vec::new();
-        for batch in entries.chunks(usize::from(self.batch)) {
-            let signed: Vec<SignedEntry> = batch.iter().map(|(_, entry)| entry.clone()).collect();
-            for ((row, _), outcome) in batch.iter().zip(client.submit(&signed)?) {
+        let batch = usize::from(self.batch);
+        for (rows, entries) in row_of.chunks(batch).zip(entries.chunks(batch)) {
+            for (row, outcome) in rows.iter().zip(client.submit_disclosed(entries)?) {
                 match outcome {
                     Ok(receipt) => positions.push(receipt["seq"].as_u64().unwrap_or_default()),
                     Err(refusal) => refused.push(format!("row {row}: {refusal}")),
                 }
             }
-            progress.inc(batch.len() as u64);
+            progress.inc(entries.len() as u64);
         }
         progress.finish_and_clear();
         let (first, last) = (positions.iter().min(), positions.iter().max());
@@ -124,6 +143,12 @@ impl ImportCommand {
                 "registered {} items from {} (positions {first} to {last})",
                 positions.len(),
                 self.inventory.display()
+            );
+        }
+        if !self.signer.node.json && files > 0 {
+            say!(
+                "  {withheld} restricted value(s) withheld; disclosures kept in {} ({files} file(s), one per entry)",
+                signer.store().path().display()
             );
         }
         if !refused.is_empty() {

@@ -15,7 +15,8 @@ pub struct InstallCommand {
     /// The receiving building or project.
     #[arg(long)]
     building: String,
-    /// Its postal address (never shown on the public page).
+    /// Its postal address: restricted, so never public (on a format-2 ledger it
+    /// is withheld from the record and kept by you and the consortium's nodes).
     #[arg(long)]
     address: Option<String>,
     /// Its country, ISO 3166-1 alpha-2 (e.g. LV).
@@ -40,7 +41,12 @@ impl InstallCommand {
                 site[name] = json!(value);
             }
         }
+        let restricted = site.get("address").is_some();
         let mut body = json!({"giai": self.giai, "site": site});
+        if restricted {
+            // A client's installation address is personal data (docs/format.md §13).
+            body["restricted"] = json!(["/site/address"]);
+        }
         if let Some(date) = self.date {
             body["date"] = json!(date);
         }
