@@ -107,6 +107,13 @@ pub fn html(summary: &AuditSummary) -> String {
                     tr { th { "Signatures verified" } td { (report.signatures) } }
                     tr { th { "Items" } td { (report.items) } }
                     tr { th { "Members" } td { (report.members) } }
+                    @if report.records_withholding > 0 || report.values_checked > 0 {
+                        tr { th { "Restricted values" } td {
+                            (report.values_unchecked) " withheld in " (report.records_withholding)
+                            " records: their digests and signatures verified, the values not checked (only their holders \
+                             have them); " (report.values_checked) " checked with disclosures given to the audit"
+                        } }
+                    }
                     tr { th { "Merkle root of the records" } td { code { (report.root) } } }
                 }
                 h2 { "Checkpoint" }

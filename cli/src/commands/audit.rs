@@ -145,6 +145,7 @@ impl AuditCommand {
             checkpoint: checkpoint.as_ref().map(|note| note.signed.clone()),
             earlier: earlier.as_ref().map(|note| EarlierCheckpoint::from_note(note.signed.clone())),
             required_signers: usize::from(self.require_signers),
+            disclosures: Default::default(),
         };
         let bar = progress_bar(checkpoint.as_ref().map(|note| note.signed.checkpoint.size()));
         let mut report = audit(genesis.entry(), records, &options, &mut |read| {
@@ -293,6 +294,21 @@ fn text(summary: &AuditSummary) -> String {
     line("signatures", report.signatures.to_string());
     line("items", report.items.to_string());
     line("members", report.members.to_string());
+    if report.records_withholding > 0 || report.values_checked > 0 {
+        // Format 2: signatures, chain and digests cover withheld values; only their disclosures show the values.
+        line(
+            "restricted",
+            format!(
+                "{} value{} withheld in {} record{}: digests verified, values not checked (they are the holders'); \
+                 {} checked with disclosures given",
+                report.values_unchecked,
+                plural(report.values_unchecked as usize),
+                report.records_withholding,
+                plural(report.records_withholding as usize),
+                report.values_checked
+            ),
+        );
+    }
     line("root", report.root.clone());
     match &report.checkpoint {
         Some(checkpoint) => {

@@ -24,7 +24,7 @@
 
 mod decode;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use serde::Serialize;
@@ -32,6 +32,7 @@ use serde::Serialize;
 use crate::chain::{self, LeafHash, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, LedgerFormat, Member, Role, State, VerifiedEntry};
+use crate::disclosure::Disclosure;
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::hex::to_lower_hex;
 use crate::merkle::{self, Blake3Hasher, MerkleTree};
@@ -97,6 +98,10 @@ pub struct AuditOptions {
     /// (0 and 1 both mean one): the auditor's trust policy, e.g. a majority
     /// of the consortium's nodes, so that no single operator can vouch alone.
     pub required_signers: usize,
+    /// Disclosures the auditor holds (a member's own, format 2), by entry id:
+    /// the records they belong to are judged whole, their values against the
+    /// schemas and rules, instead of publicly.
+    pub disclosures: HashMap<EntryId, Vec<Disclosure>>,
 }
 
 /// What the checkpoint check found.
@@ -132,6 +137,8 @@ pub struct AuditReport {
     pub records_withholding: u64,
     /// Restricted values withheld in those records, which the audit could not check.
     pub values_unchecked: u64,
+    /// Restricted values checked with the disclosures the auditor holds.
+    pub values_checked: u64,
     /// The checkpoint check, when a checkpoint was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<CheckpointFinding>,
@@ -185,7 +192,7 @@ where
                 }
             }
             if chunk.len() == CHUNK {
-                let started = InFlight::start(scope, read, std::mem::take(&mut chunk), genesis);
+                let started = InFlight::start(scope, read, std::mem::take(&mut chunk), genesis, options);
                 read += CHUNK as u64;
                 if let Some(checking) = in_flight.replace(started) {
                     auditor.replay_chunk(checking.join());
@@ -197,7 +204,7 @@ where
             auditor.replay_chunk(checking.join());
             progress(auditor.tree.len());
         }
-        auditor.replay_chunk(InFlight::start(scope, read, chunk, genesis).join());
+        auditor.replay_chunk(InFlight::start(scope, read, chunk, genesis, options).join());
         progress(auditor.tree.len());
     });
     auditor.finish(options)
@@ -295,6 +302,7 @@ struct Auditor {
     signatures: u64,
     records_withholding: u64,
     values_unchecked: u64,
+    values_checked: u64,
     problems: Vec<Problem>,
     problem_count: u64,
 }
@@ -338,6 +346,7 @@ impl Auditor {
             signatures: 0,
             records_withholding: 0,
             values_unchecked: 0,
+            values_checked: 0,
             problems: Vec::new(),
             problem_count: 0,
         }
@@ -411,11 +420,12 @@ impl Auditor {
             Stage::Verified(verified) => verified,
             Stage::Entry(entry) => VerifiedEntry::public_after_signatures(entry, state.consortium().format),
         };
-        if let Ok(verified) = &verified
-            && verified.withheld() > 0
-        {
-            self.records_withholding += 1;
-            self.values_unchecked += verified.withheld() as u64;
+        if let Ok(verified) = &verified {
+            if verified.withheld() > 0 {
+                self.records_withholding += 1;
+                self.values_unchecked += verified.withheld() as u64;
+            }
+            self.values_checked += verified.disclosures().len() as u64;
         }
         let outcome = verified.and_then(|entry| state.check(&entry, &context));
         match outcome {
@@ -490,6 +500,7 @@ impl Auditor {
             members,
             records_withholding: self.records_withholding,
             values_unchecked: self.values_unchecked,
+            values_checked: self.values_checked,
             checkpoint: checkpoint_finding,
             problems: self.problems,
             problem_count: self.problem_count,
@@ -511,11 +522,12 @@ impl<'scope> InFlight<'scope> {
         first: u64,
         chunk: Vec<Vec<u8>>,
         genesis: &'env SignedEntry,
+        options: &'env AuditOptions,
     ) -> InFlight<'scope> {
         let mid = chunk.len() / 2;
         let mut chunk = chunk;
         let second = chunk.split_off(mid);
-        let spawn = |first: u64, half: Vec<Vec<u8>>| scope.spawn(move || check_records(first, half, genesis));
+        let spawn = |first: u64, half: Vec<Vec<u8>>| scope.spawn(move || check_records(first, half, genesis, options));
         InFlight { halves: [spawn(first, chunk), spawn(first + mid as u64, second)] }
     }
 
@@ -536,7 +548,8 @@ fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
 }
 
 /// Decodes and signature-checks records on this thread.
-fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<Checked> {
+fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry, options: &AuditOptions) -> Vec<Checked> {
+    let format = LedgerFormat::declared_by(genesis);
     let decoded: Vec<(LeafHash, Result<chain::Record, Problem>)> = chunk
         .iter()
         .enumerate()
@@ -571,7 +584,13 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry) -> Vec<
                 let (id, signature_count) = (entry.id(), entry.signatures().len());
                 // The genesis is checked by State::from_genesis during replay.
                 let entry = if signatures_ok.is_ok() && record.seq.get() > 0 && !is_genesis {
-                    Stage::Verified(VerifiedEntry::public_after_signatures(entry, LedgerFormat::declared_by(genesis)))
+                    // With the auditor's own disclosures a record is judged whole; without, publicly.
+                    Stage::Verified(match options.disclosures.get(&id) {
+                        Some(disclosures) => {
+                            VerifiedEntry::disclosed_after_signatures(entry, format, disclosures.clone())
+                        }
+                        None => VerifiedEntry::public_after_signatures(entry, format),
+                    })
                 } else {
                     Stage::Entry(entry)
                 };

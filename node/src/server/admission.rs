@@ -13,7 +13,7 @@
 use salvage_ledger::custody::{LedgerFormat, VerifiedEntry};
 use salvage_ledger::refusal::{Refusal, RefusalCode};
 
-use super::Submitted;
+use super::commits::Submitted;
 
 /// How many of one submission's signatures may fail before the node stops
 /// checking the rest.

@@ -25,7 +25,7 @@ use salvage_ledger::refusal::Refusal;
 use salvage_ledger::store::{Ledger, PendingOutcomes, Receipt};
 use tokio::sync::oneshot;
 
-use super::{ApiError, Submitted};
+use super::ApiError;
 
 /// The most entries one batch gathers from the queue (a submission larger than
 /// this goes alone, whole).
@@ -34,6 +34,10 @@ const MAX_BATCH: usize = 1024;
 /// How many threads check and append batches (one would be busy most of the
 /// time on a 2-core node under load, and a batch would wait for it).
 const COMMITTERS: usize = 2;
+
+/// A submitted entry and the disclosures that came beside it (none on a
+/// format-1 ledger, or for an entry that withholds nothing).
+pub(crate) type Submitted = (salvage_ledger::entry::SignedEntry, Vec<salvage_ledger::disclosure::Disclosure>);
 
 /// The outcome of each entry of a submission, in its order: the receipt or the refusal.
 pub(crate) type Outcomes = Vec<Result<Receipt, Refusal>>;

@@ -44,9 +44,10 @@ use salvage_ledger::refusal::Refusal;
 use salvage_ledger::store::Receipt;
 use serde_json::{Value, json};
 
+use super::commits::Submitted;
 use super::doc_types::{ErrorBody, ReceiptBody};
 use super::error::refusal_json;
-use super::{ApiError, Node, Submitted, submission};
+use super::{ApiError, Node, submission};
 
 /// The most entries one submission may carry. Enough for any batch a client
 /// sends (the CLI's import sends 200 by default), and a bound on the work and

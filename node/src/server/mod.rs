@@ -148,7 +148,7 @@ impl Node {
     /// Submits entries and waits for each one's outcome, once the accepted
     /// ones are durable (on a consortium node: committed by a quorum and
     /// applied here).
-    pub(crate) async fn submit(&self, entries: Vec<Submitted>) -> Result<commits::Outcomes, ApiError> {
+    pub(crate) async fn submit(&self, entries: Vec<commits::Submitted>) -> Result<commits::Outcomes, ApiError> {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
             Submissions::Consortium(consortium) => {
@@ -241,10 +241,6 @@ pub fn router(node: Arc<Node>) -> Router {
     };
     api.layer(axum::middleware::from_fn(request_id::assign))
 }
-
-/// A submitted entry and the disclosures that came beside it (none on a
-/// format-1 ledger, or for an entry that withholds nothing).
-pub(crate) type Submitted = (salvage_ledger::entry::SignedEntry, Vec<salvage_ledger::disclosure::Disclosure>);
 
 /// Serves `node` on `listener` within `limits` until `shutdown` resolves;
 /// requests in flight are finished (for a bounded time) before it returns.

@@ -199,7 +199,7 @@ fn records_from_another_node_bring_their_disclosures_and_an_audit_checks_them_pu
     let replica = tempfile::tempdir().unwrap();
     let copy = Ledger::create(replica.path(), f.genesis.clone()).unwrap();
     copy.append_records(with_disclosures).unwrap();
-    assert_eq!(copy.disclosures(2).unwrap(), Some(split_disclosures));
+    assert_eq!(copy.disclosures(2).unwrap(), Some(split_disclosures.clone()));
 
     // The public audit verifies everything and counts what it could not check.
     let report = crate::audit::audit(
@@ -209,7 +209,21 @@ fn records_from_another_node_bring_their_disclosures_and_an_audit_checks_them_pu
         &mut |_| {},
     );
     assert!(report.is_clean(), "{:?}", report.problems);
-    assert_eq!((report.records_withholding, report.values_unchecked), (2, 4));
+    assert_eq!((report.records_withholding, report.values_unchecked, report.values_checked), (2, 4, 0));
+
+    // A member's audit with its own disclosures checks those values; changed ones are found out.
+    let split_id = ledger.record(2).unwrap().entry.id();
+    let mut options = crate::audit::AuditOptions::default();
+    options.disclosures.insert(split_id, split_disclosures.clone());
+    let all = || (0..ledger.size()).map(|seq| Ok::<_, std::io::Error>(ledger.record_bytes(seq).unwrap()));
+    let member = crate::audit::audit(&f.genesis, all(), &options, &mut |_| {});
+    assert!(member.is_clean(), "{:?}", member.problems);
+    assert_eq!((member.records_withholding, member.values_unchecked, member.values_checked), (1, 2, 2));
+    let mut changed = split_disclosures[0].to_value();
+    changed[2] = json!(1.0);
+    options.disclosures.insert(split_id, vec![Disclosure::from_value(&changed).unwrap(), split_disclosures[1].clone()]);
+    let tampered = crate::audit::audit(&f.genesis, all(), &options, &mut |_| {});
+    assert_eq!(tampered.problems[0].code, "record.refused:disclosure.mismatch", "{:?}", tampered.problems);
 }
 
 #[test]
