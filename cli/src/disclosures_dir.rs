@@ -27,6 +27,7 @@
 //! travels, so its digest can be recomputed and matched against the record's
 //! `_sd`.
 
+use std::collections::HashMap;
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -114,6 +115,56 @@ impl DisclosuresDir {
             .with_context(|| format!("cannot fsync the disclosures directory {}", self.dir.display()))?;
         Ok(path)
     }
+}
+
+/// The most files [`DisclosuresDir::read_all`] reads, and the largest: a bound
+/// on what a directory someone else filled can make an audit hold in memory.
+const MAX_FILES: usize = 1_000_000;
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+impl DisclosuresDir {
+    /// Every kept file's disclosures for `ledger`, by entry id (files of other
+    /// ledgers are skipped). A file that is not one this module writes is an
+    /// error naming it: an auditor must know which values it did not check.
+    pub fn read_all(&self, ledger: LedgerId) -> Result<HashMap<EntryId, Vec<Disclosure>>> {
+        let mut kept = HashMap::new();
+        let entries = std::fs::read_dir(&self.dir)
+            .with_context(|| format!("cannot read the disclosures directory {}", self.dir.display()))?;
+        for (count, entry) in entries.enumerate() {
+            if count >= MAX_FILES {
+                anyhow::bail!("{} holds more than {MAX_FILES} files", self.dir.display());
+            }
+            let path = entry.with_context(|| format!("cannot list {}", self.dir.display()))?.path();
+            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+            if name.starts_with('.') || !name.ends_with(".json") {
+                continue;
+            }
+            let (entry_id, ledger_id, disclosures) =
+                read_kept(&path).with_context(|| format!("{} is not a kept disclosures file", path.display()))?;
+            if ledger_id == ledger {
+                kept.insert(entry_id, disclosures);
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// One kept file: its entry, its ledger and its disclosures.
+fn read_kept(path: &Path) -> Result<(EntryId, LedgerId, Vec<Disclosure>)> {
+    let size = std::fs::metadata(path).context("cannot read it")?.len();
+    anyhow::ensure!(size <= MAX_FILE_BYTES, "it is {size} bytes long, more than a kept file ever is");
+    let value: Value = serde_json::from_slice(&std::fs::read(path).context("cannot read it")?).context("not JSON")?;
+    let hex = |member: &str| value.get(member).and_then(Value::as_str).with_context(|| format!("no {member}"));
+    let entry_id = EntryId::from_hex(hex("entry_id")?).context("entry_id is not 64 lowercase hex digits")?;
+    let ledger_id = LedgerId::from_hex(hex("ledger_id")?).context("ledger_id is not 64 lowercase hex digits")?;
+    let disclosures = value
+        .get("disclosures")
+        .and_then(Value::as_array)
+        .context("no disclosures array")?
+        .iter()
+        .map(|disclosure| Disclosure::from_value(disclosure).map_err(|refusal| anyhow::anyhow!("{refusal}")))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((entry_id, ledger_id, disclosures))
 }
 
 /// Creates `path` (mode 0600, not there before), writes `bytes` and fsyncs it.

@@ -247,3 +247,38 @@ fn a_disclosures_directory_that_cannot_be_written_stops_the_command_before_anyth
     }
     node.terminate();
 }
+
+#[test]
+fn an_audit_counts_the_values_it_cannot_check_and_checks_those_whose_disclosures_it_is_given() {
+    let site = Site::withholding(&[OPERATOR, CONTRACTOR]);
+    let node = Running::start(site.node(OPERATOR));
+    ok(salvage(&site, &node, &["register", &restricted_passport(&site, BEAM)]));
+    let audit = |extra: &[&str]| {
+        let output = salvage_command()
+            .args(["audit", "--node", &format!("http://{}", node.address), "--json", "--genesis"])
+            .arg(site.path("genesis.json"))
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_str::<Value>(&ok(output)).unwrap()
+    };
+    let public = audit(&[]);
+    assert_eq!(public["problem_count"], json!(0), "{public}");
+    assert_eq!((&public["values_unchecked"], &public["values_checked"]), (&json!(2), &json!(0)), "{public}");
+    let kept = site.path("disclosures");
+    let member = audit(&["--disclosures", kept.to_str().unwrap()]);
+    assert_eq!(member["problem_count"], json!(0), "{member}");
+    assert_eq!((&member["values_unchecked"], &member["values_checked"]), (&json!(0), &json!(2)), "{member}");
+    // A kept value changed by hand no longer matches the record's digest: the member's audit says so.
+    let file = json_files(&kept).remove(0);
+    let text = std::fs::read_to_string(&file).unwrap().replace(ADDRESS, "Another street 2, Riga");
+    std::fs::write(&file, text).unwrap();
+    let output = salvage_command()
+        .args(["audit", "--node", &format!("http://{}", node.address), "--genesis"])
+        .arg(site.path("genesis.json"))
+        .args(["--disclosures", kept.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("disclosure.mismatch"), "{output:?}");
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
+use salvage_cli::disclosures_dir::DisclosuresDir;
 use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit};
 use salvage_ledger::checkpoint::SignedCheckpoint;
 use salvage_ledger::entry::{LedgerId, Timestamp};
@@ -74,6 +75,11 @@ pub struct AuditCommand {
     /// --out`: the ledger must extend it (an RFC 6962 consistency check).
     #[arg(long, value_name = "FILE")]
     earlier: Option<PathBuf>,
+    /// A directory of disclosures you hold (what `salvage register` keeps on a
+    /// format-2 ledger): the records they belong to are checked whole, their
+    /// restricted values against the schemas and rules, not only publicly.
+    #[arg(long, value_name = "DIR")]
+    disclosures: Option<PathBuf>,
     /// After a clean audit, save the audited checkpoint note here, for the
     /// next audit's --earlier. Nothing is saved when the audit finds problems.
     #[arg(long, value_name = "FILE")]
@@ -145,7 +151,10 @@ impl AuditCommand {
             checkpoint: checkpoint.as_ref().map(|note| note.signed.clone()),
             earlier: earlier.as_ref().map(|note| EarlierCheckpoint::from_note(note.signed.clone())),
             required_signers: usize::from(self.require_signers),
-            disclosures: Default::default(),
+            disclosures: match &self.disclosures {
+                Some(dir) => DisclosuresDir::new(dir.clone()).read_all(LedgerId(genesis.entry().id().0))?,
+                None => Default::default(),
+            },
         };
         let bar = progress_bar(checkpoint.as_ref().map(|note| note.signed.checkpoint.size()));
         let mut report = audit(genesis.entry(), records, &options, &mut |read| {
