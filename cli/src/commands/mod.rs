@@ -10,6 +10,7 @@ mod bundle;
 mod cancel;
 mod checkpoint;
 mod demo;
+mod disclose;
 mod dismantle;
 mod dispose;
 mod dl;
@@ -85,11 +86,14 @@ pub enum Command {
     History(history::HistoryCommand),
     /// Download an item's offline proof bundle.
     Bundle(bundle::BundleCommand),
+    /// Prove one restricted value of an item, for anyone to verify offline.
+    #[command(long_about = disclose::LONG_ABOUT)]
+    Disclose(disclose::DiscloseCommand),
     /// Print the node's signed checkpoint.
     Checkpoint(checkpoint::CheckpointCommand),
     /// Export the ledger for other systems: `salvage export epcis` (GS1 EPCIS 2.0).
     Export(export::ExportCommand),
-    /// Verify an item's proof bundle offline against the genesis.
+    /// Verify a proof bundle or a disclosure proof offline against the genesis.
     #[command(long_about = verify::LONG_ABOUT)]
     Verify(verify::VerifyCommand),
     /// Audit a whole ledger from a node or a data directory.
@@ -124,6 +128,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Show(command) => command.run(),
         Command::History(command) => command.run(),
         Command::Bundle(command) => command.run(),
+        Command::Disclose(command) => command.run(),
         Command::Checkpoint(command) => command.run(),
         Command::Export(command) => command.run(),
         Command::Verify(command) => command.run(),

@@ -1,16 +1,22 @@
-//! `salvage verify BUNDLE --genesis GENESIS`: one item's proof bundle, checked
-//! offline against the genesis alone.
+//! `salvage verify FILE --genesis GENESIS`: one item's proof bundle, or a
+//! proof of one of its restricted values, checked offline against the genesis
+//! alone.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use salvage_ledger::audit::Problem;
-use salvage_ledger::bundle::{Bundle, BundleReport, verify_bundle_requiring};
+use salvage_ledger::bundle::{BUNDLE_FORMAT, Bundle, BundleReport, verify_bundle_requiring};
+use salvage_ledger::disclosure_proof::{
+    DisclosureProof, PROOF_FORMAT, ProofError, ProvenValue, verify_disclosure_proof,
+};
 use salvage_ledger::genesis::Genesis;
+use serde::Deserialize;
+use serde_json::json;
 
 /// The long help of `salvage verify --help`.
-pub const LONG_ABOUT: &str = "Verify an item's proof bundle offline, trusting nothing but the genesis.
+pub const LONG_ABOUT: &str = "Verify a proof bundle or a disclosure proof offline, trusting nothing but the genesis.
 
 A bundle (from `salvage bundle GIAI --out FILE`) holds the item's records,
 every record its parts came from, the membership records that admitted the
@@ -20,13 +26,21 @@ proof against the checkpoint's root, the checkpoint's operator signatures
 and cosignatures (at least --require-signers distinct operators), and every
 custody rule, and prints the item as the records leave it.
 
+A disclosure proof (from `salvage disclose GIAI --field POINTER --out FILE`,
+format salvage-disclosure-proof/v1) carries one restricted value, its salt
+and the item's bundle. Besides the bundle, this command checks that the
+record it names restricts that place and lists the value's fingerprint
+(digest) among those it signed, and prints the proven value and who
+recorded it. An edited value, salt or place does not verify.
+
 Exit status 0 when everything verifies; 1 otherwise, after naming each
 problem (record, code, message). No network is used.";
 
 /// `salvage verify`: see [`LONG_ABOUT`].
 #[derive(Debug, Args)]
 pub struct VerifyCommand {
-    /// The bundle (JSON) to verify.
+    /// The bundle or disclosure proof (JSON) to verify.
+    #[arg(value_name = "FILE")]
     bundle: PathBuf,
     /// The consortium's genesis file, the trust anchor: the ledger id, the
     /// founding members and their keys all come from it.
@@ -41,15 +55,25 @@ pub struct VerifyCommand {
     json: bool,
 }
 
+/// The `format` member, which tells a disclosure proof from a bundle.
+#[derive(Deserialize)]
+struct Tagged {
+    format: Option<String>,
+}
+
 impl VerifyCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
         let genesis = Genesis::read(&self.genesis)?;
-        let bytes =
-            std::fs::read(&self.bundle).with_context(|| format!("cannot read the bundle {}", self.bundle.display()))?;
-        let bundle: Bundle = serde_json::from_slice(&bytes).with_context(|| {
-            format!("{} is not a proof bundle ({})", self.bundle.display(), salvage_ledger::bundle::BUNDLE_FORMAT)
-        })?;
+        let bytes = std::fs::read(&self.bundle).with_context(|| format!("cannot read {}", self.bundle.display()))?;
+        // Anything but a disclosure proof is read as a bundle, so that a file
+        // that is neither is refused as before, as no proof bundle.
+        let format = serde_json::from_slice::<Tagged>(&bytes).ok().and_then(|tagged| tagged.format);
+        if format.as_deref() == Some(PROOF_FORMAT) {
+            return self.verify_proof(&bytes, &genesis);
+        }
+        let bundle: Bundle = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a proof bundle ({BUNDLE_FORMAT})", self.bundle.display()))?;
         let report = verify_bundle_requiring(&bundle, genesis.entry(), usize::from(self.require_signers));
         if self.json {
             say!("{}", serde_json::to_string_pretty(&report)?);
@@ -66,6 +90,54 @@ impl VerifyCommand {
         }
         Ok(())
     }
+
+    /// Verifies a disclosure proof: its bundle, then that the disclosure
+    /// belongs to the record it names.
+    fn verify_proof(&self, bytes: &[u8], genesis: &Genesis) -> Result<()> {
+        let proof: DisclosureProof = serde_json::from_slice(bytes)
+            .with_context(|| format!("{} is not a disclosure proof ({PROOF_FORMAT})", self.bundle.display()))?;
+        let required = usize::from(self.require_signers);
+        let verified = verify_disclosure_proof(&proof, genesis.entry(), required);
+        let report = match &verified {
+            Ok((_, report)) => report.clone(),
+            Err(ProofError::Bundle(report)) => (**report).clone(),
+            // The bundle verified; only the disclosure failed.
+            Err(_) => verify_bundle_requiring(&proof.bundle, genesis.entry(), required),
+        };
+        if self.json {
+            let proven = verified.as_ref().ok().map(|(proven, _)| proven);
+            let error = verified.as_ref().err().map(ToString::to_string);
+            say!("{}", serde_json::to_string_pretty(&json!({"proven": proven, "bundle": report, "error": error}))?);
+        } else {
+            say_raw!("{}", summary(&report, genesis.consortium()));
+            match &verified {
+                Ok((proven, _)) => say!("{}", proven_line(proven)),
+                // A bundle that does not verify has said so, problem by problem.
+                Err(error) if report.is_clean() => say!("  {:<17}NOT PROVEN: {error}", "disclosure"),
+                Err(_) => {}
+            }
+        }
+        match verified {
+            Ok(_) => Ok(()),
+            Err(ProofError::Bundle(report)) => bail!(
+                "the proof's bundle of {} does not verify: {} problem{}",
+                report.giai,
+                report.problems.len(),
+                plural(report.problems.len())
+            ),
+            Err(error) => bail!("the proof of a value of {} does not verify: {error}", proof.bundle.giai),
+        }
+    }
+}
+
+/// `Proven: POINTER = VALUE — recorded at position N by SIGNERS`.
+fn proven_line(proven: &ProvenValue) -> String {
+    let signers =
+        if proven.signed_by.is_empty() { "an unknown signer".to_owned() } else { proven.signed_by.join(", ") };
+    format!(
+        "Proven: {} = {} — recorded at position {} by {signers} ({})",
+        proven.pointer, proven.value, proven.seq, proven.kind
+    )
 }
 
 /// The report as text for people.
