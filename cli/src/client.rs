@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use salvage_ledger::disclosure::DisclosedEntry;
-use salvage_ledger::entry::SignedEntry;
 use serde_json::Value;
 
 /// A node's error answer, shown to the user as `CODE: message`.
@@ -107,16 +106,10 @@ impl NodeClient {
         Ok(RecordStream { lines: BufReader::new(response.into_body().into_reader()), url, read: 0, finished: false })
     }
 
-    /// Submits entries as one JSON array, in their canonical JSON (which a node
-    /// reads without its strict parser), and returns each one's outcome, in order.
-    pub fn submit(&self, entries: &[SignedEntry]) -> Result<Vec<Outcome>> {
-        self.post_entries(&SignedEntry::canonical_array(entries), entries.len())
-    }
-
     /// Submits entries that may withhold values (docs/format.md §13) as one
     /// JSON array: an entry with disclosures as the envelope `{"disclosures",
     /// "entry"}`, one without as its bare canonical JSON. Without any
-    /// disclosure the array is byte for byte [`SignedEntry::canonical_array`],
+    /// disclosure the array is byte for byte `SignedEntry::canonical_array`,
     /// which a node reads without its strict parser; with some, the node parses
     /// it strictly. Returns each entry's outcome, in order.
     pub fn submit_disclosed(&self, entries: &[DisclosedEntry]) -> Result<Vec<Outcome>> {

@@ -50,7 +50,10 @@ impl InitCommand {
         if let Some(country) = self.country {
             consortium["country"] = json!(country);
         }
-        let body = json!({"consortium": consortium, "admin_threshold": self.threshold, "members": members});
+        // Format 2: restricted values are withheld from the records as salted
+        // digests (docs/format.md §13). Every new consortium starts on it.
+        let body =
+            json!({"consortium": consortium, "format": 2, "admin_threshold": self.threshold, "members": members});
         let keys = read_keys(&self.key)?;
         let statement = Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body };
         let genesis = SignedEntry::sign(statement, &keys.iter().collect::<Vec<_>>())?;

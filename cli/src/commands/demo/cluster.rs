@@ -172,10 +172,10 @@ fn config_path(dir: &Path, index: usize) -> PathBuf {
 /// Submits the demo's entries to node 1, again while leadership is still
 /// settling after the first election (`node.unavailable`): re-submitted
 /// entries that were recorded meanwhile answer their first receipts.
-fn seed_cluster(client: &NodeClient, entries: &[salvage_ledger::entry::SignedEntry]) -> Result<()> {
+fn seed_cluster(client: &NodeClient, entries: &[salvage_ledger::disclosure::DisclosedEntry]) -> Result<()> {
     let started = Instant::now();
     loop {
-        let outcomes = client.submit(entries)?;
+        let outcomes = client.submit_disclosed(entries)?;
         let unavailable =
             outcomes.iter().any(|outcome| matches!(outcome, Err(refused) if refused.code == "node.unavailable"));
         if !unavailable {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use salvage_ledger::Ledger;
+use salvage_ledger::disclosure::{DisclosedEntry, Salt, withhold};
 use salvage_ledger::entry::{Kind, PublicKey, SignedEntry, Statement, Timestamp};
 use salvage_ledger::ident::Giai;
 use salvage_ledger::ident::digital_link::DigitalLink;
@@ -30,8 +31,9 @@ pub(super) fn create(dir: &Path, public_url: &str) -> Result<()> {
     let ledger = Ledger::create(&dir.join("ledger"), genesis.clone()).context("creating the demo ledger")?;
     let entries = seed(&genesis, &keys)?;
     let seeded = entries.len();
-    let kinds: Vec<Kind> = entries.iter().map(|entry| entry.statement().kind).collect();
-    for (outcome, kind) in ledger.submit(entries)?.into_iter().zip(kinds) {
+    let kinds: Vec<Kind> = entries.iter().map(|each| each.entry.statement().kind).collect();
+    let entries = entries.into_iter().map(|each| (each.entry, each.disclosures)).collect();
+    for (outcome, kind) in ledger.submit_disclosed(entries)?.into_iter().zip(kinds) {
         if let Err(refusal) = outcome {
             bail!("the demo's own {} entry was refused ({refusal}): a defect in the demo", kind.as_str());
         }
@@ -67,8 +69,11 @@ pub(super) fn create_consortium(dir: &Path) -> Result<(SignedEntry, Keys)> {
         keys.insert(*id, key);
     }
     let operator = key_of(&keys, inventory::OPERATOR)?;
+    // Format 2: restricted values (the donor buildings' addresses) are withheld
+    // from the records as salted digests (docs/format.md §13).
     let body = json!({
         "consortium": {"name": "Zemgale Materials Reuse Consortium (demo)", "country": "LV"},
+        "format": 2,
         "admin_threshold": 1,
         "members": members,
     });
@@ -78,13 +83,17 @@ pub(super) fn create_consortium(dir: &Path) -> Result<(SignedEntry, Keys)> {
     Ok((genesis, keys))
 }
 
-/// The demo inventory's entries, signed.
-pub(super) fn seed(genesis: &SignedEntry, keys: &Keys) -> Result<Vec<SignedEntry>> {
+/// The demo inventory's entries, signed, with their restricted values withheld.
+pub(super) fn seed(genesis: &SignedEntry, keys: &Keys) -> Result<Vec<DisclosedEntry>> {
     let ledger_id = Some(salvage_ledger::entry::LedgerId(genesis.id().0));
     let mut entries = Vec::new();
     for step in inventory::steps() {
-        let statement = Statement { ledger: ledger_id, kind: step.kind, time: Timestamp::now(), body: step.body };
-        entries.push(SignedEntry::sign(statement, &[key_of(keys, step.signer)?])?);
+        let (body, disclosures) = withhold(step.kind, &step.body, Salt::random)
+            .context("the operating system gave no randomness for a salt")?
+            .map_err(|refusal| anyhow::anyhow!("the demo's own {} cannot be withheld ({refusal})", step.kind))?;
+        let statement = Statement { ledger: ledger_id, kind: step.kind, time: Timestamp::now(), body };
+        entries
+            .push(DisclosedEntry { entry: SignedEntry::sign(statement, &[key_of(keys, step.signer)?])?, disclosures });
     }
     Ok(entries)
 }
