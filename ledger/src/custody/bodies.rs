@@ -230,8 +230,54 @@ fn whole_body(entry: &SignedEntry, format: LedgerFormat, disclosures: &[Disclosu
             "this ledger (format 1) records restricted values in the clear and takes no disclosures",
         )),
         LedgerFormat::V1 => Body::decode(kind, &entry.statement().body),
-        LedgerFormat::V2 => Body::decode(kind, &disclosure::reveal(kind, &entry.statement().body, disclosures)?),
+        LedgerFormat::V2 => Body::decode(kind, &disclosure::reveal(kind, &entry.statement().body, disclosures)?)
+            .map_err(|refusal| without_withheld_values(refusal, disclosures)),
     }
+}
+
+/// A refusal of a revealed body that repeats none of its restricted values:
+/// schema messages quote the values they judge, and a refusal travels further
+/// than its submitter (a consortium's batch outcomes, logs), while a
+/// disclosure is never part of an error (docs/format.md §13).
+fn without_withheld_values(mut refusal: Refusal, disclosures: &[Disclosure]) -> Refusal {
+    const WITHHELD: &str = "(a restricted value, not repeated here)";
+    for detail in &mut refusal.details {
+        let at_withheld = disclosures.iter().any(|disclosure| {
+            let place = format!("/statement/body{}", disclosure.place());
+            detail.pointer == place || detail.pointer.starts_with(&format!("{place}/"))
+        });
+        if at_withheld {
+            detail.message = format!("the value here breaks the schema {WITHHELD}");
+        }
+    }
+    // What a message may quote of a value elsewhere (a parent's complaint, a
+    // typed field): any withheld text or number long enough to be told apart.
+    for disclosure in disclosures {
+        for text in quotable(disclosure.value()) {
+            refusal.message = refusal.message.replace(&text, WITHHELD);
+            for detail in &mut refusal.details {
+                detail.message = detail.message.replace(&text, WITHHELD);
+            }
+        }
+    }
+    refusal
+}
+
+/// The spellings of a value's strings and numbers a message could quote,
+/// leaving out those too short to be told apart from ordinary words.
+fn quotable(value: &Value) -> Vec<String> {
+    let mut spelled = Vec::new();
+    match value {
+        Value::String(text) => spelled.extend([text.clone(), Value::String(text.clone()).to_string()]),
+        Value::Number(number) => spelled.push(number.to_string()),
+        Value::Array(values) => spelled.extend(values.iter().flat_map(quotable)),
+        Value::Object(members) => spelled.extend(members.values().flat_map(quotable)),
+        Value::Bool(_) | Value::Null => {}
+    }
+    spelled.retain(|text| text.chars().count() >= 4);
+    // The quoted spelling first, so that its quotes go with it.
+    spelled.sort_by_key(|text| std::cmp::Reverse(text.len()));
+    spelled
 }
 
 /// The body of a statement, decoded by kind.

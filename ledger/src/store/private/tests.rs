@@ -256,3 +256,21 @@ fn a_replicated_batch_carries_envelopes_and_every_node_keeps_their_disclosures()
     let roots: Vec<_> = dirs.iter().map(|dir| Ledger::open(dir.path()).unwrap().0.root_at(3).unwrap()).collect();
     assert_eq!(roots[0], roots[1]);
 }
+
+#[test]
+fn a_refusal_of_a_restricted_value_does_not_repeat_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture::withholding();
+    let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
+    let mut body = passport("4750001BAD-1", "Beam", 10.0);
+    body["mass_kg"] = json!(-731.482915);
+    body["dismantling"] = json!({"method": "SLVGsecretMethod"});
+    body["restricted"] = json!(["/mass_kg", "/dismantling/method"]);
+    let (entry, disclosures) =
+        f.withheld(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": "4750001BAD-1", "passport": body}));
+    let refusal = ledger.submit_disclosed(vec![(entry, disclosures)]).unwrap().remove(0).unwrap_err();
+    assert_eq!(refusal.code, RefusalCode::SchemaInvalid);
+    let said = serde_json::to_string(&refusal).unwrap();
+    assert!(!said.contains("731.482915") && !said.contains("SLVGsecretMethod"), "{said}");
+    assert!(refusal.details.iter().any(|d| d.pointer == "/statement/body/passport/mass_kg"), "{said}");
+}
