@@ -76,6 +76,13 @@ pub fn run(
             );
         }
     }
+    if report.disclosures_missing > 0 {
+        tracing::warn!(
+            records = report.disclosures_missing,
+            "records withhold restricted values whose disclosures this node's private store does not hold (DATA/private \
+             lost or restored without it): they were checked publicly, and members cannot read those values from this node"
+        );
+    }
     let members =
         ledger.members().map_err(|source| ConfigError::Ledger { data_dir: config.data_dir.clone(), source })?;
     let operator = config.identify_operator(&genesis, &members)?;
