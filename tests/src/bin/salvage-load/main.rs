@@ -11,7 +11,10 @@
 //!   over items seeded with a few custody steps each; every answer must be 200 HTML.
 //!
 //! With `--cluster`, `submit` and `pages` start a consortium of three
-//! replicating nodes instead of one and spread the clients over them. Two
+//! replicating nodes instead of one and spread the clients over them. With
+//! `--restricted`, the ledger is of format 2 and every registration restricts
+//! two passport values, which it withholds as salted digests and sends in the
+//! envelope with their disclosures (docs/format.md §13). Two
 //! scenarios time a consortium rather than load it:
 //!
 //! - `failover`: the time from a SIGKILL of the leader to the first entry
@@ -145,10 +148,18 @@ struct Common {
     /// Start a consortium of three replicating nodes and spread the clients over them.
     #[arg(long, global = true)]
     cluster: bool,
+    /// A format-2 ledger: every registration restricts two passport values and
+    /// comes with their disclosures (`submit` and `pages` only).
+    #[arg(long, global = true)]
+    restricted: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.common.restricted && !matches!(cli.scenario, ScenarioName::Submit { .. } | ScenarioName::Pages { .. }) {
+        eprintln!("salvage-load: --restricted applies to `submit` and `pages` only");
+        return ExitCode::FAILURE;
+    }
     let timing = match cli.scenario {
         ScenarioName::Failover { rounds } => Some(consortium::failover(rounds.max(1), cli.common.json)),
         ScenarioName::Catchup { records } => Some(consortium::catchup(records.max(1), cli.common.json)),
@@ -183,10 +194,13 @@ fn run(cli: Cli) -> Result<bool, LoadError> {
         warmup: seconds(common.warmup, "--warmup")?,
         duration: seconds(common.duration, "--duration")?,
     };
+    let restricted = common.restricted;
     let target = match &common.node {
-        Some(url) => Target::remote(url)?,
-        None if common.cluster || matches!(cli.scenario, ScenarioName::Hostile { .. }) => Target::start_cluster()?,
-        None => Target::start(common.salvage.as_deref())?,
+        Some(url) => Target::remote(url, restricted)?,
+        None if common.cluster || matches!(cli.scenario, ScenarioName::Hostile { .. }) => {
+            Target::start_cluster(restricted)?
+        }
+        None => Target::start(common.salvage.as_deref(), restricted)?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(common.threads.max(1))

@@ -9,9 +9,10 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, StatusCode, Uri};
+use salvage_ledger::disclosure::{DisclosedEntry, Disclosure};
 use salvage_ledger::entry::{Kind, SignedEntry};
 use salvage_ledger::testkit::{Fixture, passport};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::LoadError;
 use crate::drive::{self, Connection, Plan, Workload};
@@ -27,10 +28,17 @@ const HUB: &str = "reuse-hub";
 /// Items seeded per submission (three entries each).
 const SEED_ITEMS_PER_SUBMISSION: usize = 100;
 
+/// The passport values every registration restricts under `--restricted`
+/// (pointers below the passport): the donor building's address, which each
+/// item gets one of its own, and the condition notes the fixture's passport has.
+const RESTRICTED: [&str; 2] = ["/origin/address", "/condition/notes"];
+
 /// `submit`: signs `entries` registrations of new items, then sends them
 /// `per_request` to a `POST /v1/entries` (the entry itself when 1, an array
 /// otherwise), as their canonical JSON unless `serde_bodies`; every answer
-/// must be 201.
+/// must be 201. On a format-2 ledger ([`Target::restricted`]) each entry
+/// withholds two restricted values and is sent in its envelope with their
+/// disclosures.
 pub async fn submit(
     target: &Target,
     plan: &Plan,
@@ -56,12 +64,26 @@ async fn submit_with(
     series: &str,
 ) -> Result<Report, LoadError> {
     let started = Instant::now();
-    let fixture = Fixture::new();
+    let fixture = target.fixture();
+    let restricted = target.restricted();
     // `Fixture::register` derives the key anew for every entry; one key serves all.
     let key = Fixture::key(CONTRACTOR);
     let per_request = per_request.max(1);
     let requests = entries.div_ceil(per_request);
     let bodies = sign_in_parallel(requests, |request| {
+        if restricted {
+            // Withholding is part of signing, so it happens here, before the clock starts.
+            let entries = (request * per_request..(request + 1) * per_request)
+                .map(|number| {
+                    let giai = target.giai(series, number);
+                    let mut passport =
+                        passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
+                    restrict(&mut passport, number);
+                    withheld_registration(&fixture, &giai, passport)
+                })
+                .collect::<Option<Vec<_>>>()?;
+            return Some(Bytes::from(envelopes_body(&entries, per_request == 1, serde_bodies)));
+        }
         let entries: Vec<SignedEntry> = (request * per_request..(request + 1) * per_request)
             .filter_map(|number| {
                 let giai = target.giai(series, number);
@@ -77,9 +99,17 @@ async fn submit_with(
             ([single], true) if per_request == 1 => serde_json::to_vec(single).unwrap_or_default(),
             (_, true) => serde_json::to_vec(&entries).unwrap_or_default(),
         };
-        Bytes::from(body)
-    });
-    eprintln!("signed {} entries in {:.1} s", requests * per_request, started.elapsed().as_secs_f64());
+        Some(Bytes::from(body))
+    })
+    .into_iter()
+    .collect::<Option<Vec<_>>>()
+    .ok_or_else(|| LoadError::Setup("a registration's restricted values could not be withheld".to_owned()))?;
+    eprintln!(
+        "signed {} entries{} in {:.1} s",
+        requests * per_request,
+        if restricted { ", each withholding two restricted values," } else { "" },
+        started.elapsed().as_secs_f64()
+    );
     let workload = Arc::new(Submissions { bodies, next: AtomicUsize::new(0), host: host(target)? });
     let tally = drive::drive(target.addresses(), plan, workload, target.pid()).await?;
     Ok(Report::new("submit", "accepted entries", plan, tally).counting(per_request as u64))
@@ -87,7 +117,9 @@ async fn submit_with(
 
 /// `pages`: seeds `items` items (registered, offered to the reuse hub,
 /// received), then views their provenance pages at random as a Latvian
-/// browser; every answer must be 200 HTML.
+/// browser; every answer must be 200 HTML. On a format-2 ledger each
+/// registration withholds two restricted values (the transfers and receipts
+/// restrict nothing).
 pub async fn pages(target: &Target, plan: &Plan, items: usize) -> Result<Report, LoadError> {
     let started = Instant::now();
     let giais: Vec<String> = (0..items.max(1)).map(|number| target.giai("PAGE", number)).collect();
@@ -157,21 +189,36 @@ impl Workload for PageViews {
 /// Registers the items, offers each to the reuse hub and receives it there,
 /// in arrays of a few hundred entries; every submission must be accepted whole.
 async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
-    let fixture = Fixture::new();
+    let fixture = target.fixture();
     let mut connection = Connection::open(target.address()).await?;
-    for batch in giais.chunks(SEED_ITEMS_PER_SUBMISSION) {
-        let entries: Vec<SignedEntry> = batch
-            .iter()
-            .enumerate()
-            .flat_map(|(number, giai)| {
-                [
-                    fixture.register(CONTRACTOR, giai, &format!("Glulam beam no. {number}"), 180.0),
-                    fixture.transfer(CONTRACTOR, giai, HUB),
-                    fixture.receive(HUB, giai),
-                ]
-            })
-            .collect();
-        let body = SignedEntry::canonical_array(&entries);
+    for (index, batch) in giais.chunks(SEED_ITEMS_PER_SUBMISSION).enumerate() {
+        let body = if target.restricted() {
+            let mut entries = Vec::with_capacity(batch.len() * 3);
+            for (number, giai) in batch.iter().enumerate() {
+                let mut passport = passport(giai, &format!("Glulam beam no. {number}"), 180.0);
+                restrict(&mut passport, index * SEED_ITEMS_PER_SUBMISSION + number);
+                let registration = withheld_registration(&fixture, giai, passport).ok_or_else(|| {
+                    LoadError::Seeding(format!("{giai}: the restricted values could not be withheld"))
+                })?;
+                entries.push(registration);
+                entries.push(plain(fixture.transfer(CONTRACTOR, giai, HUB)));
+                entries.push(plain(fixture.receive(HUB, giai)));
+            }
+            envelopes_body(&entries, false, false)
+        } else {
+            let entries: Vec<SignedEntry> = batch
+                .iter()
+                .enumerate()
+                .flat_map(|(number, giai)| {
+                    [
+                        fixture.register(CONTRACTOR, giai, &format!("Glulam beam no. {number}"), 180.0),
+                        fixture.transfer(CONTRACTOR, giai, HUB),
+                        fixture.receive(HUB, giai),
+                    ]
+                })
+                .collect();
+            SignedEntry::canonical_array(&entries)
+        };
         let mut request = Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = Uri::from_static("/v1/entries");
@@ -189,9 +236,67 @@ async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// Gives the `number`th item's passport a donor address of its own and
+/// restricts it and the condition notes ([`RESTRICTED`]).
+fn restrict(passport: &mut Value, number: usize) {
+    passport["origin"]["address"] = json!(format!("Rūpniecības iela {}, Jelgava", number + 1));
+    passport["restricted"] = json!(RESTRICTED);
+}
+
+/// A registration of `giai` by the contractor on a format-2 ledger: signed with
+/// its restricted values withheld, with their disclosures; `None` if it did not
+/// withhold exactly the [`RESTRICTED`] values.
+fn withheld_registration(fixture: &Fixture, giai: &str, passport: Value) -> Option<DisclosedEntry> {
+    let (entry, disclosures) =
+        fixture.withheld(&[CONTRACTOR], Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
+    (disclosures.len() == RESTRICTED.len()).then_some(DisclosedEntry { entry, disclosures })
+}
+
+/// An entry that withholds nothing, as a submission carries it: bare.
+fn plain(entry: SignedEntry) -> DisclosedEntry {
+    DisclosedEntry { entry, disclosures: Vec::new() }
+}
+
+/// The body of a submission of `entries` (the one entry itself if `single`,
+/// else an array): each that withholds values in its envelope
+/// `{"disclosures": […], "entry": …}`, any other bare. As canonical JSON
+/// unless `serde_bodies`, where the entry is written as serde writes it, byte
+/// for byte what `--serde-bodies` sends of a plain entry. An envelope is never
+/// a canonical entry, so the node parses either strictly.
+fn envelopes_body(entries: &[DisclosedEntry], single: bool, serde_bodies: bool) -> Vec<u8> {
+    let write = |element: &DisclosedEntry, out: &mut Vec<u8>| match (element.disclosures.is_empty(), serde_bodies) {
+        (true, false) => out.extend_from_slice(&element.entry.canonical_bytes()),
+        (false, false) => out.extend_from_slice(&element.canonical_bytes()),
+        (true, true) => out.extend_from_slice(&serde_json::to_vec(&element.entry).unwrap_or_default()),
+        (false, true) => {
+            let disclosures: Vec<Value> = element.disclosures.iter().map(Disclosure::to_value).collect();
+            out.extend_from_slice(b"{\"disclosures\":");
+            out.extend_from_slice(&serde_json::to_vec(&disclosures).unwrap_or_default());
+            out.extend_from_slice(b",\"entry\":");
+            out.extend_from_slice(&serde_json::to_vec(&element.entry).unwrap_or_default());
+            out.push(b'}');
+        }
+    };
+    let mut out = Vec::new();
+    match entries {
+        [one] if single => write(one, &mut out),
+        _ => {
+            out.push(b'[');
+            for (index, element) in entries.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write(element, &mut out);
+            }
+            out.push(b']');
+        }
+    }
+    out
+}
+
 /// Makes `count` request bodies with `make` on every core: signing is the
 /// clients' work, done before the clock starts.
-fn sign_in_parallel(count: usize, make: impl Fn(usize) -> Bytes + Sync) -> Vec<Bytes> {
+fn sign_in_parallel<T: Send>(count: usize, make: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let share = count.div_ceil(threads).max(1);
     std::thread::scope(|scope| {

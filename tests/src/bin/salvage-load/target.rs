@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use salvage_ledger::testkit::Fixture;
 use salvage_tests::cluster::Cluster;
 use salvage_tests::node::{Running, Site};
 
@@ -23,6 +24,9 @@ pub struct Target {
     /// Distinguishes this run's item GIAIs from earlier runs' on the same ledger
     /// (empty for a fresh ledger).
     tag: String,
+    /// Whether the ledger is of format 2, whose registrations withhold their
+    /// restricted values (docs/format.md §13).
+    restricted: bool,
 }
 
 /// What this program started over a fresh ledger.
@@ -39,9 +43,10 @@ enum Started {
 }
 
 impl Target {
-    /// Starts `salvage node` on a fresh site with the demo consortium's genesis.
-    /// `binary` defaults to the one [`salvage_tests::salvage_binary`] finds.
-    pub fn start(binary: Option<&Path>) -> Result<Target, LoadError> {
+    /// Starts `salvage node` on a fresh site with the demo consortium's genesis
+    /// (of format 2 if `restricted`). `binary` defaults to the one
+    /// [`salvage_tests::salvage_binary`] finds.
+    pub fn start(binary: Option<&Path>, restricted: bool) -> Result<Target, LoadError> {
         let binary = binary.map_or_else(salvage_tests::salvage_binary, Path::to_path_buf);
         if !binary.is_file() {
             return Err(LoadError::Setup(format!(
@@ -49,36 +54,54 @@ impl Target {
                 binary.display()
             )));
         }
-        let site = Site::new(&[OPERATOR]);
+        let site = if restricted { Site::withholding(&[OPERATOR]) } else { Site::new(&[OPERATOR]) };
         let running = Running::start(node_command(&site, &binary)?);
         Ok(Target {
             addresses: vec![running.address.clone()],
             started: Some(Started::Node { running, site: Box::new(site) }),
             tag: String::new(),
+            restricted,
         })
     }
 
     /// Starts a consortium of three `salvage node` processes replicating on
-    /// this machine (the `salvage` beside this program) and waits for a leader;
-    /// the clients spread over the three nodes.
-    pub fn start_cluster() -> Result<Target, LoadError> {
+    /// this machine (the `salvage` beside this program), on a format-2 ledger if
+    /// `restricted`, and waits for a leader; the clients spread over the three nodes.
+    pub fn start_cluster(restricted: bool) -> Result<Target, LoadError> {
         if !salvage_tests::salvage_binary().is_file() {
             return Err(LoadError::Setup("build the node first: `cargo build --release -p salvage-cli`".to_owned()));
         }
-        let cluster = Cluster::start();
+        let cluster = if restricted { Cluster::start_withholding() } else { Cluster::start() };
         let addresses = cluster.running().into_iter().map(|index| cluster.node(index).address.clone()).collect();
-        Ok(Target { addresses, started: Some(Started::Cluster(Box::new(cluster))), tag: String::new() })
+        Ok(Target { addresses, started: Some(Started::Cluster(Box::new(cluster))), tag: String::new(), restricted })
     }
 
-    /// A node already listening at `url` (`http://host:port`, no path).
-    pub fn remote(url: &str) -> Result<Target, LoadError> {
+    /// A node already listening at `url` (`http://host:port`, no path), over the
+    /// demo consortium's ledger (of format 2 if `restricted`).
+    pub fn remote(url: &str, restricted: bool) -> Result<Target, LoadError> {
         let address = url.strip_prefix("http://").unwrap_or(url).trim_end_matches('/');
         if address.is_empty() || address.contains('/') {
             return Err(LoadError::Setup(format!("--node takes http://host:port, not {url:?}")));
         }
         // Items registered by an earlier run would be idempotent re-submissions, not new entries.
         let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
-        Ok(Target { addresses: vec![address.to_owned()], started: None, tag: base36(seconds % 36u64.pow(5)) })
+        Ok(Target {
+            addresses: vec![address.to_owned()],
+            started: None,
+            tag: base36(seconds % 36u64.pow(5)),
+            restricted,
+        })
+    }
+
+    /// Whether registrations withhold restricted values (a format-2 ledger).
+    pub fn restricted(&self) -> bool {
+        self.restricted
+    }
+
+    /// The demo consortium of the node's ledger: [`Fixture::withholding`] on a
+    /// format-2 ledger, else [`Fixture::new`].
+    pub fn fixture(&self) -> Fixture {
+        if self.restricted { Fixture::withholding() } else { Fixture::new() }
     }
 
     /// `host:port` of the (first) node.
