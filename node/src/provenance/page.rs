@@ -144,17 +144,30 @@ fn item_header(p: &Provenance, locale: &Locale) -> Markup {
     }
 }
 
-/// Hazards, disposal, splitting and waste status: what a buyer must not miss.
-/// The fields the holder withheld, where the passport would have shown them;
-/// on a format-1 ledger, that they were signed into its records in the clear.
+/// The fields the holder withheld, named in the reader's language where the
+/// locale knows the field (its pointer otherwise); on a format-1 ledger, that
+/// they were signed into its records in the clear.
 fn withheld(p: &Provenance, locale: &Locale) -> Markup {
     let t = |key: &str| locale.text(key).to_owned();
+    let label = |place: &str| {
+        let key = format!("withheld.fields.{}", place.trim_start_matches('/').replace('/', "_"));
+        locale.lookup(&key).map(str::to_owned)
+    };
     html! {
         @if !p.withheld.places.is_empty() {
             section aria-labelledby="withheld" {
                 h2 #withheld { (t("withheld.heading")) }
                 p { (t("withheld.explained")) }
-                ul { @for place in &p.withheld.places { li { code { (place) } } } }
+                ul {
+                    @for place in &p.withheld.places {
+                        li {
+                            @match label(place) {
+                                Some(label) => { (label) " " code.small { (place) } }
+                                None => { code { (place) } }
+                            }
+                        }
+                    }
+                }
                 @if p.withheld.recorded_in_clear {
                     p.small { (t("withheld.recorded_in_clear")) }
                 }
@@ -163,6 +176,7 @@ fn withheld(p: &Provenance, locale: &Locale) -> Markup {
     }
 }
 
+/// Hazards, disposal, splitting and waste status: what a buyer must not miss.
 fn warnings(p: &Provenance, locale: &Locale) -> Markup {
     let t = |key: &str| locale.text(key).to_owned();
     let hazards = p.passport.hazards.as_ref().filter(|h| !h.substances.is_empty() || h.has_asbestos());

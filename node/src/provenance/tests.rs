@@ -213,7 +213,9 @@ fn the_beam_page_shows_what_a_buyer_relies_on() {
     // Where they were, the page says they are withheld, and that this
     // format-1 ledger holds them in its records in the clear.
     assert!(html.contains("Withheld by the holder"), "{html}");
-    assert!(html.contains("<code>/origin/address</code>") && html.contains("<code>/documents/1</code>"));
+    // Named in the reader's language where the locale knows the field, by its pointer otherwise.
+    assert!(html.contains("Address of the donor building <code class=\"small\">/origin/address</code>"), "{html}");
+    assert!(html.contains("<code>/documents/1</code>"), "{html}");
     assert!(html.contains("its records hold them in the clear"));
 
     // No scripts, and nothing loaded or linked from other hosts.
