@@ -47,6 +47,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::scan::Acknowledged;
 use super::{IoFailure, sync_directory};
@@ -123,7 +124,8 @@ impl MarkWriter {
     /// Makes `at` the durable mark of the log in `dir` (creating the file if needed) before it
     /// returns, then starts the thread that keeps it up to date. Every byte before `at` must
     /// already be durable.
-    pub fn start(dir: &Path, at: Mark, thread_name: &str) -> Result<MarkWriter, IoFailure> {
+    /// After each write the thread waits `pause` (or until it is stopped) before the next.
+    pub fn start(dir: &Path, at: Mark, thread_name: &str, pause: Duration) -> Result<MarkWriter, IoFailure> {
         let path = dir.join(MARK_FILE);
         let failed = |action| {
             let path = path.clone();
@@ -156,7 +158,7 @@ impl MarkWriter {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name(thread_name.to_owned())
-                .spawn(move || run(&shared, slots))
+                .spawn(move || run(&shared, slots, pause))
                 .map_err(failed("start the thread that writes"))?
         };
         Ok(MarkWriter { shared, thread: Some(thread) })
@@ -242,7 +244,7 @@ impl Shared {
 }
 
 /// The thread: writes the newest wanted mark until it is stopped, then writes the last one.
-fn run(shared: &Shared, mut slots: Slots) {
+fn run(shared: &Shared, mut slots: Slots, pause: Duration) {
     let mut state = shared.lock();
     loop {
         if state.failed.is_some() {
@@ -260,6 +262,14 @@ fn run(shared: &Shared, mut slots: Slots) {
                 Err(error) => state.failed = Some(format!("{}: {error}", slots.path.display())),
             }
             shared.changed.notify_all();
+            if !pause.is_zero() && !state.stopping {
+                // Advances meanwhile are gathered into the next write.
+                state = shared
+                    .changed
+                    .wait_timeout_while(state, pause, |state| !state.stopping)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
             continue;
         }
         if state.stopping {

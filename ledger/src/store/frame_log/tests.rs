@@ -2,6 +2,8 @@
 //! tell a torn tail from corruption, with and without an acknowledged mark. The record log's
 //! and the Raft log's own tests drive the same code through real files.
 
+use std::time::Duration;
+
 use super::*;
 
 const MAGIC: [u8; 8] = *b"TESTLOG1";
@@ -121,7 +123,7 @@ fn a_torn_header_is_a_torn_tail_unless_the_mark_names_bytes_of_the_segment() {
 fn the_mark_only_advances_and_its_last_value_is_written_when_the_writer_is_dropped() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(read_mark(dir.path()).unwrap(), None);
-    let writer = MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark").unwrap();
+    let writer = MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark", Duration::ZERO).unwrap();
     assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 1, offset: 8 }), "durable when started");
     let handle = writer.handle();
     for offset in [100, 50, 300, 200] {
@@ -136,7 +138,7 @@ fn the_mark_only_advances_and_its_last_value_is_written_when_the_writer_is_dropp
 #[test]
 fn lowering_the_mark_is_durable_before_it_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let writer = MarkWriter::start(dir.path(), Mark { segment: 5, offset: 100 }, "test-mark").unwrap();
+    let writer = MarkWriter::start(dir.path(), Mark { segment: 5, offset: 100 }, "test-mark", Duration::ZERO).unwrap();
     writer.handle().advance(Mark { segment: 7, offset: 400 }).unwrap();
     writer.lower(Mark { segment: 6, offset: 150 }).unwrap();
     assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 6, offset: 150 }));
@@ -149,7 +151,7 @@ fn lowering_the_mark_is_durable_before_it_returns() {
 fn a_torn_mark_write_leaves_the_previous_mark_in_the_other_slot() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(MARK_FILE);
-    let writer = MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark").unwrap();
+    let writer = MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark", Duration::ZERO).unwrap();
     writer.handle().advance(Mark { segment: 1, offset: 64 }).unwrap();
     drop(writer);
     let bytes = std::fs::read(&path).unwrap();
@@ -162,7 +164,7 @@ fn a_torn_mark_write_leaves_the_previous_mark_in_the_other_slot() {
         assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 1, offset: 8 }), "byte {torn_byte}");
     }
     // The next writer goes on from the valid slot, overwriting the torn one.
-    drop(MarkWriter::start(dir.path(), Mark { segment: 1, offset: 90 }, "test-mark").unwrap());
+    drop(MarkWriter::start(dir.path(), Mark { segment: 1, offset: 90 }, "test-mark", Duration::ZERO).unwrap());
     assert_eq!(read_mark(dir.path()).unwrap(), Some(Mark { segment: 1, offset: 90 }));
     // A file without any valid slot is no mark at all.
     std::fs::write(&path, [0xa5; 72]).unwrap();
@@ -183,7 +185,7 @@ fn a_mark_says_which_bytes_of_the_last_segment_were_acknowledged() {
 #[test]
 fn docs_format_md_shows_the_slot_the_code_writes() {
     let dir = tempfile::tempdir().unwrap();
-    drop(MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark").unwrap());
+    drop(MarkWriter::start(dir.path(), Mark { segment: 1, offset: 8 }, "test-mark", Duration::ZERO).unwrap());
     let bytes = std::fs::read(dir.path().join(MARK_FILE)).unwrap();
     let slot = bytes.get(36..72).expect("the first write goes to the second slot");
     let words: Vec<String> = [&slot[..8], &slot[8..16], &slot[16..24], &slot[24..32], &slot[32..]]
@@ -192,4 +194,27 @@ fn docs_format_md_shows_the_slot_the_code_writes() {
         .collect();
     let page = include_str!("../../../../docs/format.md");
     assert!(page.contains(&words.join(" ")), "docs/format.md §9 does not show the slot {}", words.join(" "));
+}
+
+#[test]
+fn a_paused_mark_gathers_advances_and_writes_the_last_one_when_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |offset| Mark { segment: 1, offset };
+    let writer = MarkWriter::start(dir.path(), at(8), "test-mark", Duration::from_secs(3600)).unwrap();
+    let handle = writer.handle();
+    handle.advance(at(100)).unwrap();
+    // The first advance is written at once...
+    let started = std::time::Instant::now();
+    while read_mark(dir.path()).unwrap() != Some(at(100)) {
+        assert!(started.elapsed() < Duration::from_secs(30), "the first advance was never written");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // ...the next ones wait out the pause (an hour here), gathered into one write.
+    handle.advance(at(200)).unwrap();
+    handle.advance(at(300)).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(read_mark(dir.path()).unwrap(), Some(at(100)), "the mark trails, never leads");
+    // Stopping ends the pause and writes the newest.
+    drop(writer);
+    assert_eq!(read_mark(dir.path()).unwrap(), Some(at(300)));
 }

@@ -91,7 +91,12 @@ impl RecordLog {
         // Everything opened is durable now: it is what the ledger builds on, so it counts as
         // acknowledged from here on (for a log written before marks existed, from now on).
         let current_len = last_whole_end.max(SEGMENT_MAGIC.len() as u64);
-        let mark = MarkWriter::start(dir, Mark { segment: u64::from(last), offset: current_len }, MARK_THREAD)?;
+        let mark = MarkWriter::start(
+            dir,
+            Mark { segment: u64::from(last), offset: current_len },
+            MARK_THREAD,
+            options.mark_pause,
+        )?;
         let dir: Arc<Path> = Arc::from(dir);
         let log = RecordLog {
             reader: LogReader::new(Arc::clone(&dir)),
@@ -114,7 +119,12 @@ impl RecordLog {
         let path = segment_path(dir, 1);
         let file = create_segment(dir, &path)?;
         // The header is durable (`create_segment` fsynced it), and nothing follows it yet.
-        let mark = MarkWriter::start(dir, Mark { segment: 1, offset: SEGMENT_MAGIC.len() as u64 }, MARK_THREAD)?;
+        let mark = MarkWriter::start(
+            dir,
+            Mark { segment: 1, offset: SEGMENT_MAGIC.len() as u64 },
+            MARK_THREAD,
+            options.mark_pause,
+        )?;
         let dir: Arc<Path> = Arc::from(dir);
         Ok(RecordLog {
             reader: LogReader::new(Arc::clone(&dir)),

@@ -190,7 +190,7 @@ mod tests {
 
     /// Small segments, so that a few payloads span several of them.
     fn tiny() -> LogOptions {
-        LogOptions { segment_bytes: 96 }
+        LogOptions { segment_bytes: 96, ..LogOptions::default() }
     }
 
     fn payload(index: usize) -> Vec<u8> {

@@ -17,7 +17,7 @@ use super::segments::{list_segments, parse_segment_number};
 use crate::store::frame_log::{MARK_FILE, QUARANTINE_DIR};
 
 fn tiny() -> LogOptions {
-    LogOptions { segment_bytes: 96 }
+    LogOptions { segment_bytes: 96, ..LogOptions::default() }
 }
 
 fn payload(index: usize) -> Vec<u8> {
@@ -552,7 +552,7 @@ fn sync_handles_work_from_other_threads_while_appending() {
 #[test]
 fn a_reader_reads_while_another_thread_appends() {
     let temp = tempfile::tempdir().unwrap();
-    let options = LogOptions { segment_bytes: 1024 };
+    let options = LogOptions { segment_bytes: 1024, ..LogOptions::default() };
     let (mut log, _) = RecordLog::open(temp.path(), options).unwrap();
     let reader = log.reader();
     let (sender, receiver) = mpsc::channel::<(LogPosition, Vec<u8>)>();
@@ -583,7 +583,7 @@ proptest! {
         cut_fraction in 0.0f64..=1.0,
     ) {
         let temp = tempfile::tempdir().unwrap();
-        let options = LogOptions { segment_bytes };
+        let options = LogOptions { segment_bytes, ..LogOptions::default() };
         let (mut log, _) = RecordLog::open(temp.path(), options).unwrap();
         let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         let positions = log.append_batch(&slices).unwrap();

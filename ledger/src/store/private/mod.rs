@@ -30,6 +30,13 @@ use crate::entry::EntryId;
 /// The directory of the private store inside a ledger's directory.
 pub(crate) const PRIVATE_DIR: &str = "private";
 
+/// How often at most the private store's acknowledged mark is written: every
+/// group commit fsyncs the private store too, and a mark write per commit cost
+/// a tenth of what restricted values add to ingest (docs/performance.md). A
+/// frame damaged past a trailing mark is taken for a torn tail and cut; its
+/// record then opens judged publicly and is reported, never lost.
+const MARK_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The disclosures of one record, as its frame holds them.
 #[derive(Debug, Clone)]
 pub(crate) struct PrivateFrame {
@@ -56,8 +63,8 @@ impl PrivateStore {
     /// Opens (or creates) the private store of the ledger in `dir`. A torn
     /// tail is cut as in the record log; damage elsewhere refuses the open.
     pub fn open(dir: &Path) -> Result<(PrivateStore, StoredFrames), LedgerError> {
-        let (log, contents) =
-            RecordLog::open(&dir.join(PRIVATE_DIR), LogOptions::default()).map_err(LedgerError::Private)?;
+        let options = LogOptions { mark_pause: MARK_PAUSE, ..LogOptions::default() };
+        let (log, contents) = RecordLog::open(&dir.join(PRIVATE_DIR), options).map_err(LedgerError::Private)?;
         let mut frames = HashMap::new();
         for (position, bytes) in contents.frames {
             let frame = PrivateFrame::decode(&bytes).map_err(|reason| LedgerError::PrivateFrame {

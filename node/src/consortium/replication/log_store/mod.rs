@@ -207,7 +207,7 @@ impl LogStore {
         recovery::refuse_earlier_version(dir)?;
         let lock = recovery::lock(dir)?;
         let recovered = recovery::recover(dir)?;
-        let mark = MarkWriter::start(dir, recovered.end, MARK_THREAD).map_err(io_failure)?;
+        let mark = MarkWriter::start(dir, recovered.end, MARK_THREAD, std::time::Duration::ZERO).map_err(io_failure)?;
         let index = Arc::new(Mutex::new(Index::recovered(recovered.purged, recovered.entries, cache_bytes)));
         let purged = recovered.purged.map(|id| id.index);
         let (commands, writer) =
