@@ -6,10 +6,12 @@
 //! network failure.
 
 use std::io::{BufRead, BufReader, Read};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
+use ed25519_dalek::SigningKey;
 use salvage_ledger::disclosure::DisclosedEntry;
+use salvage_node::member_auth::{self, SignedTarget};
 use serde_json::Value;
 
 /// A node's error answer, shown to the user as `CODE: message`.
@@ -49,6 +51,45 @@ impl NodeClient {
             .build()
             .into();
         Ok(NodeClient { base: base.to_owned(), agent })
+    }
+
+    /// GETs `path` signed by a member's `key` (RFC 9421, as `salvage_node::member_auth`
+    /// signs members' reads) and returns the status and the answer's bytes, whatever the
+    /// status. The `Host` header is sent as signed, and redirects are not followed: the
+    /// signature covers this node's authority and path, so another could only refuse it.
+    pub fn get_signed(&self, path: &str, key: &SigningKey) -> Result<(u16, Vec<u8>)> {
+        let url = format!("{}{path}", self.base);
+        let uri: ureq::http::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
+        let authority = host_header(&uri).with_context(|| format!("{url} names no host"))?;
+        let target = SignedTarget { method: "GET", authority: &authority, path: uri.path(), query: uri.query() };
+        let nonce = member_auth::fresh_nonce()
+            .map_err(|error| anyhow!("cannot draw a random nonce from the operating system: {error}"))?;
+        let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs()).unwrap_or_default();
+        let signature = member_auth::sign(&target, key, created, &nonce);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        let mut response = agent
+            .get(&url)
+            .header("Host", &authority)
+            .header("Accept", "application/json")
+            .header(member_auth::SIGNATURE_INPUT_HEADER, &signature.signature_input)
+            .header(member_auth::SIGNATURE_HEADER, &signature.signature)
+            .call()
+            .map_err(|error| anyhow!("cannot reach the node at {url}: {error}"))?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(16 * 1024 * 1024)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading the answer of {url}"))?;
+        Ok((status, bytes))
     }
 
     /// GETs a JSON answer.
@@ -246,4 +287,18 @@ fn refused(status: u16, body: &[u8]) -> Refused {
 
 fn unreachable_node(url: &str, error: ureq::Error) -> anyhow::Error {
     anyhow!("cannot reach the node at {url}: {error}")
+}
+
+/// The `Host` header for `uri`: its host, and its port unless the scheme's
+/// default, without any user info (as HTTP clients send it, RFC 9110 §7.2).
+fn host_header(uri: &ureq::http::Uri) -> Option<String> {
+    let host = uri.host()?;
+    let default = match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    Some(match uri.port_u16() {
+        Some(port) if port != default => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    })
 }

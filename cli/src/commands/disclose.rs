@@ -8,10 +8,9 @@
 //! is verified here exactly as `salvage verify` will verify it, so a file that
 //! is written is a file that proves.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
@@ -22,7 +21,6 @@ use salvage_ledger::disclosure_proof::{DisclosureProof, ProofError, ProvenValue,
 use salvage_ledger::entry::{Kind, PublicKey, SignedEntry};
 use salvage_ledger::genesis::Genesis;
 use salvage_ledger::key::KeyFile;
-use salvage_node::member_auth::{self, SignedTarget};
 use serde_json::{Value, json};
 
 use super::member_args::NodeArgs;
@@ -138,45 +136,13 @@ impl DiscloseCommand {
 
     /// `GET /v1/items/{giai}/disclosures`, signed with the member's key.
     fn read_disclosures(&self, client: &NodeClient, key: &SigningKey) -> Result<Listed> {
-        let base = self.node.node.trim_end_matches('/');
-        let url = format!("{base}/v1/items/{}/disclosures", super::path_segment(&self.giai));
-        let uri: ureq::http::Uri = url.parse().with_context(|| format!("--node {base:?} is not a URL"))?;
-        let authority = host_header(&uri).with_context(|| format!("--node {base:?} names no host"))?;
-        let target = SignedTarget { method: "GET", authority: &authority, path: uri.path(), query: uri.query() };
-        let nonce = member_auth::fresh_nonce()
-            .map_err(|error| anyhow!("cannot draw a random nonce from the operating system: {error}"))?;
-        let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs()).unwrap_or_default();
-        let signature = member_auth::sign(&target, key, created, &nonce);
-
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            // The signature covers this node's authority and path: a redirect
-            // elsewhere could only be refused, so it is not followed.
-            .max_redirects(0)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build()
-            .into();
-        let mut response = agent
-            .get(&url)
-            // Sent as signed, rather than left to the HTTP client to derive.
-            .header("Host", &authority)
-            .header("Accept", "application/json")
-            .header("Signature-Input", &signature.signature_input)
-            .header("Signature", &signature.signature)
-            .call()
-            .map_err(|error| anyhow!("cannot reach the node at {url}: {error}"))?;
-        let status = response.status().as_u16();
-        let mut bytes = Vec::new();
-        response
-            .body_mut()
-            .as_reader()
-            .read_to_end(&mut bytes)
-            .with_context(|| format!("reading the answer of {url}"))?;
+        let path = format!("/v1/items/{}/disclosures", super::path_segment(&self.giai));
+        let (status, bytes) = client.get_signed(&path, key)?;
         if status != 200 {
             return Err(self.refusal(status, &bytes, client, key));
         }
-        let answer: Value = serde_json::from_slice(&bytes).with_context(|| format!("{url} did not answer JSON"))?;
+        let answer: Value =
+            serde_json::from_slice(&bytes).with_context(|| format!("{}{path} did not answer JSON", self.node.node))?;
         Listed::read(&answer)
     }
 
@@ -370,20 +336,6 @@ fn member_of(client: &NodeClient, key: &PublicKey) -> Option<String> {
     let hex = key.to_hex();
     let member = members.as_array()?.iter().find(|member| member["keys"].get(&hex).is_some())?;
     member["id"].as_str().map(str::to_owned)
-}
-
-/// The `Host` header for `uri`: its host, and its port unless the scheme's
-/// default, without any user info (as HTTP clients send it, RFC 9110 §7.2).
-fn host_header(uri: &ureq::http::Uri) -> Option<String> {
-    let host = uri.host()?;
-    let default = match uri.scheme_str() {
-        Some("https") => 443,
-        _ => 80,
-    };
-    Some(match uri.port_u16() {
-        Some(port) if port != default => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    })
 }
 
 /// The genesis a bundle carries as its record 0, for a check made without a
