@@ -49,12 +49,7 @@ impl VerifiedEntry {
     /// signatures are checked together, which spares work but decides nothing
     /// differently (see [`crate::signature`]).
     pub fn verify_each(entries: Vec<SignedEntry>) -> Vec<Result<VerifiedEntry, Refusal>> {
-        let signatures = SignedEntry::verify_signatures_each(&entries);
-        entries
-            .into_iter()
-            .zip(signatures)
-            .map(|(entry, signatures)| signatures.and_then(|()| Self::after_signatures(entry)))
-            .collect()
+        judge_each(entries.into_iter().map(|entry| (entry, ())).collect(), |entry, ()| Self::after_signatures(entry))
     }
 
     /// [`VerifiedEntry::verify_disclosed`]'s verdict for each entry and its
@@ -63,16 +58,19 @@ impl VerifiedEntry {
         format: LedgerFormat,
         entries: Vec<(SignedEntry, Vec<Disclosure>)>,
     ) -> Vec<Result<VerifiedEntry, Refusal>> {
-        let (entries, disclosures): (Vec<SignedEntry>, Vec<Vec<Disclosure>>) = entries.into_iter().unzip();
-        let signatures = SignedEntry::verify_signatures_each(&entries);
-        entries
-            .into_iter()
-            .zip(disclosures)
-            .zip(signatures)
-            .map(|((entry, disclosures), signatures)| {
-                signatures.and_then(|()| Self::disclosed_after_signatures(entry, format, disclosures))
-            })
-            .collect()
+        judge_each(entries, |entry, disclosures| Self::disclosed_after_signatures(entry, format, disclosures))
+    }
+
+    /// The verdict on each stored entry, in order, with the disclosures held
+    /// for it; one without any held (`None`) is judged publicly.
+    pub(crate) fn verify_each_stored(
+        format: LedgerFormat,
+        entries: Vec<(SignedEntry, Option<Vec<Disclosure>>)>,
+    ) -> Vec<Result<VerifiedEntry, Refusal>> {
+        judge_each(entries, |entry, disclosures| match disclosures {
+            Some(disclosures) => Self::disclosed_after_signatures(entry, format, disclosures),
+            None => Self::public_after_signatures(entry, format),
+        })
     }
 
     /// [`VerifiedEntry::verify_disclosed`]'s verdict on each entry of
@@ -215,6 +213,22 @@ impl VerifiedEntry {
     pub fn into_disclosed(self) -> (SignedEntry, Vec<Disclosure>) {
         (self.entry, self.disclosures)
     }
+}
+
+/// Checks the entries' signatures together, then judges each entry whose
+/// signatures verify, with what came beside it, by `judge`.
+fn judge_each<T>(
+    entries: Vec<(SignedEntry, T)>,
+    judge: impl Fn(SignedEntry, T) -> Result<VerifiedEntry, Refusal>,
+) -> Vec<Result<VerifiedEntry, Refusal>> {
+    let (entries, beside): (Vec<SignedEntry>, Vec<T>) = entries.into_iter().unzip();
+    let signatures = SignedEntry::verify_signatures_each(&entries);
+    entries
+        .into_iter()
+        .zip(beside)
+        .zip(signatures)
+        .map(|((entry, beside), signatures)| signatures.and_then(|()| judge(entry, beside)))
+        .collect()
 }
 
 /// A body judged whole, and the disclosures that made it whole.

@@ -59,7 +59,7 @@ impl Unverified {
                 format,
                 entries.into_iter().map(|entry| (entry, Vec::new())).collect(),
             ),
-            Unverified::Disclosed(entries) => verify_stored(format, entries),
+            Unverified::Disclosed(entries) => VerifiedEntry::verify_each_stored(format, entries),
             Unverified::Canonical(batch, range) => VerifiedEntry::verify_canonical(
                 format,
                 batch.get(range).unwrap_or_default().iter().map(|entry| entry.get().as_bytes()),
@@ -86,27 +86,6 @@ impl Unverified {
             }
         }
     }
-}
-
-/// Entries with their disclosures, or without any held: judged publicly.
-fn verify_stored(
-    format: LedgerFormat,
-    entries: Vec<(SignedEntry, Option<Vec<Disclosure>>)>,
-) -> Vec<Result<VerifiedEntry, Refusal>> {
-    let (entries, disclosures): (Vec<SignedEntry>, Vec<Option<Vec<Disclosure>>>) = entries.into_iter().unzip();
-    let signatures = SignedEntry::verify_signatures_each(&entries);
-    entries
-        .into_iter()
-        .zip(disclosures)
-        .zip(signatures)
-        .map(|((entry, disclosures), signatures)| {
-            signatures?;
-            match disclosures {
-                Some(disclosures) => VerifiedEntry::disclosed_after_signatures(entry, format, disclosures),
-                None => VerifiedEntry::public_after_signatures(entry, format),
-            }
-        })
-        .collect()
 }
 
 /// The verdicts on one chunk of entries, in the chunk's order; `None` if
