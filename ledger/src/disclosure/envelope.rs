@@ -63,15 +63,11 @@ impl DisclosedEntry {
     /// `entry`, and each part is written canonically.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let entry = self.entry.canonical_bytes();
-        let mut bytes = Vec::with_capacity(entry.len() + 64 * (self.disclosures.len() + 1));
-        bytes.extend_from_slice(b"{\"disclosures\":[");
-        for (index, disclosure) in self.disclosures.iter().enumerate() {
-            if index > 0 {
-                bytes.push(b',');
-            }
-            bytes.extend_from_slice(&disclosure.canonical_bytes());
-        }
-        bytes.extend_from_slice(b"],\"entry\":");
+        let disclosures = Disclosure::canonical_list(&self.disclosures);
+        let mut bytes = Vec::with_capacity(entry.len() + disclosures.len() + 32);
+        bytes.extend_from_slice(b"{\"disclosures\":");
+        bytes.extend_from_slice(&disclosures);
+        bytes.extend_from_slice(b",\"entry\":");
         bytes.extend_from_slice(&entry);
         bytes.push(b'}');
         bytes

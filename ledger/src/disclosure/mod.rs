@@ -130,6 +130,20 @@ impl Disclosure {
         canonical::value_to_canonical_bytes(&self.to_value())
     }
 
+    /// The canonical JSON (RFC 8785) of a list of disclosures, `[d1,d2,…]`,
+    /// as envelopes and snapshot lines carry them.
+    pub fn canonical_list(disclosures: &[Disclosure]) -> Vec<u8> {
+        let mut bytes = vec![b'['];
+        for (index, disclosure) in disclosures.iter().enumerate() {
+            if index > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(&disclosure.canonical_bytes());
+        }
+        bytes.push(b']');
+        bytes
+    }
+
     /// `blake3(DIGEST_CONTEXT ‖ JCS([salt, pointer, value]))`.
     pub fn digest(&self) -> DisclosureDigest {
         let mut hasher = blake3::Hasher::new();

@@ -30,14 +30,9 @@ pub(super) fn write_line(
 ) -> std::io::Result<()> {
     match disclosures {
         Some(disclosures) if !disclosures.is_empty() => {
-            out.write_all(b"{\"disclosures\":[")?;
-            for (index, disclosure) in disclosures.iter().enumerate() {
-                if index > 0 {
-                    out.write_all(b",")?;
-                }
-                out.write_all(&disclosure.canonical_bytes())?;
-            }
-            out.write_all(b"],\"record\":")?;
+            out.write_all(b"{\"disclosures\":")?;
+            out.write_all(&Disclosure::canonical_list(disclosures))?;
+            out.write_all(b",\"record\":")?;
             out.write_all(bytes)?;
             out.write_all(b"}\n")
         }
