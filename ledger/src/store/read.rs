@@ -132,8 +132,8 @@ impl Ledger {
     }
 
     /// How this ledger records restricted values, as its genesis says.
-    pub fn format(&self) -> Result<LedgerFormat, LedgerError> {
-        Ok(self.format)
+    pub fn format(&self) -> LedgerFormat {
+        self.format
     }
 
     /// Every member, by id.

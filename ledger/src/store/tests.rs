@@ -600,7 +600,7 @@ fn an_entry_whose_record_the_log_cannot_hold_is_refused_and_changes_nothing() {
 fn a_ledger_reports_the_format_its_genesis_set_and_keeps_it_when_reopened() {
     let f = Fixture::new();
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(Ledger::create(dir.path(), f.genesis.clone()).unwrap().format().unwrap(), LedgerFormat::V1);
+    assert_eq!(Ledger::create(dir.path(), f.genesis.clone()).unwrap().format(), LedgerFormat::V1);
     let mut body = f.genesis.statement().body.clone();
     body["format"] = json!(2);
     let statement = crate::entry::Statement { ledger: None, kind: Kind::Genesis, time: f.time.clone(), body };
@@ -609,5 +609,5 @@ fn a_ledger_reports_the_format_its_genesis_set_and_keeps_it_when_reopened() {
     let dir = tempfile::tempdir().unwrap();
     drop(Ledger::create(dir.path(), genesis.clone()).unwrap());
     let (ledger, _) = Ledger::open(dir.path()).unwrap();
-    assert_eq!(ledger.format().unwrap(), LedgerFormat::V2);
+    assert_eq!(ledger.format(), LedgerFormat::V2);
 }

@@ -393,7 +393,7 @@ impl Provenance {
             .filter_map(|place| place.as_str().map(str::to_owned))
             .collect();
         let withheld =
-            Withheld { recorded_in_clear: !places.is_empty() && ledger.format()? == LedgerFormat::V1, places };
+            Withheld { recorded_in_clear: !places.is_empty() && ledger.format() == LedgerFormat::V1, places };
         let passport = public_passport_of(&passport_record, giai);
         let passport = PublicPassport::from_public(&passport, &members);
 

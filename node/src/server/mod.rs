@@ -156,7 +156,7 @@ impl Node {
                 // Only entries this node has verified go to Raft: what is
                 // proposed is fsynced in every node's Raft log, so junk must
                 // be refused here, at the cost of one more verification.
-                let format = self.ledger.format()?;
+                let format = self.ledger.format();
                 let verify = move || admission::verify_submission(format, entries);
                 let verdicts = if entries_len <= admission::SMALL_SUBMISSION {
                     tokio::task::spawn_blocking(verify)

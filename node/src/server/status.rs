@@ -113,7 +113,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
         let root = ledger.root_at(size)?;
         Ok(Json(Status {
             ledger_id: ledger.ledger_id().to_string(),
-            format: ledger.format()?.into(),
+            format: ledger.format().into(),
             node: operator,
             role,
             leader,

@@ -60,7 +60,7 @@ fn restricted_values_are_recorded_as_digests_and_their_disclosures_kept_privatel
     let dir = tempfile::tempdir().unwrap();
     let f = Fixture::withholding();
     let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
-    assert_eq!(ledger.format().unwrap(), LedgerFormat::V2);
+    assert_eq!(ledger.format(), LedgerFormat::V2);
     let (entry, disclosures) = restricted_register(&f, "4750001SECRET-1");
     assert_eq!(disclosures.len(), 2);
     let receipt = accepted(ledger.submit_disclosed(vec![(entry.clone(), disclosures.clone())]).unwrap()).remove(0);
