@@ -11,6 +11,7 @@
 
 use salvage_ledger::chain::{LeafHash, Record, Seq};
 use salvage_ledger::checkpoint::{NoteSigner, SignedCheckpoint};
+use salvage_ledger::custody::{Context, Element, State, StateLattice, VerifiedEntry};
 use salvage_ledger::disclosure::{Salt, withhold};
 use salvage_ledger::entry::{Kind, PublicKey, SignedEntry, Statement, Timestamp};
 use salvage_ledger::merkle::{Blake3Hasher, MerkleHasher, root};
@@ -97,6 +98,37 @@ fn example() -> Vec<(&'static str, String)> {
         ("leaf hash 1", leaf1.to_hex()),
         ("root", hex::encode(tree_root)),
         ("checkpoint", signed.to_note()),
+    ]
+    .into_iter()
+    .chain(state_digest_example(&genesis, &register))
+    .collect()
+}
+
+/// §14's example: the state digests after records 0 and 1, and the elements they sum.
+fn state_digest_example(genesis: &SignedEntry, register: &SignedEntry) -> Vec<(&'static str, String)> {
+    let mut state = State::from_genesis(genesis).unwrap();
+    let founded = hex::encode(state.digest());
+    let consortium = Element::Consortium(state.consortium()).canonical_bytes();
+    let member = state.members().next().map(|member| Element::Member(member).canonical_bytes()).unwrap();
+    let context = Context { seq: Seq::new(1).unwrap(), accepted: time("2026-11-23T09:30:01Z") };
+    let change = state.check(&VerifiedEntry::verify(register.clone()).unwrap(), &context).unwrap();
+    state.apply(change);
+    let item = state.items().next().map(|item| Element::Item(item).canonical_bytes()).unwrap();
+
+    // The digest is the lattice's, however the terms are summed: recompute it from the elements.
+    let mut lattice = StateLattice::new();
+    lattice.add(&Element::Consortium(state.consortium()));
+    state.members().for_each(|member| lattice.add(&Element::Member(member)));
+    state.items().for_each(|item| lattice.add(&Element::Item(item)));
+    assert_eq!(lattice.digest(), state.digest());
+
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    vec![
+        ("consortium element JCS", text(consortium)),
+        ("first member element JCS", text(member)),
+        ("item element JCS", text(item)),
+        ("state digest after record 0", founded),
+        ("state digest after record 1", hex::encode(state.digest())),
     ]
 }
 

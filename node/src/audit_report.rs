@@ -115,6 +115,7 @@ pub fn html(summary: &AuditSummary) -> String {
                         } }
                     }
                     tr { th { "Merkle root of the records" } td { code { (report.root) } } }
+                    tr { th { "Custody state digest" } td { code { (report.state) } } }
                 }
                 h2 { "Checkpoint" }
                 @match &report.checkpoint {

@@ -746,7 +746,7 @@ async fn check(case: &Case) -> Result<(), String> {
         read(format!("GET /8004/{giai}?lang=lv"), &format!("/8004/{giai}?lang=lv"), &[(header::ACCEPT, "text/html")])
             .await;
     read("GET /metrics".to_owned(), "/metrics", &[]).await;
-    read("GET /v1/status".to_owned(), "/v1/status", &[]).await;
+    let status = read("GET /v1/status".to_owned(), "/v1/status", &[]).await;
     read("GET /v1/checkpoint".to_owned(), "/v1/checkpoint", &[]).await;
 
     let mut failures = Vec::new();
@@ -780,6 +780,12 @@ async fn check(case: &Case) -> Result<(), String> {
             "the audit counts {} values unchecked in {} records; {places} were withheld in {withholding}",
             report.values_unchecked, report.records_withholding
         ));
+    }
+    // The node judged with every disclosure, the audit without: their state digests agree (§14).
+    let node_state =
+        serde_json::from_slice::<Value>(&status.body).ok().and_then(|s| s["state"].as_str().map(str::to_owned));
+    if node_state.as_deref() != Some(report.state.as_str()) {
+        failures.push(format!("the node's state digest {node_state:?} is not the audit's {}", report.state));
     }
     for (name, answer) in [("EPCIS", &epcis), ("the whole ledger's EPCIS", &whole_epcis), ("linkset", &linkset)] {
         if serde_json::from_slice::<Value>(&answer.body).is_err() {

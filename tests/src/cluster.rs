@@ -46,6 +46,8 @@ pub struct NodeStatus {
     pub size: u64,
     /// The root of those records.
     pub root: String,
+    /// The custody state digest after those records.
+    pub state: String,
 }
 
 impl Cluster {
@@ -225,6 +227,7 @@ impl Cluster {
                 .unwrap_or_default(),
             size: status["size"].as_u64()?,
             root: status["root"].as_str()?.to_owned(),
+            state: status["state"].as_str()?.to_owned(),
         })
     }
 

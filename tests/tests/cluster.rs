@@ -91,6 +91,8 @@ fn entries_submitted_to_every_node_at_once_are_committed_once_in_one_order() {
     }
     let statuses: Vec<_> = (0..3).map(|index| cluster.status(index).unwrap()).collect();
     assert!(statuses.iter().all(|s| s.root == root));
+    // Three nodes that applied the same records hold the same custody state (docs/format.md §14).
+    assert!(statuses.iter().all(|s| s.state == statuses[0].state && s.state.len() == 64), "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| s.role == "leader").count(), 1, "{statuses:?}");
     let leader = statuses.iter().find(|s| s.role == "leader").and_then(|s| s.leader.clone()).unwrap();
     assert!(OPERATORS.contains(&leader.as_str()));

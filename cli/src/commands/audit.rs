@@ -319,6 +319,7 @@ fn text(summary: &AuditSummary) -> String {
         );
     }
     line("root", report.root.clone());
+    line("state", report.state.clone());
     match &report.checkpoint {
         Some(checkpoint) => {
             line("checkpoint", format!("size {}, root {}", checkpoint.size, checkpoint.root));

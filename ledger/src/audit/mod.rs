@@ -128,6 +128,9 @@ pub struct AuditReport {
     pub signatures: u64,
     /// The Merkle root of all records read, hex.
     pub root: String,
+    /// The custody state digest after the last record read (hex, docs/format.md §14):
+    /// a node that holds the same records reports the same one in its status.
+    pub state: String,
     /// Items in the replayed state.
     pub items: usize,
     /// Members in the replayed state.
@@ -491,11 +494,13 @@ impl Auditor {
             }
         }
         let (items, members) = self.state.as_ref().map_or((0, 0), |s| (s.items().count(), s.members().count()));
+        let state = self.state.as_ref().map(|s| to_lower_hex(s.digest())).unwrap_or_default();
         AuditReport {
             ledger_id: self.ledger_id,
             records: size,
             signatures: self.signatures,
             root: to_lower_hex(self.tree.root()),
+            state,
             items,
             members,
             records_withholding: self.records_withholding,

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::bodies::{Body, MemberBody, MemberUpdateBody};
-use super::{Change, Consortium, Context, KeyState, Member, MemberId, Role, State, VerifiedEntry};
+use super::{
+    Change, Consortium, Context, Element, KeyState, Member, MemberId, Role, State, StateLattice, VerifiedEntry,
+};
 use crate::chain::Seq;
 use crate::entry::{Kind, LedgerId, PublicKey, SignedEntry};
 use crate::refusal::{Refusal, RefusalCode};
@@ -33,7 +35,9 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
         members: BTreeMap::new(),
         key_owners: BTreeMap::new(),
         items: BTreeMap::new(),
+        lattice: StateLattice::new(),
     };
+    state.lattice.add(&Element::Consortium(&state.consortium));
     for founder in &body.members {
         if state.members.contains_key(&founder.id) {
             return Err(Refusal::new(
@@ -44,7 +48,7 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
         let member = new_member(&state, founder, Seq::GENESIS)?;
         state.apply(Change { members: vec![member], items: vec![] });
     }
-    let admins = active_admins(&state);
+    let admins = active_admins(state.members.values());
     if body.admin_threshold == 0 || body.admin_threshold > admins {
         return Err(invalid(format!(
             "admin threshold {} must be between 1 and the {admins} founding admin(s)",
@@ -133,9 +137,9 @@ pub(super) fn update(
         ));
     }
 
-    let mut after = state.clone();
-    after.apply(Change { members: vec![member.clone()], items: vec![] });
-    let admins = active_admins(&after);
+    // Admins as they would be after the change, counted without copying the state.
+    let others = state.members.values().filter(|other| other.id != member.id);
+    let admins = active_admins(others.chain([&member]));
     if admins < state.consortium.admin_threshold {
         return Err(Refusal::new(
             RefusalCode::MemberThresholdUnreachable,
@@ -193,6 +197,7 @@ pub(super) fn require_admins(state: &State, signers: &BTreeSet<MemberId>, action
 }
 
 /// Admin members that still have a key to sign with.
-fn active_admins(state: &State) -> u64 {
-    state.members.values().filter(|m| m.has_role(Role::Admin) && m.active_keys().next().is_some()).count() as u64
+/// How many of the members are admins with an active key.
+fn active_admins<'a>(members: impl Iterator<Item = &'a Member>) -> u64 {
+    members.filter(|m| m.has_role(Role::Admin) && m.active_keys().next().is_some()).count() as u64
 }

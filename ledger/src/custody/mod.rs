@@ -10,6 +10,7 @@
 //! byte-identical state on every machine: replication relies on that.
 
 mod bodies;
+mod digest;
 mod items;
 mod members;
 mod nodes;
@@ -21,9 +22,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::Duration;
 
 pub use bodies::{Body, NodeAddBody, NodeRemoveBody, VerifiedEntry};
+pub use digest::{Element, LATTICE_BYTES, StateLattice};
 pub use nodes::NodeSetChange;
 
-use crate::canonical::to_canonical_bytes;
 use crate::chain::Seq;
 use crate::checkpoint::NoteVerifier;
 use crate::entry::{Kind, LedgerId, PublicKey, SignedEntry, Timestamp};
@@ -335,13 +336,14 @@ pub struct Change {
 }
 
 /// The whole custody state of a ledger.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct State {
     consortium: Consortium,
     members: BTreeMap<MemberId, Member>,
-    #[serde(skip)]
     key_owners: BTreeMap<PublicKey, MemberId>,
     items: BTreeMap<Giai, ItemState>,
+    // INVARIANT: the sum of the terms of the consortium, every member and every item.
+    lattice: StateLattice,
 }
 
 impl State {
@@ -425,17 +427,28 @@ impl State {
             for key in member.keys.keys() {
                 self.key_owners.insert(*key, member.id.clone());
             }
-            self.members.insert(member.id.clone(), member);
+            self.lattice.add(&Element::Member(&member));
+            if let Some(old) = self.members.insert(member.id.clone(), member) {
+                self.lattice.remove(&Element::Member(&old));
+            }
         }
         for item in change.items {
-            self.items.insert(item.giai.clone(), item);
+            self.lattice.add(&Element::Item(&item));
+            if let Some(old) = self.items.insert(item.giai.clone(), item) {
+                self.lattice.remove(&Element::Item(&old));
+            }
         }
     }
 
-    /// blake3 of the canonical encoding of the whole state: equal on every
-    /// machine that applied the same records in the same order.
+    /// The state digest (docs/format.md §14): equal on every machine that applied
+    /// the same records, whatever it knows of their restricted values.
     pub fn digest(&self) -> [u8; 32] {
-        *blake3::hash(&to_canonical_bytes(self)).as_bytes()
+        self.lattice.digest()
+    }
+
+    /// The running multiset hash the digest is taken of.
+    pub fn lattice(&self) -> &StateLattice {
+        &self.lattice
     }
 
     /// The distinct members whose active keys signed the entry.

@@ -46,10 +46,11 @@ impl Ledger {
     /// and hands their index updates to the indexer. Only the group commit's
     /// leader calls it.
     fn sync_appended(&self) -> Result<(), LedgerError> {
-        let (private, handle, upto, updates) = {
+        let (private, handle, upto, digest, updates) = {
             let mut core = self.lock_core()?;
             let private = core.private.sync_handle();
-            (private, core.log.sync_handle(), core.tree.len(), std::mem::take(&mut core.unindexed))
+            let digest = core.state.digest();
+            (private, core.log.sync_handle(), core.tree.len(), digest, std::mem::take(&mut core.unindexed))
         };
         // The disclosures first: a durable record's disclosures must be durable too.
         let synced = private
@@ -58,6 +59,9 @@ impl Ledger {
         if let Err(error) = synced {
             self.poisoned.store(true, Ordering::Release);
             return Err(error);
+        }
+        if let Ok(mut durable) = self.durable_digest.lock() {
+            *durable = (upto, digest);
         }
         self.durable.store(upto, Ordering::Release);
         if let Err(error) = self.indexer.enqueue(updates) {

@@ -81,6 +81,9 @@ pub struct Ledger {
     // grows, readers never look past it, and every one of those records has
     // been handed to the indexer.
     durable: AtomicU64,
+    // The size and state digest of the durable ledger, set together by the group
+    // commit, so that a reader sees a digest with the size it is of.
+    durable_digest: Mutex<(u64, [u8; 32])>,
     poisoned: AtomicBool,
     reader: LogReader,
     private_reader: LogReader,

@@ -193,6 +193,7 @@ impl Ledger {
         core.unindexed.clear();
 
         let reader = core.log.reader();
+        let digest = core.state.digest();
         let ledger = Ledger {
             dir: dir.to_owned(),
             _lock: lock,
@@ -203,6 +204,7 @@ impl Ledger {
             syncing: Mutex::new(false),
             synced: Condvar::new(),
             durable: AtomicU64::new(size),
+            durable_digest: Mutex::new((size, digest)),
             poisoned: AtomicBool::new(false),
             reader,
             private_reader,

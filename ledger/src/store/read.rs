@@ -168,10 +168,15 @@ impl Ledger {
             .map_err(|e| LedgerError::Invalid { seq: size, reason: e.to_string() })
     }
 
-    /// The custody state digest (see [`State::digest`](crate::custody::State::digest)), covering
-    /// every appended record.
+    /// The custody state digest of the durable ledger (docs/format.md §14, see
+    /// [`State::digest`](crate::custody::State::digest)).
     pub fn state_digest(&self) -> Result<[u8; 32], LedgerError> {
-        Ok(self.lock_core()?.state.digest())
+        Ok(self.durable_state()?.1)
+    }
+
+    /// The size of the durable ledger and the state digest at that size, read together.
+    pub fn durable_state(&self) -> Result<(u64, [u8; 32]), LedgerError> {
+        self.durable_digest.lock().map(|durable| *durable).map_err(|_| LedgerError::Poisoned)
     }
 
     /// A digest of every index tree: equal ledgers have equal index digests.

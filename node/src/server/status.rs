@@ -39,6 +39,9 @@ pub struct Status {
     pub size: u64,
     /// The Merkle root of those records (hex).
     pub root: String,
+    /// The custody state digest after those records (hex, docs/format.md §14):
+    /// nodes, and an audit of the same records, agree on it.
+    pub state: String,
     /// Inconsistent checkpoints this node refused to sign since it started,
     /// the latest last: each one means someone presented a history that
     /// contradicts what this node holds or signed.
@@ -109,7 +112,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
     };
     let alarms = node.checkpoints.witness().alarms();
     node.ledger(move |ledger| {
-        let size = ledger.size();
+        let (size, state) = ledger.durable_state()?;
         let root = ledger.root_at(size)?;
         Ok(Json(Status {
             ledger_id: ledger.ledger_id().to_string(),
@@ -121,6 +124,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
             nodes,
             size,
             root: hex::encode(root),
+            state: hex::encode(state),
             alarms,
         }))
     })

@@ -210,6 +210,10 @@ fn records_from_another_node_bring_their_disclosures_and_an_audit_checks_them_pu
     );
     assert!(report.is_clean(), "{:?}", report.problems);
     assert_eq!((report.records_withholding, report.values_unchecked, report.values_checked), (2, 4, 0));
+    // Nodes that judged with the disclosures (a withheld name, withheld masses) and the
+    // public audit agree on the state digest (docs/format.md §14).
+    assert_eq!(report.state, crate::hex::to_lower_hex(ledger.state_digest().unwrap()));
+    assert_eq!(copy.state_digest().unwrap(), ledger.state_digest().unwrap());
 
     // A member's audit with its own disclosures checks those values; changed ones are found out.
     let split_id = ledger.record(2).unwrap().entry.id();
