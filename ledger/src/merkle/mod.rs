@@ -12,11 +12,13 @@
 //!
 //! Splitting at the largest power of two makes the left side of every split a perfect subtree of
 //! `2^j` leaves starting at a multiple of `2^j`. Once such a subtree is complete its hash never
-//! changes however long the log grows, so [`MerkleTree`] stores those perfect aligned subtrees
-//! level by level and answers for the current size or any earlier size with O(log² n) hash
-//! operations instead of rehashing all leaves. Inclusion proofs (audit paths) and consistency
-//! proofs use the RFC's shapes and order, so any RFC 6962 verifier that swaps in the same hash can
-//! check them.
+//! changes however long the log grows, so roots and proofs for the current size or any earlier
+//! size need only those perfect aligned subtrees, with O(log² n) hash operations instead of
+//! rehashing all leaves. [`root_at`], [`inclusion_proof`] and [`consistency_proof`] compute them
+//! from any [`PerfectNodes`] source: [`MerkleTree`] keeps every such node in memory, while a store
+//! may keep them on disk and append through a [`Frontier`], which holds only the at most 64 peaks
+//! at the tree's right edge. Inclusion proofs (audit paths) and consistency proofs use the RFC's
+//! shapes and order, so any RFC 6962 verifier that swaps in the same hash can check them.
 //!
 //! # Why leaves and nodes are hashed with different prefixes
 //!
@@ -28,24 +30,28 @@
 //!
 //! # Who runs what
 //!
-//! The ledger node appends to a [`MerkleTree`] and serves proofs from it. [`verify_inclusion`],
-//! [`verify_consistency`] and [`root`] are what independent auditors and the other consortium
-//! nodes run on what a node sent them, trusting nothing it claims: they accept any input without
-//! panicking and refuse a bad proof with a [`ProofError`] that says what is wrong.
+//! The ledger node appends to a [`MerkleTree`] (or a [`Frontier`]) and serves proofs from its
+//! perfect nodes. [`verify_inclusion`], [`verify_consistency`] and [`root`] are what independent
+//! auditors and the other consortium nodes run on what a node sent them, trusting nothing it
+//! claims: they accept any input without panicking and refuse a bad proof with a [`ProofError`]
+//! that says what is wrong.
 //!
 //! The ledger hashes with [`Blake3Hasher`]; [`Sha256Hasher`] exists so the implementation is
 //! checked against the published RFC 6962 SHA-256 known answers.
 
 // The error type stays here because both the verifiers and the tree report it. The submodules:
-// `hashers` (the hash functions), `verify` (what auditors run), `tree` (the incremental tree a
-// node keeps) and `shape` (the proof-length arithmetic that the last two share).
+// `hashers` (the hash functions), `verify` (what auditors run), `tree` (the proofs over any
+// source of perfect nodes, and the in-memory tree that is one), `frontier` (the right edge that
+// appending needs) and `shape` (the proof-length arithmetic that `verify` and `tree` share).
+mod frontier;
 mod hashers;
 mod shape;
 mod tree;
 mod verify;
 
+pub use frontier::{Frontier, FrontierError};
 pub use hashers::{Blake3Hasher, Digest, MerkleHasher, Sha256Hasher};
-pub use tree::MerkleTree;
+pub use tree::{MerkleTree, PerfectNodes, consistency_proof, inclusion_proof, root_at};
 pub use verify::{root, verify_consistency, verify_inclusion};
 
 /// Why a tree could not answer a request, or why a proof was refused.

@@ -1,9 +1,11 @@
-//! Tests of the tree and the verifiers: the RFC 6962 SHA-256 known answers, a literal
-//! transcription of the RFC's recursive definitions, hash-count bounds and property tests.
+//! Tests of the tree, the frontier, the proofs over other node sources and the verifiers: the
+//! RFC 6962 SHA-256 known answers, a literal transcription of the RFC's recursive definitions,
+//! hash-count bounds and property tests.
 //!
 //! They sit in their own file so that the implementation files stay short enough to read whole.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 use proptest::prelude::*;
 
@@ -470,6 +472,197 @@ fn debug_output_stays_short() {
     assert!(shown.len() < 200, "{shown}");
 }
 
+/// A node source as a store would be: only the nodes `Frontier::push` handed out. It panics when
+/// asked for a node reaching past its leaves and remembers how far the requests reached, so the
+/// tests can check that a proof at size `n` reads nothing beyond leaf `n`.
+struct PushedNodes {
+    len: u64,
+    nodes: HashMap<(u8, u64), Digest>,
+    reach: Cell<u64>,
+}
+
+/// A source error other than `ProofError`, to show the proofs pass on the source's own errors.
+#[derive(Debug, PartialEq)]
+enum SourceError {
+    Proof(ProofError),
+    Missing(u8, u64),
+}
+
+impl From<ProofError> for SourceError {
+    fn from(error: ProofError) -> Self {
+        Self::Proof(error)
+    }
+}
+
+impl PushedNodes {
+    fn of(leaves: &[Digest]) -> Self {
+        let mut frontier = Frontier::<Blake3Hasher>::new();
+        let nodes = leaves.iter().flat_map(|leaf| frontier.push(*leaf));
+        let nodes = nodes.map(|(level, index, hash)| ((level, index), hash)).collect();
+        Self { len: frontier.len(), nodes, reach: Cell::new(0) }
+    }
+
+    /// Runs `ask` and returns its answer with the end of the furthest node it read.
+    fn reaching<T>(&self, ask: impl FnOnce(&Self) -> T) -> (T, u64) {
+        self.reach.set(0);
+        (ask(self), self.reach.get())
+    }
+}
+
+impl PerfectNodes for PushedNodes {
+    type Hasher = Blake3Hasher;
+    type Error = SourceError;
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn perfect_node(&self, level: u8, index: u64) -> Result<Digest, SourceError> {
+        let end = (index + 1).checked_shl(u32::from(level)).filter(|end| end >> level == index + 1);
+        let end = end.filter(|end| *end <= self.len);
+        let end = end.unwrap_or_else(|| panic!("node ({level}, {index}) is not inside {} leaves", self.len));
+        self.reach.set(self.reach.get().max(end));
+        self.nodes.get(&(level, index)).copied().ok_or(SourceError::Missing(level, index))
+    }
+}
+
+#[test]
+fn frontier_pushes_roots_and_peaks_equal_the_trees_up_to_5000_leaves() {
+    type H = Blake3Hasher;
+    let mut tree = MerkleTree::<H>::new();
+    let mut frontier = Frontier::<H>::default();
+    assert!(frontier.is_empty());
+    assert_eq!(frontier.root(), H::hash_empty());
+    assert_eq!(frontier.peaks().count(), 0);
+    for leaf in blake3_leaves(5000) {
+        assert_eq!(frontier.push(leaf), tree.push(leaf), "nodes created by leaf {}", tree.len());
+        let len = tree.len();
+        assert_eq!(frontier.len(), len);
+        assert!(!frontier.is_empty());
+        assert_eq!(frontier.root(), tree.root(), "root of {len}");
+
+        // One peak per set bit of `len`, highest first, each the tree's node of that position.
+        let peaks: Vec<(u8, u64, Digest)> = frontier.peaks().collect();
+        let levels: Vec<u8> = (0..64).rev().filter(|bit| len >> bit & 1 == 1).collect();
+        assert_eq!(peaks.iter().map(|(level, ..)| *level).collect::<Vec<_>>(), levels, "peaks of {len}");
+        for (level, index, hash) in &peaks {
+            assert_eq!(tree.perfect_node(*level, *index), Ok(*hash), "peak ({level}, {index}) of {len}");
+        }
+        assert_eq!(peaks.iter().map(|(.., hash)| *hash).collect::<Vec<_>>(), frontier.peak_hashes());
+
+        // Reopening from what a store would keep gives the same frontier, which the next push
+        // (checked against the tree above) continues from.
+        let reopened = Frontier::from_peaks(len, frontier.peak_hashes().to_vec()).unwrap();
+        assert_eq!(reopened, frontier);
+        frontier = reopened;
+    }
+}
+
+#[test]
+fn frontier_refuses_a_wrong_number_of_peaks() {
+    type H = Blake3Hasher;
+    assert_eq!(Frontier::<H>::from_peaks(0, Vec::new()).unwrap(), Frontier::new());
+    for len in [0, 1, 2, 3, 13, 1 << 40, (1 << 40) - 1, u64::MAX - 1, u64::MAX] {
+        let expected = len.count_ones() as usize;
+        for actual in [expected.saturating_sub(1), expected + 1, 0, 65].into_iter().filter(|n| *n != expected) {
+            assert_eq!(
+                Frontier::<H>::from_peaks(len, vec![[3; 32]; actual]),
+                Err(FrontierError::WrongPeakCount { len, expected, actual }),
+            );
+        }
+        let frontier = Frontier::<H>::from_peaks(len, vec![[3; 32]; expected]).unwrap();
+        let (first, last) = (frontier.peaks().next(), frontier.peaks().last());
+        assert_eq!(first.map(|(level, index, _)| (level, index)), len.checked_ilog2().map(|top| (top as u8, 0)));
+        assert_eq!(
+            last.map(|(level, index, _)| (level, index << level)),
+            (len > 0).then(|| {
+                let level = len.trailing_zeros();
+                (level as u8, len - (1 << level))
+            })
+        );
+    }
+}
+
+#[test]
+fn frontier_reaches_the_last_length_without_overflow() {
+    type H = Blake3Hasher;
+    let mut frontier = Frontier::<H>::from_peaks(u64::MAX - 1, vec![[1; 32]; 63]).unwrap();
+    assert_eq!(frontier.push([2; 32]), vec![(0, u64::MAX - 1, [2; 32])]);
+    assert_eq!(frontier.len(), u64::MAX);
+    assert_eq!(frontier.peaks().count(), 64);
+    let shown = format!("{frontier:?}");
+    assert!(shown.contains(&format!("len: {}", u64::MAX)) && shown.len() < 200, "{shown}");
+}
+
+#[test]
+#[should_panic(expected = "at most u64::MAX leaves")]
+fn frontier_refuses_a_leaf_past_the_last_length() {
+    let mut frontier = Frontier::<Blake3Hasher>::from_peaks(u64::MAX, vec![[1; 32]; 64]).unwrap();
+    frontier.push([2; 32]);
+}
+
+#[test]
+fn proofs_from_pushed_nodes_equal_the_trees_up_to_300_leaves() {
+    type H = Blake3Hasher;
+    let leaves = blake3_leaves(300);
+    let tree = tree_of::<H>(&leaves);
+    let source = PushedNodes::of(&leaves);
+    for size in 0..=300_u64 {
+        let (root, reach) = source.reaching(|source| root_at(source, size));
+        let root = root.unwrap();
+        assert_eq!(root, tree.root_at(size).unwrap(), "root_at({size})");
+        assert!(reach <= size, "root_at({size}) read up to leaf {reach}");
+        for index in 0..size {
+            let (path, reach) = source.reaching(|source| inclusion_proof(source, index, size));
+            let path = path.unwrap();
+            assert_eq!(path, tree.inclusion_proof(index, size).unwrap(), "path of leaf {index} in {size}");
+            assert!(reach <= size, "path of leaf {index} in {size} read up to leaf {reach}");
+            verify_inclusion::<H>(&leaves[index as usize], index, size, &path, &root).unwrap();
+        }
+        for old in 0..=size {
+            let (proof, reach) = source.reaching(|source| consistency_proof(source, old, size));
+            let proof = proof.unwrap();
+            assert_eq!(proof, tree.consistency_proof(old, size).unwrap(), "proof from {old} to {size}");
+            assert!(reach <= size, "proof from {old} to {size} read up to leaf {reach}");
+            verify_consistency::<H>(old, size, &tree.root_at(old).unwrap(), &root, &proof).unwrap();
+        }
+    }
+}
+
+#[test]
+fn proofs_from_a_source_refuse_like_the_tree_and_pass_on_its_errors() {
+    let leaves = blake3_leaves(5);
+    let tree = tree_of::<Blake3Hasher>(&leaves);
+    let mut source = PushedNodes::of(&leaves);
+    let requests = [(0, 6), (5, 5), (0, 0), (3, 6), (4, 3), (0, 5), (2, 4), (u64::MAX, u64::MAX)];
+    for (first, second) in requests {
+        let from_tree = |result: Result<Vec<Digest>, ProofError>| result.map_err(SourceError::Proof);
+        let asked = (first, second);
+        assert_eq!(
+            inclusion_proof(&source, first, second),
+            from_tree(tree.inclusion_proof(first, second)),
+            "{asked:?}"
+        );
+        let consistency = consistency_proof(&source, first, second);
+        assert_eq!(consistency, from_tree(tree.consistency_proof(first, second)), "{asked:?}");
+        let root = root_at(&source, second);
+        assert_eq!(root, tree.root_at(second).map_err(SourceError::Proof), "{asked:?}");
+    }
+    assert_eq!(root_at(&source, 6), Err(SourceError::Proof(ProofError::SizeBeyondTree { size: 6, len: 5 })));
+
+    // The tree answers only nodes it holds, without overflowing on made-up positions.
+    assert_eq!(tree.perfect_node(2, 0), Ok(root::<Blake3Hasher>(&leaves[..4])));
+    assert_eq!(tree.perfect_node(2, 1), Err(ProofError::SizeBeyondTree { size: 8, len: 5 }));
+    assert_eq!(tree.perfect_node(63, u64::MAX), Err(ProofError::SizeBeyondTree { size: u64::MAX, len: 5 }));
+    assert_eq!(tree.perfect_node(255, 0), Err(ProofError::SizeBeyondTree { size: u64::MAX, len: 5 }));
+
+    // A node the source lost comes back as the source's own error.
+    source.nodes.remove(&(2, 0));
+    assert_eq!(inclusion_proof(&source, 4, 5), Err(SourceError::Missing(2, 0)));
+    assert_eq!(root_at(&source, 5), Err(SourceError::Missing(2, 0)));
+    assert_eq!(inclusion_proof(&source, 0, 3).map(|path| path.len()), Ok(2), "nodes left still serve");
+}
+
 /// Tree sizes with their edge cases over-represented: powers of two and their neighbours.
 fn tree_size() -> impl Strategy<Value = u64> {
     prop_oneof![
@@ -563,5 +756,39 @@ proptest! {
             verify_consistency::<Blake3Hasher>(old, new, &first_root, &second_root, &proof)
                 .is_err()
         );
+    }
+}
+
+proptest! {
+    // Each case builds a tree of up to 5000 leaves; fewer cases keep the suite quick.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn proofs_from_pushed_nodes_equal_the_trees_up_to_5000_leaves(
+        (len, size, index, old) in (1..=5000_u64)
+            .prop_flat_map(|len| (Just(len), 1..=len))
+            .prop_flat_map(|(len, size)| (Just(len), Just(size), 0..size, 0..=size)),
+    ) {
+        type H = Blake3Hasher;
+        let leaves = blake3_leaves(len);
+        let tree = tree_of::<H>(&leaves);
+        let source = PushedNodes::of(&leaves);
+        let (root, reach) = source.reaching(|source| root_at(source, size));
+        let root = root.unwrap();
+        prop_assert_eq!(root, tree.root_at(size).unwrap());
+        prop_assert!(reach <= size);
+
+        let (path, reach) = source.reaching(|source| inclusion_proof(source, index, size));
+        let path = path.unwrap();
+        prop_assert_eq!(&path, &tree.inclusion_proof(index, size).unwrap());
+        prop_assert!(reach <= size);
+        prop_assert!(verify_inclusion::<H>(&leaves[index as usize], index, size, &path, &root).is_ok());
+
+        let (proof, reach) = source.reaching(|source| consistency_proof(source, old, size));
+        let proof = proof.unwrap();
+        prop_assert_eq!(&proof, &tree.consistency_proof(old, size).unwrap());
+        prop_assert!(reach <= size);
+        let old_root = tree.root_at(old).unwrap();
+        prop_assert!(verify_consistency::<H>(old, size, &old_root, &root, &proof).is_ok());
     }
 }

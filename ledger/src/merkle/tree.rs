@@ -1,7 +1,9 @@
-//! The incremental tree a ledger node appends to and serves roots and proofs from.
+//! The RFC 6962 roots and proofs at any earlier size, computed from a source of perfect aligned
+//! subtree roots ([`PerfectNodes`]), and the in-memory tree that is one such source.
 //!
-//! It stores every perfect aligned subtree (see the module documentation of [`crate::merkle`]),
-//! which is what makes answers for any earlier size cheap.
+//! The algorithms only ever ask for perfect aligned subtrees (see the module documentation of
+//! [`crate::merkle`]), so they run unchanged over the [`MerkleTree`], which holds every such node
+//! in memory, or over a store that keeps them on disk.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -9,12 +11,146 @@ use std::marker::PhantomData;
 use super::shape::{consistency_proof_len, inclusion_path_len, split_point};
 use super::{Digest, MerkleHasher, ProofError};
 
-/// An append-only Merkle tree that keeps every perfect aligned subtree hash, so roots and proofs
-/// for the current size or any earlier size cost O(log² n) hash operations.
+/// A source of the roots of perfect aligned subtrees of one append-only tree: node
+/// `(level, index)` is MTH(D[index·2^level : (index+1)·2^level]), the root of the `2^level` leaves
+/// starting at leaf `index·2^level`. Level 0 holds the leaf hashes.
+///
+/// [`root_at`], [`inclusion_proof`] and [`consistency_proof`] need nothing else. Those nodes never
+/// change once complete, so a source may keep them anywhere (the [`MerkleTree`] in memory, a store
+/// on disk, the nodes [`MerkleTree::push`] and [`Frontier::push`](super::Frontier::push) hand out).
+/// A source holding only leaf hashes can compute node `(k, i)` as
+/// [`root`](super::root)`(&leaves[i << k..(i + 1) << k])`.
+pub trait PerfectNodes {
+    /// The hash the nodes were built with. It belongs to the source, not to each call, because
+    /// nodes hashed with one function are meaningless to another.
+    type Hasher: MerkleHasher;
+
+    /// What reading a node can fail with. `From<ProofError>` lets the proof functions report a
+    /// bad request ([`ProofError::SizeBeyondTree`] and the like) in the source's own error type,
+    /// so a store returns one error for "no such size" and "the disk failed".
+    type Error: From<ProofError>;
+
+    /// Returns how many leaves the source covers: every perfect aligned node inside `[0, len)`.
+    fn len(&self) -> u64;
+
+    /// Returns whether the source covers no leaf.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns node `(level, index)`. The proof functions only ask for nodes lying wholly inside
+    /// the leaves `[0, size)` of the request, after checking `size <= len`, so a source may treat
+    /// any other request as a broken invariant and report it as an error.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the source fails with, for instance a missing or unreadable node.
+    fn perfect_node(&self, level: u8, index: u64) -> Result<Digest, Self::Error>;
+}
+
+/// Returns the root of the tree formed by the first `size` leaves of `source`; `H("")` for 0.
+///
+/// # Errors
+///
+/// [`ProofError::SizeBeyondTree`] when `size` exceeds the source's length, and whatever
+/// [`PerfectNodes::perfect_node`] fails with.
+pub fn root_at<S: PerfectNodes + ?Sized>(source: &S, size: u64) -> Result<Digest, S::Error> {
+    check_size(source, size)?;
+    if size == 0 {
+        return Ok(<S::Hasher as MerkleHasher>::hash_empty());
+    }
+    range_root(source, 0, size)
+}
+
+/// Returns the inclusion proof (audit path) of leaf `index` in the tree of the first `size`
+/// leaves of `source`, ordered from the leaf's sibling upwards as RFC 6962 §2.1.1 defines it.
+///
+/// # Errors
+///
+/// [`ProofError::SizeBeyondTree`] when `size` exceeds the source's length,
+/// [`ProofError::IndexOutOfRange`] when `index >= size`, and whatever
+/// [`PerfectNodes::perfect_node`] fails with.
+pub fn inclusion_proof<S: PerfectNodes + ?Sized>(source: &S, index: u64, size: u64) -> Result<Vec<Digest>, S::Error> {
+    check_size(source, size)?;
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size }.into());
+    }
+    // Walk down from the root to the leaf, taking the sibling subtree at every split; the RFC
+    // lists them from the leaf up, hence the reversal.
+    let mut path = Vec::with_capacity(inclusion_path_len(index, size));
+    let (mut start, mut end) = (0, size);
+    while end - start > 1 {
+        let middle = start + split_point(end - start);
+        if index < middle {
+            path.push(range_root(source, middle, end)?);
+            end = middle;
+        } else {
+            path.push(range_root(source, start, middle)?);
+            start = middle;
+        }
+    }
+    path.reverse();
+    Ok(path)
+}
+
+/// Returns the consistency proof between the trees of the first `old_size` and the first
+/// `new_size` leaves of `source`, as RFC 6962 §2.1.2 defines it (empty when the sizes are equal
+/// or `old_size` is 0).
+///
+/// # Errors
+///
+/// [`ProofError::OldSizeExceedsNew`] when `old_size > new_size`,
+/// [`ProofError::SizeBeyondTree`] when `new_size` exceeds the source's length, and whatever
+/// [`PerfectNodes::perfect_node`] fails with.
+pub fn consistency_proof<S: PerfectNodes + ?Sized>(
+    source: &S,
+    old_size: u64,
+    new_size: u64,
+) -> Result<Vec<Digest>, S::Error> {
+    if old_size > new_size {
+        return Err(ProofError::OldSizeExceedsNew { old_size, new_size }.into());
+    }
+    check_size(source, new_size)?;
+    if old_size == 0 || old_size == new_size {
+        return Ok(Vec::new());
+    }
+    // SUBPROOF(m, D[start:end], complete) of RFC 6962 §2.1.2, unrolled from the top; the RFC
+    // lists the deepest hash first, hence the reversal.
+    let mut proof = Vec::with_capacity(consistency_proof_len(old_size, new_size));
+    let mut remaining = old_size;
+    let (mut start, mut end) = (0, new_size);
+    let mut complete = true;
+    loop {
+        let count = end - start;
+        if remaining == count {
+            if !complete {
+                proof.push(range_root(source, start, end)?);
+            }
+            break;
+        }
+        let middle = start + split_point(count);
+        if remaining <= middle - start {
+            proof.push(range_root(source, middle, end)?);
+            end = middle;
+        } else {
+            proof.push(range_root(source, start, middle)?);
+            remaining -= middle - start;
+            start = middle;
+            complete = false;
+        }
+    }
+    proof.reverse();
+    Ok(proof)
+}
+
+/// An append-only Merkle tree that keeps every perfect aligned subtree hash in memory, so roots
+/// and proofs for the current size or any earlier size cost O(log² n) hash operations.
 ///
 /// Level 0 holds the leaf hashes; level `k` holds the roots of the perfect subtrees of `2^k`
-/// leaves that start at multiples of `2^k`. Storage is about two hashes per leaf, and each push
-/// hands the caller the nodes it created so they can be persisted alongside the records.
+/// leaves that start at multiples of `2^k`. Storage is about two hashes (64 bytes) per leaf, and
+/// each push hands the caller the nodes it created so they can be persisted alongside the
+/// records. A node that keeps those nodes elsewhere appends to a [`Frontier`](super::Frontier)
+/// instead and serves proofs through [`PerfectNodes`].
 pub struct MerkleTree<H: MerkleHasher> {
     // INVARIANT: `levels[0]` holds every appended leaf hash in order. For k ≥ 1, `levels[k]` holds
     // exactly `len >> k` hashes, and `levels[k][i]` is
@@ -79,11 +215,7 @@ impl<H: MerkleHasher> MerkleTree<H> {
     ///
     /// [`ProofError::SizeBeyondTree`] when `size` exceeds [`MerkleTree::len`].
     pub fn root_at(&self, size: u64) -> Result<Digest, ProofError> {
-        self.check_size(size)?;
-        if size == 0 {
-            return Ok(H::hash_empty());
-        }
-        self.stored_subtree(0, size)
+        root_at(self, size)
     }
 
     /// Returns the root of all leaves appended so far.
@@ -111,26 +243,7 @@ impl<H: MerkleHasher> MerkleTree<H> {
     /// [`ProofError::SizeBeyondTree`] when `size` exceeds [`MerkleTree::len`], and
     /// [`ProofError::IndexOutOfRange`] when `index >= size`.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Digest>, ProofError> {
-        self.check_size(size)?;
-        if index >= size {
-            return Err(ProofError::IndexOutOfRange { index, size });
-        }
-        // Walk down from the root to the leaf, taking the sibling subtree at every split; the
-        // RFC lists them from the leaf up, hence the reversal.
-        let mut path = Vec::with_capacity(inclusion_path_len(index, size));
-        let (mut start, mut end) = (0, size);
-        while end - start > 1 {
-            let middle = start + split_point(end - start);
-            if index < middle {
-                path.push(self.stored_subtree(middle, end)?);
-                end = middle;
-            } else {
-                path.push(self.stored_subtree(start, middle)?);
-                start = middle;
-            }
-        }
-        path.reverse();
-        Ok(path)
+        inclusion_proof(self, index, size)
     }
 
     /// Returns the consistency proof between the trees of the first `old_size` and the first
@@ -142,76 +255,30 @@ impl<H: MerkleHasher> MerkleTree<H> {
     /// [`ProofError::OldSizeExceedsNew`] when `old_size > new_size`, and
     /// [`ProofError::SizeBeyondTree`] when `new_size` exceeds [`MerkleTree::len`].
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Digest>, ProofError> {
-        if old_size > new_size {
-            return Err(ProofError::OldSizeExceedsNew { old_size, new_size });
-        }
-        self.check_size(new_size)?;
-        if old_size == 0 || old_size == new_size {
-            return Ok(Vec::new());
-        }
-        // SUBPROOF(m, D[start:end], complete) of RFC 6962 §2.1.2, unrolled from the top; the
-        // RFC lists the deepest hash first, hence the reversal.
-        let mut proof = Vec::with_capacity(consistency_proof_len(old_size, new_size));
-        let mut remaining = old_size;
-        let (mut start, mut end) = (0, new_size);
-        let mut complete = true;
-        loop {
-            let count = end - start;
-            if remaining == count {
-                if !complete {
-                    proof.push(self.stored_subtree(start, end)?);
-                }
-                break;
-            }
-            let middle = start + split_point(count);
-            if remaining <= middle - start {
-                proof.push(self.stored_subtree(middle, end)?);
-                end = middle;
-            } else {
-                proof.push(self.stored_subtree(start, middle)?);
-                remaining -= middle - start;
-                start = middle;
-                complete = false;
-            }
-        }
-        proof.reverse();
-        Ok(proof)
+        consistency_proof(self, old_size, new_size)
     }
 
-    fn check_size(&self, size: u64) -> Result<(), ProofError> {
-        let len = self.len();
-        if size > len {
-            return Err(ProofError::SizeBeyondTree { size, len });
-        }
-        Ok(())
-    }
-
-    fn node(&self, level: u32, index: u64) -> Option<Digest> {
-        let nodes = self.levels.get(usize::try_from(level).ok()?)?;
+    fn node(&self, level: u8, index: u64) -> Option<Digest> {
+        let nodes = self.levels.get(usize::from(level))?;
         nodes.get(usize::try_from(index).ok()?).copied()
     }
+}
 
-    /// Returns MTH(D[start:end]) for `start < end <= len` from stored nodes, failing with
-    /// [`ProofError::SizeBeyondTree`] for a range the tree does not hold.
-    fn stored_subtree(&self, start: u64, end: u64) -> Result<Digest, ProofError> {
-        self.subtree(start, end).ok_or(ProofError::SizeBeyondTree { size: end, len: self.len() })
+impl<H: MerkleHasher> PerfectNodes for MerkleTree<H> {
+    type Hasher = H;
+    type Error = ProofError;
+
+    fn len(&self) -> u64 {
+        MerkleTree::len(self)
     }
 
-    /// Returns MTH(D[start:end]), or `None` when the range is empty or reaches past the tree.
-    ///
-    /// Ranges that come from the RFC's recursion are aligned: a perfect range is one stored node,
-    /// and any other range is a stored perfect left part plus a shorter right part, so this costs
-    /// O(log n) hashes. Unaligned ranges are still computed correctly, only more slowly.
-    fn subtree(&self, start: u64, end: u64) -> Option<Digest> {
-        let count = end.checked_sub(start).filter(|&count| count > 0)?;
-        if count.is_power_of_two() && start.is_multiple_of(count) {
-            let level = count.trailing_zeros();
-            return self.node(level, start >> level);
-        }
-        let middle = start + split_point(count);
-        let left = self.subtree(start, middle)?;
-        let right = self.subtree(middle, end)?;
-        Some(H::hash_children(&left, &right))
+    fn perfect_node(&self, level: u8, index: u64) -> Result<Digest, ProofError> {
+        // Only a request outside the tree finds no node, so it is reported as one reaching past
+        // the tree's end (saturating: a made-up request must not overflow).
+        self.node(level, index).ok_or_else(|| {
+            let width = 1_u64.checked_shl(u32::from(level)).unwrap_or(u64::MAX);
+            ProofError::SizeBeyondTree { size: index.saturating_add(1).saturating_mul(width), len: self.len() }
+        })
     }
 }
 
@@ -235,4 +302,37 @@ impl<H: MerkleHasher> fmt::Debug for MerkleTree<H> {
             .field("root", &crate::hex::to_lower_hex(self.root()))
             .finish_non_exhaustive()
     }
+}
+
+fn check_size<S: PerfectNodes + ?Sized>(source: &S, size: u64) -> Result<(), ProofError> {
+    let len = source.len();
+    if size > len {
+        return Err(ProofError::SizeBeyondTree { size, len });
+    }
+    Ok(())
+}
+
+/// Returns MTH(D[start:end]) for `start < end`, asking `source` only for perfect aligned nodes
+/// inside `[start, end)`.
+///
+/// Ranges that come from the RFC's recursion are aligned: a perfect range is one node, and any
+/// other range is a perfect left part plus a shorter right part, so this costs O(log n) hashes
+/// and node reads. Unaligned ranges are still computed correctly (they end in single leaves, which
+/// are perfect), only more slowly.
+fn range_root<S: PerfectNodes + ?Sized>(source: &S, start: u64, end: u64) -> Result<Digest, S::Error> {
+    let count = end.saturating_sub(start);
+    // An empty range is a caller's bug; it is reported rather than recursed on forever.
+    if count == 0 {
+        return Err(ProofError::SizeBeyondTree { size: end, len: source.len() }.into());
+    }
+    if count.is_power_of_two() && start.is_multiple_of(count) {
+        // A power of two that fits in a u64 is at most 2^63, so its level fits in a u8.
+        let level = count.trailing_zeros() as u8;
+        return source.perfect_node(level, start >> level);
+    }
+    // A single leaf is always perfect, so `count >= 2` here and both halves are non-empty.
+    let middle = start + split_point(count);
+    let left = range_root(source, start, middle)?;
+    let right = range_root(source, middle, end)?;
+    Ok(<S::Hasher as MerkleHasher>::hash_children(&left, &right))
 }
