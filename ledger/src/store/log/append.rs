@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::format::{FORMAT, FRAME_HEADER_BYTES, LogPosition, SEGMENT_MAGIC, segment_path};
 use super::segments::create_segment;
-use super::{LogError, RecordLog, io_error};
+use super::{FramesAtOpen, LogError, RecordLog, io_error};
 use crate::store::frame_log::{Mark, MarkHandle, release_durable_pages};
 
 impl RecordLog {
@@ -70,14 +70,33 @@ impl RecordLog {
         self.appended_bytes
     }
 
-    /// The number of frames in the log, those found at open included.
-    pub fn len(&self) -> u64 {
-        self.frame_count
+    /// Where the next appended frame would go if it fit the current segment: the end of the log,
+    /// which [`LogReader::frames_between`](super::LogReader::frames_between) takes as the end of
+    /// a stream of every frame appended so far.
+    pub fn end(&self) -> LogPosition {
+        LogPosition { segment: self.segment, offset: self.current_len }
     }
 
-    /// Whether the log holds no frame at all.
+    /// The number of frames in the log, those found at open included, when it is known: a log
+    /// opened with [`RecordLog::open`] counted every frame, one opened with
+    /// [`RecordLog::open_tail`] did not read the segments before the last and returns `None`.
+    ///
+    /// (It is not called `len`, so that no caller can take a partial count for the log's
+    /// length: the ledger's own count of records is the one to ask.)
+    pub fn frame_count(&self) -> Option<u64> {
+        match self.frames_at_open {
+            FramesAtOpen::Counted(count) => Some(count + self.frames_appended),
+            FramesAtOpen::NotCounted { .. } => None,
+        }
+    }
+
+    /// Whether the log holds no frame at all; known however the log was opened.
     pub fn is_empty(&self) -> bool {
-        self.frame_count == 0
+        let held_any = match self.frames_at_open {
+            FramesAtOpen::Counted(count) => count > 0,
+            FramesAtOpen::NotCounted { any } => any,
+        };
+        !held_any && self.frames_appended == 0
     }
 }
 
@@ -180,7 +199,7 @@ impl RecordLog {
             .map_err(|source| io_error("append frames to", &self.current_path, source))?;
         self.current_len += frames.len() as u64;
         self.appended_bytes += frames.len() as u64;
-        self.frame_count += frame_count;
+        self.frames_appended += frame_count;
         Ok(())
     }
 

@@ -64,7 +64,8 @@
 //! taken.
 //!
 //! Opening a log also `fdatasync`s the last segment and the directory, so every frame that
-//! [`RecordLog::open`] returns is durable even if the process that wrote it died before syncing.
+//! [`RecordLog::open`] returns (or [`RecordLog::open_tail`] reports the end of) is durable even
+//! if the process that wrote it died before syncing.
 //!
 //! # The acknowledged mark
 //!
@@ -126,6 +127,14 @@
 //!   mark, a torn-looking tail whose search for a later valid frame would take more than 1 GiB
 //!   of CRC work, which only crafted content can cause.
 //!
+//! [`RecordLog::open_tail`] opens a log without reading it all, for a ledger that keeps its
+//! state elsewhere and only needs the log's end: it recovers the last segment by exactly these
+//! rules (the only segment a crash can tear), but of the earlier segments it checks only that
+//! their numbers run without gaps and that each starts with the magic header. Damage inside an
+//! earlier segment is therefore not found at open; it is found, as [`LogError::Corrupt`] naming
+//! the segment and offset, by whatever reads those frames later ([`LogReader::frames_between`],
+//! [`RecordLog::read_at`]), which check every frame again.
+//!
 //! Only in a log without a mark, and in the few acknowledged bytes a mark write in flight has
 //! not covered yet, can a bit flip inside the final frame not be told apart from a torn write.
 //! That is why the cut bytes are quarantined, never deleted, and the cut is reported: the
@@ -147,6 +156,11 @@
 //! returned as a payload. A [`LogReader`] is a cheap clonable handle that can read while another
 //! thread appends; a position that does not name the start of a whole frame fails the same
 //! checks (a CRC-32 lets such a position through only by a 1 in 2³² accident).
+//!
+//! [`LogReader::frames_between`] streams the frames between two positions in log order (the
+//! whole log, for a rebuild, or what follows the last record a state store covers), reading
+//! segment after segment through a buffer of [`STREAM_BUFFER_BYTES`], never a whole segment,
+//! and checking every frame as reading back does; damage ends the stream with an error.
 
 use std::fs::File;
 use std::io;
@@ -156,23 +170,28 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 
 // `RecordLog` is defined here so that its fields are visible to the submodules, each of which
 // implements one concern: `format` (the bytes on disk), `segments` (the directory and its
-// files), `recovery` (`RecordLog::open`), `append` (appending, rotation and syncing) and `read`
-// (reading frames back). Framing, the scan of a segment, cutting a torn tail and releasing
-// durable pages are shared with the Raft log, in `frame_log`.
+// files), `recovery` (`RecordLog::open`, and the recovery of the last segment that
+// `open_tail` shares), `open_tail` (`RecordLog::open_tail`), `append` (appending, rotation and
+// syncing), `read` (reading frames back) and `stream` (streaming frames in log order). Framing,
+// the scan of a segment, cutting a torn tail and releasing durable pages are shared with the
+// Raft log, in `frame_log`.
 mod append;
 mod format;
 // The opening scan of one segment, in memory, for the fuzz targets (docs/fuzzing.md).
 #[cfg(fuzzing)]
 pub mod fuzzing;
+mod open_tail;
 mod read;
 mod recovery;
 mod scan;
 mod segments;
+mod stream;
 
 pub use append::SyncHandle;
 pub use format::{FRAME_HEADER_BYTES, LogPosition, MAX_PAYLOAD_BYTES, SEGMENT_MAGIC};
 pub use read::LogReader;
 pub use scan::{LogScan, scan};
+pub use stream::{LogFrames, STREAM_BUFFER_BYTES};
 
 use super::frame_log::{IoFailure, MarkFailed, MarkWriter, PayloadTooLarge};
 
@@ -198,7 +217,7 @@ impl Default for LogOptions {
     }
 }
 
-/// A torn tail that [`RecordLog::open`] cut off the last segment.
+/// A torn tail that [`RecordLog::open`] or [`RecordLog::open_tail`] cut off the last segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TailCut {
     /// The segment that was cut (always the last one).
@@ -225,6 +244,23 @@ pub struct LogContents {
     pub frames: Vec<(LogPosition, Vec<u8>)>,
     /// The torn tail that was cut off the last segment, if there was one.
     pub tail_cut: Option<TailCut>,
+}
+
+/// What [`RecordLog::open_tail`] learnt of a log: its end, its first frame, and the torn tail it
+/// cut, but none of its payloads (stream them with [`LogReader::frames_between`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTail {
+    /// The torn tail that was cut off the last segment, if there was one.
+    pub tail_cut: Option<TailCut>,
+    /// Where the next appended frame will go (unless it needs a new segment): the end of the log
+    /// as opened, which [`LogReader::frames_between`] takes as the end of a stream of everything
+    /// opened. [`RecordLog::end`] gives the end after later appends.
+    pub end: LogPosition,
+    /// Where the first frame of the log starts (the genesis record is there), or `None` when
+    /// the log holds no frame. In a segment before the last it is where a frame must start
+    /// (just past the header of the first segment longer than its header); it is not read
+    /// until something reads it.
+    pub first: Option<LogPosition>,
 }
 
 /// Why a log operation failed.
@@ -317,7 +353,9 @@ pub struct RecordLog {
     current: Arc<File>,
     current_path: Arc<Path>,
     current_len: u64,
-    frame_count: u64,
+    // What the log held when it was opened, and how many frames were appended since.
+    frames_at_open: FramesAtOpen,
+    frames_appended: u64,
     appended_bytes: u64,
     poisoned: Arc<AtomicBool>,
     // How much of the current segment has been released from the page cache
@@ -327,6 +365,19 @@ pub struct RecordLog {
     // Keeps `acknowledged.mark` level with what the sync handles report durable; dropping the
     // log writes the last mark.
     mark: MarkWriter,
+}
+
+/// The frames a log held when it was opened, as far as opening learnt them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FramesAtOpen {
+    /// [`RecordLog::open`] read every segment and counted its frames.
+    Counted(u64),
+    /// [`RecordLog::open_tail`] read only the last segment, so it knows whether the log holds a
+    /// frame but not how many.
+    NotCounted {
+        /// Whether the log held at least one frame.
+        any: bool,
+    },
 }
 
 impl LogContents {
@@ -355,3 +406,7 @@ impl From<PayloadTooLarge> for LogError {
 // Tests unwrap freely: a panic with the error's Debug output is exactly the failure report wanted.
 #[allow(clippy::unwrap_used)]
 mod tests;
+// The tests of `open_tail` and of streaming frames, in a file of their own to keep both short.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_tail;

@@ -29,7 +29,8 @@ impl RecordLog {
 /// Reads frames of a log by position; clones share their open file handles.
 #[derive(Debug, Clone)]
 pub struct LogReader {
-    dir: Arc<Path>,
+    // Streams of frames (`stream`) open the segments of this directory too.
+    pub(super) dir: Arc<Path>,
     handles: Arc<Mutex<HashMap<u32, Arc<File>>>>,
 }
 

@@ -21,15 +21,14 @@
 //! Segments created after the scan listed the directory are not read: the scan sees the log as
 //! it was when it started, plus whatever was appended to the segments it listed.
 
-use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::format::{FORMAT, FRAME_HEADER_BYTES, segment_path};
-use super::recovery::acknowledged_in_last;
+use super::LogError;
+use super::format::{FORMAT, FRAME_HEADER_BYTES};
+use super::recovery::{acknowledged_in_last, read_segment};
 use super::segments::{check_contiguous, list_segments};
-use super::{LogError, io_error};
 use crate::store::frame_log::{Acknowledged, Ending, read_mark, scan_segment};
 
 /// How often a torn-looking tail is read again before it is reported, and the pause before
@@ -172,18 +171,14 @@ fn list(dir: &Path) -> Result<(Vec<u32>, Acknowledged), LogError> {
     Ok((numbers, acknowledged))
 }
 
-fn read_segment(dir: &Path, number: u32) -> Result<Vec<u8>, LogError> {
-    let path = segment_path(dir, number);
-    fs::read(&path).map_err(|source| io_error("read segment", &path, source))
-}
-
 #[cfg(test)]
 // Tests unwrap freely: a panic with the error's Debug output is exactly the failure report wanted.
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::fs::OpenOptions;
+    use std::fs::{self, OpenOptions};
     use std::io::Write;
 
+    use super::super::format::segment_path;
     use super::super::tests::snapshot;
     use super::super::{LogOptions, RecordLog, SEGMENT_MAGIC};
     use super::*;

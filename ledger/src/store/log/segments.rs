@@ -2,7 +2,9 @@
 //! numbers, creating a new segment durably, and fsyncing directories.
 //!
 //! Opening lists and checks the segments, rotation creates the next one, and both make new names
-//! durable; these steps are kept together so that every place does them the same way.
+//! durable; these steps are kept together so that every place does them the same way. So is the
+//! check of a segment's header without reading the segment, which `open_tail` and the stream of
+//! frames make of the segments they do not scan whole.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -11,7 +13,7 @@ use std::path::Path;
 
 use super::format::{SEGMENT_MAGIC, segment_file_name};
 use super::{LogError, io_error};
-use crate::store::frame_log::sync_directory;
+use crate::store::frame_log::{bad_header_reason, sync_directory};
 
 /// Creates the log directory when it does not exist and makes its name durable.
 pub(super) fn ensure_directory(dir: &Path) -> Result<(), LogError> {
@@ -98,4 +100,24 @@ pub(super) fn create_segment(dir: &Path, path: &Path) -> Result<File, LogError> 
     file.sync_all().map_err(|source| io_error("fsync new segment", path, source))?;
     sync_directory(dir)?;
     Ok(file)
+}
+
+/// Checks that segment `number`, open as `file`, starts with the magic header, and returns the
+/// file's length. The verdict is the one opening gives a segment before the last: anything but
+/// the magic is corruption (only the last segment's header can be torn by a crash).
+pub(super) fn check_header(number: u32, file: &File, path: &Path) -> Result<u64, LogError> {
+    let len = file.metadata().map_err(|source| io_error("inspect segment", path, source))?.len();
+    let mut header = [0u8; SEGMENT_MAGIC.len()];
+    // A file shorter than the header is judged on the bytes it has.
+    let available = usize::try_from(len).map_or(header.len(), |len| len.min(header.len()));
+    let header = &mut header[..available];
+    file.read_exact_at(header, 0).map_err(|source| io_error("read the header of", path, source))?;
+    if *header != SEGMENT_MAGIC {
+        return Err(LogError::Corrupt {
+            segment: number,
+            offset: 0,
+            reason: bad_header_reason(&SEGMENT_MAGIC, header),
+        });
+    }
+    Ok(len)
 }

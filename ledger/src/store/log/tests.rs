@@ -1,7 +1,8 @@
 //! Tests of the record log: durability across reopen and rotation, torn-tail recovery,
 //! refusal of corruption without touching the disk, and concurrent appending, syncing and reading.
 //!
-//! They sit in their own file so that the implementation files stay short enough to read whole.
+//! They sit in their own file so that the implementation files stay short enough to read whole;
+//! `tests_tail` (opening only the tail, streaming frames) shares their helpers.
 
 use super::*;
 use proptest::prelude::*;
@@ -16,16 +17,16 @@ use super::format::segment_path;
 use super::segments::{list_segments, parse_segment_number};
 use crate::store::frame_log::{MARK_FILE, QUARANTINE_DIR};
 
-fn tiny() -> LogOptions {
+pub(super) fn tiny() -> LogOptions {
     LogOptions { segment_bytes: 96, ..LogOptions::default() }
 }
 
-fn payload(index: usize) -> Vec<u8> {
+pub(super) fn payload(index: usize) -> Vec<u8> {
     format!("{{\"record\":{index},\"pad\":\"{}\"}}", "x".repeat(index % 7)).into_bytes()
 }
 
 /// Writes `count` payloads into a fresh log in `dir` and returns them with their positions.
-fn build(dir: &Path, count: usize) -> Vec<(LogPosition, Vec<u8>)> {
+pub(super) fn build(dir: &Path, count: usize) -> Vec<(LogPosition, Vec<u8>)> {
     let (mut log, contents) = RecordLog::open(dir, tiny()).unwrap();
     assert!(contents.frames.is_empty());
     let written: Vec<_> = (0..count)
@@ -52,7 +53,7 @@ pub(super) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-fn copy_log(from: &Path, to: &Path) {
+pub(super) fn copy_log(from: &Path, to: &Path) {
     for (path, bytes) in snapshot(from) {
         let target = to.join(path.strip_prefix(from).unwrap());
         fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -60,20 +61,20 @@ fn copy_log(from: &Path, to: &Path) {
     }
 }
 
-fn flip_byte(path: &Path, offset: u64) {
+pub(super) fn flip_byte(path: &Path, offset: u64) {
     let mut bytes = fs::read(path).unwrap();
     bytes[usize::try_from(offset).unwrap()] ^= 0x40;
     fs::write(path, bytes).unwrap();
 }
 
-fn last_segment(dir: &Path) -> (u32, PathBuf) {
+pub(super) fn last_segment(dir: &Path) -> (u32, PathBuf) {
     let numbers = list_segments(dir).unwrap();
     let last = *numbers.last().unwrap();
     (last, segment_path(dir, last))
 }
 
 /// Opens `dir`, expects `Corrupt`, and returns where it says the damage is.
-fn expect_corrupt(dir: &Path) -> (u32, u64) {
+pub(super) fn expect_corrupt(dir: &Path) -> (u32, u64) {
     expect_corrupt_reason(dir).0
 }
 
@@ -90,7 +91,7 @@ fn new_directory_becomes_an_empty_log_with_one_header_only_segment() {
     let dir = temp.path().join("nested").join("log");
     let (log, contents) = RecordLog::open(&dir, LogOptions::default()).unwrap();
     assert!(log.is_empty());
-    assert_eq!(log.len(), 0);
+    assert_eq!(log.frame_count(), Some(0));
     assert_eq!(contents, LogContents::empty());
     assert_eq!(fs::read(dir.join("segment-000001.log")).unwrap(), b"SLVGLOG1");
     drop(log);
@@ -114,7 +115,7 @@ fn appends_survive_reopen_across_several_segments() {
     let (mut log, contents) = RecordLog::open(temp.path(), tiny()).unwrap();
     assert_eq!(contents.frames, written);
     assert_eq!(contents.tail_cut, None);
-    assert_eq!(log.len(), 40);
+    assert_eq!(log.frame_count(), Some(40));
 
     // An oversized frame gets a segment of its own, and appending continues after it.
     let big = vec![7u8; 300];
@@ -125,7 +126,7 @@ fn appends_survive_reopen_across_several_segments() {
     drop(log);
     let (log, contents) = RecordLog::open(temp.path(), tiny()).unwrap();
     assert_eq!(contents.frames, written);
-    assert_eq!(log.len(), 42);
+    assert_eq!(log.frame_count(), Some(42));
 }
 
 #[test]
@@ -433,7 +434,7 @@ fn oversized_payloads_are_refused_and_leave_the_log_untouched() {
         Err(LogError::PayloadTooLarge { .. })
     ));
     assert_eq!(log.appended_bytes(), bytes_before);
-    assert_eq!(log.len(), 1);
+    assert_eq!(log.frame_count(), Some(1));
 
     // A payload of exactly the maximum is accepted and reads back.
     let largest = vec![b'y'; MAX_PAYLOAD_BYTES];
@@ -482,7 +483,7 @@ fn append_batch_writes_the_same_bytes_as_single_appends() {
     let positions = log.append_batch(&slices[..10]).unwrap();
     let rest = log.append_batch(&slices[10..]).unwrap();
     assert_eq!([positions, rest].concat(), expected);
-    assert_eq!(log.len(), one_by_one.len());
+    assert_eq!(log.frame_count(), one_by_one.frame_count());
     assert_eq!(log.appended_bytes(), one_by_one.appended_bytes());
 
     let strip = |dir: &Path| -> Vec<Vec<u8>> { snapshot(dir).into_values().collect() };
@@ -508,7 +509,7 @@ fn appended_bytes_counts_every_byte_written() {
     drop(log);
     let (log, _) = RecordLog::open(temp.path(), tiny()).unwrap();
     assert_eq!(log.appended_bytes(), 0);
-    assert_eq!(log.len(), 20);
+    assert_eq!(log.frame_count(), Some(20));
 }
 
 #[test]
