@@ -27,6 +27,11 @@
 //! the attack cost the honest clients, whether the leader changed, and the
 //! nodes' peak memory.
 //!
+//! `build-ledger` loads no node: it writes a ledger of N records straight
+//! through the ledger's API (signed entries of a realistic mix, in batches
+//! signed ahead), into a site that `salvage node` can then serve, so that
+//! benchmarks of large ledgers can be reproduced (see `build_ledger.rs`).
+//!
 //! Build and run it with the node it starts, in release mode:
 //!
 //! ```sh
@@ -37,6 +42,7 @@
 //! target/release/salvage-load failover --rounds 5
 //! target/release/salvage-load catchup --records 100000
 //! target/release/salvage-load hostile
+//! target/release/salvage-load build-ledger --data /tmp/ledger-1m --records 1000000
 //! ```
 //!
 //! The generator runs on the same machine as the node and takes CPU from it;
@@ -45,10 +51,12 @@
 //! status non-zero.
 #![deny(missing_docs)]
 
+mod build_ledger;
 mod consortium;
 mod cpu;
 mod drive;
 mod hostile;
+mod mix;
 mod report;
 mod scenario;
 mod target;
@@ -119,6 +127,22 @@ enum ScenarioName {
         #[arg(long, default_value_t = 100_000)]
         records: usize,
     },
+    /// No node: write a ledger of N records on disk through the ledger's API
+    /// (registrations, transfers, receipts, amendments, attestations, all
+    /// signed and verified), with the genesis, key and node.toml a node needs.
+    BuildLedger {
+        /// The directory to build in (absent or empty): DIR/data becomes the
+        /// ledger; `salvage node --config DIR/node.toml` serves it.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Records in the ledger, the genesis included.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=build_ledger::MAX_RECORDS))]
+        records: u64,
+        /// Chooses the items' names and passports and which of them move: the
+        /// same seed names the same items.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 /// Settings every scenario shares.
@@ -156,6 +180,9 @@ struct Common {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let ScenarioName::BuildLedger { data, records, seed } = &cli.scenario {
+        return build_ledger(&cli.common, data, *records, *seed);
+    }
     if cli.common.restricted && !matches!(cli.scenario, ScenarioName::Submit { .. } | ScenarioName::Pages { .. }) {
         eprintln!("salvage-load: --restricted applies to `submit` and `pages` only");
         return ExitCode::FAILURE;
@@ -214,7 +241,7 @@ fn run(cli: Cli) -> Result<bool, LoadError> {
             }
             ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await?,
             ScenarioName::Hostile { entries } => return hostile::hostile(&target, &plan, entries, common.json).await,
-            ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } => {
+            ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } | ScenarioName::BuildLedger { .. } => {
                 return Err(LoadError::Setup("a timing scenario has no load report".to_owned()));
             }
         };
@@ -227,6 +254,41 @@ fn run(cli: Cli) -> Result<bool, LoadError> {
     })?;
     target.stop();
     Ok(passed)
+}
+
+/// `build-ledger`: builds the site and prints its summary (stdout) and how
+/// to serve it (stderr).
+fn build_ledger(common: &Common, dir: &std::path::Path, records: u64, seed: u64) -> ExitCode {
+    // Flags that name a node or the ledger's format make no sense here; silently
+    // ignoring them would build something other than what was asked.
+    let node_flags = [
+        (common.node.is_some(), "--node"),
+        (common.cluster, "--cluster"),
+        (common.salvage.is_some(), "--salvage"),
+        (common.restricted, "--restricted"),
+    ];
+    if let Some((_, flag)) = node_flags.iter().find(|(given, _)| *given) {
+        eprintln!(
+            "salvage-load: {flag} does not apply to `build-ledger`, which starts no node \
+             (its ledger is always of format 2)"
+        );
+        return ExitCode::FAILURE;
+    }
+    match build_ledger::build(dir, records, seed) {
+        Ok(summary) => {
+            if common.json {
+                println!("{}", summary.to_json());
+            } else {
+                println!("{}", summary.to_text(dir));
+            }
+            eprintln!("serve it with: {}", build_ledger::node_command(dir));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("salvage-load: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration, LoadError> {
@@ -247,4 +309,7 @@ pub enum LoadError {
     /// Seeding the items a scenario reads was refused.
     #[error("seeding refused: {0}")]
     Seeding(String),
+    /// The ledger `build-ledger` writes failed or refused a record.
+    #[error("ledger: {0}")]
+    Ledger(String),
 }
