@@ -35,6 +35,10 @@ pub enum RunError {
     /// The process may not open enough files to serve.
     #[error("{0}")]
     OpenFiles(String),
+    /// The check of the stored index, run while the node served, found the log or the index
+    /// changed behind the ledger's back; the node stopped serving.
+    #[error("{0}")]
+    StoredStateDamaged(String),
     /// The async runtime, the listener or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -76,6 +80,9 @@ pub fn run(
             );
         }
     }
+    if let Some(reason) = &report.index_rebuilt {
+        tracing::warn!(reason, records = report.replayed, "rebuilt the index and custody state from the record log");
+    }
     if report.disclosures_missing > 0 {
         tracing::warn!(
             records = report.disclosures_missing,
@@ -91,7 +98,7 @@ pub fn run(
         consortium = genesis.consortium(),
         operator = %operator.member(),
         size = report.size,
-        index_caught_up = report.index_caught_up,
+        replayed = report.replayed,
         "ledger open"
     );
 
@@ -118,6 +125,7 @@ pub fn run(
                 Consortium::start(Arc::clone(&ledger), Arc::clone(&checkpoints), &raft_dir, peers).await?,
             )
         };
+        let checked = Arc::clone(&ledger);
         let node = Arc::new(Node::assemble(
             ledger,
             checkpoints,
@@ -127,15 +135,68 @@ pub fn run(
         )?);
         ready(address);
         tracing::info!(%address, public_url = %config.public_url(), "serving");
+        let damage = Arc::new(Damage::default());
+        check_stored_state_in_the_background(checked, Arc::clone(&damage));
+        let stop = {
+            let damage = Arc::clone(&damage);
+            async move {
+                tokio::select! {
+                    () = shutdown => {}
+                    () = damage.found.notified() => {}
+                }
+            }
+        };
         let limits = ConnectionLimits { client_timeout: config.client_timeout.duration(), max_connections };
-        let served = server::serve(listener, Arc::clone(&node), limits, shutdown).await;
+        let served = server::serve(listener, Arc::clone(&node), limits, stop).await;
         if let Some(consortium) = node.consortium() {
             consortium.stop().await;
         }
         served.map_err(io("serving HTTP"))?;
+        if let Some(reason) = damage.reason() {
+            return Err(RunError::StoredStateDamaged(reason));
+        }
         tracing::info!("stopped: requests in flight finished");
         Ok(())
     })
+}
+
+/// What the background check of the stored state found wrong, if anything.
+#[derive(Default)]
+struct Damage {
+    reason: std::sync::Mutex<Option<String>>,
+    found: tokio::sync::Notify,
+}
+
+impl Damage {
+    fn reason(&self) -> Option<String> {
+        self.reason.lock().ok().and_then(|reason| reason.clone())
+    }
+}
+
+/// Checks, while the node serves, what opening trusted without reading: the record log against
+/// the index's leaf hashes and the index against its own summary (a file changed in place
+/// shows only to a full read). On a difference the ledger stops answering and the node stops
+/// with the reason; its next start rebuilds the index from the log, verifying every record.
+fn check_stored_state_in_the_background(ledger: Arc<salvage_ledger::Ledger>, damage: Arc<Damage>) {
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        match ledger.check_stored_state() {
+            Ok(records) => tracing::info!(
+                records,
+                seconds = started.elapsed().as_secs_f64(),
+                "checked the record log and the stored custody state against the index"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "the stored ledger differs from what was recorded: this node stops");
+                if let Ok(mut reason) = damage.reason.lock() {
+                    *reason = Some(format!(
+                        "stopped: {error}. Starting again rebuilds the index from the record log, verifying every record"
+                    ));
+                }
+                damage.found.notify_one();
+            }
+        }
+    });
 }
 
 /// The consortium's nodes: the configured peers, and this node at its

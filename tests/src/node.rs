@@ -144,6 +144,23 @@ impl Running {
         kib * 1024
     }
 
+    /// The process's resident memory now (`VmRSS`), in bytes.
+    ///
+    /// # Panics
+    ///
+    /// When `/proc/PID/status` cannot be read or has no `VmRSS` line.
+    pub fn resident_memory(&self) -> u64 {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {path}: {error}"));
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.split_whitespace().next())
+            .and_then(|kib| kib.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{path} has no VmRSS:\n{status}"));
+        kib * 1024
+    }
+
     /// Lowers the peak resident memory to what is resident now (Linux resets
     /// `VmHWM` on `5` written to `/proc/PID/clear_refs`), so that
     /// [`Running::peak_memory`] then tells the peak of what follows alone.

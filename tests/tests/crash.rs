@@ -126,13 +126,16 @@ fn acknowledged_records_survive_sigkill_and_the_ledger_verifies() {
     let elapsed = started.elapsed();
     eprintln!(
         "crash test: {ROUNDS} kills in {elapsed:?}; {} records acknowledged in all, ledger size {}; \
-         {} reopen(s) cut a torn tail; acknowledged after each round: {:?}",
+         {} reopen(s) cut a torn tail, {} took up from the stored index; acknowledged after each round: {:?}",
         survey.acks.len(),
         survey.previous.map_or(0, |(size, _)| size),
         survey.tail_cuts,
+        survey.resumed,
         survey.ack_counts,
     );
     assert!(survey.acks.len() > 100, "seed {seed}: only {} records were acknowledged over the run", survey.acks.len());
+    // Otherwise every reopen rebuilt from the log, and the stored state was never put to the test.
+    assert!(survey.resumed > ROUNDS / 2, "seed {seed}: only {} reopens took up from the stored index", survey.resumed);
     let halfway = survey.ack_counts[survey.ack_counts.len() / 2];
     assert!(
         survey.acks.len() > halfway,
@@ -250,6 +253,8 @@ struct Survey {
     audited: Option<(u64, [u8; 32])>,
     /// How many reopens after a kill cut a torn tail.
     tail_cuts: u64,
+    /// How many reopens after a kill took up from the stored index (rather than rebuilding it).
+    resumed: u64,
     /// The number of acknowledged records after each round.
     ack_counts: Vec<usize>,
 }
@@ -272,6 +277,9 @@ impl Survey {
         if let Some(cut) = &report.tail_cut {
             self.tail_cuts += 1;
             eprintln!("{at}: open cut a torn tail: {cut:?}");
+        }
+        if report.index_rebuilt.is_none() {
+            self.resumed += 1;
         }
         let size = ledger.size();
         assert_eq!(report.size, size, "{at}: the open report disagrees with the ledger");
@@ -321,9 +329,9 @@ impl Survey {
         assert_eq!(ledger.state_digest().unwrap(), state, "{at}: the second open replays to another custody state");
         assert_eq!(ledger.index_digest().unwrap(), index, "{at}: the second open holds another index");
 
-        // An independent replay of every record agrees, and extends the ledger
-        // the previous audit saw. It repeats what open checks, so it runs only
-        // every third round and after the last, to keep the test quick.
+        // An independent replay of every record agrees, on the root and the custody state
+        // the stored index took the ledger up from, and extends the ledger the previous
+        // audit saw. It runs only every third round and after the last, to keep the test quick.
         if round % AUDIT_EVERY == AUDIT_EVERY - 1 || round == ROUNDS - 1 {
             let records = (0..size).map(|seq| ledger.record_bytes(seq));
             let earlier = self.audited.map(|(size, root)| EarlierCheckpoint { size, root, note: None });
@@ -331,6 +339,11 @@ impl Survey {
                 audit(&fixture.genesis, records, &AuditOptions { earlier, ..AuditOptions::default() }, &mut |_| {});
             assert!(report.is_clean(), "{at}: the audit finds problems: {:?}", report.problems);
             assert_eq!(report.root, hex_of(&root), "{at}: the audit computes another root");
+            assert_eq!(
+                report.state,
+                hex_of(&state),
+                "{at}: a full replay gives another state digest than the reopened ledger"
+            );
             self.audited = Some((size, root));
         }
         self.previous = Some((size, root));

@@ -1,10 +1,12 @@
 //! Tamper test: changing any single byte of a stored record (sampled across the
-//! log) is detected by open or audit.
+//! log) is detected by open, by the check of the stored ledger a node runs as
+//! soon as it serves (`Ledger::check_stored_state`), or by an audit.
 //!
 //! A ledger of about 200 records is built once per test and closed. Each sample
 //! copies its directory, changes one byte of the copy's record log and opens
-//! the copy. Half the copies keep the sled index and half lose it, because a
-//! derived index must never vouch for damaged records.
+//! the copy. Half the copies keep the index and half lose it, because a
+//! derived index must never vouch for damaged records: opening from the index
+//! verifies only the records after it, and the check reads the whole log.
 //!
 //! Two kinds of tampering are sampled:
 //!
@@ -13,8 +15,9 @@
 //!   in the very last frame, where a flip looks exactly like a torn write, since
 //!   the log's acknowledged mark says every record was reported durable;
 //! * a flip inside a record's payload whose frame CRC is then recomputed, as a
-//!   deliberate forger would. Open must then refuse the record (signature,
-//!   schema, chain link), except for what nothing in the log covers: the
+//!   deliberate forger would. Open (without the index) or the check (with it:
+//!   the record no longer hashes to the leaf it was recorded with) must then
+//!   refuse the record, except for what nothing in the log covers: the
 //!   `accepted` time of the very last record. That change is caught by an audit
 //!   against a checkpoint signed before the tampering.
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
@@ -85,6 +88,7 @@ fn flipping_any_sampled_byte_of_the_log_is_detected_by_open() {
         );
         match Ledger::open(copy.path()) {
             Err(_) => refused += 1,
+            Ok((ledger, report)) if report.tail_cut.is_none() && ledger.check_stored_state().is_err() => refused += 1,
             Ok((ledger, report)) => undetected.push(match report.tail_cut {
                 // Every record was acknowledged, so none may pass for a torn write.
                 Some(tail_cut) => format!("{what}: cut as a torn tail although acknowledged: {tail_cut:?}"),
@@ -99,7 +103,7 @@ fn flipping_any_sampled_byte_of_the_log_is_detected_by_open() {
         }
     }
     eprintln!(
-        "plain flips: {} offsets in {:?}: {refused} refused by open, {} cut or undetected",
+        "plain flips: {} offsets in {:?}: {refused} refused by open or the check, {} cut or undetected",
         offsets.len(),
         started.elapsed(),
         undetected.len()
@@ -114,6 +118,7 @@ fn a_flipped_payload_byte_with_a_recomputed_crc_is_detected_by_open_or_audit() {
     let offsets = original.payload_sample();
 
     let mut refused = 0;
+    let mut checked = 0;
     let mut audited = 0;
     let mut undetected = Vec::new();
     for (i, &offset) in offsets.iter().enumerate() {
@@ -132,6 +137,14 @@ fn a_flipped_payload_byte_with_a_recomputed_crc_is_detected_by_open_or_audit() {
             Ok((ledger, report)) => {
                 // The frame is sound, so there is nothing for open to cut.
                 assert!(report.tail_cut.is_none(), "{what}: a sound frame was cut: {:?}", report.tail_cut);
+                match ledger.check_stored_state() {
+                    Err(LedgerError::Invalid { .. }) => {
+                        checked += 1;
+                        continue;
+                    }
+                    Err(error) => panic!("{what}: the check fails for another reason than an invalid record: {error}"),
+                    Ok(_) => {}
+                }
                 let problems = original.audit(&ledger);
                 if problems.is_empty() {
                     undetected.push(format!("{what}: opened with {} records and audits clean", ledger.size()));
@@ -142,7 +155,7 @@ fn a_flipped_payload_byte_with_a_recomputed_crc_is_detected_by_open_or_audit() {
         }
     }
     eprintln!(
-        "forged flips: {} payload offsets in {:?}: {refused} refused by open, {audited} caught by the audit, {} undetected",
+        "forged flips: {} payload offsets in {:?}: {refused} refused by open, {checked} by the check, {audited} caught by the audit, {} undetected",
         offsets.len(),
         started.elapsed(),
         undetected.len()
@@ -235,7 +248,7 @@ impl Original {
     /// A copy of the ledger directory, with or without its index.
     fn copy(&self, keep_index: bool) -> TempDir {
         let copy = tempfile::tempdir().unwrap();
-        copy_dir(self.dir.path(), copy.path(), &|path| keep_index || path.file_name() != Some("index".as_ref()));
+        copy_dir(self.dir.path(), copy.path(), &|path| keep_index || path.file_name() != Some("index.redb".as_ref()));
         copy
     }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use salvage_node::config::{
-    BaseUrl, BodyLimit, ClientTimeout, MaxConnections, NodeConfig, Overrides, Peer, parse_listen,
+    BaseUrl, BodyLimit, ClientTimeout, MaxConnections, NodeConfig, Overrides, Peer, StateCache, parse_listen,
 };
 
 /// Serve a ledger: the HTTP API, the Digital Link resolver and the provenance pages.
@@ -42,6 +42,10 @@ pub struct NodeCommand {
     /// The most connections served at once; more are closed at once.
     #[arg(long, env = "SALVAGE_MAX_CONNECTIONS")]
     max_connections: Option<MaxConnections>,
+    /// Memory for the custody state read back from disk, e.g. "128 MiB" or "1 GiB"
+    /// (16 MiB to 64 GiB); the node's memory does not grow with the ledger's history.
+    #[arg(long, env = "SALVAGE_STATE_CACHE")]
+    state_cache: Option<StateCache>,
     /// Another consortium node, MEMBER=URL (repeatable).
     #[arg(long = "peer", env = "SALVAGE_PEERS", value_delimiter = ',')]
     peers: Vec<Peer>,
@@ -63,6 +67,7 @@ impl NodeCommand {
         overrides.body_limit = self.body_limit;
         overrides.client_timeout = self.client_timeout;
         overrides.max_connections = self.max_connections;
+        overrides.state_cache = self.state_cache;
         overrides.peers = (!self.peers.is_empty()).then_some(self.peers);
         overrides.join = self.join.then_some(true);
         super::serving::serve(NodeConfig::load(self.config.as_deref(), &overrides)?)

@@ -6,6 +6,11 @@
 //! checkpoint and an earlier one. Unlike opening a ledger it does not stop at
 //! the first problem: a certification body files the whole list.
 //!
+//! Its memory does not grow with the ledger: records are read and checked a chunk at a time,
+//! the Merkle tree is kept as its right edge (with the roots at the sizes the checkpoints
+//! name), and the items replayed and entry ids seen go to a temporary database after every
+//! chunk (`spill`), read back when a later entry names them.
+//!
 //! Every signature gets the verdict `verify_strict` would give it alone: the rule that
 //! decided acceptance (docs/rules.md). The signatures of a chunk's records are checked as a
 //! node checks a batch of submissions (`SignedEntry::verify_signatures_each`): each
@@ -23,8 +28,9 @@
 //! which must happen in order. Problems are reported in record order all the same.
 
 mod decode;
+mod spill;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use serde::Serialize;
@@ -35,7 +41,7 @@ use crate::custody::{Context, LedgerFormat, Member, Role, State, VerifiedEntry};
 use crate::disclosure::Disclosure;
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::hex::to_lower_hex;
-use crate::merkle::{self, Blake3Hasher, MerkleTree};
+use crate::merkle::{Blake3Hasher, Frontier, MerkleHasher};
 use crate::refusal::{Refusal, RefusalCode};
 use crate::store::checkpoint_origin;
 
@@ -171,7 +177,7 @@ where
     I: IntoIterator<Item = Result<Vec<u8>, E>>,
     E: std::fmt::Display,
 {
-    let mut auditor = Auditor::new(genesis);
+    let mut auditor = Auditor::new(genesis, options);
     std::thread::scope(|scope| {
         // The chunk being checked on the worker threads while the one before it is replayed.
         let mut in_flight: Option<InFlight<'_>> = None;
@@ -297,11 +303,20 @@ fn check_earlier_signatures(state: &State, note: &SignedCheckpoint) -> Vec<Probl
 /// The replay of a record stream.
 struct Auditor {
     ledger_id: LedgerId,
+    // The custody state, whose items are written to `spill` after every chunk and read back
+    // as entries name them: memory holds a chunk's working set, not the whole ledger.
     state: Option<State>,
     genesis: SignedEntry,
-    tree: MerkleTree<Blake3Hasher>,
+    // The tree's right edge, and its roots at the sizes the checkpoints name.
+    tree: Frontier<Blake3Hasher>,
+    roots: BTreeMap<u64, Option<[u8; 32]>>,
     last_leaf: LeafHash,
+    // The entry ids seen and the items replayed; `None` when no temporary storage could be
+    // made, and then `entries` and the state hold everything in memory.
+    spill: Option<spill::Spill>,
     entries: HashSet<[u8; 32]>,
+    // Set when the temporary storage failed mid-way: the rules are replayed no further.
+    halted: bool,
     signatures: u64,
     records_withholding: u64,
     values_unchecked: u64,
@@ -338,14 +353,24 @@ enum Stage {
 }
 
 impl Auditor {
-    fn new(genesis: &SignedEntry) -> Auditor {
+    fn new(genesis: &SignedEntry, options: &AuditOptions) -> Auditor {
         Auditor {
             ledger_id: LedgerId(genesis.id().0),
             state: None,
             genesis: genesis.clone(),
-            tree: MerkleTree::new(),
+            tree: Frontier::new(),
+            // The roots the checkpoints will be compared with, known once the tree reaches them.
+            roots: options
+                .checkpoint
+                .iter()
+                .map(|c| c.checkpoint.size())
+                .chain(options.earlier.iter().map(|e| e.size))
+                .map(|size| (size, (size == 0).then(Blake3Hasher::hash_empty)))
+                .collect(),
             last_leaf: LeafHash::ZERO,
+            spill: spill::Spill::create().ok(),
             entries: HashSet::new(),
+            halted: false,
             signatures: 0,
             records_withholding: 0,
             values_unchecked: 0,
@@ -367,6 +392,60 @@ impl Auditor {
         for (offset, checked) in checked.into_iter().enumerate() {
             self.replay(first + offset as u64, checked);
         }
+        // The chunk's items go to the temporary store, out of memory.
+        if let (Some(spill), Some(state)) = (&mut self.spill, &mut self.state) {
+            let items = state.evict_all();
+            if let Err(error) = spill.store(items) {
+                self.halt(first, error);
+            }
+        }
+    }
+
+    /// Stops replaying the rules after the temporary storage failed: what it held is lost.
+    fn halt(&mut self, seq: u64, error: spill::SpillFailed) {
+        self.spill = None;
+        self.halted = true;
+        self.problem(Problem::new(
+            Some(seq),
+            "audit.incomplete",
+            format!("{error}; the custody rules were not replayed from record {seq} on"),
+        ));
+    }
+
+    /// Whether the entry id was seen in an earlier record.
+    fn seen_before(&mut self, seq: u64, id: &EntryId) -> bool {
+        match &mut self.spill {
+            Some(spill) => match spill.seen_before(id) {
+                Ok(seen) => seen,
+                Err(error) => {
+                    self.halt(seq, error);
+                    false
+                }
+            },
+            None => !self.entries.insert(id.0),
+        }
+    }
+
+    /// Puts the items an entry's rules read into the state, from the temporary store.
+    fn load(&mut self, seq: u64, entry: &VerifiedEntry) {
+        let (Some(spill), Some(state)) = (&self.spill, &mut self.state) else { return };
+        let mut failure = None;
+        for giai in entry.body().items() {
+            if state.item(giai).is_some() {
+                continue;
+            }
+            match spill.item(giai) {
+                Ok(Some(item)) => state.admit(item),
+                Ok(None) => {}
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        if let Some(error) = failure {
+            self.halt(seq, error);
+        }
     }
 
     fn replay(&mut self, seq: u64, checked: Checked) {
@@ -375,6 +454,9 @@ impl Auditor {
         let leaf = checked.bytes_leaf;
         let prev = self.last_leaf;
         self.tree.push(leaf.0);
+        if let Some(root) = self.roots.get_mut(&self.tree.len()) {
+            *root = Some(self.tree.root());
+        }
         self.last_leaf = leaf;
         let record = match checked.record {
             Ok(record) => record,
@@ -387,7 +469,10 @@ impl Auditor {
             };
             self.problem(Problem::new(Some(seq), code, error.to_string()));
         }
-        if !self.entries.insert(record.id.0) {
+        if self.halted {
+            return;
+        }
+        if self.seen_before(seq, &record.id) {
             return self.problem(Problem::new(
                 Some(seq),
                 "record.duplicate_entry",
@@ -430,6 +515,10 @@ impl Auditor {
             }
             self.values_checked += verified.disclosures().len() as u64;
         }
+        if let Ok(entry) = &verified {
+            self.load(seq, entry);
+        }
+        let Some(state) = &mut self.state else { return };
         let outcome = verified.and_then(|entry| state.check(&entry, &context));
         match outcome {
             Ok(change) => state.apply(change),
@@ -447,7 +536,7 @@ impl Auditor {
         let mut checkpoint_finding = None;
         if let Some(checkpoint) = &options.checkpoint {
             let claimed = checkpoint.checkpoint.size();
-            match self.tree.root_at(claimed) {
+            match self.roots.get(&claimed).copied().flatten().ok_or(()) {
                 Ok(root) if root == *checkpoint.checkpoint.root() => {}
                 Ok(root) => self.problem(Problem::new(
                     None,
@@ -474,13 +563,9 @@ impl Auditor {
             if let (Some(note), Some(state)) = (&earlier.note, &self.state) {
                 check_earlier_signatures(state, note).into_iter().for_each(|p| self.problem(p));
             }
-            let consistent =
-                self.tree.consistency_proof(earlier.size, size).ok().zip(self.tree.root_at(size).ok()).is_some_and(
-                    |(proof, root)| {
-                        merkle::verify_consistency::<Blake3Hasher>(earlier.size, size, &earlier.root, &root, &proof)
-                            .is_ok()
-                    },
-                );
+            // The tree of the records read extends the earlier one exactly when its first
+            // `earlier.size` leaves have the earlier root: an append-only tree is fixed by its leaves.
+            let consistent = self.roots.get(&earlier.size).copied().flatten() == Some(earlier.root);
             if !consistent {
                 self.problem(Problem::new(
                     None,
@@ -493,7 +578,7 @@ impl Auditor {
                 ));
             }
         }
-        let (items, members) = self.state.as_ref().map_or((0, 0), |s| (s.items().count(), s.members().count()));
+        let (items, members) = self.state.as_ref().map_or((0, 0), |s| (s.item_count() as usize, s.members().count()));
         let state = self.state.as_ref().map(|s| to_lower_hex(s.digest())).unwrap_or_default();
         AuditReport {
             ledger_id: self.ledger_id,

@@ -252,3 +252,36 @@ fn signatures_with_a_small_order_part_in_r_are_refused_exactly_as_verify_strict_
     }
     assert!(crafted > 100, "the seeds must craft many such signatures, not {crafted}");
 }
+
+#[test]
+fn an_audit_longer_than_its_memory_reads_back_items_and_entries_from_its_temporary_store() {
+    // Items registered in the first chunks move only chunks later, when the audit holds them
+    // in its temporary store and no more in memory; an entry repeated chunks later is found.
+    let f = Fixture::new();
+    let items = 2 * CHUNK;
+    let giai = |n: usize| format!("4750001SPILL-{n:04}");
+    let mut entries = vec![f.genesis.clone()];
+    entries.extend((0..items).map(|n| f.register("riga-deconstruction", &giai(n), "steel beam", 800.0)));
+    entries.extend((0..items).map(|n| f.transfer("riga-deconstruction", &giai(n), "reuse-hub")));
+    entries.extend((0..items).map(|n| f.receive("reuse-hub", &giai(n))));
+    let clean = audit(&f.genesis, chained(&f, &entries), &AuditOptions::default(), &mut |_| {});
+    assert!(clean.is_clean(), "{:?}", &clean.problems[..clean.problems.len().min(3)]);
+    assert_eq!((clean.records, clean.items), (entries.len() as u64, items));
+
+    // The same records judged in memory give the same state digest.
+    let mut state = State::from_genesis(&f.genesis).unwrap();
+    for (seq, entry) in entries.iter().enumerate().skip(1) {
+        let context = Context { seq: Seq::new(seq as u64).unwrap(), accepted: f.time.clone() };
+        let change = state.check(&VerifiedEntry::verify(entry.clone()).unwrap(), &context).unwrap();
+        state.apply(change);
+    }
+    assert_eq!(clean.state, to_lower_hex(state.digest()));
+
+    // A registration repeated at the end: its entry id was seen thousands of records before.
+    let mut repeated = entries.clone();
+    repeated.push(entries[1].clone());
+    let report = audit(&f.genesis, chained(&f, &repeated), &AuditOptions::default(), &mut |_| {});
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].code, "record.duplicate_entry");
+    assert_eq!(report.problems[0].seq, Some(repeated.len() as u64 - 1));
+}

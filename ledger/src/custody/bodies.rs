@@ -331,6 +331,28 @@ pub enum Body {
 }
 
 impl Body {
+    /// Every item whose state the rules read to judge the body: the item it is about, and a
+    /// split's parts (which must not exist yet). A state that keeps only a working set of its
+    /// items in memory must hold these before it checks the entry.
+    pub fn items(&self) -> Vec<&Giai> {
+        match self {
+            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => {
+                Vec::new()
+            }
+            Body::Register(body) | Body::Amend(body) => vec![&body.giai],
+            Body::Transfer(body) => vec![&body.giai],
+            Body::Receive(body)
+            | Body::Cancel(body)
+            | Body::Install(body)
+            | Body::Dismantle(body)
+            | Body::Dispose(body) => {
+                vec![&body.giai]
+            }
+            Body::Attest(body) => vec![&body.giai],
+            Body::Split(body) => std::iter::once(&body.giai).chain(body.parts.iter().map(|part| &part.giai)).collect(),
+        }
+    }
+
     /// Validates a body against its kind's schema, then decodes it.
     pub fn decode(kind: Kind, body: &Value) -> Result<Body, Refusal> {
         schema::validate_body(kind.as_str(), body).map_err(|error| schema_refusal(kind, error))?;

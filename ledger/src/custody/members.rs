@@ -35,6 +35,7 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
         members: BTreeMap::new(),
         key_owners: BTreeMap::new(),
         items: BTreeMap::new(),
+        item_count: 0,
         lattice: StateLattice::new(),
     };
     state.lattice.add(&Element::Consortium(&state.consortium));

@@ -341,7 +341,11 @@ pub struct State {
     consortium: Consortium,
     members: BTreeMap<MemberId, Member>,
     key_owners: BTreeMap<PublicKey, MemberId>,
+    // Every item, or on a node only its working set: the items changed since the index last
+    // caught up, and those loaded to judge the entries at hand (see `State::admit`).
     items: BTreeMap<Giai, ItemState>,
+    // How many items there are, in `items` or not.
+    item_count: u64,
     // INVARIANT: the sum of the terms of the consortium, every member and every item.
     lattice: StateLattice,
 }
@@ -350,6 +354,53 @@ impl State {
     /// The state a valid genesis founds. Checks the genesis signatures too.
     pub fn from_genesis(genesis: &SignedEntry) -> Result<State, Refusal> {
         members::found(genesis)
+    }
+
+    /// A state whose items are kept elsewhere (a node's index): it starts with members only,
+    /// and the caller must [`State::admit`] every item an entry names ([`Body::items`]) before
+    /// [`State::check`]ing the entry. `lattice` and `item_count` are those of the whole state.
+    pub fn restore(consortium: Consortium, members: Vec<Member>, lattice: StateLattice, item_count: u64) -> State {
+        let mut state = State {
+            consortium,
+            members: BTreeMap::new(),
+            key_owners: BTreeMap::new(),
+            items: BTreeMap::new(),
+            item_count,
+            lattice,
+        };
+        for member in members {
+            for key in member.keys.keys() {
+                state.key_owners.insert(*key, member.id.clone());
+            }
+            state.members.insert(member.id.clone(), member);
+        }
+        state
+    }
+
+    /// Puts an item read from where the state keeps its items into memory, unchanged: the
+    /// digest and the count already include it.
+    pub fn admit(&mut self, item: ItemState) {
+        self.items.insert(item.giai.clone(), item);
+    }
+
+    /// Takes an item out of memory; it stays in the state, wherever the caller keeps it.
+    pub fn evict(&mut self, giai: &Giai) -> Option<ItemState> {
+        self.items.remove(giai)
+    }
+
+    /// Takes every item out of memory; they stay in the state, wherever the caller keeps them.
+    pub fn evict_all(&mut self) -> Vec<ItemState> {
+        std::mem::take(&mut self.items).into_values().collect()
+    }
+
+    /// How many items the state has, in memory or not.
+    pub fn item_count(&self) -> u64 {
+        self.item_count
+    }
+
+    /// How many items are in memory.
+    pub fn items_in_memory(&self) -> usize {
+        self.items.len()
     }
 
     /// The consortium.
@@ -377,7 +428,7 @@ impl State {
         self.items.get(giai)
     }
 
-    /// Every item, by GIAI.
+    /// Every item in memory, by GIAI: every item, unless the state was [`State::restore`]d.
     pub fn items(&self) -> impl Iterator<Item = &ItemState> {
         self.items.values()
     }
@@ -434,8 +485,9 @@ impl State {
         }
         for item in change.items {
             self.lattice.add(&Element::Item(&item));
-            if let Some(old) = self.items.insert(item.giai.clone(), item) {
-                self.lattice.remove(&Element::Item(&old));
+            match self.items.insert(item.giai.clone(), item) {
+                Some(old) => self.lattice.remove(&Element::Item(&old)),
+                None => self.item_count += 1,
             }
         }
     }

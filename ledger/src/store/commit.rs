@@ -49,8 +49,8 @@ impl Ledger {
         let (private, handle, upto, digest, updates) = {
             let mut core = self.lock_core()?;
             let private = core.private.sync_handle();
-            let digest = core.state.digest();
-            (private, core.log.sync_handle(), core.tree.len(), digest, std::mem::take(&mut core.unindexed))
+            let digest = (core.state.digest(), core.tree.root());
+            (private, core.log.sync_handle(), core.tree.len(), digest, core.take_unindexed())
         };
         // The disclosures first: a durable record's disclosures must be durable too.
         let synced = private
@@ -61,7 +61,7 @@ impl Ledger {
             return Err(error);
         }
         if let Ok(mut durable) = self.durable_digest.lock() {
-            *durable = (upto, digest);
+            *durable = (upto, digest.0, digest.1);
         }
         self.durable.store(upto, Ordering::Release);
         if let Err(error) = self.indexer.enqueue(updates) {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::index::IndexError;
+use super::index_check::IndexMismatch;
 use super::indexer::IndexerStopped;
 use super::log::LogError;
 use crate::chain::Record;
@@ -32,9 +33,13 @@ pub enum LedgerError {
         /// What is wrong.
         reason: String,
     },
-    /// The sled index failed.
+    /// The index failed.
     #[error("index: {0}")]
     Index(#[from] IndexError),
+    /// The stored index does not match its own summary: the ledger stops answering and the
+    /// next open rebuilds the index from the log.
+    #[error("{0}; restart to rebuild it from the record log")]
+    IndexMismatch(#[from] IndexMismatch),
     /// The background index writer failed or was stopped.
     #[error("index: {0}")]
     Indexer(#[from] IndexerStopped),

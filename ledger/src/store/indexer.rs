@@ -1,18 +1,19 @@
-//! The background indexer: writes the sled index after records are durable,
+//! The background indexer: writes the index after records are durable,
 //! off the submitters' path.
 //!
 //! The record log is the truth and its `fdatasync` is what a receipt promises,
 //! so a submission is acknowledged as soon as its records are synced. Their
 //! index updates are queued here and applied, in record order, by one thread
-//! that coalesces them into a single sled batch. Readers that consult the index
+//! that coalesces them into a single transaction. Readers that consult the index
 //! first wait until it covers the records they may see ([`Indexer::wait_for`]),
 //! so every read is as fresh as the acknowledgements.
 //!
-//! Every sled batch has a fixed cost (sled seals and writes an I/O buffer for
-//! each, on its own threads), which under a stream of small group commits was a
-//! fifth of a node's CPU. So while nobody waits to read, the indexer lingers up
-//! to [`LINGER`] gathering commits into one batch; a reader that needs records
-//! the index does not cover yet wakes it at once.
+//! Every transaction has a fixed cost (it copies the pages it changes), which under
+//! a stream of small group commits would add up. So while nobody waits to read,
+//! the indexer lingers up to [`LINGER`] gathering commits into one transaction; a
+//! reader that needs records the index does not cover yet wakes it at once.
+//! Transactions are not fsynced, except one every [`DURABLE_EVERY`]: after a crash
+//! the index comes back that much behind the log, and opening catches up.
 //!
 //! The queue is bounded: when the index falls that far behind, the committer
 //! blocks on it, which bounds both the memory held by queued updates and how
@@ -30,17 +31,16 @@ use super::index::{Index, IndexUpdate};
 /// How many group commits may wait for the indexer before committers block.
 const QUEUE_COMMITS: usize = 64;
 
-/// How long the indexer gathers commits into one sled batch while no reader waits.
+/// How long the indexer gathers commits into one transaction while no reader waits.
 pub(crate) const LINGER: Duration = Duration::from_millis(20);
 
-/// The most records one sled batch gathers while lingering; bounds the memory
-/// held and the length of a batch.
+/// The most records one transaction gathers while lingering; bounds the memory
+/// held and the length of a transaction.
 const MAX_GATHERED: usize = 16_384;
 
-/// How often, at most, the indexer flushes sled and lets the kernel drop the
-/// index's durable pages (`Index::release_durable_pages`); sled flushes every
-/// half second by itself anyway.
-const RELEASE_EVERY: Duration = Duration::from_secs(1);
+/// How often, at most, a transaction of the indexer is made durable (fsynced); redb
+/// reuses freed pages only then, so the file would grow without them.
+const DURABLE_EVERY: Duration = Duration::from_secs(1);
 
 /// Why the background index writer cannot serve a request.
 #[non_exhaustive]
@@ -85,6 +85,11 @@ impl Indexer {
         let queue = self.queue.lock().map_err(|_| IndexerStopped::Closed)?.clone().ok_or(IndexerStopped::Closed)?;
         // The worker drops its receiver only when it fails, and says why first.
         queue.send(Work::Updates(updates)).map_err(|_| self.failure().unwrap_or(IndexerStopped::Closed))
+    }
+
+    /// How many records the index covers now.
+    pub fn indexed(&self) -> u64 {
+        self.progress.indexed.lock().map_or(0, |indexed| indexed.upto)
     }
 
     /// Waits until the index covers the first `size` records.
@@ -145,7 +150,7 @@ struct Progress {
 }
 
 // INVARIANT: `upto` only grows, and the index holds exactly the updates of the
-// first `upto` records (each sled batch is atomic and carries the new size).
+// first `upto` records (each transaction is atomic and carries the new size).
 // `wanted` is the most any reader has waited for; while it exceeds `upto`, the
 // worker does not linger.
 struct Indexed {
@@ -187,19 +192,18 @@ impl Progress {
 /// and write them as one batch.
 fn run(index: &Index, ledger_id: LedgerId, queue: &Receiver<Work>, progress: &Progress, linger: Duration) {
     let _guard = PanicGuard(progress);
-    let mut released = Instant::now();
+    // The first transaction is made durable at once: it holds what opening replayed.
+    let mut released = Instant::now().checked_sub(DURABLE_EVERY).unwrap_or_else(Instant::now);
     while let Ok(first) = queue.recv() {
         let mut updates = Vec::new();
         let open = gather(first, queue, progress, linger, &mut updates);
         if let Some(last) = updates.last() {
             let upto = last.seq.get() + 1;
-            match index.apply(ledger_id, &updates) {
+            let durable = released.elapsed() >= DURABLE_EVERY;
+            match index.apply(ledger_id, &updates, durable) {
                 Ok(()) => {
                     progress.record(Ok(upto));
-                    if released.elapsed() >= RELEASE_EVERY {
-                        // Only speed depends on it; a failed flush shows again
-                        // in the next batch's write.
-                        let _ = index.release_durable_pages();
+                    if durable {
                         released = Instant::now();
                     }
                 }
@@ -271,6 +275,9 @@ mod tests {
 
     use super::*;
     use crate::chain::{LeafHash, Seq};
+    use crate::custody::StateLattice;
+    use crate::entry::{EntryId, Timestamp};
+    use crate::store::index::StateSummary;
     use crate::store::log::LogPosition;
 
     /// Liveness, not speed: how long these may take is far beyond any linger that
@@ -284,56 +291,80 @@ mod tests {
             seq: Seq::new(seq).expect("a small seq"),
             leaf_hash: LeafHash([seq as u8; 32]),
             position: LogPosition { segment: 1, offset: seq * 100 },
+            entry_id: EntryId([seq as u8; 32]),
+            signed: [0; 32],
             members: Vec::new(),
+            items: Vec::new(),
+            disclosures: None,
             merkle_nodes: Vec::new(),
+            summary: None,
         })
         .collect()
     }
 
+    /// `updates` as the group commit hands them over: the last with the state after it.
+    fn commit(seqs: std::ops::Range<u64>) -> Vec<IndexUpdate> {
+        let mut updates = updates(seqs);
+        if let Some(last) = updates.last_mut() {
+            last.summary = Some(Box::new(StateSummary {
+                last_leaf: last.leaf_hash,
+                last_accepted: Timestamp::parse("2026-12-05T10:00:00Z").expect("a time"),
+                lattice: StateLattice::new(),
+                item_count: 0,
+                frontier: Vec::new(),
+            }));
+        }
+        updates
+    }
+
     fn lingering_indexer(dir: &std::path::Path) -> (Arc<Index>, Arc<Indexer>) {
-        let index = Arc::new(Index::open(dir).expect("index opens"));
+        let index = Arc::new(Index::open(dir, 1 << 20).expect("index opens"));
         let indexer = Indexer::start(Arc::clone(&index), LedgerId([1; 32]), 0, AN_HOUR).expect("indexer starts");
         (index, Arc::new(indexer))
     }
 
     #[test]
-    fn the_index_finds_sleds_file_and_reads_the_same_after_releasing_its_pages() {
+    fn the_index_reads_back_what_it_wrote_after_reopening() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let index = Index::open(dir.path()).expect("index opens");
-        assert!(index.has_data_file(), "sled keeps its data in {:?}", std::fs::read_dir(dir.path()).map(|d| d.count()));
-        index.apply(LedgerId([1; 32]), &updates(0..300)).expect("applied");
-        index.release_durable_pages().expect("flushed and released");
+        let index = Index::open(dir.path(), 1 << 20).expect("index opens");
+        index.apply(LedgerId([1; 32]), &commit(0..300), false).expect("applied");
         // Record 0 of `updates` lies at offset 0, inside the segment header.
         for seq in [1, 150, 299] {
-            let (position, leaf) =
-                index.record(Seq::new(seq).expect("a small seq")).expect("readable").expect("present");
+            let (position, leaf) = index.record(seq).expect("readable").expect("present");
             assert_eq!((position.offset, leaf), (seq * 100, LeafHash([seq as u8; 32])));
         }
+        index.flush().expect("flushed");
         drop(index);
-        let reopened = Index::open(dir.path()).expect("index reopens");
-        assert_eq!(reopened.size().expect("size").0, 300);
+        let reopened = Index::open(dir.path(), 1 << 20).expect("index reopens");
+        let covered = reopened.covered().expect("covered");
+        assert_eq!((covered.size, covered.ledger_id), (300, Some(LedgerId([1; 32]))));
+        assert_eq!(covered.summary.expect("a summary").last_leaf, LeafHash([299u64 as u8; 32]));
+        assert!(
+            reopened.apply(LedgerId([1; 32]), &updates(300..301), false).is_err(),
+            "a batch must end with its state"
+        );
     }
 
     #[test]
     fn a_waiting_reader_cuts_the_linger_short() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (index, indexer) = lingering_indexer(dir.path());
-        indexer.enqueue(updates(0..3)).expect("queued");
-        indexer.enqueue(updates(3..5)).expect("queued");
+        indexer.enqueue(commit(0..3)).expect("queued");
+        indexer.enqueue(commit(3..5)).expect("queued");
         let (done, finished) = channel();
         let reader = Arc::clone(&indexer);
         // A thread of its own, so that a broken wake-up fails the test instead of hanging it.
         std::thread::spawn(move || done.send(reader.wait_for(5)));
         let waited = finished.recv_timeout(PATIENCE).expect("the reader woke the lingering indexer");
         assert!(waited.is_ok(), "{waited:?}");
-        assert_eq!(index.size().expect("size").0, 5, "both commits are in the index");
+        assert_eq!(index.size().expect("size"), 5, "both commits are in the index");
     }
 
     #[test]
     fn stopping_writes_what_was_gathered() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (index, indexer) = lingering_indexer(dir.path());
-        indexer.enqueue(updates(0..4)).expect("queued");
+        indexer.enqueue(commit(0..4)).expect("queued");
         let (done, finished) = channel();
         let stopping = Arc::clone(&indexer);
         std::thread::spawn(move || {
@@ -341,6 +372,6 @@ mod tests {
             done.send(())
         });
         finished.recv_timeout(PATIENCE).expect("stop ended the linger");
-        assert_eq!(index.size().expect("size").0, 4);
+        assert_eq!(index.size().expect("size"), 4);
     }
 }

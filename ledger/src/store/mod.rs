@@ -1,4 +1,4 @@
-//! Storage: the durable record log (the truth) and the sled indexes derived from it; and
+//! Storage: the durable record log (the truth) and the index derived from it; and
 //! [`frame_log`], the segmented frame log the record log is built on, which the node's Raft log
 //! shares.
 //!
@@ -9,7 +9,7 @@
 //! fdatasyncs the log for every record appended so far, the others wait for
 //! that sync to end and then look again, so many concurrent submissions share
 //! one sync. Only then are receipts returned and the records made visible to
-//! readers. Their sled index updates are written by a background thread
+//! readers. Their index updates are written by a background thread
 //! ([`indexer`]); reads that use the index wait for it to cover every visible
 //! record.
 
@@ -22,6 +22,7 @@ mod core;
 mod error;
 pub mod frame_log;
 mod index;
+mod index_check;
 mod indexer;
 pub mod log;
 mod open;
@@ -42,10 +43,11 @@ use self::core::Core;
 pub use error::LedgerError;
 use index::Index;
 pub use index::IndexError;
+pub use index_check::IndexMismatch;
 use indexer::Indexer;
 pub use indexer::IndexerStopped;
 use log::LogReader;
-pub use open::OpenReport;
+pub use open::{OpenOptions, OpenReport};
 pub use outcome::{PendingOutcomes, Receipt};
 pub use read::checkpoint_origin;
 use verifiers::Verifiers;
@@ -81,9 +83,9 @@ pub struct Ledger {
     // grows, readers never look past it, and every one of those records has
     // been handed to the indexer.
     durable: AtomicU64,
-    // The size and state digest of the durable ledger, set together by the group
-    // commit, so that a reader sees a digest with the size it is of.
-    durable_digest: Mutex<(u64, [u8; 32])>,
+    // The size, state digest and Merkle root of the durable ledger, set together by
+    // the group commit, so that a reader sees a digest with the size it is of.
+    durable_digest: Mutex<(u64, [u8; 32], [u8; 32])>,
     poisoned: AtomicBool,
     reader: LogReader,
     private_reader: LogReader,
@@ -119,3 +121,5 @@ impl Drop for Ledger {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_index;

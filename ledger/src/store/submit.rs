@@ -16,7 +16,7 @@ use super::outcome::{PendingOutcomes, Receipt};
 use super::private::PrivateFrame;
 use super::verifiers::Unverified;
 use super::{Ledger, PARALLEL_VERIFY_THRESHOLD, VERIFY_CHUNK, VERIFY_THREADS};
-use crate::chain::{self, LeafHash, Record, Seq};
+use crate::chain::{self, Record, Seq};
 use crate::custody::{Context, NodeSetChange, VerifiedEntry};
 use crate::disclosure::Disclosure;
 use crate::entry::{SignedEntry, Timestamp};
@@ -145,11 +145,13 @@ impl Ledger {
             let mut payloads = Vec::new();
             let mut pending = Vec::new();
             let mut private = Vec::new();
+            let indexed = self.indexer.indexed();
+            core.settle(indexed);
             for (record, disclosures) in records {
                 let seq = core.tree.len();
                 let admitted =
                     chain::check_link(seq, core.last_leaf, &record).map_err(|e| invalid(seq, e)).and_then(|()| {
-                        if core.entries.contains_key(&record.entry.id()) {
+                        if core.entry(&record.entry.id())?.is_some() {
                             return Err(invalid(seq, format!("entry {} is recorded twice", record.entry.id())));
                         }
                         let context = Context { seq: record.seq, accepted: record.accepted.clone() };
@@ -159,6 +161,7 @@ impl Ledger {
                             VerifiedEntry::verify_disclosed(record.entry.clone(), self.format, disclosures)
                         }
                         .map_err(|e| invalid(seq, e))?;
+                        core.load(verified.body())?;
                         let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
                         let asks = NodeSetChange::asked_by(verified.body());
                         let (_, disclosures) = verified.into_disclosed();
@@ -224,6 +227,7 @@ impl Ledger {
         };
         for (mut update, position) in pending.into_iter().zip(positions) {
             update.position = position;
+            update.disclosures = core.private.position(update.seq.get());
             core.unindexed.push(update);
         }
         Ok(())
@@ -284,7 +288,9 @@ impl Ledger {
         order: &mut Order,
     ) -> Result<Option<Seq>, LedgerError> {
         let mut wait_for = None;
+        let indexed = self.indexer.indexed();
         let mut core = self.lock_core()?;
+        core.settle(indexed);
         let accepted = match order {
             Order::Local => Timestamp::now(),
             Order::Replicated { accepted, .. } if accepted.instant() < core.last_accepted.instant() => {
@@ -311,7 +317,7 @@ impl Ledger {
                 && *next < core.tree.len()
             {
                 // This batch was applied before a crash: its records are here already.
-                let outcome = core.rematch(entry.entry(), next);
+                let outcome = self.poison_on_error(core.rematch(entry.entry(), next))?;
                 if let Ok(receipt) = &outcome {
                     wait_for = wait_for.max(Some(receipt.seq));
                     judged.node_changes.extend(asks);
@@ -319,7 +325,7 @@ impl Ledger {
                 judged.outcomes.push(outcome);
                 continue;
             }
-            if let Some(&(seq, signed)) = core.entries.get(&entry_id) {
+            if let Some((seq, signed)) = self.poison_on_error(core.entry(&entry_id))? {
                 if signed != signatures_digest(entry.entry()) {
                     judged.outcomes.push(Err(Refusal::new(
                         RefusalCode::EntryConflict,
@@ -327,7 +333,7 @@ impl Ledger {
                     )));
                     continue;
                 }
-                let leaf_hash = LeafHash(core.tree.leaf_hash(seq.get()).unwrap_or_default());
+                let leaf_hash = self.poison_on_error(core.leaf_hash(seq.get()))?;
                 wait_for = wait_for.max(Some(seq));
                 judged.node_changes.extend(asks);
                 judged.outcomes.push(Ok(Receipt { seq, entry_id, leaf_hash }));
@@ -338,6 +344,7 @@ impl Ledger {
                 continue;
             };
             let context = Context { seq, accepted: accepted.clone() };
+            self.poison_on_error(core.load(entry.body()))?;
             let change = match core.state.check(&entry, &context) {
                 Ok(change) => change,
                 Err(refusal) => {
@@ -382,6 +389,18 @@ impl Ledger {
         drop(core);
         drop(spent);
         Ok(wait_for)
+    }
+}
+
+impl Ledger {
+    /// Stops the ledger if reading the index failed while a batch was being sequenced: the
+    /// records sequenced before it are in memory but not in the log, so the state is ahead of
+    /// the log until a reopen.
+    fn poison_on_error<T>(&self, result: Result<T, LedgerError>) -> Result<T, LedgerError> {
+        if result.is_err() {
+            self.poisoned.store(true, Ordering::Release);
+        }
+        result
     }
 }
 

@@ -22,6 +22,7 @@
 //! | `body_limit` | `--body-limit` | `SALVAGE_BODY_LIMIT` | bytes, or `"4 MiB"`, `"512 KiB"`    | `"4 MiB"`        |
 //! | `client_timeout` | `--client-timeout` | `SALVAGE_CLIENT_TIMEOUT` | seconds, or `"10 s"` (1–300) | `"10 s"` |
 //! | `max_connections` | `--max-connections` | `SALVAGE_MAX_CONNECTIONS` | connections (4–65536) | `1024` |
+//! | `state_cache` | `--state-cache` | `SALVAGE_STATE_CACHE` | bytes, or `"1 GiB"` (16 MiB–64 GiB) | `"128 MiB"` |
 //! | `[[peers]]`  | `--peer M=URL` | `SALVAGE_PEERS`      | the other nodes (`M=URL,M=URL`)     | none             |
 //! | `join`       | `--join`       | `SALVAGE_JOIN`       | `true`: join a running consortium   | `false`          |
 //!
@@ -36,6 +37,13 @@
 //! node prints will point for as long as the labels last, so it has no
 //! default: a guessed `http://127.0.0.1:8080` on a printed label is unfixable.
 //!
+//! `state_cache` bounds the memory for the custody state read back from disk:
+//! the state lives in the ledger's index on disk, and the node keeps in memory
+//! only this much of it (half the index database's page cache, half the items
+//! it read back) besides what the records not yet indexed changed, so the
+//! node's memory no longer grows with the ledger's history. A larger cache only
+//! saves reads from disk ([`StateCache`]).
+//!
 //! # The config file
 //!
 //! ```toml
@@ -48,6 +56,7 @@
 //! body_limit = "4 MiB"                        # or a number of bytes: 4194304
 //! client_timeout = "10 s"                     # headers, idle keep-alive, a body's grace
 //! max_connections = 1024
+//! state_cache = "128 MiB"                     # custody state read back from disk
 //!
 //! [[peers]]
 //! member = "regional-planning"
@@ -101,18 +110,19 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use salvage_ledger::Ledger;
 use salvage_ledger::custody::Member;
 use salvage_ledger::genesis::Genesis;
 use salvage_ledger::key::KeyFile;
 use salvage_ledger::operator::Operator;
-use salvage_ledger::store::OpenReport;
+use salvage_ledger::store::{OpenOptions, OpenReport};
 use serde::Deserialize;
 
 pub use error::{ConfigError, Position};
 pub use limits::{ClientTimeout, MaxConnections};
-pub use values::{BaseUrl, BodyLimit, InvalidValue, Peer, parse_listen};
+pub use values::{BaseUrl, BodyLimit, InvalidValue, Peer, StateCache, parse_listen};
 
 use values::{FileListen, FilePath};
 
@@ -144,6 +154,8 @@ pub struct NodeConfig {
     pub client_timeout: ClientTimeout,
     /// The most connections served at once.
     pub max_connections: MaxConnections,
+    /// The memory for the custody state read back from disk.
+    pub state_cache: StateCache,
     /// The other nodes of the consortium, one per member.
     pub peers: Vec<Peer>,
     /// Whether the node joins a running consortium instead of proposing its
@@ -175,6 +187,8 @@ pub struct Overrides {
     pub client_timeout: Option<ClientTimeout>,
     /// `--max-connections` / `SALVAGE_MAX_CONNECTIONS`.
     pub max_connections: Option<MaxConnections>,
+    /// `--state-cache` / `SALVAGE_STATE_CACHE`.
+    pub state_cache: Option<StateCache>,
     /// `--peer` (repeated) / `SALVAGE_PEERS` (comma-separated); replaces the file's peers.
     pub peers: Option<Vec<Peer>>,
     /// `--join` / `SALVAGE_JOIN`.
@@ -201,6 +215,8 @@ pub enum Setting {
     ClientTimeout,
     /// The connection limit.
     MaxConnections,
+    /// The memory for the custody state read back from disk.
+    StateCache,
     /// The peers.
     Peers,
     /// Joining a running consortium.
@@ -209,7 +225,7 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting, in the order of the config file.
-    pub const ALL: [Setting; 10] = [
+    pub const ALL: [Setting; 11] = [
         Setting::Genesis,
         Setting::DataDir,
         Setting::Listen,
@@ -218,6 +234,7 @@ impl Setting {
         Setting::BodyLimit,
         Setting::ClientTimeout,
         Setting::MaxConnections,
+        Setting::StateCache,
         Setting::Peers,
         Setting::Join,
     ];
@@ -233,6 +250,7 @@ impl Setting {
             Setting::BodyLimit => "body_limit",
             Setting::ClientTimeout => "client_timeout",
             Setting::MaxConnections => "max_connections",
+            Setting::StateCache => "state_cache",
             Setting::Peers => "peers",
             Setting::Join => "join",
         }
@@ -249,6 +267,7 @@ impl Setting {
             Setting::BodyLimit => "--body-limit",
             Setting::ClientTimeout => "--client-timeout",
             Setting::MaxConnections => "--max-connections",
+            Setting::StateCache => "--state-cache",
             Setting::Peers => "--peer",
             Setting::Join => "--join",
         }
@@ -265,6 +284,7 @@ impl Setting {
             Setting::BodyLimit => "SALVAGE_BODY_LIMIT",
             Setting::ClientTimeout => "SALVAGE_CLIENT_TIMEOUT",
             Setting::MaxConnections => "SALVAGE_MAX_CONNECTIONS",
+            Setting::StateCache => "SALVAGE_STATE_CACHE",
             Setting::Peers => "SALVAGE_PEERS",
             Setting::Join => "SALVAGE_JOIN",
         }
@@ -281,6 +301,7 @@ impl Setting {
             Setting::BodyLimit => "request body limit",
             Setting::ClientTimeout => "client timeout",
             Setting::MaxConnections => "connection limit",
+            Setting::StateCache => "state cache",
             Setting::Peers => "peers",
             Setting::Join => "joining a running consortium",
         }
@@ -317,6 +338,7 @@ impl NodeConfig {
             body_limit: overrides.body_limit.or(from_file.body_limit).unwrap_or_default(),
             client_timeout: overrides.client_timeout.or(from_file.client_timeout).unwrap_or_default(),
             max_connections: overrides.max_connections.or(from_file.max_connections).unwrap_or_default(),
+            state_cache: overrides.state_cache.or(from_file.state_cache).unwrap_or_default(),
             peers,
             join: overrides.join.or(from_file.join).unwrap_or(false),
         })
@@ -340,8 +362,20 @@ impl NodeConfig {
 
     /// Opens the ledger in the data directory, creating it from the genesis if
     /// the directory is new; refuses a directory that holds another ledger.
+    ///
+    /// The ledger keeps the custody state it reads back from disk within the
+    /// state cache ([`StateCache::index_cache_bytes`], [`StateCache::cached_items`]),
+    /// and logs its progress while it replays a long stretch of the record log
+    /// (rebuilding a missing or damaged index).
     pub fn open_ledger(&self, genesis: &Genesis) -> Result<(Ledger, OpenReport), ConfigError> {
-        Ledger::open_or_create(&self.data_dir, genesis.entry().clone()).map_err(|source| match source {
+        let options = OpenOptions {
+            cached_items: self.state_cache.cached_items(),
+            index_cache_bytes: self.state_cache.index_cache_bytes(),
+            progress: Some(Arc::new(|records: u64| {
+                tracing::info!(records, "rebuilding the index from the record log: records replayed so far");
+            })),
+        };
+        Ledger::open_or_create_with(&self.data_dir, genesis.entry().clone(), &options).map_err(|source| match source {
             salvage_ledger::LedgerError::WrongLedger { found, expected, .. } => ConfigError::WrongLedger {
                 data_dir: self.data_dir.clone(),
                 found,
@@ -369,6 +403,7 @@ struct FileSettings {
     body_limit: Option<BodyLimit>,
     client_timeout: Option<ClientTimeout>,
     max_connections: Option<MaxConnections>,
+    state_cache: Option<StateCache>,
     peers: Option<Vec<Peer>>,
     join: Option<bool>,
 }
@@ -385,6 +420,7 @@ struct FileFormat {
     body_limit: Option<BodyLimit>,
     client_timeout: Option<ClientTimeout>,
     max_connections: Option<MaxConnections>,
+    state_cache: Option<StateCache>,
     peers: Option<Vec<Peer>>,
     join: Option<bool>,
 }
@@ -405,6 +441,7 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         body_limit: format.body_limit,
         client_timeout: format.client_timeout,
         max_connections: format.max_connections,
+        state_cache: format.state_cache,
         peers: format.peers,
         join: format.join,
     })

@@ -42,6 +42,9 @@ listen = "0.0.0.0:8080"
 key = "keys/city-of-jelgava.pem"
 public_url = "https://passports.jelgava.example"
 body_limit = "4 MiB"
+client_timeout = "10 s"
+max_connections = 1024
+state_cache = "128 MiB"
 join = false
 
 [[peers]]
@@ -84,6 +87,7 @@ fn the_documented_example_loads_with_paths_next_to_the_file() {
     assert_eq!(config.key, site.path("keys/city-of-jelgava.pem"));
     assert_eq!(config.public_url.to_string(), "https://passports.jelgava.example");
     assert_eq!(config.body_limit.bytes(), 4 * 1024 * 1024);
+    assert_eq!(config.state_cache.bytes(), 128 * 1024 * 1024);
     assert_eq!(
         config.peers,
         vec![
@@ -130,6 +134,8 @@ fn defaults_apply_where_nothing_is_set() {
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.body_limit, BodyLimit::DEFAULT);
     assert_eq!(config.body_limit.bytes(), 4 * 1024 * 1024);
+    assert_eq!(config.state_cache, StateCache::DEFAULT);
+    assert_eq!(config.state_cache.bytes(), 128 * 1024 * 1024);
     assert!(config.peers.is_empty());
     assert!(!config.join, "a node proposes its peers as the first nodes unless told to join");
 }
@@ -147,6 +153,7 @@ fn every_override_wins_over_the_file() {
         body_limit: Some(BodyLimit::parse("64 KiB").unwrap()),
         client_timeout: Some(ClientTimeout::parse("3").unwrap()),
         max_connections: Some(MaxConnections::parse("64").unwrap()),
+        state_cache: Some(StateCache::parse("1 GiB").unwrap()),
         peers: Some(vec![Peer::parse("baltic-cert=https://cert.example").unwrap()]),
         join: Some(true),
     };
@@ -160,6 +167,7 @@ fn every_override_wins_over_the_file() {
     assert_eq!(config.body_limit.bytes(), 64 * 1024);
     assert_eq!(config.client_timeout.duration(), std::time::Duration::from_secs(3));
     assert_eq!(config.max_connections.count(), 64);
+    assert_eq!(config.state_cache.bytes(), 1 << 30);
     assert_eq!(config.peers, vec![Peer::new(member("baltic-cert"), url("https://cert.example"))]);
     assert!(config.join, "--join wins over the file's join = false");
 }
@@ -236,6 +244,7 @@ fn settings_have_the_documented_names() {
             ("body_limit", "--body-limit", "SALVAGE_BODY_LIMIT"),
             ("client_timeout", "--client-timeout", "SALVAGE_CLIENT_TIMEOUT"),
             ("max_connections", "--max-connections", "SALVAGE_MAX_CONNECTIONS"),
+            ("state_cache", "--state-cache", "SALVAGE_STATE_CACHE"),
             ("peers", "--peer", "SALVAGE_PEERS"),
             ("join", "--join", "SALVAGE_JOIN"),
         ]
@@ -384,6 +393,74 @@ fn client_timeouts_and_connection_limits_parse_within_bounds() {
 }
 
 #[test]
+fn state_caches_parse_with_binary_units_within_bounds() {
+    const MIB: u64 = 1024 * 1024;
+    assert_eq!(StateCache::parse("128 MiB").unwrap(), StateCache::DEFAULT);
+    assert_eq!(StateCache::parse("134217728").unwrap(), StateCache::DEFAULT);
+    assert_eq!(StateCache::parse("1gib").unwrap().bytes(), 1024 * MIB);
+    assert_eq!(StateCache::parse("16 MiB").unwrap().bytes(), StateCache::MIN);
+    assert_eq!(StateCache::parse("64 GiB").unwrap().bytes(), StateCache::MAX);
+    assert_eq!(StateCache::DEFAULT.to_string(), "128 MiB");
+    assert_eq!(StateCache::MAX.to_string(), (64 * 1024 * MIB).to_string());
+    assert_eq!(StateCache::new(StateCache::MAX).unwrap().to_string(), "64 GiB");
+    // Too small, too large, and malformed: each message names the setting and its range.
+    for (bad, why) in [
+        ("15 MiB", "state cache of 15728640 bytes is outside 16 MiB to 64 GiB"),
+        ("0", "state cache of 0 bytes is outside 16 MiB to 64 GiB"),
+        ("65 GiB", "state cache of 69793218560 bytes is outside 16 MiB to 64 GiB"),
+        ("99999999999999999999 GiB", "state cache \"99999999999999999999 GiB\" is outside 16 MiB to 64 GiB"),
+        (
+            "128 MB",
+            "state cache \"128 MB\" is not a byte count such as 134217728, 512 MiB or 1 GiB (units B, KiB, MiB, GiB; 16 MiB to 64 GiB)",
+        ),
+        ("1.5 GiB", "state cache \"1.5 GiB\" is not a byte count"),
+        ("-1", "state cache \"-1\" is not a byte count"),
+        ("lots", "state cache \"lots\" is not a byte count"),
+        ("MiB", "state cache \"MiB\" does not start with a number of bytes"),
+        ("", "state cache \"\" does not start with a number of bytes"),
+    ] {
+        let error = StateCache::parse(bad).unwrap_err();
+        assert!(error.message().starts_with(why), "{bad:?}: {error}");
+    }
+}
+
+#[test]
+fn the_state_cache_is_split_between_the_index_pages_and_the_items() {
+    let default = StateCache::DEFAULT;
+    assert_eq!(default.index_cache_bytes(), 64 << 20);
+    // The other half at 1 KiB an item.
+    assert_eq!(default.cached_items().get(), 64 << 10);
+    let smallest = StateCache::new(StateCache::MIN).unwrap();
+    assert_eq!(smallest.index_cache_bytes(), 8 << 20);
+    assert_eq!(smallest.cached_items().get(), 8 << 10);
+    // An odd byte count: the halves stay within the whole, short of it by less than one item.
+    let odd = StateCache::new(StateCache::MIN + 2047).unwrap();
+    let used = odd.index_cache_bytes() as u64 + odd.cached_items().get() as u64 * StateCache::BYTES_PER_ITEM;
+    assert!(used <= odd.bytes() && odd.bytes() - used < StateCache::BYTES_PER_ITEM, "{used} of {odd}");
+}
+
+#[test]
+fn state_caches_in_the_file_may_be_numbers_or_strings_and_bad_ones_are_placed() {
+    let site = Site::new();
+    let numeric = load(&site.config(&format!("{MINIMAL}state_cache = 33554432\n"))).unwrap();
+    assert_eq!(numeric.state_cache.bytes(), 32 << 20);
+    let text = load(&site.config(&format!("{MINIMAL}state_cache = \"2 GiB\"\n"))).unwrap();
+    assert_eq!(text.state_cache.bytes(), 2 << 30);
+    for (bad, why) in [
+        ("1048576", "state cache of 1048576 bytes is outside 16 MiB to 64 GiB"),
+        ("-5", "state cache of -5 bytes is outside 16 MiB to 64 GiB"),
+        ("\"100 GiB\"", "state cache of 107374182400 bytes is outside 16 MiB to 64 GiB"),
+        ("\"plenty\"", "state cache \"plenty\" is not a byte count"),
+        ("true", "a number of bytes, or a string with a unit"),
+    ] {
+        let error = load(&site.config(&format!("{MINIMAL}state_cache = {bad}\n"))).unwrap_err();
+        let ConfigError::File { position, message, .. } = &error else { panic!("{bad}: {error:?}") };
+        assert_eq!(position.map(|p| p.line), Some(6), "{bad}: {error}");
+        assert!(message.contains(why), "{bad}: {message}");
+    }
+}
+
+#[test]
 fn an_empty_path_is_refused() {
     let site = Site::new();
     let error = load(&site.config(&MINIMAL.replace("\"ledger\"", "\"\""))).unwrap_err();
@@ -412,6 +489,26 @@ fn peers_parse_from_member_equals_url_and_must_be_distinct() {
 }
 
 // --- The ledger it opens ----------------------------------------------------
+
+#[test]
+fn the_ledger_opens_within_the_state_cache() {
+    let site = Site::new();
+    let overrides = Overrides {
+        data_dir: Some(site.path("ledger")),
+        state_cache: Some(StateCache::new(StateCache::MIN).unwrap()),
+        ..Overrides::default()
+    };
+    let config = NodeConfig::load(Some(&site.config(MINIMAL)), &overrides).unwrap();
+    let genesis = config.read_genesis().unwrap();
+    let (ledger, report) = config.open_ledger(&genesis).unwrap();
+    assert_eq!(report.size, 1);
+    assert_eq!(ledger.ledger_id(), Fixture::new().ledger_id);
+    drop(ledger);
+    // Reopened, with another cache: the cache bounds memory, not what the ledger holds.
+    let config = NodeConfig { state_cache: StateCache::DEFAULT, ..config };
+    let (_, report) = config.open_ledger(&genesis).unwrap();
+    assert_eq!(report.size, 1);
+}
 
 #[test]
 fn a_data_directory_of_another_ledger_is_refused_naming_both_files() {

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -123,54 +124,42 @@ pub struct BodyLimit(usize);
 
 impl BodyLimit {
     /// The default, 4 MiB: a batch of some thousand entries.
-    pub const DEFAULT: BodyLimit = BodyLimit(4 * MIB);
+    pub const DEFAULT: BodyLimit = BodyLimit(4 * MIB as usize);
     /// The smallest limit: 1 KiB, below which not even one entry fits.
-    pub const MIN: usize = KIB;
+    pub const MIN: usize = KIB as usize;
     /// The largest limit: 16 MiB, the most one record of the ledger may hold
     /// (`salvage_ledger::store::log::MAX_PAYLOAD_BYTES`). A larger body could
     /// only carry entries the ledger must refuse, and a peer's Raft messages
     /// (up to 64 MiB) must always have room for one whole submission.
-    pub const MAX: usize = 16 * MIB;
+    pub const MAX: usize = 16 * MIB as usize;
+
+    /// How the limit is named and bounded in its messages.
+    const RULE: SizeRule = SizeRule {
+        name: "body limit",
+        examples: "4194304, 512 KiB or 4 MiB",
+        min: BodyLimit::MIN as u64,
+        max: BodyLimit::MAX as u64,
+    };
 
     /// A limit of `bytes` bytes.
     pub fn new(bytes: usize) -> Result<BodyLimit, InvalidValue> {
-        if (Self::MIN..=Self::MAX).contains(&bytes) {
-            Ok(BodyLimit(bytes))
-        } else {
-            Err(InvalidValue(format!("body limit of {bytes} bytes is outside 1 KiB to 16 MiB")))
-        }
+        Self::RULE.check(bytes as u64).map(|_| BodyLimit(bytes))
     }
 
     /// Parses a byte count with an optional binary unit: `4194304`, `4 MiB`,
     /// `512KiB`, `1 GiB` (units `B`, `KiB`, `MiB`, `GiB`, any case).
     pub fn parse(text: &str) -> Result<BodyLimit, InvalidValue> {
-        let trimmed = text.trim();
-        let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
-        let (digits, unit) = trimmed.split_at(split);
-        let unit_bytes = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "kib" => KIB,
-            "mib" => MIB,
-            "gib" => 1024 * MIB,
-            _ => {
-                return Err(InvalidValue(format!(
-                    "body limit {text:?} is not a byte count such as 4194304, 512 KiB or 4 MiB \
-                     (units B, KiB, MiB, GiB)"
-                )));
-            }
-        };
-        let count: usize = digits
-            .parse()
-            .map_err(|_| InvalidValue(format!("body limit {text:?} does not start with a number of bytes")))?;
-        let bytes = count
-            .checked_mul(unit_bytes)
-            .ok_or_else(|| InvalidValue(format!("body limit {text:?} is outside 1 KiB to 16 MiB")))?;
-        BodyLimit::new(bytes)
+        Self::RULE.parse(text).map(BodyLimit::checked)
     }
 
     /// The limit in bytes.
     pub fn bytes(self) -> usize {
         self.0
+    }
+
+    /// A limit from bytes [`Self::RULE`] has checked (at most 16 MiB, so the cast keeps them).
+    fn checked(bytes: u64) -> BodyLimit {
+        BodyLimit(bytes as usize)
     }
 }
 
@@ -187,11 +176,7 @@ impl Default for BodyLimit {
 
 impl fmt::Display for BodyLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            bytes if bytes % MIB == 0 => write!(f, "{} MiB", bytes / MIB),
-            bytes if bytes % KIB == 0 => write!(f, "{} KiB", bytes / KIB),
-            bytes => write!(f, "{bytes} B"),
-        }
+        Size(self.0 as u64).fmt(f)
     }
 }
 
@@ -205,33 +190,200 @@ impl FromStr for BodyLimit {
 
 impl<'de> Deserialize<'de> for BodyLimit {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BodyLimitVisitor;
+        deserializer.deserialize_any(SizeVisitor { rule: &Self::RULE, make: BodyLimit::checked })
+    }
+}
 
-        impl Visitor<'_> for BodyLimitVisitor {
-            type Value = BodyLimit;
+/// The memory for the custody state read back from disk, in bytes.
+///
+/// The custody state (every item's custodian, status and passport summary) lives in the
+/// index on disk; the node keeps in memory only what the records not yet indexed changed,
+/// plus this much of what it read back: half for the index database's page cache, half for
+/// the items themselves. The node's memory no longer grows with the ledger's history, and a
+/// larger cache only saves reads from disk.
+// INVARIANT: between `StateCache::MIN` and `StateCache::MAX` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StateCache(u64);
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a number of bytes, or a string such as \"4 MiB\"")
-            }
+impl StateCache {
+    /// The default, 128 MiB: the index's hot pages and some 65 000 items.
+    pub const DEFAULT: StateCache = StateCache(128 * MIB);
+    /// The smallest cache, 16 MiB: some 8000 items, below which a busy node would read
+    /// most items back from disk for every entry.
+    pub const MIN: u64 = 16 * MIB;
+    /// The largest cache, 64 GiB.
+    pub const MAX: u64 = 64 * GIB;
+    /// The memory one cached item is assumed to take, 1 KiB. An item's state (its GIAI, name,
+    /// custodian, status and sequence numbers, with their strings) and the LRU's own links and
+    /// hash-table slot come to a few hundred bytes; 1 KiB is conservative, so that the items'
+    /// half holds even with long names or a few parts and attestations.
+    pub const BYTES_PER_ITEM: u64 = KIB;
 
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<BodyLimit, E> {
-                let bytes = usize::try_from(value)
-                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 16 MiB")))?;
-                BodyLimit::new(bytes).map_err(E::custom)
-            }
+    /// How the cache is named and bounded in its messages.
+    const RULE: SizeRule = SizeRule {
+        name: "state cache",
+        examples: "134217728, 512 MiB or 1 GiB",
+        min: StateCache::MIN,
+        max: StateCache::MAX,
+    };
 
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<BodyLimit, E> {
-                let bytes = usize::try_from(value)
-                    .map_err(|_| E::custom(format!("body limit of {value} bytes is outside 1 KiB to 16 MiB")))?;
-                BodyLimit::new(bytes).map_err(E::custom)
-            }
+    /// A cache of `bytes` bytes.
+    pub fn new(bytes: u64) -> Result<StateCache, InvalidValue> {
+        Self::RULE.check(bytes).map(StateCache)
+    }
 
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<BodyLimit, E> {
-                BodyLimit::parse(text).map_err(E::custom)
-            }
+    /// Parses a byte count with an optional binary unit: `134217728`, `128 MiB`,
+    /// `1GiB` (units `B`, `KiB`, `MiB`, `GiB`, any case), as [`BodyLimit::parse`] does.
+    pub fn parse(text: &str) -> Result<StateCache, InvalidValue> {
+        Self::RULE.parse(text).map(StateCache)
+    }
+
+    /// The cache in bytes.
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+
+    /// The half of the cache given to the index database's page cache, in bytes.
+    pub fn index_cache_bytes(self) -> usize {
+        usize::try_from(self.0 / 2).unwrap_or(usize::MAX)
+    }
+
+    /// How many items the other half keeps in memory after reading them back, at
+    /// [`Self::BYTES_PER_ITEM`] each.
+    pub fn cached_items(self) -> NonZeroUsize {
+        let items = (self.0 - self.0 / 2) / Self::BYTES_PER_ITEM;
+        NonZeroUsize::new(usize::try_from(items).unwrap_or(usize::MAX)).unwrap_or(NonZeroUsize::MIN)
+    }
+}
+
+impl Default for StateCache {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl fmt::Display for StateCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Size(self.0).fmt(f)
+    }
+}
+
+impl FromStr for StateCache {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        StateCache::parse(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for StateCache {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SizeVisitor { rule: &Self::RULE, make: StateCache })
+    }
+}
+
+/// A setting that is a number of bytes: its name for messages and its bounds. Flags and the
+/// config file parse sizes with the same rules and the same messages.
+struct SizeRule {
+    /// The setting in words, as its messages start: `body limit`.
+    name: &'static str,
+    /// Values to suggest when one is malformed.
+    examples: &'static str,
+    /// The fewest bytes.
+    min: u64,
+    /// The most bytes.
+    max: u64,
+}
+
+impl SizeRule {
+    /// `bytes`, if within the bounds.
+    fn check(&self, bytes: u64) -> Result<u64, InvalidValue> {
+        if (self.min..=self.max).contains(&bytes) {
+            Ok(bytes)
+        } else {
+            Err(self.outside(format_args!("of {bytes} bytes")))
         }
+    }
 
-        deserializer.deserialize_any(BodyLimitVisitor)
+    /// Parses a byte count with an optional binary unit: `4194304`, `4 MiB`, `512KiB`,
+    /// `1 GiB` (units `B`, `KiB`, `MiB`, `GiB`, any case), and checks its bounds.
+    fn parse(&self, text: &str) -> Result<u64, InvalidValue> {
+        let trimmed = text.trim();
+        let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+        let (digits, unit) = trimmed.split_at(split);
+        let unit_bytes = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kib" => KIB,
+            "mib" => MIB,
+            "gib" => GIB,
+            _ => {
+                return Err(InvalidValue(format!(
+                    "{} {text:?} is not a byte count such as {} (units B, KiB, MiB, GiB; {} to {})",
+                    self.name,
+                    self.examples,
+                    Size(self.min),
+                    Size(self.max)
+                )));
+            }
+        };
+        if digits.is_empty() {
+            return Err(InvalidValue(format!("{} {text:?} does not start with a number of bytes", self.name)));
+        }
+        // `digits` holds only digits: a number that does not parse is too large for any setting.
+        let bytes = digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|count| count.checked_mul(unit_bytes))
+            .ok_or_else(|| self.outside(format_args!("{text:?}")))?;
+        self.check(bytes)
+    }
+
+    /// The message for a value outside the bounds: `body limit of 12 bytes is outside 1 KiB to 16 MiB`.
+    fn outside(&self, value: fmt::Arguments<'_>) -> InvalidValue {
+        InvalidValue(format!("{} {value} is outside {} to {}", self.name, Size(self.min), Size(self.max)))
+    }
+}
+
+/// A size in the config file: a number of bytes, or a string with a unit, checked by its rule.
+struct SizeVisitor<T> {
+    rule: &'static SizeRule,
+    /// Makes the setting from bytes the rule has checked.
+    make: fn(u64) -> T,
+}
+
+impl<T> Visitor<'_> for SizeVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number of bytes, or a string with a unit: B, KiB, MiB or GiB")
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+        let bytes = u64::try_from(value).map_err(|_| E::custom(self.rule.outside(format_args!("of {value} bytes"))))?;
+        self.visit_u64(bytes)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
+        self.rule.check(value).map(self.make).map_err(E::custom)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+        self.rule.parse(text).map(self.make).map_err(E::custom)
+    }
+}
+
+/// A number of bytes as it is written in settings: in the largest binary unit that divides it.
+struct Size(u64);
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => f.write_str("0 B"),
+            bytes if bytes % GIB == 0 => write!(f, "{} GiB", bytes / GIB),
+            bytes if bytes % MIB == 0 => write!(f, "{} MiB", bytes / MIB),
+            bytes if bytes % KIB == 0 => write!(f, "{} KiB", bytes / KIB),
+            bytes => write!(f, "{bytes} B"),
+        }
     }
 }
 
@@ -303,5 +455,6 @@ impl<'de> Deserialize<'de> for FileListen {
     }
 }
 
-const KIB: usize = 1024;
-const MIB: usize = 1024 * KIB;
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+const GIB: u64 = 1024 * MIB;

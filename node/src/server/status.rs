@@ -56,7 +56,7 @@ pub struct Status {
 /// node its Raft still runs (a node whose Raft stopped serves stale reads for
 /// ever: restarting it is what a supervisor should do).
 pub async fn healthz(State(node): State<Arc<Node>>) -> Result<&'static str, ApiError> {
-    node.ledger(|ledger| Ok(ledger.size())).await?;
+    node.ledger(|ledger| Ok(ledger.serving()?)).await?;
     if let Some(consortium) = node.consortium()
         && let Err(stopped) = consortium.replication_running()
     {

@@ -15,7 +15,7 @@
 //! `seq` and `entry_id` match the record log (a later frame for the same seq
 //! replaces an earlier one).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use serde_json::Value;
@@ -45,43 +45,55 @@ pub(crate) struct PrivateFrame {
     pub disclosures: Vec<Disclosure>,
 }
 
-/// The private log and where each record's frame is.
+/// The private log and where the frames of recent records are.
 pub(crate) struct PrivateStore {
     log: RecordLog,
     reader: LogReader,
-    // The frame of every record that has disclosures, by seq; stale frames are not here.
+    // Where the log ended when it was opened.
+    opened_end: LogPosition,
+    // The frame of every record with disclosures that the index may not hold yet, by seq
+    // (the index holds the others'); stale frames are not here.
     held: HashMap<u64, LogPosition>,
     // Whether frames were appended since the last sync handle was taken.
     unsynced: bool,
 }
 
-/// What opening the private store found: every frame, by seq (the last one
-/// for a seq wins), with its position; the caller matches them with records.
-pub(crate) type StoredFrames = HashMap<u64, (LogPosition, PrivateFrame)>;
-
 impl PrivateStore {
-    /// Opens (or creates) the private store of the ledger in `dir`. A torn
-    /// tail is cut as in the record log; damage elsewhere refuses the open.
-    pub fn open(dir: &Path) -> Result<(PrivateStore, StoredFrames), LedgerError> {
+    /// Opens (or creates) the private store of the ledger in `dir`. A torn tail is cut as in
+    /// the record log; the frames already there are read with [`PrivateStore::stored_frames`].
+    pub fn open(dir: &Path) -> Result<PrivateStore, LedgerError> {
         let options = LogOptions { mark_pause: MARK_PAUSE, ..LogOptions::default() };
-        let (log, contents) = RecordLog::open(&dir.join(PRIVATE_DIR), options).map_err(LedgerError::Private)?;
-        let mut frames = HashMap::new();
-        for (position, bytes) in contents.frames {
+        let (log, tail) = RecordLog::open_tail(&dir.join(PRIVATE_DIR), options).map_err(LedgerError::Private)?;
+        let reader = log.reader();
+        Ok(PrivateStore { log, reader, opened_end: tail.end, held: HashMap::new(), unsynced: false })
+    }
+
+    /// The frames the store held when it was opened, after `after` (from the first if `None`),
+    /// in order, read as they are needed.
+    pub fn stored_frames(
+        &self,
+        after: Option<LogPosition>,
+    ) -> impl Iterator<Item = Result<(LogPosition, PrivateFrame), LedgerError>> + use<> {
+        self.reader.frames_between(after, self.opened_end).map(|frame| {
+            let (position, bytes) = frame.map_err(LedgerError::Private)?;
             let frame = PrivateFrame::decode(&bytes).map_err(|reason| LedgerError::PrivateFrame {
                 segment: position.segment,
                 offset: position.offset,
                 reason,
             })?;
-            frames.insert(frame.seq, (position, frame));
-        }
-        let reader = log.reader();
-        Ok((PrivateStore { log, reader, held: HashMap::new(), unsynced: false }, frames))
+            Ok((position, frame))
+        })
     }
 
     /// Notes that the frame at `position` holds the disclosures of record
     /// `seq` (opening, once it matched the record).
     pub fn hold(&mut self, seq: u64, position: LogPosition) {
         self.held.insert(seq, position);
+    }
+
+    /// Forgets where record `seq`'s frame is: the index holds it now.
+    pub fn forget(&mut self, seq: u64) {
+        self.held.remove(&seq);
     }
 
     /// Appends the frames of a batch's records, unsynced.
@@ -110,7 +122,8 @@ impl PrivateStore {
         Ok(Some(handle))
     }
 
-    /// Where the disclosures of record `seq` are, if the store holds them.
+    /// Where the disclosures of record `seq` are, if the record is recent and has them (the
+    /// index knows for the others).
     pub fn position(&self, seq: u64) -> Option<LogPosition> {
         self.held.get(&seq).copied()
     }
@@ -118,6 +131,53 @@ impl PrivateStore {
     /// A reader for frames, usable outside the core lock.
     pub fn reader(&self) -> LogReader {
         self.reader.clone()
+    }
+}
+
+/// How many frames opening looks ahead for a record's frame. Frames come in record order, except
+/// that the stale frames of records lost in a crash (at most a group commit's worth each time)
+/// come before the frames written for the records that took their seqs.
+const LOOK_AHEAD: usize = 16_384;
+
+/// Finds, as opening replays records in order, the frame of each record that withholds values.
+pub(crate) struct FrameMatcher<I> {
+    frames: I,
+    ahead: VecDeque<(LogPosition, PrivateFrame)>,
+    exhausted: bool,
+}
+
+impl<I: Iterator<Item = Result<(LogPosition, PrivateFrame), LedgerError>>> FrameMatcher<I> {
+    /// A matcher over stored frames in log order.
+    pub fn new(frames: I) -> Self {
+        FrameMatcher { frames, ahead: VecDeque::new(), exhausted: false }
+    }
+
+    /// The frame of record `seq`, holding entry `entry_id`, if the store has it. Records must be
+    /// asked for in increasing order; frames of earlier records left unclaimed are stale.
+    pub fn frame_of(
+        &mut self,
+        seq: u64,
+        entry_id: &EntryId,
+    ) -> Result<Option<(LogPosition, PrivateFrame)>, LedgerError> {
+        self.ahead.retain(|(_, frame)| frame.seq >= seq);
+        loop {
+            let found = self.ahead.iter().position(|(_, frame)| frame.seq == seq && frame.entry_id == *entry_id);
+            if let Some(at) = found {
+                return Ok(self.ahead.remove(at));
+            }
+            if self.exhausted || self.ahead.len() >= LOOK_AHEAD {
+                return Ok(None);
+            }
+            match self.frames.next() {
+                Some(frame) => {
+                    let frame = frame?;
+                    if frame.1.seq >= seq {
+                        self.ahead.push_back(frame);
+                    }
+                }
+                None => self.exhausted = true,
+            }
+        }
     }
 }
 
