@@ -34,12 +34,10 @@ pub(super) struct Core {
     pub(super) private: PrivateStore,
     pub(super) tree: Frontier<Blake3Hasher>,
     pub(super) index: Arc<Index>,
-    // INVARIANT: for every record from `recent_from` on (those the index may not hold yet):
-    // its entry id in `entries`, its leaf hash in `recent_leaves`, and in `recent` the items
-    // it changed.
+    // INVARIANT: `recent` holds every record from `recent_from` on (those the index may not
+    // hold yet), in order, and `entries` exactly their entry ids.
     entries: HashMap<EntryId, (Seq, [u8; 32])>,
-    recent_leaves: VecDeque<LeafHash>,
-    recent: VecDeque<Vec<Giai>>,
+    recent: VecDeque<Recent>,
     recent_from: u64,
     // Items read from the index and not changed since, least recently used first out.
     cache: LruCache<Giai, ItemState>,
@@ -68,7 +66,6 @@ impl Core {
             tree,
             index,
             entries: HashMap::new(),
-            recent_leaves: VecDeque::new(),
             recent: VecDeque::new(),
             recent_from,
             cache: LruCache::new(cached_items),
@@ -101,16 +98,14 @@ impl Core {
     /// maps, and items no record above it changed move from the working set to the cache.
     pub(super) fn settle(&mut self, indexed: u64) {
         while self.recent_from < indexed {
-            let Some(giais) = self.recent.pop_front() else { break };
-            let seq = self.recent_from;
-            self.recent_leaves.pop_front();
-            for giai in giais {
+            let Some(record) = self.recent.pop_front() else { break };
+            self.entries.remove(&record.entry_id);
+            for giai in record.items {
                 self.retire(&giai, indexed);
             }
-            self.private.forget(seq);
+            self.private.forget(self.recent_from);
             self.recent_from += 1;
         }
-        self.entries.retain(|_, (seq, _)| seq.get() >= indexed);
         for giai in std::mem::take(&mut self.loaded) {
             self.retire(&giai, indexed);
         }
@@ -129,7 +124,7 @@ impl Core {
     pub(super) fn recent_entry(&self, entry_id: &EntryId) -> Option<(Seq, LeafHash)> {
         let &(seq, _) = self.entries.get(entry_id)?;
         let at = seq.get().checked_sub(self.recent_from)?;
-        Some((seq, *self.recent_leaves.get(at as usize)?))
+        Some((seq, self.recent.get(at as usize)?.leaf_hash))
     }
 
     /// An item as memory holds it: changed by a record the index may not hold yet, or read
@@ -148,9 +143,9 @@ impl Core {
 
     /// The leaf hash of a record.
     pub(super) fn leaf_hash(&self, seq: u64) -> Result<LeafHash, LedgerError> {
-        let recent = seq.checked_sub(self.recent_from).and_then(|at| self.recent_leaves.get(at as usize));
+        let recent = seq.checked_sub(self.recent_from).and_then(|at| self.recent.get(at as usize));
         match recent {
-            Some(leaf) => Ok(*leaf),
+            Some(record) => Ok(record.leaf_hash),
             None => self.index.leaf_hash(seq)?.ok_or(LedgerError::NoRecord(seq)),
         }
     }
@@ -198,8 +193,11 @@ impl Core {
         let entry_id = entry.id();
         let signed = signatures_digest(entry);
         self.entries.insert(entry_id, (seq, signed));
-        self.recent_leaves.push_back(leaf_hash);
-        self.recent.push_back(items.iter().map(|item| item.giai.clone()).collect());
+        self.recent.push_back(Recent {
+            entry_id,
+            leaf_hash,
+            items: items.iter().map(|item| item.giai.clone()).collect(),
+        });
         self.last_leaf = leaf_hash;
         IndexUpdate {
             seq,
@@ -235,6 +233,14 @@ impl Core {
         }
         updates
     }
+}
+
+/// A record the index may not hold yet: what the core lets go of once it does.
+struct Recent {
+    entry_id: EntryId,
+    leaf_hash: LeafHash,
+    /// The items it changed.
+    items: Vec<Giai>,
 }
 
 /// Where a ledger stands: its Merkle frontier, and the leaf hash and `accepted` time of its
