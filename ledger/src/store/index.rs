@@ -423,18 +423,7 @@ impl Index {
 
     /// Every member, by id.
     pub fn members(&self) -> Result<Vec<Member>, IndexError> {
-        guarded(|| {
-            let read = self.db.begin_read().map_err(failed)?;
-            let members = read.open_table(MEMBERS).map_err(failed)?;
-            let mut all = Vec::new();
-            for pair in members.iter().map_err(failed)? {
-                let (id, value) = pair.map_err(failed)?;
-                let id = id.value();
-                let member = unseal("members", id.as_bytes(), value.value())?;
-                all.push(serde_json::from_slice(member).map_err(|e| damaged("members", id, &e.to_string()))?);
-            }
-            Ok(all)
-        })
+        guarded(|| read_members(&self.db.begin_read().map_err(failed)?))
     }
 
     /// blake3 over every table's keys and values, in order: equal for equal indexes.
@@ -531,6 +520,19 @@ pub(super) fn read_covered(read: &redb::ReadTransaction) -> Result<Covered, Inde
         None => None,
     };
     Ok(Covered { size, ledger_id, summary })
+}
+
+/// Every member, as a read transaction sees them.
+pub(super) fn read_members(read: &redb::ReadTransaction) -> Result<Vec<Member>, IndexError> {
+    let members = read.open_table(MEMBERS).map_err(failed)?;
+    let mut all = Vec::new();
+    for pair in members.iter().map_err(failed)? {
+        let (id, value) = pair.map_err(failed)?;
+        let id = id.value();
+        let member = unseal("members", id.as_bytes(), value.value())?;
+        all.push(serde_json::from_slice(member).map_err(|e| damaged("members", id, &e.to_string()))?);
+    }
+    Ok(all)
 }
 
 /// Runs `work` on the database, turning a panic into an error: redb asserts its file's

@@ -13,11 +13,11 @@
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::index::{
-    ENTRIES, ITEMS, Index, IndexError, MEMBERS, MERKLE, MERKLE_MIN_LEVEL, RECORDS, failed, read_covered,
+    ENTRIES, ITEMS, Index, IndexError, MERKLE, MERKLE_MIN_LEVEL, RECORDS, failed, read_covered, read_members,
 };
 use super::index::{LOCATION_LEN, RECORDS_PER_CHUNK, decode_item, unseal};
 use super::log::LogPosition;
-use crate::custody::{Consortium, Element, Member, StateLattice};
+use crate::custody::{Consortium, Element, StateLattice};
 use crate::merkle::{Blake3Hasher, Frontier};
 
 /// What the check found wrong, in words.
@@ -42,11 +42,7 @@ impl Index {
 
         let mut lattice = StateLattice::new();
         lattice.add(&Element::Consortium(consortium));
-        for pair in read.open_table(MEMBERS).map_err(failed)?.iter().map_err(failed)? {
-            let (id, value) = pair.map_err(failed)?;
-            let id = id.value();
-            let member: Member = serde_json::from_slice(unseal("members", id.as_bytes(), value.value())?)
-                .map_err(|e| super::index::damaged("members", id, &e.to_string()))?;
+        for member in read_members(&read)? {
             lattice.add(&Element::Member(&member));
         }
         let mut items = 0u64;
