@@ -133,15 +133,7 @@ impl Running {
     ///
     /// When `/proc/PID/status` cannot be read or has no `VmHWM` line.
     pub fn peak_memory(&self) -> u64 {
-        let path = format!("/proc/{}/status", self.pid());
-        let status = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {path}: {error}"));
-        let kib = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.split_whitespace().next())
-            .and_then(|kib| kib.parse::<u64>().ok())
-            .unwrap_or_else(|| panic!("{path} has no VmHWM:\n{status}"));
-        kib * 1024
+        self.memory("VmHWM")
     }
 
     /// The process's resident memory now (`VmRSS`), in bytes.
@@ -150,14 +142,19 @@ impl Running {
     ///
     /// When `/proc/PID/status` cannot be read or has no `VmRSS` line.
     pub fn resident_memory(&self) -> u64 {
+        self.memory("VmRSS")
+    }
+
+    /// A memory figure of `/proc/PID/status` (given in KiB there), in bytes.
+    fn memory(&self, field: &str) -> u64 {
         let path = format!("/proc/{}/status", self.pid());
         let status = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {path}: {error}"));
         let kib = status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|value| value.split_whitespace().next())
             .and_then(|kib| kib.parse::<u64>().ok())
-            .unwrap_or_else(|| panic!("{path} has no VmRSS:\n{status}"));
+            .unwrap_or_else(|| panic!("{path} has no {field}:\n{status}"));
         kib * 1024
     }
 
