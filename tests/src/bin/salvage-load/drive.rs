@@ -13,7 +13,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::{Request, StatusCode, header};
+use hyper::{Request, StatusCode, Uri, header};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -38,8 +38,9 @@ pub trait Workload: Send + Sync + 'static {
     /// `seed` is the client's own random state.
     fn next(&self, seed: &mut u64) -> Option<Request<Full<Bytes>>>;
 
-    /// What is wrong with an answer, or `None` if it is what the scenario expects.
-    fn check(&self, status: StatusCode, content_type: &str) -> Option<String>;
+    /// What is wrong with the answer to a request for `uri`, or `None` if it is
+    /// what the scenario expects.
+    fn check(&self, uri: &Uri, status: StatusCode, content_type: &str) -> Option<String>;
 }
 
 /// What a run measured.
@@ -190,9 +191,10 @@ async fn client(
             outcome.exhausted = true;
             break;
         };
+        let uri = request.uri().clone();
         let answer = connection.send(request).await?;
         let answered = Instant::now();
-        let problem = workload.check(answer.status, &answer.content_type);
+        let problem = workload.check(&uri, answer.status, &answer.content_type);
         if let Some(problem) = problem {
             let sample = String::from_utf8_lossy(&answer.body[..answer.body.len().min(2000)]).into_owned();
             outcome.unexpected.entry(problem).or_insert((0, sample)).0 += 1;

@@ -38,6 +38,8 @@
 //! cargo build --release -p salvage-cli -p salvage-tests --bins
 //! target/release/salvage-load submit
 //! target/release/salvage-load pages --json
+//! target/release/salvage-load proofs --node http://127.0.0.1:8080
+//! target/release/salvage-load mixed --node http://127.0.0.1:8080 --restricted --duration 3600
 //! target/release/salvage-load submit --cluster
 //! target/release/salvage-load failover --rounds 5
 //! target/release/salvage-load catchup --records 100000
@@ -57,6 +59,8 @@ mod cpu;
 mod drive;
 mod hostile;
 mod mix;
+mod mixed;
+mod proofs;
 mod report;
 mod scenario;
 mod target;
@@ -106,6 +110,17 @@ enum ScenarioName {
     /// Provenance page views of random seeded items; every answer must be 200 HTML.
     Pages {
         /// How many items to seed (register, transfer to the reuse hub, receive).
+        #[arg(long, default_value_t = 1_000)]
+        items: usize,
+    },
+    /// Inclusion proofs of random records in the tree of the node's size at the
+    /// start; every answer must be 200 JSON.
+    Proofs,
+    /// Page views, inclusion proofs (25 %) and registrations of new items (5 %)
+    /// from the same clients, for a long run on a large ledger (e.g.
+    /// `--node … --restricted --duration 3600`); every answer must be what its request expects.
+    Mixed {
+        /// How many items to seed for the page views (as `pages` does).
         #[arg(long, default_value_t = 1_000)]
         items: usize,
     },
@@ -173,7 +188,7 @@ struct Common {
     #[arg(long, global = true)]
     cluster: bool,
     /// A format-2 ledger: every registration restricts two passport values and
-    /// comes with their disclosures (`submit` and `pages` only).
+    /// comes with their disclosures (`submit`, `pages`, `proofs`, `mixed`).
     #[arg(long, global = true)]
     restricted: bool,
 }
@@ -183,7 +198,10 @@ fn main() -> ExitCode {
     if let ScenarioName::BuildLedger { data, records, seed } = &cli.scenario {
         return build_ledger(&cli.common, data, *records, *seed);
     }
-    if cli.common.restricted && !matches!(cli.scenario, ScenarioName::Submit { .. } | ScenarioName::Pages { .. }) {
+    if cli.common.restricted && !matches!(
+        cli.scenario,
+        ScenarioName::Submit { .. } | ScenarioName::Pages { .. } | ScenarioName::Proofs | ScenarioName::Mixed { .. }
+    ) {
         eprintln!("salvage-load: --restricted applies to `submit` and `pages` only");
         return ExitCode::FAILURE;
     }
@@ -240,6 +258,8 @@ fn run(cli: Cli) -> Result<bool, LoadError> {
                 scenario::submit(&target, &plan, entries, per_request, serde_bodies).await?
             }
             ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await?,
+            ScenarioName::Proofs => proofs::proofs(&target, &plan).await?,
+            ScenarioName::Mixed { items } => mixed::mixed(&target, &plan, items).await?,
             ScenarioName::Hostile { entries } => return hostile::hostile(&target, &plan, entries, common.json).await,
             ScenarioName::Failover { .. } | ScenarioName::Catchup { .. } | ScenarioName::BuildLedger { .. } => {
                 return Err(LoadError::Setup("a timing scenario has no load report".to_owned()));

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use ed25519_dalek::SigningKey;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{self, HeaderValue};
@@ -20,7 +21,7 @@ use crate::report::Report;
 use crate::target::Target;
 
 /// The contractor that registers every item.
-const CONTRACTOR: &str = "baltic-demolition";
+pub const CONTRACTOR: &str = "baltic-demolition";
 
 /// The member the seeded items are handed over to.
 const HUB: &str = "reuse-hub";
@@ -71,35 +72,11 @@ async fn submit_with(
     let per_request = per_request.max(1);
     let requests = entries.div_ceil(per_request);
     let bodies = sign_in_parallel(requests, |request| {
-        if restricted {
-            // Withholding is part of signing, so it happens here, before the clock starts.
-            let entries = (request * per_request..(request + 1) * per_request)
-                .map(|number| {
-                    let giai = target.giai(series, number);
-                    let mut passport =
-                        passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
-                    restrict(&mut passport, number);
-                    withheld_registration(&fixture, &giai, passport)
-                })
-                .collect::<Option<Vec<_>>>()?;
-            return Some(Bytes::from(envelopes_body(&entries, per_request == 1, serde_bodies)));
-        }
-        let entries: Vec<SignedEntry> = (request * per_request..(request + 1) * per_request)
-            .filter_map(|number| {
-                let giai = target.giai(series, number);
-                let passport =
-                    passport(&giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
-                let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
-                SignedEntry::sign(statement, &[&key]).ok()
-            })
-            .collect();
-        let body = match (entries.as_slice(), serde_bodies) {
-            ([single], false) if per_request == 1 => single.canonical_bytes(),
-            (_, false) => SignedEntry::canonical_array(&entries),
-            ([single], true) if per_request == 1 => serde_json::to_vec(single).unwrap_or_default(),
-            (_, true) => serde_json::to_vec(&entries).unwrap_or_default(),
-        };
-        Some(Bytes::from(body))
+        // Withholding is part of signing, so it happens here, before the clock starts.
+        let entries = (request * per_request..(request + 1) * per_request)
+            .map(|number| registration(&fixture, &key, restricted, &target.giai(series, number), number))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Bytes::from(envelopes_body(&entries, per_request == 1, serde_bodies)))
     })
     .into_iter()
     .collect::<Option<Vec<_>>>()
@@ -121,17 +98,7 @@ async fn submit_with(
 /// registration withholds two restricted values (the transfers and receipts
 /// restrict nothing).
 pub async fn pages(target: &Target, plan: &Plan, items: usize) -> Result<Report, LoadError> {
-    let started = Instant::now();
-    let giais: Vec<String> = (0..items.max(1)).map(|number| target.giai("PAGE", number)).collect();
-    seed(target, &giais).await?;
-    eprintln!("seeded {} items ({} entries) in {:.1} s", giais.len(), giais.len() * 3, started.elapsed().as_secs_f64());
-    let paths = giais
-        .iter()
-        .map(|giai| {
-            Uri::try_from(format!("/8004/{giai}")).map_err(|error| LoadError::Setup(format!("GIAI {giai}: {error}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let workload = Arc::new(PageViews { paths, host: host(target)? });
+    let workload = Arc::new(PageViews::seeded(target, items).await?);
     let tally = drive::drive(target.addresses(), plan, workload, target.pid()).await?;
     Ok(Report::new("pages", "pages", plan, tally))
 }
@@ -155,15 +122,38 @@ impl Workload for Submissions {
         Some(request)
     }
 
-    fn check(&self, status: StatusCode, _content_type: &str) -> Option<String> {
+    fn check(&self, _uri: &Uri, status: StatusCode, _content_type: &str) -> Option<String> {
         (status != StatusCode::CREATED).then(|| format!("status {status}"))
     }
 }
 
 /// Provenance page views of random seeded items.
-struct PageViews {
+pub struct PageViews {
     paths: Vec<Uri>,
     host: HeaderValue,
+}
+
+impl PageViews {
+    /// Seeds `items` items (see [`pages`]) and views their pages.
+    pub async fn seeded(target: &Target, items: usize) -> Result<PageViews, LoadError> {
+        let started = Instant::now();
+        let giais: Vec<String> = (0..items.max(1)).map(|number| target.giai("PAGE", number)).collect();
+        seed(target, &giais).await?;
+        eprintln!(
+            "seeded {} items ({} entries) in {:.1} s",
+            giais.len(),
+            giais.len() * 3,
+            started.elapsed().as_secs_f64()
+        );
+        let paths = giais
+            .iter()
+            .map(|giai| {
+                Uri::try_from(format!("/8004/{giai}"))
+                    .map_err(|error| LoadError::Setup(format!("GIAI {giai}: {error}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PageViews { paths, host: host(target)? })
+    }
 }
 
 impl Workload for PageViews {
@@ -178,7 +168,7 @@ impl Workload for PageViews {
         Some(request)
     }
 
-    fn check(&self, status: StatusCode, content_type: &str) -> Option<String> {
+    fn check(&self, _uri: &Uri, status: StatusCode, content_type: &str) -> Option<String> {
         if status != StatusCode::OK {
             return Some(format!("status {status}"));
         }
@@ -236,6 +226,26 @@ async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The registration of the `number`th new item, `giai`, by the contractor
+/// (whose `key` it is), a steel beam; on a format-2 ledger (`restricted`) it
+/// withholds the [`RESTRICTED`] values and carries their disclosures. `None`
+/// if it could not be signed or withheld.
+pub fn registration(
+    fixture: &Fixture,
+    key: &SigningKey,
+    restricted: bool,
+    giai: &str,
+    number: usize,
+) -> Option<DisclosedEntry> {
+    let mut passport = passport(giai, &format!("Steel beam HEA 160 no. {number}"), 250.0 + (number % 100) as f64);
+    if restricted {
+        restrict(&mut passport, number);
+        return withheld_registration(fixture, giai, passport);
+    }
+    let statement = fixture.statement(Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
+    SignedEntry::sign(statement, &[key]).ok().map(plain)
+}
+
 /// Gives the `number`th item's passport a donor address of its own and
 /// restricts it and the condition notes ([`RESTRICTED`]).
 fn restrict(passport: &mut Value, number: usize) {
@@ -263,7 +273,7 @@ fn plain(entry: SignedEntry) -> DisclosedEntry {
 /// unless `serde_bodies`, where the entry is written as serde writes it, byte
 /// for byte what `--serde-bodies` sends of a plain entry. An envelope is never
 /// a canonical entry, so the node parses either strictly.
-fn envelopes_body(entries: &[DisclosedEntry], single: bool, serde_bodies: bool) -> Vec<u8> {
+pub fn envelopes_body(entries: &[DisclosedEntry], single: bool, serde_bodies: bool) -> Vec<u8> {
     let write = |element: &DisclosedEntry, out: &mut Vec<u8>| match (element.disclosures.is_empty(), serde_bodies) {
         (true, false) => out.extend_from_slice(&element.entry.canonical_bytes()),
         (false, false) => out.extend_from_slice(&element.canonical_bytes()),
@@ -312,14 +322,14 @@ fn sign_in_parallel<T: Send>(count: usize, make: impl Fn(usize) -> T + Sync) -> 
 }
 
 /// The `Host` header of every request.
-fn host(target: &Target) -> Result<HeaderValue, LoadError> {
+pub fn host(target: &Target) -> Result<HeaderValue, LoadError> {
     HeaderValue::from_str(target.address())
         .map_err(|error| LoadError::Setup(format!("address {}: {error}", target.address())))
 }
 
 /// The next number of a SplitMix64 sequence: cheap, and good enough to spread
 /// page views evenly over the items.
-fn splitmix64(state: &mut u64) -> u64 {
+pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

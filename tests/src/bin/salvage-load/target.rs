@@ -134,7 +134,12 @@ impl Target {
     /// The GIAI of the `number`th item of a scenario whose items are named by `series`
     /// (four capital letters). The company prefix is Latvia's 475 plus four digits.
     pub fn giai(&self, series: &str, number: usize) -> String {
-        format!("4750001{series}{}-{number:07}", self.tag)
+        format!("{}{number:07}", self.giai_stem(series))
+    }
+
+    /// What every GIAI of `series` starts with, before its seven-digit number.
+    pub fn giai_stem(&self, series: &str) -> String {
+        format!("4750001{series}{}-", self.tag)
     }
 
     /// Stops a started node with SIGTERM, as an operator would, and says so if it
