@@ -1,8 +1,18 @@
 //! Where an audit keeps what it has replayed, so that its memory does not grow with the ledger:
-//! the items' states and the entry ids seen, in a temporary redb database, with a Bloom filter
-//! in front of each so that a new item or entry (nearly all of them) costs no read.
+//! the items' states in a temporary redb database and the entry ids seen in a temporary file of
+//! buckets, each with a Bloom filter in front so that a new item or entry (nearly all of them)
+//! costs no read.
+//!
+//! Why two stores: items are read back by key at every entry that names them and rewritten as
+//! they change, which a B-tree does well, batched so that a write touches each page once. Entry
+//! ids are only ever added, and looked up only when the Bloom filter cannot rule one out (a
+//! duplicate, or about one in five hundred new ids at ten million): a B-tree of random 32-byte
+//! keys rewrites a page per id once it outgrows its cache, so the ids are appended instead, to one
+//! of [`BUCKETS`] chains by their first bytes, and a lookup reads one chain.
 
-use std::collections::HashSet;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 
 use redb::{Database, Durability, ReadableDatabase, TableDefinition};
 
@@ -11,19 +21,23 @@ use crate::entry::EntryId;
 use crate::ident::Giai;
 
 const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
-const ENTRIES: TableDefinition<&[u8; 32], ()> = TableDefinition::new("entries");
 
 /// The temporary database's own cache of pages.
 const CACHE_BYTES: usize = 32 << 20;
 
+/// Items held in memory after their chunk, written out together once there are this many: a
+/// write transaction costs the same whether it carries a chunk's items or sixteen chunks'. The
+/// crate's tests hold few, so that their ledgers reach the database.
+const ITEMS_HELD: usize = if cfg!(test) { 16 } else { 8192 };
+
 /// The temporary store of an audit, deleted when dropped.
 pub(super) struct Spill {
     db: Database,
-    // Entry ids seen since the last write, not yet in the database.
-    pending: HashSet<[u8; 32]>,
-    entries: Bloom,
+    // Items stored since the last write, by GIAI (written in key order).
+    held: BTreeMap<String, ItemState>,
     items: Bloom,
-    // Declared last: the directory goes after the database is closed.
+    entries: EntryIds,
+    // Declared last: the directory goes after the database and the file are closed.
     _dir: tempfile::TempDir,
 }
 
@@ -44,31 +58,21 @@ impl Spill {
             Database::builder().set_cache_size(CACHE_BYTES).create(dir.path().join("audit.redb")).map_err(failed)?;
         let write = db.begin_write().map_err(failed)?;
         write.open_table(ITEMS).map_err(failed)?;
-        write.open_table(ENTRIES).map_err(failed)?;
         write.commit().map_err(failed)?;
-        Ok(Spill { db, pending: HashSet::new(), entries: Bloom::new(), items: Bloom::new(), _dir: dir })
+        let entries = EntryIds::create(File::create_new(dir.path().join("entry-ids")).map_err(failed)?);
+        Ok(Spill { db, held: BTreeMap::new(), items: Bloom::new(), entries, _dir: dir })
     }
 
     /// Notes an entry id; whether it was seen before.
     pub fn seen_before(&mut self, id: &EntryId) -> Result<bool, SpillFailed> {
-        if !self.entries.may_hold(&id.0) {
-            self.entries.add(&id.0);
-            self.pending.insert(id.0);
-            return Ok(false);
-        }
-        if self.pending.contains(&id.0) {
-            return Ok(true);
-        }
-        let read = self.db.begin_read().map_err(failed)?;
-        if read.open_table(ENTRIES).map_err(failed)?.get(&id.0).map_err(failed)?.is_some() {
-            return Ok(true);
-        }
-        self.pending.insert(id.0);
-        Ok(false)
+        self.entries.seen_before(&id.0).map_err(failed)
     }
 
     /// An item stored by [`Spill::store`].
     pub fn item(&self, giai: &Giai) -> Result<Option<ItemState>, SpillFailed> {
+        if let Some(item) = self.held.get(giai.as_str()) {
+            return Ok(Some(item.clone()));
+        }
         if !self.items.may_hold(blake3::hash(giai.as_str().as_bytes()).as_bytes()) {
             return Ok(None);
         }
@@ -78,30 +82,95 @@ impl Spill {
         serde_json::from_slice(stored.value()).map(Some).map_err(failed)
     }
 
-    /// Stores items (replacing what it held of them) and the entry ids noted since the last call.
+    /// Stores items, replacing what it held of them.
     pub fn store(&mut self, changed: Vec<ItemState>) -> Result<(), SpillFailed> {
+        for item in changed {
+            self.items.add(blake3::hash(item.giai.as_str().as_bytes()).as_bytes());
+            self.held.insert(item.giai.as_str().to_owned(), item);
+        }
+        if self.held.len() >= ITEMS_HELD { self.write_held() } else { Ok(()) }
+    }
+
+    fn write_held(&mut self) -> Result<(), SpillFailed> {
         let mut write = self.db.begin_write().map_err(failed)?;
         // Nothing here outlives the audit: no commit needs to reach the disk.
         write.set_durability(Durability::None).map_err(failed)?;
         {
             let mut items = write.open_table(ITEMS).map_err(failed)?;
-            for item in changed {
-                self.items.add(blake3::hash(item.giai.as_str().as_bytes()).as_bytes());
-                let value = serde_json::to_vec(&item).map_err(failed)?;
-                items.insert(item.giai.as_str(), value.as_slice()).map_err(failed)?;
-            }
-            let mut entries = write.open_table(ENTRIES).map_err(failed)?;
-            for id in self.pending.drain() {
-                entries.insert(&id, ()).map_err(failed)?;
+            let mut value = Vec::new();
+            for (giai, item) in std::mem::take(&mut self.held) {
+                value.clear();
+                serde_json::to_writer(&mut value, &item).map_err(failed)?;
+                items.insert(giai.as_str(), value.as_slice()).map_err(failed)?;
             }
         }
-        write.commit().map_err(failed)?;
-        Ok(())
+        write.commit().map_err(failed)
+    }
+}
+
+/// Chains of entry ids by their first bytes.
+const BUCKETS: usize = 1024;
+
+/// Ids per block of a chain on disk (4 KiB); the crate's tests write small blocks, so that
+/// their ledgers' ids reach the file.
+const BLOCK_IDS: usize = if cfg!(test) { 2 } else { 128 };
+
+/// Every entry id seen: each bucket's latest ids in memory, its earlier ones in blocks appended to
+/// a file. Memory: the Bloom filter, [`BUCKETS`] × [`BLOCK_IDS`] ids (4 MiB) and one offset per
+/// block (8 bytes per 128 ids).
+struct EntryIds {
+    file: File,
+    end: u64,
+    buckets: Vec<Bucket>,
+    bloom: Bloom,
+}
+
+#[derive(Default)]
+struct Bucket {
+    latest: Vec<[u8; 32]>,
+    blocks: Vec<u64>,
+}
+
+impl EntryIds {
+    fn create(file: File) -> EntryIds {
+        EntryIds { file, end: 0, buckets: (0..BUCKETS).map(|_| Bucket::default()).collect(), bloom: Bloom::new() }
+    }
+
+    fn seen_before(&mut self, id: &[u8; 32]) -> std::io::Result<bool> {
+        if self.bloom.may_hold(id) && self.holds(id)? {
+            return Ok(true);
+        }
+        self.bloom.add(id);
+        let bucket = &mut self.buckets[usize::from(u16::from_le_bytes([id[0], id[1]])) % BUCKETS];
+        bucket.latest.push(*id);
+        if bucket.latest.len() == BLOCK_IDS {
+            let block: Vec<u8> = bucket.latest.drain(..).flatten().collect();
+            self.file.write_all_at(&block, self.end)?;
+            bucket.blocks.push(self.end);
+            self.end += block.len() as u64;
+        }
+        Ok(false)
+    }
+
+    /// Whether the id is in its bucket, reading the bucket's blocks.
+    fn holds(&self, id: &[u8; 32]) -> std::io::Result<bool> {
+        let bucket = &self.buckets[usize::from(u16::from_le_bytes([id[0], id[1]])) % BUCKETS];
+        if bucket.latest.contains(id) {
+            return Ok(true);
+        }
+        let mut block = vec![0u8; BLOCK_IDS * 32];
+        for offset in &bucket.blocks {
+            self.file.read_exact_at(&mut block, *offset)?;
+            if block.chunks_exact(32).any(|stored| stored == id) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
 /// A Bloom filter of 2^27 bits (16 MiB) over 32-byte digests, probed 7 times: about 0.2 % false
-/// positives at ten million keys, each costing one read of the database.
+/// positives at ten million keys, each costing one read of the store behind it.
 struct Bloom {
     bits: Vec<u64>,
 }
@@ -139,5 +208,34 @@ impl Bloom {
 
     fn may_hold(&self, digest: &[u8; 32]) -> bool {
         Self::positions(digest).all(|bit| self.bits.get(bit / 64).is_some_and(|word| word & (1 << (bit % 64)) != 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ids that share a bucket, enough of them to fill many blocks, are each found once
+    /// written, whether in memory or on disk, and a new id is never "seen before".
+    #[test]
+    fn entry_ids_are_found_in_memory_and_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ids = EntryIds::create(File::create_new(dir.path().join("ids")).unwrap());
+        let id = |n: u32| {
+            let mut id = *blake3::hash(&n.to_le_bytes()).as_bytes();
+            // Every id in bucket 7: the chain grows to many blocks.
+            id[0] = 7;
+            id[1] = 0;
+            id
+        };
+        let count = BLOCK_IDS as u32 * 5 + 1;
+        for n in 0..count {
+            assert!(!ids.seen_before(&id(n)).unwrap(), "id {n} is new");
+        }
+        assert_eq!(ids.buckets[7].blocks.len(), 5);
+        for n in [0, 1, BLOCK_IDS as u32, count - 4, count - 1] {
+            assert!(ids.seen_before(&id(n)).unwrap(), "id {n} was seen");
+        }
+        assert!(!ids.seen_before(&id(count)).unwrap());
     }
 }
