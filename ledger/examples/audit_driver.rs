@@ -4,13 +4,19 @@
 //! benchmark's (register, transfer, receive per item) to FILE; `audit_driver audit FILE [REPS]`
 //! audits them REPS times. Reading the file is kept apart from the audit so that a profiler
 //! can count the audit alone (`--toggle-collect=*audit*audit*` under callgrind).
+//!
+//! `audit_driver audit-data DIR GENESIS [N]` compares the two ways of reading on the same
+//! records: it audits the first N records (default: all) of a node's data directory streamed
+//! from its log, as `salvage audit --data` does, then the same records held in memory.
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use salvage_ledger::audit::{AuditOptions, audit};
-use salvage_ledger::store::Ledger;
+use salvage_ledger::genesis::Genesis;
+use salvage_ledger::store::{Ledger, log};
 use salvage_ledger::testkit::Fixture;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,7 +32,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let reps: usize = args.get(3).map_or(Ok(1), |r| r.parse())?;
             run(file, reps)
         }
-        _ => Err("usage: audit_driver build N FILE | audit FILE [REPS]".into()),
+        Some("audit-data") => {
+            let dir = args.get(2).ok_or("missing DIR")?;
+            let genesis = args.get(3).ok_or("missing GENESIS")?;
+            let limit: usize = args.get(4).map_or(Ok(usize::MAX), |n| n.parse())?;
+            streamed_and_in_memory(Path::new(dir), Path::new(genesis), limit)
+        }
+        _ => Err("usage: audit_driver build N FILE | audit FILE [REPS] | audit-data DIR GENESIS [N]".into()),
     }
 }
 
@@ -77,5 +89,27 @@ fn run(file: &str, reps: usize) -> Result<(), Box<dyn std::error::Error>> {
         assert!(report.is_clean(), "{:?}", report.problems.first());
         println!("{} records in {:.3} s: {:.0} records/s", report.records, elapsed, report.records as f64 / elapsed);
     }
+    Ok(())
+}
+
+fn streamed_and_in_memory(dir: &Path, genesis: &Path, limit: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let genesis = Genesis::read(genesis)?;
+    let log_dir = dir.join("log");
+    let timed = |label: &str, records: Box<dyn Iterator<Item = Result<Vec<u8>, String>> + '_>| {
+        let start = Instant::now();
+        let report = audit(genesis.entry(), records, &AuditOptions::default(), &mut |_| {});
+        let elapsed = start.elapsed().as_secs_f64();
+        let problem = report.problems.first().map(|p| format!(" (first problem: {} {})", p.code, p.message));
+        println!(
+            "{label}: {} records in {elapsed:.1} s: {:.0} records/s, state {}{}",
+            report.records,
+            report.records as f64 / elapsed,
+            report.state,
+            problem.unwrap_or_default()
+        );
+    };
+    timed("streamed from the log", Box::new(log::scan(&log_dir).take(limit).map(|r| r.map_err(|e| e.to_string()))));
+    let records: Vec<Vec<u8>> = log::scan(&log_dir).take(limit).collect::<Result<_, _>>()?;
+    timed("held in memory", Box::new(records.into_iter().map(Ok)));
     Ok(())
 }

@@ -198,10 +198,15 @@ fn main() -> ExitCode {
     if let ScenarioName::BuildLedger { data, records, seed } = &cli.scenario {
         return build_ledger(&cli.common, data, *records, *seed);
     }
-    if cli.common.restricted && !matches!(
-        cli.scenario,
-        ScenarioName::Submit { .. } | ScenarioName::Pages { .. } | ScenarioName::Proofs | ScenarioName::Mixed { .. }
-    ) {
+    if cli.common.restricted
+        && !matches!(
+            cli.scenario,
+            ScenarioName::Submit { .. }
+                | ScenarioName::Pages { .. }
+                | ScenarioName::Proofs
+                | ScenarioName::Mixed { .. }
+        )
+    {
         eprintln!("salvage-load: --restricted applies to `submit` and `pages` only");
         return ExitCode::FAILURE;
     }

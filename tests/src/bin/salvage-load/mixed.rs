@@ -63,7 +63,9 @@ impl Workload for Mixed {
     fn check(&self, uri: &Uri, status: StatusCode, content_type: &str) -> Option<String> {
         match uri.path() {
             "/v1/entries" => (status != StatusCode::CREATED).then(|| format!("registration: status {status}")),
-            "/v1/proof/inclusion" => self.proofs.check(uri, status, content_type).map(|problem| format!("proof: {problem}")),
+            "/v1/proof/inclusion" => {
+                self.proofs.check(uri, status, content_type).map(|problem| format!("proof: {problem}"))
+            }
             _ => self.pages.check(uri, status, content_type).map(|problem| format!("page: {problem}")),
         }
     }
@@ -82,7 +84,13 @@ struct Registrations {
 impl Registrations {
     fn next(&self) -> Option<Request<Full<Bytes>>> {
         let number = self.next.fetch_add(1, Ordering::Relaxed);
-        let entry = scenario::registration(&self.fixture, &self.key, self.restricted, &format!("{}{number:07}", self.giai_stem), number)?;
+        let entry = scenario::registration(
+            &self.fixture,
+            &self.key,
+            self.restricted,
+            &format!("{}{number:07}", self.giai_stem),
+            number,
+        )?;
         let mut request = Request::new(Full::new(Bytes::from(scenario::envelopes_body(&[entry], true, false))));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = Uri::from_static("/v1/entries");
