@@ -207,7 +207,7 @@ fn main() -> ExitCode {
                 | ScenarioName::Mixed { .. }
         )
     {
-        eprintln!("salvage-load: --restricted applies to `submit` and `pages` only");
+        eprintln!("salvage-load: --restricted applies to `submit`, `pages`, `proofs` and `mixed` only");
         return ExitCode::FAILURE;
     }
     let timing = match cli.scenario {
