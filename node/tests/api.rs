@@ -307,6 +307,45 @@ async fn a_batch_reports_each_entry_and_keeps_what_was_accepted() {
     assert_eq!(refused.json()["error"]["details"].as_array().unwrap().len(), 2);
 }
 
+/// Readers ask for the checkpoint while the ledger grows: each asks for whatever size the ledger
+/// has when it asks, and the witness only ever signs forwards. Two readers that saw two sizes
+/// must still both get a signed checkpoint, never a refusal to sign the smaller one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn checkpoints_read_while_the_ledger_grows_are_all_signed() {
+    let h = Arc::new(harness());
+    let growing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let (h, growing) = (Arc::clone(&h), Arc::clone(&growing));
+            tokio::spawn(async move {
+                let mut refused = Vec::new();
+                let mut signed = 0;
+                while growing.load(std::sync::atomic::Ordering::Relaxed) {
+                    let answer = h.get("/v1/checkpoint").await;
+                    if answer.status == StatusCode::OK {
+                        signed += 1;
+                    } else {
+                        refused.push(answer.text());
+                    }
+                }
+                (signed, refused)
+            })
+        })
+        .collect();
+    for n in 0..150 {
+        let answer = h.post(&[h.fixture.register("baltic-demolition", &giai(n), "HEA 160 beam", 180.0)]).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    }
+    growing.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut signed = 0;
+    for reader in readers {
+        let (count, refused) = reader.await.unwrap();
+        assert!(refused.is_empty(), "{} refusals, the first: {}", refused.len(), refused[0]);
+        signed += count;
+    }
+    assert!(signed > 0);
+}
+
 #[tokio::test]
 async fn auditors_download_records_and_check_them_against_the_signed_checkpoint() {
     let h = harness();
