@@ -315,41 +315,18 @@ impl Index {
 
     /// The leaf hashes of records `[start, end)`, which the index must cover.
     pub fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, IndexError> {
-        guarded(|| {
-            let read = self.db.begin_read().map_err(failed)?;
-            let records = read.open_table(RECORDS).map_err(failed)?;
-            let mut leaves = Vec::with_capacity(end.saturating_sub(start) as usize);
-            let mut seq = start;
-            while seq < end {
-                let number = seq / RECORDS_PER_CHUNK;
-                let chunk = records
-                    .get(number)
-                    .map_err(failed)?
-                    .ok_or_else(|| damaged("records", &seq.to_string(), "missing"))?;
-                let bytes = unseal("records", &number.to_be_bytes(), chunk.value())?;
-                while seq < end && seq / RECORDS_PER_CHUNK == number {
-                    let at = (seq % RECORDS_PER_CHUNK) as usize * LOCATION_LEN + LogPosition::ENCODED_LEN;
-                    let leaf = bytes
-                        .get(at..at + 32)
-                        .and_then(|leaf| <[u8; 32]>::try_from(leaf).ok())
-                        .ok_or_else(|| damaged("records", &seq.to_string(), "missing"))?;
-                    leaves.push(leaf);
-                    seq += 1;
-                }
-            }
-            Ok(leaves)
-        })
+        self.tree_reader()?.leaf_hashes(start, end)
     }
 
-    /// A stored Merkle node (level [`MERKLE_MIN_LEVEL`] or above).
-    pub fn merkle_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, IndexError> {
+    /// One read transaction over the leaf hashes and the stored Merkle nodes, for the many reads
+    /// of one proof or root: a transaction per read cost more than the reads themselves.
+    pub fn tree_reader(&self) -> Result<TreeReader, IndexError> {
         guarded(|| {
             let read = self.db.begin_read().map_err(failed)?;
-            let merkle = read.open_table(MERKLE).map_err(failed)?;
-            let Some(node) = merkle.get((level, index)).map_err(failed)? else { return Ok(None) };
-            <[u8; 32]>::try_from(unseal("merkle", &merkle_key(level, index), node.value())?)
-                .map(Some)
-                .map_err(|_| damaged("merkle", &format!("{level}/{index}"), "not 32 bytes"))
+            Ok(TreeReader {
+                records: read.open_table(RECORDS).map_err(failed)?,
+                merkle: read.open_table(MERKLE).map_err(failed)?,
+            })
         })
     }
 
@@ -533,6 +510,51 @@ pub(super) fn read_members(read: &redb::ReadTransaction) -> Result<Vec<Member>, 
         all.push(serde_json::from_slice(member).map_err(|e| damaged("members", id, &e.to_string()))?);
     }
     Ok(all)
+}
+
+/// The leaf hashes and stored Merkle nodes as of one read transaction ([`Index::tree_reader`]).
+pub(crate) struct TreeReader {
+    records: redb::ReadOnlyTable<u64, &'static [u8]>,
+    merkle: redb::ReadOnlyTable<(u8, u64), &'static [u8]>,
+}
+
+impl TreeReader {
+    /// The leaf hashes of records `[start, end)`, which the index must cover.
+    pub fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, IndexError> {
+        guarded(|| {
+            let mut leaves = Vec::with_capacity(end.saturating_sub(start) as usize);
+            let mut seq = start;
+            while seq < end {
+                let number = seq / RECORDS_PER_CHUNK;
+                let chunk = self
+                    .records
+                    .get(number)
+                    .map_err(failed)?
+                    .ok_or_else(|| damaged("records", &seq.to_string(), "missing"))?;
+                let bytes = unseal("records", &number.to_be_bytes(), chunk.value())?;
+                while seq < end && seq / RECORDS_PER_CHUNK == number {
+                    let at = (seq % RECORDS_PER_CHUNK) as usize * LOCATION_LEN + LogPosition::ENCODED_LEN;
+                    let leaf = bytes
+                        .get(at..at + 32)
+                        .and_then(|leaf| <[u8; 32]>::try_from(leaf).ok())
+                        .ok_or_else(|| damaged("records", &seq.to_string(), "missing"))?;
+                    leaves.push(leaf);
+                    seq += 1;
+                }
+            }
+            Ok(leaves)
+        })
+    }
+
+    /// A stored Merkle node (level [`MERKLE_MIN_LEVEL`] and up).
+    pub fn merkle_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, IndexError> {
+        guarded(|| {
+            let Some(node) = self.merkle.get((level, index)).map_err(failed)? else { return Ok(None) };
+            <[u8; 32]>::try_from(unseal("merkle", &merkle_key(level, index), node.value())?)
+                .map(Some)
+                .map_err(|_| damaged("merkle", &format!("{level}/{index}"), "not 32 bytes"))
+        })
+    }
 }
 
 /// Runs `work` on the database, turning a panic into an error: redb asserts its file's

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::Ledger;
 use super::error::{LedgerError, decode};
-use super::index::{Index, IndexError, MERKLE_MIN_LEVEL};
+use super::index::{IndexError, MERKLE_MIN_LEVEL, TreeReader};
 use super::log::LogPosition;
 use super::outcome::Receipt;
 use super::private::read_frame;
@@ -246,10 +246,10 @@ impl Ledger {
     }
 
     /// The Merkle tree of the first `size` durable records, as the index stores it.
-    fn stored_tree(&self, size: u64) -> Result<StoredTree<'_>, LedgerError> {
+    fn stored_tree(&self, size: u64) -> Result<StoredTree, LedgerError> {
         self.serving()?;
         self.indexer.wait_for(size)?;
-        Ok(StoredTree { index: &self.index, len: size })
+        Ok(StoredTree { tree: self.index.tree_reader()?, len: size })
     }
 
     /// The unsigned checkpoint of the durable ledger: origin, size and root.
@@ -307,12 +307,13 @@ impl Ledger {
 
 /// The Merkle tree of a ledger's first `len` records as the index stores it: nodes of level
 /// [`MERKLE_MIN_LEVEL`] and up as they are, lower ones hashed from the leaf hashes (at most 256).
-struct StoredTree<'a> {
-    index: &'a Index,
+struct StoredTree {
+    // One read transaction for every node of a proof.
+    tree: TreeReader,
     len: u64,
 }
 
-impl PerfectNodes for StoredTree<'_> {
+impl PerfectNodes for StoredTree {
     type Hasher = Blake3Hasher;
     type Error = LedgerError;
 
@@ -322,7 +323,7 @@ impl PerfectNodes for StoredTree<'_> {
 
     fn perfect_node(&self, level: u8, index: u64) -> Result<[u8; 32], LedgerError> {
         if level >= MERKLE_MIN_LEVEL {
-            return self.index.merkle_node(level, index)?.ok_or_else(|| {
+            return self.tree.merkle_node(level, index)?.ok_or_else(|| {
                 LedgerError::Index(IndexError::Damaged {
                     table: "merkle",
                     key: format!("{level}/{index}"),
@@ -331,7 +332,7 @@ impl PerfectNodes for StoredTree<'_> {
             });
         }
         let start = index << level;
-        let leaves = self.index.leaf_hashes(start, start + (1 << level))?;
+        let leaves = self.tree.leaf_hashes(start, start + (1 << level))?;
         Ok(merkle::root::<Blake3Hasher>(&leaves))
     }
 }
