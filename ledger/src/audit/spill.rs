@@ -141,7 +141,7 @@ impl EntryIds {
             return Ok(true);
         }
         self.bloom.add(id);
-        let bucket = &mut self.buckets[usize::from(u16::from_le_bytes([id[0], id[1]])) % BUCKETS];
+        let bucket = &mut self.buckets[bucket_of(id)];
         bucket.latest.push(*id);
         if bucket.latest.len() == BLOCK_IDS {
             let block: Vec<u8> = bucket.latest.drain(..).flatten().collect();
@@ -154,7 +154,7 @@ impl EntryIds {
 
     /// Whether the id is in its bucket, reading the bucket's blocks.
     fn holds(&self, id: &[u8; 32]) -> std::io::Result<bool> {
-        let bucket = &self.buckets[usize::from(u16::from_le_bytes([id[0], id[1]])) % BUCKETS];
+        let bucket = &self.buckets[bucket_of(id)];
         if bucket.latest.contains(id) {
             return Ok(true);
         }
@@ -167,6 +167,11 @@ impl EntryIds {
         }
         Ok(false)
     }
+}
+
+/// The chain an id goes to, by its first two bytes (entry ids are digests: evenly spread).
+fn bucket_of(id: &[u8; 32]) -> usize {
+    usize::from(u16::from_le_bytes([id[0], id[1]])) % BUCKETS
 }
 
 /// A Bloom filter of 2^27 bits (16 MiB) over 32-byte digests, probed 7 times: about 0.2 % false
