@@ -8,7 +8,7 @@
 //! ids are only ever added, and looked up only when the Bloom filter cannot rule one out (a
 //! duplicate, or about one in five hundred new ids at ten million): a B-tree of random 32-byte
 //! keys rewrites a page per id once it outgrows its cache, so the ids are appended instead, to one
-//! of [`BUCKETS`] chains by their first bytes, and a lookup reads one chain.
+//! of [`BUCKETS`] chains by a keyed hash (a key drawn per audit), and a lookup reads one chain.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -59,7 +59,9 @@ impl Spill {
         let write = db.begin_write().map_err(failed)?;
         write.open_table(ITEMS).map_err(failed)?;
         write.commit().map_err(failed)?;
-        let entries = EntryIds::create(File::create_new(dir.path().join("entry-ids")).map_err(failed)?);
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(failed)?;
+        let entries = EntryIds::create(File::create_new(dir.path().join("entry-ids")).map_err(failed)?, key);
         Ok(Spill { db, held: BTreeMap::new(), items: Bloom::new(), entries, _dir: dir })
     }
 
@@ -119,6 +121,10 @@ const BLOCK_IDS: usize = if cfg!(test) { 2 } else { 128 };
 /// a file. Memory: the Bloom filter, [`BUCKETS`] × [`BLOCK_IDS`] ids (4 MiB) and one offset per
 /// block (8 bytes per 128 ids).
 struct EntryIds {
+    // Where an id goes (its bucket and its Bloom bits) is a keyed hash of it, the key drawn for
+    // this audit: a ledger whose ids were ground to share a bucket or to hit set bits would
+    // otherwise make every lookup read a chain as long as the ledger.
+    key: [u8; 32],
     file: File,
     end: u64,
     buckets: Vec<Bucket>,
@@ -132,16 +138,17 @@ struct Bucket {
 }
 
 impl EntryIds {
-    fn create(file: File) -> EntryIds {
-        EntryIds { file, end: 0, buckets: (0..BUCKETS).map(|_| Bucket::default()).collect(), bloom: Bloom::new() }
+    fn create(file: File, key: [u8; 32]) -> EntryIds {
+        EntryIds { key, file, end: 0, buckets: (0..BUCKETS).map(|_| Bucket::default()).collect(), bloom: Bloom::new() }
     }
 
     fn seen_before(&mut self, id: &[u8; 32]) -> std::io::Result<bool> {
-        if self.bloom.may_hold(id) && self.holds(id)? {
+        let place = *blake3::keyed_hash(&self.key, id).as_bytes();
+        if self.bloom.may_hold(&place) && self.holds(id, &place)? {
             return Ok(true);
         }
-        self.bloom.add(id);
-        let bucket = &mut self.buckets[bucket_of(id)];
+        self.bloom.add(&place);
+        let bucket = &mut self.buckets[bucket_of(&place)];
         bucket.latest.push(*id);
         if bucket.latest.len() == BLOCK_IDS {
             let block: Vec<u8> = bucket.latest.drain(..).flatten().collect();
@@ -152,9 +159,9 @@ impl EntryIds {
         Ok(false)
     }
 
-    /// Whether the id is in its bucket, reading the bucket's blocks.
-    fn holds(&self, id: &[u8; 32]) -> std::io::Result<bool> {
-        let bucket = &self.buckets[bucket_of(id)];
+    /// Whether the id is in its bucket (chosen by its `place`), reading the bucket's blocks.
+    fn holds(&self, id: &[u8; 32], place: &[u8; 32]) -> std::io::Result<bool> {
+        let bucket = &self.buckets[bucket_of(place)];
         if bucket.latest.contains(id) {
             return Ok(true);
         }
@@ -169,9 +176,9 @@ impl EntryIds {
     }
 }
 
-/// The chain an id goes to, by its first two bytes (entry ids are digests: evenly spread).
-fn bucket_of(id: &[u8; 32]) -> usize {
-    usize::from(u16::from_le_bytes([id[0], id[1]])) % BUCKETS
+/// The chain an id goes to, by the first two bytes of its keyed hash.
+fn bucket_of(place: &[u8; 32]) -> usize {
+    usize::from(u16::from_le_bytes([place[0], place[1]])) % BUCKETS
 }
 
 /// A Bloom filter of 2^27 bits (16 MiB) over 32-byte digests, probed 7 times: about 0.2 % false
@@ -225,14 +232,15 @@ mod tests {
     #[test]
     fn entry_ids_are_found_in_memory_and_on_disk() {
         let dir = tempfile::tempdir().unwrap();
-        let mut ids = EntryIds::create(File::create_new(dir.path().join("ids")).unwrap());
-        let id = |n: u32| {
-            let mut id = *blake3::hash(&n.to_le_bytes()).as_bytes();
-            // Every id in bucket 7: the chain grows to many blocks.
-            id[0] = 7;
-            id[1] = 0;
-            id
-        };
+        let key = [9u8; 32];
+        let mut ids = EntryIds::create(File::create_new(dir.path().join("ids")).unwrap(), key);
+        // Ids whose keyed hash puts them all in bucket 7: the chain grows to many blocks.
+        let in_bucket_7: Vec<[u8; 32]> = (0u32..)
+            .map(|n| *blake3::hash(&n.to_le_bytes()).as_bytes())
+            .filter(|id| bucket_of(blake3::keyed_hash(&key, id).as_bytes()) == 7)
+            .take(BLOCK_IDS * 5 + 2)
+            .collect();
+        let id = |n: u32| in_bucket_7[n as usize];
         let count = BLOCK_IDS as u32 * 5 + 1;
         for n in 0..count {
             assert!(!ids.seen_before(&id(n)).unwrap(), "id {n} is new");
