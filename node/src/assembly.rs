@@ -133,6 +133,11 @@ pub fn run(
             &config.public_url().to_string(),
             config.body_limit.bytes(),
         )?);
+        // A signal handler that `shutdown` installs on its first poll (as tokio's do) must be in
+        // place before anyone learns the address and may send SIGTERM, which would otherwise kill
+        // the process mid-start instead of stopping it cleanly.
+        let mut shutdown = Box::pin(shutdown);
+        let requested = std::future::poll_fn(|cx| std::task::Poll::Ready(shutdown.as_mut().poll(cx).is_ready())).await;
         ready(address);
         tracing::info!(%address, public_url = %config.public_url(), "serving");
         let damage = Arc::new(Damage::default());
@@ -141,7 +146,7 @@ pub fn run(
             let damage = Arc::clone(&damage);
             async move {
                 tokio::select! {
-                    () = shutdown => {}
+                    () = async { if !requested { shutdown.await } } => {}
                     () = damage.found.notified() => {}
                 }
             }

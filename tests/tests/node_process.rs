@@ -35,6 +35,18 @@ fn a_node_serves_accepts_entries_stops_on_sigterm_and_reopens_its_ledger() {
 }
 
 #[test]
+fn a_node_stopped_the_moment_it_announces_its_address_stops_cleanly() {
+    // Scripts (and these tests) send SIGTERM as soon as the address is printed: the handler must
+    // already be in place then, or the signal's default action kills the node mid-start.
+    let site = Site::new(&["city-of-jelgava"]);
+    for attempt in 0..20 {
+        let (exit, log) = Running::start(site.node("city-of-jelgava")).terminate();
+        assert!(exit.success(), "attempt {attempt}: {exit}\n{log}");
+        assert!(log.contains("stopped: requests in flight finished"), "attempt {attempt}: {log}");
+    }
+}
+
+#[test]
 fn a_key_that_is_no_operator_or_a_foreign_data_directory_is_refused_with_a_reason() {
     let site = Site::new(&["city-of-jelgava", "baltic-demolition"]);
     let output = site.node("baltic-demolition").output().unwrap();

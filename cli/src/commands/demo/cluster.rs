@@ -86,8 +86,7 @@ pub fn run(dir: &Path, listen: SocketAddr, nodes: usize, exit: bool) -> Result<(
         );
         return Ok(());
     }
-    announce!("serving; Ctrl-C stops every node");
-    wait_for_interrupt()?;
+    wait_for_interrupt(|| announce!("serving; Ctrl-C stops every node"))?;
     for node in running {
         node.stop()?;
     }
@@ -229,9 +228,19 @@ fn wait_until_level(running: &[Node]) -> Result<()> {
     }
 }
 
-/// Blocks until Ctrl-C or SIGTERM.
-fn wait_for_interrupt() -> Result<()> {
+/// Calls `ready` once the signal handlers are in place (so a SIGTERM sent on
+/// reading it stops the nodes cleanly), then blocks until Ctrl-C or SIGTERM.
+fn wait_for_interrupt(ready: impl FnOnce()) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
-    runtime.block_on(crate::commands::serving::shutdown_signal());
+    runtime.block_on(async {
+        let mut signal = std::pin::pin!(crate::commands::serving::shutdown_signal());
+        // tokio installs a signal handler on the first poll.
+        if std::future::poll_fn(|cx| std::task::Poll::Ready(signal.as_mut().poll(cx).is_pending())).await {
+            ready();
+            signal.await;
+        } else {
+            ready();
+        }
+    });
     Ok(())
 }
