@@ -54,6 +54,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod attachment;
 pub mod audit;
 pub mod bundle;
 pub mod canonical;

@@ -184,6 +184,11 @@ refusal_codes! {
     SplitMassUnknown => "split.mass_unknown",
     /// A split names the same part twice, or the parent as a part.
     SplitDuplicatePart => "split.duplicate_part",
+    /// The entry names an attachment the node that took it does not hold.
+    AttachmentMissing => "attachment.missing",
+    /// The entry's reference to an attachment gives another media type or
+    /// length than the file the node holds under that digest.
+    AttachmentMismatch => "attachment.mismatch",
 }
 
 impl fmt::Display for RefusalCode {

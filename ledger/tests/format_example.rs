@@ -136,7 +136,7 @@ fn state_digest_example(genesis: &SignedEntry, register: &SignedEntry) -> Vec<(&
 fn format_md_shows_the_values_the_code_computes() {
     let page = include_str!("../../docs/format.md");
     let print = std::env::var_os("SALVAGE_PRINT_EXAMPLE").is_some();
-    let values = [example(), disclosure_example()].concat();
+    let values = [example(), disclosure_example(), attachment_example()].concat();
     if print {
         for (name, value) in &values {
             println!("=== {name}\n{value}\n");
@@ -166,5 +166,33 @@ fn disclosure_example() -> Vec<(&'static str, String)> {
         ("disclosure", String::from_utf8(disclosure.canonical_bytes()).unwrap()),
         ("disclosure digest", disclosure.digest().to_hex()),
         ("withheld body", String::from_utf8(salvage_ledger::canonical::value_to_canonical_bytes(&public)).unwrap()),
+    ]
+}
+
+/// §15's example: a report stored as an attachment and the reference a passport makes to it.
+fn attachment_example() -> Vec<(&'static str, String)> {
+    use salvage_ledger::attachment::{AttachmentDigest, AttachmentRef, MediaType, named_in, sniff};
+    let file = b"%PDF-1.7\n% Hazardous materials survey, Jelgava sugar factory warehouse\n%%EOF\n";
+    let digest = AttachmentDigest::of(file);
+    assert_eq!(sniff(file), Some(MediaType::Pdf));
+    let reference = AttachmentRef {
+        digest,
+        media_type: MediaType::Pdf.as_str().to_owned(),
+        size: Some(file.len() as u64),
+        title: "Hazardous materials survey".into(),
+    };
+    let body = json!({"giai": "4750001BEAM-0001", "passport": {
+        "documents": [reference.to_value()],
+        "restricted": ["/documents/0"],
+    }});
+    let named = named_in(Kind::ItemRegister, &body);
+    assert_eq!(named.len(), 1);
+    assert!(!named[0].public, "a restricted document is for entitled members only");
+    vec![
+        ("attachment digest", digest.to_hex()),
+        (
+            "attachment reference",
+            String::from_utf8(salvage_ledger::canonical::value_to_canonical_bytes(&reference.to_value())).unwrap(),
+        ),
     ]
 }
