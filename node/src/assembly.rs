@@ -13,11 +13,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::attachments::Attachments;
 use crate::config::{ConfigError, NodeConfig};
 use crate::consortium::replication::{ConsortiumNode, ReplicationError};
 use crate::consortium::{Consortium, Peers};
 use crate::server::checkpoints::Checkpoints;
 use crate::server::{self, ConnectionLimits, Node, NodeError, Submissions};
+
+/// How often a node reads its newest records for the attachments they name.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +117,10 @@ pub fn run(
         let address = listener.local_addr().map_err(io("reading the listening address"))?;
         let ledger = Arc::new(ledger);
         let checkpoints = Checkpoints::open(&ledger, operator).map_err(NodeError::from)?;
+        let attachments = Arc::new(
+            Attachments::open(&ledger.dir().join("attachments"), salvage_ledger::attachment::DEFAULT_LIMIT)
+                .map_err(NodeError::from)?,
+        );
         let submissions = if config.peers.is_empty() {
             Node::local_submissions(&ledger)?
         } else {
@@ -122,7 +130,14 @@ pub fn run(
             };
             let raft_dir = config.data_dir.join("raft");
             Submissions::Consortium(
-                Consortium::start(Arc::clone(&ledger), Arc::clone(&checkpoints), &raft_dir, peers).await?,
+                Consortium::start(
+                    Arc::clone(&ledger),
+                    Arc::clone(&checkpoints),
+                    &raft_dir,
+                    peers,
+                    Arc::clone(&attachments),
+                )
+                .await?,
             )
         };
         let checked = Arc::clone(&ledger);
@@ -132,7 +147,9 @@ pub fn run(
             submissions,
             &config.public_url().to_string(),
             config.body_limit.bytes(),
+            Arc::clone(&attachments),
         )?);
+        attachments.follow_in_the_background(Arc::clone(&checked), FOLLOW_EVERY);
         // A signal handler that `shutdown` installs on its first poll (as tokio's do) must be in
         // place before anyone learns the address and may send SIGTERM, which would otherwise kill
         // the process mid-start instead of stopping it cleanly.

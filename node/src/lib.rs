@@ -21,9 +21,11 @@
 //! - [`qr`] and [`labels`]: QR codes of Digital Link URIs and printable label sheets.
 //! - [`member_auth`]: members' signed reads, HTTP Message Signatures (RFC 9421) with Ed25519.
 //! - [`audit_report`]: the HTML report a certification body files after `salvage audit`.
+//! - [`attachments`]: members' photos and documents, and the page's thumbnails of the photos.
 #![deny(missing_docs)]
 
 mod assembly;
+pub mod attachments;
 pub mod audit_report;
 pub mod config;
 pub mod consortium;

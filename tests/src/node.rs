@@ -183,23 +183,28 @@ impl Running {
     /// `GET /v1/items/{giai}/disclosures`, signed now by `member`'s fixture key
     /// (RFC 9421, as the CLI signs it) with a fresh nonce.
     pub fn read_disclosures(&self, giai: &str, member: &str) -> Answer {
-        let path = format!("/v1/items/{giai}/disclosures");
-        let target = salvage_node::member_auth::SignedTarget {
-            method: "GET",
-            authority: &self.address,
-            path: &path,
-            query: None,
+        self.signed("GET", &format!("/v1/items/{giai}/disclosures"), member, b"")
+    }
+
+    /// A request to `target` (a path with an optional `?query`), signed now by
+    /// `member`'s fixture key (RFC 9421, as the CLI signs it) with a fresh nonce.
+    pub fn signed(&self, method: &str, target: &str, member: &str, body: &[u8]) -> Answer {
+        let [(input_name, input), (signature_name, signature)] = self.signature_headers(method, target, member);
+        http::request(&self.address, method, target, &[(input_name, &input), (signature_name, &signature)], body)
+    }
+
+    /// The `Signature-Input` and `Signature` headers of a request to `target`
+    /// signed now by `member`'s fixture key, for requests sent some other way.
+    pub fn signature_headers(&self, method: &str, target: &str, member: &str) -> [(&'static str, String); 2] {
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (target, None),
         };
+        let signed_target = salvage_node::member_auth::SignedTarget { method, authority: &self.address, path, query };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
         let nonce = salvage_node::member_auth::fresh_nonce().unwrap_or_else(|error| panic!("{error}"));
-        let signature = salvage_node::member_auth::sign(&target, &Fixture::key(member), now, &nonce);
-        http::request(
-            &self.address,
-            "GET",
-            &path,
-            &[("Signature-Input", &signature.signature_input), ("Signature", &signature.signature)],
-            b"",
-        )
+        let signature = salvage_node::member_auth::sign(&signed_target, &Fixture::key(member), now, &nonce);
+        [("Signature-Input", signature.signature_input), ("Signature", signature.signature)]
     }
 
     /// A GET whose answer must be 200 with a JSON body.

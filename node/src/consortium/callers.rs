@@ -88,12 +88,22 @@ impl Call {
     /// `answer` as a `200` JSON answer, signed by this node's operator as the answer to this call.
     pub(crate) fn answer<T: Serialize>(&self, consortium: &Consortium, answer: &T) -> Result<Response, ApiError> {
         let body = serde_json::to_vec(answer).map_err(|e| ApiError::internal(format!("encoding an answer: {e}")))?;
+        self.answer_bytes(consortium, body, "application/json")
+    }
+
+    /// `body` as a `200` answer of `content_type`, signed like [`Call::answer`].
+    pub(crate) fn answer_bytes(
+        &self,
+        consortium: &Consortium,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<Response, ApiError> {
         let signature = consortium.replica.signer.sign_answer(&self.claim, &self.path, &body);
         let signature =
             HeaderValue::from_str(&signature).map_err(|e| ApiError::internal(format!("signing an answer: {e}")))?;
         let mut response = Body::from(body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(ANSWER_HEADER, signature);
         Ok(response)
     }

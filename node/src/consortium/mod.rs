@@ -18,6 +18,7 @@
 //! submissions to `Consortium::submit`, shows [`Consortium::raft_status`] in
 //! `GET /v1/status` and merges `Consortium::routes` into its router.
 
+pub(crate) mod attachments;
 mod callers;
 pub(crate) mod cosign;
 pub(crate) mod proposals;
@@ -50,6 +51,9 @@ pub struct Consortium {
     seen: SeenNonces,
     // Set once, right after the wing is made: the task holds the wing itself.
     cosigning: OnceLock<JoinHandle<()>>,
+    /// The attachment store, whose missing files this node fetches from the others.
+    attachments: Arc<crate::attachments::Attachments>,
+    fetching: OnceLock<JoinHandle<()>>,
 }
 
 /// How a consortium node reaches the others and joins them.
@@ -82,6 +86,7 @@ impl Consortium {
         checkpoints: Arc<Checkpoints>,
         raft_dir: &Path,
         peers: Peers,
+        attachments: Arc<crate::attachments::Attachments>,
     ) -> Result<Arc<Consortium>, ReplicationError> {
         let operator = checkpoints.operator();
         let signer = RequestSigner::new(operator.member().as_str().to_owned(), operator.signing_key().clone());
@@ -96,8 +101,11 @@ impl Consortium {
             checkpoints,
             seen: SeenNonces::default(),
             cosigning: OnceLock::new(),
+            attachments,
+            fetching: OnceLock::new(),
         });
         let _ = consortium.cosigning.set(tokio::spawn(cosign::rounds(Arc::clone(&consortium))));
+        let _ = consortium.fetching.set(tokio::spawn(attachments::fetch_missing(Arc::clone(&consortium))));
         Ok(consortium)
     }
 
@@ -111,6 +119,18 @@ impl Consortium {
     /// outcomes once a quorum committed them and this node applied them.
     pub(crate) async fn submit(&self, entries: Vec<Box<RawValue>>) -> Result<Outcomes, ApiError> {
         self.proposals.submit(entries).await
+    }
+
+    /// Fetches from the other nodes the files in `digests` this node lacks, so
+    /// that a file uploaded to one node can be named in a submission to another;
+    /// returns how many it now holds.
+    pub(crate) async fn fetch_attachments(&self, digests: &[salvage_ledger::attachment::AttachmentDigest]) -> usize {
+        let peers = PeerConnections::new(self.replica.signer.clone(), Arc::clone(&self.replica.roster));
+        let mut fetched = 0;
+        for digest in digests {
+            fetched += usize::from(attachments::fetch(self, &peers, *digest).await);
+        }
+        fetched
     }
 
     /// This node's Raft role, the leader, the term and the voting nodes.
@@ -146,6 +166,9 @@ impl Consortium {
     pub(crate) async fn stop(&self) {
         if let Some(rounds) = self.cosigning.get() {
             rounds.abort();
+        }
+        if let Some(fetching) = self.fetching.get() {
+            fetching.abort();
         }
         if let Err(error) = self.replica.raft.shutdown().await {
             tracing::warn!(%error, "Raft did not stop cleanly");

@@ -12,12 +12,12 @@ use axum::response::Response;
 use axum::routing::post;
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 
-use super::Consortium;
 use super::callers::{SMALL_BODY_LIMIT, Speaker, receive};
 use super::cosign::{self, COSIGN_PATH};
 use super::proposals::{PROPOSE_PATH, propose_here};
 use super::replication::network::{APPEND_PATH, SNAPSHOT_PATH, VOTE_PATH};
 use super::replication::{Batch, NodeId, TypeConfig, log_store};
+use super::{Consortium, attachments};
 use crate::server::error::ApiError;
 
 /// The largest Raft message a node takes: a few batches of submissions, or a
@@ -35,6 +35,7 @@ pub(crate) fn router(consortium: Arc<Consortium>) -> Router {
         .route(SNAPSHOT_PATH, post(snapshot))
         .route(PROPOSE_PATH, post(propose))
         .route(COSIGN_PATH, post(cosign::cosign))
+        .route(attachments::ATTACHMENT_PATH, post(attachments::hand_out))
         .with_state(consortium)
 }
 

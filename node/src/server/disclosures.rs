@@ -65,11 +65,7 @@ pub async fn disclosures(
             return Err(unknown(&giai));
         }
         let history = ledger.history(&giai)?;
-        let keys: Vec<&PublicKey> = member.keys.keys().collect();
-        let signed_any = history
-            .iter()
-            .any(|record| record.entry.signatures().iter().any(|signature| keys.contains(&&signature.key)));
-        if !signed_any {
+        if !signed_any(&history, member) {
             return Err(not_entitled(&member.id, &giai.to_string()));
         }
         let mut records = Vec::new();
@@ -94,7 +90,7 @@ pub async fn disclosures(
 }
 
 /// Checks the request's signature from its headers alone.
-fn authenticate(method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Claim, ApiError> {
+pub(super) fn authenticate(method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Claim, ApiError> {
     let authority = headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or_default();
     let target = SignedTarget { method: method.as_str(), authority, path: uri.path(), query: uri.query() };
     // A header sent on several lines is one list (RFC 9110 §5.3).
@@ -110,7 +106,7 @@ fn authenticate(method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Claim
 }
 
 /// The answer to a request that failed authentication.
-fn refused(error: &MemberAuthError) -> ApiError {
+pub(super) fn refused(error: &MemberAuthError) -> ApiError {
     let status = match error {
         MemberAuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNAUTHORIZED,
@@ -118,8 +114,15 @@ fn refused(error: &MemberAuthError) -> ApiError {
     ApiError::new(status, error.code(), error.message())
 }
 
+/// Whether `member` signed one of `history`'s records, with any key it ever had
+/// (docs/rules.md §8: who may read an item's restricted values).
+pub(super) fn signed_any(history: &[salvage_ledger::chain::Record], member: &salvage_ledger::custody::Member) -> bool {
+    let keys: Vec<&PublicKey> = member.keys.keys().collect();
+    history.iter().any(|record| record.entry.signatures().iter().any(|signature| keys.contains(&&signature.key)))
+}
+
 /// A well-signed request by a key that is no member's active key.
-fn unknown_key(key: &PublicKey) -> MemberAuthError {
+pub(super) fn unknown_key(key: &PublicKey) -> MemberAuthError {
     MemberAuthError::UnknownKey(key.to_hex())
 }
 

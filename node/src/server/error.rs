@@ -189,7 +189,8 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::DisclosureMissing
         | C::DisclosureUnexpected
         | C::DisclosureMismatch
-        | C::DisclosureInClear => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::DisclosureInClear
+        | C::AttachmentMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         // Everything else depends on the ledger's state: a duplicate, an item in
         // the wrong state, a pending transfer, a split larger than its parent.
         _ => StatusCode::CONFLICT,

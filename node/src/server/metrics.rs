@@ -30,6 +30,7 @@ pub(crate) struct Metrics {
     commit_seconds: Histogram,
     size: Gauge,
     alarms: Gauge,
+    attachments_missing: Gauge,
 }
 
 /// The label of a refusal count: its stable code.
@@ -56,7 +57,13 @@ impl Metrics {
             "Inconsistent checkpoints this node refused to sign since it started",
             alarms.clone(),
         );
-        Metrics { registry, accepted, refused, commit_seconds, size, alarms }
+        let attachments_missing = Gauge::default();
+        registry.register(
+            "attachments_missing",
+            "Attachments that records name but this node does not hold yet",
+            attachments_missing.clone(),
+        );
+        Metrics { registry, accepted, refused, commit_seconds, size, alarms, attachments_missing }
     }
 
     /// Counts one accepted entry.
@@ -79,6 +86,12 @@ impl Metrics {
 /// `GET /metrics`.
 pub async fn metrics(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
     let size = node.ledger(|ledger| Ok(ledger.size())).await?;
+    let attachments = std::sync::Arc::clone(&node.attachments);
+    let missing = tokio::task::spawn_blocking(move || attachments.store().missing_count())
+        .await
+        .map_err(|e| ApiError::internal(format!("a metrics task failed: {e}")))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    node.metrics.attachments_missing.set(i64::try_from(missing).unwrap_or(i64::MAX));
     node.metrics.size.set(i64::try_from(size).unwrap_or(i64::MAX));
     node.metrics.alarms.set(i64::try_from(node.checkpoints.witness().alarm_count()).unwrap_or(i64::MAX));
     let mut text = String::new();

@@ -13,6 +13,7 @@
 //! the [`Consortium`] wing, which orders them with the other nodes first.
 
 mod admission;
+mod attachments;
 pub(crate) mod blocking;
 mod bulk;
 mod cache;
@@ -29,6 +30,7 @@ mod ledger_reads;
 mod metrics;
 mod open_files;
 mod openapi;
+mod ranges;
 mod request;
 pub(crate) mod request_id;
 mod resolver;
@@ -55,6 +57,9 @@ pub use connections::{ConnectionLimits, MIN_BODY_RATE, SHUTDOWN_GRACE};
 pub use error::{ApiError, refusal_status};
 pub use open_files::fit_connections;
 
+/// The most files a consortium node asks the other nodes for while admitting one submission.
+const MAX_FETCHED_PER_SUBMISSION: usize = 32;
+
 /// What a node serves: its ledger and the operator identity it signs with.
 pub struct Node {
     ledger: Arc<Ledger>,
@@ -71,6 +76,12 @@ pub struct Node {
     pages: cache::PageCache,
     /// Members' signed reads accepted lately, so that none is accepted twice.
     seen_requests: Arc<crate::member_auth::SeenRequests>,
+    /// The photos and documents records name.
+    attachments: Arc<crate::attachments::Attachments>,
+    /// Upload bodies being read ([`attachments::CONCURRENT_UPLOADS`] at most).
+    uploads: tokio::sync::Semaphore,
+    /// Thumbnails being derived ([`attachments::CONCURRENT_THUMBNAILS`] at most).
+    thumbnails: tokio::sync::Semaphore,
 }
 
 /// Why a [`Node`] could not be set up.
@@ -86,6 +97,9 @@ pub enum NodeError {
     /// The record of the last checkpoint this node signed could not be read.
     #[error("{0}")]
     Witness(#[from] WitnessError),
+    /// The attachment store could not be opened.
+    #[error("opening the attachment store: {0}")]
+    Attachments(#[from] salvage_ledger::attachment::AttachmentError),
 }
 
 /// Where submissions go: this node's own commit queue, or its consortium.
@@ -106,7 +120,11 @@ impl Node {
         let ledger = Arc::new(ledger);
         let checkpoints = Checkpoints::open(&ledger, operator)?;
         let submissions = Node::local_submissions(&ledger)?;
-        Node::assemble(ledger, checkpoints, submissions, public_url, body_limit)
+        let attachments = crate::attachments::Attachments::open(
+            &ledger.dir().join("attachments"),
+            salvage_ledger::attachment::DEFAULT_LIMIT,
+        )?;
+        Node::assemble(ledger, checkpoints, submissions, public_url, body_limit, Arc::new(attachments))
     }
 
     /// Submissions committed by this node alone, through its commit queue.
@@ -121,8 +139,12 @@ impl Node {
         submissions: Submissions,
         public_url: &str,
         body_limit: usize,
+        attachments: Arc<crate::attachments::Attachments>,
     ) -> Result<Node, NodeError> {
         Ok(Node {
+            attachments,
+            uploads: tokio::sync::Semaphore::new(attachments::CONCURRENT_UPLOADS),
+            thumbnails: tokio::sync::Semaphore::new(attachments::CONCURRENT_THUMBNAILS),
             submissions,
             checkpoints,
             ledger,
@@ -149,6 +171,75 @@ impl Node {
     /// ones are durable (on a consortium node: committed by a quorum and
     /// applied here).
     pub(crate) async fn submit(&self, entries: Vec<commits::Submitted>) -> Result<commits::Outcomes, ApiError> {
+        let (entries, slots) = self.check_attachments(entries).await?;
+        if slots.iter().all(Option::is_none) {
+            return self.submit_checked(entries).await;
+        }
+        let mut outcomes =
+            if entries.is_empty() { Vec::new() } else { self.submit_checked(entries).await? }.into_iter();
+        Ok(slots
+            .into_iter()
+            .map(|slot| match slot {
+                Some(refusal) => Err(refusal),
+                None => outcomes
+                    .next()
+                    .unwrap_or_else(|| Err(Refusal::new(RefusalCode::EntryMalformed, "the node gave no outcome"))),
+            })
+            .collect())
+    }
+
+    /// The node's admission check of the attachments the entries name
+    /// (docs/rules.md §9): the entries that pass, and for each entry taken
+    /// its refusal or `None`.
+    async fn check_attachments(
+        &self,
+        mut entries: Vec<commits::Submitted>,
+    ) -> Result<(Vec<commits::Submitted>, Vec<Option<Refusal>>), ApiError> {
+        use salvage_ledger::attachment::can_name;
+        if !entries.iter().any(|(entry, _)| can_name(entry.statement().kind)) {
+            let slots = vec![None; entries.len()];
+            return Ok((entries, slots));
+        }
+        let attachments = Arc::clone(&self.attachments);
+        // A consortium node first fetches what another node holds: a member may
+        // upload to one node and submit to another.
+        if let Some(consortium) = self.consortium() {
+            let finder = Arc::clone(&attachments);
+            let (entries_back, mut unheld) = tokio::task::spawn_blocking(move || {
+                let mut unheld: Vec<_> = entries.iter().flat_map(|(entry, d)| finder.unheld(entry, d)).collect();
+                unheld.sort();
+                unheld.dedup();
+                (entries, unheld)
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("an attachment check failed: {e}")))?;
+            entries = entries_back;
+            // Bounded: the entries' signatures are not checked yet, so anyone could name files.
+            unheld.truncate(MAX_FETCHED_PER_SUBMISSION);
+            if !unheld.is_empty() {
+                consortium.fetch_attachments(&unheld).await;
+            }
+        }
+        tokio::task::spawn_blocking(move || {
+            let mut passed = Vec::with_capacity(entries.len());
+            let mut slots = Vec::with_capacity(entries.len());
+            for (entry, disclosures) in entries {
+                match attachments.check_references(&entry, &disclosures) {
+                    Ok(()) => {
+                        passed.push((entry, disclosures));
+                        slots.push(None);
+                    }
+                    Err(refusal) => slots.push(Some(refusal)),
+                }
+            }
+            (passed, slots)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("an attachment check failed: {e}")))
+    }
+
+    /// Submits entries that passed the node's own checks.
+    async fn submit_checked(&self, entries: Vec<commits::Submitted>) -> Result<commits::Outcomes, ApiError> {
         match &self.submissions {
             Submissions::Local(queue) => queue.submit(entries).await,
             Submissions::Consortium(consortium) => {
@@ -230,6 +321,9 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/items/{giai}/qr.svg", get(items::qr_as_svg))
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
         .route("/v1/epcis", get(epcis::epcis))
+        .route("/v1/attachments", post(attachments::upload))
+        .route("/v1/attachments/{blake3}", get(attachments::file))
+        .route("/v1/attachments/{blake3}/thumbnail", get(attachments::thumbnail_file))
         .route("/8004/{giai}", get(resolver::resolve))
         // Unknown paths, `/v1/raft/*` on a standalone node among them, are
         // answered without reading the request's body.

@@ -6,7 +6,7 @@ use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::doc_types::{ErrorBody, ErrorFields, ReceiptBody};
-use super::{disclosures, entries, epcis, items, ledger_reads, metrics, resolver, status};
+use super::{attachments, disclosures, entries, epcis, items, ledger_reads, metrics, resolver, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,13 +28,16 @@ use super::{disclosures, entries, epcis, items, ledger_reads, metrics, resolver,
         items::qr_as_svg,
         items::qr_as_png,
         epcis::epcis,
+        attachments::upload,
+        attachments::file,
+        attachments::thumbnail_file,
         resolver::resolve,
         status::status,
         status::healthz,
         status::readyz,
         metrics::metrics,
     ),
-    components(schemas(ErrorBody, ErrorFields, ReceiptBody, status::Status)),
+    components(schemas(ErrorBody, ErrorFields, ReceiptBody, status::Status, status::AttachmentStatus)),
     modifiers(&EveryRouteMayFail)
 )]
 struct ApiDoc;

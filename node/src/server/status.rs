@@ -46,6 +46,19 @@ pub struct Status {
     /// the latest last: each one means someone presented a history that
     /// contradicts what this node holds or signed.
     pub alarms: Vec<String>,
+    /// Attachments that records name but this node does not hold yet (a
+    /// consortium node is fetching them from the others), and how many of
+    /// the ledger's records the node has read for the attachments they name.
+    pub attachments: AttachmentStatus,
+}
+
+/// The attachments part of `GET /v1/status`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttachmentStatus {
+    /// Named by a record, not held by this node.
+    pub missing: u64,
+    /// The records read for the attachments they name.
+    pub followed: u64,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "node", responses(
@@ -111,7 +124,9 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
         }
     };
     let alarms = node.checkpoints.witness().alarms();
+    let attachments = Arc::clone(&node.attachments);
     node.ledger(move |ledger| {
+        let missing = attachments.store().missing_count().map_err(|e| ApiError::internal(e.to_string()))?;
         let (size, state) = ledger.durable_state()?;
         let root = ledger.root_at(size)?;
         Ok(Json(Status {
@@ -126,6 +141,7 @@ pub async fn status(State(node): State<Arc<Node>>) -> Result<Json<Status>, ApiEr
             root: hex::encode(root),
             state: hex::encode(state),
             alarms,
+            attachments: AttachmentStatus { missing, followed: attachments.followed_size() },
         }))
     })
     .await

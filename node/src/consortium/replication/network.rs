@@ -160,6 +160,18 @@ impl PeerConnections {
         path: &str,
         body: Vec<u8>,
     ) -> Result<(StatusCode, Bytes), TransportError> {
+        self.post_limited(node, path, body, MAX_ANSWER_BYTES).await
+    }
+
+    /// [`PeerConnections::post`] with an answer of up to `answer_limit` bytes
+    /// (an attachment may be larger than any Raft answer).
+    pub async fn post_limited(
+        &self,
+        node: &ConsortiumNode,
+        path: &str,
+        body: Vec<u8>,
+        answer_limit: usize,
+    ) -> Result<(StatusCode, Bytes), TransportError> {
         let url = node.url.as_str();
         let failed = |reason: &dyn std::fmt::Display| TransportError::Connection {
             url: url.to_owned(),
@@ -185,7 +197,7 @@ impl PeerConnections {
         let status = response.status();
         let signature = response.headers().get(ANSWER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         // A peer's answer is read only up to what a Raft answer can take.
-        let answer = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+        let answer = http_body_util::Limited::new(response.into_body(), answer_limit)
             .collect()
             .await
             .map_err(|e| failed(&e))?

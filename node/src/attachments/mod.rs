@@ -1,0 +1,334 @@
+//! The node's attachments: the content-addressed files that passports and
+//! attestations name (docs/format.md §15), kept in `DATA/attachments/`.
+//!
+//! - [`Attachments::judge_upload`]: what a member may upload (an accepted
+//!   kind, within the limit, no location metadata).
+//! - [`Attachments::check_references`]: the admission check a node makes of
+//!   every entry it takes (`attachment.missing`, `attachment.mismatch`);
+//!   records applied from peers are never refused for a file.
+//! - [`Attachments::follow`]: reads the records the store has not seen and
+//!   notes which items name which files, publicly or not, so a read can be
+//!   judged without searching the ledger, and what is named but not held (a
+//!   consortium node fetches it from its peers: `consortium::attachments`).
+//! - [`thumbnail`]: the page's thumbnails, derived once and kept beside the original.
+//!
+//! The HTTP side is `server/attachments.rs`.
+
+pub mod thumbnail;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use salvage_ledger::Ledger;
+use salvage_ledger::attachment::{
+    AttachmentDigest, AttachmentError, AttachmentStore, Followed, Held, MediaType, NameNote, Naming, can_name,
+    location_metadata, named_in, sniff,
+};
+use salvage_ledger::disclosure::{Disclosure, reveal};
+use salvage_ledger::entry::SignedEntry;
+use salvage_ledger::refusal::{Refusal, RefusalCode};
+use serde_json::Value;
+
+/// How many records [`Attachments::follow`] reads at a time.
+const FOLLOW_CHUNK: u64 = 512;
+
+/// A node's attachment store with its limits.
+pub struct Attachments {
+    store: AttachmentStore,
+    limit: u64,
+    // One follower at a time: the background one, or a read catching up.
+    following: Mutex<()>,
+    followed: tokio::sync::watch::Sender<u64>,
+}
+
+/// The suffix of a thumbnail beside its original (docs/format.md §15).
+pub const THUMBNAIL_SUFFIX: &str = "thumb.jpg";
+
+/// Why a thumbnail could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ThumbnailFailure {
+    /// The store could not read the original or keep the thumbnail.
+    #[error("{0}")]
+    Store(AttachmentError),
+    /// The image does not decode (or is too large to).
+    #[error("{0}")]
+    Undecodable(thumbnail::ThumbnailError),
+}
+
+/// Why an upload is refused: a code for clients and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRefusal {
+    /// `attachment.unsupported`, `attachment.too_large`, `attachment.location` or `attachment.empty`.
+    pub code: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl Attachments {
+    /// Opens the store in `dir`; files larger than `limit` bytes are refused.
+    pub fn open(dir: &Path, limit: u64) -> Result<Attachments, AttachmentError> {
+        let store = AttachmentStore::open(dir)?;
+        let followed = store.followed()?.map_or(0, |followed| followed.size);
+        Ok(Attachments { store, limit, following: Mutex::new(()), followed: tokio::sync::watch::Sender::new(followed) })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &AttachmentStore {
+        &self.store
+    }
+
+    /// The largest file taken, in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The media type of `bytes` if a member may upload them.
+    pub fn judge_upload(&self, bytes: &[u8]) -> Result<MediaType, UploadRefusal> {
+        if bytes.is_empty() {
+            return Err(UploadRefusal { code: "attachment.empty", message: "the file is empty".into() });
+        }
+        if bytes.len() as u64 > self.limit {
+            return Err(too_large(self.limit));
+        }
+        let Some(media_type) = sniff(bytes) else {
+            return Err(UploadRefusal {
+                code: "attachment.unsupported",
+                message: "the file is not a JPEG, PNG, WebP or PDF (its type is read from its first bytes, \
+                          not from its name or the request's Content-Type)"
+                    .into(),
+            });
+        };
+        if let Some(found) = location_metadata(bytes, media_type) {
+            return Err(UploadRefusal {
+                code: "attachment.location",
+                message: format!(
+                    "the image carries location metadata ({found}), which would tell anyone who reads it where the \
+                     photo was taken; remove it first: `salvage attach FILE` strips it, or export the photo \
+                     without location (e.g. `exiftool -gps:all= -xmp:all= FILE`)"
+                ),
+            });
+        }
+        Ok(media_type)
+    }
+
+    /// The admission check of an entry a node takes: every file it names, in
+    /// public or restricted fields, is held, of the declared type and length.
+    pub fn check_references(&self, entry: &SignedEntry, disclosures: &[Disclosure]) -> Result<(), Refusal> {
+        for named in named_by(entry, disclosures) {
+            let reference = &named.reference;
+            let held = self.store.held(&reference.digest).map_err(|error| {
+                tracing::error!(%error, "reading the attachment store");
+                Refusal::new(
+                    RefusalCode::AttachmentMissing,
+                    "the node cannot read its attachment store; try again later",
+                )
+            })?;
+            let Some(Held { size, media_type }) = held else {
+                return Err(Refusal::new(
+                    RefusalCode::AttachmentMissing,
+                    format!(
+                        "{} names the attachment {} (\"{}\"), which this node does not hold: upload the file first \
+                         (`salvage attach FILE`, or POST /v1/attachments), then submit again",
+                        named.place, reference.digest, reference.title
+                    ),
+                ));
+            };
+            if reference.media_type != media_type.as_str() || reference.size.is_some_and(|declared| declared != size) {
+                return Err(Refusal::new(
+                    RefusalCode::AttachmentMismatch,
+                    format!(
+                        "{} says the attachment {} is {} of {} bytes, but the file is {media_type} of {size} bytes",
+                        named.place,
+                        reference.digest,
+                        reference.media_type,
+                        reference.size.map_or_else(|| "unstated".to_owned(), |size| size.to_string()),
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The files `entry` names that this node does not hold.
+    pub fn unheld(&self, entry: &SignedEntry, disclosures: &[Disclosure]) -> Vec<AttachmentDigest> {
+        let mut unheld: Vec<AttachmentDigest> = named_by(entry, disclosures)
+            .into_iter()
+            .map(|named| named.reference.digest)
+            .filter(|digest| matches!(self.store.held(digest), Ok(None)))
+            .collect();
+        unheld.sort();
+        unheld.dedup();
+        unheld
+    }
+
+    /// Derives and keeps the thumbnail of the image `digest` unless it is kept
+    /// already; returns its length in bytes.
+    pub fn derive_thumbnail(&self, digest: &AttachmentDigest, media_type: MediaType) -> Result<u64, ThumbnailFailure> {
+        let kept = self.store.derived_path(digest, THUMBNAIL_SUFFIX);
+        if let Ok(meta) = std::fs::metadata(&kept) {
+            return Ok(meta.len());
+        }
+        let original = self.store.read(digest).map_err(ThumbnailFailure::Store)?;
+        let derived = thumbnail::thumbnail(&original, media_type, thumbnail::THUMBNAIL_WIDTH)
+            .map_err(ThumbnailFailure::Undecodable)?;
+        self.store.put_derived(digest, THUMBNAIL_SUFFIX, &derived.jpeg).map_err(ThumbnailFailure::Store)?;
+        Ok(derived.jpeg.len() as u64)
+    }
+
+    /// The width and height of `digest`'s thumbnail, derived now if this node
+    /// holds the image but has no thumbnail yet; `None` when it does not hold
+    /// it or cannot decode it (the page then links the photo without one).
+    pub fn thumbnail_size(&self, digest: &AttachmentDigest) -> Option<(u32, u32)> {
+        let kept = self.store.derived_path(digest, THUMBNAIL_SUFFIX);
+        if !kept.exists() {
+            let held = self.store.held(digest).ok()??;
+            if !held.media_type.is_image() {
+                return None;
+            }
+            if let Err(error) = self.derive_thumbnail(digest, held.media_type) {
+                tracing::warn!(%digest, %error, "no thumbnail");
+                return None;
+            }
+        }
+        thumbnail::jpeg_dimensions(&std::fs::read(kept).ok()?)
+    }
+
+    /// Who names `digest`, after catching up with the ledger if no record
+    /// noted so far names it (a file named by a record just written).
+    pub fn naming(&self, ledger: &Ledger, digest: &AttachmentDigest) -> Result<Naming, AttachmentError> {
+        let naming = self.store.naming(digest)?;
+        if naming.is_named() || self.followed_size() >= ledger.size() {
+            return Ok(naming);
+        }
+        self.follow(ledger)?;
+        self.store.naming(digest)
+    }
+
+    /// How many of the ledger's records the store has read.
+    pub fn followed_size(&self) -> u64 {
+        *self.followed.borrow()
+    }
+
+    /// Reads the records the store has not seen, noting which items name which
+    /// files; starts over when the ledger under the store is another one.
+    /// Returns the size followed.
+    pub fn follow(&self, ledger: &Ledger) -> Result<u64, AttachmentError> {
+        let _one_at_a_time = self.following.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let size = ledger.size();
+        let mut from = match self.store.followed()? {
+            Some(followed) if followed.size <= size && leaf(ledger, followed.size) == Some(followed.last_leaf) => {
+                followed.size
+            }
+            Some(_) => {
+                tracing::warn!(
+                    "the ledger is not the one the attachments followed (a snapshot was installed): reading it again"
+                );
+                self.store.forget_names()?;
+                0
+            }
+            None => 0,
+        };
+        while from < size {
+            let records = ledger.records(from, FOLLOW_CHUNK).map_err(|error| ledger_failed(&error))?;
+            let Some(last) = records.last() else { break };
+            let mut notes = Vec::new();
+            for record in &records {
+                let statement = record.entry.statement();
+                if !can_name(statement.kind) {
+                    continue;
+                }
+                let seq = record.seq.get();
+                let disclosures = ledger.disclosures(seq).map_err(|error| ledger_failed(&error))?;
+                let revealed = disclosures.and_then(|d| reveal(statement.kind, &statement.body, &d).ok());
+                let body = revealed.as_ref().unwrap_or(&statement.body);
+                for named in named_in(statement.kind, body) {
+                    let Some(giai) = naming_item(body, &named.place) else { continue };
+                    notes.push(NameNote { digest: named.reference.digest, giai, public: named.public, seq });
+                }
+            }
+            let followed = Followed { size: last.seq.get() + 1, last_leaf: *last.leaf_hash().as_bytes() };
+            self.store.note_names(followed, &notes)?;
+            from = followed.size;
+            self.followed.send_replace(from);
+        }
+        Ok(from)
+    }
+
+    /// Follows the ledger in the background, every `every`, until the node stops.
+    pub(crate) fn follow_in_the_background(self: &Arc<Self>, ledger: Arc<Ledger>, every: Duration) {
+        let attachments = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                tokio::time::sleep(every * (1 << failures.min(6))).await;
+                if ledger.size() <= attachments.followed_size() {
+                    continue;
+                }
+                let (ledger, follower) = (Arc::clone(&ledger), Arc::clone(&attachments));
+                match tokio::task::spawn_blocking(move || follower.follow(&ledger)).await {
+                    Ok(Ok(_)) => failures = 0,
+                    Ok(Err(error)) => {
+                        failures += 1;
+                        tracing::error!(%error, "following the ledger's attachments");
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+    }
+}
+
+/// The references `entry` makes, restricted ones included (revealed from
+/// `disclosures`); none when it cannot name files or does not reveal (the
+/// ledger refuses such an entry with the reason).
+fn named_by(entry: &SignedEntry, disclosures: &[Disclosure]) -> Vec<salvage_ledger::attachment::Named> {
+    let statement = entry.statement();
+    if !can_name(statement.kind) {
+        return Vec::new();
+    }
+    if disclosures.is_empty() {
+        return named_in(statement.kind, &statement.body);
+    }
+    match reveal(statement.kind, &statement.body, disclosures) {
+        Ok(whole) => named_in(statement.kind, &whole),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The item whose record names the attachment at `place`: a split's part
+/// (`/parts/N/…`) names it for the part, every other body for its `giai`.
+fn naming_item(body: &Value, place: &salvage_ledger::disclosure::Place) -> Option<String> {
+    let item = match place.tokens() {
+        [parts, index, ..] if parts == "parts" => {
+            body.get("parts")?.get(index.parse::<usize>().ok()?)?.pointer("/passport/identity/giai")
+        }
+        _ => body.get("giai"),
+    };
+    item?.as_str().map(str::to_owned)
+}
+
+/// The leaf hash of record `size − 1`; the genesis's for an empty mark.
+fn leaf(ledger: &Ledger, size: u64) -> Option<[u8; 32]> {
+    let seq = size.checked_sub(1)?;
+    ledger.record(seq).ok().map(|record| *record.leaf_hash().as_bytes())
+}
+
+fn ledger_failed(error: &dyn std::fmt::Display) -> AttachmentError {
+    AttachmentError::Names { path: "the ledger".into(), reason: error.to_string() }
+}
+
+fn too_large(limit: u64) -> UploadRefusal {
+    UploadRefusal {
+        code: "attachment.too_large",
+        message: format!(
+            "the file is larger than this node takes ({limit} bytes, {} MiB); send a smaller photo or split the document",
+            limit / (1024 * 1024)
+        ),
+    }
+}
+
+/// The refusal of an upload declared larger than `limit` before its body is read.
+pub(crate) fn refuse_declared_length(limit: u64) -> UploadRefusal {
+    too_large(limit)
+}
