@@ -260,6 +260,24 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed_with
     let leader = cluster.wait_for_leader(Duration::from_secs(10));
     let stopped = (leader + 1) % 3;
     cluster.node(stopped).signal("STOP");
+    // A photo named while the node is stopped: the records it installs from a snapshot name it.
+    let photo = {
+        let image = image::RgbImage::from_fn(200, 150, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 7]));
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80).encode_image(&image).unwrap();
+        bytes
+    };
+    let stored = cluster.node(leader).signed("POST", "/v1/attachments", "baltic-demolition", &photo);
+    assert_eq!(stored.status, 201, "{}", stored.text());
+    let stored = stored.json();
+    let mut passport = passport("4750001PHOTO-0001", "brick pallet", 800.0);
+    passport["photos"] = json!([{"title": "Pallet", "media_type": stored["media_type"], "blake3": stored["blake3"], "size": stored["size"]}]);
+    let named = fixture.signed(
+        &["baltic-demolition"],
+        Kind::ItemRegister,
+        json!({"giai": "4750001PHOTO-0001", "passport": passport}),
+    );
+    assert_eq!(cluster.node(leader).submit_one(&named).status, 201);
     // Single entries from two writers, so that Raft's log grows by thousands
     // of batches and the leader replaces the stopped node's missing log with a
     // snapshot (it keeps 1000 entries after one).
@@ -291,7 +309,7 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed_with
         }
     });
     let behind = cluster.status(leader).unwrap();
-    assert_eq!(behind.size, 1 + 2 * PER_WRITER as u64);
+    assert_eq!(behind.size, 2 + 2 * PER_WRITER as u64);
     cluster.node(stopped).signal("CONT");
     // Killed the moment it has installed the leader's snapshot (while Raft
     // purges its log up to it), the node comes back and catches up.
@@ -327,6 +345,14 @@ fn a_node_stopped_while_thousands_of_entries_commit_catches_up_when_resumed_with
     }
     let all = records(&cluster, stopped, size);
     assert!(!serde_json::to_string(&all).unwrap().contains("Donor building"), "a restricted value is in a record");
+    // And the photo a record of the snapshot names: fetched from the others.
+    let path = format!("/v1/attachments/{}", stored["blake3"].as_str().unwrap());
+    let fetching = Instant::now();
+    while cluster.node(stopped).get(&path).status != 200 {
+        assert!(fetching.elapsed() < Duration::from_secs(30), "the restored node never fetched the photo");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(cluster.node(stopped).get(&path).body, photo);
 }
 
 /// Every how many registrations of the snapshot test restricts its donor address.
