@@ -9,6 +9,7 @@
 //! and `linkset` answers machines that ask the resolver for every link of an
 //! item.
 
+pub mod attachments_view;
 pub mod linkset;
 pub mod locale;
 pub mod page;

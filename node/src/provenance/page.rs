@@ -2,11 +2,15 @@
 //!
 //! Buyers open it by scanning an item's QR code on a building site, often on
 //! a slow connection, so the page is a single small document: inline CSS, no
-//! JavaScript, no fonts, images or other requests, readable from 360 px wide,
-//! with colours that meet WCAG AA contrast. What matters most comes first:
-//! what the item is, hazards, whether it may be reused at all, then where it
-//! came from, who held it, who certified it, and how the record was verified.
-//! maud escapes every value, so passport text cannot inject markup.
+//! JavaScript, no fonts; its only other requests are the thumbnails of the
+//! item's photos, from the node itself, sized in the markup (no reflow) and
+//! loaded lazily. It is readable from 360 px wide, with colours that meet WCAG
+//! AA contrast. What matters most comes first: what the item is, hazards,
+//! whether it may be reused at all, what it looks like, then where it came
+//! from, who held it, who certified it, and how the record was verified.
+//! maud escapes every value, so passport text cannot inject markup, and the
+//! page's own Content-Security-Policy ([`CONTENT_SECURITY_POLICY`]) lets it
+//! run no script and load nothing but its style and the node's images.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use salvage_ledger::custody::ItemStatus;
@@ -15,7 +19,14 @@ use salvage_ledger::ident::GiaiError;
 
 use super::linkset::percent_encode;
 use super::locale::{Locale, Locales};
-use super::view::{Attestation, Event, Inclusion, MemberRef, Provenance, PublicPassport, TimelineStep};
+use super::view::{Attestation, Document, Event, Inclusion, MemberRef, Provenance, PublicPassport, TimelineStep};
+
+/// What the page may load and do, as its `<meta http-equiv>` states it (a
+/// server can send the same in the header): its inline style sheet, images
+/// from the node (the photos' thumbnails), no script, no plugin, no frame, no
+/// other host; no `<base>` and no form that could redirect a link or a post.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 /// Why there is no page for a GIAI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +49,7 @@ pub fn render(p: &Provenance, locale: &Locale, locales: &Locales, page_url: &str
         main {
             (item_header(p, locale))
             (warnings(p, locale))
+            (photos(&p.passport, locale))
             (what_it_is(&p.passport, locale))
             (condition_and_origin(&p.passport, locale))
             (withheld(p, locale))
@@ -87,6 +99,8 @@ fn document(locale: &Locale, locales: &Locales, title: &str, canonical: Option<&
         html lang=(locale.code()) {
             head {
                 meta charset="utf-8";
+                // Before the style sheet, which it governs.
+                meta http-equiv="Content-Security-Policy" content=(CONTENT_SECURITY_POLICY);
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light";
                 meta name="referrer" content="no-referrer";
@@ -225,6 +239,37 @@ fn warnings(p: &Provenance, locale: &Locale) -> Markup {
             section.alert.stop aria-labelledby="waste" {
                 h2 #waste { (t("warning.waste_heading")) }
                 p { (t("warning.waste")) @if let Some(code) = &p.passport.waste_code { " " (t("legal.waste_code")) ": " (code) } }
+            }
+        }
+    }
+}
+
+/// The item's photos, each a thumbnail linking to the full image; one this node
+/// has no thumbnail of (it does not hold the image yet) is a text link. They
+/// come after the warnings, which must be read first, and before the details.
+fn photos(passport: &PublicPassport, locale: &Locale) -> Markup {
+    let t = |key: &str| locale.text(key).to_owned();
+    html! {
+        @if !passport.photos.is_empty() {
+            section aria-labelledby="photos" {
+                h2 #photos { (t("photos.heading")) }
+                ul.photos {
+                    @for photo in &passport.photos {
+                        li {
+                            @if let Some((width, height)) = photo.thumbnail {
+                                a href=(photo.href()) {
+                                    img src=(photo.thumbnail_href()) alt=(photo.title) width=(width) height=(height) loading="lazy" decoding="async";
+                                }
+                            } @else {
+                                a.no-thumb href=(photo.href()) {
+                                    (photo.title)
+                                    br;
+                                    span.small { (t("photos.no_thumbnail")) }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -426,6 +471,11 @@ fn attestation(a: &Attestation, current_version: u64, locale: &Locale) -> Markup
                 @if let Some(v) = &a.certificate_id { dt { (t("attestation.certificate")) } dd { (v) } }
                 @if let Some(v) = &a.valid_until { dt { (t("attestation.valid_until")) } dd { (date(v, locale)) } }
                 @if let Some(v) = &a.summary { dt { (t("attestation.summary")) } dd { (v) } }
+                @if let Some(report) = &a.report { dt { (t("attestation.report")) } dd { (file_entry(report, locale)) } }
+                @if !a.documents.is_empty() {
+                    dt { (t("documents.heading")) }
+                    dd { ul.files { @for d in &a.documents { li { (file_entry(d, locale)) } } } }
+                }
             }
             @if a.passport_version != current_version {
                 p.small { (locale.format("attestation.older_version", &[("version", &a.passport_version.to_string()), ("current", &current_version.to_string())])) }
@@ -449,17 +499,36 @@ fn environment_and_documents(passport: &PublicPassport, locale: &Locale) -> Mark
         @if !passport.documents.is_empty() {
             section aria-labelledby="documents" {
                 h2 #documents { (t("documents.heading")) }
-                ul {
+                ul.files {
                     @for d in &passport.documents {
-                        li {
-                            (d.title)
-                            @if let Some(media) = &d.media_type { " " span.small { "(" (media) ")" } }
-                            @if let Some(hash) = &d.blake3 { br; span.small { (t("documents.hash")) ": " code.hash { (hash) } } }
-                        }
+                        li { (file_entry(d, locale)) }
                     }
                 }
             }
         }
+    }
+}
+
+/// A document: its title, linked where a copy can be had (the node's, or the
+/// address the statement gives), what kind of file it is and how large, who
+/// attached it, and its fingerprint.
+fn file_entry(d: &Document, locale: &Locale) -> Markup {
+    let t = |key: &str| locale.text(key).to_owned();
+    let facts: Vec<String> =
+        [d.media_type.as_deref().map(|m| media_type(m, locale)), d.size.map(|size| file_size(size, locale))]
+            .into_iter()
+            .flatten()
+            .collect();
+    html! {
+        @match d.href() {
+            // Another host's address: no credit for it from this page.
+            Some(href) if d.links_elsewhere() => { a href=(href) rel="external nofollow noopener" { (d.title) } }
+            Some(href) => { a href=(href) { (d.title) } }
+            None => { (d.title) }
+        }
+        @if !facts.is_empty() { " " span.small { "(" (facts.join(", ")) ")" } }
+        @if !d.attached_by.is_empty() { br; span.small { (t("documents.attached_by")) ": " (names(&d.attached_by)) } }
+        @if let Some(hash) = &d.blake3 { br; span.small { (t("documents.hash")) ": " code.hash { (hash) } } }
     }
 }
 
@@ -534,6 +603,27 @@ fn malformed_reason(error: &GiaiError, text: &str, locale: &Locale) -> String {
 /// or the code itself with underscores as spaces if the locale has none.
 fn coded(locale: &Locale, group: &str, code: &str) -> String {
     locale.lookup(&format!("{group}.{code}")).map_or_else(|| code.replace('_', " "), str::to_owned)
+}
+
+/// A media type in words ("PDF", "JPEG image"), or as written if the locale
+/// does not know it.
+fn media_type(media: &str, locale: &Locale) -> String {
+    let key = format!("media_type.{}", media.replace(['/', '.', '+', '-'], "_"));
+    locale.lookup(&key).map_or_else(|| media.to_owned(), str::to_owned)
+}
+
+/// A file's length in bytes, KB or MB (of 1024), with one decimal below 10.
+fn file_size(bytes: u64, locale: &Locale) -> String {
+    const KB: f64 = 1024.0;
+    // Exact: the schema bounds sizes to 2^53 - 1.
+    let exact = bytes as f64;
+    let (value, key) = match bytes {
+        0..1024 => (exact, "size.bytes"),
+        1024..1_048_576 => (exact / KB, "size.kb"),
+        _ => (exact / (KB * KB), "size.mb"),
+    };
+    let shown = if value < 10.0 { (value * 10.0).round() / 10.0 } else { value.round() };
+    locale.format(key, &[("size", &number(shown, locale))])
 }
 
 /// Member names joined for a sentence.
@@ -623,6 +713,13 @@ ul.plain{list-style:none;margin:0;padding:0}\
 ol.timeline{margin:0;padding-left:1.5rem}\
 ol.timeline li{margin:.5rem 0}\
 time{font-weight:700;display:block}\
+ul.photos{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.5rem}\
+ul.photos a{display:block;border-radius:.4rem}\
+ul.photos img{display:block;max-width:100%;height:auto;border-radius:.4rem;background:#f4f6f8}\
+ul.photos .no-thumb{min-height:6rem;padding:.75rem;border:1px dashed #767676;overflow-wrap:anywhere}\
+ul.files{padding-left:1.25rem}\
+.files li{margin:.5rem 0}\
+.files a{display:inline-block;padding:.3rem 0;overflow-wrap:anywhere}\
 .attestation{border:1px solid #c4c4c4;border-radius:.4rem;padding:.75rem 1rem;margin:.75rem 0}\
 .pass{color:#1e5b25}.fail{color:#a50e0e}.conditional,.pending{color:#7a4b00}\
 .checks{list-style:none;padding:0}\

@@ -3,16 +3,17 @@
 //! was surveyed and sent to landfill.
 
 use salvage_ledger::Ledger;
+use salvage_ledger::attachment::AttachmentDigest;
 use salvage_ledger::checkpoint::{Checkpoint, NoteSigner, SignedCheckpoint};
 use salvage_ledger::custody::ItemStatus;
 use salvage_ledger::entry::Kind;
 use salvage_ledger::ident::Giai;
 use salvage_ledger::store::checkpoint_origin;
-use salvage_ledger::testkit::Fixture;
+use salvage_ledger::testkit::{Fixture, passport};
 use serde_json::{Value, json};
 
-use super::page::{NotFound, render, render_not_found};
-use super::view::{Event, Inclusion, Provenance};
+use super::page::{CONTENT_SECURITY_POLICY, NotFound, render, render_not_found};
+use super::view::{Document, Event, Inclusion, Provenance};
 use super::{Locales, linkset};
 
 const BEAM: &str = "4750001BEAM-0001";
@@ -218,16 +219,37 @@ fn the_beam_page_shows_what_a_buyer_relies_on() {
     assert!(html.contains("<code>/documents/1</code>"), "{html}");
     assert!(html.contains("its records hold them in the clear"));
 
-    // No scripts, and nothing loaded or linked from other hosts.
+    // No scripts, nothing loaded from other hosts, and no link to one but the
+    // copy of a document its passport points to.
     assert!(!html.to_lowercase().contains("<script"));
-    assert!(!html.contains("src="));
+    assert!(!html.contains("src="), "this node holds no photo of the beam, so no thumbnail");
     assert!(!html.contains("@import") && !html.contains("url("));
     for target in link_targets(&html) {
         assert!(
-            target.starts_with("?lang=") || target.starts_with("/v1/items/") || target == PAGE_URL,
+            target.starts_with("?lang=")
+                || target.starts_with("/v1/items/")
+                || target.starts_with("/v1/attachments/")
+                || target == "https://docs.salvage.example/audits/meander-2024.pdf"
+                || target == PAGE_URL,
             "link to {target}"
         );
     }
+    // The photo this node has no thumbnail of is a link to the file, saying so.
+    assert_in_order(
+        &html,
+        &[
+            "<h2 id=\"photos\">Photos</h2>",
+            "<a class=\"no-thumb\" href=\"/v1/attachments/9c1f5e8b2a7d4c3e6f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60\">",
+            "Beam on the rack at the reuse hub, top flange",
+            "No preview on this server yet",
+            "What it is",
+        ],
+    );
+    // The audit named before attachments were stored links to where the passport says a copy lies.
+    assert!(html.contains(
+        "<a href=\"https://docs.salvage.example/audits/meander-2024.pdf\" rel=\"external nofollow noopener\">\
+         Pre-demolition audit Kantoorgebouw De Meander</a> <span class=\"small\">(PDF)</span>"
+    ));
     assert!(html.contains("href=\"?lang=en\" hreflang=\"en\" lang=\"en\" aria-current=\"page\">English</a>"));
     assert!(html.contains("href=\"?lang=lv\" hreflang=\"lv\" lang=\"lv\">Latviešu</a>"));
 }
@@ -410,4 +432,188 @@ fn an_installation_s_restricted_location_stays_off_the_page() {
     let locales = Locales::embedded().unwrap();
     let html = render(&p, locales.default_locale(), &locales, PAGE_URL);
     assert!(html.contains("Jelgava library") && !html.contains("Director"), "{html}");
+}
+
+/// The digest of a made-up file, as statements name it.
+fn digest_of(bytes: &[u8]) -> String {
+    AttachmentDigest::of(bytes).to_hex()
+}
+
+/// A window whose passport has photos and documents, one photo restricted
+/// whole and one by its size, and an inspection with a report and a photo.
+fn window_world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture::new();
+    let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
+    let mut window = passport(WINDOW, "Oak casement window", 41.0);
+    let photo = |title: &str, bytes: &[u8], media: &str| json!({"title": title, "media_type": media, "blake3": digest_of(bytes), "size": 48_213});
+    window["photos"] = json!([
+        photo("Window in the owner's flat", b"secret", "image/jpeg"),
+        photo("Window, outside face", b"front", "image/jpeg"),
+        photo("Window, sash detail", b"sized-secret", "image/png"),
+        photo("Window, hinge <close-up>", b"hinge", "image/webp"),
+    ]);
+    window["documents"] = json!([
+        {"title": "Glazing test report", "media_type": "application/pdf", "blake3": digest_of(b"glazing"), "size": 184_213},
+        {"title": "Joinery drawing", "media_type": "image/vnd.dwg", "blake3": digest_of(b"drawing"),
+         "uri": "https://docs.salvage.example/drawings/window.dwg"},
+    ]);
+    window["restricted"] = json!(["/photos/0", "/photos/2/size"]);
+    let entries = vec![
+        f.signed(&["riga-deconstruction"], Kind::ItemRegister, json!({"giai": WINDOW, "passport": window})),
+        f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": WINDOW, "passport_version": 1, "attestation": {
+            "type": "inspection", "result": "pass", "summary": "Frame sound, glazing intact.",
+            "report": {"title": "Inspection report BBC-2026-0500", "media_type": "application/pdf",
+                       "blake3": digest_of(b"report"), "size": 1_572_864},
+            "documents": [{"title": "Moisture reading", "media_type": "image/jpeg",
+                           "blake3": digest_of(b"moisture"), "size": 912}]}}),
+        ),
+    ];
+    for outcome in ledger.submit(entries).unwrap() {
+        outcome.unwrap();
+    }
+    let key = Fixture::key("regional-planning");
+    let checkpoint =
+        SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+            .unwrap();
+    World { _dir: dir, ledger, checkpoint }
+}
+
+const WINDOW: &str = "4750001WIN-0003";
+
+#[test]
+fn photos_are_sized_lazy_thumbnails_linking_to_their_files_and_restricted_ones_stay_off() {
+    let w = window_world();
+    let mut p = provenance(&w, WINDOW);
+    // Only the public photos, in the passport's order, and no thumbnail until the node says.
+    let titles: Vec<&str> = p.passport.photos.iter().map(|photo| photo.title.as_str()).collect();
+    assert_eq!(titles, ["Window, outside face", "Window, hinge <close-up>"]);
+    assert!(p.passport.photos.iter().all(|photo| photo.thumbnail.is_none()));
+    // The node holds the outside face (its thumbnail is 480 × 360), not yet the hinge.
+    let (front, hinge) = (digest_of(b"front"), digest_of(b"hinge"));
+    p.set_thumbnails(|digest| (digest.to_hex() == front).then_some((480, 360)));
+    assert_eq!(p.passport.photos[0].thumbnail, Some((480, 360)));
+    assert_eq!(p.passport.photos[1].thumbnail, None);
+
+    let locales = Locales::embedded().unwrap();
+    let html = render(&p, locales.default_locale(), &locales, PAGE_URL);
+    assert_in_order(
+        &html,
+        &[
+            "<h1>Oak casement window</h1>",
+            "<ul class=\"photos\">",
+            &format!(
+                "<li><a href=\"/v1/attachments/{front}\"><img src=\"/v1/attachments/{front}/thumbnail\" \
+                 alt=\"Window, outside face\" width=\"480\" height=\"360\" loading=\"lazy\" decoding=\"async\"></a></li>"
+            ),
+            &format!("<li><a class=\"no-thumb\" href=\"/v1/attachments/{hinge}\">Window, hinge &lt;close-up&gt;<br>"),
+            "No preview on this server yet",
+            "</ul>",
+            "What it is",
+        ],
+    );
+    assert_eq!(html.matches("<img ").count(), 1);
+    // Restricted whole, or by its size (which makes the file restricted): neither shows.
+    for secret in
+        ["owner&#39;s flat", "owner's flat", &digest_of(b"secret"), "sash detail", &digest_of(b"sized-secret")]
+    {
+        assert!(!html.contains(secret), "restricted {secret:?} leaked");
+    }
+
+    // A stored document: linked to the node's copy, its type and size in words,
+    // who attached it and its fingerprint.
+    let glazing = digest_of(b"glazing");
+    assert_in_order(
+        &html,
+        &[
+            "<h2 id=\"documents\">Documents</h2>",
+            &format!("<a href=\"/v1/attachments/{glazing}\">Glazing test report</a>"),
+            "<span class=\"small\">(PDF, 180\u{a0}KB)</span>",
+            "Attached by: Riga Deconstruction SIA",
+            &format!("Fingerprint (BLAKE3): <code class=\"hash\">{glazing}</code>"),
+            // One named before attachments were stored: linked where its copy lies, its type as written.
+            "<a href=\"https://docs.salvage.example/drawings/window.dwg\" rel=\"external nofollow noopener\">\
+             Joinery drawing</a> <span class=\"small\">(image/vnd.dwg)</span>",
+            "Attached by: Riga Deconstruction SIA",
+        ],
+    );
+
+    // The inspection's report and its further files, attached by the certifier.
+    let (report, moisture) = (digest_of(b"report"), digest_of(b"moisture"));
+    let a = &p.attestations[0];
+    assert_eq!(a.report.as_ref().unwrap().size, Some(1_572_864));
+    assert_eq!(a.documents.len(), 1);
+    assert_eq!(a.documents[0].attached_by[0].id, "baltic-cert");
+    assert_in_order(
+        &html,
+        &[
+            "Inspection: <span class=\"pass\">passed</span>",
+            "<dt>Report</dt>",
+            &format!("<a href=\"/v1/attachments/{report}\">Inspection report BBC-2026-0500</a>"),
+            "(PDF, 1.5\u{a0}MB)",
+            "Attached by: Baltic Building Certification",
+            &report,
+            "<dt>Documents</dt>",
+            &format!("<a href=\"/v1/attachments/{moisture}\">Moisture reading</a>"),
+            "(JPEG image, 912\u{a0}bytes)",
+        ],
+    );
+
+    // No script, and a policy that allows none and the node's images.
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(
+        html.contains(&format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">"))
+    );
+    assert!(CONTENT_SECURITY_POLICY.contains("img-src 'self'"));
+    assert!(!CONTENT_SECURITY_POLICY.contains("script-src") && CONTENT_SECURITY_POLICY.contains("default-src 'none'"));
+    for target in link_targets(&html) {
+        assert!(
+            target.starts_with("?lang=")
+                || target.starts_with("/v1/items/")
+                || target.starts_with("/v1/attachments/")
+                || target == "https://docs.salvage.example/drawings/window.dwg"
+                || target == PAGE_URL,
+            "link to {target}"
+        );
+    }
+
+    // In Latvian, types and sizes too.
+    let lv = render(&p, locales.get("lv").unwrap(), &locales, PAGE_URL);
+    assert!(lv.contains("<h2 id=\"photos\">Fotoattēli</h2>"));
+    assert!(lv.contains("(PDF, 180\u{a0}KB)") && lv.contains("(PDF, 1,5\u{a0}MB)"));
+    assert!(lv.contains("(JPEG attēls, 912\u{a0}B)"));
+    assert!(lv.contains("Pievienoja: Riga Deconstruction SIA"));
+    assert!(lv.contains("<dt>Pārskats</dt>"));
+    assert!(lv.contains("Šajā serverī priekšskatījuma vēl nav"));
+}
+
+#[test]
+fn only_stored_files_and_web_addresses_are_linked() {
+    let document = |size: Option<u64>, uri: Option<&str>| Document {
+        title: "Report".to_owned(),
+        media_type: Some("application/pdf".to_owned()),
+        blake3: Some(digest_of(b"report")),
+        size,
+        uri: uri.map(str::to_owned),
+        attached_by: Vec::new(),
+    };
+    let stored = format!("/v1/attachments/{}", digest_of(b"report"));
+    assert_eq!(document(Some(77), None).href(), Some(stored.clone()));
+    // The node's copy is preferred to another host's.
+    assert_eq!(document(Some(77), Some("https://elsewhere.example/r.pdf")).href(), Some(stored));
+    assert!(!document(Some(77), None).links_elsewhere());
+    let elsewhere = document(None, Some("HTTPS://elsewhere.example/r.pdf"));
+    assert_eq!(elsewhere.href().as_deref(), Some("HTTPS://elsewhere.example/r.pdf"));
+    assert!(elsewhere.links_elsewhere());
+    for uri in ["javascript:alert(1)", "data:text/html,<b>hi</b>", "file:///etc/passwd"] {
+        assert_eq!(document(None, Some(uri)).href(), None, "{uri} must not be linked");
+    }
+    assert_eq!(document(None, None).href(), None);
+    // A size with a malformed digest names no stored file.
+    let mut malformed = document(Some(77), None);
+    malformed.blake3 = Some("../../v1/items".to_owned());
+    assert_eq!(malformed.href(), None);
 }

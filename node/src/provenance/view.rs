@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use salvage_ledger::attachment::AttachmentDigest;
 use salvage_ledger::chain::Record;
 use salvage_ledger::checkpoint::{NoteVerifier, SignedCheckpoint};
 use salvage_ledger::custody::{ItemState, ItemStatus, LedgerFormat, Member, Role};
@@ -17,6 +18,8 @@ use salvage_ledger::store::checkpoint_origin;
 use salvage_ledger::{Ledger, LedgerError};
 use serde_json::Value;
 
+pub use super::attachments_view::{Document, MemberRef, Photo};
+use super::attachments_view::{document, documents, named_only_privately, photos};
 use super::redact::public_passport;
 
 /// Everything the provenance page of one item shows.
@@ -58,15 +61,6 @@ pub struct Withheld {
     pub recorded_in_clear: bool,
 }
 
-/// A consortium member as the page names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRef {
-    /// Its stable id.
-    pub id: String,
-    /// Its name (the id, if the ledger knows no such member).
-    pub name: String,
-}
-
 /// The public passport fields the page shows. Absent fields are `None` or empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PublicPassport {
@@ -102,7 +96,9 @@ pub struct PublicPassport {
     pub epd_reference: Option<String>,
     /// Emissions avoided by reuse, kg CO2e.
     pub co2e_avoided_kg: Option<f64>,
-    /// Documents backing the passport (title, media type, blake3).
+    /// Photos of the item, the first one first.
+    pub photos: Vec<Photo>,
+    /// Documents backing the passport.
     pub documents: Vec<Document>,
 }
 
@@ -206,17 +202,6 @@ pub struct Dismantling {
     pub contractor: Option<String>,
 }
 
-/// A document backing a passport or attestation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Document {
-    /// Its title.
-    pub title: String,
-    /// Its media type.
-    pub media_type: Option<String>,
-    /// blake3 of the file, hex: a buyer given the file can check it is this one.
-    pub blake3: Option<String>,
-}
-
 /// One record of the item's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimelineStep {
@@ -316,6 +301,10 @@ pub struct Attestation {
     pub valid_until: Option<String>,
     /// What was examined and found.
     pub summary: Option<String>,
+    /// The report or certificate issued, as a file.
+    pub report: Option<Document>,
+    /// Further files backing it.
+    pub documents: Vec<Document>,
 }
 
 /// What the page checked for the buyer, each with its outcome.
@@ -395,7 +384,20 @@ impl Provenance {
         let withheld =
             Withheld { recorded_in_clear: !places.is_empty() && ledger.format() == LedgerFormat::V1, places };
         let passport = public_passport_of(&passport_record, giai);
-        let passport = PublicPassport::from_public(&passport, &members);
+        let mut passport = PublicPassport::from_public(&passport, &members);
+        // The passport's files are attached by whoever signed the record that holds it.
+        let attached_by = members.signers(passport_record.entry.signatures().iter().map(|s| &s.key));
+        for document in &mut passport.documents {
+            document.attached_by.clone_from(&attached_by);
+        }
+        // A reference with a restricted part (its size, say) can leave the rest
+        // in the public passport, but its file is not public: left out too.
+        let private =
+            named_only_privately(passport_record.entry.statement().kind, &passport_record.entry.statement().body);
+        passport.photos.retain(|photo| photo.digest().is_some_and(|digest| !private.contains(&digest)));
+        passport.documents.retain(|d| {
+            d.blake3.as_deref().and_then(AttachmentDigest::parse).is_none_or(|digest| !private.contains(&digest))
+        });
 
         let mut timeline = Vec::with_capacity(history.len());
         let mut attestations = Vec::new();
@@ -457,6 +459,15 @@ impl Provenance {
     pub fn display_name(&self) -> &str {
         self.passport.name.as_deref().unwrap_or(self.giai.as_str())
     }
+
+    /// Sets each photo's thumbnail size from `thumbnail_size`: the node's
+    /// attachments, which know which images they hold (`None` for one they do
+    /// not hold yet). The ledger alone cannot say, so the view leaves it to the node.
+    pub fn set_thumbnails(&mut self, mut thumbnail_size: impl FnMut(&AttachmentDigest) -> Option<(u32, u32)>) {
+        for photo in &mut self.passport.photos {
+            photo.thumbnail = photo.digest().and_then(|digest| thumbnail_size(&digest));
+        }
+    }
 }
 
 impl PublicPassport {
@@ -513,15 +524,6 @@ impl PublicPassport {
             method: text(d, "/method"),
             contractor: text(d, "/contractor").map(|c| members.name_or_text(&c)),
         });
-        let documents = array(passport, "/documents")
-            .filter_map(|d| {
-                Some(Document {
-                    title: text(d, "/title")?,
-                    media_type: text(d, "/media_type"),
-                    blake3: text(d, "/blake3"),
-                })
-            })
-            .collect();
         PublicPassport {
             name: text(passport, "/name"),
             category: text(passport, "/category"),
@@ -539,7 +541,9 @@ impl PublicPassport {
             waste_code: text(passport, "/legal_status/list_of_waste_code"),
             epd_reference: text(passport, "/environment/epd_reference"),
             co2e_avoided_kg: number(passport, "/environment/co2e_avoided_kg"),
-            documents,
+            photos: photos(passport),
+            // Who attached them is known from the record: `Provenance::from_ledger` says.
+            documents: documents(passport, "/documents", &[]),
         }
     }
 }
@@ -670,10 +674,11 @@ fn event(kind: Kind, body: &Value, giai: &Giai, members: &Members) -> Option<Eve
 fn attestation(record: &Record, issuer: MemberRef) -> Option<Attestation> {
     let body = &record.entry.statement().body;
     let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+    // An attestation restricts nothing (its schema has no `restricted`): all its files are public.
+    let files_by = [issuer.clone()];
     Some(Attestation {
         seq: record.seq.get(),
         accepted: record.accepted.clone(),
-        issuer,
         passport_version: body.get("passport_version").and_then(Value::as_u64)?,
         kind: text("/attestation/type")?,
         result: text("/attestation/result")?,
@@ -682,6 +687,9 @@ fn attestation(record: &Record, issuer: MemberRef) -> Option<Attestation> {
         certificate_id: text("/attestation/certificate_id"),
         valid_until: text("/attestation/valid_until"),
         summary: text("/attestation/summary"),
+        report: body.pointer("/attestation/report").and_then(|r| document(r, &files_by)),
+        documents: documents(body, "/attestation/documents", &files_by),
+        issuer,
     })
 }
 

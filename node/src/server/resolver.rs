@@ -36,7 +36,7 @@ pub async fn resolve(
         Ok(giai) => giai,
         Err(error) => {
             let page = render_not_found(&giai_text, NotFound::Malformed(error), locale, &node.locales);
-            return Ok((StatusCode::NOT_FOUND, Html(page)).into_response());
+            return Ok((StatusCode::NOT_FOUND, policy(), Html(page)).into_response());
         }
     };
     if wants_linkset(&headers, parameter("linkType")) {
@@ -56,26 +56,46 @@ pub async fn resolve(
     let checkpoint = node.checkpoints.current().await?;
     let (size, version) = (checkpoint.checkpoint.size(), (checkpoint.checkpoint.size(), checkpoint.signatures.len()));
     if let Some(page) = node.pages.get(&giai, locale.code(), version) {
-        return Ok(Html(page).into_response());
+        return Ok((policy(), Html(page)).into_response());
     }
     let (view, size_after) = node
         .ledger({
             let (giai, checkpoint) = (giai.clone(), Arc::clone(&checkpoint));
-            move |ledger| Ok((Provenance::from_ledger(ledger, &giai, &checkpoint)?, ledger.size()))
+            let attachments = Arc::clone(&node.attachments);
+            move |ledger| {
+                let mut view = Provenance::from_ledger(ledger, &giai, &checkpoint)?;
+                // Derives a thumbnail the first time a page shows its photo.
+                if let Some(view) = view.as_mut() {
+                    view.set_thumbnails(|digest| attachments.thumbnail_size(digest));
+                }
+                Ok((view, ledger.size()))
+            }
         })
         .await?;
     let Some(view) = view else {
         let page = render_not_found(giai.as_str(), NotFound::Unregistered, locale, &node.locales);
-        return Ok((StatusCode::NOT_FOUND, Html(page)).into_response());
+        return Ok((StatusCode::NOT_FOUND, policy(), Html(page)).into_response());
     };
+    // A photo this node does not hold yet (a consortium node fetching it) would keep its
+    // placeholder until the ledger grows: such a page is not kept.
+    let every_photo_shown = view.passport.photos.iter().all(|photo| photo.thumbnail.is_some());
     let page_url = format!("{}/8004/{}", node.public_url(), crate::provenance::linkset::percent_encode(giai.as_str()));
     let page = Bytes::from(render(&view, locale, &node.locales, &page_url));
     // Only a page made wholly at one size is that size's page: every record
     // it read is of the checkpoint's size if the ledger did not grow meanwhile.
-    if size_after == size {
+    if size_after == size && every_photo_shown {
         node.pages.keep(giai, locale.code(), version, page.clone());
     }
-    Ok(Html(page).into_response())
+    Ok((policy(), Html(page)).into_response())
+}
+
+/// The page's Content-Security-Policy as a header too: no script, images from
+/// this node only, and (only a header can say it) never framed by another site.
+fn policy() -> [(header::HeaderName, String); 1] {
+    [(
+        header::CONTENT_SECURITY_POLICY,
+        format!("{}; frame-ancestors 'none'", crate::provenance::page::CONTENT_SECURITY_POLICY),
+    )]
 }
 
 fn wants_linkset(headers: &HeaderMap, link_type: Option<&str>) -> bool {
