@@ -58,10 +58,21 @@ impl NodeClient {
     /// status. The `Host` header is sent as signed, and redirects are not followed: the
     /// signature covers this node's authority and path, so another could only refuse it.
     pub fn get_signed(&self, path: &str, key: &SigningKey) -> Result<(u16, Vec<u8>)> {
+        self.send_signed("GET", path, key, None)
+    }
+
+    /// POSTs `body` to `path` signed by a member's `key`, as [`NodeClient::get_signed`] GETs.
+    /// The signature covers the path and query, not the body: a query such as
+    /// `?blake3=` binds the body where it matters.
+    pub fn post_signed(&self, path: &str, key: &SigningKey, body: &[u8]) -> Result<(u16, Vec<u8>)> {
+        self.send_signed("POST", path, key, Some(body))
+    }
+
+    fn send_signed(&self, method: &str, path: &str, key: &SigningKey, body: Option<&[u8]>) -> Result<(u16, Vec<u8>)> {
         let url = format!("{}{path}", self.base);
         let uri: ureq::http::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
         let authority = host_header(&uri).with_context(|| format!("{url} names no host"))?;
-        let target = SignedTarget { method: "GET", authority: &authority, path: uri.path(), query: uri.query() };
+        let target = SignedTarget { method, authority: &authority, path: uri.path(), query: uri.query() };
         let nonce = member_auth::fresh_nonce()
             .map_err(|error| anyhow!("cannot draw a random nonce from the operating system: {error}"))?;
         let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs()).unwrap_or_default();
@@ -70,23 +81,33 @@ impl NodeClient {
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(120)))
+            .timeout_global(Some(Duration::from_secs(600)))
             .build()
             .into();
-        let mut response = agent
-            .get(&url)
-            .header("Host", &authority)
-            .header("Accept", "application/json")
-            .header(member_auth::SIGNATURE_INPUT_HEADER, &signature.signature_input)
-            .header(member_auth::SIGNATURE_HEADER, &signature.signature)
-            .call()
-            .map_err(|error| anyhow!("cannot reach the node at {url}: {error}"))?;
+        let response = match body {
+            None => agent
+                .get(&url)
+                .header("Host", &authority)
+                .header("Accept", "application/json")
+                .header(member_auth::SIGNATURE_INPUT_HEADER, &signature.signature_input)
+                .header(member_auth::SIGNATURE_HEADER, &signature.signature)
+                .call(),
+            Some(body) => agent
+                .post(&url)
+                .header("Host", &authority)
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/octet-stream")
+                .header(member_auth::SIGNATURE_INPUT_HEADER, &signature.signature_input)
+                .header(member_auth::SIGNATURE_HEADER, &signature.signature)
+                .send(body),
+        };
+        let mut response = response.map_err(|error| anyhow!("cannot reach the node at {url}: {error}"))?;
         let status = response.status().as_u16();
         let mut bytes = Vec::new();
         response
             .body_mut()
             .as_reader()
-            .take(16 * 1024 * 1024)
+            .take(64 * 1024 * 1024)
             .read_to_end(&mut bytes)
             .with_context(|| format!("reading the answer of {url}"))?;
         Ok((status, bytes))
@@ -263,7 +284,7 @@ fn outcome(status: u16, result: &Value) -> Outcome {
     })
 }
 
-fn refused(status: u16, body: &[u8]) -> Refused {
+pub(crate) fn refused(status: u16, body: &[u8]) -> Refused {
     let answer: Value = serde_json::from_slice(body).unwrap_or_default();
     let error = &answer["error"];
     match error["code"].as_str() {

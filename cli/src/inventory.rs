@@ -69,6 +69,8 @@ pub fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value
             },
             Cell::Materials => materials(text),
             Cell::Columns => restricted(text),
+            // Uploaded by the command, which puts their references in: see [`files_of`].
+            Cell::Files => continue,
         };
         match value {
             Ok(value) => set(&mut passport, pointer, value),
@@ -93,6 +95,24 @@ pub fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value
         }
     }
     if problems.is_empty() { Ok(passport) } else { Err(problems) }
+}
+
+/// The files a row names for its passport, as (passport field, paths): the `photos` and
+/// `documents` cells, paths separated by `;`, relative to the inventory's directory.
+pub fn files_of(cells: &HashMap<String, String>) -> Vec<(&'static str, Vec<String>)> {
+    ["photos", "documents"]
+        .into_iter()
+        .filter_map(|field| {
+            let paths: Vec<String> = cells
+                .get(field)?
+                .split(';')
+                .map(str::trim)
+                .filter(|path| !path.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (!paths.is_empty()).then_some((field, paths))
+        })
+        .collect()
 }
 
 /// The column a JSON pointer into the passport came from (or the pointer itself).
@@ -168,6 +188,7 @@ enum Cell {
     YesNo,
     Materials,
     Columns,
+    Files,
 }
 
 /// Every column: its name, where it goes in the passport, and its type.
@@ -197,5 +218,7 @@ const COLUMNS: &[(&str, &str, Cell)] = &[
     ("hazard_survey", "/hazards/survey_reference", Cell::Text),
     ("legal_status", "/legal_status/status", Cell::Text),
     ("waste_code", "/legal_status/list_of_waste_code", Cell::Text),
+    ("photos", "/photos", Cell::Files),
+    ("documents", "/documents", Cell::Files),
     ("restricted", "/restricted", Cell::Columns),
 ];

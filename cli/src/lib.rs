@@ -4,3 +4,4 @@
 
 pub mod disclosures_dir;
 pub mod inventory;
+pub mod strip;

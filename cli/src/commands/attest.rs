@@ -7,6 +7,7 @@ use clap::Args;
 use salvage_ledger::entry::Kind;
 use serde_json::json;
 
+use super::attach::FileFields;
 use super::member_args::SignerArgs;
 use super::register::read_json;
 
@@ -20,6 +21,10 @@ pub struct AttestCommand {
     /// The passport version examined; by default the item's current one.
     #[arg(long)]
     passport_version: Option<u64>,
+    /// The report or certificate (PDF or image) to upload and name as the attestation's `report`.
+    /// The attestation's `report` and `documents` may also name files by path, relative to it.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     signer: SignerArgs,
 }
@@ -27,7 +32,16 @@ pub struct AttestCommand {
 impl AttestCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
-        let attestation = read_json(&self.attestation)?;
+        let mut attestation = read_json(&self.attestation)?;
+        if let Some(report) = &self.report {
+            let absolute = std::path::absolute(report).with_context(|| format!("cannot find {}", report.display()))?;
+            if let Some(object) = attestation.as_object_mut() {
+                object.insert("report".into(), serde_json::Value::String(absolute.to_string_lossy().into_owned()));
+            }
+        }
+        let base = self.attestation.parent().unwrap_or(std::path::Path::new(""));
+        FileFields { holder: &mut attestation, lists: &["documents"], single: &["report"] }
+            .upload(base, &self.signer)?;
         let version = match self.passport_version {
             Some(version) => version,
             None => {

@@ -1,7 +1,10 @@
 //! `salvage audit (--node URL | --data DIR) --genesis GENESIS`: every record
 //! of a ledger checked against the genesis, a signed checkpoint and an
-//! earlier checkpoint, with a report a certification body can file.
+//! earlier checkpoint, with a report a certification body can file; with
+//! `--attachments`, every file the records name publicly fetched and checked
+//! against its name.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,13 +13,17 @@ use anyhow::{Context, Result, bail};
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
 use salvage_cli::disclosures_dir::DisclosuresDir;
+use salvage_ledger::attachment::{AttachmentDigest, can_name, named_in};
 use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit};
 use salvage_ledger::checkpoint::SignedCheckpoint;
-use salvage_ledger::entry::{LedgerId, Timestamp};
+use salvage_ledger::entry::{Kind, LedgerId, Timestamp};
 use salvage_ledger::genesis::Genesis;
 use salvage_ledger::store::{checkpoint_origin, log};
 use salvage_node::audit_report::{self, AuditSummary, EarlierFinding, Source};
+use serde::Serialize;
+use serde_json::Value;
 
+use super::attachment_files::{Downloads, Fetched, Mismatch, UNSIZED_LIMIT, judge, read_file};
 use super::verify::{plural, problem_lines};
 use super::write_file;
 use crate::client::NodeClient;
@@ -49,7 +56,19 @@ A progress bar is drawn on standard error when it is a terminal. The
 summary goes to standard output (text, or JSON with `--json`); `--html`
 also writes a self-contained report to file. Exit status 0 only when the
 audit found no problem; 1 otherwise, after naming each problem (record,
-code, message).";
+code, message).
+
+`--attachments` also checks the photos and documents the records name
+(docs/format.md §15): as the records stream past, the digest of every file
+a public field names is kept (once per file); after the audit, each file is
+downloaded from the node (`GET /v1/attachments/{blake3}`, one at a time) or,
+with `--data`, read from the directory's `attachments/objects/`, and its
+bytes must hash to its name and have the `size` its references give. A file
+that cannot be had is reported as `attachment.missing`, one whose bytes are
+wrong as `attachment.mismatch`, in a section of their own (text, JSON and
+HTML) apart from the ledger's problems; either makes the exit status 1.
+Files named only in restricted fields are counted as not checked
+(restricted): their digests are all a public record shows.";
 
 /// `salvage audit`: see [`LONG_ABOUT`].
 #[derive(Debug, Args)]
@@ -95,6 +114,11 @@ pub struct AuditCommand {
     /// Print the summary as JSON for scripts instead of text for people.
     #[arg(long)]
     json: bool,
+    /// Also fetch every attachment a public field of a record names, from
+    /// the node or the data directory, and check its bytes against its name
+    /// and size; missing or wrong files make the audit fail.
+    #[arg(long)]
+    attachments: bool,
 }
 
 impl AuditCommand {
@@ -157,6 +181,13 @@ impl AuditCommand {
             },
         };
         let bar = progress_bar(checkpoint.as_ref().map(|note| note.signed.checkpoint.size()));
+        // The records pass the attachments' tally on their way into the audit, so they are read once.
+        let mut named = NamedFiles::default();
+        let records = records.inspect(|item| {
+            if let (true, Ok(record)) = (self.attachments, item) {
+                named.note(record);
+            }
+        });
         let mut report = audit(genesis.entry(), records, &options, &mut |read| {
             if bar.length().is_some_and(|length| read > length) {
                 bar.set_length(read);
@@ -184,20 +215,46 @@ impl AuditCommand {
             }),
             report,
         };
+        let attachments = match (self.attachments, &self.node, &self.data) {
+            (false, _, _) => None,
+            (true, Some(url), _) => Some(named.check(&FileSource::Node(Downloads::new(url)))),
+            (true, None, Some(dir)) => Some(named.check(&FileSource::Data(attachments_directory(dir)))),
+            (true, None, None) => None,
+        };
         if let Some(path) = &self.html {
-            write_file(path, audit_report::html(&summary).as_bytes())?;
+            let mut page = audit_report::html(&summary);
+            if let Some(attachments) = &attachments {
+                attachments.add_to_html(&mut page);
+            }
+            write_file(path, page.as_bytes())?;
         }
         if self.json {
-            say!("{}", serde_json::to_string_pretty(&summary)?);
+            let mut value = serde_json::to_value(&summary)?;
+            if let (Some(attachments), Some(object)) = (&attachments, value.as_object_mut()) {
+                object.insert("attachments".into(), serde_json::to_value(attachments)?);
+            }
+            say!("{}", serde_json::to_string_pretty(&value)?);
         } else {
             say_raw!("{}", text(&summary));
+            if let Some(attachments) = &attachments {
+                say_raw!("{}", attachments.text());
+            }
         }
         let count = summary.report.problem_count;
-        if count > 0 {
+        let bad_files = attachments.as_ref().map_or(0, AttachmentsFinding::bad);
+        if count > 0 || bad_files > 0 {
             if self.save_checkpoint.is_some() {
                 eprintln!("salvage: the checkpoint was not saved, as the audit found problems");
             }
-            bail!("the audit found {count} problem{}", plural(usize::try_from(count).unwrap_or(usize::MAX)));
+            let mut found = Vec::new();
+            if count > 0 {
+                found.push(format!("{count} problem{}", plural(usize::try_from(count).unwrap_or(usize::MAX))));
+            }
+            if bad_files > 0 {
+                let files = usize::try_from(bad_files).unwrap_or(usize::MAX);
+                found.push(format!("{bad_files} attachment{} missing or not as named", plural(files)));
+            }
+            bail!("the audit found {}", found.join(" and "));
         }
         if let (Some(path), Some(note)) = (&self.save_checkpoint, &checkpoint) {
             write_file(path, note.text.as_bytes())?;
@@ -352,4 +409,241 @@ fn text(summary: &AuditSummary) -> String {
         }
     }
     text
+}
+
+/// The most attachment problems listed; all are counted.
+const MAX_LISTED: usize = 1000;
+
+/// The attachments the audited records name, gathered as the records stream
+/// past: one small entry per distinct file, nothing of the records kept.
+#[derive(Default)]
+struct NamedFiles {
+    files: HashMap<AttachmentDigest, NamedFile>,
+}
+
+/// What the records say of one file.
+struct NamedFile {
+    /// The first record that names it publicly (or, while none does, at all).
+    seq: u64,
+    /// Whether a public field names it.
+    public: bool,
+    /// The `size` that record gives.
+    size: Option<u64>,
+    /// Any other size another record gives, with that record: at most one of them can be right.
+    others: Vec<(Option<u64>, u64)>,
+}
+
+impl NamedFiles {
+    /// Notes the files the record `bytes` (canonical JSON) names.
+    fn note(&mut self, bytes: &[u8]) {
+        // Most records name no file: only those that hold a digest's member are parsed again.
+        if !bytes.windows(BLAKE3_MEMBER.len()).any(|window| window == BLAKE3_MEMBER) {
+            return;
+        }
+        // A record that does not parse is the audit's problem, reported there.
+        let Ok(record) = serde_json::from_slice::<Value>(bytes) else { return };
+        let statement = &record["entry"]["statement"];
+        let Some(kind) = statement["kind"].as_str().and_then(|kind| kind.parse::<Kind>().ok()) else { return };
+        if !can_name(kind) {
+            return;
+        }
+        let seq = record["seq"].as_u64().unwrap_or_default();
+        for named in named_in(kind, &statement["body"]) {
+            let reference = named.reference;
+            let file = self.files.entry(reference.digest).or_insert(NamedFile {
+                seq,
+                public: named.public,
+                size: reference.size,
+                others: Vec::new(),
+            });
+            if named.public && !file.public {
+                file.public = true;
+                file.seq = seq;
+            }
+            if reference.size != file.size && !file.others.iter().any(|(size, _)| *size == reference.size) {
+                file.others.push((reference.size, seq));
+            }
+        }
+    }
+
+    /// Fetches every publicly named file from `source` and checks it, in the
+    /// order the records first name them.
+    fn check(&self, source: &FileSource) -> AttachmentsFinding {
+        let mut finding = AttachmentsFinding { named: self.files.len() as u64, ..AttachmentsFinding::default() };
+        let mut public: Vec<(&AttachmentDigest, &NamedFile)> =
+            self.files.iter().filter(|(_, file)| file.public).collect();
+        public.sort_by_key(|(digest, file)| (file.seq, **digest));
+        finding.not_checked_restricted = finding.named - public.len() as u64;
+        let bar = checking_bar(public.len() as u64);
+        for (digest, file) in public {
+            finding.checked += 1;
+            if let Some(problem) = check_one(source, digest, file) {
+                if problem.code == "attachment.missing" {
+                    finding.missing += 1;
+                } else {
+                    finding.mismatched += 1;
+                }
+                if finding.problems.len() < MAX_LISTED {
+                    finding.problems.push(problem);
+                }
+            } else {
+                finding.verified += 1;
+            }
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        finding
+    }
+}
+
+/// The member that makes a record name a file, as canonical JSON writes it.
+const BLAKE3_MEMBER: &[u8] = b"\"blake3\":";
+
+/// Where the audit reads attachments from.
+enum FileSource {
+    /// A node, as anyone may: only what public fields name.
+    Node(Downloads),
+    /// A data directory's `attachments/`.
+    Data(PathBuf),
+}
+
+/// The problem with one file, if any: it cannot be had, or its bytes are not
+/// the ones its name and sizes say.
+fn check_one(source: &FileSource, digest: &AttachmentDigest, file: &NamedFile) -> Option<Problem> {
+    let sizes: Vec<(Option<u64>, u64)> = std::iter::once((file.size, file.seq)).chain(file.others.clone()).collect();
+    let limit = if sizes.iter().any(|(size, _)| size.is_none()) {
+        UNSIZED_LIMIT
+    } else {
+        sizes.iter().filter_map(|(size, _)| *size).max().unwrap_or(UNSIZED_LIMIT)
+    };
+    let fetched = match source {
+        FileSource::Node(downloads) => downloads.get(digest, limit),
+        FileSource::Data(dir) => {
+            let hex = digest.to_hex();
+            read_file(&dir.join("objects").join(&hex[..2]).join(&hex), limit)
+        }
+    };
+    let problem = |code: &str, why: String| {
+        Some(Problem { seq: Some(file.seq), code: code.to_owned(), message: format!("{digest}: {why}") })
+    };
+    let bytes = match fetched {
+        Fetched::Bytes(bytes) => bytes,
+        Fetched::TooLong => return problem("attachment.mismatch", Mismatch::TooLong { limit }.to_string()),
+        Fetched::Unavailable(why) => return problem("attachment.missing", why),
+    };
+    for (size, seq) in sizes {
+        match judge(&bytes, digest, size) {
+            Ok(()) => {}
+            Err(Mismatch::Size { actual, expected }) => {
+                return problem(
+                    "attachment.mismatch",
+                    format!("it has the digest but {actual} bytes, not the {expected} record {seq} gives"),
+                );
+            }
+            Err(mismatch) => return problem("attachment.mismatch", mismatch.to_string()),
+        }
+    }
+    None
+}
+
+/// The attachments of a data directory: beside `log/`, or beside the log directory given.
+fn attachments_directory(dir: &Path) -> PathBuf {
+    if dir.join("log").is_dir() {
+        return dir.join("attachments");
+    }
+    dir.parent().map_or_else(|| PathBuf::from("attachments"), |parent| parent.join("attachments"))
+}
+
+/// A progress bar of the files checked, on standard error when it is a terminal.
+fn checking_bar(files: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || files == 0 {
+        return ProgressBar::hidden();
+    }
+    ProgressBar::new(files).with_style(
+        ProgressStyle::with_template("checking attachments {bar:40} {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    )
+}
+
+/// What checking the attachments found: a section of the report of its own,
+/// apart from the ledger's problems (whose codes docs/format.md §8 lists).
+#[derive(Debug, Default, Serialize)]
+struct AttachmentsFinding {
+    /// Distinct files the records name.
+    named: u64,
+    /// Those named in a public field, each fetched and checked.
+    checked: u64,
+    /// Those whose bytes have their name and sizes.
+    verified: u64,
+    /// Those that could not be had (`attachment.missing`).
+    missing: u64,
+    /// Those whose bytes are not as named (`attachment.mismatch`).
+    mismatched: u64,
+    /// Those named only in restricted fields: not checked (restricted).
+    not_checked_restricted: u64,
+    /// Each file missing or wrong, up to [`MAX_LISTED`].
+    problems: Vec<Problem>,
+}
+
+impl AttachmentsFinding {
+    /// How many files are missing or wrong.
+    fn bad(&self) -> u64 {
+        self.missing + self.mismatched
+    }
+
+    /// The section as text for people, after the audit's summary.
+    fn text(&self) -> String {
+        let mut text = String::from("Attachments\n");
+        let mut line = |label: &str, value: String| text.push_str(&format!("  {label:<13}{value}\n"));
+        line("checked", format!("{} named in public fields", self.checked));
+        line("not checked", format!("{} named only in restricted fields (restricted)", self.not_checked_restricted));
+        if self.bad() == 0 {
+            line("result", format!("{} verified: every file has its name's bytes", self.verified));
+        } else {
+            line(
+                "result",
+                format!("{} verified, {} MISSING, {} NOT AS NAMED", self.verified, self.missing, self.mismatched),
+            );
+            text.push_str(&problem_lines(&self.problems));
+            let unlisted = self.bad().saturating_sub(self.problems.len() as u64);
+            if unlisted > 0 {
+                text.push_str(&format!("  … and {unlisted} more not listed\n"));
+            }
+        }
+        text
+    }
+
+    /// Adds the section to the HTML report, before its footer.
+    fn add_to_html(&self, page: &mut String) {
+        let section = maud::html! {
+            h2 { "Attachments" }
+            @if self.bad() == 0 {
+                p.verdict.clean { "Every attachment named in a public field was fetched and has the bytes its name says: " (self.verified) " files." }
+            } @else {
+                p.verdict.problems { "Attachments missing or not as named: " (self.bad()) ". Each is listed below." }
+            }
+            table {
+                tr { th { "Named in public fields, checked" } td { (self.checked) } }
+                tr { th { "Verified" } td { (self.verified) } }
+                tr { th { "Missing" } td { (self.missing) } }
+                tr { th { "Not as named" } td { (self.mismatched) } }
+                tr { th { "Not checked (restricted)" } td { (self.not_checked_restricted) } }
+            }
+            @if !self.problems.is_empty() {
+                table.list {
+                    tr { th { "Record" } th { "Code" } th { "What is wrong" } }
+                    @for problem in &self.problems {
+                        tr {
+                            td { @if let Some(seq) = problem.seq { (seq) } }
+                            td { code { (problem.code) } }
+                            td { (problem.message) }
+                        }
+                    }
+                }
+            }
+        }
+        .into_string();
+        let at = page.rfind("<footer>").or_else(|| page.rfind("</body>")).unwrap_or(page.len());
+        page.insert_str(at, &section);
+    }
 }

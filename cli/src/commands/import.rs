@@ -26,6 +26,7 @@
 //! | `dismantling_date`, `dismantling_method` | `dismantling.date`, `.method` | |
 //! | `asbestos_free`, `hazard_survey` | `hazards.asbestos_free`, `.survey_reference` | yes/no |
 //! | `legal_status`, `waste_code` | `legal_status.status`, `.list_of_waste_code` | default `used_product` |
+//! | `photos`, `documents` | `photos`, `documents` | files, `;`-separated paths relative to the CSV; stripped of metadata and uploaded first |
 //! | `restricted` | `restricted` | columns kept from the public page, e.g. `address` |
 
 use std::collections::HashMap;
@@ -34,10 +35,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use salvage_cli::inventory::{passport_of, read_inventory};
+use salvage_cli::inventory::{files_of, passport_of, read_inventory};
 use salvage_ledger::entry::Kind;
 use serde_json::{Value, json};
 
+use super::attach::{Prepared, Uploader};
 use super::member_args::SignerArgs;
 
 /// Register every item of an inventory spreadsheet (CSV); nothing is sent unless every row is valid.
@@ -66,6 +68,8 @@ impl ImportCommand {
         let mut problems: Vec<String> = Vec::new();
         let mut bodies = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut rows_read = Vec::new();
+        let base = self.inventory.parent().unwrap_or(std::path::Path::new(""));
         for (row, cells) in &rows {
             match passport_of(cells) {
                 Err(row_problems) => problems.extend(
@@ -89,10 +93,40 @@ impl ImportCommand {
                                 .is_some_and(|refused| refused.status == 404) => {}
                         Err(error) => return Err(error.context(format!("checking row {row}'s GIAI {giai}"))),
                     }
-                    match signer.withhold(Kind::ItemRegister, json!({"giai": giai, "passport": passport}))? {
-                        Ok(withheld) => bodies.push((*row, withheld)),
-                        Err(refusal) => problems.push(format!("row {row}, column restricted: {}", refusal.message)),
+                    let mut files = Vec::new();
+                    for (field, paths) in files_of(cells) {
+                        for path in paths {
+                            match Prepared::read(&base.join(&path), None) {
+                                Ok(file) => files.push((field, file)),
+                                Err(error) => problems.push(format!("row {row}, column {field}: {error:#}")),
+                            }
+                        }
                     }
+                    rows_read.push((*row, giai, passport, files));
+                }
+            }
+        }
+        if problems.is_empty() {
+            // Files go up only once every row is valid; the entries follow once every file is up.
+            let uploader = if rows_read.iter().any(|(.., files)| !files.is_empty()) {
+                Some(Uploader::new(&self.signer)?)
+            } else {
+                None
+            };
+            for (row, giai, mut passport, files) in rows_read {
+                for (field, file) in files {
+                    let Some(uploader) = &uploader else { break };
+                    let reference = uploader.upload(&file).with_context(|| format!("row {row}"))?;
+                    if let Some(list) = passport
+                        .as_object_mut()
+                        .and_then(|p| p.entry(field).or_insert_with(|| json!([])).as_array_mut())
+                    {
+                        list.push(reference);
+                    }
+                }
+                match signer.withhold(Kind::ItemRegister, json!({"giai": giai, "passport": passport}))? {
+                    Ok(withheld) => bodies.push((row, withheld)),
+                    Err(refusal) => problems.push(format!("row {row}, column restricted: {}", refusal.message)),
                 }
             }
         }

@@ -4,6 +4,8 @@
 #[macro_use]
 mod output;
 
+mod attach;
+mod attachment_files;
 mod attest;
 mod audit;
 mod bundle;
@@ -72,6 +74,9 @@ pub enum Command {
     Cancel(cancel::CancelCommand),
     /// Attest an item's condition (certification bodies).
     Attest(attest::AttestCommand),
+    /// Upload photos and documents (metadata stripped) and print their references.
+    #[command(long_about = attach::LONG_ABOUT)]
+    Attach(attach::AttachCommand),
     /// Split an item into parts with their own passports.
     Split(split::SplitCommand),
     /// Record an item's installation in a building.
@@ -121,6 +126,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Receive(command) => command.run(),
         Command::Cancel(command) => command.run(),
         Command::Attest(command) => command.run(),
+        Command::Attach(command) => command.run(),
         Command::Split(command) => command.run(),
         Command::Install(command) => command.run(),
         Command::Dismantle(command) => command.run(),
