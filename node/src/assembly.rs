@@ -118,7 +118,7 @@ pub fn run(
         let ledger = Arc::new(ledger);
         let checkpoints = Checkpoints::open(&ledger, operator).map_err(NodeError::from)?;
         let attachments = Arc::new(
-            Attachments::open(&ledger.dir().join("attachments"), salvage_ledger::attachment::DEFAULT_LIMIT)
+            Attachments::open(&ledger.dir().join("attachments"), config.attachment_limit.bytes())
                 .map_err(NodeError::from)?,
         );
         let submissions = if config.peers.is_empty() {

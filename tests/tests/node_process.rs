@@ -167,3 +167,60 @@ fn read_answer(stream: &mut TcpStream) -> std::io::Result<String> {
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
+
+#[test]
+fn the_attachment_limit_flag_bounds_uploads() {
+    let site = Site::new(&["city-of-jelgava", "baltic-demolition"]);
+    let mut command = site.node("city-of-jelgava");
+    command.args(["--attachment-limit", "64KiB"]);
+    let node = Running::start(command);
+
+    let large = noise_jpeg(210);
+    assert!(large.len() > 64 * 1024, "the large photo must exceed the limit: {} bytes", large.len());
+    // Refused on its declared length, before its body is read; a client that sent the body could
+    // see the connection closed under it, so send only the head and read the answer.
+    let answer = declared_upload(&node, "baltic-demolition", large.len());
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    let error: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert_eq!(error["error"]["code"], "attachment.too_large", "{error}");
+    let message = error["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("65536 bytes"), "the message names the limit: {message}");
+
+    let small = noise_jpeg(112);
+    assert!((16 * 1024..64 * 1024).contains(&small.len()), "a photo under the limit: {} bytes", small.len());
+    let stored = node.signed("POST", "/v1/attachments", "baltic-demolition", &small);
+    assert_eq!(stored.status, 201, "{}", stored.text());
+    assert_eq!(stored.json()["size"], small.len());
+    node.terminate();
+}
+
+/// A JPEG, `side`×`side` pixels of noise at quality 95: noise does not compress, so the
+/// file's size follows its area (some 2.4 bytes a pixel: 210 px some 110 KiB, 112 px some 30 KiB).
+fn noise_jpeg(side: u32) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let image = image::RgbImage::from_fn(side, side, |_, _| {
+        // xorshift64: any noise will do, the same every run.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let [r, g, b, ..] = state.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95).encode_image(&image).unwrap();
+    bytes
+}
+
+/// The answer to an upload signed by `member` that declares `length` bytes and sends none.
+fn declared_upload(node: &Running, member: &str, length: usize) -> String {
+    let mut stream = TcpStream::connect(&node.address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut head = format!("POST /v1/attachments HTTP/1.1\r\nHost: {}\r\nContent-Length: {length}\r\n", node.address);
+    for (name, value) in node.signature_headers("POST", "/v1/attachments", member) {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    read_answer(&mut stream).unwrap()
+}

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use salvage_node::config::{
-    BaseUrl, BodyLimit, ClientTimeout, MaxConnections, NodeConfig, Overrides, Peer, StateCache, parse_listen,
+    AttachmentLimit, BaseUrl, BodyLimit, ClientTimeout, MaxConnections, NodeConfig, Overrides, Peer, StateCache,
+    parse_listen,
 };
 
 /// Serve a ledger: the HTTP API, the Digital Link resolver and the provenance pages.
@@ -36,6 +37,10 @@ pub struct NodeCommand {
     /// The largest request body accepted, e.g. 4194304 or "4 MiB".
     #[arg(long, env = "SALVAGE_BODY_LIMIT")]
     body_limit: Option<BodyLimit>,
+    /// The largest attachment (photo or PDF) accepted, e.g. 20971520 or "20 MiB"
+    /// (64 KiB to 1 GiB); an upload is held in memory while it is checked.
+    #[arg(long, env = "SALVAGE_ATTACHMENT_LIMIT")]
+    attachment_limit: Option<AttachmentLimit>,
     /// How long a client may take to send headers (and stay idle), in seconds, e.g. 10 or "10 s".
     #[arg(long, env = "SALVAGE_CLIENT_TIMEOUT")]
     client_timeout: Option<ClientTimeout>,
@@ -65,6 +70,7 @@ impl NodeCommand {
         overrides.key = self.key;
         overrides.public_url = self.public_url;
         overrides.body_limit = self.body_limit;
+        overrides.attachment_limit = self.attachment_limit;
         overrides.client_timeout = self.client_timeout;
         overrides.max_connections = self.max_connections;
         overrides.state_cache = self.state_cache;

@@ -322,10 +322,22 @@ fn too_large(limit: u64) -> UploadRefusal {
     UploadRefusal {
         code: "attachment.too_large",
         message: format!(
-            "the file is larger than this node takes ({limit} bytes, {} MiB); send a smaller photo or split the document",
-            limit / (1024 * 1024)
+            "the file is larger than this node takes ({limit} bytes, {}); send a smaller photo or split the document",
+            in_binary_units(limit)
         ),
     }
+}
+
+/// `bytes` in the largest binary unit that keeps one decimal, e.g. `20 MiB`, `64 KiB`.
+fn in_binary_units(bytes: u64) -> String {
+    let (value, unit) = match bytes {
+        b if b >= 1 << 30 => (b as f64 / f64::from(1u32 << 30), "GiB"),
+        b if b >= 1 << 20 => (b as f64 / f64::from(1u32 << 20), "MiB"),
+        b if b >= 1 << 10 => (b as f64 / 1024.0, "KiB"),
+        b => return format!("{b} bytes"),
+    };
+    let shown = format!("{value:.1}");
+    format!("{} {unit}", shown.strip_suffix(".0").unwrap_or(&shown))
 }
 
 /// The refusal of an upload declared larger than `limit` before its body is read.

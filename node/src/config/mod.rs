@@ -20,6 +20,7 @@
 //! | `key`        | `--key`        | `SALVAGE_KEY`        | path of the operator's PKCS#8 PEM   | required         |
 //! | `public_url` | `--public-url` | `SALVAGE_PUBLIC_URL` | absolute http(s) URL                | required         |
 //! | `body_limit` | `--body-limit` | `SALVAGE_BODY_LIMIT` | bytes, or `"4 MiB"`, `"512 KiB"`    | `"4 MiB"`        |
+//! | `attachment_limit` | `--attachment-limit` | `SALVAGE_ATTACHMENT_LIMIT` | bytes, or `"20 MiB"` (64 KiB–1 GiB) | `"20 MiB"` |
 //! | `client_timeout` | `--client-timeout` | `SALVAGE_CLIENT_TIMEOUT` | seconds, or `"10 s"` (1–300) | `"10 s"` |
 //! | `max_connections` | `--max-connections` | `SALVAGE_MAX_CONNECTIONS` | connections (4–65536) | `1024` |
 //! | `state_cache` | `--state-cache` | `SALVAGE_STATE_CACHE` | bytes, or `"1 GiB"` (16 MiB–64 GiB) | `"128 MiB"` |
@@ -44,6 +45,12 @@
 //! node's memory no longer grows with the ledger's history. A larger cache only
 //! saves reads from disk ([`StateCache`]).
 //!
+//! `attachment_limit` bounds the photos and PDFs members upload to
+//! `POST /v1/attachments`, apart from `body_limit`, which bounds submissions of
+//! entries: a larger file is refused with `413` (`attachment.too_large`). An
+//! upload is held in memory while it is checked, so the limit also bounds the
+//! memory one upload takes ([`AttachmentLimit`]).
+//!
 //! # The config file
 //!
 //! ```toml
@@ -54,6 +61,7 @@
 //! key = "keys/city-of-jelgava.pem"            # /etc/salvage/keys/city-of-jelgava.pem
 //! public_url = "https://passports.jelgava.example"
 //! body_limit = "4 MiB"                        # or a number of bytes: 4194304
+//! attachment_limit = "20 MiB"                 # the largest photo or PDF taken
 //! client_timeout = "10 s"                     # headers, idle keep-alive, a body's grace
 //! max_connections = 1024
 //! state_cache = "128 MiB"                     # custody state read back from disk
@@ -122,7 +130,7 @@ use serde::Deserialize;
 
 pub use error::{ConfigError, Position};
 pub use limits::{ClientTimeout, MaxConnections};
-pub use values::{BaseUrl, BodyLimit, InvalidValue, Peer, StateCache, parse_listen};
+pub use values::{AttachmentLimit, BaseUrl, BodyLimit, InvalidValue, Peer, StateCache, parse_listen};
 
 use values::{FileListen, FilePath};
 
@@ -150,6 +158,8 @@ pub struct NodeConfig {
     pub public_url: BaseUrl,
     /// The largest request body the node accepts.
     pub body_limit: BodyLimit,
+    /// The largest attachment the node takes.
+    pub attachment_limit: AttachmentLimit,
     /// How long a client may take (headers, idle keep-alive, a body's grace).
     pub client_timeout: ClientTimeout,
     /// The most connections served at once.
@@ -183,6 +193,8 @@ pub struct Overrides {
     pub public_url: Option<BaseUrl>,
     /// `--body-limit` / `SALVAGE_BODY_LIMIT`.
     pub body_limit: Option<BodyLimit>,
+    /// `--attachment-limit` / `SALVAGE_ATTACHMENT_LIMIT`.
+    pub attachment_limit: Option<AttachmentLimit>,
     /// `--client-timeout` / `SALVAGE_CLIENT_TIMEOUT`.
     pub client_timeout: Option<ClientTimeout>,
     /// `--max-connections` / `SALVAGE_MAX_CONNECTIONS`.
@@ -211,6 +223,8 @@ pub enum Setting {
     PublicUrl,
     /// The request body limit.
     BodyLimit,
+    /// The largest attachment taken.
+    AttachmentLimit,
     /// How long a client may take.
     ClientTimeout,
     /// The connection limit.
@@ -225,13 +239,14 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting, in the order of the config file.
-    pub const ALL: [Setting; 11] = [
+    pub const ALL: [Setting; 12] = [
         Setting::Genesis,
         Setting::DataDir,
         Setting::Listen,
         Setting::Key,
         Setting::PublicUrl,
         Setting::BodyLimit,
+        Setting::AttachmentLimit,
         Setting::ClientTimeout,
         Setting::MaxConnections,
         Setting::StateCache,
@@ -248,6 +263,7 @@ impl Setting {
             Setting::Key => "key",
             Setting::PublicUrl => "public_url",
             Setting::BodyLimit => "body_limit",
+            Setting::AttachmentLimit => "attachment_limit",
             Setting::ClientTimeout => "client_timeout",
             Setting::MaxConnections => "max_connections",
             Setting::StateCache => "state_cache",
@@ -265,6 +281,7 @@ impl Setting {
             Setting::Key => "--key",
             Setting::PublicUrl => "--public-url",
             Setting::BodyLimit => "--body-limit",
+            Setting::AttachmentLimit => "--attachment-limit",
             Setting::ClientTimeout => "--client-timeout",
             Setting::MaxConnections => "--max-connections",
             Setting::StateCache => "--state-cache",
@@ -282,6 +299,7 @@ impl Setting {
             Setting::Key => "SALVAGE_KEY",
             Setting::PublicUrl => "SALVAGE_PUBLIC_URL",
             Setting::BodyLimit => "SALVAGE_BODY_LIMIT",
+            Setting::AttachmentLimit => "SALVAGE_ATTACHMENT_LIMIT",
             Setting::ClientTimeout => "SALVAGE_CLIENT_TIMEOUT",
             Setting::MaxConnections => "SALVAGE_MAX_CONNECTIONS",
             Setting::StateCache => "SALVAGE_STATE_CACHE",
@@ -299,6 +317,7 @@ impl Setting {
             Setting::Key => "operator key file",
             Setting::PublicUrl => "public URL",
             Setting::BodyLimit => "request body limit",
+            Setting::AttachmentLimit => "attachment limit",
             Setting::ClientTimeout => "client timeout",
             Setting::MaxConnections => "connection limit",
             Setting::StateCache => "state cache",
@@ -336,6 +355,7 @@ impl NodeConfig {
                 .or(from_file.public_url)
                 .ok_or(ConfigError::Missing { setting: Setting::PublicUrl })?,
             body_limit: overrides.body_limit.or(from_file.body_limit).unwrap_or_default(),
+            attachment_limit: overrides.attachment_limit.or(from_file.attachment_limit).unwrap_or_default(),
             client_timeout: overrides.client_timeout.or(from_file.client_timeout).unwrap_or_default(),
             max_connections: overrides.max_connections.or(from_file.max_connections).unwrap_or_default(),
             state_cache: overrides.state_cache.or(from_file.state_cache).unwrap_or_default(),
@@ -401,6 +421,7 @@ struct FileSettings {
     key: Option<PathBuf>,
     public_url: Option<BaseUrl>,
     body_limit: Option<BodyLimit>,
+    attachment_limit: Option<AttachmentLimit>,
     client_timeout: Option<ClientTimeout>,
     max_connections: Option<MaxConnections>,
     state_cache: Option<StateCache>,
@@ -418,6 +439,7 @@ struct FileFormat {
     key: Option<FilePath>,
     public_url: Option<BaseUrl>,
     body_limit: Option<BodyLimit>,
+    attachment_limit: Option<AttachmentLimit>,
     client_timeout: Option<ClientTimeout>,
     max_connections: Option<MaxConnections>,
     state_cache: Option<StateCache>,
@@ -439,6 +461,7 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         key: resolve(format.key),
         public_url: format.public_url,
         body_limit: format.body_limit,
+        attachment_limit: format.attachment_limit,
         client_timeout: format.client_timeout,
         max_connections: format.max_connections,
         state_cache: format.state_cache,

@@ -42,6 +42,7 @@ listen = "0.0.0.0:8080"
 key = "keys/city-of-jelgava.pem"
 public_url = "https://passports.jelgava.example"
 body_limit = "4 MiB"
+attachment_limit = "20 MiB"
 client_timeout = "10 s"
 max_connections = 1024
 state_cache = "128 MiB"
@@ -87,6 +88,7 @@ fn the_documented_example_loads_with_paths_next_to_the_file() {
     assert_eq!(config.key, site.path("keys/city-of-jelgava.pem"));
     assert_eq!(config.public_url.to_string(), "https://passports.jelgava.example");
     assert_eq!(config.body_limit.bytes(), 4 * 1024 * 1024);
+    assert_eq!(config.attachment_limit.bytes(), 20 * 1024 * 1024);
     assert_eq!(config.state_cache.bytes(), 128 * 1024 * 1024);
     assert_eq!(
         config.peers,
@@ -134,6 +136,8 @@ fn defaults_apply_where_nothing_is_set() {
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.body_limit, BodyLimit::DEFAULT);
     assert_eq!(config.body_limit.bytes(), 4 * 1024 * 1024);
+    assert_eq!(config.attachment_limit, AttachmentLimit::DEFAULT);
+    assert_eq!(config.attachment_limit.bytes(), salvage_ledger::attachment::DEFAULT_LIMIT);
     assert_eq!(config.state_cache, StateCache::DEFAULT);
     assert_eq!(config.state_cache.bytes(), 128 * 1024 * 1024);
     assert!(config.peers.is_empty());
@@ -151,6 +155,7 @@ fn every_override_wins_over_the_file() {
         key: Some(PathBuf::from("other/key.pem")),
         public_url: Some(url("https://id.example.com/salvage")),
         body_limit: Some(BodyLimit::parse("64 KiB").unwrap()),
+        attachment_limit: Some(AttachmentLimit::parse("100 MiB").unwrap()),
         client_timeout: Some(ClientTimeout::parse("3").unwrap()),
         max_connections: Some(MaxConnections::parse("64").unwrap()),
         state_cache: Some(StateCache::parse("1 GiB").unwrap()),
@@ -165,6 +170,7 @@ fn every_override_wins_over_the_file() {
     assert_eq!(config.key, PathBuf::from("other/key.pem"));
     assert_eq!(config.public_url.to_string(), "https://id.example.com/salvage");
     assert_eq!(config.body_limit.bytes(), 64 * 1024);
+    assert_eq!(config.attachment_limit.bytes(), 100 * 1024 * 1024);
     assert_eq!(config.client_timeout.duration(), std::time::Duration::from_secs(3));
     assert_eq!(config.max_connections.count(), 64);
     assert_eq!(config.state_cache.bytes(), 1 << 30);
@@ -242,6 +248,7 @@ fn settings_have_the_documented_names() {
             ("key", "--key", "SALVAGE_KEY"),
             ("public_url", "--public-url", "SALVAGE_PUBLIC_URL"),
             ("body_limit", "--body-limit", "SALVAGE_BODY_LIMIT"),
+            ("attachment_limit", "--attachment-limit", "SALVAGE_ATTACHMENT_LIMIT"),
             ("client_timeout", "--client-timeout", "SALVAGE_CLIENT_TIMEOUT"),
             ("max_connections", "--max-connections", "SALVAGE_MAX_CONNECTIONS"),
             ("state_cache", "--state-cache", "SALVAGE_STATE_CACHE"),
@@ -370,6 +377,69 @@ fn body_limits_in_the_file_may_be_numbers_or_strings() {
     assert!(error.to_string().contains("outside 1 KiB to 16 MiB"), "{error}");
     let error = load(&site.config(&format!("{MINIMAL}body_limit = -5\n"))).unwrap_err();
     assert!(error.to_string().contains("outside 1 KiB to 16 MiB"), "{error}");
+}
+
+#[test]
+fn attachment_limits_parse_with_binary_units_within_bounds() {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    assert_eq!(AttachmentLimit::parse("20 MiB").unwrap(), AttachmentLimit::DEFAULT);
+    assert_eq!(AttachmentLimit::parse("20971520").unwrap(), AttachmentLimit::DEFAULT);
+    assert_eq!(AttachmentLimit::DEFAULT.bytes(), salvage_ledger::attachment::DEFAULT_LIMIT);
+    assert_eq!(AttachmentLimit::DEFAULT.to_string(), "20 MiB");
+    assert_eq!(AttachmentLimit::parse("64KiB").unwrap().bytes(), AttachmentLimit::MIN);
+    assert_eq!(AttachmentLimit::parse("1 gib").unwrap().bytes(), AttachmentLimit::MAX);
+    assert_eq!(AttachmentLimit::parse("512 KiB").unwrap().bytes(), 512 * KIB);
+    assert_eq!(AttachmentLimit::new(AttachmentLimit::MIN).unwrap().to_string(), "64 KiB");
+    assert_eq!(AttachmentLimit::new(AttachmentLimit::MAX).unwrap().to_string(), "1 GiB");
+    assert_eq!(AttachmentLimit::new(3 * MIB + 1).unwrap().to_string(), "3145729 B");
+    // Too small, too large, and malformed: each message names the setting and its range.
+    for (bad, why) in [
+        ("65535", "attachment limit of 65535 bytes is outside 64 KiB to 1 GiB"),
+        ("0", "attachment limit of 0 bytes is outside 64 KiB to 1 GiB"),
+        ("1025 MiB", "attachment limit of 1074790400 bytes is outside 64 KiB to 1 GiB"),
+        ("2 GiB", "attachment limit of 2147483648 bytes is outside 64 KiB to 1 GiB"),
+        ("99999999999999999999", "attachment limit \"99999999999999999999\" is outside 64 KiB to 1 GiB"),
+        (
+            "20 MB",
+            "attachment limit \"20 MB\" is not a byte count such as 20971520, 512 KiB or 20 MiB (units B, KiB, MiB, GiB; 64 KiB to 1 GiB)",
+        ),
+        ("1.5 MiB", "attachment limit \"1.5 MiB\" is not a byte count"),
+        ("-1", "attachment limit \"-1\" is not a byte count"),
+        ("MiB", "attachment limit \"MiB\" does not start with a number of bytes"),
+        ("", "attachment limit \"\" does not start with a number of bytes"),
+    ] {
+        let error = AttachmentLimit::parse(bad).unwrap_err();
+        assert!(error.message().starts_with(why), "{bad:?}: {error}");
+    }
+    assert_eq!(
+        AttachmentLimit::new(AttachmentLimit::MAX + 1).unwrap_err().message(),
+        "attachment limit of 1073741825 bytes is outside 64 KiB to 1 GiB"
+    );
+    // `--attachment-limit` and `SALVAGE_ATTACHMENT_LIMIT` parse with `FromStr`.
+    assert_eq!("64 KiB".parse::<AttachmentLimit>().unwrap().bytes(), 64 * KIB);
+}
+
+#[test]
+fn attachment_limits_in_the_file_may_be_numbers_or_strings_and_bad_ones_are_placed() {
+    let site = Site::new();
+    let numeric = load(&site.config(&format!("{MINIMAL}attachment_limit = 65536\n"))).unwrap();
+    assert_eq!(numeric.attachment_limit.bytes(), 64 << 10);
+    let text = load(&site.config(&format!("{MINIMAL}attachment_limit = \"100 MiB\"\n"))).unwrap();
+    assert_eq!(text.attachment_limit.bytes(), 100 << 20);
+    assert_eq!(text.body_limit, BodyLimit::DEFAULT, "the attachment limit leaves the body limit alone");
+    for (bad, why) in [
+        ("1024", "attachment limit of 1024 bytes is outside 64 KiB to 1 GiB"),
+        ("-5", "attachment limit of -5 bytes is outside 64 KiB to 1 GiB"),
+        ("\"4 GiB\"", "attachment limit of 4294967296 bytes is outside 64 KiB to 1 GiB"),
+        ("\"huge\"", "attachment limit \"huge\" is not a byte count"),
+        ("true", "a number of bytes, or a string with a unit"),
+    ] {
+        let error = load(&site.config(&format!("{MINIMAL}attachment_limit = {bad}\n"))).unwrap_err();
+        let ConfigError::File { position, message, .. } = &error else { panic!("{bad}: {error:?}") };
+        assert_eq!(position.map(|p| p.line), Some(6), "{bad}: {error}");
+        assert!(message.contains(why), "{bad}: {message}");
+    }
 }
 
 #[test]

@@ -194,6 +194,79 @@ impl<'de> Deserialize<'de> for BodyLimit {
     }
 }
 
+/// The largest attachment (a photo or a PDF) the node takes on `POST /v1/attachments`, in
+/// bytes; larger uploads are refused with `413 Payload Too Large` (`attachment.too_large`).
+///
+/// An upload is held in memory while it is checked, so the limit also bounds the memory one
+/// upload takes.
+// INVARIANT: between `AttachmentLimit::MIN` and `AttachmentLimit::MAX` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AttachmentLimit(u64);
+
+impl AttachmentLimit {
+    /// The default, 20 MiB ([`salvage_ledger::attachment::DEFAULT_LIMIT`]): a phone's photo
+    /// at full resolution, or a scanned certificate of some pages.
+    pub const DEFAULT: AttachmentLimit = AttachmentLimit(salvage_ledger::attachment::DEFAULT_LIMIT);
+    /// The smallest limit, 64 KiB: a small photo.
+    pub const MIN: u64 = 64 * KIB;
+    /// The largest limit, 1 GiB.
+    pub const MAX: u64 = GIB;
+
+    /// How the limit is named and bounded in its messages.
+    const RULE: SizeRule = SizeRule {
+        name: "attachment limit",
+        examples: "20971520, 512 KiB or 20 MiB",
+        min: AttachmentLimit::MIN,
+        max: AttachmentLimit::MAX,
+    };
+
+    /// A limit of `bytes` bytes.
+    pub fn new(bytes: u64) -> Result<AttachmentLimit, InvalidValue> {
+        Self::RULE.check(bytes).map(AttachmentLimit)
+    }
+
+    /// Parses a byte count with an optional binary unit: `20971520`, `20 MiB`,
+    /// `512KiB` (units `B`, `KiB`, `MiB`, `GiB`, any case), as [`BodyLimit::parse`] does.
+    pub fn parse(text: &str) -> Result<AttachmentLimit, InvalidValue> {
+        Self::RULE.parse(text).map(AttachmentLimit)
+    }
+
+    /// The limit in bytes.
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+}
+
+// The ledger's default is one the setting accepts.
+const _: () =
+    assert!(AttachmentLimit::MIN <= AttachmentLimit::DEFAULT.0 && AttachmentLimit::DEFAULT.0 <= AttachmentLimit::MAX);
+
+impl Default for AttachmentLimit {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl fmt::Display for AttachmentLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Size(self.0).fmt(f)
+    }
+}
+
+impl FromStr for AttachmentLimit {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        AttachmentLimit::parse(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for AttachmentLimit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SizeVisitor { rule: &Self::RULE, make: AttachmentLimit })
+    }
+}
+
 /// The memory for the custody state read back from disk, in bytes.
 ///
 /// The custody state (every item's custodian, status and passport summary) lives in the
