@@ -1,16 +1,35 @@
 //! `salvage demo`, the first command a newcomer runs: it creates a consortium,
-//! seeds a dismantled building's inventory, writes QR codes, serves it, and on
-//! a second start reopens the same ledger instead of seeding again.
+//! seeds a dismantled building's inventory with its photos and reports, writes
+//! QR codes, serves it, and on a second start reopens the same ledger instead
+//! of seeding again.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Stdio;
 
+use salvage_ledger::attachment::{AttachmentDigest, MediaType, location_metadata};
 use salvage_ledger::audit::{AuditOptions, audit};
 use salvage_ledger::entry::SignedEntry;
 use salvage_tests::auditor::download;
 use salvage_tests::node::Running;
 use salvage_tests::salvage_command;
+
+/// The demo's files as the repository holds them; the binary embeds these bytes.
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cli/src/commands/demo/assets/");
+
+fn asset(file: &str) -> Vec<u8> {
+    std::fs::read(format!("{ASSETS}{file}")).unwrap()
+}
+
+fn digest(bytes: &[u8]) -> String {
+    AttachmentDigest::of(bytes).to_hex()
+}
+
+/// Where a node whose ledger is in `ledger` keeps the file `digest` (docs/format.md §15).
+fn stored(ledger: &Path, digest: &str) -> std::path::PathBuf {
+    ledger.join("attachments").join("objects").join(&digest[..2]).join(digest)
+}
 
 /// A port that was free a moment ago: the demo prints URLs with its address,
 /// so it cannot listen on port 0.
@@ -73,6 +92,7 @@ fn the_demo_seeds_a_building_serves_it_and_reopens_it() {
     assert_eq!(node.get_json("/v1/items/4750001GLULAM-0001")["item"]["status"], "split");
     assert_eq!(node.get_json("/v1/items/4750001BEAM-0001")["item"]["status"], "installed");
     assert!(!node.get("/8004/4750001BEAM-0001").text().contains("Rūpniecības"), "restricted addresses stay private");
+    demo_files_are_served(&node, &urls);
 
     // Everything it seeded verifies from the genesis it wrote.
     let genesis: SignedEntry = serde_json::from_slice(&std::fs::read(data.join("genesis.json")).unwrap()).unwrap();
@@ -90,6 +110,74 @@ fn the_demo_seeds_a_building_serves_it_and_reopens_it() {
 
     let again = demo(true).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("reopening the demo consortium"));
+}
+
+/// Every item's passport names its kind's photo and the building's survey;
+/// a radiator's page shows its photo's thumbnail and links the survey and the
+/// inspection report, and the node serves all three to anyone (none of the
+/// demo's references is restricted: only the donor's address is).
+fn demo_files_are_served(node: &Running, urls: &[&str]) {
+    let survey = asset("hazardous-materials-survey.pdf");
+    let report = asset("inspection-report.pdf");
+    let photos = [
+        ("4750001BEAM", "steel-beam.jpg"),
+        ("4750001GLULAM", "glulam-beam.jpg"),
+        ("4750001BRICK", "bricks.jpg"),
+        ("4750002DOOR", "oak-door.jpg"),
+        ("4750002WIN", "timber-window.jpg"),
+        ("4750002RAD", "radiator.jpg"),
+        ("4750002FCP", "fibre-cement-panel.jpg"),
+    ];
+    for url in urls {
+        let giai = url.rsplit('/').next().unwrap();
+        let passport = &node.get_json(&format!("/v1/items/{giai}"))["passport"];
+        let (_, file) = photos.iter().find(|(prefix, _)| giai.starts_with(&format!("{prefix}-"))).unwrap();
+        let photo = asset(file);
+        assert_eq!(passport["photos"].as_array().map(Vec::len), Some(1), "{giai}: {passport}");
+        assert_eq!(passport["photos"][0]["blake3"], digest(&photo), "{giai} shows {file}");
+        assert_eq!(passport["photos"][0]["media_type"], "image/jpeg");
+        assert_eq!(passport["photos"][0]["size"], photo.len());
+        assert_eq!(passport["documents"][0]["blake3"], digest(&survey), "{giai} names the survey");
+        assert_eq!(passport["documents"][0]["size"], survey.len());
+    }
+
+    let photo = asset("radiator.jpg");
+    let (photo_digest, survey_digest, report_digest) = (digest(&photo), digest(&survey), digest(&report));
+    // The page may change its markup; the attachments' URLs are what it must carry.
+    let page = node.get("/8004/4750002RAD-0001?lang=en").text();
+    for target in [
+        format!("/v1/attachments/{photo_digest}/thumbnail"),
+        format!("/v1/attachments/{survey_digest}"),
+        format!("/v1/attachments/{report_digest}"),
+    ] {
+        assert!(page.contains(&target), "the radiator's page links {target}");
+    }
+
+    let served = node.get(&format!("/v1/attachments/{photo_digest}"));
+    assert_eq!(served.status, 200, "{}", served.text());
+    assert_eq!(served.header("content-type"), Some("image/jpeg"));
+    assert_eq!(digest(&served.body), photo_digest, "the file is named by its BLAKE3");
+    assert!(
+        location_metadata(&served.body, MediaType::Jpeg).is_none(),
+        "the demo's photos say nowhere where they were taken"
+    );
+    let thumbnail = node.get(&format!("/v1/attachments/{photo_digest}/thumbnail"));
+    assert_eq!(thumbnail.status, 200, "{}", thumbnail.text());
+    assert_eq!(thumbnail.header("content-type"), Some("image/jpeg"));
+    let decoded = image::load_from_memory_with_format(&thumbnail.body, image::ImageFormat::Jpeg).unwrap();
+    assert!(decoded.width() <= 480, "a thumbnail: {}×{}", decoded.width(), decoded.height());
+
+    for (name, pdf) in [(&survey_digest, &survey), (&report_digest, &report)] {
+        let served = node.get(&format!("/v1/attachments/{name}"));
+        assert_eq!(served.status, 200, "{}", served.text());
+        assert_eq!(served.header("content-type"), Some("application/pdf"));
+        assert_eq!(&served.body, pdf);
+        assert!(served.body.starts_with(b"%PDF-"));
+    }
+    // The survey is public, so it names the building but not its restricted street address.
+    let text = String::from_utf8_lossy(&survey);
+    assert!(text.contains("Jelgava sugar factory warehouse") && text.contains("Chrysotile"), "a real survey");
+    assert!(!text.contains("niec") && !text.contains("iela"), "no street address in a public file");
 }
 
 /// A port P such that P, P + 1 and P + 2 were free a moment ago.
@@ -170,8 +258,21 @@ fn the_three_node_demo_leaves_configs_that_start_a_replicating_consortium_by_han
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(statuses[0]["size"].as_u64().unwrap() > 100, "the whole inventory: {statuses:?}");
-    // A scanned QR code resolves on any of them.
-    for node in &nodes {
+    // A scanned QR code resolves on any of them, and each holds the demo's
+    // files in its own store (the demo put them there before the nodes first
+    // started) and serves them.
+    let photo = digest(&asset("steel-beam.jpg"));
+    let report = digest(&asset("inspection-report.pdf"));
+    for (n, node) in (1..=3).zip(&nodes) {
         assert_eq!(node.get_json("/v1/items/4750001BEAM-0001")["item"]["status"], "installed");
+        let ledger = data.join(format!("node{n}")).join("ledger");
+        for name in [&photo, &report] {
+            assert!(stored(&ledger, name).is_file(), "node {n} holds {name}");
+            let served = node.get(&format!("/v1/attachments/{name}"));
+            assert_eq!(served.status, 200, "node {n}: {}", served.text());
+            assert_eq!(digest(&served.body), *name);
+        }
+        assert!(node.get("/8004/4750001BEAM-0001").text().contains(&format!("/v1/attachments/{photo}/thumbnail")));
+        assert_eq!(node.get_json("/v1/status")["attachments"]["missing"], 0, "node {n}");
     }
 }

@@ -4,9 +4,11 @@
 //! The first run creates the consortium (keys and genesis as for one node)
 //! and a config per node: node I listens on ADDR's port + I − 1, keeps its
 //! ledger in `DIR/nodeI/ledger`, logs to `DIR/nodeI/node.log` and names all
-//! the nodes as its peers. The nodes are started, elect a leader, and the
-//! inventory is submitted to node 1 (which forwards it to the leader), so it
-//! is replicated like any submission. With `--exit` the nodes are then
+//! the nodes as its peers. Every node's attachment store gets the files the
+//! inventory names before it starts (node 1 refuses entries naming files it
+//! does not hold, and each node then serves them without fetching). The
+//! nodes are started, elect a leader, and the inventory is submitted to node
+//! 1 (which forwards it to the leader), so it is replicated like any submission. With `--exit` the nodes are then
 //! stopped, leaving configs that start by hand.
 
 use std::io::{BufRead, BufReader};
@@ -18,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::inventory;
-use super::seed::{create_consortium, print_items, seed};
+use super::seed::{create_consortium, print_items, seed, store_assets};
 use crate::client::NodeClient;
 use crate::commands::write_file;
 
@@ -45,6 +47,9 @@ pub fn run(dir: &Path, listen: SocketAddr, nodes: usize, exit: bool) -> Result<(
     let seed_entries = if fresh {
         let (genesis, keys) = create_consortium(dir)?;
         write_configs(dir, &addresses, &public_url)?;
+        for index in 0..nodes {
+            store_assets(&ledger_dir(dir, index).join("attachments"))?;
+        }
         Some(seed(&genesis, &keys)?)
     } else {
         announce!("reopening the demo consortium in {}", dir.display());
@@ -166,6 +171,11 @@ fn write_configs(dir: &Path, addresses: &[SocketAddr], public_url: &str) -> Resu
 
 fn config_path(dir: &Path, index: usize) -> PathBuf {
     dir.join(format!("node{}", index + 1)).join("node.toml")
+}
+
+/// Node I's ledger directory, `data = "ledger"` in its config.
+fn ledger_dir(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("node{}", index + 1)).join("ledger")
 }
 
 /// Submits the demo's entries to node 1, again while leadership is still

@@ -7,7 +7,13 @@
 //! beams and radiators and surveys an asbestos panel (which is disposed of,
 //! never sold), the hub cuts a glulam beam in two, and a builder buys and
 //! installs beams and a door.
+//!
+//! Every passport shows a picture of its kind of item and names the
+//! building's hazardous materials survey; every attestation names the
+//! certifier's inspection report. The files are in `assets/`, compiled in
+//! (drawn illustrations, not photographs: see `assets/README.md`).
 
+use salvage_ledger::attachment::{AttachmentDigest, AttachmentRef};
 use salvage_ledger::entry::Kind;
 use serde_json::{Value, json};
 
@@ -41,6 +47,54 @@ pub struct Step {
     pub body: Value,
 }
 
+/// A file the demo attaches, compiled into the binary from `assets/`.
+pub struct Asset {
+    /// Its file name in `assets/`.
+    pub file: &'static str,
+    /// The title statements give it.
+    pub title: &'static str,
+    /// Its media type, as its first bytes say.
+    pub media_type: &'static str,
+    /// Its bytes.
+    pub bytes: &'static [u8],
+}
+
+impl Asset {
+    /// The reference a passport or an attestation makes to it:
+    /// `{title, media_type, blake3, size}` (docs/format.md §15).
+    pub fn reference(&self) -> Value {
+        AttachmentRef {
+            digest: AttachmentDigest::of(self.bytes),
+            media_type: self.media_type.to_owned(),
+            size: Some(self.bytes.len() as u64),
+            title: self.title.to_owned(),
+        }
+        .to_value()
+    }
+}
+
+/// An [`Asset`] from its file in `assets/`.
+macro_rules! asset {
+    ($file:literal, $media_type:literal, $title:literal) => {
+        Asset { file: $file, title: $title, media_type: $media_type, bytes: include_bytes!(concat!("assets/", $file)) }
+    };
+}
+
+/// The survey every passport's `hazards.survey_reference` names, in each passport's `documents`.
+const SURVEY: Asset =
+    asset!("hazardous-materials-survey.pdf", "application/pdf", "Hazardous materials survey ZPR-HMS-2026-031");
+
+/// The certifier's report, every attestation's `report`.
+const INSPECTION_REPORT: Asset =
+    asset!("inspection-report.pdf", "application/pdf", "Inspection and test report BBC-IR-2026-014");
+
+/// The asbestos-cement panel's photo.
+const PANEL_PHOTO: Asset = asset!(
+    "fibre-cement-panel.jpg",
+    "image/jpeg",
+    "Weathered fibre-cement facade panel with broken corners, on plastic sheeting (illustration)"
+);
+
 /// A salvaged item type: how many, and what one of them is.
 struct Lot {
     contractor: &'static str,
@@ -54,6 +108,8 @@ struct Lot {
     quantity: (f64, &'static str),
     grade: &'static str,
     notes: &'static str,
+    /// The picture every item of the lot shows.
+    photo: Asset,
 }
 
 const LOTS: &[Lot] = &[
@@ -69,6 +125,11 @@ const LOTS: &[Lot] = &[
         quantity: (1.0, "H87"),
         grade: "B",
         notes: "Surface rust, paint remnants; no deformation or section loss.",
+        photo: asset!(
+            "steel-beam.jpg",
+            "image/jpeg",
+            "HEA 200 steel beam on timber bearers, rust and paint remnants (illustration)"
+        ),
     },
     Lot {
         contractor: "baltic-demolition",
@@ -82,6 +143,7 @@ const LOTS: &[Lot] = &[
         quantity: (1.0, "H87"),
         grade: "B",
         notes: "Dry (11 % moisture); screw holes every 1.2 m.",
+        photo: asset!("glulam-beam.jpg", "image/jpeg", "GL24h glulam beam on timber bearers, sawn end (illustration)"),
     },
     Lot {
         contractor: "baltic-demolition",
@@ -95,6 +157,7 @@ const LOTS: &[Lot] = &[
         quantity: (400.0, "H87"),
         grade: "A",
         notes: "Hand-cleaned, frost-resistant, sorted by colour.",
+        photo: asset!("bricks.jpg", "image/jpeg", "Pallet of 400 cleaned clay bricks, strapped (illustration)"),
     },
     Lot {
         contractor: "riga-deconstruction",
@@ -108,6 +171,7 @@ const LOTS: &[Lot] = &[
         quantity: (1.0, "H87"),
         grade: "B",
         notes: "Lock removed; hinges intact.",
+        photo: asset!("oak-door.jpg", "image/jpeg", "Oak panelled door in its frame, lock removed (illustration)"),
     },
     Lot {
         contractor: "riga-deconstruction",
@@ -121,6 +185,7 @@ const LOTS: &[Lot] = &[
         quantity: (1.0, "H87"),
         grade: "C",
         notes: "Frames need repainting; glazing intact.",
+        photo: asset!("timber-window.jpg", "image/jpeg", "Double-glazed timber window, paint peeling (illustration)"),
     },
     Lot {
         contractor: "riga-deconstruction",
@@ -134,11 +199,23 @@ const LOTS: &[Lot] = &[
         quantity: (1.0, "H87"),
         grade: "B",
         notes: "Pressure-tested before removal.",
+        photo: asset!(
+            "radiator.jpg",
+            "image/jpeg",
+            "Cast-iron radiator, 10 sections, with its test tag (illustration)"
+        ),
     },
 ];
 
 /// The asbestos-containing panel: surveyed and sent to licensed disposal.
 pub const ASBESTOS_PANEL: &str = "4750002FCP-0001";
+
+/// Every file the demo's entries name, each once.
+pub fn assets() -> Vec<&'static Asset> {
+    let mut assets: Vec<&Asset> = LOTS.iter().map(|lot| &lot.photo).collect();
+    assets.extend([&PANEL_PHOTO, &SURVEY, &INSPECTION_REPORT]);
+    assets
+}
 
 /// Every GIAI the demo registers or creates by splitting, in order.
 pub fn items() -> Vec<String> {
@@ -181,18 +258,21 @@ pub fn steps() -> Vec<Step> {
         steps.push(step(CERTIFIER, Kind::ItemAttest, json!({"giai": giai, "passport_version": 1, "attestation": {
             "type": "inspection", "result": "pass", "grade": "B", "standard": "EN 1090-2",
             "certificate_id": format!("BBC-2026-{:04}", 100 + n),
-            "summary": "Visual inspection and ultrasonic thickness measurement: no section loss beyond tolerance; steel grade S235 confirmed by hardness testing."}})));
+            "summary": "Visual inspection and ultrasonic thickness measurement: no section loss beyond tolerance; steel grade S235 confirmed by hardness testing.",
+            "report": INSPECTION_REPORT.reference()}})));
     }
     for n in 1..=4 {
         steps.push(step(
             CERTIFIER,
             Kind::ItemAttest,
             json!({"giai": format!("4750002RAD-{n:04}"), "passport_version": 1, "attestation": {
-            "type": "test", "result": "pass", "summary": "Pressure test at 6 bar for 30 minutes: no leaks."}}),
+            "type": "test", "result": "pass", "summary": "Pressure test at 6 bar for 30 minutes: no leaks.",
+            "report": INSPECTION_REPORT.reference()}}),
         ));
     }
     steps.push(step(CERTIFIER, Kind::ItemAttest, json!({"giai": ASBESTOS_PANEL, "passport_version": 1, "attestation": {
-        "type": "hazard_survey", "result": "fail", "summary": "Chrysotile asbestos confirmed by laboratory analysis: not for reuse; remove and dispose as hazardous waste."}})));
+        "type": "hazard_survey", "result": "fail", "summary": "Chrysotile asbestos confirmed by laboratory analysis: not for reuse; remove and dispose as hazardous waste.",
+        "report": INSPECTION_REPORT.reference()}})));
     steps.push(step(
         "riga-deconstruction",
         Kind::ItemDispose,
@@ -270,6 +350,8 @@ fn passport(lot: &Lot, giai: &str) -> Value {
         "condition": {"grade": lot.grade, "notes": lot.notes},
         "hazards": {"survey_reference": "ZPR-HMS-2026-031", "asbestos_free": true},
         "legal_status": {"status": "used_product"},
+        "photos": [lot.photo.reference()],
+        "documents": [SURVEY.reference()],
         "restricted": ["/origin/address"],
     })
 }
@@ -289,6 +371,8 @@ fn asbestos_panel() -> Value {
         "hazards": {"survey_reference": "ZPR-HMS-2026-031", "asbestos_free": false, "substances": [
             {"name": "Chrysotile asbestos", "cas": "12001-29-5", "concentration": {"value": 12, "unit": "%"}, "clp_class": "Carc. 1A; STOT RE 1"}]},
         "legal_status": {"status": "waste", "list_of_waste_code": "17 06 05*"},
+        "photos": [PANEL_PHOTO.reference()],
+        "documents": [SURVEY.reference()],
         "restricted": ["/origin/address"],
     })
 }

@@ -1,11 +1,12 @@
 //! The demo consortium's creation: its members' keys, the signed genesis, the
-//! node config and the ledger seeded with the [`super::inventory`], and every
-//! item's QR code.
+//! node config, the ledger seeded with the [`super::inventory`] and the files
+//! its entries name, and every item's QR code.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use salvage_ledger::Ledger;
+use salvage_ledger::attachment::AttachmentStore;
 use salvage_ledger::disclosure::{DisclosedEntry, Salt, withhold};
 use salvage_ledger::entry::{Kind, PublicKey, SignedEntry, Statement, Timestamp};
 use salvage_ledger::ident::Giai;
@@ -29,6 +30,9 @@ pub(super) fn create(dir: &Path, public_url: &str) -> Result<()> {
     write_file(&dir.join("node.toml"), config.as_bytes())?;
 
     let ledger = Ledger::create(&dir.join("ledger"), genesis.clone()).context("creating the demo ledger")?;
+    // Where the node keeps its attachments (docs/format.md §15), filled before
+    // any record names them.
+    let files = store_assets(&ledger.dir().join("attachments"))?;
     let entries = seed(&genesis, &keys)?;
     let seeded = entries.len();
     let kinds: Vec<Kind> = entries.iter().map(|each| each.entry.statement().kind).collect();
@@ -39,11 +43,33 @@ pub(super) fn create(dir: &Path, public_url: &str) -> Result<()> {
         }
     }
     announce!(
-        "created the demo consortium in {}: {} members, {seeded} entries",
+        "created the demo consortium in {}: {} members, {seeded} entries, {files} attached files",
         dir.display(),
         inventory::MEMBERS.len()
     );
     Ok(())
+}
+
+/// Puts every file the demo's entries name into the attachment store in
+/// `dir` (a ledger directory's `attachments/`), where the node serves them
+/// from; returns how many.
+pub(super) fn store_assets(dir: &Path) -> Result<usize> {
+    let store = AttachmentStore::open(dir).with_context(|| format!("opening the attachments in {}", dir.display()))?;
+    let assets = inventory::assets();
+    for asset in &assets {
+        let stored = store
+            .put(asset.bytes)
+            .with_context(|| format!("storing the demo's {} in {}", asset.file, dir.display()))?;
+        if stored.media_type.as_str() != asset.media_type {
+            bail!(
+                "the demo's {} is a {}, not a {}: a defect in the demo",
+                asset.file,
+                stored.media_type.as_str(),
+                asset.media_type
+            );
+        }
+    }
+    Ok(assets.len())
 }
 
 /// Every demo member's signing key, by member id.
