@@ -201,7 +201,10 @@ impl Attachments {
         if naming.is_named() || self.followed_size() >= ledger.size() {
             return Ok(naming);
         }
-        self.follow(ledger)?;
+        // Never waits for the background follower, which may be reading a whole
+        // ledger after an upgrade: the file is then named a little later.
+        let Ok(_one_at_a_time) = self.following.try_lock() else { return Ok(naming) };
+        self.follow_locked(ledger)?;
         self.store.naming(digest)
     }
 
@@ -215,6 +218,11 @@ impl Attachments {
     /// Returns the size followed.
     pub fn follow(&self, ledger: &Ledger) -> Result<u64, AttachmentError> {
         let _one_at_a_time = self.following.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.follow_locked(ledger)
+    }
+
+    /// [`Attachments::follow`], by the holder of `following`.
+    fn follow_locked(&self, ledger: &Ledger) -> Result<u64, AttachmentError> {
         let size = ledger.size();
         let mut from = match self.store.followed()? {
             Some(followed) if followed.size <= size && leaf(ledger, followed.size) == Some(followed.last_leaf) => {
