@@ -9,6 +9,11 @@
 //!   `item.register` per request, each a new item); every answer must be 201.
 //! - `pages`: provenance page views (`GET /8004/{giai}` as a Latvian browser)
 //!   over items seeded with a few custody steps each; every answer must be 200 HTML.
+//!   With `--photos N`, N generated photos are uploaded first and every
+//!   passport names them, so each page shows N thumbnails.
+//! - `thumbnails`: the photos' thumbnails those pages show (`GET
+//!   /v1/attachments/{blake3}/thumbnail` of N uploaded photos, derived once
+//!   before the clock starts); every answer must be 200 `image/jpeg`.
 //!
 //! With `--cluster`, `submit` and `pages` start a consortium of three
 //! replicating nodes instead of one and spread the clients over them. With
@@ -38,6 +43,8 @@
 //! cargo build --release -p salvage-cli -p salvage-tests --bins
 //! target/release/salvage-load submit
 //! target/release/salvage-load pages --json
+//! target/release/salvage-load pages --photos 4
+//! target/release/salvage-load thumbnails --photos 16
 //! target/release/salvage-load proofs --node http://127.0.0.1:8080
 //! target/release/salvage-load mixed --node http://127.0.0.1:8080 --restricted --duration 3600
 //! target/release/salvage-load submit --cluster
@@ -60,10 +67,13 @@ mod drive;
 mod hostile;
 mod mix;
 mod mixed;
+mod photos;
 mod proofs;
 mod report;
+mod requests;
 mod scenario;
 mod target;
+mod thumbnails;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +83,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::drive::Plan;
 use crate::target::Target;
+
+/// The most photos `thumbnails` uploads (each is generated, and uploaded, before the clock starts).
+const MAX_THUMBNAIL_PHOTOS: u64 = 1_000;
 
 // The generator must stay cheap next to the node it measures; mimalloc is what
 // the `salvage` binary uses too.
@@ -112,6 +125,17 @@ enum ScenarioName {
         /// How many items to seed (register, transfer to the reuse hub, receive).
         #[arg(long, default_value_t = 1_000)]
         items: usize,
+        /// How many generated photos (JPEG, 1600×1200) to upload first; every
+        /// seeded passport names them all (at most 20).
+        #[arg(long, default_value_t = 0, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=photos::MAX_PER_PASSPORT as u64))]
+        photos: usize,
+    },
+    /// Thumbnails of random uploaded photos (`GET /v1/attachments/{blake3}/thumbnail`),
+    /// each derived once before the clock starts; every answer must be 200 `image/jpeg`.
+    Thumbnails {
+        /// How many generated photos (JPEG, 1600×1200) to upload; items naming them make them public.
+        #[arg(long, default_value_t = 16, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THUMBNAIL_PHOTOS))]
+        photos: usize,
     },
     /// Inclusion proofs of random records in the tree of the node's size at the
     /// start; every answer must be 200 JSON.
@@ -262,7 +286,8 @@ fn run(cli: Cli) -> Result<bool, LoadError> {
             ScenarioName::Submit { entries, per_request, serde_bodies } => {
                 scenario::submit(&target, &plan, entries, per_request, serde_bodies).await?
             }
-            ScenarioName::Pages { items } => scenario::pages(&target, &plan, items).await?,
+            ScenarioName::Pages { items, photos } => scenario::pages(&target, &plan, items, photos).await?,
+            ScenarioName::Thumbnails { photos } => thumbnails::thumbnails(&target, &plan, photos).await?,
             ScenarioName::Proofs => proofs::proofs(&target, &plan).await?,
             ScenarioName::Mixed { items } => mixed::mixed(&target, &plan, items).await?,
             ScenarioName::Hostile { entries } => return hostile::hostile(&target, &plan, entries, common.json).await,

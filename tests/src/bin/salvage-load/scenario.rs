@@ -17,11 +17,10 @@ use serde_json::{Value, json};
 
 use crate::LoadError;
 use crate::drive::{self, Connection, Plan, Workload};
+use crate::photos::{self, Photo};
 use crate::report::Report;
+pub use crate::requests::{CONTRACTOR, host, sign_in_parallel, splitmix64};
 use crate::target::Target;
-
-/// The contractor that registers every item.
-pub const CONTRACTOR: &str = "baltic-demolition";
 
 /// The member the seeded items are handed over to.
 const HUB: &str = "reuse-hub";
@@ -92,13 +91,21 @@ async fn submit_with(
     Ok(Report::new("submit", "accepted entries", plan, tally).counting(per_request as u64))
 }
 
-/// `pages`: seeds `items` items (registered, offered to the reuse hub,
+/// `pages`: uploads `photos` photos (none by default), seeds `items` items
+/// (registered, each passport naming every photo, offered to the reuse hub,
 /// received), then views their provenance pages at random as a Latvian
 /// browser; every answer must be 200 HTML. On a format-2 ledger each
 /// registration withholds two restricted values (the transfers and receipts
-/// restrict nothing).
-pub async fn pages(target: &Target, plan: &Plan, items: usize) -> Result<Report, LoadError> {
-    let workload = Arc::new(PageViews::seeded(target, items).await?);
+/// restrict nothing; the photos stay public).
+pub async fn pages(target: &Target, plan: &Plan, items: usize, photos: usize) -> Result<Report, LoadError> {
+    if photos > photos::MAX_PER_PASSPORT {
+        return Err(LoadError::Setup(format!(
+            "--photos {photos}: a passport names at most {} photos",
+            photos::MAX_PER_PASSPORT
+        )));
+    }
+    let photos = if photos > 0 { photos::upload(target, photos).await? } else { Vec::new() };
+    let workload = Arc::new(PageViews::seeded_with_photos(target, items, &photos).await?);
     let tally = drive::drive(target.addresses(), plan, workload, target.pid()).await?;
     Ok(Report::new("pages", "pages", plan, tally))
 }
@@ -134,15 +141,25 @@ pub struct PageViews {
 }
 
 impl PageViews {
-    /// Seeds `items` items (see [`pages`]) and views their pages.
+    /// Seeds `items` items (see [`pages`]) without photos and views their pages.
     pub async fn seeded(target: &Target, items: usize) -> Result<PageViews, LoadError> {
+        PageViews::seeded_with_photos(target, items, &[]).await
+    }
+
+    /// Seeds `items` items (see [`pages`]) whose passports name `photos`, which
+    /// the node holds, and views their pages.
+    pub async fn seeded_with_photos(target: &Target, items: usize, photos: &[Photo]) -> Result<PageViews, LoadError> {
         let started = Instant::now();
         let giais: Vec<String> = (0..items.max(1)).map(|number| target.giai("PAGE", number)).collect();
-        seed(target, &giais).await?;
+        seed(target, &giais, photos).await?;
         eprintln!(
-            "seeded {} items ({} entries) in {:.1} s",
+            "seeded {} items ({} entries{}) in {:.1} s",
             giais.len(),
             giais.len() * 3,
+            match photos.len() {
+                0 => String::new(),
+                count => format!(", each passport naming {count} photos"),
+            },
             started.elapsed().as_secs_f64()
         );
         let paths = giais
@@ -152,7 +169,33 @@ impl PageViews {
                     .map_err(|error| LoadError::Setup(format!("GIAI {giai}: {error}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(PageViews { paths, host: host(target)? })
+        let views = PageViews { paths, host: host(target)? };
+        if !photos.is_empty() {
+            views.check_shows(target, photos).await?;
+        }
+        Ok(views)
+    }
+
+    /// Checks that the first item's page, as the clients will ask for it, shows
+    /// every photo as its thumbnail, so that the run measures pages that carry them.
+    async fn check_shows(&self, target: &Target, photos: &[Photo]) -> Result<(), LoadError> {
+        let mut seed = 0;
+        let request = self.next(&mut seed).ok_or_else(|| LoadError::Setup("no page to view".to_owned()))?;
+        let path = request.uri().clone();
+        let answer = Connection::open(target.address()).await?.send(request).await?;
+        let page = String::from_utf8_lossy(&answer.body);
+        let missing = photos
+            .iter()
+            .filter(|photo| !page.contains(&format!("<img src=\"/v1/attachments/{}/thumbnail\"", photo.blake3)))
+            .count();
+        if answer.status != StatusCode::OK || missing > 0 {
+            return Err(LoadError::Seeding(format!(
+                "GET {path}: status {}, {missing} of the {} photos not shown as thumbnails",
+                answer.status,
+                photos.len()
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -176,9 +219,10 @@ impl Workload for PageViews {
     }
 }
 
-/// Registers the items, offers each to the reuse hub and receives it there,
-/// in arrays of a few hundred entries; every submission must be accepted whole.
-async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
+/// Registers the items (each passport naming `photos`), offers each to the
+/// reuse hub and receives it there, in arrays of a few hundred entries; every
+/// submission must be accepted whole.
+async fn seed(target: &Target, giais: &[String], photos: &[Photo]) -> Result<(), LoadError> {
     let fixture = target.fixture();
     let mut connection = Connection::open(target.address()).await?;
     for (index, batch) in giais.chunks(SEED_ITEMS_PER_SUBMISSION).enumerate() {
@@ -187,6 +231,7 @@ async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
             for (number, giai) in batch.iter().enumerate() {
                 let mut passport = passport(giai, &format!("Glulam beam no. {number}"), 180.0);
                 restrict(&mut passport, index * SEED_ITEMS_PER_SUBMISSION + number);
+                photos::name_in(&mut passport, photos);
                 let registration = withheld_registration(&fixture, giai, passport).ok_or_else(|| {
                     LoadError::Seeding(format!("{giai}: the restricted values could not be withheld"))
                 })?;
@@ -200,8 +245,10 @@ async fn seed(target: &Target, giais: &[String]) -> Result<(), LoadError> {
                 .iter()
                 .enumerate()
                 .flat_map(|(number, giai)| {
+                    let mut passport = passport(giai, &format!("Glulam beam no. {number}"), 180.0);
+                    photos::name_in(&mut passport, photos);
                     [
-                        fixture.register(CONTRACTOR, giai, &format!("Glulam beam no. {number}"), 180.0),
+                        fixture.signed(&[CONTRACTOR], Kind::ItemRegister, json!({"giai": giai, "passport": passport})),
                         fixture.transfer(CONTRACTOR, giai, HUB),
                         fixture.receive(HUB, giai),
                     ]
@@ -302,37 +349,4 @@ pub fn envelopes_body(entries: &[DisclosedEntry], single: bool, serde_bodies: bo
         }
     }
     out
-}
-
-/// Makes `count` request bodies with `make` on every core: signing is the
-/// clients' work, done before the clock starts.
-fn sign_in_parallel<T: Send>(count: usize, make: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let share = count.div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = (0..count)
-            .step_by(share)
-            .map(|first| {
-                let make = &make;
-                scope.spawn(move || (first..count.min(first + share)).map(make).collect::<Vec<_>>())
-            })
-            .collect();
-        parts.into_iter().flat_map(|part| part.join().unwrap_or_default()).collect()
-    })
-}
-
-/// The `Host` header of every request.
-pub fn host(target: &Target) -> Result<HeaderValue, LoadError> {
-    HeaderValue::from_str(target.address())
-        .map_err(|error| LoadError::Setup(format!("address {}: {error}", target.address())))
-}
-
-/// The next number of a SplitMix64 sequence: cheap, and good enough to spread
-/// page views evenly over the items.
-pub fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
