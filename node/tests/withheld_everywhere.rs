@@ -34,6 +34,7 @@ use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::TestCaseError;
+use salvage_ledger::attachment::{AttachmentDigest, AttachmentStore};
 use salvage_ledger::audit::{AuditOptions, audit};
 use salvage_ledger::bundle::{Bundle, verify_bundle};
 use salvage_ledger::canonical::value_to_canonical_bytes;
@@ -131,7 +132,7 @@ struct PassportCase {
     fraction: f64,
     /// The documents' URIs.
     uris: Vec<String>,
-    /// The documents' digests.
+    /// What the documents' bytes are made from ([`document_file`]); their digests name them.
     digests: Vec<String>,
     restricted: Vec<String>,
 }
@@ -299,12 +300,22 @@ fn passport_value(giai: &str, p: &PassportCase) -> Value {
     // Hazards are never restricted: a buyer's safety is never private.
     passport["hazards"] = json!({"survey_reference": t(SURVEY), "asbestos_free": true});
     passport["environment"] = json!({"epd_reference": t(EPD), "co2e_avoided_kg": p.numbers[CO2E]});
+    let digest = |index: usize| AttachmentDigest::of(&document_file(index, &p.digests[index])).to_hex();
     passport["documents"] = json!([
-        {"title": t(DOCUMENT_0), "media_type": "application/pdf", "blake3": p.digests[0], "uri": p.uris[0]},
-        {"title": t(DOCUMENT_1), "media_type": "image/jpeg", "blake3": p.digests[1], "uri": p.uris[1]},
+        {"title": t(DOCUMENT_0), "media_type": "application/pdf", "blake3": digest(0), "uri": p.uris[0]},
+        {"title": t(DOCUMENT_1), "media_type": "image/jpeg", "blake3": digest(1), "uri": p.uris[1]},
     ]);
     passport["restricted"] = json!(p.restricted);
     passport
+}
+
+/// The bytes of a passport's document `index` (a PDF, then a JPEG) made from `seed`: the node
+/// that takes the passport must hold them (docs/rules.md §9).
+fn document_file(index: usize, seed: &str) -> Vec<u8> {
+    match index {
+        0 => format!("%PDF-1.7\n% {seed}\n").into_bytes(),
+        _ => [&[0xFF, 0xD8, 0xFF, 0xE0][..], seed.as_bytes()].concat(),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -684,6 +695,14 @@ async fn check(case: &Case) -> Result<(), String> {
         let outcome = ledger.submit_disclosed(vec![(p.entry.clone(), p.disclosures.clone())]).unwrap();
         assert!(outcome[0].is_ok(), "{}: {:?}", p.what, outcome[0]);
     }
+    // The files the passports name, as members would have uploaded them.
+    let store = AttachmentStore::open(&dir.path().join("attachments")).unwrap();
+    for passport in std::iter::once(&case.register).chain(&case.amend) {
+        for (index, seed) in passport.digests.iter().enumerate() {
+            store.put(&document_file(index, seed)).unwrap();
+        }
+    }
+    drop(store);
     let genesis = Genesis::from_entry(fixture.genesis.clone()).unwrap();
     let operator = Operator::identify(Fixture::key("reuse-hub"), &genesis, &ledger.members().unwrap()).unwrap();
     let app = router(Arc::new(Node::new(ledger, operator, PUBLIC_URL, BODY_LIMIT).unwrap()));

@@ -43,6 +43,7 @@ fn expected_status(code: &str) -> u16 {
             422
         }
         code if code.starts_with("disclosure.") => 422,
+        "attachment.mismatch" => 422,
         _ => 409,
     }
 }
@@ -281,6 +282,21 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     );
     m.ok(split(json!([part("4750001P-1", 60.0), part("4750001P-2", 40.0)])));
     m.refused(&f.transfer("baltic-demolition", BEAM, "timber-builders"), "item.terminal");
+
+    // The files a passport names: held by the node, and as the reference declares them.
+    let naming = |giai: &str, document: Value| {
+        let mut passport = passport(giai, "beam", 100.0);
+        passport["documents"] = json!([document]);
+        f.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": giai, "passport": passport}))
+    };
+    let absent = json!({"title": "Survey", "media_type": "application/pdf", "blake3": "ab".repeat(32), "size": 10});
+    m.refused(&naming("4750001FILE-1", absent), "attachment.missing");
+    let survey = b"%PDF-1.7\n% hazardous materials survey\n";
+    let stored = m.node.signed("POST", "/v1/attachments", "baltic-demolition", survey);
+    assert_eq!(stored.status, 201, "{}", stored.text());
+    let misdeclared =
+        json!({"title": "Survey", "media_type": "image/png", "blake3": stored.json()["blake3"], "size": survey.len()});
+    m.refused(&naming("4750001FILE-1", misdeclared), "attachment.mismatch");
 
     // Every code a submission can meet was met. The genesis rules are checked
     // when a ledger is created; a genesis submitted later is misplaced first.

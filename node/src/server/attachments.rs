@@ -49,7 +49,7 @@ pub struct UploadQuery {
 }
 
 #[utoipa::path(post, path = "/v1/attachments", tag = "attachments",
-    params(("blake3" = Option<String>, Query, description = "The file's BLAKE3 digest (64 lowercase hex digits); covered by the signature, so it binds the body")),
+    params(("blake3" = Option<String>, Query, pattern = r"^[0-9a-f]{64}$", min_length = 64, max_length = 64, description = "The file's BLAKE3 digest (64 lowercase hex digits); covered by the signature, so it binds the body")),
     request_body(content = Vec<u8>, description = "The file's bytes: a JPEG, PNG or WebP image without location metadata, or a PDF", content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "`{blake3, size, media_type}`: stored and fsynced", body = Object),
@@ -109,12 +109,13 @@ pub async fn upload(
 }
 
 #[utoipa::path(get, path = "/v1/attachments/{blake3}", tag = "attachments",
-    params(("blake3" = String, Path, description = "The file's BLAKE3 digest (64 lowercase hex digits)")),
+    params(("blake3" = String, Path, pattern = r"^[0-9a-f]{64}$", min_length = 64, max_length = 64, description = "The file's BLAKE3 digest (64 lowercase hex digits)")),
     responses(
         (status = 200, description = "The file, with `ETag`, `Cache-Control: immutable` when public, `Accept-Ranges: bytes`", body = Vec<u8>),
         (status = 206, description = "The one range asked for with `Range`", body = Vec<u8>),
         (status = 304, description = "`If-None-Match` names the file's ETag"),
         (status = 400, description = "Not a digest (`attachment.malformed`)", body = ErrorBody),
+        (status = 401, description = "A signed request whose signature does not authenticate a member (`auth.*`, RFC 9421)", body = ErrorBody),
         (status = 403, description = "A signed member not entitled to any item that names it (`auth.not_entitled`)", body = ErrorBody),
         (status = 404, description = "No public field names such a file (`attachment.unknown`); members sign the request to read restricted files", body = ErrorBody),
         (status = 416, description = "The range lies beyond the file", body = ErrorBody),
@@ -135,11 +136,15 @@ pub async fn file(
 }
 
 #[utoipa::path(get, path = "/v1/attachments/{blake3}/thumbnail", tag = "attachments",
-    params(("blake3" = String, Path, description = "The image's BLAKE3 digest (64 lowercase hex digits)")),
+    params(("blake3" = String, Path, pattern = r"^[0-9a-f]{64}$", min_length = 64, max_length = 64, description = "The image's BLAKE3 digest (64 lowercase hex digits)")),
     responses(
         (status = 200, description = "A JPEG at most 480 px wide, derived once from the image", body = Vec<u8>),
         (status = 304, description = "`If-None-Match` names the thumbnail's ETag"),
+        (status = 400, description = "Not a digest (`attachment.malformed`)", body = ErrorBody),
+        (status = 401, description = "A signed request whose signature does not authenticate a member (`auth.*`, RFC 9421)", body = ErrorBody),
+        (status = 403, description = "A signed member not entitled to any item that names it (`auth.not_entitled`)", body = ErrorBody),
         (status = 404, description = "No public field names such an image (`attachment.unknown`), or the file is no image (`attachment.not_an_image`)", body = ErrorBody),
+        (status = 422, description = "The image does not decode, or is too large to (`attachment.undecodable`)", body = ErrorBody),
         (status = 503, description = "Named, but this node is still fetching it from its peers (`attachment.fetching`)", body = ErrorBody),
     ))]
 /// `GET /v1/attachments/{blake3}/thumbnail`.
