@@ -38,6 +38,8 @@ fn wait_served(cluster: &Cluster, index: usize, bytes: &[u8], timeout: Duration)
         let missing = node.get_json("/v1/status")["attachments"]["missing"].as_u64();
         if answer.status == 200 && missing == Some(0) {
             assert_eq!(answer.body, bytes, "node {} serves other bytes under {digest}", index + 1);
+            let metrics = node.get("/metrics").text();
+            assert!(metrics.contains("\nsalvage_attachments_missing 0\n"), "node {}'s metrics: {metrics}", index + 1);
             return;
         }
         assert!(

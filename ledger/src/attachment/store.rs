@@ -284,17 +284,29 @@ impl AttachmentStore {
         Ok(naming)
     }
 
-    /// Up to `limit` files named but not held, the longest missing first.
-    pub fn missing(&self, limit: usize) -> Result<Vec<AttachmentDigest>, AttachmentError> {
+    /// Up to `limit` files named but not held, in digest order after `after`
+    /// (from the first when `None`): whoever walks a long list goes round it a
+    /// page at a time, reading only that page.
+    pub fn missing(
+        &self,
+        after: Option<&AttachmentDigest>,
+        limit: usize,
+    ) -> Result<Vec<AttachmentDigest>, AttachmentError> {
         let txn = self.names.begin_read().map_err(|e| self.failed(&e))?;
         let missing = txn.open_table(MISSING).map_err(|e| self.failed(&e))?;
-        let mut found = Vec::new();
-        for entry in missing.iter().map_err(|e| self.failed(&e))? {
-            let (digest, seq) = entry.map_err(|e| self.failed(&e))?;
-            found.push((seq.value(), AttachmentDigest(*digest.value())));
+        let range = match after {
+            Some(after) => {
+                missing.range::<&[u8; 32]>((std::ops::Bound::Excluded(after.as_bytes()), std::ops::Bound::Unbounded))
+            }
+            None => missing.range::<&[u8; 32]>(..),
         }
-        found.sort();
-        Ok(found.into_iter().take(limit).map(|(_, digest)| digest).collect())
+        .map_err(|e| self.failed(&e))?;
+        let mut found = Vec::new();
+        for entry in range.take(limit) {
+            let (digest, _) = entry.map_err(|e| self.failed(&e))?;
+            found.push(AttachmentDigest(*digest.value()));
+        }
+        Ok(found)
     }
 
     /// Takes `digest` off the missing files, once it is held (it may have been

@@ -102,7 +102,8 @@ fn names_say_who_may_read_a_file_and_what_is_missing_until_it_is_put() {
     store.note_names(mark, &[note(held, "4750001A-1", false, 1), note(absent, "4750001A-2", false, 2)]).unwrap();
     assert_eq!(store.followed().unwrap(), Some(mark));
     assert_eq!(store.naming(&held).unwrap(), Naming { public: false, items: vec!["4750001A-1".into()] });
-    assert_eq!(store.missing(10).unwrap(), vec![absent]);
+    assert_eq!(store.missing(None, 10).unwrap(), vec![absent]);
+    assert_eq!(store.missing(Some(&absent), 10).unwrap(), vec![], "a page after the last is empty");
     assert_eq!(store.missing_count().unwrap(), 1);
     assert!(!store.naming(&AttachmentDigest::of(b"never named")).unwrap().is_named());
 

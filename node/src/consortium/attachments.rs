@@ -30,6 +30,12 @@ const ROUND: Duration = Duration::from_millis(500);
 /// How many missing files one round asks for.
 const PER_ROUND: usize = 8;
 
+/// How many missing files one round reads to find those due.
+const PAGE: usize = 64;
+
+/// How many back-off timers the fetcher keeps before it drops the expired ones.
+const MAX_WAITING: usize = 100_000;
+
 /// The longest wait before asking again for a file no node gave.
 const MAX_BACK_OFF: Duration = Duration::from_secs(300);
 
@@ -76,10 +82,13 @@ pub(crate) async fn fetch_missing(consortium: Arc<Consortium>) {
     let peers = PeerConnections::new(consortium.replica.signer.clone(), Arc::clone(&consortium.replica.roster));
     // When each file that no node gave may be asked for again, and how long it waited last.
     let mut waits: HashMap<AttachmentDigest, (Instant, Duration)> = HashMap::new();
+    // Where the walk round the missing files is: a page of them a round.
+    let mut after: Option<AttachmentDigest> = None;
     loop {
         tokio::time::sleep(ROUND).await;
         let attachments = Arc::clone(&consortium.attachments);
-        let missing = tokio::task::spawn_blocking(move || attachments.store().missing(PER_ROUND * 8)).await;
+        let from = after;
+        let missing = tokio::task::spawn_blocking(move || attachments.store().missing(from.as_ref(), PAGE)).await;
         let missing = match missing {
             Ok(Ok(missing)) => missing,
             Ok(Err(error)) => {
@@ -88,7 +97,12 @@ pub(crate) async fn fetch_missing(consortium: Arc<Consortium>) {
             }
             Err(_) => return,
         };
-        waits.retain(|digest, _| missing.contains(digest));
+        after = if missing.len() < PAGE { None } else { missing.last().copied() };
+        // Bounded: a file no longer missing is forgotten when the walk passes where it was.
+        if waits.len() > MAX_WAITING {
+            let now = Instant::now();
+            waits.retain(|_, (next, _)| *next > now);
+        }
         let now = Instant::now();
         let due: Vec<AttachmentDigest> = missing
             .into_iter()
