@@ -23,9 +23,18 @@ fn register(cluster: &Cluster, index: usize, giai: &str, stored: &Value) -> u16 
     passport["photos"] = json!([{"title": "Beam", "media_type": stored["media_type"], "blake3": stored["blake3"], "size": stored["size"]}]);
     let entry =
         cluster.site.fixture.signed(&[CONTRACTOR], Kind::ItemRegister, json!({"giai": giai, "passport": passport}));
-    let answer = cluster.node(index).submit_one(&entry);
-    assert!(matches!(answer.status, 201 | 200), "{}", answer.text());
-    answer.status
+    // A node answers 503 `node.unavailable` while the leader it forwards to is not ready yet
+    // (just after the cluster started or a node came back): the member submits again.
+    let started = Instant::now();
+    loop {
+        let answer = cluster.node(index).submit_one(&entry);
+        if answer.status == 503 && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
+        assert!(matches!(answer.status, 201 | 200), "{}", answer.text());
+        return answer.status;
+    }
 }
 
 /// Waits until node `index` serves `bytes` under their digest to anyone and reports nothing missing.
