@@ -134,17 +134,7 @@ pub(crate) async fn fetch(consortium: &Consortium, peers: &PeerConnections, dige
         return true;
     }
     let operator = consortium.checkpoints.operator().member().as_str().to_owned();
-    let nodes: Vec<_> = consortium
-        .replica
-        .raft
-        .metrics()
-        .borrow()
-        .membership_config
-        .membership()
-        .nodes()
-        .map(|(_, node)| node.clone())
-        .filter(|node| node.member != operator)
-        .collect();
+    let nodes: Vec<_> = consortium.group_nodes().into_iter().filter(|node| node.member != operator).collect();
     let Ok(body) = serde_json::to_vec(&Wanted { blake3: digest.to_hex() }) else { return false };
     let limit = usize::try_from(attachments.limit()).unwrap_or(usize::MAX);
     for node in nodes {

@@ -91,16 +91,7 @@ pub(crate) async fn rounds(consortium: Arc<Consortium>) {
 /// Asks each node whose cosignature the current checkpoint lacks, and keeps
 /// the checkpoint with every cosignature that came back and verifies.
 async fn round(consortium: &Consortium, peers: &PeerConnections) -> Result<(), ApiError> {
-    let nodes = consortium
-        .replica
-        .raft
-        .metrics()
-        .borrow()
-        .membership_config
-        .membership()
-        .nodes()
-        .map(|(_, node)| node.clone())
-        .collect::<Vec<_>>();
+    let nodes = consortium.group_nodes();
     let current = consortium.checkpoints.current().await?;
     let operator = consortium.checkpoints.operator().member().as_str();
     let have: BTreeSet<&str> = current.signatures.iter().map(|signature| signature.name.as_str()).collect();

@@ -121,6 +121,19 @@ impl Consortium {
         self.proposals.submit(entries).await
     }
 
+    /// The nodes of this node's Raft group as it last learnt them, this one included.
+    pub(crate) fn group_nodes(&self) -> Vec<ConsortiumNode> {
+        self.replica
+            .raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(_, node)| node.clone())
+            .collect()
+    }
+
     /// Fetches from the other nodes the files in `digests` this node lacks, so
     /// that a file uploaded to one node can be named in a submission to another;
     /// returns how many it now holds.
