@@ -154,6 +154,16 @@ refusal_codes! {
     KeyUnknown => "key.unknown",
     /// A key to revoke is already revoked.
     KeyRevoked => "key.revoked",
+    /// The GIAI lies outside every company prefix and serial range the signer holds.
+    GiaiNotAllocated => "giai.not_allocated",
+    /// A company prefix or serial range overlaps one already held.
+    GiaiOverlap => "giai.overlap",
+    /// The GIAI is reserved for another member.
+    GiaiReserved => "giai.reserved",
+    /// A reservation starts before the next free serial of the signer's prefix or range.
+    GiaiIssued => "giai.issued",
+    /// The item is reserved, not yet registered.
+    ItemReserved => "item.reserved",
     /// An item with that GIAI is already registered.
     ItemExists => "item.exists",
     /// No item with that GIAI is registered.

@@ -26,6 +26,13 @@ pub const MEMBERS: &[(&str, &str, &[&str])] = &[
     ("baltic-cert", "Baltic Building Certification", &["certifier"]),
 ];
 
+/// The company prefix the consortium of [`Fixture::allocating`] holds and allocates under.
+pub const CONSORTIUM_PREFIX: &str = "4750009";
+/// Baltic Demolition's company prefix in [`Fixture::allocating`].
+pub const BALTIC_PREFIX: &str = "4750001";
+/// Riga Deconstruction's company prefix in [`Fixture::allocating`].
+pub const RIGA_PREFIX: &str = "4750002";
+
 /// A signing key derived from a label: the same label always gives the same key.
 pub fn fixed_signing_key(label: &str) -> SigningKey {
     SigningKey::from_bytes(&blake3::derive_key("salvage testkit signing key v1", label.as_bytes()))
@@ -63,6 +70,26 @@ impl Fixture {
     /// The same members under another consortium name: a different ledger.
     pub fn named(consortium: &str) -> Fixture {
         Self::build(consortium, None)
+    }
+
+    /// The demo consortium on a ledger that allocates GIAIs (docs/rules.md §10), format 1:
+    /// the consortium holds [`CONSORTIUM_PREFIX`], Baltic Demolition [`BALTIC_PREFIX`] and
+    /// Riga Deconstruction [`RIGA_PREFIX`]; nobody else holds a prefix or range yet.
+    pub fn allocating() -> Fixture {
+        let mut fixture = Self::build("Zemgale Materials Reuse Consortium", None);
+        let mut statement = fixture.genesis.statement().clone();
+        statement.body["giai_allocation"] = json!(true);
+        statement.body["consortium"]["company_prefixes"] = json!([CONSORTIUM_PREFIX]);
+        for member in statement.body["members"].as_array_mut().into_iter().flatten() {
+            match member["id"].as_str() {
+                Some("baltic-demolition") => member["company_prefixes"] = json!([BALTIC_PREFIX]),
+                Some("riga-deconstruction") => member["company_prefixes"] = json!([RIGA_PREFIX]),
+                _ => {}
+            }
+        }
+        fixture.genesis = sign(statement, &[&Self::key("regional-planning"), &Self::key("city-of-jelgava")]);
+        fixture.ledger_id = LedgerId(fixture.genesis.id().0);
+        fixture
     }
 
     fn build(consortium: &str, format: Option<u8>) -> Fixture {

@@ -136,7 +136,7 @@ fn state_digest_example(genesis: &SignedEntry, register: &SignedEntry) -> Vec<(&
 fn format_md_shows_the_values_the_code_computes() {
     let page = include_str!("../../docs/format.md");
     let print = std::env::var_os("SALVAGE_PRINT_EXAMPLE").is_some();
-    let values = [example(), disclosure_example(), attachment_example()].concat();
+    let values = [example(), disclosure_example(), attachment_example(), identifier_example()].concat();
     if print {
         for (name, value) in &values {
             println!("=== {name}\n{value}\n");
@@ -194,5 +194,40 @@ fn attachment_example() -> Vec<(&'static str, String)> {
             "attachment reference",
             String::from_utf8(salvage_ledger::canonical::value_to_canonical_bytes(&reference.to_value())).unwrap(),
         ),
+    ]
+}
+
+/// §16's example: the allocating demo consortium, a range allocated to the reuse hub, a
+/// reservation of three GIAIs, the member element after it, and the EPCs of two items.
+fn identifier_example() -> Vec<(&'static str, String)> {
+    use salvage_ledger::ident::{CompanyPrefix, Giai, item_epc};
+    use salvage_ledger::testkit::Fixture;
+    let f = Fixture::allocating();
+    let mut state = State::from_genesis(&f.genesis).unwrap();
+    let admins = ["regional-planning", "city-of-jelgava"];
+    let allocate = f.signed(
+        &admins,
+        Kind::GiaiAllocate,
+        json!({"member": "reuse-hub", "prefix": "4750009", "first": 1000, "last": 1999}),
+    );
+    let reserve = f.signed(&["reuse-hub"], Kind::GiaiReserve, json!({"prefix": "4750009", "first": 1000, "count": 3}));
+    for (seq, entry) in [allocate, reserve].into_iter().enumerate() {
+        let context = Context { seq: Seq::new(seq as u64 + 1).unwrap(), accepted: time("2026-11-23T09:30:01Z") };
+        let change = state.check(&VerifiedEntry::verify(entry).unwrap(), &context).unwrap();
+        state.apply(change);
+    }
+    let hub = state.members().find(|member| member.id.as_str() == "reuse-hub").unwrap();
+    let reserved = state.items().next().map(|item| Element::Item(item).canonical_bytes()).unwrap();
+    let epc = |giai: &str, prefix: &str| {
+        let tag = item_epc(&Giai::parse(giai).unwrap(), &CompanyPrefix::parse(prefix).unwrap()).unwrap();
+        format!("{} {}", tag.to_hex(), tag.to_tag_uri())
+    };
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    vec![
+        ("allocating consortium element JCS", text(Element::Consortium(state.consortium()).canonical_bytes())),
+        ("reuse hub member element JCS", text(Element::Member(hub).canonical_bytes())),
+        ("reserved item element JCS", text(reserved)),
+        ("EPC of a numeric serial", epc("47500091000", "4750009")),
+        ("EPC of an alphanumeric reference", epc("4750001BEAM-0001", "4750001")),
     ]
 }

@@ -27,8 +27,11 @@
 //! records, the calling thread replays the chunk before it (chain, rules, tree),
 //! which must happen in order. Problems are reported in record order all the same.
 
+mod allocation;
 mod decode;
 mod spill;
+
+pub use allocation::Unallocated;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -148,6 +151,12 @@ pub struct AuditReport {
     pub values_unchecked: u64,
     /// Restricted values checked with the disclosures the auditor holds.
     pub values_checked: u64,
+    /// GIAIs registered outside their registrant's prefixes and ranges on a ledger that does
+    /// not allocate GIAIs: what the allocation rule would have refused (docs/rules.md §10).
+    pub giais_unallocated: u64,
+    /// The first [`allocation::LISTED`] of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unallocated: Vec<Unallocated>,
     /// The checkpoint check, when a checkpoint was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<CheckpointFinding>,
@@ -321,6 +330,8 @@ struct Auditor {
     records_withholding: u64,
     values_unchecked: u64,
     values_checked: u64,
+    giais_unallocated: u64,
+    unallocated: Vec<Unallocated>,
     problems: Vec<Problem>,
     problem_count: u64,
 }
@@ -375,6 +386,8 @@ impl Auditor {
             records_withholding: 0,
             values_unchecked: 0,
             values_checked: 0,
+            giais_unallocated: 0,
+            unallocated: Vec::new(),
             problems: Vec::new(),
             problem_count: 0,
         }
@@ -519,9 +532,18 @@ impl Auditor {
             self.load(seq, entry);
         }
         let Some(state) = &mut self.state else { return };
+        let unallocated = verified.as_ref().map(|entry| allocation::would_refuse(state, entry)).unwrap_or_default();
         let outcome = verified.and_then(|entry| state.check(&entry, &context));
         match outcome {
-            Ok(change) => state.apply(change),
+            Ok(change) => {
+                state.apply(change);
+                for (giai, registrant) in unallocated {
+                    self.giais_unallocated += 1;
+                    if self.unallocated.len() < allocation::LISTED {
+                        self.unallocated.push(Unallocated { seq, giai, registrant });
+                    }
+                }
+            }
             Err(refusal) => {
                 self.problem(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message))
             }
@@ -591,6 +613,8 @@ impl Auditor {
             records_withholding: self.records_withholding,
             values_unchecked: self.values_unchecked,
             values_checked: self.values_checked,
+            giais_unallocated: self.giais_unallocated,
+            unallocated: self.unallocated,
             checkpoint: checkpoint_finding,
             problems: self.problems,
             problem_count: self.problem_count,

@@ -285,3 +285,44 @@ fn an_audit_longer_than_its_memory_reads_back_items_and_entries_from_its_tempora
     assert_eq!(report.problems[0].code, "record.duplicate_entry");
     assert_eq!(report.problems[0].seq, Some(repeated.len() as u64 - 1));
 }
+
+#[test]
+fn an_older_ledger_audits_clean_and_reports_what_allocation_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = sample_ledger(dir.path());
+    // Baltic Demolition is given the prefix its GIAIs use after the first 40 were registered
+    // by Riga Deconstruction; its own later registration is inside it.
+    let update = f.signed(
+        &["regional-planning", "city-of-jelgava"],
+        Kind::MemberUpdate,
+        json!({"id": "baltic-demolition", "add_company_prefixes": ["4750001"]}),
+    );
+    let own = f.register("baltic-demolition", "4750001BEAM-1", "steel beam", 100.0);
+    let squatted = f.register("riga-deconstruction", "4750001BEAM-2", "steel beam", 100.0);
+    for outcome in ledger.submit(vec![update, own, squatted]).unwrap() {
+        outcome.unwrap();
+    }
+    let report = audit(&f.genesis, stream(&ledger), &AuditOptions::default(), &mut |_| {});
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.giais_unallocated, 41);
+    assert_eq!(report.unallocated.len(), 41);
+    let last = report.unallocated.last().unwrap();
+    assert_eq!((last.giai.as_str(), last.registrant.as_str(), last.seq), ("4750001BEAM-2", "riga-deconstruction", 123));
+}
+
+#[test]
+fn a_ledger_that_allocates_reports_nothing_unallocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture::allocating();
+    let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
+    let entries = vec![
+        f.register("baltic-demolition", "4750001BEAM-1", "steel beam", 100.0),
+        f.register("riga-deconstruction", "4750001BEAM-2", "steel beam", 100.0),
+    ];
+    let outcomes = ledger.submit(entries).unwrap();
+    assert!(outcomes[0].is_ok());
+    assert_eq!(outcomes[1].as_ref().unwrap_err().code, RefusalCode::GiaiNotAllocated);
+    let report = audit(&f.genesis, stream(&ledger), &AuditOptions::default(), &mut |_| {});
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!((report.giais_unallocated, report.items), (0, 1));
+}

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{LedgerFormat, MemberId, Role};
 use crate::disclosure::{self, DisclosedEntry, Disclosure};
 use crate::entry::{Kind, SignedEntry};
-use crate::ident::Giai;
+use crate::ident::{CompanyPrefix, Giai};
 use crate::refusal::{Refusal, RefusalCode, RefusalDetail};
 use crate::schema::{self, SchemaError};
 
@@ -308,6 +308,10 @@ pub enum Body {
     NodeAdd(NodeAddBody),
     /// `node.remove`.
     NodeRemove(NodeRemoveBody),
+    /// `giai.allocate`.
+    Allocate(AllocateBody),
+    /// `giai.reserve`.
+    Reserve(ReserveBody),
     /// `item.register`.
     Register(PassportBody),
     /// `item.amend`.
@@ -336,9 +340,13 @@ impl Body {
     /// items in memory must hold these before it checks the entry.
     pub fn items(&self) -> Vec<&Giai> {
         match self {
-            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => {
-                Vec::new()
-            }
+            Body::Genesis(_)
+            | Body::MemberAdd(_)
+            | Body::MemberUpdate(_)
+            | Body::NodeAdd(_)
+            | Body::NodeRemove(_)
+            | Body::Allocate(_) => Vec::new(),
+            Body::Reserve(body) => body.giais.iter().collect(),
             Body::Register(body) | Body::Amend(body) => vec![&body.giai],
             Body::Transfer(body) => vec![&body.giai],
             Body::Receive(body)
@@ -369,6 +377,8 @@ impl Body {
             Kind::MemberUpdate => Body::MemberUpdate(typed(kind, body)?),
             Kind::NodeAdd => Body::NodeAdd(typed(kind, body)?),
             Kind::NodeRemove => Body::NodeRemove(typed(kind, body)?),
+            Kind::GiaiAllocate => Body::Allocate(typed(kind, body)?),
+            Kind::GiaiReserve => Body::Reserve(typed(kind, body)?),
             Kind::ItemRegister => Body::Register(typed(kind, body)?),
             Kind::ItemAmend => Body::Amend(typed(kind, body)?),
             Kind::ItemTransfer => Body::Transfer(typed(kind, body)?),
@@ -392,9 +402,13 @@ impl Body {
             }
             Body::Attest(b) => Some(&b.giai),
             Body::Split(b) => Some(&b.giai),
-            Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => {
-                None
-            }
+            Body::Genesis(_)
+            | Body::MemberAdd(_)
+            | Body::MemberUpdate(_)
+            | Body::NodeAdd(_)
+            | Body::NodeRemove(_)
+            | Body::Allocate(_)
+            | Body::Reserve(_) => None,
         }
     }
 }
@@ -404,6 +418,9 @@ impl Body {
 pub struct ConsortiumBody {
     /// Its name.
     pub name: String,
+    /// The GS1 company prefixes it holds and allocates serial ranges under.
+    #[serde(default)]
+    pub company_prefixes: Vec<CompanyPrefix>,
 }
 
 /// The body of `ledger.genesis`.
@@ -414,6 +431,9 @@ pub struct GenesisBody {
     /// How the ledger records restricted values; format 1 when absent.
     #[serde(default)]
     pub format: LedgerFormat,
+    /// Whether registrations must name GIAIs the signer holds (docs/rules.md §10).
+    #[serde(default)]
+    pub giai_allocation: bool,
     /// Distinct admin members needed for a membership change.
     pub admin_threshold: u64,
     /// The founding members.
@@ -431,6 +451,9 @@ pub struct MemberBody {
     pub roles: Vec<Role>,
     /// Its public keys, hex.
     pub keys: Vec<String>,
+    /// The GS1 company prefixes it holds.
+    #[serde(default)]
+    pub company_prefixes: Vec<CompanyPrefix>,
 }
 
 /// The body of `member.update`.
@@ -446,6 +469,68 @@ pub struct MemberUpdateBody {
     pub add_keys: Option<Vec<String>>,
     /// Keys to revoke.
     pub revoke_keys: Option<Vec<String>>,
+    /// GS1 company prefixes the member now holds too.
+    pub add_company_prefixes: Option<Vec<CompanyPrefix>>,
+}
+
+/// The body of `giai.allocate`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AllocateBody {
+    /// The member the range goes to.
+    pub member: MemberId,
+    /// One of the consortium's company prefixes.
+    pub prefix: CompanyPrefix,
+    /// The first serial.
+    pub first: u64,
+    /// The last serial, inclusive.
+    pub last: u64,
+}
+
+/// The body of `giai.reserve`, with the GIAIs it reserves spelled out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "ReserveWire")]
+pub struct ReserveBody {
+    /// The company prefix of the signer's own or allocated serials.
+    pub prefix: CompanyPrefix,
+    /// The first serial reserved.
+    pub first: u64,
+    /// How many consecutive serials.
+    pub count: u64,
+    /// `prefix ‖ serial` for every serial reserved, in order.
+    giais: Vec<Giai>,
+}
+
+impl ReserveBody {
+    /// The GIAIs reserved, in order of their serials.
+    pub fn giais(&self) -> &[Giai] {
+        &self.giais
+    }
+}
+
+/// `giai.reserve` as the wire has it.
+#[derive(Deserialize)]
+struct ReserveWire {
+    prefix: CompanyPrefix,
+    first: u64,
+    count: u64,
+}
+
+impl TryFrom<ReserveWire> for ReserveBody {
+    type Error = String;
+
+    fn try_from(wire: ReserveWire) -> Result<ReserveBody, String> {
+        // The schema bounds count to 1000; a body decoded without it is bounded here too.
+        if !(1..=1000).contains(&wire.count) {
+            return Err(format!("a reservation takes 1 to 1000 GIAIs, not {}", wire.count));
+        }
+        let giais = (0..wire.count)
+            .map(|offset| {
+                let serial = wire.first.checked_add(offset).ok_or("the serials run past 2^64")?;
+                Giai::parse(&format!("{}{serial}", wire.prefix)).map_err(|error| error.to_string())
+            })
+            .collect::<Result<Vec<Giai>, String>>()?;
+        Ok(ReserveBody { prefix: wire.prefix, first: wire.first, count: wire.count, giais })
+    }
 }
 
 /// The body of `node.add`. The schema has already checked the URL's form

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{AttestationRef, Consortium, ItemState, ItemStatus, KeyState, Member, PendingTransfer};
+use super::{Allocation, AttestationRef, Consortium, ItemState, ItemStatus, KeyState, Member, PendingTransfer};
 use crate::canonical::to_canonical_bytes;
 use crate::chain::Seq;
 use crate::entry::PublicKey;
@@ -145,13 +145,22 @@ struct MemberTerm<'a> {
     roles: Vec<&'static str>,
     keys: &'a BTreeMap<PublicKey, KeyState>,
     since: Seq,
+    #[serde(skip_serializing_if = "<[Allocation]>::is_empty")]
+    identifiers: &'a [Allocation],
 }
 
 impl<'a> MemberTerm<'a> {
     fn of(member: &'a Member) -> MemberTerm<'a> {
         let mut roles: Vec<&'static str> = member.roles.iter().map(|role| role.as_str()).collect();
         roles.sort_unstable();
-        MemberTerm { id: member.id.as_str(), name: &member.name, roles, keys: &member.keys, since: member.since }
+        MemberTerm {
+            id: member.id.as_str(),
+            name: &member.name,
+            roles,
+            keys: &member.keys,
+            since: member.since,
+            identifiers: &member.identifiers,
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::bodies::{Body, PassportBody, PassportFacts};
+use super::identifiers;
 use super::{AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};
@@ -103,18 +104,29 @@ pub(super) fn check(
             item.status = ItemStatus::Disposed;
             vec![touched(item, context)]
         }
-        Body::Genesis(_) | Body::MemberAdd(_) | Body::MemberUpdate(_) | Body::NodeAdd(_) | Body::NodeRemove(_) => {
+        Body::Genesis(_)
+        | Body::MemberAdd(_)
+        | Body::MemberUpdate(_)
+        | Body::NodeAdd(_)
+        | Body::NodeRemove(_)
+        | Body::Allocate(_)
+        | Body::Reserve(_) => {
             return Err(Refusal::new(RefusalCode::EntryMalformed, "not an item statement"));
         }
     };
-    Ok(Change { members: vec![], items })
+    // New GIAIs move the cursors of the signer's allocations past their serials.
+    let issued = match body {
+        Body::Register(_) => &items[..],
+        Body::Split(_) => items.get(1..).unwrap_or_default(),
+        _ => &[],
+    };
+    let members = identifiers::advance(state, signer, issued.iter().map(|item| &item.giai)).into_iter().collect();
+    Ok(Change { members, items })
 }
 
 fn register(state: &State, signer: &MemberId, body: &PassportBody, context: &Context) -> Result<ItemState, Refusal> {
     require_role(state, signer, Role::Contractor, "register items")?;
-    if state.item(&body.giai).is_some() {
-        return Err(Refusal::new(RefusalCode::ItemExists, format!("{} is already registered", body.giai)));
-    }
+    require_issuable(state, signer, &body.giai)?;
     require_passport_names(&body.giai, &body.passport)?;
     Ok(ItemState {
         giai: body.giai.clone(),
@@ -180,9 +192,7 @@ fn split(
                 format!("part {} appears twice or is the parent itself", part.giai),
             ));
         }
-        if state.item(&part.giai).is_some() {
-            return Err(Refusal::new(RefusalCode::ItemExists, format!("part {} is already registered", part.giai)));
-        }
+        require_issuable(state, signer, &part.giai)?;
         require_passport_names(&part.giai, &part.passport)?;
     }
     // A public judgement cannot weigh what it cannot see: the parts' masses,
@@ -215,8 +225,22 @@ fn split(
     Ok(changed)
 }
 
+/// Whether `signer` may give an item the GIAI now: no item has it (or only the signer's
+/// reservation), and on a ledger that allocates GIAIs the signer holds it.
+fn require_issuable(state: &State, signer: &MemberId, giai: &Giai) -> Result<(), Refusal> {
+    if let Some(item) = state.item(giai)
+        && !(item.status == ItemStatus::Reserved && item.custodian == *signer)
+    {
+        return Err(identifiers::exists(item));
+    }
+    if state.consortium.giai_allocation {
+        identifiers::require_held(state, signer, giai)?;
+    }
+    Ok(())
+}
+
 /// Item entries act for exactly one member: the custodian, the recipient or the certifier.
-fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
+pub(super) fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
     let mut iter = signers.iter();
     match (iter.next(), iter.next()) {
         (Some(signer), None) => Ok(signer),
@@ -232,6 +256,12 @@ fn live_item(state: &State, giai: &Giai) -> Result<ItemState, Refusal> {
     let item = state
         .item(giai)
         .ok_or_else(|| Refusal::new(RefusalCode::ItemUnknown, format!("no item {giai} is registered")))?;
+    if item.status == ItemStatus::Reserved {
+        return Err(Refusal::new(
+            RefusalCode::ItemReserved,
+            format!("{giai} is reserved for {} and not registered yet", item.custodian),
+        ));
+    }
     if item.status.is_terminal() {
         let status = if item.status == ItemStatus::Split { "split" } else { "disposed" };
         return Err(Refusal::new(RefusalCode::ItemTerminal, format!("{giai} is {status} and can never change again")));

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::bodies::{Body, MemberBody, MemberUpdateBody};
+use super::identifiers;
 use super::{
     Change, Consortium, Context, Element, KeyState, Member, MemberId, Role, State, StateLattice, VerifiedEntry,
 };
@@ -31,6 +32,8 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
             name: body.consortium.name.clone(),
             admin_threshold: body.admin_threshold,
             format: body.format,
+            company_prefixes: body.consortium.company_prefixes.clone(),
+            giai_allocation: body.giai_allocation,
         },
         members: BTreeMap::new(),
         key_owners: BTreeMap::new(),
@@ -38,6 +41,7 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
         item_count: 0,
         lattice: StateLattice::new(),
     };
+    identifiers::check_consortium_prefixes(&state.consortium.company_prefixes)?;
     state.lattice.add(&Element::Consortium(&state.consortium));
     for founder in &body.members {
         if state.members.contains_key(&founder.id) {
@@ -98,6 +102,9 @@ pub(super) fn update(
     if body.roles.is_some() && !by_admins {
         require_admins(state, signers, "change a member's roles")?;
     }
+    if body.add_company_prefixes.is_some() && !by_admins {
+        require_admins(state, signers, "give a member company prefixes")?;
+    }
     if !by_admins && !by_itself {
         if state.admin_signers(signers) > 0 {
             require_admins(state, signers, "change another member")?;
@@ -128,6 +135,13 @@ pub(super) fn update(
         }
         key_state.revoked = Some(context.seq);
     }
+    identifiers::add_prefixes(
+        state,
+        &member.id,
+        &mut member.identifiers,
+        body.add_company_prefixes.as_deref().unwrap_or_default(),
+        context.seq,
+    )?;
     for key in admissible_keys(state, body.add_keys.iter().flatten())? {
         member.keys.insert(key, KeyState { added: context.seq, revoked: None });
     }
@@ -164,6 +178,7 @@ fn new_member(state: &State, body: &MemberBody, since: Seq) -> Result<Member, Re
         roles: body.roles.iter().copied().collect(),
         keys,
         since,
+        identifiers: identifiers::own_prefixes(state, body, since)?,
     })
 }
 

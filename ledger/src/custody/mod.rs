@@ -11,6 +11,7 @@
 
 mod bodies;
 mod digest;
+mod identifiers;
 mod items;
 mod members;
 mod nodes;
@@ -21,14 +22,15 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::Duration;
 
-pub use bodies::{Body, NodeAddBody, NodeRemoveBody, VerifiedEntry};
+pub use bodies::{AllocateBody, Body, NodeAddBody, NodeRemoveBody, ReserveBody, VerifiedEntry};
 pub use digest::{Element, LATTICE_BYTES, StateLattice};
+pub use identifiers::issued_under;
 pub use nodes::NodeSetChange;
 
 use crate::chain::Seq;
 use crate::checkpoint::NoteVerifier;
 use crate::entry::{Kind, LedgerId, PublicKey, SignedEntry, Timestamp};
-use crate::ident::Giai;
+use crate::ident::{CompanyPrefix, Giai};
 use crate::refusal::{Refusal, RefusalCode};
 
 /// How far in the future of its acceptance a statement's time may lie, to allow
@@ -102,6 +104,8 @@ pub enum Role {
     Holder,
     /// Attests the condition and certification of items.
     Certifier,
+    /// Allocates serial ranges under the consortium's company prefixes (`giai.allocate`).
+    Issuer,
 }
 
 impl Role {
@@ -113,6 +117,7 @@ impl Role {
             Role::Contractor => "contractor",
             Role::Holder => "holder",
             Role::Certifier => "certifier",
+            Role::Issuer => "issuer",
         }
     }
 }
@@ -140,6 +145,62 @@ pub struct Member {
     pub keys: BTreeMap<PublicKey, KeyState>,
     /// The record that added it (0 for founding members).
     pub since: Seq,
+    /// The company prefixes it holds and the serial ranges allocated to it, in the order
+    /// they were given (docs/format.md §16).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<Allocation>,
+}
+
+/// Serials a member may issue GIAIs from: a whole GS1 company prefix it holds, or a range
+/// the consortium allocated to it under one of its own prefixes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// The company prefix.
+    pub prefix: CompanyPrefix,
+    /// The serials allocated under the consortium's prefix; none when the member holds the
+    /// whole prefix, and every asset reference under it is its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<SerialRange>,
+    /// The next serial a reservation takes: one past the highest serial reserved or
+    /// registered under it so far.
+    pub next: u64,
+    /// The record that gave it (0 for the genesis).
+    pub since: Seq,
+}
+
+/// Serials `first` to `last`, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SerialRange {
+    /// The first serial.
+    pub first: u64,
+    /// The last serial.
+    pub last: u64,
+}
+
+impl Allocation {
+    /// Whether `giai` lies in it: under a whole prefix, any asset reference; in a range, the
+    /// prefix followed by a serial of the range in decimal without leading zeros.
+    pub fn covers(&self, giai: &Giai) -> bool {
+        let Some(reference) = giai.as_str().strip_prefix(self.prefix.as_str()) else { return false };
+        match self.range {
+            None => !reference.is_empty(),
+            Some(range) => serial_of(reference).is_some_and(|serial| (range.first..=range.last).contains(&serial)),
+        }
+    }
+
+    /// The serial `giai` has under this allocation's prefix, if its asset reference is one.
+    pub fn serial(&self, giai: &Giai) -> Option<u64> {
+        serial_of(giai.as_str().strip_prefix(self.prefix.as_str())?)
+    }
+}
+
+/// A serial written as GIAIs write it: decimal digits without leading zeros ("0" alone is 0).
+fn serial_of(reference: &str) -> Option<u64> {
+    let canonical = !reference.is_empty()
+        && reference.len() <= 16
+        && reference.bytes().all(|b| b.is_ascii_digit())
+        && (reference == "0" || !reference.starts_with('0'));
+    if canonical { reference.parse().ok() } else { None }
 }
 
 impl Member {
@@ -192,6 +253,9 @@ pub enum ItemStatus {
     Split,
     /// Recycled or disposed; terminal.
     Disposed,
+    /// Its GIAI is reserved for its custodian (`giai.reserve`), its label maybe printed, but
+    /// no item is registered under it yet.
+    Reserved,
 }
 
 impl ItemStatus {
@@ -270,6 +334,13 @@ pub struct Consortium {
     /// for a state stored before formats existed).
     #[serde(default)]
     pub format: LedgerFormat,
+    /// The GS1 company prefixes the consortium holds and allocates ranges under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub company_prefixes: Vec<CompanyPrefix>,
+    /// Whether registrations must name GIAIs the signer holds (docs/rules.md §10); false on
+    /// ledgers created before allocation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub giai_allocation: bool,
 }
 
 /// How a ledger records the values its members restrict (docs/format.md §13).
@@ -468,6 +539,8 @@ impl State {
             Body::MemberUpdate(body) => members::update(self, &signers, body, context),
             Body::NodeAdd(body) => nodes::add(self, &signers, body),
             Body::NodeRemove(body) => nodes::remove(self, &signers, body),
+            Body::Allocate(body) => identifiers::allocate(self, &signers, body, context),
+            Body::Reserve(body) => identifiers::reserve(self, &signers, body, context),
             item_body => items::check(self, &signers, item_body, entry.judged_publicly(), context),
         }
     }
@@ -503,6 +576,20 @@ impl State {
         &self.lattice
     }
 
+    /// The company prefix a GIAI was issued under, if the ledger knows it: the prefix of the
+    /// member's or the consortium's allocation that covers it. It decides the partition of
+    /// the item's EPC (docs/format.md §16.4).
+    pub fn company_prefix_of(&self, giai: &Giai) -> Option<&CompanyPrefix> {
+        issued_under(&self.consortium.company_prefixes, self.members.values(), giai)
+    }
+
+    /// Whether `signer` holds `giai`: `giai.not_allocated` unless one of its allocations
+    /// covers it. A ledger that allocates GIAIs refuses registrations for this; an audit of
+    /// one that does not reports what the rule would have refused.
+    pub fn allocation_verdict(&self, signer: &MemberId, giai: &Giai) -> Result<(), Refusal> {
+        identifiers::require_held(self, signer, giai)
+    }
+
     /// The distinct members whose active keys signed the entry.
     pub fn signers(&self, entry: &SignedEntry) -> Result<BTreeSet<MemberId>, Refusal> {
         let mut signers = BTreeSet::new();
@@ -533,3 +620,6 @@ impl State {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests_identifiers;

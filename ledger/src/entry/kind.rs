@@ -51,6 +51,12 @@ kinds! {
     /// Admins take a member's node out of the consortium; the nodes drop it from
     /// their replication group.
     NodeRemove => "node.remove",
+    /// Admins, or a member with the `issuer` role, allocate a range of serials under one
+    /// of the consortium's GS1 company prefixes to a member.
+    GiaiAllocate => "giai.allocate",
+    /// A member reserves the next GIAIs of its prefix or range, to tag items before
+    /// registering them.
+    GiaiReserve => "giai.reserve",
     /// A contractor registers an item with its passport and becomes its custodian.
     ItemRegister => "item.register",
     /// The custodian publishes a new passport version.

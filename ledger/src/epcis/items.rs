@@ -51,6 +51,10 @@ pub(super) fn after(
     signer: &MemberId,
 ) -> Result<Option<Tracked>, EpcisError> {
     let statement = record.entry.statement();
+    // A reserved GIAI names no item yet: its registration begins what is tracked.
+    if statement.kind == Kind::GiaiReserve {
+        return Ok(None);
+    }
     if statement.kind != Kind::ItemSplit {
         return changed(record, giai, before, signer).map(Some);
     }
@@ -100,7 +104,14 @@ pub(super) fn changed(
             item
         }
         Kind::ItemAttest | Kind::ItemInstall | Kind::ItemDismantle | Kind::ItemDispose => registered(before)?,
-        Kind::ItemSplit | Kind::Genesis | Kind::MemberAdd | Kind::MemberUpdate | Kind::NodeAdd | Kind::NodeRemove => {
+        Kind::ItemSplit
+        | Kind::Genesis
+        | Kind::MemberAdd
+        | Kind::MemberUpdate
+        | Kind::NodeAdd
+        | Kind::NodeRemove
+        | Kind::GiaiAllocate
+        | Kind::GiaiReserve => {
             return Err(malformed(record, "not a record that changes one item"));
         }
     })

@@ -88,8 +88,9 @@ impl Replay {
             }
             Kind::MemberAdd => self.learn_keys(record, &statement.body, "keys").map(|()| None),
             Kind::MemberUpdate => self.learn_keys(record, &statement.body, "add_keys").map(|()| None),
-            // The node set is no item's history: no EPCIS event.
-            Kind::NodeAdd | Kind::NodeRemove => Ok(None),
+            // The node set is no item's history, and allocating or reserving GIAIs is no
+            // event of a physical object (the item begins at its registration): no EPCIS event.
+            Kind::NodeAdd | Kind::NodeRemove | Kind::GiaiAllocate | Kind::GiaiReserve => Ok(None),
             _ => self.item_event(record, history).map(Some),
         }
     }
@@ -196,8 +197,14 @@ impl Replay {
             }
             // Made above: a split changes more than one item.
             Kind::ItemSplit => return Err(malformed(record, "a split is no event of one item")),
-            Kind::Genesis | Kind::MemberAdd | Kind::MemberUpdate | Kind::NodeAdd | Kind::NodeRemove => {
-                return Err(malformed(record, "a membership or node record is not an item event"));
+            Kind::Genesis
+            | Kind::MemberAdd
+            | Kind::MemberUpdate
+            | Kind::NodeAdd
+            | Kind::NodeRemove
+            | Kind::GiaiAllocate
+            | Kind::GiaiReserve => {
+                return Err(malformed(record, "a membership, node or identifier record is not an item event"));
             }
         }
         self.items.set(&giai, Some(now));

@@ -14,7 +14,7 @@ pub mod gs1;
 
 pub use digital_link::{DigitalLink, DigitalLinkError, Resolver};
 pub use element::{ElementError, ElementString};
-pub use epc::{EpcError, PureIdentity, TagEncoding};
+pub use epc::{CompanyPrefix, EpcError, PureIdentity, TagEncoding};
 
 use std::fmt;
 
@@ -66,6 +66,22 @@ impl Giai {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The EPC an item's RFID tag carries (docs/format.md §16.4): its GIAI split at the company
+/// prefix it was issued under, in GIAI-96 when the asset reference is a number that fits the
+/// partition (TDS §14.5.5), otherwise in GIAI-202 (TDS §14.5.6), with filter value 0.
+pub fn item_epc(giai: &Giai, prefix: &CompanyPrefix) -> Result<TagEncoding, EpcError> {
+    let reference = giai.as_str().strip_prefix(prefix.as_str()).filter(|reference| !reference.is_empty()).ok_or(
+        EpcError::CompanyPrefixSplit {
+            ai: "8004",
+            value: giai.as_str().to_owned(),
+            length: prefix.digits(),
+            reason: "the GIAI does not continue the prefix",
+        },
+    )?;
+    let identity = epc::GiaiIdentity::new(prefix.as_str(), reference)?;
+    TagEncoding::encode(PureIdentity::Giai(identity), epc::Filter::ALL_OTHERS)
 }
 
 /// Whether a character belongs to the GS1 AI encodable character set 82.

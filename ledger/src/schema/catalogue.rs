@@ -29,6 +29,8 @@ pub(super) const EMBEDDED: &[Embedded] = &[
     Embedded { name: "member.update", source: include_str!("../../../schemas/member.update.schema.json") },
     Embedded { name: "node.add", source: include_str!("../../../schemas/node.add.schema.json") },
     Embedded { name: "node.remove", source: include_str!("../../../schemas/node.remove.schema.json") },
+    Embedded { name: "giai.allocate", source: include_str!("../../../schemas/giai.allocate.schema.json") },
+    Embedded { name: "giai.reserve", source: include_str!("../../../schemas/giai.reserve.schema.json") },
     Embedded { name: "item.register", source: include_str!("../../../schemas/item.register.schema.json") },
     Embedded { name: "item.amend", source: include_str!("../../../schemas/item.amend.schema.json") },
     Embedded { name: "item.transfer", source: include_str!("../../../schemas/item.transfer.schema.json") },

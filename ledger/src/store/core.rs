@@ -20,7 +20,7 @@ use super::private::PrivateStore;
 use crate::chain::{LeafHash, Seq};
 use crate::custody::{Body, Change, ItemState, State};
 use crate::entry::{EntryId, SignedEntry, Timestamp};
-use crate::ident::Giai;
+use crate::ident::{CompanyPrefix, Giai};
 use crate::merkle::{Blake3Hasher, Frontier};
 use crate::refusal::{Refusal, RefusalCode};
 
@@ -131,6 +131,11 @@ impl Core {
     /// back lately. `None` says the index holds it as it is, or it does not exist.
     pub(super) fn item_in_memory(&self, giai: &Giai) -> Option<ItemState> {
         self.state.item(giai).or_else(|| self.cache.peek(giai)).cloned()
+    }
+
+    /// The company prefixes the consortium holds (its genesis names them; they never change).
+    pub(super) fn consortium_prefixes(&self) -> Vec<CompanyPrefix> {
+        self.state.consortium().company_prefixes.clone()
     }
 
     /// The seq of a recorded entry and the digest of its signatures.

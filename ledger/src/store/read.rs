@@ -12,10 +12,10 @@ use super::outcome::Receipt;
 use super::private::read_frame;
 use crate::chain::{self, Record, Seq};
 use crate::checkpoint::Checkpoint;
-use crate::custody::{ItemState, LedgerFormat, Member};
+use crate::custody::{ItemState, LedgerFormat, Member, issued_under};
 use crate::disclosure::Disclosure;
 use crate::entry::{EntryId, LedgerId, SignedEntry};
-use crate::ident::Giai;
+use crate::ident::{Giai, TagEncoding, item_epc};
 use crate::merkle::{self, Blake3Hasher, PerfectNodes, ProofError};
 
 impl Ledger {
@@ -150,6 +150,16 @@ impl Ledger {
     /// How this ledger records restricted values, as its genesis says.
     pub fn format(&self) -> LedgerFormat {
         self.format
+    }
+
+    /// The EPC of an item's RFID tag (docs/format.md §16.4), when the ledger knows the company
+    /// prefix its GIAI was issued under (a member's or the consortium's): the prefix decides
+    /// the partition of the binary encoding, and a GIAI alone does not say where it ends.
+    pub fn epc(&self, giai: &Giai) -> Result<Option<TagEncoding>, LedgerError> {
+        // The consortium's prefixes come from the genesis and never change.
+        let consortium = self.lock_core()?.consortium_prefixes();
+        let members = self.members()?;
+        Ok(issued_under(&consortium, &members, giai).and_then(|prefix| item_epc(giai, prefix).ok()))
     }
 
     /// Every member, by id.

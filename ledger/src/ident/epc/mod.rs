@@ -192,3 +192,16 @@ impl fmt::Display for CompanyPrefix {
         f.write_str(&self.0)
     }
 }
+
+impl serde::Serialize for CompanyPrefix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompanyPrefix {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        CompanyPrefix::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
