@@ -8,6 +8,7 @@
 
 pub mod auditor;
 pub mod cluster;
+pub mod epc_decoder;
 pub mod http;
 pub mod node;
 

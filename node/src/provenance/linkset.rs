@@ -2,17 +2,51 @@
 //!
 //! A GS1-Conformant resolver answers a request for `linkType=linkset` (or
 //! `Accept: application/linkset+json`) with every link it knows for the
-//! identified item. Each link sits under its link relation type: GS1 link
-//! types as full URIs of the GS1 Web Vocabulary (`https://gs1.org/voc/pip`),
-//! IANA relations by their registered names. Every target object carries
-//! `href`, a `title` (which GS1's linkset schema requires) and its media `type`.
-//! The anchor is the item's Digital Link, so the linkset says what it is about.
+//! identified item, and a request for one link type with a redirect to that
+//! link ([`Link`], [`links`], [`find`]). Each link sits under its link relation
+//! type: GS1 link types as full URIs of the GS1 Web Vocabulary
+//! (`https://gs1.org/voc/pip`), IANA relations by their registered names.
+//! Every target object carries `href` and a `title` (which GS1's linkset
+//! schema requires) and, but for the default link, its media `type`. The
+//! anchor is the item's Digital Link, so the linkset says what it is about.
 
 use salvage_ledger::ident::Giai;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-/// The GS1 Web Vocabulary namespace of link types.
+/// The GS1 Web Vocabulary namespace of link types, as the linkset writes them.
 pub const GS1_VOC: &str = "https://gs1.org/voc/";
+
+/// The namespace of IANA's registered link relations (RFC 8288 §2.1.1).
+pub const IANA_RELATIONS: &str = "http://www.iana.org/assignments/relation/";
+
+/// The JSON-LD context GS1 publishes for linksets served as JSON
+/// (GS1-Conformant Resolver 1.2 §2.10 and its artefacts page).
+pub const GS1_LINKSET_CONTEXT: &str = "https://ref.gs1.org/standards/resolver/linkset-context";
+
+/// The other spellings of [`GS1_VOC`]: the vocabulary declares its terms
+/// equivalent under each, and clients write any of them (or `gs1:`).
+const GS1_VOC_ALIASES: [&str; 6] = [
+    "https://gs1.org/voc/",
+    "https://ref.gs1.org/voc/",
+    "https://www.gs1.org/voc/",
+    "http://gs1.org/voc/",
+    "http://ref.gs1.org/voc/",
+    "http://www.gs1.org/voc/",
+];
+
+/// One link of an item's linkset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The link relation type: a full GS1 vocabulary URI or an IANA name.
+    pub relation: String,
+    /// The target.
+    pub href: String,
+    /// A human-readable title.
+    pub title: String,
+    /// The target's media type; `None` for the default link, which carries a
+    /// title only (GS1-Conformant Resolver 1.2 §2.5.8).
+    pub media_type: Option<&'static str>,
+}
 
 /// The linkset of an item served by the resolver at `base_url` (such as
 /// `https://salvage.example`; a trailing slash is ignored).
@@ -25,39 +59,71 @@ pub const GS1_VOC: &str = "https://gs1.org/voc/";
 /// path and query, since set 82 allows characters such as `/`, `?` and `#`
 /// that would otherwise change the URI's meaning.
 pub fn linkset(giai: &Giai, base_url: &str) -> Value {
+    let mut context = Map::new();
+    context.insert("anchor".to_owned(), Value::String(anchor(giai, base_url)));
+    // GS1's linkset schema requires it; only the GIAI, never a passport field,
+    // so that nothing restricted can reach it.
+    context.insert("itemDescription".to_owned(), Value::String(format!("Salvaged construction item {giai}")));
+    for link in links(giai, base_url) {
+        let mut target = Map::new();
+        target.insert("href".to_owned(), Value::String(link.href));
+        target.insert("title".to_owned(), Value::String(link.title));
+        if let Some(media_type) = link.media_type {
+            target.insert("type".to_owned(), Value::String(media_type.to_owned()));
+        }
+        context.insert(link.relation, Value::Array(vec![Value::Object(target)]));
+    }
+    json!({"linkset": [Value::Object(context)]})
+}
+
+/// Every link the resolver offers for an item, one per link relation, in the
+/// order [`linkset`] lists them.
+pub fn links(giai: &Giai, base_url: &str) -> Vec<Link> {
     let base = base_url.trim_end_matches('/');
     let encoded = percent_encode(giai.as_str());
-    let page = format!("{base}/8004/{encoded}");
+    let page = anchor(giai, base_url);
     let item = format!("{base}/v1/items/{encoded}");
-    let gs1 = |link_type: &str| format!("{GS1_VOC}{link_type}");
-    let target =
-        |href: &str, title: String, media_type: &str| json!([{"href": href, "title": title, "type": media_type}]);
-    let mut links = serde_json::Map::new();
-    links.insert("anchor".to_owned(), Value::String(page.clone()));
-    links.insert(gs1("pip"), target(&page, format!("Provenance of item {giai}"), "text/html"));
-    links.insert(gs1("defaultLink"), target(&page, format!("Provenance of item {giai}"), "text/html"));
-    links.insert(gs1("masterData"), target(&item, format!("Material passport of item {giai}"), "application/json"));
-    links.insert(
-        gs1("traceability"),
-        target(
-            &format!("{item}/bundle"),
+    let link = |relation: String, href: String, title: String, media_type| Link { relation, href, title, media_type };
+    let gs1 = |term: &str| format!("{GS1_VOC}{term}");
+    vec![
+        link(gs1("pip"), page.clone(), format!("Provenance of item {giai}"), Some("text/html")),
+        link(gs1("defaultLink"), page, format!("Provenance of item {giai}"), None),
+        link(gs1("masterData"), item.clone(), format!("Material passport of item {giai}"), Some("application/json")),
+        link(
+            gs1("traceability"),
+            format!("{item}/bundle"),
             format!("Proof bundle of item {giai}, verifiable offline"),
-            "application/json",
+            Some("application/json"),
         ),
-    );
-    links.insert(
-        gs1("epcis"),
-        target(
-            &format!("{base}/v1/epcis?giai={encoded}"),
+        link(
+            gs1("epcis"),
+            format!("{base}/v1/epcis?giai={encoded}"),
             format!("EPCIS events of item {giai}"),
-            "application/ld+json",
+            Some("application/ld+json"),
         ),
-    );
-    links.insert(
-        "alternate".to_owned(),
-        target(&format!("{item}/qr.svg"), format!("QR code of item {giai}"), "image/svg+xml"),
-    );
-    json!({"linkset": [Value::Object(links)]})
+        link(
+            "alternate".to_owned(),
+            format!("{item}/qr.svg"),
+            format!("QR code of item {giai}"),
+            Some("image/svg+xml"),
+        ),
+    ]
+}
+
+/// The link of `links` that a request's `linkType` (already percent-decoded)
+/// names, in any of the forms GS1-Conformant Resolver 1.2 §2.14 allows: the
+/// compact `gs1:pip`, the full `https://gs1.org/voc/pip` (or the vocabulary's
+/// other addresses), an IANA relation by its name (`alternate`), as
+/// `iana:alternate` or as its full URI.
+pub fn find<'a>(links: &'a [Link], link_type: &str) -> Option<&'a Link> {
+    let relation = relation(link_type)?;
+    links.iter().find(|link| link.relation == relation)
+}
+
+/// The item's Digital Link at `base_url`: the anchor of its linkset and the
+/// address of its provenance page.
+pub fn anchor(giai: &Giai, base_url: &str) -> String {
+    format!("{}/8004/{}", base_url.trim_end_matches('/'), percent_encode(giai.as_str()))
 }
 
 /// Percent-encodes every character but the RFC 3986 unreserved ones, as GS1
@@ -72,6 +138,26 @@ pub fn percent_encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// The link relation, as the linkset writes it, that a link type names; `None`
+/// for anything that is no link type's name.
+fn relation(link_type: &str) -> Option<String> {
+    let gs1_term = link_type
+        .strip_prefix("gs1:")
+        .or_else(|| GS1_VOC_ALIASES.iter().find_map(|namespace| link_type.strip_prefix(namespace)));
+    if let Some(term) = gs1_term {
+        return is_term(term).then(|| format!("{GS1_VOC}{term}"));
+    }
+    let name = link_type.strip_prefix("iana:").or_else(|| link_type.strip_prefix(IANA_RELATIONS)).unwrap_or(link_type);
+    // Registered relation names compare case-insensitively (RFC 8288 §2.1.1).
+    is_term(name).then(|| name.to_ascii_lowercase())
+}
+
+/// Whether `name` can be a vocabulary term or a registered relation name
+/// (letters, digits, `-`, `.`): nothing with a `/` or `:` of another namespace.
+fn is_term(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.'))
 }
 
 #[cfg(test)]
@@ -95,7 +181,6 @@ mod tests {
         };
         let page = ("https://salvage.example/8004/4750001BEAM-0001".to_owned(), "text/html".to_owned());
         assert_eq!(only("https://gs1.org/voc/pip"), page);
-        assert_eq!(only("https://gs1.org/voc/defaultLink"), page);
         assert_eq!(
             only("https://gs1.org/voc/masterData"),
             ("https://salvage.example/v1/items/4750001BEAM-0001".into(), "application/json".into())
@@ -112,6 +197,80 @@ mod tests {
             only("alternate"),
             ("https://salvage.example/v1/items/4750001BEAM-0001/qr.svg".into(), "image/svg+xml".into())
         );
+    }
+
+    #[test]
+    fn the_default_link_is_the_page_with_a_title_and_nothing_else() {
+        // GS1-Conformant Resolver 1.2 §2.5.8: one default link, a title, no other attribute.
+        let giai = Giai::parse("4750001BEAM-0001").unwrap();
+        let linkset = linkset(&giai, "https://salvage.example");
+        let default = &linkset["linkset"][0]["https://gs1.org/voc/defaultLink"];
+        assert_eq!(
+            default,
+            &json!([{"href": "https://salvage.example/8004/4750001BEAM-0001", "title": "Provenance of item 4750001BEAM-0001"}])
+        );
+    }
+
+    #[test]
+    fn the_item_is_described_by_its_giai_alone() {
+        let giai = Giai::parse("4750001BEAM-0001").unwrap();
+        let linkset = linkset(&giai, "https://salvage.example");
+        assert_eq!(linkset["linkset"][0]["itemDescription"], "Salvaged construction item 4750001BEAM-0001");
+    }
+
+    #[test]
+    fn the_links_are_the_linkset_s_links() {
+        let giai = Giai::parse("4750001BEAM-0001").unwrap();
+        let linkset = linkset(&giai, "https://salvage.example");
+        let context = linkset["linkset"][0].as_object().unwrap();
+        let links = links(&giai, "https://salvage.example");
+        assert_eq!(context.len(), links.len() + 2, "anchor, itemDescription and one entry per link");
+        for link in &links {
+            assert_eq!(context[&link.relation][0]["href"], link.href.as_str());
+            assert_eq!(context[&link.relation][0]["title"], link.title.as_str());
+        }
+    }
+
+    #[test]
+    fn a_link_type_is_found_in_its_compact_and_full_forms() {
+        let giai = Giai::parse("4750001BEAM-0001").unwrap();
+        let links = links(&giai, "https://salvage.example");
+        let href = |link_type: &str| find(&links, link_type).map(|link| link.href.as_str());
+        for form in [
+            "gs1:masterData",
+            "https://gs1.org/voc/masterData",
+            "https://ref.gs1.org/voc/masterData",
+            "https://www.gs1.org/voc/masterData",
+            "http://gs1.org/voc/masterData",
+        ] {
+            assert_eq!(href(form), Some("https://salvage.example/v1/items/4750001BEAM-0001"), "{form}");
+        }
+        for form in ["alternate", "Alternate", "iana:alternate", "http://www.iana.org/assignments/relation/alternate"] {
+            assert_eq!(href(form), Some("https://salvage.example/v1/items/4750001BEAM-0001/qr.svg"), "{form}");
+        }
+        assert_eq!(href("gs1:defaultLink"), Some("https://salvage.example/8004/4750001BEAM-0001"));
+        assert_eq!(href("gs1:epcis"), Some("https://salvage.example/v1/epcis?giai=4750001BEAM-0001"));
+    }
+
+    #[test]
+    fn link_types_the_item_does_not_offer_are_not_found() {
+        let giai = Giai::parse("4750001BEAM-0001").unwrap();
+        let links = links(&giai, "https://salvage.example");
+        for link_type in [
+            "gs1:recallStatus",
+            "gs1:masterdata",
+            "gs1:",
+            "gs1:https://gs1.org/voc/pip",
+            "https://example.com/voc/pip",
+            "https://gs1.org/voc/pip/",
+            "schema:url",
+            "pip",
+            "GS1:pip",
+            "",
+            "alternate ",
+        ] {
+            assert_eq!(find(&links, link_type), None, "{link_type:?}");
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod connections;
 mod disclosures;
 mod doc_types;
 mod entries;
+mod epc;
 mod epcis;
 pub(crate) mod error;
 mod items;
@@ -36,6 +37,7 @@ pub(crate) mod request_id;
 mod resolver;
 mod status;
 mod submission;
+mod well_known;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -321,10 +323,12 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/items/{giai}/qr.svg", get(items::qr_as_svg))
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
         .route("/v1/epcis", get(epcis::epcis))
+        .route("/v1/epc/{epc}", get(epc::lookup))
         .route("/v1/attachments", post(attachments::upload))
         .route("/v1/attachments/{blake3}", get(attachments::file))
         .route("/v1/attachments/{blake3}/thumbnail", get(attachments::thumbnail_file))
-        .route("/8004/{giai}", get(resolver::resolve))
+        .route("/8004/{giai}", get(resolver::resolve).options(resolver::preflight))
+        .route("/.well-known/gs1resolver", get(well_known::gs1resolver).options(well_known::preflight))
         // Unknown paths, `/v1/raft/*` on a standalone node among them, are
         // answered without reading the request's body.
         .fallback(status::not_found)

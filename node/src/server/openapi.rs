@@ -6,7 +6,7 @@ use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::doc_types::{ErrorBody, ErrorFields, ReceiptBody};
-use super::{attachments, disclosures, entries, epcis, items, ledger_reads, metrics, resolver, status};
+use super::{attachments, disclosures, entries, epc, epcis, items, ledger_reads, metrics, resolver, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,8 @@ use super::{attachments, disclosures, entries, epcis, items, ledger_reads, metri
         attachments::file,
         attachments::thumbnail_file,
         resolver::resolve,
+        super::well_known::gs1resolver,
+        epc::lookup,
         status::status,
         status::healthz,
         status::readyz,
