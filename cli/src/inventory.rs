@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use anyhow::{Context, Result, bail};
-use salvage_ledger::ident::Giai;
+use salvage_ledger::ident::{Giai, PureIdentity, TagEncoding};
 use serde_json::{Value, json};
 
 /// The data rows of the inventory read from `source`, with their spreadsheet row numbers, as
@@ -71,6 +71,15 @@ pub fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value
             Cell::Columns => restricted(text),
             // Uploaded by the command, which puts their references in: see [`files_of`].
             Cell::Files => continue,
+            Cell::Epc => match (giai_of_epc(text), cells.get("giai")) {
+                (Ok(named), Some(giai)) if named != *giai => {
+                    Err(format!("{text:?} is the EPC of {named}, not of the giai column's {giai}"))
+                }
+                // The giai column says it already.
+                (Ok(_), Some(_)) => continue,
+                (Ok(named), None) => Ok(json!(named)),
+                (Err(message), _) => Err(message),
+            },
         };
         match value {
             Ok(value) => set(&mut passport, pointer, value),
@@ -78,6 +87,10 @@ pub fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value
         }
     }
     for required in ["giai", "name", "category"] {
+        // A tag read stands for the GIAI it encodes.
+        if required == "giai" && cells.contains_key("epc") {
+            continue;
+        }
         if !cells.contains_key(required) {
             problems.push((required.to_owned(), "is empty; every item needs one".to_owned()));
         }
@@ -95,6 +108,22 @@ pub fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value
         }
     }
     if problems.is_empty() { Ok(passport) } else { Err(problems) }
+}
+
+/// The GIAI an EPC names: a binary EPC in hex (as an RFID reader reports it), an EPC tag URI
+/// or a pure identity URI (GS1 EPC Tag Data Standard §6, §12, §14), of a GIAI.
+pub fn giai_of_epc(text: &str) -> std::result::Result<String, String> {
+    let identity = if text.starts_with("urn:epc:id:") {
+        PureIdentity::parse(text).map_err(|error| format!("{text:?} is not an EPC: {error}"))?
+    } else if text.starts_with("urn:epc:tag:") {
+        TagEncoding::from_tag_uri(text).map_err(|error| format!("{text:?} is not an EPC: {error}"))?.identity().clone()
+    } else {
+        TagEncoding::from_hex(text).map_err(|error| format!("{text:?} is not an EPC: {error}"))?.identity().clone()
+    };
+    match identity {
+        PureIdentity::Giai(giai) => Ok(giai.giai()),
+        _ => Err(format!("{text:?} is not the EPC of a GIAI (an item's asset identifier)")),
+    }
 }
 
 /// The files a row names for its passport, as (passport field, paths): the `photos` and
@@ -189,11 +218,16 @@ enum Cell {
     Materials,
     Columns,
     Files,
+    /// The EPC a handheld read from the item's RFID tag: hex, tag URI or pure identity URI.
+    /// It names the GIAI (see [`giai_of_epc`]), so it is checked against the `giai` column, or
+    /// stands for it.
+    Epc,
 }
 
 /// Every column: its name, where it goes in the passport, and its type.
 const COLUMNS: &[(&str, &str, Cell)] = &[
     ("giai", "/identity/giai", Cell::Text),
+    ("epc", "/identity/giai", Cell::Epc),
     ("name", "/name", Cell::Text),
     ("category", "/category", Cell::Text),
     ("description", "/description", Cell::Text),
@@ -222,3 +256,34 @@ const COLUMNS: &[(&str, &str, Cell)] = &[
     ("documents", "/documents", Cell::Files),
     ("restricted", "/restricted", Cell::Columns),
 ];
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[(&str, &str)]) -> HashMap<String, String> {
+        cells.iter().map(|(column, cell)| ((*column).to_owned(), (*cell).to_owned())).collect()
+    }
+
+    #[test]
+    fn an_epc_read_from_a_tag_stands_for_the_giai_or_must_agree_with_it() {
+        // TDS's own example: urn:epc:tag:giai-96:3.0614141.5678.
+        let hex = "3474257BF40000000000162E";
+        let base = [("name", "Steel beam"), ("category", "structural_steel")];
+        let passport = passport_of(&row(&[base[0], base[1], ("epc", hex)])).unwrap();
+        assert_eq!(passport["identity"]["giai"], "06141415678");
+        for epc in [hex, "urn:epc:tag:giai-96:3.0614141.5678", "urn:epc:id:giai:0614141.5678"] {
+            assert!(passport_of(&row(&[base[0], base[1], ("giai", "06141415678"), ("epc", epc)])).is_ok(), "{epc}");
+        }
+        let problems = passport_of(&row(&[base[0], base[1], ("giai", "06141415679"), ("epc", hex)])).unwrap_err();
+        assert!(
+            problems.iter().any(|(column, message)| column == "epc" && message.contains("06141415678")),
+            "{problems:?}"
+        );
+        let problems = passport_of(&row(&[base[0], base[1], ("epc", "3074257BF7194E4000001A85")])).unwrap_err();
+        assert!(problems.iter().any(|(_, message)| message.contains("not the EPC of a GIAI")), "{problems:?}");
+        let problems = passport_of(&row(&[base[0], base[1], ("epc", "34XX")])).unwrap_err();
+        assert!(problems.iter().any(|(column, _)| column == "epc"), "{problems:?}");
+    }
+}

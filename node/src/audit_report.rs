@@ -114,6 +114,18 @@ pub fn html(summary: &AuditSummary) -> String {
                              have them); " (report.values_checked) " checked with disclosures given to the audit"
                         } }
                     }
+                    @if report.giais_unallocated > 0 {
+                        tr { th { "GIAIs not allocated" } td {
+                            (report.giais_unallocated) " items were registered under GIAIs outside their registrant's \
+                             company prefixes and ranges. This ledger predates allocation and took them; a ledger that \
+                             allocates GIAIs would refuse them (giai.not_allocated)."
+                            @if !report.unallocated.is_empty() {
+                                ul { @for found in &report.unallocated {
+                                    li { "record " (found.seq) ": " code { (found.giai) } " by " (found.registrant) }
+                                } }
+                            }
+                        } }
+                    }
                     tr { th { "Merkle root of the records" } td { code { (report.root) } } }
                     tr { th { "Custody state digest" } td { code { (report.state) } } }
                 }

@@ -40,6 +40,12 @@ impl Site {
         Self::of(Fixture::withholding(), members)
     }
 
+    /// A site of the demo consortium on a ledger that allocates GIAIs
+    /// ([`Fixture::allocating`]).
+    pub fn allocating(members: &[&str]) -> Site {
+        Self::of(Fixture::allocating(), members)
+    }
+
     fn of(fixture: Fixture, members: &[&str]) -> Site {
         let site = Site { dir: tempdir(), fixture };
         let genesis = serde_json::to_vec_pretty(&site.fixture.genesis.to_value()).unwrap_or_default();

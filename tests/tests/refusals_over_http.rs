@@ -36,7 +36,9 @@ fn expected_status(code: &str) -> u16 {
         | "admin.threshold_not_met"
         | "member.not_authorised"
         | "custody.not_custodian"
-        | "custody.not_recipient" => 403,
+        | "custody.not_recipient"
+        | "giai.not_allocated"
+        | "giai.reserved" => 403,
         "item.unknown" | "member.unknown" | "key.unknown" => 404,
         "entry.too_large" => 413,
         "schema.invalid" | "passport.giai_mismatch" | "key.non_canonical" | "key.weak" | "ledger.genesis_invalid" => {
@@ -310,6 +312,12 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     let mut d = Member { node: &node, fixture: &withholding.fixture, size: 1, met: BTreeSet::new() };
     disclosures_refused(&mut d);
     met.extend(d.met);
+    node.terminate();
+    let allocating = Site::allocating(&[OPERATOR]);
+    let node = Running::start(allocating.node(OPERATOR));
+    let mut a = Member { node: &node, fixture: &allocating.fixture, size: 1, met: BTreeSet::new() };
+    allocation_refused(&mut a);
+    met.extend(a.met);
     let not_by_submission = ["ledger.genesis_invalid", "entry.too_large", "signature.unchecked"];
     let missing: Vec<&str> = RefusalCode::ALL
         .iter()
@@ -318,6 +326,36 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
         .collect();
     assert!(missing.is_empty(), "codes no test submission met: {missing:?}");
     node.terminate();
+}
+
+/// On a node that allocates GIAIs (docs/rules.md §10): the two squatting registrations an
+/// issue reported (another member's prefix, a prefix nobody holds), overlapping allocations,
+/// a reservation taken twice or by another member, and a reserved GIAI treated as an item.
+fn allocation_refused(m: &mut Member<'_>) {
+    const ADMINS: &[&str] = &["regional-planning", "city-of-jelgava"];
+    let f = m.fixture;
+    m.refused(&f.register("riga-deconstruction", "4750001BEAM-0999", "Steel beam", 90.0), "giai.not_allocated");
+    m.refused(&f.register("baltic-demolition", "0614141BEAM-0001", "Steel beam", 90.0), "giai.not_allocated");
+    let allocate = |member: &str, first: u64, last: u64| {
+        f.signed(
+            ADMINS,
+            Kind::GiaiAllocate,
+            json!({"member": member, "prefix": "4750009", "first": first, "last": last}),
+        )
+    };
+    m.ok(allocate("reuse-hub", 100, 199));
+    m.refused(&allocate("timber-builders", 199, 250), "giai.overlap");
+    let update =
+        f.signed(ADMINS, Kind::MemberUpdate, json!({"id": "timber-builders", "add_company_prefixes": ["475000"]}));
+    m.refused(&update, "giai.overlap");
+    let reserve = |member: &str, prefix: &str, first: u64| {
+        f.signed(&[member], Kind::GiaiReserve, json!({"prefix": prefix, "first": first, "count": 3}))
+    };
+    m.ok(reserve("baltic-demolition", "4750001", 1));
+    m.refused(&reserve("baltic-demolition", "4750001", 2), "giai.issued");
+    m.refused(&f.transfer("baltic-demolition", "47500011", "reuse-hub"), "item.reserved");
+    m.refused(&f.register("riga-deconstruction", "47500012", "Steel beam", 90.0), "giai.reserved");
+    m.ok(f.register("baltic-demolition", "47500012", "Steel beam", 90.0));
 }
 
 /// On a format-2 node: an entry whose disclosures are missing, extra, changed,

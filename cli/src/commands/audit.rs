@@ -375,6 +375,21 @@ fn text(summary: &AuditSummary) -> String {
             ),
         );
     }
+    if report.giais_unallocated > 0 {
+        // A ledger from before allocation took them; one that allocates would not (docs/rules.md §10).
+        let examples: Vec<String> =
+            report.unallocated.iter().take(5).map(|found| format!("{} by {}", found.giai, found.registrant)).collect();
+        line(
+            "unallocated",
+            format!(
+                "{} GIAI{} outside the registrant's company prefixes and ranges, which a ledger that allocates \
+                 GIAIs would refuse (giai.not_allocated), e.g. {}",
+                report.giais_unallocated,
+                plural(report.giais_unallocated as usize),
+                examples.join(", ")
+            ),
+        );
+    }
     line("root", report.root.clone());
     line("state", report.state.clone());
     match &report.checkpoint {

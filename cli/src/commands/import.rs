@@ -13,7 +13,8 @@
 //!
 //! | column | passport field | |
 //! |---|---|---|
-//! | `giai` | `identity.giai` | required |
+//! | `giai` | `identity.giai` | required, unless `epc` gives it |
+//! | `epc` | `identity.giai` | the EPC read from the item's RFID tag (hex, tag URI or pure identity URI); it must encode the `giai` column's GIAI, or stands for it |
 //! | `name` | `name` | required |
 //! | `category` | `category` | required, e.g. `structural_steel`, `door` |
 //! | `description` | `description` | |

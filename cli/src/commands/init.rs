@@ -15,7 +15,10 @@ use super::write_file;
 /// Write and sign the genesis of a new consortium: its name, founding members and admin threshold.
 ///
 /// MEMBERS.json is an array of members, each `{"id", "name", "roles": [...], "keys": [hex]}`
-/// (roles: admin, operator, contractor, holder, certifier; keys as printed by `salvage key new`).
+/// (roles: admin, operator, contractor, holder, certifier, issuer; keys as printed by `salvage
+/// key new`), with `"company_prefixes": [...]` for a member that holds GS1 company prefixes. The
+/// ledger allocates GIAIs: a contractor registers only under its prefixes or the ranges the
+/// consortium allocates to it.
 /// The genesis must be signed by at least THRESHOLD founding admins: pass each one's --key.
 #[derive(Debug, Args)]
 pub struct InitCommand {
@@ -28,6 +31,10 @@ pub struct InitCommand {
     /// The founding members, JSON.
     #[arg(long)]
     members: PathBuf,
+    /// A GS1 company prefix the consortium holds (repeatable): it allocates serial ranges under
+    /// it to members that hold none (`salvage member allocate`).
+    #[arg(long = "company-prefix")]
+    company_prefixes: Vec<String>,
     /// How many admins must sign membership changes.
     #[arg(long, default_value_t = 1)]
     threshold: u64,
@@ -50,10 +57,19 @@ impl InitCommand {
         if let Some(country) = self.country {
             consortium["country"] = json!(country);
         }
+        if !self.company_prefixes.is_empty() {
+            consortium["company_prefixes"] = json!(self.company_prefixes);
+        }
         // Format 2: restricted values are withheld from the records as salted
-        // digests (docs/format.md §13). Every new consortium starts on it.
-        let body =
-            json!({"consortium": consortium, "format": 2, "admin_threshold": self.threshold, "members": members});
+        // digests (docs/format.md §13), and GIAIs are allocated (docs/rules.md §10):
+        // every new consortium starts on both.
+        let body = json!({
+            "consortium": consortium,
+            "format": 2,
+            "giai_allocation": true,
+            "admin_threshold": self.threshold,
+            "members": members,
+        });
         let keys = read_keys(&self.key)?;
         let statement = Statement { ledger: None, kind: Kind::Genesis, time: Timestamp::now(), body };
         let genesis = SignedEntry::sign(statement, &keys.iter().collect::<Vec<_>>())?;

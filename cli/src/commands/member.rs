@@ -1,5 +1,5 @@
-//! `salvage member add|update|revoke|node-add|node-remove`: changes to the consortium's
-//! membership and to which members run its nodes.
+//! `salvage member add|update|allocate|revoke|node-add|node-remove`: changes to the
+//! consortium's membership, the GIAIs its members may issue, and which members run its nodes.
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -26,12 +26,15 @@ enum MemberAction {
         /// Its name.
         #[arg(long)]
         name: String,
-        /// A role (repeat): admin, operator, contractor, holder, certifier.
+        /// A role (repeat): admin, operator, contractor, holder, certifier, issuer.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
         /// Its public key, 64 hex digits as `salvage key new` prints (repeatable).
         #[arg(long = "public-key", required = true)]
         keys: Vec<String>,
+        /// A GS1 company prefix it holds a licence for (repeatable): it may register GIAIs under it.
+        #[arg(long = "company-prefix")]
+        prefixes: Vec<String>,
         #[command(flatten)]
         signer: SignerArgs,
     },
@@ -51,6 +54,27 @@ enum MemberAction {
         /// A public key to revoke (repeatable).
         #[arg(long = "revoke-key")]
         revoke_keys: Vec<String>,
+        /// A GS1 company prefix it now holds too (repeatable; admin threshold).
+        #[arg(long = "add-company-prefix")]
+        add_prefixes: Vec<String>,
+        #[command(flatten)]
+        signer: SignerArgs,
+    },
+    /// Allocate serials under one of the consortium's company prefixes to a member that holds
+    /// none (signed by the admin threshold, or by one member with the issuer role): it may then
+    /// register the GIAIs PREFIX followed by each serial, and print their labels ahead.
+    Allocate {
+        /// The member's id.
+        member: String,
+        /// One of the consortium's company prefixes.
+        #[arg(long)]
+        prefix: String,
+        /// The first serial.
+        #[arg(long)]
+        first: u64,
+        /// The last serial (inclusive).
+        #[arg(long)]
+        last: u64,
         #[command(flatten)]
         signer: SignerArgs,
     },
@@ -88,21 +112,33 @@ impl MemberCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
         match self.action {
-            MemberAction::Add { id, name, roles, keys, signer } => {
-                signer.submit(Kind::MemberAdd, json!({"id": id, "name": name, "roles": roles, "keys": keys}))
+            MemberAction::Add { id, name, roles, keys, prefixes, signer } => {
+                let mut body = json!({"id": id, "name": name, "roles": roles, "keys": keys});
+                if !prefixes.is_empty() {
+                    body["company_prefixes"] = json!(prefixes);
+                }
+                signer.submit(Kind::MemberAdd, body)
             }
-            MemberAction::Update { id, name, roles, add_keys, revoke_keys, signer } => {
+            MemberAction::Allocate { member, prefix, first, last, signer } => signer
+                .submit(Kind::GiaiAllocate, json!({"member": member, "prefix": prefix, "first": first, "last": last})),
+            MemberAction::Update { id, name, roles, add_keys, revoke_keys, add_prefixes, signer } => {
                 let mut body = json!({"id": id});
                 if let Some(name) = name {
                     body["name"] = json!(name);
                 }
-                for (field, values) in [("roles", roles), ("add_keys", add_keys), ("revoke_keys", revoke_keys)] {
+                let fields = [
+                    ("roles", roles),
+                    ("add_keys", add_keys),
+                    ("revoke_keys", revoke_keys),
+                    ("add_company_prefixes", add_prefixes),
+                ];
+                for (field, values) in fields {
                     if !values.is_empty() {
                         body[field] = json!(values);
                     }
                 }
                 if body.as_object().is_some_and(|fields| fields.len() == 1) {
-                    bail!("nothing to change: give --name, --role, --add-key or --revoke-key");
+                    bail!("nothing to change: give --name, --role, --add-key, --revoke-key or --add-company-prefix");
                 }
                 signer.submit(Kind::MemberUpdate, body)
             }

@@ -11,7 +11,9 @@
 use std::collections::BTreeSet;
 
 use super::bodies::{AllocateBody, MemberBody, ReserveBody};
-use super::{Allocation, Change, Context, ItemState, ItemStatus, Member, MemberId, Role, SerialRange, State};
+use super::{
+    Allocation, Change, Context, ItemState, ItemStatus, Member, MemberId, Role, SerialRange, State, sole_signer,
+};
 use crate::chain::Seq;
 use crate::ident::{CompanyPrefix, Giai};
 use crate::refusal::{Refusal, RefusalCode};
@@ -45,7 +47,10 @@ pub(super) fn allocate(
         let held = spelled(&state.consortium.company_prefixes);
         return Err(Refusal::new(
             RefusalCode::GiaiNotAllocated,
-            format!("company prefix {} is not the consortium's (it holds {held}): only its licensee allocates under it", body.prefix),
+            format!(
+                "company prefix {} is not the consortium's (it holds {held}): only its licensee allocates under it",
+                body.prefix
+            ),
         ));
     }
     if body.first > body.last {
@@ -93,7 +98,7 @@ pub(super) fn reserve(
     body: &ReserveBody,
     context: &Context,
 ) -> Result<Change, Refusal> {
-    let signer = super::items::sole_signer(signers)?;
+    let signer = sole_signer(signers)?;
     let member = state
         .member(signer)
         .ok_or_else(|| Refusal::new(RefusalCode::MemberUnknown, format!("no member has id {signer}")))?;
@@ -189,25 +194,6 @@ pub(super) fn holder_of<'s>(state: &'s State, giai: &Giai) -> Option<(&'s Member
         .find_map(|member| member.identifiers.iter().find(|held| held.covers(giai)).map(|held| (member, held)))
 }
 
-/// The signer with the cursors of its allocations moved past every numeric serial of `giais`
-/// it issued at or beyond them, if any moved: a later reservation never takes a GIAI that was
-/// registered directly.
-pub(super) fn advance<'a>(state: &State, signer: &MemberId, giais: impl Iterator<Item = &'a Giai>) -> Option<Member> {
-    let mut member = state.member(signer)?.clone();
-    let mut moved = false;
-    for giai in giais {
-        for held in &mut member.identifiers {
-            if let Some(serial) = held.serial(giai).filter(|_| held.covers(giai))
-                && serial >= held.next
-            {
-                held.next = serial.saturating_add(1);
-                moved = true;
-            }
-        }
-    }
-    moved.then_some(member)
-}
-
 /// The allocations of a new member (the genesis, `member.add`) for the prefixes it holds.
 pub(super) fn own_prefixes(state: &State, body: &MemberBody, since: Seq) -> Result<Vec<Allocation>, Refusal> {
     let mut identifiers = Vec::new();
@@ -236,9 +222,11 @@ pub(super) fn add_prefixes(
             .map(|held| (held.clone(), "the consortium".to_owned()))
             .or_else(|| {
                 state.members().filter(|member| member.id != *id).find_map(|member| {
-                    member.identifiers.iter().find(|held| overlaps(&held.prefix)).map(|held| {
-                        (held.prefix.clone(), format!("member {}", member.id))
-                    })
+                    member
+                        .identifiers
+                        .iter()
+                        .find(|held| overlaps(&held.prefix))
+                        .map(|held| (held.prefix.clone(), format!("member {}", member.id)))
                 })
             })
             .or_else(|| {

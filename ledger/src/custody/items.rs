@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use super::bodies::{Body, PassportBody, PassportFacts};
 use super::identifiers;
-use super::{AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State};
+use super::{
+    AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State, sole_signer,
+};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};
 
@@ -114,14 +116,9 @@ pub(super) fn check(
             return Err(Refusal::new(RefusalCode::EntryMalformed, "not an item statement"));
         }
     };
-    // New GIAIs move the cursors of the signer's allocations past their serials.
-    let issued = match body {
-        Body::Register(_) => &items[..],
-        Body::Split(_) => items.get(1..).unwrap_or_default(),
-        _ => &[],
-    };
-    let members = identifiers::advance(state, signer, issued.iter().map(|item| &item.giai)).into_iter().collect();
-    Ok(Change { members, items })
+    // Registrations change no member (not even the next free serial of its allocation), so
+    // that a proof bundle's membership records stay the records that change members.
+    Ok(Change { members: vec![], items })
 }
 
 fn register(state: &State, signer: &MemberId, body: &PassportBody, context: &Context) -> Result<ItemState, Refusal> {
@@ -237,18 +234,6 @@ fn require_issuable(state: &State, signer: &MemberId, giai: &Giai) -> Result<(),
         identifiers::require_held(state, signer, giai)?;
     }
     Ok(())
-}
-
-/// Item entries act for exactly one member: the custodian, the recipient or the certifier.
-pub(super) fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
-    let mut iter = signers.iter();
-    match (iter.next(), iter.next()) {
-        (Some(signer), None) => Ok(signer),
-        _ => Err(Refusal::new(
-            RefusalCode::SignatureMultipleMembers,
-            format!("an item statement is signed for exactly one member, not {}", signers.len()),
-        )),
-    }
 }
 
 /// An item that exists and is not terminal, as a copy to change.

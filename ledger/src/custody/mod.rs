@@ -161,8 +161,9 @@ pub struct Allocation {
     /// whole prefix, and every asset reference under it is its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<SerialRange>,
-    /// The next serial a reservation takes: one past the highest serial reserved or
-    /// registered under it so far.
+    /// The next serial a reservation may take: one past the highest serial reserved under it
+    /// so far. Registrations leave it alone (they change no member); a reservation that would
+    /// take a GIAI registered directly is refused.
     pub next: u64,
     /// The record that gave it (0 for the genesis).
     pub since: Seq,
@@ -615,6 +616,19 @@ impl State {
     /// How many distinct admin members are among the signers.
     fn admin_signers(&self, signers: &BTreeSet<MemberId>) -> u64 {
         signers.iter().filter(|id| self.members.get(*id).is_some_and(|m| m.has_role(Role::Admin))).count() as u64
+    }
+}
+
+/// Item and reservation entries act for exactly one member: the custodian, the recipient, the
+/// certifier or the holder of the GIAIs.
+pub(super) fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
+    let mut iter = signers.iter();
+    match (iter.next(), iter.next()) {
+        (Some(signer), None) => Ok(signer),
+        _ => Err(Refusal::new(
+            RefusalCode::SignatureMultipleMembers,
+            format!("an item statement is signed for exactly one member, not {}", signers.len()),
+        )),
     }
 }
 

@@ -115,9 +115,9 @@ fn ranges_are_allocated_by_admins_or_an_issuer_never_overlap_and_serve_only_thei
     h.refused(h.register("reuse-hub", "47500090150"), RefusalCode::GiaiNotAllocated);
     h.refused(h.register("reuse-hub", "4750009150A"), RefusalCode::GiaiNotAllocated);
     h.refused(h.register("baltic-demolition", "4750009151"), RefusalCode::GiaiNotAllocated);
-    // The cursor moved past the serial registered directly.
+    // A registration changes no member: the next free serial is the reservations' alone.
     let range = &h.member("reuse-hub").identifiers[0];
-    assert_eq!((range.range, range.next), (Some(SerialRange { first: 100, last: 199 }), 151));
+    assert_eq!((range.range, range.next), (Some(SerialRange { first: 100, last: 199 }), 100));
 }
 
 #[test]
@@ -140,9 +140,9 @@ fn reservations_take_the_next_serials_and_only_their_holder_registers_them() {
     assert_eq!(h.status("47500012"), Some(ItemStatus::Available));
     h.refused(h.register("baltic-demolition", "47500012"), RefusalCode::ItemExists);
 
-    // A registration beyond the cursor moves it, so a later reservation never takes that GIAI.
+    // A reservation never takes a GIAI registered directly.
     h.ok(h.register("baltic-demolition", "475000110"));
-    h.refused(h.reserve("baltic-demolition", BALTIC_PREFIX, 4, 10), RefusalCode::GiaiIssued);
+    h.refused(h.reserve("baltic-demolition", BALTIC_PREFIX, 4, 10), RefusalCode::ItemExists);
     h.ok(h.reserve("baltic-demolition", BALTIC_PREFIX, 11, 2));
 
     // Split parts follow the same rule.
@@ -165,10 +165,18 @@ fn a_reservation_is_respected_on_a_ledger_that_does_not_allocate() {
     h.ok(h.register("baltic-demolition", "0614141BEAM-1"));
     h.refused(h.reserve("baltic-demolition", "0614141", 1, 1), RefusalCode::GiaiNotAllocated);
     // A prefix given later lets its holder reserve; another member cannot take those.
-    h.ok(h.fixture.signed(ADMINS, Kind::MemberUpdate, json!({"id": "baltic-demolition", "add_company_prefixes": ["4750001"]})));
+    h.ok(h.fixture.signed(
+        ADMINS,
+        Kind::MemberUpdate,
+        json!({"id": "baltic-demolition", "add_company_prefixes": ["4750001"]}),
+    ));
     h.ok(h.reserve("baltic-demolition", "4750001", 1, 1));
     h.refused(h.register("riga-deconstruction", "47500011"), RefusalCode::GiaiReserved);
-    assert!(h.state.allocation_verdict(&MemberId::parse("riga-deconstruction").unwrap(), &Giai::parse("47500015").unwrap()).is_err());
+    assert!(
+        h.state
+            .allocation_verdict(&MemberId::parse("riga-deconstruction").unwrap(), &Giai::parse("47500015").unwrap())
+            .is_err()
+    );
 }
 
 #[test]
@@ -190,7 +198,11 @@ fn company_prefixes_never_overlap() {
         json!({"id": "timber-builders", "add_company_prefixes": ["4750003"]}),
     );
     h.refused(own, RefusalCode::AdminThresholdNotMet);
-    h.ok(h.fixture.signed(ADMINS, Kind::MemberUpdate, json!({"id": "timber-builders", "add_company_prefixes": ["4750003"]})));
+    h.ok(h.fixture.signed(
+        ADMINS,
+        Kind::MemberUpdate,
+        json!({"id": "timber-builders", "add_company_prefixes": ["4750003"]}),
+    ));
     assert_eq!(h.state.company_prefix_of(&Giai::parse("4750003X").unwrap()).map(|p| p.as_str()), Some("4750003"));
     assert_eq!(
         h.state.company_prefix_of(&Giai::parse("4750009777").unwrap()).map(|p| p.as_str()),

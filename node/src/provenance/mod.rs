@@ -14,12 +14,14 @@ pub mod linkset;
 pub mod locale;
 pub mod page;
 pub mod redact;
+pub mod reserved;
 pub mod view;
 
 pub use linkset::linkset;
 pub use locale::{Locale, LocaleError, Locales};
 pub use page::{NotFound, render, render_not_found};
 pub use redact::public_passport;
+pub use reserved::reservation;
 pub use view::{Provenance, public_passport_of};
 
 #[cfg(test)]

@@ -36,6 +36,14 @@ pub enum NotFound {
     Unregistered,
     /// The text is not a GIAI; the error says what is wrong with it.
     Malformed(GiaiError),
+    /// The GIAI is reserved for a member (`giai.reserve`), its label perhaps already on an
+    /// item, but no item is registered under it yet.
+    Reserved {
+        /// The name of the member it is reserved for.
+        holder: String,
+        /// When the reservation was recorded (RFC 3339).
+        since: String,
+    },
 }
 
 /// The provenance page of an item, in `locale`, as a complete HTML5 document.
@@ -70,6 +78,10 @@ pub fn render_not_found(giai_text: &str, reason: NotFound, locale: &Locale, loca
             (t("not_found.unregistered_heading"), locale.format("not_found.unregistered", &[("giai", giai_text)]))
         }
         NotFound::Malformed(error) => (t("not_found.malformed_heading"), malformed_reason(error, giai_text, locale)),
+        NotFound::Reserved { holder, since } => (
+            t("not_found.reserved_heading"),
+            locale.format("not_found.reserved", &[("giai", giai_text), ("holder", holder), ("since", since)]),
+        ),
     };
     let body = html! {
         main {
@@ -144,6 +156,7 @@ fn item_header(p: &Provenance, locale: &Locale) -> Markup {
         ItemStatus::Installed => "status.installed",
         ItemStatus::Split => "status.split",
         ItemStatus::Disposed => "status.disposed",
+        ItemStatus::Reserved => "status.reserved",
     };
     html! {
         header.item {

@@ -178,7 +178,9 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::AdminThresholdNotMet
         | C::MemberNotAuthorised
         | C::CustodyNotCustodian
-        | C::CustodyNotRecipient => StatusCode::FORBIDDEN,
+        | C::CustodyNotRecipient
+        | C::GiaiNotAllocated
+        | C::GiaiReserved => StatusCode::FORBIDDEN,
         C::ItemUnknown | C::MemberUnknown | C::KeyUnknown => StatusCode::NOT_FOUND,
         C::EntryTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::SchemaInvalid

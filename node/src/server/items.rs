@@ -7,8 +7,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use salvage_ledger::ident::Giai;
 use salvage_ledger::ident::digital_link::DigitalLink;
+use salvage_ledger::ident::{Giai, TagEncoding};
 use serde_json::{Value, json};
 
 use super::doc_types::ErrorBody;
@@ -20,7 +20,7 @@ use crate::qr::{qr_png, qr_svg};
 /// Pixels per QR module in the images the API serves.
 const QR_MODULE_PX: u32 = 8;
 
-#[utoipa::path(get, path = "/v1/items/{giai}", tag = "items", params(("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004)")), responses((status = 200, description = "`{item, passport, history}`; restricted passport fields removed", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI (`giai.malformed`)", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/items/{giai}", tag = "items", params(("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004)")), responses((status = 200, description = "`{item, passport, history}`; restricted passport fields removed; `item.epc` (`scheme`, `hex`, `tag_uri`, `pure_uri`) when the ledger knows the company prefix the GIAI was issued under; a reserved GIAI has `item.status` `reserved` and no passport", body = Object), (status = 404, description = "No such item", body = ErrorBody), (status = 400, description = "Not a GIAI (`giai.malformed`)", body = ErrorBody)))]
 /// `GET /v1/items/{giai}`: the item's state, its passport without the
 /// restricted fields, and a summary of every record that touched it (position,
 /// time, kind, entry id and the members who signed it; the
@@ -51,10 +51,24 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
                 })
             })
             .collect();
-        let item = public_summary(&state, &passport);
+        let mut item = public_summary(&state, &passport);
+        if let (Some(epc), Value::Object(fields)) = (ledger.epc(&giai)?, &mut item) {
+            fields.insert("epc".to_owned(), epc_json(&epc));
+        }
         Ok(Json(json!({ "item": item, "passport": passport, "history": history })).into_response())
     })
     .await
+}
+
+/// The EPC of an item's RFID tag in the forms readers and printers take it: the binary EPC
+/// in hex (what a reader reports), the EPC tag URI and the pure identity URI.
+pub(crate) fn epc_json(epc: &TagEncoding) -> Value {
+    json!({
+        "scheme": epc.scheme().tag_uri_name(),
+        "hex": epc.to_hex(),
+        "tag_uri": epc.to_tag_uri(),
+        "pure_uri": epc.to_pure_uri(),
+    })
 }
 
 /// The item's state as the public may see it: its name and mass are the

@@ -27,6 +27,15 @@ pub const MEMBERS: &[(&str, &str, &[&str])] = &[
     ("baltic-cert", "Baltic Building Certification", &["certifier", "operator"]),
 ];
 
+/// The GS1 company prefixes the demo's contractors hold: every GIAI they register is under one.
+pub const COMPANY_PREFIXES: &[(&str, &str)] = &[("baltic-demolition", "4750001"), ("riga-deconstruction", "4750002")];
+
+/// The company prefix the demo consortium holds, under which it allocates ranges.
+pub const CONSORTIUM_PREFIX: &str = "4750009";
+
+/// The serials under [`CONSORTIUM_PREFIX`] the consortium allocates to the reuse hub.
+pub const HUB_SERIALS: (u64, u64) = (1000, 1999);
+
 /// The member whose key signs the genesis and runs the demo node.
 pub const OPERATOR: &str = "zemgale-planning";
 
@@ -229,6 +238,13 @@ pub fn items() -> Vec<String> {
 pub fn steps() -> Vec<Step> {
     let mut steps = Vec::new();
     let step = |signer: &'static str, kind: Kind, body: Value| Step { signer, kind, body };
+    // The hub holds no company prefix: the consortium allocates it serials under its own, for
+    // the parts it cuts (docs/rules.md §10).
+    steps.push(step(
+        OPERATOR,
+        Kind::GiaiAllocate,
+        json!({"member": HUB, "prefix": CONSORTIUM_PREFIX, "first": HUB_SERIALS.0, "last": HUB_SERIALS.1}),
+    ));
     // Registration, then hand-over to the hub, of everything reusable.
     for lot in LOTS {
         for n in 1..=lot.count {
@@ -297,12 +313,13 @@ pub fn steps() -> Vec<Step> {
     steps.push(step(HUB, Kind::ItemSplit, json!({"giai": parent, "parts": parts})));
 
     // A builder buys four beams, a cut glulam beam and two doors, and installs most of them.
+    let cut = glulam_parts().swap_remove(0);
     let bought = [
         "4750001BEAM-0001",
         "4750001BEAM-0002",
         "4750001BEAM-0003",
         "4750001BEAM-0004",
-        "4750001GLULAM-0001A",
+        cut.as_str(),
         "4750002DOOR-0001",
         "4750002DOOR-0002",
     ];
@@ -326,8 +343,9 @@ fn giai(lot: &Lot, n: usize) -> String {
     format!("{}-{n:04}", lot.prefix)
 }
 
+/// The two beams the hub cuts from a glulam beam: the first serials of its range.
 fn glulam_parts() -> Vec<String> {
-    vec!["4750001GLULAM-0001A".to_owned(), "4750001GLULAM-0001B".to_owned()]
+    (0..2).map(|n| format!("{CONSORTIUM_PREFIX}{}", HUB_SERIALS.0 + n)).collect()
 }
 
 fn origin() -> Value {

@@ -91,15 +91,25 @@ pub(super) fn create_consortium(dir: &Path) -> Result<(SignedEntry, Keys)> {
     for (id, name, roles) in inventory::MEMBERS {
         let key = generate_signing_key().context("the operating system gave no randomness for a key")?;
         write_new_key(&keys_dir.join(format!("{id}.pem")), &key)?;
-        members.push(json!({"id": id, "name": name, "roles": roles, "keys": [PublicKey::of(&key).to_hex()]}));
+        let mut member = json!({"id": id, "name": name, "roles": roles, "keys": [PublicKey::of(&key).to_hex()]});
+        if let Some((_, prefix)) = inventory::COMPANY_PREFIXES.iter().find(|(holder, _)| holder == id) {
+            member["company_prefixes"] = json!([prefix]);
+        }
+        members.push(member);
         keys.insert(*id, key);
     }
     let operator = key_of(&keys, inventory::OPERATOR)?;
     // Format 2: restricted values (the donor buildings' addresses) are withheld
-    // from the records as salted digests (docs/format.md §13).
+    // from the records as salted digests (docs/format.md §13). GIAIs are allocated
+    // (docs/rules.md §10): the contractors hold their prefixes, the consortium its own.
     let body = json!({
-        "consortium": {"name": "Zemgale Materials Reuse Consortium (demo)", "country": "LV"},
+        "consortium": {
+            "name": "Zemgale Materials Reuse Consortium (demo)",
+            "country": "LV",
+            "company_prefixes": [inventory::CONSORTIUM_PREFIX],
+        },
         "format": 2,
+        "giai_allocation": true,
         "admin_threshold": 1,
         "members": members,
     });
