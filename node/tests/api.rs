@@ -497,7 +497,7 @@ async fn the_qr_uri_resolves_to_a_page_or_a_linkset() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.content_type.starts_with("text/html"));
     let malformed = h.get("/8004/%E2%9C%93").await;
-    assert_eq!(malformed.status, StatusCode::NOT_FOUND);
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert!(malformed.text().contains("<html"));
 }
 

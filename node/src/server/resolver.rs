@@ -14,9 +14,9 @@
 //!   full (`https://gs1.org/voc/pip`) (§2.14): `307 Temporary Redirect` to that
 //!   link (§2.6.2), passing the rest of the query on (§2.12).
 //! - `linkType` naming anything else: 404 (§2.6.2, conformance statement §5.18).
-//! - An unknown or malformed GIAI: a helpful 404 page (a request for links gets
-//!   a JSON 404). §2.4.1 asks for 400 when the identifier is malformed; this
-//!   node has always answered 404 there and its clients rely on it.
+//! - An unknown GIAI: a helpful 404 page (a request for links gets a JSON 404);
+//!   a malformed one a helpful 400 page (§2.4.1); a GIAI reserved for a member
+//!   but not registered yet a 200 page saying whose it is.
 //!
 //! Every answer but the 404 pages carries CORS headers and a `Link` to the
 //! item's linkset (§2.2: CORS SHALL, the link SHOULD, even when redirecting);
@@ -51,14 +51,15 @@ const MAX_LINK_TYPE: usize = 256;
 
 #[utoipa::path(get, path = "/8004/{giai}", tag = "resolver",
     params(
-        ("giai" = String, Path, description = "The item's GIAI; anything else gets a helpful 404 page"),
+        ("giai" = String, Path, description = "The item's GIAI; anything else gets a helpful 400 page"),
         ("lang" = Option<String>, Query, description = "Page language (`en`, `lv`); anything else falls back to the Accept-Language header"),
         ("linkType" = Option<String>, Query, description = "A link type of the item's linkset, compact (`gs1:pip`, `gs1:defaultLink`, `gs1:masterData`, `gs1:traceability`, `gs1:epcis`, `alternate`) or in full (`https://gs1.org/voc/pip`): a redirect to that link; `linkset` (or `all`) for the linkset itself; absent or empty for the page"),
     ),
     responses(
         (status = 200, description = "The provenance page (HTML) or, for linkType=linkset (or all), or without linkType for Accept: application/linkset+json or application/json, the GS1 linkset (RFC 9264)", content((String = "text/html"), (Object = "application/linkset+json"))),
         (status = 307, description = "linkType names one of the item's link types: a redirect to that link, the rest of the query passed on (GS1-Conformant Resolver §2.6.2, §2.12)", headers(("Location" = String, description = "The link's target"), ("Link" = String, description = "The item's linkset, rel=\"linkset\""))),
-        (status = 404, description = "Unknown or malformed GIAI (a helpful page; JSON for linkType or a linkset request), or a linkType the item does not offer (JSON)", content((String = "text/html"), (super::doc_types::ErrorBody = "application/json"))),
+        (status = 400, description = "Not a GIAI: a helpful page", body = String, content_type = "text/html"),
+        (status = 404, description = "Unknown GIAI (a helpful page; JSON for linkType or a linkset request), or a linkType the item does not offer (JSON)", content((String = "text/html"), (super::doc_types::ErrorBody = "application/json"))),
     )
 )]
 /// `GET /8004/{giai}`.
@@ -74,8 +75,10 @@ pub async fn resolve(
     let giai = match Giai::parse(&giai_text) {
         Ok(giai) => giai,
         Err(error) => {
+            // A syntactically invalid key is 400 (GS1-Conformant Resolver §2.4.1), still with a
+            // page that helps whoever typed it.
             let page = render_not_found(&giai_text, NotFound::Malformed(error), locale, &node.locales);
-            return Ok((StatusCode::NOT_FOUND, policy(), Html(page)).into_response());
+            return Ok((StatusCode::BAD_REQUEST, policy(), Html(page)).into_response());
         }
     };
     let wanted = wanted(&headers, parameter("linkType"));

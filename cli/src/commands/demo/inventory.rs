@@ -310,6 +310,13 @@ pub fn steps() -> Vec<Step> {
             json!({"giai": part, "passport": passport})
         })
         .collect();
+    // It had tagged both halves ahead with labels of its own serials (`salvage labels
+    // --allocate 2`): the split registers the GIAIs it reserved.
+    steps.push(step(
+        HUB,
+        Kind::GiaiReserve,
+        json!({"prefix": CONSORTIUM_PREFIX, "first": HUB_SERIALS.0, "count": glulam_parts().len()}),
+    ));
     steps.push(step(HUB, Kind::ItemSplit, json!({"giai": parent, "parts": parts})));
 
     // A builder buys four beams, a cut glulam beam and two doors, and installs most of them.
