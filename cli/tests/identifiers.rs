@@ -67,7 +67,9 @@ fn digital_link_parse_and_build() {
     let element = "(01)09520123456788(10)ABC1(21)12345(17)180426";
     let uri = "https://id.gs1.org/01/09520123456788/10/ABC1/21/12345?17=180426";
     assert_eq!(stdout(&salvage(&["dl", "parse", uri])).trim(), element);
-    assert_eq!(stdout(&salvage(&["dl", "build", element])).trim(), uri);
+    // GS1's canonical form only when asked for: no resolver is assumed.
+    assert_eq!(stdout(&salvage(&["dl", "build", element, "--domain", "id.gs1.org"])).trim(), uri);
+    assert!(refused(&["dl", "build", element]).contains("--node URL"));
     assert_eq!(
         stdout(&salvage(&["dl", "build", "(8004)4750001BEAM-0001", "--domain", "resolver.example.lv"])).trim(),
         "https://resolver.example.lv/8004/4750001BEAM-0001"
@@ -75,7 +77,7 @@ fn digital_link_parse_and_build() {
     refused(&["dl", "parse", "https://id.gs1.org/01/09520123456788/"]);
     refused(&["dl", "parse", "https://id.gs1.org/01/09520123456789"]);
     refused(&["dl", "parse", "https://id.gs1.org/01/09520123456788/21/1/10/A"]);
-    refused(&["dl", "build", "(01)0952012345678"]);
+    refused(&["dl", "build", "(01)0952012345678", "--domain", "id.gs1.org"]);
 }
 
 #[test]
@@ -105,6 +107,8 @@ fn a_qr_png_decodes_to_the_items_digital_link() {
             || std::fs::read_to_string(&svg).unwrap().starts_with("<?xml")
     );
     refused(&["qr", "not-a-giai", "--out", png.to_str().unwrap()]);
+    let no_resolver = refused(&["qr", "4750001BEAM-0001", "--out", png.to_str().unwrap()]);
+    assert!(no_resolver.contains("--node URL") && no_resolver.contains("--resolver URL"), "{no_resolver}");
     refused(&["qr", "4750001BEAM-0001", "--out", dir.path().join("beam.gif").to_str().unwrap()]);
 }
 
@@ -126,6 +130,8 @@ fn a_label_sheet_for_thirty_items() {
         csv.to_str().unwrap(),
         "--consortium",
         "Zemgale Reuse",
+        "--resolver",
+        "id.salvage.example",
     ]));
     assert_eq!(printed.trim(), "30 label(s) on 2 page(s)");
     let bytes = std::fs::read(&pdf).unwrap();
@@ -140,6 +146,8 @@ fn a_label_sheet_for_thirty_items() {
         csv.to_str().unwrap(),
         "--consortium",
         "Zemgale Reuse",
+        "--resolver",
+        "id.salvage.example",
     ]));
     assert!(svg.exists() && dir.path().join("sheet-2.svg").exists() && !dir.path().join("sheet-3.svg").exists());
 
@@ -147,5 +155,37 @@ fn a_label_sheet_for_thirty_items() {
     let error =
         refused(&["labels", "--out", pdf.to_str().unwrap(), "--items", csv.to_str().unwrap(), "--consortium", "Z"]);
     assert!(error.contains("row 3"), "{error}");
-    refused(&["labels", "--out", pdf.to_str().unwrap(), "--consortium", "Z"]);
+    refused(&["labels", "--out", pdf.to_str().unwrap(), "--consortium", "Z", "--resolver", "id.salvage.example"]);
+    // Without --node or --resolver, no resolver is assumed.
+    std::fs::write(&csv, "giai,name\n4750001OK,Door\n").unwrap();
+    let error =
+        refused(&["labels", "--out", pdf.to_str().unwrap(), "--items", csv.to_str().unwrap(), "--consortium", "Z"]);
+    assert!(error.contains("--node URL") && error.contains("--resolver URL"), "{error}");
+}
+
+#[test]
+fn labels_show_the_epc_where_the_company_prefix_ends_and_say_once_when_they_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("tagged.svg");
+    let out = svg.to_str().unwrap();
+    let common = ["labels", "--out", out, "--consortium", "Z", "--resolver", "id.salvage.example"];
+    let items = ["--item", "47500011=Door", "--item", "4750001BEAM-0001=Beam"];
+    let with_length = salvage(&[&common[..], &items[..], &["--prefix-length", "7"]].concat());
+    assert_eq!(stdout(&with_length).trim(), "2 label(s) on 1 page(s)");
+    assert!(with_length.stderr.is_empty(), "{}", String::from_utf8_lossy(&with_length.stderr));
+    let page = std::fs::read_to_string(&svg).unwrap();
+    // GIAI-96 of company prefix 4750001 (7 digits: partition 5), asset reference 1.
+    assert!(page.contains(r#"class="epc-tag-uri""#) && page.contains(">urn:epc:tag:giai-96:0.4750001.1<"), "{page}");
+    assert!(page.contains(">urn:epc:tag:giai-202:0.4750001.BEAM-0001<"), "{page}");
+
+    let without = salvage(&[&common[..], &items[..]].concat());
+    stdout(&without);
+    let stderr = String::from_utf8(without.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no EPC") && stderr.contains("--prefix-length"), "{stderr}");
+    assert!(!std::fs::read_to_string(&svg).unwrap().contains("epc-"));
+
+    let short = refused(&[&common[..], &["--item", "4750001=Door", "--prefix-length", "7"]].concat());
+    assert!(short.contains("too short"), "{short}");
+    refused(&[&common[..], &items[..], &["--prefix-length", "13"]].concat());
 }

@@ -144,6 +144,45 @@ pub(crate) struct LabelArt {
     pub(crate) lines: Vec<TextLine>,
 }
 
+/// What a line of text on a label is, which the SVG names in its `class`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    /// The item's name.
+    Name,
+    /// The GIAI in GS1's human-readable form, `(8004) <giai>`.
+    Giai,
+    /// The consortium's name.
+    Consortium,
+    /// The EPC in hexadecimal, after `EPC `.
+    EpcHex,
+    /// The EPC tag URI.
+    EpcTagUri,
+    /// The Digital Link URI.
+    Uri,
+}
+
+impl LineKind {
+    /// The class of the SVG `<text>` elements of this kind, for programs that read labels back.
+    pub(crate) fn class(self) -> &'static str {
+        match self {
+            LineKind::Name => "name",
+            LineKind::Giai => "giai",
+            LineKind::Consortium => "consortium",
+            LineKind::EpcHex => "epc-hex",
+            LineKind::EpcTagUri => "epc-tag-uri",
+            LineKind::Uri => "uri",
+        }
+    }
+
+    /// The weight the lines of this kind are set in: the name stands out.
+    fn weight(self) -> Weight {
+        match self {
+            LineKind::Name => Weight::Bold,
+            _ => Weight::Regular,
+        }
+    }
+}
+
 /// One line of text, placed on its baseline.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TextLine {
@@ -155,6 +194,8 @@ pub(crate) struct TextLine {
     pub(crate) size: f64,
     /// Font weight.
     pub(crate) weight: Weight,
+    /// What the line is part of.
+    pub(crate) kind: LineKind,
     /// The text, cleaned and (for WinAnsi) transliterated; not escaped.
     pub(crate) text: String,
 }
@@ -210,46 +251,62 @@ pub(crate) fn arrange(
         max_lines,
     };
 
-    let mut lines = Vec::new();
-    let mut cursor = top;
     let gap = 0.6 * scale;
-    let name = text::fit(&prepare(&label.name), style(3.0, 2.4, Weight::Bold, Breaks::Words, 3), width);
-    cursor = place_down(&mut lines, &name, Weight::Bold, x, cursor, gap);
-    let giai = prepare(&label.giai);
-    if !giai.is_empty() {
-        // GS1's human-readable form: the application identifier in parentheses.
-        let hri = format!("(8004) {giai}");
-        let one_line = text::fit(&hri, style(2.6, 2.1, Weight::Regular, Breaks::Anywhere, 1), width);
-        let fitted = if one_line.truncated {
-            text::fit(&hri, style(2.6, 2.1, Weight::Regular, Breaks::Anywhere, 2), width)
-        } else {
-            one_line
-        };
-        cursor = place_down(&mut lines, &fitted, Weight::Regular, x, cursor, gap);
-    }
-    let consortium = text::fit(&prepare(&label.consortium), style(2.2, 1.9, Weight::Regular, Breaks::Words, 1), width);
-    place_down(&mut lines, &consortium, Weight::Regular, x, cursor, gap);
 
+    // The small print sits at the bottom: the URI in the last lines, the EPC
+    // above it. It is placed first, so that the name knows how far down it may go.
+    let mut small_print = Vec::new();
     let uri = text::fit(&prepare(&label.uri), style(1.6, 1.3, Weight::Regular, Breaks::Anywhere, 2), width);
-    let count = uri.lines.len();
-    for (i, line) in uri.lines.into_iter().enumerate() {
-        let from_bottom = (count - 1 - i) as f64;
-        lines.push(TextLine {
-            x,
-            baseline: bottom - DESCENT * uri.size - from_bottom * LINE_HEIGHT * uri.size,
-            size: uri.size,
-            weight: Weight::Regular,
-            text: line,
-        });
+    let mut ceiling = place_up(&mut small_print, &uri, LineKind::Uri, x, bottom);
+    if let Some(epc) = &label.epc {
+        let epc_style = style(1.4, 1.15, Weight::Regular, Breaks::Anywhere, 3);
+        // A cut identifier is worse than none: it would name another tag.
+        let tag_uri = text::fit(&prepare(&epc.tag_uri), epc_style, width);
+        let hex = text::fit(&format!("EPC {}", prepare(&epc.hex)), epc_style, width);
+        if tag_uri.truncated || hex.truncated {
+            return Err(LabelError::EpcDoesNotFit { index, giai: label.giai.clone() });
+        }
+        ceiling = place_up(&mut small_print, &tag_uri, LineKind::EpcTagUri, x, ceiling - gap);
+        ceiling = place_up(&mut small_print, &hex, LineKind::EpcHex, x, ceiling - gap);
     }
-    Ok(LabelArt { qr, qr_x: g.padding_mm, qr_y: g.padding_mm, qr_side, lines })
+
+    // The name may take three lines, fewer when the small print needs the room;
+    // the GIAI is never cut short: it is the identifier people type in.
+    let mut lines = Vec::new();
+    for name_lines in (1..=3).rev() {
+        lines.clear();
+        let name = text::fit(&prepare(&label.name), style(3.0, 2.4, Weight::Bold, Breaks::Words, name_lines), width);
+        let mut cursor = place_down(&mut lines, &name, LineKind::Name, x, top, gap);
+        let giai = prepare(&label.giai);
+        if !giai.is_empty() {
+            // GS1's human-readable form: the application identifier in parentheses.
+            let hri = format!("(8004) {giai}");
+            let one_line = text::fit(&hri, style(2.6, 2.1, Weight::Regular, Breaks::Anywhere, 1), width);
+            let fitted = if one_line.truncated {
+                text::fit(&hri, style(2.6, 2.1, Weight::Regular, Breaks::Anywhere, 2), width)
+            } else {
+                one_line
+            };
+            cursor = place_down(&mut lines, &fitted, LineKind::Giai, x, cursor, gap);
+        }
+        let consortium =
+            text::fit(&prepare(&label.consortium), style(2.2, 1.9, Weight::Regular, Breaks::Words, 1), width);
+        place_down(&mut lines, &consortium, LineKind::Consortium, x, cursor, gap);
+        let ink_bottom = lines.last().map_or(top, |line| line.baseline + DESCENT * line.size);
+        // Without an EPC the layout is the one labels always had, whatever its length.
+        if label.epc.is_none() || ink_bottom + gap <= ceiling {
+            lines.append(&mut small_print);
+            return Ok(LabelArt { qr, qr_x: g.padding_mm, qr_y: g.padding_mm, qr_side, lines });
+        }
+    }
+    Err(LabelError::EpcDoesNotFit { index, giai: label.giai.clone() })
 }
 
 /// Places a fitted block below `cursor` and returns where the next block starts.
 fn place_down(
     lines: &mut Vec<TextLine>,
     block: &text::FittedText,
-    weight: Weight,
+    kind: LineKind,
     x: f64,
     cursor: f64,
     gap: f64,
@@ -262,11 +319,34 @@ fn place_down(
             x,
             baseline: cursor + CAP_HEIGHT * block.size + i as f64 * LINE_HEIGHT * block.size,
             size: block.size,
-            weight,
+            weight: kind.weight(),
+            kind,
             text: line.clone(),
         });
     }
     cursor + block.lines.len() as f64 * LINE_HEIGHT * block.size + gap
+}
+
+/// Places a fitted block so that its last line's descenders end at `floor`,
+/// in front of the lines placed so far (which lie below it), and returns the
+/// top of its first line's capitals.
+fn place_up(lines: &mut Vec<TextLine>, block: &text::FittedText, kind: LineKind, x: f64, floor: f64) -> f64 {
+    let count = block.lines.len();
+    let placed = block.lines.iter().enumerate().map(|(i, line)| {
+        let from_bottom = (count - 1 - i) as f64;
+        TextLine {
+            x,
+            baseline: floor - DESCENT * block.size - from_bottom * LINE_HEIGHT * block.size,
+            size: block.size,
+            weight: kind.weight(),
+            kind,
+            text: line.clone(),
+        }
+    });
+    let placed: Vec<TextLine> = placed.collect();
+    let top = placed.first().map_or(floor, |first| first.baseline - CAP_HEIGHT * block.size);
+    lines.splice(0..0, placed);
+    top
 }
 
 /// Says what is wrong with `g`, if anything.

@@ -4,14 +4,20 @@
 //! and must stick a label on each before it leaves the site. A [`Label`] shows
 //! the item's QR code (its Digital Link URI, see [`crate::qr`]) and, for people
 //! without a phone, the GIAI in GS1's human-readable form `(8004) <giai>`,
-//! the item's name, the consortium's name and the URI in small print.
+//! the item's name, the consortium's name and the URI in small print. A
+//! label for an item with an RFID tag also shows, in small print, the EPC the
+//! tag carries (GS1 EPC Tag Data Standard): the binary EPC in hexadecimal, as
+//! a reader reports it, and the EPC tag URI, so that someone with a reader can
+//! check that the tag and the printed label name the same item.
 //!
 //! Labels are laid out on sheets of office label stock described by a
 //! [`SheetLayout`]; the default is A4 with 3 × 8 labels of 70 × 37 mm
 //! (Avery Zweckform 3474 and its equivalents). [`sheet_pdf`] makes one PDF
 //! with as many pages as needed, ready to print at 100 % scale; [`sheet_svg`]
 //! makes one SVG per page and [`label_svg`] a single label, e.g. for a preview
-//! in a browser.
+//! in a browser. [`sheet_zpl`] writes the same labels as ZPL II for a
+//! thermal RFID printer-encoder, which writes each label's EPC into its tag
+//! as it prints the label.
 //!
 //! Text is cleaned (control characters dropped, whitespace collapsed),
 //! escaped for XML, and fitted to the label: long names wrap onto three
@@ -24,8 +30,12 @@ mod layout;
 mod pdf;
 mod svg;
 mod text;
+mod zpl;
 
 pub use layout::{SheetGeometry, SheetLayout};
+pub use zpl::{ZplOptions, sheet_zpl};
+
+use salvage_ledger::ident::TagEncoding;
 
 use crate::qr::QrError;
 
@@ -44,6 +54,27 @@ pub struct Label {
     pub consortium: String,
     /// The item's GS1 Digital Link URI: the QR code's content, also printed in small print.
     pub uri: String,
+    /// The EPC the item's RFID tag carries, printed in small print above the
+    /// URI; `None` prints no EPC (the item's company prefix is not known, so
+    /// where its GIAI splits cannot be told).
+    pub epc: Option<LabelEpc>,
+}
+
+/// The EPC of an item's RFID tag, as a label prints it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelEpc {
+    /// The binary EPC in uppercase hexadecimal, as a reader reports it
+    /// (24 digits for GIAI-96, 52 for GIAI-202).
+    pub hex: String,
+    /// The EPC tag URI, e.g. `urn:epc:tag:giai-96:0.4750001.17`.
+    pub tag_uri: String,
+}
+
+impl LabelEpc {
+    /// What a label prints of `tag`.
+    pub fn of(tag: &TagEncoding) -> LabelEpc {
+        LabelEpc { hex: tag.to_hex(), tag_uri: tag.to_tag_uri() }
+    }
 }
 
 /// Why labels could not be laid out or drawn.
@@ -85,6 +116,24 @@ pub enum LabelError {
         modules: usize,
         /// Side of one module as it would print, in millimetres.
         module_mm: f64,
+    },
+    /// The label's EPC does not fit beside its QR code, even with the name on one line;
+    /// an EPC is never cut short, since a part of one would name another tag.
+    #[error(
+        "label {index} (GIAI {giai:?}): its EPC does not fit beside the QR code on labels of \
+         this size; use larger labels"
+    )]
+    EpcDoesNotFit {
+        /// Position of the label in the list given, from 0.
+        index: usize,
+        /// The label's GIAI, to find it again.
+        giai: String,
+    },
+    /// A ZPL option is out of the range printers accept.
+    #[error("the ZPL output cannot be made: {problem}")]
+    Zpl {
+        /// What is wrong, in words.
+        problem: String,
     },
 }
 

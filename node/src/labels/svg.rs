@@ -78,7 +78,8 @@ fn draw(svg: &mut String, art: &LabelArt) {
         };
         let _ = write!(
             svg,
-            r#"<text x="{}" y="{}" font-size="{}"{weight} textLength="{}" lengthAdjust="spacingAndGlyphs">{}</text>"#,
+            r#"<text class="{}" x="{}" y="{}" font-size="{}"{weight} textLength="{}" lengthAdjust="spacingAndGlyphs">{}</text>"#,
+            line.kind.class(),
             number(line.x),
             number(line.baseline),
             number(line.size),

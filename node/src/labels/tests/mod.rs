@@ -9,6 +9,7 @@ use super::text::{ELLIPSIS, width_mm};
 use super::*;
 use pdf_reading::{decode_pdf_page, pdf_contents, shown_text};
 
+mod epc_and_zpl;
 mod pdf_reading;
 
 #[test]
@@ -308,6 +309,7 @@ fn item(i: usize) -> Label {
         name: format!("Steel beam HEA 200 no. {i}"),
         consortium: "Riga Circular Construction".to_owned(),
         uri: format!("https://id.salvage.example/8004/4750001BEAM-{i:04}"),
+        epc: None,
     }
 }
 
