@@ -117,5 +117,29 @@ fn admins_allocate_members_reserve_and_a_reserved_label_leads_to_whose_it_is() {
         let lookup = node.get(&format!("/v1/epc/{}", epc["hex"].as_str().unwrap()));
         assert_eq!(lookup.header("location"), Some(format!("{PUBLIC_URL}/8004/{giai}").as_str()));
     }
+
+    // A crew reads the tag of a reserved label with a handheld and imports the inventory by EPC
+    // alone; the export carries every item's EPC back out.
+    let tagged = "47500012";
+    let tag = node.get_json(&format!("/v1/items/{tagged}"))["item"]["epc"]["hex"].as_str().unwrap().to_owned();
+    let inventory = site.path("tagged.csv");
+    std::fs::write(&inventory, format!("epc,name,category,mass_kg\n{tag},HEA 240 steel beam,structural_steel,95\n"))
+        .unwrap();
+    ok(salvage(&site, &node, &["baltic-demolition"], &["import", inventory.to_str().unwrap()]));
+    assert_eq!(node.get_json(&format!("/v1/items/{tagged}"))["item"]["status"], "available");
+    let exported = site.path("items.csv");
+    let args = ["export", "csv", tagged, "4750009500", "4750001BEAM-0001", "--out", exported.to_str().unwrap()];
+    ok(salvage(&site, &node, &[], &args));
+    let mut reader = csv::Reader::from_path(&exported).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|header| header == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        let giai = &row[column("giai")];
+        assert_eq!(epc_decoder::decode(&row[column("epc")]).unwrap().giai(), giai);
+        assert_eq!(&row[column("digital_link")], format!("{PUBLIC_URL}/8004/{giai}"));
+    }
+    assert_eq!(&rows[0][column("name")], "HEA 240 steel beam");
     node.terminate();
 }

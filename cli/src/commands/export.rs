@@ -1,7 +1,8 @@
 //! `salvage export`: the ledger in the formats other systems read.
 //!
 //! `salvage export epcis` writes the GS1 EPCIS 2.0 document (JSON-LD) of some
-//! items, or of every item, read offline from a ledger's data directory.
+//! items, or of every item, read offline from a ledger's data directory;
+//! `salvage export csv` a spreadsheet of items with their EPCs (`export_csv.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,8 @@ pub struct ExportCommand {
 enum Format {
     /// Items' histories as a GS1 EPCIS 2.0 document (JSON-LD), one event per record.
     Epcis(EpcisExport),
+    /// Items as CSV: GIAI, name, status, custodian, EPC (hex and tag URI) and Digital Link.
+    Csv(super::export_csv::CsvExport),
 }
 
 /// Write the EPCIS 2.0 document of items (or of every item), from a node
@@ -60,6 +63,7 @@ impl ExportCommand {
     pub fn run(self) -> Result<()> {
         match self.format {
             Format::Epcis(export) => export.run(),
+            Format::Csv(export) => export.run(),
         }
     }
 }

@@ -85,6 +85,9 @@ impl ImportCommand {
                     }
                     let path = format!("/v1/items/{}", super::path_segment(&giai));
                     match client.get_json(&path) {
+                        // A GIAI reserved (its label printed ahead) is there to be registered;
+                        // whether it is reserved for this member, the ledger judges.
+                        Ok(item) if item.pointer("/item/status").and_then(Value::as_str) == Some("reserved") => {}
                         Ok(_) => {
                             problems.push(format!("row {row}, column giai: {giai} is already registered on the ledger"))
                         }

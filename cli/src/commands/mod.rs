@@ -18,6 +18,7 @@ mod dispose;
 mod dl;
 mod epc;
 mod export;
+mod export_csv;
 mod history;
 mod import;
 mod init;
