@@ -2,7 +2,8 @@
 //!
 //! A bundle holds the genesis record, every record that changed membership (so
 //! the signers of the other records can be traced to keys the consortium
-//! admitted), every record of the item and of the items it was split from, an
+//! admitted, and registrations to the identifiers it allocated; a reservation,
+//! which moves only the next free serial of a range, is not one), every record of the item and of the items it was split from, an
 //! inclusion proof for each record, and a checkpoint signed by consortium
 //! operators. [`verify_bundle`] checks all of it and replays the custody rules
 //! over the records, so a certification body needs no node and no network.
@@ -293,6 +294,44 @@ mod tests {
         let codes: Vec<_> = strict.problems.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(codes, vec!["checkpoint.too_few_signers"], "{:?}", strict.problems);
         assert!(strict.problems[0].message.contains("by 2 of the consortium's"), "{}", strict.problems[0].message);
+    }
+
+    #[test]
+    fn on_a_ledger_that_allocates_a_bundle_carries_the_allocations_and_no_other_reservations() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = Fixture::allocating();
+        let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
+        let reserve = |member: &str, prefix: &str, first: u64| {
+            f.signed(&[member], Kind::GiaiReserve, json!({"prefix": prefix, "first": first, "count": 2}))
+        };
+        let admins = ["regional-planning", "city-of-jelgava"];
+        let entries = vec![
+            f.signed(
+                &admins,
+                Kind::GiaiAllocate,
+                json!({"member": "reuse-hub", "prefix": "4750009", "first": 1, "last": 9}),
+            ),
+            f.signed(&admins, Kind::MemberUpdate, json!({"id": "reuse-hub", "roles": ["holder", "contractor"]})),
+            reserve("baltic-demolition", "4750001", 1),
+            reserve("reuse-hub", "4750009", 1),
+            f.register("reuse-hub", "47500091", "Timber door", 35.0),
+            reserve("baltic-demolition", "4750001", 3),
+        ];
+        for outcome in ledger.submit(entries).unwrap() {
+            outcome.unwrap();
+        }
+        let key = Fixture::key("regional-planning");
+        let checkpoint =
+            SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+                .unwrap();
+        let bundle = ledger.bundle(&Giai::parse("47500091").unwrap(), &checkpoint).unwrap();
+        let seqs: Vec<u64> = bundle.records.iter().map(|r| r.record.seq.get()).collect();
+        // The genesis, the allocation and the role change, the item's reservation and
+        // registration; not Baltic Demolition's label sheets.
+        assert_eq!(seqs, vec![0, 1, 2, 4, 5]);
+        let report = verify_bundle(&bundle, &f.genesis);
+        assert!(report.is_clean(), "{:?}", report.problems);
+        assert_eq!(report.item.unwrap().status, crate::custody::ItemStatus::Available);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::outcome::Receipt;
 use super::private::PrivateStore;
 use crate::chain::{LeafHash, Seq};
 use crate::custody::{Body, Change, ItemState, State};
-use crate::entry::{EntryId, SignedEntry, Timestamp};
+use crate::entry::{EntryId, Kind, SignedEntry, Timestamp};
 use crate::ident::{CompanyPrefix, Giai};
 use crate::merkle::{Blake3Hasher, Frontier};
 use crate::refusal::{Refusal, RefusalCode};
@@ -190,6 +190,7 @@ impl Core {
         change: Change,
     ) -> IndexUpdate {
         let members = change.members.clone();
+        let membership = !members.is_empty() && entry.statement().kind != Kind::GiaiReserve;
         let items = change.items.clone();
         let seq = Seq::new(self.tree.len()).unwrap_or_default();
         self.state.apply(change);
@@ -211,6 +212,7 @@ impl Core {
             entry_id,
             signed,
             members,
+            membership,
             items,
             disclosures: None,
             merkle_nodes,

@@ -73,6 +73,12 @@ pub(crate) struct IndexUpdate {
     /// A digest of the entry's signatures (see `core::signatures_digest`).
     pub signed: [u8; 32],
     pub members: Vec<Member>,
+    /// Whether the record is one of the membership records a proof bundle carries: it changed
+    /// a member's name, roles, keys or identifiers. A reservation (`giai.reserve`) changes only
+    /// the next free serial of its holder's allocation, which no bundle needs to replay its
+    /// item (the reservation is among the item's own records), so it is not one: bundles would
+    /// otherwise carry every label sheet ever printed.
+    pub membership: bool,
     /// The items the record changed, as they are after it.
     pub items: Vec<ItemState>,
     /// Where the record's disclosures are in the private store, if it has any.
@@ -253,7 +259,7 @@ impl Index {
                         let id = member.id.as_str();
                         members.insert(id, seal(id.as_bytes(), &json(member)?).as_slice()).map_err(failed)?;
                     }
-                    if !update.members.is_empty() {
+                    if update.membership {
                         membership.insert(seq, ()).map_err(failed)?;
                     }
                     for (level, index, hash) in &update.merkle_nodes {

@@ -294,6 +294,7 @@ mod tests {
             entry_id: EntryId([seq as u8; 32]),
             signed: [0; 32],
             members: Vec::new(),
+            membership: false,
             items: Vec::new(),
             disclosures: None,
             merkle_nodes: Vec::new(),
