@@ -141,5 +141,22 @@ fn admins_allocate_members_reserve_and_a_reserved_label_leads_to_whose_it_is() {
         assert_eq!(&row[column("digital_link")], format!("{PUBLIC_URL}/8004/{giai}"));
     }
     assert_eq!(&rows[0][column("name")], "HEA 240 steel beam");
+
+    // One request cannot make a million reserved items: at most 10,000 GIAIs per submission,
+    // refused whole and before anything is recorded.
+    let size = node.get_json("/v1/status")["size"].clone();
+    let sheets: Vec<_> = (0..11)
+        .map(|n| {
+            let first = 1000 + n * 1000;
+            f.signed(
+                &["baltic-demolition"],
+                Kind::GiaiReserve,
+                json!({"prefix": BALTIC_PREFIX, "first": first, "count": 1000}),
+            )
+        })
+        .collect();
+    let flood = node.submit(&sheets);
+    assert_eq!((flood.status, flood.error_code()), (413, "http.too_many_reservations".to_owned()), "{}", flood.text());
+    assert_eq!(node.get_json("/v1/status")["size"], size);
     node.terminate();
 }

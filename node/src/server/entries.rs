@@ -39,7 +39,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use salvage_ledger::canonical;
 use salvage_ledger::disclosure::DisclosedEntry;
-use salvage_ledger::entry::{CanonicalSubmission, SignedEntry};
+use salvage_ledger::entry::{CanonicalSubmission, Kind, SignedEntry};
 use salvage_ledger::refusal::Refusal;
 use salvage_ledger::store::Receipt;
 use serde_json::{Value, json};
@@ -54,6 +54,11 @@ use super::{ApiError, Node, submission};
 /// on the answer one request can cause: each entry gets its own outcome.
 pub const MAX_ENTRIES_PER_SUBMISSION: usize = 1000;
 
+/// The most GIAIs one submission may reserve (`giai.reserve`, up to 1000 each). A reserved GIAI
+/// is an item in the state, so a submission of 1000 reservations would otherwise make a million
+/// of them at once: more memory and index work than any label printer needs, from one request.
+pub const MAX_RESERVED_PER_SUBMISSION: u64 = 10_000;
+
 #[utoipa::path(post, path = "/v1/entries", tag = "entries",
     request_body(content = Object, description = "One signed entry or an array of them; entries sent as their canonical JSON (an array without whitespace) are read without the strict parser", content_type = "application/json"),
     responses(
@@ -64,7 +69,7 @@ pub const MAX_ENTRIES_PER_SUBMISSION: usize = 1000;
         (status = 403, description = "The signer lacks the role or is not the custodian", body = ErrorBody),
         (status = 404, description = "The entry names an unknown item, member or key", body = ErrorBody),
         (status = 409, description = "The entry conflicts with the ledger's state", body = ErrorBody),
-        (status = 413, description = "The body is larger than the node's limit (`http.body_too_large`), or an array holds more than 1000 entries (`http.too_many_entries`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the node's limit (`http.body_too_large`), or an array holds more than 1000 entries (`http.too_many_entries`), or its `giai.reserve` entries reserve more than 10,000 GIAIs together (`http.too_many_reservations`)", body = ErrorBody),
         (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A schema violation, each with its JSON pointer in details", body = ErrorBody),
         (status = 503, description = "A consortium node: the consortium did not commit the entries in time, or knows no leader yet (`node.unavailable`); submit again", body = ErrorBody),
@@ -85,6 +90,21 @@ pub async fn submit(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bod
     let decoded =
         if bytes.len() <= DECODE_INLINE_BYTES { decode(&bytes) } else { node.bulk.run(move || decode(&bytes)).await? };
     let Decoded { submitted, slots, single } = decoded.inspect_err(|refusal| node.metrics.refused(&refusal.code))?;
+    let reserved: u64 = submitted
+        .iter()
+        .filter(|(entry, _)| entry.statement().kind == Kind::GiaiReserve)
+        .map(|(entry, _)| entry.statement().body.get("count").and_then(Value::as_u64).unwrap_or(0))
+        .fold(0, u64::saturating_add);
+    if reserved > MAX_RESERVED_PER_SUBMISSION {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "http.too_many_reservations",
+            format!(
+                "the submission reserves {reserved} GIAIs; one submission reserves at most \
+                 {MAX_RESERVED_PER_SUBMISSION}: send the rest in another"
+            ),
+        ));
+    }
     let started = std::time::Instant::now();
     let mut outcomes = if submitted.is_empty() {
         Vec::new()

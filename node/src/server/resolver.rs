@@ -51,7 +51,7 @@ const MAX_LINK_TYPE: usize = 256;
 
 #[utoipa::path(get, path = "/8004/{giai}", tag = "resolver",
     params(
-        ("giai" = String, Path, description = "The item's GIAI; anything else gets a helpful 400 page"),
+        ("giai" = String, Path, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "The item's GIAI (GS1 AI 8004); anything else gets a helpful 400 page"),
         ("lang" = Option<String>, Query, description = "Page language (`en`, `lv`); anything else falls back to the Accept-Language header"),
         ("linkType" = Option<String>, Query, description = "A link type of the item's linkset, compact (`gs1:pip`, `gs1:defaultLink`, `gs1:masterData`, `gs1:traceability`, `gs1:epcis`, `alternate`) or in full (`https://gs1.org/voc/pip`): a redirect to that link; `linkset` (or `all`) for the linkset itself; absent or empty for the page"),
     ),
