@@ -66,13 +66,7 @@ pub async fn lookup(State(node): State<Arc<Node>>, Path(epc): Path<String>) -> R
 /// The redirect to the page of the item the EPC names, if it is registered.
 async fn redirect(node: &Arc<Node>, epc: &str) -> Result<Response, ApiError> {
     let giai = giai_of(epc)?;
-    let known = node
-        .ledger({
-            let giai = giai.clone();
-            move |ledger| Ok(ledger.item(&giai)?.is_some())
-        })
-        .await?;
-    if !known {
+    if !node.knows(&giai).await? {
         return Err(ApiError::not_found(format!("the EPC names GIAI {giai}, and no item {giai} is registered")));
     }
     let location = format!("{}/8004/{}", node.public_url(), percent_encode(giai.as_str()));

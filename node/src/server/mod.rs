@@ -44,6 +44,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use salvage_ledger::ident::Giai;
 use salvage_ledger::operator::Operator;
 use salvage_ledger::refusal::{Refusal, RefusalCode};
 use salvage_ledger::store::Ledger;
@@ -292,6 +293,12 @@ impl Node {
         T: Send + 'static,
     {
         blocking::on_ledger(&self.ledger, read).await
+    }
+
+    /// Whether the ledger knows the GIAI: an item, or a GIAI reserved for one.
+    pub(crate) async fn knows(&self, giai: &Giai) -> Result<bool, ApiError> {
+        let giai = giai.clone();
+        self.ledger(move |ledger| Ok(ledger.item(&giai)?.is_some())).await
     }
 
     /// The resolver base URL of the items' Digital Link URIs.

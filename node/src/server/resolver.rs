@@ -204,13 +204,7 @@ fn decoded(raw: &str) -> Option<String> {
 /// The answer to a request for the linkset or one link of a known item; a
 /// JSON 404 for an unknown one.
 async fn links_answer(node: &Node, giai: Giai, wanted: Wanted, query: Option<&str>) -> Result<Response, ApiError> {
-    let known = node
-        .ledger({
-            let giai = giai.clone();
-            move |ledger| Ok(ledger.item(&giai)?.is_some())
-        })
-        .await?;
-    if !known {
+    if !node.knows(&giai).await? {
         return Err(ApiError::not_found(format!("no item {giai} is registered")));
     }
     let base = node.public_url();
