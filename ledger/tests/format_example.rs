@@ -210,8 +210,13 @@ fn identifier_example() -> Vec<(&'static str, String)> {
         Kind::GiaiAllocate,
         json!({"member": "reuse-hub", "prefix": "4750009", "first": 1000, "last": 1999}),
     );
+    let contractor = f.signed(
+        &admins,
+        Kind::MemberUpdate,
+        json!({"id": "reuse-hub", "roles": ["contractor", "holder", "operator"]}),
+    );
     let reserve = f.signed(&["reuse-hub"], Kind::GiaiReserve, json!({"prefix": "4750009", "first": 1000, "count": 3}));
-    for (seq, entry) in [allocate, reserve].into_iter().enumerate() {
+    for (seq, entry) in [allocate, contractor, reserve].into_iter().enumerate() {
         let context = Context { seq: Seq::new(seq as u64 + 1).unwrap(), accepted: time("2026-11-23T09:30:01Z") };
         let change = state.check(&VerifiedEntry::verify(entry).unwrap(), &context).unwrap();
         state.apply(change);

@@ -272,6 +272,15 @@ fn a_range_under_the_consortiums_prefix_is_reserved_until_it_is_used_up() {
     );
     let answer = node.submit_one(&allocate);
     assert_eq!(answer.status, 201, "{}", answer.text());
+    // Only a contractor reserves (it alone can register what it reserves).
+    let error = refused(&salvage(&site, &node, HUB, &["labels", "--allocate", "3", "--out", "hub.svg"]));
+    assert!(error.contains("role.missing"), "{error}");
+    let contractor = site.fixture.signed(
+        &["regional-planning", OPERATOR],
+        Kind::MemberUpdate,
+        json!({"id": HUB, "roles": ["holder", "operator", "contractor"]}),
+    );
+    assert_eq!(node.submit_one(&contractor).status, 201);
 
     let printed = succeeded(&salvage(&site, &node, HUB, &["labels", "--allocate", "3", "--out", "hub.svg"]));
     assert!(

@@ -9,7 +9,9 @@ use clap::Args;
 use salvage_ledger::ident::Giai;
 use serde_json::Value;
 
+use super::dl::node_resolver;
 use super::path_segment;
+use super::qr::digital_link_of;
 use crate::client::NodeClient;
 
 /// The columns written, in order. `giai`, `name` and `epc` are also columns `salvage import`
@@ -49,24 +51,29 @@ impl CsvExport {
             .map(|text| Giai::parse(text).with_context(|| format!("{text:?} is not a GIAI")))
             .collect::<Result<Vec<_>>>()?;
         let client = NodeClient::new(&self.node)?;
-        let mut writer =
-            csv::Writer::from_path(&self.out).with_context(|| format!("cannot write {}", self.out.display()))?;
-        writer.write_record(COLUMNS)?;
+        let base = node_resolver(&client, &self.node)?;
+        // Every row is fetched before the file is written, so that a failure leaves no half a file.
+        let mut rows = Vec::with_capacity(giais.len());
         for giai in &giais {
-            let answer = client.get_json(&format!("/v1/items/{}", path_segment(giai.as_str())))?;
+            let answer = client
+                .get_json(&format!("/v1/items/{}", path_segment(giai.as_str())))
+                .with_context(|| format!("reading item {giai} from {}", self.node))?;
             let text = |pointer: &str| answer.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
-            let links = client.get_json(&format!("/8004/{}?linkType=linkset", path_segment(giai.as_str())))?;
-            let digital_link =
-                links.pointer("/linkset/0/anchor").and_then(Value::as_str).unwrap_or_default().to_owned();
-            writer.write_record([
+            rows.push([
                 giai.to_string(),
                 text("/item/name"),
                 text("/item/status"),
                 text("/item/custodian"),
                 text("/item/epc/hex"),
                 text("/item/epc/tag_uri"),
-                digital_link,
-            ])?;
+                digital_link_of(giai.as_str(), &base.resolver)?,
+            ]);
+        }
+        let mut writer =
+            csv::Writer::from_path(&self.out).with_context(|| format!("cannot write {}", self.out.display()))?;
+        writer.write_record(COLUMNS)?;
+        for row in &rows {
+            writer.write_record(row)?;
         }
         writer.flush().with_context(|| format!("cannot write {}", self.out.display()))?;
         say!("{} item(s) written to {}", giais.len(), self.out.display());

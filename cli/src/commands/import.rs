@@ -89,7 +89,9 @@ impl ImportCommand {
                         // whether it is reserved for this member, the ledger judges.
                         Ok(item) if item.pointer("/item/status").and_then(Value::as_str) == Some("reserved") => {}
                         Ok(_) => {
-                            problems.push(format!("row {row}, column giai: {giai} is already registered on the ledger"))
+                            let column = if cells.contains_key("giai") { "giai" } else { "epc" };
+                            problems
+                                .push(format!("row {row}, column {column}: {giai} is already registered on the ledger"))
                         }
                         Err(error)
                             if error

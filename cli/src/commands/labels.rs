@@ -70,6 +70,11 @@ pub struct LabelsCommand {
     /// [default: the first of its prefixes and ranges with room for N].
     #[arg(long, value_name = "DIGITS", requires = "allocate")]
     prefix: Option<String>,
+    /// With --allocate: the first serial to reserve [default: the next free one]. Reservations
+    /// never take a GIAI registered directly: a member that registered numbered GIAIs itself
+    /// starts past them.
+    #[arg(long, value_name = "SERIAL", requires = "allocate")]
+    first: Option<u64>,
     /// With --allocate: the member that signs [default: the member whose key --key is].
     #[arg(long, value_name = "ID", requires = "allocate")]
     member: Option<String>,
@@ -291,39 +296,41 @@ impl LabelsCommand {
             let epc = Some(LabelEpc::of(&tag));
             Ok(Label { giai: giai.to_string(), name: name.clone(), consortium: consortium.clone(), uri, epc })
         };
-        let planned = (chosen.next..chosen.next + count).map(label_of).collect::<Result<Vec<_>>>()?;
+        let start = self.first.unwrap_or(chosen.next);
+        let planned = (start..start.saturating_add(count)).map(label_of).collect::<Result<Vec<_>>>()?;
         let mut rendered = self.render(format, &planned)?;
 
         let signer_args =
             SignerArgs { node: NodeArgs { node: node_url.to_owned(), json: false }, key: vec![key], disclosures: None };
         let signer = signer_args.signer(client)?;
-        let batches = batches(chosen.next, count);
+        let batches = batches(start, count);
         let entries = batches
             .iter()
             .map(|&(first, n)| {
                 signer.sign(Kind::GiaiReserve, json!({"prefix": chosen.prefix, "first": first, "count": n}))
             })
             .collect::<Result<Vec<_>>>()?;
-        let outcomes = client.submit_disclosed(&entries)?;
+        // One reservation per request, in order, stopping at the first refusal: the node judges
+        // the entries of one request apart, and a later reservation taken after a refused one
+        // would move the next free serial past serials nobody reserved, for good.
         let mut reserved = Vec::new();
-        let mut refusal = None;
-        for (index, &(first, n)) in batches.iter().enumerate() {
-            match outcomes.get(index) {
+        let mut refusal: Option<anyhow::Error> = None;
+        for (entry, &(first, n)) in entries.iter().zip(&batches) {
+            match client.submit_disclosed(std::slice::from_ref(entry))?.into_iter().next() {
                 Some(Ok(_)) => reserved.extend(first..first + n),
                 Some(Err(refused)) => {
-                    refusal.get_or_insert_with(|| refused.to_string());
+                    refusal = Some(refused.into());
+                    break;
                 }
                 None => {
-                    refusal.get_or_insert_with(|| "the node answered no outcome for it".to_owned());
+                    refusal = Some(anyhow!("the node answered no outcome for the reservation from serial {first}"));
+                    break;
                 }
             }
         }
         let (Some(&low), Some(&high)) = (reserved.first(), reserved.last()) else {
             // Nothing was reserved: the node's refusal is the whole story.
-            return match outcomes.into_iter().find_map(Result::err) {
-                Some(refused) => Err(refused.into()),
-                None => Err(anyhow!("the node reserved nothing and gave no reason")),
-            };
+            return Err(refusal.unwrap_or_else(|| anyhow!("the node reserved nothing and gave no reason")));
         };
         if reserved.len() as u64 != count {
             let labels = reserved.iter().map(|&serial| label_of(serial)).collect::<Result<Vec<_>>>()?;

@@ -59,6 +59,8 @@ pub(super) fn allocate(
             format!("the range starts at {} after its last serial {}", body.first, body.last),
         ));
     }
+    // A guard: the schema's bounds (12 digits of prefix, serials below 2^53) keep every GIAI of
+    // a range within GS1's 30 characters; this holds even if they are ever widened.
     let longest = body.prefix.digits() + body.last.to_string().len();
     if longest > 30 {
         return Err(Refusal::new(
@@ -102,6 +104,14 @@ pub(super) fn reserve(
     let member = state
         .member(signer)
         .ok_or_else(|| Refusal::new(RefusalCode::MemberUnknown, format!("no member has id {signer}")))?;
+    // Only a contractor can register what it reserves: without the role its labels could never
+    // name an item, and nothing gives a reservation back.
+    if !member.has_role(Role::Contractor) {
+        return Err(Refusal::new(
+            RefusalCode::RoleMissing,
+            format!("member {signer} lacks the contractor role needed to reserve GIAIs (and register them)"),
+        ));
+    }
     let giais = body.giais();
     let (Some(first), Some(last)) = (giais.first(), giais.last()) else {
         return Err(Refusal::new(RefusalCode::SchemaInvalid, "a reservation names at least one GIAI"));
@@ -132,7 +142,10 @@ pub(super) fn reserve(
     let mut items = Vec::with_capacity(giais.len());
     for giai in giais {
         if let Some(item) = state.item(giai) {
-            return Err(exists(item));
+            // Registered directly (a reservation's cursor does not see those): say where to go on.
+            let mut refusal = exists(item);
+            refusal.message = format!("{}; reserve serials after it instead", refusal.message);
+            return Err(refusal);
         }
         items.push(ItemState {
             giai: giai.clone(),
@@ -278,13 +291,18 @@ fn spelled(prefixes: &[CompanyPrefix]) -> String {
     prefixes.iter().map(CompanyPrefix::as_str).collect::<Vec<_>>().join(", ")
 }
 
+/// The first few of a member's allocations, in words: a refusal quotes a bounded part.
 fn describe(identifiers: &[Allocation]) -> String {
-    identifiers
+    const QUOTED: usize = 5;
+    let more = identifiers.len().saturating_sub(QUOTED);
+    let listed = identifiers
         .iter()
+        .take(QUOTED)
         .map(|held| match held.range {
             None => format!("prefix {}", held.prefix),
             Some(range) => format!("{}{} to {}{}", held.prefix, range.first, held.prefix, range.last),
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if more > 0 { format!("{listed} and {more} more") } else { listed }
 }

@@ -621,13 +621,13 @@ impl State {
 
 /// Item and reservation entries act for exactly one member: the custodian, the recipient, the
 /// certifier or the holder of the GIAIs.
-pub(super) fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
+fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
     let mut iter = signers.iter();
     match (iter.next(), iter.next()) {
         (Some(signer), None) => Ok(signer),
         _ => Err(Refusal::new(
             RefusalCode::SignatureMultipleMembers,
-            format!("an item statement is signed for exactly one member, not {}", signers.len()),
+            format!("an item or reservation statement is signed for exactly one member, not {}", signers.len()),
         )),
     }
 }

@@ -104,7 +104,9 @@ fn ranges_are_allocated_by_admins_or_an_issuer_never_overlap_and_serve_only_thei
     h.ok(h.fixture.signed(ADMINS, Kind::MemberUpdate, json!({"id": "baltic-cert", "roles": ["certifier", "issuer"]})));
     h.ok(h.allocate(&["baltic-cert"], "timber-builders", 200, 299));
 
-    // reuse-hub holds no contractor role yet: give it one, then its range is its own.
+    // reuse-hub holds no contractor role yet: it can neither reserve nor register; given one,
+    // its range is its own.
+    h.refused(h.reserve("reuse-hub", CONSORTIUM_PREFIX, 100, 2), RefusalCode::RoleMissing);
     h.ok(h.fixture.signed(
         ADMINS,
         Kind::MemberUpdate,

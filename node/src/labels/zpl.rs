@@ -115,7 +115,8 @@ fn format(zpl: &mut String, label: &Label, art: &LabelArt, options: &ZplOptions)
     Ok(())
 }
 
-/// Field data with `^FH`'s escapes: `_`, `^` and `~` (and control characters) as `_XX`.
+/// Field data with `^FH`'s escapes: `_`, `^` and `~` as `_XX`; control characters are dropped
+/// (a label has no use for them, and a printer may act on them).
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -22,7 +22,8 @@ pub const MEMBERS: &[(&str, &str, &[&str])] = &[
     ("zemgale-planning", "Zemgale Planning Region", &["admin", "operator"]),
     ("baltic-demolition", "Baltic Demolition SIA", &["contractor", "holder"]),
     ("riga-deconstruction", "Riga Deconstruction SIA", &["contractor", "holder"]),
-    ("jelgava-reuse-hub", "Jelgava Reuse Hub", &["holder", "operator"]),
+    // A contractor too: it registers the parts it cuts, from labels it reserves.
+    ("jelgava-reuse-hub", "Jelgava Reuse Hub", &["holder", "operator", "contractor"]),
     ("timber-builders", "Timber Builders SIA", &["holder"]),
     ("baltic-cert", "Baltic Building Certification", &["certifier", "operator"]),
 ];
