@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use anyhow::{Context, Result, bail};
-use salvage_ledger::ident::{Giai, PureIdentity, TagEncoding};
+use salvage_ledger::ident::epc::identity_named_by;
+use salvage_ledger::ident::{Giai, PureIdentity};
 use serde_json::{Value, json};
 
 /// The data rows of the inventory read from `source`, with their spreadsheet row numbers, as
@@ -113,13 +114,7 @@ pub fn passport_of(cells: &HashMap<String, String>) -> std::result::Result<Value
 /// The GIAI an EPC names: a binary EPC in hex (as an RFID reader reports it), an EPC tag URI
 /// or a pure identity URI (GS1 EPC Tag Data Standard §6, §12, §14), of a GIAI.
 pub fn giai_of_epc(text: &str) -> std::result::Result<String, String> {
-    let identity = if text.starts_with("urn:epc:id:") {
-        PureIdentity::parse(text).map_err(|error| format!("{text:?} is not an EPC: {error}"))?
-    } else if text.starts_with("urn:epc:tag:") {
-        TagEncoding::from_tag_uri(text).map_err(|error| format!("{text:?} is not an EPC: {error}"))?.identity().clone()
-    } else {
-        TagEncoding::from_hex(text).map_err(|error| format!("{text:?} is not an EPC: {error}"))?.identity().clone()
-    };
+    let identity = identity_named_by(text).map_err(|error| format!("{text:?} is not an EPC: {error}"))?;
     match identity {
         PureIdentity::Giai(giai) => Ok(giai.giai()),
         _ => Err(format!("{text:?} is not the EPC of a GIAI (an item's asset identifier)")),

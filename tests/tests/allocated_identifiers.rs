@@ -73,6 +73,10 @@ fn admins_allocate_members_reserve_and_a_reserved_label_leads_to_whose_it_is() {
     assert_eq!(page.status, 200, "{}", page.text());
     assert!(page.text().contains("Reserved, not yet registered"), "{}", page.text());
     assert!(page.text().contains("Baltic Demolition SIA"), "the page names whose it is");
+    assert_eq!(page.header("vary"), Some("Accept, Accept-Language"), "a cache keeps pages apart by what was asked");
+    assert!(page.header("link").is_some_and(|link| link.contains("rel=\"linkset\"")), "its linkset is linked");
+    let malformed = node.get("/8004/12345");
+    assert_eq!((malformed.status, malformed.header("vary")), (400, Some("Accept, Accept-Language")));
     let lv = node.get(&format!("/8004/{reserved}?lang=lv")).text();
     assert!(lv.contains("Rezervēts"), "{lv}");
     let item = node.get_json(&format!("/v1/items/{reserved}"));

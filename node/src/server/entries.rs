@@ -57,6 +57,8 @@ pub const MAX_ENTRIES_PER_SUBMISSION: usize = 1000;
 /// The most GIAIs one submission may reserve (`giai.reserve`, up to 1000 each). A reserved GIAI
 /// is an item in the state, so a submission of 1000 reservations would otherwise make a million
 /// of them at once: more memory and index work than any label printer needs, from one request.
+/// (A consortium's Raft batch gathers up to 256 entries from several requests, so one batch
+/// applies at most 256,000: bounded, though not by this.)
 pub const MAX_RESERVED_PER_SUBMISSION: u64 = 10_000;
 
 #[utoipa::path(post, path = "/v1/entries", tag = "entries",

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use salvage_ledger::ident::epc::EpcError;
-use salvage_ledger::ident::{Giai, PureIdentity, TagEncoding};
+use salvage_ledger::ident::epc::{EpcError, identity_named_by};
+use salvage_ledger::ident::{Giai, PureIdentity};
 
 use super::doc_types::ErrorBody;
 use super::{ApiError, Node};
@@ -90,14 +90,7 @@ pub(crate) fn giai_of(epc: &str) -> Result<Giai, ApiError> {
             format!("the EPC has {} bytes; an EPC in hex or as a URI has at most {MAX_EPC_BYTES}", epc.len()),
         ));
     }
-    let identity = if epc.starts_with("urn:epc:tag:") {
-        TagEncoding::from_tag_uri(epc).map(TagEncoding::into_identity)
-    } else if epc.starts_with("urn:epc:id:") {
-        PureIdentity::parse(epc)
-    } else {
-        TagEncoding::from_hex(epc).map(TagEncoding::into_identity)
-    }
-    .map_err(|error| malformed(epc, &error))?;
+    let identity = identity_named_by(epc).map_err(|error| malformed(epc, &error))?;
     let PureIdentity::Giai(giai) = identity else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

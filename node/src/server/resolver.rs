@@ -78,7 +78,7 @@ pub async fn resolve(
             // A syntactically invalid key is 400 (GS1-Conformant Resolver §2.4.1), still with a
             // page that helps whoever typed it.
             let page = render_not_found(&giai_text, NotFound::Malformed(error), locale, &node.locales);
-            return Ok((StatusCode::BAD_REQUEST, policy(), Html(page)).into_response());
+            return Ok((StatusCode::BAD_REQUEST, policy(), varying(), Html(page)).into_response());
         }
     };
     let wanted = wanted(&headers, parameter("linkType"));
@@ -111,12 +111,14 @@ pub async fn resolve(
         })
         .await?;
     let Some(view) = view else {
-        let (status, reason) = match reserved {
-            Some(reserved) => (StatusCode::OK, reserved),
-            None => (StatusCode::NOT_FOUND, NotFound::Unregistered),
+        // A reserved GIAI is known: its answer carries what every page's does. An unknown one
+        // still varies by language and by what was asked for.
+        let (status, reason, headers) = match reserved {
+            Some(reserved) => (StatusCode::OK, reserved, resolver_headers),
+            None => (StatusCode::NOT_FOUND, NotFound::Unregistered, varying()),
         };
         let page = render_not_found(giai.as_str(), reason, locale, &node.locales);
-        return Ok((status, policy(), Html(page)).into_response());
+        return Ok((status, policy(), headers, Html(page)).into_response());
     };
     // A photo this node does not hold yet (a consortium node fetching it) would keep its
     // placeholder until the ledger grows: such a page is not kept.
@@ -279,6 +281,14 @@ fn unavailable(giai: &Giai, links: &[Link]) -> String {
 fn page_headers(giai: &Giai, base_url: &str) -> HeaderMap {
     let mut headers = cors_headers();
     insert(&mut headers, header::LINK, linkset_link(giai, base_url));
+    headers.extend(varying());
+    headers
+}
+
+/// What an answer of `/8004/{giai}` depends on besides its path: a shared cache must not give
+/// a browser's page to a client that asked for the linkset, or one language's to another.
+fn varying() -> HeaderMap {
+    let mut headers = HeaderMap::new();
     headers.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Language"));
     headers
 }

@@ -49,6 +49,19 @@ use super::gs1;
 
 use std::fmt;
 
+/// The identity an EPC names, as a reader reports it or a person writes it: a binary EPC in
+/// hexadecimal (TDS §14), an EPC tag URI (`urn:epc:tag:…`, §12) or a pure identity URI
+/// (`urn:epc:id:…`, §6).
+pub fn identity_named_by(text: &str) -> Result<PureIdentity, EpcError> {
+    if text.starts_with("urn:epc:tag:") {
+        TagEncoding::from_tag_uri(text).map(TagEncoding::into_identity)
+    } else if text.starts_with("urn:epc:id:") {
+        PureIdentity::parse(text)
+    } else {
+        TagEncoding::from_hex(text).map(TagEncoding::into_identity)
+    }
+}
+
 /// A binary EPC scheme: which identity a tag holds and how its bits are laid
 /// out (TDS §14.5). The header is the first byte of the binary encoding (TDS
 /// §14.2, table of EPC binary header values).
