@@ -332,6 +332,26 @@ mod tests {
         let report = verify_bundle(&bundle, &f.genesis);
         assert!(report.is_clean(), "{:?}", report.problems);
         assert_eq!(report.item.unwrap().status, crate::custody::ItemStatus::Available);
+
+        // The hub cuts the door into two parts it tagged ahead: a part's bundle holds its own
+        // reservation and its parent's records, and verifies.
+        let parts = json!({"giai": "47500091", "parts": [
+            {"giai": "47500093", "passport": passport("47500093", "Door leaf", 20.0)},
+            {"giai": "47500094", "passport": passport("47500094", "Door frame", 10.0)},
+        ]});
+        let entries = vec![reserve("reuse-hub", "4750009", 3), f.signed(&["reuse-hub"], Kind::ItemSplit, parts)];
+        for outcome in ledger.submit(entries).unwrap() {
+            outcome.unwrap();
+        }
+        let checkpoint =
+            SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+                .unwrap();
+        let bundle = ledger.bundle(&Giai::parse("47500094").unwrap(), &checkpoint).unwrap();
+        let seqs: Vec<u64> = bundle.records.iter().map(|r| r.record.seq.get()).collect();
+        assert_eq!(seqs, vec![0, 1, 2, 4, 5, 7, 8]);
+        let report = verify_bundle(&bundle, &f.genesis);
+        assert!(report.is_clean(), "{:?}", report.problems);
+        assert_eq!(report.item.unwrap().parent.unwrap().as_str(), "47500091");
     }
 
     #[test]
