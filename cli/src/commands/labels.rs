@@ -15,6 +15,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
+use salvage_ledger::custody::Allocation;
 use salvage_ledger::entry::Kind;
 use salvage_ledger::ident::{CompanyPrefix, Giai, item_epc};
 use salvage_ledger::key::KeyFile;
@@ -32,12 +33,6 @@ const PER_RESERVATION: u64 = 1000;
 /// Most GIAIs one run reserves: ten reservations, 417 sheets. More is far
 /// more often a typo than a plan, and reserved serials are never given back.
 const MAX_ALLOCATE: u64 = 10_000;
-
-/// Largest serial a statement carries (JSON integers are exact up to 2^53 − 1).
-const MAX_SERIAL: u64 = (1 << 53) - 1;
-
-/// Longest GIAI, in characters (GS1 AI 8004).
-const MAX_GIAI_CHARS: u32 = 30;
 
 /// Write labels (QR code, name, GIAI, consortium, EPC): an A4 sheet of 3 × 8
 /// labels of 70 × 37 mm as PDF or SVG, or ZPL II for an RFID printer-encoder.
@@ -276,14 +271,13 @@ impl LabelsCommand {
         let member = signing_member(&members, &public, self.member.as_deref())?;
         let id = member["id"].as_str().unwrap_or_default();
         let member_name = member["name"].as_str().unwrap_or(id);
-        let held = Allocation::list(member).with_context(|| format!("the identifiers of member {id}"))?;
+        let held = allocations_of(member).with_context(|| format!("the identifiers of member {id}"))?;
         let chosen = choose(&held, self.prefix.as_deref(), count, id)?;
         // Where the codes point is settled before anything is reserved, so that
         // no reservation is left without its labels.
         let base = resolver_base(self.resolver.as_deref(), Some(node_url), "--resolver")?;
         let consortium = self.consortium_name(&base)?;
-        let prefix = CompanyPrefix::parse(&chosen.prefix)
-            .with_context(|| format!("the company prefix {:?} the node lists for {id}", chosen.prefix))?;
+        let prefix = &chosen.prefix;
 
         // The labels of every serial are drawn before anything is reserved, so that a label
         // that cannot be drawn (an EPC that does not fit beside its code, say) reserves nothing.
@@ -291,7 +285,7 @@ impl LabelsCommand {
         let label_of = |serial: u64| -> Result<Label> {
             let giai = Giai::parse(&format!("{}{serial}", chosen.prefix))
                 .with_context(|| format!("serial {serial} under company prefix {}", chosen.prefix))?;
-            let tag = item_epc(&giai, &prefix).with_context(|| format!("the EPC of GIAI {giai}"))?;
+            let tag = item_epc(&giai, prefix).with_context(|| format!("the EPC of GIAI {giai}"))?;
             let uri = digital_link_of(giai.as_str(), &base.resolver)?;
             let epc = Some(LabelEpc::of(&tag));
             Ok(Label { giai: giai.to_string(), name: name.clone(), consortium: consortium.clone(), uri, epc })
@@ -416,63 +410,21 @@ fn signing_member<'a>(members: &'a Value, public_hex: &str, asked: Option<&str>)
     }
 }
 
-/// A company prefix or serial range a member holds, as `GET /v1/members` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Allocation {
-    /// The company prefix.
-    prefix: String,
-    /// The serials allocated under the consortium's prefix; `None` for a whole prefix.
-    range: Option<(u64, u64)>,
-    /// The next serial a reservation may take.
-    next: u64,
+/// A member's allocations as `GET /v1/members` lists them; a member without any holds none.
+fn allocations_of(member: &Value) -> Result<Vec<Allocation>> {
+    match member.get("identifiers") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(listed) => {
+            serde_json::from_value(listed.clone()).context("the node lists identifiers this CLI cannot read")
+        }
+    }
 }
 
-impl Allocation {
-    /// Reads a member's `identifiers`; a member without any holds none.
-    fn list(member: &Value) -> Result<Vec<Allocation>> {
-        let Some(listed) = member.get("identifiers").filter(|value| !value.is_null()) else { return Ok(Vec::new()) };
-        let listed = listed.as_array().context("identifiers is not a list")?;
-        listed
-            .iter()
-            .map(|held| {
-                let prefix = held["prefix"].as_str().context("an identifier without its prefix")?.to_owned();
-                let next = held["next"].as_u64().with_context(|| format!("prefix {prefix}: no next serial"))?;
-                let range = match &held["range"] {
-                    Value::Null => None,
-                    range => Some((
-                        range["first"].as_u64().with_context(|| format!("prefix {prefix}: a range without first"))?,
-                        range["last"].as_u64().with_context(|| format!("prefix {prefix}: a range without last"))?,
-                    )),
-                };
-                Ok(Allocation { prefix, range, next })
-            })
-            .collect()
-    }
-
-    /// The last serial it may issue: the range's, or for a whole prefix the
-    /// largest whose GIAI has at most 30 characters and which a statement carries.
-    fn last(&self) -> u64 {
-        if let Some((_, last)) = self.range {
-            return last;
-        }
-        let digits = u32::try_from(self.prefix.len()).unwrap_or(MAX_GIAI_CHARS);
-        MAX_GIAI_CHARS
-            .checked_sub(digits)
-            .and_then(|left| 10_u64.checked_pow(left))
-            .map_or(MAX_SERIAL, |limit| (limit - 1).min(MAX_SERIAL))
-    }
-
-    /// How many serials are still free.
-    fn room(&self) -> u64 {
-        self.last().checked_sub(self.next).map_or(0, |left| left.saturating_add(1))
-    }
-
-    /// For messages: `4750009 serials 100 to 199 (next 100)`.
-    fn describe(&self) -> String {
-        match self.range {
-            Some((first, last)) => format!("{} serials {first} to {last} (next {})", self.prefix, self.next),
-            None => format!("{} (the whole prefix, next {})", self.prefix, self.next),
-        }
+/// For messages: `4750009 serials 100 to 199 (next 100)`.
+fn describe(held: &Allocation) -> String {
+    match held.range {
+        Some(range) => format!("{} serials {} to {} (next {})", held.prefix, range.first, range.last, held.next),
+        None => format!("{} (the whole prefix, next {})", held.prefix, held.next),
     }
 }
 
@@ -486,8 +438,8 @@ fn choose<'a>(held: &'a [Allocation], prefix: Option<&str>, count: u64, member: 
              prefix with giai.allocate"
         );
     }
-    let all = || held.iter().map(Allocation::describe).collect::<Vec<_>>().join(", ");
-    let candidates: Vec<&Allocation> = held.iter().filter(|a| prefix.is_none_or(|p| a.prefix == p)).collect();
+    let all = || held.iter().map(describe).collect::<Vec<_>>().join(", ");
+    let candidates: Vec<&Allocation> = held.iter().filter(|a| prefix.is_none_or(|p| a.prefix.as_str() == p)).collect();
     if candidates.is_empty() {
         bail!("{member} holds nothing under company prefix {} (it holds {})", prefix.unwrap_or_default(), all());
     }
@@ -532,10 +484,18 @@ fn read_csv(path: &Path) -> Result<Vec<(String, String, String)>> {
 // Unwrapping is how a test states "this must succeed": a panic fails the test at that line.
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use salvage_ledger::chain::Seq;
+    use salvage_ledger::custody::SerialRange;
+
     use super::*;
 
     fn whole(prefix: &str, next: u64) -> Allocation {
-        Allocation { prefix: prefix.to_owned(), range: None, next }
+        Allocation { prefix: CompanyPrefix::parse(prefix).unwrap(), range: None, next, since: Seq::GENESIS }
+    }
+
+    fn range(first: u64, last: u64, next: u64) -> Allocation {
+        let range = Some(SerialRange { first, last });
+        Allocation { prefix: CompanyPrefix::parse("4750009").unwrap(), range, next, since: Seq::GENESIS }
     }
 
     #[test]
@@ -547,11 +507,11 @@ mod tests {
 
     #[test]
     fn the_first_allocation_with_room_is_chosen_unless_a_prefix_is_named() {
-        let range = Allocation { prefix: "4750009".to_owned(), range: Some((100, 199)), next: 190 };
+        let range = range(100, 199, 190);
         let held = [range.clone(), whole("4750001", 1)];
         assert_eq!(choose(&held, None, 10, "m").unwrap(), &range);
-        assert_eq!(choose(&held, None, 11, "m").unwrap().prefix, "4750001");
-        assert_eq!(choose(&held, Some("4750001"), 1, "m").unwrap().prefix, "4750001");
+        assert_eq!(choose(&held, None, 11, "m").unwrap().prefix.as_str(), "4750001");
+        assert_eq!(choose(&held, Some("4750001"), 1, "m").unwrap().prefix.as_str(), "4750001");
         let error = choose(&held, Some("4750009"), 11, "m").unwrap_err().to_string();
         assert!(error.contains("room for 11") && error.contains("4750009 serials 100 to 199 (next 190)"), "{error}");
         assert!(choose(&held, Some("4750002"), 1, "m").unwrap_err().to_string().contains("nothing under"));
@@ -560,11 +520,11 @@ mod tests {
 
     #[test]
     fn a_whole_prefix_ends_where_giais_or_json_integers_do() {
-        assert_eq!(whole("4750001", 1).last(), MAX_SERIAL);
-        assert_eq!(whole("475000100002", 1).last(), MAX_SERIAL.min(10_u64.pow(18) - 1));
-        let long = Allocation { prefix: "4".repeat(20), range: None, next: 5 };
-        assert_eq!(long.last(), 9_999_999_999);
-        assert_eq!(Allocation { prefix: "4750009".to_owned(), range: Some((100, 199)), next: 200 }.room(), 0);
+        const MAX_SERIAL: u64 = (1 << 53) - 1;
+        assert_eq!(whole("4750001", 1).last_serial(), MAX_SERIAL);
+        assert_eq!(whole("475000100002", 1).last_serial(), MAX_SERIAL.min(10_u64.pow(18) - 1));
+        assert_eq!(range(100, 199, 200).room(), 0);
+        assert_eq!(range(100, 199, 190).room(), 10);
     }
 
     #[test]

@@ -189,6 +189,26 @@ impl Allocation {
         }
     }
 
+    /// The highest serial it may issue: the range's last, or under a whole prefix the largest
+    /// whose GIAI keeps within GS1's 30 characters and that a statement's integer can carry
+    /// (2^53 − 1, the schema's bound).
+    pub fn last_serial(&self) -> u64 {
+        const MAX_SERIAL: u64 = (1 << 53) - 1;
+        if let Some(range) = self.range {
+            return range.last;
+        }
+        let digits = u32::try_from(self.prefix.digits()).unwrap_or(30);
+        30_u32
+            .checked_sub(digits)
+            .and_then(|left| 10_u64.checked_pow(left))
+            .map_or(MAX_SERIAL, |limit| (limit - 1).min(MAX_SERIAL))
+    }
+
+    /// How many serials a reservation may still take, from `next` on.
+    pub fn room(&self) -> u64 {
+        self.last_serial().checked_sub(self.next).map_or(0, |left| left.saturating_add(1))
+    }
+
     /// The serial `giai` has under this allocation's prefix, if its asset reference is one.
     pub fn serial(&self, giai: &Giai) -> Option<u64> {
         serial_of(giai.as_str().strip_prefix(self.prefix.as_str())?)
