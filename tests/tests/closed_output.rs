@@ -8,8 +8,11 @@ use salvage_tests::salvage_command;
 
 /// Commands that print and end, covering the three ways of printing (a line, raw
 /// text, a multi-line answer).
-const PRINTING: &[&[&str]] =
-    &[&["version"], &["epc", "decode", "3434257BF40000000000162E"], &["dl", "build", "(8004)4750001BEAM-0001"]];
+const PRINTING: &[&[&str]] = &[
+    &["version"],
+    &["epc", "decode", "3434257BF40000000000162E"],
+    &["dl", "build", "(8004)4750001BEAM-0001", "--domain", "id.gs1.org"],
+];
 
 fn run_with_stdout(args: &[&str], stdout: Stdio) -> Output {
     salvage_command()
@@ -48,7 +51,7 @@ fn output_that_cannot_be_written_is_an_error_not_a_panic() {
 
 #[test]
 fn with_a_reader_the_output_is_whole() {
-    let output = run_with_stdout(&["dl", "build", "(8004)4750001BEAM-0001"], Stdio::piped());
+    let output = run_with_stdout(&["dl", "build", "(8004)4750001BEAM-0001", "--domain", "id.gs1.org"], Stdio::piped());
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).expect("UTF-8");
     assert!(printed.ends_with('\n') && printed.contains("/8004/4750001BEAM-0001"), "{printed}");
