@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 
 use super::bodies::{AllocateBody, MemberBody, ReserveBody};
 use super::{
-    Allocation, Change, Context, ItemState, ItemStatus, Member, MemberId, Role, SerialRange, State, sole_signer,
+    Allocation, Change, Context, ItemState, ItemStatus, Member, MemberId, Role, SerialRange, State, require_role,
+    sole_signer,
 };
 use crate::chain::Seq;
 use crate::ident::{CompanyPrefix, Giai};
@@ -106,12 +107,7 @@ pub(super) fn reserve(
         .ok_or_else(|| Refusal::new(RefusalCode::MemberUnknown, format!("no member has id {signer}")))?;
     // Only a contractor can register what it reserves: without the role its labels could never
     // name an item, and nothing gives a reservation back.
-    if !member.has_role(Role::Contractor) {
-        return Err(Refusal::new(
-            RefusalCode::RoleMissing,
-            format!("member {signer} lacks the contractor role needed to reserve GIAIs (and register them)"),
-        ));
-    }
+    require_role(state, signer, Role::Contractor, "reserve GIAIs (and register them)")?;
     let giais = body.giais();
     let (Some(first), Some(last)) = (giais.first(), giais.last()) else {
         return Err(Refusal::new(RefusalCode::SchemaInvalid, "a reservation names at least one GIAI"));
@@ -169,7 +165,7 @@ pub(super) fn reserve(
 
 /// Whether `signer` may issue `giai`: one of its allocations covers it.
 pub(super) fn require_held(state: &State, signer: &MemberId, giai: &Giai) -> Result<(), Refusal> {
-    match holder_of(state, giai) {
+    match holder_among(state.members(), giai) {
         Some((holder, _)) if holder.id == *signer => Ok(()),
         Some((holder, _)) => Err(Refusal::new(
             RefusalCode::GiaiNotAllocated,
@@ -194,16 +190,18 @@ pub fn issued_under<'a>(
     members: impl IntoIterator<Item = &'a Member>,
     giai: &Giai,
 ) -> Option<&'a CompanyPrefix> {
-    members
-        .into_iter()
-        .find_map(|member| member.identifiers.iter().find(|held| held.covers(giai)).map(|held| &held.prefix))
+    holder_among(members, giai)
+        .map(|(_, held)| &held.prefix)
         .or_else(|| consortium.iter().find(|prefix| giai.as_str().starts_with(prefix.as_str())))
 }
 
-/// The member whose allocation covers `giai`, with that allocation.
-pub(super) fn holder_of<'s>(state: &'s State, giai: &Giai) -> Option<(&'s Member, &'s Allocation)> {
-    state
-        .members()
+/// The member whose allocation covers `giai`, with that allocation: at most one does.
+fn holder_among<'a>(
+    members: impl IntoIterator<Item = &'a Member>,
+    giai: &Giai,
+) -> Option<(&'a Member, &'a Allocation)> {
+    members
+        .into_iter()
         .find_map(|member| member.identifiers.iter().find(|held| held.covers(giai)).map(|held| (member, held)))
 }
 
@@ -224,9 +222,7 @@ pub(super) fn add_prefixes(
     since: Seq,
 ) -> Result<(), Refusal> {
     for prefix in prefixes {
-        let overlaps = |held: &CompanyPrefix| {
-            held.as_str().starts_with(prefix.as_str()) || prefix.as_str().starts_with(held.as_str())
-        };
+        let overlaps = |held: &CompanyPrefix| overlap(held, prefix);
         let holder = state
             .consortium
             .company_prefixes
@@ -259,10 +255,7 @@ pub(super) fn add_prefixes(
 /// Refuses a genesis whose consortium prefixes overlap one another.
 pub(super) fn check_consortium_prefixes(prefixes: &[CompanyPrefix]) -> Result<(), Refusal> {
     for (index, prefix) in prefixes.iter().enumerate() {
-        if let Some(other) = prefixes[index + 1..]
-            .iter()
-            .find(|other| other.as_str().starts_with(prefix.as_str()) || prefix.as_str().starts_with(other.as_str()))
-        {
+        if let Some(other) = prefixes[index + 1..].iter().find(|other| overlap(other, prefix)) {
             return Err(Refusal::new(
                 RefusalCode::GiaiOverlap,
                 format!("the consortium's company prefixes {prefix} and {other} overlap"),
@@ -270,6 +263,12 @@ pub(super) fn check_consortium_prefixes(prefixes: &[CompanyPrefix]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Whether two company prefixes overlap: one is the beginning of the other, so some GIAIs would
+/// lie under both.
+fn overlap(one: &CompanyPrefix, other: &CompanyPrefix) -> bool {
+    one.as_str().starts_with(other.as_str()) || other.as_str().starts_with(one.as_str())
 }
 
 /// The refusal of a GIAI that is taken: reserved for someone, or registered.

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use super::bodies::{Body, PassportBody, PassportFacts};
 use super::identifiers;
 use super::{
-    AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State, sole_signer,
+    AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State, require_role,
+    role_missing, sole_signer,
 };
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};
@@ -285,21 +286,6 @@ fn require_available(item: &ItemState) -> Result<(), Refusal> {
         ));
     }
     Ok(())
-}
-
-fn require_role(state: &State, member: &MemberId, role: Role, action: &str) -> Result<(), Refusal> {
-    if state.member(member).is_some_and(|m| m.has_role(role)) {
-        Ok(())
-    } else {
-        Err(role_missing(member, role, action))
-    }
-}
-
-fn role_missing(member: &MemberId, role: Role, action: &str) -> Refusal {
-    Refusal::new(
-        RefusalCode::RoleMissing,
-        format!("member {member} lacks the {} role needed to {action}", role.as_str()),
-    )
 }
 
 fn require_passport_names(giai: &Giai, passport: &PassportFacts) -> Result<(), Refusal> {

@@ -208,11 +208,6 @@ impl Allocation {
     pub fn room(&self) -> u64 {
         self.last_serial().checked_sub(self.next).map_or(0, |left| left.saturating_add(1))
     }
-
-    /// The serial `giai` has under this allocation's prefix, if its asset reference is one.
-    pub fn serial(&self, giai: &Giai) -> Option<u64> {
-        serial_of(giai.as_str().strip_prefix(self.prefix.as_str())?)
-    }
 }
 
 /// A serial written as GIAIs write it: decimal digits without leading zeros ("0" alone is 0).
@@ -597,13 +592,6 @@ impl State {
         &self.lattice
     }
 
-    /// The company prefix a GIAI was issued under, if the ledger knows it: the prefix of the
-    /// member's or the consortium's allocation that covers it. It decides the partition of
-    /// the item's EPC (docs/format.md §16.4).
-    pub fn company_prefix_of(&self, giai: &Giai) -> Option<&CompanyPrefix> {
-        issued_under(&self.consortium.company_prefixes, self.members.values(), giai)
-    }
-
     /// Whether `signer` holds `giai`: `giai.not_allocated` unless one of its allocations
     /// covers it. A ledger that allocates GIAIs refuses registrations for this; an audit of
     /// one that does not reports what the rule would have refused.
@@ -650,6 +638,23 @@ fn sole_signer(signers: &BTreeSet<MemberId>) -> Result<&MemberId, Refusal> {
             format!("an item or reservation statement is signed for exactly one member, not {}", signers.len()),
         )),
     }
+}
+
+/// Refuses with `role.missing` unless `member` holds `role`; `action` says what for.
+fn require_role(state: &State, member: &MemberId, role: Role, action: &str) -> Result<(), Refusal> {
+    if state.member(member).is_some_and(|m| m.has_role(role)) {
+        Ok(())
+    } else {
+        Err(role_missing(member, role, action))
+    }
+}
+
+/// The refusal of a member that lacks the role an action needs.
+fn role_missing(member: &MemberId, role: Role, action: &str) -> Refusal {
+    Refusal::new(
+        RefusalCode::RoleMissing,
+        format!("member {member} lacks the {} role needed to {action}", role.as_str()),
+    )
 }
 
 #[cfg(test)]

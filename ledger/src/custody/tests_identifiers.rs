@@ -205,12 +205,14 @@ fn company_prefixes_never_overlap() {
         Kind::MemberUpdate,
         json!({"id": "timber-builders", "add_company_prefixes": ["4750003"]}),
     ));
-    assert_eq!(h.state.company_prefix_of(&Giai::parse("4750003X").unwrap()).map(|p| p.as_str()), Some("4750003"));
-    assert_eq!(
-        h.state.company_prefix_of(&Giai::parse("4750009777").unwrap()).map(|p| p.as_str()),
-        Some(CONSORTIUM_PREFIX)
-    );
-    assert_eq!(h.state.company_prefix_of(&Giai::parse("0614141X").unwrap()), None);
+    // The prefix a GIAI was issued under, which partitions its EPC.
+    let prefix_of = |giai: &str| {
+        issued_under(&h.state.consortium().company_prefixes, h.state.members(), &Giai::parse(giai).unwrap())
+            .map(|prefix| prefix.as_str().to_owned())
+    };
+    assert_eq!(prefix_of("4750003X").as_deref(), Some("4750003"));
+    assert_eq!(prefix_of("4750009777").as_deref(), Some(CONSORTIUM_PREFIX));
+    assert_eq!(prefix_of("0614141X"), None);
 }
 
 #[test]

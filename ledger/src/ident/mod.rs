@@ -68,7 +68,7 @@ impl Giai {
     }
 }
 
-/// The EPC an item's RFID tag carries (docs/format.md §16.4): its GIAI split at the company
+/// The EPC an item's RFID tag carries (docs/format.md §16): its GIAI split at the company
 /// prefix it was issued under, in GIAI-96 when the asset reference is a number that fits the
 /// partition (TDS §14.5.5), otherwise in GIAI-202 (TDS §14.5.6), with filter value 0.
 pub fn item_epc(giai: &Giai, prefix: &CompanyPrefix) -> Result<TagEncoding, EpcError> {

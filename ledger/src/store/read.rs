@@ -152,14 +152,15 @@ impl Ledger {
         self.format
     }
 
-    /// The EPC of an item's RFID tag (docs/format.md §16.4), when the ledger knows the company
+    /// The EPC of an item's RFID tag (docs/format.md §16), when the ledger knows the company
     /// prefix its GIAI was issued under (a member's or the consortium's): the prefix decides
     /// the partition of the binary encoding, and a GIAI alone does not say where it ends.
-    pub fn epc(&self, giai: &Giai) -> Result<Option<TagEncoding>, LedgerError> {
+    /// `members` are this ledger's, as [`Ledger::members`] gave them (a caller usually has
+    /// them at hand already).
+    pub fn epc(&self, giai: &Giai, members: &[Member]) -> Result<Option<TagEncoding>, LedgerError> {
         // The consortium's prefixes come from the genesis and never change.
         let consortium = self.lock_core()?.consortium_prefixes();
-        let members = self.members()?;
-        Ok(issued_under(&consortium, &members, giai).and_then(|prefix| item_epc(giai, prefix).ok()))
+        Ok(issued_under(&consortium, members, giai).and_then(|prefix| item_epc(giai, prefix).ok()))
     }
 
     /// Every member, by id.

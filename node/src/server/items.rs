@@ -32,7 +32,9 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
         let passport = public_passport_of(&ledger.record(state.passport_seq.get())?, &giai);
         // By every key a member ever had: a record signed before a revocation
         // still names its signer.
-        let members = Members::new(ledger.members()?);
+        let members = ledger.members()?;
+        let epc = ledger.epc(&giai, &members)?;
+        let members = Members::new(members);
         let history: Vec<Value> = ledger
             .history(&giai)?
             .iter()
@@ -52,7 +54,7 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
             })
             .collect();
         let mut item = public_summary(&state, &passport);
-        if let (Some(epc), Value::Object(fields)) = (ledger.epc(&giai)?, &mut item) {
+        if let (Some(epc), Value::Object(fields)) = (epc, &mut item) {
             fields.insert("epc".to_owned(), epc_json(&epc));
         }
         Ok(Json(json!({ "item": item, "passport": passport, "history": history })).into_response())
