@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod epc_decoder;
 pub mod http;
 pub mod node;
+pub mod random;
 
 use std::path::PathBuf;
 use std::process::Command;

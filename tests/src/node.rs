@@ -60,6 +60,21 @@ impl Site {
         site
     }
 
+    /// The `salvage` binary as a member's terminal at this site runs it: in the site's directory,
+    /// talking to `node`, with none of the test's own `SALVAGE_*` settings.
+    pub fn salvage(&self, node: &Running) -> Command {
+        let mut command = crate::salvage_command();
+        command.current_dir(self.dir.path()).env("SALVAGE_NODE", format!("http://{}", node.address));
+        command
+    }
+
+    /// [`Site::salvage`], signing with `member`'s key file.
+    pub fn salvage_as(&self, node: &Running, member: &str) -> Command {
+        let mut command = self.salvage(node);
+        command.env("SALVAGE_KEY", self.path(&format!("{member}.pem")));
+        command
+    }
+
     /// A path inside the site.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)

@@ -4,13 +4,12 @@
 //! it) decodes, with the tests' own decoder, back to its GIAI and leads back to its page.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use salvage_ledger::entry::Kind;
 use salvage_ledger::testkit::{BALTIC_PREFIX, CONSORTIUM_PREFIX};
 use salvage_tests::epc_decoder;
 use salvage_tests::node::{PUBLIC_URL, Running, Site};
-use salvage_tests::salvage_binary;
 use serde_json::json;
 
 const OPERATOR: &str = "city-of-jelgava";
@@ -18,8 +17,8 @@ const ADMINS: [&str; 2] = ["regional-planning", "city-of-jelgava"];
 
 /// `salvage ARGS…` talking to `node`, signing with the keys of `signers`.
 fn salvage(site: &Site, node: &Running, signers: &[&str], args: &[&str]) -> Output {
-    let mut command = Command::new(salvage_binary());
-    command.args(args).env("SALVAGE_NODE", format!("http://{}", node.address)).env_remove("SALVAGE_KEY");
+    let mut command = site.salvage(node);
+    command.args(args);
     for signer in signers {
         command.arg("--key").arg(site.path(&format!("{signer}.pem")));
     }

@@ -2,12 +2,11 @@
 //! the real binary against a real node, as a contractor and a certifier use them.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use salvage_ledger::attachment::MediaType;
 use salvage_ledger::attachment::location_metadata;
 use salvage_tests::node::{Running, Site};
-use salvage_tests::salvage_binary;
 use serde_json::{Value, json};
 
 const OPERATOR: &str = "city-of-jelgava";
@@ -15,13 +14,7 @@ const CONTRACTOR: &str = "baltic-demolition";
 const CERTIFIER: &str = "baltic-cert";
 
 fn salvage(site: &Site, node: &Running, member: &str, args: &[&str]) -> Output {
-    Command::new(salvage_binary())
-        .args(args)
-        .current_dir(site.dir.path())
-        .env("SALVAGE_NODE", format!("http://{}", node.address))
-        .env("SALVAGE_KEY", site.path(&format!("{member}.pem")))
-        .output()
-        .unwrap()
+    site.salvage_as(node, member).args(args).output().unwrap()
 }
 
 fn succeeded(output: &Output) -> String {

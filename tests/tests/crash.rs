@@ -31,6 +31,7 @@ use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, audit};
 use salvage_ledger::entry::{EntryId, SignedEntry, Timestamp};
 use salvage_ledger::testkit::Fixture;
 use salvage_ledger::{Ledger, LedgerError};
+use salvage_tests::random::SplitMix;
 
 /// Set in the child's environment to the directory the child works in.
 const CHILD_ENV: &str = "SALVAGE_CRASH_CHILD";
@@ -426,26 +427,4 @@ fn contractor(item: u64) -> &'static str {
 
 fn hex_of(bytes: &[u8; 32]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// SplitMix64: a tiny deterministic generator, enough to spread kill times.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn new(seed: u64) -> SplitMix {
-        SplitMix(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..bound`.
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
 }

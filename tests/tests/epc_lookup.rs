@@ -12,6 +12,7 @@ use salvage_ledger::ident::{PureIdentity, TagEncoding};
 use salvage_tests::epc_decoder::{self, DecodeError, Scheme};
 use salvage_tests::http::Answer;
 use salvage_tests::node::{PUBLIC_URL, Running, Site};
+use salvage_tests::random::SplitMix;
 
 const OPERATOR: &str = "city-of-jelgava";
 const CONTRACTOR: &str = "baltic-demolition";
@@ -125,7 +126,7 @@ fn unknown_malformed_and_foreign_epcs_are_refused_with_what_is_wrong() {
 
 #[test]
 fn the_independent_decoder_agrees_with_the_ledgers_encoder_on_random_giais() {
-    let mut random = SplitMix(0x5EED_E9C0);
+    let mut random = SplitMix::new(0x5EED_E9C0);
     let mut seen = [[0usize; 2]; 13];
     for round in 0..6000 {
         let digits = 6 + (round % 7);
@@ -158,7 +159,7 @@ fn the_independent_decoder_agrees_with_the_ledgers_encoder_on_random_giais() {
 
 #[test]
 fn both_decoders_accept_and_refuse_the_same_random_bit_strings() {
-    let mut random = SplitMix(0xB175_7A9E);
+    let mut random = SplitMix::new(0xB175_7A9E);
     let (mut accepted, mut refused) = (0, 0);
     for round in 0..6000 {
         // A valid EPC with one bit flipped or none: mostly decodable, often
@@ -270,22 +271,4 @@ fn random_cset82(random: &mut SplitMix, max: usize) -> String {
 fn random_digits(random: &mut SplitMix, max: usize) -> String {
     let length = 1 + random.below(max as u64) as usize;
     (0..length).map(|_| char::from(b'0' + random.below(10) as u8)).collect()
-}
-
-/// SplitMix64: a small deterministic generator, so that a failure repeats.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `bound` (the slight bias of `%` does not matter here).
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
 }

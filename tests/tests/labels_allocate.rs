@@ -12,7 +12,6 @@ use salvage_ledger::entry::Kind;
 use salvage_ledger::testkit::{BALTIC_PREFIX, CONSORTIUM_PREFIX};
 use salvage_tests::epc_decoder;
 use salvage_tests::node::{PUBLIC_URL, Running, Site};
-use salvage_tests::salvage_command;
 use serde_json::{Value, json};
 
 const OPERATOR: &str = "city-of-jelgava";
@@ -21,13 +20,7 @@ const CONTRACTOR: &str = "baltic-demolition";
 const HUB: &str = "reuse-hub";
 
 fn salvage(site: &Site, node: &Running, member: &str, args: &[&str]) -> Output {
-    salvage_command()
-        .args(args)
-        .current_dir(site.dir.path())
-        .env("SALVAGE_NODE", format!("http://{}", node.address))
-        .env("SALVAGE_KEY", site.path(&format!("{member}.pem")))
-        .output()
-        .unwrap()
+    site.salvage_as(node, member).args(args).output().unwrap()
 }
 
 fn succeeded(output: &Output) -> String {
