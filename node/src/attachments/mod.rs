@@ -208,6 +208,15 @@ impl Attachments {
         self.store.naming(digest)
     }
 
+    /// Waits, at most `patience`, until the store has read `size` records: a
+    /// read that found the background follower busy (a node that just received
+    /// many records from its peers) waits for it rather than answer
+    /// "unknown" for a file a record already names. Returns whether it got there.
+    pub async fn caught_up(&self, size: u64, patience: Duration) -> bool {
+        let mut followed = self.followed.subscribe();
+        matches!(tokio::time::timeout(patience, followed.wait_for(|followed| *followed >= size)).await, Ok(Ok(_)))
+    }
+
     /// How many of the ledger's records the store has read.
     pub fn followed_size(&self) -> u64 {
         *self.followed.borrow()

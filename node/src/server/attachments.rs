@@ -193,12 +193,13 @@ async fn readable(
     headers: &HeaderMap,
 ) -> Result<(AttachmentDigest, bool), ApiError> {
     let digest = AttachmentDigest::parse(digest).ok_or_else(|| malformed_digest(digest))?;
-    let attachments = Arc::clone(&node.attachments);
-    let naming = node
-        .ledger(move |ledger| {
-            attachments.naming(ledger, &digest).map_err(|error| ApiError::internal(format!("{error}")))
-        })
-        .await?;
+    let mut naming = naming(node, digest).await?;
+    if !naming.is_named() {
+        let size = node.ledger(|ledger| Ok(ledger.size())).await?;
+        if node.attachments.followed_size() < size && node.attachments.caught_up(size, FOLLOWER_PATIENCE).await {
+            naming = self::naming(node, digest).await?;
+        }
+    }
     if naming.public {
         return Ok((digest, true));
     }
@@ -209,6 +210,19 @@ async fn readable(
     let member = admit_member(node, claim).await?;
     entitled(node, &member, &naming, &digest).await?;
     Ok((digest, false))
+}
+
+/// How long a read waits for the background follower to note the records it
+/// has not read yet before answering that no record names a file.
+const FOLLOWER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Who names `digest`, as far as the store has followed the ledger.
+async fn naming(node: &Arc<Node>, digest: AttachmentDigest) -> Result<Naming, ApiError> {
+    let attachments = Arc::clone(&node.attachments);
+    node.ledger(move |ledger| {
+        attachments.naming(ledger, &digest).map_err(|error| ApiError::internal(format!("{error}")))
+    })
+    .await
 }
 
 /// The member whose active key made `claim`, once its nonce is admitted.
