@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::bodies::{Body, PassportBody, PassportFacts};
 use super::identifiers;
+use super::may::{Action, preconditions};
 use super::{
     AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State, require_role,
     role_missing, sole_signer,
@@ -32,8 +33,7 @@ pub(super) fn check(
         Body::Register(b) => vec![register(state, signer, b, context)?],
         Body::Amend(b) => vec![amend(state, signer, b, context)?],
         Body::Transfer(b) => {
-            let mut item = custodian_action(state, signer, &b.giai)?;
-            require_available(&item)?;
+            let mut item = precondition(state, signer, &b.giai, Action::Transfer)?;
             let recipient = state
                 .member(&b.to)
                 .ok_or_else(|| Refusal::new(RefusalCode::MemberUnknown, format!("no member has id {}", b.to)))?;
@@ -50,27 +50,19 @@ pub(super) fn check(
             vec![touched(item, context)]
         }
         Body::Receive(b) => {
-            let mut item = live_item(state, &b.giai)?;
-            let pending = item.pending.take().ok_or_else(|| no_pending(&b.giai))?;
-            if pending.to != *signer {
-                return Err(Refusal::new(
-                    RefusalCode::CustodyNotRecipient,
-                    format!("{} is offered to {}, not to {signer}", b.giai, pending.to),
-                ));
-            }
-            require_role(state, signer, Role::Holder, "receive custody")?;
+            // The precondition found the transfer pending, offered to the signer.
+            let mut item = precondition(state, signer, &b.giai, Action::Receive)?;
+            item.pending = None;
             item.custodian = signer.clone();
             vec![touched(item, context)]
         }
         Body::Cancel(b) => {
-            let mut item = live_item(state, &b.giai)?;
-            require_custodian(&item, signer)?;
-            item.pending.take().ok_or_else(|| no_pending(&b.giai))?;
+            let mut item = precondition(state, signer, &b.giai, Action::Cancel)?;
+            item.pending = None;
             vec![touched(item, context)]
         }
         Body::Attest(b) => {
-            let mut item = live_item(state, &b.giai)?;
-            require_role(state, signer, Role::Certifier, "attest items")?;
+            let mut item = precondition(state, signer, &b.giai, Action::Attest)?;
             if b.passport_version == 0 || b.passport_version > item.passport_version {
                 return Err(Refusal::new(
                     RefusalCode::AttestUnknownVersion,
@@ -89,21 +81,17 @@ pub(super) fn check(
         }
         Body::Split(b) => split(state, signer, &b.giai, &b.parts, public, context)?,
         Body::Install(b) => {
-            let mut item = custodian_action(state, signer, &b.giai)?;
-            require_available(&item)?;
+            let mut item = precondition(state, signer, &b.giai, Action::Install)?;
             item.status = ItemStatus::Installed;
             vec![touched(item, context)]
         }
         Body::Dismantle(b) => {
-            let mut item = custodian_action(state, signer, &b.giai)?;
-            if item.status != ItemStatus::Installed {
-                return Err(Refusal::new(RefusalCode::ItemNotInstalled, format!("{} is not installed", b.giai)));
-            }
+            let mut item = precondition(state, signer, &b.giai, Action::Dismantle)?;
             item.status = ItemStatus::Available;
             vec![touched(item, context)]
         }
         Body::Dispose(b) => {
-            let mut item = custodian_action(state, signer, &b.giai)?;
+            let mut item = precondition(state, signer, &b.giai, Action::Dispose)?;
             item.status = ItemStatus::Disposed;
             vec![touched(item, context)]
         }
@@ -144,7 +132,7 @@ fn register(state: &State, signer: &MemberId, body: &PassportBody, context: &Con
 }
 
 fn amend(state: &State, signer: &MemberId, body: &PassportBody, context: &Context) -> Result<ItemState, Refusal> {
-    let mut item = custodian_action(state, signer, &body.giai)?;
+    let mut item = precondition(state, signer, &body.giai, Action::Amend)?;
     require_passport_names(&body.giai, &body.passport)?;
     item.passport_version += 1;
     item.passport_seq = context.seq;
@@ -180,8 +168,7 @@ fn split(
     public: bool,
     context: &Context,
 ) -> Result<Vec<ItemState>, Refusal> {
-    let mut parent = custodian_action(state, signer, giai)?;
-    require_available(&parent)?;
+    let mut parent = precondition(state, signer, giai, Action::Split)?;
     let mut seen = BTreeSet::new();
     for part in parts {
         if part.giai == *giai || !seen.insert(&part.giai) {
@@ -237,55 +224,10 @@ fn require_issuable(state: &State, signer: &MemberId, giai: &Giai) -> Result<(),
     Ok(())
 }
 
-/// An item that exists and is not terminal, as a copy to change.
-fn live_item(state: &State, giai: &Giai) -> Result<ItemState, Refusal> {
-    let item = state
-        .item(giai)
-        .ok_or_else(|| Refusal::new(RefusalCode::ItemUnknown, format!("no item {giai} is registered")))?;
-    if item.status == ItemStatus::Reserved {
-        return Err(Refusal::new(
-            RefusalCode::ItemReserved,
-            format!("{giai} is reserved for {} and not registered yet", item.custodian),
-        ));
-    }
-    if item.status.is_terminal() {
-        let status = if item.status == ItemStatus::Split { "split" } else { "disposed" };
-        return Err(Refusal::new(RefusalCode::ItemTerminal, format!("{giai} is {status} and can never change again")));
-    }
-    Ok(item.clone())
-}
-
-/// A live item whose custodian is the signer and that no transfer is pending for.
-fn custodian_action(state: &State, signer: &MemberId, giai: &Giai) -> Result<ItemState, Refusal> {
-    let item = live_item(state, giai)?;
-    require_custodian(&item, signer)?;
-    if let Some(pending) = &item.pending {
-        return Err(Refusal::new(
-            RefusalCode::CustodyTransferPending,
-            format!("{giai} is offered to {}; it must be received or cancelled first", pending.to),
-        ));
-    }
-    Ok(item)
-}
-
-fn require_custodian(item: &ItemState, signer: &MemberId) -> Result<(), Refusal> {
-    if item.custodian != *signer {
-        return Err(Refusal::new(
-            RefusalCode::CustodyNotCustodian,
-            format!("{} is held by {}, not by {signer}", item.giai, item.custodian),
-        ));
-    }
-    Ok(())
-}
-
-fn require_available(item: &ItemState) -> Result<(), Refusal> {
-    if item.status == ItemStatus::Installed {
-        return Err(Refusal::new(
-            RefusalCode::ItemInstalled,
-            format!("{} is installed; dismantle it first", item.giai),
-        ));
-    }
-    Ok(())
+/// The item an action changes, as a copy, once the action's preconditions hold: the same
+/// verdict a member's app is given before it signs ([`State::may`]).
+fn precondition(state: &State, signer: &MemberId, giai: &Giai, action: Action) -> Result<ItemState, Refusal> {
+    preconditions(state.item(giai), giai, signer, state.member(signer), action).cloned()
 }
 
 fn require_passport_names(giai: &Giai, passport: &PassportFacts) -> Result<(), Refusal> {
@@ -296,10 +238,6 @@ fn require_passport_names(giai: &Giai, passport: &PassportFacts) -> Result<(), R
             format!("the passport names {} but the statement is about {giai}", named.unwrap_or("no GIAI")),
         )),
     }
-}
-
-fn no_pending(giai: &Giai) -> Refusal {
-    Refusal::new(RefusalCode::CustodyNoPendingTransfer, format!("no transfer of {giai} is pending"))
 }
 
 fn touched(mut item: ItemState, context: &Context) -> ItemState {

@@ -13,6 +13,7 @@ mod bodies;
 mod digest;
 mod identifiers;
 mod items;
+mod may;
 mod members;
 mod nodes;
 
@@ -25,6 +26,8 @@ use time::Duration;
 pub use bodies::{AllocateBody, Body, NodeAddBody, NodeRemoveBody, ReserveBody, VerifiedEntry};
 pub use digest::{Element, LATTICE_BYTES, StateLattice};
 pub use identifiers::issued_under;
+pub use may::Action;
+pub(crate) use may::preconditions;
 pub use nodes::NodeSetChange;
 
 use crate::chain::Seq;
@@ -662,3 +665,6 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 mod tests_identifiers;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests_may;

@@ -159,9 +159,17 @@ fn every_item_rule_refuses_with_its_code_and_changes_nothing() {
         RefusalCode::CustodyTransferPending,
     );
     h.refused(f.receive("timber-builders", BEAM), RefusalCode::CustodyNotRecipient);
-    h.refused(h.signed(&["reuse-hub"], Kind::ItemCancel, json!({"giai": BEAM})), RefusalCode::CustodyNotCustodian);
+    h.refused(
+        h.signed(&["timber-builders"], Kind::ItemCancel, json!({"giai": BEAM})),
+        RefusalCode::CustodyNotCustodian,
+    );
     h.ok(h.signed(&["baltic-demolition"], Kind::ItemCancel, json!({"giai": BEAM})));
     assert!(h.item(BEAM).pending.is_none());
+    // The recipient may decline an offer: it cancels the transfer too.
+    h.ok(f.transfer("baltic-demolition", BEAM, "reuse-hub"));
+    h.ok(h.signed(&["reuse-hub"], Kind::ItemCancel, json!({"giai": BEAM, "reason": "declined"})));
+    assert!(h.item(BEAM).pending.is_none());
+    assert_eq!(h.item(BEAM).custodian.as_str(), "baltic-demolition");
 
     // Attestations bind to a passport version the item had, by a certifier.
     let attest = |who: &str, version: u64| {

@@ -12,11 +12,12 @@ use super::outcome::Receipt;
 use super::private::read_frame;
 use crate::chain::{self, Record, Seq};
 use crate::checkpoint::Checkpoint;
-use crate::custody::{ItemState, LedgerFormat, Member, issued_under};
+use crate::custody::{Action, ItemState, LedgerFormat, Member, MemberId, issued_under, preconditions};
 use crate::disclosure::Disclosure;
 use crate::entry::{EntryId, LedgerId, SignedEntry};
 use crate::ident::{Giai, TagEncoding, item_epc};
 use crate::merkle::{self, Blake3Hasher, PerfectNodes, ProofError};
+use crate::refusal::Refusal;
 
 impl Ledger {
     /// The ledger id.
@@ -126,6 +127,25 @@ impl Ledger {
         // rules set it on every item a record changes.
         self.wait_durable(item.updated)?;
         Ok(Some(item))
+    }
+
+    /// Whether `signer` may take each of `actions` on `giai` now, as of the durable records: for
+    /// each, in order, `Ok` or the refusal the ledger would give its statement whatever the body
+    /// (`item.unknown` for every action when no item has the GIAI). One reading of the item and
+    /// the signer's roles judges them all, through the rules' own preconditions
+    /// ([`State::may`](crate::custody::State::may)).
+    pub fn may(
+        &self,
+        signer: &MemberId,
+        giai: &Giai,
+        actions: &[Action],
+    ) -> Result<Vec<Result<(), Refusal>>, LedgerError> {
+        let item = self.item(giai)?;
+        let member = self.members()?.into_iter().find(|member| member.id == *signer);
+        Ok(actions
+            .iter()
+            .map(|action| preconditions(item.as_ref(), giai, signer, member.as_ref(), *action).map(|_| ()))
+            .collect())
     }
 
     /// Every durable record that touched an item (including the split that created
