@@ -8,6 +8,9 @@
 //! ledger's current members (keys may have been rotated since the genesis),
 //! then a standalone node starts its commit queue, or a consortium node its
 //! [`Consortium`] wing; only then does the node say it is ready and serve.
+//! A node configured with a TLS certificate reads and checks it with the key,
+//! before the data directory too, and serves HTTPS, reloading the certificate
+//! on `SIGHUP`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,9 +21,11 @@ use crate::config::{ConfigError, NodeConfig};
 use crate::consortium::replication::{ConsortiumNode, ReplicationError};
 use crate::consortium::{Consortium, Peers};
 use crate::server::checkpoints::Checkpoints;
+use crate::server::tls::Tls;
 use crate::server::{self, ConnectionLimits, Node, NodeError, Submissions};
 
-/// How often a node reads its newest records for the attachments they name.
+/// How often a node reads its newest records for the attachments they name, and for who holds
+/// what (members' own lists).
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Why a node could not start or stopped with an error.
@@ -70,6 +75,7 @@ pub fn run(
     let genesis = config.read_genesis()?;
     // Refuse a key that is no operator before touching the data directory.
     config.identify_operator(&genesis, genesis.founders())?;
+    let tls = config.tls.clone().map(Tls::load).transpose().map_err(ConfigError::from)?.map(Arc::new);
     let (ledger, report) = config.open_ledger(&genesis)?;
     if let Some(cut) = &report.tail_cut {
         if cut.never_acknowledged {
@@ -150,13 +156,18 @@ pub fn run(
             Arc::clone(&attachments),
         )?);
         attachments.follow_in_the_background(Arc::clone(&checked), FOLLOW_EVERY);
+        node.holdings().follow_in_the_background(Arc::clone(&checked), FOLLOW_EVERY);
         // A signal handler that `shutdown` installs on its first poll (as tokio's do) must be in
         // place before anyone learns the address and may send SIGTERM, which would otherwise kill
         // the process mid-start instead of stopping it cleanly.
         let mut shutdown = Box::pin(shutdown);
         let requested = std::future::poll_fn(|cx| std::task::Poll::Ready(shutdown.as_mut().poll(cx).is_ready())).await;
+        // Likewise SIGHUP's handler, whose default would end the process.
+        if let Some(tls) = &tls {
+            tls.reload_on_hangup().map_err(io("listening for SIGHUP"))?;
+        }
         ready(address);
-        tracing::info!(%address, public_url = %config.public_url(), "serving");
+        tracing::info!(%address, public_url = %config.public_url(), https = tls.is_some(), "serving");
         let damage = Arc::new(Damage::default());
         check_stored_state_in_the_background(checked, Arc::clone(&damage));
         let stop = {
@@ -169,7 +180,8 @@ pub fn run(
             }
         };
         let limits = ConnectionLimits { client_timeout: config.client_timeout.duration(), max_connections };
-        let served = server::serve(listener, Arc::clone(&node), limits, stop).await;
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
+        let served = server::serve(listener, Arc::clone(&node), limits, acceptor, stop).await;
         if let Some(consortium) = node.consortium() {
             consortium.stop().await;
         }

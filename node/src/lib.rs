@@ -22,13 +22,17 @@
 //! - [`member_auth`]: members' signed reads, HTTP Message Signatures (RFC 9421) with Ed25519.
 //! - [`audit_report`]: the HTML report a certification body files after `salvage audit`.
 //! - [`attachments`]: members' photos and documents, and the page's thumbnails of the photos.
+//! - [`holdings`]: who holds what, is offered what and signed what, for members' own lists.
+//! - [`app`]: the site app at `/app/`, with which members work from a phone; its key stays there.
 #![deny(missing_docs)]
 
+pub mod app;
 mod assembly;
 pub mod attachments;
 pub mod audit_report;
 pub mod config;
 pub mod consortium;
+pub mod holdings;
 // Crate-private parsers opened to the fuzz targets, only in their builds.
 #[cfg(fuzzing)]
 #[doc(hidden)]

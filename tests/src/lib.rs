@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod auditor;
+pub mod browser;
 pub mod cluster;
 pub mod epc_decoder;
 pub mod http;

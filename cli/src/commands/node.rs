@@ -51,6 +51,13 @@ pub struct NodeCommand {
     /// (16 MiB to 64 GiB); the node's memory does not grow with the ledger's history.
     #[arg(long, env = "SALVAGE_STATE_CACHE")]
     state_cache: Option<StateCache>,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first;
+    /// ECDSA P-256 or RSA: browsers refuse Ed25519). Needs --tls-key; SIGHUP reloads both.
+    #[arg(long, env = "SALVAGE_TLS_CERTIFICATE")]
+    tls_certificate: Option<PathBuf>,
+    /// The private key of the TLS certificate (PEM).
+    #[arg(long, env = "SALVAGE_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// Another consortium node, MEMBER=URL (repeatable).
     #[arg(long = "peer", env = "SALVAGE_PEERS", value_delimiter = ',')]
     peers: Vec<Peer>,
@@ -74,6 +81,8 @@ impl NodeCommand {
         overrides.client_timeout = self.client_timeout;
         overrides.max_connections = self.max_connections;
         overrides.state_cache = self.state_cache;
+        overrides.tls_certificate = self.tls_certificate;
+        overrides.tls_key = self.tls_key;
         overrides.peers = (!self.peers.is_empty()).then_some(self.peers);
         overrides.join = self.join.then_some(true);
         super::serving::serve(NodeConfig::load(self.config.as_deref(), &overrides)?)

@@ -11,9 +11,10 @@ use salvage_node::config::NodeConfig;
 pub fn serve(config: NodeConfig) -> Result<()> {
     init_logging();
     let listener = TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     salvage_node::run(config, listener, shutdown_signal(), |address| {
         // One line on stdout, for people and for scripts that started it on port 0.
-        announce!("salvage node listening on http://{address}");
+        announce!("salvage node listening on {scheme}://{address}");
     })?;
     Ok(())
 }

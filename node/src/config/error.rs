@@ -11,6 +11,7 @@ use salvage_ledger::key::KeyFileError;
 use salvage_ledger::operator::NotAnOperator;
 
 use super::Setting;
+use super::tls::TlsError;
 
 /// Why `salvage node` cannot start with its configuration. Every message names
 /// the file or setting at fault and says what would be right.
@@ -71,6 +72,32 @@ pub enum ConfigError {
         /// The second URL.
         second: String,
     },
+    /// One of the two TLS settings was given without the other: serving plain
+    /// HTTP where HTTPS was meant would be a silent downgrade.
+    #[error(
+        "{} given without {}: serving HTTPS needs both; set `{}` in the config file, pass {}, or set {} \
+         (or give neither to serve plain HTTP)",
+        given.description(),
+        missing.description(),
+        missing.toml_key(),
+        missing.flag(),
+        missing.env()
+    )]
+    TlsIncomplete {
+        /// The setting that was given.
+        given: Setting,
+        /// The one that is missing.
+        missing: Setting,
+    },
+    /// TLS on a consortium node, whose peers speak plain HTTP to its listen address.
+    #[error(
+        "`tls_certificate` and `tls_key` are for a standalone node: a consortium node's peers reach it \
+         over plain HTTP at its listen address; serve its public side over HTTPS through a reverse proxy instead"
+    )]
+    TlsWithPeers,
+    /// The TLS certificate or key file cannot be served.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The genesis file is missing or not a valid signed genesis.
     #[error(transparent)]
     Genesis(#[from] GenesisError),

@@ -24,6 +24,8 @@
 //! | `client_timeout` | `--client-timeout` | `SALVAGE_CLIENT_TIMEOUT` | seconds, or `"10 s"` (1–300) | `"10 s"` |
 //! | `max_connections` | `--max-connections` | `SALVAGE_MAX_CONNECTIONS` | connections (4–65536) | `1024` |
 //! | `state_cache` | `--state-cache` | `SALVAGE_STATE_CACHE` | bytes, or `"1 GiB"` (16 MiB–64 GiB) | `"128 MiB"` |
+//! | `tls_certificate` | `--tls-certificate` | `SALVAGE_TLS_CERTIFICATE` | path of the TLS certificate chain (PEM) | none: plain HTTP |
+//! | `tls_key` | `--tls-key` | `SALVAGE_TLS_KEY` | path of that certificate's private key (PEM) | none: plain HTTP |
 //! | `[[peers]]`  | `--peer M=URL` | `SALVAGE_PEERS`      | the other nodes (`M=URL,M=URL`)     | none             |
 //! | `join`       | `--join`       | `SALVAGE_JOIN`       | `true`: join a running consortium   | `false`          |
 //!
@@ -50,6 +52,16 @@
 //! entries: a larger file is refused with `413` (`attachment.too_large`). An
 //! upload is held in memory while it is checked, so the limit also bounds the
 //! memory one upload takes ([`AttachmentLimit`]).
+//!
+//! `tls_certificate` and `tls_key` make the node serve HTTPS itself on its
+//! listen address (and only HTTPS there), as a phone's browser needs for a
+//! secure context; give both or neither. They are read and checked at start
+//! (the key must be the certificate's) and again on `SIGHUP`, which swaps in a
+//! renewed certificate without a restart; a reload that fails is logged and
+//! the node keeps serving the certificate it had. Browsers refuse Ed25519
+//! certificates: use ECDSA P-256 or RSA ([`TlsFiles`]). A consortium node's
+//! peers reach it over plain HTTP, so a node with peers refuses these settings:
+//! serve its public side through a reverse proxy instead.
 //!
 //! # The config file
 //!
@@ -112,6 +124,7 @@
 
 mod error;
 mod limits;
+mod tls;
 mod values;
 
 use std::collections::BTreeMap;
@@ -130,6 +143,7 @@ use serde::Deserialize;
 
 pub use error::{ConfigError, Position};
 pub use limits::{ClientTimeout, MaxConnections};
+pub use tls::{ServerCertificate, TlsError, TlsFiles};
 pub use values::{AttachmentLimit, BaseUrl, BodyLimit, InvalidValue, Peer, StateCache, parse_listen};
 
 use values::{FileListen, FilePath};
@@ -166,6 +180,8 @@ pub struct NodeConfig {
     pub max_connections: MaxConnections,
     /// The memory for the custody state read back from disk.
     pub state_cache: StateCache,
+    /// The certificate and key to serve HTTPS with; `None` serves plain HTTP.
+    pub tls: Option<TlsFiles>,
     /// The other nodes of the consortium, one per member.
     pub peers: Vec<Peer>,
     /// Whether the node joins a running consortium instead of proposing its
@@ -201,6 +217,10 @@ pub struct Overrides {
     pub max_connections: Option<MaxConnections>,
     /// `--state-cache` / `SALVAGE_STATE_CACHE`.
     pub state_cache: Option<StateCache>,
+    /// `--tls-certificate` / `SALVAGE_TLS_CERTIFICATE`.
+    pub tls_certificate: Option<PathBuf>,
+    /// `--tls-key` / `SALVAGE_TLS_KEY`.
+    pub tls_key: Option<PathBuf>,
     /// `--peer` (repeated) / `SALVAGE_PEERS` (comma-separated); replaces the file's peers.
     pub peers: Option<Vec<Peer>>,
     /// `--join` / `SALVAGE_JOIN`.
@@ -231,6 +251,10 @@ pub enum Setting {
     MaxConnections,
     /// The memory for the custody state read back from disk.
     StateCache,
+    /// The TLS certificate chain file.
+    TlsCertificate,
+    /// The TLS private key file.
+    TlsKey,
     /// The peers.
     Peers,
     /// Joining a running consortium.
@@ -239,7 +263,7 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting, in the order of the config file.
-    pub const ALL: [Setting; 12] = [
+    pub const ALL: [Setting; 14] = [
         Setting::Genesis,
         Setting::DataDir,
         Setting::Listen,
@@ -250,6 +274,8 @@ impl Setting {
         Setting::ClientTimeout,
         Setting::MaxConnections,
         Setting::StateCache,
+        Setting::TlsCertificate,
+        Setting::TlsKey,
         Setting::Peers,
         Setting::Join,
     ];
@@ -267,6 +293,8 @@ impl Setting {
             Setting::ClientTimeout => "client_timeout",
             Setting::MaxConnections => "max_connections",
             Setting::StateCache => "state_cache",
+            Setting::TlsCertificate => "tls_certificate",
+            Setting::TlsKey => "tls_key",
             Setting::Peers => "peers",
             Setting::Join => "join",
         }
@@ -285,6 +313,8 @@ impl Setting {
             Setting::ClientTimeout => "--client-timeout",
             Setting::MaxConnections => "--max-connections",
             Setting::StateCache => "--state-cache",
+            Setting::TlsCertificate => "--tls-certificate",
+            Setting::TlsKey => "--tls-key",
             Setting::Peers => "--peer",
             Setting::Join => "--join",
         }
@@ -303,6 +333,8 @@ impl Setting {
             Setting::ClientTimeout => "SALVAGE_CLIENT_TIMEOUT",
             Setting::MaxConnections => "SALVAGE_MAX_CONNECTIONS",
             Setting::StateCache => "SALVAGE_STATE_CACHE",
+            Setting::TlsCertificate => "SALVAGE_TLS_CERTIFICATE",
+            Setting::TlsKey => "SALVAGE_TLS_KEY",
             Setting::Peers => "SALVAGE_PEERS",
             Setting::Join => "SALVAGE_JOIN",
         }
@@ -321,6 +353,8 @@ impl Setting {
             Setting::ClientTimeout => "client timeout",
             Setting::MaxConnections => "connection limit",
             Setting::StateCache => "state cache",
+            Setting::TlsCertificate => "TLS certificate file",
+            Setting::TlsKey => "TLS key file",
             Setting::Peers => "peers",
             Setting::Join => "joining a running consortium",
         }
@@ -344,6 +378,13 @@ impl NodeConfig {
         let require = |value: Option<PathBuf>, setting| value.ok_or(ConfigError::Missing { setting });
         let peers = overrides.peers.clone().or(from_file.peers).unwrap_or_default();
         check_peers(&peers)?;
+        let tls = tls_files(
+            overrides.tls_certificate.clone().or(from_file.tls_certificate),
+            overrides.tls_key.clone().or(from_file.tls_key),
+        )?;
+        if tls.is_some() && !peers.is_empty() {
+            return Err(ConfigError::TlsWithPeers);
+        }
         Ok(NodeConfig {
             genesis: require(overrides.genesis.clone().or(from_file.genesis), Setting::Genesis)?,
             data_dir: require(overrides.data_dir.clone().or(from_file.data_dir), Setting::DataDir)?,
@@ -359,6 +400,7 @@ impl NodeConfig {
             client_timeout: overrides.client_timeout.or(from_file.client_timeout).unwrap_or_default(),
             max_connections: overrides.max_connections.or(from_file.max_connections).unwrap_or_default(),
             state_cache: overrides.state_cache.or(from_file.state_cache).unwrap_or_default(),
+            tls,
             peers,
             join: overrides.join.or(from_file.join).unwrap_or(false),
         })
@@ -425,6 +467,8 @@ struct FileSettings {
     client_timeout: Option<ClientTimeout>,
     max_connections: Option<MaxConnections>,
     state_cache: Option<StateCache>,
+    tls_certificate: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     peers: Option<Vec<Peer>>,
     join: Option<bool>,
 }
@@ -443,6 +487,8 @@ struct FileFormat {
     client_timeout: Option<ClientTimeout>,
     max_connections: Option<MaxConnections>,
     state_cache: Option<StateCache>,
+    tls_certificate: Option<FilePath>,
+    tls_key: Option<FilePath>,
     peers: Option<Vec<Peer>>,
     join: Option<bool>,
 }
@@ -465,6 +511,8 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         client_timeout: format.client_timeout,
         max_connections: format.max_connections,
         state_cache: format.state_cache,
+        tls_certificate: resolve(format.tls_certificate),
+        tls_key: resolve(format.tls_key),
         peers: format.peers,
         join: format.join,
     })
@@ -485,6 +533,17 @@ fn file_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
         };
     }
     ConfigError::File { path: path.to_owned(), position, message: message.to_owned() }
+}
+
+/// The TLS files, when both are given; one without the other is a mistake
+/// (plain HTTP would be served where HTTPS was meant), never a default.
+fn tls_files(certificate: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsFiles>, ConfigError> {
+    match (certificate, key) {
+        (Some(certificate), Some(key)) => Ok(Some(TlsFiles { certificate, key })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::TlsIncomplete { given: Setting::TlsCertificate, missing: Setting::TlsKey }),
+        (None, Some(_)) => Err(ConfigError::TlsIncomplete { given: Setting::TlsKey, missing: Setting::TlsCertificate }),
+    }
 }
 
 fn check_peers(peers: &[Peer]) -> Result<(), ConfigError> {

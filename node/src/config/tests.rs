@@ -159,6 +159,9 @@ fn every_override_wins_over_the_file() {
         client_timeout: Some(ClientTimeout::parse("3").unwrap()),
         max_connections: Some(MaxConnections::parse("64").unwrap()),
         state_cache: Some(StateCache::parse("1 GiB").unwrap()),
+        // Not with the peers: tested on their own below.
+        tls_certificate: None,
+        tls_key: None,
         peers: Some(vec![Peer::parse("baltic-cert=https://cert.example").unwrap()]),
         join: Some(true),
     };
@@ -252,10 +255,66 @@ fn settings_have_the_documented_names() {
             ("client_timeout", "--client-timeout", "SALVAGE_CLIENT_TIMEOUT"),
             ("max_connections", "--max-connections", "SALVAGE_MAX_CONNECTIONS"),
             ("state_cache", "--state-cache", "SALVAGE_STATE_CACHE"),
+            ("tls_certificate", "--tls-certificate", "SALVAGE_TLS_CERTIFICATE"),
+            ("tls_key", "--tls-key", "SALVAGE_TLS_KEY"),
             ("peers", "--peer", "SALVAGE_PEERS"),
             ("join", "--join", "SALVAGE_JOIN"),
         ]
     );
+}
+
+#[test]
+fn tls_files_come_from_the_file_next_to_it_or_from_overrides() {
+    let site = Site::new();
+    assert_eq!(load(&site.config(MINIMAL)).unwrap().tls, None, "plain HTTP unless told otherwise");
+    let file =
+        site.config(&format!("{MINIMAL}tls_certificate = \"tls/fullchain.pem\"\ntls_key = \"tls/privkey.pem\"\n"));
+    let config = load(&file).unwrap();
+    assert_eq!(
+        config.tls,
+        Some(TlsFiles { certificate: site.path("tls/fullchain.pem"), key: site.path("tls/privkey.pem") })
+    );
+    // Each of the two is layered on its own, like every setting.
+    let overrides = Overrides { tls_key: Some(PathBuf::from("renewed/key.pem")), ..Overrides::default() };
+    let config = NodeConfig::load(Some(&file), &overrides).unwrap();
+    assert_eq!(
+        config.tls,
+        Some(TlsFiles { certificate: site.path("tls/fullchain.pem"), key: PathBuf::from("renewed/key.pem") })
+    );
+}
+
+#[test]
+fn only_one_of_the_two_tls_settings_is_refused_naming_the_missing_one() {
+    let site = Site::new();
+    let certificate_only = site.config(&format!("{MINIMAL}tls_certificate = \"cert.pem\"\n"));
+    let error = load(&certificate_only).unwrap_err();
+    assert!(
+        matches!(error, ConfigError::TlsIncomplete { given: Setting::TlsCertificate, missing: Setting::TlsKey }),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "TLS certificate file given without TLS key file: serving HTTPS needs both; set `tls_key` in the config \
+         file, pass --tls-key, or set SALVAGE_TLS_KEY (or give neither to serve plain HTTP)"
+    );
+    let key_only = Overrides { tls_key: Some(PathBuf::from("key.pem")), ..Overrides::default() };
+    let message = NodeConfig::load(Some(&site.config(MINIMAL)), &key_only).unwrap_err().to_string();
+    for name in ["tls_certificate", "--tls-certificate", "SALVAGE_TLS_CERTIFICATE"] {
+        assert!(message.contains(name), "{message:?} lacks {name}");
+    }
+}
+
+#[test]
+fn tls_on_a_consortium_node_is_refused() {
+    let site = Site::new();
+    let overrides = Overrides {
+        tls_certificate: Some(PathBuf::from("cert.pem")),
+        tls_key: Some(PathBuf::from("key.pem")),
+        ..Overrides::default()
+    };
+    let error = NodeConfig::load(Some(&site.config(FULL)), &overrides).unwrap_err();
+    assert!(matches!(error, ConfigError::TlsWithPeers), "{error}");
+    assert!(error.to_string().contains("reverse proxy"), "{error}");
 }
 
 // --- Errors in the file ---------------------------------------------------------

@@ -698,7 +698,7 @@ body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-s
 header.site,main,footer.site{max-width:46rem;margin:0 auto;padding:0 1rem}\
 header.site{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;padding-top:.75rem;padding-bottom:.75rem;border-bottom:1px solid #c4c4c4}\
 .brand{margin:0;font-weight:700}\
-.langs{list-style:none;margin:0;padding:0;display:flex;gap:.75rem}\
+.langs{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:0 .75rem}\
 .langs a{display:inline-block;padding:.5rem .25rem;color:#0b4fa8}\
 .langs a[aria-current]{color:#1b1b1b;font-weight:700;text-decoration:none}\
 a{color:#0b4fa8}\

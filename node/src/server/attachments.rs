@@ -25,12 +25,12 @@ use salvage_ledger::attachment::{AttachmentDigest, Naming};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::disclosures::{authenticate, signed_any, unknown_key};
+use super::disclosures::signed_any;
 use super::doc_types::ErrorBody;
+use super::member_requests::{admit_member, authenticate};
 use super::{ApiError, Node};
 use crate::attachments::thumbnail::THUMBNAIL_WIDTH;
 use crate::attachments::{THUMBNAIL_SUFFIX, ThumbnailFailure};
-use crate::member_auth::Claim;
 
 /// How many upload bodies a node reads at once: each may hold the attachment limit in memory.
 pub(crate) const CONCURRENT_UPLOADS: usize = 4;
@@ -221,21 +221,6 @@ async fn naming(node: &Arc<Node>, digest: AttachmentDigest) -> Result<Naming, Ap
     let attachments = Arc::clone(&node.attachments);
     node.ledger(move |ledger| {
         attachments.naming(ledger, &digest).map_err(|error| ApiError::internal(format!("{error}")))
-    })
-    .await
-}
-
-/// The member whose active key made `claim`, once its nonce is admitted.
-async fn admit_member(node: &Arc<Node>, claim: Claim) -> Result<salvage_ledger::custody::Member, ApiError> {
-    let seen = Arc::clone(&node.seen_requests);
-    node.ledger(move |ledger| {
-        let members = ledger.members()?;
-        let member = members
-            .into_iter()
-            .find(|member| member.active_keys().any(|key| *key == claim.key))
-            .ok_or_else(|| super::disclosures::refused(&unknown_key(&claim.key)))?;
-        seen.admit(&claim, std::time::Instant::now()).map_err(|error| super::disclosures::refused(&error))?;
-        Ok(member)
     })
     .await
 }

@@ -16,7 +16,10 @@
 //!   rather than left in the kernel's queue, and counted;
 //! - on shutdown the node stops accepting, lets each connection finish the
 //!   request it is serving, and closes whatever is still open after
-//!   [`SHUTDOWN_GRACE`].
+//!   [`SHUTDOWN_GRACE`];
+//! - over TLS, the handshake runs in the connection's own task, never in the
+//!   accept loop, and must finish within the client timeout; a connection
+//!   whose handshake fails or stalls is closed, holding its permit until then.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +37,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
 
 /// How long clients may take, and how many may be connected at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +66,13 @@ pub const MIN_BODY_RATE: u64 = 8 * 1024;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Serves `app` on `listener` within `limits` until `shutdown` resolves, then
-/// lets the requests in flight finish for at most [`SHUTDOWN_GRACE`].
+/// lets the requests in flight finish for at most [`SHUTDOWN_GRACE`]. With
+/// `tls`, every connection is HTTPS; without, plain HTTP.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app.layer(axum::middleware::map_request(move |request: Request| async move {
@@ -108,11 +114,34 @@ pub(crate) async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let connection = graceful.watch(connection);
+        let Some(acceptor) = &tls else {
+            let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                // A client that goes away mid-request is its own business.
+                let _ = connection.await;
+                drop(permit);
+            });
+            continue;
+        };
+        // Watched from its acceptance, so that a shutdown during the handshake
+        // reaches the connection as soon as it exists, and waits for it.
+        let watcher = graceful.watcher();
+        let (acceptor, http, app) = (acceptor.clone(), http.clone(), app.clone());
+        let timeout = limits.client_timeout;
         tokio::spawn(async move {
-            // A client that goes away mid-request is its own business.
-            let _ = connection.await;
+            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+                    let _ = watcher.watch(connection).await;
+                }
+                // Scanners, plain HTTP sent to the HTTPS port, clients that do
+                // not trust the certificate: routine, and the client's to fix.
+                Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed: connection closed"),
+                Err(_) => {
+                    tracing::debug!(?timeout, "TLS handshake not finished within the client timeout: connection closed")
+                }
+            }
             drop(permit);
         });
     }

@@ -15,7 +15,7 @@
 //! values, its disclosures `[salt, pointer, value]`; it is never cached.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -27,8 +27,8 @@ use serde_json::{Value, json};
 
 use super::doc_types::ErrorBody;
 use super::items::{parse_giai, unknown};
+use super::member_requests::{authenticate, refused, unknown_key};
 use super::{ApiError, Node};
-use crate::member_auth::{self, Claim, MemberAuthError, SignedTarget};
 
 /// The most records one answer lists; an item's history is rarely longer.
 const MAX_RECORDS: usize = 1000;
@@ -89,41 +89,11 @@ pub async fn disclosures(
     .await
 }
 
-/// Checks the request's signature from its headers alone.
-pub(super) fn authenticate(method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Claim, ApiError> {
-    let authority = headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or_default();
-    let target = SignedTarget { method: method.as_str(), authority, path: uri.path(), query: uri.query() };
-    // A header sent on several lines is one list (RFC 9110 §5.3).
-    let joined = |name: &str| -> Option<Vec<u8>> {
-        let mut values = headers.get_all(name).iter().peekable();
-        values.peek()?;
-        Some(values.map(|value| value.as_bytes()).collect::<Vec<_>>().join(&b", "[..]))
-    };
-    let input = joined(member_auth::SIGNATURE_INPUT_HEADER);
-    let signature = joined(member_auth::SIGNATURE_HEADER);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs()).unwrap_or_default();
-    member_auth::verify(&target, input.as_deref(), signature.as_deref(), now).map_err(|error| refused(&error))
-}
-
-/// The answer to a request that failed authentication.
-pub(super) fn refused(error: &MemberAuthError) -> ApiError {
-    let status = match error {
-        MemberAuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::UNAUTHORIZED,
-    };
-    ApiError::new(status, error.code(), error.message())
-}
-
 /// Whether `member` signed one of `history`'s records, with any key it ever had
 /// (docs/rules.md §8: who may read an item's restricted values).
 pub(super) fn signed_any(history: &[salvage_ledger::chain::Record], member: &salvage_ledger::custody::Member) -> bool {
     let keys: Vec<&PublicKey> = member.keys.keys().collect();
     history.iter().any(|record| record.entry.signatures().iter().any(|signature| keys.contains(&&signature.key)))
-}
-
-/// A well-signed request by a key that is no member's active key.
-pub(super) fn unknown_key(key: &PublicKey) -> MemberAuthError {
-    MemberAuthError::UnknownKey(key.to_hex())
 }
 
 fn not_entitled(member: &MemberId, giai: &str) -> ApiError {

@@ -7,6 +7,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use salvage_ledger::Ledger;
+use salvage_ledger::custody::ItemState;
 use salvage_ledger::ident::digital_link::DigitalLink;
 use salvage_ledger::ident::{Giai, TagEncoding};
 use serde_json::{Value, json};
@@ -29,7 +31,7 @@ pub async fn item(State(node): State<Arc<Node>>, Path(giai): Path<String>) -> Re
     let giai = parse_giai(&giai)?;
     node.ledger(move |ledger| {
         let state = ledger.item(&giai)?.ok_or_else(|| unknown(&giai))?;
-        let passport = public_passport_of(&ledger.record(state.passport_seq.get())?, &giai);
+        let passport = current_public_passport(ledger, &state)?;
         // By every key a member ever had: a record signed before a revocation
         // still names its signer.
         let members = ledger.members()?;
@@ -71,6 +73,20 @@ pub(crate) fn epc_json(epc: &TagEncoding) -> Value {
         "tag_uri": epc.to_tag_uri(),
         "pure_uri": epc.to_pure_uri(),
     })
+}
+
+/// The passport an item has now, without its restricted fields (`null` for a reserved GIAI,
+/// which has none yet).
+pub(crate) fn current_public_passport(ledger: &Ledger, state: &ItemState) -> Result<Value, ApiError> {
+    Ok(public_passport_of(&ledger.record(state.passport_seq.get())?, &state.giai))
+}
+
+/// What a list shows of an item beside its GIAI, as its page and `GET /v1/items/{giai}` name
+/// it: the public passport's `name` and `category`, `null` where the passport restricts them or
+/// there is no passport yet.
+pub(crate) fn listed_name_and_category(passport: &Value) -> (Value, Value) {
+    let field = |name: &str| passport.get(name).cloned().unwrap_or(Value::Null);
+    (field("name"), field("category"))
 }
 
 /// The item's state as the public may see it: its name and mass are the

@@ -12,7 +12,9 @@
 //! requests' entries to the ledger at once, or, on a consortium node, through
 //! the [`Consortium`] wing, which orders them with the other nodes first.
 
+mod actions;
 mod admission;
+mod app;
 mod attachments;
 pub(crate) mod blocking;
 mod bulk;
@@ -28,6 +30,8 @@ mod epcis;
 pub(crate) mod error;
 mod items;
 mod ledger_reads;
+mod member_requests;
+mod member_views;
 mod metrics;
 mod open_files;
 mod openapi;
@@ -37,6 +41,7 @@ pub(crate) mod request_id;
 mod resolver;
 mod status;
 mod submission;
+pub(crate) mod tls;
 mod well_known;
 
 use std::future::Future;
@@ -85,6 +90,8 @@ pub struct Node {
     uploads: tokio::sync::Semaphore,
     /// Thumbnails being derived ([`attachments::CONCURRENT_THUMBNAILS`] at most).
     thumbnails: tokio::sync::Semaphore,
+    /// Who holds what, is offered what and signed what, for members' own lists.
+    holdings: Arc<crate::holdings::Holdings>,
 }
 
 /// Why a [`Node`] could not be set up.
@@ -103,6 +110,9 @@ pub enum NodeError {
     /// The attachment store could not be opened.
     #[error("opening the attachment store: {0}")]
     Attachments(#[from] salvage_ledger::attachment::AttachmentError),
+    /// The members' holdings (`holdings.redb`) could not be opened.
+    #[error("opening the members' holdings: {0}")]
+    Holdings(#[from] crate::holdings::HoldingsError),
 }
 
 /// Where submissions go: this node's own commit queue, or its consortium.
@@ -144,7 +154,9 @@ impl Node {
         body_limit: usize,
         attachments: Arc<crate::attachments::Attachments>,
     ) -> Result<Node, NodeError> {
+        let holdings = Arc::new(crate::holdings::Holdings::open(&ledger.dir().join("holdings.redb"))?);
         Ok(Node {
+            holdings,
             attachments,
             uploads: tokio::sync::Semaphore::new(attachments::CONCURRENT_UPLOADS),
             thumbnails: tokio::sync::Semaphore::new(attachments::CONCURRENT_THUMBNAILS),
@@ -305,6 +317,11 @@ impl Node {
     pub fn public_url(&self) -> &str {
         &self.public_url
     }
+
+    /// The node's follower of who holds what, which the node keeps up in the background.
+    pub(crate) fn holdings(&self) -> &Arc<crate::holdings::Holdings> {
+        &self.holdings
+    }
 }
 
 /// The routes of the API, for `serve` and for tests that call the router
@@ -324,9 +341,14 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/proof/inclusion", get(ledger_reads::inclusion_proof))
         .route("/v1/proof/consistency", get(ledger_reads::consistency_proof))
         .route("/v1/members", get(ledger_reads::members))
+        .route("/v1/members/{id}/items", get(member_views::items))
+        .route("/v1/members/{id}/offers", get(member_views::offers))
+        .route("/v1/members/{id}/entries", get(member_views::entries))
+        .route("/v1/members/{id}/next-giai", get(member_views::next_giai))
         .route("/v1/items/{giai}", get(items::item))
         .route("/v1/items/{giai}/bundle", get(items::bundle))
         .route("/v1/items/{giai}/disclosures", get(disclosures::disclosures))
+        .route("/v1/items/{giai}/actions", get(actions::actions))
         .route("/v1/items/{giai}/qr.svg", get(items::qr_as_svg))
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
         .route("/v1/epcis", get(epcis::epcis))
@@ -336,6 +358,11 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/attachments/{blake3}/thumbnail", get(attachments::thumbnail_file))
         .route("/8004/{giai}", get(resolver::resolve).options(resolver::preflight))
         .route("/.well-known/gs1resolver", get(well_known::gs1resolver).options(well_known::preflight))
+        .route("/app", get(app::to_app))
+        .route("/app/", get(app::page))
+        .route("/app/key.svg", get(app::key_qr))
+        .route("/app/check/passport", post(app::check_passport))
+        .route("/app/{*path}", get(app::file))
         // Unknown paths, `/v1/raft/*` on a standalone node among them, are
         // answered without reading the request's body.
         .fallback(status::not_found)
@@ -347,13 +374,15 @@ pub fn router(node: Arc<Node>) -> Router {
     api.layer(axum::middleware::from_fn(request_id::assign))
 }
 
-/// Serves `node` on `listener` within `limits` until `shutdown` resolves;
-/// requests in flight are finished (for a bounded time) before it returns.
+/// Serves `node` on `listener` within `limits` until `shutdown` resolves, over
+/// TLS when given an acceptor; requests in flight are finished (for a bounded
+/// time) before it returns.
 pub(crate) async fn serve(
     listener: TcpListener,
     node: Arc<Node>,
     limits: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    connections::serve(listener, router(node), limits, shutdown).await
+    connections::serve(listener, router(node), limits, tls, shutdown).await
 }

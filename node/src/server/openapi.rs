@@ -6,7 +6,10 @@ use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::doc_types::{ErrorBody, ErrorFields, ReceiptBody};
-use super::{attachments, disclosures, entries, epc, epcis, items, ledger_reads, metrics, resolver, status};
+use super::{
+    actions, attachments, disclosures, entries, epc, epcis, items, ledger_reads, member_views, metrics, resolver,
+    status,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,9 +25,14 @@ use super::{attachments, disclosures, entries, epc, epcis, items, ledger_reads, 
         ledger_reads::inclusion_proof,
         ledger_reads::consistency_proof,
         ledger_reads::members,
+        member_views::items,
+        member_views::offers,
+        member_views::entries,
+        member_views::next_giai,
         items::item,
         items::bundle,
         disclosures::disclosures,
+        actions::actions,
         items::qr_as_svg,
         items::qr_as_png,
         epcis::epcis,
