@@ -63,12 +63,22 @@ pub struct PhoneOptions {
     /// A profile directory to keep (storage, service workers, IndexedDB) across phones started
     /// one after the other, or a fresh profile that goes with the phone.
     pub profile: Option<PathBuf>,
+    /// Host names the phone resolves to an address of the test's choosing (`("yard.example",
+    /// "127.0.0.1")`), so a page can be opened under a name that is not `localhost`.
+    pub hosts: Vec<(String, String)>,
 }
 
 impl Default for PhoneOptions {
     /// The narrowest phones in use, 360 × 740 CSS pixels, without a camera.
     fn default() -> PhoneOptions {
-        PhoneOptions { camera: None, width: 360, height: 740, accept_insecure_certs: false, profile: None }
+        PhoneOptions {
+            camera: None,
+            width: 360,
+            height: 740,
+            accept_insecure_certs: false,
+            profile: None,
+            hosts: Vec::new(),
+        }
     }
 }
 
@@ -321,6 +331,10 @@ fn capabilities(options: &PhoneOptions, profile: &Path) -> Value {
         // Grants the camera without asking.
         args.push("--use-fake-ui-for-media-stream".into());
         args.push(format!("--use-file-for-fake-video-capture={}", camera.display()));
+    }
+    if !options.hosts.is_empty() {
+        let rules: Vec<String> = options.hosts.iter().map(|(name, address)| format!("MAP {name} {address}")).collect();
+        args.push(format!("--host-resolver-rules={}", rules.join(", ")));
     }
     json!({
         "browserName": "chrome",

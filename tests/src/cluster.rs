@@ -184,7 +184,17 @@ impl Cluster {
             .unwrap_or_else(|error| panic!("cannot open the node's log: {error}"));
         let mut command = self.command(index);
         command.envs(env.iter().copied()).stderr(log);
-        self.nodes[index] = Some(Running::start(command));
+        // The node logs to its file, not to the pipe `Running::start` quotes when the node
+        // does not start: quote the file's end instead.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Running::start(command))) {
+            Ok(running) => self.nodes[index] = Some(running),
+            Err(_) => {
+                let log = std::fs::read_to_string(self.log_path(index)).unwrap_or_default();
+                let tail: String =
+                    log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                panic!("node {} did not start; the end of its log:\n{tail}", index + 1);
+            }
+        }
     }
 
     /// The running node `index`.

@@ -109,9 +109,18 @@ impl App {
         element.select_by_value(value).await.unwrap_or_else(|error| panic!("choosing {value} for {label:?}: {error}"));
     }
 
+    /// Opens the screen at `hash` (the same one again if it is already shown) and waits for it.
     async fn go(&self, hash: &str) {
-        self.phone.execute(&format!("location.hash = {}; return true", json!(hash)), vec![]).await;
-        self.wait("return document.activeElement && document.activeElement.id === 'screen-title'", "the screen").await;
+        let script = format!(
+            "const title = document.getElementById('screen-title'); if (title) title.dataset.stale = '1'; \
+             if (location.hash === {0}) dispatchEvent(new HashChangeEvent('hashchange')); else location.hash = {0}; \
+             return true",
+            json!(hash)
+        );
+        self.phone.execute(&script, vec![]).await;
+        let fresh =
+            "const title = document.getElementById('screen-title'); return title !== null && !title.dataset.stale";
+        self.wait(fresh, &format!("the screen {hash}")).await;
     }
 
     /// This phone's key, as its screen shows it.
@@ -196,11 +205,17 @@ fn qr_in(screenshot: &Path) -> Vec<String> {
     prepared.detect_grids().into_iter().filter_map(|grid| grid.decode().ok().map(|(_, text)| text)).collect()
 }
 
+#[path = "site_app/benchmark.rs"]
+mod benchmark;
 #[path = "site_app/custody.rs"]
 mod custody;
 #[path = "site_app/enrol_and_register.rs"]
 mod enrol_and_register;
+#[path = "site_app/lifecycle.rs"]
+mod lifecycle;
 #[path = "site_app/offline.rs"]
 mod offline;
+#[path = "site_app/secure_context.rs"]
+mod secure_context;
 #[path = "site_app/signing.rs"]
 mod signing;

@@ -18,6 +18,7 @@ export async function startReader(label, onText) {
   video.setAttribute("playsinline", "");
   video.srcObject = stream;
   await video.play().catch(() => {});
+  performance.mark("salvage:camera");
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   const decode = await decoder();

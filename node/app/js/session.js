@@ -15,14 +15,30 @@ export const session = {
   online: navigator.onLine,
 };
 
-/** Loads what the phone kept, then refreshes it from the node when it can. */
-export async function startSession() {
-  session.device = await deviceKey();
-  session.members = (await read("members")) ?? [];
-  session.ledger = (await read("ledger")) ?? null;
+/**
+ * Loads what the phone kept. An enrolled phone starts from it at once and refreshes it from the
+ * node in the background (`onRefreshed` is called if who this phone signs for changed): a slow
+ * network must not hold the first screen. A phone waiting to be enrolled asks the node first.
+ */
+export async function startSession(onRefreshed) {
+  const [device, members, ledger] = await Promise.all([deviceKey(), read("members"), read("ledger")]);
+  session.device = device;
+  session.members = members ?? [];
+  session.ledger = ledger ?? null;
   identify();
-  await refresh().catch(() => {});
+  const before = who();
+  const refreshed = refresh().then(
+    () => {
+      if (who() !== before) onRefreshed();
+    },
+    () => {},
+  );
+  if (session.device && (!session.member || !session.ledger)) await refreshed;
   return session;
+}
+
+function who() {
+  return `${session.member ? session.member.id : ""}/${session.revoked}`;
 }
 
 /** Makes this phone's key. */
@@ -34,12 +50,12 @@ export async function enrolDevice() {
 
 /** Reads the ledger's id and members again; throws Unreachable offline. */
 export async function refresh() {
-  const status = await readNode("/v1/status");
+  const [status, members] = await Promise.all([readNode("/v1/status"), readNode("/v1/members")]);
   if (status && status.ledger_id) {
     session.ledger = status.ledger_id;
     await keep("ledger", session.ledger);
   }
-  session.members = (await readNode("/v1/members")) || [];
+  session.members = members || [];
   await keep("members", session.members);
   session.online = true;
   identify();

@@ -41,9 +41,9 @@ fn every_module_script_and_file_the_shell_names_is_in_the_shell() {
     for file in SHELL {
         let Ok(text) = std::str::from_utf8(file.bytes) else { continue };
         let references = if file.path.ends_with(".js") {
-            // Static imports, workers and a worker's importScripts; the worker path is
+            // Static and dynamic imports, workers and a worker's importScripts; the worker path is
             // relative to the page (`/app/`), the others to the file.
-            let mut references: Vec<String> = quoted_after(text, &[" from \"", "importScripts(\""])
+            let mut references: Vec<String> = quoted_after(text, &[" from \"", "import(\"", "importScripts(\""])
                 .into_iter()
                 .map(|r| resolve(file.path, r))
                 .collect();

@@ -79,13 +79,34 @@ pub enum HoldingsError {
     /// The ledger could not be read.
     #[error("reading the ledger for the members' holdings: {0}")]
     Ledger(String),
+    /// Another process (or this one) has the store open.
+    #[error("the members' holdings ({}) are open in another process: is another node running on this data directory?", path.display())]
+    InUse {
+        /// The database file.
+        path: PathBuf,
+    },
 }
 
 impl Holdings {
     /// Opens (creating) the store at `path`, e.g. `DATA/holdings.redb`.
     pub fn open(path: &Path) -> Result<Holdings, HoldingsError> {
-        let store = HoldingsStore::open(path)?;
-        let followed = store.followed()?.map_or(0, |followed| followed.size);
+        // The store is derived from the ledger: one that does not open (damaged, or of
+        // another version) is started again from nothing rather than keeping the node down.
+        let opened = HoldingsStore::open(path).and_then(|store| Ok((store.followed()?, store)));
+        let (followed, store) = match opened {
+            Ok(opened) => opened,
+            Err(error @ HoldingsError::InUse { .. }) => return Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "the members' holdings are read again from the ledger");
+                std::fs::remove_file(path).map_err(|e| HoldingsError::Store {
+                    path: path.to_owned(),
+                    reason: format!("cannot remove the damaged store: {e}"),
+                })?;
+                let store = HoldingsStore::open(path)?;
+                (None, store)
+            }
+        };
+        let followed = followed.map_or(0, |followed| followed.size);
         Ok(Holdings { store, following: Mutex::new(()), followed: tokio::sync::watch::Sender::new(followed) })
     }
 

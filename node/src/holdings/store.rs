@@ -80,7 +80,10 @@ pub struct HoldingsStore {
 impl HoldingsStore {
     /// Opens (creating) the store at `path`.
     pub fn open(path: &Path) -> Result<HoldingsStore, HoldingsError> {
-        let db = Database::create(path).map_err(|e| failed(path, &e))?;
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => HoldingsError::InUse { path: path.to_owned() },
+            e => failed(path, &e),
+        })?;
         let store = HoldingsStore { path: path.to_owned(), db };
         store.write(open_tables)?;
         Ok(store)

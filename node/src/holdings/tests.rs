@@ -158,3 +158,16 @@ fn another_ledger_under_the_store_is_read_again_from_the_start() {
     assert_eq!(holdings.store().held("riga-deconstruction", None, 10).unwrap().rows.len(), 3);
     assert!(holdings.store().signed("baltic-demolition", None, 10).unwrap().rows.is_empty());
 }
+
+#[test]
+fn a_damaged_store_is_started_again_instead_of_keeping_the_node_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("holdings.redb");
+    std::fs::write(&path, b"not a redb file at all, as a torn copy or another version leaves it").unwrap();
+    let holdings = Holdings::open(&path).unwrap();
+    assert_eq!(holdings.followed_size(), 0);
+    // A store in use is never taken for a damaged one.
+    assert!(matches!(Holdings::open(&path), Err(HoldingsError::InUse { .. })));
+    drop(holdings);
+    assert_eq!(Holdings::open(&path).unwrap().followed_size(), 0);
+}

@@ -18,9 +18,13 @@ export async function itemScreen(giai) {
   let verdicts = null;
   let offline = false;
   try {
-    view = await read(`/v1/items/${encodeURIComponent(giai)}`);
+    // The item and the verdicts in one round trip: the two requests go out together.
+    const path = `/v1/items/${encodeURIComponent(giai)}`;
+    const judged = signedRead(session.device, `${path}/actions`);
+    judged.catch(() => {});
+    view = await read(path);
     await keepItem(giai, view);
-    verdicts = await signedRead(session.device, `/v1/items/${encodeURIComponent(giai)}/actions`);
+    verdicts = await judged;
   } catch (error) {
     if (error instanceof Unreachable) {
       offline = true;
@@ -64,6 +68,7 @@ export async function itemScreen(giai) {
     linkButton(t("app.item.label"), `#/label/${encodeURIComponent(giai)}`),
     h("a", { class: "button secondary", href: `/8004/${encodeURIComponent(giai)}` }, t("app.item.page")),
   );
+  performance.mark("salvage:actions");
 }
 
 function summary(item, passport) {
