@@ -120,6 +120,13 @@ async function screen(name, argument) {
   }
 }
 
+// Whatever a screen did not expect is said, never swallowed: a person on site must know that
+// what they tapped did not happen.
+addEventListener("unhandledrejection", (event) => {
+  console.error(event.reason);
+  notice(String((event.reason && event.reason.message) || event.reason), "error");
+});
+
 start().catch((error) => {
   console.error(error);
   notice(String(error.message || error), "error");

@@ -146,3 +146,86 @@ fn the_schema_the_form_is_made_from_is_the_one_the_ledger_enforces() {
             .unwrap_or_default()
     );
 }
+
+mod routes {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use http_body_util::BodyExt;
+    use salvage_ledger::genesis::Genesis;
+    use salvage_ledger::operator::Operator;
+    use salvage_ledger::store::Ledger;
+    use salvage_ledger::testkit::Fixture;
+    use tower::ServiceExt;
+
+    use crate::server::router;
+
+    async fn answer(method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let fixture = Fixture::new();
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        let ledger = Ledger::create(dir.path(), fixture.genesis.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let genesis = Genesis::from_entry(fixture.genesis.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let members = ledger.members().unwrap_or_else(|e| panic!("{e}"));
+        let operator =
+            Operator::identify(Fixture::key("reuse-hub"), &genesis, &members).unwrap_or_else(|e| panic!("{e}"));
+        let node = crate::server::Node::new(ledger, operator, "https://salvage.example", 1 << 20)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let request =
+            Request::builder().method(method).uri(uri).body(Body::from(body)).unwrap_or_else(|e| panic!("{e}"));
+        let response = router(std::sync::Arc::new(node)).oneshot(request).await.unwrap_or_else(|e| panic!("{e}"));
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+        (parts.status, parts.headers, bytes)
+    }
+
+    #[tokio::test]
+    async fn the_app_s_files_strings_and_checks_answer_as_the_app_expects() {
+        let (status, headers, _) = answer("GET", "/app", Vec::new()).await;
+        assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(headers[header::LOCATION], "/app/");
+        let (status, headers, page) = answer("GET", "/app/", Vec::new()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], super::CONTENT_SECURITY_POLICY);
+        assert!(String::from_utf8_lossy(&page).contains("js/main.js"));
+        let (status, headers, _) = answer("GET", "/app/js/canonical.js", Vec::new()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+        for missing in ["/app/js/nothing.js", "/app/locale/xx.json", "/app/../Cargo.toml"] {
+            assert_eq!(answer("GET", missing, Vec::new()).await.0, StatusCode::NOT_FOUND, "{missing}");
+        }
+        let (status, _, strings) = answer("GET", "/app/locale/lv.json", Vec::new()).await;
+        assert_eq!(status, StatusCode::OK);
+        let strings: serde_json::Value = serde_json::from_slice(&strings).unwrap_or_default();
+        assert_eq!(strings["strings"]["app.nav.scan"], "Skenēt");
+        let (status, _, worker) = answer("GET", "/app/sw.js", Vec::new()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(String::from_utf8_lossy(&worker).contains(super::shell_version()));
+
+        // A phone's key as its enrolment QR code; anything else is refused.
+        let key = salvage_ledger::entry::PublicKey::of(&Fixture::key("reuse-hub")).to_hex();
+        let (status, headers, _) = answer("GET", &format!("/app/key.svg?key={key}"), Vec::new()).await;
+        assert_eq!(
+            (status, headers[header::CONTENT_TYPE].to_str().unwrap_or_default()),
+            (StatusCode::OK, "image/svg+xml")
+        );
+        assert_eq!(answer("GET", "/app/key.svg?key=abc", Vec::new()).await.0, StatusCode::BAD_REQUEST);
+
+        // The passport check: the schema's problems with their pointers, bounded input.
+        let (status, _, problems) = answer("POST", "/app/check/passport", br#"{"name": 5}"#.to_vec()).await;
+        assert_eq!(status, StatusCode::OK);
+        let problems: serde_json::Value = serde_json::from_slice(&problems).unwrap_or_default();
+        assert!(
+            problems["problems"].as_array().is_some_and(|p| p.iter().any(|p| p["pointer"] == "/name")),
+            "{problems}"
+        );
+        let (status, _, _) = answer("POST", "/app/check/passport", br#"{"a": 1, "a": 2}"#.to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _, _) = answer("POST", "/app/check/passport", vec![b' '; 70 * 1024]).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let good = salvage_ledger::testkit::passport("4750001BEAM-0001", "Beam", 10.0);
+        let (_, _, problems) = answer("POST", "/app/check/passport", good.to_string().into_bytes()).await;
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&problems).unwrap_or_default(),
+            serde_json::json!({"problems": []})
+        );
+    }
+}

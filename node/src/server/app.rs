@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -86,14 +86,15 @@ pub async fn key_qr(State(node): State<Arc<Node>>, Query(query): Query<KeyQuery>
 /// `POST /app/check/passport`: the passport's problems as the ledger's schema and rules report
 /// them (`{"problems": [{"pointer", "message"}]}`, empty when it would be accepted), so the
 /// register form shows each beside its field before anything is signed.
-pub async fn check_passport(body: Bytes) -> Result<Response, ApiError> {
-    if body.len() > MAX_PASSPORT_BYTES {
-        return Err(ApiError::new(
+pub async fn check_passport(body: Body) -> Result<Response, ApiError> {
+    // Read at most the limit: a stranger's larger body is refused without being kept.
+    let body = axum::body::to_bytes(body, MAX_PASSPORT_BYTES).await.map_err(|_| {
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "http.too_large",
-            format!("a passport to check is at most {MAX_PASSPORT_BYTES} bytes; this one is {}", body.len()),
-        ));
-    }
+            format!("a passport to check is at most {MAX_PASSPORT_BYTES} bytes"),
+        )
+    })?;
     let passport = salvage_ledger::canonical::parse_strict(&body).map_err(|error| {
         ApiError::bad_request(
             "app.malformed_passport",

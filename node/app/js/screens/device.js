@@ -76,7 +76,7 @@ function waitingScreen(onChange) {
     h("img", { class: "qr", src: `key.svg?key=${key}`, alt: t("app.device.qr_alt", { code: shortCode(key) }), width: 240, height: 240 }),
     h("p", {}, t("app.device.short_code"), " ", h("strong", { class: "code", id: "short-code" }, shortCode(key))),
     h("p", {}, t("app.device.cli_intro")),
-    h("pre", { class: "command", id: "enrol-command" }, `salvage member update YOUR-MEMBER-ID --add-key ${key} --node ${location.origin}`),
+    h("pre", { class: "command", id: "enrol-command" }, `salvage member update YOUR-MEMBER-ID --add-key ${key} --key YOUR-KEY.pem --node ${location.origin}`),
     h("p", { class: "hint" }, t("app.device.full_key")),
     h("code", { class: "key", id: "public-key" }, key),
     button(t("app.device.check"), check),
