@@ -54,6 +54,8 @@ function chrome() {
     await route();
   };
   const current = location.hash.split("/")[1] || "";
+  // Until a member has added this phone's key, its own screen is the only one it can use.
+  document.getElementById("tabs").hidden = !session.member || session.revoked;
   document.getElementById("tabs").replaceChildren(
     ...TABS.map(([name, key]) =>
       h("a", { href: `#/${name}`, class: "tab", "aria-current": name === current ? "page" : null }, t(key)),

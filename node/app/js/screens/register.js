@@ -29,6 +29,12 @@ export async function registerScreen(argument) {
       initial = ((await keptItem(amending)) || {}).passport || {};
     }
   }
+  if (amending && (initial.restricted || []).length) {
+    // The public passport lacks the values it keeps private, and the app cannot withhold
+    // values yet (docs/format.md §13 needs their salted digests): never sign a passport
+    // that would silently lose them.
+    return show(t("app.action.amend"), h("p", { class: "notice info" }, t("app.register.restricted_amend")));
+  }
   const giaiInput = h("input", { type: "text", autocomplete: "off", spellcheck: "false", autocapitalize: "characters", value: amending, readonly: Boolean(amending) });
   const giaiField = field(t("app.field.identity.giai"), giaiInput, { required: true, hint: t("app.register.giai_hint"), name: "/identity/giai" });
   const camera = h("div", { class: "camera-area" });
@@ -67,7 +73,6 @@ export async function registerScreen(argument) {
     const passport = { ...form.value(), identity: { ...(initial.identity || {}), giai } };
     if (initial.photos) passport.photos = initial.photos;
     if (initial.documents) passport.documents = initial.documents;
-    if (initial.restricted) passport.restricted = initial.restricted;
     try {
       const { problems } = await post("/app/check/passport", passport);
       const unplaced = form.showProblems(problems.filter((problem) => !problem.pointer.startsWith("/identity")));
