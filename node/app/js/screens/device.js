@@ -38,6 +38,7 @@ export async function deviceScreen({ onChange }) {
         : button(t("app.device.revoke"), () => revokeScreen(key), { kind: "danger" }),
     );
   });
+  const controls = addPhoneControls();
   show(
     t("app.device.title"),
     h("p", {}, t("app.device.enrolled", { member: member.name, id: member.id })),
@@ -46,8 +47,10 @@ export async function deviceScreen({ onChange }) {
     h("ul", { class: "list" }, rows),
     h("h2", {}, t("app.device.add_title")),
     h("p", {}, t("app.device.add_intro")),
-    addPhoneControls(),
+    controls.element,
   );
+  // The camera, if it was started to scan a new phone, stops with the screen.
+  return controls.stop;
 }
 
 /** Before the member added the key: the QR code, the short code and the CLI command. */
@@ -101,7 +104,7 @@ function addPhoneControls() {
   const typed = field(t("app.device.key_label"), input, { hint: t("app.device.key_hint") });
   let reader = null;
   const area = h("div", { class: "camera-area" });
-  return h(
+  const element = h(
     "div",
     {},
     button(
@@ -134,6 +137,7 @@ function addPhoneControls() {
       location.hash = `#/enrol/${key}`;
     }),
   );
+  return { element, stop: () => reader && reader.stop() };
 }
 
 /** Confirms adding another phone's key to this member. */

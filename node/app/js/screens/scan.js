@@ -28,6 +28,7 @@ export async function scanScreen() {
     button(t("app.scan.open"), open),
   );
   let reader = null;
+  const shown = location.hash;
   try {
     reader = await startReader(t("app.scan.viewfinder"), (text) => {
       const understood = understand(text);
@@ -36,6 +37,8 @@ export async function scanScreen() {
       location.hash = understood.giai ? `#/item/${encodeURIComponent(understood.giai)}` : `#/enrol/${understood.enrol}`;
     });
     area.replaceChildren(reader.element);
+    // Left while the camera was starting: the route's stop came too early for it.
+    if (location.hash !== shown) reader.stop();
   } catch {
     area.replaceChildren(h("p", { class: "notice info" }, t("app.scan.no_camera")));
   }
