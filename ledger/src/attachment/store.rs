@@ -33,6 +33,9 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const PUBLIC: u8 = 1;
 const RESTRICTED: u8 = 2;
 
+/// The most memory the page cache of `names.redb` takes.
+const NAMES_CACHE_BYTES: usize = 4 << 20;
+
 /// The most items [`AttachmentStore::naming`] lists for one file.
 const MAX_NAMING_ITEMS: usize = 64;
 
@@ -142,7 +145,9 @@ impl AttachmentStore {
             fs::create_dir_all(sub).map_err(io("create", sub))?;
         }
         let path = dir.join("names.redb");
-        let names = Database::create(&path).map_err(|e| names_failed(&path, &e))?;
+        // A bounded page cache (redb's default is 1 GiB): the names grow with the ledger.
+        let names =
+            Database::builder().set_cache_size(NAMES_CACHE_BYTES).create(&path).map_err(|e| names_failed(&path, &e))?;
         let store = AttachmentStore { dir: dir.to_owned(), names, next_temporary: AtomicU64::new(0) };
         store.write(|txn| {
             txn.open_table(NAMES)?;

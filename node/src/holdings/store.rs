@@ -16,6 +16,9 @@ use redb::{Database, ReadableDatabase, TableDefinition};
 
 use super::{Followed, HoldingsError};
 
+/// The most memory the store's page cache takes.
+const CACHE_BYTES: usize = 4 << 20;
+
 /// (custodian, GIAI) → the item's status: `available`, `installed` or `reserved`.
 const HELD: TableDefinition<(&str, &str), &str> = TableDefinition::new("held");
 /// (recipient, GIAI) → the record of the offer.
@@ -80,7 +83,9 @@ pub struct HoldingsStore {
 impl HoldingsStore {
     /// Opens (creating) the store at `path`.
     pub fn open(path: &Path) -> Result<HoldingsStore, HoldingsError> {
-        let db = Database::create(path).map_err(|e| match e {
+        // redb keeps up to its cache size of pages in memory (1 GiB by default): the lists
+        // grow with the ledger, the node's memory must not.
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => HoldingsError::InUse { path: path.to_owned() },
             e => failed(path, &e),
         })?;
