@@ -190,8 +190,15 @@ impl Cluster {
             Ok(running) => self.nodes[index] = Some(running),
             Err(_) => {
                 let log = std::fs::read_to_string(self.log_path(index)).unwrap_or_default();
-                let tail: String =
-                    log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                // Backtrace frames aside, so that a panic's message is among the lines shown.
+                let lines: Vec<&str> = log
+                    .lines()
+                    .filter(|line| {
+                        let line = line.trim_start();
+                        !line.starts_with("at ") && line.split(':').next().is_none_or(|n| n.parse::<u32>().is_err())
+                    })
+                    .collect();
+                let tail = lines[lines.len().saturating_sub(60)..].join("\n");
                 panic!("node {} did not start; the end of its log:\n{tail}", index + 1);
             }
         }
