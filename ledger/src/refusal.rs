@@ -188,6 +188,22 @@ refusal_codes! {
     CustodySelfTransfer => "custody.self_transfer",
     /// The attestation names a passport version the item never had.
     AttestUnknownVersion => "attest.unknown_version",
+    /// The attestation is recorded after its own last valid day (rules 2).
+    AttestExpired => "attest.expired",
+    /// The withdrawal names no attestation of the item.
+    AttestUnknownAttestation => "attest.unknown_attestation",
+    /// Only the certifier that made an attestation withdraws it.
+    AttestNotIssuer => "attest.not_issuer",
+    /// The attestation was withdrawn already.
+    AttestAlreadyWithdrawn => "attest.already_withdrawn",
+    /// Waste or asbestos is offered to a member that is no waste handler (rules 2).
+    WasteRecipientNotHandler => "waste.recipient_not_handler",
+    /// Waste or asbestos is installed (rules 2).
+    WasteNotInstallable => "waste.not_installable",
+    /// Hazardous waste is disposed of by a route that is not for hazardous waste (rules 2).
+    WasteRouteNotHazardous => "waste.route_not_hazardous",
+    /// An end-of-waste attestation of an item that holds asbestos (rules 2).
+    WasteNeverReusable => "waste.never_reusable",
     /// The parts of a split weigh more than the parent.
     SplitMassExceeded => "split.mass_exceeded",
     /// The parent or a part of a split has no mass in its passport.

@@ -33,6 +33,9 @@ pub const BALTIC_PREFIX: &str = "4750001";
 /// Riga Deconstruction's company prefix in [`Fixture::allocating`].
 pub const RIGA_PREFIX: &str = "4750002";
 
+/// The waste handler of [`Fixture::waste_rules`].
+pub const WASTE_HANDLER: &str = "getlini-eko";
+
 /// A signing key derived from a label: the same label always gives the same key.
 pub fn fixed_signing_key(label: &str) -> SigningKey {
     SigningKey::from_bytes(&blake3::derive_key("salvage testkit signing key v1", label.as_bytes()))
@@ -86,6 +89,21 @@ impl Fixture {
                 Some("riga-deconstruction") => member["company_prefixes"] = json!([RIGA_PREFIX]),
                 _ => {}
             }
+        }
+        fixture.genesis = sign(statement, &[&Self::key("regional-planning"), &Self::key("city-of-jelgava")]);
+        fixture.ledger_id = LedgerId(fixture.genesis.id().0);
+        fixture
+    }
+
+    /// The demo consortium on a ledger of the second rules (docs/rules.md §11), format 1, with
+    /// one more member, [`WASTE_HANDLER`], holding only the `waste_handler` role.
+    pub fn waste_rules() -> Fixture {
+        let mut fixture = Self::build("Zemgale Materials Reuse Consortium", None);
+        let mut statement = fixture.genesis.statement().clone();
+        statement.body["rules"] = json!(2);
+        if let Some(members) = statement.body["members"].as_array_mut() {
+            members.push(json!({"id": WASTE_HANDLER, "name": "Getliņi EKO", "roles": ["waste_handler"],
+                "keys": [PublicKey::of(&Self::key(WASTE_HANDLER)).to_hex()]}));
         }
         fixture.genesis = sign(statement, &[&Self::key("regional-planning"), &Self::key("city-of-jelgava")]);
         fixture.ledger_id = LedgerId(fixture.genesis.id().0);
@@ -174,6 +192,23 @@ pub fn passport(giai: &str, name: &str, mass_kg: f64) -> Value {
         "origin": {"building": "Jelgava sugar factory warehouse", "country": "LV", "year_built": 1974},
         "condition": {"grade": "B", "notes": "surface rust, no deformation"},
         "legal_status": {"status": "used_product"},
+    })
+}
+
+/// A schema-valid passport of an asbestos-cement sheet, registered as hazardous waste (List of
+/// Waste code 17 06 05*, construction materials containing asbestos).
+pub fn asbestos_passport(giai: &str, mass_kg: f64) -> Value {
+    json!({
+        "identity": {"giai": giai},
+        "name": "Corrugated asbestos-cement roof sheet",
+        "category": "roofing",
+        "materials": [{"name": "Portland cement matrix", "fraction": 0.88}, {"name": "Chrysotile asbestos fibres", "fraction": 0.12}],
+        "quantity": {"value": 1, "unit": "H87"},
+        "mass_kg": mass_kg,
+        "origin": {"building": "Jelgava sugar factory warehouse", "country": "LV", "year_built": 1974},
+        "hazards": {"survey_reference": "ZPR-HMS-2026-031", "asbestos_free": false, "substances": [
+            {"name": "Chrysotile asbestos", "cas": "12001-29-5"}]},
+        "legal_status": {"status": "waste", "list_of_waste_code": "17 06 05*"},
     })
 }
 

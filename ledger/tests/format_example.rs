@@ -136,7 +136,8 @@ fn state_digest_example(genesis: &SignedEntry, register: &SignedEntry) -> Vec<(&
 fn format_md_shows_the_values_the_code_computes() {
     let page = include_str!("../../docs/format.md");
     let print = std::env::var_os("SALVAGE_PRINT_EXAMPLE").is_some();
-    let values = [example(), disclosure_example(), attachment_example(), identifier_example()].concat();
+    let values =
+        [example(), disclosure_example(), attachment_example(), identifier_example(), waste_rules_example()].concat();
     if print {
         for (name, value) in &values {
             println!("=== {name}\n{value}\n");
@@ -234,5 +235,39 @@ fn identifier_example() -> Vec<(&'static str, String)> {
         ("reserved item element JCS", text(reserved)),
         ("EPC of a numeric serial", epc("47500091000", "4750009")),
         ("EPC of an alphanumeric reference", epc("4750001BEAM-0001", "4750001")),
+    ]
+}
+
+/// §17's example: a ledger of rules 2, a beam attested and the attestation withdrawn.
+fn waste_rules_example() -> Vec<(&'static str, String)> {
+    use salvage_ledger::testkit::Fixture;
+    let fixture = Fixture::waste_rules();
+    let mut state = State::from_genesis(&fixture.genesis).unwrap();
+    let beam = "4750001BEAM-0001";
+    let attest = fixture.signed(
+        &["baltic-cert"],
+        Kind::ItemAttest,
+        json!({"giai": beam, "passport_version": 1,
+            "attestation": {"type": "inspection", "result": "pass", "summary": "Visual inspection"}}),
+    );
+    let withdraw = fixture.signed(
+        &["baltic-cert"],
+        Kind::ItemAttestWithdraw,
+        json!({"giai": beam, "attestation": 2, "reason": "Report issued for another beam"}),
+    );
+    let entries = [fixture.register("baltic-demolition", beam, "HEA 160 steel beam", 182.4), attest, withdraw.clone()];
+    for (seq, entry) in (1..).zip(entries) {
+        let context = Context { seq: Seq::new(seq).unwrap(), accepted: time("2026-11-23T09:30:01Z") };
+        let change = state.check(&VerifiedEntry::verify(entry).unwrap(), &context).unwrap();
+        state.apply(change);
+    }
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    vec![
+        ("rules 2 consortium element JCS", text(Element::Consortium(state.consortium()).canonical_bytes())),
+        ("withdrawal statement JCS", text(withdraw.statement().canonical_bytes())),
+        (
+            "item element with a withdrawn attestation JCS",
+            text(state.items().next().map(|item| Element::Item(item).canonical_bytes()).unwrap()),
+        ),
     ]
 }

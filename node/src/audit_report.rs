@@ -126,6 +126,18 @@ pub fn html(summary: &AuditSummary) -> String {
                             }
                         } }
                     }
+                    @if report.rules_would_refuse > 0 {
+                        tr { th { "Waste and attestation rules" } td {
+                            (report.rules_would_refuse) " entries break the waste and attestation rules \
+                             (docs/rules.md §11). This ledger predates them and took the entries; a ledger of \
+                             rules 2 would refuse them."
+                            @if !report.would_refuse.is_empty() {
+                                ul { @for found in &report.would_refuse {
+                                    li { "record " (found.seq) ": " code { (found.code) } " " (found.message) }
+                                } }
+                            }
+                        } }
+                    }
                     tr { th { "Merkle root of the records" } td { code { (report.root) } } }
                     tr { th { "Custody state digest" } td { code { (report.state) } } }
                 }

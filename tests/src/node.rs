@@ -46,6 +46,12 @@ impl Site {
         Self::of(Fixture::allocating(), members)
     }
 
+    /// A site of the demo consortium on a ledger of the second rules (docs/rules.md §11), with
+    /// a waste handler ([`Fixture::waste_rules`]).
+    pub fn waste_rules(members: &[&str]) -> Site {
+        Self::of(Fixture::waste_rules(), members)
+    }
+
     fn of(fixture: Fixture, members: &[&str]) -> Site {
         let site = Site { dir: tempdir(), fixture };
         let genesis = serde_json::to_vec_pretty(&site.fixture.genesis.to_value()).unwrap_or_default();

@@ -38,14 +38,16 @@ fn expected_status(code: &str) -> u16 {
         | "custody.not_custodian"
         | "custody.not_recipient"
         | "giai.not_allocated"
-        | "giai.reserved" => 403,
-        "item.unknown" | "member.unknown" | "key.unknown" => 404,
+        | "giai.reserved"
+        | "waste.recipient_not_handler"
+        | "attest.not_issuer" => 403,
+        "item.unknown" | "member.unknown" | "key.unknown" | "attest.unknown_attestation" => 404,
         "entry.too_large" => 413,
         "schema.invalid" | "passport.giai_mismatch" | "key.non_canonical" | "key.weak" | "ledger.genesis_invalid" => {
             422
         }
         code if code.starts_with("disclosure.") => 422,
-        "attachment.mismatch" => 422,
+        "attachment.mismatch" | "attest.expired" | "waste.route_not_hazardous" => 422,
         _ => 409,
     }
 }
@@ -318,6 +320,12 @@ fn every_rule_refuses_over_http_with_its_code_and_status_and_changes_nothing() {
     let mut a = Member { node: &node, fixture: &allocating.fixture, size: 1, met: BTreeSet::new() };
     allocation_refused(&mut a);
     met.extend(a.met);
+    node.terminate();
+    let waste = Site::waste_rules(&[OPERATOR]);
+    let node = Running::start(waste.node(OPERATOR));
+    let mut w = Member { node: &node, fixture: &waste.fixture, size: 1, met: BTreeSet::new() };
+    waste_rules_refused(&mut w);
+    met.extend(w.met);
     let not_by_submission = ["ledger.genesis_invalid", "entry.too_large", "signature.unchecked"];
     let missing: Vec<&str> = RefusalCode::ALL
         .iter()
@@ -356,6 +364,81 @@ fn allocation_refused(m: &mut Member<'_>) {
     m.refused(&f.transfer("baltic-demolition", "47500011", "reuse-hub"), "item.reserved");
     m.refused(&f.register("riga-deconstruction", "47500012", "Steel beam", 90.0), "giai.reserved");
     m.ok(f.register("baltic-demolition", "47500012", "Steel beam", 90.0));
+}
+
+/// On a node of the second rules (docs/rules.md §11): issue 29's kindergarten sequence (an
+/// asbestos-cement sheet registered as waste, offered to a builder and installed) is refused at
+/// the offer and at the install; the sheet goes to the waste handler and ends only by a
+/// hazardous-waste route; attestations expired, of asbestos as end of waste, withdrawn by
+/// another certifier, twice or of nothing, are refused.
+fn waste_rules_refused(m: &mut Member<'_>) {
+    use salvage_ledger::testkit::{WASTE_HANDLER, asbestos_passport};
+    const SHEET: &str = "4750002ROOF-0001";
+    let f = m.fixture;
+    let install = |custodian: &str| {
+        f.signed(
+            &[custodian],
+            Kind::ItemInstall,
+            json!({"giai": SHEET, "site": {"building": "Jelgava kindergarten Pasaciņa"}}),
+        )
+    };
+    let attest = |certifier: &str, attestation: Value| {
+        f.signed(
+            &[certifier],
+            Kind::ItemAttest,
+            json!({"giai": SHEET, "passport_version": 1, "attestation": attestation}),
+        )
+    };
+    let withdraw = |certifier: &str, seq: u64| {
+        f.signed(
+            &[certifier],
+            Kind::ItemAttestWithdraw,
+            json!({"giai": SHEET, "attestation": seq, "reason": "Wrong sheet"}),
+        )
+    };
+    m.ok(f.signed(
+        &["riga-deconstruction"],
+        Kind::ItemRegister,
+        json!({"giai": SHEET, "passport": asbestos_passport(SHEET, 18.5)}),
+    ));
+    m.refused(&f.transfer("riga-deconstruction", SHEET, "timber-builders"), "waste.recipient_not_handler");
+    m.refused(&install("riga-deconstruction"), "waste.not_installable");
+    let actions = m.node.signed("GET", &format!("/v1/items/{SHEET}/actions"), "riga-deconstruction", b"");
+    assert_eq!(actions.status, 200, "{}", actions.text());
+    assert!(actions.text().contains("waste.not_installable"), "the app is told before it signs: {}", actions.text());
+    m.refused(
+        &attest("baltic-cert", json!({"type": "end_of_waste", "result": "pass", "summary": "Cleaned"})),
+        "waste.never_reusable",
+    );
+    m.refused(
+        &attest(
+            "baltic-cert",
+            json!({"type": "certification", "result": "pass", "summary": "CE", "valid_until": "2020-01-01"}),
+        ),
+        "attest.expired",
+    );
+    m.ok(attest("baltic-cert", json!({"type": "hazard_survey", "result": "fail", "summary": "Chrysotile confirmed"})));
+    let survey = m.size - 1;
+    m.ok(f.signed(
+        &["regional-planning", "city-of-jelgava"],
+        Kind::MemberAdd,
+        json!({"id": "latvian-cert", "name": "Latvian Certification", "roles": ["certifier"], "keys": [key_of("latvian-cert")]}),
+    ));
+    m.refused(&withdraw("latvian-cert", survey), "attest.not_issuer");
+    m.refused(&withdraw("baltic-cert", 1), "attest.unknown_attestation");
+    m.ok(withdraw("baltic-cert", survey));
+    // Another statement (not the same one again, which would get its receipt back).
+    let again = f.signed(
+        &["baltic-cert"],
+        Kind::ItemAttestWithdraw,
+        json!({"giai": SHEET, "attestation": survey, "reason": "Again"}),
+    );
+    m.refused(&again, "attest.already_withdrawn");
+    m.ok(f.transfer("riga-deconstruction", SHEET, WASTE_HANDLER));
+    m.ok(f.receive(WASTE_HANDLER, SHEET));
+    let dispose = |route: &str| f.signed(&[WASTE_HANDLER], Kind::ItemDispose, json!({"giai": SHEET, "route": route}));
+    m.refused(&dispose("landfill"), "waste.route_not_hazardous");
+    m.ok(dispose("hazardous_waste_landfill"));
 }
 
 /// On a format-2 node: an entry whose disclosures are missing, extra, changed,

@@ -1,4 +1,5 @@
-//! `salvage attest GIAI ATTESTATION.json`: a certification body attests an item.
+//! `salvage attest GIAI ATTESTATION.json`: a certification body attests an item;
+//! `salvage attest GIAI --withdraw SEQ --reason TEXT` withdraws one it made.
 
 use std::path::PathBuf;
 
@@ -12,12 +13,20 @@ use super::member_args::SignerArgs;
 use super::register::read_json;
 
 /// Attest an item's condition: the attestation binds to the passport version you examined.
+/// With `--withdraw SEQ --reason TEXT`, withdraw the attestation you recorded at record SEQ.
 #[derive(Debug, Args)]
 pub struct AttestCommand {
     /// The item's GIAI.
     giai: String,
     /// The attestation, JSON: {"type", "result", "summary", …} (schemas/item.attest.schema.json).
-    attestation: PathBuf,
+    #[arg(required_unless_present = "withdraw", conflicts_with = "withdraw")]
+    attestation: Option<PathBuf>,
+    /// Withdraw the attestation recorded at this record (its seq, as `salvage show` lists it).
+    #[arg(long, value_name = "SEQ", requires = "reason")]
+    withdraw: Option<u64>,
+    /// Why the attestation is withdrawn (with --withdraw).
+    #[arg(long, value_name = "TEXT", requires = "withdraw")]
+    reason: Option<String>,
     /// The passport version examined; by default the item's current one.
     #[arg(long)]
     passport_version: Option<u64>,
@@ -32,14 +41,20 @@ pub struct AttestCommand {
 impl AttestCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
-        let mut attestation = read_json(&self.attestation)?;
+        let (Some(path), None) = (&self.attestation, self.withdraw) else {
+            return self.signer.submit(
+                Kind::ItemAttestWithdraw,
+                json!({"giai": self.giai, "attestation": self.withdraw, "reason": self.reason}),
+            );
+        };
+        let mut attestation = read_json(path)?;
         if let Some(report) = &self.report {
             let absolute = std::path::absolute(report).with_context(|| format!("cannot find {}", report.display()))?;
             if let Some(object) = attestation.as_object_mut() {
                 object.insert("report".into(), serde_json::Value::String(absolute.to_string_lossy().into_owned()));
             }
         }
-        let base = self.attestation.parent().unwrap_or(std::path::Path::new(""));
+        let base = path.parent().unwrap_or(std::path::Path::new(""));
         FileFields { holder: &mut attestation, lists: &["documents"], single: &["report"] }
             .upload(base, &self.signer)?;
         let version = match self.passport_version {

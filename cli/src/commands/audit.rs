@@ -300,7 +300,7 @@ fn read_note(path: &Path, ledger_id: &LedgerId, what: &str) -> Result<Note> {
 }
 
 /// The record log in a data directory: `DIR/log`, or `DIR` itself when it holds segments.
-fn log_directory(dir: &Path) -> Result<PathBuf> {
+pub(super) fn log_directory(dir: &Path) -> Result<PathBuf> {
     let nested = dir.join("log");
     if nested.is_dir() {
         return Ok(nested);
@@ -386,6 +386,20 @@ fn text(summary: &AuditSummary) -> String {
                  GIAIs would refuse (giai.not_allocated), e.g. {}",
                 report.giais_unallocated,
                 plural(report.giais_unallocated as usize),
+                examples.join(", ")
+            ),
+        );
+    }
+    if report.rules_would_refuse > 0 {
+        // A ledger from before the waste rules took them; one of rules 2 would not (docs/rules.md §11).
+        let examples: Vec<String> =
+            report.would_refuse.iter().take(5).map(|found| format!("record {} {}", found.seq, found.code)).collect();
+        line(
+            "rules 2",
+            format!(
+                "{} entr{} that the waste and attestation rules (docs/rules.md §11) would refuse, e.g. {}",
+                report.rules_would_refuse,
+                if report.rules_would_refuse == 1 { "y" } else { "ies" },
                 examples.join(", ")
             ),
         );

@@ -61,12 +61,13 @@ impl InitCommand {
             consortium["company_prefixes"] = json!(self.company_prefixes);
         }
         // Format 2: restricted values are withheld from the records as salted
-        // digests (docs/format.md §13), and GIAIs are allocated (docs/rules.md §10):
-        // every new consortium starts on both.
+        // digests (docs/format.md §13), GIAIs are allocated (docs/rules.md §10), and the
+        // waste and attestation rules hold (rules 2, §11): every new consortium starts on all.
         let body = json!({
             "consortium": consortium,
             "format": 2,
             "giai_allocation": true,
+            "rules": 2,
             "admin_threshold": self.threshold,
             "members": members,
         });

@@ -29,9 +29,11 @@
 
 mod allocation;
 mod decode;
+mod later_rules;
 mod spill;
 
 pub use allocation::Unallocated;
+pub use later_rules::WouldRefuse;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -157,6 +159,12 @@ pub struct AuditReport {
     /// The first [`allocation::LISTED`] of them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unallocated: Vec<Unallocated>,
+    /// Entries that the waste and attestation rules (docs/rules.md §11) would have refused, on a
+    /// ledger founded before them.
+    pub rules_would_refuse: u64,
+    /// The first [`later_rules::LISTED`] of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_refuse: Vec<WouldRefuse>,
     /// The checkpoint check, when a checkpoint was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<CheckpointFinding>,
@@ -332,6 +340,8 @@ struct Auditor {
     values_checked: u64,
     giais_unallocated: u64,
     unallocated: Vec<Unallocated>,
+    rules_would_refuse: u64,
+    would_refuse: Vec<WouldRefuse>,
     problems: Vec<Problem>,
     problem_count: u64,
 }
@@ -359,8 +369,9 @@ enum Stage {
     /// genesis itself (which the replay needs whole).
     Entry(SignedEntry),
     /// The body validated against its schema and decoded, also done in parallel:
-    /// it costs more than the rules themselves. Such an entry is not the genesis.
-    Verified(Result<VerifiedEntry, Refusal>),
+    /// it costs more than the rules themselves. Such an entry is not the genesis. Boxed: a
+    /// decoded body is several times the size of an entry's handle.
+    Verified(Box<Result<VerifiedEntry, Refusal>>),
 }
 
 impl Auditor {
@@ -388,6 +399,8 @@ impl Auditor {
             values_checked: 0,
             giais_unallocated: 0,
             unallocated: Vec::new(),
+            rules_would_refuse: 0,
+            would_refuse: Vec::new(),
             problems: Vec::new(),
             problem_count: 0,
         }
@@ -518,7 +531,7 @@ impl Auditor {
         };
         let context = Context { seq: record.seq, accepted: record.accepted };
         let verified = match record.entry {
-            Stage::Verified(verified) => verified,
+            Stage::Verified(verified) => *verified,
             Stage::Entry(entry) => VerifiedEntry::public_after_signatures(entry, state.consortium().format),
         };
         if let Ok(verified) = &verified {
@@ -533,10 +546,17 @@ impl Auditor {
         }
         let Some(state) = &mut self.state else { return };
         let unallocated = verified.as_ref().map(|entry| allocation::would_refuse(state, entry)).unwrap_or_default();
+        let later = verified.as_ref().ok().and_then(|entry| later_rules::would_refuse(state, entry, &context));
         let outcome = verified.and_then(|entry| state.check(&entry, &context));
         match outcome {
             Ok(change) => {
                 state.apply(change);
+                if let Some(refusal) = later {
+                    self.rules_would_refuse += 1;
+                    if self.would_refuse.len() < later_rules::LISTED {
+                        self.would_refuse.push(WouldRefuse { seq, code: refusal.code, message: refusal.message });
+                    }
+                }
                 for (giai, registrant) in unallocated {
                     self.giais_unallocated += 1;
                     if self.unallocated.len() < allocation::LISTED {
@@ -615,6 +635,8 @@ impl Auditor {
             values_checked: self.values_checked,
             giais_unallocated: self.giais_unallocated,
             unallocated: self.unallocated,
+            rules_would_refuse: self.rules_would_refuse,
+            would_refuse: self.would_refuse,
             checkpoint: checkpoint_finding,
             problems: self.problems,
             problem_count: self.problem_count,
@@ -699,12 +721,12 @@ fn check_records(first: u64, chunk: Vec<Vec<u8>>, genesis: &SignedEntry, options
                 // The genesis is checked by State::from_genesis during replay.
                 let entry = if signatures_ok.is_ok() && record.seq.get() > 0 && !is_genesis {
                     // With the auditor's own disclosures a record is judged whole; without, publicly.
-                    Stage::Verified(match options.disclosures.get(&id) {
+                    Stage::Verified(Box::new(match options.disclosures.get(&id) {
                         Some(disclosures) => {
                             VerifiedEntry::disclosed_after_signatures(entry, format, disclosures.clone())
                         }
                         None => VerifiedEntry::public_after_signatures(entry, format),
-                    })
+                    }))
                 } else {
                     Stage::Entry(entry)
                 };

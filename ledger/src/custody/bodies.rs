@@ -324,6 +324,8 @@ pub enum Body {
     Cancel(ItemRef),
     /// `item.attest`.
     Attest(AttestBody),
+    /// `item.attest_withdraw`.
+    AttestWithdraw(WithdrawBody),
     /// `item.split`.
     Split(SplitBody),
     /// `item.install`.
@@ -331,7 +333,7 @@ pub enum Body {
     /// `item.dismantle`.
     Dismantle(ItemRef),
     /// `item.dispose`.
-    Dispose(ItemRef),
+    Dispose(DisposeBody),
 }
 
 impl Body {
@@ -349,14 +351,12 @@ impl Body {
             Body::Reserve(body) => body.giais.iter().collect(),
             Body::Register(body) | Body::Amend(body) => vec![&body.giai],
             Body::Transfer(body) => vec![&body.giai],
-            Body::Receive(body)
-            | Body::Cancel(body)
-            | Body::Install(body)
-            | Body::Dismantle(body)
-            | Body::Dispose(body) => {
+            Body::Receive(body) | Body::Cancel(body) | Body::Install(body) | Body::Dismantle(body) => {
                 vec![&body.giai]
             }
+            Body::Dispose(body) => vec![&body.giai],
             Body::Attest(body) => vec![&body.giai],
+            Body::AttestWithdraw(body) => vec![&body.giai],
             Body::Split(body) => std::iter::once(&body.giai).chain(body.parts.iter().map(|part| &part.giai)).collect(),
         }
     }
@@ -385,6 +385,7 @@ impl Body {
             Kind::ItemReceive => Body::Receive(typed(kind, body)?),
             Kind::ItemCancel => Body::Cancel(typed(kind, body)?),
             Kind::ItemAttest => Body::Attest(typed(kind, body)?),
+            Kind::ItemAttestWithdraw => Body::AttestWithdraw(typed(kind, body)?),
             Kind::ItemSplit => Body::Split(typed(kind, body)?),
             Kind::ItemInstall => Body::Install(typed(kind, body)?),
             Kind::ItemDismantle => Body::Dismantle(typed(kind, body)?),
@@ -397,10 +398,10 @@ impl Body {
         match self {
             Body::Register(b) | Body::Amend(b) => Some(&b.giai),
             Body::Transfer(b) => Some(&b.giai),
-            Body::Receive(b) | Body::Cancel(b) | Body::Install(b) | Body::Dismantle(b) | Body::Dispose(b) => {
-                Some(&b.giai)
-            }
+            Body::Receive(b) | Body::Cancel(b) | Body::Install(b) | Body::Dismantle(b) => Some(&b.giai),
+            Body::Dispose(b) => Some(&b.giai),
             Body::Attest(b) => Some(&b.giai),
+            Body::AttestWithdraw(b) => Some(&b.giai),
             Body::Split(b) => Some(&b.giai),
             Body::Genesis(_)
             | Body::MemberAdd(_)
@@ -434,6 +435,9 @@ pub struct GenesisBody {
     /// Whether registrations must name GIAIs the signer holds (docs/rules.md §10).
     #[serde(default)]
     pub giai_allocation: bool,
+    /// Which edition of the rules the ledger enforces; the first when absent.
+    #[serde(default)]
+    pub rules: super::Rules,
     /// Distinct admin members needed for a membership change.
     pub admin_threshold: u64,
     /// The founding members.
@@ -573,6 +577,32 @@ pub struct PassportFacts {
     /// The identity block, for the GIAI the passport names.
     #[serde(default)]
     identity: Option<PassportIdentity>,
+    /// Its legal status under the Waste Framework Directive (never restricted).
+    #[serde(default)]
+    legal_status: Option<LegalStatusFacts>,
+    /// What its hazardous materials survey found (never restricted).
+    #[serde(default)]
+    hazards: Option<HazardFacts>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct LegalStatusFacts {
+    status: String,
+    #[serde(default)]
+    list_of_waste_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct HazardFacts {
+    #[serde(default)]
+    asbestos_free: Option<bool>,
+    #[serde(default)]
+    substances: Vec<SubstanceFacts>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SubstanceFacts {
+    cas: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -585,6 +615,23 @@ impl PassportFacts {
     /// The GIAI the passport names in `identity.giai`.
     pub fn giai(&self) -> Option<&str> {
         self.identity.as_ref()?.giai.as_deref()
+    }
+
+    /// The passport's List of Waste code when it says the item is waste (`legal_status.status`
+    /// `waste`): `Some(None)` for a waste without a code (only a ledger's older records can
+    /// hold one; the schema asks for the code).
+    pub fn waste(&self) -> Option<Option<&str>> {
+        let status = self.legal_status.as_ref().filter(|status| status.status == "waste")?;
+        Some(status.list_of_waste_code.as_deref())
+    }
+
+    /// Whether the passport says the item holds asbestos: a substance with the CAS number of an
+    /// asbestos mineral (the schema's `never_reusable_cas`), or `hazards.asbestos_free` false.
+    pub fn lists_asbestos(&self) -> bool {
+        self.hazards.as_ref().is_some_and(|hazards| {
+            hazards.asbestos_free == Some(false)
+                || hazards.substances.iter().any(|substance| schema::is_never_reusable(&substance.cas))
+        })
     }
 }
 
@@ -604,6 +651,25 @@ pub struct ItemRef {
     pub giai: Giai,
 }
 
+/// The body of `item.dispose`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DisposeBody {
+    /// The item.
+    pub giai: Giai,
+    /// The treatment route, e.g. `recycling` or `hazardous_waste_treatment`.
+    pub route: String,
+}
+
+impl DisposeBody {
+    /// Whether the route is one of the hazardous-waste routes (docs/rules.md §11).
+    pub fn is_hazardous_route(&self) -> bool {
+        HAZARDOUS_ROUTES.contains(&self.route.as_str())
+    }
+}
+
+/// The disposal routes a hazardous item may take (docs/rules.md §11).
+pub const HAZARDOUS_ROUTES: [&str; 2] = ["hazardous_waste_treatment", "hazardous_waste_landfill"];
+
 /// The body of `item.attest`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AttestBody {
@@ -611,6 +677,40 @@ pub struct AttestBody {
     pub giai: Giai,
     /// The passport version attested.
     pub passport_version: u64,
+    /// What the certifier found, as far as the rules read it.
+    pub attestation: AttestationFacts,
+}
+
+/// What the rules read of an attestation.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttestationFacts {
+    /// The kind of examination: `inspection`, `certification`, `hazard_survey`, `test` or
+    /// `end_of_waste`.
+    #[serde(rename = "type")]
+    pub examination: String,
+    /// `pass`, `fail` or `conditional`.
+    pub result: String,
+    /// The last day it is valid, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub valid_until: Option<String>,
+}
+
+impl AttestationFacts {
+    /// Whether it is a passed examination of the given kind.
+    pub fn passed(&self, examination: &str) -> bool {
+        self.examination == examination && self.result == "pass"
+    }
+}
+
+/// The body of `item.attest_withdraw`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WithdrawBody {
+    /// The item.
+    pub giai: Giai,
+    /// The record of the attestation withdrawn.
+    pub attestation: u64,
+    /// Why.
+    pub reason: String,
 }
 
 /// The body of `item.split`.

@@ -157,6 +157,7 @@ pub(super) fn reserve(
             registered: context.seq,
             updated: context.seq,
             attestations: vec![],
+            waste_marks: Default::default(),
         });
     }
     allocation.next = body.first + body.count;

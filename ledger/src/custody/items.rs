@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::bodies::{Body, PassportBody, PassportFacts};
+use super::bodies::{Body, PassportBody, PassportFacts, WithdrawBody};
 use super::identifiers;
 use super::may::{Action, preconditions};
+use super::waste::{self, Rules, WasteMarks};
 use super::{
     AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State, require_role,
     role_missing, sole_signer,
@@ -17,23 +18,32 @@ use crate::refusal::{Refusal, RefusalCode};
 /// were written in decimal and add up exactly are not refused for rounding.
 const MASS_TOLERANCE: f64 = 1e-9;
 
-/// Checks an item entry and computes its change. `public` says the entry is
-/// judged without the disclosures of a format-2 ledger (docs/format.md §13.5),
-/// so values the rules need may be unknown: a rule that needs one is then not
-/// checked.
+/// Checks an item entry and computes its change, by the `rules` given (the ledger's own, or
+/// a later edition's for an audit that asks what it would refuse). `public` says the entry is
+/// judged without the disclosures of a format-2 ledger (docs/format.md §13.5), so values the
+/// rules need may be unknown: a rule that needs one is then not checked.
 pub(super) fn check(
     state: &State,
     signers: &BTreeSet<MemberId>,
     body: &Body,
     public: bool,
+    rules: Rules,
     context: &Context,
 ) -> Result<Change, Refusal> {
     let signer = sole_signer(signers)?;
+    // The item an action changes, as a copy, once the action's preconditions hold: the same
+    // verdict a member's app is given before it signs (`State::may`).
+    let precondition = |giai: &Giai, action: Action| {
+        preconditions(state.item(giai), giai, signer, state.member(signer), rules, action).cloned()
+    };
     let items = match body {
         Body::Register(b) => vec![register(state, signer, b, context)?],
-        Body::Amend(b) => vec![amend(state, signer, b, context)?],
+        Body::Amend(b) => {
+            let item = precondition(&b.giai, Action::Amend)?;
+            vec![amend(item, b, context)?]
+        }
         Body::Transfer(b) => {
-            let mut item = precondition(state, signer, &b.giai, Action::Transfer)?;
+            let mut item = precondition(&b.giai, Action::Transfer)?;
             let recipient = state
                 .member(&b.to)
                 .ok_or_else(|| Refusal::new(RefusalCode::MemberUnknown, format!("no member has id {}", b.to)))?;
@@ -43,7 +53,8 @@ pub(super) fn check(
                     format!("{signer} already holds {}", b.giai),
                 ));
             }
-            if !recipient.has_role(Role::Holder) {
+            waste::require_waste_handler(rules, &item, recipient)?;
+            if !waste::may_receive(rules, &item, Some(recipient)) {
                 return Err(role_missing(&b.to, Role::Holder, "receive custody"));
             }
             item.pending = Some(PendingTransfer { to: b.to.clone(), offered: context.seq });
@@ -51,18 +62,18 @@ pub(super) fn check(
         }
         Body::Receive(b) => {
             // The precondition found the transfer pending, offered to the signer.
-            let mut item = precondition(state, signer, &b.giai, Action::Receive)?;
+            let mut item = precondition(&b.giai, Action::Receive)?;
             item.pending = None;
             item.custodian = signer.clone();
             vec![touched(item, context)]
         }
         Body::Cancel(b) => {
-            let mut item = precondition(state, signer, &b.giai, Action::Cancel)?;
+            let mut item = precondition(&b.giai, Action::Cancel)?;
             item.pending = None;
             vec![touched(item, context)]
         }
         Body::Attest(b) => {
-            let mut item = precondition(state, signer, &b.giai, Action::Attest)?;
+            let mut item = precondition(&b.giai, Action::Attest)?;
             if b.passport_version == 0 || b.passport_version > item.passport_version {
                 return Err(Refusal::new(
                     RefusalCode::AttestUnknownVersion,
@@ -72,26 +83,40 @@ pub(super) fn check(
                     ),
                 ));
             }
+            waste::require_attestable(rules, &item, &b.attestation, context)?;
             item.attestations.push(AttestationRef {
                 seq: context.seq,
                 passport_version: b.passport_version,
                 certifier: signer.clone(),
+                withdrawn: None,
             });
+            // Only an attestation of the passport as it is now lifts what made the item waste.
+            if b.passport_version == item.passport_version {
+                item.waste_marks.note_attestation(&b.attestation, context.seq);
+            }
             vec![touched(item, context)]
         }
-        Body::Split(b) => split(state, signer, &b.giai, &b.parts, public, context)?,
+        Body::AttestWithdraw(b) => {
+            let item = precondition(&b.giai, Action::Attest)?;
+            vec![withdraw(item, signer, b, context)?]
+        }
+        Body::Split(b) => {
+            let parent = precondition(&b.giai, Action::Split)?;
+            split(state, signer, parent, &b.parts, public, context)?
+        }
         Body::Install(b) => {
-            let mut item = precondition(state, signer, &b.giai, Action::Install)?;
+            let mut item = precondition(&b.giai, Action::Install)?;
             item.status = ItemStatus::Installed;
             vec![touched(item, context)]
         }
         Body::Dismantle(b) => {
-            let mut item = precondition(state, signer, &b.giai, Action::Dismantle)?;
+            let mut item = precondition(&b.giai, Action::Dismantle)?;
             item.status = ItemStatus::Available;
             vec![touched(item, context)]
         }
         Body::Dispose(b) => {
-            let mut item = precondition(state, signer, &b.giai, Action::Dispose)?;
+            let mut item = precondition(&b.giai, Action::Dispose)?;
+            waste::require_disposal_route(rules, &item, b)?;
             item.status = ItemStatus::Disposed;
             vec![touched(item, context)]
         }
@@ -114,6 +139,8 @@ fn register(state: &State, signer: &MemberId, body: &PassportBody, context: &Con
     require_role(state, signer, Role::Contractor, "register items")?;
     require_issuable(state, signer, &body.giai)?;
     require_passport_names(&body.giai, &body.passport)?;
+    let mut waste_marks = WasteMarks::default();
+    waste_marks.note_passport(&body.passport, context.seq);
     Ok(ItemState {
         giai: body.giai.clone(),
         name: body.passport.name.clone(),
@@ -128,16 +155,51 @@ fn register(state: &State, signer: &MemberId, body: &PassportBody, context: &Con
         registered: context.seq,
         updated: context.seq,
         attestations: vec![],
+        waste_marks,
     })
 }
 
-fn amend(state: &State, signer: &MemberId, body: &PassportBody, context: &Context) -> Result<ItemState, Refusal> {
-    let mut item = precondition(state, signer, &body.giai, Action::Amend)?;
+fn amend(mut item: ItemState, body: &PassportBody, context: &Context) -> Result<ItemState, Refusal> {
     require_passport_names(&body.giai, &body.passport)?;
     item.passport_version += 1;
     item.passport_seq = context.seq;
     item.name = body.passport.name.clone();
     item.mass_kg = body.passport.mass_kg;
+    item.waste_marks.note_passport(&body.passport, context.seq);
+    Ok(touched(item, context))
+}
+
+/// The certifier withdraws an attestation it made; what the attestation lifted comes back.
+fn withdraw(
+    mut item: ItemState,
+    signer: &MemberId,
+    body: &WithdrawBody,
+    context: &Context,
+) -> Result<ItemState, Refusal> {
+    let giai = &item.giai;
+    let attestation = item.attestations.iter_mut().find(|a| a.seq.get() == body.attestation).ok_or_else(|| {
+        Refusal::new(
+            RefusalCode::AttestUnknownAttestation,
+            format!("record {} is no attestation of {giai}", body.attestation),
+        )
+    })?;
+    if attestation.certifier != *signer {
+        return Err(Refusal::new(
+            RefusalCode::AttestNotIssuer,
+            format!(
+                "the attestation at record {} was made by {}; only it may withdraw it, not {signer}",
+                body.attestation, attestation.certifier
+            ),
+        ));
+    }
+    if let Some(withdrawn) = attestation.withdrawn {
+        return Err(Refusal::new(
+            RefusalCode::AttestAlreadyWithdrawn,
+            format!("the attestation at record {} was withdrawn at record {withdrawn}", body.attestation),
+        ));
+    }
+    attestation.withdrawn = Some(context.seq);
+    item.waste_marks.note_withdrawal(attestation.seq);
     Ok(touched(item, context))
 }
 
@@ -163,12 +225,12 @@ fn conserve_mass(giai: &Giai, parent_mass: Option<f64>, parts: &[PassportBody]) 
 fn split(
     state: &State,
     signer: &MemberId,
-    giai: &Giai,
+    mut parent: ItemState,
     parts: &[PassportBody],
     public: bool,
     context: &Context,
 ) -> Result<Vec<ItemState>, Refusal> {
-    let mut parent = precondition(state, signer, giai, Action::Split)?;
+    let giai = &parent.giai.clone();
     let mut seen = BTreeSet::new();
     for part in parts {
         if part.giai == *giai || !seen.insert(&part.giai) {
@@ -189,8 +251,12 @@ fn split(
 
     parent.status = ItemStatus::Split;
     parent.parts = parts.iter().map(|p| p.giai.clone()).collect();
+    // The parts are of the parent's material: what made it waste goes with them.
+    let inherited = parent.waste_marks.clone();
     let mut changed = vec![touched(parent, context)];
     for part in parts {
+        let mut waste_marks = inherited.clone();
+        waste_marks.note_passport(&part.passport, context.seq);
         changed.push(ItemState {
             giai: part.giai.clone(),
             name: part.passport.name.clone(),
@@ -205,6 +271,7 @@ fn split(
             registered: context.seq,
             updated: context.seq,
             attestations: vec![],
+            waste_marks,
         });
     }
     Ok(changed)
@@ -222,12 +289,6 @@ fn require_issuable(state: &State, signer: &MemberId, giai: &Giai) -> Result<(),
         identifiers::require_held(state, signer, giai)?;
     }
     Ok(())
-}
-
-/// The item an action changes, as a copy, once the action's preconditions hold: the same
-/// verdict a member's app is given before it signs ([`State::may`]).
-fn precondition(state: &State, signer: &MemberId, giai: &Giai, action: Action) -> Result<ItemState, Refusal> {
-    preconditions(state.item(giai), giai, signer, state.member(signer), action).cloned()
 }
 
 fn require_passport_names(giai: &Giai, passport: &PassportFacts) -> Result<(), Refusal> {

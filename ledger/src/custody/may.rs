@@ -10,6 +10,7 @@
 
 use std::fmt;
 
+use super::waste::{self, Rules};
 use super::{ItemState, ItemStatus, Member, MemberId, Role, State, role_missing};
 use crate::entry::Kind;
 use crate::ident::Giai;
@@ -95,25 +96,32 @@ impl State {
     /// `Ok`, or the refusal the ledger would give the statement (code and message), in the
     /// order the rules are checked. The item must be in memory, as for [`State::check`].
     pub fn may(&self, signer: &MemberId, giai: &Giai, action: Action) -> Result<(), Refusal> {
-        preconditions(self.item(giai), giai, signer, self.member(signer), action).map(|_| ())
+        preconditions(self.item(giai), giai, signer, self.member(signer), self.consortium.rules, action).map(|_| ())
     }
 }
 
 /// The preconditions of `action` by `signer` on `giai`, whose state is `item` (`None`: no item
 /// has it); `member` is the signer's membership (`None` for an id no member has), whose roles
-/// the receipt and attestation need. Returns the item the action changes, or the refusal.
+/// the receipt and attestation need; `rules` the ledger's edition of the rules. Returns the
+/// item the action changes, or the refusal.
 pub(crate) fn preconditions<'a>(
     item: Option<&'a ItemState>,
     giai: &Giai,
     signer: &MemberId,
     member: Option<&Member>,
+    rules: Rules,
     action: Action,
 ) -> Result<&'a ItemState, Refusal> {
     let item = live(item, giai)?;
     match action {
-        Action::Transfer | Action::Split | Action::Install => {
+        Action::Transfer | Action::Split => {
             free_in_custody(item, signer)?;
             require_uninstalled(item)?;
+        }
+        Action::Install => {
+            free_in_custody(item, signer)?;
+            require_uninstalled(item)?;
+            waste::require_installable(rules, item)?;
         }
         Action::Amend | Action::Dispose => free_in_custody(item, signer)?,
         Action::Dismantle => {
@@ -130,7 +138,9 @@ pub(crate) fn preconditions<'a>(
                     format!("{giai} is offered to {}, not to {signer}", pending.to),
                 ));
             }
-            require_role(signer, member, Role::Holder, "receive custody")?;
+            if !waste::may_receive(rules, item, member) {
+                return Err(role_missing(signer, Role::Holder, "receive custody"));
+            }
         }
         // The custodian withdraws its offer, or the recipient declines it.
         Action::Cancel => match &item.pending {

@@ -34,6 +34,7 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
             format: body.format,
             company_prefixes: body.consortium.company_prefixes.clone(),
             giai_allocation: body.giai_allocation,
+            rules: body.rules,
         },
         members: BTreeMap::new(),
         key_owners: BTreeMap::new(),

@@ -16,6 +16,7 @@ mod items;
 mod may;
 mod members;
 mod nodes;
+mod waste;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -29,6 +30,7 @@ pub use identifiers::issued_under;
 pub use may::Action;
 pub(crate) use may::preconditions;
 pub use nodes::NodeSetChange;
+pub use waste::{Rules, SECOND_EDITION_CODES, WasteMark, WasteMarks};
 
 use crate::chain::Seq;
 use crate::checkpoint::NoteVerifier;
@@ -109,6 +111,9 @@ pub enum Role {
     Certifier,
     /// Allocates serial ranges under the consortium's company prefixes (`giai.allocate`).
     Issuer,
+    /// May receive custody of waste and of items holding asbestos (docs/rules.md §11).
+    #[serde(rename = "waste_handler")]
+    WasteHandler,
 }
 
 impl Role {
@@ -121,6 +126,7 @@ impl Role {
             Role::Holder => "holder",
             Role::Certifier => "certifier",
             Role::Issuer => "issuer",
+            Role::WasteHandler => "waste_handler",
         }
     }
 }
@@ -302,6 +308,9 @@ pub struct AttestationRef {
     pub passport_version: u64,
     /// The certifier who made it.
     pub certifier: MemberId,
+    /// The record that withdrew it (`item.attest_withdraw`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<Seq>,
 }
 
 /// What the ledger knows of an item now. Passports themselves stay in their records.
@@ -338,6 +347,9 @@ pub struct ItemState {
     /// Its attestations, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub attestations: Vec<AttestationRef>,
+    /// What makes it waste or hazardous (docs/rules.md §11); not in the state digest.
+    #[serde(default, skip_serializing_if = "WasteMarks::is_clear")]
+    pub waste_marks: WasteMarks,
 }
 
 /// The consortium as its genesis founded it.
@@ -360,6 +372,10 @@ pub struct Consortium {
     /// ledgers created before allocation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub giai_allocation: bool,
+    /// Which edition of the rules it enforces (docs/rules.md §11); the first on ledgers founded
+    /// before the second.
+    #[serde(default, skip_serializing_if = "Rules::is_first")]
+    pub rules: Rules,
 }
 
 /// How a ledger records the values its members restrict (docs/format.md §13).
@@ -560,7 +576,9 @@ impl State {
             Body::NodeRemove(body) => nodes::remove(self, &signers, body),
             Body::Allocate(body) => identifiers::allocate(self, &signers, body, context),
             Body::Reserve(body) => identifiers::reserve(self, &signers, body, context),
-            item_body => items::check(self, &signers, item_body, entry.judged_publicly(), context),
+            item_body => {
+                items::check(self, &signers, item_body, entry.judged_publicly(), self.consortium.rules, context)
+            }
         }
     }
 
@@ -668,3 +686,6 @@ mod tests_identifiers;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 mod tests_may;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests_waste;

@@ -8,24 +8,27 @@ use crate::testkit::{Fixture, passport};
 const BEAM: &str = "4750001BEAM-0001";
 
 /// Applies entries to a state the way the ledger does: verify, check, apply.
-struct Harness {
-    fixture: Fixture,
-    state: State,
+pub(super) struct Harness {
+    pub(super) fixture: Fixture,
+    pub(super) state: State,
     next: u64,
 }
 
 impl Harness {
-    fn new() -> Harness {
-        let fixture = Fixture::new();
+    pub(super) fn new() -> Harness {
+        Harness::with(Fixture::new())
+    }
+
+    pub(super) fn with(fixture: Fixture) -> Harness {
         let state = State::from_genesis(&fixture.genesis).unwrap();
         Harness { fixture, state, next: 1 }
     }
 
-    fn context(&self) -> Context {
+    pub(super) fn context(&self) -> Context {
         Context { seq: Seq::new(self.next).unwrap(), accepted: self.fixture.time.clone() }
     }
 
-    fn submit(&mut self, entry: SignedEntry) -> Result<(), Refusal> {
+    pub(super) fn submit(&mut self, entry: SignedEntry) -> Result<(), Refusal> {
         let verified = VerifiedEntry::verify(entry)?;
         let change = self.state.check(&verified, &self.context())?;
         self.state.apply(change);
@@ -34,7 +37,12 @@ impl Harness {
     }
 
     /// Submits an entry that must be refused with `code`, and checks it changed nothing.
-    fn refused(&mut self, entry: SignedEntry, code: RefusalCode) {
+    /// Moves on to the next record after an entry applied by hand.
+    pub(super) fn next_seq(&mut self) {
+        self.next += 1;
+    }
+
+    pub(super) fn refused(&mut self, entry: SignedEntry, code: RefusalCode) {
         let before = self.state.clone();
         let refusal = self.submit(entry).expect_err("entry should be refused");
         assert_eq!(refusal.code, code, "{refusal}");
@@ -42,17 +50,17 @@ impl Harness {
         assert!(self.state == before, "a refused entry changed the state");
     }
 
-    fn ok(&mut self, entry: SignedEntry) {
+    pub(super) fn ok(&mut self, entry: SignedEntry) {
         if let Err(refusal) = self.submit(entry) {
             panic!("refused: {refusal}");
         }
     }
 
-    fn item(&self, giai: &str) -> &ItemState {
+    pub(super) fn item(&self, giai: &str) -> &ItemState {
         self.state.item(&Giai::parse(giai).unwrap()).unwrap()
     }
 
-    fn signed(&self, signers: &[&str], kind: Kind, body: serde_json::Value) -> SignedEntry {
+    pub(super) fn signed(&self, signers: &[&str], kind: Kind, body: serde_json::Value) -> SignedEntry {
         self.fixture.signed(signers, kind, body)
     }
 }

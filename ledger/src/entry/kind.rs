@@ -69,6 +69,8 @@ kinds! {
     ItemCancel => "item.cancel",
     /// A certifier attests inspection or certification results for a passport version.
     ItemAttest => "item.attest",
+    /// The certifier that made an attestation withdraws it, with a reason.
+    ItemAttestWithdraw => "item.attest_withdraw",
     /// The custodian splits an item into parts that weigh no more than it.
     ItemSplit => "item.split",
     /// The custodian records that the item is reused in a building.

@@ -103,7 +103,9 @@ pub(super) fn changed(
             item.offer.take().ok_or_else(|| incomplete(record, giai, "the transfer it withdraws"))?;
             item
         }
-        Kind::ItemAttest | Kind::ItemInstall | Kind::ItemDismantle | Kind::ItemDispose => registered(before)?,
+        Kind::ItemAttest | Kind::ItemAttestWithdraw | Kind::ItemInstall | Kind::ItemDismantle | Kind::ItemDispose => {
+            registered(before)?
+        }
         Kind::ItemSplit
         | Kind::Genesis
         | Kind::MemberAdd

@@ -21,10 +21,11 @@
 //! | `item.receive` | ObjectEvent | OBSERVE | `receiving` | `active` |
 //! | `item.cancel` | ObjectEvent | OBSERVE | `void_shipping` | `active` |
 //! | `item.attest` | ObjectEvent | OBSERVE | `inspecting` | `conformant` (pass), `non_conformant` (fail), none (conditional) |
+//! | `item.attest_withdraw` | ObjectEvent | OBSERVE | — | — (`salvage:withdraws` names the attestation's record) |
 //! | `item.split` | TransformationEvent | — | `commissioning` | `active` (of the parts) |
 //! | `item.install` | ObjectEvent | OBSERVE | `installing` | `active` |
 //! | `item.dismantle` | ObjectEvent | OBSERVE | `removing` | `active` |
-//! | `item.dispose` | ObjectEvent | DELETE | `decommissioning` (recycling, landfill), `destroying` (energy recovery, hazardous waste) | `disposed`, `destroyed` |
+//! | `item.dispose` | ObjectEvent | DELETE | `decommissioning` (recycling, landfill, hazardous-waste landfill), `destroying` (energy recovery, hazardous-waste treatment) | `disposed`, `destroyed` |
 //!
 //! Decisions where the standard leaves a choice:
 //!

@@ -179,6 +179,15 @@ impl Replay {
                 step(&mut event, BizStep::Inspecting, disposition);
                 event.insert("certificationInfo".into(), json!(self.record_uri(seq)));
             }
+            Kind::ItemAttestWithdraw => {
+                let withdrawn = body
+                    .get("attestation")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| malformed(record, "no attestation withdrawn"))?;
+                // No business step: withdrawing a certificate is no physical step, like an amendment.
+                self.object(&mut event, "OBSERVE", &giai)?;
+                event.insert("salvage:withdraws".into(), json!(self.record_uri(withdrawn)));
+            }
             Kind::ItemInstall | Kind::ItemDismantle => {
                 self.object(&mut event, "OBSERVE", &giai)?;
                 let bizstep = if statement.kind == Kind::ItemInstall { BizStep::Installing } else { BizStep::Removing };
@@ -186,7 +195,9 @@ impl Replay {
             }
             Kind::ItemDispose => {
                 let (bizstep, disposition) = match body.get("route").and_then(Value::as_str) {
-                    Some("recycling" | "landfill") => (BizStep::Decommissioning, Disposition::Disposed),
+                    Some("recycling" | "landfill" | "hazardous_waste_landfill") => {
+                        (BizStep::Decommissioning, Disposition::Disposed)
+                    }
                     Some("energy_recovery" | "hazardous_waste_treatment") => {
                         (BizStep::Destroying, Disposition::Destroyed)
                     }

@@ -37,6 +37,10 @@ pub(super) const EMBEDDED: &[Embedded] = &[
     Embedded { name: "item.receive", source: include_str!("../../../schemas/item.receive.schema.json") },
     Embedded { name: "item.cancel", source: include_str!("../../../schemas/item.cancel.schema.json") },
     Embedded { name: "item.attest", source: include_str!("../../../schemas/item.attest.schema.json") },
+    Embedded {
+        name: "item.attest_withdraw",
+        source: include_str!("../../../schemas/item.attest_withdraw.schema.json"),
+    },
     Embedded { name: "item.split", source: include_str!("../../../schemas/item.split.schema.json") },
     Embedded { name: "item.install", source: include_str!("../../../schemas/item.install.schema.json") },
     Embedded { name: "item.dismantle", source: include_str!("../../../schemas/item.dismantle.schema.json") },

@@ -54,6 +54,7 @@ pub const SCHEMA_NAMES: &[&str] = &[
     "item.receive",
     "item.cancel",
     "item.attest",
+    "item.attest_withdraw",
     "item.split",
     "item.install",
     "item.dismantle",
@@ -141,6 +142,13 @@ pub fn validate_passport(passport: &Value) -> Result<(), SchemaError> {
     into_result(violations, unlisted)
 }
 
+/// Whether `cas` is the CAS Registry Number of a substance that makes an item never reusable:
+/// one of the asbestos minerals the common schema lists in `never_reusable_cas`.
+#[must_use]
+pub fn is_never_reusable(cas: &str) -> bool {
+    rules::ASBESTOS_CAS_NUMBERS.contains(&cas)
+}
+
 /// The raw text of the embedded schema called `name` (one of [`SCHEMA_NAMES`]), exactly as it
 /// is compiled, so a node can publish the schemas it enforces.
 #[must_use]
@@ -176,6 +184,7 @@ const BODY_KINDS: &[&str] = &[
     "item.receive",
     "item.cancel",
     "item.attest",
+    "item.attest_withdraw",
     "item.split",
     "item.install",
     "item.dismantle",

@@ -214,6 +214,16 @@ fn cas_check_digits() {
 }
 
 #[test]
+fn the_common_schema_marks_exactly_the_asbestos_minerals_never_reusable() {
+    let common: Value = serde_json::from_str(schema_source("common").unwrap()).unwrap();
+    let marked: Vec<&str> =
+        common["$defs"]["never_reusable_cas"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(marked, ASBESTOS_CAS_NUMBERS);
+    assert!(crate::schema::is_never_reusable("12001-29-5"));
+    assert!(!crate::schema::is_never_reusable("7439-92-1"), "lead is hazardous but not banned from reuse");
+}
+
+#[test]
 fn asbestos_cas_numbers_have_valid_check_digits() {
     for cas in ASBESTOS_CAS_NUMBERS {
         assert!(is_cas_number(cas), "{cas}");

@@ -142,9 +142,11 @@ impl Ledger {
     ) -> Result<Vec<Result<(), Refusal>>, LedgerError> {
         let item = self.item(giai)?;
         let member = self.members()?.into_iter().find(|member| member.id == *signer);
+        // The edition of the rules comes from the genesis and never changes.
+        let rules = self.lock_core()?.state.consortium().rules;
         Ok(actions
             .iter()
-            .map(|action| preconditions(item.as_ref(), giai, signer, member.as_ref(), *action).map(|_| ()))
+            .map(|action| preconditions(item.as_ref(), giai, signer, member.as_ref(), rules, *action).map(|_| ()))
             .collect())
     }
 

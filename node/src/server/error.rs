@@ -180,8 +180,10 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::CustodyNotCustodian
         | C::CustodyNotRecipient
         | C::GiaiNotAllocated
-        | C::GiaiReserved => StatusCode::FORBIDDEN,
-        C::ItemUnknown | C::MemberUnknown | C::KeyUnknown => StatusCode::NOT_FOUND,
+        | C::GiaiReserved
+        | C::WasteRecipientNotHandler
+        | C::AttestNotIssuer => StatusCode::FORBIDDEN,
+        C::ItemUnknown | C::MemberUnknown | C::KeyUnknown | C::AttestUnknownAttestation => StatusCode::NOT_FOUND,
         C::EntryTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::SchemaInvalid
         | C::PassportGiaiMismatch
@@ -192,7 +194,9 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::DisclosureUnexpected
         | C::DisclosureMismatch
         | C::DisclosureInClear
-        | C::AttachmentMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::AttachmentMismatch
+        | C::AttestExpired
+        | C::WasteRouteNotHazardous => StatusCode::UNPROCESSABLE_ENTITY,
         // Everything else depends on the ledger's state: a duplicate, an item in
         // the wrong state, a pending transfer, a split larger than its parent.
         _ => StatusCode::CONFLICT,

@@ -293,7 +293,7 @@ pub fn steps() -> Vec<Step> {
     steps.push(step(
         "riga-deconstruction",
         Kind::ItemDispose,
-        json!({"giai": ASBESTOS_PANEL, "route": "landfill",
+        json!({"giai": ASBESTOS_PANEL, "route": "hazardous_waste_landfill",
         "facility": "Getliņi EKO, asbestos cell (permit RI10IB0010)", "waste_code": "17 06 05*", "date": "2026-11-16"}),
     ));
 

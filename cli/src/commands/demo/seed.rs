@@ -110,6 +110,7 @@ pub(super) fn create_consortium(dir: &Path) -> Result<(SignedEntry, Keys)> {
         },
         "format": 2,
         "giai_allocation": true,
+        "rules": 2,
         "admin_threshold": 1,
         "members": members,
     });

@@ -110,7 +110,8 @@ async function openForm(action, view, area) {
   let fields = [];
   switch (action) {
     case "transfer": {
-      const holders = session.members.filter((member) => member.id !== session.member.id && (member.roles || []).includes("holder"));
+      // Waste goes to waste handlers (docs/rules.md §11): the ledger judges which may take this item.
+      const holders = session.members.filter((member) => member.id !== session.member.id && (member.roles || []).some((role) => role === "holder" || role === "waste_handler"));
       const select = h("select", {}, holders.map((member) => h("option", { value: member.id }, `${member.name} (${member.id})`)));
       fields = [add("to", select, t("app.form.to"), { required: true }), add("note", text(), t("app.form.note"))];
       break;
@@ -133,7 +134,7 @@ async function openForm(action, view, area) {
       break;
     case "dispose":
       fields = [
-        add("route", choose(["recycling", "energy_recovery", "landfill", "hazardous_waste_treatment"], "route"), t("app.form.route"), { required: true }),
+        add("route", choose(["recycling", "energy_recovery", "landfill", "hazardous_waste_treatment", "hazardous_waste_landfill"], "route"), t("app.form.route"), { required: true }),
         add("facility", text(), t("app.form.facility")),
         add("waste_code", text(), t("app.form.waste_code"), { hint: t("app.form.waste_code_hint") }),
         add("date", date(), t("app.form.date")),
@@ -141,7 +142,7 @@ async function openForm(action, view, area) {
       break;
     case "attest":
       fields = [
-        add("attestation.type", choose(["inspection", "certification", "hazard_survey", "test"], "attestation.type"), t("app.form.attestation_type"), { required: true }),
+        add("attestation.type", choose(["inspection", "certification", "hazard_survey", "test", "end_of_waste"], "attestation.type"), t("app.form.attestation_type"), { required: true }),
         add("attestation.result", choose(["pass", "conditional", "fail"], "attestation.result"), t("app.form.result"), { required: true }),
         add("attestation.summary", h("textarea", { rows: 3 }), t("app.form.summary"), { required: true }),
         add("attestation.standard", text(), t("app.form.standard")),
