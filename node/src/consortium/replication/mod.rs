@@ -27,7 +27,10 @@ pub mod auth;
 pub mod log_store;
 pub mod membership;
 pub mod network;
+pub mod purge_gate;
 mod replica;
+#[cfg(test)]
+mod restart_tests;
 pub mod roster;
 mod snapshot_file;
 pub mod state_machine;

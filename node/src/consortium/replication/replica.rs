@@ -103,7 +103,7 @@ pub async fn start(
         let nodes = nodes.iter().map(|node| node.to_string()).collect::<Vec<_>>().join(", ");
         return Err(ReplicationError::NotAMember { member: signer.member().to_owned(), nodes });
     }
-    let log = LogStore::open(&raft_dir.join("log"))
+    let mut log = LogStore::open(&raft_dir.join("log"))
         .map_err(|source| ReplicationError::Log { path: raft_dir.join("log"), source })?;
     let (changes, requested) = tokio::sync::mpsc::unbounded_channel();
     // The state machine's bookkeeping stays in sled, in a directory of its own.
@@ -116,6 +116,9 @@ pub async fn start(
     let config = Arc::new(raft_config().validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
     let roster = Arc::new(Roster::new(Arc::clone(&ledger)));
     let machine = LedgerMachine::open(ledger, &db, &raft_dir.join("snapshots"), changes, requests.clone())?;
+    // No purge of the log may reach the disk before the state machine's
+    // position past it has: a crash in between left entries in neither.
+    log.hold_purges_for(machine.purge_gate());
     let raft = Raft::new(id, config, Network::new(signer.clone(), Arc::clone(&roster)), log, machine)
         .await
         .map_err(|e| ReplicationError::Raft(e.to_string()))?;

@@ -9,7 +9,8 @@
 //! batch's records are durable and made durable by sled within half a second,
 //! so it can only lag the ledger; when it does (a crash), Raft applies the
 //! batches after it again and the ledger matches them with the records they
-//! produced.
+//! produced. The Raft log keeps those batches until it is durable: every purge
+//! waits for that (`purge_gate`).
 //!
 //! A snapshot is the ledger's own records: a file of records `0..size`, one
 //! canonical JSON record per line, with the disclosures of those that withhold
@@ -38,6 +39,7 @@ use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 use super::membership::{NodeChange, NodeRequests};
+use super::purge_gate::{self, AppliedSaved, PurgeGate};
 use super::snapshot_file::{self, SnapshotLine};
 use super::{BatchOutcome, ConsortiumNode, NodeId, TypeConfig};
 
@@ -52,6 +54,9 @@ pub struct LedgerMachine {
     // INVARIANT: `applied.next` is the ledger position where the batch after
     // `applied.log_id` begins; it never exceeds the ledger's size.
     applied: Applied,
+    // Told every applied position saved, for the log's purges to wait on.
+    saved: AppliedSaved,
+    gate: PurgeGate,
     current: CurrentSnapshot,
     receiving: Option<PathBuf>,
     // Accepted `node.add` and `node.remove` entries, for the leader to carry out.
@@ -188,12 +193,17 @@ impl LedgerMachine {
         if applied.next > ledger.size() {
             return Err(MachineError::LedgerBehind { applied: applied.next, size: ledger.size() });
         }
+        remove_snapshot_files(snapshots);
         let applier = Applier::start().map_err(MachineError::Thread)?;
+        // Read back from disk, so durable.
+        let (saved, gate) = purge_gate::gate(bookkeeping.clone(), applied.log_id);
         Ok(LedgerMachine {
             ledger,
             bookkeeping,
             snapshots: snapshots.to_owned(),
             applied,
+            saved,
+            gate,
             current: CurrentSnapshot::default(),
             receiving: None,
             changes,
@@ -203,9 +213,17 @@ impl LedgerMachine {
         })
     }
 
+    /// What the Raft log's purges must wait for: give it to the log store
+    /// ([`super::log_store::LogStore::hold_purges_for`]).
+    pub fn purge_gate(&self) -> PurgeGate {
+        self.gate.clone()
+    }
+
     fn save_applied(&self) -> Result<(), StorageError<NodeId>> {
         let bytes = serde_json::to_vec(&self.applied).map_err(|e| write_error(&e))?;
         self.bookkeeping.insert(APPLIED_KEY, bytes).map_err(|e| write_error(&e))?;
+        // Lets the log drop the entries up to it, once the gate has flushed it.
+        self.saved.saved(self.applied.log_id);
         Ok(())
     }
 }
@@ -370,12 +388,21 @@ impl RaftStateMachine<TypeConfig> for LedgerMachine {
         );
         // `seq` records were in the snapshot; the ledger may hold more, from
         // batches after it, which Raft will apply again (and the ledger match).
+        //
+        // Only now, with the records durable, is the snapshot's position
+        // saved: the log store's purge up to it, which openraft issued as it
+        // handed us the snapshot, has been waiting for this (`purge_gate`).
+        // Before, a crash here left the log purged past an applied position
+        // that had not reached the disk, and openraft's core panicked on the
+        // restart (last purged log id past the snapshot's).
         self.applied = Applied { log_id: meta.last_log_id, membership: meta.last_membership.clone(), next: seq };
         self.save_applied()?;
-        // Durable before Raft is told: it then purges its log up to the
-        // snapshot, and a node that restarted with the old applied position
-        // and no log after it could never apply again.
+        // Durable before Raft is told, so that the leader never counts this
+        // node as holding a snapshot that a crash took back.
         self.bookkeeping.flush_async().await.map_err(|e| write_error(&e))?;
+        // The file only serves nodes that lag behind later, and only until
+        // this node stops: a restarted node builds its snapshot afresh, so a
+        // crash before or during the rename loses nothing.
         let kept = self.snapshots.join(format!("{}.records", meta.snapshot_id));
         if let Some(receiving) = self.receiving.take() {
             tokio::fs::rename(&receiving, &kept)
@@ -430,6 +457,20 @@ impl LedgerMachine {
             self.requests.record(&change).map_err(|e| write_error(&e))?;
         }
         Ok(())
+    }
+}
+
+/// Removes the snapshot files a node that stopped left behind: a restarted
+/// node notes its snapshot afresh (openraft builds one at start-up when its
+/// log is purged), so no file is any snapshot's any more.
+fn remove_snapshot_files(snapshots: &Path) {
+    let Ok(files) = std::fs::read_dir(snapshots) else { return };
+    for path in files.filter_map(|file| file.ok().map(|file| file.path())) {
+        if path.extension().is_some_and(|ext| ext == "records")
+            && let Err(error) = std::fs::remove_file(&path)
+        {
+            tracing::warn!(%error, path = %path.display(), "a stale snapshot file could not be removed");
+        }
     }
 }
 

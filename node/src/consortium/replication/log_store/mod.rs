@@ -51,10 +51,12 @@
 //! then records that end in `acknowledged.mark`, off the writer's path, so the
 //! mark never names bytes that are not durable and trails by one mark write at
 //! most. `save_vote`, `truncate` and `purge` return once the thread has made
-//! them durable; a truncation lowers the mark before it cuts anything. After a
-//! failed write or fsync every later one fails too, since the kernel may have
-//! dropped the pages that failed and a later fsync would wrongly report them
-//! stored.
+//! them durable; a truncation lowers the mark before it cuts anything. A purge
+//! first waits until the state machine's applied position at or past it is
+//! durable (`purge_gate`): openraft asks for it before that, and a crash in
+//! between would leave the entries in neither. After a failed write or fsync
+//! every later one fails too, since the kernel may have dropped the pages that
+//! failed and a later fsync would wrongly report them stored.
 //!
 //! # Recovery
 //!
@@ -105,6 +107,7 @@ use tokio::sync::oneshot;
 pub(crate) use self::frame::MAX_ENTRY_BYTES;
 use self::index::Index;
 use self::writer::{Command, Writer, in_file};
+use super::purge_gate::PurgeGate;
 use super::{NodeId, TypeConfig};
 
 /// Past this size the active segment is closed and the next entry starts a
@@ -135,6 +138,9 @@ pub struct LogStore {
     /// Commands to the writer thread; taken on drop to end the thread.
     commands: Option<Sender<Command>>,
     writer: Option<JoinHandle<()>>,
+    /// Holds each purge until the state machine durably covers it (see
+    /// `purge_gate`); none in tests of the log alone.
+    gate: Option<PurgeGate>,
 }
 
 /// Reads log entries while the store appends: it shares the store's index and
@@ -218,7 +224,15 @@ impl LogStore {
             vote: recovered.vote,
             commands: Some(commands),
             writer: Some(writer),
+            gate: None,
         })
+    }
+
+    /// Makes every purge wait until the state machine's applied position at
+    /// or past it is durable, so that no crash leaves entries dropped from the
+    /// log that the state machine has not kept.
+    pub fn hold_purges_for(&mut self, gate: PurgeGate) {
+        self.gate = Some(gate);
     }
 
     /// Queues `command` for the writer thread. If the thread is gone, an
@@ -344,6 +358,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
+        // openraft purges up to a snapshot it has only just handed to the
+        // state machine to install, or up to entries whose applied position
+        // sled has not yet made durable: written first, the purge would let a
+        // crash leave the entries in between in neither (`purge_gate`). This
+        // waits for the install (the state machine's worker carries it out
+        // without Raft's core, which waits here), so nothing deadlocks.
+        if let Some(gate) = &self.gate {
+            gate.covered(log_id).await.map_err(|why| StorageIOError::write_logs(AnyError::error(why)))?;
+        }
         self.request(|done| Command::Purge { log_id, done })
             .await
             .map_err(|e| StorageIOError::write_logs(AnyError::new(&e)))?;
