@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use super::bodies::{Body, PassportBody, PassportFacts, WithdrawBody};
 use super::identifiers;
 use super::may::{Action, preconditions};
-use super::waste::{self, Rules, WasteMarks};
+use super::waste::{self, WasteMarks};
 use super::{
-    AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, State, require_role,
-    role_missing, sole_signer,
+    AttestationRef, Change, Context, ItemState, ItemStatus, MemberId, PendingTransfer, Role, Rules, State,
+    require_role, role_missing, sole_signer,
 };
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};

@@ -10,8 +10,8 @@
 
 use std::fmt;
 
-use super::waste::{self, Rules};
-use super::{ItemState, ItemStatus, Member, MemberId, Role, State, role_missing};
+use super::waste;
+use super::{ItemState, ItemStatus, Member, MemberId, Role, Rules, State, role_missing};
 use crate::entry::Kind;
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};

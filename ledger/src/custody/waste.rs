@@ -16,51 +16,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::bodies::{AttestationFacts, DisposeBody, PassportFacts};
-use super::{Context, ItemState, Member, Role, State, VerifiedEntry, items};
+use super::{Context, ItemState, Member, Role, Rules};
 use crate::chain::Seq;
 use crate::refusal::{Refusal, RefusalCode};
-
-/// Which edition of the rules a ledger enforces; its genesis says (`rules`, absent for 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
-#[serde(into = "u8", try_from = "u8")]
-pub enum Rules {
-    /// The rules of docs/rules.md §1–§10: every ledger founded before edition 2.
-    #[default]
-    First,
-    /// Also the waste and attestation rules of §11.
-    Second,
-}
-
-impl Rules {
-    /// Whether these are the first rules (the default a genesis need not name).
-    pub fn is_first(&self) -> bool {
-        *self == Rules::First
-    }
-
-    /// The latest edition, which `salvage init` founds ledgers with.
-    pub const LATEST: Rules = Rules::Second;
-}
-
-impl From<Rules> for u8 {
-    fn from(rules: Rules) -> u8 {
-        match rules {
-            Rules::First => 1,
-            Rules::Second => 2,
-        }
-    }
-}
-
-impl TryFrom<u8> for Rules {
-    type Error = String;
-
-    fn try_from(number: u8) -> Result<Rules, String> {
-        match number {
-            1 => Ok(Rules::First),
-            2 => Ok(Rules::Second),
-            other => Err(format!("rules edition {other} is unknown (1 and 2 are)")),
-        }
-    }
-}
 
 /// What makes an item waste or hazardous, from its passports and attestations.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,21 +205,6 @@ pub const SECOND_EDITION_CODES: [RefusalCode; 5] = [
     RefusalCode::WasteNeverReusable,
     RefusalCode::AttestExpired,
 ];
-
-impl State {
-    /// On a ledger of the first rules, what the second edition would have refused of an entry
-    /// these rules accept: the refusal, if one of §11's rules refuses it. `None` on a ledger
-    /// that enforces them (it refused such entries) and for every entry they let pass.
-    pub fn later_rules_verdict(&self, entry: &VerifiedEntry, context: &Context) -> Option<Refusal> {
-        if self.consortium.rules >= Rules::Second || !entry.entry().statement().kind.is_item_kind() {
-            return None;
-        }
-        let signers = self.signers(entry.entry()).ok()?;
-        let refusal =
-            items::check(self, &signers, entry.body(), entry.judged_publicly(), Rules::Second, context).err()?;
-        SECOND_EDITION_CODES.contains(&refusal.code).then_some(refusal)
-    }
-}
 
 /// How an item is waste, for a refusal's message.
 fn what_waste(item: &ItemState) -> String {
