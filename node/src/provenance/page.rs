@@ -413,6 +413,9 @@ fn timeline_step(step: &TimelineStep, locale: &Locale) -> Markup {
         }
         Event::Received => locale.format("timeline.received", &[("member", &member)]),
         Event::TransferCancelled => locale.format("timeline.cancelled", &[("member", &member)]),
+        Event::AttestationWithdrawn { record } => {
+            locale.format("timeline.attestation_withdrawn", &[("member", &member), ("record", &record.to_string())])
+        }
         Event::Attested { kind, result } => locale.format(
             "timeline.attested",
             &[
@@ -459,6 +462,10 @@ fn attestations(p: &Provenance, locale: &Locale) -> Markup {
             @if p.attestations.is_empty() {
                 p { (t("attestation.none")) }
             }
+            // What counts is the last attestation not withdrawn, whoever made it.
+            @if let Some(last) = p.attestations.iter().rev().find(|a| a.withdrawn.is_none()) {
+                p.last-inspection { (locale.format("attestation.last", &[("date", &timestamp(&last.accepted, locale)), ("issuer", &last.issuer.name)])) }
+            }
             @for a in &p.attestations {
                 (attestation(a, p.passport_version, locale))
             }
@@ -474,8 +481,17 @@ fn attestation(a: &Attestation, current_version: u64, locale: &Locale) -> Markup
         _ => "conditional",
     };
     html! {
-        article.attestation {
-            h3 { (coded(locale, "attestation.type", &a.kind)) ": " span class=(result_class) { (coded(locale, "attestation.result", &a.result)) } }
+        article.attestation.withdrawn[a.withdrawn.is_some()] {
+            h3 {
+                (coded(locale, "attestation.type", &a.kind)) ": " span class=(result_class) { (coded(locale, "attestation.result", &a.result)) }
+                @if a.withdrawn.is_some() { " " span.status { "(" (t("attestation.status_withdrawn")) ")" } }
+                @else if a.expired { " " span.status { "(" (t("attestation.status_expired")) ")" } }
+            }
+            @if let Some(withdrawal) = &a.withdrawn {
+                p.notice { (locale.format("attestation.withdrawn", &[("date", &timestamp(&withdrawal.accepted, locale)), ("reason", &withdrawal.reason)])) }
+            } @else if let (true, Some(last)) = (a.expired, &a.valid_until) {
+                p.notice { (locale.format("attestation.expired", &[("date", &date(last, locale))])) }
+            }
             dl {
                 dt { (t("attestation.issuer")) } dd { (a.issuer.name) }
                 dt { (t("attestation.date")) } dd { time datetime=(a.accepted.as_str()) { (timestamp(&a.accepted, locale)) } }
@@ -734,6 +750,7 @@ ul.files{padding-left:1.25rem}\
 .files li{margin:.5rem 0}\
 .files a{display:inline-block;padding:.3rem 0;overflow-wrap:anywhere}\
 .attestation{border:1px solid #c4c4c4;border-radius:.4rem;padding:.75rem 1rem;margin:.75rem 0}\
+.attestation .status,.attestation .notice{font-weight:600;color:#8a1c1c}.attestation.withdrawn h3 .pass{text-decoration:line-through}\
 .pass{color:#1e5b25}.fail{color:#a50e0e}.conditional,.pending{color:#7a4b00}\
 .checks{list-style:none;padding:0}\
 .checks li{margin:.5rem 0;font-weight:600}\

@@ -617,3 +617,49 @@ fn only_stored_files_and_web_addresses_are_linked() {
     malformed.blake3 = Some("../../v1/items".to_owned());
     assert_eq!(malformed.href(), None);
 }
+
+#[test]
+fn an_expired_attestation_and_a_withdrawn_one_say_so_and_the_last_inspection_is_named() {
+    let w = world();
+    let f = Fixture::new();
+    let door = "4750001DOOR-0007";
+    let attest = |certificate: &str, valid_until: &str| {
+        f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": door, "passport_version": 1, "attestation": {"type": "certification", "result": "pass",
+            "certificate_id": certificate, "valid_until": valid_until, "summary": "Fire door EI30 certificate."}}),
+        )
+    };
+    // A ledger of the first rules records an attestation already expired (issue 29's 2020-01-01).
+    let outcomes = w.ledger.submit(vec![attest("BBC-OLD", "2020-01-01"), attest("BBC-WRONG", "2030-12-31")]).unwrap();
+    let wrong = outcomes[1].as_ref().unwrap().seq.get();
+    let withdraw = f.signed(
+        &["baltic-cert"],
+        Kind::ItemAttestWithdraw,
+        json!({"giai": door, "attestation": wrong, "reason": "Issued for another door"}),
+    );
+    w.ledger.submit(vec![withdraw]).unwrap().remove(0).unwrap();
+    let key = Fixture::key("regional-planning");
+    let checkpoint =
+        SignedCheckpoint::sign(w.ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+            .unwrap();
+    let p = Provenance::from_ledger(&w.ledger, &Giai::parse(door).unwrap(), &checkpoint).unwrap().unwrap();
+    assert!(p.attestations[0].expired && p.attestations[0].withdrawn.is_none());
+    assert_eq!(p.attestations[1].withdrawn.as_ref().map(|w| w.reason.as_str()), Some("Issued for another door"));
+    let locales = Locales::embedded().unwrap();
+    let html = render(&p, locales.negotiate(None, None), &locales, PAGE_URL);
+    assert_in_order(
+        &html,
+        &[
+            "Last inspected on",
+            "by Baltic Building Certification.",
+            "(expired)",
+            "Expired: it was valid until",
+            "(withdrawn)",
+            "Withdrawn by the certifier on",
+            "Issued for another door",
+        ],
+    );
+    assert!(html.contains(&format!("Baltic Building Certification withdrew the attestation of record {wrong}.")));
+}

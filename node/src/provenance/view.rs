@@ -235,6 +235,11 @@ pub enum Event {
     Received,
     /// The custodian withdrew a pending transfer.
     TransferCancelled,
+    /// A certifier withdrew its attestation recorded at `record`.
+    AttestationWithdrawn {
+        /// The attestation's record.
+        record: u64,
+    },
     /// A certifier attested the item (details in [`Provenance::attestations`]).
     Attested {
         /// The kind of examination, e.g. `inspection`.
@@ -305,6 +310,19 @@ pub struct Attestation {
     pub report: Option<Document>,
     /// Further files backing it.
     pub documents: Vec<Document>,
+    /// Its withdrawal by the certifier, if it was withdrawn: then it counts for nothing.
+    pub withdrawn: Option<Withdrawal>,
+    /// Whether its `valid_until` lies before today (UTC, when the page was made).
+    pub expired: bool,
+}
+
+/// A certifier's withdrawal of its attestation (`item.attest_withdraw`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Withdrawal {
+    /// When the ledger accepted it.
+    pub accepted: Timestamp,
+    /// Why.
+    pub reason: String,
 }
 
 /// What the page checked for the buyer, each with its outcome.
@@ -415,6 +433,13 @@ impl Provenance {
                 && let Some(attestation) = attestation(record, by.first().cloned().unwrap_or_else(|| members.unknown()))
             {
                 attestations.push(attestation);
+            }
+            if entry.statement().kind == Kind::ItemAttestWithdraw {
+                let withdrawn = body.get("attestation").and_then(Value::as_u64);
+                if let Some(attestation) = attestations.iter_mut().find(|a| Some(a.seq) == withdrawn) {
+                    let reason = body.get("reason").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    attestation.withdrawn = Some(Withdrawal { accepted: record.accepted.clone(), reason });
+                }
             }
             if let Some(mut event) = event(entry.statement().kind, body, giai, &members) {
                 // Versions count from the passport the item started with.
@@ -640,6 +665,9 @@ fn event(kind: Kind, body: &Value, giai: &Giai, members: &Members) -> Option<Eve
         Kind::ItemTransfer => Event::TransferOffered { to: members.get(&text("/to").unwrap_or_default()) },
         Kind::ItemReceive => Event::Received,
         Kind::ItemCancel => Event::TransferCancelled,
+        Kind::ItemAttestWithdraw => {
+            Event::AttestationWithdrawn { record: body.get("attestation").and_then(Value::as_u64).unwrap_or_default() }
+        }
         Kind::ItemAttest => Event::Attested {
             kind: text("/attestation/type").unwrap_or_default(),
             result: text("/attestation/result").unwrap_or_default(),
@@ -676,7 +704,13 @@ fn attestation(record: &Record, issuer: MemberRef) -> Option<Attestation> {
     let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
     // An attestation restricts nothing (its schema has no `restricted`): all its files are public.
     let files_by = [issuer.clone()];
+    let valid_until = text("/attestation/valid_until");
+    // Dates of the schema's `date` format compare as text; the page is made anew each checkpoint.
+    let now = Timestamp::now();
+    let today = now.as_str().get(..10).unwrap_or_default();
     Some(Attestation {
+        expired: valid_until.as_deref().is_some_and(|last| last < today),
+        withdrawn: None,
         seq: record.seq.get(),
         accepted: record.accepted.clone(),
         passport_version: body.get("passport_version").and_then(Value::as_u64)?,
@@ -685,7 +719,7 @@ fn attestation(record: &Record, issuer: MemberRef) -> Option<Attestation> {
         grade: text("/attestation/grade"),
         standard: text("/attestation/standard"),
         certificate_id: text("/attestation/certificate_id"),
-        valid_until: text("/attestation/valid_until"),
+        valid_until,
         summary: text("/attestation/summary"),
         report: body.pointer("/attestation/report").and_then(|r| document(r, &files_by)),
         documents: documents(body, "/attestation/documents", &files_by),
