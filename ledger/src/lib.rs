@@ -66,6 +66,7 @@ pub mod disclosure;
 pub mod disclosure_proof;
 pub mod entry;
 pub mod epcis;
+pub mod findings;
 // Crate-private parsers and rules opened to the fuzz targets, only in their builds.
 #[cfg(fuzzing)]
 #[doc(hidden)]
@@ -79,6 +80,7 @@ pub mod operator;
 pub mod redact;
 pub mod refusal;
 pub mod schema;
+pub mod scope;
 mod signature;
 pub mod store;
 #[cfg(feature = "testkit")]

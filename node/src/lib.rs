@@ -32,6 +32,7 @@ pub mod attachments;
 pub mod audit_report;
 pub mod config;
 pub mod consortium;
+pub mod custody_report;
 pub mod holdings;
 // Crate-private parsers opened to the fuzz targets, only in their builds.
 #[cfg(fuzzing)]

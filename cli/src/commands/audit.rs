@@ -14,16 +14,19 @@ use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
 use salvage_cli::disclosures_dir::DisclosuresDir;
 use salvage_ledger::attachment::{AttachmentDigest, can_name, named_in};
-use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit};
+use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit, audit_observing};
 use salvage_ledger::checkpoint::SignedCheckpoint;
 use salvage_ledger::entry::{Kind, LedgerId, Timestamp};
 use salvage_ledger::genesis::Genesis;
 use salvage_ledger::store::{checkpoint_origin, log};
 use salvage_node::audit_report::{self, AuditSummary, EarlierFinding, Source};
+use salvage_node::custody_report;
+use salvage_node::provenance::Locales;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::attachment_files::{Downloads, Fetched, Mismatch, UNSIZED_LIMIT, judge, read_file};
+use super::audit_findings::{self, FindingsArgs};
 use super::verify::{plural, problem_lines};
 use super::write_file;
 use crate::client::NodeClient;
@@ -119,6 +122,11 @@ pub struct AuditCommand {
     /// and size; missing or wrong files make the audit fail.
     #[arg(long)]
     attachments: bool,
+    #[command(flatten)]
+    custody: FindingsArgs,
+    /// The language of the custody chains' section of the HTML report: en or lv.
+    #[arg(long, value_name = "CODE", default_value = "en", value_parser = ["en", "lv"])]
+    lang: String,
 }
 
 impl AuditCommand {
@@ -134,6 +142,7 @@ impl AuditCommand {
             Some(path) => Some(read_note(path, &ledger_id, "checkpoint")?),
             None => None,
         };
+        let mut custody = self.custody.plan()?;
         if self.save_checkpoint.is_some() && given.is_none() && self.node.is_none() {
             bail!("--save-checkpoint needs a checkpoint to save: audit a --node, or give --checkpoint FILE");
         }
@@ -188,12 +197,18 @@ impl AuditCommand {
                 named.note(record);
             }
         });
-        let mut report = audit(genesis.entry(), records, &options, &mut |read| {
+        let mut progress = |read| {
             if bar.length().is_some_and(|length| read > length) {
                 bar.set_length(read);
             }
             bar.set_position(read);
-        });
+        };
+        let mut report = match custody.as_mut() {
+            Some(plan) => {
+                audit_observing(genesis.entry(), records, &options, &mut progress, &mut |record| plan.note(record))
+            }
+            None => audit(genesis.entry(), records, &options, &mut progress),
+        };
         bar.finish_and_clear();
         for extra in extra_problems {
             report.problem_count += 1;
@@ -215,6 +230,12 @@ impl AuditCommand {
             }),
             report,
         };
+        // The sample is keyed by the checkpoint the audit verified; no verified checkpoint, no sample.
+        let verified = checkpoint
+            .as_ref()
+            .filter(|_| summary.report.checkpoint.as_ref().is_some_and(|found| !found.signed_by.is_empty()));
+        let custody_csv = custody.as_ref().and_then(|plan| plan.csv.clone());
+        let custody = custody.map(|plan| plan.finish(verified.map(|note| &note.signed))).transpose()?;
         let attachments = match (self.attachments, &self.node, &self.data) {
             (false, _, _) => None,
             (true, Some(url), _) => Some(named.check(&FileSource::Node(Downloads::new(url)))),
@@ -226,12 +247,22 @@ impl AuditCommand {
             if let Some(attachments) = &attachments {
                 attachments.add_to_html(&mut page);
             }
+            if let Some(custody) = &custody {
+                let locales = Locales::embedded()?;
+                custody_report::add_custody(&mut page, custody, locales.negotiate(None, Some(&self.lang)));
+            }
             write_file(path, page.as_bytes())?;
+        }
+        if let (Some(custody), Some(path)) = (&custody, custody_csv) {
+            write_file(&path, audit_findings::csv(custody).as_bytes())?;
         }
         if self.json {
             let mut value = serde_json::to_value(&summary)?;
             if let (Some(attachments), Some(object)) = (&attachments, value.as_object_mut()) {
                 object.insert("attachments".into(), serde_json::to_value(attachments)?);
+            }
+            if let (Some(custody), Some(object)) = (&custody, value.as_object_mut()) {
+                object.insert("custody".into(), serde_json::to_value(custody)?);
             }
             say!("{}", serde_json::to_string_pretty(&value)?);
         } else {
@@ -239,10 +270,14 @@ impl AuditCommand {
             if let Some(attachments) = &attachments {
                 say_raw!("{}", attachments.text());
             }
+            if let Some(custody) = &custody {
+                say_raw!("{}", audit_findings::text(custody));
+            }
         }
         let count = summary.report.problem_count;
         let bad_files = attachments.as_ref().map_or(0, AttachmentsFinding::bad);
-        if count > 0 || bad_files > 0 {
+        let custody_errors = custody.as_ref().map_or(0, |custody| custody.errors);
+        if count > 0 || bad_files > 0 || custody_errors > 0 {
             if self.save_checkpoint.is_some() {
                 eprintln!("salvage: the checkpoint was not saved, as the audit found problems");
             }
@@ -253,6 +288,15 @@ impl AuditCommand {
             if bad_files > 0 {
                 let files = usize::try_from(bad_files).unwrap_or(usize::MAX);
                 found.push(format!("{bad_files} attachment{} missing or not as named", plural(files)));
+            }
+            if let Some(custody) = custody.as_ref().filter(|custody| custody.errors > 0) {
+                found.push(format!(
+                    "{} finding{} that {} counts as error{}",
+                    custody.errors,
+                    plural(custody.errors),
+                    custody.scheme.name,
+                    plural(custody.errors)
+                ));
             }
             bail!("the audit found {}", found.join(" and "));
         }

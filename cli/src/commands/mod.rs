@@ -8,6 +8,7 @@ mod attach;
 mod attachment_files;
 mod attest;
 mod audit;
+mod audit_findings;
 mod bundle;
 mod cancel;
 mod checkpoint;

@@ -40,7 +40,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use serde::Serialize;
 
-use crate::chain::{self, LeafHash, Seq};
+use crate::chain::{self, LeafHash, Record, Seq};
 use crate::checkpoint::{NoteVerifier, SignedCheckpoint};
 use crate::custody::{Context, LedgerFormat, Member, Role, State, VerifiedEntry};
 use crate::disclosure::Disclosure;
@@ -194,7 +194,45 @@ where
     I: IntoIterator<Item = Result<Vec<u8>, E>>,
     E: std::fmt::Display,
 {
+    run(genesis, records, options, progress, None)
+}
+
+/// [`audit`], showing `observe` every record the rules accepted, in ledger order (the genesis
+/// first), after its chunk was replayed: a certifier's findings follow the custody chains the
+/// audit proved, in the same pass, without decoding any record twice.
+pub fn audit_observing<I, E>(
+    genesis: &SignedEntry,
+    records: I,
+    options: &AuditOptions,
+    progress: &mut dyn FnMut(u64),
+    observe: &mut dyn FnMut(&Record),
+) -> AuditReport
+where
+    I: IntoIterator<Item = Result<Vec<u8>, E>>,
+    E: std::fmt::Display,
+{
+    run(genesis, records, options, progress, Some(observe))
+}
+
+fn run<I, E>(
+    genesis: &SignedEntry,
+    records: I,
+    options: &AuditOptions,
+    progress: &mut dyn FnMut(u64),
+    mut observe: Option<&mut dyn FnMut(&Record)>,
+) -> AuditReport
+where
+    I: IntoIterator<Item = Result<Vec<u8>, E>>,
+    E: std::fmt::Display,
+{
     let mut auditor = Auditor::new(genesis, options);
+    auditor.observing = observe.is_some();
+    let mut progress = |auditor: &mut Auditor| {
+        if let Some(observe) = observe.as_mut() {
+            auditor.accepted.drain(..).for_each(|record| observe(&record));
+        }
+        progress(auditor.tree.len());
+    };
     std::thread::scope(|scope| {
         // The chunk being checked on the worker threads while the one before it is replayed.
         let mut in_flight: Option<InFlight<'_>> = None;
@@ -207,7 +245,7 @@ where
                     // Everything read before the error is reported before it, as records come in order.
                     if let Some(checking) = in_flight.take() {
                         auditor.replay_chunk(checking.join());
-                        progress(auditor.tree.len());
+                        progress(&mut auditor);
                     }
                     auditor.problem(Problem::new(
                         Some(read + chunk.len() as u64),
@@ -222,16 +260,16 @@ where
                 read += CHUNK as u64;
                 if let Some(checking) = in_flight.replace(started) {
                     auditor.replay_chunk(checking.join());
-                    progress(auditor.tree.len());
+                    progress(&mut auditor);
                 }
             }
         }
         if let Some(checking) = in_flight.take() {
             auditor.replay_chunk(checking.join());
-            progress(auditor.tree.len());
+            progress(&mut auditor);
         }
         auditor.replay_chunk(InFlight::start(scope, read, chunk, genesis, options).join());
-        progress(auditor.tree.len());
+        progress(&mut auditor);
     });
     auditor.finish(options)
 }
@@ -344,6 +382,9 @@ struct Auditor {
     would_refuse: Vec<WouldRefuse>,
     problems: Vec<Problem>,
     problem_count: u64,
+    // Whether accepted records are kept for an observer, and those of the chunk replayed last.
+    observing: bool,
+    accepted: Vec<Record>,
 }
 
 /// A record decoded and signature-checked in parallel, waiting for sequential replay.
@@ -403,6 +444,8 @@ impl Auditor {
             would_refuse: Vec::new(),
             problems: Vec::new(),
             problem_count: 0,
+            observing: false,
+            accepted: Vec::new(),
         }
     }
 
@@ -522,7 +565,17 @@ impl Auditor {
                 }
             };
             match State::from_genesis(&entry) {
-                Ok(state) => self.state = Some(state),
+                Ok(state) => {
+                    self.state = Some(state);
+                    if self.observing {
+                        self.accepted.push(Record {
+                            seq: record.seq,
+                            prev: record.prev,
+                            accepted: record.accepted,
+                            entry,
+                        });
+                    }
+                }
                 Err(refusal) => {
                     self.problem(Problem::new(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message))
                 }
@@ -547,10 +600,14 @@ impl Auditor {
         let Some(state) = &mut self.state else { return };
         let unallocated = verified.as_ref().map(|entry| allocation::would_refuse(state, entry)).unwrap_or_default();
         let later = verified.as_ref().ok().and_then(|entry| later_rules::would_refuse(state, entry, &context));
-        let outcome = verified.and_then(|entry| state.check(&entry, &context));
+        let outcome = verified.and_then(|entry| state.check(&entry, &context).map(|change| (change, entry)));
         match outcome {
-            Ok(change) => {
+            Ok((change, entry)) => {
                 state.apply(change);
+                if self.observing {
+                    let Context { seq, accepted } = context;
+                    self.accepted.push(Record { seq, prev: record.prev, accepted, entry: entry.into_entry() });
+                }
                 if let Some(refusal) = later {
                     self.rules_would_refuse += 1;
                     if self.would_refuse.len() < later_rules::LISTED {

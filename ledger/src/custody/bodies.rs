@@ -612,6 +612,18 @@ struct PassportIdentity {
 }
 
 impl PassportFacts {
+    /// What the rules read of a passport given as JSON (fields of the wrong type read as
+    /// absent): for readers of records already accepted, such as a certifier's audit.
+    pub fn deserialize_from(passport: &Value) -> PassportFacts {
+        PassportFacts::deserialize(passport).unwrap_or(PassportFacts {
+            name: passport.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            mass_kg: passport.get("mass_kg").and_then(Value::as_f64),
+            identity: None,
+            legal_status: None,
+            hazards: None,
+        })
+    }
+
     /// The GIAI the passport names in `identity.giai`.
     pub fn giai(&self) -> Option<&str> {
         self.identity.as_ref()?.giai.as_deref()
@@ -696,6 +708,11 @@ pub struct AttestationFacts {
 }
 
 impl AttestationFacts {
+    /// What the rules read of an attestation given as JSON, if it has their shape.
+    pub fn deserialize_from(attestation: &Value) -> Option<AttestationFacts> {
+        AttestationFacts::deserialize(attestation).ok()
+    }
+
     /// Whether it is a passed examination of the given kind.
     pub fn passed(&self, examination: &str) -> bool {
         self.examination == examination && self.result == "pass"

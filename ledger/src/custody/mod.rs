@@ -24,7 +24,10 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::Duration;
 
-pub use bodies::{AllocateBody, Body, NodeAddBody, NodeRemoveBody, ReserveBody, VerifiedEntry};
+pub use bodies::{
+    AllocateBody, AttestationFacts, Body, HAZARDOUS_ROUTES, NodeAddBody, NodeRemoveBody, PassportFacts, ReserveBody,
+    VerifiedEntry,
+};
 pub use digest::{Element, LATTICE_BYTES, StateLattice};
 pub use identifiers::issued_under;
 pub use may::Action;

@@ -76,7 +76,7 @@ impl WasteMarks {
     }
 
     /// Notes a new passport of the item, recorded at `seq`.
-    pub(super) fn note_passport(&mut self, passport: &PassportFacts, seq: Seq) {
+    pub fn note_passport(&mut self, passport: &PassportFacts, seq: Seq) {
         if let Some(code) = passport.waste() {
             self.waste = Some(WasteMark { seq, code: code.map(str::to_owned) });
             self.end_of_waste = None;
@@ -89,7 +89,7 @@ impl WasteMarks {
     }
 
     /// Notes an attestation of the current passport, recorded at `seq`.
-    pub(super) fn note_attestation(&mut self, attestation: &AttestationFacts, seq: Seq) {
+    pub fn note_attestation(&mut self, attestation: &AttestationFacts, seq: Seq) {
         if attestation.passed("end_of_waste") && self.waste.is_some() && self.end_of_waste.is_none() {
             self.end_of_waste = Some(seq);
         }
@@ -99,7 +99,7 @@ impl WasteMarks {
     }
 
     /// Notes that the attestation recorded at `seq` was withdrawn: what it lifted comes back.
-    pub(super) fn note_withdrawal(&mut self, seq: Seq) {
+    pub fn note_withdrawal(&mut self, seq: Seq) {
         if self.end_of_waste == Some(seq) {
             self.end_of_waste = None;
         }

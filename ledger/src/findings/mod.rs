@@ -1,0 +1,280 @@
+//! A certifier's audit of custody chains: for every item in a scope, who held it and for how
+//! long, its passport versions and attestations, and the findings a certification scheme
+//! weighs (`salvage audit --scope … --findings`, docs/audit.md).
+//!
+//! The integrity audit ([`crate::audit`]) proves the records; this module reads the records it
+//! accepted, in the same pass ([`crate::audit::audit_observing`]), and judges what they say:
+//! waste installed or handed to a member that is no waste handler, hazardous waste still in
+//! circulation or not disposed of as such, installations without a passed attestation,
+//! attestations expired or bound to an older passport, material lost in a split. The waste
+//! rules are the ledger's own (`custody::WasteMarks`, docs/rules.md §11), so a ledger founded
+//! before they were enforced gets the findings its records would have been refused for.
+//!
+//! Memory grows with the items of the ledger (a chain each, some hundred bytes), not with its
+//! records: which items a `member=` or `building=` scope covers is known only at the end.
+
+mod chain;
+mod sample;
+mod scheme;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use chain::{AttestationSummary, Chain, Disposal, Hold, Offer, PassportVersion};
+pub use sample::{Sample, Sampling};
+pub use scheme::{MAX_SCHEME_BYTES, Scheme, SchemeError, Severity};
+
+use crate::chain::Record;
+use crate::custody::MemberId;
+use crate::entry::{Kind, Timestamp};
+use crate::ident::Giai;
+use crate::scope::{Scope, ScopeFacts, Signers, in_every};
+
+/// What a certifier's audit can find in a custody chain. Codes are stable: reports, schemes and
+/// the certifier's own tools match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FindingCode {
+    /// Waste (or asbestos) was installed.
+    WasteInstalled,
+    /// Waste (or asbestos) was offered to a member that is no waste handler.
+    WasteToNonHandler,
+    /// Hazardous waste is still in circulation, or was disposed of by a route not for it.
+    HazardNotDisposed,
+    /// An item was installed with no passed attestation before.
+    InstalledWithoutInspection,
+    /// An attestation was recorded after its last valid day, or the last one of an item in
+    /// circulation has expired.
+    AttestationExpired,
+    /// An item in circulation is attested only for an older passport version than its current.
+    AttestedOlderVersion,
+    /// A split's parts weigh less than their parent by more than the scheme's tolerance.
+    SplitMassLoss,
+    /// A certifier withdrew an attestation.
+    AttestationWithdrawn,
+}
+
+impl FindingCode {
+    /// Every finding, in the order reports list them.
+    pub const ALL: [FindingCode; 8] = [
+        FindingCode::WasteInstalled,
+        FindingCode::WasteToNonHandler,
+        FindingCode::HazardNotDisposed,
+        FindingCode::InstalledWithoutInspection,
+        FindingCode::AttestationExpired,
+        FindingCode::AttestedOlderVersion,
+        FindingCode::SplitMassLoss,
+        FindingCode::AttestationWithdrawn,
+    ];
+
+    /// The code as reports write it, e.g. `finding.waste_installed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::WasteInstalled => "finding.waste_installed",
+            FindingCode::WasteToNonHandler => "finding.waste_to_non_handler",
+            FindingCode::HazardNotDisposed => "finding.hazard_not_disposed",
+            FindingCode::InstalledWithoutInspection => "finding.installed_without_inspection",
+            FindingCode::AttestationExpired => "finding.attestation_expired",
+            FindingCode::AttestedOlderVersion => "finding.attested_older_version",
+            FindingCode::SplitMassLoss => "finding.split_mass_loss",
+            FindingCode::AttestationWithdrawn => "finding.attestation_withdrawn",
+        }
+    }
+}
+
+impl Serialize for FindingCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A finding as a chain raised it, before a scheme weighed it.
+#[derive(Debug, Clone)]
+pub(crate) struct RaisedFinding {
+    code: FindingCode,
+    seq: Option<u64>,
+    message: String,
+}
+
+/// One finding in a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Its stable code.
+    pub code: FindingCode,
+    /// How serious the scheme makes it.
+    pub severity: Severity,
+    /// The item.
+    pub giai: Giai,
+    /// The record it is about, when one record is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// What was found.
+    pub message: String,
+}
+
+/// The chains of a ledger's items, built as the records are read in order.
+#[derive(Debug, Default)]
+pub struct ChainBook {
+    signers: Signers,
+    roles: BTreeMap<MemberId, Vec<String>>,
+    chains: HashMap<Giai, Chain>,
+    split_mass_loss_tolerance: f64,
+}
+
+/// A certifier's audit of the chains in scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustodyAudit {
+    /// The scopes, as typed (they intersect); empty for the whole ledger.
+    pub scope: Vec<String>,
+    /// The day the audit judged expiry on, `YYYY-MM-DD` (UTC).
+    pub as_of: String,
+    /// The scheme that weighed the findings.
+    pub scheme: SchemeName,
+    /// How many items the scope covers.
+    pub items_in_scope: usize,
+    /// The sample drawn, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Sample>,
+    /// The chains audited (the sample's, or every one in scope), by GIAI.
+    pub chains: Vec<Chain>,
+    /// Their findings the scheme does not ignore, by item and record.
+    pub findings: Vec<Finding>,
+    /// How many findings of each severity.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// `pass` when no finding is an error under the scheme, else `fail`.
+    pub verdict: &'static str,
+}
+
+/// Which scheme weighed a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemeName {
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl ChainBook {
+    /// An empty book; `scheme` gives the split tolerance the chains judge by.
+    pub fn new(scheme: &Scheme) -> ChainBook {
+        ChainBook { split_mass_loss_tolerance: scheme.split_mass_loss_tolerance, ..ChainBook::default() }
+    }
+
+    /// Takes the next accepted record, in ledger order from the genesis.
+    pub fn note(&mut self, record: &Record) {
+        self.signers.learn(record);
+        let statement = record.entry.statement();
+        let body = &statement.body;
+        self.learn_roles(statement.kind, body);
+        if !statement.kind.is_item_kind() {
+            return;
+        }
+        let Some(giai) = body.get("giai").and_then(Value::as_str).and_then(|giai| Giai::parse(giai).ok()) else {
+            return;
+        };
+        let signer = self.signers.first_signer(record);
+        match statement.kind {
+            Kind::ItemRegister => {
+                let facts = ScopeFacts::registered(record, &giai, signer);
+                let passport = body.get("passport").cloned().unwrap_or(Value::Null);
+                self.chains.insert(giai.clone(), Chain::begin(record, &giai, &passport, facts, None));
+            }
+            Kind::ItemSplit => self.split(record, &giai, body),
+            _ => {
+                if let Some(chain) = self.chains.get_mut(&giai) {
+                    chain.note(record, signer.as_ref(), &self.roles);
+                }
+            }
+        }
+    }
+
+    fn split(&mut self, record: &Record, giai: &Giai, body: &Value) {
+        let Some(mut parent) = self.chains.remove(giai) else { return };
+        let parent_facts = Arc::new(parent.facts.clone());
+        let mut parts = Vec::new();
+        let mut parts_kg = Some(0.0);
+        for part in body.get("parts").and_then(Value::as_array).into_iter().flatten() {
+            let Some(part_giai) = part.get("giai").and_then(Value::as_str).and_then(|g| Giai::parse(g).ok()) else {
+                continue;
+            };
+            let passport = part.get("passport").cloned().unwrap_or(Value::Null);
+            let facts = ScopeFacts::split_off(&parent_facts, record, &part_giai, &passport);
+            let chain = Chain::begin(record, &part_giai, &passport, facts, Some(&parent));
+            parts_kg = parts_kg.zip(chain.mass_kg()).map(|(sum, kg)| sum + kg);
+            self.chains.insert(part_giai.clone(), chain);
+            parts.push(part_giai);
+        }
+        parent.split_into(record, parts, parts_kg, self.split_mass_loss_tolerance);
+        self.chains.insert(giai.clone(), parent);
+    }
+
+    /// Membership records say which members are waste handlers.
+    fn learn_roles(&mut self, kind: Kind, body: &Value) {
+        let roles_of = |member: &Value| -> Option<(MemberId, Vec<String>)> {
+            let id = MemberId::parse(member.get("id")?.as_str()?).ok()?;
+            let roles = member.get("roles")?.as_array()?.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+            Some((id, roles))
+        };
+        let members: Vec<&Value> = match kind {
+            Kind::Genesis => body.get("members").and_then(Value::as_array).into_iter().flatten().collect(),
+            Kind::MemberAdd | Kind::MemberUpdate => vec![body],
+            _ => return,
+        };
+        self.roles.extend(members.into_iter().filter_map(roles_of));
+    }
+
+    /// The audit of the chains in every one of `scopes`, as of `now`, weighed by `scheme`; with
+    /// `sampling`, of the sample it draws from them.
+    pub fn finish(
+        self,
+        scopes: &[Scope],
+        now: &Timestamp,
+        scheme: &Scheme,
+        sampling: Option<&Sampling>,
+    ) -> CustodyAudit {
+        let today = now.as_str().get(..10).unwrap_or_default().to_owned();
+        let mut in_scope: Vec<Chain> =
+            self.chains.into_values().filter(|chain| in_every(scopes, &chain.facts)).collect();
+        let items_in_scope = in_scope.len();
+        let sample = sampling.map(|sampling| sampling.draw(&mut in_scope));
+        in_scope.sort_by(|a, b| a.giai.as_str().cmp(b.giai.as_str()));
+        let mut findings = Vec::new();
+        for chain in &mut in_scope {
+            chain.close(&today, now);
+            for raised in chain.raised.drain(..) {
+                let severity = scheme.severity(raised.code);
+                if severity != Severity::Ignore {
+                    findings.push(Finding {
+                        code: raised.code,
+                        severity,
+                        giai: chain.giai.clone(),
+                        seq: raised.seq,
+                        message: raised.message,
+                    });
+                }
+            }
+        }
+        let count = |severity: Severity| findings.iter().filter(|finding| finding.severity == severity).count();
+        let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+        CustodyAudit {
+            scope: scopes.iter().map(ToString::to_string).collect(),
+            as_of: today,
+            scheme: SchemeName { name: scheme.name.clone(), version: scheme.version.clone() },
+            items_in_scope,
+            sample,
+            chains: in_scope,
+            findings,
+            errors,
+            warnings,
+            verdict: if errors == 0 { "pass" } else { "fail" },
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests;

@@ -1,0 +1,152 @@
+//! `salvage audit --findings` as a certification body runs it (issue 29): issue 29's
+//! kindergarten sequence (an asbestos-cement sheet registered as waste, offered to a builder,
+//! received and installed in a kindergarten) on a ledger founded before the waste rules gives
+//! both findings and fails; a scope selects items; `--sample 5` draws the same five for the same
+//! checkpoint on two runs (two machines) and other five after one more record; the reports in
+//! JSON, CSV and HTML (English and Latvian) say the same.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
+
+use std::process::{Command, Output};
+
+use salvage_ledger::entry::Kind;
+use salvage_ledger::testkit::asbestos_passport;
+use salvage_tests::node::{Running, Site};
+use salvage_tests::salvage_binary;
+use serde_json::{Value, json};
+
+const OPERATOR: &str = "city-of-jelgava";
+const SHEET: &str = "4750002ROOF-0001";
+
+fn salvage(args: &[&str]) -> Output {
+    Command::new(salvage_binary()).args(args).env_remove("SALVAGE_NODE").env_remove("SALVAGE_GENESIS").output().unwrap()
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    })
+}
+
+#[test]
+fn a_certifier_finds_asbestos_installed_in_a_kindergarten_on_a_ledger_from_before_the_waste_rules() {
+    let site = Site::new(&[OPERATOR]);
+    let node = Running::start(site.node(OPERATOR));
+    let f = &site.fixture;
+    let mut entries = vec![
+        f.signed(
+            &["riga-deconstruction"],
+            Kind::ItemRegister,
+            json!({"giai": SHEET, "passport": asbestos_passport(SHEET, 18.5)}),
+        ),
+        f.transfer("riga-deconstruction", SHEET, "timber-builders"),
+        f.receive("timber-builders", SHEET),
+        f.signed(
+            &["timber-builders"],
+            Kind::ItemInstall,
+            json!({"giai": SHEET, "site": {"building": "Jelgava kindergarten Pasaciņa"}}),
+        ),
+    ];
+    entries.extend(
+        (1..=30).map(|n| f.register("baltic-demolition", &format!("4750001BEAM-{n:04}"), "HEA 160 steel beam", 182.4)),
+    );
+    assert_eq!(node.submit(&entries).status, 201);
+    let url = format!("http://{}", node.address);
+    let genesis = site.path("genesis.json");
+    let genesis = genesis.to_str().unwrap();
+
+    // The integrity audit is clean, and says what the waste rules would have refused.
+    let integrity = salvage(&["audit", "--node", &url, "--genesis", genesis, "--json"]);
+    assert!(integrity.status.success(), "{}", String::from_utf8_lossy(&integrity.stderr));
+    let integrity = json_of(&integrity);
+    assert_eq!(integrity["rules_would_refuse"], 2, "{integrity:#}");
+    let codes: Vec<&str> =
+        integrity["would_refuse"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["waste.recipient_not_handler", "waste.not_installable"]);
+
+    // The custody audit of the builder's items finds both, and fails under the default scheme.
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, html, html_lv) =
+        (dir.path().join("findings.csv"), dir.path().join("report.html"), dir.path().join("lv.html"));
+    let scoped = salvage(&[
+        "audit",
+        "--node",
+        &url,
+        "--genesis",
+        genesis,
+        "--scope",
+        "member=timber-builders",
+        "--json",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(scoped.status.code(), Some(1), "{}", String::from_utf8_lossy(&scoped.stderr));
+    assert!(String::from_utf8_lossy(&scoped.stderr).contains("that Salvage default scheme counts as error"));
+    let custody = json_of(&scoped)["custody"].clone();
+    assert_eq!(custody["items_in_scope"], 1);
+    assert_eq!(custody["verdict"], "fail");
+    let found: Vec<&str> =
+        custody["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(found.starts_with(&["finding.waste_to_non_handler", "finding.waste_installed"]), "{found:?}");
+    let holders: Vec<&str> =
+        custody["chains"][0]["custody"].as_array().unwrap().iter().map(|h| h["member"].as_str().unwrap()).collect();
+    assert_eq!(holders, ["riga-deconstruction", "timber-builders"]);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.starts_with("giai,code,severity,record,message\n"));
+    assert!(csv.contains(&format!("{SHEET},finding.waste_installed,error,4,")), "{csv}");
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("Custody chains") && html.contains("finding.waste_installed") && !html.contains("<script"));
+    let lv = salvage(&[
+        "audit",
+        "--node",
+        &url,
+        "--genesis",
+        genesis,
+        "--scope",
+        "building=Jelgava kindergarten Pasaciņa",
+        "--html",
+        html_lv.to_str().unwrap(),
+        "--lang",
+        "lv",
+    ]);
+    assert_eq!(lv.status.code(), Some(1));
+    let html_lv = std::fs::read_to_string(&html_lv).unwrap();
+    assert!(html_lv.contains("Piegādes ķēdes") && html_lv.contains("bīstamie atkritumi"), "the Latvian section");
+
+    // A typo in a scope costs no download and says what is wrong.
+    let typo = salvage(&["audit", "--node", &url, "--genesis", genesis, "--scope", "membr=timber-builders"]);
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("membr=timber-builders"),
+        "{}",
+        String::from_utf8_lossy(&typo.stderr)
+    );
+
+    // Sampling: five of the thirty beams, the same on two runs, keyed by the checkpoint's root;
+    // one more record makes another checkpoint and another five.
+    let sample = |url: &str| {
+        let output = salvage(&[
+            "audit",
+            "--node",
+            url,
+            "--genesis",
+            genesis,
+            "--scope",
+            "member=baltic-demolition",
+            "--sample",
+            "5",
+            "--json",
+        ]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        json_of(&output)["custody"]["sample"].clone()
+    };
+    let first = sample(&url);
+    assert_eq!(first, sample(&url), "anyone drawing again gets the same five");
+    assert_eq!(first["items"].as_array().unwrap().len(), 5);
+    assert!(first["method"].as_str().unwrap().contains("BLAKE3 keyed hash"));
+    assert_eq!(node.submit(&[f.register("riga-deconstruction", "4750002DOOR-0001", "Oak door", 35.0)]).status, 201);
+    let after = sample(&url);
+    assert_ne!(first["checkpoint_root"], after["checkpoint_root"]);
+    assert_ne!(first["items"], after["items"], "a new root draws another sample");
+}
