@@ -150,3 +150,56 @@ fn a_certifier_finds_asbestos_installed_in_a_kindergarten_on_a_ledger_from_befor
     assert_ne!(first["checkpoint_root"], after["checkpoint_root"]);
     assert_ne!(first["items"], after["items"], "a new root draws another sample");
 }
+
+#[test]
+fn a_certifier_attests_a_round_of_inspections_from_a_csv_and_withdraws_one() {
+    let site = Site::waste_rules(&[OPERATOR, "baltic-cert"]);
+    let node = Running::start(site.node(OPERATOR));
+    let f = &site.fixture;
+    let beams: Vec<String> = (1..=3).map(|n| format!("4750001BEAM-{n:04}")).collect();
+    let registered: Vec<_> =
+        beams.iter().map(|giai| f.register("baltic-demolition", giai, "HEA 160 steel beam", 182.4)).collect();
+    assert_eq!(node.submit(&registered).status, 201);
+    let run = |args: &[&str]| site.salvage_as(&node, "baltic-cert").args(args).output().unwrap();
+
+    // A row that breaks the schema: nothing is sent, and the row and field are named.
+    let bad = site.path("bad.csv");
+    std::fs::write(&bad, format!("giai,type,result,summary\n{},inspect,pass,Visual inspection\n", beams[0])).unwrap();
+    let output = run(&["attest", "--batch", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("row 2, field /attestation/type") && stderr.contains("nothing was submitted"), "{stderr}");
+    assert_eq!(node.get_json("/v1/status")["size"], 4, "nothing was recorded");
+
+    // A round of three: the expired certificate is refused by the ledger (rules 2), the others recorded.
+    let round = site.path("round.csv");
+    std::fs::write(
+        &round,
+        format!(
+            "GIAI,type,result,summary,standard,valid_until\n\
+             {},inspection,pass,\"Ultrasonic thickness, no section loss\",EN 1090-2,2031-12-31\n\
+             {},inspection,conditional,Surface rust: blast before reuse,EN 1090-2,\n\
+             {},certification,pass,CE marking of the original delivery,,2020-01-01\n",
+            beams[0], beams[1], beams[2]
+        ),
+    )
+    .unwrap();
+    let output = run(&["attest", "--batch", round.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stdout.contains(&format!("row 2: {} attested", beams[0]))
+            && stdout.contains(&format!("row 3: {} attested", beams[1])),
+        "{stdout}"
+    );
+    assert!(stderr.contains("row 4") && stderr.contains("attest.expired"), "{stderr}");
+    let item = node.get_json(&format!("/v1/items/{}", beams[0]));
+    let seq = item["item"]["attestations"][0]["seq"].as_u64().unwrap();
+
+    // The certifier withdraws the first; the page and the audit say so.
+    let output = run(&["attest", &beams[0], "--withdraw", &seq.to_string(), "--reason", "Measured the wrong beam"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let item = node.get_json(&format!("/v1/items/{}", beams[0]));
+    assert!(item["item"]["attestations"][0]["withdrawn"].is_u64(), "{item:#}");
+}

@@ -1,5 +1,6 @@
 //! `salvage attest GIAI ATTESTATION.json`: a certification body attests an item;
-//! `salvage attest GIAI --withdraw SEQ --reason TEXT` withdraws one it made.
+//! `salvage attest GIAI --withdraw SEQ --reason TEXT` withdraws one it made;
+//! `salvage attest --batch FILE.csv` attests many (see `attest_batch.rs`).
 
 use std::path::PathBuf;
 
@@ -14,13 +15,20 @@ use super::register::read_json;
 
 /// Attest an item's condition: the attestation binds to the passport version you examined.
 /// With `--withdraw SEQ --reason TEXT`, withdraw the attestation you recorded at record SEQ.
+/// With `--batch FILE.csv`, attest every row of the file (columns giai, passport_version, type,
+/// result, summary, grade, standard, certificate_id, valid_until); nothing is sent unless every
+/// row is valid.
 #[derive(Debug, Args)]
 pub struct AttestCommand {
     /// The item's GIAI.
-    giai: String,
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    giai: Option<String>,
     /// The attestation, JSON: {"type", "result", "summary", …} (schemas/item.attest.schema.json).
-    #[arg(required_unless_present = "withdraw", conflicts_with = "withdraw")]
+    #[arg(required_unless_present_any = ["withdraw", "batch"], conflicts_with = "withdraw")]
     attestation: Option<PathBuf>,
+    /// Attest every row of a CSV file.
+    #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["withdraw", "report", "passport_version"])]
+    batch: Option<PathBuf>,
     /// Withdraw the attestation recorded at this record (its seq, as `salvage show` lists it).
     #[arg(long, value_name = "SEQ", requires = "reason")]
     withdraw: Option<u64>,
@@ -41,10 +49,14 @@ pub struct AttestCommand {
 impl AttestCommand {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
+        if let Some(batch) = &self.batch {
+            return super::attest_batch::run(batch, &self.signer);
+        }
+        let giai = self.giai.clone().unwrap_or_default();
         let (Some(path), None) = (&self.attestation, self.withdraw) else {
             return self.signer.submit(
                 Kind::ItemAttestWithdraw,
-                json!({"giai": self.giai, "attestation": self.withdraw, "reason": self.reason}),
+                json!({"giai": giai, "attestation": self.withdraw, "reason": self.reason}),
             );
         };
         let mut attestation = read_json(path)?;
@@ -60,14 +72,11 @@ impl AttestCommand {
         let version = match self.passport_version {
             Some(version) => version,
             None => {
-                let item =
-                    self.signer.node.client()?.get_json(&format!("/v1/items/{}", super::path_segment(&self.giai)))?;
+                let item = self.signer.node.client()?.get_json(&format!("/v1/items/{}", super::path_segment(&giai)))?;
                 item["item"]["passport_version"].as_u64().context("the node's item view has no passport_version")?
             }
         };
-        self.signer.submit(
-            Kind::ItemAttest,
-            json!({"giai": self.giai, "passport_version": version, "attestation": attestation}),
-        )
+        self.signer
+            .submit(Kind::ItemAttest, json!({"giai": giai, "passport_version": version, "attestation": attestation}))
     }
 }

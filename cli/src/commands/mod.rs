@@ -7,6 +7,7 @@ mod output;
 mod attach;
 mod attachment_files;
 mod attest;
+mod attest_batch;
 mod audit;
 mod audit_findings;
 mod bundle;
