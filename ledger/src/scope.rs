@@ -191,7 +191,9 @@ impl Scope {
     /// file, which this function does not read: use [`Scope::parse_with_files`].
     pub fn parse(text: &str) -> Result<Scope, ScopeError> {
         Scope::parse_with_files(text, &mut |file| {
-            Err(format!("{file} is a file, and only the command line reads files (salvage report … --scope items=FILE)"))
+            Err(format!(
+                "{file} is a file, and only the command line reads files (salvage report … --scope items=FILE)"
+            ))
         })
     }
 
@@ -216,11 +218,8 @@ impl Scope {
             "building" => Building::new(value).map(Scope::Building).ok_or_else(|| malformed("no name".into())),
             "since" => parse_date(value).map(Scope::Since).map_err(malformed),
             "items" => {
-                let text = read(value).map_err(|reason| ScopeError::Items {
-                    file: value.to_owned(),
-                    line: None,
-                    reason,
-                })?;
+                let text =
+                    read(value).map_err(|reason| ScopeError::Items { file: value.to_owned(), line: None, reason })?;
                 ItemList::parse(value, &text).map(Scope::Items)
             }
             other => Err(malformed(format!("unknown kind {:?}; {SCOPE_FORMS}", shortened(other)))),
@@ -299,10 +298,16 @@ fn parse_date(text: &str) -> Result<Date, String> {
         return Err(bad("four digits of year, two of month and two of day"));
     }
     let number = |digits: &str| {
-        digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse::<u16>().ok()).flatten().ok_or_else(|| bad("digits only"))
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse::<u16>().ok())
+            .flatten()
+            .ok_or_else(|| bad("digits only"))
     };
     let (year, month, day) = (number(year)?, number(month)?, number(day)?);
-    let month = u8::try_from(month).ok().and_then(|month| Month::try_from(month).ok()).ok_or_else(|| bad("no such month"))?;
+    let month =
+        u8::try_from(month).ok().and_then(|month| Month::try_from(month).ok()).ok_or_else(|| bad("no such month"))?;
     let day = u8::try_from(day).map_err(|_| bad("no such day"))?;
     Date::from_calendar_date(i32::from(year), month, day).map_err(|_| bad("no such day in that month"))
 }

@@ -102,7 +102,11 @@ fn facts_follow_custody_buildings_and_time() {
         (f.transfer("baltic-demolition", beam.as_str(), "reuse-hub"), "2026-11-26T10:00:00Z"),
         (f.receive("reuse-hub", beam.as_str()), "2026-11-27T10:00:00Z"),
         (
-            f.signed(&["reuse-hub"], Kind::ItemInstall, json!({"giai": beam.as_str(), "site": {"building": " Jelgava Library "}})),
+            f.signed(
+                &["reuse-hub"],
+                Kind::ItemInstall,
+                json!({"giai": beam.as_str(), "site": {"building": " Jelgava Library "}}),
+            ),
             "2026-12-01T00:00:00Z",
         ),
     ] {
@@ -129,7 +133,8 @@ fn facts_follow_custody_buildings_and_time() {
 fn a_part_inherits_member_and_building_but_not_a_list() {
     let f = Fixture::new();
     let parent_giai = giai("4750001GLULAM-0001");
-    let registration = record(f.register("baltic-demolition", parent_giai.as_str(), "Glulam", 400.0), "2026-11-23T10:00:00Z");
+    let registration =
+        record(f.register("baltic-demolition", parent_giai.as_str(), "Glulam", 400.0), "2026-11-23T10:00:00Z");
     let mut parent = ScopeFacts::registered(&registration, &parent_giai, MemberId::parse("baltic-demolition").ok());
     let mut elsewhere = passport("4750001GLULAM-0001A", "Half", 199.0);
     elsewhere["origin"]["building"] = json!("Somewhere else");
@@ -159,7 +164,8 @@ fn restricted_passport_fields_are_not_read() {
     let beam = giai("4750001BEAM-0001");
     let mut hidden = passport(beam.as_str(), "Beam", 180.0);
     hidden["restricted"] = json!(["/origin"]);
-    let entry = f.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": beam.as_str(), "passport": hidden}));
+    let entry =
+        f.signed(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": beam.as_str(), "passport": hidden}));
     let facts = ScopeFacts::registered(&record(entry, "2026-11-23T10:00:00Z"), &beam, None);
     assert!(facts.donor_buildings.is_empty(), "{facts:?}");
     assert!(!Scope::parse("building=Jelgava sugar factory warehouse").unwrap().contains(&facts));
@@ -230,7 +236,8 @@ fn the_matcher_gives_the_verdicts_of_the_facts_on_random_histories() {
                 let registrant = members[dice.roll(2)];
                 let mut passport = passport(giai.as_str(), "X", 10.0);
                 passport["origin"]["building"] = json!(buildings[dice.roll(3)]);
-                let entry = f.signed(&[registrant], Kind::ItemRegister, json!({"giai": giai.as_str(), "passport": passport}));
+                let entry =
+                    f.signed(&[registrant], Kind::ItemRegister, json!({"giai": giai.as_str(), "passport": passport}));
                 let registration = record(entry, &at);
                 let signer = signers.first_signer(&registration);
                 let facts = ScopeFacts::registered(&registration, &giai, signer.clone());
@@ -269,8 +276,11 @@ fn the_matcher_gives_the_verdicts_of_the_facts_on_random_histories() {
                     }
                     let parent = Arc::new(facts.clone());
                     let part_facts = ScopeFacts::split_off(&parent, &split, &part, &part_passport);
-                    let part_matched =
-                        matchers.iter().zip(matched.iter()).map(|(m, p)| m.split_off(*p, &split, &part, &part_passport)).collect();
+                    let part_matched = matchers
+                        .iter()
+                        .zip(matched.iter())
+                        .map(|(m, p)| m.split_off(*p, &split, &part, &part_passport))
+                        .collect();
                     items.push((part, holder, part_facts, part_matched));
                     continue;
                 }
