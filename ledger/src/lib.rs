@@ -74,6 +74,7 @@ pub mod fuzzing;
 pub mod genesis;
 pub mod hex;
 pub mod ident;
+pub mod impact;
 pub mod key;
 pub mod merkle;
 pub mod operator;

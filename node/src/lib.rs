@@ -34,6 +34,7 @@ pub mod config;
 pub mod consortium;
 pub mod custody_report;
 pub mod holdings;
+pub mod impact_report;
 // Crate-private parsers opened to the fuzz targets, only in their builds.
 #[cfg(fuzzing)]
 #[doc(hidden)]

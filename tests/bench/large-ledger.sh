@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/large-ledger.sh N: rows 23-27 of docs/performance.md. Builds a ledger of N records
+# tests/bench/large-ledger.sh N: rows 23-27 and 31 of docs/performance.md. Builds a ledger of N records
 # with salvage-load build-ledger (BENCH_DIR, default /tmp/salvage-bench), starts salvage node on it
 # (127.0.0.1:8080) and measures its first answer, memory, background check, page views and
 # inclusion proofs (64 clients each), then audits the data directory, and audits the same records
@@ -38,6 +38,8 @@ echo "RSS after pages: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " Mi
 $B/salvage-load proofs --node http://127.0.0.1:8080 --restricted --duration 10 --json 2>/dev/null | cut -c1-400
 echo "RSS after proofs: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MiB"}')"
 kill $PID; wait $PID 2>/dev/null
+/usr/bin/time -v $B/salvage report impact --data $DIR/data --genesis $DIR/genesis.json --json > $DIR/impact.json 2> $DIR/impact.time
+grep -E "Elapsed|Maximum resident" $DIR/impact.time | sed 's/^/impact report: /'
 /usr/bin/time -v $B/salvage audit --data $DIR/data --genesis $DIR/genesis.json > $DIR/audit.txt 2> $DIR/audit.time
 grep -E "Elapsed|Maximum resident" $DIR/audit.time
 grep -E "records|problems|state" $DIR/audit.txt | head -4

@@ -33,6 +33,7 @@ mod node;
 mod qr;
 mod receive;
 mod register;
+mod report;
 mod serving;
 mod show;
 mod split;
@@ -107,6 +108,8 @@ pub enum Command {
     /// Audit a whole ledger from a node or a data directory.
     #[command(long_about = audit::LONG_ABOUT)]
     Audit(audit::AuditCommand),
+    /// Reports computed from a whole ledger: `salvage report impact` (masses, EU Taxonomy share, CO2e).
+    Report(report::ReportCommand),
     /// Print the version and the wire format this build speaks.
     Version,
 }
@@ -142,6 +145,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Export(command) => command.run(),
         Command::Verify(command) => command.run(),
         Command::Audit(command) => command.run(),
+        Command::Report(command) => command.run(),
         Command::Version => {
             say!("salvage {} (wire format {})", env!("CARGO_PKG_VERSION"), salvage_node::wire_format().trim_end());
             Ok(())

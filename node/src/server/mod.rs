@@ -28,6 +28,7 @@ mod entries;
 mod epc;
 mod epcis;
 pub(crate) mod error;
+mod impact;
 mod items;
 mod ledger_reads;
 mod member_requests;
@@ -92,6 +93,8 @@ pub struct Node {
     thumbnails: tokio::sync::Semaphore,
     /// Who holds what, is offered what and signed what, for members' own lists.
     holdings: Arc<crate::holdings::Holdings>,
+    /// Impact reports: the one being computed and those kept.
+    impact_reports: impact::ImpactReports,
 }
 
 /// Why a [`Node`] could not be set up.
@@ -171,6 +174,7 @@ impl Node {
             metrics: metrics::Metrics::new(),
             pages: cache::PageCache::new(cache::PAGE_BUDGET),
             seen_requests: Arc::default(),
+            impact_reports: impact::ImpactReports::new(),
         })
     }
 
@@ -353,6 +357,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/items/{giai}/qr.png", get(items::qr_as_png))
         .route("/v1/epcis", get(epcis::epcis))
         .route("/v1/epc/{epc}", get(epc::lookup))
+        .route("/reports/impact", get(impact::impact))
         .route("/v1/attachments", post(attachments::upload))
         .route("/v1/attachments/{blake3}", get(attachments::file))
         .route("/v1/attachments/{blake3}/thumbnail", get(attachments::thumbnail_file))

@@ -36,6 +36,7 @@ use super::{
         items::qr_as_svg,
         items::qr_as_png,
         epcis::epcis,
+        super::impact::impact,
         attachments::upload,
         attachments::file,
         attachments::thumbnail_file,
