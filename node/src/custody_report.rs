@@ -71,7 +71,7 @@ fn chain_table(chain: &Chain, locale: &Locale) -> Markup {
                 @if chain.hazardous { " · " strong { (t("custody_audit.hazardous")) } } @else if chain.waste { " · " strong { (t("custody_audit.waste")) } }
             } }
             tr { th { (t("custody_audit.custodians")) } td { ol { @for hold in &chain.custody {
-                li { (hold.member) " — " (locale.format("custody_audit.held", &[("days", &hold.days.to_string()), ("since", hold.from.as_str())])) }
+                li { (hold.member) " — " (locale.format("custody_audit.held", &[("days", &hold.days.to_string()), ("since", &hold.from.to_string())])) }
             } } } }
             @if let Some(offer) = &chain.pending {
                 tr { th { (t("custody_audit.pending")) } td { (offer.to) " (" (t("custody_audit.record")) " " (offer.seq) ")" } }

@@ -37,7 +37,6 @@ pub struct FindingsArgs {
 
 /// What the certifier asked for, read and checked before any record is.
 pub struct CustodyAuditPlan {
-    scopes: Vec<Scope>,
     scheme: Scheme,
     sample: Option<usize>,
     book: ChainBook,
@@ -85,9 +84,9 @@ impl FindingsArgs {
                 Scheme::parse(&path.display().to_string(), &text)?
             }
         };
-        let book = ChainBook::new(&scheme);
+        let book = ChainBook::new(&scheme, &scopes).map_err(|error| anyhow::anyhow!("--scope: {error}"))?;
         let sample = self.sample.map(|k| k as usize);
-        Ok(Some(CustodyAuditPlan { scopes, scheme, sample, book, csv: self.csv.clone() }))
+        Ok(Some(CustodyAuditPlan { scheme, sample, book, csv: self.csv.clone() }))
     }
 }
 
@@ -109,7 +108,7 @@ impl CustodyAuditPlan {
                 "--sample is keyed by a signed checkpoint's root: audit a --node, or give --checkpoint FILE with --data"
             ),
         };
-        Ok(self.book.finish(&self.scopes, &Timestamp::now(), &self.scheme, sampling.as_ref()))
+        Ok(self.book.finish(&Timestamp::now(), &self.scheme, sampling.as_ref()))
     }
 }
 

@@ -12,7 +12,8 @@ use crate::chain::{Record, Seq};
 use crate::custody::{AttestationFacts, HAZARDOUS_ROUTES, MemberId, PassportFacts, WasteMarks};
 use crate::entry::Timestamp;
 use crate::ident::Giai;
-use crate::scope::ScopeFacts;
+use crate::scope::{Matched, ScopeMatcher};
+use time::OffsetDateTime;
 
 /// An item's custody chain as a report shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -52,13 +53,36 @@ pub struct Chain {
     /// Whether it is hazardous waste.
     pub hazardous: bool,
     #[serde(skip)]
-    pub(super) facts: ScopeFacts,
+    pub(super) matched: Matched,
     #[serde(skip)]
     marks: WasteMarks,
     #[serde(skip)]
     mass_kg: Option<f64>,
     #[serde(skip)]
     pub(super) raised: Vec<RaisedFinding>,
+}
+
+/// A moment of a chain: an instant, written as RFC 3339 text only when a report is. Kept
+/// without its text, as a chain is kept for every item of a ledger until the end of the audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct At(pub OffsetDateTime);
+
+impl At {
+    fn of(timestamp: &Timestamp) -> At {
+        At(timestamp.instant())
+    }
+}
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(Timestamp::from_instant(self.0).as_str())
+    }
+}
+
+impl Serialize for At {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A custodian's time with the item.
@@ -69,10 +93,10 @@ pub struct Hold {
     /// The record that gave it custody (registration, split or receipt).
     pub from_seq: u64,
     /// When.
-    pub from: Timestamp,
+    pub from: At,
     /// When custody passed on, or `None` while it holds the item.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub until: Option<Timestamp>,
+    pub until: Option<At>,
     /// How many whole days it held the item (until the audit, while it holds it).
     pub days: i64,
 }
@@ -85,7 +109,7 @@ pub struct Offer {
     /// The offer's record.
     pub seq: u64,
     /// When.
-    pub at: Timestamp,
+    pub at: At,
 }
 
 /// One passport version.
@@ -96,7 +120,7 @@ pub struct PassportVersion {
     /// The record holding it.
     pub seq: u64,
     /// When it was recorded.
-    pub at: Timestamp,
+    pub at: At,
 }
 
 /// An attestation as a certifier's report lists it.
@@ -105,7 +129,7 @@ pub struct AttestationSummary {
     /// Its record.
     pub seq: u64,
     /// When it was recorded.
-    pub at: Timestamp,
+    pub at: At,
     /// The certifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certifier: Option<MemberId>,
@@ -145,10 +169,11 @@ impl Chain {
         record: &Record,
         giai: &Giai,
         passport: &Value,
-        facts: ScopeFacts,
+        custodian: Option<MemberId>,
+        matched: Matched,
         parent: Option<&Chain>,
     ) -> Chain {
-        let member = facts.custodian.clone();
+        let member = custodian;
         let mut chain = Chain {
             giai: giai.clone(),
             name: String::new(),
@@ -158,7 +183,7 @@ impl Chain {
                 .map(|member| Hold {
                     member,
                     from_seq: record.seq.get(),
-                    from: record.accepted.clone(),
+                    from: At::of(&record.accepted),
                     until: None,
                     days: 0,
                 })
@@ -173,7 +198,7 @@ impl Chain {
             parts: Vec::new(),
             waste: false,
             hazardous: false,
-            facts,
+            matched,
             // A part is of its parent's material: what made the parent waste goes with it.
             marks: parent.map(|parent| parent.marks.clone()).unwrap_or_default(),
             mass_kg: None,
@@ -195,7 +220,7 @@ impl Chain {
         self.category = passport.get("category").and_then(Value::as_str).map(str::to_owned);
         self.marks.note_passport(&facts, record.seq);
         let version = self.passports.len() as u64 + 1;
-        self.passports.push(PassportVersion { version, seq: record.seq.get(), at: record.accepted.clone() });
+        self.passports.push(PassportVersion { version, seq: record.seq.get(), at: At::of(&record.accepted) });
     }
 
     fn raise(&mut self, code: FindingCode, record: &Record, message: String) {
@@ -203,11 +228,17 @@ impl Chain {
     }
 
     /// Takes a later record of the item, signed by `signer`; `roles` are every member's roles.
-    pub(super) fn note(&mut self, record: &Record, signer: Option<&MemberId>, roles: &BTreeMap<MemberId, Vec<String>>) {
+    pub(super) fn note(
+        &mut self,
+        record: &Record,
+        signer: Option<&MemberId>,
+        roles: &BTreeMap<MemberId, Vec<String>>,
+        matcher: &ScopeMatcher,
+    ) {
         let statement = record.entry.statement();
         let body = &statement.body;
         let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
-        self.facts.note(record);
+        matcher.note(&mut self.matched, record);
         use crate::entry::Kind;
         match statement.kind {
             Kind::ItemAmend => {
@@ -223,17 +254,17 @@ impl Chain {
                         format!("{} is {}, offered to {to}, which is no waste handler", self.giai, self.what());
                     self.raise(FindingCode::WasteToNonHandler, record, message);
                 }
-                self.pending = Some(Offer { to, seq: record.seq.get(), at: record.accepted.clone() });
+                self.pending = Some(Offer { to, seq: record.seq.get(), at: At::of(&record.accepted) });
             }
             Kind::ItemReceive => {
                 if let Some(offer) = self.pending.take() {
                     if let Some(last) = self.custody.last_mut() {
-                        last.until = Some(record.accepted.clone());
+                        last.until = Some(At::of(&record.accepted));
                     }
                     let hold = Hold {
                         member: offer.to,
                         from_seq: record.seq.get(),
-                        from: record.accepted.clone(),
+                        from: At::of(&record.accepted),
                         until: None,
                         days: 0,
                     };
@@ -258,7 +289,7 @@ impl Chain {
                 }
                 self.attestations.push(AttestationSummary {
                     seq: record.seq.get(),
-                    at: record.accepted.clone(),
+                    at: At::of(&record.accepted),
                     certifier: signer.cloned(),
                     passport_version: version,
                     examination: facts.examination,
@@ -316,7 +347,14 @@ impl Chain {
 
     /// Marks the chain split into `parts`, weighing `parts_kg` together when every part's mass
     /// is known; a loss beyond `tolerance` of the parent's mass is a finding.
-    pub(super) fn split_into(&mut self, record: &Record, parts: Vec<Giai>, parts_kg: Option<f64>, tolerance: f64) {
+    pub(super) fn split_into(
+        &mut self,
+        record: &Record,
+        parts: Vec<Giai>,
+        parts_kg: Option<f64>,
+        tolerance: f64,
+        matcher: &ScopeMatcher,
+    ) {
         if let (Some(parent), Some(parts_kg)) = (self.mass_kg, parts_kg)
             && parent > 0.0
             && parent - parts_kg > parent * tolerance
@@ -329,9 +367,9 @@ impl Chain {
             );
             self.raise(FindingCode::SplitMassLoss, record, message);
         }
-        self.facts.note(record);
+        matcher.note(&mut self.matched, record);
         if let Some(last) = self.custody.last_mut() {
-            last.until = Some(record.accepted.clone());
+            last.until = Some(At::of(&record.accepted));
         }
         self.status = "split";
         self.parts = parts;
@@ -340,11 +378,12 @@ impl Chain {
     /// The findings that depend on the day of the audit, `today` (`YYYY-MM-DD`), and the
     /// chain's final shape; also settles how long each custodian held it.
     pub(super) fn close(&mut self, today: &str, now: &Timestamp) {
+        let now = At::of(now);
         self.waste = self.marks.is_waste();
         self.hazardous = self.marks.is_hazardous();
         for hold in &mut self.custody {
-            let until = hold.until.as_ref().unwrap_or(now);
-            hold.days = (until.instant() - hold.from.instant()).whole_days().max(0);
+            let until = hold.until.unwrap_or(now);
+            hold.days = (until.0 - hold.from.0).whole_days().max(0);
         }
         let in_circulation = matches!(self.status, "available" | "installed");
         if self.hazardous && in_circulation {

@@ -18,12 +18,11 @@ mod sample;
 mod scheme;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
 
-pub use chain::{AttestationSummary, Chain, Disposal, Hold, Offer, PassportVersion};
+pub use chain::{At, AttestationSummary, Chain, Disposal, Hold, Offer, PassportVersion};
 pub use sample::{Sample, Sampling};
 pub use scheme::{MAX_SCHEME_BYTES, Scheme, SchemeError, Severity};
 
@@ -31,7 +30,7 @@ use crate::chain::Record;
 use crate::custody::MemberId;
 use crate::entry::{Kind, Timestamp};
 use crate::ident::Giai;
-use crate::scope::{Scope, ScopeFacts, Signers, in_every};
+use crate::scope::{Scope, ScopeError, ScopeMatcher, Signers};
 
 /// What a certifier's audit can find in a custody chain. Codes are stable: reports, schemes and
 /// the certifier's own tools match on them.
@@ -115,11 +114,13 @@ pub struct Finding {
 }
 
 /// The chains of a ledger's items, built as the records are read in order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChainBook {
+    matcher: ScopeMatcher,
     signers: Signers,
     roles: BTreeMap<MemberId, Vec<String>>,
-    chains: HashMap<Giai, Chain>,
+    // Boxed: the map's empty slots then cost a pointer, not a chain.
+    chains: HashMap<Giai, Box<Chain>>,
     split_mass_loss_tolerance: f64,
 }
 
@@ -159,9 +160,16 @@ pub struct SchemeName {
 }
 
 impl ChainBook {
-    /// An empty book; `scheme` gives the split tolerance the chains judge by.
-    pub fn new(scheme: &Scheme) -> ChainBook {
-        ChainBook { split_mass_loss_tolerance: scheme.split_mass_loss_tolerance, ..ChainBook::default() }
+    /// An empty book of the chains in every one of `scopes` (at most [`crate::scope::MAX_SCOPES`]);
+    /// `scheme` gives the split tolerance the chains judge by.
+    pub fn new(scheme: &Scheme, scopes: &[Scope]) -> Result<ChainBook, ScopeError> {
+        Ok(ChainBook {
+            matcher: ScopeMatcher::new(scopes)?,
+            signers: Signers::new(),
+            roles: BTreeMap::new(),
+            chains: HashMap::new(),
+            split_mass_loss_tolerance: scheme.split_mass_loss_tolerance,
+        })
     }
 
     /// Takes the next accepted record, in ledger order from the genesis.
@@ -179,14 +187,15 @@ impl ChainBook {
         let signer = self.signers.first_signer(record);
         match statement.kind {
             Kind::ItemRegister => {
-                let facts = ScopeFacts::registered(record, &giai, signer);
-                let passport = body.get("passport").cloned().unwrap_or(Value::Null);
-                self.chains.insert(giai.clone(), Chain::begin(record, &giai, &passport, facts, None));
+                let matched = self.matcher.registered(record, &giai, signer.as_ref());
+                let passport = body.get("passport").unwrap_or(&Value::Null);
+                let chain = Chain::begin(record, &giai, passport, signer, matched, None);
+                self.chains.insert(giai.clone(), Box::new(chain));
             }
             Kind::ItemSplit => self.split(record, &giai, body),
             _ => {
                 if let Some(chain) = self.chains.get_mut(&giai) {
-                    chain.note(record, signer.as_ref(), &self.roles);
+                    chain.note(record, signer.as_ref(), &self.roles, &self.matcher);
                 }
             }
         }
@@ -194,21 +203,21 @@ impl ChainBook {
 
     fn split(&mut self, record: &Record, giai: &Giai, body: &Value) {
         let Some(mut parent) = self.chains.remove(giai) else { return };
-        let parent_facts = Arc::new(parent.facts.clone());
+        let holder = parent.custody.last().map(|hold| hold.member.clone());
         let mut parts = Vec::new();
         let mut parts_kg = Some(0.0);
         for part in body.get("parts").and_then(Value::as_array).into_iter().flatten() {
             let Some(part_giai) = part.get("giai").and_then(Value::as_str).and_then(|g| Giai::parse(g).ok()) else {
                 continue;
             };
-            let passport = part.get("passport").cloned().unwrap_or(Value::Null);
-            let facts = ScopeFacts::split_off(&parent_facts, record, &part_giai, &passport);
-            let chain = Chain::begin(record, &part_giai, &passport, facts, Some(&parent));
+            let passport = part.get("passport").unwrap_or(&Value::Null);
+            let matched = self.matcher.split_off(parent.matched, record, &part_giai, passport);
+            let chain = Box::new(Chain::begin(record, &part_giai, passport, holder.clone(), matched, Some(&parent)));
             parts_kg = parts_kg.zip(chain.mass_kg()).map(|(sum, kg)| sum + kg);
             self.chains.insert(part_giai.clone(), chain);
             parts.push(part_giai);
         }
-        parent.split_into(record, parts, parts_kg, self.split_mass_loss_tolerance);
+        parent.split_into(record, parts, parts_kg, self.split_mass_loss_tolerance, &self.matcher);
         self.chains.insert(giai.clone(), parent);
     }
 
@@ -227,18 +236,13 @@ impl ChainBook {
         self.roles.extend(members.into_iter().filter_map(roles_of));
     }
 
-    /// The audit of the chains in every one of `scopes`, as of `now`, weighed by `scheme`; with
-    /// `sampling`, of the sample it draws from them.
-    pub fn finish(
-        self,
-        scopes: &[Scope],
-        now: &Timestamp,
-        scheme: &Scheme,
-        sampling: Option<&Sampling>,
-    ) -> CustodyAudit {
+    /// The audit of the chains in scope, as of `now`, weighed by `scheme`; with `sampling`, of
+    /// the sample it draws from them.
+    pub fn finish(self, now: &Timestamp, scheme: &Scheme, sampling: Option<&Sampling>) -> CustodyAudit {
         let today = now.as_str().get(..10).unwrap_or_default().to_owned();
+        let matcher = self.matcher;
         let mut in_scope: Vec<Chain> =
-            self.chains.into_values().filter(|chain| in_every(scopes, &chain.facts)).collect();
+            self.chains.into_values().filter(|chain| matcher.is_in(chain.matched)).map(|chain| *chain).collect();
         let items_in_scope = in_scope.len();
         let sample = sampling.map(|sampling| sampling.draw(&mut in_scope));
         in_scope.sort_by(|a, b| a.giai.as_str().cmp(b.giai.as_str()));
@@ -261,7 +265,7 @@ impl ChainBook {
         let count = |severity: Severity| findings.iter().filter(|finding| finding.severity == severity).count();
         let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
         CustodyAudit {
-            scope: scopes.iter().map(ToString::to_string).collect(),
+            scope: matcher.scopes().iter().map(ToString::to_string).collect(),
             as_of: today,
             scheme: SchemeName { name: scheme.name.clone(), version: scheme.version.clone() },
             items_in_scope,

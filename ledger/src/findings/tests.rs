@@ -30,9 +30,9 @@ fn audited(records: &[Record], scopes: &[Scope], sampling: Option<&Sampling>) ->
 /// The ledger records at the real clock's time; an audit judges expiry on the day it is given.
 fn audited_on(now: &str, records: &[Record], scopes: &[Scope], sampling: Option<&Sampling>) -> CustodyAudit {
     let scheme = Scheme::default_scheme();
-    let mut book = ChainBook::new(&scheme);
+    let mut book = ChainBook::new(&scheme, scopes).unwrap();
     records.iter().for_each(|record| book.note(record));
-    book.finish(scopes, &Timestamp::parse(now).unwrap(), &scheme, sampling)
+    book.finish(&Timestamp::parse(now).unwrap(), &scheme, sampling)
 }
 
 fn codes(audit: &CustodyAudit, giai: &str) -> Vec<&'static str> {
