@@ -179,18 +179,21 @@ impl Chain {
             name: String::new(),
             category: None,
             status: "available",
-            custody: member
-                .map(|member| Hold {
+            // Most items have one custodian and one passport all their life, and a chain is kept
+            // for every item: room for one each, not the four a first push would make.
+            custody: {
+                let mut custody = Vec::with_capacity(1);
+                custody.extend(member.map(|member| Hold {
                     member,
                     from_seq: record.seq.get(),
                     from: At::of(&record.accepted),
                     until: None,
                     days: 0,
-                })
-                .into_iter()
-                .collect(),
+                }));
+                custody
+            },
             pending: None,
-            passports: Vec::new(),
+            passports: Vec::with_capacity(1),
             attestations: Vec::new(),
             installed_in: None,
             disposal: None,
