@@ -75,6 +75,18 @@ impl WasteMarks {
         self.holds_asbestos() || (hazardous_code && self.end_of_waste.is_none())
     }
 
+    /// How the item is waste, for a message: `asbestos waste`, `waste (List of Waste code C)`
+    /// or `waste`.
+    pub fn describe(&self) -> String {
+        if self.holds_asbestos() {
+            return "asbestos waste".to_owned();
+        }
+        match self.waste.as_ref().and_then(|mark| mark.code.as_deref()) {
+            Some(code) => format!("waste (List of Waste code {code})"),
+            None => "waste".to_owned(),
+        }
+    }
+
     /// Notes a new passport of the item, recorded at `seq`.
     pub fn note_passport(&mut self, passport: &PassportFacts, seq: Seq) {
         if let Some(code) = passport.waste() {
@@ -117,7 +129,7 @@ pub(super) fn require_waste_handler(rules: Rules, item: &ItemState, recipient: &
             format!(
                 "{} is {}: it may be offered only to a member with the waste_handler role, which {} lacks",
                 item.giai,
-                what_waste(item),
+                item.waste_marks.describe(),
                 recipient.id
             ),
         ));
@@ -142,7 +154,7 @@ pub(super) fn require_installable(rules: Rules, item: &ItemState) -> Result<(), 
                 "{} is {} and can never be installed; a certifier's end-of-waste attestation of its \
                  current passport makes waste a product again (asbestos never)",
                 item.giai,
-                what_waste(item)
+                item.waste_marks.describe()
             ),
         ));
     }
@@ -158,7 +170,7 @@ pub(super) fn require_disposal_route(rules: Rules, item: &ItemState, body: &Disp
                 "{} is {}: it is disposed of only by hazardous_waste_treatment or \
                  hazardous_waste_landfill, not {}",
                 item.giai,
-                what_waste(item),
+                item.waste_marks.describe(),
                 body.route
             ),
         ));
@@ -177,11 +189,11 @@ pub(super) fn require_attestable(
     if rules != Rules::Second {
         return Ok(());
     }
-    let accepted = context.accepted.instant().date();
-    let today = format!("{:04}-{:02}-{:02}", accepted.year(), u8::from(accepted.month()), accepted.day());
+    // The day the ledger accepts the entry: the date part of its RFC 3339 time (UTC).
+    let today = context.accepted.as_str().get(..10).unwrap_or_default();
     // Dates of the schema's `date` format compare as text: four-digit years, zero-padded.
     if let Some(valid_until) = &attestation.valid_until
-        && valid_until.as_str() < today.as_str()
+        && valid_until.as_str() < today
     {
         return Err(Refusal::new(
             RefusalCode::AttestExpired,
@@ -205,14 +217,3 @@ pub const SECOND_EDITION_CODES: [RefusalCode; 5] = [
     RefusalCode::WasteNeverReusable,
     RefusalCode::AttestExpired,
 ];
-
-/// How an item is waste, for a refusal's message.
-fn what_waste(item: &ItemState) -> String {
-    if item.waste_marks.holds_asbestos() {
-        return "asbestos waste".to_owned();
-    }
-    match item.waste_marks.waste.as_ref().and_then(|mark| mark.code.as_deref()) {
-        Some(code) => format!("waste (List of Waste code {code})"),
-        None => "waste".to_owned(),
-    }
-}

@@ -253,8 +253,11 @@ impl Chain {
                 let Some(to) = text("/to").and_then(|to| MemberId::parse(&to).ok()) else { return };
                 let handler = roles.get(&to).is_some_and(|roles| roles.iter().any(|role| role == "waste_handler"));
                 if self.marks.is_waste() && !handler {
-                    let message =
-                        format!("{} is {}, offered to {to}, which is no waste handler", self.giai, self.what());
+                    let message = format!(
+                        "{} is {}, offered to {to}, which is no waste handler",
+                        self.giai,
+                        self.marks.describe()
+                    );
                     self.raise(FindingCode::WasteToNonHandler, record, message);
                 }
                 self.pending = Some(Offer { to, seq: record.seq.get(), at: At::of(&record.accepted) });
@@ -317,7 +320,7 @@ impl Chain {
             Kind::ItemInstall => {
                 let building = text("/site/building").unwrap_or_default();
                 if self.marks.is_waste() {
-                    let message = format!("{} is {} and was installed in {building}", self.giai, self.what());
+                    let message = format!("{} is {} and was installed in {building}", self.giai, self.marks.describe());
                     self.raise(FindingCode::WasteInstalled, record, message);
                 }
                 let inspected = self
@@ -338,7 +341,7 @@ impl Chain {
             Kind::ItemDispose => {
                 let route = text("/route").unwrap_or_default();
                 if self.marks.is_hazardous() && !HAZARDOUS_ROUTES.contains(&route.as_str()) {
-                    let message = format!("{} is {} and was disposed of by {route}", self.giai, self.what());
+                    let message = format!("{} is {} and was disposed of by {route}", self.giai, self.marks.describe());
                     self.raise(FindingCode::HazardNotDisposed, record, message);
                 }
                 self.status = "disposed";
@@ -390,7 +393,8 @@ impl Chain {
         }
         let in_circulation = matches!(self.status, "available" | "installed");
         if self.hazardous && in_circulation {
-            let message = format!("{} is {} and is still {}, not disposed of", self.giai, self.what(), self.status);
+            let message =
+                format!("{} is {} and is still {}, not disposed of", self.giai, self.marks.describe(), self.status);
             self.raised.push(RaisedFinding { code: FindingCode::HazardNotDisposed, seq: None, message });
         }
         for attestation in &mut self.attestations {
@@ -418,16 +422,6 @@ impl Chain {
                 );
                 self.raised.push(RaisedFinding { code: FindingCode::AttestedOlderVersion, seq: None, message });
             }
-        }
-    }
-
-    fn what(&self) -> String {
-        if self.marks.holds_asbestos() {
-            "asbestos waste".to_owned()
-        } else if let Some(code) = self.marks.waste.as_ref().and_then(|mark| mark.code.as_deref()) {
-            format!("waste (List of Waste code {code})")
-        } else {
-            "waste".to_owned()
         }
     }
 }

@@ -162,14 +162,11 @@ pub struct Substance {
     pub clp_class: Option<String>,
 }
 
-/// CAS numbers of the six asbestos minerals and of asbestos in general.
-const ASBESTOS_CAS: &[&str] =
-    &["1332-21-4", "12001-29-5", "12172-73-5", "12001-28-4", "77536-66-4", "77536-68-6", "77536-67-5"];
-
 impl Substance {
-    /// Whether the substance is a form of asbestos.
+    /// Whether the substance is a form of asbestos: a CAS number the schema marks never
+    /// reusable (the ledger's own list, which the waste rules read), or asbestos by name.
     pub fn is_asbestos(&self) -> bool {
-        self.cas.as_deref().is_some_and(|cas| ASBESTOS_CAS.contains(&cas))
+        self.cas.as_deref().is_some_and(salvage_ledger::schema::is_never_reusable)
             || self.name.to_lowercase().contains("asbest")
     }
 }
