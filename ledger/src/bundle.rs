@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{CheckpointFinding, Problem, check_checkpoint};
 use crate::chain::Record;
 use crate::checkpoint::SignedCheckpoint;
-use crate::custody::{Context, ItemState, State, VerifiedEntry};
+use crate::custody::{Body, ConclusionBody, Context, ItemState, State, VerifiedEntry};
 use crate::digest::hash_newtype;
-use crate::entry::{LedgerId, SignedEntry};
+use crate::entry::{Kind, LedgerId, SignedEntry};
 use crate::ident::Giai;
 use crate::merkle::{self, Blake3Hasher};
 use crate::store::{Ledger, LedgerError};
@@ -54,6 +54,30 @@ pub struct ProvenRecord {
     pub record: Record,
     /// The RFC 6962 inclusion path of its leaf, bottom up.
     pub inclusion: Vec<NodeHash>,
+    /// For an `audit.conclusion`: the RFC 9162 §2.1.4 consistency proof from the tree of the
+    /// size its checkpoint names to the bundle checkpoint's tree, which proves that its root is
+    /// this ledger's at that size (docs/format.md §7, §18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<Vec<NodeHash>>,
+}
+
+/// An audit conclusion a bundle carries, verified: its checkpoint is this ledger's.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConclusionFinding {
+    /// Its record.
+    pub seq: u64,
+    /// The certifier that signed it.
+    pub certifier: String,
+    /// When the ledger accepted it.
+    pub accepted: String,
+    /// The size of the ledger the audit read.
+    pub checkpoint_size: u64,
+    /// The report's BLAKE3, hex.
+    pub report: String,
+    /// `pass` or `fail`.
+    pub verdict: String,
+    /// Whether the conclusion flags the bundle's item.
+    pub flagged: bool,
 }
 
 /// What verifying a bundle found.
@@ -71,6 +95,9 @@ pub struct BundleReport {
     /// The item as the verified records leave it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<ItemState>,
+    /// The audit conclusions about the item, each over a checkpoint proven to be this ledger's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conclusions: Vec<ConclusionFinding>,
     /// Every problem found.
     pub problems: Vec<Problem>,
 }
@@ -100,7 +127,14 @@ impl Ledger {
         let mut records = Vec::new();
         for seq in seqs.into_iter().filter(|seq| *seq < size) {
             let inclusion = self.inclusion_proof(seq, size)?.into_iter().map(NodeHash).collect();
-            records.push(ProvenRecord { record: self.record(seq)?, inclusion });
+            let record = self.record(seq)?;
+            let consistency = match conclusion_of(&record) {
+                Some(conclusion) => {
+                    Some(self.consistency_proof(conclusion.checkpoint.size, size)?.into_iter().map(NodeHash).collect())
+                }
+                None => None,
+            };
+            records.push(ProvenRecord { record, inclusion, consistency });
         }
         Ok(Bundle {
             format: BUNDLE_FORMAT.to_owned(),
@@ -128,6 +162,7 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
         records_verified: 0,
         checkpoint: None,
         item: None,
+        conclusions: Vec::new(),
         problems: Vec::new(),
     };
     let mut problem =
@@ -152,6 +187,7 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
     let size = checkpoint.checkpoint.size();
     let root = *checkpoint.checkpoint.root();
 
+    let mut conclusions = Vec::new();
     let mut state: Option<State> = None;
     let mut previous: Option<u64> = None;
     for proven in &bundle.records {
@@ -178,7 +214,11 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
                     return report;
                 }
                 match State::from_genesis(&record.entry) {
-                    Ok(founded) => state = Some(founded),
+                    Ok(mut founded) => {
+                        // The bundle holds one item's records, not every item a conclusion names.
+                        founded.holding_some_items();
+                        state = Some(founded);
+                    }
                     Err(refusal) => {
                         problem(Some(0), &format!("record.refused:{}", refusal.code), refusal.message);
                         return report;
@@ -189,9 +229,20 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
                 let context = Context { seq: record.seq, accepted: record.accepted.clone() };
                 // A bundle carries no disclosures: withheld values are judged publicly.
                 let outcome = VerifiedEntry::verify_public(record.entry.clone(), state.consortium().format)
-                    .and_then(|entry| state.check(&entry, &context));
+                    .and_then(|entry| state.check(&entry, &context).map(|change| (change, entry)));
                 match outcome {
-                    Ok(change) => state.apply(change),
+                    Ok((change, entry)) => {
+                        if let Body::Conclusion(conclusion) = entry.body() {
+                            match verify_conclusion(state, proven, conclusion, (size, &root), &bundle.giai) {
+                                Ok(finding) => conclusions.push(finding),
+                                Err(message) => {
+                                    problem(Some(seq), "proof.consistency", message);
+                                    continue;
+                                }
+                            }
+                        }
+                        state.apply(change);
+                    }
                     Err(refusal) => {
                         problem(Some(seq), &format!("record.refused:{}", refusal.code), refusal.message);
                         continue;
@@ -205,6 +256,7 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
         problem(None, "bundle.genesis_mismatch", "the bundle holds no genesis record".to_owned());
         return report;
     };
+    report.conclusions = conclusions;
     report.checkpoint = Some(check_checkpoint(&state, &checkpoint, required_signers, &mut report.problems));
     report.item = state.item(&bundle.giai).cloned();
     if report.item.is_none() {
@@ -215,6 +267,47 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
         ));
     }
     report
+}
+
+/// The conclusion a record holds, if it is one and its body has the conclusion's shape.
+fn conclusion_of(record: &Record) -> Option<ConclusionBody> {
+    let statement = record.entry.statement();
+    (statement.kind == Kind::AuditConclusion).then(|| ConclusionBody::deserialize(&statement.body).ok()).flatten()
+}
+
+/// Checks that a conclusion's checkpoint is a prefix of the bundle checkpoint's tree (size
+/// `tree.0`, root `tree.1`) by the record's consistency proof.
+fn verify_conclusion(
+    state: &State,
+    proven: &ProvenRecord,
+    conclusion: &ConclusionBody,
+    tree: (u64, &[u8; 32]),
+    giai: &Giai,
+) -> Result<ConclusionFinding, String> {
+    let record = &proven.record;
+    let (size, root) = conclusion.named_root().ok_or("the conclusion's checkpoint root is no 32-byte hex value")?;
+    let proof: Vec<[u8; 32]> = proven
+        .consistency
+        .as_ref()
+        .ok_or("the conclusion comes without its consistency proof")?
+        .iter()
+        .map(|h| h.0)
+        .collect();
+    merkle::verify_consistency::<Blake3Hasher>(size, tree.0, &root, tree.1, &proof).map_err(|error| {
+        format!(
+            "the conclusion's checkpoint of {size} records is not proven a prefix of the bundle's checkpoint: {error}"
+        )
+    })?;
+    let certifier = record.entry.signatures().first().and_then(|s| state.key_owner(&s.key));
+    Ok(ConclusionFinding {
+        seq: record.seq.get(),
+        certifier: certifier.map(ToString::to_string).unwrap_or_default(),
+        accepted: record.accepted.to_string(),
+        checkpoint_size: size,
+        report: conclusion.report.clone(),
+        verdict: conclusion.verdict.clone(),
+        flagged: conclusion.flags(giai),
+    })
 }
 
 #[cfg(test)]

@@ -204,6 +204,15 @@ refusal_codes! {
     WasteRouteNotHazardous => "waste.route_not_hazardous",
     /// An end-of-waste attestation of an item that holds asbestos (rules 2).
     WasteNeverReusable => "waste.never_reusable",
+    /// An audit conclusion names a checkpoint of no records, or of more than precede it.
+    AuditCheckpointAhead => "audit.checkpoint_ahead",
+    /// An audit conclusion's checkpoint root is not the ledger's root at that size.
+    AuditCheckpointMismatch => "audit.checkpoint_mismatch",
+    /// An audit conclusion names an item that was not on the ledger at its checkpoint.
+    AuditUnknownItem => "audit.unknown_item",
+    /// An audit conclusion contradicts itself: an item twice, a flagged item it does not
+    /// name, or a verdict or flags that do not fit its counts.
+    AuditInconsistent => "audit.inconsistent",
     /// The parts of a split weigh more than the parent.
     SplitMassExceeded => "split.mass_exceeded",
     /// The parent or a part of a split has no mass in its passport.

@@ -177,6 +177,30 @@ impl Fixture {
     pub fn receive(&self, recipient: &str, giai: &str) -> SignedEntry {
         self.signed(&[recipient], Kind::ItemReceive, json!({"giai": giai}))
     }
+
+    /// `audit.conclusion` by `certifier`: the items judged at the ledger's first `size` records
+    /// (whose root is `root`), with no findings, over a report whose bytes are `report`.
+    pub fn conclusion(
+        &self,
+        certifier: &str,
+        size: u64,
+        root: &[u8; 32],
+        items: &[&str],
+        report: &[u8],
+    ) -> SignedEntry {
+        self.signed(
+            &[certifier],
+            Kind::AuditConclusion,
+            json!({
+                "scope": ["member=baltic-demolition"],
+                "checkpoint": {"size": size, "root": crate::hex::to_lower_hex(root)},
+                "report": blake3::hash(report).to_hex().as_str(),
+                "verdict": "pass",
+                "findings": {"errors": 0, "warnings": 0},
+                "items": items,
+            }),
+        )
+    }
 }
 
 /// A schema-valid passport for a salvaged steel beam-like item.

@@ -136,8 +136,15 @@ fn state_digest_example(genesis: &SignedEntry, register: &SignedEntry) -> Vec<(&
 fn format_md_shows_the_values_the_code_computes() {
     let page = include_str!("../../docs/format.md");
     let print = std::env::var_os("SALVAGE_PRINT_EXAMPLE").is_some();
-    let values =
-        [example(), disclosure_example(), attachment_example(), identifier_example(), waste_rules_example()].concat();
+    let values = [
+        example(),
+        disclosure_example(),
+        attachment_example(),
+        identifier_example(),
+        waste_rules_example(),
+        conclusion_example(),
+    ]
+    .concat();
     if print {
         for (name, value) in &values {
             println!("=== {name}\n{value}\n");
@@ -267,6 +274,43 @@ fn waste_rules_example() -> Vec<(&'static str, String)> {
         ("withdrawal statement JCS", text(withdraw.statement().canonical_bytes())),
         (
             "item element with a withdrawn attestation JCS",
+            text(state.items().next().map(|item| Element::Item(item).canonical_bytes()).unwrap()),
+        ),
+    ]
+}
+
+/// §18's example: a beam registered at record 1, and a certifier's conclusion at record 2 over the
+/// ledger's first two records.
+fn conclusion_example() -> Vec<(&'static str, String)> {
+    use salvage_ledger::testkit::Fixture;
+    let fixture = Fixture::new();
+    let beam = "4750001BEAM-0001";
+    let accepted = time("2026-11-23T09:30:01Z");
+    let genesis =
+        Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: accepted.clone(), entry: fixture.genesis.clone() };
+    let register = fixture.register("baltic-demolition", beam, "HEA 160 steel beam", 182.4);
+    let registered = Record {
+        seq: Seq::new(1).unwrap(),
+        prev: genesis.leaf_hash(),
+        accepted: accepted.clone(),
+        entry: register.clone(),
+    };
+    let root = root::<Blake3Hasher>(&[genesis.leaf_hash().0, registered.leaf_hash().0]);
+    let report = br#"{"verdict":"pass"}"#;
+    let conclusion = fixture.conclusion("baltic-cert", 2, &root, &[beam], report);
+    let mut state = State::from_genesis(&fixture.genesis).unwrap();
+    for (seq, entry) in [(1, register), (2, conclusion.clone())] {
+        let context = Context { seq: Seq::new(seq).unwrap(), accepted: accepted.clone() };
+        let change = state.check(&VerifiedEntry::verify(entry).unwrap(), &context).unwrap();
+        state.apply(change);
+    }
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    vec![
+        ("root of the first two records", hex::encode(root)),
+        ("blake3 of the report", blake3::hash(report).to_hex().to_string()),
+        ("conclusion statement JCS", text(conclusion.statement().canonical_bytes())),
+        (
+            "item element after the conclusion JCS",
             text(state.items().next().map(|item| Element::Item(item).canonical_bytes()).unwrap()),
         ),
     ]

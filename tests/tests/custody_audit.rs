@@ -203,3 +203,71 @@ fn a_certifier_attests_a_round_of_inspections_from_a_csv_and_withdraws_one() {
     let item = node.get_json(&format!("/v1/items/{}", beams[0]));
     assert!(item["item"]["attestations"][0]["withdrawn"].is_u64(), "{item:#}");
 }
+
+#[test]
+fn a_certifier_signs_its_conclusion_and_the_items_bundle_carries_and_verifies_it() {
+    let site = Site::waste_rules(&[OPERATOR, "baltic-cert"]);
+    let node = Running::start(site.node(OPERATOR));
+    let f = &site.fixture;
+    let beams: Vec<String> = (1..=3).map(|n| format!("4750001BEAM-{n:04}")).collect();
+    let mut entries: Vec<_> =
+        beams.iter().map(|giai| f.register("baltic-demolition", giai, "HEA 160 steel beam", 182.4)).collect();
+    entries.push(f.register("riga-deconstruction", "4750002DOOR-0001", "Oak door", 35.0));
+    assert_eq!(node.submit(&entries).status, 201);
+    let url = format!("http://{}", node.address);
+    let genesis = site.path("genesis.json");
+    let genesis = genesis.to_str().unwrap();
+    let run = |args: &[&str]| site.salvage_as(&node, "baltic-cert").args(args).output().unwrap();
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    // The certifier audits Baltic Demolition's items and keeps the JSON report as written.
+    let audit =
+        salvage(&["audit", "--node", &url, "--genesis", genesis, "--scope", "member=baltic-demolition", "--json"]);
+    assert!(audit.status.success(), "{}", stderr(&audit));
+    let report = site.path("report.json");
+    std::fs::write(&report, &audit.stdout).unwrap();
+
+    // A report whose checkpoint is not this ledger's is refused by the ledger.
+    let mut forged: Value = json_of(&audit);
+    forged["checkpoint"]["root"] = json!("5a".repeat(32));
+    let forged_path = site.path("forged.json");
+    std::fs::write(&forged_path, serde_json::to_vec_pretty(&forged).unwrap()).unwrap();
+    let refused = run(&["conclude", forged_path.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("audit.checkpoint_mismatch"), "{}", stderr(&refused));
+    let size = node.get_json("/v1/status")["size"].as_u64().unwrap();
+
+    // The real one is recorded, and every beam's history holds it.
+    let concluded = run(&["conclude", report.to_str().unwrap()]);
+    assert!(concluded.status.success(), "{}", stderr(&concluded));
+    assert_eq!(node.get_json("/v1/status")["size"].as_u64().unwrap(), size + 1);
+    let history = node.get_json(&format!("/v1/items/{}", beams[0]))["history"].clone();
+    assert!(history.to_string().contains("audit.conclusion"), "{history:#}");
+
+    // The beam's bundle carries the conclusion with its consistency proof; it verifies offline,
+    // and so does the report, byte for byte.
+    let bundle = site.path("beam.json");
+    let written = salvage(&["bundle", &beams[0], "--out", bundle.to_str().unwrap(), "--node", &url]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let verified =
+        salvage(&["verify", bundle.to_str().unwrap(), "--genesis", genesis, "--report", report.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{stdout}{}", stderr(&verified));
+    assert!(stdout.contains("by baltic-cert") && stdout.contains("no findings for this item"), "{stdout}");
+
+    // An edited report, or a conclusion stripped of its proof, does not verify.
+    let edited = site.path("edited.json");
+    std::fs::write(&edited, [audit.stdout.as_slice(), b" "].concat()).unwrap();
+    let mismatch =
+        salvage(&["verify", bundle.to_str().unwrap(), "--genesis", genesis, "--report", edited.to_str().unwrap()]);
+    assert_eq!(mismatch.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&mismatch.stdout).contains("audit.report_mismatch"));
+    let mut stripped: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    for record in stripped["records"].as_array_mut().unwrap() {
+        record.as_object_mut().unwrap().remove("consistency");
+    }
+    std::fs::write(&bundle, serde_json::to_vec(&stripped).unwrap()).unwrap();
+    let unproven = salvage(&["verify", bundle.to_str().unwrap(), "--genesis", genesis]);
+    assert_eq!(unproven.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unproven.stdout).contains("proof.consistency"));
+}

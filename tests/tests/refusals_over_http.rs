@@ -41,13 +41,13 @@ fn expected_status(code: &str) -> u16 {
         | "giai.reserved"
         | "waste.recipient_not_handler"
         | "attest.not_issuer" => 403,
-        "item.unknown" | "member.unknown" | "key.unknown" | "attest.unknown_attestation" => 404,
+        "item.unknown" | "member.unknown" | "key.unknown" | "attest.unknown_attestation" | "audit.unknown_item" => 404,
         "entry.too_large" => 413,
         "schema.invalid" | "passport.giai_mismatch" | "key.non_canonical" | "key.weak" | "ledger.genesis_invalid" => {
             422
         }
         code if code.starts_with("disclosure.") => 422,
-        "attachment.mismatch" | "attest.expired" | "waste.route_not_hazardous" => 422,
+        "attachment.mismatch" | "attest.expired" | "waste.route_not_hazardous" | "audit.inconsistent" => 422,
         _ => 409,
     }
 }
@@ -439,6 +439,23 @@ fn waste_rules_refused(m: &mut Member<'_>) {
     let dispose = |route: &str| f.signed(&[WASTE_HANDLER], Kind::ItemDispose, json!({"giai": SHEET, "route": route}));
     m.refused(&dispose("landfill"), "waste.route_not_hazardous");
     m.ok(dispose("hazardous_waste_landfill"));
+    conclusions_refused(m, SHEET);
+}
+
+/// A certifier's audit conclusion (docs/format.md §18) over the node's own checkpoint is
+/// accepted; over another root, a checkpoint ahead of it, an item it does not have, or
+/// contradicting itself, it is refused.
+fn conclusions_refused(m: &mut Member<'_>, item: &str) {
+    let note = m.node.get("/v1/checkpoint").text();
+    let checkpoint = salvage_ledger::checkpoint::SignedCheckpoint::parse(&note).unwrap().checkpoint;
+    let (size, root) = (checkpoint.size(), *checkpoint.root());
+    let f = m.fixture;
+    m.refused(&f.conclusion("baltic-cert", size, &[0x5a; 32], &[item], b"report"), "audit.checkpoint_mismatch");
+    m.refused(&f.conclusion("baltic-cert", size + 100, &root, &[item], b"report"), "audit.checkpoint_ahead");
+    m.refused(&f.conclusion("baltic-cert", size, &root, &["4750002NONE-0001"], b"report"), "audit.unknown_item");
+    m.refused(&f.conclusion("baltic-cert", size, &root, &[item, item], b"report"), "audit.inconsistent");
+    m.refused(&f.conclusion("riga-deconstruction", size, &root, &[item], b"report"), "role.missing");
+    m.ok(f.conclusion("baltic-cert", size, &root, &[item], b"report"));
 }
 
 /// On a format-2 node: an entry whose disclosures are missing, extra, changed,

@@ -13,6 +13,7 @@ mod audit_findings;
 mod bundle;
 mod cancel;
 mod checkpoint;
+mod conclude;
 mod demo;
 mod disclose;
 mod dismantle;
@@ -78,6 +79,8 @@ pub enum Command {
     Cancel(cancel::CancelCommand),
     /// Attest an item's condition (certification bodies).
     Attest(attest::AttestCommand),
+    /// Sign the conclusion of a custody audit onto the ledger, from its JSON report (certification bodies).
+    Conclude(conclude::ConcludeCommand),
     /// Upload photos and documents (metadata stripped) and print their references.
     #[command(long_about = attach::LONG_ABOUT)]
     Attach(attach::AttachCommand),
@@ -132,6 +135,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Receive(command) => command.run(),
         Command::Cancel(command) => command.run(),
         Command::Attest(command) => command.run(),
+        Command::Conclude(command) => command.run(),
         Command::Attach(command) => command.run(),
         Command::Split(command) => command.run(),
         Command::Install(command) => command.run(),

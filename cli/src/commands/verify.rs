@@ -71,6 +71,10 @@ pub struct VerifyCommand {
     /// Print the verification report as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// A certifier's audit report (the JSON `salvage audit --findings --json` wrote): it must be
+    /// the report an audit conclusion in the bundle names, byte for byte (its BLAKE3).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 /// The `format` member, which tells a disclosure proof from a bundle.
@@ -92,7 +96,10 @@ impl VerifyCommand {
         }
         let bundle: Bundle = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a proof bundle ({BUNDLE_FORMAT})", self.bundle.display()))?;
-        let report = verify_bundle_requiring(&bundle, genesis.entry(), usize::from(self.require_signers));
+        let mut report = verify_bundle_requiring(&bundle, genesis.entry(), usize::from(self.require_signers));
+        if let Some(path) = &self.report {
+            report.problems.extend(check_report(path, &report)?);
+        }
         let files = self.check_files(&bundle);
         if self.json {
             let mut value = serde_json::to_value(&report)?;
@@ -399,6 +406,16 @@ fn summary(report: &BundleReport, consortium: &str) -> String {
         None => line("item", "not established by the bundle".to_owned()),
     }
     line("records verified", report.records_verified.to_string());
+    for conclusion in &report.conclusions {
+        let findings = if conclusion.flagged { "findings noted for this item" } else { "no findings for this item" };
+        line(
+            "audited",
+            format!(
+                "by {} at record {} (ledger of {} records): {findings}, overall {}; report BLAKE3 {}",
+                conclusion.certifier, conclusion.seq, conclusion.checkpoint_size, conclusion.verdict, conclusion.report
+            ),
+        );
+    }
     if let Some(checkpoint) = &report.checkpoint {
         line("checkpoint", format!("size {}, root {}", checkpoint.size, checkpoint.root));
         let signers = if checkpoint.signed_by.is_empty() {
@@ -415,6 +432,27 @@ fn summary(report: &BundleReport, consortium: &str) -> String {
         text.push_str(&problem_lines(&report.problems));
     }
     text
+}
+
+/// Checks that the report file is one an audit conclusion of the bundle names: a problem when
+/// none does (or the bundle holds no conclusion).
+fn check_report(path: &Path, report: &BundleReport) -> Result<Option<Problem>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read the report {}", path.display()))?;
+    let hash = blake3::hash(&bytes).to_hex().to_string();
+    if report.conclusions.iter().any(|conclusion| conclusion.report == hash) {
+        return Ok(None);
+    }
+    let named: Vec<&str> = report.conclusions.iter().map(|conclusion| conclusion.report.as_str()).collect();
+    let message = if named.is_empty() {
+        format!("{} (BLAKE3 {hash}): the bundle holds no audit conclusion to check it against", path.display())
+    } else {
+        format!(
+            "{} has BLAKE3 {hash}, which no audit conclusion of the bundle names ({}): it is not the report concluded, or it was changed",
+            path.display(),
+            named.join(", ")
+        )
+    };
+    Ok(Some(Problem { seq: None, code: "audit.report_mismatch".to_owned(), message }))
 }
 
 /// Each problem on a line of its own: where, the code, what is wrong.

@@ -31,6 +31,7 @@ mod allocation;
 mod checkpoints;
 mod decode;
 mod later_rules;
+mod past_roots;
 mod spill;
 
 pub use allocation::Unallocated;
@@ -45,7 +46,7 @@ use serde::Serialize;
 
 use crate::chain::{self, LeafHash, Record, Seq};
 use crate::checkpoint::SignedCheckpoint;
-use crate::custody::{Context, LedgerFormat, State, VerifiedEntry};
+use crate::custody::{Context, LedgerFormat, State, VerifiedEntry, require_root};
 use crate::disclosure::Disclosure;
 use crate::entry::{EntryId, LedgerId, SignedEntry, Timestamp};
 use crate::hex::to_lower_hex;
@@ -286,6 +287,8 @@ struct Auditor {
     // The tree's right edge, and its roots at the sizes the checkpoints name.
     tree: Frontier<Blake3Hasher>,
     roots: BTreeMap<u64, Option<[u8; 32]>>,
+    // Every past root, for the conclusions that name one.
+    past: past_roots::PastRoots,
     last_leaf: LeafHash,
     // The entry ids seen and the items replayed; `None` when no temporary storage could be
     // made, and then `entries` and the state hold everything in memory.
@@ -351,6 +354,7 @@ impl Auditor {
                 .chain(options.earlier.iter().map(|e| e.size))
                 .map(|size| (size, (size == 0).then(Blake3Hasher::hash_empty)))
                 .collect(),
+            past: past_roots::PastRoots::new(),
             last_leaf: LeafHash::ZERO,
             spill: spill::Spill::create().ok(),
             entries: HashSet::new(),
@@ -443,7 +447,8 @@ impl Auditor {
         // so the root can still be compared with the checkpoint.
         let leaf = checked.bytes_leaf;
         let prev = self.last_leaf;
-        self.tree.push(leaf.0);
+        let created = self.tree.push(leaf.0);
+        self.past.push(&created);
         if let Some(root) = self.roots.get_mut(&self.tree.len()) {
             *root = Some(self.tree.root());
         }
@@ -521,7 +526,26 @@ impl Auditor {
         let Some(state) = &mut self.state else { return };
         let unallocated = verified.as_ref().map(|entry| allocation::would_refuse(state, entry)).unwrap_or_default();
         let later = verified.as_ref().ok().and_then(|entry| later_rules::would_refuse(state, entry, &context));
-        let outcome = verified.and_then(|entry| state.check(&entry, &context).map(|change| (change, entry)));
+        let (past, mut incomplete) = (&mut self.past, None);
+        let outcome = verified.and_then(|entry| {
+            let change = state.check(&entry, &context)?;
+            // A conclusion's checkpoint must be this ledger at that size (docs/format.md §18).
+            if let Some(named) = entry.body().named_root() {
+                match past.root_at(named.0) {
+                    Ok(actual) => require_root(named, &actual)?,
+                    Err(error) => incomplete = Some(error),
+                }
+            }
+            Ok((change, entry))
+        });
+        if let Some(error) = incomplete {
+            self.problem(Problem::new(
+                Some(seq),
+                "audit.incomplete",
+                format!("the conclusion's checkpoint could not be compared with the records: {error}"),
+            ));
+        }
+        let Some(state) = &mut self.state else { return };
         match outcome {
             Ok((change, entry)) => {
                 state.apply(change);

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::conclusions::ConclusionBody;
 use super::{LedgerFormat, MemberId, Role};
 use crate::disclosure::{self, DisclosedEntry, Disclosure};
 use crate::entry::{Kind, SignedEntry};
@@ -334,6 +335,8 @@ pub enum Body {
     Dismantle(ItemRef),
     /// `item.dispose`.
     Dispose(DisposeBody),
+    /// `audit.conclusion`.
+    Conclusion(ConclusionBody),
 }
 
 impl Body {
@@ -358,6 +361,7 @@ impl Body {
             Body::Attest(body) => vec![&body.giai],
             Body::AttestWithdraw(body) => vec![&body.giai],
             Body::Split(body) => std::iter::once(&body.giai).chain(body.parts.iter().map(|part| &part.giai)).collect(),
+            Body::Conclusion(body) => body.items.iter().collect(),
         }
     }
 
@@ -390,7 +394,17 @@ impl Body {
             Kind::ItemInstall => Body::Install(typed(kind, body)?),
             Kind::ItemDismantle => Body::Dismantle(typed(kind, body)?),
             Kind::ItemDispose => Body::Dispose(typed(kind, body)?),
+            Kind::AuditConclusion => Body::Conclusion(typed(kind, body)?),
         })
+    }
+
+    /// The checkpoint a conclusion names, as size and root: what
+    /// [`require_root`](super::require_root) compares with the ledger's tree.
+    pub fn named_root(&self) -> Option<(u64, [u8; 32])> {
+        match self {
+            Body::Conclusion(conclusion) => conclusion.named_root(),
+            _ => None,
+        }
     }
 
     /// The item the body acts on, for item kinds.
@@ -409,7 +423,8 @@ impl Body {
             | Body::NodeAdd(_)
             | Body::NodeRemove(_)
             | Body::Allocate(_)
-            | Body::Reserve(_) => None,
+            | Body::Reserve(_)
+            | Body::Conclusion(_) => None,
         }
     }
 }

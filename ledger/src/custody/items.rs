@@ -126,7 +126,8 @@ pub(super) fn check(
         | Body::NodeAdd(_)
         | Body::NodeRemove(_)
         | Body::Allocate(_)
-        | Body::Reserve(_) => {
+        | Body::Reserve(_)
+        | Body::Conclusion(_) => {
             return Err(Refusal::new(RefusalCode::EntryMalformed, "not an item statement"));
         }
     };

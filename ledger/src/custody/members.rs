@@ -40,6 +40,7 @@ pub(super) fn found(genesis: &SignedEntry) -> Result<State, Refusal> {
         key_owners: BTreeMap::new(),
         items: BTreeMap::new(),
         item_count: 0,
+        holds_every_item: true,
         lattice: StateLattice::new(),
     };
     identifiers::check_consortium_prefixes(&state.consortium.company_prefixes)?;

@@ -10,6 +10,7 @@
 //! byte-identical state on every machine: replication relies on that.
 
 mod bodies;
+mod conclusions;
 mod digest;
 mod identifiers;
 mod items;
@@ -28,6 +29,7 @@ pub use bodies::{
     AllocateBody, AttestationFacts, Body, HAZARDOUS_ROUTES, NodeAddBody, NodeRemoveBody, PassportFacts, ReserveBody,
     VerifiedEntry,
 };
+pub use conclusions::{ConclusionBody, FindingCounts, NamedCheckpoint, require_root};
 pub use digest::{Element, LATTICE_BYTES, StateLattice};
 pub use identifiers::issued_under;
 pub use may::Action;
@@ -497,6 +499,9 @@ pub struct State {
     items: BTreeMap<Giai, ItemState>,
     // How many items there are, in `items` or not.
     item_count: u64,
+    // False for a proof bundle's replay, which holds only the items of its bundle: an item
+    // absent from `items` (once its entry's items are admitted) may still exist.
+    holds_every_item: bool,
     // INVARIANT: the sum of the terms of the consortium, every member and every item.
     lattice: StateLattice,
 }
@@ -517,6 +522,7 @@ impl State {
             key_owners: BTreeMap::new(),
             items: BTreeMap::new(),
             item_count,
+            holds_every_item: true,
             lattice,
         };
         for member in members {
@@ -542,6 +548,18 @@ impl State {
     /// Takes every item out of memory; they stay in the state, wherever the caller keeps them.
     pub fn evict_all(&mut self) -> Vec<ItemState> {
         std::mem::take(&mut self.items).into_values().collect()
+    }
+
+    /// Marks the state as holding only some of the ledger's items, as a proof bundle's replay
+    /// does: a conclusion naming an item it does not hold is then not refused for it.
+    pub fn holding_some_items(&mut self) {
+        self.holds_every_item = false;
+    }
+
+    /// Whether an item the state does not hold (once an entry's items are admitted) is one the
+    /// ledger does not have.
+    pub fn holds_every_item(&self) -> bool {
+        self.holds_every_item
     }
 
     /// How many items the state has, in memory or not.
@@ -621,6 +639,7 @@ impl State {
             Body::NodeRemove(body) => nodes::remove(self, &signers, body),
             Body::Allocate(body) => identifiers::allocate(self, &signers, body, context),
             Body::Reserve(body) => identifiers::reserve(self, &signers, body, context),
+            Body::Conclusion(body) => conclusions::check(self, &signers, body, context),
             item_body => {
                 items::check(self, &signers, item_body, entry.judged_publicly(), self.consortium.rules, context)
             }

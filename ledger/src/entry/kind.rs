@@ -79,6 +79,8 @@ kinds! {
     ItemDismantle => "item.dismantle",
     /// The custodian records recycling or disposal; the item never changes again.
     ItemDispose => "item.dispose",
+    /// A certifier concludes a custody audit of items at a checkpoint (docs/format.md §18).
+    AuditConclusion => "audit.conclusion",
 }
 
 impl Kind {

@@ -43,7 +43,8 @@ impl Tracked {
 /// (`None`: nothing, the item is unknown so far) and the record's first signer.
 ///
 /// A split makes `giai` if it is one of the parts and ends it (`None`) if it
-/// is the parent: the parts may be exported without the parent's records.
+/// is the parent: the parts may be exported without the parent's records. An
+/// audit conclusion leaves it as it was.
 pub(super) fn after(
     record: &Record,
     giai: &Giai,
@@ -55,6 +56,10 @@ pub(super) fn after(
     if statement.kind == Kind::GiaiReserve {
         return Ok(None);
     }
+    // A conclusion judges the item's chain and changes nothing tracked of it.
+    if statement.kind == Kind::AuditConclusion {
+        return Ok(before);
+    }
     if statement.kind != Kind::ItemSplit {
         return changed(record, giai, before, signer).map(Some);
     }
@@ -62,9 +67,9 @@ pub(super) fn after(
     Ok((!parent).then(|| Tracked::new(signer)))
 }
 
-/// What is tracked of `giai` after `record`, any item record but a split:
-/// every kind but a registration needs the item (`before`), and a receipt or
-/// a cancellation its open transfer.
+/// What is tracked of `giai` after `record`, a record of that one item (not a
+/// split, not an audit conclusion): every kind but a registration needs the
+/// item (`before`), and a receipt or a cancellation its open transfer.
 pub(super) fn changed(
     record: &Record,
     giai: &Giai,
@@ -107,6 +112,7 @@ pub(super) fn changed(
             registered(before)?
         }
         Kind::ItemSplit
+        | Kind::AuditConclusion
         | Kind::Genesis
         | Kind::MemberAdd
         | Kind::MemberUpdate

@@ -10,8 +10,9 @@
 //!
 //! # The mapping
 //!
-//! Every item record becomes exactly one event; the genesis and membership
-//! records become none (they only tell which member signed with which key).
+//! Every item record and every audit conclusion becomes exactly one event;
+//! the genesis and membership records become none (they only tell which
+//! member signed with which key).
 //!
 //! | kind | event | action | bizStep | disposition |
 //! |---|---|---|---|---|
@@ -26,6 +27,7 @@
 //! | `item.install` | ObjectEvent | OBSERVE | `installing` | `active` |
 //! | `item.dismantle` | ObjectEvent | OBSERVE | `removing` | `active` |
 //! | `item.dispose` | ObjectEvent | DELETE | `decommissioning` (recycling, landfill, hazardous-waste landfill), `destroying` (energy recovery, hazardous-waste treatment) | `disposed`, `destroyed` |
+//! | `audit.conclusion` | ObjectEvent (of the items it names) | OBSERVE | `inspecting` | — (`salvage:auditConclusion` holds the verdict) |
 //!
 //! Decisions where the standard leaves a choice:
 //!
@@ -53,6 +55,23 @@
 //!   [`crate::redact::public_passport`]: restricted fields never appear.
 //! - **Attestations.** `certificationInfo` is the attestation record's URI;
 //!   the attestation itself is in `salvage:details`.
+//! - **Audit conclusions.** A certifier's conclusion of a custody audit is one
+//!   OBSERVE event of the items it judged, `inspecting` and without a
+//!   disposition: a verdict on a custody chain is no physical state of the
+//!   objects. It changes nothing the export tracks of them (custodian, open
+//!   transfer, passport version), and needs nothing of their past.
+//!   `certificationInfo` is the conclusion record's URI, and
+//!   `salvage:auditConclusion` holds its `scope`, `checkpoint` (`size`,
+//!   `root`), `report` (the BLAKE3 of the report), `verdict`, `findings` (the
+//!   whole audit's counts) and `flagged` (GIAIs, as in the body; empty when
+//!   none), but not `salvage:details`. A whole ledger's document lists every
+//!   item the conclusion names; a document about some items lists only those
+//!   of them, in `epcList` and in `flagged`, so that an item's document does
+//!   not carry the thousands of other items an audit judged alongside it (the
+//!   record, at `certificationInfo`, names them all). The items [`export`] is
+//!   about are those asked for; those [`document`] is about are the items
+//!   whose creation (registration or split) is among its records, as in a
+//!   proof bundle.
 //! - **Cancelled transfers.** `void_shipping`, with `salvage:voids` naming the
 //!   withdrawn shipping event.
 //! - **Splits.** One TransformationEvent, parent in `inputEPCList`, parts in
@@ -64,7 +83,8 @@
 //!   the statement says more than the standard fields hold, `salvage:details`
 //!   (its body without the item, passports and recipient, and without an
 //!   installation site's postal address, which the provenance page withholds
-//!   too). The document carries the ledger id as `salvage:ledger`.
+//!   too; never for an audit conclusion, whose body travels as above). The
+//!   document carries the ledger id as `salvage:ledger`.
 //!
 //! # What the records must include
 //!
@@ -72,7 +92,8 @@
 //! that added the signers' keys (the genesis, `member.add`, `member.update`)
 //! and, before any other record of an item, the record that created it (its
 //! registration, or the split it came out of); a receipt or cancellation also
-//! needs the transfer it answers. A record without them is refused with
+//! needs the transfer it answers, and an audit conclusion the creation of at
+//! least one of the items it names. A record without them is refused with
 //! [`EpcisError::UnknownKey`] or [`EpcisError::IncompleteHistory`] rather than
 //! exported with a party missing. [`export`] always selects such a set, as a
 //! proof bundle does.
@@ -94,7 +115,7 @@ use crate::entry::{Kind, LedgerId, Timestamp};
 use crate::ident::{DigitalLinkError, Giai};
 use crate::store::{Ledger, LedgerError};
 use items::Items;
-use replay::Replay;
+use replay::{About, Replay};
 use vocabulary::{SCHEMA_VERSION, context};
 
 /// Why an EPCIS document could not be made.
@@ -186,8 +207,9 @@ pub fn document<'a>(
     resolver_base: &str,
     created: &Timestamp,
 ) -> Result<Value, EpcisError> {
-    // The records are all given, so every item they create is remembered.
-    let mut replay = Replay::new(resolver_base, Items::every())?;
+    // The records are all given, so every item they create is remembered; the
+    // document is about those items (the histories of a proof bundle, say).
+    let mut replay = Replay::new(resolver_base, Items::every(), About::Created(BTreeSet::new()))?;
     let mut events = Vec::new();
     for record in records {
         events.extend(replay.push(record, None)?);
@@ -206,7 +228,8 @@ pub fn document<'a>(
 pub fn export(ledger: &Ledger, items: &[Giai], resolver_base: &str, created: &Timestamp) -> Result<Value, EpcisError> {
     // The document holds every event anyway, which outweighs what is tracked
     // of the items, so every item is remembered.
-    let mut replay = Replay::new(resolver_base, Items::every())?;
+    let about = if items.is_empty() { About::Every } else { About::Only(items.iter().cloned().collect()) };
+    let mut replay = Replay::new(resolver_base, Items::every(), about)?;
     let mut events = Vec::new();
     // Every set below is cut at one size, so records appended meanwhile (whose
     // signers' keys might be newer than the membership records read) stay out.

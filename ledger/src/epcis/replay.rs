@@ -4,19 +4,20 @@
 //! received item is whoever held it, a passport's version is a count of the
 //! item's earlier passports, and signers are known by keys that membership
 //! records tie to members. [`Replay`] keeps exactly that much state while it
-//! walks the records in ledger order, and turns every item record into one
-//! event, which it hands back at once: the replay holds no events, so its
-//! caller may collect them or write each one out.
+//! walks the records in ledger order, and turns every item record (and every
+//! audit conclusion) into one event, which it hands back at once: the replay
+//! holds no events, so its caller may collect them or write each one out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::items::{self, Items, Tracked};
 use super::vocabulary::{BizStep, Disposition};
 use super::{EpcisError, incomplete, malformed};
 use crate::chain::Record;
-use crate::custody::MemberId;
+use crate::custody::{ConclusionBody, MemberId};
 use crate::entry::{Kind, LedgerId};
 use crate::ident::digital_link::{DigitalLink, Resolver};
 use crate::ident::{ElementString, Giai};
@@ -38,16 +39,52 @@ pub(super) struct Replay {
     owners: HashMap<String, MemberId>,
     /// The items whose creation has been seen: all of them, or the recent ones.
     items: Items,
+    /// The items the document is about: those a conclusion's event lists.
+    about: About,
     ledger: Option<LedgerId>,
 }
 
+/// The items a document is about, which decide the items an audit conclusion's
+/// event lists of those it names: an item's document should not carry the
+/// thousands of other items an audit judged alongside it.
+#[derive(Debug)]
+pub(super) enum About {
+    /// Every item: the document is the whole ledger's.
+    Every,
+    /// The items asked for: the document holds their histories.
+    Only(BTreeSet<Giai>),
+    /// The items whose creation (a registration, or a split into parts) is among
+    /// the records given so far, as in a proof bundle: a record of an item comes
+    /// after its creation (see the [module documentation](super)), so these are
+    /// the items whose histories the records hold.
+    Created(BTreeSet<Giai>),
+}
+
+impl About {
+    /// Notes that the records given create `giai`.
+    fn created(&mut self, giai: &Giai) {
+        if let About::Created(items) = self {
+            items.insert(giai.clone());
+        }
+    }
+
+    /// Whether the document is about `giai`.
+    fn includes(&self, giai: &Giai) -> bool {
+        match self {
+            About::Every => true,
+            About::Only(items) | About::Created(items) => items.contains(giai),
+        }
+    }
+}
+
 impl Replay {
-    /// An empty replay whose URIs start with `resolver_base`, remembering `items`.
-    pub(super) fn new(resolver_base: &str, items: Items) -> Result<Replay, EpcisError> {
+    /// An empty replay whose URIs start with `resolver_base`, remembering
+    /// `items`, for a document `about` those items.
+    pub(super) fn new(resolver_base: &str, items: Items, about: About) -> Result<Replay, EpcisError> {
         let resolver = Resolver::parse(resolver_base)
             .map_err(|source| EpcisError::Resolver { base: resolver_base.to_owned(), source })?;
         let base = resolver.to_string();
-        Ok(Replay { resolver, base, owners: HashMap::new(), items, ledger: None })
+        Ok(Replay { resolver, base, owners: HashMap::new(), items, about, ledger: None })
     }
 
     /// How many items the replay remembers now.
@@ -62,7 +99,7 @@ impl Replay {
     }
 
     /// Takes the next record: membership records teach keys, node records are
-    /// skipped, item records become events, returned.
+    /// skipped, item records and audit conclusions become events, returned.
     ///
     /// `history` is the ledger the records come from, if they do: a replay
     /// that forgets items rebuilds a forgotten one from its history there.
@@ -91,6 +128,8 @@ impl Replay {
             // The node set is no item's history, and allocating or reserving GIAIs is no
             // event of a physical object (the item begins at its registration): no EPCIS event.
             Kind::NodeAdd | Kind::NodeRemove | Kind::GiaiAllocate | Kind::GiaiReserve => Ok(None),
+            // A conclusion changes nothing tracked of its items and needs nothing of their past.
+            Kind::AuditConclusion => self.conclusion(record).map(Some),
             _ => self.item_event(record, history).map(Some),
         }
     }
@@ -130,6 +169,7 @@ impl Replay {
             |before: Option<Tracked>| before.ok_or_else(|| incomplete(record, &giai, "the registration of its item"));
         match statement.kind {
             Kind::ItemRegister => {
+                self.about.created(&giai);
                 self.object(&mut event, "ADD", &giai)?;
                 step(&mut event, BizStep::Commissioning, Some(Disposition::Active));
                 let passport = public_passport_in(record, body)?;
@@ -208,6 +248,8 @@ impl Replay {
             }
             // Made above: a split changes more than one item.
             Kind::ItemSplit => return Err(malformed(record, "a split is no event of one item")),
+            // Made by `conclusion`: a conclusion judges many items.
+            Kind::AuditConclusion => return Err(malformed(record, "a conclusion is no event of one item")),
             Kind::Genesis
             | Kind::MemberAdd
             | Kind::MemberUpdate
@@ -246,6 +288,7 @@ impl Replay {
             outputs.push(uri);
             let tracked = items::after(record, &part_giai, None, signer)?;
             self.items.set(&part_giai, tracked);
+            self.about.created(&part_giai);
         }
         // The parent ends here; the parts may be exported without its earlier records.
         self.items.set(parent, None);
@@ -255,6 +298,47 @@ impl Replay {
         step(event, BizStep::Commissioning, Some(Disposition::Active));
         event.insert("ilmd".into(), json!({"salvage:passports": passports}));
         Ok(())
+    }
+
+    /// The event of an audit conclusion: a certifier inspected the custody
+    /// chains of the items it names, those the document is about. What is
+    /// tracked of them stays as it was.
+    fn conclusion(&self, record: &Record) -> Result<Value, EpcisError> {
+        let body = ConclusionBody::deserialize(&record.entry.statement().body)
+            .map_err(|error| malformed(record, &error.to_string()))?;
+        let signers = self.signers(record)?;
+        if signers.is_empty() {
+            return Err(malformed(record, "no signatures"));
+        }
+        let first = body.items.first().ok_or_else(|| malformed(record, "no items"))?;
+        let mut epcs = Vec::new();
+        for giai in body.items.iter().filter(|giai| self.about.includes(giai)) {
+            epcs.push(self.digital_link(giai)?);
+        }
+        if epcs.is_empty() {
+            // Only a set of records without the creation of any item it names.
+            return Err(incomplete(record, first, "the registration of an item it names"));
+        }
+        let flagged: Vec<&str> =
+            body.flagged.iter().filter(|giai| self.about.includes(giai)).map(Giai::as_str).collect();
+        let mut event = self.common(record, &signers);
+        event.insert("action".into(), json!("OBSERVE"));
+        event.insert("epcList".into(), json!(epcs));
+        // A verdict on a custody chain is no physical state of the objects: no disposition.
+        step(&mut event, BizStep::Inspecting, None);
+        event.insert("certificationInfo".into(), json!(self.record_uri(record.seq.get())));
+        event.insert(
+            "salvage:auditConclusion".into(),
+            json!({
+                "scope": body.scope,
+                "checkpoint": {"size": body.checkpoint.size, "root": body.checkpoint.root},
+                "report": body.report,
+                "verdict": body.verdict,
+                "findings": {"errors": body.findings.errors, "warnings": body.findings.warnings},
+                "flagged": flagged,
+            }),
+        );
+        Ok(Value::Object(event))
     }
 
     /// What was tracked of an item just before `record`: remembered, or, if
@@ -361,8 +445,13 @@ fn step(event: &mut Map<String, Value>, bizstep: BizStep, disposition: Option<Di
 /// as ILMD or `salvage:passport`) and the recipient (`to`: the destination).
 /// The postal address of an installation site is left out, as the provenance
 /// page leaves it out: it says where people live or work; so is any other
-/// place of the site the installation restricts (its `restricted` list).
+/// place of the site the installation restricts (its `restricted` list). An
+/// audit conclusion has none: its body is its event's `epcList` and
+/// `salvage:auditConclusion`.
 fn details(kind: Kind, body: &Value) -> Option<Value> {
+    if kind == Kind::AuditConclusion {
+        return None;
+    }
     let mut fields = body.as_object()?.clone();
     for field in ["giai", "passport", "parts", "to"] {
         fields.remove(field);

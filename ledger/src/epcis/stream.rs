@@ -8,7 +8,7 @@
 //! the memory an export needs does not grow with the ledger.
 
 use super::items::Items;
-use super::replay::Replay;
+use super::replay::{About, Replay};
 use super::{EpcisError, envelope};
 use crate::entry::{LedgerId, Timestamp};
 use crate::store::Ledger;
@@ -58,7 +58,7 @@ impl LedgerExport {
         created: &Timestamp,
         items: usize,
     ) -> Result<LedgerExport, EpcisError> {
-        let replay = Replay::new(resolver_base, Items::recent(items))?;
+        let replay = Replay::new(resolver_base, Items::recent(items), About::Every)?;
         let end = ledger.size();
         // Record 0 is the genesis, whose id is the ledger id, as the replay
         // would learn; a ledger without records has none.

@@ -22,10 +22,10 @@ pub(super) const SCHEMA_VERSION: &str = "2.0";
 
 /// The `@context` of every document: the GS1 context, then the Salvage prefix.
 ///
-/// Passports, passport maps and statement details are JSON-LD 1.1 JSON
-/// literals (`@type: @json`): their inner keys are Salvage's own field names,
-/// not terms, and a JSON-LD processor keeps them as one value instead of
-/// dropping keys it cannot expand. Member and record references are IRIs.
+/// Passports, passport maps, statement details and audit conclusions are
+/// JSON-LD 1.1 JSON literals (`@type: @json`): their inner keys are Salvage's
+/// own field names, not terms, and a JSON-LD processor keeps them as one value
+/// instead of dropping keys it cannot expand. Member and record references are IRIs.
 pub(super) fn context() -> Value {
     json!([
         EPCIS_CONTEXT,
@@ -34,6 +34,7 @@ pub(super) fn context() -> Value {
             "salvage:passport": {"@type": "@json"},
             "salvage:passports": {"@type": "@json"},
             "salvage:details": {"@type": "@json"},
+            "salvage:auditConclusion": {"@type": "@json"},
             "salvage:signers": {"@type": "@id"},
             "salvage:voids": {"@type": "@id"},
         }
@@ -51,7 +52,7 @@ pub(super) enum BizStep {
     Receiving,
     /// The sender withdraws its offer.
     VoidShipping,
-    /// A certifier attests the item.
+    /// A certifier attests the item, or concludes an audit of its custody chain.
     Inspecting,
     /// The item is built into a building.
     Installing,

@@ -45,6 +45,7 @@ pub(super) const EMBEDDED: &[Embedded] = &[
     Embedded { name: "item.install", source: include_str!("../../../schemas/item.install.schema.json") },
     Embedded { name: "item.dismantle", source: include_str!("../../../schemas/item.dismantle.schema.json") },
     Embedded { name: "item.dispose", source: include_str!("../../../schemas/item.dispose.schema.json") },
+    Embedded { name: "audit.conclusion", source: include_str!("../../../schemas/audit.conclusion.schema.json") },
 ];
 
 /// Every embedded schema, compiled.

@@ -59,6 +59,7 @@ pub const SCHEMA_NAMES: &[&str] = &[
     "item.install",
     "item.dismantle",
     "item.dispose",
+    "audit.conclusion",
 ];
 
 /// One way in which a document breaks its schema or a rule that goes with it.
@@ -189,6 +190,7 @@ const BODY_KINDS: &[&str] = &[
     "item.install",
     "item.dismantle",
     "item.dispose",
+    "audit.conclusion",
 ];
 
 /// `Ok` when nothing was found, otherwise the first violations and how many there were in all

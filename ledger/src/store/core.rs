@@ -13,15 +13,15 @@ use std::sync::Arc;
 use lru::LruCache;
 
 use super::error::LedgerError;
-use super::index::{self, Index, IndexUpdate, StateSummary};
+use super::index::{self, Index, IndexUpdate, StateSummary, TreeReader};
 use super::log::{LogPosition, RecordLog};
 use super::outcome::Receipt;
 use super::private::PrivateStore;
 use crate::chain::{LeafHash, Seq};
-use crate::custody::{Body, Change, ItemState, State};
+use crate::custody::{Body, Change, ItemState, State, require_root};
 use crate::entry::{EntryId, Kind, SignedEntry, Timestamp};
 use crate::ident::{CompanyPrefix, Giai};
-use crate::merkle::{Blake3Hasher, Frontier};
+use crate::merkle::{self, Blake3Hasher, Frontier, MerkleHasher, PerfectNodes};
 use crate::refusal::{Refusal, RefusalCode};
 
 /// Everything a [`super::Ledger`] changes when it appends a record, behind its core lock.
@@ -155,6 +155,19 @@ impl Core {
         }
     }
 
+    /// Refuses a conclusion whose checkpoint root is not this ledger's root at that size
+    /// (docs/format.md §18); every other body passes. The custody rules have checked, or will,
+    /// that the size precedes the record; a size beyond the tree is refused here as well.
+    pub(super) fn check_named_root(&self, body: &Body) -> Result<Result<(), Refusal>, LedgerError> {
+        let Some((size, root)) = body.named_root() else { return Ok(Ok(())) };
+        if size == 0 || size > self.tree.len() {
+            // The custody rules give the refusal that says why.
+            return Ok(Ok(()));
+        }
+        let actual = merkle::root_at(&CoreTree { core: self, reader: self.index.tree_reader()?, len: size }, size)?;
+        Ok(require_root((size, root), &actual))
+    }
+
     /// Matches an entry of a re-applied batch with the record at `next`: the
     /// same statement with the same signatures was recorded there when the
     /// batch was first applied, and `next` moves on. Anything else was not
@@ -239,6 +252,54 @@ impl Core {
             last.summary = Some(Box::new(self.summary()));
         }
         updates
+    }
+}
+
+/// The tree of the first `len` records as the core sees it: the index's nodes below the records
+/// it holds, the recent records' leaf hashes above. A conclusion may name any size up to its own
+/// record, including records of the batch being appended, which the index does not hold yet.
+struct CoreTree<'a> {
+    core: &'a Core,
+    reader: TreeReader,
+    len: u64,
+}
+
+impl PerfectNodes for CoreTree<'_> {
+    type Hasher = Blake3Hasher;
+    type Error = LedgerError;
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn perfect_node(&self, level: u8, index: u64) -> Result<[u8; 32], LedgerError> {
+        let start = index << level;
+        let end = start + (1 << level);
+        let recent_from = self.core.recent_from;
+        if end <= recent_from {
+            if level >= index::MERKLE_MIN_LEVEL
+                && let Some(node) = self.reader.merkle_node(level, index)?
+            {
+                return Ok(node);
+            }
+            if level >= index::MERKLE_MIN_LEVEL {
+                return Err(LedgerError::Index(index::IndexError::Damaged {
+                    table: "merkle",
+                    key: format!("{level}/{index}"),
+                    reason: "missing".to_owned(),
+                }));
+            }
+            return Ok(merkle::root::<Blake3Hasher>(&self.reader.leaf_hashes(start, end)?));
+        }
+        if start >= recent_from {
+            let leaves =
+                (start..end).map(|seq| self.core.leaf_hash(seq).map(|leaf| leaf.0)).collect::<Result<Vec<_>, _>>()?;
+            return Ok(merkle::root::<Blake3Hasher>(&leaves));
+        }
+        // Straddles what the index holds and what it does not yet: its two halves.
+        let left = self.perfect_node(level - 1, index * 2)?;
+        let right = self.perfect_node(level - 1, index * 2 + 1)?;
+        Ok(Blake3Hasher::hash_children(&left, &right))
     }
 }
 

@@ -122,4 +122,6 @@ impl Drop for Ledger {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_conclusions;
+#[cfg(test)]
 mod tests_index;

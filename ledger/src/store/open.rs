@@ -373,6 +373,7 @@ impl Replay<'_> {
                 disclosures_missing += u64::from(verified.withheld() > 0);
                 core.load(verified.body())?;
                 let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
+                core.check_named_root(verified.body())?.map_err(|e| invalid(seq, e))?;
                 core.last_accepted = context.accepted;
                 let mut update = core.record_appended(verified.entry(), chain::leaf_hash_of(bytes), *position, change);
                 update.disclosures = core.private.position(seq);

@@ -163,6 +163,7 @@ impl Ledger {
                         .map_err(|e| invalid(seq, e))?;
                         core.load(verified.body())?;
                         let change = core.state.check(&verified, &context).map_err(|e| invalid(seq, e))?;
+                        core.check_named_root(verified.body())?.map_err(|e| invalid(seq, e))?;
                         let asks = NodeSetChange::asked_by(verified.body());
                         let (_, disclosures) = verified.into_disclosed();
                         Ok((change, asks, disclosures))
@@ -345,7 +346,8 @@ impl Ledger {
             };
             let context = Context { seq, accepted: accepted.clone() };
             self.poison_on_error(core.load(entry.body()))?;
-            let change = match core.state.check(&entry, &context) {
+            let judged_root = self.poison_on_error(core.check_named_root(entry.body()))?;
+            let change = match core.state.check(&entry, &context).and_then(|change| judged_root.map(|()| change)) {
                 Ok(change) => change,
                 Err(refusal) => {
                     judged.outcomes.push(Err(refusal));

@@ -14,12 +14,12 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use salvage_ledger::custody::ItemStatus;
-use salvage_ledger::entry::Timestamp;
 use salvage_ledger::ident::GiaiError;
 
 use super::linkset::percent_encode;
 use super::locale::{Locale, Locales};
-use super::view::{Attestation, Document, Event, Inclusion, MemberRef, Provenance, PublicPassport, TimelineStep};
+use super::view::{Attestation, AuditConclusion, Document, Event, Inclusion, Provenance, PublicPassport, TimelineStep};
+use super::words::{coded, date, file_size, media_type, names, number, percent, timestamp};
 
 /// What the page may load and do, as its `<meta http-equiv>` states it (a
 /// server can send the same in the header): its inline style sheet, images
@@ -424,6 +424,8 @@ fn timeline_step(step: &TimelineStep, locale: &Locale) -> Markup {
                 ("result", &coded(locale, "attestation.result", result)),
             ],
         ),
+        Event::Audited { flagged: false } => locale.format("timeline.audited", &[("member", &member)]),
+        Event::Audited { flagged: true } => locale.format("timeline.audited_flagged", &[("member", &member)]),
         Event::SplitFrom { parent } => locale.format("timeline.split_from", &[("member", &member), ("parent", parent)]),
         Event::SplitInto { parts } => {
             locale.format("timeline.split_into", &[("member", &member), ("count", &parts.len().to_string())])
@@ -466,8 +468,36 @@ fn attestations(p: &Provenance, locale: &Locale) -> Markup {
             @if let Some(last) = p.attestations.iter().rev().find(|a| a.withdrawn.is_none()) {
                 p.last-inspection { (locale.format("attestation.last", &[("date", &timestamp(&last.accepted, locale)), ("issuer", &last.issuer.name)])) }
             }
+            @for audit in &p.audits {
+                (audit_line(audit, locale))
+            }
             @for a in &p.attestations {
                 (attestation(a, p.passport_version, locale))
+            }
+        }
+    }
+}
+
+/// A custody audit that judged the item's chain: who audited it, when, and whether the report
+/// has a finding about this item; below, the checkpoint it read, the report's fingerprint
+/// (shortened, in full on hover) and the verdict over everything it judged.
+fn audit_line(audit: &AuditConclusion, locale: &Locale) -> Markup {
+    let t = |key: &str| locale.text(key).to_owned();
+    let day = date(audit.accepted.as_str().get(..10).unwrap_or_default(), locale);
+    let args = [("certifier", audit.certifier.name.as_str()), ("date", day.as_str())];
+    let (class, line) = match audit.flagged {
+        false => ("audit clean", locale.format("audit.clean", &args)),
+        true => ("audit flagged", locale.format("audit.flagged", &args)),
+    };
+    let verdict = coded(locale, "audit.verdict", &audit.verdict);
+    html! {
+        div class=(class) {
+            p { (line) }
+            p.small {
+                (locale.format("audit.checkpoint", &[("size", &audit.checkpoint_size.to_string())]))
+                " · " (t("audit.report")) " " code.hash title=(audit.report_blake3) { (audit.report_short()) "…" }
+                " · " (locale.format("audit.overall", &[("verdict", &verdict)]))
+                " · " (locale.format("timeline.record", &[("position", &audit.seq.to_string())]))
             }
         }
     }
@@ -628,83 +658,6 @@ fn malformed_reason(error: &GiaiError, text: &str, locale: &Locale) -> String {
     }
 }
 
-/// The translation of a code such as a category (`category.structural_steel`),
-/// or the code itself with underscores as spaces if the locale has none.
-fn coded(locale: &Locale, group: &str, code: &str) -> String {
-    locale.lookup(&format!("{group}.{code}")).map_or_else(|| code.replace('_', " "), str::to_owned)
-}
-
-/// A media type in words ("PDF", "JPEG image"), or as written if the locale
-/// does not know it.
-fn media_type(media: &str, locale: &Locale) -> String {
-    let key = format!("media_type.{}", media.replace(['/', '.', '+', '-'], "_"));
-    locale.lookup(&key).map_or_else(|| media.to_owned(), str::to_owned)
-}
-
-/// A file's length in bytes, KB or MB (of 1024), with one decimal below 10.
-fn file_size(bytes: u64, locale: &Locale) -> String {
-    const KB: f64 = 1024.0;
-    // Exact: the schema bounds sizes to 2^53 - 1.
-    let exact = bytes as f64;
-    let (value, key) = match bytes {
-        0..1024 => (exact, "size.bytes"),
-        1024..1_048_576 => (exact / KB, "size.kb"),
-        _ => (exact / (KB * KB), "size.mb"),
-    };
-    let shown = if value < 10.0 { (value * 10.0).round() / 10.0 } else { value.round() };
-    locale.format(key, &[("size", &number(shown, locale))])
-}
-
-/// Member names joined for a sentence.
-fn names(members: &[MemberRef]) -> String {
-    members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-}
-
-/// A number with at most three decimals and the locale's decimal separator.
-fn number(value: f64, locale: &Locale) -> String {
-    let text = format!("{value:.3}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    text.replace('.', locale.text("number.decimal_separator"))
-}
-
-/// A fraction from 0 to 1 as a percentage.
-fn percent(fraction: f64, locale: &Locale) -> String {
-    let text = format!("{:.1}", fraction * 100.0);
-    let text = text.strip_suffix(".0").unwrap_or(&text);
-    format!("{}\u{a0}%", text.replace('.', locale.text("number.decimal_separator")))
-}
-
-/// A ledger time (RFC 3339 UTC) in the locale's words, to the minute.
-fn timestamp(time: &Timestamp, locale: &Locale) -> String {
-    let text = time.as_str();
-    match (text.get(0..10).and_then(|d| date_parts(d, locale)), text.get(11..16)) {
-        (Some((day, month, year)), Some(clock)) => {
-            locale.format("date.timestamp", &[("day", &day), ("month", &month), ("year", &year), ("time", clock)])
-        }
-        _ => text.to_owned(),
-    }
-}
-
-/// A calendar date (`YYYY-MM-DD`) in the locale's words, or as given if it is not one.
-fn date(text: &str, locale: &Locale) -> String {
-    match date_parts(text, locale) {
-        Some((day, month, year)) => locale.format("date.day", &[("day", &day), ("month", &month), ("year", &year)]),
-        None => text.to_owned(),
-    }
-}
-
-/// Day (without leading zero), month name and year of `YYYY-MM-DD`.
-fn date_parts(text: &str, locale: &Locale) -> Option<(String, String, String)> {
-    let mut parts = text.split('-');
-    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let month: u8 = month.parse().ok().filter(|m| (1..=12).contains(m))?;
-    let day: u8 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
-    Some((day.to_string(), locale.text(&format!("month.{month}")).to_owned(), year.to_owned()))
-}
-
 /// The whole style sheet: system fonts, one column that widens to 46 rem,
 /// colours with at least 4.5:1 contrast against their backgrounds.
 const STYLE: &str = "\
@@ -751,6 +704,7 @@ ul.files{padding-left:1.25rem}\
 .files a{display:inline-block;padding:.3rem 0;overflow-wrap:anywhere}\
 .attestation{border:1px solid #c4c4c4;border-radius:.4rem;padding:.75rem 1rem;margin:.75rem 0}\
 .attestation .status,.attestation .notice{font-weight:600;color:#8a1c1c}.attestation.withdrawn h3 .pass{text-decoration:line-through}\
+.audit{border-left:4px solid #1e5b25;padding:.25rem .75rem;margin:.75rem 0}.audit.flagged{border-color:#7a4b00}.audit p{margin:.25rem 0}\
 .pass{color:#1e5b25}.fail{color:#a50e0e}.conditional,.pending{color:#7a4b00}\
 .checks{list-style:none;padding:0}\
 .checks li{margin:.5rem 0;font-weight:600}\

@@ -19,7 +19,9 @@ use salvage_ledger::{Ledger, LedgerError};
 use serde_json::Value;
 
 pub use super::attachments_view::{Document, MemberRef, Photo};
-use super::attachments_view::{document, documents, named_only_privately, photos};
+use super::attachments_view::{documents, named_only_privately, photos};
+pub use super::attestations_view::{Attestation, AuditConclusion, Withdrawal};
+use super::attestations_view::{attestation, audit_conclusion};
 use super::redact::public_passport;
 
 /// Everything the provenance page of one item shows.
@@ -45,6 +47,8 @@ pub struct Provenance {
     pub timeline: Vec<TimelineStep>,
     /// Inspections, certifications, hazard surveys and tests, oldest first.
     pub attestations: Vec<Attestation>,
+    /// Custody audits that judged the item's chain, oldest first.
+    pub audits: Vec<AuditConclusion>,
     /// What was checked, and how it came out.
     pub verification: Verification,
     /// The passport's fields its holder withheld from the public.
@@ -244,6 +248,11 @@ pub enum Event {
         /// `pass`, `fail` or `conditional`.
         result: String,
     },
+    /// A certifier audited the item's custody chain (details in [`Provenance::audits`]).
+    Audited {
+        /// Whether the report has a finding about this item.
+        flagged: bool,
+    },
     /// The item was cut from a parent item.
     SplitFrom {
         /// The parent.
@@ -276,50 +285,6 @@ pub enum Event {
         /// The treatment facility.
         facility: Option<String>,
     },
-}
-
-/// A certifier's statement about the item.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attestation {
-    /// Its record.
-    pub seq: u64,
-    /// When the ledger accepted it.
-    pub accepted: Timestamp,
-    /// The certifier.
-    pub issuer: MemberRef,
-    /// The passport version examined.
-    pub passport_version: u64,
-    /// `inspection`, `certification`, `hazard_survey` or `test`.
-    pub kind: String,
-    /// `pass`, `fail` or `conditional`.
-    pub result: String,
-    /// The grade assigned.
-    pub grade: Option<String>,
-    /// The standard examined against.
-    pub standard: Option<String>,
-    /// The certificate or report id.
-    pub certificate_id: Option<String>,
-    /// Last day it is valid (`YYYY-MM-DD`).
-    pub valid_until: Option<String>,
-    /// What was examined and found.
-    pub summary: Option<String>,
-    /// The report or certificate issued, as a file.
-    pub report: Option<Document>,
-    /// Further files backing it.
-    pub documents: Vec<Document>,
-    /// Its withdrawal by the certifier, if it was withdrawn: then it counts for nothing.
-    pub withdrawn: Option<Withdrawal>,
-    /// Whether its `valid_until` lies before today (UTC, when the page was made).
-    pub expired: bool,
-}
-
-/// A certifier's withdrawal of its attestation (`item.attest_withdraw`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Withdrawal {
-    /// When the ledger accepted it.
-    pub accepted: Timestamp,
-    /// Why.
-    pub reason: String,
 }
 
 /// What the page checked for the buyer, each with its outcome.
@@ -416,6 +381,7 @@ impl Provenance {
 
         let mut timeline = Vec::with_capacity(history.len());
         let mut attestations = Vec::new();
+        let mut audits = Vec::new();
         let (mut signatures_checked, mut records_failed) = (0, 0);
         let mut version = 1;
         for record in &history {
@@ -438,7 +404,12 @@ impl Provenance {
                     attestation.withdrawn = Some(Withdrawal { accepted: record.accepted.clone(), reason });
                 }
             }
-            if let Some(mut event) = event(entry.statement().kind, body, giai, &members) {
+            let audit = (entry.statement().kind == Kind::AuditConclusion)
+                .then(|| audit_conclusion(record, giai, by.first().cloned().unwrap_or_else(|| members.unknown())))
+                .flatten();
+            let audited = audit.as_ref().map(|a| Event::Audited { flagged: a.flagged });
+            audits.extend(audit);
+            if let Some(mut event) = event(entry.statement().kind, body, giai, &members).or(audited) {
                 // Versions count from the passport the item started with.
                 match &mut event {
                     Event::Registered | Event::SplitFrom { .. } => version = 1,
@@ -472,6 +443,7 @@ impl Provenance {
             parts: item.parts.clone(),
             timeline,
             attestations,
+            audits,
             verification,
             withheld,
         }))
@@ -693,35 +665,6 @@ fn event(kind: Kind, body: &Value, giai: &Giai, members: &Members) -> Option<Eve
         _ => return None,
     };
     Some(event)
-}
-
-/// The attestation a record makes, if its body has the shape the schema gives it.
-fn attestation(record: &Record, issuer: MemberRef) -> Option<Attestation> {
-    let body = &record.entry.statement().body;
-    let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
-    // An attestation restricts nothing (its schema has no `restricted`): all its files are public.
-    let files_by = [issuer.clone()];
-    let valid_until = text("/attestation/valid_until");
-    // Dates of the schema's `date` format compare as text; the page is made anew each checkpoint.
-    let now = Timestamp::now();
-    let today = now.as_str().get(..10).unwrap_or_default();
-    Some(Attestation {
-        expired: valid_until.as_deref().is_some_and(|last| last < today),
-        withdrawn: None,
-        seq: record.seq.get(),
-        accepted: record.accepted.clone(),
-        passport_version: body.get("passport_version").and_then(Value::as_u64)?,
-        kind: text("/attestation/type")?,
-        result: text("/attestation/result")?,
-        grade: text("/attestation/grade"),
-        standard: text("/attestation/standard"),
-        certificate_id: text("/attestation/certificate_id"),
-        valid_until,
-        summary: text("/attestation/summary"),
-        report: body.pointer("/attestation/report").and_then(|r| document(r, &files_by)),
-        documents: documents(body, "/attestation/documents", &files_by),
-        issuer,
-    })
 }
 
 /// Checks the latest record's inclusion and the checkpoint's signatures.

@@ -38,7 +38,7 @@ const CHUNK_BYTES: usize = 64 * 1024;
 #[utoipa::path(get, path = "/v1/epcis", tag = "items",
     params(("giai" = Option<Vec<String>>, Query, pattern = r#"^[0-9]{6}[!"%-?A-Z_a-z]{1,24}$"#, min_length = 7, max_length = 30, description = "An item's GIAI, percent-encoded; repeat the parameter for more items. Without it, every item of the ledger.")),
     responses(
-        (status = 200, description = "An EPCIS 2.0 EPCISDocument: one event per item record, in ledger order (mapping in docs/format.md); restricted passport fields removed. Without giai it is streamed, and a node that fails midway ends the connection: an answer cut short is not valid JSON", body = Object, content_type = "application/ld+json"),
+        (status = 200, description = "An EPCIS 2.0 EPCISDocument: one event per item record and audit conclusion, in ledger order (mapping in docs/format.md); restricted passport fields removed. Without giai it is streamed, and a node that fails midway ends the connection: an answer cut short is not valid JSON", body = Object, content_type = "application/ld+json"),
         (status = 400, description = "A giai that is not a GIAI", body = ErrorBody),
         (status = 404, description = "No such item", body = ErrorBody)))]
 /// `GET /v1/epcis?giai=A&giai=B`: the EPCIS 2.0 document of those items (a

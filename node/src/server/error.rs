@@ -183,7 +183,9 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::GiaiReserved
         | C::WasteRecipientNotHandler
         | C::AttestNotIssuer => StatusCode::FORBIDDEN,
-        C::ItemUnknown | C::MemberUnknown | C::KeyUnknown | C::AttestUnknownAttestation => StatusCode::NOT_FOUND,
+        C::ItemUnknown | C::MemberUnknown | C::KeyUnknown | C::AttestUnknownAttestation | C::AuditUnknownItem => {
+            StatusCode::NOT_FOUND
+        }
         C::EntryTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::SchemaInvalid
         | C::PassportGiaiMismatch
@@ -196,7 +198,8 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         | C::DisclosureInClear
         | C::AttachmentMismatch
         | C::AttestExpired
-        | C::WasteRouteNotHazardous => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::WasteRouteNotHazardous
+        | C::AuditInconsistent => StatusCode::UNPROCESSABLE_ENTITY,
         // Everything else depends on the ledger's state: a duplicate, an item in
         // the wrong state, a pending transfer, a split larger than its parent.
         _ => StatusCode::CONFLICT,
