@@ -239,47 +239,53 @@ fn disposed(report: &ImpactReport, locale: &Locale) -> Markup {
 }
 
 fn flows_table(report: &ImpactReport, locale: &Locale) -> Markup {
-    let t = |key: &str| locale.text(key).to_owned();
-    html! {
-        div.scroll tabindex="0" { table.list {
-            caption { (t("report.impact.flows_title")) }
-            tr {
-                th scope="col" { (t("report.impact.month")) }
-                th scope="col" { (t("report.impact.registered")) }
-                th scope="col" { (t("report.impact.installed")) }
-                th scope="col" { (t("report.impact.disposed")) }
-            }
-            @for flow in &report.flows {
-                tr {
-                    th scope="row" { (month_name(&flow.month, locale)) }
-                    td { (kg(flow.registered_kg, locale)) }
-                    td { (kg(flow.installed_kg, locale)) }
-                    td { (kg(flow.disposed_kg, locale)) }
-                }
-            }
-        } }
-    }
+    let rows = report
+        .flows
+        .iter()
+        .map(|flow| (month_name(&flow.month, locale), vec![flow.registered_kg, flow.installed_kg, flow.disposed_kg]));
+    mass_table(
+        "report.impact.flows_title",
+        &["report.impact.month", "report.impact.registered", "report.impact.installed", "report.impact.disposed"],
+        rows,
+        locale,
+    )
 }
 
 fn categories_table(categories: &[(&String, &CategoryMasses)], locale: &Locale) -> Markup {
-    let t = |key: &str| locale.text(key).to_owned();
+    let rows = categories.iter().map(|(category, masses)| {
+        let masses = vec![masses.registered_kg, masses.installed_kg, masses.available_kg, masses.disposed_kg];
+        (category_name(category, locale), masses)
+    });
+    mass_table(
+        "report.impact.categories_title",
+        &[
+            "report.impact.category",
+            "report.impact.registered",
+            "report.impact.installed",
+            "report.impact.available",
+            "report.impact.disposed",
+        ],
+        rows,
+        locale,
+    )
+}
+
+/// The chart's data as a table: a row heading and masses in kilograms per row, for screen
+/// readers and for reading exact values; `columns` are the locale keys of the headings.
+fn mass_table(
+    caption: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = (String, Vec<f64>)>,
+    locale: &Locale,
+) -> Markup {
     html! {
         div.scroll tabindex="0" { table.list {
-            caption { (t("report.impact.categories_title")) }
-            tr {
-                th scope="col" { (t("report.impact.category")) }
-                th scope="col" { (t("report.impact.registered")) }
-                th scope="col" { (t("report.impact.installed")) }
-                th scope="col" { (t("report.impact.available")) }
-                th scope="col" { (t("report.impact.disposed")) }
-            }
-            @for (category, masses) in categories {
+            caption { (locale.text(caption)) }
+            tr { @for column in columns { th scope="col" { (locale.text(column)) } } }
+            @for (heading, masses) in rows {
                 tr {
-                    th scope="row" { (category_name(category, locale)) }
-                    td { (kg(masses.registered_kg, locale)) }
-                    td { (kg(masses.installed_kg, locale)) }
-                    td { (kg(masses.available_kg, locale)) }
-                    td { (kg(masses.disposed_kg, locale)) }
+                    th scope="row" { (heading) }
+                    @for mass in masses { td { (kg(mass, locale)) } }
                 }
             }
         } }
