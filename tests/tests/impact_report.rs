@@ -2,7 +2,8 @@
 //! demo's donor building, recomputed here from the ledger's EPCIS export alone by a small
 //! implementation of docs/impact.md's definitions that shares no code with the ledger's,
 //! agrees with the report to 0.1 kg; the node answers the same numbers; a malformed scope is
-//! refused with a message that says why.
+//! refused with a message that says why. A client that asks a node for more new reports than
+//! its budget allows gets `429` with `Retry-After`, and still the reports already made.
 //!
 //! The expectations are computed from the export, not written down: the demo's inventory
 //! may change (a waste handler, another disposal route) without this test changing.
@@ -12,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::Stdio;
 
 use salvage_tests::http;
-use salvage_tests::node::Running;
+use salvage_tests::node::{Running, Site};
 use salvage_tests::salvage_command;
 use serde_json::{Value, json};
 
@@ -336,6 +337,49 @@ fn the_donor_building_s_report_matches_a_recomputation_from_the_epcis_export() {
     let error = refused.json();
     assert_eq!(error["error"]["code"], "report.scope_malformed");
     assert!(error["error"]["message"].as_str().unwrap().contains("no such month"), "{error}");
+    let (exit, log) = node.terminate();
+    assert!(exit.success(), "{log}");
+}
+
+/// The reports one client may have computed at once (`node/src/server/impact/budget.rs`).
+const BURST: usize = 3;
+/// The time in which a client earns one more, in seconds.
+const REFILL_SECONDS: u64 = 200;
+
+#[test]
+fn a_client_asking_for_more_new_reports_than_its_budget_gets_429_but_still_the_kept_ones() {
+    let site = Site::new(&["city-of-jelgava"]);
+    let node = Running::start(site.node("city-of-jelgava"));
+    let f = &site.fixture;
+    let entries = [
+        f.register("baltic-demolition", "4750001BEAM-0001", "HEA 160 steel beam", 180.0),
+        f.register("baltic-demolition", "4750001BEAM-0002", "HEA 160 steel beam", 120.5),
+    ];
+    let submitted = node.submit(&entries);
+    assert_eq!(submitted.status, 201, "{}", submitted.text());
+
+    // This test talks to the node from 127.0.0.1: one client, with its whole budget.
+    let scopes =
+        ["member=baltic-demolition", "building=Jelgava+library+extension", "since=2020-01-01", "since=2021-01-01"];
+    let mut made = Vec::new();
+    for scope in &scopes[..BURST] {
+        made.push(node.get_json(&format!("/reports/impact?{scope}&format=json")));
+    }
+    assert_eq!(made[0]["mass_kg"]["registered"].as_f64(), Some(300.5), "{}", made[0]);
+
+    // One more new scope: past the budget.
+    let refused = node.get(&format!("/reports/impact?{}&format=json", scopes[BURST]));
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(refused.error_code(), "report.too_many");
+    let retry: u64 = refused.header("retry-after").expect("a 429 says when to come back").parse().unwrap();
+    assert!((1..=REFILL_SECONDS).contains(&retry), "Retry-After: {retry}");
+    // Reports already made are still served, however the scope is spelt.
+    assert_eq!(node.get_json("/reports/impact?format=json&member=baltic-demolition"), made[0]);
+    assert_eq!(node.get_json("/reports/impact?building=jelgava%20library%20EXTENSION&format=json"), made[1]);
+    // A malformed query is still told why, not that the client is past its budget.
+    assert_eq!(node.get("/reports/impact?since=2021-02-30").status, 400);
+    assert_eq!(node.get(&format!("/reports/impact?{}", scopes[BURST])).status, 429);
+
     let (exit, log) = node.terminate();
     assert!(exit.success(), "{log}");
 }

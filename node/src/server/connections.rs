@@ -29,8 +29,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
-use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use axum::extract::{ConnectInfo, Request};
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::service::{Service as _, service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -88,9 +89,9 @@ pub(crate) async fn serve(
     let mut turned_away = 0u64;
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors, or a connection reset before it
                     // was taken: wait a moment rather than spin, and go on.
@@ -114,8 +115,15 @@ pub(crate) async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        // The client's address for handlers, as axum's `into_make_service_with_connect_info`
+        // gives it: `ConnectInfo<SocketAddr>` (the impact report's budget is per address).
+        let to_app = TowerToHyperService::new(app.clone());
+        let with_peer = service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            to_app.call(request)
+        });
         let Some(acceptor) = &tls else {
-            let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            let connection = http.serve_connection(TokioIo::new(stream), with_peer);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 // A client that goes away mid-request is its own business.
@@ -127,12 +135,12 @@ pub(crate) async fn serve(
         // Watched from its acceptance, so that a shutdown during the handshake
         // reaches the connection as soon as it exists, and waits for it.
         let watcher = graceful.watcher();
-        let (acceptor, http, app) = (acceptor.clone(), http.clone(), app.clone());
+        let (acceptor, http) = (acceptor.clone(), http.clone());
         let timeout = limits.client_timeout;
         tokio::spawn(async move {
             match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
                 Ok(Ok(stream)) => {
-                    let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+                    let connection = http.serve_connection(TokioIo::new(stream), with_peer);
                     let _ = watcher.watch(connection).await;
                 }
                 // Scanners, plain HTTP sent to the HTTPS port, clients that do

@@ -5,9 +5,13 @@
 //! most one report is computed at a time (another request meanwhile gets `503` with
 //! `Retry-After`), and reports are kept per normalised scope in a small cache, served while
 //! the ledger has not grown or for [`FRESH`] after they were made (the report names the
-//! ledger size it describes, so a slightly older one is never passed off as current). Query
-//! values are bounded and parsed strictly; a malformed one is a `400` that says which and
-//! why.
+//! ledger size it describes, so a slightly older one is never passed off as current). Each
+//! client (its IPv4 address or IPv6 /64) may have only a few reports computed in a while
+//! ([`budget`]: a burst of three, one more every 200 s); past that it gets `429` with
+//! `Retry-After`, while kept reports stay free to all. Query values are bounded and parsed
+//! strictly; a malformed one is a `400` that says which and why.
+
+mod budget;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -24,6 +28,7 @@ use salvage_ledger::scope::{Scope, key_of};
 use super::doc_types::ErrorBody;
 use super::{ApiError, Node};
 use crate::impact_report::{self, PageContext};
+use budget::{Client, ReportBudget};
 
 /// How long a report is served after it was made although the ledger has grown since.
 pub(crate) const FRESH: Duration = Duration::from_secs(60);
@@ -41,12 +46,14 @@ const RETRY_AFTER: &str = "5";
 /// The scopes a query may ask for, by parameter name.
 const SCOPE_PARAMETERS: [&str; 3] = ["member", "building", "since"];
 
-/// The node's reports: the one being made and those kept.
+/// The node's reports: the one being made, those kept, and what each client may have made.
 pub(crate) struct ImpactReports {
     /// One permit: held by the blocking task that makes a report until it is done, even when
     /// the client that asked has gone, so that a client that hangs up cannot start a second.
     making: Arc<tokio::sync::Semaphore>,
     kept: Arc<Mutex<VecDeque<Kept>>>,
+    /// Spent only when a report is made for the client: not on a kept one, a `503` or a `400`.
+    budget: ReportBudget,
 }
 
 struct Kept {
@@ -58,7 +65,11 @@ struct Kept {
 
 impl ImpactReports {
     pub(crate) fn new() -> ImpactReports {
-        ImpactReports { making: Arc::new(tokio::sync::Semaphore::new(1)), kept: Arc::default() }
+        ImpactReports {
+            making: Arc::new(tokio::sync::Semaphore::new(1)),
+            kept: Arc::default(),
+            budget: ReportBudget::new(),
+        }
     }
 
     /// A kept report of `key`, if the ledger is still at its size or it is fresh.
@@ -101,6 +112,7 @@ struct Query {
     responses(
         (status = 200, description = "The impact report of the items in every scope given (all items without one): a self-contained HTML page with inline SVG charts, or its JSON (field names in docs/impact.md). Computed from the public records; the report names the ledger size and root it describes, which may be up to a minute behind the ledger", content((String = "text/html"), (Object = "application/json"))),
         (status = 400, description = "A parameter that is unknown, repeated, too long or malformed (the message says which and why)", body = ErrorBody),
+        (status = 429, description = "`report.too_many`: this client (its IPv4 address or IPv6 /64) has had its share of reports computed (3 at once, then one every 200 s); kept reports are still served to it. Try a new scope again after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = String, description = "Seconds until the client may have another report computed"))),
         (status = 503, description = "Another report is being computed; try again after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
@@ -108,20 +120,25 @@ struct Query {
 pub async fn impact(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
+    client: Client,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_query(query.as_deref().unwrap_or_default())?;
     let accept = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let json = query.json || (accept.contains("application/json") && !accept.contains("text/html"));
-    let Some(report) = report(&node, &query.scopes).await? else {
-        let mut busy = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "report.busy",
-            format!("the node is computing another impact report; try again in {RETRY_AFTER} seconds"),
-        )
-        .into_response();
-        busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
-        return Ok(busy);
+    let report = match report(&node, client, &query.scopes).await? {
+        Made::Report(report) => report,
+        Made::Busy => {
+            let mut busy = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "report.busy",
+                format!("the node is computing another impact report; try again in {RETRY_AFTER} seconds"),
+            )
+            .into_response();
+            busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
+            return Ok(busy);
+        }
+        Made::TooMany(wait) => return Ok(too_many(wait)),
     };
     if json {
         let body = serde_json::to_vec(report.as_ref())
@@ -144,17 +161,37 @@ pub async fn impact(
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }
 
-/// The report of `scopes`: kept, or made now; `None` while another is being made.
-async fn report(node: &Arc<Node>, scopes: &[Scope]) -> Result<Option<Arc<ImpactReport>>, ApiError> {
+/// What a request for a report got.
+enum Made {
+    /// The report, kept or made now.
+    Report(Arc<ImpactReport>),
+    /// Another report is being made.
+    Busy,
+    /// The client has had its share of reports made; it may have another after this time.
+    TooMany(Duration),
+}
+
+/// The report of `scopes` for `client`: kept, or made now if the client's budget allows and
+/// no other is being made. The budget is spent only once the report is to be made.
+async fn report(node: &Arc<Node>, client: Client, scopes: &[Scope]) -> Result<Made, ApiError> {
     let key = key_of(scopes);
     let reports = &node.impact_reports;
     if let Some(report) = reports.get(&key, node.ledger.size()) {
-        return Ok(Some(report));
+        return Ok(Made::Report(report));
     }
-    let Ok(making) = Arc::clone(&reports.making).try_acquire_owned() else { return Ok(None) };
+    // Looked at before the permit, so that a client past its budget hears so rather than
+    // being told to come back in a few seconds.
+    if let Err(wait) = reports.budget.check(client, Instant::now()) {
+        return Ok(Made::TooMany(wait));
+    }
+    let Ok(making) = Arc::clone(&reports.making).try_acquire_owned() else { return Ok(Made::Busy) };
     // Another request may have made it between the look above and taking the permit.
     if let Some(report) = reports.get(&key, node.ledger.size()) {
-        return Ok(Some(report));
+        return Ok(Made::Report(report));
+    }
+    // Spent while holding the permit: nothing else spends meanwhile, so the look above holds.
+    if let Err(wait) = reports.budget.spend(client, Instant::now()) {
+        return Ok(Made::TooMany(wait));
     }
     let scopes = scopes.to_vec();
     let kept = Arc::clone(&reports.kept);
@@ -169,7 +206,26 @@ async fn report(node: &Arc<Node>, scopes: &[Scope]) -> Result<Option<Arc<ImpactR
             Ok(report)
         })
         .await?;
-    Ok(Some(report))
+    Ok(Made::Report(report))
+}
+
+/// `429` for a client past its budget, with `Retry-After`: the seconds until it has a report.
+fn too_many(wait: Duration) -> Response {
+    let seconds = budget::retry_after_seconds(wait);
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "report.too_many",
+        format!(
+            "this address (an IPv6 one: its /64) has had its share of impact reports computed, {} at once \
+             and one more every {} seconds; reports already made are still served; ask for a new one in \
+             {seconds} seconds",
+            budget::BURST,
+            budget::REFILL.as_secs(),
+        ),
+    )
+    .into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 /// The query's parameters, each at most once, each value bounded and parsed.

@@ -1,7 +1,10 @@
 use std::sync::Arc;
 
+use std::net::SocketAddr;
+
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use http_body_util::BodyExt;
@@ -137,7 +140,69 @@ async fn the_openapi_description_has_the_route() {
     let (_, _, body) = get(&app, "/openapi.json", "application/json").await;
     let description: Value = serde_json::from_slice(&body).unwrap();
     let route = &description["paths"]["/reports/impact"]["get"];
-    for status in ["200", "400", "503"] {
+    for status in ["200", "400", "429", "503"] {
         assert!(route["responses"].get(status).is_some(), "{status}: {route}");
     }
+}
+
+/// A JSON GET from `peer`, as the server hands requests to the router.
+async fn get_from(app: &Router, path: &str, peer: &str) -> (StatusCode, Option<String>, Value) {
+    let mut request = Request::get(path).header(header::ACCEPT, "application/json").body(Body::empty()).unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    let response: Response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let retry = response.headers().get(header::RETRY_AFTER).map(|value| value.to_str().unwrap().to_owned());
+    (status, retry, serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap())
+}
+
+#[tokio::test]
+async fn a_client_past_its_budget_gets_429_and_still_the_kept_reports() {
+    let (_node, app, _dir) = node().await;
+    let scopes = ["member=baltic-demolition", "member=reuse-hub", "since=2020-01-01", "since=2021-01-01"];
+    let stranger = "192.0.2.7:50000";
+    for scope in &scopes[..3] {
+        let (status, _, body) = get_from(&app, &format!("/reports/impact?{scope}"), stranger).await;
+        assert_eq!(status, StatusCode::OK, "{scope}: {body}");
+    }
+    let (status, retry, body) = get_from(&app, &format!("/reports/impact?{}", scopes[3]), stranger).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "report.too_many");
+    let retry: u64 = retry.unwrap().parse().unwrap();
+    assert!((1..=budget::REFILL.as_secs()).contains(&retry), "{retry}");
+    // From another port of the same address: the same client.
+    assert_eq!(
+        get_from(&app, "/reports/impact?since=2022-01-01", "192.0.2.7:50001").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Kept reports are free, however the scope is spelt.
+    let (status, _, _) = get_from(&app, "/reports/impact?format=json&member=reuse-hub", stranger).await;
+    assert_eq!(status, StatusCode::OK);
+    // Another client has its own budget, and the stranger's kept report is free to it too.
+    assert_eq!(get_from(&app, &format!("/reports/impact?{}", scopes[3]), "198.51.100.1:4000").await.0, StatusCode::OK);
+    assert_eq!(get_from(&app, &format!("/reports/impact?{}", scopes[3]), stranger).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn only_a_computed_report_spends_the_budget() {
+    let (node, app, _dir) = node().await;
+    let client = "[2001:db8:1:2::1]:443";
+    // A 503 while another report is being made spends nothing, nor does a 400.
+    let making = node.impact_reports.making.try_acquire().unwrap();
+    for day in 1..=5 {
+        let (status, _, _) = get_from(&app, &format!("/reports/impact?since=2020-01-0{day}"), client).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    drop(making);
+    for _ in 0..5 {
+        assert_eq!(get_from(&app, "/reports/impact?since=2020-02-30", client).await.0, StatusCode::BAD_REQUEST);
+    }
+    for day in 1..=budget::BURST {
+        let (status, _, body) = get_from(&app, &format!("/reports/impact?since=2020-01-0{day}"), client).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Another address of the same /64 shares the budget; another /64 has its own.
+    let (status, _, _) = get_from(&app, "/reports/impact?since=2020-01-09", "[2001:db8:1:2::ff]:443").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _, _) = get_from(&app, "/reports/impact?since=2020-01-09", "[2001:db8:1:3::1]:443").await;
+    assert_eq!(status, StatusCode::OK);
 }
