@@ -1,10 +1,11 @@
 //! The certifier's custody-chain section of the audit report (`salvage audit --findings --html`):
 //! scope, scheme, sample, verdict, every finding, and each chain in a table, in English or
-//! Latvian (`[custody]` strings of `node/locales/`). Added to the self-contained page
-//! `audit_report::html` makes; no script, nothing from elsewhere.
+//! Latvian (`[custody_audit]` strings of `node/locales/`). Added to the self-contained page
+//! `audit_report::html` makes; no script, nothing from elsewhere. Also each finding's message in
+//! the report's language ([`message`]), which the CLI's text and CSV reports use too.
 
 use maud::{Markup, html};
-use salvage_ledger::findings::{Chain, CustodyAudit, Severity};
+use salvage_ledger::findings::{Chain, CustodyAudit, Finding, Severity};
 
 use crate::provenance::Locale;
 
@@ -48,7 +49,7 @@ fn section(audit: &CustodyAudit, locale: &Locale) -> Markup {
                             td { code { (finding.giai) } }
                             td { @if let Some(seq) = finding.seq { (seq) } }
                             td { code { (finding.code.as_str()) } }
-                            td { (finding.message) }
+                            td { (message(finding, locale)) }
                         }
                     }
                 }
@@ -65,9 +66,9 @@ fn chain_table(chain: &Chain, locale: &Locale) -> Markup {
         h4 { code { (chain.giai) } " " (chain.name) }
         table {
             tr { th { (t("custody_audit.status")) } td {
-                (chain.status)
+                (coded(locale, "custody_audit.chain_status", chain.status))
                 @if let Some(building) = &chain.installed_in { ": " (building) }
-                @if let Some(disposal) = &chain.disposal { ": " (disposal.route) @if let Some(code) = &disposal.waste_code { " (" (code) ")" } }
+                @if let Some(disposal) = &chain.disposal { ": " (coded(locale, "custody_audit.route", &disposal.route)) @if let Some(code) = &disposal.waste_code { " (" (code) ")" } }
                 @if chain.hazardous { " · " strong { (t("custody_audit.hazardous")) } } @else if chain.waste { " · " strong { (t("custody_audit.waste")) } }
             } }
             tr { th { (t("custody_audit.custodians")) } td { ol { @for hold in &chain.custody {
@@ -95,10 +96,140 @@ fn chain_table(chain: &Chain, locale: &Locale) -> Markup {
     }
 }
 
+/// A finding's message in `locale`'s words: its template (`custody_audit.finding.<template>`)
+/// filled with its params, codes and numbers put into the locale's words. English gives the
+/// finding's own `message`; a locale without the template (none, as every locale has English's
+/// keys) gives it too.
+pub fn message(finding: &Finding, locale: &Locale) -> String {
+    let key = format!("custody_audit.finding.{}", finding.template);
+    if locale.lookup(&key).is_none() {
+        return finding.message.clone();
+    }
+    let values: Vec<(&str, String)> =
+        finding.params.iter().map(|(name, value)| (*name, param(name, value, locale))).collect();
+    let args: Vec<(&str, &str)> = values.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    locale.format(&key, &args)
+}
+
+/// A param of a finding in `locale`'s words.
+fn param(name: &str, value: &str, locale: &Locale) -> String {
+    match name {
+        "marks" => marks(value, locale),
+        "route" => coded(locale, "custody_audit.route", value),
+        "status" => coded(locale, "custody_audit.chain_status", value),
+        "kg" | "parts_kg" | "percent" => value.replace('.', locale.text("number.decimal_separator")),
+        _ => value.to_owned(),
+    }
+}
+
+/// Why an item is waste, from the code list of a finding's `marks` (`waste 17 06 05*`,
+/// `asbestos`): asbestos first, as it makes any item waste, else the List of Waste code.
+fn marks(codes: &str, locale: &Locale) -> String {
+    let all: Vec<&str> = codes.split(", ").collect();
+    if all.contains(&"asbestos") {
+        return locale.text("custody_audit.marks.asbestos").to_owned();
+    }
+    match all.iter().find_map(|code| code.strip_prefix("waste ")) {
+        Some(code) => locale.format("custody_audit.marks.coded", &[("code", code)]),
+        None => locale.text("custody_audit.marks.waste").to_owned(),
+    }
+}
+
+/// A code (a route, a status) in the words of `group`, or as written when `group` lacks it.
+fn coded(locale: &Locale, group: &str, code: &str) -> String {
+    locale.lookup(&format!("{group}.{code}")).unwrap_or(code).to_owned()
+}
+
 fn severity_class(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Info | Severity::Ignore => "info",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use salvage_ledger::findings::{FindingCode, examples};
+
+    use super::*;
+    use crate::provenance::Locales;
+    use crate::provenance::locale::placeholders;
+
+    #[test]
+    fn every_finding_reads_as_its_message_in_english_and_fully_in_latvian() {
+        let locales = Locales::embedded().unwrap();
+        let (en, lv) = (locales.get("en").unwrap(), locales.get("lv").unwrap());
+        let audits = examples::audits();
+        let mut seen = BTreeSet::new();
+        for finding in audits.iter().flat_map(|audit| &audit.findings) {
+            seen.insert(finding.template);
+            let key = format!("custody_audit.finding.{}", finding.template);
+            for name in placeholders(en.text(&key)) {
+                assert!(finding.params.contains_key(name.as_str()), "{key}: no param {name} in {finding:?}");
+            }
+            assert_eq!(message(finding, en), finding.message, "{key}");
+            let latvian = message(finding, lv);
+            assert!(!latvian.contains(['{', '}']), "{key}: {latvian}");
+            assert_ne!(latvian, finding.message, "{key}");
+        }
+        let every: BTreeSet<&str> = FindingCode::ALL.iter().flat_map(|code| code.templates()).copied().collect();
+        assert_eq!(seen, every, "the examples raise every template");
+
+        let latvian = |giai: &str, template: &str| {
+            let finding = audits
+                .iter()
+                .flat_map(|audit| &audit.findings)
+                .find(|f| f.giai.as_str() == giai && f.template == template)
+                .unwrap();
+            message(finding, lv)
+        };
+        assert_eq!(
+            latvian(examples::SHEET, "waste_installed"),
+            "4750002ROOF-0001 ir azbestu saturoši atkritumi, taču tika iebūvēts ēkā Jelgava kindergarten Pasaciņa"
+        );
+        assert_eq!(
+            latvian(examples::STORED_SHEET, "hazard_not_disposed_still"),
+            "4750002ROOF-0002 ir azbestu saturoši atkritumi, taču joprojām ir pieejams atkārtotai izmantošanai \
+             un nav nodots pārstrādei vai apglabāšanai"
+        );
+        assert_eq!(
+            latvian(examples::SLUDGE, "hazard_not_disposed"),
+            "4750002PAINT-0001 ir atkritumi (atkritumu saraksta kods 08 01 11*), taču tā apstrādes veids bija \
+             apglabāšana poligonā"
+        );
+        assert_eq!(
+            latvian(examples::BEAM, "split_mass_loss"),
+            "4750001BEAM-0001 svēra 180,5 kg, bet tā daļas (skaits: 2) kopā sver 160 kg: neuzskaitītais \
+             materiāla zudums ir 11,4 %"
+        );
+    }
+
+    #[test]
+    fn marks_read_asbestos_first_then_the_list_of_waste_code() {
+        let locales = Locales::embedded().unwrap();
+        let (en, lv) = (locales.get("en").unwrap(), locales.get("lv").unwrap());
+        assert_eq!(marks("waste 17 06 05*, asbestos", en), "asbestos waste");
+        assert_eq!(marks("asbestos", lv), "azbestu saturoši atkritumi");
+        assert_eq!(marks("waste 17 04 05", en), "waste (List of Waste code 17 04 05)");
+        assert_eq!(marks("waste 17 04 05", lv), "atkritumi (atkritumu saraksta kods 17 04 05)");
+        assert_eq!((marks("waste", en).as_str(), marks("waste", lv).as_str()), ("waste", "atkritumi"));
+    }
+
+    #[test]
+    fn the_html_section_says_each_finding_in_the_report_language() {
+        let locales = Locales::embedded().unwrap();
+        let audit = &examples::audits()[0];
+        let mut page = String::from("<html><body><footer></footer></body></html>");
+        add_custody(&mut page, audit, locales.get("lv").unwrap());
+        assert!(page.contains("taču tika piedāvāts dalībniekam timber-builders"), "{page}");
+        assert!(!page.contains("which is no waste handler"), "{page}");
+        assert!(page.contains("iebūvēts ēkā: Jelgava kindergarten Pasaciņa"), "{page}");
+        let mut page = String::from("<html><body><footer></footer></body></html>");
+        add_custody(&mut page, audit, locales.get("en").unwrap());
+        assert!(page.contains("offered to timber-builders, which is no waste handler"), "{page}");
     }
 }

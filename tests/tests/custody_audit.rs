@@ -89,6 +89,17 @@ fn a_certifier_finds_asbestos_installed_in_a_kindergarten_on_a_ledger_from_befor
     let found: Vec<&str> =
         custody["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(found.starts_with(&["finding.waste_to_non_handler", "finding.waste_installed"]), "{found:?}");
+    // The JSON's message stays English whatever the language; the facts it is made of are beside it.
+    let installed = &custody["findings"][1];
+    assert_eq!(
+        installed["message"],
+        format!("{SHEET} is asbestos waste and was installed in Jelgava kindergarten Pasaciņa"),
+        "{installed:#}"
+    );
+    assert_eq!(
+        installed["params"],
+        json!({"giai": SHEET, "marks": "waste 17 06 05*, asbestos", "building": "Jelgava kindergarten Pasaciņa"})
+    );
     let holders: Vec<&str> =
         custody["chains"][0]["custody"].as_array().unwrap().iter().map(|h| h["member"].as_str().unwrap()).collect();
     assert_eq!(holders, ["riga-deconstruction", "timber-builders"]);
@@ -113,6 +124,39 @@ fn a_certifier_finds_asbestos_installed_in_a_kindergarten_on_a_ledger_from_befor
     assert_eq!(lv.status.code(), Some(1));
     let html_lv = std::fs::read_to_string(&html_lv).unwrap();
     assert!(html_lv.contains("Piegādes ķēdes") && html_lv.contains("bīstamie atkritumi"), "the Latvian section");
+    assert!(html_lv.contains("taču tika iebūvēts ēkā Jelgava kindergarten Pasaciņa"), "a Latvian finding");
+    assert!(!html_lv.contains("and was installed in"), "no English finding in the Latvian section");
+
+    // The text report in Latvian: its labels and each finding's message; the CSV's messages too,
+    // under the same English header.
+    let csv_lv = dir.path().join("lv.csv");
+    let text_lv = salvage(&[
+        "audit",
+        "--node",
+        &url,
+        "--genesis",
+        genesis,
+        "--scope",
+        "member=timber-builders",
+        "--lang",
+        "lv",
+        "--csv",
+        csv_lv.to_str().unwrap(),
+    ]);
+    assert_eq!(text_lv.status.code(), Some(1), "{}", String::from_utf8_lossy(&text_lv.stderr));
+    let stdout = String::from_utf8_lossy(&text_lv.stdout);
+    assert!(stdout.contains("Piegādes ķēdes\n") && stdout.contains("neatbilst (kļūdas: "), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "finding.waste_installed {SHEET} ieraksts nr. 4: {SHEET} ir azbestu saturoši atkritumi, taču tika \
+             iebūvēts ēkā Jelgava kindergarten Pasaciņa\n"
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("and was installed in") && !stdout.contains("no waste handler"), "{stdout}");
+    let csv_lv = std::fs::read_to_string(&csv_lv).unwrap();
+    assert!(csv_lv.starts_with("giai,code,severity,record,message\n"), "{csv_lv}");
+    assert!(csv_lv.contains("kas nav atkritumu apsaimniekotājs") && !csv_lv.contains("no waste handler"), "{csv_lv}");
 
     // A typo in a scope costs no download and says what is wrong.
     let typo = salvage(&["audit", "--node", &url, "--genesis", genesis, "--scope", "membr=timber-builders"]);

@@ -124,9 +124,12 @@ pub struct AuditCommand {
     attachments: bool,
     #[command(flatten)]
     custody: FindingsArgs,
-    /// The language of the custody chains' section of the HTML report: en or lv.
-    #[arg(long, value_name = "CODE", default_value = "en", value_parser = ["en", "lv"])]
-    lang: String,
+    /// The language of the custody audit (--findings): en (the default) or lv. It says the
+    /// custody part of the text on standard output, the custody section of the HTML report and,
+    /// when given other than en, the CSV's messages in it; the integrity part of the text, the
+    /// JSON and the CSV's header stay English.
+    #[arg(long, value_name = "CODE", value_parser = ["en", "lv"])]
+    lang: Option<String>,
 }
 
 impl AuditCommand {
@@ -242,19 +245,23 @@ impl AuditCommand {
             (true, None, Some(dir)) => Some(named.check(&FileSource::Data(attachments_directory(dir)))),
             (true, None, None) => None,
         };
+        // The custody audit's language; English, the reference, when not asked for.
+        let locales = custody.as_ref().map(|_| Locales::embedded()).transpose()?;
+        let locale = locales.as_ref().map(|locales| locales.negotiate(None, self.lang.as_deref()));
         if let Some(path) = &self.html {
             let mut page = audit_report::html(&summary);
             if let Some(attachments) = &attachments {
                 attachments.add_to_html(&mut page);
             }
-            if let Some(custody) = &custody {
-                let locales = Locales::embedded()?;
-                custody_report::add_custody(&mut page, custody, locales.negotiate(None, Some(&self.lang)));
+            if let (Some(custody), Some(locale)) = (&custody, locale) {
+                custody_report::add_custody(&mut page, custody, locale);
             }
             write_file(path, page.as_bytes())?;
         }
         if let (Some(custody), Some(path)) = (&custody, custody_csv) {
-            write_file(&path, audit_findings::csv(custody).as_bytes())?;
+            // Scripts read the CSV: its messages stay English unless another language is asked for.
+            let messages = locale.filter(|_| self.lang.as_deref().is_some_and(|lang| lang != "en"));
+            write_file(&path, audit_findings::csv(custody, messages).as_bytes())?;
         }
         if self.json {
             let mut value = serde_json::to_value(&summary)?;
@@ -270,8 +277,8 @@ impl AuditCommand {
             if let Some(attachments) = &attachments {
                 say_raw!("{}", attachments.text());
             }
-            if let Some(custody) = &custody {
-                say_raw!("{}", audit_findings::text(custody));
+            if let (Some(custody), Some(locale)) = (&custody, locale) {
+                say_raw!("{}", audit_findings::text(custody, locale));
             }
         }
         let count = summary.report.problem_count;

@@ -8,8 +8,10 @@ use clap::Args;
 use salvage_ledger::chain::Record;
 use salvage_ledger::checkpoint::SignedCheckpoint;
 use salvage_ledger::entry::Timestamp;
-use salvage_ledger::findings::{ChainBook, CustodyAudit, MAX_SCHEME_BYTES, Sampling, Scheme};
+use salvage_ledger::findings::{ChainBook, CustodyAudit, MAX_SCHEME_BYTES, Sampling, Scheme, Severity};
 use salvage_ledger::scope::{MAX_ITEM_LINES, Scope};
+use salvage_node::custody_report;
+use salvage_node::provenance::Locale;
 
 /// The options of the certifier's audit.
 #[derive(Debug, Args)]
@@ -30,7 +32,8 @@ pub struct FindingsArgs {
     /// root, which anyone can recompute and no one could predict before the checkpoint.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     sample: Option<u32>,
-    /// Also write the findings as CSV (giai, code, severity, record, message).
+    /// Also write the findings as CSV (giai, code, severity, record, message); the messages are
+    /// English unless --lang asks for another language.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
 }
@@ -112,61 +115,70 @@ impl CustodyAuditPlan {
     }
 }
 
-/// The custody audit as text for people.
-pub fn text(audit: &CustodyAudit) -> String {
-    let mut text = String::from("Custody chains\n");
-    let mut line = |label: &str, value: String| text.push_str(&format!("  {label:<13}{value}\n"));
-    line("scope", if audit.scope.is_empty() { "the whole ledger".into() } else { audit.scope.join(" and ") });
-    line("scheme", format!("{} (version {})", audit.scheme.name, audit.scheme.version));
-    line("as of", audit.as_of.clone());
-    line("items", audit.items_in_scope.to_string());
-    if let Some(sample) = &audit.sample {
-        line(
-            "sample",
-            format!(
-                "{} of them, keyed by the root {} of checkpoint {}: {}",
-                sample.items.len(),
-                sample.checkpoint_root,
-                sample.checkpoint_size,
-                sample.items.join(", ")
-            ),
-        );
+/// The custody audit as text for people, in `locale`'s words (`[custody_audit.text]` of the
+/// node's locales, each finding's message from its template); English is the reference.
+pub fn text(audit: &CustodyAudit, locale: &Locale) -> String {
+    let t = |key: &str| locale.text(&format!("custody_audit.text.{key}")).to_owned();
+    let f = |key: &str, args: &[(&str, &str)]| locale.format(&format!("custody_audit.text.{key}"), args);
+    // `_one` for 1, `_other` else: a language with other plurals words both alike (docs in en.toml).
+    let count = |what: &str, n: usize| {
+        let form = if n == 1 { "one" } else { "other" };
+        f(&format!("{what}_{form}"), &[("count", &n.to_string())])
+    };
+    let [scope, scheme, as_of, items, sample, verdict] =
+        ["scope", "scheme", "as_of", "items", "sample", "verdict"].map(&t);
+    let width = [&scope, &scheme, &as_of, &items, &sample, &verdict].iter().map(|l| l.chars().count()).max();
+    let width = width.unwrap_or_default().max(11) + 2;
+    let mut text = format!("{}\n", locale.text("custody_audit.heading"));
+    let mut line = |label: &str, value: String| text.push_str(&format!("  {label:<width$}{value}\n"));
+    let scopes = audit.scope.join(&format!(" {} ", t("and")));
+    line(&scope, if audit.scope.is_empty() { locale.text("custody_audit.scope_all").to_owned() } else { scopes });
+    line(&scheme, f("scheme_version", &[("name", &audit.scheme.name), ("version", &audit.scheme.version)]));
+    line(&as_of, audit.as_of.clone());
+    line(&items, audit.items_in_scope.to_string());
+    if let Some(drawn) = &audit.sample {
+        let args = [
+            ("k", drawn.items.len().to_string()),
+            ("root", drawn.checkpoint_root.clone()),
+            ("size", drawn.checkpoint_size.to_string()),
+            ("items", drawn.items.join(", ")),
+        ];
+        line(&sample, f("sample_drawn", &args.each_ref().map(|(name, value)| (*name, value.as_str()))));
     }
-    line(
-        "verdict",
-        format!(
-            "{} ({} error{}, {} warning{})",
-            audit.verdict,
-            audit.errors,
-            s(audit.errors),
-            audit.warnings,
-            s(audit.warnings)
-        ),
-    );
+    let (errors, warnings) = (count("errors", audit.errors), count("warnings", audit.warnings));
+    let outcome = locale.text(&format!("audit.verdict.{}", audit.verdict)).to_owned();
+    line(&verdict, f("counts", &[("verdict", &outcome), ("errors", &errors), ("warnings", &warnings)]));
+    let level = |severity: Severity| t(&format!("level.{}", severity.as_str()));
+    let level_width = [Severity::Error, Severity::Warning, Severity::Info].map(|s| level(s).chars().count());
+    let level_width = level_width.into_iter().max().unwrap_or_default().max(8);
     for finding in &audit.findings {
-        let at = finding.seq.map(|seq| format!(" record {seq}")).unwrap_or_default();
+        let at =
+            finding.seq.map(|seq| format!(" {}", f("record", &[("record", &seq.to_string())]))).unwrap_or_default();
         text.push_str(&format!(
-            "  {:<8} {} {}{at}: {}\n",
-            finding.severity.as_str(),
+            "  {:<level_width$} {} {}{at}: {}\n",
+            level(finding.severity),
             finding.code.as_str(),
             finding.giai,
-            finding.message
+            custody_report::message(finding, locale)
         ));
     }
     text
 }
 
-/// The findings as CSV: a header, then one row each.
-pub fn csv(audit: &CustodyAudit) -> String {
+/// The findings as CSV: a header, then one row each; the messages in `language`'s words when
+/// one is given, else as the findings' English `message`.
+pub fn csv(audit: &CustodyAudit, language: Option<&Locale>) -> String {
     let mut csv = String::from("giai,code,severity,record,message\n");
     for finding in &audit.findings {
         let seq = finding.seq.map(|seq| seq.to_string()).unwrap_or_default();
+        let message =
+            language.map_or_else(|| finding.message.clone(), |locale| custody_report::message(finding, locale));
         csv.push_str(&format!(
             "{},{},{},{seq},{}\n",
             field(finding.giai.as_str()),
             finding.code.as_str(),
             finding.severity.as_str(),
-            field(&finding.message)
+            field(&message)
         ));
     }
     csv
@@ -179,6 +191,78 @@ fn field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
-fn s(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests {
+    use salvage_ledger::findings::{Sample, examples};
+    use salvage_node::provenance::Locales;
+
+    use super::*;
+
+    /// The English text as it was before it came from the locales, for comparison.
+    fn english_as_before(audit: &CustodyAudit) -> String {
+        let s = |count: usize| if count == 1 { "" } else { "s" };
+        let mut text = String::from("Custody chains\n");
+        let mut line = |label: &str, value: String| text.push_str(&format!("  {label:<13}{value}\n"));
+        line("scope", if audit.scope.is_empty() { "the whole ledger".into() } else { audit.scope.join(" and ") });
+        line("scheme", format!("{} (version {})", audit.scheme.name, audit.scheme.version));
+        line("as of", audit.as_of.clone());
+        line("items", audit.items_in_scope.to_string());
+        if let Some(sample) = &audit.sample {
+            let items = sample.items.join(", ");
+            let (root, size) = (&sample.checkpoint_root, sample.checkpoint_size);
+            line(
+                "sample",
+                format!("{} of them, keyed by the root {root} of checkpoint {size}: {items}", sample.items.len()),
+            );
+        }
+        let (errors, warnings) = (audit.errors, audit.warnings);
+        line("verdict", format!("{} ({errors} error{}, {warnings} warning{})", audit.verdict, s(errors), s(warnings)));
+        for finding in &audit.findings {
+            let at = finding.seq.map(|seq| format!(" record {seq}")).unwrap_or_default();
+            let (severity, code, giai) = (finding.severity.as_str(), finding.code.as_str(), &finding.giai);
+            text.push_str(&format!("  {severity:<8} {code} {giai}{at}: {}\n", finding.message));
+        }
+        text
+    }
+
+    #[test]
+    fn the_text_is_english_as_before_or_latvian_and_the_csv_english_unless_asked() {
+        let locales = Locales::embedded().unwrap();
+        let (en, lv) = (locales.get("en").unwrap(), locales.get("lv").unwrap());
+        let mut audits = examples::audits();
+        audits[1].scope = vec!["member=baltic-demolition".into(), "since=2026-01-01".into()];
+        audits[1].sample = Some(Sample {
+            k: 1,
+            checkpoint_size: 7,
+            checkpoint_root: "ab".repeat(32),
+            method: "",
+            items: vec![examples::BEAM.into()],
+        });
+        for audit in &audits {
+            assert_eq!(text(audit, en), english_as_before(audit));
+        }
+
+        let latvian = text(&audits[0], lv);
+        assert!(latvian.starts_with("Piegādes ķēdes\n  tvērums       visa virsgrāmata\n"), "{latvian}");
+        assert!(latvian.contains("  slēdziens     neatbilst (kļūdas: 5, brīdinājumi: 1)\n"), "{latvian}");
+        assert!(
+            latvian.contains(
+                "  kļūda       finding.waste_installed 4750002ROOF-0001 ieraksts nr. 4: 4750002ROOF-0001 ir azbestu \
+                 saturoši atkritumi, taču tika iebūvēts ēkā Jelgava kindergarten Pasaciņa\n"
+            ),
+            "{latvian}"
+        );
+        let latvian = text(&audits[1], lv);
+        assert!(latvian.contains("member=baltic-demolition un since=2026-01-01"), "{latvian}");
+        assert!(latvian.contains("  izlase        izvēlēti (skaits: 1), par atslēgu"), "{latvian}");
+        assert!(latvian.contains("  informācija finding.attestation_withdrawn"), "{latvian}");
+
+        let english = csv(&audits[0], None);
+        assert!(english.starts_with("giai,code,severity,record,message\n"));
+        assert!(english.contains("which is no waste handler"), "{english}");
+        let latvian = csv(&audits[0], Some(lv));
+        assert!(latvian.starts_with("giai,code,severity,record,message\n"), "the header stays English");
+        assert!(latvian.contains("kas nav atkritumu apsaimniekotājs") && !latvian.contains("no waste handler"));
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{FindingCode, RaisedFinding};
+use super::{FindingCode, FindingParams, RaisedFinding};
 use crate::chain::{Record, Seq};
 use crate::custody::{AttestationFacts, HAZARDOUS_ROUTES, MemberId, PassportFacts, WasteMarks};
 use crate::entry::Timestamp;
@@ -226,8 +226,19 @@ impl Chain {
         self.passports.push(PassportVersion { version, seq: record.seq.get(), at: At::of(&record.accepted) });
     }
 
-    fn raise(&mut self, code: FindingCode, record: &Record, message: String) {
-        self.raised.push(RaisedFinding { code, seq: Some(record.seq.get()), message });
+    /// Raises a finding about the record `seq` (if about one), made from `template` with the
+    /// item's GIAI and `facts`.
+    fn raise<const N: usize>(
+        &mut self,
+        code: FindingCode,
+        template: &'static str,
+        seq: Option<u64>,
+        message: String,
+        facts: [(&'static str, String); N],
+    ) {
+        let mut params = FindingParams::from([("giai", self.giai.to_string())]);
+        params.extend(facts);
+        self.raised.push(RaisedFinding { code, template, seq, message, params });
     }
 
     /// Takes a later record of the item, signed by `signer`; `roles` are every member's roles.
@@ -241,6 +252,7 @@ impl Chain {
         let statement = record.entry.statement();
         let body = &statement.body;
         let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+        let seq = Some(record.seq.get());
         matcher.note(&mut self.matched, record);
         use crate::entry::Kind;
         match statement.kind {
@@ -258,7 +270,8 @@ impl Chain {
                         self.giai,
                         self.marks.describe()
                     );
-                    self.raise(FindingCode::WasteToNonHandler, record, message);
+                    let facts = [("marks", marks_codes(&self.marks)), ("to", to.to_string())];
+                    self.raise(FindingCode::WasteToNonHandler, "waste_to_non_handler", seq, message, facts);
                 }
                 self.pending = Some(Offer { to, seq: record.seq.get(), at: At::of(&record.accepted) });
             }
@@ -282,13 +295,13 @@ impl Chain {
                 let Some(facts) = body.get("attestation").and_then(AttestationFacts::deserialize_from) else { return };
                 let version = body.get("passport_version").and_then(Value::as_u64).unwrap_or_default();
                 let recorded_on = record.accepted.as_str().get(..10).unwrap_or_default().to_owned();
-                if facts.valid_until.as_deref().is_some_and(|last| last < recorded_on.as_str()) {
+                if let Some(last) = facts.valid_until.as_deref().filter(|last| *last < recorded_on.as_str()) {
                     let message = format!(
-                        "an attestation of {} was recorded on {recorded_on}, after its last valid day {}",
-                        self.giai,
-                        facts.valid_until.as_deref().unwrap_or_default()
+                        "an attestation of {} was recorded on {recorded_on}, after its last valid day {last}",
+                        self.giai
                     );
-                    self.raise(FindingCode::AttestationExpired, record, message);
+                    let dates = [("recorded_on", recorded_on.clone()), ("valid_until", last.to_owned())];
+                    self.raise(FindingCode::AttestationExpired, "attestation_expired", seq, message, dates);
                 }
                 if version == self.passports.len() as u64 {
                     self.marks.note_attestation(&facts, record.seq);
@@ -314,14 +327,16 @@ impl Chain {
                     }
                     let reason = text("/reason").unwrap_or_default();
                     let message = format!("the attestation of record {} was withdrawn: {reason}", attestation.seq);
-                    self.raise(FindingCode::AttestationWithdrawn, record, message);
+                    let facts = [("record", attestation.seq.to_string()), ("reason", reason)];
+                    self.raise(FindingCode::AttestationWithdrawn, "attestation_withdrawn", seq, message, facts);
                 }
             }
             Kind::ItemInstall => {
                 let building = text("/site/building").unwrap_or_default();
                 if self.marks.is_waste() {
                     let message = format!("{} is {} and was installed in {building}", self.giai, self.marks.describe());
-                    self.raise(FindingCode::WasteInstalled, record, message);
+                    let facts = [("marks", marks_codes(&self.marks)), ("building", building.clone())];
+                    self.raise(FindingCode::WasteInstalled, "waste_installed", seq, message, facts);
                 }
                 let inspected = self
                     .attestations
@@ -329,7 +344,9 @@ impl Chain {
                     .any(|a| a.withdrawn.is_none() && matches!(a.result.as_str(), "pass" | "conditional"));
                 if !inspected {
                     let message = format!("{} was installed in {building} with no passed attestation", self.giai);
-                    self.raise(FindingCode::InstalledWithoutInspection, record, message);
+                    let facts = [("building", building.clone())];
+                    let code = FindingCode::InstalledWithoutInspection;
+                    self.raise(code, "installed_without_inspection", seq, message, facts);
                 }
                 self.status = "installed";
                 self.installed_in = Some(building);
@@ -342,7 +359,8 @@ impl Chain {
                 let route = text("/route").unwrap_or_default();
                 if self.marks.is_hazardous() && !HAZARDOUS_ROUTES.contains(&route.as_str()) {
                     let message = format!("{} is {} and was disposed of by {route}", self.giai, self.marks.describe());
-                    self.raise(FindingCode::HazardNotDisposed, record, message);
+                    let facts = [("marks", marks_codes(&self.marks)), ("route", route.clone())];
+                    self.raise(FindingCode::HazardNotDisposed, "hazard_not_disposed", seq, message, facts);
                 }
                 self.status = "disposed";
                 self.disposal = Some(Disposal { seq: record.seq.get(), route, waste_code: text("/waste_code") });
@@ -365,13 +383,19 @@ impl Chain {
             && parent > 0.0
             && parent - parts_kg > parent * tolerance
         {
+            let percent = format!("{:.1}", (parent - parts_kg) / parent * 100.0);
             let message = format!(
-                "{} weighed {parent} kg; its {} parts weigh {parts_kg} kg: {:.1} % of the material is unaccounted for",
+                "{} weighed {parent} kg; its {} parts weigh {parts_kg} kg: {percent} % of the material is unaccounted for",
                 self.giai,
                 parts.len(),
-                (parent - parts_kg) / parent * 100.0
             );
-            self.raise(FindingCode::SplitMassLoss, record, message);
+            let facts = [
+                ("kg", parent.to_string()),
+                ("parts", parts.len().to_string()),
+                ("parts_kg", parts_kg.to_string()),
+                ("percent", percent),
+            ];
+            self.raise(FindingCode::SplitMassLoss, "split_mass_loss", Some(record.seq.get()), message, facts);
         }
         matcher.note(&mut self.matched, record);
         if let Some(last) = self.custody.last_mut() {
@@ -395,7 +419,8 @@ impl Chain {
         if self.hazardous && in_circulation {
             let message =
                 format!("{} is {} and is still {}, not disposed of", self.giai, self.marks.describe(), self.status);
-            self.raised.push(RaisedFinding { code: FindingCode::HazardNotDisposed, seq: None, message });
+            let facts = [("marks", marks_codes(&self.marks)), ("status", self.status.to_owned())];
+            self.raise(FindingCode::HazardNotDisposed, "hazard_not_disposed_still", None, message, facts);
         }
         for attestation in &mut self.attestations {
             attestation.expired = attestation.valid_until.as_deref().is_some_and(|last| last < today);
@@ -403,25 +428,39 @@ impl Chain {
         let current = self.passports.len() as u64;
         let live: Vec<&AttestationSummary> = self.attestations.iter().filter(|a| a.withdrawn.is_none()).collect();
         if in_circulation && let Some(last) = live.last() {
-            let raised_at_recording =
-                self.raised.iter().any(|f| f.code == FindingCode::AttestationExpired && f.seq == Some(last.seq));
-            if last.expired && !raised_at_recording {
-                let message = format!(
-                    "the last attestation of {} (record {}) expired on {}",
-                    self.giai,
-                    last.seq,
-                    last.valid_until.as_deref().unwrap_or_default()
-                );
-                self.raised.push(RaisedFinding { code: FindingCode::AttestationExpired, seq: Some(last.seq), message });
-            }
+            let (last_seq, expired) = (last.seq, last.expired);
+            let valid_until = last.valid_until.clone().unwrap_or_default();
             let newest = live.iter().map(|a| a.passport_version).max().unwrap_or(current);
+            let raised_at_recording =
+                self.raised.iter().any(|f| f.code == FindingCode::AttestationExpired && f.seq == Some(last_seq));
+            if expired && !raised_at_recording {
+                let message =
+                    format!("the last attestation of {} (record {last_seq}) expired on {valid_until}", self.giai);
+                let facts = [("record", last_seq.to_string()), ("valid_until", valid_until)];
+                let code = FindingCode::AttestationExpired;
+                self.raise(code, "attestation_expired_lapsed", Some(last_seq), message, facts);
+            }
             if newest < current {
                 let message = format!(
                     "{} is attested up to passport version {newest}; its passport is at version {current}",
                     self.giai
                 );
-                self.raised.push(RaisedFinding { code: FindingCode::AttestedOlderVersion, seq: None, message });
+                let facts = [("version", newest.to_string()), ("current", current.to_string())];
+                self.raise(FindingCode::AttestedOlderVersion, "attested_older_version", None, message, facts);
             }
         }
     }
+}
+
+/// Why an item is waste now, as the code list of the `marks` of [`FindingParams`]: `waste C`
+/// (or `waste`) while a passport's waste status stands, `asbestos` while it holds asbestos.
+fn marks_codes(marks: &WasteMarks) -> String {
+    let mut codes = Vec::with_capacity(2);
+    if let Some(mark) = marks.waste.as_ref().filter(|_| marks.end_of_waste.is_none()) {
+        codes.push(mark.code.as_ref().map_or_else(|| "waste".to_owned(), |code| format!("waste {code}")));
+    }
+    if marks.holds_asbestos() {
+        codes.push("asbestos".to_owned());
+    }
+    codes.join(", ")
 }

@@ -14,6 +14,8 @@
 //! records: which items a `member=` or `building=` scope covers is known only at the end.
 
 mod chain;
+#[cfg(feature = "testkit")]
+pub mod examples;
 mod sample;
 mod scheme;
 
@@ -81,6 +83,21 @@ impl FindingCode {
             FindingCode::AttestationWithdrawn => "finding.attestation_withdrawn",
         }
     }
+
+    /// The templates its messages are made from, by name (`custody_audit.finding.<name>` in the
+    /// node's locales): the code's own name, and a second for the two findings raised two ways.
+    pub fn templates(self) -> &'static [&'static str] {
+        match self {
+            FindingCode::WasteInstalled => &["waste_installed"],
+            FindingCode::WasteToNonHandler => &["waste_to_non_handler"],
+            FindingCode::HazardNotDisposed => &["hazard_not_disposed", "hazard_not_disposed_still"],
+            FindingCode::InstalledWithoutInspection => &["installed_without_inspection"],
+            FindingCode::AttestationExpired => &["attestation_expired", "attestation_expired_lapsed"],
+            FindingCode::AttestedOlderVersion => &["attested_older_version"],
+            FindingCode::SplitMassLoss => &["split_mass_loss"],
+            FindingCode::AttestationWithdrawn => &["attestation_withdrawn"],
+        }
+    }
 }
 
 impl Serialize for FindingCode {
@@ -89,12 +106,29 @@ impl Serialize for FindingCode {
     }
 }
 
+/// The facts a finding's message is made of, by the name of their placeholder in its template:
+/// a report in another language fills its own template with them (`custody_audit.finding` in
+/// node/locales/). Every finding has `giai`; the others, by template:
+///
+/// - `marks`: why the item is waste, as a list of codes joined by `, `: `waste 17 06 05*` (a
+///   passport said it is waste, with its List of Waste code; `waste` without one), `asbestos`
+///   (it holds asbestos). The English message says `asbestos waste` when `asbestos` is listed,
+///   else `waste (List of Waste code C)` or `waste`.
+/// - `to` (a member id), `building`, `route` (the disposal route's code), `status` (`available`
+///   or `installed`), `reason` (as the withdrawal gave it).
+/// - `record`, `version`, `current`, `parts`: whole numbers; `recorded_on`, `valid_until`:
+///   dates `YYYY-MM-DD`; `kg`, `parts_kg`, `percent`: decimals with a `.`, as the message
+///   writes them (`182.4`, `11.1`).
+pub type FindingParams = BTreeMap<&'static str, String>;
+
 /// A finding as a chain raised it, before a scheme weighed it.
 #[derive(Debug, Clone)]
 pub(crate) struct RaisedFinding {
     code: FindingCode,
+    template: &'static str,
     seq: Option<u64>,
     message: String,
+    params: FindingParams,
 }
 
 /// One finding in a report.
@@ -109,8 +143,13 @@ pub struct Finding {
     /// The record it is about, when one record is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
-    /// What was found.
+    /// What was found, in English: stable for scripts, whatever language a report is in.
     pub message: String,
+    /// The facts of the message, by name ([`FindingParams`]).
+    pub params: FindingParams,
+    /// The template the message is made from: one of its code's [`FindingCode::templates`].
+    #[serde(skip)]
+    pub template: &'static str,
 }
 
 /// The chains of a ledger's items, built as the records are read in order.
@@ -258,6 +297,8 @@ impl ChainBook {
                         giai: chain.giai.clone(),
                         seq: raised.seq,
                         message: raised.message,
+                        params: raised.params,
+                        template: raised.template,
                     });
                 }
             }

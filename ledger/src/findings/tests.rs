@@ -204,3 +204,54 @@ fn the_shipped_scheme_weighs_every_finding_and_a_scheme_with_a_typo_is_refused()
         text.lines().filter(|line| !line.contains("split_mass_loss\"")).collect::<Vec<_>>().join("\n");
     assert!(Scheme::parse("m.toml", &missing).unwrap_err().to_string().contains("finding.split_mass_loss"));
 }
+
+#[test]
+fn every_finding_has_its_facts_and_the_examples_raise_every_form_of_every_message() {
+    let audits = super::examples::audits();
+    let findings: Vec<&Finding> = audits.iter().flat_map(|audit| &audit.findings).collect();
+    for code in FindingCode::ALL {
+        for template in code.templates() {
+            assert!(
+                findings.iter().any(|f| f.code == code && f.template == *template),
+                "no example of {} as {template}",
+                code.as_str()
+            );
+        }
+    }
+    for finding in &findings {
+        assert!(finding.code.templates().contains(&finding.template), "{finding:?}");
+        assert_eq!(finding.params["giai"], finding.giai.as_str());
+        // Every fact is in the English message as written, but the marks, which it describes,
+        // and the GIAI, which the withdrawal's message leaves to the finding's `giai`.
+        for (name, value) in finding.params.iter().filter(|(name, _)| !matches!(**name, "marks" | "giai")) {
+            assert!(finding.message.contains(value.as_str()), "{name} = {value:?} not in {:?}", finding.message);
+        }
+    }
+    let marks = |giai: &str| {
+        let finding = findings.iter().find(|f| f.giai.as_str() == giai && f.params.contains_key("marks")).unwrap();
+        finding.params["marks"].clone()
+    };
+    assert_eq!(marks(SHEET), "waste 17 06 05*, asbestos");
+    assert_eq!(marks(super::examples::SLUDGE), "waste 08 01 11*");
+    let offered = findings.iter().find(|f| f.code == FindingCode::WasteToNonHandler).unwrap();
+    let json = serde_json::to_value(offered).unwrap();
+    assert_eq!(json["params"]["to"], "timber-builders", "{json:#}");
+    assert!(json.get("template").is_none(), "the template is the reports' business, not the JSON's");
+}
+
+#[test]
+fn the_kindergarten_findings_keep_their_english_messages() {
+    let f = Fixture::new();
+    let (_dir, records) = recorded(&f, kindergarten(&f));
+    let audit = audited(&records, &[], None);
+    let messages: Vec<&str> = audit.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "4750002ROOF-0001 is asbestos waste, offered to timber-builders, which is no waste handler",
+            "4750002ROOF-0001 is asbestos waste and was installed in Jelgava kindergarten Pasaciņa",
+            "4750002ROOF-0001 was installed in Jelgava kindergarten Pasaciņa with no passed attestation",
+            "4750002ROOF-0001 is asbestos waste and is still installed, not disposed of",
+        ]
+    );
+}
