@@ -14,7 +14,7 @@ use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
 use salvage_cli::disclosures_dir::DisclosuresDir;
 use salvage_ledger::attachment::{AttachmentDigest, can_name, named_in};
-use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit, audit_observing};
+use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit};
 use salvage_ledger::checkpoint::SignedCheckpoint;
 use salvage_ledger::entry::{Kind, LedgerId, Timestamp};
 use salvage_ledger::genesis::Genesis;
@@ -207,9 +207,7 @@ impl AuditCommand {
             bar.set_position(read);
         };
         let mut report = match custody.as_mut() {
-            Some(plan) => {
-                audit_observing(genesis.entry(), records, &options, &mut progress, &mut |record| plan.note(record))
-            }
+            Some(plan) => plan.audit(genesis.entry(), records, &options, &mut progress),
             None => audit(genesis.entry(), records, &options, &mut progress),
         };
         bar.finish_and_clear();

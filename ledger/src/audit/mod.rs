@@ -200,15 +200,17 @@ where
     run(genesis, records, options, progress, None)
 }
 
-/// [`audit`], showing `observe` every record the rules accepted, in ledger order (the genesis
-/// first), after its chunk was replayed: a certifier's findings follow the custody chains the
-/// audit proved, in the same pass, without decoding any record twice.
+/// [`audit`], handing `observe` every record the rules accepted, in ledger order (the genesis
+/// first), a chunk at a time after the chunk was replayed: a certifier's findings follow the
+/// custody chains the audit proved, in the same pass, without decoding any record twice. The
+/// records are the observer's to keep: one that hands them on to a thread of its own takes its
+/// work (and freeing them) off the thread that replays the rules.
 pub fn audit_observing<I, E>(
     genesis: &SignedEntry,
     records: I,
     options: &AuditOptions,
     progress: &mut dyn FnMut(u64),
-    observe: &mut dyn FnMut(&Record),
+    observe: &mut dyn FnMut(Vec<Record>),
 ) -> AuditReport
 where
     I: IntoIterator<Item = Result<Vec<u8>, E>>,
@@ -222,7 +224,7 @@ fn run<I, E>(
     records: I,
     options: &AuditOptions,
     progress: &mut dyn FnMut(u64),
-    mut observe: Option<&mut dyn FnMut(&Record)>,
+    mut observe: Option<&mut dyn FnMut(Vec<Record>)>,
 ) -> AuditReport
 where
     I: IntoIterator<Item = Result<Vec<u8>, E>>,
@@ -231,8 +233,10 @@ where
     let mut auditor = Auditor::new(genesis, options);
     auditor.observing = observe.is_some();
     let mut progress = |auditor: &mut Auditor| {
-        if let Some(observe) = observe.as_mut() {
-            auditor.accepted.drain(..).for_each(|record| observe(&record));
+        if let Some(observe) = observe.as_mut()
+            && !auditor.accepted.is_empty()
+        {
+            observe(std::mem::take(&mut auditor.accepted));
         }
         progress(auditor.tree.len());
     };
