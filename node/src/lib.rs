@@ -23,6 +23,7 @@
 //! - [`audit_report`]: the HTML report a certification body files after `salvage audit`.
 //! - [`attachments`]: members' photos and documents, and the page's thumbnails of the photos.
 //! - [`holdings`]: who holds what, is offered what and signed what, for members' own lists.
+//! - [`follower`]: following the ledger into the attachments' names and the holdings.
 //! - [`app`]: the site app at `/app/`, with which members work from a phone; its key stays there.
 #![deny(missing_docs)]
 
@@ -33,6 +34,7 @@ pub mod audit_report;
 pub mod config;
 pub mod consortium;
 pub mod custody_report;
+pub mod follower;
 pub mod holdings;
 pub mod impact_report;
 // Crate-private parsers opened to the fuzz targets, only in their builds.

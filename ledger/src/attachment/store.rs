@@ -69,13 +69,31 @@ pub struct Held {
     pub media_type: MediaType,
 }
 
-/// How far the store's record of names follows the ledger.
+/// How far a store derived from the ledger follows it: this store's record of
+/// names, and the node's other followers of the ledger (its members' holdings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Followed {
     /// The records `0..size` have been read.
     pub size: u64,
     /// The leaf hash of record `size − 1`.
     pub last_leaf: [u8; 32],
+}
+
+impl Followed {
+    /// The mark as the stores keep it: the size (8 bytes, big-endian) ‖ the leaf hash.
+    pub fn to_bytes(&self) -> [u8; 40] {
+        let mut mark = [0; 40];
+        mark[..8].copy_from_slice(&self.size.to_be_bytes());
+        mark[8..].copy_from_slice(&self.last_leaf);
+        mark
+    }
+
+    /// The mark [`Followed::to_bytes`] kept; `None` when it is too short.
+    pub fn from_bytes(mark: &[u8]) -> Option<Followed> {
+        let size = mark.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok())?;
+        let last_leaf = mark.get(8..40).and_then(|b| <[u8; 32]>::try_from(b).ok())?;
+        Some(Followed { size: u64::from_be_bytes(size), last_leaf })
+    }
 }
 
 /// One item's record naming a file.
@@ -226,14 +244,10 @@ impl AttachmentStore {
         let txn = self.names.begin_read().map_err(|e| self.failed(&e))?;
         let meta = txn.open_table(META).map_err(|e| self.failed(&e))?;
         let Some(value) = meta.get("followed").map_err(|e| self.failed(&e))? else { return Ok(None) };
-        let value = value.value();
-        let (Some(size), Some(last_leaf)) = (
-            value.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()),
-            value.get(8..40).and_then(|b| <[u8; 32]>::try_from(b).ok()),
-        ) else {
+        let Some(followed) = Followed::from_bytes(value.value()) else {
             return Err(AttachmentError::Names { path: self.names_path(), reason: "a malformed mark".into() });
         };
-        Ok(Some(Followed { size: u64::from_be_bytes(size), last_leaf }))
+        Ok(Some(followed))
     }
 
     /// Records `notes`, the names of the records up to `followed.size`, in one
@@ -251,9 +265,7 @@ impl AttachmentStore {
                     missing.insert(note.digest.as_bytes(), note.seq)?;
                 }
             }
-            let mut mark = followed.size.to_be_bytes().to_vec();
-            mark.extend_from_slice(&followed.last_leaf);
-            txn.open_table(META)?.insert("followed", mark.as_slice())?;
+            txn.open_table(META)?.insert("followed", followed.to_bytes().as_slice())?;
             Ok(())
         })
     }

@@ -10,6 +10,9 @@
 //!   notes which items name which files, publicly or not, so a read can be
 //!   judged without searching the ledger, and what is named but not held (a
 //!   consortium node fetches it from its peers: `consortium::attachments`).
+//!   It follows the ledger as every store of the node's does
+//!   (`crate::follower`); [`Attachments::naming`] catches up itself when a
+//!   file is named by no record read so far.
 //! - [`thumbnail`]: the page's thumbnails, derived once and kept beside the original.
 //!
 //! The HTTP side is `server/attachments.rs`.
@@ -17,29 +20,26 @@
 pub mod thumbnail;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use salvage_ledger::Ledger;
 use salvage_ledger::attachment::{
-    AttachmentDigest, AttachmentError, AttachmentStore, Followed, Held, MediaType, NameNote, Naming, can_name,
-    location_metadata, named_in, sniff,
+    AttachmentDigest, AttachmentError, AttachmentStore, Held, MediaType, NameNote, Naming, can_name, location_metadata,
+    named_in, sniff,
 };
+use salvage_ledger::chain::Record;
 use salvage_ledger::disclosure::{Disclosure, reveal};
 use salvage_ledger::entry::SignedEntry;
 use salvage_ledger::refusal::{Refusal, RefusalCode};
 use serde_json::Value;
 
-/// How many records [`Attachments::follow`] reads at a time.
-const FOLLOW_CHUNK: u64 = 512;
+use crate::follower::{Followed, Follower, Notes, followed_to};
 
 /// A node's attachment store with its limits.
 pub struct Attachments {
-    store: AttachmentStore,
+    follower: Arc<Follower<AttachmentStore>>,
     limit: u64,
-    // One follower at a time: the background one, or a read catching up.
-    following: Mutex<()>,
-    followed: tokio::sync::watch::Sender<u64>,
 }
 
 /// The suffix of a thumbnail beside its original (docs/format.md §15).
@@ -68,14 +68,13 @@ pub struct UploadRefusal {
 impl Attachments {
     /// Opens the store in `dir`; files larger than `limit` bytes are refused.
     pub fn open(dir: &Path, limit: u64) -> Result<Attachments, AttachmentError> {
-        let store = AttachmentStore::open(dir)?;
-        let followed = store.followed()?.map_or(0, |followed| followed.size);
-        Ok(Attachments { store, limit, following: Mutex::new(()), followed: tokio::sync::watch::Sender::new(followed) })
+        let follower = Follower::new(AttachmentStore::open(dir)?)?;
+        Ok(Attachments { follower: Arc::new(follower), limit })
     }
 
     /// The store.
     pub fn store(&self) -> &AttachmentStore {
-        &self.store
+        self.follower.notes()
     }
 
     /// The largest file taken, in bytes.
@@ -117,7 +116,7 @@ impl Attachments {
     pub fn check_references(&self, entry: &SignedEntry, disclosures: &[Disclosure]) -> Result<(), Refusal> {
         for named in named_by(entry, disclosures) {
             let reference = &named.reference;
-            let held = self.store.held(&reference.digest).map_err(|error| {
+            let held = self.store().held(&reference.digest).map_err(|error| {
                 tracing::error!(%error, "reading the attachment store");
                 Refusal::new(
                     RefusalCode::AttachmentMissing,
@@ -155,7 +154,7 @@ impl Attachments {
         let mut unheld: Vec<AttachmentDigest> = named_by(entry, disclosures)
             .into_iter()
             .map(|named| named.reference.digest)
-            .filter(|digest| matches!(self.store.held(digest), Ok(None)))
+            .filter(|digest| matches!(self.store().held(digest), Ok(None)))
             .collect();
         unheld.sort();
         unheld.dedup();
@@ -165,14 +164,14 @@ impl Attachments {
     /// Derives and keeps the thumbnail of the image `digest` unless it is kept
     /// already; returns its length in bytes.
     pub fn derive_thumbnail(&self, digest: &AttachmentDigest, media_type: MediaType) -> Result<u64, ThumbnailFailure> {
-        let kept = self.store.derived_path(digest, THUMBNAIL_SUFFIX);
+        let kept = self.store().derived_path(digest, THUMBNAIL_SUFFIX);
         if let Ok(meta) = std::fs::metadata(&kept) {
             return Ok(meta.len());
         }
-        let original = self.store.read(digest).map_err(ThumbnailFailure::Store)?;
+        let original = self.store().read(digest).map_err(ThumbnailFailure::Store)?;
         let derived = thumbnail::thumbnail(&original, media_type, thumbnail::THUMBNAIL_WIDTH)
             .map_err(ThumbnailFailure::Undecodable)?;
-        self.store.put_derived(digest, THUMBNAIL_SUFFIX, &derived.jpeg).map_err(ThumbnailFailure::Store)?;
+        self.store().put_derived(digest, THUMBNAIL_SUFFIX, &derived.jpeg).map_err(ThumbnailFailure::Store)?;
         Ok(derived.jpeg.len() as u64)
     }
 
@@ -180,9 +179,9 @@ impl Attachments {
     /// holds the image but has no thumbnail yet; `None` when it does not hold
     /// it or cannot decode it (the page then links the photo without one).
     pub fn thumbnail_size(&self, digest: &AttachmentDigest) -> Option<(u32, u32)> {
-        let kept = self.store.derived_path(digest, THUMBNAIL_SUFFIX);
+        let kept = self.store().derived_path(digest, THUMBNAIL_SUFFIX);
         if !kept.exists() {
-            let held = self.store.held(digest).ok()??;
+            let held = self.store().held(digest).ok()??;
             if !held.media_type.is_image() {
                 return None;
             }
@@ -197,15 +196,16 @@ impl Attachments {
     /// Who names `digest`, after catching up with the ledger if no record
     /// noted so far names it (a file named by a record just written).
     pub fn naming(&self, ledger: &Ledger, digest: &AttachmentDigest) -> Result<Naming, AttachmentError> {
-        let naming = self.store.naming(digest)?;
+        let naming = self.store().naming(digest)?;
         if naming.is_named() || self.followed_size() >= ledger.size() {
             return Ok(naming);
         }
         // Never waits for the background follower, which may be reading a whole
         // ledger after an upgrade: the file is then named a little later.
-        let Ok(_one_at_a_time) = self.following.try_lock() else { return Ok(naming) };
-        self.follow_locked(ledger)?;
-        self.store.naming(digest)
+        if self.follower.try_follow(ledger)?.is_none() {
+            return Ok(naming);
+        }
+        self.store().naming(digest)
     }
 
     /// Waits, at most `patience`, until the store has read `size` records: a
@@ -213,86 +213,66 @@ impl Attachments {
     /// many records from its peers) waits for it rather than answer
     /// "unknown" for a file a record already names. Returns whether it got there.
     pub async fn caught_up(&self, size: u64, patience: Duration) -> bool {
-        let mut followed = self.followed.subscribe();
-        matches!(tokio::time::timeout(patience, followed.wait_for(|followed| *followed >= size)).await, Ok(Ok(_)))
+        self.follower.caught_up(size, patience).await
     }
 
     /// How many of the ledger's records the store has read.
     pub fn followed_size(&self) -> u64 {
-        *self.followed.borrow()
+        self.follower.followed_size()
     }
 
     /// Reads the records the store has not seen, noting which items name which
     /// files; starts over when the ledger under the store is another one.
     /// Returns the size followed.
     pub fn follow(&self, ledger: &Ledger) -> Result<u64, AttachmentError> {
-        let _one_at_a_time = self.following.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.follow_locked(ledger)
-    }
-
-    /// [`Attachments::follow`], by the holder of `following`.
-    fn follow_locked(&self, ledger: &Ledger) -> Result<u64, AttachmentError> {
-        let size = ledger.size();
-        let mut from = match self.store.followed()? {
-            Some(followed) if followed.size <= size && leaf(ledger, followed.size) == Some(followed.last_leaf) => {
-                followed.size
-            }
-            Some(_) => {
-                tracing::warn!(
-                    "the ledger is not the one the attachments followed (a snapshot was installed): reading it again"
-                );
-                self.store.forget_names()?;
-                0
-            }
-            None => 0,
-        };
-        while from < size {
-            let records = ledger.records(from, FOLLOW_CHUNK).map_err(|error| ledger_failed(&error))?;
-            let Some(last) = records.last() else { break };
-            let mut notes = Vec::new();
-            for record in &records {
-                let statement = record.entry.statement();
-                if !can_name(statement.kind) {
-                    continue;
-                }
-                let seq = record.seq.get();
-                let disclosures = ledger.disclosures(seq).map_err(|error| ledger_failed(&error))?;
-                let revealed = disclosures.and_then(|d| reveal(statement.kind, &statement.body, &d).ok());
-                let body = revealed.as_ref().unwrap_or(&statement.body);
-                for named in named_in(statement.kind, body) {
-                    let Some(giai) = naming_item(body, &named.place) else { continue };
-                    notes.push(NameNote { digest: named.reference.digest, giai, public: named.public, seq });
-                }
-            }
-            let followed = Followed { size: last.seq.get() + 1, last_leaf: *last.leaf_hash().as_bytes() };
-            self.store.note_names(followed, &notes)?;
-            from = followed.size;
-            self.followed.send_replace(from);
-        }
-        Ok(from)
+        self.follower.follow(ledger)
     }
 
     /// Follows the ledger in the background, every `every`, until the node stops.
-    pub(crate) fn follow_in_the_background(self: &Arc<Self>, ledger: Arc<Ledger>, every: Duration) {
-        let attachments = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut failures = 0u32;
-            loop {
-                tokio::time::sleep(every * (1 << failures.min(6))).await;
-                if ledger.size() <= attachments.followed_size() {
-                    continue;
-                }
-                let (ledger, follower) = (Arc::clone(&ledger), Arc::clone(&attachments));
-                match tokio::task::spawn_blocking(move || follower.follow(&ledger)).await {
-                    Ok(Ok(_)) => failures = 0,
-                    Ok(Err(error)) => {
-                        failures += 1;
-                        tracing::error!(%error, "following the ledger's attachments");
-                    }
-                    Err(_) => return,
-                }
+    pub(crate) fn follow_in_the_background(&self, ledger: Arc<Ledger>, every: Duration) {
+        self.follower.follow_in_the_background(ledger, every);
+    }
+}
+
+impl Notes for AttachmentStore {
+    type Error = AttachmentError;
+
+    const WHAT: &'static str = "attachments";
+
+    fn followed(&self) -> Result<Option<Followed>, AttachmentError> {
+        AttachmentStore::followed(self)
+    }
+
+    /// Notes which items name which files in all of `records`, restricted
+    /// fields included (revealed from the records' disclosures).
+    fn note_records(&self, ledger: &Ledger, records: &[Record]) -> Result<Followed, AttachmentError> {
+        let last = records.last().ok_or_else(|| Self::ledger_failed(&"no records to follow"))?;
+        let mut notes = Vec::new();
+        for record in records {
+            let statement = record.entry.statement();
+            if !can_name(statement.kind) {
+                continue;
             }
-        });
+            let seq = record.seq.get();
+            let disclosures = ledger.disclosures(seq).map_err(|error| Self::ledger_failed(&error))?;
+            let revealed = disclosures.and_then(|d| reveal(statement.kind, &statement.body, &d).ok());
+            let body = revealed.as_ref().unwrap_or(&statement.body);
+            for named in named_in(statement.kind, body) {
+                let Some(giai) = naming_item(body, &named.place) else { continue };
+                notes.push(NameNote { digest: named.reference.digest, giai, public: named.public, seq });
+            }
+        }
+        let followed = followed_to(last);
+        self.note_names(followed, &notes)?;
+        Ok(followed)
+    }
+
+    fn start_over(&self) -> Result<(), AttachmentError> {
+        self.forget_names()
+    }
+
+    fn ledger_failed(error: &dyn std::fmt::Display) -> AttachmentError {
+        AttachmentError::Names { path: "the ledger".into(), reason: error.to_string() }
     }
 }
 
@@ -323,16 +303,6 @@ fn naming_item(body: &Value, place: &salvage_ledger::disclosure::Place) -> Optio
         _ => body.get("giai"),
     };
     item?.as_str().map(str::to_owned)
-}
-
-/// The leaf hash of record `size − 1`; the genesis's for an empty mark.
-fn leaf(ledger: &Ledger, size: u64) -> Option<[u8; 32]> {
-    let seq = size.checked_sub(1)?;
-    ledger.record(seq).ok().map(|record| *record.leaf_hash().as_bytes())
-}
-
-fn ledger_failed(error: &dyn std::fmt::Display) -> AttachmentError {
-    AttachmentError::Names { path: "the ledger".into(), reason: error.to_string() }
 }
 
 fn too_large(limit: u64) -> UploadRefusal {

@@ -6,16 +6,15 @@
 //! a node follows its ledger into a store of its own keyed by member (`store`,
 //! `DATA/holdings.redb`), as it follows it into the attachments' names:
 //!
-//! - [`Holdings::follow`] reads the records the store has not seen. For each it notes who signed
-//!   it (by every key a member ever had: a record signed by a key revoked since is still that
-//!   member's) and which items it touched (the item its body names, a split's parts, the GIAIs
-//!   a reservation takes); then it reads each touched item's **current** state from the ledger
-//!   and writes where it stands now. A follower that runs behind thus never writes a state the
-//!   item has left, and an item touched again later is written again then.
-//! - A store that finds another ledger under it (a snapshot installed: the record at its mark
-//!   has another leaf hash) starts over.
-//! - A node follows in the background ([`Holdings::follow_in_the_background`]); a read catches
-//!   up itself when only a few records are new and nobody else is following
+//! - It follows the ledger as every store of the node's does (`crate::follower`: a mark, one
+//!   follower at a time, in the background, another ledger found under it read again from the
+//!   start). For each record it notes who signed it (by every key a member ever had: a record
+//!   signed by a key revoked since is still that member's) and which items it touched (the item
+//!   its body names, a split's parts, the GIAIs a reservation takes); then it reads each touched
+//!   item's **current** state from the ledger and writes where it stands now. A follower that
+//!   runs behind thus never writes a state the item has left, and an item touched again later
+//!   is written again then.
+//! - A read catches up itself when only a few records are new and nobody else is following
 //!   ([`Holdings::catch_up`]), or waits a little for the one who is ([`Holdings::caught_up`]).
 //!
 //! The HTTP side is `server/member_views.rs`.
@@ -24,7 +23,7 @@ mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use salvage_ledger::Ledger;
@@ -35,11 +34,10 @@ use salvage_ledger::ident::Giai;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use crate::follower::Followed;
+use crate::follower::{Follower, Notes, followed_to};
 use store::{Changes, Standing};
 pub use store::{HoldingsStore, Page, SignedRecord};
-
-/// How many records [`Holdings::follow`] reads at a time.
-const FOLLOW_CHUNK: u64 = 512;
 
 /// How many items one write may take: a chunk of reservations could name half a million.
 const MAX_TOUCHED_PER_WRITE: usize = 4096;
@@ -49,19 +47,7 @@ const READ_CATCH_UP: u64 = 4096;
 
 /// A node's record of who holds what, who is offered what and who signed what.
 pub struct Holdings {
-    store: HoldingsStore,
-    // One follower at a time: the background one, or a read catching up.
-    following: Mutex<()>,
-    followed: tokio::sync::watch::Sender<u64>,
-}
-
-/// How far the store follows the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Followed {
-    /// The records `0..size` have been read.
-    pub size: u64,
-    /// The leaf hash of record `size − 1`.
-    pub last_leaf: [u8; 32],
+    follower: Arc<Follower<HoldingsStore>>,
 }
 
 /// Why the holdings could not be read or followed.
@@ -92,9 +78,8 @@ impl Holdings {
     pub fn open(path: &Path) -> Result<Holdings, HoldingsError> {
         // The store is derived from the ledger: one that does not open (damaged, or of
         // another version) is started again from nothing rather than keeping the node down.
-        let opened = HoldingsStore::open(path).and_then(|store| Ok((store.followed()?, store)));
-        let (followed, store) = match opened {
-            Ok(opened) => opened,
+        let follower = match HoldingsStore::open(path).and_then(Follower::new) {
+            Ok(follower) => follower,
             Err(error @ HoldingsError::InUse { .. }) => return Err(error),
             Err(error) => {
                 tracing::warn!(%error, "the members' holdings are read again from the ledger");
@@ -102,22 +87,20 @@ impl Holdings {
                     path: path.to_owned(),
                     reason: format!("cannot remove the damaged store: {e}"),
                 })?;
-                let store = HoldingsStore::open(path)?;
-                (None, store)
+                Follower::new(HoldingsStore::open(path)?)?
             }
         };
-        let followed = followed.map_or(0, |followed| followed.size);
-        Ok(Holdings { store, following: Mutex::new(()), followed: tokio::sync::watch::Sender::new(followed) })
+        Ok(Holdings { follower: Arc::new(follower) })
     }
 
     /// The store, to read members' lists from.
     pub fn store(&self) -> &HoldingsStore {
-        &self.store
+        self.follower.notes()
     }
 
     /// How many of the ledger's records the store has read.
     pub fn followed_size(&self) -> u64 {
-        *self.followed.borrow()
+        self.follower.followed_size()
     }
 
     /// Catches up with `ledger` from a read, when at most a few thousand records are new and
@@ -133,98 +116,69 @@ impl Holdings {
         if size - followed > READ_CATCH_UP {
             return Ok(false);
         }
-        let Ok(_one_at_a_time) = self.following.try_lock() else { return Ok(false) };
-        Ok(self.follow_locked(ledger)? >= size)
+        Ok(self.follower.try_follow(ledger)?.is_some_and(|followed| followed >= size))
     }
 
     /// Waits, at most `patience`, until the store has read `size` records: a read that found
     /// the follower busy waits for it rather than list what the member held a moment ago.
     /// Returns whether it got there.
     pub async fn caught_up(&self, size: u64, patience: Duration) -> bool {
-        let mut followed = self.followed.subscribe();
-        matches!(tokio::time::timeout(patience, followed.wait_for(|followed| *followed >= size)).await, Ok(Ok(_)))
+        self.follower.caught_up(size, patience).await
     }
 
     /// Reads the records the store has not seen; starts over when the ledger under the store
     /// is another one. Returns the size followed.
     pub fn follow(&self, ledger: &Ledger) -> Result<u64, HoldingsError> {
-        let _one_at_a_time = self.following.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.follow_locked(ledger)
+        self.follower.follow(ledger)
     }
 
     /// Follows the ledger in the background, every `every`, until the node stops.
-    pub(crate) fn follow_in_the_background(self: &Arc<Self>, ledger: Arc<Ledger>, every: Duration) {
-        let holdings = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut failures = 0u32;
-            loop {
-                tokio::time::sleep(every * (1 << failures.min(6))).await;
-                if ledger.size() <= holdings.followed_size() {
-                    continue;
-                }
-                let (ledger, follower) = (Arc::clone(&ledger), Arc::clone(&holdings));
-                match tokio::task::spawn_blocking(move || follower.follow(&ledger)).await {
-                    Ok(Ok(_)) => failures = 0,
-                    Ok(Err(error)) => {
-                        failures += 1;
-                        tracing::error!(%error, "following the ledger's holdings");
-                    }
-                    Err(_) => return,
-                }
-            }
-        });
+    pub(crate) fn follow_in_the_background(&self, ledger: Arc<Ledger>, every: Duration) {
+        self.follower.follow_in_the_background(ledger, every);
+    }
+}
+
+impl Notes for HoldingsStore {
+    type Error = HoldingsError;
+
+    const WHAT: &'static str = "holdings";
+
+    fn followed(&self) -> Result<Option<Followed>, HoldingsError> {
+        HoldingsStore::followed(self)
     }
 
-    /// [`Holdings::follow`], by the holder of `following`.
-    fn follow_locked(&self, ledger: &Ledger) -> Result<u64, HoldingsError> {
-        let size = ledger.size();
-        let mut from = match self.store.followed()? {
-            Some(followed) if followed.size <= size && leaf(ledger, followed.size) == Some(followed.last_leaf) => {
-                followed.size
-            }
-            Some(_) => {
-                tracing::warn!(
-                    "the ledger is not the one the holdings followed (a snapshot was installed): reading it again"
-                );
-                self.store.forget()?;
-                self.followed.send_replace(0);
-                0
-            }
-            None => 0,
-        };
-        while from < size {
-            let records = ledger.records(from, FOLLOW_CHUNK).map_err(|error| ledger_failed(&error))?;
-            if records.is_empty() {
+    /// Notes who signed each record and which items it touched, then writes each touched
+    /// item where it stands now: up to the record where the items touched reach a write's
+    /// worth, or all of them.
+    fn note_records(&self, ledger: &Ledger, records: &[Record]) -> Result<Followed, HoldingsError> {
+        // Keys never change members, so today's members name every record's signers.
+        let owners = key_owners(&ledger.members().map_err(|error| Self::ledger_failed(&error))?);
+        let mut chunk = Chunk::default();
+        let mut last = None;
+        for record in records {
+            chunk.read(record, &owners);
+            last = Some(record);
+            if chunk.touched.len() >= MAX_TOUCHED_PER_WRITE {
                 break;
             }
-            // Keys never change members, so today's members name every record's signers.
-            let owners = key_owners(&ledger.members().map_err(|error| ledger_failed(&error))?);
-            let mut chunk = Chunk::default();
-            for record in &records {
-                chunk.read(record, &owners);
-                if chunk.touched.len() >= MAX_TOUCHED_PER_WRITE {
-                    from = self.write(ledger, record, std::mem::take(&mut chunk))?;
-                }
-            }
-            if let Some(last) = records.last().filter(|last| last.seq.get() >= from) {
-                from = self.write(ledger, last, chunk)?;
-            }
         }
-        Ok(from)
-    }
-
-    /// Writes what `chunk` read, up to and including `last`, with each touched item where it
-    /// stands now; returns the size followed.
-    fn write(&self, ledger: &Ledger, last: &Record, chunk: Chunk) -> Result<u64, HoldingsError> {
+        let last = last.ok_or_else(|| Self::ledger_failed(&"no records to follow"))?;
         let mut changes = Changes { items: Vec::with_capacity(chunk.touched.len()), signed: chunk.signed };
         for giai in chunk.touched {
-            let now = ledger.item(&giai).map_err(|error| ledger_failed(&error))?;
+            let now = ledger.item(&giai).map_err(|error| Self::ledger_failed(&error))?;
             changes.items.push((giai.to_string(), now.as_ref().and_then(standing)));
         }
-        let followed = Followed { size: last.seq.get() + 1, last_leaf: *last.leaf_hash().as_bytes() };
-        self.store.note(followed, &changes)?;
-        self.followed.send_replace(followed.size);
-        Ok(followed.size)
+        let followed = followed_to(last);
+        self.note(followed, &changes)?;
+        Ok(followed)
+    }
+
+    fn start_over(&self) -> Result<(), HoldingsError> {
+        self.forget()
+    }
+
+    fn ledger_failed(error: &dyn std::fmt::Display) -> HoldingsError {
+        HoldingsError::Ledger(error.to_string())
     }
 }
 
@@ -289,16 +243,6 @@ fn standing(item: &ItemState) -> Option<Standing> {
 /// Every key any member ever had, with its member.
 fn key_owners(members: &[Member]) -> BTreeMap<PublicKey, MemberId> {
     members.iter().flat_map(|member| member.keys.keys().map(|key| (*key, member.id.clone()))).collect()
-}
-
-/// The leaf hash of record `size − 1`; none for an empty mark.
-fn leaf(ledger: &Ledger, size: u64) -> Option<[u8; 32]> {
-    let seq = size.checked_sub(1)?;
-    ledger.record(seq).ok().map(|record| *record.leaf_hash().as_bytes())
-}
-
-fn ledger_failed(error: &dyn std::fmt::Display) -> HoldingsError {
-    HoldingsError::Ledger(error.to_string())
 }
 
 #[cfg(test)]

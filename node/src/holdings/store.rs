@@ -99,14 +99,7 @@ impl HoldingsStore {
         let txn = self.db.begin_read().map_err(|e| self.failed(&e))?;
         let meta = txn.open_table(META).map_err(|e| self.failed(&e))?;
         let Some(value) = meta.get("followed").map_err(|e| self.failed(&e))? else { return Ok(None) };
-        let value = value.value();
-        let (Some(size), Some(last_leaf)) = (
-            value.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()),
-            value.get(8..40).and_then(|b| <[u8; 32]>::try_from(b).ok()),
-        ) else {
-            return Err(self.failed(&"a malformed mark"));
-        };
-        Ok(Some(Followed { size: u64::from_be_bytes(size), last_leaf }))
+        Followed::from_bytes(value.value()).map(Some).ok_or_else(|| self.failed(&"a malformed mark"))
     }
 
     /// Writes what the records up to `followed.size` changed, with the new mark, at once.
@@ -141,9 +134,7 @@ impl HoldingsStore {
             for (member, seq, kind, giai) in &changes.signed {
                 signed.insert((member.as_str(), *seq), (*kind, giai.as_str()))?;
             }
-            let mut mark = followed.size.to_be_bytes().to_vec();
-            mark.extend_from_slice(&followed.last_leaf);
-            txn.open_table(META)?.insert("followed", mark.as_slice())?;
+            txn.open_table(META)?.insert("followed", followed.to_bytes().as_slice())?;
             Ok(())
         })
     }

@@ -31,6 +31,7 @@ use super::member_requests::{admit_member, authenticate};
 use super::{ApiError, Node};
 use crate::attachments::thumbnail::THUMBNAIL_WIDTH;
 use crate::attachments::{THUMBNAIL_SUFFIX, ThumbnailFailure};
+use crate::follower::FOLLOWER_PATIENCE;
 
 /// How many upload bodies a node reads at once: each may hold the attachment limit in memory.
 pub(crate) const CONCURRENT_UPLOADS: usize = 4;
@@ -211,10 +212,6 @@ async fn readable(
     entitled(node, &member, &naming, &digest).await?;
     Ok((digest, false))
 }
-
-/// How long a read waits for the background follower to note the records it
-/// has not read yet before answering that no record names a file.
-const FOLLOWER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Who names `digest`, as far as the store has followed the ledger.
 async fn naming(node: &Arc<Node>, digest: AttachmentDigest) -> Result<Naming, ApiError> {

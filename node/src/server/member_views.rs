@@ -15,7 +15,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -30,6 +29,7 @@ use super::doc_types::ErrorBody;
 use super::items::{current_public_passport, listed_name_and_category};
 use super::member_requests::signed_by_member;
 use super::{ApiError, Node};
+use crate::follower::FOLLOWER_PATIENCE;
 use crate::holdings::SignedRecord;
 
 /// Items and entries a page lists unless `limit` says otherwise, and the most it may say.
@@ -41,9 +41,6 @@ const MAX_OFFERS: usize = 200;
 
 /// How many serials `next-giai` tries, over all the member's prefixes and ranges.
 const NEXT_GIAI_PROBES: u64 = 1000;
-
-/// How long a list waits for the background follower before it answers from what it has read.
-const FOLLOWER_PATIENCE: Duration = Duration::from_secs(5);
 
 /// The member id in the path: a lowercase slug.
 const MEMBER_ID_PATTERN: &str = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$";
