@@ -1,9 +1,10 @@
 //! The factor table of the CO2e estimate: `ledger/data/impact_factors.toml`, compiled in.
 //!
 //! Each passport category has a factor (kg CO2e emitted to make one kilogram of a new
-//! equivalent) that names its unit, the material it stands for and its source document, or
-//! the reason it has none. The file is part of the binary, not input: a unit test parses it
-//! and checks that every category of the passport schema is listed.
+//! equivalent) that names its unit, the material it stands for, its source document and where
+//! in that document it is (`reference`), or the reason it has none. The file is part of the
+//! binary, not input: a unit test parses it and checks that every category of the passport
+//! schema is listed.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -74,6 +75,10 @@ pub struct CategoryFactor {
     /// The id of its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Where in the source the factor is: the material, type and row as the source words them,
+    /// so that a reader can find and check the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// Why the category has no factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_factor: Option<String>,
