@@ -178,6 +178,26 @@ impl Fixture {
         self.signed(&[recipient], Kind::ItemReceive, json!({"giai": giai}))
     }
 
+    /// Issue 29's kindergarten sequence: an asbestos-cement sheet (`giai`), registered as waste by
+    /// Riga Deconstruction, offered to Timber Builders, received, and installed in a kindergarten.
+    /// A ledger of rules 2 refuses the offer and the installation; an older one accepts all four.
+    pub fn kindergarten(&self, giai: &str) -> Vec<SignedEntry> {
+        vec![
+            self.signed(
+                &["riga-deconstruction"],
+                Kind::ItemRegister,
+                json!({"giai": giai, "passport": asbestos_passport(giai, 18.5)}),
+            ),
+            self.transfer("riga-deconstruction", giai, "timber-builders"),
+            self.receive("timber-builders", giai),
+            self.signed(
+                &["timber-builders"],
+                Kind::ItemInstall,
+                json!({"giai": giai, "site": {"building": "Jelgava kindergarten Pasaciņa"}}),
+            ),
+        ]
+    }
+
     /// `audit.conclusion` by `certifier`: the items judged at the ledger's first `size` records
     /// (whose root is `root`), with no findings, over a report whose bytes are `report`.
     pub fn conclusion(

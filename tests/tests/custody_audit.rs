@@ -8,8 +8,6 @@
 
 use std::process::{Command, Output};
 
-use salvage_ledger::entry::Kind;
-use salvage_ledger::testkit::asbestos_passport;
 use salvage_tests::node::{Running, Site};
 use salvage_tests::salvage_binary;
 use serde_json::{Value, json};
@@ -32,20 +30,7 @@ fn a_certifier_finds_asbestos_installed_in_a_kindergarten_on_a_ledger_from_befor
     let site = Site::new(&[OPERATOR]);
     let node = Running::start(site.node(OPERATOR));
     let f = &site.fixture;
-    let mut entries = vec![
-        f.signed(
-            &["riga-deconstruction"],
-            Kind::ItemRegister,
-            json!({"giai": SHEET, "passport": asbestos_passport(SHEET, 18.5)}),
-        ),
-        f.transfer("riga-deconstruction", SHEET, "timber-builders"),
-        f.receive("timber-builders", SHEET),
-        f.signed(
-            &["timber-builders"],
-            Kind::ItemInstall,
-            json!({"giai": SHEET, "site": {"building": "Jelgava kindergarten Pasaciņa"}}),
-        ),
-    ];
+    let mut entries = f.kindergarten(SHEET);
     entries.extend(
         (1..=30).map(|n| f.register("baltic-demolition", &format!("4750001BEAM-{n:04}"), "HEA 160 steel beam", 182.4)),
     );

@@ -7,7 +7,6 @@
 use std::process::Command;
 
 use salvage_ledger::entry::Kind;
-use salvage_ledger::testkit::asbestos_passport;
 use salvage_tests::browser::{Phone, PhoneOptions};
 use salvage_tests::node::{Running, Site};
 use salvage_tests::salvage_binary;
@@ -30,23 +29,16 @@ async fn the_custody_report_and_the_attestation_panel_render_and_pass_accessibil
             "summary": "Fire door EI30: certificate checked against the label."}}),
         )
     };
-    let answer = node.submit(&[
-        f.register("riga-deconstruction", DOOR, "Oak fire door EI30", 48.0),
-        certify("BBC-2019-0031", "2020-01-01"),
-        certify("BBC-2026-0512", "2031-12-31"),
-        f.signed(
-            &["riga-deconstruction"],
-            Kind::ItemRegister,
-            json!({"giai": SHEET, "passport": asbestos_passport(SHEET, 18.5)}),
-        ),
-        f.transfer("riga-deconstruction", SHEET, "timber-builders"),
-        f.receive("timber-builders", SHEET),
-        f.signed(
-            &["timber-builders"],
-            Kind::ItemInstall,
-            json!({"giai": SHEET, "site": {"building": "Jelgava kindergarten Pasaciņa"}}),
-        ),
-    ]);
+    let answer = node.submit(
+        &[
+            f.register("riga-deconstruction", DOOR, "Oak fire door EI30", 48.0),
+            certify("BBC-2019-0031", "2020-01-01"),
+            certify("BBC-2026-0512", "2031-12-31"),
+        ]
+        .into_iter()
+        .chain(f.kindergarten(SHEET))
+        .collect::<Vec<_>>(),
+    );
     assert_eq!(answer.status, 201, "{}", answer.text());
     let withdraw = f.signed(
         &["baltic-cert"],

@@ -44,19 +44,8 @@ fn waste(f: &Fixture) -> Vec<SignedEntry> {
     sludge["materials"] = json!([{"name": "Solvent-based paint residue", "fraction": 1.0}]);
     sludge["hazards"] = json!({"asbestos_free": true});
     sludge["legal_status"] = json!({"status": "waste", "list_of_waste_code": "08 01 11*"});
-    vec![
-        f.signed(
-            &["riga-deconstruction"],
-            Kind::ItemRegister,
-            json!({"giai": SHEET, "passport": asbestos_passport(SHEET, 18.5)}),
-        ),
-        f.transfer("riga-deconstruction", SHEET, "timber-builders"),
-        f.receive("timber-builders", SHEET),
-        f.signed(
-            &["timber-builders"],
-            Kind::ItemInstall,
-            json!({"giai": SHEET, "site": {"building": "Jelgava kindergarten Pasaciņa"}}),
-        ),
+    let mut entries = f.kindergarten(SHEET);
+    entries.extend([
         f.signed(
             &["riga-deconstruction"],
             Kind::ItemRegister,
@@ -64,7 +53,8 @@ fn waste(f: &Fixture) -> Vec<SignedEntry> {
         ),
         f.signed(&["riga-deconstruction"], Kind::ItemRegister, json!({"giai": SLUDGE, "passport": sludge})),
         f.signed(&["riga-deconstruction"], Kind::ItemDispose, json!({"giai": SLUDGE, "route": "landfill"})),
-    ]
+    ]);
+    entries
 }
 
 /// A beam attested after its certificate's last day and again, amended, its second attestation

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::Ledger;
-use crate::testkit::{Fixture, asbestos_passport};
+use crate::testkit::Fixture;
 
 const SHEET: &str = "4750002ROOF-0001";
 const BEAM: &str = "4750001BEAM-0001";
@@ -40,20 +40,7 @@ fn codes(audit: &CustodyAudit, giai: &str) -> Vec<&'static str> {
 }
 
 fn kindergarten(f: &Fixture) -> Vec<crate::entry::SignedEntry> {
-    vec![
-        f.signed(
-            &["riga-deconstruction"],
-            Kind::ItemRegister,
-            json!({"giai": SHEET, "passport": asbestos_passport(SHEET, 18.5)}),
-        ),
-        f.transfer("riga-deconstruction", SHEET, "timber-builders"),
-        f.receive("timber-builders", SHEET),
-        f.signed(
-            &["timber-builders"],
-            Kind::ItemInstall,
-            json!({"giai": SHEET, "site": {"building": "Jelgava kindergarten Pasaciņa"}}),
-        ),
-    ]
+    f.kindergarten(SHEET)
 }
 
 #[test]
