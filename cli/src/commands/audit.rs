@@ -18,7 +18,7 @@ use salvage_ledger::audit::{AuditOptions, EarlierCheckpoint, Problem, audit};
 use salvage_ledger::checkpoint::SignedCheckpoint;
 use salvage_ledger::entry::{Kind, LedgerId, Timestamp};
 use salvage_ledger::genesis::Genesis;
-use salvage_ledger::store::{checkpoint_origin, log};
+use salvage_ledger::store::checkpoint_origin;
 use salvage_node::audit_report::{self, AuditSummary, EarlierFinding, Source};
 use salvage_node::custody_report;
 use salvage_node::provenance::Locales;
@@ -27,9 +27,9 @@ use serde_json::Value;
 
 use super::attachment_files::{Downloads, Fetched, Mismatch, UNSIZED_LIMIT, judge, read_file};
 use super::audit_findings::{self, FindingsArgs};
+use super::record_source::RecordSource;
 use super::verify::{plural, problem_lines};
 use super::write_file;
-use crate::client::NodeClient;
 
 /// The long help of `salvage audit --help`.
 pub const LONG_ABOUT: &str = "Audit a whole ledger: download (or read) every record and check everything.
@@ -152,9 +152,9 @@ impl AuditCommand {
 
         // The checkpoint first, then the records: the records then cover it.
         let mut extra_problems = Vec::new();
-        let (source, checkpoint, records): (Source, Option<Note>, Records) = match (&self.node, &self.data) {
-            (Some(url), _) => {
-                let client = NodeClient::new(url)?;
+        let reading = RecordSource::given(self.node.as_ref(), self.data.as_ref(), "audit")?;
+        let (source, checkpoint) = match &reading {
+            RecordSource::Node { url, client } => {
                 let checkpoint = match given {
                     Some(note) => Some(note),
                     None => {
@@ -172,16 +172,11 @@ impl AuditCommand {
                         }
                     }
                 };
-                let records = client.records()?.map(|item| item.map_err(|error| format!("{error:#}")));
-                (Source::Node(url.clone()), checkpoint, Box::new(records))
+                (Source::Node(url.clone()), checkpoint)
             }
-            (None, Some(dir)) => {
-                let log_dir = log_directory(dir)?;
-                let records = log::scan(&log_dir).map(|item| item.map_err(|error| error.to_string()));
-                (Source::Data(dir.clone()), given, Box::new(records))
-            }
-            (None, None) => bail!("say what to audit: --node URL or --data DIR"),
+            RecordSource::Data { dir, .. } => (Source::Data(dir.clone()), given),
         };
+        let records = reading.records()?.map(|item| item.map_err(|error| format!("{error:#}")));
 
         let options = AuditOptions {
             checkpoint: checkpoint.as_ref().map(|note| note.signed.clone()),
@@ -319,9 +314,6 @@ impl AuditCommand {
     }
 }
 
-/// The records to audit, from a download or a log scan.
-type Records = Box<dyn Iterator<Item = std::result::Result<Vec<u8>, String>>>;
-
 /// A checkpoint note as read, and parsed.
 struct Note {
     /// The file it came from, if any.
@@ -346,22 +338,6 @@ fn read_note(path: &Path, ledger_id: &LedgerId, what: &str) -> Result<Note> {
         );
     }
     Ok(Note { file: Some(path.to_owned()), text, signed })
-}
-
-/// The record log in a data directory: `DIR/log`, or `DIR` itself when it holds segments.
-pub(super) fn log_directory(dir: &Path) -> Result<PathBuf> {
-    let nested = dir.join("log");
-    if nested.is_dir() {
-        return Ok(nested);
-    }
-    let holds_segments = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the data directory {}", dir.display()))?
-        .filter_map(std::result::Result::ok)
-        .any(|entry| entry.file_name().to_string_lossy().starts_with("segment-"));
-    if !holds_segments {
-        bail!("{} is no node data directory: it holds neither log/ nor log segments", dir.display());
-    }
-    Ok(dir.to_owned())
 }
 
 /// A progress bar on standard error when it is a terminal; hidden otherwise,

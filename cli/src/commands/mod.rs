@@ -33,6 +33,7 @@ mod member_args;
 mod node;
 mod qr;
 mod receive;
+mod record_source;
 mod register;
 mod report;
 mod serving;

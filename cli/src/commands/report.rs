@@ -13,13 +13,11 @@ use salvage_ledger::entry::Timestamp;
 use salvage_ledger::genesis::Genesis;
 use salvage_ledger::impact::{DisposedClass, Impact, ImpactReport};
 use salvage_ledger::scope::Scope;
-use salvage_ledger::store::log;
 use salvage_node::impact_report::{self, PageContext};
 use salvage_node::provenance::Locales;
 
-use super::audit::log_directory;
+use super::record_source::RecordSource;
 use super::write_file;
-use crate::client::NodeClient;
 
 /// The long help of `salvage report impact --help`.
 pub const IMPACT_ABOUT: &str = "Report the impact of a scope of the ledger's items.
@@ -131,14 +129,8 @@ impl ImpactCommand {
             None => None,
         };
         let genesis = Genesis::read(&self.genesis)?;
-        let (source, records): (String, Box<dyn Iterator<Item = Result<Vec<u8>>>>) = match (&self.node, &self.data) {
-            (Some(url), _) => (url.clone(), Box::new(NodeClient::new(url)?.records()?)),
-            (None, Some(dir)) => {
-                let records = log::scan(&log_directory(dir)?).map(|item| item.map_err(anyhow::Error::from));
-                (dir.display().to_string(), Box::new(records))
-            }
-            (None, None) => bail!("say what to read: --node URL or --data DIR"),
-        };
+        let reading = RecordSource::given(self.node.as_ref(), self.data.as_ref(), "read")?;
+        let (source, records) = (reading.name(), reading.records()?);
         let bar = progress_bar();
         let mut impact = Impact::new(Some(genesis.ledger_id()), &scopes)?;
         for bytes in records {
