@@ -1,7 +1,8 @@
 //! Members read restricted values with signed requests (RFC 9421), against a
 //! real `salvage node` on a format-2 ledger: strangers, bad signatures and
-//! replays get 401, members who never touched the item 403, and those who did
-//! (registrant, custodian, certifier) the disclosures.
+//! replays get 401, members who never touched the item 403 (a certifier who
+//! only concluded an audit of it too), and those who did (registrant,
+//! custodian, attesting certifier) the disclosures.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed unwrap is a failed test")]
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -148,5 +149,62 @@ fn only_members_who_touched_an_item_read_its_restricted_values_and_only_with_a_f
         let answer = node.get(&public);
         assert!(!answer.text().contains(ADDRESS), "{public} carries the restricted value");
     }
+    node.terminate();
+}
+
+/// An audit conclusion joins the history of every item it names, but naming an item is no
+/// right to read what its holder withheld (docs/rules.md §8): a certifier that only concluded
+/// an audit of the item gets `403` for its restricted values and for a file only its
+/// restricted fields name, until it attests the item.
+#[test]
+fn a_certifier_who_only_concluded_an_audit_of_an_item_reads_neither_its_restricted_values_nor_files() {
+    let site = Site::withholding(&[OPERATOR]);
+    let node = Running::start(site.node(OPERATOR));
+    let f = &site.fixture;
+    let survey = b"%PDF-1.7\n% hazardous materials survey of the Jelgava warehouse door\n".to_vec();
+    let stored = node.signed("POST", "/v1/attachments", "baltic-demolition", &survey);
+    assert_eq!(stored.status, 201, "{}", stored.text());
+    let stored = stored.json();
+    let digest = stored["blake3"].as_str().unwrap().to_owned();
+    let mut body = passport(GIAI, "Oak door", 40.0);
+    body["origin"]["address"] = json!(ADDRESS);
+    body["documents"] = json!([
+        {"title": "Asbestos survey", "media_type": stored["media_type"], "blake3": digest, "size": stored["size"]},
+    ]);
+    body["restricted"] = json!(["/origin/address", "/documents/0"]);
+    let (register, disclosures) =
+        f.withheld(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": GIAI, "passport": body}));
+    submit(&node, &register, &disclosures);
+
+    let note = node.get("/v1/checkpoint").text();
+    let checkpoint = salvage_ledger::checkpoint::SignedCheckpoint::parse(&note).unwrap().checkpoint;
+    submit(&node, &f.conclusion("baltic-cert", checkpoint.size(), checkpoint.root(), &[GIAI], b"report"), &[]);
+    let history = node.get_json(&format!("/v1/items/{GIAI}"))["history"].clone();
+    assert_eq!(history[1]["kind"], "audit.conclusion", "{history}");
+    assert_eq!(history[1]["signers"], json!(["baltic-cert"]), "{history}");
+
+    let file = format!("/v1/attachments/{digest}");
+    let auditor = read(&node, "baltic-cert");
+    assert_eq!((auditor.status, auditor.error_code().as_str()), (403, "auth.not_entitled"), "{}", auditor.text());
+    assert!(!auditor.text().contains(ADDRESS));
+    let auditor_file = node.signed("GET", &file, "baltic-cert", b"");
+    assert_eq!((auditor_file.status, auditor_file.error_code().as_str()), (403, "auth.not_entitled"));
+    assert_ne!(auditor_file.body, survey);
+    // The registrant still reads both.
+    let registrant = read(&node, "baltic-demolition");
+    assert_eq!(registrant.status, 200, "{}", registrant.text());
+    assert!(values(&registrant).contains(&json!(ADDRESS)), "{}", registrant.text());
+    assert_eq!(node.signed("GET", &file, "baltic-demolition", b"").body, survey);
+
+    // Once it attests the item, the same certifier is entitled to both.
+    let attestation = json!({"type": "inspection", "result": "pass", "summary": "Door fits its frame; no rot."});
+    let attest = json!({"giai": GIAI, "passport_version": 1, "attestation": attestation});
+    submit(&node, &f.signed(&["baltic-cert"], Kind::ItemAttest, attest), &[]);
+    let certifier = read(&node, "baltic-cert");
+    assert_eq!(certifier.status, 200, "{}", certifier.text());
+    assert!(values(&certifier).contains(&json!(ADDRESS)), "{}", certifier.text());
+    let certifier_file = node.signed("GET", &file, "baltic-cert", b"");
+    assert_eq!(certifier_file.status, 200, "{}", certifier_file.text());
+    assert_eq!(certifier_file.body, survey);
     node.terminate();
 }

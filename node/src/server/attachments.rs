@@ -25,7 +25,7 @@ use salvage_ledger::attachment::{AttachmentDigest, Naming};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::disclosures::signed_any;
+use super::disclosures::may_read_restricted;
 use super::doc_types::ErrorBody;
 use super::member_requests::{admit_member, authenticate};
 use super::{ApiError, Node};
@@ -222,8 +222,9 @@ async fn naming(node: &Arc<Node>, digest: AttachmentDigest) -> Result<Naming, Ap
     .await
 }
 
-/// Whether `member` may read a file only restricted fields name: it signed a
-/// record of an item that names it; any member, for a file no record names yet.
+/// Whether `member` may read a file only restricted fields name: it may read the restricted
+/// values of an item that names it ([`may_read_restricted`], docs/rules.md §8); any member,
+/// for a file no record names yet.
 async fn entitled(
     node: &Arc<Node>,
     member: &salvage_ledger::custody::Member,
@@ -238,7 +239,7 @@ async fn entitled(
     node.ledger(move |ledger| {
         for item in &items {
             let Ok(giai) = salvage_ledger::ident::Giai::parse(item) else { continue };
-            if signed_any(&ledger.history(&giai)?, &member) {
+            if may_read_restricted(&ledger.history(&giai)?, &member) {
                 return Ok(());
             }
         }
@@ -246,7 +247,7 @@ async fn entitled(
             StatusCode::FORBIDDEN,
             "auth.not_entitled",
             format!(
-                "member {} signed no record of an item that names {digest} in a restricted field (docs/rules.md §8)",
+                "member {} is entitled to no item that names {digest} in a restricted field (docs/rules.md §8)",
                 member.id
             ),
         ))

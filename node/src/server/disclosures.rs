@@ -8,8 +8,10 @@
 //! an unsigned, badly signed, stale or replayed request, or one signed by a
 //! key no member holds, is `401` whatever item it names, so a stranger learns
 //! nothing, not even whether the item exists. A member who signed no record of
-//! the item's history (its registrant, its custodians, who offered or
-//! received it, the certifiers who attested it) gets `403`.
+//! the item's history that entitles it (its registrant, its custodians, who
+//! offered or received it, the certifiers who attested it: [`may_read_restricted`])
+//! gets `403`; an audit conclusion that names the item is in its history but
+//! entitles no one.
 //!
 //! The answer lists, for each record of the item's history that withholds
 //! values, its disclosures `[salt, pointer, value]`; it is never cached.
@@ -22,7 +24,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use salvage_ledger::custody::MemberId;
-use salvage_ledger::entry::PublicKey;
+use salvage_ledger::entry::{Kind, PublicKey};
 use serde_json::{Value, json};
 
 use super::doc_types::ErrorBody;
@@ -65,7 +67,7 @@ pub async fn disclosures(
             return Err(unknown(&giai));
         }
         let history = ledger.history(&giai)?;
-        if !signed_any(&history, member) {
+        if !may_read_restricted(&history, member) {
             return Err(not_entitled(&member.id, &giai.to_string()));
         }
         let mut records = Vec::new();
@@ -89,11 +91,48 @@ pub async fn disclosures(
     .await
 }
 
-/// Whether `member` signed one of `history`'s records, with any key it ever had
-/// (docs/rules.md §8: who may read an item's restricted values).
-pub(super) fn signed_any(history: &[salvage_ledger::chain::Record], member: &salvage_ledger::custody::Member) -> bool {
+/// Whether `member` may read the restricted values and restricted files of the item whose
+/// history is `history` (docs/rules.md §8): it signed, with any key it ever had, one of its
+/// records of a kind that [`entitles`] its signers. The disclosure reads and the attachment
+/// reads both ask this.
+pub(super) fn may_read_restricted(
+    history: &[salvage_ledger::chain::Record],
+    member: &salvage_ledger::custody::Member,
+) -> bool {
     let keys: Vec<&PublicKey> = member.keys.keys().collect();
-    history.iter().any(|record| record.entry.signatures().iter().any(|signature| keys.contains(&&signature.key)))
+    history
+        .iter()
+        .filter(|record| entitles(record.entry.statement().kind))
+        .any(|record| record.entry.signatures().iter().any(|signature| keys.contains(&&signature.key)))
+}
+
+/// Whether signing a record of `kind` in an item's history entitles a member to read the
+/// item's restricted values (docs/rules.md §8): registering it (or reserving its GIAI first),
+/// holding it, offering it, receiving it or attesting it. An allow-list, so that a kind not
+/// named here entitles no one until it is decided: an `audit.conclusion` joins the history of
+/// every item it names, but naming an item in an audit is no right to read what its holder
+/// withheld.
+fn entitles(kind: Kind) -> bool {
+    matches!(
+        kind,
+        // Its registrant (a reservation is the registrant's before the registration) and
+        // every custodian: each signed a registration, a split or a receipt, and only the
+        // custodian amends it, offers it, withdraws the offer, installs, dismantles or
+        // disposes of it.
+        Kind::GiaiReserve
+            | Kind::ItemRegister
+            | Kind::ItemSplit
+            | Kind::ItemReceive
+            | Kind::ItemTransfer
+            | Kind::ItemCancel
+            | Kind::ItemAmend
+            | Kind::ItemInstall
+            | Kind::ItemDismantle
+            | Kind::ItemDispose
+            // The certifiers who attested it.
+            | Kind::ItemAttest
+            | Kind::ItemAttestWithdraw
+    )
 }
 
 fn not_entitled(member: &MemberId, giai: &str) -> ApiError {
@@ -101,8 +140,87 @@ fn not_entitled(member: &MemberId, giai: &str) -> ApiError {
         StatusCode::FORBIDDEN,
         "auth.not_entitled",
         format!(
-            "member {member} signed no record of {giai}'s history: the restricted values of an item are for the \
-             members who registered, held, offered, received or attested it (docs/rules.md §8)"
+            "member {member} signed no record of {giai}'s history that entitles it: the restricted values of an \
+             item are for the members who registered, held, offered, received or attested it, not for a \
+             certifier whose audit concluded on it (docs/rules.md §8)"
         ),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests {
+    use salvage_ledger::custody::Member;
+    use salvage_ledger::entry::Kind;
+    use salvage_ledger::store::Ledger;
+    use salvage_ledger::testkit::{Fixture, passport};
+    use serde_json::json;
+
+    use super::{entitles, may_read_restricted};
+
+    const GIAI: &str = "4750001DOOR-0001";
+
+    fn member(ledger: &Ledger, id: &str) -> Member {
+        ledger.members().unwrap().into_iter().find(|member| member.id.as_str() == id).unwrap()
+    }
+
+    /// The kinds that entitle are those that did before `audit.conclusion` joined items'
+    /// histories: every kind that can be in one (a reservation and every `item.*` kind).
+    #[test]
+    fn every_kind_of_an_items_history_entitles_its_signers_but_an_audit_conclusion() {
+        let entitling: Vec<&str> = Kind::ALL.iter().filter(|kind| entitles(**kind)).map(|kind| kind.as_str()).collect();
+        assert_eq!(
+            entitling,
+            [
+                "giai.reserve",
+                "item.register",
+                "item.amend",
+                "item.transfer",
+                "item.receive",
+                "item.cancel",
+                "item.attest",
+                "item.attest_withdraw",
+                "item.split",
+                "item.install",
+                "item.dismantle",
+                "item.dispose",
+            ]
+        );
+        assert!(!entitles(Kind::AuditConclusion));
+    }
+
+    #[test]
+    fn a_certifier_who_only_concluded_an_audit_of_an_item_is_not_entitled_but_one_who_attested_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = Fixture::withholding();
+        let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
+        let mut body = passport(GIAI, "Oak door", 40.0);
+        body["origin"]["address"] = json!("Rūpniecības iela 12, Jelgava");
+        body["restricted"] = json!(["/origin/address"]);
+        let register = f.withheld(&["baltic-demolition"], Kind::ItemRegister, json!({"giai": GIAI, "passport": body}));
+        assert!(ledger.submit_disclosed(vec![register]).unwrap()[0].is_ok());
+        let size = ledger.size();
+        let conclusion = f.conclusion("baltic-cert", size, &ledger.root_at(size).unwrap(), &[GIAI], b"report");
+        let outcome = ledger.submit(vec![conclusion]).unwrap();
+        assert!(outcome[0].is_ok(), "{outcome:?}");
+
+        let giai = salvage_ledger::ident::Giai::parse(GIAI).unwrap();
+        let history = ledger.history(&giai).unwrap();
+        let kinds: Vec<Kind> = history.iter().map(|record| record.entry.statement().kind).collect();
+        assert_eq!(kinds, [Kind::ItemRegister, Kind::AuditConclusion], "the conclusion is in the item's history");
+        assert!(may_read_restricted(&history, &member(&ledger, "baltic-demolition")));
+        assert!(!may_read_restricted(&history, &member(&ledger, "baltic-cert")), "concluding is no entitlement");
+        assert!(!may_read_restricted(&history, &member(&ledger, "timber-builders")));
+
+        let attest = f.signed(
+            &["baltic-cert"],
+            Kind::ItemAttest,
+            json!({"giai": GIAI, "passport_version": 1, "attestation": {
+                "type": "inspection", "result": "pass", "summary": "Door fits its frame; no rot.",
+            }}),
+        );
+        assert!(ledger.submit(vec![attest]).unwrap()[0].is_ok());
+        let history = ledger.history(&giai).unwrap();
+        assert!(may_read_restricted(&history, &member(&ledger, "baltic-cert")), "attesting is");
+    }
 }
