@@ -234,7 +234,7 @@ pub fn verify_bundle_requiring(bundle: &Bundle, genesis: &SignedEntry, required_
                     Ok((change, entry)) => {
                         if let Body::Conclusion(conclusion) = entry.body() {
                             match verify_conclusion(state, proven, conclusion, (size, &root), &bundle.giai) {
-                                Ok(finding) => conclusions.push(finding),
+                                Ok(finding) => conclusions.extend(finding),
                                 Err(message) => {
                                     problem(Some(seq), "proof.consistency", message);
                                     continue;
@@ -276,14 +276,16 @@ fn conclusion_of(record: &Record) -> Option<ConclusionBody> {
 }
 
 /// Checks that a conclusion's checkpoint is a prefix of the bundle checkpoint's tree (size
-/// `tree.0`, root `tree.1`) by the record's consistency proof.
+/// `tree.0`, root `tree.1`) by the record's consistency proof; what it says of the bundle's item,
+/// if it names it (a part's bundle also holds the conclusions about its parent, which judged the
+/// parent's chain, not the part's).
 fn verify_conclusion(
     state: &State,
     proven: &ProvenRecord,
     conclusion: &ConclusionBody,
     tree: (u64, &[u8; 32]),
     giai: &Giai,
-) -> Result<ConclusionFinding, String> {
+) -> Result<Option<ConclusionFinding>, String> {
     let record = &proven.record;
     let (size, root) = conclusion.named_root().ok_or("the conclusion's checkpoint root is no 32-byte hex value")?;
     let proof: Vec<[u8; 32]> = proven
@@ -298,8 +300,11 @@ fn verify_conclusion(
             "the conclusion's checkpoint of {size} records is not proven a prefix of the bundle's checkpoint: {error}"
         )
     })?;
+    if !conclusion.items.contains(giai) {
+        return Ok(None);
+    }
     let certifier = record.entry.signatures().first().and_then(|s| state.key_owner(&s.key));
-    Ok(ConclusionFinding {
+    Ok(Some(ConclusionFinding {
         seq: record.seq.get(),
         certifier: certifier.map(ToString::to_string).unwrap_or_default(),
         accepted: record.accepted.to_string(),
@@ -307,7 +312,7 @@ fn verify_conclusion(
         report: conclusion.report.clone(),
         verdict: conclusion.verdict.clone(),
         flagged: conclusion.flags(giai),
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -287,7 +287,13 @@ fn conclusion_example() -> Vec<(&'static str, String)> {
     let beam = "4750001BEAM-0001";
     let accepted = time("2026-11-23T09:30:01Z");
     let genesis =
-        Record { seq: Seq::GENESIS, prev: LeafHash::ZERO, accepted: accepted.clone(), entry: fixture.genesis.clone() };
+        // Record 0 is accepted at the genesis statement's own time, as every ledger's is.
+        Record {
+            seq: Seq::GENESIS,
+            prev: LeafHash::ZERO,
+            accepted: fixture.genesis.statement().time.clone(),
+            entry: fixture.genesis.clone(),
+        };
     let register = fixture.register("baltic-demolition", beam, "HEA 160 steel beam", 182.4);
     let registered = Record {
         seq: Seq::new(1).unwrap(),

@@ -273,6 +273,35 @@ fn a_certifier_signs_its_conclusion_and_the_items_bundle_carries_and_verifies_it
     let history = node.get_json(&format!("/v1/items/{}", beams[0]))["history"].clone();
     assert!(history.to_string().contains("audit.conclusion"), "{history:#}");
 
+    // An audit against an earlier checkpoint judges the ledger that checkpoint names, not the
+    // records the node took since: the beam registered after it is in no chain, and the
+    // conclusion of that report is accepted.
+    let earlier = site.path("earlier-checkpoint.txt");
+    std::fs::write(&earlier, node.get("/v1/checkpoint").text()).unwrap();
+    assert_eq!(
+        node.submit(&[f.register("baltic-demolition", "4750001BEAM-0009", "HEA 160 steel beam", 182.4)]).status,
+        201
+    );
+    let earlier_audit = salvage(&[
+        "audit",
+        "--node",
+        &url,
+        "--genesis",
+        genesis,
+        "--checkpoint",
+        earlier.to_str().unwrap(),
+        "--scope",
+        "member=baltic-demolition",
+        "--json",
+    ]);
+    assert!(earlier_audit.status.success(), "{}", stderr(&earlier_audit));
+    let chains = json_of(&earlier_audit)["custody"]["chains"].as_array().unwrap().len();
+    assert_eq!(chains, beams.len(), "only the beams registered before the earlier checkpoint");
+    let earlier_report = site.path("earlier-report.json");
+    std::fs::write(&earlier_report, &earlier_audit.stdout).unwrap();
+    let concluded = run(&["conclude", earlier_report.to_str().unwrap()]);
+    assert!(concluded.status.success(), "{}", stderr(&concluded));
+
     // The beam's bundle carries the conclusion with its consistency proof; it verifies offline,
     // and so does the report, byte for byte.
     let bundle = site.path("beam.json");

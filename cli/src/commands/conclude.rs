@@ -17,7 +17,7 @@ use super::member_args::SignerArgs;
 const MAX_ITEMS: usize = 10_000;
 
 /// The largest report read: the JSON of an audit of 10,000 chains is a few megabytes.
-const MAX_REPORT_BYTES: u64 = 64 << 20;
+pub(super) const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// Sign the conclusion of a custody audit onto the ledger (certification bodies): the checkpoint
 /// the audit read, the items it judged, the report's BLAKE3 and the verdict, all taken from the
@@ -66,7 +66,7 @@ struct Checkpoint {
 struct Custody {
     scope: Vec<String>,
     chains: Vec<Named>,
-    findings: Vec<Named>,
+    findings: Vec<Found>,
     errors: u64,
     warnings: u64,
     verdict: String,
@@ -75,6 +75,12 @@ struct Custody {
 #[derive(Deserialize)]
 struct Named {
     giai: String,
+}
+
+#[derive(Deserialize)]
+struct Found {
+    giai: String,
+    severity: String,
 }
 
 /// The body of the conclusion of the report whose bytes are `bytes`.
@@ -99,7 +105,14 @@ fn conclusion(bytes: &[u8]) -> Result<serde_json::Value> {
         );
     }
     let items: Vec<&str> = custody.chains.iter().map(|chain| chain.giai.as_str()).collect();
-    let flagged: BTreeSet<&str> = custody.findings.iter().map(|finding| finding.giai.as_str()).collect();
+    // Flagged: the items with a finding the counts count (an error or a warning); one that is
+    // only information for the scheme (a withdrawn attestation, by default) is not held against it.
+    let flagged: BTreeSet<&str> = custody
+        .findings
+        .iter()
+        .filter(|finding| matches!(finding.severity.as_str(), "error" | "warning"))
+        .map(|finding| finding.giai.as_str())
+        .collect();
     Ok(json!({
         "scope": custody.scope,
         "checkpoint": {"size": checkpoint.size, "root": checkpoint.root},
@@ -117,7 +130,8 @@ mod tests {
     use super::*;
 
     fn report(clean: bool, signed_by: &[&str], findings: &[&str]) -> Vec<u8> {
-        let findings: Vec<_> = findings.iter().map(|giai| json!({"giai": giai, "code": "finding.x"})).collect();
+        let findings: Vec<_> =
+            findings.iter().map(|giai| json!({"giai": giai, "code": "finding.x", "severity": "error"})).collect();
         let errors = findings.len();
         serde_json::to_vec(&json!({
             "clean": clean,
@@ -138,6 +152,16 @@ mod tests {
         assert_eq!(body["flagged"], json!(["4750001B"]));
         assert_eq!(body["verdict"], "fail");
         assert_eq!(body["report"], blake3::hash(&bytes).to_hex().as_str());
+    }
+
+    #[test]
+    fn a_finding_that_is_only_information_flags_no_item() {
+        let mut value: serde_json::Value = serde_json::from_slice(&report(true, &["x"], &[])).unwrap();
+        value["custody"]["findings"] =
+            json!([{"giai": "4750001A", "code": "finding.attestation_withdrawn", "severity": "info"}]);
+        let body = conclusion(&serde_json::to_vec(&value).unwrap()).unwrap();
+        assert_eq!(body["flagged"], json!([]));
+        assert_eq!(body["findings"], json!({"errors": 0, "warnings": 0}));
     }
 
     #[test]

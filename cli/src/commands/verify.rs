@@ -437,6 +437,10 @@ fn summary(report: &BundleReport, consortium: &str) -> String {
 /// Checks that the report file is one an audit conclusion of the bundle names: a problem when
 /// none does (or the bundle holds no conclusion).
 fn check_report(path: &Path, report: &BundleReport) -> Result<Option<Problem>> {
+    let size = std::fs::metadata(path).with_context(|| format!("cannot read the report {}", path.display()))?.len();
+    if size > super::conclude::MAX_REPORT_BYTES {
+        bail!("the report {} has {size} bytes; an audit report a conclusion names is far smaller", path.display());
+    }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read the report {}", path.display()))?;
     let hash = blake3::hash(&bytes).to_hex().to_string();
     if report.conclusions.iter().any(|conclusion| conclusion.report == hash) {

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::{Change, Context, MemberId, Role, State, require_role, sole_signer};
+use super::{Change, Context, ItemStatus, MemberId, Role, State, require_role, sole_signer};
 use crate::hex::{parse_lower_hex, to_lower_hex};
 use crate::ident::Giai;
 use crate::refusal::{Refusal, RefusalCode};
@@ -94,8 +94,7 @@ pub(super) fn check(
     body: &ConclusionBody,
     context: &Context,
 ) -> Result<Change, Refusal> {
-    let signer = sole_signer(signers)?;
-    require_role(state, signer, Role::Certifier, "record audit conclusions")?;
+    require_certifier(state, signers)?;
     let size = body.checkpoint.size;
     if size == 0 || size > context.seq.get() {
         return Err(Refusal::new(
@@ -111,6 +110,12 @@ pub(super) fn check(
     let mut items = Vec::with_capacity(body.items.len());
     for giai in &body.items {
         match state.item(giai) {
+            Some(item) if item.status == ItemStatus::Reserved => {
+                return Err(Refusal::new(
+                    RefusalCode::AuditUnknownItem,
+                    format!("{giai} is reserved, not registered: there is no custody chain to audit"),
+                ));
+            }
             Some(item) if item.registered.get() < size => {
                 let mut item = item.clone();
                 item.updated = context.seq;
@@ -134,6 +139,13 @@ pub(super) fn check(
         }
     }
     Ok(Change { members: vec![], items })
+}
+
+/// The one member a conclusion is signed for, if it certifies.
+pub(super) fn require_certifier<'s>(state: &State, signers: &'s BTreeSet<MemberId>) -> Result<&'s MemberId, Refusal> {
+    let signer = sole_signer(signers)?;
+    require_role(state, signer, Role::Certifier, "record audit conclusions")?;
+    Ok(signer)
 }
 
 /// Refuses a conclusion that contradicts itself.
@@ -162,7 +174,7 @@ fn require_consistent(body: &ConclusionBody) -> Result<(), Refusal> {
             body.verdict
         ));
     }
-    if (errors + warnings == 0) != body.flagged.is_empty() {
+    if (errors == 0 && warnings == 0) != body.flagged.is_empty() {
         return inconsistent(format!(
             "the conclusion counts {errors} error(s) and {warnings} warning(s) but flags {} item(s): items are flagged exactly when there are findings",
             body.flagged.len()

@@ -345,9 +345,18 @@ impl Ledger {
                 continue;
             };
             let context = Context { seq, accepted: accepted.clone() };
+            // Refused for its signer, an entry costs no item read (a conclusion names 10,000).
+            if let Err(refusal) = core.state.precheck(&entry, &context) {
+                judged.outcomes.push(Err(refusal));
+                continue;
+            }
             self.poison_on_error(core.load(entry.body()))?;
-            let judged_root = self.poison_on_error(core.check_named_root(entry.body()))?;
-            let change = match core.state.check(&entry, &context).and_then(|change| judged_root.map(|()| change)) {
+            // The rules first: only an entry they accept (a certifier's conclusion) costs a root.
+            let checked = match core.state.check(&entry, &context) {
+                Ok(change) => self.poison_on_error(core.check_named_root(entry.body()))?.map(|()| change),
+                Err(refusal) => Err(refusal),
+            };
+            let change = match checked {
                 Ok(change) => change,
                 Err(refusal) => {
                     judged.outcomes.push(Err(refusal));

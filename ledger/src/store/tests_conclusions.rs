@@ -206,3 +206,59 @@ fn the_audit_reports_a_conclusion_over_another_root_as_refused() {
     assert_eq!(codes, vec!["record.refused:audit.checkpoint_mismatch"], "{:?}", report.problems);
     assert_eq!(report.problems[0].seq, Some(size));
 }
+
+#[test]
+fn a_reserved_giai_has_no_chain_to_conclude_and_a_strangers_conclusion_is_refused_for_its_signer() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture::allocating();
+    let ledger = Ledger::create(dir.path(), f.genesis.clone()).unwrap();
+    let reserve =
+        f.signed(&["baltic-demolition"], Kind::GiaiReserve, json!({"prefix": "4750001", "first": 1, "count": 3}));
+    accepted(ledger.submit(vec![reserve, f.register("baltic-demolition", "47500011", "Steel beam", 90.0)]).unwrap());
+    let size = ledger.size();
+    let root = ledger.root_at(size).unwrap();
+    let reserved = refused(&ledger, f.conclusion("baltic-cert", size, &root, &["47500012"], b"r"));
+    assert_eq!(reserved.code, RefusalCode::AuditUnknownItem);
+    assert!(reserved.message.contains("reserved, not registered"), "{}", reserved.message);
+    // A key no member holds: refused for its signer, before any of its items is looked at.
+    let stranger = crate::entry::SignedEntry::sign(
+        f.statement(
+            Kind::AuditConclusion,
+            f.conclusion("baltic-cert", size, &root, &["47500011"], b"r").statement().body.clone(),
+        ),
+        &[&Fixture::key("a stranger")],
+    )
+    .unwrap();
+    assert_eq!(refused(&ledger, stranger).code, RefusalCode::SignatureUnknownKey);
+    accepted(ledger.submit(vec![f.conclusion("baltic-cert", size, &root, &["47500011"], b"r")]).unwrap());
+}
+
+#[test]
+fn a_parts_bundle_proves_the_conclusions_about_its_parent_but_does_not_claim_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, ledger) = ledger_with_items(dir.path(), 0);
+    let parts = json!({"giai": BEAM, "parts": [
+        {"giai": "4750001BEAM-0001A", "passport": crate::testkit::passport("4750001BEAM-0001A", "Beam, 4 m", 200.0)},
+        {"giai": "4750001BEAM-0001B", "passport": crate::testkit::passport("4750001BEAM-0001B", "Beam, 3 m", 150.0)}]});
+    let size = ledger.size();
+    let root = ledger.root_at(size).unwrap();
+    accepted(
+        ledger
+            .submit(vec![
+                f.conclusion("baltic-cert", size, &root, &[BEAM], b"report"),
+                f.signed(&["reuse-hub"], Kind::ItemSplit, parts),
+            ])
+            .unwrap(),
+    );
+    let key = Fixture::key("regional-planning");
+    let checkpoint =
+        SignedCheckpoint::sign(ledger.checkpoint().unwrap(), &NoteSigner { name: "regional-planning", key: &key })
+            .unwrap();
+    let part = ledger.bundle(&Giai::parse("4750001BEAM-0001A").unwrap(), &checkpoint).unwrap();
+    assert!(part.records.iter().any(|r| r.consistency.is_some()), "the parent's conclusion is in the part's bundle");
+    let verified = verify_bundle(&part, &f.genesis);
+    assert!(verified.is_clean(), "{:?}", verified.problems);
+    assert!(verified.conclusions.is_empty(), "the audit judged the parent, not the part");
+    let parent = verify_bundle(&ledger.bundle(&Giai::parse(BEAM).unwrap(), &checkpoint).unwrap(), &f.genesis);
+    assert_eq!(parent.conclusions.len(), 1);
+}
