@@ -293,3 +293,18 @@ fn a_conclusion_with_a_missing_or_strange_field_is_skipped_not_fatal() {
         assert_eq!(audit_conclusion(&record(body.clone()), &beam, certifier.clone()), None, "{body}");
     }
 }
+
+#[test]
+fn an_item_audited_many_times_shows_the_latest_five_and_counts_the_earlier() {
+    let a = audited();
+    for _ in 0..6 {
+        flag_the_beam(&a);
+    }
+    let p = provenance(&a, BEAM);
+    assert_eq!(p.audits.len(), 7);
+    let en = page_text(&p, "en");
+    assert!(en.contains("Earlier custody audits, not shown: 2."), "{en}");
+    assert_eq!(en.matches(&format!("Custody chain audited by {CERTIFIER} on ")).count(), 5, "{en}");
+    let lv = page_text(&p, "lv");
+    assert!(lv.contains("Agrāki piegādes ķēdes auditi, kas nav parādīti (skaits: 2)."), "{lv}");
+}

@@ -103,6 +103,9 @@ pub fn render_not_found(giai_text: &str, reason: NotFound, locale: &Locale, loca
     document(locale, locales, &format!("{heading} · {}", t("site.name")), None, body)
 }
 
+/// How many audit conclusions the attestation panel shows, the latest; the earlier are counted.
+const AUDITS_SHOWN: usize = 5;
+
 /// The document frame: head, styles, site header with the language switch, footer.
 fn document(locale: &Locale, locales: &Locales, title: &str, canonical: Option<&str>, body: Markup) -> String {
     let t = |key: &str| locale.text(key).to_owned();
@@ -468,7 +471,12 @@ fn attestations(p: &Provenance, locale: &Locale) -> Markup {
             @if let Some(last) = p.attestations.iter().rev().find(|a| a.withdrawn.is_none()) {
                 p.last-inspection { (locale.format("attestation.last", &[("date", &timestamp(&last.accepted, locale)), ("issuer", &last.issuer.name)])) }
             }
-            @for audit in &p.audits {
+            // The latest few: an item audited every month must not grow its page without end.
+            @let shown = p.audits.len().saturating_sub(AUDITS_SHOWN);
+            @if shown > 0 {
+                p.earlier-audits { (locale.format("audit.earlier", &[("count", &shown.to_string())])) }
+            }
+            @for audit in p.audits.iter().skip(shown) {
                 (audit_line(audit, locale))
             }
             @for a in &p.attestations {
