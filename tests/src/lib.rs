@@ -46,6 +46,19 @@ pub fn salvage_binary() -> PathBuf {
     binary
 }
 
+/// A port that was free a moment ago on 127.0.0.1, for a process that must know its address
+/// before it listens (`salvage demo` prints URLs with it, so it cannot listen on port 0).
+///
+/// # Panics
+///
+/// When no port can be bound on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|error| panic!("no free port on 127.0.0.1: {error}"))
+}
+
 /// The `salvage` binary as a command that inherits none of the running
 /// test's own `SALVAGE_*` settings, so a developer's environment cannot change
 /// what a test sees.

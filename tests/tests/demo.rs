@@ -13,7 +13,7 @@ use salvage_ledger::audit::{AuditOptions, audit};
 use salvage_ledger::entry::SignedEntry;
 use salvage_tests::auditor::download;
 use salvage_tests::node::Running;
-use salvage_tests::salvage_command;
+use salvage_tests::{free_port, salvage_command};
 
 /// The demo's files as the repository holds them; the binary embeds these bytes.
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cli/src/commands/demo/assets/");
@@ -29,12 +29,6 @@ fn digest(bytes: &[u8]) -> String {
 /// Where a node whose ledger is in `ledger` keeps the file `digest` (docs/format.md §15).
 fn stored(ledger: &Path, digest: &str) -> std::path::PathBuf {
     ledger.join("attachments").join("objects").join(&digest[..2]).join(digest)
-}
-
-/// A port that was free a moment ago: the demo prints URLs with its address,
-/// so it cannot listen on port 0.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::process::Stdio;
 
 use salvage_tests::http;
 use salvage_tests::node::{Running, Site};
-use salvage_tests::salvage_command;
+use salvage_tests::{free_port, salvage_command};
 use serde_json::{Value, json};
 
 const DONOR: &str = "Jelgava sugar factory warehouse";
@@ -27,10 +27,6 @@ const TOLERANCE: f64 = 0.1;
 /// from the ledger's own list.
 const ASBESTOS: [&str; 8] =
     ["1332-21-4", "12001-28-4", "12172-73-5", "77536-67-5", "77536-66-4", "77536-68-6", "12001-29-5", "132207-32-0"];
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// What the export says of one item, as events come.
 #[derive(Debug, Default, Clone)]

@@ -12,12 +12,8 @@ use std::process::Stdio;
 
 use salvage_tests::browser::{Phone, PhoneOptions};
 use salvage_tests::node::Running;
-use salvage_tests::salvage_command;
+use salvage_tests::{free_port, salvage_command};
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// What the page shows of itself: its charts, their bars and titles, its tables, its scripts.
 const SHAPE: &str = "return {

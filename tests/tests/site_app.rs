@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use salvage_tests::browser::{Phone, PhoneOptions, qr_y4m};
+use salvage_tests::free_port;
 use salvage_tests::node::{PUBLIC_URL, Running, Site};
 use serde_json::{Value, json};
 
@@ -175,10 +176,6 @@ fn node_on(site: &Site, port: u16) -> Running {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     Running::start(command)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A JPEG as a phone's camera writes it: with an Exif segment pointing at GPS data.
