@@ -625,13 +625,13 @@ impl State {
 
     /// What [`State::check`] refuses before it reads any item, with the same refusal: a store
     /// asks this before it loads the items an entry names, so that an entry refused for its
-    /// signer (a stranger's conclusion naming 10,000 items) costs no reads.
+    /// signer (a stranger's conclusion naming 10,000 items) costs no reads. Only a conclusion
+    /// names enough items for that to matter: any other entry passes here, and `check` judges it
+    /// once, on the submission's hot path.
     pub fn precheck(&self, entry: &VerifiedEntry, context: &Context) -> Result<(), Refusal> {
+        let Body::Conclusion(_) = entry.body() else { return Ok(()) };
         let signers = self.admissible(entry, context)?;
-        match entry.body() {
-            Body::Conclusion(_) => conclusions::require_certifier(self, &signers).map(|_| ()),
-            _ => Ok(()),
-        }
+        conclusions::require_certifier(self, &signers).map(|_| ())
     }
 
     /// The checks every entry meets first: no second genesis, this ledger, a time not ahead of
